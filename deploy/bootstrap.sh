@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Makes a fresh clone runnable: npm packages, the native line driver, and the Debian packages
+# offhook runs (nats-server, espeak-ng, sox) or tests against (ngircd, mariadb).
+# Installs what is missing when it can (root + apt-get); otherwise fails with one line saying what to run.
+# Usage: deploy/bootstrap.sh [run|test]   (npm's prestart/pretest call it; the mode is inferred from npm)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-}
+if [ -z "$mode" ]; then
+  case "${npm_lifecycle_event:-}" in
+    pretest|test) mode=test ;;
+    *) mode=run ;;
+  esac
+fi
+
+fail() { echo "offhook bootstrap: $*" >&2; exit 1; }
+
+node_ok=$(node -e 'const [a,b]=process.versions.node.split(".").map(Number); console.log(a>20||(a===20&&b>=19)?1:0)' 2>/dev/null || echo 0)
+[ "$node_ok" = 1 ] || fail "Node.js >= 20.19 is required (found $(node --version 2>/dev/null || echo none)); install it, e.g. apt-get install -y nodejs npm"
+
+# command -> Debian package
+declare -A needed=( [nats-server]=nats-server [espeak-ng]=espeak-ng [sox]=sox )
+if [ "$mode" = test ]; then
+  needed[ngircd]=ngircd
+  needed[mariadbd]=mariadb-server
+fi
+missing=()
+for cmd in "${!needed[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${needed[$cmd]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "offhook bootstrap: installing ${missing[*]} with apt-get" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    fail "missing ${missing[*]}; run: sudo apt-get install -y ${missing[*]}"
+  fi
+fi
+
+if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "offhook bootstrap: installing npm packages (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2 || fail "npm ci failed; run: npm ci"
+fi
+[ -f native/build/Release/offhook_line.node ] || npm rebuild --workspace native >&2 || fail "building native/ failed; run: npm rebuild --workspace native (needs g++, make, python3)"
+
+if [ "$mode" = test ]; then
+  # The MySQL probe is tested against the machine's MariaDB on 127.0.0.1:3306; start it if it is down.
+  if ! (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+      echo "offhook bootstrap: starting MariaDB" >&2
+      start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd >/dev/null 2>&1 || true
+      for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null && break; sleep 0.1; done
+    fi
+    (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null || fail "MariaDB is not listening on 127.0.0.1:3306; run: sudo start-stop-daemon --start --background --exec /usr/sbin/mariadbd"
+  fi
+fi
+exit 0

@@ -1,0 +1,11 @@
+{
+  "targets": [ {
+    "target_name": "offhook_line",
+    "sources": ["src/addon.cc"],
+    "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+    "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+    "cflags_cc": ["-std=c++17", "-O2", "-Wall"],
+    "libraries": ["-ldl", "-lpthread"],
+    "defines": ["NAPI_VERSION=8"]
+  } ]
+}

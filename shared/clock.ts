@@ -1,0 +1,55 @@
+/**
+ * Time is injected so that `for` durations, escalation delays and budgets can be tested in
+ * milliseconds without sleeping. Production code uses systemClock.
+ */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): ClockTimer;
+  clearTimeout(timer: ClockTimer): void;
+}
+export type ClockTimer = { readonly __timer: unique symbol } | NodeJS.Timeout;
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
+
+/** A clock tests advance by hand; timers fire in due order during advance(). */
+export class ManualClock implements Clock {
+  private current: number;
+  private nextId = 0;
+  private timers = new Map<number, { due: number; fn: () => void }>();
+  constructor(start = 1_700_000_000_000) {
+    this.current = start;
+  }
+  now(): number {
+    return this.current;
+  }
+  setTimeout(fn: () => void, ms: number): ClockTimer {
+    const id = ++this.nextId;
+    this.timers.set(id, { due: this.current + Math.max(0, ms), fn });
+    return id as unknown as ClockTimer;
+  }
+  clearTimeout(timer: ClockTimer): void {
+    this.timers.delete(timer as unknown as number);
+  }
+  /** Moves time forward, firing due timers in order (timers set by timers fire too). */
+  advance(ms: number): void {
+    const target = this.current + ms;
+    for (;;) {
+      let nextId = -1;
+      let nextDue = Infinity;
+      for (const [id, timer] of this.timers) if (timer.due <= target && timer.due < nextDue) [nextId, nextDue] = [id, timer.due];
+      if (nextId < 0) break;
+      const timer = this.timers.get(nextId)!;
+      this.timers.delete(nextId);
+      this.current = Math.max(this.current, timer.due);
+      timer.fn();
+    }
+    this.current = target;
+  }
+  pendingTimers(): number {
+    return this.timers.size;
+  }
+}

@@ -1,0 +1,100 @@
+import type { z } from 'zod';
+import { Ack, Alert, CallRecord, CheckResult, FallbackRequest, Heartbeat, LogMatch, MAX_PAYLOAD_BYTES, ResourceSample, SCHEMA_VERSION } from './schemas/index.ts';
+import { Subjects, type ParsedSubject } from './subjects.ts';
+import { formatZodIssues } from './zod-errors.ts';
+
+export type RejectReason =
+  | 'unknown_subject'
+  | 'too_large'
+  | 'malformed_json'
+  | 'forbidden_key'
+  | 'unsupported_version'
+  | 'schema'
+  | 'subject_mismatch';
+
+export type Decoded =
+  | { type: 'resource'; subject: ParsedSubject; message: ResourceSample }
+  | { type: 'check'; subject: ParsedSubject; message: CheckResult }
+  | { type: 'log'; subject: ParsedSubject; message: LogMatch }
+  | { type: 'heartbeat'; subject: ParsedSubject; message: Heartbeat }
+  | { type: 'alert'; subject: ParsedSubject; message: Alert }
+  | { type: 'ack'; subject: ParsedSubject; message: Ack }
+  | { type: 'call'; subject: ParsedSubject; message: CallRecord }
+  | { type: 'fallback'; subject: ParsedSubject; message: FallbackRequest };
+
+export type DecodeResult = ({ ok: true } & Decoded) | { ok: false; reason: RejectReason; detail: string };
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const defaultSubjects = new Subjects();
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+function reject(reason: RejectReason, detail: string): DecodeResult {
+  return { ok: false, reason, detail };
+}
+
+/**
+ * Validates one message received on `subject`. Never throws: every failure becomes a reasoned
+ * rejection the caller counts in offhook_invalid_messages_total.
+ */
+export function decode(subject: string, bytes: Uint8Array | string, subjects: Subjects = defaultSubjects): DecodeResult {
+  const parsedSubject = subjects.parse(subject);
+  if (!parsedSubject) return reject('unknown_subject', `subject ${JSON.stringify(subject.slice(0, 200))} is not an offhook v1 subject`);
+  const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
+  if (size > MAX_PAYLOAD_BYTES) return reject('too_large', `payload is ${size} bytes, limit is ${MAX_PAYLOAD_BYTES}`);
+
+  let raw: unknown;
+  let forbidden: string | undefined;
+  try {
+    raw = JSON.parse(typeof bytes === 'string' ? bytes : decoder.decode(bytes), (key, value) => {
+      if (FORBIDDEN_KEYS.has(key)) forbidden ??= key;
+      return value;
+    });
+  } catch (err) {
+    return reject('malformed_json', `payload is not JSON: ${(err as Error).message.slice(0, 200)}`);
+  }
+  if (forbidden) return reject('forbidden_key', `payload contains the key ${JSON.stringify(forbidden)}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return reject('schema', 'payload must be a JSON object');
+  const version = (raw as { v?: unknown }).v;
+  if (version !== SCHEMA_VERSION) return reject('unsupported_version', `v: expected ${SCHEMA_VERSION}, got ${JSON.stringify(version) ?? 'nothing'}`);
+
+  const type = typeOf(parsedSubject);
+  const result = SCHEMA_BY_TYPE[type].safeParse(raw);
+  if (!result.success) return reject('schema', formatZodIssues(result.error, raw));
+  const message = result.data as { host: string; kind?: string; severity?: string; fingerprint?: string };
+
+  const mismatch = subjectMismatch(parsedSubject, message);
+  if (mismatch) return reject('subject_mismatch', mismatch);
+  return { ok: true, type, subject: parsedSubject, message } as DecodeResult;
+}
+
+type DecodedType = Decoded['type'];
+const SCHEMA_BY_TYPE: Record<DecodedType, z.ZodType> = {
+  resource: ResourceSample,
+  check: CheckResult,
+  log: LogMatch,
+  heartbeat: Heartbeat,
+  alert: Alert,
+  ack: Ack,
+  call: CallRecord,
+  fallback: FallbackRequest,
+};
+
+function typeOf(subject: ParsedSubject): DecodedType {
+  return subject.type === 'event' ? subject.kind : subject.type;
+}
+
+function subjectMismatch(subject: ParsedSubject, message: { host: string; kind?: string; severity?: string; fingerprint?: string }): string | null {
+  switch (subject.type) {
+    case 'event':
+    case 'heartbeat':
+    case 'fallback':
+      return subject.host === message.host ? null : `host: subject says ${subject.host}, payload says ${message.host}`;
+    case 'alert':
+      if (subject.host !== message.host) return `host: subject says ${subject.host}, payload says ${message.host}`;
+      return subject.severity === message.severity ? null : `severity: subject says ${subject.severity}, payload says ${message.severity}`;
+    case 'ack':
+      return subject.fingerprint === message.fingerprint ? null : `fingerprint: subject says ${subject.fingerprint}, payload says ${message.fingerprint}`;
+    case 'call':
+      return null;
+  }
+}

@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { z } from 'zod';
+import type { Logger } from './logger.ts';
+import { counter, Gauge, type Registry } from './metrics.ts';
+import { DEFAULT_PREFIX } from './subjects.ts';
+
+export type { NatsConnection } from '@nats-io/transport-node';
+
+/** The `nats:` section every process's config shares. */
+export const NatsConfig = z
+  .object({
+    servers: z.array(z.string().min(1)).min(1).default(['nats://127.0.0.1:4222']),
+    /** Subject prefix; every subject starts with `<prefix>.v1.` */
+    prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'expected one NATS token [A-Za-z0-9_-]+' }).default(DEFAULT_PREFIX),
+    user: z.string().optional(),
+    password: z.string().optional(),
+    token: z.string().optional(),
+    /** File holding an nkey seed (SU...). */
+    nkey_seed_file: z.string().optional(),
+    /** A .creds file (JWT + seed) for operator-mode servers. */
+    credentials_file: z.string().optional(),
+    tls: z
+      .object({
+        ca_file: z.string().optional(),
+        cert_file: z.string().optional(),
+        key_file: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .default({ servers: ['nats://127.0.0.1:4222'], prefix: DEFAULT_PREFIX });
+export type NatsConfig = z.infer<typeof NatsConfig>;
+
+export interface ConnectOptions {
+  /** Connection name shown by the server (`nats server report connections`). */
+  name: string;
+  logger: Logger;
+  registry?: Registry;
+  /** Fail instead of waiting when the first connect is refused (CLI tools). */
+  failFast?: boolean;
+}
+
+export function connectionOptions(config: NatsConfig, name: string, failFast = false): NodeConnectionOptions {
+  const options: NodeConnectionOptions = {
+    servers: config.servers,
+    name,
+    // A monitoring process must outlive any NATS outage: retry forever, with jitter so a fleet does not stampede.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+    reconnectJitter: 500,
+    waitOnFirstConnect: !failFast,
+    pingInterval: 20_000,
+    maxPingOut: 3,
+  };
+  if (config.user !== undefined) options.user = config.user;
+  if (config.password !== undefined) options.pass = config.password;
+  if (config.token !== undefined) options.token = config.token;
+  if (config.nkey_seed_file) {
+    const seed = readFileSync(config.nkey_seed_file, 'utf8').trim();
+    options.authenticator = nkeyAuthenticator(new TextEncoder().encode(seed));
+  }
+  if (config.credentials_file) {
+    options.authenticator = credsAuthenticator(readFileSync(config.credentials_file));
+  }
+  if (config.tls) {
+    options.tls = {
+      ...(config.tls.ca_file ? { caFile: config.tls.ca_file } : {}),
+      ...(config.tls.cert_file ? { certFile: config.tls.cert_file } : {}),
+      ...(config.tls.key_file ? { keyFile: config.tls.key_file } : {}),
+    };
+  }
+  return options;
+}
+
+/**
+ * Connects and keeps connecting: state changes are logged and exported as
+ * offhook_nats_connected (0/1) and offhook_nats_reconnects_total.
+ */
+export async function connectNats(config: NatsConfig, options: ConnectOptions): Promise<NatsConnection> {
+  const { logger, registry } = options;
+  const connected = registry
+    ? ((registry.getSingleMetric('offhook_nats_connected') as Gauge | undefined) ??
+      new Gauge({ name: 'offhook_nats_connected', help: '1 while connected to NATS', registers: [registry] }))
+    : undefined;
+  const reconnects = registry ? counter(registry, 'offhook_nats_reconnects_total', 'Reconnections to NATS') : undefined;
+  connected?.set(0);
+  logger.info({ servers: config.servers }, 'connecting to NATS');
+  const nc = await connect(connectionOptions(config, options.name, options.failFast));
+  connected?.set(1);
+  logger.info({ server: nc.getServer() }, 'connected to NATS');
+  void (async () => {
+    for await (const status of nc.status()) {
+      switch (status.type) {
+        case 'disconnect':
+          connected?.set(0);
+          logger.warn({ server: status.server }, 'disconnected from NATS');
+          break;
+        case 'reconnect':
+          connected?.set(1);
+          reconnects?.inc();
+          logger.info({ server: status.server }, 'reconnected to NATS');
+          break;
+        case 'error':
+          logger.error({ err: status.error }, 'NATS connection error');
+          break;
+        default:
+          break;
+      }
+    }
+  })();
+  void nc.closed().then((err) => {
+    connected?.set(0);
+    if (err) logger.error({ err }, 'NATS connection closed with error');
+  });
+  return nc;
+}

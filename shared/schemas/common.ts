@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/** Wire schema version carried as `v` in every payload. Bump on breaking changes only. */
+export const SCHEMA_VERSION = 1 as const;
+
+/** Payload size above which a message is rejected before parsing (a hostile or broken producer). */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+
+export const HOST_TOKEN_RE = /^[A-Za-z0-9_-]{1,128}$/;
+export const FINGERPRINT_RE = /^[0-9a-f]{16}$/;
+export const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/;
+export const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;
+
+export const HostToken = z.string().regex(HOST_TOKEN_RE, {
+  error: 'expected a host token [A-Za-z0-9_-]{1,128} (dots in host names become "_")',
+});
+export const Fingerprint = z.string().regex(FINGERPRINT_RE, { error: 'expected 16 lowercase hex digits' });
+export const EpochMs = z.number().int().nonnegative();
+export const MessageId = z.string().min(1).max(128);
+export const Severity = z.enum(['info', 'warning', 'critical']);
+export type Severity = z.infer<typeof Severity>;
+export const CheckStatus = z.enum(['ok', 'warning', 'critical', 'unknown']);
+export type CheckStatus = z.infer<typeof CheckStatus>;
+
+/**
+ * Labels are a flat string map with Prometheus-style names. The name pattern also keeps
+ * `__proto__` and friends out, so labels can be merged into plain objects safely.
+ */
+export const Labels = z
+  .record(z.string().regex(LABEL_NAME_RE, { error: 'label names must match [a-zA-Z_][a-zA-Z0-9_]*' }), z.string().max(1024))
+  .refine((labels) => Object.keys(labels).length <= 64, { error: 'at most 64 labels' })
+  .refine((labels) => !Object.keys(labels).some((k) => k.startsWith('__')), { error: 'label names starting with "__" are reserved' });
+export type Labels = z.infer<typeof Labels>;
+
+/** Fields every message carries (see DESIGN.md, Messages). */
+export const Envelope = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  id: MessageId,
+  host: HostToken,
+  ts: EpochMs,
+});
+
+/** Agent-produced messages add the per-host sequence number so a consumer can see gaps. */
+export const AgentEnvelope = Envelope.extend({ seq: z.number().int().nonnegative() });

@@ -1,0 +1,122 @@
+import { jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Subjects } from './subjects.ts';
+
+const NS_PER_MS = 1_000_000;
+const DAY_MS = 86_400_000;
+
+export interface StreamOptions {
+  /** 1 for a single server, 3 for a cluster (R3). */
+  replicas: number;
+  eventsMaxAgeMs: number;
+  eventsMaxBytes: number;
+  /** Must cover the agent's longest retry of one id; seq-based dedup in the collector covers the rest. */
+  duplicateWindowMs: number;
+  alertsMaxAgeMs: number;
+}
+
+export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
+  replicas: 1,
+  eventsMaxAgeMs: 7 * DAY_MS,
+  eventsMaxBytes: 2 * 1024 ** 3,
+  duplicateWindowMs: 10 * 60_000,
+  alertsMaxAgeMs: 30 * DAY_MS,
+};
+
+/** Stream names carry the prefix so offhook can share a NATS deployment with other applications. */
+export function streamNames(subjects: Subjects): { events: string; alerts: string; acks: string; calls: string } {
+  const base = subjects.prefix.toUpperCase().replace(/-/g, '_');
+  return { events: `${base}_EVENTS`, alerts: `${base}_ALERTS`, acks: `${base}_ACKS`, calls: `${base}_CALLS` };
+}
+
+export type StreamDefinition = Partial<StreamConfig> & { name: string };
+
+export function streamDefinitions(subjects: Subjects, options: StreamOptions = DEFAULT_STREAM_OPTIONS): StreamDefinition[] {
+  const names = streamNames(subjects);
+  const common = { storage: StorageType.File, num_replicas: options.replicas, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old };
+  return [
+    {
+      ...common,
+      name: names.events,
+      subjects: [subjects.allEvents],
+      max_age: options.eventsMaxAgeMs * NS_PER_MS,
+      max_bytes: options.eventsMaxBytes,
+      duplicate_window: options.duplicateWindowMs * NS_PER_MS,
+      description: 'Agent events: resource samples, check results, log matches',
+    },
+    {
+      ...common,
+      name: names.alerts,
+      subjects: [subjects.allAlerts],
+      max_age: options.alertsMaxAgeMs * NS_PER_MS,
+      duplicate_window: 2 * 60_000 * NS_PER_MS,
+      description: 'Alert transitions published by the collector',
+    },
+    {
+      ...common,
+      name: names.acks,
+      subjects: [subjects.allAcks],
+      max_age: options.alertsMaxAgeMs * NS_PER_MS,
+      duplicate_window: 2 * 60_000 * NS_PER_MS,
+      description: 'Acknowledgements from phone, CLI and HTTP',
+    },
+    {
+      ...common,
+      name: names.calls,
+      subjects: [subjects.allCalls],
+      max_age: options.alertsMaxAgeMs * NS_PER_MS,
+      duplicate_window: 2 * 60_000 * NS_PER_MS,
+      description: 'Call records from the telephony gateway',
+    },
+  ];
+}
+
+/** KV buckets and their owners. Names carry the prefix for the same reason as streams. */
+export const BUCKETS = {
+  alerts: { suffix: 'alerts', history: 5, description: 'Alert state by fingerprint (collector)' },
+  silences: { suffix: 'silences', history: 5, description: 'Silences by id' },
+  nflog: { suffix: 'nflog', history: 1, description: 'Notification log: fingerprint.generation.receiver (collector)' },
+  checkpoints: { suffix: 'checkpoints', history: 1, description: 'Collector rule state and the stream sequence it covers' },
+  gateway: { suffix: 'gateway', history: 1, description: 'Telephony gateway state: budget counters, escalations, lockouts' },
+} as const;
+export type BucketName = keyof typeof BUCKETS;
+
+export function bucketName(subjects: Subjects, bucket: BucketName): string {
+  return `${subjects.prefix}-${BUCKETS[bucket].suffix}`;
+}
+
+async function ensureStream(jsm: JetStreamManager, config: StreamDefinition): Promise<void> {
+  try {
+    const info = await jsm.streams.info(config.name);
+    const drifted = (Object.keys(config) as (keyof StreamConfig)[]).some(
+      (key) => key !== 'storage' && key !== 'retention' && JSON.stringify(info.config[key]) !== JSON.stringify(config[key]),
+    );
+    if (drifted) await jsm.streams.update(config.name, { ...info.config, ...config } as StreamConfig);
+  } catch (err) {
+    if (!/stream not found/i.test((err as Error).message)) throw err;
+    await jsm.streams.add(config);
+  }
+}
+
+/**
+ * Creates or updates every stream and KV bucket offhook uses. Safe to call from every process at
+ * every start: an existing stream with the same settings is left alone.
+ */
+export async function ensureStreams(nc: NatsConnection, subjects: Subjects, options: Partial<StreamOptions> = {}): Promise<void> {
+  const resolved = { ...DEFAULT_STREAM_OPTIONS, ...options };
+  const jsm = await jetstreamManager(nc);
+  for (const definition of streamDefinitions(subjects, resolved)) await ensureStream(jsm, definition);
+  const kvm = new Kvm(nc);
+  for (const bucket of Object.keys(BUCKETS) as BucketName[]) {
+    await kvm.create(bucketName(subjects, bucket), {
+      history: BUCKETS[bucket].history,
+      replicas: resolved.replicas,
+      description: BUCKETS[bucket].description,
+    });
+  }
+}
+
+export async function openBucket(nc: NatsConnection, subjects: Subjects, bucket: BucketName): Promise<KV> {
+  return new Kvm(nc).open(bucketName(subjects, bucket));
+}

@@ -1,0 +1,8 @@
+import { killAllTracked } from './processes.ts';
+
+/** Root hook: whatever a test file forgot to stop is killed by PID when the run ends. */
+export const mochaHooks = {
+  async afterAll(): Promise<void> {
+    await killAllTracked();
+  },
+};
