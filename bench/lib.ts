@@ -1,0 +1,61 @@
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  /** Same measurement of the baseline run in the same process or run (raw NATS, tail|grep, node_exporter...). */
+  baseline?: { name: string; value: number };
+  note?: string;
+}
+
+export interface BenchReport {
+  bench: string;
+  rows: BenchRow[];
+}
+
+export function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `${cpus().length} cores, ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}`;
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** Prints a fixed-width table (with the ratio to the baseline where there is one) and writes JSON under bench/results/. */
+export function report(result: BenchReport): string {
+  const header = ['measurement', 'value', 'unit', 'baseline', 'baseline value', 'ratio'];
+  const rows = result.rows.map((row) => [
+    row.name,
+    format(row.value),
+    row.unit,
+    row.baseline?.name ?? '',
+    row.baseline ? format(row.baseline.value) : '',
+    row.baseline && row.baseline.value !== 0 ? `${(row.value / row.baseline.value).toFixed(2)}x` : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  const text = [
+    `## ${result.bench} (${machine()})`,
+    line(header),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...rows.map(line),
+    ...result.rows.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`),
+  ].join('\n');
+  process.stdout.write(`${text}\n\n`);
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL(`./results/${result.bench}.json`, import.meta.url), JSON.stringify({ machine: machine(), date: new Date().toISOString(), ...result }, null, 2));
+  return text;
+}
+
+function format(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Math.abs(value) >= 100) return value.toFixed(0);
+  if (Math.abs(value) >= 1) return value.toFixed(2);
+  return value.toPrecision(3);
+}

@@ -1,0 +1,21 @@
+import { readdirSync } from 'node:fs';
+
+/**
+ * `npm run bench` runs every bench/<name>.bench.ts; `npm run bench -- agent collector` runs those.
+ * Each module exports `run(): Promise<void>` and prints its own table through bench/lib.ts.
+ */
+const available = readdirSync(new URL('.', import.meta.url))
+  .filter((file) => file.endsWith('.bench.ts'))
+  .map((file) => file.replace(/\.bench\.ts$/, ''))
+  .sort();
+const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+const unknown = wanted.filter((name) => !available.includes(name));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; available: ${available.join(', ')}\n`);
+  process.exit(2);
+}
+for (const name of wanted.length > 0 ? wanted : available) {
+  const module = (await import(new URL(`./${name}.bench.ts`, import.meta.url).href)) as { run: () => Promise<void> };
+  await module.run();
+}
+process.exit(0);
