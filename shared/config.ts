@@ -21,7 +21,10 @@ export function parseDuration(text: string): number | null {
   return Math.round(Number(match[1]) * UNIT_MS[match[2]!]!);
 }
 
-/** A duration written the Prometheus way ("500ms", "30s", "5m", "2h", "1d"), parsed to milliseconds. */
+/**
+ * A duration written the Prometheus way ("500ms", "30s", "5m", "2h", "1d"), parsed to milliseconds.
+ * Defaults: zod 4's `.default()` skips the transform, so write `Duration.prefault('30s')` (or `.default(30_000)`).
+ */
 export const Duration = z
   .string({ error: 'expected a duration like "30s", "5m" or "2h"' })
   .transform((text, ctx) => {
