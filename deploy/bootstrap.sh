@@ -24,6 +24,8 @@ declare -A needed=( [nats-server]=nats-server [espeak-ng]=espeak-ng [sox]=sox )
 if [ "$mode" = test ]; then
   needed[ngircd]=ngircd
   needed[mariadbd]=mariadb-server
+  needed[baresip]=baresip-core
+  needed[sipp]=sip-tester
 fi
 missing=()
 for cmd in "${!needed[@]}"; do
