@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { killAndWait } from '../lib/child-process.ts';
+
+const OFFHOOK_BIN = fileURLToPath(new URL('../../offhook.mjs', import.meta.url));
+
+export interface SupervisedProcess {
+  name: string;
+  child: ChildProcess;
+}
+
+/**
+ * Starts offhook processes for the demo and stops every one of them by PID. Their JSON logs go
+ * to a per-process file handler; the demo only shows the lines a person needs.
+ */
+export class DemoSupervisor {
+  private readonly processes: SupervisedProcess[] = [];
+
+  constructor(private readonly onLogLine: (name: string, record: Record<string, unknown> | null, raw: string) => void) {}
+
+  start(name: string, args: string[], env: NodeJS.ProcessEnv = {}): SupervisedProcess {
+    const child = spawn(process.execPath, [OFFHOOK_BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    const entry = { name, child };
+    this.processes.push(entry);
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      createInterface({ input: stream }).on('line', (line) => {
+        let record: Record<string, unknown> | null = null;
+        try {
+          const parsed: unknown = JSON.parse(line);
+          if (parsed && typeof parsed === 'object') record = parsed as Record<string, unknown>;
+        } catch {
+          record = null;
+        }
+        this.onLogLine(name, record, line);
+      });
+    }
+    child.once('exit', (code, signal) => {
+      if (!this.stopping) this.onLogLine(name, { level: 'error', msg: `${name} exited (code ${code}, signal ${signal})` }, '');
+    });
+    return entry;
+  }
+
+  private stopping = false;
+
+  pids(): number[] {
+    return this.processes.map((p) => p.child.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.processes.map((p) => killAndWait(p.child, 'SIGTERM', 5000)));
+  }
+}
