@@ -20,6 +20,12 @@ export const NatsConfig = z
     nkey_seed_file: z.string().optional(),
     /** A .creds file (JWT + seed) for operator-mode servers. */
     credentials_file: z.string().optional(),
+    /**
+     * Prefix for reply subjects (PubAcks, consumer deliveries). Agents get their own (e.g. `_INBOX_web1`) so the
+     * server can let each subscribe only to its replies: with the shared `_INBOX.>` one agent could read another
+     * process's replies, including JetStream deliveries of alerts (deploy/nats/README.md).
+     */
+    inbox_prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'expected one NATS token [A-Za-z0-9_-]+, e.g. _INBOX_web1' }).optional(),
     tls: z
       .object({
         ca_file: z.string().optional(),
@@ -57,6 +63,7 @@ export function connectionOptions(config: NatsConfig, name: string, failFast = f
   if (config.user !== undefined) options.user = config.user;
   if (config.password !== undefined) options.pass = config.password;
   if (config.token !== undefined) options.token = config.token;
+  if (config.inbox_prefix !== undefined) options.inboxPrefix = config.inbox_prefix;
   if (config.nkey_seed_file) {
     const seed = readFileSync(config.nkey_seed_file, 'utf8').trim();
     options.authenticator = nkeyAuthenticator(new TextEncoder().encode(seed));
