@@ -28,10 +28,16 @@ export interface Notifier {
 export interface NotifierDeps {
   logger: Logger;
   registry: Registry;
+  /** The receiver's name from config (for logs and for receivers that label what they write). */
+  receiverName?: string;
 }
 
-/** A receiver kind: one file under collector/notifiers/, one line in the registry. */
-export interface NotifierPlugin<S extends z.ZodType = z.ZodType> {
+/**
+ * A receiver kind: one file under collector/notifiers/, one line in the registry.
+ * `configSchema` holds only the kind's own options; name, timeout, retry and rate limit are added
+ * by config.ts, so the schema must be an object schema (its shape is merged).
+ */
+export interface NotifierPlugin<S extends z.ZodObject = z.ZodObject> {
   kind: string;
   configSchema: S;
   create(config: z.infer<S>, deps: NotifierDeps): Notifier;
@@ -40,5 +46,21 @@ export interface NotifierPlugin<S extends z.ZodType = z.ZodType> {
 /** What the alert engine hands notifications to; the dispatcher implements it. */
 export interface NotificationSink {
   /** Fire-and-forget: routing, dedup (notification log), retry and rate limits happen behind it. */
-  submit(alert: Alert, reason: NotificationReason): void;
+  submit(alert: Alert, reason: NotificationReason, context?: SubmitContext): void;
+}
+
+export interface SubmitContext {
+  /**
+   * For reason 'repeat': which re-notification this is (1, 2, ...), part of the notification-log key
+   * so a restarted collector does not send the same repeat twice. When omitted, the dispatcher
+   * uses one more than the highest repeat it logged for that alert generation and receiver.
+   */
+  repeat?: number;
+  /** For reason 'fallback': why the gateway gave up (FallbackRequest.reason), part of the log key. */
+  fallbackReason?: string;
+}
+
+/** Declares a plugin with its config type inferred from its schema. */
+export function defineNotifier<S extends z.ZodObject>(plugin: NotifierPlugin<S>): NotifierPlugin<S> {
+  return plugin;
 }

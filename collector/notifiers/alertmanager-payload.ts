@@ -1,0 +1,72 @@
+import type { Alert } from '../../shared/index.ts';
+import { alertUrl, rfc3339 } from './text.ts';
+import type { NotificationBatch } from './types.ts';
+
+/** Go's zero time, which Alertmanager sends as endsAt while an alert fires. */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export interface AlertmanagerAlert {
+  status: 'firing' | 'resolved';
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  generatorURL: string;
+  fingerprint: string;
+}
+
+/** Prometheus Alertmanager webhook payload, version 4 (anchors.md §1.2), field for field. */
+export interface AlertmanagerPayload {
+  version: '4';
+  groupKey: string;
+  truncatedAlerts: number;
+  status: 'firing' | 'resolved';
+  receiver: string;
+  groupLabels: Record<string, string>;
+  commonLabels: Record<string, string>;
+  commonAnnotations: Record<string, string>;
+  externalURL: string;
+  alerts: AlertmanagerAlert[];
+}
+
+export function alertmanagerAlert(alert: Alert, externalUrl: string): AlertmanagerAlert {
+  return {
+    status: alert.status,
+    // Our own fields win over same-named labels: receivers route on alertname/host/severity.
+    labels: { ...alert.labels, alertname: alert.rule, host: alert.host, severity: alert.severity },
+    annotations: { summary: alert.summary, ...(alert.value === null ? {} : { value: String(alert.value) }) },
+    startsAt: rfc3339(alert.startsAt),
+    endsAt: alert.status === 'firing' || alert.endsAt === 0 ? ZERO_TIME : rfc3339(alert.endsAt),
+    generatorURL: alertUrl(externalUrl, alert),
+    fingerprint: alert.fingerprint,
+  };
+}
+
+function common(maps: Record<string, string>[]): Record<string, string> {
+  if (maps.length === 0) return {};
+  const [first, ...rest] = maps;
+  return Object.fromEntries(Object.entries(first!).filter(([k, v]) => rest.every((m) => m[k] === v)));
+}
+
+/** Builds the payload; `maxAlerts` > 0 truncates the list and reports how many were left out. */
+export function alertmanagerPayload(batch: NotificationBatch, maxAlerts = 0): AlertmanagerPayload {
+  const all = batch.alerts.map((a) => alertmanagerAlert(a, batch.externalUrl));
+  const alerts = maxAlerts > 0 ? all.slice(0, maxAlerts) : all;
+  const commonLabels = common(all.map((a) => a.labels));
+  const groupLabels = Object.fromEntries(['alertname', 'host'].filter((k) => k in commonLabels).map((k) => [k, commonLabels[k]!]));
+  const groupKey = `{}/{receiver=${JSON.stringify(batch.receiver)}}:{${Object.entries(groupLabels)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(', ')}}`;
+  return {
+    version: '4',
+    groupKey,
+    truncatedAlerts: all.length - alerts.length,
+    status: batch.status,
+    receiver: batch.receiver,
+    groupLabels,
+    commonLabels,
+    commonAnnotations: common(all.map((a) => a.annotations)),
+    externalURL: batch.externalUrl,
+    alerts,
+  };
+}

@@ -1,0 +1,146 @@
+import type { Alert, Clock, Logger } from '../../shared/index.ts';
+import type { ReceiverConfig } from './config.ts';
+import type { NotificationMetrics } from './metrics.ts';
+import { NotificationLog } from './nflog.ts';
+import type { ReceiverQueue, QueueItem } from './queue.ts';
+import type { RouteTarget } from './route.ts';
+import type { NotificationReason, NotificationSink, SubmitContext } from './types.ts';
+
+export interface DispatcherParts {
+  receivers: Map<string, { config: ReceiverConfig; queue: ReceiverQueue }>;
+  route: (alert: Alert, reason: NotificationReason) => RouteTarget[];
+  fallbackReceivers: string[];
+  nflog: NotificationLog;
+  metrics: NotificationMetrics;
+  logger: Logger;
+  clock: Clock;
+}
+
+/**
+ * Admission: route → suppress (inhibited, acknowledged repeats, resolved never announced) →
+ * dedup against the notification log and what is in flight → the receiver's queue.
+ * Submissions are admitted one at a time, in order, so a firing is queued before its resolve.
+ */
+export class Dispatcher implements NotificationSink {
+  private admission: Promise<void> = Promise.resolve();
+  /** Keys queued or being sent; a second submit of the same notification waits on the first. */
+  private readonly inFlight = new Set<string>();
+  private closed = false;
+
+  constructor(private readonly parts: DispatcherParts) {}
+
+  submit(alert: Alert, reason: NotificationReason, context: SubmitContext = {}): void {
+    if (this.closed) {
+      this.parts.metrics.dropped.inc({ receiver: '', reason: 'shutdown' });
+      this.parts.logger.warn({ fingerprint: alert.fingerprint, reason }, 'notification submitted after close; dropped');
+      return;
+    }
+    this.admission = this.admission
+      .then(() => this.admit(alert, reason, context))
+      .catch((err: Error) => this.parts.logger.error({ err, fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule }, 'notification admission failed'));
+  }
+
+  /** Resolves once every submission so far is admitted and every queue is empty. */
+  async idle(): Promise<void> {
+    await this.admission;
+    await Promise.all([...this.parts.receivers.values()].map(({ queue }) => queue.idle()));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.admission;
+    await Promise.all([...this.parts.receivers.values()].map(({ queue }) => queue.close()));
+  }
+
+  /** Marks delivered items in the notification log; a log write failure is logged, the send stands. */
+  async delivered(receiver: string, items: QueueItem[], attempts: number): Promise<void> {
+    const sentAt = this.parts.clock.now();
+    for (const item of items) {
+      try {
+        await this.parts.nflog.record(item.key, { sentAt, receiver, reason: item.reason, attempts });
+      } catch (err) {
+        this.parts.logger.error({ err, fingerprint: item.alert.fingerprint, key: item.key }, 'could not write the notification log; a restart may re-send this');
+      }
+      this.inFlight.delete(item.key);
+    }
+  }
+
+  undelivered(items: QueueItem[]): void {
+    for (const item of items) this.inFlight.delete(item.key);
+  }
+
+  private targets(alert: Alert, reason: NotificationReason): RouteTarget[] {
+    if (reason === 'fallback') return this.parts.fallbackReceivers.map((receiver) => ({ receiver, sendResolved: true }));
+    const routed = this.parts.route(alert, reason);
+    // A resolve also goes to fallback receivers that were told about the problem (checked below).
+    if (reason === 'resolved') for (const receiver of this.parts.fallbackReceivers) if (!routed.some((t) => t.receiver === receiver)) routed.push({ receiver, sendResolved: true });
+    return routed;
+  }
+
+  private async admit(alert: Alert, reason: NotificationReason, context: SubmitContext): Promise<void> {
+    const { metrics, logger, nflog } = this.parts;
+    const log = logger.child({ fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule });
+    for (const target of this.targets(alert, reason)) {
+      const receiver = this.parts.receivers.get(target.receiver);
+      if (!receiver) {
+        metrics.dropped.inc({ receiver: target.receiver, reason: 'unknown_receiver' });
+        continue;
+      }
+      const name = receiver.config.name;
+      if (reason === 'resolved' && !(target.sendResolved ?? receiver.config.send_resolved)) continue;
+      if (alert.inhibited && reason !== 'resolved' && reason !== 'fallback') {
+        metrics.dropped.inc({ receiver: name, reason: 'inhibited' });
+        continue;
+      }
+      if (reason === 'repeat' && alert.acknowledged) {
+        metrics.dropped.inc({ receiver: name, reason: 'acknowledged' });
+        continue;
+      }
+      let sent: string[] = [];
+      if (reason === 'repeat' || reason === 'resolved') {
+        try {
+          sent = await nflog.sentKinds(alert, name);
+        } catch (err) {
+          log.warn({ err, receiver: name }, 'notification log unreadable; deciding without it');
+        }
+      }
+      const what = this.what(alert, name, reason, context, sent);
+      const key = NotificationLog.key(alert, name, what);
+      if (reason === 'resolved' && !this.problemAnnounced(alert, name, sent)) {
+        log.debug({ receiver: name }, 'resolve not sent: this receiver was never told the alert fired');
+        continue;
+      }
+      if (this.inFlight.has(key) || (await this.loggedAsSent(key, log))) {
+        metrics.deduplicated.inc({ receiver: name });
+        continue;
+      }
+      this.inFlight.add(key);
+      receiver.queue.enqueue({ alert, reason, key });
+    }
+  }
+
+  private what(alert: Alert, receiver: string, reason: NotificationReason, context: SubmitContext, sent: string[]): string {
+    if (reason === 'fallback') return `fallback-${(context.fallbackReason ?? 'unspecified').replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    if (reason !== 'repeat') return reason;
+    if (context.repeat !== undefined) return `repeat-${context.repeat}`;
+    const prefix = NotificationLog.key(alert, receiver, '');
+    const known = [...sent, ...[...this.inFlight].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length))];
+    const highest = known.reduce((max, kind) => Math.max(max, Number(/^repeat-(\d+)$/.exec(kind)?.[1] ?? 0)), 0);
+    return `repeat-${highest + 1}`;
+  }
+
+  private problemAnnounced(alert: Alert, receiver: string, sent: string[]): boolean {
+    const prefix = NotificationLog.key(alert, receiver, '');
+    return sent.some((kind) => kind !== 'resolved') || [...this.inFlight].some((k) => k.startsWith(prefix) && !k.endsWith('.resolved'));
+  }
+
+  private async loggedAsSent(key: string, log: Logger): Promise<boolean> {
+    try {
+      return await this.parts.nflog.wasSent(key);
+    } catch (err) {
+      // Better a duplicate than silence: an unreadable log must not stop a notification.
+      log.warn({ err, key }, 'notification log unreadable; sending without dedup');
+      return false;
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { HttpClientOptions, httpFailure, httpOutcome, requestHeaders } from './http-common.ts';
+import { alertUrl } from './text.ts';
+import { defineNotifier } from './types.ts';
+
+/**
+ * GETs a URL once per alert with the alert as query parameters (App::MadEye's Notify::HTTP):
+ * for SMS gateways and home-made endpoints that only take a query string.
+ * URLSearchParams percent-encodes every value, so alert text cannot add or alter parameters.
+ */
+export const httpGetPlugin = defineNotifier({
+  kind: 'http-get',
+  configSchema: z.object({
+    ...HttpClientOptions,
+    /** Fixed parameters added to every request (an API key, a recipient). */
+    params: z.record(z.string().min(1), z.string()).default({}),
+  }),
+  create(config) {
+    return {
+      async notify(batch, signal) {
+        for (const alert of batch.alerts) {
+          const url = new URL(config.url);
+          const params: Record<string, string> = {
+            ...config.params,
+            status: alert.status,
+            reason: batch.reason,
+            severity: alert.severity,
+            host: alert.host,
+            rule: alert.rule,
+            summary: alert.summary,
+            value: alert.value === null ? '' : String(alert.value),
+            fingerprint: alert.fingerprint,
+            generation: String(alert.generation),
+            startsAt: new Date(alert.startsAt).toISOString(),
+            url: alertUrl(batch.externalUrl, alert),
+          };
+          for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+          try {
+            const outcome = await httpOutcome(await fetch(url, { headers: requestHeaders(config), signal }));
+            if (!outcome.ok) return outcome;
+          } catch (err) {
+            return httpFailure(err);
+          }
+        }
+        return { ok: true };
+      },
+    };
+  },
+});

@@ -1,0 +1,159 @@
+import type { Alert, Clock, Logger } from '../../shared/index.ts';
+import type { ReceiverConfig } from './config.ts';
+import type { NotificationMetrics } from './metrics.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { deliverWithRetry, sleep } from './retry.ts';
+import type { NotificationBatch, NotificationReason, Notifier } from './types.ts';
+
+export interface QueueItem {
+  alert: Alert;
+  reason: NotificationReason;
+  /** Notification-log key, recorded once this item is delivered. */
+  key: string;
+  heldByRateLimit?: boolean;
+}
+
+export interface ReceiverQueueOptions {
+  receiver: ReceiverConfig;
+  notifier: Notifier;
+  externalUrl: string;
+  clock: Clock;
+  metrics: NotificationMetrics;
+  logger: Logger;
+  onDelivered(items: QueueItem[], attempts: number): Promise<void>;
+  onUndelivered(items: QueueItem[]): void;
+}
+
+/**
+ * One receiver's queue and worker: rate limit, coalescing, timeout and retry. Every receiver has
+ * its own, so a slow or dead receiver only ever delays itself.
+ */
+export class ReceiverQueue {
+  private pending: QueueItem[] = [];
+  private running: Promise<void> | null = null;
+  private readonly closing = new AbortController();
+  private readonly limiter: RateLimiter;
+  private readonly labels: { receiver: string; kind: string };
+
+  constructor(private readonly options: ReceiverQueueOptions) {
+    const { rate_limit: limit, name, kind } = options.receiver;
+    this.limiter = new RateLimiter(limit.max, limit.per, options.clock);
+    this.labels = { receiver: name, kind };
+    options.metrics.queueDepth.set({ receiver: name }, 0);
+    for (const outcome of ['sent', 'failed']) options.metrics.notifications.inc({ ...this.labels, outcome }, 0);
+  }
+
+  get depth(): number {
+    return this.pending.length;
+  }
+
+  enqueue(item: QueueItem): void {
+    const { receiver, metrics, logger } = this.options;
+    if (this.closing.signal.aborted) {
+      this.drop([item], 'shutdown');
+      return;
+    }
+    if (this.pending.length >= receiver.max_queue) {
+      const oldest = this.pending.shift()!;
+      this.drop([oldest], 'queue_full');
+      logger.error({ fingerprint: oldest.alert.fingerprint, maxQueue: receiver.max_queue }, 'notification queue full: dropped the oldest alert (raise max_queue or fix the receiver)');
+    }
+    this.pending.push(item);
+    metrics.queueDepth.set({ receiver: receiver.name }, this.pending.length);
+    this.kick();
+  }
+
+  /** Resolves once nothing is queued or being sent. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    await this.idle();
+    if (this.pending.length > 0) {
+      this.options.logger.warn({ undelivered: this.pending.length }, 'closing with undelivered notifications');
+      this.drop(this.pending.splice(0), 'shutdown');
+    }
+  }
+
+  private drop(items: QueueItem[], reason: string): void {
+    this.options.metrics.dropped.inc({ receiver: this.options.receiver.name, reason }, items.length);
+    this.options.onUndelivered(items);
+    this.options.metrics.queueDepth.set({ receiver: this.options.receiver.name }, this.pending.length);
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.drain()
+      .catch((err: Error) => this.options.logger.error({ err }, 'notification worker failed'))
+      .finally(() => {
+        this.running = null;
+        if (this.pending.length > 0 && !this.closing.signal.aborted) this.kick();
+      });
+  }
+
+  private async drain(): Promise<void> {
+    const { clock, metrics, logger, receiver } = this.options;
+    while (this.pending.length > 0 && !this.closing.signal.aborted) {
+      const waitMs = this.limiter.waitMs();
+      if (waitMs > 0) {
+        const held = this.pending.filter((item) => !item.heldByRateLimit);
+        held.forEach((item) => (item.heldByRateLimit = true));
+        if (held.length > 0) {
+          metrics.rateLimited.inc({ receiver: receiver.name }, held.length);
+          logger.warn({ waiting: this.pending.length, waitMs, limit: receiver.rate_limit }, 'rate limit reached: alerts wait and go out coalesced');
+        }
+        await sleep(clock, waitMs, this.closing.signal);
+        continue;
+      }
+      const items = this.takeBatch();
+      metrics.queueDepth.set({ receiver: receiver.name }, this.pending.length);
+      this.limiter.record();
+      await this.send(items);
+    }
+  }
+
+  /** The head item's reason decides the batch; every queued item with that reason joins it (up to max_batch). */
+  private takeBatch(): QueueItem[] {
+    const reason = this.pending[0]!.reason;
+    const batch: QueueItem[] = [];
+    const rest: QueueItem[] = [];
+    for (const item of this.pending) (item.reason === reason && batch.length < this.options.receiver.max_batch ? batch : rest).push(item);
+    this.pending = rest;
+    return batch;
+  }
+
+  private async send(items: QueueItem[]): Promise<void> {
+    const { receiver, notifier, clock, metrics, logger } = this.options;
+    const alerts = items.map((item) => item.alert);
+    const batch: NotificationBatch = {
+      receiver: receiver.name,
+      reason: items[0]!.reason,
+      status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+      alerts,
+      externalUrl: this.options.externalUrl,
+    };
+    const fingerprints = alerts.map((a) => a.fingerprint);
+    const result = await deliverWithRetry(notifier, batch, {
+      policy: { maxAttempts: receiver.retry.max_attempts, initialBackoffMs: receiver.retry.initial_backoff, maxBackoffMs: receiver.retry.max_backoff },
+      timeoutMs: receiver.timeout,
+      clock,
+      cancel: this.closing.signal,
+      onAttempt: (outcome, seconds, error) => {
+        metrics.attempts.inc({ ...this.labels, outcome });
+        metrics.duration.observe(this.labels, seconds);
+        if (error) logger.warn({ fingerprints, outcome, error }, 'notification attempt failed');
+      },
+    });
+    if (result.outcome.ok) {
+      metrics.notifications.inc({ ...this.labels, outcome: 'sent' });
+      logger.info({ fingerprints, reason: batch.reason, attempts: result.attempts }, 'notification sent');
+      await this.options.onDelivered(items, result.attempts);
+    } else {
+      metrics.notifications.inc({ ...this.labels, outcome: 'failed' });
+      logger.error({ fingerprints, reason: batch.reason, attempts: result.attempts, error: result.outcome.error, retryable: result.outcome.retry }, 'notification failed');
+      this.options.onUndelivered(items);
+    }
+  }
+}

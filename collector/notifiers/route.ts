@@ -1,0 +1,55 @@
+import type { Alert } from '../../shared/index.ts';
+import type { RouteConfig, RouteMatch, StringMatcher } from './config.ts';
+import type { NotificationReason } from './types.ts';
+
+export interface RouteTarget {
+  receiver: string;
+  /** The route's send_resolved when given, else undefined (the receiver's setting applies). */
+  sendResolved: boolean | undefined;
+}
+
+type Test = (value: string | undefined) => boolean;
+
+function compileMatcher(matcher: StringMatcher): Test {
+  if (typeof matcher === 'string') return (value) => value === matcher;
+  if (Array.isArray(matcher)) return (value) => value !== undefined && matcher.includes(value);
+  // Anchored like Alertmanager's =~ so "web" does not match "webmail".
+  const re = new RegExp(`^(?:${matcher.regex})$`);
+  return (value) => value !== undefined && re.test(value);
+}
+
+function oneOf<T>(expected: T | T[] | undefined): ((value: T) => boolean) | null {
+  if (expected === undefined) return null;
+  const list = Array.isArray(expected) ? expected : [expected];
+  return (value) => list.includes(value);
+}
+
+export type CompiledMatch = (alert: Alert, reason: NotificationReason) => boolean;
+
+export function compileMatch(match: RouteMatch): CompiledMatch {
+  const severity = oneOf(match.severity);
+  const reason = oneOf(match.reason);
+  const host = match.host === undefined ? null : compileMatcher(match.host);
+  const rule = match.rule === undefined ? null : compileMatcher(match.rule);
+  const labels = Object.entries(match.labels ?? {}).map(([name, matcher]) => [name, compileMatcher(matcher)] as const);
+  return (alert, why) =>
+    (!severity || severity(alert.severity)) &&
+    (!reason || reason(why)) &&
+    (!host || host(alert.host)) &&
+    (!rule || rule(alert.rule)) &&
+    labels.every(([name, test]) => test(Object.prototype.hasOwnProperty.call(alert.labels, name) ? alert.labels[name] : undefined));
+}
+
+/** Routes in order, first match wins unless it says continue; each receiver at most once. */
+export function createRouter(routes: RouteConfig[]): (alert: Alert, reason: NotificationReason) => RouteTarget[] {
+  const compiled = routes.map((route) => ({ route, matches: compileMatch(route.match) }));
+  return (alert, reason) => {
+    const targets: RouteTarget[] = [];
+    for (const { route, matches } of compiled) {
+      if (!matches(alert, reason)) continue;
+      if (!targets.some((t) => t.receiver === route.receiver)) targets.push({ receiver: route.receiver, sendResolved: route.send_resolved });
+      if (!route.continue) break;
+    }
+    return targets;
+  };
+}

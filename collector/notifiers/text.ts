@@ -1,0 +1,42 @@
+import type { Alert } from '../../shared/index.ts';
+import type { NotificationBatch } from './types.ts';
+
+const SEVERITY_RANK: Record<Alert['severity'], number> = { info: 0, warning: 1, critical: 2 };
+
+/**
+ * One line of plain text: C0/C1 controls (CR, LF, NUL, IRC colour/bold codes, escape sequences)
+ * become spaces and runs of whitespace collapse, so alert text can never start a new header,
+ * protocol line or terminal escape wherever it is written.
+ */
+export function oneLine(text: string, maxChars = 400): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').replace(/\s+/g, ' ').trim();
+  return flat.length > maxChars ? `${flat.slice(0, maxChars - 1)}…` : flat;
+}
+
+/** The worst severity in a batch, for subjects and headlines. */
+export function worstSeverity(alerts: readonly Alert[]): Alert['severity'] {
+  return alerts.reduce<Alert['severity']>((worst, a) => (SEVERITY_RANK[a.severity] > SEVERITY_RANK[worst] ? a.severity : worst), 'info');
+}
+
+export function alertUrl(externalUrl: string, alert: Alert): string {
+  return `${externalUrl}/alerts/${alert.fingerprint}`;
+}
+
+/** "[FIRING:2] critical web1: disk /var 97% full (+1 more)": the headline every text receiver starts with. */
+export function headline(batch: NotificationBatch): string {
+  const first = batch.alerts[0]!;
+  const label = batch.reason === 'fallback' ? 'FALLBACK' : batch.reason === 'repeat' ? 'REPEAT' : batch.status.toUpperCase();
+  const more = batch.alerts.length > 1 ? ` (+${batch.alerts.length - 1} more)` : '';
+  return oneLine(`[${label}:${batch.alerts.length}] ${worstSeverity(batch.alerts)} ${first.host}: ${first.summary}${more}`);
+}
+
+/** One line per alert, for mail bodies, tickets and chat. */
+export function alertLine(alert: Alert): string {
+  const value = alert.value === null ? '' : ` (value ${alert.value})`;
+  return oneLine(`${alert.status.toUpperCase()} ${alert.severity} ${alert.host} ${alert.rule}: ${alert.summary}${value}`);
+}
+
+export function rfc3339(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
