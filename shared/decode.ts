@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { Ack, Alert, CallRecord, CheckResult, FallbackRequest, Heartbeat, LogMatch, MAX_PAYLOAD_BYTES, ResourceSample, SCHEMA_VERSION } from './schemas/index.ts';
+import { Ack, Alert, CallRecord, CheckResult, FallbackRequest, GatewayEvent, Heartbeat, LogMatch, MAX_PAYLOAD_BYTES, ResourceSample, SCHEMA_VERSION } from './schemas/index.ts';
 import { Subjects, type ParsedSubject } from './subjects.ts';
 import { formatZodIssues } from './zod-errors.ts';
 
@@ -20,7 +20,8 @@ export type Decoded =
   | { type: 'alert'; subject: ParsedSubject; message: Alert }
   | { type: 'ack'; subject: ParsedSubject; message: Ack }
   | { type: 'call'; subject: ParsedSubject; message: CallRecord }
-  | { type: 'fallback'; subject: ParsedSubject; message: FallbackRequest };
+  | { type: 'fallback'; subject: ParsedSubject; message: FallbackRequest }
+  | { type: 'gateway'; subject: ParsedSubject; message: GatewayEvent };
 
 export type DecodeResult = ({ ok: true } & Decoded) | { ok: false; reason: RejectReason; detail: string };
 
@@ -77,6 +78,7 @@ const SCHEMA_BY_TYPE: Record<DecodedType, z.ZodType> = {
   ack: Ack,
   call: CallRecord,
   fallback: FallbackRequest,
+  gateway: GatewayEvent,
 };
 
 function typeOf(subject: ParsedSubject): DecodedType {
@@ -88,6 +90,7 @@ function subjectMismatch(subject: ParsedSubject, message: { host: string; kind?:
     case 'event':
     case 'heartbeat':
     case 'fallback':
+    case 'gateway':
       return subject.host === message.host ? null : `host: subject says ${subject.host}, payload says ${message.host}`;
     case 'alert':
       if (subject.host !== message.host) return `host: subject says ${subject.host}, payload says ${message.host}`;

@@ -34,7 +34,8 @@ export type ParsedSubject =
   | { type: 'alert'; severity: Severity; host: string }
   | { type: 'ack'; fingerprint: string }
   | { type: 'call'; fingerprint: string }
-  | { type: 'fallback'; host: string };
+  | { type: 'fallback'; host: string }
+  | { type: 'gateway'; host: string };
 
 /** Subject builders and parser for one prefix (DESIGN.md, Subjects). */
 export class Subjects {
@@ -61,12 +62,17 @@ export class Subjects {
   fallback(gatewayHost: string): string {
     return `${this.root}.fallback.${checkHost(gatewayHost)}`;
   }
+  /** Events about the telephony gateway itself (GatewayEvent: budget exhausted, line down). */
+  gatewayEvent(gatewayHost: string): string {
+    return `${this.root}.gateway.${checkHost(gatewayHost)}`;
+  }
   get allEvents(): string { return `${this.root}.events.>`; }
   get allHeartbeats(): string { return `${this.root}.heartbeat.*`; }
   get allAlerts(): string { return `${this.root}.alerts.>`; }
   get allAcks(): string { return `${this.root}.ack.*`; }
   get allCalls(): string { return `${this.root}.calls.*`; }
   get allFallbacks(): string { return `${this.root}.fallback.*`; }
+  get allGatewayEvents(): string { return `${this.root}.gateway.*`; }
 
   /** Parses a subject of this prefix; null when it is not one of ours or a token is invalid. */
   parse(subject: string): ParsedSubject | null {
@@ -89,6 +95,8 @@ export class Subjects {
         return a && b === undefined && FINGERPRINT_RE.test(a) ? { type: 'call', fingerprint: a } : null;
       case 'fallback':
         return a && b === undefined && isHostToken(a) ? { type: 'fallback', host: a } : null;
+      case 'gateway':
+        return a && b === undefined && isHostToken(a) ? { type: 'gateway', host: a } : null;
       default:
         return null;
     }

@@ -7,3 +7,4 @@ export * from './alert.ts';
 export * from './ack.ts';
 export * from './call.ts';
 export * from './fallback.ts';
+export * from './gateway-event.ts';
