@@ -1,0 +1,126 @@
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import type { Alert } from '../../shared/index.ts';
+import { alertUrl, oneLine, rfc3339 } from './text.ts';
+import { defineNotifier, type NotificationBatch } from './types.ts';
+
+/** ticket_custom field holding "<fingerprint>.<generation>", how a resolve finds its ticket. */
+export const TRAC_FINGERPRINT_FIELD = 'offhook_alert';
+
+const usNow = (): number => Date.now() * 1000; // Trac 1.x stores times as microseconds since the epoch.
+
+/** Text inside a Trac wiki {{{ }}} block shows verbatim; only a closing }}} could escape it. */
+function verbatim(text: string): string {
+  return `{{{\n${text.replace(/}}}/g, '} } }')}\n}}}`;
+}
+
+function description(alert: Alert, batch: NotificationBatch): string {
+  const facts = [
+    `host: ${alert.host}`,
+    `rule: ${alert.rule}`,
+    `severity: ${alert.severity}`,
+    `value: ${alert.value ?? ''}`,
+    `started: ${rfc3339(alert.startsAt)}`,
+    ...Object.entries(alert.labels).map(([k, v]) => `label ${k}: ${oneLine(v)}`),
+    `fingerprint: ${alert.fingerprint} (generation ${alert.generation})`,
+  ];
+  return `${verbatim(alert.summary)}\n\n${verbatim(facts.join('\n'))}\n\nStatus page: ${alertUrl(batch.externalUrl, alert)}\n`;
+}
+
+/**
+ * Opens a ticket per firing alert in a Trac 1.x SQLite database (App::MadEye's Notify::Trac) and,
+ * on resolve, comments on it or closes it. All values go through bound parameters; the alert text
+ * sits in wiki verbatim blocks so it cannot run macros or links.
+ */
+export const tracPlugin = defineNotifier({
+  kind: 'trac',
+  configSchema: z.object({
+    /** The Trac environment's db/trac.db. */
+    database: z.string().min(1),
+    reporter: z.string().min(1).default('offhook'),
+    owner: z.string().default(''),
+    component: z.string().default(''),
+    milestone: z.string().default(''),
+    type: z.string().min(1).default('defect'),
+    keywords: z.string().default('offhook'),
+    /** Trac priority per alert severity. */
+    priority: z.object({ info: z.string().default('minor'), warning: z.string().default('major'), critical: z.string().default('critical') }).strict().prefault({}),
+    /** What a resolve does to the ticket: add a comment, or close it as `resolution`. */
+    on_resolve: z.enum(['comment', 'close']).default('comment'),
+    resolution: z.string().min(1).default('fixed'),
+    /** How long to wait for Trac's own writers to release the database. */
+    busy_timeout_ms: z.number().int().min(0).default(5000),
+  }),
+  create(config) {
+    let db: Database.Database | null = null;
+    const open = (): Database.Database => {
+      if (!db) {
+        db = new Database(config.database, { fileMustExist: true, timeout: config.busy_timeout_ms });
+      }
+      return db;
+    };
+    const ticketFor = (conn: Database.Database, alert: Alert): { id: number; status: string } | undefined =>
+      conn
+        .prepare(`SELECT t.id AS id, t.status AS status FROM ticket t JOIN ticket_custom c ON c.ticket = t.id WHERE c.name = ? AND c.value = ? ORDER BY t.id DESC LIMIT 1`)
+        .get(TRAC_FINGERPRINT_FIELD, `${alert.fingerprint}.${alert.generation}`) as { id: number; status: string } | undefined;
+
+    const openTicket = (conn: Database.Database, alert: Alert, batch: NotificationBatch): void => {
+      // Idempotent: a retry after a partial failure must not open a second ticket.
+      if (ticketFor(conn, alert)) return;
+      const now = usNow();
+      const result = conn
+        .prepare(
+          `INSERT INTO ticket (type, time, changetime, component, severity, priority, owner, reporter, cc, version, milestone, status, resolution, summary, description, keywords)
+           VALUES (?, ?, ?, ?, '', ?, ?, ?, '', '', ?, ?, '', ?, ?, ?)`,
+        )
+        .run(config.type, now, now, config.component, config.priority[alert.severity], config.owner, config.reporter, config.milestone, config.owner ? 'assigned' : 'new', oneLine(`${alert.host}: ${alert.summary}`, 250), description(alert, batch), config.keywords);
+      conn.prepare('INSERT INTO ticket_custom (ticket, name, value) VALUES (?, ?, ?)').run(result.lastInsertRowid, TRAC_FINGERPRINT_FIELD, `${alert.fingerprint}.${alert.generation}`);
+    };
+
+    const resolveTicket = (conn: Database.Database, alert: Alert): void => {
+      const ticket = ticketFor(conn, alert);
+      if (!ticket || ticket.status === 'closed') return;
+      const now = usNow();
+      const comments = (conn.prepare(`SELECT COUNT(*) AS n FROM ticket_change WHERE ticket = ? AND field = 'comment'`).get(ticket.id) as { n: number }).n;
+      const change = conn.prepare('INSERT INTO ticket_change (ticket, time, author, field, oldvalue, newvalue) VALUES (?, ?, ?, ?, ?, ?)');
+      const resolvedAt = alert.endsAt > 0 ? rfc3339(alert.endsAt) : rfc3339(Date.now());
+      change.run(ticket.id, now, config.reporter, 'comment', String(comments + 1), `Resolved at ${resolvedAt}:\n${verbatim(alert.summary)}`);
+      if (config.on_resolve === 'close') {
+        change.run(ticket.id, now, config.reporter, 'status', ticket.status, 'closed');
+        change.run(ticket.id, now, config.reporter, 'resolution', '', config.resolution);
+        conn.prepare(`UPDATE ticket SET status = 'closed', resolution = ?, changetime = ? WHERE id = ?`).run(config.resolution, now, ticket.id);
+      } else {
+        conn.prepare('UPDATE ticket SET changetime = ? WHERE id = ?').run(now, ticket.id);
+      }
+    };
+
+    return {
+      async notify(batch, signal) {
+        if (signal.aborted) return { ok: false, retry: true, error: 'aborted before writing' };
+        try {
+          const conn = open();
+          conn.transaction(() => {
+            for (const alert of batch.alerts) {
+              if (alert.status === 'resolved') resolveTicket(conn, alert);
+              else openTicket(conn, alert, batch);
+            }
+          })();
+          return { ok: true };
+        } catch (err) {
+          const error = err as Error & { code?: string };
+          // A busy or locked database is Trac at work; a missing file or table is a config error.
+          const retry = error.code === 'SQLITE_BUSY' || error.code === 'SQLITE_LOCKED';
+          if (!retry && db) {
+            db.close();
+            db = null;
+          }
+          return { ok: false, retry, error: `${error.code ?? 'error'}: ${error.message}` };
+        }
+      },
+      async close() {
+        db?.close();
+        db = null;
+      },
+    };
+  },
+});
