@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { Duration, ListenAddress, NatsConfig } from '../shared/index.ts';
+import { NotificationsConfig } from './notifiers/index.ts';
+import { FlappingConfig, RuleConfig } from './rules/index.ts';
+
+const DEFAULT_FLAPPING = { enabled: true, high_threshold: 30, low_threshold: 15 };
+
+/** collector.yaml (see deploy/examples/collector.yaml for every field with comments). */
+export const CollectorConfig = z
+  .object({
+    nats: NatsConfig,
+    /** /metrics, /healthz, the status page (/) and the JSON API (/api/...). */
+    listen: ListenAddress.default('127.0.0.1:9465'),
+    /** How often time-driven rules run (missing heartbeats, sliding windows, `for`, repeats). */
+    evaluation_interval: Duration.default(1000),
+    /** How often rule state is checkpointed to KV; a crash replays at most this much of EVENTS. */
+    checkpoint_interval: Duration.default(10_000),
+    defaults: z
+      .object({
+        /** Re-notify a firing, unacknowledged alert this often (0 = never). */
+        repeat_interval: Duration.default(4 * 3_600_000),
+        flapping: FlappingConfig.default(DEFAULT_FLAPPING),
+      })
+      .strict()
+      .default({ repeat_interval: 4 * 3_600_000, flapping: DEFAULT_FLAPPING }),
+    rules: z.array(RuleConfig).max(10_000).default([]),
+    /** Receivers and routes (collector/notifiers); its external_url is also the status page's link base. */
+    notifications: NotificationsConfig,
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.rules.forEach((rule, index) => {
+      const first = seen.get(rule.name);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rules', index, 'name'], message: `expected a unique rule name; rules[${first}] is also called ${JSON.stringify(rule.name)}` });
+      else seen.set(rule.name, index);
+    });
+  });
+export type CollectorConfig = z.infer<typeof CollectorConfig>;

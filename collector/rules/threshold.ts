@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import type { Labels, Severity } from '../../shared/index.ts';
+import { matchesAll } from '../matchers.ts';
+import { formatValue, renderSummary } from '../summary.ts';
+import { RuleCommon, unknownPlaceholdersIssue, type AgentEvent, type RuleInstance, type RulePlugin, type Verdict } from './types.ts';
+import { mapToObject, objectToMap, seriesKey } from './series-key.ts';
+
+const PLACEHOLDERS = ['host', 'rule', 'metric', 'value', 'level', 'relation', 'threshold'] as const;
+const DEFAULT_SUMMARY = '{host}: {metric} is {value} ({level} {relation} {threshold})';
+
+const ThresholdConfig = RuleCommon.extend({
+  kind: z.literal('threshold'),
+  /** Resource metric name as the agent publishes it (e.g. node_filesystem_used_percent). */
+  metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'expected a metric name [a-zA-Z_:][a-zA-Z0-9_:]*' }),
+  comparison: z.enum(['>', '>=', '<', '<=']).default('>'),
+  warn: z.number().optional(),
+  crit: z.number().optional(),
+  /** Hysteresis for ">" rules: once raised, the alert clears only below this value. */
+  clear_below: z.number().optional(),
+  /** Hysteresis for "<" rules: once raised, the alert clears only above this value. */
+  clear_above: z.number().optional(),
+})
+  .strict()
+  .superRefine((rule, ctx) => {
+    if (rule.warn === undefined && rule.crit === undefined) ctx.addIssue({ code: 'custom', path: ['crit'], message: 'expected at least one of warn or crit' });
+    const above = rule.comparison.startsWith('>');
+    if (above && rule.clear_above !== undefined) ctx.addIssue({ code: 'custom', path: ['clear_above'], message: `expected clear_below for comparison "${rule.comparison}"` });
+    if (!above && rule.clear_below !== undefined) ctx.addIssue({ code: 'custom', path: ['clear_below'], message: `expected clear_above for comparison "${rule.comparison}"` });
+    const lowest = above ? Math.min(rule.warn ?? Infinity, rule.crit ?? Infinity) : Math.max(rule.warn ?? -Infinity, rule.crit ?? -Infinity);
+    if (above && rule.clear_below !== undefined && rule.clear_below > lowest) ctx.addIssue({ code: 'custom', path: ['clear_below'], message: `expected a value <= ${lowest} (the lowest alerting level)` });
+    if (!above && rule.clear_above !== undefined && rule.clear_above < lowest) ctx.addIssue({ code: 'custom', path: ['clear_above'], message: `expected a value >= ${lowest} (the lowest alerting level)` });
+    unknownPlaceholdersIssue(rule.summary, PLACEHOLDERS, ctx);
+  });
+type ThresholdConfig = z.infer<typeof ThresholdConfig>;
+
+const LEVEL_SEVERITY: Record<number, Severity | null> = { 0: null, 1: 'warning', 2: 'critical' };
+
+function compare(op: ThresholdConfig['comparison'], value: number, threshold: number): boolean {
+  switch (op) {
+    case '>':
+      return value > threshold;
+    case '>=':
+      return value >= threshold;
+    case '<':
+      return value < threshold;
+    case '<=':
+      return value <= threshold;
+  }
+}
+
+class ThresholdRule implements RuleInstance {
+  readonly kind = 'threshold' as const;
+  readonly name: string;
+  readonly forMs: number;
+  /** Current level per series (0 ok, 1 warning, 2 critical): hysteresis needs the past. */
+  private levels = new Map<string, number>();
+
+  constructor(private readonly config: ThresholdConfig) {
+    this.name = config.name;
+    this.forMs = config.for;
+  }
+
+  onEvent(event: AgentEvent): Verdict[] {
+    if (event.kind !== 'resource') return [];
+    const verdicts: Verdict[] = [];
+    for (const point of event.metrics) {
+      if (point.name !== this.config.metric) continue;
+      const labels = point.labels ?? {};
+      if (!matchesAll(this.config.match, labels)) continue;
+      verdicts.push(this.judge(event.host, labels, point.value));
+    }
+    return verdicts;
+  }
+
+  private judge(host: string, labels: Labels, value: number): Verdict {
+    const { comparison, warn, crit } = this.config;
+    const key = seriesKey(host, labels);
+    const previous = this.levels.get(key) ?? 0;
+    let level = crit !== undefined && compare(comparison, value, crit) ? 2 : warn !== undefined && compare(comparison, value, warn) ? 1 : 0;
+    const clearAt = comparison.startsWith('>') ? this.config.clear_below : this.config.clear_above;
+    if (level === 0 && previous > 0 && clearAt !== undefined) {
+      const cleared = comparison.startsWith('>') ? value < clearAt : value > clearAt;
+      if (!cleared) level = warn !== undefined ? 1 : previous;
+    }
+    if (level === 0) this.levels.delete(key);
+    else this.levels.set(key, level);
+    return { host, labels, severity: LEVEL_SEVERITY[level]!, value, summary: this.describe(host, labels, value, level, clearAt) };
+  }
+
+  private describe(host: string, labels: Labels, value: number, level: number, clearAt: number | undefined): string {
+    const above = this.config.comparison.startsWith('>');
+    const threshold = level === 2 ? this.config.crit : level === 1 ? this.config.warn : (clearAt ?? this.config.warn ?? this.config.crit);
+    const vars = {
+      host,
+      rule: this.name,
+      metric: this.config.metric,
+      value: formatValue(value),
+      level: level === 2 ? 'critical' : level === 1 ? 'warning' : 'normal',
+      relation: level === 0 ? (above ? 'below' : 'above') : above ? 'above' : 'below',
+      threshold: formatValue(threshold ?? null),
+    };
+    return renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, labels);
+  }
+
+  snapshot(): unknown {
+    return mapToObject(this.levels);
+  }
+  restore(state: unknown): void {
+    this.levels = objectToMap(state, (v): v is number => v === 1 || v === 2);
+  }
+}
+
+export const thresholdRule: RulePlugin<typeof ThresholdConfig> = {
+  kind: 'threshold',
+  configSchema: ThresholdConfig,
+  create: (config) => new ThresholdRule(config),
+};

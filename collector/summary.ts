@@ -1,0 +1,47 @@
+/** Numbers read out on the phone: no long fractions ("95.3", not "95.2999"). */
+export function formatValue(value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return 'unknown';
+  const abs = Math.abs(value);
+  if (abs >= 100 || Number.isInteger(value)) return String(Math.round(value));
+  if (abs >= 1) return String(Math.round(value * 10) / 10);
+  return String(Number(value.toPrecision(2)));
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % 86_400_000 === 0 && ms >= 86_400_000) return plural(ms / 86_400_000, 'day');
+  if (ms % 3_600_000 === 0 && ms >= 3_600_000) return plural(ms / 3_600_000, 'hour');
+  if (ms % 60_000 === 0 && ms >= 60_000) return plural(ms / 60_000, 'minute');
+  return plural(Math.round(ms / 1000), 'second');
+}
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+const PLACEHOLDER_RE = /\{([a-zA-Z_][a-zA-Z0-9_]*(?:\.[a-zA-Z_][a-zA-Z0-9_]*)?)\}/g;
+
+/**
+ * Fills "{host}: disk {labels.mountpoint} is {value} % full" from the variables; an unknown
+ * placeholder stays visible rather than vanishing, so a typo shows up in the first alert.
+ */
+export function renderSummary(template: string, vars: Record<string, string>, labels: Record<string, string> = {}): string {
+  const text = template.replace(PLACEHOLDER_RE, (whole, key: string) => {
+    if (key.startsWith('labels.')) return labels[key.slice(7)] ?? '';
+    return vars[key] ?? whole;
+  });
+  return clip(text.replace(/\s+/g, ' ').trim(), 500);
+}
+
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** Placeholders a template may use, for config validation. */
+export function unknownPlaceholders(template: string, known: readonly string[]): string[] {
+  const unknown: string[] = [];
+  for (const match of template.matchAll(PLACEHOLDER_RE)) {
+    const key = match[1]!;
+    if (!key.startsWith('labels.') && !known.includes(key)) unknown.push(key);
+  }
+  return unknown;
+}
