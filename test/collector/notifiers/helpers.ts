@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Alert, fingerprint, newId, type Registry } from '../../../shared/index.ts';
+import { Alert, createRegistry, fingerprint, newId, silentLogger, type Registry } from '../../../shared/index.ts';
+import { pluginFor } from '../../../collector/notifiers/registry.ts';
 import { NotificationsConfig, type ReceiverConfig } from '../../../collector/notifiers/config.ts';
 import type { NotificationBatch, NotificationReason } from '../../../collector/notifiers/types.ts';
 
@@ -42,7 +43,7 @@ export function batchOf(alerts: Alert[], reason: NotificationReason = 'firing', 
 
 /** One receiver's parsed config (defaults applied) via the real NotificationsConfig schema. */
 export function receiver(kind: string, options: Record<string, unknown>): ReceiverConfig {
-  return NotificationsConfig.parse({ receivers: [{ name: 'test', kind, ...options }] }).receivers[0]!;
+  return NotificationsConfig.parse({ receivers: [{ name: 'test', kind, ...options }] }).receivers[0] as ReceiverConfig;
 }
 
 export interface RecordedRequest {
@@ -101,4 +102,15 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
   const sample = (metric?.values as { labels: Record<string, string | number>; value: number }[] | undefined)?.find((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val));
   return sample?.value ?? 0;
+}
+
+/** A configured notifier of one kind, built the way the dispatcher builds it. */
+export function createNotifier(kind: string, options: Record<string, unknown>, registry?: Registry): import('../../../collector/notifiers/types.ts').Notifier {
+  const plugin = pluginFor(kind);
+  if (!plugin) throw new Error(`no plugin ${kind}`);
+  return plugin.create(receiver(kind, options), { logger: silentLogger(), registry: registry ?? createRegistry('test'), receiverName: 'test' });
+}
+
+export function neverAborted(): AbortSignal {
+  return new AbortController().signal;
 }
