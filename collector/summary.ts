@@ -11,6 +11,9 @@ export function formatDuration(ms: number): string {
   if (ms % 86_400_000 === 0 && ms >= 86_400_000) return plural(ms / 86_400_000, 'day');
   if (ms % 3_600_000 === 0 && ms >= 3_600_000) return plural(ms / 3_600_000, 'hour');
   if (ms % 60_000 === 0 && ms >= 60_000) return plural(ms / 60_000, 'minute');
+  // Spoken durations round to the unit a person would use ("121 s" is "2 minutes").
+  if (ms >= 2 * 3_600_000) return plural(Math.round(ms / 3_600_000), 'hour');
+  if (ms >= 120_000) return plural(Math.round(ms / 60_000), 'minute');
   return plural(Math.round(ms / 1000), 'second');
 }
 
