@@ -1,7 +1,23 @@
 import type { Command } from 'commander';
 import type { ConfigKinds } from '../deploy/check-config.ts';
+import { ListenAddress } from '../shared/index.ts';
+import { AgentConfig } from './config.ts';
+import { runAgentProcess } from './main.ts';
 
-/** Config schemas `offhook check-config` knows for the agent (filled in as the agent lands). */
-export const agentConfigKinds: ConfigKinds = {};
+/** Config schemas `offhook check-config` knows for the agent. */
+export const agentConfigKinds: ConfigKinds = { agent: AgentConfig };
 
-export function registerAgentCommands(_program: Command): void {}
+export function registerAgentCommands(program: Command): void {
+  program
+    .command('agent')
+    .description('Run the host agent: checks, resource sampling, log rules, heartbeat; publishes to NATS JetStream')
+    .requiredOption('--config <file>', 'agent YAML config (see deploy/examples/agent.yaml)')
+    .option('--metrics-listen <host:port>', 'serve /metrics here instead of metrics_listen from the config')
+    .action(async (options: { config: string; metricsListen?: string }) => {
+      if (options.metricsListen !== undefined && !ListenAddress.safeParse(options.metricsListen).success) {
+        process.stderr.write(`--metrics-listen: expected "host:port", e.g. "127.0.0.1:9464", got ${JSON.stringify(options.metricsListen)}\n`);
+        process.exit(1);
+      }
+      await runAgentProcess(options);
+    });
+}

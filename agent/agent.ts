@@ -1,0 +1,205 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import {
+  connectNats, createRegistry, encodeMessage, hostToken, jetstreamClient, newId, OFFHOOK_VERSION, SCHEMA_VERSION, serveHttp, Subjects,
+  type HttpEndpoint, type Heartbeat, type Logger, type MetricPoint, type NatsConnection, type Registry,
+} from '../shared/index.ts';
+import type { AgentConfig } from './config.ts';
+import { pluginFor, type CheckConfig } from './checks/index.ts';
+import { createAgentMetrics, type AgentMetrics } from './core/metrics.ts';
+import { EventPublisher } from './core/publisher.ts';
+import { CheckScheduler, type ScheduledCheck } from './core/scheduler.ts';
+import { SequenceCounter } from './core/sequence.ts';
+import { DiskSpool } from './core/spool.ts';
+import { LogSource } from './logs/log-source.ts';
+import { HostGauges } from './resources/host-gauges.ts';
+import { readInventory } from './resources/inventory.ts';
+import { ResourceSampler } from './resources/sampler.ts';
+
+const STATUS_CODE = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const;
+
+export interface AgentOptions {
+  logger: Logger;
+  /** Overrides metrics_listen (the CLI's --metrics-listen; tests pass port 0). */
+  metricsListen?: string;
+  registry?: Registry;
+}
+
+/**
+ * One host's agent: checks, resource sampling and log rules feed one publisher; a heartbeat says
+ * it is alive; /metrics shows its health and the host's gauges.
+ */
+export class Agent {
+  readonly host: string;
+  readonly subjects: Subjects;
+  readonly registry: Registry;
+  readonly metrics: AgentMetrics;
+  readonly publisher: EventPublisher;
+  readonly logSources: LogSource[];
+  private readonly logger: Logger;
+  private readonly sequence: SequenceCounter;
+  private readonly scheduler: CheckScheduler;
+  private readonly sampler: ResourceSampler;
+  private readonly hostGauges: HostGauges;
+  private readonly startedAt = Date.now();
+  private nc: NatsConnection | null = null;
+  private http: HttpEndpoint | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private inventory: MetricPoint[] = [];
+  private stopping = false;
+  private sampling = false;
+
+  constructor(private readonly config: AgentConfig, private readonly options: AgentOptions) {
+    this.host = hostToken(config.host ?? hostname());
+    this.logger = options.logger.child({ host: this.host });
+    this.subjects = new Subjects(config.nats.prefix);
+    this.registry = options.registry ?? createRegistry('agent');
+    this.metrics = createAgentMetrics(this.registry);
+    this.hostGauges = new HostGauges(this.registry);
+    mkdirSync(config.state_dir, { recursive: true });
+    const spool = new DiskSpool(join(config.state_dir, 'spool'), config.spool.max_bytes, (dropped) => {
+      this.metrics.spoolDropped.inc(dropped);
+      this.logger.warn({ dropped }, 'spool full: dropped the oldest events');
+    });
+    this.sequence = new SequenceCounter(config.state_dir, spool.maxSeq());
+    this.metrics.sequence.set(this.sequence.current);
+    this.publisher = new EventPublisher({
+      host: this.host,
+      subjects: this.subjects,
+      spool,
+      sequence: this.sequence,
+      publishTimeoutMs: config.publish_timeout,
+      metrics: this.metrics,
+      logger: this.logger,
+    });
+    const checks: ScheduledCheck[] = (config.checks as CheckConfig[]).map((check) => ({ config: check, instance: pluginFor(check.kind)!.create(check) }));
+    this.scheduler = new CheckScheduler(checks, (check, outcome, durationMs, failure) => this.onCheckOutcome(check, outcome, durationMs, failure), this.logger);
+    this.sampler = new ResourceSampler({ processes: config.resources.processes, filesystems: config.resources.filesystems });
+    const submit = (body: Parameters<EventPublisher['submit']>[0]): Promise<void> => this.publisher.submit(body);
+    this.logSources = config.logs.map((log) => new LogSource(log, { stateDir: config.state_dir, submit, metrics: this.metrics, logger: this.logger }));
+  }
+
+  get metricsUrl(): string | null {
+    return this.http?.url ?? null;
+  }
+
+  async start(): Promise<void> {
+    this.http = await serveHttp(this.options.metricsListen ?? this.config.metrics_listen, this.registry, { logger: this.logger });
+    this.logger.info({ metrics: `${this.http.url}/metrics`, checks: this.config.checks.length, logs: this.config.logs.length }, 'agent started');
+    // Loops start before NATS is reachable: until then everything goes to the spool.
+    this.scheduler.start();
+    for (const source of this.logSources) source.start();
+    if (this.config.resources.enabled) {
+      void this.sampleResources();
+      this.every(this.config.resources.interval, () => void this.sampleResources());
+      void this.refreshInventory();
+      this.every(this.config.resources.inventory_interval, () => void this.refreshInventory());
+    }
+    this.every(this.config.heartbeat_interval, () => this.heartbeat());
+    void this.connect();
+  }
+
+  private every(ms: number, fn: () => void): void {
+    this.timers.push(setInterval(fn, ms));
+  }
+
+  private async connect(): Promise<void> {
+    try {
+      const nc = await connectNats(this.config.nats, { name: `offhook-agent-${this.host}`, logger: this.logger, registry: this.registry });
+      if (this.stopping) {
+        await nc.close();
+        return;
+      }
+      this.nc = nc;
+      this.publisher.attach(jetstreamClient(nc));
+      this.heartbeat();
+      void (async () => {
+        for await (const status of nc.status()) {
+          if (status.type === 'disconnect') this.publisher.setConnected(false);
+          else if (status.type === 'reconnect') {
+            this.publisher.setConnected(true);
+            this.heartbeat();
+          }
+        }
+      })();
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'cannot connect to NATS; events stay in the spool');
+    }
+  }
+
+  private heartbeat(): void {
+    if (!this.nc || this.nc.isClosed()) return;
+    const beat: Heartbeat = {
+      v: SCHEMA_VERSION,
+      id: newId(),
+      host: this.host,
+      ts: Date.now(),
+      seq: this.sequence.current,
+      kind: 'heartbeat',
+      agentVersion: OFFHOOK_VERSION,
+      uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
+      intervalMs: this.config.heartbeat_interval,
+      spoolDepth: this.publisher.spoolDepth,
+    };
+    // Core NATS: a heartbeat is only worth anything now; a stale one must not be replayed.
+    this.nc.publish(this.subjects.heartbeat(this.host), encodeMessage(beat));
+    this.metrics.heartbeats.inc();
+  }
+
+  private async sampleResources(): Promise<void> {
+    if (this.sampling || this.stopping) return;
+    this.sampling = true;
+    const end = this.metrics.sampleDuration.startTimer();
+    try {
+      const points = [...(await this.sampler.sample()), ...this.inventory];
+      end();
+      this.hostGauges.update(points);
+      await this.publisher.submit({ kind: 'resource', intervalMs: this.config.resources.interval, metrics: points.slice(0, 5000) });
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'resource sample failed');
+    } finally {
+      this.sampling = false;
+    }
+  }
+
+  private async refreshInventory(): Promise<void> {
+    try {
+      this.inventory = await readInventory();
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message }, 'inventory unavailable');
+    }
+  }
+
+  private onCheckOutcome(check: ScheduledCheck, outcome: Parameters<ConstructorParameters<typeof CheckScheduler>[1]>[1], durationMs: number, failure: 'timeout' | 'error' | null): void {
+    const { name, kind, labels } = check.config;
+    this.metrics.checkDuration.observe({ check: name, kind }, durationMs / 1000);
+    this.metrics.checkRuns.inc({ check: name, kind, status: outcome.status });
+    this.metrics.checkStatus.set({ check: name, kind }, STATUS_CODE[outcome.status]);
+    if (outcome.status !== 'ok') this.metrics.checkFailures.inc({ check: name, kind, reason: failure ?? outcome.status });
+    void this.publisher.submit({
+      kind: 'check',
+      check: name,
+      checkKind: kind,
+      status: outcome.status,
+      message: outcome.message.slice(0, 2000),
+      latencyMs: outcome.latencyMs,
+      ...(outcome.target ? { target: outcome.target.slice(0, 500) } : {}),
+      ...(labels ? { labels } : {}),
+      ...(outcome.metrics && outcome.metrics.length > 0 ? { metrics: outcome.metrics } : {}),
+    });
+  }
+
+  /** Stops the loops, saves log positions, puts unsent events in the spool, closes NATS. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.scheduler.stop();
+    await Promise.all(this.logSources.map((source) => source.stop()));
+    await this.publisher.stop();
+    this.heartbeat();
+    if (this.nc) await this.nc.drain().catch(() => undefined);
+    await this.http?.close();
+    this.logger.info({ seq: this.sequence.current, spoolDepth: this.publisher.spoolDepth }, 'agent stopped');
+  }
+}

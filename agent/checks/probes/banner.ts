@@ -1,0 +1,140 @@
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { z } from 'zod';
+import { Port, RegexSource, type CheckStatus, type MetricPoint } from '../../../shared/index.ts';
+import { CheckBase, definePlugin, type CheckOutcome, type CheckPlugin } from '../types.ts';
+import { elapsedMs, LineReader, openSocket, upgradeToTls } from './net.ts';
+import { judgeCertificate, TlsPolicy, worst } from './tls-policy.ts';
+
+/** How one greeting-first protocol says hello, upgrades to TLS and says goodbye. */
+export interface BannerProtocol {
+  kind: string;
+  description: string;
+  defaultPort: number;
+  /** What a healthy server's first line looks like. */
+  greeting: RegExp;
+  /** Multi-line greetings (FTP "220-", SMTP "220-") continue until this matches. */
+  lastGreetingLine?: RegExp;
+  /** STARTTLS dialogue on the plain connection, when the protocol has one. */
+  starttls?: (io: Dialogue) => Promise<void>;
+  quit?: string;
+  /** Telnet-style servers send negotiation bytes and a prompt without a newline. */
+  acceptPartialGreeting?: boolean;
+}
+
+export interface Dialogue {
+  send(line: string): void;
+  /** Reads reply lines until `last` matches one; returns them all. */
+  expect(last: RegExp, what: string): Promise<string[]>;
+}
+
+const TELNET_IAC = /\xff[\xfb-\xfe][\s\S]|\xff[\xf0-\xfa]/g;
+
+function dialogue(socket: Socket, reader: LineReader): Dialogue {
+  return {
+    send: (line) => socket.write(`${line}\r\n`),
+    async expect(last, what) {
+      const lines: string[] = [];
+      for (;;) {
+        const line = await reader.next();
+        lines.push(line);
+        if (last.test(line)) return lines;
+        if (/^[45]\d\d |^-ERR|^\S+ (NO|BAD)\b/.test(line)) throw new Error(`${what}: server said ${JSON.stringify(line.slice(0, 200))}`);
+        if (lines.length > 100) throw new Error(`${what}: no final reply line after 100 lines`);
+      }
+    },
+  };
+}
+
+/** Reads the greeting; for prompt-style servers waits for any byte rather than a newline. */
+async function readGreeting(reader: LineReader, protocol: BannerProtocol, signal: AbortSignal): Promise<string[]> {
+  if (protocol.acceptPartialGreeting) {
+    const first = await Promise.race([
+      reader.next(),
+      new Promise<string>((resolve, reject) => {
+        let rawSince = 0;
+        const poll = setInterval(() => {
+          const raw = reader.pending();
+          const text = raw.replace(TELNET_IAC, '');
+          if (raw.length > 0 && rawSince === 0) rawSince = Date.now();
+          // Negotiation-only servers wait for our answers before printing a prompt: take what came after a moment.
+          if (text.trim().length > 0 || (rawSince > 0 && Date.now() - rawSince > 500)) {
+            clearInterval(poll);
+            resolve(text);
+          }
+        }, 20);
+        signal.addEventListener('abort', () => {
+          clearInterval(poll);
+          reject(new Error('aborted'));
+        }, { once: true });
+      }),
+    ]);
+    return [first.replace(TELNET_IAC, '')];
+  }
+  const lines = [await reader.next()];
+  while (protocol.lastGreetingLine && !protocol.lastGreetingLine.test(lines[lines.length - 1]!) && lines.length < 50) lines.push(await reader.next());
+  return lines;
+}
+
+/** Builds the plugin for one banner protocol: connect, read the greeting, optionally STARTTLS, quit. */
+export function bannerPlugin(protocol: BannerProtocol): CheckPlugin {
+  const schema = CheckBase.extend({
+    kind: z.literal(protocol.kind),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: Port.default(protocol.defaultPort),
+    /** Regex the greeting must match; the protocol's usual greeting when omitted. */
+    expect: RegexSource.optional(),
+    /** Implicit TLS from the first byte (smtps 465, imaps 993, pop3s 995). */
+    tls: z.boolean().default(false),
+    ...(protocol.starttls ? { starttls: z.boolean().default(false) } : {}),
+    ...TlsPolicy,
+  }).strict();
+  return definePlugin({
+    kind: protocol.kind,
+    description: protocol.description,
+    configSchema: schema,
+    create(raw) {
+      const config = raw as z.infer<typeof schema> & { starttls?: boolean };
+      const expected = config.expect ? new RegExp(config.expect) : protocol.greeting;
+      const target = `${protocol.kind}${config.tls ? 's' : ''}://${config.host}:${config.port}`;
+      return {
+        target,
+        async run({ signal }): Promise<CheckOutcome> {
+          const start = process.hrtime.bigint();
+          let socket: Socket | TLSSocket = await openSocket({ host: config.host, port: config.port, tls: config.tls, insecure: config.insecure }, signal);
+          try {
+            let reader = new LineReader(socket, signal);
+            const greeting = await readGreeting(reader, protocol, signal);
+            const latencyMs = elapsedMs(start);
+            const banner = greeting.join(' | ').slice(0, 300);
+            if (!greeting.some((line) => expected.test(line))) {
+              return { status: 'critical', message: `unexpected greeting ${JSON.stringify(banner)}, expected /${expected.source}/`, latencyMs, target };
+            }
+            let status: CheckStatus = 'ok';
+            let note = '';
+            const metrics: MetricPoint[] = [];
+            if (config.tls) {
+              const cert = judgeCertificate(socket as TLSSocket, config);
+              status = worst(status, cert.status);
+              note = `; ${cert.note}`;
+              metrics.push(...cert.metrics);
+            } else if (config.starttls && protocol.starttls) {
+              await protocol.starttls(dialogue(socket, reader));
+              reader.detach();
+              socket = await upgradeToTls(socket, config.host, config.insecure, signal);
+              reader = new LineReader(socket, signal);
+              const cert = judgeCertificate(socket as TLSSocket, config);
+              status = worst(status, cert.status);
+              note = `; STARTTLS ok, ${cert.note}`;
+              metrics.push(...cert.metrics);
+            }
+            if (protocol.quit) socket.write(`${protocol.quit}\r\n`);
+            return { status, message: `${banner}${note}`, latencyMs, target, metrics };
+          } finally {
+            socket.destroy();
+          }
+        },
+      };
+    },
+  });
+}

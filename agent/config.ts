@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { Duration, ListenAddress, MAX_LOG_LINE_CHARS, NatsConfig, RegexSource, Severity } from '../shared/index.ts';
+import { CheckConfig } from './checks/index.ts';
+import { Bytes } from './config-types.ts';
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;
+
+const LogRule = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, { error: 'expected a rule name of letters, digits, "_", ".", ":" or "-"' }),
+    pattern: z.string().min(1),
+    severity: Severity.default('warning'),
+    /** Named groups ((?<pid>\d+)) to copy into the match's labels; all named groups when omitted. */
+    capture: z.array(z.string().regex(LABEL_NAME, { error: 'expected a label name [a-zA-Z_][a-zA-Z0-9_]*' })).optional(),
+    /** Ignore case, like grep -i. */
+    ignore_case: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    // The rule is named in the message so an operator with twenty rules knows which one to fix.
+    const check = RegexSource.safeParse(rule.pattern);
+    if (!check.success) ctx.addIssue({ code: 'custom', path: ['pattern'], message: `expected a valid regular expression in rule "${rule.name}": ${check.error.issues[0]?.message.replace(/^expected a valid regular expression /, '')}` });
+    else if (rule.capture) {
+      const groups = new Set([...rule.pattern.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]));
+      for (const name of rule.capture) if (!groups.has(name)) ctx.addIssue({ code: 'custom', path: ['capture'], message: `expected capture names that are named groups of rule "${rule.name}"'s pattern; (?<${name}>...) is missing` });
+    }
+  });
+
+const LogFile = z
+  .object({
+    path: z.string().min(1).refine((p) => p.startsWith('/'), { error: 'expected an absolute path' }),
+    rules: z.array(LogRule).min(1),
+    /** Where to begin when there is no saved position: "end" (like tail -F) or "beginning". */
+    start_at: z.enum(['end', 'beginning']).default('end'),
+    /** Longer lines are cut (and marked truncated) before matching. */
+    max_line_chars: z.number().int().min(80).max(MAX_LOG_LINE_CHARS).default(MAX_LOG_LINE_CHARS),
+    /** Flood limit per rule: at most `burst` matches at once, refilled at `per_second`; the rest are counted as suppressed. */
+    rate_limit: z.object({ per_second: z.number().positive().default(10), burst: z.number().int().positive().default(50) }).strict().default({ per_second: 10, burst: 50 }),
+    /** How often the file is stat()ed for growth and rotation (fs.watch wakes it earlier). */
+    poll_interval: Duration.default(250),
+  })
+  .strict();
+export type LogFileConfig = z.infer<typeof LogFile>;
+
+export const AgentConfig = z
+  .object({
+    /** Host name used in subjects; defaults to the machine's. Set it to run several agents on one machine. */
+    host: z.string().min(1).optional(),
+    nats: NatsConfig,
+    /** Sequence number, spool and log positions live here; it must survive restarts. */
+    state_dir: z.string().min(1).default('/var/lib/offhook/agent'),
+    metrics_listen: ListenAddress.default('127.0.0.1:9464'),
+    heartbeat_interval: Duration.default(10_000),
+    publish_timeout: Duration.default(3000),
+    spool: z.object({ max_bytes: Bytes.default(64 * 1024 * 1024) }).strict().default({ max_bytes: 64 * 1024 * 1024 }),
+    resources: z
+      .object({
+        enabled: z.boolean().default(true),
+        interval: Duration.default(10_000),
+        processes: z.boolean().default(true),
+        filesystems: z.boolean().default(true),
+        /** systeminformation inventory (OS, CPU model) is slow, so it is refreshed rarely. */
+        inventory_interval: Duration.default(600_000),
+      })
+      .strict()
+      .default({ enabled: true, interval: 10_000, processes: true, filesystems: true, inventory_interval: 600_000 }),
+    checks: z.array(CheckConfig).default([]),
+    logs: z.array(LogFile).default([]),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    (config.checks as { name: string }[]).forEach((check, i) => {
+      const first = seen.get(check.name);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['checks', i, 'name'], message: `expected a unique check name; "${check.name}" is also checks[${first}]` });
+      else seen.set(check.name, i);
+    });
+    const paths = new Set<string>();
+    config.logs.forEach((log, i) => {
+      if (paths.has(log.path)) ctx.addIssue({ code: 'custom', path: ['logs', i, 'path'], message: `expected each file once; put all rules for ${log.path} under one entry` });
+      paths.add(log.path);
+    });
+  });
+export type AgentConfig = z.infer<typeof AgentConfig>;

@@ -1,0 +1,196 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { CheckResult, LogMatch, newId, publishDurable, ResourceSample, SCHEMA_VERSION, type Logger, type Subjects } from '../../shared/index.ts';
+import type { AgentMetrics } from './metrics.ts';
+import type { DiskSpool, SpooledEvent } from './spool.ts';
+import type { SequenceCounter } from './sequence.ts';
+
+type Envelope = 'v' | 'id' | 'host' | 'ts' | 'seq';
+export type EventBody =
+  | Omit<ResourceSample, Envelope>
+  | Omit<CheckResult, Envelope>
+  | Omit<LogMatch, Envelope>;
+
+const SCHEMAS = { resource: ResourceSample, check: CheckResult, log: LogMatch } as const;
+const RETRY_MS = 1000;
+
+interface Pending {
+  event: SpooledEvent;
+  done: () => void;
+}
+
+/**
+ * The only place events leave the agent. Each event gets the next seq and a fresh id, then goes to
+ * JetStream; while that fails (disconnected, no stream yet, timeout) it goes to the disk spool, which
+ * is drained in order before anything newer is sent, so seq order holds end to end. Retries keep
+ * the id, so the stream's duplicate window stores a message once even if an ack was lost.
+ */
+export class EventPublisher {
+  private js: JetStreamClient | null = null;
+  private connected = false;
+  private readonly queue: Pending[] = [];
+  private wake: (() => void) | null = null;
+  private retryAt = 0;
+  private stopped = false;
+  private pumpDone: Promise<void> | null = null;
+  private lastFailure = '';
+
+  constructor(
+    private readonly options: {
+      host: string;
+      subjects: Subjects;
+      spool: DiskSpool;
+      sequence: SequenceCounter;
+      publishTimeoutMs: number;
+      metrics: AgentMetrics;
+      logger: Logger;
+      now?: () => number;
+    },
+  ) {}
+
+  /** Called when the NATS connection exists; connection state changes come through setConnected. */
+  attach(js: JetStreamClient): void {
+    this.js = js;
+    this.start();
+    this.setConnected(true);
+  }
+
+  setConnected(connected: boolean): void {
+    this.connected = connected;
+    if (connected) this.retryAt = 0;
+    this.kick();
+  }
+
+  /**
+   * Assigns seq and id, validates, and resolves once the event is either acknowledged by JetStream or
+   * on disk in the spool (so a log position may be saved after it).
+   */
+  submit(body: EventBody): Promise<void> {
+    const now = (this.options.now ?? Date.now)();
+    const draft = { v: SCHEMA_VERSION, id: newId(), host: this.options.host, ts: now, seq: 0, ...body };
+    const parsed = SCHEMAS[body.kind].safeParse(draft);
+    if (!parsed.success) {
+      // A plugin bug must not poison the stream; it is counted and logged, and takes no seq.
+      this.options.metrics.invalidEvents.inc({ kind: body.kind });
+      this.options.logger.error({ kind: body.kind, issues: parsed.error.issues.slice(0, 3) }, 'dropped an invalid event built by the agent');
+      return Promise.resolve();
+    }
+    const message = { ...parsed.data, seq: this.options.sequence.next() };
+    this.options.metrics.sequence.set(message.seq);
+    const event: SpooledEvent = { subject: this.options.subjects.event(this.options.host, body.kind), message };
+    return new Promise((resolve) => {
+      this.queue.push({ event, done: resolve });
+      this.start();
+      this.kick();
+    });
+  }
+
+  get spoolDepth(): number {
+    return this.options.spool.depth;
+  }
+
+  private start(): void {
+    this.pumpDone ??= this.pump();
+  }
+
+  private kick(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  private sleep(ms: number | null): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms === null ? null : setTimeout(() => this.kick(), ms);
+      this.wake = () => {
+        if (timer) clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private canPublish(): boolean {
+    return this.js !== null && this.connected && (this.options.now ?? Date.now)() >= this.retryAt;
+  }
+
+  private spoolPending(): void {
+    for (const item of this.queue.splice(0)) {
+      this.options.spool.append(item.event);
+      item.done();
+    }
+    this.updateSpoolGauges();
+  }
+
+  private async pump(): Promise<void> {
+    const { spool } = this.options;
+    while (!this.stopped) {
+      if (spool.depth > 0) {
+        // Older events are on disk: everything newer queues behind them there.
+        this.spoolPending();
+        if (!this.canPublish()) {
+          await this.sleep(this.js && this.connected ? Math.max(10, this.retryAt - Date.now()) : null);
+          continue;
+        }
+        const head = spool.peek();
+        if (!head) continue;
+        if (await this.publish(head)) {
+          spool.shift();
+          this.updateSpoolGauges();
+        }
+        continue;
+      }
+      const item = this.queue.shift();
+      if (!item) {
+        await this.sleep(null);
+        continue;
+      }
+      if (!this.canPublish() || !(await this.publish(item.event))) {
+        spool.append(item.event);
+        this.updateSpoolGauges();
+      }
+      item.done();
+    }
+  }
+
+  private async publish(event: SpooledEvent): Promise<boolean> {
+    try {
+      await publishDurable(this.js!, event.subject, event.message, this.options.publishTimeoutMs);
+      this.options.metrics.published.inc({ kind: event.subject.slice(event.subject.lastIndexOf('.') + 1) });
+      if (this.lastFailure) {
+        this.options.logger.info({ spoolDepth: this.options.spool.depth }, 'publishing to JetStream again');
+        this.lastFailure = '';
+      }
+      return true;
+    } catch (err) {
+      const reason = failureReason(err as Error);
+      this.options.metrics.publishErrors.inc({ reason });
+      if (reason !== this.lastFailure) {
+        this.options.logger.warn({ reason, err: (err as Error).message, spoolDepth: this.options.spool.depth }, 'JetStream publish failed; spooling events to disk until it works again');
+        this.lastFailure = reason;
+      }
+      this.retryAt = (this.options.now ?? Date.now)() + RETRY_MS;
+      return false;
+    }
+  }
+
+  private updateSpoolGauges(): void {
+    this.options.metrics.spoolDepth.set(this.options.spool.depth);
+    this.options.metrics.spoolBytes.set(this.options.spool.bytes);
+  }
+
+  /** Stops after the event in flight; whatever is still queued in memory goes to the spool. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.kick();
+    await this.pumpDone;
+    this.spoolPending();
+    this.options.sequence.flush();
+  }
+}
+
+function failureReason(err: Error): string {
+  const text = `${err.name} ${err.message}`.toLowerCase();
+  if (text.includes('no responders') || text.includes('503')) return 'no_stream';
+  if (text.includes('timeout')) return 'timeout';
+  if (text.includes('closed') || text.includes('disconnect') || text.includes('connection')) return 'disconnected';
+  return 'other';
+}

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger, LogMatch } from '../../shared/index.ts';
+import type { LogFileConfig } from '../config.ts';
+import type { AgentMetrics } from '../core/metrics.ts';
+import type { EventBody } from '../core/publisher.ts';
+import { FileFollower, type FilePosition, type LogLine } from './follower.ts';
+import { FloodLimiter, RuleSet } from './rules.ts';
+
+type LogBody = Omit<LogMatch, 'v' | 'id' | 'host' | 'ts' | 'seq'>;
+
+/**
+ * One followed file: lines → rules → flood limit → events. The file position is saved only after
+ * the batch's events are acknowledged or spooled, so a restart (or crash) neither repeats nor skips.
+ */
+export class LogSource {
+  private readonly follower: FileFollower;
+  private readonly rules: RuleSet;
+  private readonly limiter: FloodLimiter;
+  private readonly checkpointFile: string;
+  /** Per rule: matches suppressed since the last published one, and the latest of them. */
+  private readonly held = new Map<string, { count: number; last: LogBody }>();
+  private flushTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly config: LogFileConfig,
+    private readonly options: { stateDir: string; submit: (body: EventBody) => Promise<void>; metrics: AgentMetrics; logger: Logger; now?: () => number },
+  ) {
+    this.rules = new RuleSet(config.rules);
+    this.limiter = new FloodLimiter(config.rate_limit.per_second, config.rate_limit.burst, options.now);
+    const dir = join(options.stateDir, 'logs');
+    mkdirSync(dir, { recursive: true });
+    this.checkpointFile = join(dir, `${createHash('sha256').update(config.path).digest('hex').slice(0, 16)}.json`);
+    const saved = this.loadCheckpoint();
+    this.follower = new FileFollower(config.path, {
+      pollMs: config.poll_interval,
+      // Bytes, not characters: a UTF-8 line is cut at most a few bytes early, never grows past the schema cap.
+      maxLineBytes: config.max_line_chars,
+      startAt: config.start_at,
+      ...(saved ? { saved } : {}),
+      onLines: (lines, position) => this.handle(lines, position),
+      onRotation: (kind, detail) => {
+        options.metrics.logRotations.inc({ file: config.path, type: kind });
+        options.logger.info({ file: config.path, rotation: kind }, detail);
+      },
+      onError: (err) => options.logger.warn({ file: config.path, err: err.message }, 'cannot read log file; will retry'),
+    });
+  }
+
+  start(): void {
+    this.follower.start();
+    // Remember where we began even if nothing matches soon, so lines written while stopped are not skipped.
+    void this.follower.trigger().then(() => this.saveCurrentPosition());
+    this.flushTimer = setInterval(() => void this.flushSuppressed(), 1000);
+  }
+
+  /** Reads whatever is new right now (tests and shutdown use it; normally the poll does). */
+  poll(): Promise<void> {
+    return this.follower.trigger();
+  }
+
+  async stop(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.saveCurrentPosition();
+    await this.follower.stop();
+  }
+
+  private saveCurrentPosition(): void {
+    const position = this.follower.position;
+    if (position) this.saveCheckpoint(position);
+  }
+
+  private async handle(lines: LogLine[], position: FilePosition): Promise<void> {
+    const { metrics } = this.options;
+    const file = this.config.path;
+    metrics.logLines.inc({ file }, lines.length);
+    const pending: Promise<void>[] = [];
+    for (const line of lines) {
+      if (line.truncated) metrics.logTruncated.inc({ file });
+      const text = line.text.length > this.config.max_line_chars ? line.text.slice(0, this.config.max_line_chars) : line.text;
+      for (const match of this.rules.match(text)) {
+        metrics.logMatches.inc({ file, rule: match.rule });
+        const body: LogBody = {
+          kind: 'log',
+          file,
+          rule: match.rule,
+          severity: match.severity,
+          line: text,
+          truncated: line.truncated || text.length < line.text.length,
+          inode: line.ino,
+          offset: line.offset,
+          suppressed: 0,
+          ...(match.labels ? { labels: match.labels } : {}),
+        };
+        if (!this.limiter.allow(match.rule)) {
+          metrics.logSuppressed.inc({ file, rule: match.rule });
+          const held = this.held.get(match.rule);
+          this.held.set(match.rule, { count: (held?.count ?? 0) + 1, last: body });
+          continue;
+        }
+        body.suppressed = this.takeSuppressed(match.rule);
+        pending.push(this.options.submit(body));
+      }
+    }
+    await Promise.all(pending);
+    this.saveCheckpoint(position);
+  }
+
+  private takeSuppressed(rule: string): number {
+    const held = this.held.get(rule);
+    this.held.delete(rule);
+    return held?.count ?? 0;
+  }
+
+  /**
+   * After a flood stops nothing else may match for hours; publish the last suppressed line then, carrying
+   * how many were dropped before it, so the count is never stuck in memory.
+   */
+  private async flushSuppressed(): Promise<void> {
+    for (const [rule, held] of [...this.held]) {
+      if (!this.limiter.allow(rule)) continue;
+      this.held.delete(rule);
+      await this.options.submit({ ...held.last, suppressed: held.count - 1 });
+    }
+  }
+
+  private loadCheckpoint(): FilePosition | undefined {
+    try {
+      const saved = JSON.parse(readFileSync(this.checkpointFile, 'utf8')) as FilePosition & { path?: string };
+      if (saved.path !== this.config.path || typeof saved.ino !== 'number' || typeof saved.pos !== 'number') return undefined;
+      return { dev: saved.dev, ino: saved.ino, pos: saved.pos, head: saved.head ?? '' };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private saveCheckpoint(position: FilePosition): void {
+    const tmp = `${this.checkpointFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ path: this.config.path, ...position }));
+    renameSync(tmp, this.checkpointFile);
+  }
+}
