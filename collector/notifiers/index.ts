@@ -33,8 +33,11 @@ export type NotificationDispatcher = NotificationSink & {
 async function openNflog(nc: NatsConnection, subjects: Subjects): Promise<KV> {
   const kvm = new Kvm(nc);
   const name = bucketName(subjects, 'nflog');
+  // ensureStreams normally made it (with the deployment's replicas); create it only when missing.
   try {
-    return await kvm.open(name);
+    const kv = await kvm.open(name);
+    await kv.status();
+    return kv;
   } catch {
     return kvm.create(name, { history: BUCKETS.nflog.history, description: BUCKETS.nflog.description });
   }

@@ -60,6 +60,8 @@ export class ReceiverQueue {
     }
     this.pending.push(item);
     metrics.queueDepth.set({ receiver: receiver.name }, this.pending.length);
+    const waitMs = this.limiter.waitMs();
+    if (waitMs > 0) this.hold(waitMs);
     this.kick();
   }
 
@@ -83,6 +85,16 @@ export class ReceiverQueue {
     this.options.metrics.queueDepth.set({ receiver: this.options.receiver.name }, this.pending.length);
   }
 
+  /** Counts (once each) the alerts the rate limit holds back; they stay queued and go out coalesced. */
+  private hold(waitMs: number): void {
+    const { metrics, logger, receiver } = this.options;
+    const held = this.pending.filter((item) => !item.heldByRateLimit);
+    if (held.length === 0) return;
+    held.forEach((item) => (item.heldByRateLimit = true));
+    metrics.rateLimited.inc({ receiver: receiver.name }, held.length);
+    logger.warn({ waiting: this.pending.length, waitMs, limit: receiver.rate_limit }, 'rate limit reached: alerts wait and go out coalesced');
+  }
+
   private kick(): void {
     if (this.running) return;
     this.running = this.drain()
@@ -98,12 +110,7 @@ export class ReceiverQueue {
     while (this.pending.length > 0 && !this.closing.signal.aborted) {
       const waitMs = this.limiter.waitMs();
       if (waitMs > 0) {
-        const held = this.pending.filter((item) => !item.heldByRateLimit);
-        held.forEach((item) => (item.heldByRateLimit = true));
-        if (held.length > 0) {
-          metrics.rateLimited.inc({ receiver: receiver.name }, held.length);
-          logger.warn({ waiting: this.pending.length, waitMs, limit: receiver.rate_limit }, 'rate limit reached: alerts wait and go out coalesced');
-        }
+        this.hold(waitMs);
         await sleep(clock, waitMs, this.closing.signal);
         continue;
       }
