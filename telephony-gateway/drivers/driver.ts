@@ -1,0 +1,44 @@
+import type { CollectResult, PlayResult, RecordResult } from '../../native/line.ts';
+
+export type { CollectResult, PlayResult, RecordResult } from '../../native/line.ts';
+
+/** How an outbound call attempt ended before anyone spoke. Only `answered` leaves the call up. */
+export type PlaceOutcome = 'answered' | 'busy' | 'no_answer' | 'no_dial_tone' | 'failed';
+
+export interface PlaceResult {
+  outcome: PlaceOutcome;
+  /** When the line went off hook (epoch ms), for the alert-to-off-hook metric. */
+  offHookAt: number | null;
+  detail?: string;
+}
+
+export interface PlaceOptions {
+  dialToneTimeoutMs: number;
+  answerTimeoutMs: number;
+  /** Called the moment the line is seized, before dialling. */
+  onOffHook?: () => void;
+}
+
+/**
+ * A call-level phone line. Queue, escalation and budget talk only to this; the `card` driver
+ * composes the native CTPort operations, and a SIP user agent can implement the same contract.
+ * One call at a time: callers must not start a call while another is up (the line worker ensures it).
+ */
+export interface LineDriver {
+  readonly name: string;
+  /** Dials and waits for answer; on anything but `answered` the line is back on hook when this resolves. */
+  placeCall(number: string, options: PlaceOptions): Promise<PlaceResult>;
+  /** Picks up a ringing line; resolves with the caller ID (null when withheld). */
+  answerInbound(): Promise<{ callerId: string | null }>;
+  play(wavPath: string, options?: { interruptOnDigit?: boolean }): Promise<PlayResult>;
+  collect(options: { maxDigits: number; timeoutMs: number; interDigitTimeoutMs?: number; termKey?: string }): Promise<CollectResult>;
+  record(path: string, options: { timeoutMs: number; termKey?: string }): Promise<RecordResult>;
+  flushDigits(): void;
+  /** Ends the call (on hook). Safe to call when already on hook. */
+  hangUp(): Promise<void>;
+  /** The line rings with an inbound call. Returns an unsubscribe function. */
+  onRing(listener: (info: { callerId: string | null }) => void): () => void;
+  /** The far end hung up during a call. */
+  onHangup(listener: () => void): () => void;
+  close(): Promise<void>;
+}

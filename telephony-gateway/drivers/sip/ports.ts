@@ -1,0 +1,56 @@
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+
+/**
+ * Free ports for one baresip start. A port found free can be taken again before baresip binds it,
+ * so the supervisor treats "Address already in use" from baresip as "pick again", not as a fault.
+ */
+
+function tcpFree(host: string, port: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(null));
+    server.listen({ host, port, exclusive: true }, () => {
+      const bound = (server.address() as { port: number }).port;
+      server.close(() => resolve(bound));
+    });
+  });
+}
+
+function udpFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.bind({ address: host, port, exclusive: true }, () => socket.close(() => resolve(true)));
+  });
+}
+
+/** A TCP port nobody listens on (for ctrl_tcp). */
+export async function freeTcpPort(host: string): Promise<number> {
+  const port = await tcpFree(host, 0);
+  if (port === null) throw new Error(`cannot bind any TCP port on ${host}`);
+  return port;
+}
+
+/** A port free for both UDP and TCP (baresip's sip_listen binds both). */
+export async function freeSipPort(host: string, attempts = 20): Promise<number> {
+  for (let i = 0; i < attempts; i++) {
+    const port = await tcpFree(host, 0);
+    if (port !== null && port < 65535 && (await udpFree(host, port))) return port;
+  }
+  throw new Error(`no port free for both UDP and TCP on ${host} after ${attempts} tries`);
+}
+
+/** A range of `width` consecutive UDP ports, all free now, starting on an even port (RTP convention). */
+export async function freeRtpRange(host: string, width = 16, attempts = 20): Promise<string> {
+  for (let i = 0; i < attempts; i++) {
+    const first = 20_000 + 2 * Math.floor(Math.random() * 19_000);
+    let allFree = true;
+    for (let port = first; port < first + width && allFree; port++) allFree = await udpFree(host, port);
+    if (allFree) return `${first}-${first + width - 1}`;
+  }
+  throw new Error(`no ${width} consecutive free UDP ports on ${host} after ${attempts} tries`);
+}

@@ -1,0 +1,142 @@
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  InboundValidator,
+  Subjects,
+  connectNats,
+  createRegistry,
+  ensureStreams,
+  hostToken,
+  jetstreamClient,
+  openBucket,
+  serveHttp,
+  systemClock,
+  type Clock,
+  type HttpEndpoint,
+  type Logger,
+  type Registry,
+} from '../shared/index.ts';
+import type { Line } from '../native/line.ts';
+import { AckWatcher } from './ack-watcher.ts';
+import { AlertConsumer } from './alert-consumer.ts';
+import { Budget } from './budget.ts';
+import { CallScript } from './call-script.ts';
+import type { GatewayConfig } from './config.ts';
+import { control } from './control.ts';
+import { CardDriver } from './drivers/card.ts';
+import { InboundScript } from './inbound.ts';
+import { AlertIntake } from './intake.ts';
+import { LineWorker } from './line-worker.ts';
+import { gatewayMetrics } from './metrics.ts';
+import { GatewayPublisher } from './publisher.ts';
+import { CallQueue } from './queue.ts';
+import { Speech } from './speech.ts';
+import { StateStore } from './state-store.ts';
+import { MENU_TEXT } from './wording.ts';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** The phone line; the process entry opens it from `config.line`, tests pass a sim line. */
+  line: Line;
+  logger: Logger;
+  clock?: Clock;
+  registry?: Registry;
+  /** Serve /metrics (null = do not listen). */
+  metricsListen?: string | null;
+}
+
+export interface RunningGateway {
+  gatewayHost: string;
+  worker: LineWorker;
+  registry: Registry;
+  nc: NatsConnection;
+  http: HttpEndpoint | null;
+  stop(): Promise<void>;
+}
+
+/** Wires the gateway: NATS streams and state, the alert consumer and ack watcher, and the one line worker. */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const registry = options.registry ?? createRegistry('gateway');
+  const gatewayHost = hostToken(config.gateway_host ?? hostname());
+  const subjects = new Subjects(config.nats.prefix);
+  const metrics = gatewayMetrics(registry);
+
+  await mkdir(join(config.state_dir, 'voice-notes'), { recursive: true });
+  const speech = new Speech({
+    cacheDir: join(config.state_dir, 'speech'),
+    voice: config.speech.voice,
+    wordsPerMinute: config.speech.words_per_minute,
+    maxChars: config.speech.max_chars,
+    ...(config.speech.recordings_dir ? { recordingsDir: config.speech.recordings_dir } : {}),
+  });
+  // Fail at start, not during the first 3 a.m. call, when espeak-ng or sox is missing.
+  await speech.render(MENU_TEXT, 'menu');
+
+  const nc = await connectNats(config.nats, { name: `offhook-gateway-${gatewayHost}`, logger, registry });
+  await ensureStreams(nc, subjects);
+  const js = jetstreamClient(nc);
+  const store = new StateStore(await openBucket(nc, subjects, 'gateway'), logger);
+  const validator = new InboundValidator(registry, logger, subjects, () => clock.now());
+  const publisher = new GatewayPublisher(nc, js, subjects, gatewayHost, logger, () => clock.now());
+
+  const driver = new CardDriver(options.line, { dialPrefix: config.line.dial_prefix, now: () => clock.now() });
+  const queue = new CallQueue(config.people, config.escalation);
+  const budget = new Budget(config.budget);
+  budget.load(await store.loadBudget());
+  const callScript = new CallScript(
+    driver,
+    speech,
+    {
+      dialToneTimeoutMs: config.line.dial_tone_timeout,
+      answerTimeoutMs: config.line.answer_timeout,
+      digitTimeoutMs: config.line.digit_timeout,
+      maxRepeats: config.line.max_repeats,
+      maxAlertsSpoken: config.speech.max_alerts_spoken,
+      maxChars: config.speech.max_chars,
+    },
+    () => clock.now(),
+  );
+  const inbound = new InboundScript(driver, speech, config.people, config.inbound, { digitTimeoutMs: config.line.digit_timeout, voiceNoteDir: join(config.state_dir, 'voice-notes') }, () => clock.now());
+  inbound.loadLockouts(await store.loadLockouts());
+
+  const acks = new AckWatcher(js, subjects, validator);
+  const consumer = new AlertConsumer(nc, js, subjects, validator, logger, { durableName: `gateway-${gatewayHost}`, ackWaitMs: config.ack_wait });
+  let worker: LineWorker | null = null;
+  const intake = new AlertIntake(queue, config, acks, store, (fp) => consumer.release(fp), metrics, logger, clock, () => worker?.wake());
+  worker = new LineWorker({ config, gatewayHost, driver, queue, intake, budget, callScript, inbound, acks, publisher, store, metrics, logger, clock });
+  worker.updateBudgetGauges();
+  metrics.lineUp.set(1);
+
+  await acks.start((ack) => void intake.onAck(ack).catch((err: Error) => logger.error({ err, fingerprint: ack.fingerprint }, 'handling an ack failed')));
+  await consumer.ensure();
+  const backlog = await consumer.pendingAtStart();
+  const running = worker;
+  if (backlog === 0) running.setReady();
+  await consumer.start(async (delivery) => {
+    const disposition = await intake.onAlert(delivery);
+    if (delivery.pending === 0) running.setReady();
+    return disposition;
+  });
+  const controlSub = control(nc, subjects, gatewayHost, running, logger);
+  running.start();
+
+  const http = options.metricsListen === null ? null : await serveHttp(options.metricsListen ?? config.metrics_listen, registry, { logger });
+  logger.info({ gatewayHost, line: driver.name, people: config.people.length, backlog, metrics: http?.url }, 'gateway started');
+
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      controlSub.unsubscribe();
+      await running.stop();
+      await consumer.stop();
+      acks.stop();
+      await http?.close();
+      await nc.drain().catch(() => undefined);
+      logger.info('gateway stopped');
+    })());
+  return { gatewayHost, worker: running, registry, nc, http, stop };
+}

@@ -1,0 +1,323 @@
+import { fingerprint as makeFingerprint, newId, type Alert, type Clock, type ClockTimer, type Logger } from '../shared/index.ts';
+import type { AckWatcher } from './ack-watcher.ts';
+import type { Budget } from './budget.ts';
+import type { CallScript, OutboundResult } from './call-script.ts';
+import type { GatewayConfig } from './config.ts';
+import type { LineDriver } from './drivers/driver.ts';
+import { afterAttempt, type AttemptResult } from './escalation.ts';
+import type { InboundScript } from './inbound.ts';
+import type { AlertIntake } from './intake.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { GatewayPublisher } from './publisher.ts';
+import type { CallQueue, PlannedCall, QueuedAlert } from './queue.ts';
+import type { StateStore } from './state-store.ts';
+import { TEST_CALL_TEXT } from './wording.ts';
+
+const LINE_DOWN_AFTER = 3;
+
+export interface LineWorkerParts {
+  config: GatewayConfig;
+  gatewayHost: string;
+  driver: LineDriver;
+  queue: CallQueue;
+  intake: AlertIntake;
+  budget: Budget;
+  callScript: CallScript;
+  inbound: InboundScript;
+  acks: Pick<AckWatcher, 'remember'>;
+  publisher: GatewayPublisher;
+  store: StateStore;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  clock: Clock;
+}
+
+export interface TestCallResult {
+  outcome: string;
+  digits: string;
+  durationMs: number;
+  detail?: string;
+}
+
+/**
+ * The only code that touches the line. One loop, one call at a time by construction: it takes an
+ * inbound ring, a requested test call or the next planned alert call, runs it to the end (on hook),
+ * then looks again. Everything else only changes the queue and wakes it.
+ */
+export class LineWorker {
+  private stopped = false;
+  private ready = false;
+  private wakeUp: (() => void) | null = null;
+  private ringPending = false;
+  private readonly testCalls: Array<{ number: string; done: (result: TestCallResult) => void }> = [];
+  private noDialToneStreak = 0;
+  private readonly lineDownNotified = new Set<string>();
+  private readonly offHookObserved = new Set<string>();
+  private loop: Promise<void> | null = null;
+  private readonly inboundFingerprint: string;
+
+  constructor(private readonly parts: LineWorkerParts) {
+    this.inboundFingerprint = makeFingerprint(parts.gatewayHost, 'inbound-call');
+    parts.driver.onRing(() => {
+      if (!parts.config.inbound.enabled) return;
+      this.ringPending = true;
+      this.wake();
+    });
+  }
+
+  /** Calls start only once the consumer has caught up, so a backlog's resolve can cancel its firing first. */
+  setReady(): void {
+    this.ready = true;
+    this.wake();
+  }
+
+  wake(): void {
+    const wake = this.wakeUp;
+    this.wakeUp = null;
+    wake?.();
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.loop;
+  }
+
+  testCall(number: string): Promise<TestCallResult> {
+    return new Promise((done) => {
+      this.testCalls.push({ number, done });
+      this.wake();
+    });
+  }
+
+  private async run(): Promise<void> {
+    const { logger } = this.parts;
+    while (!this.stopped) {
+      try {
+        await this.step();
+      } catch (err) {
+        // The loop must outlive any single failure: the next alert still needs the line.
+        logger.error({ err }, 'line worker step failed');
+        await this.parts.driver.hangUp();
+        await this.sleep(this.parts.clock.now() + 1000);
+      }
+    }
+  }
+
+  private async step(): Promise<void> {
+    if (this.ringPending) {
+      this.ringPending = false;
+      return this.answer();
+    }
+    const test = this.testCalls.shift();
+    if (test) return test.done(await this.placeTestCall(test.number));
+    if (!this.ready) return this.sleep(null);
+    const now = this.parts.clock.now();
+    const plan = this.parts.queue.plan(now);
+    for (const { entry, result } of plan.finished) {
+      if (result.reason === 'acknowledged') await this.parts.intake.finish(entry, 'acknowledged');
+      else await this.giveUp([entry], result.reason, `escalation ended: ${result.reason.replace(/_/g, ' ')}`);
+    }
+    this.parts.metrics.queueDepth.set(this.parts.queue.size);
+    if (plan.kind === 'idle') return this.sleep(plan.wakeAt);
+    await this.call(plan.call);
+  }
+
+  private sleep(until: number | null): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: ClockTimer | null = null;
+      this.wakeUp = () => {
+        if (timer) this.parts.clock.clearTimeout(timer);
+        resolve();
+      };
+      if (this.stopped) return this.wake();
+      if (until !== null) timer = this.parts.clock.setTimeout(() => this.wake(), Math.max(0, until - this.parts.clock.now()));
+    });
+  }
+
+  private async call(call: PlannedCall): Promise<void> {
+    const { config, budget, metrics, publisher, clock } = this.parts;
+    const person = config.people[call.person]!;
+    const entries = call.alerts;
+    const alerts = entries.map((e) => e.alert);
+    const log = this.parts.logger.child({ person: person.name, fingerprint: alerts[0]!.fingerprint, host: alerts[0]!.host, rule: alerts[0]!.rule, alerts: alerts.length });
+    const decision = budget.check(person.number, clock.now());
+    if (!decision.ok) {
+      metrics.budgetExhausted.inc({ scope: decision.scope, limit: decision.limit });
+      publisher.event('budget_exhausted', { limit: decision.limit, detail: `${person.name}: ${decision.detail}`, fingerprints: alerts.map((a) => a.fingerprint) });
+      await this.record({ person: person.name, number: person.number, alerts, attempt: 0, outcome: 'rejected_budget', digits: '', durationMs: 0, cost: 0, error: decision.detail });
+      log.warn({ scope: decision.scope, limit: decision.limit, detail: decision.detail }, 'call not placed: limit reached');
+      if (decision.scope === 'total') return this.giveUp(entries, 'budget_exhausted', decision.detail);
+      return this.advance(entries, 'number_throttled');
+    }
+    const placedAt = clock.now();
+    budget.record({ at: placedAt, number: person.number, durationMs: 0, cost: 0 });
+    await this.parts.store.saveBudget(budget.snapshot(placedAt));
+    log.info({ number: person.number, round: entries[0]!.escalation.round }, 'calling');
+    const inCall = new Set(alerts.map((a) => a.fingerprint));
+    const result = await this.parts.callScript.run({
+      number: person.number,
+      alerts,
+      gatherMore: () => {
+        const more = this.parts.queue.dueFor(call.person, clock.now(), inCall);
+        for (const entry of more) entries.push(entry);
+        return more.map((e) => e.alert);
+      },
+      onOffHook: () => this.observeOffHook(entries, log),
+    });
+    const durationMs = Math.max(0, clock.now() - (result.offHookAt ?? placedAt));
+    const cost = budget.finish(placedAt, person.number, durationMs);
+    await this.parts.store.saveBudget(budget.snapshot(clock.now()));
+    this.updateBudgetGauges();
+    metrics.estimatedCost.inc(cost);
+    log.info({ outcome: result.outcome, digits: result.digits, durationMs, announced: result.alerts.length }, 'call finished');
+    await this.record({ person: person.name, number: person.number, alerts: result.alerts, attempt: entries[0]!.escalation.callsMade + 1, outcome: result.outcome, digits: result.digits, durationMs, cost, error: result.error });
+    await this.applyOutcome(entries, result, person.name);
+  }
+
+  private observeOffHook(entries: QueuedAlert[], log: Logger): void {
+    log.info('off hook');
+    const now = this.parts.clock.now();
+    for (const entry of entries) {
+      if (this.offHookObserved.has(entry.alert.fingerprint)) continue;
+      this.offHookObserved.add(entry.alert.fingerprint);
+      this.parts.metrics.alertToOffHook.observe((now - entry.receivedAt) / 1000);
+    }
+  }
+
+  private async applyOutcome(entries: QueuedAlert[], result: OutboundResult, personName: string): Promise<void> {
+    const { publisher, acks, intake } = this.parts;
+    if (result.outcome === 'acknowledged') {
+      for (const entry of entries) {
+        const ack = await publisher.ack(entry.alert, { by: personName, method: 'dtmf' });
+        acks.remember(ack);
+        await intake.finish(entry, 'acknowledged');
+      }
+      return;
+    }
+    const lineFault = result.outcome === 'no_dial_tone' || result.outcome === 'failed';
+    if (result.outcome === 'no_dial_tone') {
+      this.noDialToneStreak++;
+      this.parts.metrics.lineUp.set(0);
+      if (this.noDialToneStreak >= LINE_DOWN_AFTER) await this.lineDown(entries);
+    } else if (!lineFault) {
+      this.noDialToneStreak = 0;
+      this.parts.metrics.lineUp.set(1);
+    }
+    const attempt: AttemptResult = result.outcome === 'passed' ? 'passed' : lineFault ? 'line_failure' : 'unanswered';
+    await this.advance(entries, attempt);
+  }
+
+  private async advance(entries: QueuedAlert[], attempt: AttemptResult): Promise<void> {
+    const { config, queue, intake, clock } = this.parts;
+    for (const entry of entries) {
+      if (queue.get(entry.alert.fingerprint) !== entry) continue; // resolved or acked during the call
+      const next = afterAttempt(entry.escalation, attempt, config.people, config.escalation, clock.now());
+      if (next.done) {
+        if (next.reason === 'acknowledged') await intake.finish(entry, 'acknowledged');
+        else await this.giveUp([entry], next.reason, `escalation ended: ${next.reason.replace(/_/g, ' ')}`);
+        continue;
+      }
+      entry.escalation = next.state;
+      await intake.persist(entry);
+    }
+  }
+
+  /** Nobody could be phoned: the collector's fallback notifiers take over, then the escalation ends. */
+  private async giveUp(entries: QueuedAlert[], reason: 'budget_exhausted' | 'nobody_answered' | 'quiet_hours', detail: string): Promise<void> {
+    if (entries.length === 0) return;
+    this.parts.metrics.fallbacks.inc({ reason }, entries.length);
+    await this.parts.publisher.fallback(reason, entries.map((e) => e.alert), detail);
+    for (const entry of entries) await this.parts.intake.finish(entry, reason);
+  }
+
+  private async lineDown(entries: QueuedAlert[]): Promise<void> {
+    const fresh = entries.filter((e) => !this.lineDownNotified.has(e.alert.fingerprint));
+    if (fresh.length === 0) return;
+    for (const entry of fresh) this.lineDownNotified.add(entry.alert.fingerprint);
+    const detail = `no dial tone on ${this.noDialToneStreak} calls in a row`;
+    this.parts.publisher.event('line_down', { detail, fingerprints: fresh.map((e) => e.alert.fingerprint) });
+    this.parts.metrics.fallbacks.inc({ reason: 'line_down' }, fresh.length);
+    // Keep trying the line, but make sure someone hears about the alerts meanwhile.
+    await this.parts.publisher.fallback('line_down', fresh.map((e) => e.alert), detail);
+  }
+
+  private async answer(): Promise<void> {
+    const { inbound, intake, publisher, acks, metrics, clock, logger } = this.parts;
+    const startedAt = clock.now();
+    const result = await inbound.handle({
+      firingAlerts: () => intake.firingAlerts(),
+      acknowledge: async (alert, person, voiceNote) => {
+        const ack = await publisher.ack(alert, { by: person.name, method: 'inbound_call', ...(voiceNote ? { voiceNote } : {}) });
+        acks.remember(ack);
+        const entry = this.parts.queue.get(alert.fingerprint);
+        if (entry) await intake.finish(entry, 'acknowledged');
+        intake.firing.delete(alert.fingerprint);
+      },
+    });
+    const durationMs = clock.now() - startedAt;
+    if (result.wrongPins > 0) metrics.pinFailures.inc(result.wrongPins);
+    if (result.lockoutStarted) metrics.lockouts.inc();
+    if (result.error && !result.person) metrics.rejectedCallers.inc({ reason: result.callerId ? 'unknown' : 'withheld' });
+    else if (result.lockedOut && !result.lockoutStarted) metrics.rejectedCallers.inc({ reason: 'locked_out' });
+    await this.parts.store.saveLockouts(inbound.lockoutSnapshot());
+    logger.info({ callerId: result.callerId, person: result.person, outcome: result.outcome, acked: result.acked.length, error: result.error }, 'inbound call finished');
+    const fingerprints = result.acked.length > 0 ? result.acked : [];
+    await this.record(
+      { person: result.person ?? undefined, number: result.callerId ?? 'withheld', alerts: [], fingerprints, attempt: 0, outcome: result.outcome, digits: result.digits.slice(0, 64), durationMs, cost: 0, error: result.error },
+      'inbound',
+    );
+  }
+
+  private async placeTestCall(number: string): Promise<TestCallResult> {
+    const { budget, clock, store } = this.parts;
+    const decision = budget.check(number, clock.now());
+    if (!decision.ok) return { outcome: 'rejected_budget', digits: '', durationMs: 0, detail: decision.detail };
+    const placedAt = clock.now();
+    budget.record({ at: placedAt, number, durationMs: 0, cost: 0 });
+    const result = await this.parts.callScript.run({ number, alerts: [], messageText: TEST_CALL_TEXT });
+    const durationMs = Math.max(0, clock.now() - (result.offHookAt ?? placedAt));
+    this.parts.metrics.estimatedCost.inc(budget.finish(placedAt, number, durationMs));
+    await store.saveBudget(budget.snapshot(clock.now()));
+    this.parts.metrics.calls.inc({ direction: 'outbound', outcome: result.outcome });
+    this.parts.logger.info({ number, outcome: result.outcome, digits: result.digits }, 'test call finished');
+    return { outcome: result.outcome, digits: result.digits, durationMs, ...(result.error ? { detail: result.error } : {}) };
+  }
+
+  private async record(
+    call: { person?: string; number: string; alerts: Alert[]; fingerprints?: string[]; attempt: number; outcome: OutboundResult['outcome']; digits: string; durationMs: number; cost: number; error?: string },
+    direction: 'outbound' | 'inbound' = 'outbound',
+  ): Promise<void> {
+    const { metrics, publisher } = this.parts;
+    metrics.calls.inc({ direction, outcome: call.outcome });
+    metrics.callSeconds.inc({ direction }, call.durationMs / 1000);
+    metrics.callDuration.observe({ direction }, call.durationMs / 1000);
+    const fingerprints = call.fingerprints ?? call.alerts.map((a) => a.fingerprint);
+    await publisher.callRecord(
+      {
+        callId: newId(),
+        direction,
+        fingerprints: fingerprints.slice(0, 1000),
+        ...(call.person ? { person: call.person } : {}),
+        number: call.number.slice(0, 64),
+        attempt: call.attempt,
+        outcome: call.outcome,
+        digits: call.digits.slice(0, 64),
+        durationMs: Math.round(call.durationMs),
+        estimatedCost: call.cost,
+        ...(call.error ? { error: call.error.slice(0, 1000) } : {}),
+      },
+      fingerprints[0] ?? this.inboundFingerprint,
+    );
+  }
+
+  updateBudgetGauges(): void {
+    for (const [limit, value] of Object.entries(this.parts.budget.remaining(this.parts.clock.now()))) {
+      this.parts.metrics.budgetRemaining.set({ limit }, Number.isFinite(value) ? value : -1);
+    }
+  }
+}
