@@ -10,7 +10,9 @@ export const NATS_DEPLOY_DIR = fileURLToPath(new URL('../../../deploy/nats/', im
  * JetStream store, the monitoring port (ephemeral) and, for the cluster, the route URLs. Everything else
  * (accounts, permissions, TLS settings, limits) is exactly what an operator installs.
  */
-export function adaptConfig(dir: string, file: string, options: { certs: TestCertificates; storeDir: string; routes?: string[]; clusterListen?: string }): string {
+export function adaptConfig(dir: string, file: string, options: { certs: TestCertificates; storeDir: string;
+  /** Route URLs of the test cluster; each node's own route listener is set with --cluster. */
+  routes?: string[] }): string {
   let text = readFileSync(join(NATS_DEPLOY_DIR, file), 'utf8');
   const replace = (pattern: RegExp, value: string): void => {
     if (!pattern.test(text)) throw new Error(`${file}: expected to find ${pattern} to adapt for the test`);
@@ -23,7 +25,6 @@ export function adaptConfig(dir: string, file: string, options: { certs: TestCer
   replace(/^http: .*$/m, 'http: "127.0.0.1:-1"');
   if (options.routes) {
     replace(/routes: \[[^\]]*\]/, `routes: [${options.routes.map((r) => JSON.stringify(r)).join(', ')}]`);
-    replace(/^  listen: 0\.0\.0\.0:6222$/m, `  listen: ${JSON.stringify(options.clusterListen)}`);
   }
   const target = join(dir, file);
   writeFileSync(target, text);

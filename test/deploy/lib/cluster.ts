@@ -1,0 +1,89 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { NATS_SERVER_BIN } from '../../../deploy/lib/embedded-nats.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../helpers/processes.ts';
+import { adaptConfig } from './nats-config.ts';
+import type { TestCertificates } from './tls.ts';
+
+/** A free loopback port right now. Another process may take it before nats-server binds it: see startCluster. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port from listen(0)');
+  return address.port;
+}
+
+export class ClusterNode {
+  clientPort = 0;
+  private child: ChildProcess | undefined;
+  output = '';
+
+  constructor(readonly name: string, readonly routePort: number, private readonly configFile: string) {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.clientPort}`;
+  }
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Clients on an ephemeral port (read from the log); the route port is fixed because the other nodes dial it. */
+  async start(): Promise<void> {
+    const args = ['-c', this.configFile, '-a', '127.0.0.1', '-p', this.clientPort ? String(this.clientPort) : '-1', '--cluster', `nats://127.0.0.1:${this.routePort}`];
+    const child = spawnTracked(NATS_SERVER_BIN, args, { env: { ...process.env, NATS_SERVER_NAME: this.name } });
+    this.child = child;
+    child.stdout?.on('data', (chunk: Buffer) => { this.output += chunk.toString(); });
+    child.stderr?.on('data', (chunk: Buffer) => { this.output += chunk.toString(); });
+    const [clients] = await Promise.all([
+      waitForOutput(child, /Listening for client connections on [^\s]+:(\d+)/, 15_000),
+      waitForOutput(child, /Server is ready/, 15_000),
+    ]);
+    this.clientPort = Number(clients[1]);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.child) await killAndWait(this.child, signal);
+    this.child = undefined;
+  }
+}
+
+export interface Cluster {
+  nodes: ClusterNode[];
+  urls: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Three nodes from deploy/nats/nats-cluster.conf on loopback. Route ports must be known before launch (each node
+ * dials the others), so they are picked free and may be taken in the gap before nats-server binds them: a node
+ * that fails to bind makes the whole attempt start again with new ports, at most three times.
+ */
+export async function startCluster(dir: string, certs: TestCertificates, usersConf: string): Promise<Cluster> {
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const routePorts = [await freePort(), await freePort(), await freePort()];
+    const routes = routePorts.map((port) => `nats-route://127.0.0.1:${port}`);
+    // One copy of the shipped file per node, because each node needs its own JetStream store directory.
+    const nodes = routePorts.map((port, i) => {
+      const name = `nats${i + 1}`;
+      const nodeDir = join(dir, `attempt-${attempt}`, name);
+      mkdirSync(nodeDir, { recursive: true });
+      writeFileSync(join(nodeDir, 'users.conf'), usersConf);
+      const configFile = adaptConfig(nodeDir, 'nats-cluster.conf', { certs, storeDir: join(nodeDir, 'jetstream'), routes });
+      return new ClusterNode(name, port, configFile);
+    });
+    try {
+      for (const node of nodes) await node.start();
+      return { nodes, urls: nodes.map((n) => n.url), stop: async () => { await Promise.all(nodes.map((n) => n.kill())); } };
+    } catch (err) {
+      lastError = err;
+      await Promise.all(nodes.map((n) => n.kill()));
+      if (!nodes.some((n) => /address already in use/i.test(n.output))) throw new Error(`cluster did not start: ${String(err)}\n${nodes.map((n) => n.output).join('\n')}`);
+    }
+  }
+  throw new Error(`cluster did not start after 3 attempts (route ports kept being taken): ${String(lastError)}`);
+}
