@@ -66,7 +66,7 @@ export interface Line {
   close(): Promise<void>;
 }
 
-/** One step of the simulated far end, relative to the moment it answers (or to the ring, inbound). */
+/** One step of the simulated far end, run in order from the moment the call is answered (outbound: the far end answers; inbound: the line goes off hook). */
 export type FarEndStep =
   | { wait: number }
   | { press: string }
@@ -95,7 +95,8 @@ export interface InboundScript {
 export type TranscriptEntry =
   | { t: number; event: 'off_hook' | 'on_hook' | 'dial_tone' | 'answered' | 'busy' | 'no_answer' | 'far_hangup' | 'ring' | 'closed'; detail?: string }
   | { t: number; event: 'dial'; number: string }
-  | { t: number; event: 'play'; file: string; durationMs: number; interruptedBy: string | null }
+  /** `durationMs` is the WAV's length from its header, `playedMs` how much of it played (less when interrupted). */
+  | { t: number; event: 'play'; file: string; durationMs: number; playedMs: number; interruptedBy: string | null }
   | { t: number; event: 'record'; file: string; durationMs: number; reason: string }
   | { t: number; event: 'press'; digit: string }
   | { t: number; event: 'collect'; digits: string; reason: string };
@@ -106,7 +107,10 @@ export interface SimLine extends Line {
   script(script: FarEndScript): void;
   /** Starts an inbound call: the line rings with this caller ID. */
   ring(script: InboundScript): void;
-  /** Everything dialled, played, recorded and pressed, with times relative to open (ms, real time × speed). */
+  /**
+   * Everything dialled, played, recorded and pressed, in line-time order: `t` is ms since open in line time
+   * (real time × speed), so a transcript reads the same at any speed. File names are base names.
+   */
   transcript(): TranscriptEntry[];
 }
 
