@@ -46,30 +46,29 @@ function dialogue(socket: Socket, reader: LineReader): Dialogue {
   };
 }
 
-/** Reads the greeting; for prompt-style servers waits for any byte rather than a newline. */
-async function readGreeting(reader: LineReader, protocol: BannerProtocol, signal: AbortSignal): Promise<string[]> {
+/** Reads the greeting; prompt-style servers (telnet) are read until `expected` matches or they go quiet. */
+async function readGreeting(reader: LineReader, protocol: BannerProtocol, expected: RegExp, signal: AbortSignal): Promise<string[]> {
   if (protocol.acceptPartialGreeting) {
-    const first = await Promise.race([
-      reader.next(),
-      new Promise<string>((resolve, reject) => {
-        let rawSince = 0;
-        const poll = setInterval(() => {
-          const raw = reader.pending();
-          const text = raw.replace(TELNET_IAC, '');
-          if (raw.length > 0 && rawSince === 0) rawSince = Date.now();
-          // Negotiation-only servers wait for our answers before printing a prompt: take what came after a moment.
-          if (text.trim().length > 0 || (rawSince > 0 && Date.now() - rawSince > 500)) {
-            clearInterval(poll);
-            resolve(text);
-          }
-        }, 20);
-        signal.addEventListener('abort', () => {
+    const text = await new Promise<string>((resolve, reject) => {
+      let seen = '';
+      let firstDataAt = 0;
+      const poll = setInterval(() => {
+        seen += reader.takeLines().map((l) => `${l}\n`).join('');
+        const raw = seen + reader.pending();
+        if (raw.length > 0 && firstDataAt === 0) firstDataAt = Date.now();
+        const clean = raw.replace(TELNET_IAC, '').trim();
+        // Negotiation-only servers wait for our answers before printing a prompt: take what came after a moment.
+        if ((clean.length > 0 && expected.test(clean)) || (firstDataAt > 0 && Date.now() - firstDataAt > 500)) {
           clearInterval(poll);
-          reject(new Error('aborted'));
-        }, { once: true });
-      }),
-    ]);
-    return [first.replace(TELNET_IAC, '')];
+          resolve(clean);
+        }
+      }, 20);
+      signal.addEventListener('abort', () => {
+        clearInterval(poll);
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      }, { once: true });
+    });
+    return [text.replace(/\s*\n\s*/g, ' ')];
   }
   const lines = [await reader.next()];
   while (protocol.lastGreetingLine && !protocol.lastGreetingLine.test(lines[lines.length - 1]!) && lines.length < 50) lines.push(await reader.next());
@@ -104,7 +103,7 @@ export function bannerPlugin(protocol: BannerProtocol): CheckPlugin {
           let socket: Socket | TLSSocket = await openSocket({ host: config.host, port: config.port, tls: config.tls, insecure: config.insecure }, signal);
           try {
             let reader = new LineReader(socket, signal);
-            const greeting = await readGreeting(reader, protocol, signal);
+            const greeting = await readGreeting(reader, protocol, expected, signal);
             const latencyMs = elapsedMs(start);
             const banner = greeting.join(' | ').slice(0, 300);
             if (!greeting.some((line) => expected.test(line))) {

@@ -109,6 +109,11 @@ export class LineReader {
     return this.buffer;
   }
 
+  /** Complete lines received so far, without waiting. */
+  takeLines(): string[] {
+    return this.lines.splice(0);
+  }
+
   /** Waits for the partial line to become non-empty too, for protocols whose greeting lacks a newline. */
   next(): Promise<string> {
     const line = this.lines.shift();

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { AgentConfig } from '../../agent/index.ts';
+import { ConfigError, parseConfigText } from '../../shared/index.ts';
+import { spawnTracked } from '../helpers/processes.ts';
+import { tempDir, writeConfig } from './helpers.ts';
+
+async function run(args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawnTracked('node', ['offhook.mjs', ...args]);
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, output };
+}
+
+function problems(yaml: string): string[] {
+  try {
+    parseConfigText(yaml, 'agent.yaml', AgentConfig);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('agent config', () => {
+  it('accepts the commented example through `offhook check-config`', async () => {
+    const { code, output } = await run(['check-config', 'deploy/examples/agent.yaml']);
+    assert.equal(code, 0, output);
+    assert.match(output, /agent\.yaml: OK \(agent config\)/);
+  });
+
+  it('names the field, the expectation and the value', () => {
+    const lines = problems('checks:\n  - { name: a, kind: tcp }\n  - { name: b, kind: tcp, port: eighty }\n  - { name: c, kind: htp }\n');
+    assert.deepEqual(lines, [
+      'checks[0].port: expected integer 1-65535, got nothing',
+      'checks[1].port: expected integer 1-65535, got "eighty"',
+      `checks[2].kind: expected kind: one of tcp, http, https, ssh, ftp, smtp, pop3, imap, telnet, dns, mysql, apache, process, got "htp"`,
+    ]);
+  });
+
+  it('names the rule whose regex is broken', () => {
+    const lines = problems("logs:\n  - path: /var/log/x\n    rules:\n      - { name: ok, pattern: 'a+' }\n      - { name: oom-rule, pattern: 'Killed (' }\n");
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /^logs\[0\]\.rules\[1\]\.pattern: expected a valid regular expression in rule "oom-rule"/);
+  });
+
+  it('rejects duplicate check names, capture of a group that does not exist, relative log paths and unknown fields', () => {
+    assert.deepEqual(problems('checks:\n  - { name: a, kind: tcp, port: 1 }\n  - { name: a, kind: tcp, port: 2 }\n'), [
+      'checks[1].name: expected a unique check name; "a" is also checks[0], got "a"',
+    ]);
+    assert.match(problems("logs:\n  - path: /x\n    rules: [{ name: r, pattern: 'pid=(?<pid>\\d+)', capture: [comm] }]\n")[0]!, /logs\[0\]\.rules\[0\]\.capture: .*\(\?<comm>/);
+    assert.match(problems('logs:\n  - path: x.log\n    rules: [{ name: r, pattern: a }]\n')[0]!, /^logs\[0\]\.path: expected an absolute path/);
+    assert.match(problems('checks:\n  - { name: a, kind: tcp, port: 1, prot: 2 }\n')[0]!, /^checks\[0\]: unknown field "prot"/);
+    assert.match(problems('spool: { max_bytes: lots }\n')[0]!, /^spool\.max_bytes: expected a size like/);
+  });
+
+  it('`offhook agent` exits 1 with the check-config style error on a bad config', async () => {
+    const dir = tempDir();
+    try {
+      const file = writeConfig(dir.path, { checks: [{ name: 'x', kind: 'http', url: 'ftp://nope' }] });
+      const { code, output } = await run(['agent', '--config', file]);
+      assert.equal(code, 1);
+      assert.match(output, /agent\.yaml: checks\[0\]\.url: expected an http:\/\/ or https:\/\/ URL, got "ftp:\/\/nope"/);
+    } finally {
+      dir.remove();
+    }
+  });
+});
