@@ -105,11 +105,18 @@ class NativeLine extends EventEmitter implements Line {
 
   /** Called by the addon's ThreadSafeFunction on the JS thread. */
   dispatch(type: string, value: string | null): void {
-    if (type === 'ring') this.emit('ring', { callerId: value });
-    else if (type === 'dtmf') this.emit('dtmf', value);
-    else if (type === 'tone') this.emit('tone', value);
-    else if (type === 'hangup') this.emit('hangup');
-    else if (type === 'error' && this.listenerCount('error') > 0) this.emit('error', new Error(value ?? 'line error'));
+    try {
+      if (type === 'ring') this.emit('ring', { callerId: value });
+      else if (type === 'dtmf') this.emit('dtmf', value);
+      else if (type === 'tone') this.emit('tone', value);
+      else if (type === 'hangup') this.emit('hangup');
+      else if (type === 'error' && this.listenerCount('error') > 0) this.emit('error', new Error(value ?? 'line error'));
+    } catch (error) {
+      // A listener's bug must not unwind through the addon; it surfaces as an uncaught exception as usual.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
   }
 
   get hookState(): HookState {

@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <deque>
 #include <mutex>
 
 #include "sim_convert.h"
@@ -12,27 +13,48 @@
 namespace offhook {
 namespace {
 
-// Lets backend threads post events until close, and never after the ThreadSafeFunction is released.
+// Carries events from backend threads to JS. Events queue here; the ThreadSafeFunction only wakes the JS
+// thread to drain them. Every operation's Promise drains the queue before it settles, so an event that
+// happened before an operation finished (the far end hung up, a digit came) is always seen first.
 struct EventGate {
   std::mutex mutex;
+  std::deque<LineEvent> queue;
+  bool wakePending = false;
   bool released = false;
   Napi::ThreadSafeFunction tsfn;
+  Napi::FunctionReference callback;  // JS thread only
 
   void post(const LineEvent& event) {
     std::lock_guard<std::mutex> lock(mutex);
     if (released) return;
-    tsfn.NonBlockingCall(new LineEvent(event), [](Napi::Env env, Napi::Function callback, LineEvent* e) {
-      std::unique_ptr<LineEvent> owned(e);
-      if (!env) return;
-      callback.Call({Napi::String::New(env, e->type), e->hasValue ? Napi::Value(Napi::String::New(env, e->value)) : env.Null()});
-    });
+    queue.push_back(event);
+    if (wakePending) return;
+    wakePending = true;
+    EventGate* self = this;
+    tsfn.NonBlockingCall([self](Napi::Env env, Napi::Function) { if (env) self->drain(env); });
   }
 
-  void release() {
+  void drain(Napi::Env env) {
+    std::deque<LineEvent> events;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      events.swap(queue);
+      wakePending = false;
+    }
+    if (callback.IsEmpty()) return;
+    Napi::HandleScope scope(env);
+    for (const LineEvent& e : events)
+      callback.Call({Napi::String::New(env, e.type), e.hasValue ? Napi::Value(Napi::String::New(env, e.value)) : env.Null()});
+  }
+
+  // JS thread, after the backend's threads are joined: deliver what is left, then let the process exit.
+  void release(Napi::Env env, bool deliver = true) {
+    if (deliver) drain(env);
     std::lock_guard<std::mutex> lock(mutex);
     if (released) return;
     released = true;
     tsfn.Release();
+    callback.Reset();
   }
 };
 
@@ -80,12 +102,16 @@ class LineHandle : public Napi::ObjectWrap<LineHandle> {
   // new LineHandle(onEvent: (type: string, value: string | null) => void)
   explicit LineHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LineHandle>(info), gate_(std::make_shared<EventGate>()) {
     if (!info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "LineHandle needs an event callback");
-    gate_->tsfn = Napi::ThreadSafeFunction::New(info.Env(), info[0].As<Napi::Function>(), "offhook:line-events", 0, 1);
+    gate_->callback = Napi::Persistent(info[0].As<Napi::Function>());
+    // Kept alive by the EventGate, which outlives every tsfn call because release() comes after the joins.
+    std::shared_ptr<EventGate> gate = gate_;
+    gate_->tsfn = Napi::ThreadSafeFunction::New(info.Env(), info[0].As<Napi::Function>(), "offhook:line-events", 0, 1,
+                                                [gate](Napi::Env) {});
   }
 
   ~LineHandle() override {
     if (backend_) backend_->close();
-    gate_->release();
+    gate_->release(Env(), false);  // a finalizer must not call into JS
   }
 
  private:
@@ -123,7 +149,8 @@ class LineHandle : public Napi::ObjectWrap<LineHandle> {
   template <typename Work>
   Napi::Value run(const Napi::CallbackInfo& info, Work work) {
     std::shared_ptr<LineBackend> b = line(info.Env());
-    return LineWorker::Start(info.Env(), [b, work] { return work(*b); });
+    std::shared_ptr<EventGate> gate = gate_;
+    return LineWorker::Start(info.Env(), [b, work] { return work(*b); }, [gate](Napi::Env env, bool) { gate->drain(env); });
   }
 
   Napi::Value OffHook(const Napi::CallbackInfo& info) {
@@ -202,7 +229,7 @@ class LineHandle : public Napi::ObjectWrap<LineHandle> {
         info.Env(), [b] {
           if (b) b->close();
           return Result();
-        }, [gate](Napi::Env, bool) { gate->release(); });
+        }, [gate](Napi::Env env, bool) { gate->release(env); });
   }
   Napi::Value Script(const Napi::CallbackInfo& info) {
     FarEndScript script = farEndScriptFromJs(info.Env(), info[0]);

@@ -126,6 +126,7 @@ describe('native sim line', () => {
     line.on('hangup', () => hangups++);
     await callAndAnswer('600');
     assert.deepEqual(await line.play(menuWav, { interruptOnDigit: true }), { interruptedBy: null, hungUp: true });
+    assert.equal(hangups, 1, 'the hangup event arrives before the prompt that it cut short settles');
     assert.deepEqual(await line.collect({ maxDigits: 1, timeoutMs: 5000 }), { digits: '', reason: 'hangup' });
     assert.deepEqual(await line.play(alertWav), { interruptedBy: null, hungUp: true });
     assert.equal(hangups, 1);
