@@ -86,16 +86,19 @@ export function bucketName(subjects: Subjects, bucket: BucketName): string {
   return `${subjects.prefix}-${BUCKETS[bucket].suffix}`;
 }
 
-async function ensureStream(jsm: JetStreamManager, config: StreamDefinition): Promise<void> {
+async function ensureStream(jsm: JetStreamManager, requested: StreamDefinition): Promise<void> {
   try {
-    const info = await jsm.streams.info(config.name);
+    const info = await jsm.streams.info(requested.name);
+    // Replicas only go up: a process started with the single-server default must not shrink a stream that the
+    // operator made R3 on a cluster (deploy/nats/README.md); that would silently give up the failover.
+    const config = { ...requested, num_replicas: Math.max(requested.num_replicas ?? 1, info.config.num_replicas) };
     const drifted = (Object.keys(config) as (keyof StreamConfig)[]).some(
       (key) => key !== 'storage' && key !== 'retention' && JSON.stringify(info.config[key]) !== JSON.stringify(config[key]),
     );
     if (drifted) await jsm.streams.update(config.name, { ...info.config, ...config } as StreamConfig);
   } catch (err) {
     if (!/stream not found/i.test((err as Error).message)) throw err;
-    await jsm.streams.add(config);
+    await jsm.streams.add(requested);
   }
 }
 

@@ -87,6 +87,12 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
       return allReplicasCurrent(info) ? info : undefined;
     });
     assert.equal(formed.config.num_replicas, 3);
+    // The collector and gateway call ensureStreams with the single-server default at every start: that must not
+    // shrink what the operator made R3.
+    await ensureStreams(await connectAs('gateway'), subjects);
+    for (const stream of [names.events, names.alerts, 'KV_offhook-alerts', 'KV_offhook-gateway']) {
+      assert.equal((await jsm.streams.info(stream)).config.num_replicas, 3, `${stream} kept three replicas`);
+    }
 
     const agent = await connectAs('agent-web1', { inbox_prefix: agentInboxPrefix('web1') });
     const js = jetstreamClient(agent);
