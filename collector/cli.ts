@@ -1,7 +1,42 @@
 import type { Command } from 'commander';
 import type { ConfigKinds } from '../deploy/check-config.ts';
+import { ConfigError, createLogger, createRegistry, loadConfigFile } from '../shared/index.ts';
+import { registerOperatorCommands } from './cli-operator.ts';
+import { CollectorConfig } from './config.ts';
+import { startCollector } from './service.ts';
 
-/** Config schemas `offhook check-config` knows for the collector (filled in as the collector lands). */
-export const collectorConfigKinds: ConfigKinds = {};
+/** Config schemas `offhook check-config` knows for the collector. */
+export const collectorConfigKinds: ConfigKinds = { collector: CollectorConfig };
 
-export function registerCollectorCommands(_program: Command): void {}
+export function registerCollectorCommands(program: Command): void {
+  program
+    .command('collector')
+    .description('Run the collector: evaluate rules over agent events, publish alerts, run notifiers, serve the status page')
+    .requiredOption('--config <file>', 'collector.yaml')
+    .action(async (options: { config: string }) => {
+      let config: CollectorConfig;
+      try {
+        config = loadConfigFile(options.config, CollectorConfig);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        process.stderr.write(`${err.message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const logger = createLogger('collector');
+      const collector = await startCollector(config, { logger, registry: createRegistry('collector') });
+      process.stdout.write(`collector listening on ${collector.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          logger.info({ signal }, 'stopping');
+          void collector.stop().then(resolve, (err: Error) => {
+            logger.error({ err }, 'unclean stop');
+            resolve();
+          });
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
+  registerOperatorCommands(program);
+}

@@ -41,8 +41,10 @@ export class EventScript {
     this.seq.set(host, n);
     return n;
   }
+  private ids = 0;
   envelope(host: string) {
-    return { v: SCHEMA_VERSION, id: `${host}-${this.streamSeq + 1}-${this.clock.now()}`, host, ts: this.clock.now(), seq: this.next(host) };
+    const seq = this.next(host);
+    return { v: SCHEMA_VERSION, id: `${host}-${seq}-${++this.ids}-${this.clock.now()}`, host, ts: this.clock.now(), seq };
   }
   resource(host: string, metric: string, value: number, labels?: Record<string, string>): ResourceSample {
     return { ...this.envelope(host), kind: 'resource', intervalMs: 10_000, metrics: [{ name: metric, type: 'gauge', value, ...(labels ? { labels } : {}) }] };

@@ -1,0 +1,168 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import {
+  ConfigError, connectNats, ensureStreams, jetstreamClient, loadConfigFile, NatsConfig, newId, openBucket, parseDuration, publishDurable,
+  SCHEMA_VERSION, silentLogger, Subjects, type Ack, type NatsConnection,
+} from '../shared/index.ts';
+import { AlertStore } from './alert-store.ts';
+import { parseMatcher, type Matcher } from './matchers.ts';
+import { describeMatchers, silenceActive } from './silence.ts';
+import { SilenceStore } from './silence-store.ts';
+
+interface ConnectionOptions {
+  nats?: string;
+  config?: string;
+}
+
+const OnlyNats = z.object({ nats: NatsConfig }).loose();
+
+/** Operator commands connect like the collector (--config) or to one server (--nats URL). */
+async function withNats<T>(options: ConnectionOptions, run: (nc: NatsConnection, subjects: Subjects) => Promise<T>): Promise<T> {
+  const natsConfig = options.config ? loadConfigFile(options.config, OnlyNats).nats : NatsConfig.parse({ servers: [options.nats ?? 'nats://127.0.0.1:4222'] });
+  const nc = await connectNats(natsConfig, { name: 'offhook-cli', logger: silentLogger(), failFast: true });
+  try {
+    const subjects = new Subjects(natsConfig.prefix);
+    await ensureStreams(nc, subjects);
+    return await run(nc, subjects);
+  } finally {
+    await nc.drain();
+  }
+}
+
+function fail(message: string): void {
+  process.stderr.write(`${message}\n`);
+  process.exitCode = 1;
+}
+
+/** Runs an action, turning config and connection problems into one readable line and exit code 1. */
+function action<A extends unknown[]>(run: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await run(...args);
+    } catch (err) {
+      if (err instanceof ConfigError) fail(err.message);
+      else fail(`error: ${(err as Error).message}`);
+    }
+  };
+}
+
+function printTable(headers: string[], rows: string[][]): void {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  process.stdout.write(`${[line(headers), ...rows.map(line)].join('\n')}\n`);
+}
+
+// Operator input reaches terminals: strip control characters from anything printed.
+const clean = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+const iso = (ms: number): string => (ms > 0 ? new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z') : '-');
+
+function withConnection(command: Command): Command {
+  return command.option('--nats <url>', 'NATS server URL', 'nats://127.0.0.1:4222').option('--config <file>', 'take the nats: section from this config file');
+}
+
+export function registerOperatorCommands(program: Command): void {
+  withConnection(program.command('alerts').description('List alerts from the collector\'s KV state (firing by default)'))
+    .option('--all', 'include resolved alerts')
+    .option('--json', 'JSON for scripts')
+    .action(
+      action(async (options: ConnectionOptions & { all?: boolean; json?: boolean }) => {
+        await withNats(options, async (nc, subjects) => {
+          const records = (await new AlertStore(await openBucket(nc, subjects, 'alerts'), silentLogger()).loadAll())
+            .filter((r) => options.all || r.alert.status === 'firing')
+            .sort((a, b) => b.alert.startsAt - a.alert.startsAt);
+          if (options.json) {
+            process.stdout.write(`${JSON.stringify(records.map((r) => ({ ...r.alert, ack: r.ack })), null, 2)}\n`);
+            return;
+          }
+          if (records.length === 0) {
+            process.stdout.write(options.all ? 'no alerts\n' : 'nothing is firing\n');
+            return;
+          }
+          printTable(
+            ['FINGERPRINT', 'STATUS', 'SEVERITY', 'HOST', 'RULE', 'GEN', 'SINCE', 'FLAGS', 'SUMMARY'],
+            records.map((r) => [r.alert.fingerprint, r.alert.status, r.alert.severity, r.alert.host, r.alert.rule, String(r.alert.generation), iso(r.alert.startsAt), [r.alert.acknowledged ? `acked:${clean(r.ack?.by ?? '')}` : '', r.alert.inhibited ? 'inhibited' : ''].filter(Boolean).join(',') || '-', clean(r.alert.summary)]),
+          );
+        });
+      }),
+    );
+
+  withConnection(program.command('ack').description('Acknowledge a firing alert: stops re-notification until it resolves'))
+    .argument('<fingerprint>', 'the alert fingerprint (see `offhook alerts`)')
+    .option('--by <name>', 'who takes it', process.env.USER ?? 'cli')
+    .option('-c, --comment <text>', 'why / what is being done')
+    .option('--for <duration>', 'let the ack expire after this long (e.g. 2h) so a festering problem calls again')
+    .action(
+      action(async (fp: string, options: ConnectionOptions & { by: string; comment?: string; for?: string }) => {
+        if (!/^[0-9a-f]{16}$/.test(fp)) return fail(`fingerprint: expected 16 hex digits, got ${JSON.stringify(fp)} (see \`offhook alerts\`)`);
+        const forMs = options.for ? parseDuration(options.for) : 0;
+        if (forMs === null) return fail(`--for: expected a duration like "30m" or "2h", got ${JSON.stringify(options.for)}`);
+        await withNats(options, async (nc, subjects) => {
+          const record = await new AlertStore(await openBucket(nc, subjects, 'alerts'), silentLogger()).get(fp);
+          if (!record) return fail(`no alert with fingerprint ${fp} (see \`offhook alerts\`)`);
+          if (record.alert.status !== 'firing') return fail(`alert ${fp} (${record.alert.host} ${record.alert.rule}) is resolved; nothing to acknowledge`);
+          const ack: Ack = {
+            v: SCHEMA_VERSION, id: newId(), host: record.alert.host, ts: Date.now(), fingerprint: fp, generation: record.alert.generation,
+            by: options.by, method: 'cli', until: forMs > 0 ? Date.now() + forMs : 0, ...(options.comment ? { comment: options.comment } : {}),
+          };
+          await publishDurable(jetstreamClient(nc), subjects.ack(fp), ack);
+          process.stdout.write(`acknowledged ${fp} (${record.alert.host} ${record.alert.rule}, generation ${record.alert.generation}) as ${clean(options.by)}\n`);
+        });
+      }),
+    );
+
+  const silence = program.command('silence').description('Silences: mute alerts matching labels for a while');
+  withConnection(silence.command('add').description('Add a silence, e.g. `offhook silence add host=web1 rule=disk --for 2h -c "disk swap"`'))
+    .argument('<matchers...>', 'label matchers: name=value, name!=value, name=~regex, name!~regex (host, rule, severity, kind and alert labels)')
+    .requiredOption('--for <duration>', 'how long, e.g. 30m, 2h, 1d')
+    .requiredOption('-c, --comment <text>', 'why (shown on the status page)')
+    .option('--by <name>', 'who', process.env.USER ?? 'cli')
+    .option('--json', 'print the silence as JSON')
+    .action(
+      action(async (texts: string[], options: ConnectionOptions & { for: string; comment: string; by: string; json?: boolean }) => {
+        const matchers: Matcher[] = [];
+        for (const text of texts) {
+          const parsed = parseMatcher(text);
+          if (typeof parsed === 'string') return fail(`matcher: ${parsed}`);
+          matchers.push(parsed);
+        }
+        const forMs = parseDuration(options.for);
+        if (forMs === null || forMs <= 0) return fail(`--for: expected a duration like "30m" or "2h", got ${JSON.stringify(options.for)}`);
+        await withNats(options, async (nc, subjects) => {
+          const now = Date.now();
+          const created = await new SilenceStore(await openBucket(nc, subjects, 'silences')).add({ matchers, startsAt: now, endsAt: now + forMs, createdBy: options.by, comment: options.comment, createdAt: now });
+          process.stdout.write(options.json ? `${JSON.stringify(created, null, 2)}\n` : `silence ${created.id} added: ${clean(describeMatchers(created))} until ${iso(created.endsAt)}\n`);
+        });
+      }),
+    );
+
+  withConnection(silence.command('list').description('List active and upcoming silences'))
+    .option('--all', 'include expired silences')
+    .option('--json', 'JSON for scripts')
+    .action(
+      action(async (options: ConnectionOptions & { all?: boolean; json?: boolean }) => {
+        await withNats(options, async (nc, subjects) => {
+          const now = Date.now();
+          const silences = (await new SilenceStore(await openBucket(nc, subjects, 'silences')).list()).filter((s) => options.all || s.endsAt > now);
+          if (options.json) return void process.stdout.write(`${JSON.stringify(silences, null, 2)}\n`);
+          if (silences.length === 0) return void process.stdout.write('no silences\n');
+          printTable(
+            ['ID', 'STATE', 'MATCHERS', 'ENDS', 'BY', 'COMMENT'],
+            silences.map((s) => [s.id, silenceActive(s, now) ? 'active' : s.endsAt <= now ? 'expired' : 'pending', clean(describeMatchers(s)), iso(s.endsAt), clean(s.createdBy), clean(s.comment)]),
+          );
+        });
+      }),
+    );
+
+  withConnection(silence.command('expire').description('End a silence now'))
+    .argument('<id>', 'silence id (see `offhook silence list`)')
+    .action(
+      action(async (id: string, options: ConnectionOptions) => {
+        if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return fail(`id: expected a silence id from \`offhook silence list\`, got ${JSON.stringify(id)}`);
+        await withNats(options, async (nc, subjects) => {
+          const expired = await new SilenceStore(await openBucket(nc, subjects, 'silences')).expire(id, Date.now());
+          if (!expired) return fail(`no silence with id ${id} (see \`offhook silence list --all\`)`);
+          process.stdout.write(`silence ${id} expired\n`);
+        });
+      }),
+    );
+}

@@ -1,0 +1,93 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { publishDurable, type Clock, type Logger, type Subjects } from '../shared/index.ts';
+import type { AlertRecord, OutboxEntry } from './alert-record.ts';
+import type { AlertStore } from './alert-store.ts';
+import type { EngineOutput } from './engine.ts';
+import type { CollectorMetrics } from './metrics.ts';
+import type { NotificationSink } from './notifiers/index.ts';
+
+const RECENT = 100;
+
+export interface RecentNotification {
+  at: number;
+  reason: OutboxEntry['reason'];
+  published: boolean;
+  fingerprint: string;
+  host: string;
+  rule: string;
+  severity: string;
+  status: string;
+  generation: number;
+  summary: string;
+}
+
+/**
+ * Performs the engine's commits in order: write the record (with its outbox) to KV, publish
+ * each transition to ALERTS, hand each announcement to the notifiers, then clear the outbox.
+ * A crash anywhere in between leaves the outbox in KV, and start() redoes it.
+ */
+export class CommitQueue implements EngineOutput {
+  private chain: Promise<void> = Promise.resolve();
+  readonly recent: RecentNotification[] = [];
+
+  constructor(
+    private readonly parts: { store: AlertStore; js: JetStreamClient; subjects: Subjects; sink: NotificationSink; logger: Logger; metrics: CollectorMetrics; clock: Clock },
+  ) {}
+
+  commit(record: AlertRecord): void {
+    this.chain = this.chain.then(() => this.perform(record));
+  }
+
+  /** Resolves when everything committed so far is persisted and announced. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private async perform(record: AlertRecord): Promise<void> {
+    const log = this.parts.logger.child({ host: record.alert.host, rule: record.alert.rule, fingerprint: record.alert.fingerprint });
+    await this.persist(record, log);
+    if (record.outbox.length === 0) return;
+    for (const entry of record.outbox) {
+      if (entry.publish) await this.publish(entry, log);
+      this.parts.sink.submit(entry.alert, entry.reason, entry.repeat !== undefined ? { repeat: entry.repeat } : undefined);
+      this.parts.metrics.transitions.inc({ status: entry.alert.status, severity: entry.alert.severity });
+      this.remember(entry);
+    }
+    await this.persist({ ...record, outbox: [] }, log);
+  }
+
+  /** KV unavailable means NATS is down: keep trying (in order) rather than drop a transition. */
+  private async persist(record: AlertRecord, log: Logger): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.parts.store.put(record);
+        return;
+      } catch (err) {
+        if (attempt === 1 || attempt % 30 === 0) log.error({ err, attempt }, 'cannot write alert state to KV; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * attempt)));
+      }
+    }
+  }
+
+  private async publish(entry: OutboxEntry, log: Logger): Promise<void> {
+    const subject = this.parts.subjects.alert(entry.alert.severity, entry.alert.host);
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      try {
+        const ack = await publishDurable(this.parts.js, subject, entry.alert);
+        this.parts.metrics.published.inc({ outcome: ack.duplicate ? 'duplicate' : 'ok' });
+        return;
+      } catch (err) {
+        log.warn({ err, attempt }, 'publishing alert to ALERTS failed');
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+    this.parts.metrics.published.inc({ outcome: 'failed' });
+    log.error({ status: entry.alert.status, generation: entry.alert.generation }, 'alert not published to ALERTS after 5 attempts; the notifiers still get it');
+  }
+
+  private remember(entry: OutboxEntry): void {
+    const a = entry.alert;
+    this.recent.unshift({ at: this.parts.clock.now(), reason: entry.reason, published: entry.publish, fingerprint: a.fingerprint, host: a.host, rule: a.rule, severity: a.severity, status: a.status, generation: a.generation, summary: a.summary });
+    if (this.recent.length > RECENT) this.recent.length = RECENT;
+  }
+}

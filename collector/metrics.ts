@@ -1,0 +1,34 @@
+import { counter, Gauge, Histogram, type Registry } from '../shared/index.ts';
+import type { AlertRecord } from './alert-record.ts';
+
+export interface CollectorMetrics {
+  events: ReturnType<typeof counter<'kind'>>;
+  duplicates: ReturnType<typeof counter>;
+  evaluation: Histogram<'kind'>;
+  transitions: ReturnType<typeof counter<'status' | 'severity'>>;
+  published: ReturnType<typeof counter<'outcome'>>;
+  checkpointSeq: Gauge;
+}
+
+/** Collector metrics; offhook_alerts_firing is computed from the live records at scrape time. */
+export function collectorMetrics(registry: Registry, records: () => Iterable<AlertRecord>): CollectorMetrics {
+  new Gauge({
+    name: 'offhook_alerts_firing',
+    help: 'Alerts firing now, by severity (inhibited and silenced ones included)',
+    labelNames: ['severity'],
+    registers: [registry],
+    collect() {
+      const counts: Record<string, number> = { info: 0, warning: 0, critical: 0 };
+      for (const record of records()) if (record.alert.status === 'firing') counts[record.alert.severity] = (counts[record.alert.severity] ?? 0) + 1;
+      for (const [severity, n] of Object.entries(counts)) this.set({ severity }, n);
+    },
+  });
+  return {
+    events: counter(registry, 'offhook_collector_events_total', 'Events processed from the EVENTS stream, by kind', ['kind']),
+    duplicates: counter(registry, 'offhook_collector_duplicate_events_total', 'Events skipped as duplicates or replays (stream or agent sequence already seen)'),
+    evaluation: new Histogram({ name: 'offhook_collector_rule_evaluation_seconds', help: 'Time to evaluate every rule against one event', labelNames: ['kind'], buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05], registers: [registry] }),
+    transitions: counter(registry, 'offhook_alert_announcements_total', 'Alert announcements (published and handed to notifiers), by status and severity', ['status', 'severity']),
+    published: counter(registry, 'offhook_alert_publish_total', 'Alert publishes to the ALERTS stream, by outcome (ok|duplicate|failed)', ['outcome']),
+    checkpointSeq: new Gauge({ name: 'offhook_collector_checkpoint_sequence', help: 'EVENTS stream sequence covered by the last checkpoint', registers: [registry] }),
+  };
+}

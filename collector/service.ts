@@ -1,0 +1,171 @@
+import {
+  connectNats, ensureStreams, InboundValidator, jetstreamClient, openBucket, serveHttp, streamNames, Subjects, systemClock,
+  type Clock, type ClockTimer, type HttpEndpoint, type Logger, type NatsConnection, type Registry,
+} from '../shared/index.ts';
+import type { AlertRecord } from './alert-record.ts';
+import { AlertStore } from './alert-store.ts';
+import { CheckpointStore } from './checkpoint.ts';
+import { CommitQueue } from './commit-queue.ts';
+import type { CollectorConfig } from './config.ts';
+import { AlertEngine } from './engine.ts';
+import { buildRules } from './engine-rules.ts';
+import { readStreamFrom } from './feeds.ts';
+import { collectorMetrics } from './metrics.ts';
+import { createDispatcher, type NotificationsConfig, type NotificationSink } from './notifiers/index.ts';
+import { SilenceStore } from './silence-store.ts';
+import { statusRoutes } from './status.ts';
+
+export interface CollectorDeps {
+  logger: Logger;
+  registry: Registry;
+  clock?: Clock;
+  /** Tests hand in a recording sink; otherwise the notifiers' dispatcher is built from config. */
+  sink?: NotificationSink;
+}
+
+export interface RunningCollector {
+  engine: AlertEngine;
+  url: string;
+  nc: NatsConnection;
+  /** Everything committed so far is in KV, published and handed to the notifiers. */
+  idle(): Promise<void>;
+  checkpoint(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The collector process: load config, connect, restore state, replay EVENTS from the
+ * checkpoint, then follow events, heartbeats, acks and silences; serve metrics and the
+ * status page; stop cleanly.
+ */
+export async function startCollector(config: CollectorConfig, deps: CollectorDeps): Promise<RunningCollector> {
+  const clock = deps.clock ?? systemClock;
+  const { logger, registry } = deps;
+  const subjects = new Subjects(config.nats.prefix);
+  const nc = await connectNats(config.nats, { name: 'offhook-collector', logger, registry });
+  await ensureStreams(nc, subjects);
+  const streams = streamNames(subjects);
+  const store = new AlertStore(await openBucket(nc, subjects, 'alerts'), logger);
+  const checkpoints = new CheckpointStore(await openBucket(nc, subjects, 'checkpoints'), logger);
+  const silenceStore = new SilenceStore(await openBucket(nc, subjects, 'silences'), logger);
+  const dispatcher = deps.sink ? null : await createDispatcher(config.notifications as NotificationsConfig, { nc, subjects, logger, registry, clock });
+  const sink: NotificationSink = deps.sink ?? dispatcher!;
+
+  let engine: AlertEngine | undefined;
+  const metrics = collectorMetrics(registry, () => engine?.records.values() ?? []);
+  const queue = new CommitQueue({ store, js: jetstreamClient(nc), subjects, sink, logger, metrics, clock });
+  engine = new AlertEngine({
+    rules: buildRules(config.rules, config.defaults),
+    clock,
+    output: queue,
+    logger,
+    observer: {
+      eventProcessed: (kind, seconds) => {
+        metrics.events.inc({ kind });
+        metrics.evaluation.observe({ kind }, seconds);
+      },
+      duplicateEvent: () => metrics.duplicates.inc(),
+    },
+  });
+  const running = engine;
+
+  const records = await store.loadAll();
+  const saved = await checkpoints.load(config.rules.map((r) => r.name));
+  redoOutboxes(queue, records);
+  running.load(records, saved);
+  logger.info({ alerts: records.length, resumeAfterSeq: running.state.streamSeq, ackSeq: running.state.ackSeq, rules: config.rules.length }, 'collector state restored');
+
+  const validator = new InboundValidator(registry, logger, subjects, () => clock.now());
+  const silenceWatch = await silenceStore.watch((list) => running.setSilences(list));
+  const events = await readStreamFrom(nc, streams.events, running.state.streamSeq, (msg) => {
+    const decoded = validator.accept(msg.subject, msg.data);
+    if (decoded && (decoded.type === 'resource' || decoded.type === 'check' || decoded.type === 'log')) running.handleEvent(decoded.message, msg.seq);
+    else if (msg.seq > running.state.streamSeq) running.state.streamSeq = msg.seq;
+  });
+  const acks = await readStreamFrom(nc, streams.acks, running.state.ackSeq, (msg) => {
+    const decoded = validator.accept(msg.subject, msg.data);
+    if (decoded?.type === 'ack') {
+      const outcome = running.handleAck(decoded.message);
+      logger.info({ fingerprint: decoded.message.fingerprint, by: decoded.message.by, method: decoded.message.method, outcome }, 'acknowledgement received');
+    }
+    running.state.ackSeq = Math.max(running.state.ackSeq, msg.seq);
+  });
+  const heartbeats = nc.subscribe(subjects.allHeartbeats, {
+    callback: (err, msg) => {
+      if (err) return;
+      const decoded = validator.accept(msg.subject, msg.data);
+      if (decoded?.type === 'heartbeat') running.handleHeartbeat(decoded.message);
+    },
+  });
+
+  let stopped = false;
+  let tickTimer: ClockTimer | undefined;
+  let checkpointTimer: ClockTimer | undefined;
+  let checkpointing: Promise<void> = Promise.resolve();
+  const tick = (): void => {
+    if (stopped) return;
+    try {
+      running.tick();
+    } catch (err) {
+      logger.error({ err }, 'evaluation tick failed');
+    }
+    tickTimer = clock.setTimeout(tick, config.evaluation_interval);
+  };
+  // A checkpoint never gets ahead of the alert records: the transitions it covers are written first.
+  const checkpoint = (): Promise<void> => {
+    checkpointing = checkpointing.then(async () => {
+      const snapshot = running.state.snapshot(running.rules);
+      await queue.idle();
+      try {
+        await checkpoints.save(snapshot);
+        metrics.checkpointSeq.set(snapshot.streamSeq);
+      } catch (err) {
+        logger.warn({ err }, 'checkpoint failed; will retry at the next interval');
+      }
+    });
+    return checkpointing;
+  };
+  const scheduleCheckpoint = (): void => {
+    if (stopped) return;
+    checkpointTimer = clock.setTimeout(() => void checkpoint().then(scheduleCheckpoint), config.checkpoint_interval);
+  };
+  tick();
+  scheduleCheckpoint();
+
+  const http: HttpEndpoint = await serveHttp(config.listen, registry, { logger, routes: statusRoutes({ engine: running, queue, clock }) });
+  logger.info({ url: http.url, rules: config.rules.length }, 'collector running');
+
+  return {
+    engine: running,
+    url: http.url,
+    nc,
+    idle: () => queue.idle(),
+    checkpoint,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (tickTimer) clock.clearTimeout(tickTimer);
+      if (checkpointTimer) clock.clearTimeout(checkpointTimer);
+      events.stop();
+      acks.stop();
+      heartbeats.unsubscribe();
+      silenceWatch.stop();
+      await checkpoint();
+      await queue.idle();
+      await dispatcher?.idle();
+      await dispatcher?.close();
+      await http.close();
+      await nc.drain();
+      logger.info('collector stopped');
+    },
+  };
+}
+
+/** Announcements written but not confirmed before a crash are performed again (deduplicated downstream). */
+function redoOutboxes(queue: CommitQueue, records: AlertRecord[]): void {
+  for (const record of records) {
+    if (record.outbox.length === 0) continue;
+    queue.commit(structuredClone(record));
+    record.outbox = [];
+  }
+}

@@ -1,0 +1,31 @@
+import type { Alert } from '../../shared/index.ts';
+import type { NotificationReason, NotificationSink, SubmitContext } from '../../collector/notifiers/index.ts';
+
+/** Records every submit and lets a test wait for the n-th one (no sleeping). */
+export class RecordingSink implements NotificationSink {
+  readonly submitted: { alert: Alert; reason: NotificationReason; context?: SubmitContext }[] = [];
+  private waiters: { count: number; resolve: () => void }[] = [];
+  submit(alert: Alert, reason: NotificationReason, context?: SubmitContext): void {
+    this.submitted.push({ alert: structuredClone(alert), reason, ...(context ? { context } : {}) });
+    this.waiters = this.waiters.filter((w) => (this.submitted.length >= w.count ? (w.resolve(), false) : true));
+  }
+  lines(): string[] {
+    return this.submitted.map((s) => `${s.reason} ${s.alert.host} ${s.alert.rule} ${s.alert.severity} g${s.alert.generation}`);
+  }
+  async waitForCount(count: number, timeoutMs = 10_000): Promise<void> {
+    if (this.submitted.length >= count) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${count} notifications; got ${JSON.stringify(this.lines())}`)), timeoutMs);
+      this.waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+}
+
+/** Polls a condition until true; the timeout is only a failure bound. */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
