@@ -9,6 +9,8 @@ import { BUCKETS, bucketName, hostToken, streamNames, Subjects, type BucketName 
 export interface Permissions {
   publish: string[];
   subscribe: string[];
+  /** May answer requests it received (nats-server `allow_responses`), whatever the reply subject. */
+  allowResponses?: boolean;
 }
 
 export type Role = 'collector' | 'gateway' | 'operator' | 'admin';
@@ -84,6 +86,8 @@ export function agentPermissions(subjects: Subjects, host: string): Permissions 
 export function rolePermissions(subjects: Subjects, role: Role): Permissions {
   const names = streamNames(subjects);
   const root = subjects.root;
+  // Requests to a running gateway (telephony-gateway/control.ts): <root>.gatewayctl.<gateway host>.<action>
+  const gatewayControl = `${root}.gatewayctl.*.*`;
   switch (role) {
     case 'collector':
       return {
@@ -107,6 +111,8 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
     case 'gateway':
       return {
         publish: unique([
+          // `offhook test-call` runs on the gateway host with the gateway's credentials and asks the running gateway
+          gatewayControl,
           subjects.allAcks,
           subjects.allCalls,
           subjects.allFallbacks,
@@ -118,13 +124,15 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
           ...readBucket(subjects, 'alerts'),
           ...readBucket(subjects, 'silences'),
         ]),
-        subscribe: ['_INBOX.>', subjects.allAcks],
+        subscribe: ['_INBOX.>', subjects.allAcks, gatewayControl],
+        allowResponses: true,
       };
     case 'operator':
       // The `offhook` CLI on an operator's machine: acknowledge, silence, look at state. Cannot create or delete streams.
       return {
         publish: unique([
           subjects.allAcks,
+          gatewayControl,
           JS_INFO,
           '$JS.API.STREAM.NAMES',
           '$JS.API.STREAM.LIST',

@@ -40,6 +40,7 @@ function renderUser(entry: UserEntry, last: boolean): string[] {
     '    permissions: {',
     ...renderList('publish', entry.permissions.publish),
     ...renderList('subscribe', entry.permissions.subscribe),
+    ...(entry.permissions.allowResponses ? ['      allow_responses: true'] : []),
     '    }',
     `  }${last ? '' : ','}`,
   ];

@@ -188,6 +188,18 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     await assertDenied(() => alertsKv.put(fired.fingerprint, 'x'), 'publish', `$KV.offhook-alerts.${fired.fingerprint}`);
   });
 
+  it('lets the operator ask the running gateway for a test call, and agents not', async function () {
+    const gateway = await connectAs('gateway');
+    const control = `${subjects.root}.gatewayctl.gw1.test_call`;
+    gateway.subscribe(control, { callback: (_err, msg) => msg.respond(JSON.stringify({ ok: true, outcome: 'answered' })) });
+    await gateway.flush();
+    const operator = await connectAs('operator');
+    const reply = await operator.request(control, JSON.stringify({ number: '100' }), { timeout: 5000 });
+    assert.deepEqual(reply.json(), { ok: true, outcome: 'answered' });
+    const web1 = await connectAgent('web1');
+    await assertDenied(() => web1.request(control, JSON.stringify({ number: '100' }), { timeout: 5000 }), 'publish', control);
+  });
+
   it('lets the collector replay EVENTS and keep its KV state, but not forge events or delete streams', async function () {
     const collector = await connectAs('collector');
     const consumer = await jetstream(collector).consumers.get(names.events, { opt_start_seq: 1 });
@@ -208,6 +220,8 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
 
   it('lets an operator acknowledge and read state, but not change alert state or streams', async function () {
     const operator = await connectAs('operator');
+    // The operator commands (offhook ack/alerts/silence) run ensureStreams first; with everything in place that only reads.
+    await ensureStreams(operator, subjects);
     const ack = wire.ack('db1', 'bob');
     await publishDurable(jetstreamClient(operator), subjects.ack(ack.fingerprint), ack);
     const kvm = new Kvm(operator);
