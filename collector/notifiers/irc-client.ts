@@ -42,7 +42,6 @@ const MAX_LINE_BYTES = 510;
 
 /** Refuses anything that could end or extend a protocol line; callers sanitise text first, this is the backstop. */
 function assertSafe(parameter: string): string {
-  // eslint-disable-next-line no-control-regex
   if (/[\r\n\0]/.test(parameter)) throw new IrcError('refusing to send CR, LF or NUL to the IRC server', false);
   return parameter;
 }

@@ -9,7 +9,6 @@ const SEVERITY_RANK: Record<Alert['severity'], number> = { info: 0, warning: 1, 
  * protocol line or terminal escape wherever it is written.
  */
 export function oneLine(text: string, maxChars = 400): string {
-  // eslint-disable-next-line no-control-regex
   const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').replace(/\s+/g, ' ').trim();
   return flat.length > maxChars ? `${flat.slice(0, maxChars - 1)}…` : flat;
 }
