@@ -191,7 +191,7 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
   it('lets the operator ask the running gateway for a test call, and agents not', async function () {
     const gateway = await connectAs('gateway');
     const control = `${subjects.root}.gatewayctl.gw1.test_call`;
-    gateway.subscribe(control, { callback: (_err, msg) => msg.respond(JSON.stringify({ ok: true, outcome: 'answered' })) });
+    gateway.subscribe(control, { callback: (_err, msg) => { msg.respond(JSON.stringify({ ok: true, outcome: 'answered' })); } });
     await gateway.flush();
     const operator = await connectAs('operator');
     const reply = await operator.request(control, JSON.stringify({ number: '100' }), { timeout: 5000 });
