@@ -89,7 +89,7 @@ export class Agent {
     this.logger.info({ metrics: `${this.http.url}/metrics`, checks: this.config.checks.length, logs: this.config.logs.length }, 'agent started');
     // Loops start before NATS is reachable: until then everything goes to the spool.
     this.scheduler.start();
-    for (const source of this.logSources) source.start();
+    await Promise.all(this.logSources.map((source) => source.start()));
     if (this.config.resources.enabled) {
       void this.sampleResources();
       this.every(this.config.resources.interval, () => void this.sampleResources());

@@ -48,10 +48,12 @@ export class LogSource {
     });
   }
 
-  start(): void {
+  /** Resolves once the file is open (or known to be missing), so "started" means "following". */
+  async start(): Promise<void> {
     this.follower.start();
+    await this.follower.trigger();
     // Remember where we began even if nothing matches soon, so lines written while stopped are not skipped.
-    void this.follower.trigger().then(() => this.saveCurrentPosition());
+    this.saveCurrentPosition();
     this.flushTimer = setInterval(() => void this.flushSuppressed(), 1000);
   }
 
