@@ -60,7 +60,7 @@ export function configText(settings: BaresipLaunchSettings): string {
     // baresip 1.0's jitter buffer swallows the end of RFC 4733 events; 0-0 turns it off.
     ['jitter_buffer_delay', '0-0'],
     ['rtp_stats', 'no'],
-    ['rtp_ports', settings.rtpPorts.replace('-', '-')],
+    ['rtp_ports', settings.rtpPorts],
   ];
   if (settings.localAddress !== undefined) lines.push(['net_interface', settings.localAddress]);
   lines.push(
@@ -83,7 +83,7 @@ export function configText(settings: BaresipLaunchSettings): string {
 export async function writeConfigDir(dir: string, settings: BaresipLaunchSettings): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
-  const aorHost = settings.localAddress ?? settings.sipListen.slice(0, settings.sipListen.lastIndexOf(':'));
+  const aorHost = settings.localAddress ?? 'localhost';
   await writeFile(join(dir, 'config'), configText(settings), { mode: 0o600 });
   await writeFile(join(dir, 'accounts'), `${accountLine(settings, aorHost)}\n`, { mode: 0o600 });
   await chmod(join(dir, 'accounts'), 0o600);

@@ -1,0 +1,334 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { counter, Gauge, type Logger, type Registry } from '../../../shared/index.ts';
+import type { SipLineConfig } from './config.ts';
+import { writeConfigDir, type BaresipLaunchSettings } from './config-dir.ts';
+import { BaresipControl, CommandTimeoutError, type BaresipEvent } from './control.ts';
+import { freeRtpRange, freeSipPort, freeTcpPort } from './ports.ts';
+
+export type SpawnProcess = (command: string, args: string[], options: SpawnOptions) => ChildProcess;
+
+export interface SupervisorOptions {
+  config: SipLineConfig;
+  /** Private directory for baresip's config (0700) and prompt copies. */
+  runDir: string;
+  logger: Logger;
+  registry?: Registry;
+  /** Tests pass their PID-tracking spawn so a failed test never leaves baresip running. */
+  spawnProcess?: SpawnProcess;
+  /** How long a starting baresip may take to say "ready". */
+  readyTimeoutMs?: number;
+  /** How long a stopping baresip may take to say goodbye (BYE, un-REGISTER) before SIGKILL. */
+  stopGraceMs?: number;
+}
+
+export interface SupervisorEvents {
+  up: [BaresipControl];
+  down: [reason: string];
+  event: [BaresipEvent];
+}
+
+/** Port clashes are retried at once with fresh ports this many times before backing off. */
+const BIND_RETRIES = 5;
+/** An instance that has run this long without trouble resets the backoff. */
+const STABLE_AFTER_MS = 30_000;
+
+class LaunchError extends Error {
+  constructor(message: string, readonly portClash: boolean) {
+    super(message);
+  }
+}
+
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/**
+ * Keeps one baresip running: writes its config, starts it with `-f DIR`, connects to ctrl_tcp,
+ * proves it alive with a periodic harmless command, and after a death or a hang reports the line
+ * down and starts a fresh one with exponential backoff.
+ */
+export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
+  private child: ChildProcess | null = null;
+  private controlConnection: BaresipControl | null = null;
+  private state: 'stopped' | 'starting' | 'up' | 'down' = 'stopped';
+  private stopping = false;
+  private failures = 0;
+  private upSince = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private healthTimer: NodeJS.Timeout | null = null;
+  private healthInFlight = false;
+  private password: string | undefined;
+  private readonly lineUp: Gauge;
+  private readonly registered: Gauge;
+  private readonly restarts;
+  private readonly invalidFrames;
+  private readonly log: Logger;
+
+  constructor(private readonly options: SupervisorOptions) {
+    super();
+    this.log = options.logger.child({ line: 'sip' });
+    const registry = options.registry;
+    const gauge = (name: string, help: string): Gauge => {
+      const existing = registry?.getSingleMetric(name);
+      return (existing as Gauge | undefined) ?? new Gauge({ name, help, registers: registry ? [registry] : [] });
+    };
+    this.lineUp = gauge('offhook_sip_line_up', '1 while baresip runs and answers on its control socket');
+    this.registered = gauge('offhook_sip_registered', '1 while the SIP account is registered (always 0 in direct mode)');
+    this.restarts = registry
+      ? counter(registry, 'offhook_sip_baresip_restarts_total', 'baresip restarts by cause (exited, hung, control_lost, start_failed)', ['reason'])
+      : null;
+    this.invalidFrames = registry ? counter(registry, 'offhook_sip_control_invalid_total', 'ctrl_tcp frames dropped as invalid, by reason', ['reason']) : null;
+  }
+
+  get control(): BaresipControl | null {
+    return this.state === 'up' ? this.controlConnection : null;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get isUp(): boolean {
+    return this.state === 'up';
+  }
+
+  start(): void {
+    if (this.state !== 'stopped' || this.stopping) return;
+    this.state = 'starting';
+    void this.launch();
+  }
+
+  /** Resolves with the control connection once baresip is up; rejects when the supervisor stops first. */
+  waitUntilUp(): Promise<BaresipControl> {
+    if (this.state === 'up' && this.controlConnection) return Promise.resolve(this.controlConnection);
+    if (this.stopping) return Promise.reject(new Error('sip line is stopped'));
+    return new Promise((resolve, reject) => {
+      const onUp = (control: BaresipControl): void => {
+        this.off('down', onDown);
+        resolve(control);
+      };
+      const onDown = (reason: string): void => {
+        if (!this.stopping) return;
+        this.off('up', onUp);
+        this.off('down', onDown);
+        reject(new Error(`sip line is stopped (${reason})`));
+      };
+      this.on('up', onUp);
+      this.on('down', onDown);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.stopHealthChecks();
+    const child = this.child;
+    this.controlConnection?.close();
+    if (child) await terminate(child, this.options.stopGraceMs ?? 5_000);
+    const wasUp = this.state === 'up';
+    this.state = 'stopped';
+    this.lineUp.set(0);
+    this.registered.set(0);
+    this.emit('down', wasUp ? 'stopped' : 'stopped before it came up');
+  }
+
+  private async launch(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        const control = await this.launchOnce();
+        if (this.stopping) return;
+        this.controlConnection = control;
+        this.state = 'up';
+        this.upSince = Date.now();
+        this.lineUp.set(1);
+        this.log.info({ pid: this.child?.pid }, 'SIP line up (baresip ready)');
+        this.startHealthChecks();
+        this.emit('up', control);
+        return;
+      } catch (err) {
+        const error = err as LaunchError;
+        if (this.child) await terminate(this.child, 1_000);
+        this.child = null;
+        if (this.stopping) return;
+        if (error.portClash && attempt < BIND_RETRIES) {
+          this.log.debug({ err: error.message, attempt }, 'baresip port taken meanwhile; picking new ports');
+          continue;
+        }
+        this.restarts?.inc({ reason: 'start_failed' });
+        this.scheduleRestart(`start failed: ${error.message}`);
+        return;
+      }
+    }
+  }
+
+  private async launchOnce(): Promise<BaresipControl> {
+    const config = this.options.config;
+    const host = config.local_address ?? '127.0.0.1';
+    const dir = join(this.options.runDir, 'baresip');
+    const settings: BaresipLaunchSettings = {
+      sipListen: `${config.local_address ?? '0.0.0.0'}:${config.sip_port === 0 ? await freeSipPort(host) : config.sip_port}`,
+      ctrlPort: await freeTcpPort('127.0.0.1'),
+      rtpPorts: config.rtp_ports ?? (await freeRtpRange(host)),
+      account: config.account,
+      password: await this.readPassword(),
+      codecs: config.codecs,
+    };
+    if (config.local_address !== undefined) settings.localAddress = config.local_address;
+    this.password = settings.password;
+    await writeConfigDir(dir, settings);
+    const spawnProcess = this.options.spawnProcess ?? spawn;
+    const child = spawnProcess(config.baresip_path, ['-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    await this.waitForReady(child);
+    const control = await BaresipControl.connect(settings.ctrlPort);
+    control.on('event', (event) => this.onEvent(event));
+    control.on('invalid', (reason, detail) => {
+      this.invalidFrames?.inc({ reason });
+      this.log.warn({ reason, detail }, 'dropped an invalid ctrl_tcp frame from baresip');
+    });
+    control.on('close', (reason) => {
+      if (this.controlConnection === control && this.state === 'up' && !this.stopping) this.fail('control_lost', `control connection lost: ${reason}`);
+    });
+    // The first answer proves the socket belongs to this baresip and its menu is loaded.
+    await control.command('listcalls', undefined, config.health_timeout);
+    child.once('exit', (code, signal) => {
+      if (this.child === child && !this.stopping) this.fail('exited', `baresip exited (code ${code}, signal ${signal})`);
+    });
+    return control;
+  }
+
+  private async readPassword(): Promise<string | undefined> {
+    const account = this.options.config.account;
+    if (account.mode !== 'register') return undefined;
+    if (account.password !== undefined) return account.password;
+    if (account.password_file === undefined) return undefined;
+    const text = await readFile(account.password_file, 'utf8').catch((err: Error) => {
+      throw new LaunchError(`cannot read account.password_file ${account.password_file}: ${err.message}`, false);
+    });
+    const password = text.split(/\r?\n/)[0] ?? '';
+    if (password === '' || password.includes('"')) throw new LaunchError(`account.password_file ${account.password_file}: expected the password on the first line, without double quotes`, false);
+    return password;
+  }
+
+  /** Resolves at "baresip is ready."; rejects on exit, a failed ctrl_tcp module, or the ready timeout. */
+  private waitForReady(child: ChildProcess): Promise<void> {
+    const timeoutMs = this.options.readyTimeoutMs ?? 10_000;
+    return new Promise((resolve, reject) => {
+      let portClash = false;
+      let settled = false;
+      const finish = (error?: LaunchError): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      const timer = setTimeout(() => finish(new LaunchError(`baresip not ready within ${timeoutMs} ms`, false)), timeoutMs);
+      const onLine = (raw: string): void => {
+        const line = this.redact(raw.replace(ANSI, '').trim());
+        if (line === '') return;
+        if (/Address already in use/.test(line)) portClash = true;
+        if (/^module ctrl_tcp\.so:/.test(line)) finish(new LaunchError(`ctrl_tcp failed: ${line}`, portClash));
+        if (/baresip is ready/.test(line)) finish();
+        if (/fail|error/i.test(line)) this.log.warn({ pid: child.pid, baresip: line }, 'baresip');
+        else this.log.debug({ pid: child.pid, baresip: line }, 'baresip');
+      };
+      for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', onLine);
+      child.once('error', (err) => finish(new LaunchError(`cannot run ${this.options.config.baresip_path}: ${err.message}`, false)));
+      child.once('exit', (code, signal) => finish(new LaunchError(`baresip exited during start (code ${code}, signal ${signal})`, portClash || code === 98)));
+    });
+  }
+
+  private redact(line: string): string {
+    return this.password === undefined ? line : line.split(this.password).join('[redacted]');
+  }
+
+  private onEvent(event: BaresipEvent): void {
+    if (event.type === 'REGISTER_OK') {
+      this.registered.set(1);
+      this.log.info({ account: event.accountaor }, 'SIP account registered');
+    } else if (event.type === 'REGISTER_FAIL') {
+      this.registered.set(0);
+      this.log.error({ account: event.accountaor, reason: event.param }, 'SIP registration failed');
+    }
+    this.emit('event', event);
+  }
+
+  private startHealthChecks(): void {
+    const { health_interval: interval, health_timeout: timeout } = this.options.config;
+    this.healthTimer = setInterval(() => {
+      const control = this.controlConnection;
+      if (this.healthInFlight || !control || this.state !== 'up') return;
+      this.healthInFlight = true;
+      control
+        .command('listcalls', undefined, timeout)
+        .then(() => {
+          if (Date.now() - this.upSince >= STABLE_AFTER_MS) this.failures = 0;
+        })
+        .catch((err: Error) => {
+          if (err instanceof CommandTimeoutError && this.controlConnection === control) this.fail('hung', `baresip hung: ${err.message}`);
+        })
+        .finally(() => {
+          this.healthInFlight = false;
+        });
+    }, interval);
+  }
+
+  private stopHealthChecks(): void {
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    this.healthTimer = null;
+    this.healthInFlight = false;
+  }
+
+  /** The running baresip is dead or useless: report the line down, kill it by PID, restart later. */
+  private fail(reason: 'exited' | 'hung' | 'control_lost', detail: string): void {
+    if (this.state !== 'up' || this.stopping) return;
+    this.state = 'down';
+    this.stopHealthChecks();
+    this.restarts?.inc({ reason });
+    const child = this.child;
+    this.child = null;
+    this.controlConnection?.close();
+    this.controlConnection = null;
+    if (child) void terminate(child, 0);
+    this.scheduleRestart(detail);
+  }
+
+  private scheduleRestart(reason: string): void {
+    this.state = 'down';
+    this.lineUp.set(0);
+    this.registered.set(0);
+    const { restart_backoff_min: min, restart_backoff_max: max } = this.options.config;
+    const delay = Math.min(max, min * 2 ** this.failures);
+    this.failures++;
+    this.log.error({ reason, restartInMs: delay, failures: this.failures }, 'SIP line down; restarting baresip');
+    this.emit('down', reason);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (!this.stopping) {
+        this.state = 'starting';
+        void this.launch();
+      }
+    }, delay);
+  }
+}
+
+/** SIGTERM (baresip hangs up and un-registers), SIGKILL after `graceMs`; by PID, waits for the exit. */
+async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = (signal: NodeJS.Signals): void => {
+    try {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, signal);
+    } catch {
+      // Already gone between the check and the signal.
+    }
+  };
+  if (graceMs <= 0) kill('SIGKILL');
+  else kill('SIGTERM');
+  const timer = graceMs > 0 ? setTimeout(() => kill('SIGKILL'), graceMs) : null;
+  await exited;
+  if (timer) clearTimeout(timer);
+}
