@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamClient, openBucket, publishDurable, streamNames, Subjects, SCHEMA_VERSION, type ResourceSample } from '../../shared/index.ts';
+import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { until } from './nats-harness.ts';
+
+/** An Alertmanager-webhook receiver that records "status alertname host" per alert it is sent. */
+async function webhookReceiver(): Promise<{ server: Server; url: string; received: string[] }> {
+  const received: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    req.on('end', () => {
+      const payload = JSON.parse(body) as { alerts: { status: string; labels: Record<string, string> }[] };
+      for (const alert of payload.alerts) received.push(`${alert.status} ${alert.labels.alertname} ${alert.labels.host}`);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+}
+
+describe('collector process: SIGKILL and restart mid-incident', function () {
+  this.timeout(90_000);
+  let server: EmbeddedNatsServer;
+  let nc: NatsConnection;
+  let dir: string;
+  before(async () => {
+    server = await startNatsServer();
+    nc = await connectTo(server);
+    dir = mkdtempSync(join(tmpdir(), 'offhook-collector-'));
+  });
+  after(async () => {
+    await nc.drain();
+    await server.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loses no alert, re-announces nothing, resumes `for` timers, and finishes announcements cut off by the kill', async () => {
+    const hook = await webhookReceiver();
+    const configFile = join(dir, 'collector.yaml');
+    writeFileSync(configFile, `
+nats: { servers: ["${server.url}"] }
+listen: "127.0.0.1:0"
+evaluation_interval: 100ms
+checkpoint_interval: 200ms
+rules:
+  - { name: disk, kind: threshold, metric: disk_used, crit: 90 }
+  - { name: load, kind: threshold, metric: load, crit: 10, for: 3s }
+  - { name: marker, kind: threshold, metric: marker, crit: 0 }
+notifications:
+  receivers:
+    - { name: hook, kind: webhook, url: "${hook.url}", retry: { initial_backoff: 100ms } }
+  routes: [{ receiver: hook }]
+`);
+    const subjects = new Subjects();
+    const js = jetstreamClient(nc);
+    const seqs = new Map<string, number>();
+    const send = (host: string, metric: string, value: number) => {
+      const seq = (seqs.get(host) ?? 0) + 1;
+      seqs.set(host, seq);
+      const event: ResourceSample = { v: SCHEMA_VERSION, id: `${host}-${seq}`, host, ts: Date.now(), seq, kind: 'resource', intervalMs: 10_000, metrics: [{ name: metric, type: 'gauge', value }] };
+      return publishDurable(js, subjects.event(host, 'resource'), event);
+    };
+    const start = async () => {
+      const child = spawnTracked(process.execPath, ['offhook.mjs', 'collector', '--config', configFile], { cwd: process.cwd(), env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info' } });
+      await waitForOutput(child, /collector listening on/, 30_000);
+      return child;
+    };
+    const checkpoints = await openBucket(nc, subjects, 'checkpoints').catch(() => null);
+
+    let collector = await start();
+    await send('web1', 'disk_used', 95);
+    await until(() => hook.received.includes('firing disk web1'), 'disk firing notification', 20_000);
+    await send('web1', 'load', 50);
+    const bucket = checkpoints ?? (await openBucket(nc, subjects, 'checkpoints'));
+    await until(async () => ((await bucket.get('collector.engine'))?.json<{ streamSeq: number }>().streamSeq ?? 0) >= 2, 'a checkpoint covering the load event', 20_000);
+    // Cut off whatever the next transition was doing.
+    await send('web2', 'disk_used', 99);
+    const killedAt = Date.now();
+    await killAndWait(collector, 'SIGKILL');
+
+    await send('web1', 'disk_used', 97);
+    collector = await start();
+    await until(() => hook.received.includes('firing load web1'), 'load firing once its `for` elapsed', 20_000);
+    await send('web1', 'disk_used', 50);
+    await until(() => hook.received.includes('resolved disk web1'), 'disk resolved', 20_000);
+    // A last alert marks the end: anything duplicated would have arrived before it.
+    await send('web3', 'marker', 1);
+    await until(() => hook.received.includes('firing marker web3'), 'the marker', 20_000);
+    await killAndWait(collector, 'SIGTERM');
+    hook.server.close();
+
+    assert.deepEqual([...hook.received].sort(), ['firing disk web1', 'firing disk web2', 'firing load web1', 'firing marker web3', 'resolved disk web1']);
+    const info = await (await jetstreamManager(nc)).streams.info(streamNames(subjects).alerts);
+    assert.equal(info.state.messages, 5, 'one ALERTS message per transition');
+
+    // The restarted collector continued the stored incident (same start, generation 1) rather than re-detecting it.
+    const cli = spawnTracked(process.execPath, ['offhook.mjs', 'alerts', '--all', '--json', '--nats', server.url], { cwd: process.cwd() });
+    let out = '';
+    cli.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    await new Promise((resolve) => cli.once('exit', resolve));
+    const alerts = JSON.parse(out) as { host: string; rule: string; status: string; generation: number; startsAt: number }[];
+    const disk = alerts.find((a) => a.host === 'web1' && a.rule === 'disk')!;
+    assert.equal(disk.status, 'resolved');
+    assert.equal(disk.generation, 1);
+    assert.ok(disk.startsAt < killedAt, 'fired before the kill, not re-fired after it');
+  });
+});
