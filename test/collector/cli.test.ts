@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { createRegistry, jetstreamClient, ManualClock, publishDurable, silentLogger, Subjects, fingerprint } from '../../shared/index.ts';
+import { CollectorConfig } from '../../collector/config.ts';
+import { startCollector, type RunningCollector } from '../../collector/service.ts';
+import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { EventScript } from './engine-harness.ts';
+import { RecordingSink, until } from './nats-harness.ts';
+import { runCli } from './cli-helpers.ts';
+
+describe('collector CLI', function () {
+  this.timeout(60_000);
+  let server: EmbeddedNatsServer;
+  let nc: NatsConnection;
+  let collector: RunningCollector | undefined;
+  let dir: string;
+  before(async () => {
+    server = await startNatsServer();
+    nc = await connectTo(server);
+    dir = mkdtempSync(join(tmpdir(), 'offhook-cli-'));
+  });
+  after(async () => {
+    await collector?.stop();
+    await nc.drain();
+    await server.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('check-config accepts the shipped example and names the field and the fix in a broken one', async () => {
+    const ok = await runCli(['check-config', 'deploy/examples/collector.yaml']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /collector\.yaml: OK \(collector config\)/);
+    const bad = join(dir, 'collector.yaml');
+    writeFileSync(bad, 'rules:\n  - { name: disk, kind: threshold, metric: disk_used, warn: 80, clear_below: 85 }\n  - { name: ssh, kind: check, max_attempts: "three" }\n');
+    const result = await runCli(['check-config', bad]);
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /collector\.yaml: rules\[0\]\.clear_below: expected a value <= 80 \(the lowest alerting level\), got 85/);
+    assert.match(result.stdout, /collector\.yaml: rules\[1\]\.max_attempts: expected number/);
+  });
+
+  it('alerts, ack, silence add|list|expire against a running collector', async () => {
+    const clock = new ManualClock(Date.now());
+    const sink = new RecordingSink();
+    const config = CollectorConfig.parse({ nats: { servers: [server.url] }, listen: '127.0.0.1:0', rules: [{ name: 'disk', kind: 'threshold', metric: 'disk_used', crit: 90, repeat_interval: '1h' }] });
+    collector = await startCollector(config, { logger: silentLogger(), registry: createRegistry('collector'), clock, sink });
+    const script = new EventScript(clock);
+    await publishDurable(jetstreamClient(nc), new Subjects().event('web1', 'resource'), script.resource('web1', 'disk_used', 95));
+    await sink.waitForCount(1);
+    await collector.idle();
+    const fp = fingerprint('web1', 'disk', {});
+
+    const table = await runCli(['alerts', '--nats', server.url]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^FINGERPRINT\s+STATUS\s+SEVERITY\s+HOST\s+RULE/m);
+    assert.match(table.stdout, new RegExp(`${fp}\\s+firing\\s+critical\\s+web1\\s+disk\\s+1`));
+
+    const ack = await runCli(['ack', fp, '--by', 'alice', '-c', 'on it', '--nats', server.url]);
+    assert.equal(ack.code, 0, ack.stderr);
+    assert.match(ack.stdout, /acknowledged [0-9a-f]{16} \(web1 disk, generation 1\) as alice/);
+    await until(() => collector!.engine.records.get(fp)?.alert.acknowledged === true, 'the ack');
+    clock.advance(3_600_000);
+    await collector.idle();
+    assert.deepEqual(sink.lines(), ['firing web1 disk critical g1'], 'acked: no repeat after an hour');
+
+    const unknown = await runCli(['ack', '0123456789abcdef', '--nats', server.url]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no alert with fingerprint 0123456789abcdef/);
+
+    const badMatcher = await runCli(['silence', 'add', 'host', '--for', '2h', '-c', 'x', '--nats', server.url]);
+    assert.equal(badMatcher.code, 1);
+    assert.match(badMatcher.stderr, /matcher: expected a matcher like "host=web1"/);
+
+    const added = await runCli(['silence', 'add', 'host=web2', 'rule=~di.*', '--for', '2h', '-c', 'disk swap', '--by', 'bob', '--json', '--nats', server.url]);
+    assert.equal(added.code, 0, added.stderr);
+    const silence = JSON.parse(added.stdout) as { id: string; endsAt: number; startsAt: number };
+    assert.equal(silence.endsAt - silence.startsAt, 7_200_000);
+    await until(() => collector!.engine.activeSilenceList().some((s) => s.id === silence.id), 'the silence to reach the collector');
+    const list = await runCli(['silence', 'list', '--nats', server.url]);
+    assert.match(list.stdout, new RegExp(`${silence.id}\\s+active\\s+host=web2 rule=~di\\.\\*`));
+    const expired = await runCli(['silence', 'expire', silence.id, '--nats', server.url]);
+    assert.equal(expired.code, 0, expired.stderr);
+    const after = await runCli(['silence', 'list', '--nats', server.url]);
+    assert.match(after.stdout, /no silences/);
+  });
+});
