@@ -55,6 +55,7 @@ export class EventPublisher {
   }
 
   setConnected(connected: boolean): void {
+    if (!connected && this.connected) this.options.logger.warn({ spoolDepth: this.options.spool.depth }, 'NATS connection lost; spooling events to disk until it is back');
     this.connected = connected;
     if (connected) this.retryAt = 0;
     this.kick();
