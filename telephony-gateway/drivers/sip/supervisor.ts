@@ -60,6 +60,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
   private healthTimer: NodeJS.Timeout | null = null;
   private healthInFlight = false;
   private password: string | undefined;
+  private launched: { sipPort: number; ctrlPort: number; rtpPorts: string } | null = null;
   private readonly lineUp: Gauge;
   private readonly registered: Gauge;
   private readonly restarts;
@@ -88,6 +89,11 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** The ports the running baresip was given (SIP peers of a test need them when sip_port is 0). */
+  get endpoint(): { sipPort: number; ctrlPort: number; rtpPorts: string } | null {
+    return this.state === 'up' ? this.launched : null;
   }
 
   get isUp(): boolean {
@@ -177,6 +183,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
     };
     if (config.local_address !== undefined) settings.localAddress = config.local_address;
     this.password = settings.password;
+    this.launched = { sipPort: Number(settings.sipListen.slice(settings.sipListen.lastIndexOf(':') + 1)), ctrlPort: settings.ctrlPort, rtpPorts: settings.rtpPorts };
     await writeConfigDir(dir, settings);
     const spawnProcess = this.options.spawnProcess ?? spawn;
     const child = spawnProcess(config.baresip_path, ['-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
