@@ -46,9 +46,20 @@ export class Dispatcher implements NotificationSink {
     await Promise.all([...this.parts.receivers.values()].map(({ queue }) => queue.idle()));
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops taking submissions, gives queued notifications up to `graceMs` (real time: this bounds a
+   * shutdown, it is not alert logic) to go out, then aborts what is left (logged and counted).
+   */
+  async close(graceMs = 5000): Promise<void> {
     this.closed = true;
     await this.admission;
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.idle().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    ]);
+    clearTimeout(timer);
+    if (!drained) this.parts.logger.warn({ graceMs }, 'notifications still pending at shutdown; aborting them');
     await Promise.all([...this.parts.receivers.values()].map(({ queue }) => queue.close()));
   }
 
@@ -96,6 +107,9 @@ export class Dispatcher implements NotificationSink {
         metrics.dropped.inc({ receiver: name, reason: 'acknowledged' });
         continue;
       }
+      // In-flight keys move to the log only after their write, so looking here before reading the
+      // log (and not after) means a notification delivered meanwhile is seen in one or the other.
+      const inFlightBefore = [...this.inFlight];
       let sent: string[] = [];
       if (reason === 'repeat' || reason === 'resolved') {
         try {
@@ -104,9 +118,10 @@ export class Dispatcher implements NotificationSink {
           log.warn({ err, receiver: name }, 'notification log unreadable; deciding without it');
         }
       }
-      const what = this.what(alert, name, reason, context, sent);
+      const known = [...sent, ...this.inFlightKinds(alert, name, inFlightBefore)];
+      const what = this.what(reason, context, known);
       const key = NotificationLog.key(alert, name, what);
-      if (reason === 'resolved' && !this.problemAnnounced(alert, name, sent)) {
+      if (reason === 'resolved' && !known.some((kind) => kind !== 'resolved')) {
         log.debug({ receiver: name }, 'resolve not sent: this receiver was never told the alert fired');
         continue;
       }
@@ -119,19 +134,18 @@ export class Dispatcher implements NotificationSink {
     }
   }
 
-  private what(alert: Alert, receiver: string, reason: NotificationReason, context: SubmitContext, sent: string[]): string {
+  private inFlightKinds(alert: Alert, receiver: string, keys: string[]): string[] {
+    const prefix = NotificationLog.key(alert, receiver, '');
+    return keys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+  }
+
+  /** The <what> part of the log key; `known` is what was sent or is in flight for this generation and receiver. */
+  private what(reason: NotificationReason, context: SubmitContext, known: string[]): string {
     if (reason === 'fallback') return `fallback-${(context.fallbackReason ?? 'unspecified').replace(/[^A-Za-z0-9_-]/g, '_')}`;
     if (reason !== 'repeat') return reason;
     if (context.repeat !== undefined) return `repeat-${context.repeat}`;
-    const prefix = NotificationLog.key(alert, receiver, '');
-    const known = [...sent, ...[...this.inFlight].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length))];
     const highest = known.reduce((max, kind) => Math.max(max, Number(/^repeat-(\d+)$/.exec(kind)?.[1] ?? 0)), 0);
     return `repeat-${highest + 1}`;
-  }
-
-  private problemAnnounced(alert: Alert, receiver: string, sent: string[]): boolean {
-    const prefix = NotificationLog.key(alert, receiver, '');
-    return sent.some((kind) => kind !== 'resolved') || [...this.inFlight].some((k) => k.startsWith(prefix) && !k.endsWith('.resolved'));
   }
 
   private async loggedAsSent(key: string, log: Logger): Promise<boolean> {

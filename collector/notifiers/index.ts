@@ -27,7 +27,8 @@ export interface DispatcherDeps {
 export type NotificationDispatcher = NotificationSink & {
   /** Resolves once everything submitted so far is delivered or given up (tests, graceful stop). */
   idle(): Promise<void>;
-  close(): Promise<void>;
+  /** Stops listening, lets queued notifications go out for up to graceMs (default 5 s), then aborts the rest. */
+  close(graceMs?: number): Promise<void>;
 };
 
 async function openNflog(nc: NatsConnection, subjects: Subjects): Promise<KV> {
@@ -88,9 +89,9 @@ export async function createDispatcher(config: NotificationsConfig, deps: Dispat
   return {
     submit: (alert, reason, context) => active.submit(alert, reason, context),
     idle: () => active.idle(),
-    async close() {
+    async close(graceMs?: number) {
       subscription.unsubscribe();
-      await active.close();
+      await active.close(graceMs);
       await Promise.all(notifiers.map((n) => n.close?.().catch((err: Error) => logger.warn({ err }, 'notifier close failed'))));
     },
   };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createLogger, createRegistry, ManualClock, newId, silentLogger, Subjects, type Clock, type Registry } from '../../../shared/index.ts';
+import { createLogger, createRegistry, ManualClock, newId, serveHttp, silentLogger, Subjects, type Clock, type Registry } from '../../../shared/index.ts';
 import { NotificationsConfig } from '../../../collector/notifiers/config.ts';
 import { createDispatcher, type NotificationDispatcher } from '../../../collector/notifiers/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
@@ -147,7 +147,11 @@ describe('notifiers: dispatcher (real nats-server, real HTTP receivers)', () => 
     assert.equal(await metricValue(registry, 'offhook_notifications_total', { receiver: 'flaky', kind: 'webhook', outcome: 'sent' }), 1);
     assert.equal(await metricValue(registry, 'offhook_notification_attempts_total', { receiver: 'flaky', outcome: 'retryable' }), 2);
     assert.equal(await metricValue(registry, 'offhook_notifications_total', { receiver: 'broken', kind: 'webhook', outcome: 'failed' }), 1);
-    const text = await registry.metrics();
+    const endpoint = await serveHttp('127.0.0.1:0', registry);
+    const text = await (await fetch(`${endpoint.url}/metrics`)).text();
+    await endpoint.close();
+    assert.match(text, /offhook_notifications_total\{receiver="flaky",kind="webhook",outcome="sent"[^}]*\} 1/);
+    assert.match(text, /offhook_notifications_total\{receiver="broken",kind="webhook",outcome="failed"[^}]*\} 1/);
     assert.match(text, /offhook_notification_duration_seconds_count\{[^}]*receiver="flaky"/);
     assert.match(text, /offhook_notification_queue_depth\{[^}]*receiver="broken"[^}]*\} 0/);
   });
@@ -240,5 +244,23 @@ describe('notifiers: dispatcher (real nats-server, real HTTP receivers)', () => 
     const bad = await nc.request(subjects.fallback('gw1'), '{"v":1,"id":"x","host":"gw1","alerts":"nope"}', { timeout: 5000 });
     assert.equal(bad.json<{ accepted: number }>().accepted, 0);
     assert.equal(await metricValue(registry, 'offhook_invalid_messages_total', { subject: 'fallback', reason: 'schema' }), 1);
+  });
+
+  it('close lets queued notifications go out, then aborts what is stuck', async () => {
+    const [ok, dead] = [await sink(), await sink()];
+    dead.respond = () => 'hang';
+    const d = await dispatcher({
+      receivers: [hook('ok', ok.url), hook('dead', dead.url, { timeout: '1h' })],
+      routes: [{ receiver: 'ok', continue: true }, { receiver: 'dead' }],
+    });
+    d.submit(makeAlert(), 'firing');
+    d.submit(makeAlert({ rule: 'queued-behind' }), 'firing');
+    await dead.waitFor(1);
+    await d.close(200);
+    assert.equal(alertsIn(ok).length, 2, 'the healthy receiver got everything before close returned');
+    assert.equal(await metricValue(registry, 'offhook_notifications_total', { receiver: 'dead', kind: 'webhook', outcome: 'failed' }), 1);
+    assert.equal(await metricValue(registry, 'offhook_notifications_dropped_total', { receiver: 'dead', reason: 'shutdown' }), 1);
+    d.submit(makeAlert({ rule: 'late' }), 'firing');
+    assert.equal(await metricValue(registry, 'offhook_notifications_dropped_total', { receiver: '', reason: 'shutdown' }), 1);
   });
 });
