@@ -190,7 +190,7 @@ export class EventPublisher {
 
 function failureReason(err: Error): string {
   const text = `${err.name} ${err.message}`.toLowerCase();
-  if (text.includes('no responders') || text.includes('503')) return 'no_stream';
+  if (text.includes('no responders') || text.includes('503') || text.includes('jetstream is not enabled')) return 'no_stream';
   if (text.includes('timeout')) return 'timeout';
   if (text.includes('closed') || text.includes('disconnect') || text.includes('connection')) return 'disconnected';
   return 'other';

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Agent, AgentConfig } from '../../agent/index.ts';
+import { ensureStreams, silentLogger, type CheckResult, type Heartbeat } from '../../shared/index.ts';
+import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { nextMessage, readEvents, subjects, tempDir, writeConfig } from './helpers.ts';
+
+describe('agent process: events, heartbeat, metrics, spool before the stream exists', () => {
+  let server: EmbeddedNatsServer;
+  let nc: NatsConnection;
+  const dir = tempDir();
+
+  before(async () => {
+    server = await startNatsServer();
+    nc = await connectTo(server);
+  });
+  after(async () => {
+    await nc.close();
+    await server.dispose();
+    dir.remove();
+  });
+
+  it('spools while the stream does not exist yet (the agent never creates streams), then drains in order', async () => {
+    const host = 'nostream1';
+    const config = AgentConfig.parse({ host, nats: { servers: [server.url] }, state_dir: join(dir.path, host), resources: { interval: '100ms', processes: false, filesystems: false }, heartbeat_interval: '200ms' });
+    const agent = new Agent(config, { logger: silentLogger(), metricsListen: '127.0.0.1:0' });
+    await agent.start();
+    try {
+      const spooling = await nextMessage<Heartbeat>(nc, subjects.heartbeat(host), (beat) => beat.spoolDepth >= 3);
+      assert.ok(spooling.seq >= 3);
+      assert.match(await agent.registry.getSingleMetricAsString('offhook_agent_publish_errors_total'), /reason="no_stream"/);
+      await ensureStreams(nc, subjects);
+      const events = await readEvents(nc, host, (evs) => evs.length >= spooling.seq + 2);
+      assert.deepEqual(events.map((e) => e.seq), Array.from({ length: events.length }, (_, i) => i + 1));
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('a hung probe times out without delaying another check', async () => {
+    await ensureStreams(nc, subjects);
+    const sockets = new Set<import('node:net').Socket>();
+    const silent: Server = createServer((s) => sockets.add(s));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const host = 'hung1';
+    const config = AgentConfig.parse({
+      host,
+      nats: { servers: [server.url] },
+      state_dir: join(dir.path, host),
+      resources: { enabled: false },
+      checks: [
+        { name: 'hangs', kind: 'ssh', port: (silent.address() as AddressInfo).port, interval: '1s', timeout: '3s' },
+        { name: 'quick', kind: 'tcp', port: server.port, interval: '100ms' },
+      ],
+    });
+    const agent = new Agent(config, { logger: silentLogger(), metricsListen: '127.0.0.1:0' });
+    await agent.start();
+    try {
+      const events = await readEvents(nc, host, (evs) => evs.some((e) => e.kind === 'check' && e.check === 'hangs'));
+      const results = events.filter((e): e is CheckResult => e.kind === 'check');
+      const hung = results.find((r) => r.check === 'hangs')!;
+      assert.equal(hung.status, 'critical');
+      assert.match(hung.message, /timed out after 3000 ms/);
+      // While the hung probe waited its 3 s, the quick check kept its 100 ms rhythm.
+      const quickBefore = results.filter((r) => r.check === 'quick' && r.seq < hung.seq);
+      assert.ok(quickBefore.length >= 10, `quick check ran ${quickBefore.length} times meanwhile`);
+      assert.ok(quickBefore.every((r) => r.status === 'ok'));
+    } finally {
+      await agent.stop();
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+
+  it('`offhook agent` publishes heartbeats and resource samples, serves /metrics, and stops cleanly on SIGTERM', async () => {
+    await ensureStreams(nc, subjects);
+    const host = 'proc1.example.org';
+    const file = writeConfig(dir.path, {
+      host,
+      nats: { servers: [server.url] },
+      state_dir: join(dir.path, 'proc1'),
+      heartbeat_interval: '300ms',
+      resources: { interval: '300ms' },
+    });
+    const agent = spawnTracked('node', ['offhook.mjs', 'agent', '--config', file, '--metrics-listen', '127.0.0.1:0']);
+    try {
+      const [, url] = await waitForOutput(agent, /"metrics":"(http:\/\/[^"]+)"/);
+      const beat = await nextMessage<Heartbeat>(nc, subjects.heartbeat('proc1_example_org'), (b) => b.seq >= 2);
+      assert.equal(beat.host, 'proc1_example_org');
+      assert.equal(beat.intervalMs, 300);
+      const events = await readEvents(nc, 'proc1_example_org', (evs) => evs.filter((e) => e.kind === 'resource').length >= 2);
+      const sample = events.filter((e) => e.kind === 'resource').at(-1)!;
+      assert.ok(sample.kind === 'resource' && sample.metrics.some((m) => m.name === 'offhook_cpu_usage_ratio'));
+      const metrics = await (await fetch(url!)).text();
+      for (const name of ['offhook_agent_events_published_total', 'offhook_agent_spool_depth', 'offhook_agent_sequence', 'offhook_agent_resource_sample_duration_seconds_bucket', 'node_memory_MemAvailable_bytes', 'node_load1', 'offhook_nats_connected']) {
+        assert.match(metrics, new RegExp(`^${name}[{ ]`, 'm'), `${name} on /metrics`);
+      }
+    } finally {
+      await killAndWait(agent, 'SIGTERM');
+    }
+    assert.equal(agent.exitCode, 0);
+  });
+});
