@@ -200,10 +200,19 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
     });
     // The first answer proves the socket belongs to this baresip and its menu is loaded.
     await control.command('listcalls', undefined, config.health_timeout);
+    // A registration that finished before we connected sent its REGISTER_OK to nobody.
+    if (config.account.mode === 'register') this.registered.set(await this.isRegistered(control));
     child.once('exit', (code, signal) => {
       if (this.child === child && !this.stopping) this.fail('exited', `baresip exited (code ${code}, signal ${signal})`);
     });
     return control;
+  }
+
+  /** 1 when baresip's registration info shows the account "OK", else 0. */
+  async isRegistered(control = this.controlConnection): Promise<number> {
+    if (!control) return 0;
+    const info = await control.command('reginfo', undefined, this.options.config.health_timeout);
+    return /\bOK\b/.test(info.data.replace(ANSI, '')) ? 1 : 0;
   }
 
   private async readPassword(): Promise<string | undefined> {
@@ -293,14 +302,25 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
   private fail(reason: 'exited' | 'hung' | 'control_lost', detail: string): void {
     if (this.state !== 'up' || this.stopping) return;
     this.state = 'down';
+    this.lineUp.set(0);
     this.stopHealthChecks();
-    this.restarts?.inc({ reason });
     const child = this.child;
     this.child = null;
     this.controlConnection?.close();
     this.controlConnection = null;
-    if (child) void terminate(child, 0);
-    this.scheduleRestart(detail);
+    void this.reap(child, reason, detail);
+  }
+
+  /** Reports the line down only once the old process is gone, so two baresips never hold calls at once. */
+  private async reap(child: ChildProcess | null, reason: 'exited' | 'hung' | 'control_lost', detail: string): Promise<void> {
+    if (child && reason === 'control_lost') {
+      // A dying baresip closes the socket a moment before its exit is seen: tell a crash from a broken socket.
+      const status = await exitWithin(child, 1_000);
+      if (status) [reason, detail] = ['exited', `baresip exited (code ${status.code}, signal ${status.signal})`];
+    }
+    if (child) await terminate(child, 0);
+    this.restarts?.inc({ reason });
+    if (!this.stopping) this.scheduleRestart(detail);
   }
 
   private scheduleRestart(reason: string): void {
@@ -320,6 +340,21 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
       }
     }, delay);
   }
+}
+
+function exitWithin(child: ChildProcess, timeoutMs: number): Promise<{ code: number | null; signal: string | null } | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => {
+    const onExit = (code: number | null, signal: string | null): void => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    };
+    const timer = setTimeout(() => {
+      child.off('exit', onExit);
+      resolve(null);
+    }, timeoutMs);
+    child.once('exit', onExit);
+  });
 }
 
 /** SIGTERM (baresip hangs up and un-registers), SIGKILL after `graceMs`; by PID, waits for the exit. */

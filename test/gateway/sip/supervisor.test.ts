@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { Registry } from '../../../shared/index.ts';
+import { SipLine } from '../../../telephony-gateway/drivers/sip/sip-line.ts';
+import { killAndWait, spawnTracked } from '../../helpers/processes.ts';
+import { makePrompt, sipConfig } from './fixtures.ts';
+import { startSipp, type Sipp } from './sipp.ts';
+
+async function metric(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const found = registry.getSingleMetric(name);
+  if (!found) return 0;
+  const { values } = await found.get();
+  return values.filter((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val)).reduce((sum, v) => sum + v.value, 0);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('sip line supervision (baresip dies, hangs, registers)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let line: SipLine | null = null;
+  let sipp: Sipp | null = null;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'offhook-sip-sup-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await line?.close();
+    line = null;
+    if (sipp) await killAndWait(sipp.child, 'SIGKILL');
+    sipp = null;
+  });
+
+  function newLine(config: ReturnType<typeof sipConfig>, registry: Registry, logger = pino({ level: 'silent' })): SipLine {
+    line = new SipLine({ config, runDir: join(dir, `run-${Date.now()}`), logger, registry, spawnProcess: spawnTracked, stopGraceMs: 3_000 });
+    return line;
+  }
+
+  it('baresip killed: the line goes down (metric, event) and a new baresip takes over', async () => {
+    const registry = new Registry();
+    const sip = newLine(sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9' }), registry);
+    await sip.open();
+    assert.equal(await metric(registry, 'offhook_sip_line_up'), 1);
+    const first = sip.supervisor.pid!;
+    const down = once(sip.supervisor, 'down');
+    process.kill(first, 'SIGKILL');
+    const [reason] = (await down) as [string];
+    assert.match(reason, /exited \(code null, signal SIGKILL\)/);
+    assert.equal(await metric(registry, 'offhook_sip_line_up'), 0);
+    await sip.supervisor.waitUntilUp();
+    assert.notEqual(sip.supervisor.pid, first);
+    assert.equal(await metric(registry, 'offhook_sip_line_up'), 1);
+    assert.equal(await metric(registry, 'offhook_sip_baresip_restarts_total', { reason: 'exited' }), 1);
+  });
+
+  it('baresip hung (SIGSTOP): the health check notices, kills it by PID and starts another', async () => {
+    const registry = new Registry();
+    const sip = newLine(sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9', health_interval: '200ms', health_timeout: '500ms' }), registry);
+    await sip.open();
+    const first = sip.supervisor.pid!;
+    const down = once(sip.supervisor, 'down');
+    process.kill(first, 'SIGSTOP');
+    const [reason] = (await down) as [string];
+    assert.match(reason, /hung/);
+    await sip.supervisor.waitUntilUp();
+    assert.notEqual(sip.supervisor.pid, first);
+    assert.equal(await metric(registry, 'offhook_sip_baresip_restarts_total', { reason: 'hung' }), 1);
+  });
+
+  it('killed mid-call: the call ends as hung up, the next call waits for the restart and is placed once', async () => {
+    sipp = await startSipp('-sn uas', { extra: ['-m', '2'] });
+    const registry = new Registry();
+    const sip = newLine(sipConfig({ dial_uri: `sip:{number}@127.0.0.1:${sipp.port}` }), registry);
+    await sip.open();
+    const prompt = makePrompt(dir);
+    assert.equal((await sip.placeCall('4930123', { answerTimeoutMs: 5_000 })).outcome, 'answered');
+    const first = sip.supervisor.pid!;
+    const playing = sip.play(prompt);
+    process.kill(first, 'SIGKILL');
+    assert.deepEqual(await playing, { interruptedBy: null, hungUp: true });
+    // Dialled while baresip is still down: the call waits for the new one instead of failing or doubling.
+    const again = await sip.placeCall('4930123', { answerTimeoutMs: 5_000 });
+    assert.equal(again.outcome, 'answered');
+    assert.equal(alive(first), false);
+    assert.notEqual(sip.supervisor.pid, first);
+    await sip.hangUp();
+    assert.equal(await metric(registry, 'offhook_sip_baresip_restarts_total', { reason: 'exited' }), 1);
+  });
+
+  it('registers over TCP with digest auth; the password is in a 0600 file, never in argv or logs', async () => {
+    const password = 'p;w d>x,y';
+    sipp = await startSipp('registrar_digest.xml', { transport: 't1', extra: ['-key', 'password', password] });
+    const logged: string[] = [];
+    const logger = pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) }));
+    const config = sipConfig({ account: { mode: 'register', registrar: `127.0.0.1:${sipp.port}`, realm: 'offhook.test', user: 'gw', password, transport: 'tcp' } });
+    const registry = new Registry();
+    const sip = newLine(config, registry, logger);
+    await sip.open();
+    const deadline = Date.now() + 10_000;
+    while ((await sip.supervisor.isRegistered()) !== 1) {
+      assert.ok(Date.now() < deadline, 'not registered within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 50)); // polling the condition; the deadline bounds it
+    }
+    const pid = sip.supervisor.pid!;
+    assert.ok(!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(password));
+    const runDir = join(dir, readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[2]!.split('/').slice(-2, -1)[0]!);
+    assert.equal(statSync(join(runDir, 'baresip', 'accounts')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(runDir, 'baresip')).mode & 0o777, 0o700);
+    assert.ok(readFileSync(join(runDir, 'baresip', 'accounts'), 'utf8').includes(`auth_pass="${password}"`));
+    await sip.close();
+    line = null;
+    assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
+    assert.ok(logged.length > 0);
+    assert.ok(!logged.join('').includes(password), 'password appeared in the logs');
+  });
+});
