@@ -16,6 +16,8 @@ export interface SeriesState {
   pending: { rule: string; host: string; labels: Labels; severity: Severity; value: number | null; summary: string; since: number } | null;
   history: number[];
   flapping: boolean;
+  /** Rule + series key, so a restored series is found again without hashing every healthy one. */
+  key?: string;
 }
 
 /** Everything the engine must remember across a restart besides the alert records (checkpointed together with the stream sequence). */

@@ -3,6 +3,7 @@ import { cloneRecord, type AlertRecord } from './alert-record.ts';
 import { ackCovers, reconcile, repeatDue, severityLevel, type MuteState } from './announce.ts';
 import { updateFlapping } from './flapping.ts';
 import type { AgentEvent, Verdict } from './rules/index.ts';
+import { seriesKey } from './rules/series-key.ts';
 import type { EngineRule } from './engine-rules.ts';
 import { silenceActive, silenceMatches, silenceTarget, type Silence } from './silence.ts';
 import { EngineState, type HostInfo, type SeriesState } from './engine-state.ts';
@@ -36,6 +37,8 @@ export class AlertEngine {
   private silences: Silence[] = [];
   private activeSilences = '';
   private readonly rulesByName: Map<string, EngineRule>;
+  /** Series that have an alert or engine state, by rule + series key → fingerprint. */
+  private readonly active = new Map<string, string>();
 
   constructor(private readonly options: EngineOptions) {
     this.rulesByName = new Map(options.rules.map((r) => [r.instance.name, r]));
@@ -49,6 +52,8 @@ export class AlertEngine {
   load(records: AlertRecord[], checkpoint: unknown): void {
     for (const record of records) this.records.set(record.alert.fingerprint, record);
     this.state.restore(checkpoint, this.options.rules);
+    for (const record of records) this.active.set(`${record.alert.rule}\u0000${seriesKey(record.alert.host, record.alert.labels)}`, record.alert.fingerprint);
+    for (const [fp, series] of this.state.series) if (series.key) this.active.set(series.key, fp);
     const now = this.options.clock.now();
     for (const rule of this.options.rules) rule.instance.resume?.(now);
     for (const record of this.records.values()) {
@@ -167,11 +172,25 @@ export class AlertEngine {
   }
 
   private apply(rule: EngineRule, verdict: Verdict, now: number, streamSeq: number | null): void {
-    const fp = fingerprint(verdict.host, rule.instance.name, verdict.labels);
+    // Fast path for the common case: a healthy series with no alert and no history costs no hashing or state.
+    const key = `${rule.instance.name}\u0000${seriesKey(verdict.host, verdict.labels)}`;
+    let fp = this.active.get(key);
+    if (fp === undefined) {
+      if (verdict.severity === null) return;
+      fp = fingerprint(verdict.host, rule.instance.name, verdict.labels);
+      this.active.set(key, fp);
+    }
+    this.applyTo(rule, fp, key, verdict, now, streamSeq);
+    const record = this.records.get(fp);
+    if (!this.state.series.has(fp) && record?.alert.status !== 'firing') this.active.delete(key);
+  }
+
+  private applyTo(rule: EngineRule, fp: string, key: string, verdict: Verdict, now: number, streamSeq: number | null): void {
     const record = this.records.get(fp);
     // Replaying events this alert's last transition already covered: rule state catches up, the alert stays as stored.
     const replaying = streamSeq !== null && record !== undefined && streamSeq <= record.seq;
     const series = this.state.seriesFor(fp);
+    series.key = key;
     const seq = streamSeq ?? this.state.streamSeq;
     if (!replaying) {
       const flap = updateFlapping(series.history, severityLevel(verdict.severity), series.flapping, rule.flapping);
@@ -225,7 +244,7 @@ export class AlertEngine {
     const alert = record.alert;
     alert.status = 'resolved';
     alert.endsAt = now;
-    alert.summary = verdict.summary;
+    alert.summary = verdict.summary || `${alert.host}: ${alert.rule} is back to normal`;
     alert.value = verdict.value;
     record.seq = seq;
     record.updatedAt = now;

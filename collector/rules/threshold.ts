@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Labels, Severity } from '../../shared/index.ts';
+import type { Labels, MetricPoint, ResourceSample, Severity } from '../../shared/index.ts';
 import { matchesAll } from '../matchers.ts';
 import { formatValue, renderSummary } from '../summary.ts';
 import { RuleCommon, unknownPlaceholdersIssue, type AgentEvent, type RuleInstance, type RulePlugin, type Verdict } from './types.ts';
@@ -33,6 +33,22 @@ const ThresholdConfig = RuleCommon.extend({
   });
 type ThresholdConfig = z.infer<typeof ThresholdConfig>;
 
+/** Index of one sample's points by name, built once and shared by every threshold rule judging it. */
+const pointIndex = new WeakMap<ResourceSample, Map<string, MetricPoint[]>>();
+function pointsNamed(sample: ResourceSample, name: string): MetricPoint[] {
+  let index = pointIndex.get(sample);
+  if (!index) {
+    index = new Map();
+    for (const point of sample.metrics) {
+      const list = index.get(point.name);
+      if (list) list.push(point);
+      else index.set(point.name, [point]);
+    }
+    pointIndex.set(sample, index);
+  }
+  return index.get(name) ?? [];
+}
+
 const LEVEL_SEVERITY: Record<number, Severity | null> = { 0: null, 1: 'warning', 2: 'critical' };
 
 function compare(op: ThresholdConfig['comparison'], value: number, threshold: number): boolean {
@@ -63,8 +79,7 @@ class ThresholdRule implements RuleInstance {
   onEvent(event: AgentEvent): Verdict[] {
     if (event.kind !== 'resource') return [];
     const verdicts: Verdict[] = [];
-    for (const point of event.metrics) {
-      if (point.name !== this.config.metric) continue;
+    for (const point of pointsNamed(event, this.config.metric)) {
       const labels = point.labels ?? {};
       if (!matchesAll(this.config.match, labels)) continue;
       verdicts.push(this.judge(event.host, labels, point.value));
@@ -84,7 +99,9 @@ class ThresholdRule implements RuleInstance {
     }
     if (level === 0) this.levels.delete(key);
     else this.levels.set(key, level);
-    return { host, labels, severity: LEVEL_SEVERITY[level]!, value, summary: this.describe(host, labels, value, level, clearAt) };
+    // Rendering is the costliest step; a series that is and was fine needs no sentence.
+    const summary = level > 0 || previous > 0 ? this.describe(host, labels, value, level, clearAt) : '';
+    return { host, labels, severity: LEVEL_SEVERITY[level]!, value, summary };
   }
 
   private describe(host: string, labels: Labels, value: number, level: number, clearAt: number | undefined): string {
