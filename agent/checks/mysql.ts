@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import mysql from 'mysql2/promise';
 import { Port } from '../../shared/index.ts';
 import { CheckBase, definePlugin, type CheckOutcome } from './types.ts';
 import { elapsedMs, openSocket } from './probes/net.ts';
@@ -61,6 +60,8 @@ export default definePlugin({
           const latencyMs = elapsedMs(start);
           return { status: 'ok', message: `handshake from server ${version} in ${latencyMs} ms`, latencyMs, target };
         }
+        // Loaded on first use: most agents have no mysql check and the driver is a large module.
+        const { default: mysql } = await import('mysql2/promise');
         const connection = await mysql.createConnection({
           host: config.host,
           port: config.port,

@@ -1,4 +1,3 @@
-import si from 'systeminformation';
 import type { MetricPoint } from '../../shared/index.ts';
 
 /**
@@ -6,6 +5,7 @@ import type { MetricPoint } from '../../shared/index.ts';
  * hundreds of ms, which is fine every ten minutes and not fine every second (bench/agent.bench.ts).
  */
 export async function readInventory(): Promise<MetricPoint[]> {
+  const { default: si } = await import('systeminformation');
   const [os, cpu] = await Promise.all([si.osInfo(), si.cpu()]);
   const clip = (s: string | undefined): string => (s ?? '').slice(0, 200);
   return [

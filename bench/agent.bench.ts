@@ -1,0 +1,191 @@
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import si from 'systeminformation';
+import { stringify } from 'yaml';
+import { FileFollower, ResourceSampler } from '../agent/index.ts';
+import { RuleSet } from '../agent/logs/rules.ts';
+import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
+import { killAndWait, waitForOutput } from '../deploy/lib/child-process.ts';
+import { ensureStreams, Subjects } from '../shared/index.ts';
+import { connect } from '@nats-io/transport-node';
+import { report, type BenchRow } from './lib.ts';
+
+/**
+ * The agent's cost on a host:
+ * 1. one resource sample from /proc (what the agent does) vs the systeminformation calls that gather the same;
+ * 2. CPU seconds and RSS of `offhook agent` at 1 s sampling over 60 s, next to prometheus-node-exporter
+ *    scraped once a second in the same run;
+ * 3. log lines/s through the follower and 20 rules vs `tail -n +1 FILE | grep -E` on the same file.
+ * OFFHOOK_BENCH_SECONDS shortens part 2 for a quick look (the reported run uses 60).
+ */
+const WINDOW_S = Number(process.env.OFFHOOK_BENCH_SECONDS ?? 60);
+const LOG_LINES = 400_000;
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+function systemForks(): number {
+  return Number(/^processes (\d+)/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+}
+
+async function sampleCost(): Promise<BenchRow[]> {
+  const rounds = 5;
+  const sampler = new ResourceSampler();
+  await sampler.sample();
+  await si.currentLoad(); // first call gathers CPU inventory; not part of the steady state
+  let procMs = 0;
+  let siMs = 0;
+  let procForks = 0;
+  let siForks = 0;
+  for (let i = 0; i < rounds; i++) {
+    // si caches for 500 ms; spacing the rounds like a 1 s loop makes each call do its real work.
+    await delay(1050);
+    let forks = systemForks();
+    let start = performance.now();
+    await sampler.sample();
+    procMs += performance.now() - start;
+    procForks += systemForks() - forks;
+    forks = systemForks();
+    start = performance.now();
+    await Promise.all([si.currentLoad(), si.mem(), si.fsSize(), si.networkStats('*'), si.disksIO(), si.processes()]);
+    siMs += performance.now() - start;
+    siForks += systemForks() - forks;
+  }
+  return [
+    { name: 'resource sample wall time (/proc, what the agent does)', value: procMs / rounds, unit: 'ms', baseline: { name: 'systeminformation same data', value: siMs / rounds } },
+    { name: 'processes forked per sample (/proc)', value: procForks / rounds, unit: 'forks', baseline: { name: 'systeminformation', value: siForks / rounds }, note: 'system-wide fork counter delta, so other activity on the machine adds noise' },
+  ];
+}
+
+async function agentVersusNodeExporter(): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'offhook-bench-agent-'));
+  const nats = await EmbeddedNatsServer.start({ storeDir: join(dir, 'js') });
+  const children: ChildProcess[] = [];
+  try {
+    const nc = await connect({ servers: nats.url });
+    await ensureStreams(nc, new Subjects());
+    const config = join(dir, 'agent.yaml');
+    writeFileSync(config, stringify({ host: 'bench', nats: { servers: [nats.url] }, state_dir: join(dir, 'state'), metrics_listen: '127.0.0.1:0', heartbeat_interval: '10s', resources: { interval: '1s' } }));
+    const agent = spawn('node', ['offhook.mjs', 'agent', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(agent);
+    await waitForOutput(agent, /connected to NATS/, 30_000);
+
+    if (spawnSync('which', ['prometheus-node-exporter']).status !== 0) {
+      process.stdout.write('installing prometheus-node-exporter from apt...\n');
+      execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'prometheus-node-exporter'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    }
+    const exporter = spawn('prometheus-node-exporter', ['--web.listen-address=127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(exporter);
+    const [, port] = await waitForOutput(exporter, /address=127\.0\.0\.1:(\d+)/, 15_000);
+    const exporterUrl = `http://127.0.0.1:${port}/metrics`;
+    await fetch(exporterUrl).then((r) => r.text());
+    await delay(2000); // let both settle after start-up before the window opens
+
+    const agentPid = agent.pid!;
+    const exporterPid = exporter.pid!;
+    const start = { agent: cpuSeconds(agentPid), exporter: cpuSeconds(exporterPid) };
+    const rss = { agent: [] as number[], exporter: [] as number[] };
+    let scrapeBytes = 0;
+    for (let s = 0; s < WINDOW_S; s++) {
+      const tick = delay(1000);
+      scrapeBytes += (await (await fetch(exporterUrl)).text()).length;
+      rss.agent.push(rssBytes(agentPid));
+      rss.exporter.push(rssBytes(exporterPid));
+      await tick;
+    }
+    const used = { agent: cpuSeconds(agentPid) - start.agent, exporter: cpuSeconds(exporterPid) - start.exporter };
+    await nc.close();
+    const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const mib = 1024 * 1024;
+    return [
+      { name: `agent CPU seconds over ${WINDOW_S} s (1 s /proc sampling + publish)`, value: used.agent, unit: 's', baseline: { name: 'node_exporter, scraped 1/s', value: used.exporter } },
+      { name: 'agent CPU share of one core', value: (used.agent / WINDOW_S) * 100, unit: '%', baseline: { name: 'node_exporter', value: (used.exporter / WINDOW_S) * 100 } },
+      { name: 'agent RSS average', value: avg(rss.agent) / mib, unit: 'MiB', baseline: { name: 'node_exporter', value: avg(rss.exporter) / mib } },
+      { name: 'agent RSS max', value: Math.max(...rss.agent) / mib, unit: 'MiB', baseline: { name: 'node_exporter', value: Math.max(...rss.exporter) / mib }, note: `node_exporter served ${(scrapeBytes / WINDOW_S / 1024).toFixed(0)} KiB per scrape; the agent's RSS includes the Node runtime and tsx` },
+    ];
+  } finally {
+    for (const child of children) await killAndWait(child, 'SIGTERM');
+    await nats.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** 20 rules in the common subset of JS and POSIX ERE syntax, so grep -E runs the very same patterns. */
+const RULES = [
+  'Out of memory: Killed process [0-9]+', 'I/O error, dev [a-z]+', 'segfault at [0-9a-f]+', 'EXT4-fs error', 'nf_conntrack: table full',
+  'authentication failure', 'Failed password for', 'session opened for user root', 'kernel BUG at', 'watchdog: BUG: soft lockup',
+  '\\[error\\] .*File does not exist', 'AH[0-9]+: .*timeout', '" 5[0-9][0-9] [0-9]+', 'PHP Fatal error', 'upstream timed out',
+  'InnoDB: Assertion failure', 'mysqld got signal [0-9]+', 'Too many connections', 'Deadlock found', 'Disk full',
+];
+
+function writeLogFile(path: string): Promise<number> {
+  const out = createWriteStream(path);
+  const normal = [
+    '127.0.0.1 - - [25/Nov/2026:14:00:00 +0000] "GET /index.html HTTP/1.1" 200 5123 "-" "Mozilla/5.0"',
+    'Nov 25 14:00:00 web1 CRON[1234]: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)',
+    'Nov 25 14:00:01 web1 kernel: [12345.678901] e1000: eth0 NIC Link is Up 1000 Mbps Full Duplex',
+  ];
+  const matching = ['Nov 25 14:00:02 web1 sshd[999]: Failed password for root from 192.0.2.1 port 4242 ssh2', '10.0.0.1 - - [25/Nov/2026:14:00:03 +0000] "POST /api HTTP/1.1" 503 120 "-" "curl"'];
+  let matches = 0;
+  for (let i = 0; i < LOG_LINES; i++) {
+    // 1 % of lines match, like a real log where alerts are rare.
+    if (i % 100 === 0) {
+      out.write(`${matching[i % 2]} #${i}\n`);
+      matches++;
+    } else out.write(`${normal[i % 3]} #${i}\n`);
+  }
+  return new Promise((resolve) => out.end(() => resolve(matches)));
+}
+
+async function logThroughput(): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'offhook-bench-log-'));
+  try {
+    const file = join(dir, 'access.log');
+    const expected = await writeLogFile(file);
+    const rules = new RuleSet(RULES.map((pattern, i) => ({ name: `rule${i}`, pattern, severity: 'warning' as const, ignore_case: false })));
+    let lines = 0;
+    let matched = 0;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    const start = performance.now();
+    const follower = new FileFollower(file, {
+      pollMs: 1000,
+      maxLineBytes: 4096,
+      startAt: 'beginning',
+      onLines: async (batch) => {
+        for (const line of batch) matched += rules.match(line.text).length;
+        lines += batch.length;
+        if (lines >= LOG_LINES) resolveDone();
+      },
+    });
+    follower.start();
+    await done;
+    const agentSeconds = (performance.now() - start) / 1000;
+    await follower.stop();
+    if (matched !== expected) throw new Error(`follower matched ${matched}, expected ${expected}`);
+
+    const grepStart = performance.now();
+    const grep = spawnSync('sh', ['-c', `tail -n +1 "$1" | grep -E -c "$2"`, 'sh', file, RULES.join('|')], { encoding: 'utf8' });
+    const grepSeconds = (performance.now() - grepStart) / 1000;
+    if (Number(grep.stdout.trim()) !== expected) throw new Error(`grep counted ${grep.stdout.trim()}, expected ${expected}`);
+    return [
+      { name: `log lines/s, follower + 20 rules (${LOG_LINES} lines, 1 % match)`, value: LOG_LINES / agentSeconds, unit: 'lines/s', baseline: { name: 'tail -n +1 | grep -E (20 alternatives)', value: LOG_LINES / grepSeconds } },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<void> {
+  const rows = [...(await sampleCost()), ...(await logThroughput()), ...(await agentVersusNodeExporter())];
+  report({ bench: 'agent', rows });
+}
