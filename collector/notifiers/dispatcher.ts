@@ -29,15 +29,37 @@ export class Dispatcher implements NotificationSink {
 
   constructor(private readonly parts: DispatcherParts) {}
 
-  submit(alert: Alert, reason: NotificationReason, context: SubmitContext = {}): void {
+  submit(alert: Alert, reason: NotificationReason, context: SubmitContext = {}): Promise<void> {
     if (this.closed) {
       this.parts.metrics.dropped.inc({ receiver: '', reason: 'shutdown' });
       this.parts.logger.warn({ fingerprint: alert.fingerprint, reason }, 'notification submitted after close; dropped');
-      return;
+      return Promise.resolve();
     }
-    this.admission = this.admission
+    const admitted = this.admission
       .then(() => this.admit(alert, reason, context))
       .catch((err: Error) => this.parts.logger.error({ err, fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule }, 'notification admission failed'));
+    this.admission = admitted;
+    return admitted;
+  }
+
+  /** Re-queues what a previous run accepted but did not deliver (killed, or stopped mid-queue). */
+  async resumePending(): Promise<number> {
+    const { nflog, logger } = this.parts;
+    let resumed = 0;
+    for (const { key, notification } of await nflog.pending()) {
+      const receiver = notification && this.parts.receivers.get(notification.receiver);
+      if (!notification || !receiver || (await this.loggedAsSent(key, logger))) {
+        if (!notification) logger.warn({ key }, 'unreadable pending notification in the notification log; cleared');
+        else if (!receiver) logger.warn({ key, receiver: notification.receiver }, 'pending notification for a receiver no longer configured; cleared');
+        await nflog.clearPending(key).catch(() => {});
+        continue;
+      }
+      this.inFlight.add(key);
+      receiver.queue.enqueue({ alert: notification.alert, reason: notification.reason, key });
+      resumed++;
+    }
+    if (resumed > 0) logger.info({ resumed }, 'resuming notifications accepted before the last stop');
+    return resumed;
   }
 
   /** Resolves once every submission so far is admitted and every queue is empty. */
@@ -72,12 +94,17 @@ export class Dispatcher implements NotificationSink {
       } catch (err) {
         this.parts.logger.error({ err, fingerprint: item.alert.fingerprint, key: item.key }, 'could not write the notification log; a restart may re-send this');
       }
+      await this.parts.nflog.clearPending(item.key).catch((err: Error) => this.parts.logger.warn({ err, key: item.key }, 'could not clear a pending notification'));
       this.inFlight.delete(item.key);
     }
   }
 
-  undelivered(items: QueueItem[]): void {
-    for (const item of items) this.inFlight.delete(item.key);
+  undelivered(items: QueueItem[], why: 'failed' | 'queue_full' | 'shutdown'): void {
+    for (const item of items) {
+      this.inFlight.delete(item.key);
+      // Given up for good; a shutdown keeps it pending so the next run sends it.
+      if (why !== 'shutdown') void this.parts.nflog.clearPending(item.key).catch((err: Error) => this.parts.logger.warn({ err, key: item.key }, 'could not clear a pending notification'));
+    }
   }
 
   private targets(alert: Alert, reason: NotificationReason): RouteTarget[] {
@@ -128,6 +155,11 @@ export class Dispatcher implements NotificationSink {
       if (this.inFlight.has(key) || (await this.loggedAsSent(key, log))) {
         metrics.deduplicated.inc({ receiver: name });
         continue;
+      }
+      try {
+        await nflog.markPending(key, { receiver: name, reason, alert, acceptedAt: this.parts.clock.now() });
+      } catch (err) {
+        log.warn({ err, receiver: name }, 'could not log the pending notification; sending it anyway (a crash now would lose it)');
       }
       this.inFlight.add(key);
       receiver.queue.enqueue({ alert, reason, key });

@@ -1,6 +1,6 @@
 // The collector's notification side: config schema, the dispatcher (NotificationSink) and the plugin registry.
 import { Kvm, type KV } from '@nats-io/kv';
-import { BUCKETS, bucketName, InboundValidator, systemClock, type Clock, type Logger, type NatsConnection, type Registry, type Subjects } from '../../shared/index.ts';
+import { BUCKETS, bucketName, InboundValidator, systemClock, type Alert, type Clock, type Logger, type NatsConnection, type Registry, type Subjects } from '../../shared/index.ts';
 import type { NotificationsConfig } from './config.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { listenForFallbacks } from './fallback.ts';
@@ -9,7 +9,7 @@ import { NotificationLog } from './nflog.ts';
 import { ReceiverQueue } from './queue.ts';
 import { pluginFor } from './registry.ts';
 import { createRouter } from './route.ts';
-import type { Notifier, NotificationSink } from './types.ts';
+import type { Notifier, NotificationReason, NotificationSink, SubmitContext } from './types.ts';
 
 export { NotificationsConfig, ReceiverConfig, RouteConfig } from './config.ts';
 export { notifierPlugins, pluginFor } from './registry.ts';
@@ -25,6 +25,8 @@ export interface DispatcherDeps {
 }
 
 export type NotificationDispatcher = NotificationSink & {
+  /** Resolves once the notification is durably accepted (or deliberately not sent); never rejects. */
+  submit(alert: Alert, reason: NotificationReason, context?: SubmitContext): Promise<void>;
   /** Resolves once everything submitted so far is delivered or given up (tests, graceful stop). */
   idle(): Promise<void>;
   /** Stops listening, lets queued notifications go out for up to graceMs (default 5 s), then aborts the rest. */
@@ -70,11 +72,12 @@ export async function createDispatcher(config: NotificationsConfig, deps: Dispat
       metrics,
       logger: receiverLogger,
       onDelivered: (items, attempts) => dispatcher!.delivered(receiver.name, items, attempts),
-      onUndelivered: (items) => dispatcher!.undelivered(items),
+      onUndelivered: (items, why) => dispatcher!.undelivered(items, why),
     });
     receivers.set(receiver.name, { config: receiver, queue });
   }
   dispatcher = new Dispatcher({ receivers, route: createRouter(config.routes), fallbackReceivers: config.fallback_receivers, nflog, metrics, logger, clock });
+  await dispatcher.resumePending();
   const validator = new InboundValidator(deps.registry, logger, deps.subjects, () => clock.now());
   const active = dispatcher;
   const subscription = listenForFallbacks(deps.nc, deps.subjects, validator, logger, (request) => {

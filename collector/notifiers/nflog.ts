@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import type { Alert } from '../../shared/index.ts';
+import { Alert } from '../../shared/index.ts';
 import type { NotificationReason } from './types.ts';
 
 /** What a notification-log entry records: enough to answer "was this sent, when, how". */
@@ -9,6 +9,16 @@ export interface NflogEntry {
   reason: NotificationReason;
   attempts: number;
 }
+
+export interface PendingNotification {
+  receiver: string;
+  reason: NotificationReason;
+  alert: Alert;
+  acceptedAt: number;
+}
+
+const PENDING = 'pending.';
+const REASONS: NotificationReason[] = ['firing', 'repeat', 'resolved', 'flapping', 'fallback'];
 
 /**
  * The notification log in KV (bucket `<prefix>-nflog`), the dedup source of truth: a key
@@ -30,6 +40,37 @@ export class NotificationLog {
 
   async record(key: string, entry: NflogEntry): Promise<void> {
     await this.kv.put(key, JSON.stringify(entry));
+  }
+
+  /**
+   * Pending entries (pending.<key>) hold what was accepted but not yet delivered, alert included,
+   * so a collector killed between accepting and delivering finishes the job after restart.
+   */
+  async markPending(key: string, pending: PendingNotification): Promise<void> {
+    await this.kv.put(`${PENDING}${key}`, JSON.stringify(pending));
+  }
+
+  async clearPending(key: string): Promise<void> {
+    await this.kv.delete(`${PENDING}${key}`);
+  }
+
+  /** Every pending notification; unreadable entries are returned as null so the caller can clear them. */
+  async pending(): Promise<{ key: string; notification: PendingNotification | null }[]> {
+    const found: { key: string; notification: PendingNotification | null }[] = [];
+    for await (const stored of await this.kv.keys(`${PENDING}>`)) {
+      const entry = await this.kv.get(stored);
+      if (!entry || entry.operation !== 'PUT' || entry.length === 0) continue;
+      const key = stored.slice(PENDING.length);
+      try {
+        const raw = entry.json<PendingNotification>();
+        const alert = Alert.safeParse(raw.alert);
+        const valid = alert.success && typeof raw.receiver === 'string' && REASONS.includes(raw.reason);
+        found.push({ key, notification: valid ? { ...raw, alert: alert.data } : null });
+      } catch {
+        found.push({ key, notification: null });
+      }
+    }
+    return found;
   }
 
   /** The <what> parts logged for this alert generation and receiver: ["firing", "repeat-1", ...]. */

@@ -21,7 +21,8 @@ export interface ReceiverQueueOptions {
   metrics: NotificationMetrics;
   logger: Logger;
   onDelivered(items: QueueItem[], attempts: number): Promise<void>;
-  onUndelivered(items: QueueItem[]): void;
+  /** `shutdown` items stay pending in the notification log, to be resumed after a restart. */
+  onUndelivered(items: QueueItem[], why: 'failed' | 'queue_full' | 'shutdown'): void;
 }
 
 /**
@@ -79,9 +80,9 @@ export class ReceiverQueue {
     }
   }
 
-  private drop(items: QueueItem[], reason: string): void {
+  private drop(items: QueueItem[], reason: 'queue_full' | 'shutdown'): void {
     this.options.metrics.dropped.inc({ receiver: this.options.receiver.name, reason }, items.length);
-    this.options.onUndelivered(items);
+    this.options.onUndelivered(items, reason);
     this.options.metrics.queueDepth.set({ receiver: this.options.receiver.name }, this.pending.length);
   }
 
@@ -160,7 +161,7 @@ export class ReceiverQueue {
     } else {
       metrics.notifications.inc({ ...this.labels, outcome: 'failed' });
       logger.error({ fingerprints, reason: batch.reason, attempts: result.attempts, error: result.outcome.error, retryable: result.outcome.retry }, 'notification failed');
-      this.options.onUndelivered(items);
+      this.options.onUndelivered(items, this.closing.signal.aborted ? 'shutdown' : 'failed');
     }
   }
 }

@@ -45,8 +45,13 @@ export interface NotifierPlugin<S extends z.ZodObject = z.ZodObject> {
 
 /** What the alert engine hands notifications to; the dispatcher implements it. */
 export interface NotificationSink {
-  /** Fire-and-forget: routing, dedup (notification log), retry and rate limits happen behind it. */
-  submit(alert: Alert, reason: NotificationReason, context?: SubmitContext): void;
+  /**
+   * Routing, dedup (notification log), retry and rate limits happen behind it. The dispatcher's
+   * promise resolves once the notification is durably accepted (a pending entry in the
+   * notification log that a restarted collector resumes) or deliberately not sent; await it
+   * before forgetting an announcement, so a crash right after cannot lose it. Never rejects.
+   */
+  submit(alert: Alert, reason: NotificationReason, context?: SubmitContext): void | Promise<void>;
 }
 
 export interface SubmitContext {

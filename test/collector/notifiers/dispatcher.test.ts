@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createLogger, createRegistry, ManualClock, newId, serveHttp, silentLogger, Subjects, type Clock, type Registry } from '../../../shared/index.ts';
+import { bucketName, createLogger, createRegistry, ManualClock, newId, serveHttp, silentLogger, Subjects, type Clock, type Registry } from '../../../shared/index.ts';
 import { NotificationsConfig } from '../../../collector/notifiers/config.ts';
 import { createDispatcher, type NotificationDispatcher } from '../../../collector/notifiers/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
@@ -262,5 +263,29 @@ describe('notifiers: dispatcher (real nats-server, real HTTP receivers)', () => 
     assert.equal(await metricValue(registry, 'offhook_notifications_dropped_total', { receiver: 'dead', reason: 'shutdown' }), 1);
     d.submit(makeAlert({ rule: 'late' }), 'firing');
     assert.equal(await metricValue(registry, 'offhook_notifications_dropped_total', { receiver: '', reason: 'shutdown' }), 1);
+  });
+
+  it('what was accepted but not delivered when the collector stopped is sent by the next run, once', async () => {
+    const [stuck, healthy] = [await sink(), await sink()];
+    stuck.respond = () => 'hang';
+    const alert = makeAlert();
+    const first = await dispatcher({ receivers: [hook('ops', stuck.url, { timeout: '1h' })], routes: [{ receiver: 'ops' }] });
+    await first.submit(alert, 'firing'); // resolves once durably accepted
+    const kv = await new Kvm(nc).open(bucketName(subjects, 'nflog'));
+    assert.ok(await kv.get(`pending.${alert.fingerprint}.1.ops.firing`), 'a pending entry exists before delivery');
+    await stuck.waitFor(1);
+    await first.close(0); // stops mid-delivery, like a kill between accepting and delivering
+
+    const config = { receivers: [hook('ops', healthy.url)], routes: [{ receiver: 'ops' }] };
+    const second = await dispatcher(config);
+    await second.idle();
+    assert.deepEqual(alertsIn(healthy).map((a) => a.fingerprint), [alert.fingerprint]);
+    assert.equal((await kv.get(`pending.${alert.fingerprint}.1.ops.firing`))?.operation, 'DEL');
+    await second.close();
+
+    const third = await dispatcher(config);
+    third.submit(alert, 'firing');
+    await third.idle();
+    assert.equal(healthy.requests.length, 1, 'neither resumed nor re-sent again');
   });
 });
