@@ -14,6 +14,7 @@ export function formatDuration(ms: number): string {
   // Spoken durations round to the unit a person would use ("121 s" is "2 minutes").
   if (ms >= 2 * 3_600_000) return plural(Math.round(ms / 3_600_000), 'hour');
   if (ms >= 120_000) return plural(Math.round(ms / 60_000), 'minute');
+  if (ms < 1000) return plural(ms, 'millisecond');
   return plural(Math.round(ms / 1000), 'second');
 }
 
