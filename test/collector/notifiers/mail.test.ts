@@ -1,22 +1,28 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { spawnTracked } from '../../helpers/processes.ts';
 import { batchOf, createNotifier, HOSTILE_SUMMARY, makeAlert, neverAborted } from './helpers.ts';
 
 interface Received {
   from: string;
   to: string[];
   user: string | undefined;
+  secure: boolean;
   raw: string;
 }
 
 /** A real SMTP server on an ephemeral loopback port that keeps every message it accepts. */
-async function startSmtpSink(options: { rejectWith?: number } = {}): Promise<{ port: number; received: Received[]; close(): Promise<void> }> {
+async function startSmtpSink(options: { rejectWith?: number; tls?: { key: string; cert: string } } = {}): Promise<{ port: number; received: Received[]; close(): Promise<void> }> {
   const received: Received[] = [];
   const server = new SMTPServer({
     authOptional: true,
-    allowInsecureAuth: true,
-    disabledCommands: ['STARTTLS'],
+    allowInsecureAuth: !options.tls,
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : { disabledCommands: ['STARTTLS'] }),
     logger: false,
     onAuth(auth, _session, callback) {
       if (auth.username === 'alerts' && auth.password === 'pa$$"word') return callback(null, { user: auth.username });
@@ -35,7 +41,7 @@ async function startSmtpSink(options: { rejectWith?: number } = {}): Promise<{ p
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => (raw += chunk));
       stream.on('end', () => {
-        received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), user: session.user as string | undefined, raw });
+        received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), user: session.user as string | undefined, secure: session.secure, raw });
         callback();
       });
     },
@@ -102,5 +108,45 @@ describe('notifiers: mail against a real SMTP server (smtp-server)', () => {
     }
     const gone = await createNotifier('mail', { host: '127.0.0.1', port: refusing.port, from: 'a@example.com', to: 'b@example.com' }).notify(batchOf([makeAlert()]), neverAborted());
     assert.deepEqual({ ok: gone.ok, retry: (gone as { retry: boolean }).retry }, { ok: false, retry: true });
+  });
+
+  describe('TLS', () => {
+    let dir: string;
+    let tls: { key: string; cert: string };
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'offhook-smtp-tls-'));
+      const child = spawnTracked('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1']);
+      const [code] = (await once(child, 'exit')) as [number];
+      assert.equal(code, 0, 'openssl could not make a test certificate');
+      tls = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('upgrades with STARTTLS, verifies the server against tls_ca_file, then authenticates', async () => {
+      const smtp = await startSmtpSink({ tls });
+      try {
+        const notifier = createNotifier('mail', { host: '127.0.0.1', port: smtp.port, require_tls: true, tls_ca_file: join(dir, 'cert.pem'), from: 'a@example.com', to: 'b@example.com', username: 'alerts', password: 'pa$$"word' });
+        assert.deepEqual(await notifier.notify(batchOf([makeAlert()]), neverAborted()), { ok: true });
+        await notifier.close?.();
+        assert.equal(smtp.received[0]!.secure, true);
+        assert.equal(smtp.received[0]!.user, 'alerts');
+        const unverified = await createNotifier('mail', { host: '127.0.0.1', port: smtp.port, require_tls: true, from: 'a@example.com', to: 'b@example.com' }).notify(batchOf([makeAlert()]), neverAborted());
+        assert.equal(unverified.ok, false, 'a self-signed certificate must not pass without tls_ca_file');
+        assert.equal(smtp.received.length, 1);
+      } finally {
+        await smtp.close();
+      }
+    });
+
+    it('require_tls refuses to send to a server without STARTTLS', async () => {
+      const smtp = await startSmtpSink();
+      try {
+        const outcome = await createNotifier('mail', { host: '127.0.0.1', port: smtp.port, require_tls: true, from: 'a@example.com', to: 'b@example.com' }).notify(batchOf([makeAlert()]), neverAborted());
+        assert.equal(outcome.ok, false);
+        assert.equal(smtp.received.length, 0);
+      } finally {
+        await smtp.close();
+      }
+    });
   });
 });
