@@ -187,34 +187,41 @@ export class AlertEngine {
 
   private applyTo(rule: EngineRule, fp: string, key: string, verdict: Verdict, now: number, streamSeq: number | null): void {
     const record = this.records.get(fp);
-    // Replaying events this alert's last transition already covered: rule state catches up, the alert stays as stored.
-    const replaying = streamSeq !== null && record !== undefined && streamSeq <= record.seq;
+    // Replaying events the alert's last transition already covered: the stored alert is newer than
+    // anything they could say, so only the rule state catches up (and no stale `for` timer survives).
+    if (streamSeq !== null && record !== undefined && streamSeq <= record.seq) {
+      const stale = this.state.series.get(fp);
+      if (stale) stale.pending = null;
+      this.state.dropIfIdle(fp);
+      return;
+    }
     const series = this.state.seriesFor(fp);
     series.key = key;
     const seq = streamSeq ?? this.state.streamSeq;
-    if (!replaying) {
-      const flap = updateFlapping(series.history, severityLevel(verdict.severity), series.flapping, rule.flapping);
-      if (flap.flapping !== series.flapping) this.setFlapping(rule, fp, series, verdict, flap.flapping, flap.percent, now, seq);
-    }
+    const flap = updateFlapping(series.history, severityLevel(verdict.severity), series.flapping, rule.flapping);
+    if (flap.flapping !== series.flapping) this.setFlapping(rule, fp, series, verdict, flap.flapping, flap.percent, now, seq);
     if (verdict.severity !== null) {
-      series.pending = { rule: rule.instance.name, host: verdict.host, labels: verdict.labels, severity: verdict.severity, value: verdict.value, summary: verdict.summary, since: series.pending?.since ?? now };
       if (record?.alert.status === 'firing') {
         series.pending = null;
-        if (!replaying) this.update(record, verdict, now, seq);
-      } else if (!replaying && now - series.pending.since >= rule.instance.forMs) {
-        this.fire(rule, fp, series, now, seq);
+        this.update(record, verdict, now, seq);
+      } else {
+        series.pending = { rule: rule.instance.name, host: verdict.host, labels: verdict.labels, severity: verdict.severity, value: verdict.value, summary: verdict.summary, since: series.pending?.since ?? now };
+        if (now - series.pending.since >= rule.instance.forMs) this.fire(rule, fp, series, now, seq);
       }
     } else {
       series.pending = null;
-      if (record?.alert.status === 'firing' && !replaying) this.resolve(record, verdict, now, seq);
+      if (record?.alert.status === 'firing') this.resolve(record, verdict, now, seq);
     }
     this.state.dropIfIdle(fp);
   }
+
 
   private fire(rule: EngineRule, fp: string, series: SeriesState, now: number, seq: number): void {
     const pending = series.pending!;
     series.pending = null;
     const previous = this.records.get(fp);
+    // A timer restored from an older checkpoint for an alert the KV says already fires.
+    if (previous?.alert.status === 'firing') return;
     const kind = rule.instance.kind;
     const inhibited = kind !== 'host_down' && this.hostDown(pending.host);
     const alert = this.newAlert(fp, pending.host, rule.instance.name, kind, pending.labels, pending.severity, pending.summary, pending.value, (previous?.alert.generation ?? 0) + 1, now, inhibited);
