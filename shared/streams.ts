@@ -76,7 +76,8 @@ export function streamDefinitions(subjects: Subjects, options: StreamOptions = D
 export const BUCKETS = {
   alerts: { suffix: 'alerts', history: 5, description: 'Alert state by fingerprint (collector)' },
   silences: { suffix: 'silences', history: 5, description: 'Silences by id' },
-  nflog: { suffix: 'nflog', history: 1, description: 'Notification log: fingerprint.generation.receiver (collector)' },
+  // Entries only matter while an alert can still be re-announced; 90 days keeps the bucket from growing forever.
+  nflog: { suffix: 'nflog', history: 1, ttlMs: 90 * DAY_MS, description: 'Notification log: fingerprint.generation.receiver (collector)' },
   checkpoints: { suffix: 'checkpoints', history: 1, description: 'Collector rule state and the stream sequence it covers' },
   gateway: { suffix: 'gateway', history: 1, description: 'Telephony gateway state: budget counters, escalations, lockouts' },
 } as const;
@@ -116,6 +117,7 @@ export async function ensureStreams(nc: NatsConnection, subjects: Subjects, opti
       history: BUCKETS[bucket].history,
       replicas: resolved.replicas,
       description: BUCKETS[bucket].description,
+      ...('ttlMs' in BUCKETS[bucket] ? { ttl: (BUCKETS[bucket] as { ttlMs: number }).ttlMs } : {}),
     });
   }
 }
