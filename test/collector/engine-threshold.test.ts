@@ -105,4 +105,19 @@ describe('collector engine: threshold rules', () => {
     assert.equal(engine.handleEvent(event, 2), false, 'same agent seq stored twice');
     assert.deepEqual(output.take(), ['firing web1 disk critical g1']);
   });
+
+  it('an ack with an end time stops repeats only until then', () => {
+    const { engine, clock, output } = engineFor([{ ...disk, for: '0s', repeat_interval: '1h' }]);
+    const script = new EventScript(clock);
+    script.feed(engine, script.resource('web1', 'node_filesystem_used_percent', 95));
+    const fp = fingerprint('web1', 'disk', {});
+    engine.handleAck(script.ack(fp, 'bob', clock.now() + 2 * 3_600_000));
+    clock.advance(3_600_000);
+    engine.tick();
+    assert.deepEqual(output.take(), ['firing web1 disk critical g1'], 'acked for two hours');
+    clock.advance(3_600_000);
+    engine.tick();
+    assert.equal(engine.records.get(fp)!.alert.acknowledged, false, 'the ack expired');
+    assert.deepEqual(output.take(), ['repeat web1 disk critical g1'], 'a festering problem calls again');
+  });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { encodeMessage, fingerprint, jetstreamClient, ManualClock, publishDurable, silentLogger, streamNames, Subjects, createRegistry } from '../../shared/index.ts';
+import { encodeMessage, ensureStreams, fingerprint, jetstreamClient, ManualClock, publishDurable, silentLogger, streamNames, Subjects, createRegistry } from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../collector/service.ts';
 import { SilenceStore } from '../../collector/silence-store.ts';
@@ -111,6 +111,10 @@ describe('collector service on a real nats-server', () => {
     const script = new EventScript(clock);
     const js = jetstreamClient(nc);
     const sink = new RecordingSink();
+    // Garbage in the state buckets (a hand edit, a bug in another version) is skipped, not fatal.
+    await ensureStreams(nc, own);
+    await (await openBucket(nc, own, 'alerts')).put('0123456789abcdef', 'not json');
+    await (await openBucket(nc, own, 'checkpoints')).put('collector.rule.6c6f6164', '{"kind":"threshold","coveredSeq":"x","state":[1,2]}');
     collector = await startCollector(cfg, { logger: silentLogger(), registry: createRegistry('collector'), clock, sink });
     await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'disk_used', 95));
     await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'load', 50));
