@@ -49,6 +49,9 @@ export interface GatewayOptions {
 
 export interface RunningGateway {
   gatewayHost: string;
+  /** `offhook` (fingerprints) when the line is seized for an alert call, `finished` (fingerprint, reason) when an escalation ends. */
+  events: AlertIntake['events'];
+  queue: CallQueue;
   worker: LineWorker;
   registry: Registry;
   nc: NatsConnection;
@@ -138,5 +141,5 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await nc.drain().catch(() => undefined);
       logger.info('gateway stopped');
     })());
-  return { gatewayHost, worker: running, registry, nc, http, stop };
+  return { gatewayHost, events: intake.events, queue, worker: running, registry, nc, http, stop };
 }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Ack, Alert, Clock, Logger } from '../shared/index.ts';
 import type { Disposition, AlertDelivery } from './alert-consumer.ts';
 import type { GatewayConfig } from './config.ts';
@@ -21,6 +22,8 @@ export interface AckLookup {
 export class AlertIntake {
   /** Firing, unacknowledged alerts, read to inbound callers. */
   readonly firing = new Map<string, Alert>();
+  /** `queued` (fingerprint) and `finished` (fingerprint, reason) as escalations start and end: tests and the benchmark wait on them. */
+  readonly events = new EventEmitter();
   private readonly startedAt: number;
 
   constructor(
@@ -53,6 +56,8 @@ export class AlertIntake {
       this.firing.delete(alert.fingerprint);
       return 'ack';
     }
+    // Readable to inbound callers even when it does not ring a phone.
+    this.firing.set(alert.fingerprint, alert);
     if (alert.inhibited || !severityAtLeast(alert.severity, this.config.escalation.min_severity)) return 'ack';
 
     const queued = this.queue.get(alert.fingerprint);
@@ -66,13 +71,14 @@ export class AlertIntake {
       // Ended for good, or ended already and this is only the crash/restart redelivery of it.
       if (record.reason === 'acknowledged' || record.reason === 'resolved' || delivery.redelivered) return 'ack';
     }
-    this.firing.set(alert.fingerprint, alert);
     const resumed = record?.generation === alert.generation && record.status === 'active' && record.state;
     const receivedAt = resumed ? (record.receivedAt ?? now) : now;
     const escalation = resumed ? record.state! : initialEscalation(now, this.config.escalation);
     const entry = this.queue.upsert(alert, receivedAt, escalation);
-    await this.persist(entry);
+    // A fresh escalation is not written yet: after a crash, starting it again is the same thing.
+    if (resumed) await this.persist(entry);
     this.metrics.queueDepth.set(this.queue.size);
+    this.events.emit('queued', alert.fingerprint);
     log.info({ severity: alert.severity, resumed: Boolean(resumed), round: escalation.round, person: escalation.person }, resumed ? 'alert resumed after restart' : 'alert queued for a call');
     this.wake();
     return 'hold';
@@ -97,13 +103,16 @@ export class AlertIntake {
 
   async finish(entry: QueuedAlert, reason: FinishReason): Promise<void> {
     const fingerprint = entry.alert.fingerprint;
-    if (this.queue.get(fingerprint) === entry) this.queue.remove(fingerprint);
+    // Two paths may end the same escalation (our own DTMF ack also comes back through the watcher).
+    if (this.queue.get(fingerprint) !== entry) return;
+    this.queue.remove(fingerprint);
     if (reason === 'acknowledged' || reason === 'resolved') this.firing.delete(fingerprint);
     // KV first: if the process dies between the two, the redelivered message is recognised as done.
     await this.store.saveEscalation(fingerprint, { generation: entry.alert.generation, status: 'done', reason });
     this.release(fingerprint);
     this.metrics.escalations.inc({ result: reason });
     this.metrics.queueDepth.set(this.queue.size);
+    this.events.emit('finished', fingerprint, reason);
     this.wake();
   }
 

@@ -181,6 +181,7 @@ export class LineWorker {
 
   private observeOffHook(entries: QueuedAlert[], log: Logger): void {
     log.info('off hook');
+    this.parts.intake.events.emit('offhook', entries.map((e) => e.alert.fingerprint));
     const now = this.parts.clock.now();
     for (const entry of entries) {
       if (this.offHookObserved.has(entry.alert.fingerprint)) continue;

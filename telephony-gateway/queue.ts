@@ -94,16 +94,22 @@ export class CallQueue {
       due.set(target.person, list);
     }
     const first = [...due.entries()].sort(([, a], [, b]) => byUrgency(a[0]!, b[0]!))[0];
-    if (first) return { kind: 'call', call: { person: first[0], alerts: first[1] }, finished };
-    return { kind: 'idle', wakeAt, finished };
+    if (!first) return { kind: 'idle', wakeAt, finished };
+    const [person, alerts] = first;
+    const inCall = new Set(alerts.map((e) => e.alert.fingerprint));
+    return { kind: 'call', call: { person, alerts: [...alerts, ...this.dueFor(person, now, inCall)].sort(byUrgency) }, finished };
   }
 
-  /** Alerts also due for `person` now, beyond those already in the call (gathered when the call is answered). */
+  /**
+   * Other alerts this person should hear about now: due for them, or waiting for them (group_wait,
+   * retry delay). The call is happening anyway, and one call for everything beats several (a storm is one call).
+   */
   dueFor(person: number, now: number, exclude: ReadonlySet<string>): QueuedAlert[] {
     return this.all().filter((entry) => {
       if (exclude.has(entry.alert.fingerprint)) return false;
-      const target = resolveTarget(entry.escalation, entry.alert.severity, this.people, this.policy, now);
-      return !('done' in target) && target.kind === 'call' && target.person === person;
+      const asIfDue = { ...entry.escalation, nextAt: Math.min(entry.escalation.nextAt, now) };
+      const target = resolveTarget(asIfDue, entry.alert.severity, this.people, this.policy, now);
+      return !('done' in target) && target.kind === 'call' && target.person === person && target.state.round === entry.escalation.round;
     });
   }
 }

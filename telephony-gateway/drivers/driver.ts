@@ -3,7 +3,7 @@ import type { CollectResult, PlayResult, RecordResult } from '../../native/line.
 export type { CollectResult, PlayResult, RecordResult } from '../../native/line.ts';
 
 /** How an outbound call attempt ended before anyone spoke. Only `answered` leaves the call up. */
-export type PlaceOutcome = 'answered' | 'busy' | 'no_answer' | 'no_dial_tone' | 'failed';
+export type PlaceOutcome = 'answered' | 'busy' | 'no_answer' | 'no_dial_tone' | 'hung_up' | 'failed';
 
 export interface PlaceResult {
   outcome: PlaceOutcome;
