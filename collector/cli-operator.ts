@@ -19,7 +19,9 @@ const OnlyNats = z.object({ nats: NatsConfig }).loose();
 /** Operator commands connect like the collector (--config) or to one server (--nats URL). */
 async function withNats<T>(options: ConnectionOptions, run: (nc: NatsConnection, subjects: Subjects) => Promise<T>): Promise<T> {
   const natsConfig = options.config ? loadConfigFile(options.config, OnlyNats).nats : NatsConfig.parse({ servers: [options.nats ?? 'nats://127.0.0.1:4222'] });
-  const nc = await connectNats(natsConfig, { name: 'offhook-cli', logger: silentLogger(), failFast: true });
+  const nc = await connectNats(natsConfig, { name: 'offhook-cli', logger: silentLogger(), failFast: true }).catch((err: Error) => {
+    throw new Error(`cannot connect to NATS at ${natsConfig.servers.join(', ')}: ${err.message} (pass --nats URL or --config collector.yaml)`);
+  });
   try {
     const subjects = new Subjects(natsConfig.prefix);
     await ensureStreams(nc, subjects);
