@@ -65,6 +65,16 @@ export class AlertEngine {
     }
   }
 
+  /**
+   * The EVENTS stream was recreated (its sequence is behind our checkpoint): forget stream
+   * positions so new events are not mistaken for replays. Alert state is kept.
+   */
+  rebaseEventSequence(): void {
+    this.state.streamSeq = 0;
+    for (const rule of this.options.rules) rule.coveredSeq = 0;
+    for (const record of this.records.values()) record.seq = 0;
+  }
+
   /** One event from the EVENTS stream; `streamSeq` is its stream sequence. Returns false for a duplicate. */
   handleEvent(event: AgentEvent, streamSeq: number): boolean {
     const started = performance.now();

@@ -2,6 +2,7 @@ import {
   connectNats, ensureStreams, InboundValidator, jetstreamClient, openBucket, serveHttp, streamNames, Subjects, systemClock,
   type Clock, type ClockTimer, type HttpEndpoint, type Logger, type NatsConnection, type Registry,
 } from '../shared/index.ts';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { AlertRecord } from './alert-record.ts';
 import { AlertStore } from './alert-store.ts';
 import { CheckpointStore } from './checkpoint.ts';
@@ -74,6 +75,8 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   redoOutboxes(queue, records);
   running.load(records, saved);
   logger.info({ alerts: records.length, resumeAfterSeq: running.state.streamSeq, ackSeq: running.state.ackSeq, rules: config.rules.length }, 'collector state restored');
+
+  await rebaseIfStreamsWereReset(nc, streams, running, logger);
 
   const validator = new InboundValidator(registry, logger, subjects, () => clock.now());
   const silenceWatch = await silenceStore.watch((list) => running.setSilences(list));
@@ -159,6 +162,21 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
       logger.info('collector stopped');
     },
   };
+}
+
+/** A stream behind the checkpoint was deleted and recreated; reading "after" the old position would skip everything. */
+async function rebaseIfStreamsWereReset(nc: NatsConnection, streams: ReturnType<typeof streamNames>, engine: AlertEngine, logger: Logger): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const events = await jsm.streams.info(streams.events);
+  if (events.state.last_seq < engine.state.streamSeq) {
+    logger.warn({ stream: streams.events, lastSeq: events.state.last_seq, checkpointSeq: engine.state.streamSeq }, 'EVENTS stream is behind the checkpoint (recreated?): reading it from the start');
+    engine.rebaseEventSequence();
+  }
+  const acks = await jsm.streams.info(streams.acks);
+  if (acks.state.last_seq < engine.state.ackSeq) {
+    logger.warn({ stream: streams.acks, lastSeq: acks.state.last_seq, checkpointSeq: engine.state.ackSeq }, 'ACKS stream is behind the checkpoint (recreated?): reading it from the start');
+    engine.state.ackSeq = 0;
+  }
 }
 
 /** Announcements written but not confirmed before a crash are performed again (deduplicated downstream). */

@@ -133,4 +133,25 @@ describe('collector service on a real nats-server', () => {
     await collector.idle();
     assert.deepEqual(again.lines(), ['firing web1 load critical g1'], 'disk is not re-announced; load fires when its `for` elapses');
   });
+
+  it('an EVENTS stream recreated behind the checkpoint is read from its start, not skipped', async () => {
+    const own = new Subjects('reset');
+    const base = config(server);
+    const cfg = { ...base, nats: { ...base.nats, prefix: 'reset' } };
+    const clock = new ManualClock(Date.now());
+    const script = new EventScript(clock);
+    const js = jetstreamClient(nc);
+    const sink = new RecordingSink();
+    collector = await startCollector(cfg, { logger: silentLogger(), registry: createRegistry('collector'), clock, sink });
+    await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'disk_used', 50));
+    await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'disk_used', 51));
+    await until(() => collector!.engine.state.streamSeq === 2, 'events processed');
+    await collector.stop();
+    await (await jetstreamManager(nc)).streams.delete(streamNames(own).events);
+
+    collector = await startCollector(cfg, { logger: silentLogger(), registry: createRegistry('collector'), clock, sink });
+    await publishDurable(js, own.event('web2', 'resource'), script.resource('web2', 'disk_used', 99));
+    await sink.waitForCount(1);
+    assert.deepEqual(sink.lines(), ['firing web2 disk critical g1']);
+  });
 });
