@@ -116,11 +116,12 @@ export function registerOperatorCommands(program: Command): void {
   withConnection(silence.command('add').description('Add a silence, e.g. `offhook silence add host=web1 rule=disk --for 2h -c "disk swap"`'))
     .argument('<matchers...>', 'label matchers: name=value, name!=value, name=~regex, name!~regex (host, rule, severity, kind and alert labels)')
     .requiredOption('--for <duration>', 'how long, e.g. 30m, 2h, 1d')
+    .option('--starts <time>', 'start later (ISO 8601, e.g. 2026-11-26T22:00:00Z); default now')
     .requiredOption('-c, --comment <text>', 'why (shown on the status page)')
     .option('--by <name>', 'who', process.env.USER ?? 'cli')
     .option('--json', 'print the silence as JSON')
     .action(
-      action(async (texts: string[], options: ConnectionOptions & { for: string; comment: string; by: string; json?: boolean }) => {
+      action(async (texts: string[], options: ConnectionOptions & { for: string; starts?: string; comment: string; by: string; json?: boolean }) => {
         const matchers: Matcher[] = [];
         for (const text of texts) {
           const parsed = parseMatcher(text);
@@ -129,9 +130,11 @@ export function registerOperatorCommands(program: Command): void {
         }
         const forMs = parseDuration(options.for);
         if (forMs === null || forMs <= 0) return fail(`--for: expected a duration like "30m" or "2h", got ${JSON.stringify(options.for)}`);
+        const now = Date.now();
+        const startsAt = options.starts === undefined ? now : Date.parse(options.starts);
+        if (!Number.isFinite(startsAt)) return fail(`--starts: expected an ISO 8601 time like 2026-11-26T22:00:00Z, got ${JSON.stringify(options.starts)}`);
         await withNats(options, async (nc, subjects) => {
-          const now = Date.now();
-          const created = await new SilenceStore(await openBucket(nc, subjects, 'silences')).add({ matchers, startsAt: now, endsAt: now + forMs, createdBy: options.by, comment: options.comment, createdAt: now });
+          const created = await new SilenceStore(await openBucket(nc, subjects, 'silences')).add({ matchers, startsAt, endsAt: startsAt + forMs, createdBy: options.by, comment: options.comment, createdAt: now });
           process.stdout.write(options.json ? `${JSON.stringify(created, null, 2)}\n` : `silence ${created.id} added: ${clean(describeMatchers(created))} until ${iso(created.endsAt)}\n`);
         });
       }),

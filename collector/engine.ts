@@ -250,6 +250,7 @@ export class AlertEngine {
     alert.value = verdict.value;
     alert.summary = verdict.summary;
     if (!changed) return;
+    alert.ts = now;
     alert.severity = verdict.severity!;
     record.seq = seq;
     record.updatedAt = now;
@@ -260,6 +261,7 @@ export class AlertEngine {
   private resolve(record: AlertRecord, verdict: Pick<Verdict, 'summary' | 'value'>, now: number, seq: number): void {
     const alert = record.alert;
     alert.status = 'resolved';
+    alert.ts = now;
     alert.endsAt = now;
     alert.summary = verdict.summary || `${alert.host}: ${alert.rule} is back to normal`;
     alert.value = verdict.value;
