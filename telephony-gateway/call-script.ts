@@ -122,7 +122,11 @@ export class CallScript {
     for (const file of [...files, menuFile]) {
       const played = await this.driver.play(file, { interruptOnDigit: true });
       if (played.hungUp) return { kind: 'hangup' };
-      if (played.interruptedBy) return classify(played.interruptedBy);
+      if (played.interruptedBy) {
+        // One key per menu: drop type-ahead so it cannot answer the next menu by accident.
+        this.driver.flushDigits();
+        return classify(played.interruptedBy);
+      }
     }
     const collected = await this.driver.collect({ maxDigits: 1, timeoutMs: this.settings.digitTimeoutMs });
     if (collected.reason === 'hangup') return { kind: 'hangup' };

@@ -130,8 +130,6 @@ export const SpeechConfig = z
 export const InboundConfig = z
   .object({
     enabled: z.boolean().default(true),
-    /** Rings before answering. */
-    answer_after_rings: z.number().int().min(1).max(10).default(1),
     max_pin_tries: z.number().int().min(1).max(10).default(3),
     lockout: Duration.default(900_000),
     /** Offer a voice note after an acknowledgement. */

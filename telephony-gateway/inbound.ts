@@ -99,10 +99,11 @@ export class InboundScript {
     if (entry.lockedUntil !== 0 && entry.lockedUntil <= this.now()) Object.assign(entry, { failures: 0, lockedUntil: 0 });
     this.lockouts[key] = entry;
     while (entry.failures < this.config.max_pin_tries) {
-      const prompt = await this.driver.play(await this.speech.render(PIN_TEXT, 'pin'), { interruptOnDigit: true });
+      const prompt = await this.driver.play(await this.speech.render(PIN_TEXT, 'enter-pin'), { interruptOnDigit: true });
       if (prompt.hungUp) return this.hungUp(result);
       const collected = await this.driver.collect({ maxDigits: 12, timeoutMs: this.settings.digitTimeoutMs * 2, interDigitTimeoutMs: this.settings.digitTimeoutMs, termKey: '#' });
-      const entered = `${prompt.interruptedBy ?? ''}${collected.digits}`.replace(/#$/, '');
+      // The digit that cut the prompt short stays buffered (CTPort semantics), so collect returns it too.
+      const entered = collected.digits.replace(/#$/, '');
       result.digits += `${entered}#`;
       if (collected.reason === 'hangup') return this.hungUp(result);
       if (entered === person.pin) {
@@ -112,7 +113,7 @@ export class InboundScript {
       entry.failures++;
       result.wrongPins++;
       if (entry.failures >= this.config.max_pin_tries) break;
-      await this.driver.play(await this.speech.render(WRONG_PIN_TEXT, 'wrong-pin'));
+      await this.driver.play(await this.speech.render(WRONG_PIN_TEXT, 'bad-pin'));
     }
     entry.lockedUntil = this.now() + this.config.lockout;
     result.lockedOut = true;
@@ -137,6 +138,7 @@ export class InboundScript {
         if (played.hungUp) return void this.hungUp(result);
         if (played.interruptedBy) {
           digit = played.interruptedBy;
+          this.driver.flushDigits();
           break;
         }
       }

@@ -22,7 +22,7 @@ export interface AckLookup {
 export class AlertIntake {
   /** Firing, unacknowledged alerts, read to inbound callers. */
   readonly firing = new Map<string, Alert>();
-  /** `queued` (fingerprint) and `finished` (fingerprint, reason) as escalations start and end: tests and the benchmark wait on them. */
+  /** `handled` (fingerprint, disposition) per message, `queued` (fingerprint) and `finished` (fingerprint, reason) as escalations start and end: tests and the benchmark wait on them. */
   readonly events = new EventEmitter();
   private readonly startedAt: number;
 
@@ -41,6 +41,12 @@ export class AlertIntake {
   }
 
   async onAlert(delivery: AlertDelivery): Promise<Disposition> {
+    const disposition = await this.admit(delivery);
+    this.events.emit('handled', delivery.alert.fingerprint, disposition);
+    return disposition;
+  }
+
+  private async admit(delivery: AlertDelivery): Promise<Disposition> {
     const { alert } = delivery;
     const log = this.logger.child({ fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule });
     const now = this.clock.now();

@@ -260,6 +260,8 @@ export class LineWorker {
         intake.firing.delete(alert.fingerprint);
       },
     });
+    // The rings that led to this call have been answered; only a ring after it is a new caller.
+    this.ringPending = false;
     const durationMs = clock.now() - startedAt;
     if (result.wrongPins > 0) metrics.pinFailures.inc(result.wrongPins);
     if (result.lockoutStarted) metrics.lockouts.inc();

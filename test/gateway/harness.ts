@@ -41,6 +41,8 @@ export interface TestGateway {
   fallbacks: FallbackRequest[];
   gatewayEvents: GatewayEvent[];
   finished: Array<{ fingerprint: string; reason: string }>;
+  /** Fingerprints of alert messages the gateway has taken in (queued or not). */
+  handled: string[];
   publish(alert: Alert): Promise<void>;
   publishAck(alert: Alert, method: Ack['method']): Promise<void>;
   /** Resolves once `condition()` holds, re-checked on every message or gateway event; rejects after `timeoutMs`. */
@@ -89,6 +91,7 @@ export async function startTestGateway(server: EmbeddedNatsServer, input: Partia
   const fallbacks: FallbackRequest[] = [];
   const gatewayEvents: GatewayEvent[] = [];
   const finished: Array<{ fingerprint: string; reason: string }> = [];
+  const handled: string[] = [];
   const follow = <T>(subject: string, parse: (data: unknown) => T, into: T[]): void => {
     nc.subscribe(subject, {
       callback: (_err, msg) => {
@@ -112,6 +115,10 @@ export async function startTestGateway(server: EmbeddedNatsServer, input: Partia
   });
   gateway.events.on('offhook', () => changed.emit('change'));
   gateway.events.on('queued', () => changed.emit('change'));
+  gateway.events.on('handled', (fingerprint: string) => {
+    handled.push(fingerprint);
+    changed.emit('change');
+  });
 
   return {
     gateway,
@@ -123,6 +130,7 @@ export async function startTestGateway(server: EmbeddedNatsServer, input: Partia
     fallbacks,
     gatewayEvents,
     finished,
+    handled,
     async publish(alert) {
       await publishDurable(js, subjects.alert(alert.severity, alert.host), alert);
     },

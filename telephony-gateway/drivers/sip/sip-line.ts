@@ -23,7 +23,7 @@ export interface SipLineOptions {
 }
 
 export interface SipPlaceResult {
-  outcome: SipPlaceOutcome;
+  outcome: SipPlaceOutcome | 'no_dial_tone';
   offHookAt: number | null;
   detail?: string;
 }
@@ -58,6 +58,9 @@ export class SipLine extends EventEmitter<SipLineEvents> {
   private sourceIsIdle = true;
   private digits = '';
   private ringTimer: NodeJS.Timeout | null = null;
+  /** Why baresip went away under the current call; the call's next operation reports it as a line fault. */
+  private lineFailure: string | null = null;
+  private lastDownReason = 'baresip is starting';
 
   constructor(private readonly options: SipLineOptions) {
     super();
@@ -88,14 +91,15 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     return this.call.kind === 'connected';
   }
 
-  async placeCall(number: string, options: { answerTimeoutMs: number; onOffHook?: () => void }): Promise<SipPlaceResult> {
-    let control: BaresipControl;
-    try {
-      // While baresip restarts the caller simply waits: the queue holds the alert, nothing is lost.
-      control = await this.supervisor.waitUntilUp();
-    } catch (err) {
-      return { outcome: 'failed', offHookAt: null, detail: (err as Error).message };
-    }
+  /**
+   * Dials and waits for the answer. A line that is down (baresip restarting) is waited for as long as
+   * a card waits for dial tone; still down then, the result is `no_dial_tone`, which the gateway
+   * treats as a line fault: the alert stays queued and the same person is tried again later.
+   */
+  async placeCall(number: string, options: { answerTimeoutMs: number; dialToneTimeoutMs?: number; onOffHook?: () => void }): Promise<SipPlaceResult> {
+    this.lineFailure = null;
+    const control = await this.lineWithin(options.dialToneTimeoutMs ?? 5_000);
+    if (!control) return { outcome: 'no_dial_tone', offHookAt: null, detail: `SIP line down: ${this.lastDownReason}` };
     if (this.call.kind === 'incoming') await this.hangUp();
     if (this.call.kind !== 'idle') return { outcome: 'failed', offHookAt: null, detail: 'a call is already up on the SIP line' };
     this.digits = '';
@@ -133,8 +137,24 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     return { outcome: 'no_answer', offHookAt, detail: heardRinging ? `no answer within ${options.answerTimeoutMs} ms` : 'no_ringback' };
   }
 
+  private async lineWithin(timeoutMs: number): Promise<BaresipControl | null> {
+    const up = this.supervisor.control;
+    if (up) return up;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    const control = await Promise.race([this.supervisor.waitUntilUp().catch(() => null), timeout]);
+    clearTimeout(timer);
+    return control;
+  }
+
+  /** A call lost with baresip is a line fault, not the person hanging up: say so by throwing. */
+  private throwIfLineFailed(): void {
+    if (this.lineFailure !== null) throw new Error(`SIP line failed during the call: ${this.lineFailure}`);
+  }
+
   /** Picks up the ringing inbound call. */
   async answerInbound(): Promise<{ callerId: string | null }> {
+    this.lineFailure = null;
     const control = this.supervisor.control;
     if (this.call.kind !== 'incoming' || !control) throw new Error('no inbound call is ringing on the SIP line');
     const { callerId } = this.call;
@@ -152,12 +172,14 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     const prompt = await this.prompts.prepare(wavPath);
     const interrupted = (): boolean => options.interruptOnDigit === true && this.digits.length > 0;
     const control = this.supervisor.control;
+    this.throwIfLineFailed();
     if (this.call.kind !== 'connected' || !control) return { interruptedBy: null, hungUp: true };
     if (interrupted()) return { interruptedBy: this.digits[0]!, hungUp: false };
     const response = await control.command('ausrc', `aufile,${prompt.file}`);
     if (!response.ok) throw new Error(`baresip could not play ${wavPath}: ${response.data.trim()}`);
     this.sourceIsIdle = false;
     const ended = await this.waitFor(() => (this.call.kind !== 'connected' ? 'hangup' : interrupted() ? 'digit' : undefined), prompt.durationMs);
+    this.throwIfLineFailed();
     if (ended === 'hangup') return { interruptedBy: null, hungUp: true };
     await this.switchToSilence();
     return { interruptedBy: ended === 'digit' ? this.digits[0]! : null, hungUp: false };
@@ -177,6 +199,7 @@ export class SipLine extends EventEmitter<SipLineEvents> {
         collected += digit;
         if (collected.length >= options.maxDigits) return { digits: collected, reason: 'max_digits' };
       }
+      this.throwIfLineFailed();
       if (this.call.kind !== 'connected') return { digits: collected, reason: 'hangup' };
       let deadline = start + options.timeoutMs;
       if (lastDigitAt >= 0 && (options.interDigitTimeoutMs ?? 0) > 0) deadline = Math.min(deadline, lastDigitAt + options.interDigitTimeoutMs!);
@@ -295,8 +318,13 @@ export class SipLine extends EventEmitter<SipLineEvents> {
   }
 
   private onLineDown(reason: string): void {
+    this.lastDownReason = reason;
     if (this.call.kind === 'idle') return;
-    this.ended(`baresip stopped: ${reason}`, this.call.kind === 'connected');
+    this.log.error({ reason }, 'SIP line lost with a call up');
+    this.lineFailure = reason;
+    this.hangingUp = true;
+    this.ended(`baresip stopped: ${reason}`, false);
+    this.hangingUp = false;
   }
 
   private ended(reason: string, wasConnected: boolean): void {
