@@ -40,7 +40,7 @@ export type {
 /** The addon's per-line object (native/src/addon.cc); every blocking call returns a Promise settled by an AsyncWorker. */
 interface NativeHandle {
   openSim(options: NonNullable<OpenLineOptions['sim']>): void;
-  openVpb(options: { libraryPath: string; board: number; channel: number }): Promise<void>;
+  openVpb(options: NonNullable<OpenLineOptions['vpb']> & { libraryPath: string; board: number; channel: number }): Promise<void>;
   offHook(): Promise<void>;
   onHook(): Promise<void>;
   waitForDialTone(timeoutMs: number): Promise<boolean>;
@@ -228,11 +228,14 @@ async function openVpbLine(options: OpenLineOptions['vpb'] = {}): Promise<Line> 
   for (const [name, value] of [['vpb.board', board], ['vpb.channel', channel]] as const) {
     if (!Number.isInteger(value) || value < 0) throw new LineArgumentError(`${name} must be an integer >= 0, got ${String(value)}`);
   }
+  for (const key of ['interRingbackMs', 'ringbackTimeoutMs', 'callerIdWindowMs'] as const) {
+    if (options[key] !== undefined) checkMs(`vpb.${key}`, options[key]);
+  }
   const { handle, attach } = createHandle();
   const line = new NativeLine('vpb', handle);
   attach(line);
   try {
-    await handle.openVpb({ libraryPath: options.libraryPath ?? DEFAULT_VPB_LIBRARY, board, channel });
+    await handle.openVpb({ ...options, libraryPath: options.libraryPath ?? DEFAULT_VPB_LIBRARY, board, channel });
   } catch (error) {
     await handle.close();
     throw error;

@@ -116,6 +116,16 @@ export interface SimLine extends Line {
 
 export interface OpenLineOptions {
   backend: Backend;
-  vpb?: { libraryPath?: string; board?: number; channel?: number };
+  vpb?: {
+    libraryPath?: string;
+    board?: number;
+    channel?: number;
+    /** Ringback that stops this long means answered (VPB_CALL inter_ringback_timeout); default 6500. */
+    interRingbackMs?: number;
+    /** No ringback this long after dialling gives 'no_ringback'; default 10000. */
+    ringbackTimeoutMs?: number;
+    /** How long to listen for caller ID after the first ring (or until the second); default 6000. */
+    callerIdWindowMs?: number;
+  };
   sim?: { speed?: number; dialToneDelayMs?: number; ringPeriodMs?: number; noDialTone?: boolean };
 }

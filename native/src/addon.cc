@@ -8,6 +8,7 @@
 
 #include "sim_convert.h"
 #include "sim_line.h"
+#include "vpb_line.h"
 #include "worker.h"
 
 namespace offhook {
@@ -80,6 +81,7 @@ class LineHandle : public Napi::ObjectWrap<LineHandle> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "LineHandle", {
       InstanceMethod<&LineHandle::OpenSim>("openSim"),
+      InstanceMethod<&LineHandle::OpenVpb>("openVpb"),
       InstanceMethod<&LineHandle::OffHook>("offHook"),
       InstanceMethod<&LineHandle::OnHook>("onHook"),
       InstanceMethod<&LineHandle::WaitForDialTone>("waitForDialTone"),
@@ -144,6 +146,35 @@ class LineHandle : public Napi::ObjectWrap<LineHandle> {
     sim_ = std::make_shared<SimLine>(options, sink());
     backend_ = sim_;
     return info.Env().Undefined();
+  }
+
+  // Loading libvpb and vpb_open() can block (the driver loads firmware), so opening runs on a worker.
+  Napi::Value OpenVpb(const Napi::CallbackInfo& info) {
+    if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "openVpb needs an options object");
+    Napi::Object o = info[0].As<Napi::Object>();
+    VpbOptions options;
+    if (o.Get("libraryPath").IsString()) options.libraryPath = o.Get("libraryPath").As<Napi::String>().Utf8Value();
+    auto number = [&](const char* key) { return o.Get(key).IsNumber() ? o.Get(key).As<Napi::Number>().DoubleValue() : -1; };
+    if (number("board") >= 0) options.board = static_cast<unsigned>(number("board"));
+    if (number("channel") >= 0) options.channel = static_cast<unsigned>(number("channel"));
+    if (number("interRingbackMs") >= 0) options.interRingbackMs = number("interRingbackMs");
+    if (number("ringbackTimeoutMs") >= 0) options.ringbackTimeoutMs = number("ringbackTimeoutMs");
+    if (number("callerIdWindowMs") >= 0) options.callerIdWindowMs = number("callerIdWindowMs");
+    auto opened = std::make_shared<std::shared_ptr<LineBackend>>();
+    auto self = std::make_shared<Napi::ObjectReference>(Napi::Persistent(Value()));  // keeps `this` alive until done
+    std::shared_ptr<EventGate> gate = gate_;
+    EventSink events = sink();
+    return LineWorker::Start(
+        info.Env(),
+        [opened, options, events] {
+          *opened = std::make_shared<VpbLine>(options, events);
+          return Result();
+        },
+        [this, opened, self, gate](Napi::Env env, bool ok) {
+          if (ok) backend_ = *opened;
+          else gate->release(env);
+          self->Reset();
+        });
   }
 
   template <typename Work>

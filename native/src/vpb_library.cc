@@ -1,0 +1,75 @@
+#include <dlfcn.h>
+
+#include "line_backend.h"
+#include "vpb_api.h"
+
+namespace offhook {
+namespace vpb {
+namespace {
+
+struct Symbol {
+  const char* name;
+  const char* mangled;  // g++ (Itanium ABI) name of the same declaration from VPBAPI.H
+  void** slot;
+  bool required;
+};
+
+}  // namespace
+
+std::shared_ptr<Library> Library::load(const std::string& path) {
+  std::shared_ptr<Library> library(new Library());
+  dlerror();
+  library->handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!library->handle_) {
+    const char* why = dlerror();
+    throw LineError("ENOVPB", "cannot load the Voicetronix library " + path + " (" + (why ? why : "unknown dlopen error") +
+                                  "): install the Voicetronix vpb-driver, or set vpb.libraryPath to the full path of libvpb.so, "
+                                  "or use the sim backend");
+  }
+  Api& a = library->api_;
+  const Symbol symbols[] = {
+      {"vpb_open", "_Z8vpb_openjj", reinterpret_cast<void**>(&a.open), true},
+      {"vpb_close", "_Z9vpb_closei", reinterpret_cast<void**>(&a.close), true},
+      {"vpb_seterrormode", "_Z16vpb_seterrormodei", reinterpret_cast<void**>(&a.seterrormode), true},
+      {"vpb_sethook_sync", "_Z16vpb_sethook_syncii", reinterpret_cast<void**>(&a.sethook_sync), true},
+      {"vpb_set_event_mask", "_Z18vpb_set_event_maskit", reinterpret_cast<void**>(&a.set_event_mask), true},
+      {"vpb_get_event_ch_sync", "_Z21vpb_get_event_ch_synciP9VPB_EVENTj", reinterpret_cast<void**>(&a.get_event_ch_sync), true},
+      {"vpb_flush_digits", "_Z16vpb_flush_digitsi", reinterpret_cast<void**>(&a.flush_digits), true},
+      {"vpb_get_digits_async", "_Z20vpb_get_digits_asynciP10VPB_DIGITSPc", reinterpret_cast<void**>(&a.get_digits_async), true},
+      {"vpb_dial_sync", "_Z13vpb_dial_synciPc", reinterpret_cast<void**>(&a.dial_sync), true},
+      {"vpb_play_file_async", "_Z19vpb_play_file_asynciPci", reinterpret_cast<void**>(&a.play_file_async), true},
+      {"vpb_play_terminate", "_Z18vpb_play_terminatei", reinterpret_cast<void**>(&a.play_terminate), true},
+      {"vpb_record_set", "_Z14vpb_record_setiP10VPB_RECORD", reinterpret_cast<void**>(&a.record_set), true},
+      {"vpb_record_file_async", "_Z21vpb_record_file_asynciPct", reinterpret_cast<void**>(&a.record_file_async), true},
+      {"vpb_record_terminate", "_Z20vpb_record_terminatei", reinterpret_cast<void**>(&a.record_terminate), true},
+      {"vpb_strerror", "_Z12vpb_strerrori", reinterpret_cast<void**>(&a.strerror), false},
+      {"vpb_record_buf_start", "_Z20vpb_record_buf_startit", reinterpret_cast<void**>(&a.record_buf_start), false},
+      {"vpb_record_buf_sync", "_Z19vpb_record_buf_synciPct", reinterpret_cast<void**>(&a.record_buf_sync), false},
+      {"vpb_record_buf_finish", "_Z21vpb_record_buf_finishi", reinterpret_cast<void**>(&a.record_buf_finish), false},
+      {"vpb_cid_decode", "_Z14vpb_cid_decodePcPsi", reinterpret_cast<void**>(&a.cid_decode), false},
+  };
+  for (const Symbol& s : symbols) {
+    *s.slot = dlsym(library->handle_, s.name);
+    if (!*s.slot) *s.slot = dlsym(library->handle_, s.mangled);
+    if (!*s.slot && s.required)
+      throw LineError("ENOVPB", path + " has no " + s.name + " (looked for " + s.name + " and " + s.mangled +
+                                    "): it is not a Voicetronix libvpb, or too old a version; the vpb backend needs the VPBAPI.H 1999-2001 API");
+  }
+  return library;
+}
+
+Library::~Library() {
+  if (handle_) dlclose(handle_);
+}
+
+std::string Library::describe(const char* function, int code) const {
+  std::string text = std::string(function) + " failed with code " + std::to_string(code);
+  if (api_.strerror) {
+    const char* why = api_.strerror(code);
+    if (why && *why) text += " (" + std::string(why) + ")";
+  }
+  return text;
+}
+
+}  // namespace vpb
+}  // namespace offhook
