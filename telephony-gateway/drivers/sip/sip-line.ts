@@ -322,9 +322,7 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     if (this.call.kind === 'idle') return;
     this.log.error({ reason }, 'SIP line lost with a call up');
     this.lineFailure = reason;
-    this.hangingUp = true;
     this.ended(`baresip stopped: ${reason}`, false);
-    this.hangingUp = false;
   }
 
   private ended(reason: string, wasConnected: boolean): void {

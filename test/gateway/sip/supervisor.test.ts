@@ -80,7 +80,7 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
     assert.equal(await metric(registry, 'offhook_sip_baresip_restarts_total', { reason: 'hung' }), 1);
   });
 
-  it('killed mid-call: the call ends as hung up, the next call waits for the restart and is placed once', async () => {
+  it('killed mid-call: the prompt fails as a line fault, the next call waits for the restart and is placed once', async () => {
     sipp = await startSipp('-sn uas', { extra: ['-m', '2'] });
     const registry = new Registry();
     const sip = newLine(sipConfig({ dial_uri: `sip:{number}@127.0.0.1:${sipp.port}` }), registry);
@@ -88,16 +88,31 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
     const prompt = makePrompt(dir);
     assert.equal((await sip.placeCall('4930123', { answerTimeoutMs: 5_000 })).outcome, 'answered');
     const first = sip.supervisor.pid!;
+    let hangups = 0;
+    sip.onHangup(() => hangups++);
     const playing = sip.play(prompt);
     process.kill(first, 'SIGKILL');
-    assert.deepEqual(await playing, { interruptedBy: null, hungUp: true });
-    // Dialled while baresip is still down: the call waits for the new one instead of failing or doubling.
-    const again = await sip.placeCall('4930123', { answerTimeoutMs: 5_000 });
+    await assert.rejects(playing, /SIP line failed during the call: baresip exited \(code null, signal SIGKILL\)/);
+    assert.equal(hangups, 0, 'a lost line is not the person hanging up');
+    // Dialled while baresip is still down: the call waits for the new one (as for dial tone) instead of failing or doubling.
+    const again = await sip.placeCall('4930123', { answerTimeoutMs: 5_000, dialToneTimeoutMs: 10_000 });
     assert.equal(again.outcome, 'answered');
     assert.equal(alive(first), false);
     assert.notEqual(sip.supervisor.pid, first);
     await sip.hangUp();
     assert.equal(await metric(registry, 'offhook_sip_baresip_restarts_total', { reason: 'exited' }), 1);
+  });
+
+  it('line still down after the dial-tone wait: no_dial_tone naming the cause, a line fault for the gateway', async () => {
+    const registry = new Registry();
+    const sip = newLine(sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9', restart_backoff_min: '30s', restart_backoff_max: '30s' }), registry);
+    await sip.open();
+    const down = once(sip.supervisor, 'down');
+    process.kill(sip.supervisor.pid!, 'SIGKILL');
+    await down;
+    const placed = await sip.placeCall('4930123', { answerTimeoutMs: 5_000, dialToneTimeoutMs: 200 });
+    assert.equal(placed.outcome, 'no_dial_tone');
+    assert.match(placed.detail ?? '', /^SIP line down: baresip exited/);
   });
 
   it('registers over TCP with digest auth; the password is in a 0600 file, never in argv or logs', async () => {
