@@ -40,7 +40,8 @@ function hosts(deps: StatusDeps) {
 }
 
 function ago(now: number, at: number): string {
-  return at > 0 ? `${formatDuration(Math.max(0, now - at))} ago` : 'never';
+  if (at <= 0) return 'never';
+  return now - at < 1000 ? 'just now' : `${formatDuration(now - at)} ago`;
 }
 
 function table(headers: string[], rows: string[][], empty: string): string {
@@ -48,6 +49,29 @@ function table(headers: string[], rows: string[][], empty: string): string {
   return `<table><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.join('')}</tr>`).join('')}</table>`;
 }
 const td = (value: unknown, cls = ''): string => `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(value)}</td>`;
+
+const STYLE = '<style>body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f3f3f3}.critical{background:#fdd}.warning{background:#ffd}.mono{font-family:monospace}.empty{color:#666}</style>';
+
+/** /alerts/<fingerprint>: the page notifications link to. */
+function alertPage(deps: StatusDeps, fp: string): string | null {
+  const record = deps.engine.records.get(fp);
+  if (!record) return null;
+  const now = deps.clock.now();
+  const view = alertView(deps, record);
+  const fields: [string, unknown][] = [
+    ['status', view.status], ['severity', view.severity], ['host', view.host], ['rule', `${view.rule} (${view.ruleKind})`], ['summary', view.summary],
+    ['value', view.value ?? '-'], ['labels', Object.entries(view.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '-'],
+    ['started', `${new Date(view.startsAt).toISOString()} (${ago(now, view.startsAt)})`], ['ended', view.endsAt ? new Date(view.endsAt).toISOString() : '-'],
+    ['generation', view.generation], ['acknowledged', record.ack ? `${record.ack.by} at ${new Date(record.ack.at).toISOString()}${record.ack.until ? ` until ${new Date(record.ack.until).toISOString()}` : ''}${record.ack.comment ? `: ${record.ack.comment}` : ''}` : 'no'],
+    ['silenced by', view.silencedBy ?? 'no'], ['held back (host down)', view.inhibited ? 'yes' : 'no'], ['last notified', ago(now, view.lastNotifiedAt)], ['fingerprint', view.fingerprint],
+  ];
+  const notes = deps.queue.recent.filter((n) => n.fingerprint === fp).map((n) => [td(ago(now, n.at)), td(n.reason), td(n.severity, n.severity), td(`g${n.generation}`), td(n.summary)]);
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(view.host)} ${escapeHtml(view.rule)}: ${escapeHtml(view.status)}</title>${STYLE}</head><body>
+<p><a href="/">← all alerts</a></p><h1>${escapeHtml(view.summary)}</h1>
+<table>${fields.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th>${td(v)}</tr>`).join('')}</table>
+<h2>Notifications since the collector started</h2>${table(['when', 'why', 'severity', 'generation', 'summary'], notes, 'None.')}
+<p>Acknowledge: <code>offhook ack ${escapeHtml(fp)} -c "what you are doing"</code></p></body></html>`;
+}
 
 function page(deps: StatusDeps): string {
   const now = deps.clock.now();
@@ -60,13 +84,13 @@ function page(deps: StatusDeps): string {
     td(ago(now, a.startsAt)),
     td(a.generation),
     td([a.inhibited ? 'host down' : '', a.silencedBy ? `silenced (${a.silencedBy})` : '', a.acknowledgedBy ? `acked by ${a.acknowledgedBy}` : ''].filter(Boolean).join(', ') || 'notified'),
-    td(a.fingerprint, 'mono'),
+    `<td class="mono"><a href="/alerts/${escapeHtml(a.fingerprint)}">${escapeHtml(a.fingerprint)}</a></td>`,
   ]);
   const hostRows = hosts(deps).map((h) => [td(h.host), td(h.down ? 'DOWN' : 'up', h.down ? 'critical' : ''), td(ago(now, h.lastHeartbeatAt)), td(ago(now, h.lastEventAt)), td(h.agentVersion)]);
   const silenceRows = deps.engine.activeSilenceList().map((s) => [td(s.id, 'mono'), td(describeMatchers(s)), td(new Date(s.startsAt).toISOString()), td(new Date(s.endsAt).toISOString()), td(s.createdBy), td(s.comment)]);
   const noteRows = deps.queue.recent.slice(0, 30).map((n) => [td(ago(now, n.at)), td(n.reason), td(n.severity, n.severity), td(n.host), td(n.rule), td(n.summary)]);
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="15"><title>offhook collector: ${alerts.length} firing</title>
-<style>body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f3f3f3}.critical{background:#fdd}.warning{background:#ffd}.mono{font-family:monospace}.empty{color:#666}</style></head><body>
+${STYLE}</head><body>
 <h1>offhook collector</h1><p>${escapeHtml(new Date(now).toISOString())} · ${alerts.length} firing · JSON: <a href="/api/alerts">alerts</a> <a href="/api/hosts">hosts</a> <a href="/api/silences">silences</a> <a href="/api/notifications">notifications</a> · <a href="/metrics">metrics</a></p>
 <h2>Firing alerts</h2>${table(['severity', 'host', 'rule', 'summary', 'since', 'gen', 'state', 'fingerprint'], alertRows, 'Nothing is firing.')}
 <h2>Hosts</h2>${table(['host', 'state', 'last heartbeat', 'last event', 'agent'], hostRows, 'No agent has been heard from yet.')}
@@ -80,6 +104,12 @@ export function statusRoutes(deps: StatusDeps): Record<string, RouteHandler> {
     '/': (_req: IncomingMessage, res: ServerResponse) => {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" });
       res.end(page(deps));
+    },
+    '/alerts/': (_req, res, url) => {
+      const fp = url.pathname.slice('/alerts/'.length);
+      const html = /^[0-9a-f]{16}$/.test(fp) ? alertPage(deps, fp) : null;
+      res.writeHead(html ? 200 : 404, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" });
+      res.end(html ?? `<!doctype html><p>No alert with fingerprint ${escapeHtml(fp.slice(0, 40))}. <a href="/">All alerts</a></p>`);
     },
     '/api/alerts': (_req, res, url) => json(res, url.searchParams.get('all') ? [...deps.engine.records.values()].map((r) => alertView(deps, r)) : firing(deps)),
     '/api/hosts': (_req, res) => json(res, hosts(deps)),

@@ -97,6 +97,12 @@ describe('collector service on a real nats-server', () => {
     assert.ok(!page.includes('<script>alert(1)'), 'hostile log text is escaped');
     assert.ok(page.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
     assert.match(page, /acked by alice/);
+    const detail = await fetch(`${collector.url}/alerts/${fp}`);
+    assert.equal(detail.status, 200);
+    const detailHtml = await detail.text();
+    assert.match(detailHtml, /<h1>web1: disk \/ is 95 % full<\/h1>/);
+    assert.match(detailHtml, /alice at /);
+    assert.equal((await fetch(`${collector.url}/alerts/%3Cscript%3E`)).status, 404);
     const api = (await (await fetch(`${collector.url}/api/alerts`)).json()) as { fingerprint: string; acknowledgedBy: string | null }[];
     assert.equal(api.length, 2);
     assert.equal(api.find((a) => a.fingerprint === fp)!.acknowledgedBy, 'alice');
