@@ -72,6 +72,26 @@ describe('gateway call scripts over the sip driver', function () {
     assert.equal(sippCode, 0);
   });
 
+  it('baresip killed as the call is answered: a line fault, and the retry after the restart is acknowledged', async () => {
+    sipp = await startSipp('uas_answer_press1.xml', { extra: ['-m', '2'] });
+    const sip = await open(sipp.port);
+    const script = new CallScript(sip, speech, settings);
+    const firstPid = sip.line.supervisor.pid!;
+    const killOnAnswer = (event: { type: string }): void => {
+      if (event.type !== 'CALL_ESTABLISHED') return;
+      sip.line.supervisor.off('event', killOnAnswer);
+      process.kill(firstPid, 'SIGKILL');
+    };
+    sip.line.supervisor.on('event', killOnAnswer);
+    const first = await script.run({ number: '4930123', alerts: [makeAlert({ severity: 'critical' })] });
+    assert.equal(first.outcome, 'failed', JSON.stringify(first));
+    assert.match(first.error ?? '', /SIP line failed during the call/);
+    // The gateway's line_failure path retries the same person; the line waits for the new baresip.
+    const retry = await script.run({ number: '4930123', alerts: [makeAlert({ severity: 'critical' })] });
+    assert.equal(retry.outcome, 'acknowledged');
+    assert.notEqual(sip.line.supervisor.pid, firstPid);
+  });
+
   it('inbound from SIPp: caller ID matches the person, PIN 1234#, 1 acknowledges the firing alert', async () => {
     const sip = await open(null);
     const person = Person.parse({ name: 'alice', number: '+4930555123', pin: '1234' });
