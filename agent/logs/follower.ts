@@ -255,6 +255,14 @@ export class FileFollower {
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(0x0a, start);
+      if (nl >= 0 && file.partialBytes === 0 && !file.overflow && nl - start <= this.options.maxLineBytes) {
+        // Fast path (nearly every line): decode straight from the read buffer, no copies.
+        const end = nl > start && chunk[nl - 1] === 0x0d ? nl - 1 : nl;
+        out.push({ text: chunk.toString('utf8', start, end), truncated: false, ino: file.ino, offset: file.lineStart });
+        file.lineStart = file.readPos + nl + 1;
+        start = nl + 1;
+        continue;
+      }
       const end = nl < 0 ? chunk.length : nl;
       this.appendPartial(file, chunk.subarray(start, end));
       if (nl < 0) return;

@@ -25,9 +25,26 @@ export class RuleSet {
       regex: new RegExp(rule.pattern, rule.ignore_case ? 'i' : ''),
       capture: rule.capture ?? null,
     }));
+    const sources = config.map((rule) => rule.pattern);
+    if (sources.length > 1 && !sources.some((source) => /\\[1-9]|\\k</.test(source))) {
+      try {
+        const flags = config.some((rule) => rule.ignore_case) ? 'i' : '';
+        this.prefilter = new RegExp(sources.map((source) => `(?:${source.replace(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?:')})`).join('|'), flags);
+      } catch {
+        this.prefilter = null;
+      }
+    }
   }
 
+  /**
+   * All patterns as one alternation: most lines match nothing, and one pass of a combined regex is
+   * ~5x cheaper than twenty (bench). Named groups become plain groups (names may repeat across rules);
+   * patterns with backreferences would be renumbered, so then there is no prefilter.
+   */
+  private prefilter: RegExp | null = null;
+
   match(line: string): RuleMatch[] {
+    if (this.prefilter && !this.prefilter.test(line)) return [];
     const found: RuleMatch[] = [];
     for (const rule of this.rules) {
       const m = rule.regex.exec(line);
