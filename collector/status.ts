@@ -100,16 +100,22 @@ ${STYLE}</head><body>
 }
 
 export function statusRoutes(deps: StatusDeps): Record<string, RouteHandler> {
+  // '/alerts/' comes before '/': prefix routes match in insertion order.
   return {
-    '/': (_req: IncomingMessage, res: ServerResponse) => {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" });
-      res.end(page(deps));
-    },
     '/alerts/': (_req, res, url) => {
       const fp = url.pathname.slice('/alerts/'.length);
       const html = /^[0-9a-f]{16}$/.test(fp) ? alertPage(deps, fp) : null;
       res.writeHead(html ? 200 : 404, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" });
       res.end(html ?? `<!doctype html><p>No alert with fingerprint ${escapeHtml(fp.slice(0, 40))}. <a href="/">All alerts</a></p>`);
+    },
+    '/': (_req: IncomingMessage, res: ServerResponse, url: URL) => {
+      if (url.pathname !== '/') {
+        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('not found\n');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" });
+      res.end(page(deps));
     },
     '/api/alerts': (_req, res, url) => json(res, url.searchParams.get('all') ? [...deps.engine.records.values()].map((r) => alertView(deps, r)) : firing(deps)),
     '/api/hosts': (_req, res) => json(res, hosts(deps)),

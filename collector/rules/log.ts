@@ -6,7 +6,7 @@ import { RuleCommon, unknownPlaceholdersIssue, type AgentEvent, type RuleInstanc
 import { mapToObject, objectToMap, seriesKey } from './series-key.ts';
 
 const PLACEHOLDERS = ['host', 'rule', 'log_rule', 'count', 'window', 'file', 'line'] as const;
-const DEFAULT_SUMMARY = '{host}: {count} log lines matched {log_rule} in {file} within {window}, the last: {line}';
+const DEFAULT_SUMMARY = '{host}: {count} log lines matching {log_rule} in {file} within {window}, the last: {line}';
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 const LogRuleConfig = RuleCommon.extend({
@@ -100,14 +100,12 @@ class LogRule implements RuleInstance {
     this.prune(series, now);
     series.firing = this.reached(series);
     const total = count(series);
-    const vars = { host: series.host, rule: this.name, log_rule: series.labels.log_rule ?? '', count: String(total), window: formatDuration(this.config.within), file: series.file, line: series.line };
-    return {
-      host: series.host,
-      labels: series.labels,
-      severity: series.firing ? (this.config.severity ?? series.severity) : null,
-      value: total,
-      summary: renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, series.labels),
-    };
+    const window = formatDuration(this.config.within);
+    const vars = { host: series.host, rule: this.name, log_rule: series.labels.log_rule ?? '', count: String(total), window, file: series.file, line: series.line };
+    const summary = series.firing
+      ? renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, series.labels)
+      : `${series.host}: ${vars.log_rule} is quiet again, ${total} matching log line${total === 1 ? '' : 's'} within ${window}`;
+    return { host: series.host, labels: series.labels, severity: series.firing ? (this.config.severity ?? series.severity) : null, value: total, summary };
   }
 
   snapshot(): unknown {

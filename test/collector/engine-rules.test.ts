@@ -52,7 +52,7 @@ describe('collector engine: check, log, host-down and flapping rules', () => {
     script.feed(engine, script.log('web1', 'oom', 'Out of memory: Killed \u001b[31mprocess 4'));
     const alert = output.announced[0]!.alert;
     assert.deepEqual(output.take(), ['firing web1 oom critical g1']);
-    assert.equal(alert.summary, 'web1: 3 log lines matched oom in /var/log/syslog within 5 minutes, the last: Out of memory: Killed [31mprocess 4');
+    assert.equal(alert.summary, 'web1: 3 log lines matching oom in /var/log/syslog within 5 minutes, the last: Out of memory: Killed [31mprocess 4');
     clock.advance(300_000);
     engine.tick();
     assert.deepEqual(output.take(), ['resolved web1 oom critical g1']);
