@@ -61,6 +61,9 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
   private healthInFlight = false;
   private password: string | undefined;
   private launched: { sipPort: number; ctrlPort: number; rtpPorts: string } | null = null;
+  /** baresip's last "reg: ..." output line: the registrar's answer an operator needs to see. */
+  private lastRegistrarAnswer = '';
+  private registrationState: 'unknown' | 'ok' | 'failed' = 'unknown';
   private readonly lineUp: Gauge;
   private readonly registered: Gauge;
   private readonly restarts;
@@ -201,7 +204,8 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
     // The first answer proves the socket belongs to this baresip and its menu is loaded.
     await control.command('listcalls', undefined, config.health_timeout);
     // A registration that finished before we connected sent its REGISTER_OK to nobody.
-    if (config.account.mode === 'register') this.registered.set(await this.isRegistered(control));
+    this.registrationState = 'unknown';
+    await this.checkRegistration(control);
     child.once('exit', (code, signal) => {
       if (this.child === child && !this.stopping) this.fail('exited', `baresip exited (code ${code}, signal ${signal})`);
     });
@@ -213,6 +217,19 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
     if (!control) return 0;
     const info = await control.command('reginfo', undefined, this.options.config.health_timeout);
     return /\bOK\b/.test(info.data.replace(ANSI, '')) ? 1 : 0;
+  }
+
+  /** Register mode: mirrors baresip's registration state in the gauge and logs each change once. */
+  private async checkRegistration(control: BaresipControl): Promise<void> {
+    const account = this.options.config.account;
+    if (account.mode !== 'register') return;
+    const info = (await control.command('reginfo', undefined, this.options.config.health_timeout)).data.replace(ANSI, '');
+    const state = /\bOK\b/.test(info) ? 'ok' : /\bERR\b/.test(info) ? 'failed' : 'unknown';
+    this.registered.set(state === 'ok' ? 1 : 0);
+    if (state === this.registrationState || state === 'unknown') return;
+    this.registrationState = state;
+    if (state === 'ok') this.log.info({ registrar: account.registrar, user: account.user }, 'SIP account registered');
+    else this.log.error({ registrar: account.registrar, user: account.user, answer: this.lastRegistrarAnswer || 'no answer' }, 'SIP registration failed; check account.user, password and realm');
   }
 
   private async readPassword(): Promise<string | undefined> {
@@ -246,6 +263,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
         const line = this.redact(raw.replace(ANSI, '').trim());
         if (line === '') return;
         if (/Address already in use/.test(line)) portClash = true;
+        if (/^reg: /.test(line)) this.lastRegistrarAnswer = line.slice(5);
         if (/^module ctrl_tcp\.so:/.test(line)) finish(new LaunchError(`ctrl_tcp failed: ${line}`, portClash));
         if (/baresip is ready/.test(line)) finish();
         if (/fail|error/i.test(line)) this.log.warn({ pid: child.pid, baresip: line }, 'baresip');
@@ -262,12 +280,9 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private onEvent(event: BaresipEvent): void {
-    if (event.type === 'REGISTER_OK') {
-      this.registered.set(1);
-      this.log.info({ account: event.accountaor }, 'SIP account registered');
-    } else if (event.type === 'REGISTER_FAIL') {
-      this.registered.set(0);
-      this.log.error({ account: event.accountaor, reason: event.param }, 'SIP registration failed');
+    if (event.type === 'REGISTER_OK' || event.type === 'REGISTER_FAIL') {
+      const control = this.controlConnection;
+      if (control) void this.checkRegistration(control).catch(() => undefined);
     }
     this.emit('event', event);
   }
@@ -280,8 +295,9 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
       this.healthInFlight = true;
       control
         .command('listcalls', undefined, timeout)
-        .then(() => {
+        .then(async () => {
           if (Date.now() - this.upSince >= STABLE_AFTER_MS) this.failures = 0;
+          await this.checkRegistration(control);
         })
         .catch((err: Error) => {
           if (err instanceof CommandTimeoutError && this.controlConnection === control) this.fail('hung', `baresip hung: ${err.message}`);

@@ -115,6 +115,26 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
     assert.match(placed.detail ?? '', /^SIP line down: baresip exited/);
   });
 
+  it('a registrar refusing the password: registered gauge 0 and one error log naming its answer', async () => {
+    sipp = await startSipp('registrar_digest.xml', { extra: ['-key', 'password', 'the-right-one'] });
+    const logged: string[] = [];
+    const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) }));
+    const config = sipConfig({ health_interval: '100ms', account: { mode: 'register', registrar: `127.0.0.1:${sipp.port}`, realm: 'offhook.test', user: 'gw', password: 'a-wrong-one' } });
+    const registry = new Registry();
+    const sip = newLine(config, registry, logger);
+    await sip.open();
+    const failed = (): string | undefined => logged.find((line) => line.includes('SIP registration failed'));
+    const deadline = Date.now() + 10_000;
+    while (!failed()) {
+      assert.ok(Date.now() < deadline, 'no registration failure logged within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 50)); // polling the condition; the deadline bounds it
+    }
+    assert.match(failed()!, /403 Forbidden/);
+    assert.equal(await metric(registry, 'offhook_sip_registered'), 0);
+    assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
+    assert.ok(!logged.join('').includes('a-wrong-one'));
+  });
+
   it('registers over TCP with digest auth; the password is in a 0600 file, never in argv or logs', async () => {
     const password = 'p;w d>x,y';
     sipp = await startSipp('registrar_digest.xml', { transport: 't1', extra: ['-key', 'password', password] });
