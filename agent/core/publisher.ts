@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { CheckResult, LogMatch, newId, publishDurable, ResourceSample, SCHEMA_VERSION, type Logger, type Subjects } from '../../shared/index.ts';
 import type { AgentMetrics } from './metrics.ts';
@@ -23,8 +24,9 @@ interface Pending {
  * JetStream; while that fails (disconnected, no stream yet, timeout) it goes to the disk spool, which
  * is drained in order before anything newer is sent, so seq order holds end to end. Retries keep
  * the id, so the stream's duplicate window stores a message once even if an ack was lost.
+ * Emits 'spool' with the depth whenever the spool changes.
  */
-export class EventPublisher {
+export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
   private js: JetStreamClient | null = null;
   private connected = false;
   private readonly queue: Pending[] = [];
@@ -45,7 +47,9 @@ export class EventPublisher {
       logger: Logger;
       now?: () => number;
     },
-  ) {}
+  ) {
+    super();
+  }
 
   /** Called when the NATS connection exists; connection state changes come through setConnected. */
   attach(js: JetStreamClient): void {
@@ -176,6 +180,7 @@ export class EventPublisher {
   private updateSpoolGauges(): void {
     this.options.metrics.spoolDepth.set(this.options.spool.depth);
     this.options.metrics.spoolBytes.set(this.options.spool.bytes);
+    this.emit('spool', this.options.spool.depth);
   }
 
   /** Stops after the event in flight; whatever is still queued in memory goes to the spool. */

@@ -41,6 +41,33 @@ describe('agent process: events, heartbeat, metrics, spool before the stream exi
     }
   });
 
+  it('starts while NATS is down: samples go to the spool and arrive in order once NATS is up', async () => {
+    const down = await startNatsServer();
+    const setup = await connectTo(down);
+    await ensureStreams(setup, subjects);
+    await setup.close();
+    await down.stop();
+    const host = 'startdown1';
+    const config = AgentConfig.parse({ host, nats: { servers: [down.url] }, state_dir: join(dir.path, host), resources: { interval: '100ms', processes: false, filesystems: false } });
+    const agent = new Agent(config, { logger: silentLogger(), metricsListen: '127.0.0.1:0' });
+    await agent.start();
+    try {
+      // Several samples on disk, then bring NATS up.
+      await new Promise<void>((resolve) => agent.publisher.on('spool', (depth) => depth >= 5 && resolve()));
+      await down.start();
+      const client = await connectTo(down);
+      try {
+        const events = await readEvents(client, host, (evs) => evs.length >= 8);
+        assert.deepEqual(events.map((e) => e.seq), Array.from({ length: events.length }, (_, i) => i + 1));
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await agent.stop();
+      await down.dispose();
+    }
+  });
+
   it('a hung probe times out without delaying another check', async () => {
     await ensureStreams(nc, subjects);
     const sockets = new Set<import('node:net').Socket>();
