@@ -19,6 +19,8 @@ const ThresholdConfig = RuleCommon.extend({
   clear_below: z.number().optional(),
   /** Hysteresis for "<" rules: once raised, the alert clears only above this value. */
   clear_above: z.number().optional(),
+  /** Multiplies {value} and {threshold} in the summary only: ratios (0.95) are read out as percent (95) with 100. */
+  summary_scale: z.number().positive().default(1),
 })
   .strict()
   .superRefine((rule, ctx) => {
@@ -106,15 +108,16 @@ class ThresholdRule implements RuleInstance {
 
   private describe(host: string, labels: Labels, value: number, level: number, clearAt: number | undefined): string {
     const above = this.config.comparison.startsWith('>');
+    const scale = this.config.summary_scale;
     const threshold = level === 2 ? this.config.crit : level === 1 ? this.config.warn : (clearAt ?? this.config.warn ?? this.config.crit);
     const vars = {
       host,
       rule: this.name,
       metric: this.config.metric,
-      value: formatValue(value),
+      value: formatValue(value * scale),
       level: level === 2 ? 'critical' : level === 1 ? 'warning' : 'normal',
       relation: level === 0 ? (above ? 'below' : 'above') : above ? 'above' : 'below',
-      threshold: formatValue(threshold ?? null),
+      threshold: formatValue(threshold === undefined ? null : threshold * scale),
     };
     return renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, labels);
   }

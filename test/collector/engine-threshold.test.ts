@@ -120,4 +120,12 @@ describe('collector engine: threshold rules', () => {
     assert.equal(engine.records.get(fp)!.alert.acknowledged, false, 'the ack expired');
     assert.deepEqual(output.take(), ['repeat web1 disk critical g1'], 'a festering problem calls again');
   });
+
+  it('summary_scale reads a ratio out as percent', () => {
+    const { engine, clock, output } = engineFor([{ name: 'mem', kind: 'threshold', metric: 'offhook_memory_used_ratio', crit: 0.95, summary_scale: 100, summary: '{host}: memory is {value} % used ({level} {relation} {threshold} %)' }]);
+    const script = new EventScript(clock);
+    script.feed(engine, script.resource('db1', 'offhook_memory_used_ratio', 0.973));
+    assert.equal(output.announced[0]!.alert.summary, 'db1: memory is 97.3 % used (critical above 95 %)');
+    assert.equal(output.announced[0]!.alert.value, 0.973, 'the alert value stays the measured one');
+  });
 });
