@@ -36,10 +36,15 @@ template <typename Pred>
 bool SimLine::waitUntil(Lock& lock, double deadline, Pred ready, unsigned hookGeneration) {
   for (;;) {
     requireOpen();
+    // Apply whatever the exchange has due before judging: a key pressed at t=100 must count for a
+    // collect that times out at t=200 however late the exchange thread gets scheduled.
+    double t = now();
+    double exchangeDue = advance(t);
     if (hookGeneration_ != hookGeneration) throw LineError("EWRONGSTATE", "the line went on hook while this operation was waiting");
     if (ready()) return true;
-    if (deadline >= 0 && now() >= deadline) return false;
-    if (deadline >= 0) changed_.wait_until(lock, realTime(deadline));
+    if (deadline >= 0 && t >= deadline) return false;
+    double wake = deadline < 0 || (exchangeDue >= 0 && exchangeDue < deadline) ? exchangeDue : deadline;
+    if (wake >= 0) changed_.wait_until(lock, realTime(wake));
     else changed_.wait(lock);
   }
 }
