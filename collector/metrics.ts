@@ -10,8 +10,27 @@ export interface CollectorMetrics {
   checkpointSeq: Gauge;
 }
 
-/** Collector metrics; offhook_alerts_firing is computed from the live records at scrape time. */
-export function collectorMetrics(registry: Registry, records: () => Iterable<AlertRecord>): CollectorMetrics {
+export interface CollectorView {
+  records(): Iterable<AlertRecord>;
+  /** Known hosts and whether each is down. */
+  hostStates(): Iterable<boolean>;
+}
+
+/** Collector metrics; the firing and host gauges are computed from live state at scrape time. */
+export function collectorMetrics(registry: Registry, view: CollectorView): CollectorMetrics {
+  new Gauge({
+    name: 'offhook_hosts',
+    help: 'Hosts the collector has heard from, by state (up|down per the host_down rule)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      let up = 0;
+      let down = 0;
+      for (const isDown of view.hostStates()) if (isDown) down += 1; else up += 1;
+      this.set({ state: 'up' }, up);
+      this.set({ state: 'down' }, down);
+    },
+  });
   new Gauge({
     name: 'offhook_alerts_firing',
     help: 'Alerts firing now, by severity (inhibited and silenced ones included)',
@@ -19,7 +38,7 @@ export function collectorMetrics(registry: Registry, records: () => Iterable<Ale
     registers: [registry],
     collect() {
       const counts: Record<string, number> = { info: 0, warning: 0, critical: 0 };
-      for (const record of records()) if (record.alert.status === 'firing') counts[record.alert.severity] = (counts[record.alert.severity] ?? 0) + 1;
+      for (const record of view.records()) if (record.alert.status === 'firing') counts[record.alert.severity] = (counts[record.alert.severity] ?? 0) + 1;
       for (const [severity, n] of Object.entries(counts)) this.set({ severity }, n);
     },
   });

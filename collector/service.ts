@@ -53,7 +53,10 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const sink: NotificationSink = deps.sink ?? dispatcher!;
 
   let engine: AlertEngine | undefined;
-  const metrics = collectorMetrics(registry, () => engine?.records.values() ?? []);
+  const metrics = collectorMetrics(registry, {
+    records: () => engine?.records.values() ?? [],
+    hostStates: () => (engine ? [...engine.hosts().keys()].map((host) => engine!.hostDown(host)) : []),
+  });
   const queue = new CommitQueue({ store, js: jetstreamClient(nc), subjects, sink, logger, metrics, clock });
   engine = new AlertEngine({
     rules: buildRules(config.rules, config.defaults),

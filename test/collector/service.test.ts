@@ -76,6 +76,8 @@ describe('collector service on a real nats-server', () => {
     assert.match(metrics, /offhook_invalid_messages_total\{[^}]*reason="malformed_json"[^}]*\} 1/);
     assert.match(metrics, /offhook_alerts_firing\{severity="critical",process="collector"\} 2/);
     assert.match(metrics, /offhook_collector_events_total\{kind="resource",process="collector"\} 1/);
+    assert.match(metrics, /offhook_hosts\{state="up",process="collector"\} 1/);
+    assert.match(metrics, /offhook_collector_rule_evaluation_seconds_count\{[^}]*kind="resource"[^}]*\} 1/);
 
     // An ack stops repeats: it comes through the ACKS stream and changes the record, publishes nothing.
     await publishDurable(js, subjects.ack(fp), script.ack(fp, 'alice'));
