@@ -1,14 +1,12 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { NATS_SERVER_BIN } from '../../../deploy/lib/embedded-nats.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../../helpers/processes.ts';
+import { NatsNode } from './nats-node.ts';
 import { adaptConfig } from './nats-config.ts';
 import type { TestCertificates } from './tls.ts';
 
 /** A free loopback port right now. Another process may take it before nats-server binds it: see startCluster. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -17,37 +15,10 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-export class ClusterNode {
-  clientPort = 0;
-  private child: ChildProcess | undefined;
-  output = '';
-
-  constructor(readonly name: string, readonly routePort: number, private readonly configFile: string) {}
-
-  get url(): string {
-    return `nats://127.0.0.1:${this.clientPort}`;
-  }
-  get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Clients on an ephemeral port (read from the log); the route port is fixed because the other nodes dial it. */
-  async start(): Promise<void> {
-    const args = ['-c', this.configFile, '-a', '127.0.0.1', '-p', this.clientPort ? String(this.clientPort) : '-1', '--cluster', `nats://127.0.0.1:${this.routePort}`];
-    const child = spawnTracked(NATS_SERVER_BIN, args, { env: { ...process.env, NATS_SERVER_NAME: this.name } });
-    this.child = child;
-    child.stdout?.on('data', (chunk: Buffer) => { this.output += chunk.toString(); });
-    child.stderr?.on('data', (chunk: Buffer) => { this.output += chunk.toString(); });
-    const [clients] = await Promise.all([
-      waitForOutput(child, /Listening for client connections on [^\s]+:(\d+)/, 15_000),
-      waitForOutput(child, /Server is ready/, 15_000),
-    ]);
-    this.clientPort = Number(clients[1]);
-  }
-
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.child) await killAndWait(this.child, signal);
-    this.child = undefined;
+/** A cluster member: its route port is fixed because the other nodes dial it; clients use an ephemeral port. */
+export class ClusterNode extends NatsNode {
+  constructor(name: string, readonly routePort: number, configFile: string) {
+    super(name, configFile, ['--cluster', `nats://127.0.0.1:${routePort}`]);
   }
 }
 
