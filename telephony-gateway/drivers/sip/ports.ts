@@ -35,11 +35,11 @@ export async function freeTcpPort(host: string): Promise<number> {
   return port;
 }
 
-/** A port free for both UDP and TCP (baresip's sip_listen binds both). */
+/** A port free for UDP and TCP, with the next one free for TCP (baresip's sip_listen binds both, TLS on port + 1). */
 export async function freeSipPort(host: string, attempts = 20): Promise<number> {
   for (let i = 0; i < attempts; i++) {
     const port = await tcpFree(host, 0);
-    if (port !== null && port < 65535 && (await udpFree(host, port))) return port;
+    if (port !== null && port < 65535 && (await udpFree(host, port)) && (await tcpFree(host, port + 1)) !== null) return port;
   }
   throw new Error(`no port free for both UDP and TCP on ${host} after ${attempts} tries`);
 }

@@ -10,6 +10,7 @@ import { SipLine } from '../../../telephony-gateway/drivers/sip/sip-line.ts';
 import { killAndWait, spawnTracked } from '../../helpers/processes.ts';
 import { makePrompt, sipConfig } from './fixtures.ts';
 import { startSipp, type Sipp } from './sipp.ts';
+import { startTlsRegistrar } from './tls-registrar.ts';
 
 async function metric(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   const found = registry.getSingleMetric(name);
@@ -160,5 +161,25 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
     assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
     assert.ok(logged.length > 0);
     assert.ok(!logged.join('').includes(password), 'password appeared in the logs');
+  });
+
+  it('registers over TLS with digest auth (baresip connects to the registrar with TLS)', async () => {
+    const registrar = await startTlsRegistrar(dir, 'offhook.test', 'gw', 'tls-secret');
+    try {
+      const config = sipConfig({ account: { mode: 'register', registrar: `127.0.0.1:${registrar.port}`, realm: 'offhook.test', user: 'gw', password: 'tls-secret', transport: 'tls' } });
+      const sip = newLine(config, new Registry());
+      await sip.open();
+      const deadline = Date.now() + 10_000;
+      while ((await sip.supervisor.isRegistered()) !== 1) {
+        assert.ok(Date.now() < deadline, `not registered within 10 s: ${JSON.stringify(registrar.registers)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50)); // polling the condition; the deadline bounds it
+      }
+      assert.deepEqual(registrar.registers.map((r) => r.authorised).slice(0, 2), [null, true]);
+      assert.match(registrar.registers[0]!.via, /^SIP\/2\.0\/TLS /);
+    } finally {
+      await line?.close();
+      line = null;
+      await registrar.close();
+    }
   });
 });
