@@ -17,6 +17,7 @@ import { HostGauges } from './resources/host-gauges.ts';
 import { readInventory } from './resources/inventory.ts';
 import { ResourceSampler } from './resources/sampler.ts';
 
+const MAX_POINTS_PER_SAMPLE = 5000;
 const STATUS_CODE = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const;
 
 export interface AgentOptions {
@@ -155,7 +156,12 @@ export class Agent {
       const points = [...(await this.sampler.sample()), ...this.inventory];
       end();
       this.hostGauges.update(points);
-      await this.publisher.submit({ kind: 'resource', intervalMs: this.config.resources.interval, metrics: points.slice(0, 5000) });
+      // A big host (hundreds of CPUs, mounts or interfaces) can pass the schema's 5000 points: send several samples.
+      const batches: Promise<void>[] = [];
+      for (let at = 0; at < points.length; at += MAX_POINTS_PER_SAMPLE) {
+        batches.push(this.publisher.submit({ kind: 'resource', intervalMs: this.config.resources.interval, metrics: points.slice(at, at + MAX_POINTS_PER_SAMPLE) }));
+      }
+      await Promise.all(batches);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'resource sample failed');
     } finally {

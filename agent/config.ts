@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration, ListenAddress, MAX_LOG_LINE_CHARS, NatsConfig, RegexSource, Severity } from '../shared/index.ts';
+import { Duration, hostToken, ListenAddress, MAX_LOG_LINE_CHARS, NatsConfig, RegexSource, Severity } from '../shared/index.ts';
 import { CheckConfig } from './checks/index.ts';
 import { Bytes } from './config-types.ts';
 
@@ -45,7 +45,17 @@ export type LogFileConfig = z.infer<typeof LogFile>;
 export const AgentConfig = z
   .object({
     /** Host name used in subjects; defaults to the machine's. Set it to run several agents on one machine. */
-    host: z.string().min(1).optional(),
+    host: z
+      .string()
+      .min(1)
+      .superRefine((host, ctx) => {
+        try {
+          hostToken(host);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: `expected a host name of letters, digits, "-", "_" and "." (${(err as Error).message})` });
+        }
+      })
+      .optional(),
     nats: NatsConfig,
     /** Sequence number, spool and log positions live here; it must survive restarts. */
     state_dir: z.string().min(1).default('/var/lib/offhook/agent'),

@@ -82,6 +82,11 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
     const message = { ...parsed.data, seq: this.options.sequence.next() };
     this.options.metrics.sequence.set(message.seq);
     const event: SpooledEvent = { subject: this.options.subjects.event(this.options.host, body.kind), message };
+    if (this.stopped) {
+      // Shutting down: whatever still arrives is kept for the next start.
+      this.options.spool.append(event);
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       this.queue.push({ event, done: resolve });
       this.start();

@@ -22,6 +22,7 @@ export class LogSource {
   /** Per rule: matches suppressed since the last published one, and the latest of them. */
   private readonly held = new Map<string, { count: number; last: LogBody }>();
   private flushTimer: NodeJS.Timeout | null = null;
+  private lastError = '';
 
   constructor(
     private readonly config: LogFileConfig,
@@ -44,7 +45,12 @@ export class LogSource {
         options.metrics.logRotations.inc({ file: config.path, type: kind });
         options.logger.info({ file: config.path, rotation: kind }, detail);
       },
-      onError: (err) => options.logger.warn({ file: config.path, err: err.message }, 'cannot read log file; will retry'),
+      onError: (err) => {
+        // Polled every few hundred ms: say it once per distinct problem, not four times a second.
+        if (err.message === this.lastError) return;
+        this.lastError = err.message;
+        options.logger.warn({ file: config.path, err: err.message }, 'cannot read log file; will keep trying');
+      },
     });
   }
 
@@ -54,6 +60,7 @@ export class LogSource {
     await this.follower.trigger();
     // Remember where we began even if nothing matches soon, so lines written while stopped are not skipped.
     this.saveCurrentPosition();
+    if (!this.follower.position) this.options.logger.info({ file: this.config.path }, 'log file does not exist yet; it will be followed once it appears');
     this.flushTimer = setInterval(() => void this.flushSuppressed(), 1000);
   }
 

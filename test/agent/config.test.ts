@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { AgentConfig } from '../../agent/index.ts';
 import { ConfigError, parseConfigText } from '../../shared/index.ts';
 import { spawnTracked } from '../helpers/processes.ts';
@@ -54,6 +55,28 @@ describe('agent config', () => {
     assert.match(problems('logs:\n  - path: x.log\n    rules: [{ name: r, pattern: a }]\n')[0]!, /^logs\[0\]\.path: expected an absolute path/);
     assert.match(problems('checks:\n  - { name: a, kind: tcp, port: 1, prot: 2 }\n')[0]!, /^checks\[0\]: unknown field "prot"/);
     assert.match(problems('spool: { max_bytes: lots }\n')[0]!, /^spool\.max_bytes: expected a size like/);
+    assert.match(problems('host: "web 1"\n')[0]!, /^host: expected a host name of letters, digits/);
+    assert.match(problems('checks:\n  - { name: m, kind: smtp, tls: true, starttls: true }\n')[0]!, /^checks\[0\]\.starttls: expected either tls: \(implicit TLS\) or starttls:, not both/);
+  });
+
+  it('`offhook agent --once` runs every check once, prints the results and exits with the worst status', async () => {
+    const dir = tempDir();
+    const server = createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const open = (server.address() as AddressInfo).port;
+    try {
+      const okOnly = writeConfig(dir.path, { resources: { enabled: false }, checks: [{ name: 'open-port', kind: 'tcp', port: open }] }, 'ok-agent.yaml');
+      const ok = await run(['agent', '--config', okOnly, '--once']);
+      assert.equal(ok.code, 0, ok.output);
+      assert.match(ok.output, /^OK\s+open-port\s+tcp\s+[\d.]+ ms\s+connected in/m);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const failing = await run(['agent', '--config', okOnly, '--once']);
+      assert.equal(failing.code, 2, failing.output);
+      assert.match(failing.output, /^CRITICAL\s+open-port\s+tcp\s+-\s+tcp:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/m);
+    } finally {
+      server.close();
+      dir.remove();
+    }
   });
 
   it('`offhook agent` exits 1 with the check-config style error on a bad config', async () => {

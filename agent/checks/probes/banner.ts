@@ -87,7 +87,9 @@ export function bannerPlugin(protocol: BannerProtocol): CheckPlugin {
     tls: z.boolean().default(false),
     ...(protocol.starttls ? { starttls: z.boolean().default(false) } : {}),
     ...TlsPolicy,
-  }).strict();
+  })
+    .strict()
+    .refine((c) => !(c.tls && (c as { starttls?: boolean }).starttls), { error: 'expected either tls: (implicit TLS) or starttls:, not both', path: ['starttls'] });
   return definePlugin({
     kind: protocol.kind,
     description: protocol.description,
