@@ -20,9 +20,9 @@ export function silenceActive(silence: Silence, now: number): boolean {
   return silence.startsAt <= now && now < silence.endsAt;
 }
 
-/** The fields a silence can match: labels plus host, rule, severity and kind. */
+/** The fields a silence can match: labels plus host, rule (alias alertname, as in Alertmanager), severity and kind. */
 export function silenceTarget(alert: { host: string; rule: string; severity: string; ruleKind: string; labels: Record<string, string> }): Record<string, string> {
-  return { ...alert.labels, host: alert.host, rule: alert.rule, severity: alert.severity, kind: alert.ruleKind };
+  return { ...alert.labels, host: alert.host, rule: alert.rule, alertname: alert.rule, severity: alert.severity, kind: alert.ruleKind };
 }
 
 export function silenceMatches(silence: Silence, target: Record<string, string>, now: number): boolean {
