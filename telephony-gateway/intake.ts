@@ -117,6 +117,7 @@ export class AlertIntake {
     await this.store.saveEscalation(fingerprint, { generation: entry.alert.generation, status: 'done', reason });
     this.release(fingerprint);
     this.metrics.escalations.inc({ result: reason });
+    this.logger.info({ fingerprint, host: entry.alert.host, rule: entry.alert.rule, reason }, 'escalation finished');
     this.metrics.queueDepth.set(this.queue.size);
     this.events.emit('finished', fingerprint, reason);
     this.wake();

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { stringify } from 'yaml';
+import type { TranscriptEntry } from '../../native/line.ts';
+import { Ack, CallRecord, Subjects, ensureStreams, jetstreamClient, publishDurable, streamNames } from '../../shared/index.ts';
+import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { assertOneCallAtATime, speechStateDir } from './harness.ts';
+import { makeAlert } from './helpers.ts';
+
+function readTranscript(file: string): TranscriptEntry[] {
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as TranscriptEntry);
+}
+
+/** Resolves when the transcript file shows `event` (watched with fs.watch; the timeout is only a failure bound). */
+function waitForTranscript(file: string, event: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => readTranscript(file).some((e) => e.event === event);
+    const watcher = watch(file, () => {
+      if (!check()) return;
+      clearTimeout(timer);
+      watcher.close();
+      resolve();
+    });
+    const timer = setTimeout(() => {
+      watcher.close();
+      reject(new Error(`no ${event} in ${file} after ${timeoutMs} ms`));
+    }, timeoutMs);
+    if (check()) {
+      clearTimeout(timer);
+      watcher.close();
+      resolve();
+    }
+  });
+}
+
+describe('gateway killed mid-call (child processes, real nats-server)', function () {
+  this.timeout(90_000);
+  let server: EmbeddedNatsServer;
+  let dir: string;
+
+  before(async () => {
+    server = await startNatsServer();
+    dir = mkdtempSync(join(tmpdir(), 'offhook-gwcrash-'));
+  });
+  after(async () => {
+    await server.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function writeConfig(name: string, farEnd: object[]): { file: string; transcript: string } {
+    const transcript = join(dir, `${name}.jsonl`);
+    writeFileSync(transcript, '');
+    const file = join(dir, `${name}-gateway.yaml`);
+    const config = {
+      gateway_host: 'gw1',
+      nats: { servers: [server.url], prefix: 'crash' },
+      state_dir: speechStateDir,
+      metrics_listen: '127.0.0.1:0',
+      ack_wait: '1s',
+      line: { backend: 'sim', sim: { speed: 100, transcript_file: transcript, far_end: farEnd } },
+      people: [{ name: 'alice', number: '100' }],
+      // The killed call counts against Alice's number too; GoAlert's 1-a-minute default would hold the repeat back.
+      budget: { per_number: { max_calls_per_minute: 10 } },
+    };
+    writeFileSync(file, stringify(config));
+    return { file, transcript };
+  }
+
+  it('SIGKILL during a call: the alert is called about once more after restart, never lost, never two calls at once', async () => {
+    const nc = await connectTo(server);
+    const subjects = new Subjects('crash');
+    await ensureStreams(nc, subjects);
+    const calls: CallRecord[] = [];
+    const acks: Ack[] = [];
+    nc.subscribe(subjects.allCalls, { callback: (_e, m) => calls.push(CallRecord.parse(m.json())) });
+    nc.subscribe(subjects.allAcks, { callback: (_e, m) => acks.push(Ack.parse(m.json())) });
+
+    // First life: Alice answers and listens for a long time; the gateway dies while she does.
+    const first = writeConfig('first', [{ number: '100', answerAfterRings: 1, then: [{ wait: 600_000 }] }]);
+    const gateway1 = spawnTracked('node', ['offhook.mjs', 'gateway', '--config', first.file], { env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info' } });
+    await waitForOutput(gateway1, /"msg":"gateway started"/, 20_000);
+    const offHook = waitForOutput(gateway1, /"msg":"off hook"/, 20_000);
+    const alert = makeAlert();
+    await publishDurable(jetstreamClient(nc), subjects.alert(alert.severity, alert.host), alert);
+    await offHook;
+    // Kill once Alice is on the line and listening: the middle of the call.
+    await waitForTranscript(first.transcript, 'play', 20_000);
+    await killAndWait(gateway1, 'SIGKILL');
+
+    // Second life: the held message is redelivered after ack_wait; this time Alice presses 1.
+    const second = writeConfig('second', [{ number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] }]);
+    const gateway2 = spawnTracked('node', ['offhook.mjs', 'gateway', '--config', second.file]);
+    if (process.env.OFFHOOK_TEST_LOG) gateway2.stdout?.on('data', (d: Buffer) => process.stderr.write(d));
+    const finished = waitForOutput(gateway2, /"reason":"acknowledged".*"msg":"escalation finished"/, 30_000);
+    await finished;
+    await killAndWait(gateway2, 'SIGTERM');
+
+    const firstLine = readTranscript(first.transcript);
+    const secondLine = readTranscript(second.transcript);
+    assert.equal(assertOneCallAtATime(firstLine), 1);
+    assert.equal(assertOneCallAtATime(secondLine), 1, 'exactly one repeated call after the restart');
+    assert.ok(secondLine.some((e) => e.event === 'press' && e.digit === '1'));
+    await nc.flush();
+    assert.deepEqual(calls.map((c) => [c.outcome, c.fingerprints]), [['acknowledged', [alert.fingerprint]]], 'the killed call left no record; the repeat did');
+    assert.deepEqual(acks.map((a) => [a.fingerprint, a.method]), [[alert.fingerprint, 'dtmf']]);
+    const consumer = await (await jetstreamManager(nc)).consumers.info(streamNames(subjects).alerts, 'gateway-gw1');
+    assert.deepEqual([consumer.num_ack_pending, consumer.num_pending], [0, 0], 'the alert message was acked once its escalation finished');
+    await nc.drain();
+  });
+});
