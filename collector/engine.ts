@@ -16,6 +16,7 @@ export interface EngineOutput {
 export interface EngineObserver {
   eventProcessed?(kind: string, seconds: number): void;
   duplicateEvent?(): void;
+  ruleFailed?(rule: string): void;
 }
 
 export interface EngineOptions {
@@ -86,7 +87,13 @@ export class AlertEngine {
     this.state.touchHost(event.host, { lastEventAt: now });
     for (const rule of this.options.rules) {
       if (!rule.instance.onEvent || !rule.hosts.matches(event.host) || streamSeq <= rule.coveredSeq) continue;
-      for (const verdict of rule.instance.onEvent(event, now)) this.apply(rule, verdict, now, streamSeq);
+      // One rule tripping over an odd event must not stop the others (or the stream).
+      try {
+        for (const verdict of rule.instance.onEvent(event, now)) this.apply(rule, verdict, now, streamSeq);
+      } catch (err) {
+        this.options.logger.error({ err, host: event.host, rule: rule.instance.name, streamSeq }, 'rule failed on an event; skipped');
+        this.options.observer?.ruleFailed?.(rule.instance.name);
+      }
       rule.coveredSeq = streamSeq;
     }
     this.state.streamSeq = streamSeq;

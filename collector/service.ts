@@ -69,6 +69,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
         metrics.evaluation.observe({ kind }, seconds);
       },
       duplicateEvent: () => metrics.duplicates.inc(),
+      ruleFailed: (rule) => metrics.ruleErrors.inc({ rule }),
     },
   });
   const running = engine;
@@ -100,7 +101,11 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
     callback: (err, msg) => {
       if (err) return;
       const decoded = validator.accept(msg.subject, msg.data);
-      if (decoded?.type === 'heartbeat') running.handleHeartbeat(decoded.message);
+      try {
+        if (decoded?.type === 'heartbeat') running.handleHeartbeat(decoded.message);
+      } catch (err) {
+        logger.error({ err, subject: msg.subject }, 'heartbeat handling failed');
+      }
     },
   });
 
