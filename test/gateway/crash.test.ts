@@ -76,8 +76,8 @@ describe('gateway killed mid-call (child processes, real nats-server)', function
     await ensureStreams(nc, subjects);
     const calls: CallRecord[] = [];
     const acks: Ack[] = [];
-    nc.subscribe(subjects.allCalls, { callback: (_e, m) => calls.push(CallRecord.parse(m.json())) });
-    nc.subscribe(subjects.allAcks, { callback: (_e, m) => acks.push(Ack.parse(m.json())) });
+    nc.subscribe(subjects.allCalls, { callback: (_e, m) => void calls.push(CallRecord.parse(m.json())) });
+    nc.subscribe(subjects.allAcks, { callback: (_e, m) => void acks.push(Ack.parse(m.json())) });
 
     // First life: Alice answers and listens for a long time; the gateway dies while she does.
     const first = writeConfig('first', [{ number: '100', answerAfterRings: 1, then: [{ wait: 600_000 }] }]);
