@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +86,39 @@ describe('deploy/install.sh', function () {
     assert.match(readFileSync(join(stage, 'etc/systemd/system/offhook-gateway.service'), 'utf8'), /^ExecStart=\/opt\/offhook\/offhook\.mjs gateway --config \/etc\/offhook\/gateway\.yaml$/m);
     assert.equal(await userExists('offhook'), before, 'no user was created or removed');
     assert.ok(!existsSync('/opt/offhook.new'), 'nothing was written outside DESTDIR');
+  });
+
+  it('runs npm ci in the new tree and leaves the installed version alone when npm ci fails', async function () {
+    // A tree whose dependencies are local folders, so `npm ci` runs for real without the registry.
+    const tree = join(dir, 'tree');
+    for (const sub of ['deploy/examples', 'deploy/systemd', 'dep', 'devdep']) mkdirSync(join(tree, sub), { recursive: true });
+    copyFileSync(INSTALL, join(tree, 'deploy/install.sh'));
+    for (const unit of readdirSync(join(REPO, 'deploy/systemd')).filter((f) => f.endsWith('.service'))) copyFileSync(join(REPO, 'deploy/systemd', unit), join(tree, 'deploy/systemd', unit));
+    writeFileSync(join(tree, 'deploy/examples/agent.yaml'), 'host: web1\n');
+    writeFileSync(join(tree, 'offhook.mjs'), '#!/usr/bin/env node\n');
+    writeFileSync(join(tree, 'dep/package.json'), JSON.stringify({ name: 'dep', version: '1.0.0' }));
+    writeFileSync(join(tree, 'devdep/package.json'), JSON.stringify({ name: 'devdep', version: '1.0.0' }));
+    const pkg = { name: 'offhook', version: '9.9.9', private: true, dependencies: { dep: 'file:./dep' }, devDependencies: { devdep: 'file:./devdep' } };
+    writeFileSync(join(tree, 'package.json'), JSON.stringify(pkg));
+    writeFileSync(join(tree, 'package-lock.json'), JSON.stringify({
+      name: 'offhook', version: '9.9.9', lockfileVersion: 3, requires: true,
+      packages: {
+        '': pkg, dep: { version: '1.0.0' }, devdep: { version: '1.0.0', dev: true },
+        'node_modules/dep': { resolved: 'dep', link: true }, 'node_modules/devdep': { resolved: 'devdep', link: true },
+      },
+    }));
+    const target = ['--prefix', join(dir, 'ci/opt/offhook'), '--etc', join(dir, 'ci/etc'), '--unit-dir', join(dir, 'ci/units'), '--no-system'];
+    const ok = await execFileAsync('bash', [join(tree, 'deploy/install.sh'), ...target]);
+    assert.match(ok.stdout, /installed 9\.9\.9 in/);
+    assert.ok(existsSync(join(dir, 'ci/opt/offhook/node_modules/dep/package.json')), 'npm ci installed the runtime dependency');
+    assert.ok(!existsSync(join(dir, 'ci/opt/offhook/node_modules/devdep')), 'and not the dev dependency');
+
+    // A lock file that does not match package.json makes npm ci fail: the installed 9.9.9 must stay.
+    writeFileSync(join(tree, 'package.json'), JSON.stringify({ ...pkg, version: '10.0.0', dependencies: { dep: 'file:./dep', 'left-pad': '1.3.0' } }));
+    const failed = await execFileAsync('bash', [join(tree, 'deploy/install.sh'), ...target]).then(() => undefined, (err: { code: number; stderr: string }) => err);
+    assert.ok(failed, 'the install failed');
+    assert.match(failed.stderr, /npm ci failed in .*; the installed version was not touched/);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'ci/opt/offhook/package.json'), 'utf8')).version, '9.9.9');
   });
 
   it('refuses bad options with a message saying what to do', async function () {
