@@ -28,7 +28,7 @@ type LogRuleConfig = z.infer<typeof LogRuleConfig>;
 interface LogSeries {
   host: string;
   labels: Labels;
-  /** [timestamp, matches] pairs inside the window; `suppressed` matches count too. */
+  /** [second, matches] pairs inside the window, oldest first; `suppressed` matches count too. */
   hits: [number, number][];
   severity: Severity;
   file: string;
@@ -68,7 +68,11 @@ class LogRule implements RuleInstance {
     // Window by the agent's timestamp (replays after downtime must not pile old lines into "now"), never ahead of our clock.
     const at = Math.min(event.ts, now);
     if (at <= now - this.config.within) return [];
-    series.hits.push([at, 1 + event.suppressed]);
+    // Matches are counted per second: a flood costs one entry a second, not one per line.
+    const last = series.hits[series.hits.length - 1];
+    const second = Math.max(Math.floor(at / 1000) * 1000, last?.[0] ?? 0);
+    if (last && last[0] === second) last[1] += 1 + event.suppressed;
+    else series.hits.push([second, 1 + event.suppressed]);
     series.file = event.file;
     series.line = speakable(event.line);
     series.severity = series.firing || series.hits.length > 1 ? maxSeverity(series.severity, event.severity) : event.severity;

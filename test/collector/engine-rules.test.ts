@@ -200,3 +200,21 @@ describe('collector engine: replay after a crash', () => {
     assert.deepEqual(second.output.take(), []);
   });
 });
+
+describe('collector engine: log floods', () => {
+  it('a flood of matches keeps one counter per second, and the rate still resolves', () => {
+    const { engine, clock } = engineFor([{ name: 'flood', kind: 'log', count: 10_000, within: '1m' }]);
+    const script = new EventScript(clock);
+    for (let i = 0; i < 20_000; i++) {
+      if (i % 1000 === 0) clock.advance(1000);
+      script.feed(engine, script.log('web1', 'error', `line ${i}`));
+    }
+    const record = [...engine.records.values()][0]!;
+    assert.equal(record.alert.status, 'firing');
+    const state = engine.rules[0]!.instance.snapshot() as Record<string, { hits: unknown[] }>;
+    assert.equal(Object.values(state)[0]!.hits.length, 20);
+    clock.advance(60_000);
+    engine.tick();
+    assert.equal(record.alert.status, 'resolved');
+  });
+});
