@@ -103,6 +103,7 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     if (this.call.kind === 'incoming') await this.hangUp();
     if (this.call.kind !== 'idle') return { outcome: 'failed', offHookAt: null, detail: 'a call is already up on the SIP line' };
     this.digits = '';
+    if (!this.sourceIsIdle) await this.switchToSilence().catch(() => undefined);
     const uri = dialUri(this.options.config, number);
     const log = this.log.child({ uri });
     this.setCall({ kind: 'outgoing', id: null, ringing: false });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SipLineConfig, dialUri } from '../../../telephony-gateway/drivers/sip/config.ts';
@@ -54,6 +56,15 @@ describe('sip driver units', () => {
       assert.match(issues({ local_address: 'eth0', dial_uri: 'sip:{number}@x', account: { mode: 'direct' } })[0]!, /^local_address: expected an IPv4 address/);
       assert.match(issues({ dial_uri: 'sip:pbx', account: { mode: 'direct' } })[0]!, /^dial_uri: expected a SIP URI containing \{number\}/);
       assert.match(issues({ account: { mode: 'fax' } })[0]!, /account/);
+    });
+    it('accepts both examples of the SIP README as written', () => {
+      const readme = readFileSync(fileURLToPath(new URL('../../../telephony-gateway/drivers/sip/README.md', import.meta.url)), 'utf8');
+      const examples = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parseYaml(m[1]!) as { line: { driver: string; sip: unknown } });
+      assert.equal(examples.length, 2);
+      for (const example of examples) {
+        assert.equal(example.line.driver, 'sip');
+        assert.deepEqual(issues(example.line.sip), []);
+      }
     });
     it('dials sip:<number>@<realm> through the registrar by default', () => {
       const config = SipLineConfig.parse({ account: { mode: 'register', registrar: 'proxy.example.net:5070', realm: 'example.net', user: 'gw', password: 'pw' } });
