@@ -8,10 +8,7 @@
 
 namespace offhook {
 namespace {
-const unsigned kEventPollMs = 100;        // how long close() may wait for the event thread
-const double kTerminateGraceMs = 2000;    // how long libvpb gets to confirm a play/record terminate
-const unsigned short kCallerIdChunk = 1600;  // 100 ms of 8 kHz 16-bit audio
-const double kRingCadenceMs = 6000;  // rings closer together than this belong to one call
+const double kTerminateGraceMs = 2000;  // how long libvpb gets to confirm a play/record terminate
 }  // namespace
 
 VpbLine::VpbLine(const VpbOptions& options, EventSink sink)
@@ -75,60 +72,6 @@ void VpbLine::emit(const std::string& type, const std::string& value, bool hasVa
   sink_(event);
 }
 
-void VpbLine::readEvents() {
-  for (;;) {
-    {
-      Lock lock(mutex_);
-      if (closed_) return;
-    }
-    vpb::Event event{};
-    if (api_->get_event_ch_sync(handle_, &event, kEventPollMs) != vpb::OK) continue;
-    Lock lock(mutex_);
-    handle(event);
-    changed_.notify_all();
-  }
-}
-
-void VpbLine::handle(const vpb::Event& e) {
-  double t = now();
-  switch (e.type) {
-    case vpb::RING:
-      ringSequence_++;
-      lastRingAt_ = t;
-      emit("ring", callerId_, hasCallerId_);
-      break;
-    case vpb::DTMF:
-      pending_ += static_cast<char>(e.data);
-      emit("dtmf", std::string(1, static_cast<char>(e.data)));
-      break;
-    case vpb::TONEDETECT:
-      if (e.data == vpb::TONE_DIAL) {
-        dialTone_ = true;
-        emit("tone", "dial");
-      } else if (e.data == vpb::TONE_RINGBACK || e.data == vpb::TONE_RINGBACK_308) {
-        ringbacks_++;
-        lastRingbackAt_ = t;
-        emit("tone", "ringback");
-      } else if (e.data == vpb::TONE_BUSY || e.data == vpb::TONE_BUSY_308) {
-        busy_ = true;
-        emit("tone", "busy");
-      } else if (e.data == vpb::TONE_GRUNT) {
-        emit("tone", "grunt");
-      }
-      break;
-    case vpb::DROP:
-      if (offHook_ && !dropped_) {
-        dropped_ = true;
-        emit("hangup", "", false);
-      }
-      break;
-    case vpb::PLAYEND: playEnds_++; break;
-    case vpb::RECORDEND: recordEnds_++, recordReason_ = e.data; break;
-    case vpb::DIGIT: digitEnds_++, digitReason_ = e.data; break;
-    default: break;
-  }
-}
-
 void VpbLine::offHook() {
   {
     Lock lock(mutex_);
@@ -170,48 +113,15 @@ RingResult VpbLine::waitForRing(double timeoutMs) {
   Lock lock(mutex_);
   requireOpen();
   if (offHook_) throw LineError("EWRONGSTATE", "waitForRing needs the line on hook: call onHook() first");
-  unsigned seen = ringSequence_;
+  unsigned seen = announcedRings_;
   RingResult result;
   // A call that is already ringing counts, as in the sim: its ring may have come just before this call.
-  bool ringingNow = lastRingAt_ >= 0 && now() - lastRingAt_ < kRingCadenceMs;
-  result.rang = ringingNow || waitUntil(lock, now() + timeoutMs, [&] { return ringSequence_ != seen; }, hookGeneration_);
+  bool ringingNow = callRingsAnnounced_ > 0 && now() - lastRingAt_ < kRingCadenceMs;
+  result.rang = ringingNow || waitUntil(lock, now() + timeoutMs, [&] { return announcedRings_ != seen; }, hookGeneration_);
   if (!result.rang) return result;
-  hasCallerId_ = false;
-  callerId_.clear();
-  if (library_->hasCallerId()) {
-    lock.unlock();
-    captureCallerId();
-    lock.lock();
-  }
   result.hasCallerId = hasCallerId_;
   result.callerId = callerId_;
   return result;
-}
-
-// Caller ID is sent as FSK between the first and second ring: record that stretch and let libvpb decode it.
-void VpbLine::captureCallerId() {
-  unsigned firstRing;
-  {
-    Lock lock(mutex_);
-    firstRing = ringSequence_;
-  }
-  std::vector<short> audio;
-  char chunk[kCallerIdChunk];
-  double until = now() + options_.callerIdWindowMs;
-  if (api_->record_buf_start(handle_, vpb::LINEAR) < 0) return;
-  while (now() < until) {
-    if (api_->record_buf_sync(handle_, chunk, kCallerIdChunk) < 0) break;
-    const short* samples = reinterpret_cast<const short*>(chunk);
-    audio.insert(audio.end(), samples, samples + kCallerIdChunk / 2);
-    Lock lock(mutex_);
-    if (closed_ || ringSequence_ != firstRing) break;
-  }
-  api_->record_buf_finish(handle_);
-  char number[vpb::MAX_STR] = {0};
-  if (audio.empty() || api_->cid_decode(number, audio.data(), static_cast<int>(audio.size())) != vpb::OK || !number[0]) return;
-  Lock lock(mutex_);
-  hasCallerId_ = true;
-  callerId_ = number;
 }
 
 void VpbLine::dial(const std::string& number) {
@@ -405,6 +315,7 @@ void VpbLine::close() {
     changed_.notify_all();
   }
   if (events_.joinable()) events_.join();
+  if (callerIdCapture_.joinable()) callerIdCapture_.join();
   if (handle_ >= 0) {
     if (wasOffHook) api_->sethook_sync(handle_, vpb::ONHOOK);  // never leave the line seized
     api_->close(handle_);

@@ -27,6 +27,9 @@ struct VpbOptions {
   double callerIdWindowMs = 6000;
 };
 
+// Rings closer together than this belong to one inbound call.
+constexpr double kRingCadenceMs = 6000;
+
 class VpbLine : public LineBackend {
  public:
   // Loads the library and opens the channel; throws LineError ENOVPB/EVPB with a message naming what failed.
@@ -57,7 +60,8 @@ class VpbLine : public LineBackend {
   void requireOffHook(const char* operation) const;
   template <typename Pred> bool waitUntil(Lock& lock, double deadline, Pred ready, unsigned hookGeneration);
   void readEvents();
-  void handle(const vpb::Event& event);
+  bool handle(const vpb::Event& event);  // true: a new inbound call began and its caller ID should be captured
+  void announceRing();
   void emit(const std::string& type, const std::string& value, bool hasValue = true);
   void captureCallerId();
 
@@ -84,8 +88,12 @@ class VpbLine : public LineBackend {
   bool dropped_ = false;  // loop drop: the far end hung up
   std::string pending_;   // DTMF heard since the last flush or collect (libvpb keeps the real buffer)
 
-  unsigned ringSequence_ = 0;
+  unsigned ringSequence_ = 0;     // RING events from the card
+  unsigned announcedRings_ = 0;  // 'ring' events given to JS (the first waits for caller ID)
+  unsigned callRingsAnnounced_ = 0;
   double lastRingAt_ = -1;
+  bool capturingCallerId_ = false;
+  std::thread callerIdCapture_;
   bool hasCallerId_ = false;
   std::string callerId_;
 
