@@ -158,6 +158,14 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
     const doubled = [...seen].filter(([, count]) => count > 1).map(([seq]) => seq);
     assert.deepEqual({ missing, doubled, size: seen.size }, { missing: [], doubled: [], size: EVENT_COUNT });
 
+    // A retry whose first attempt was stored but whose PubAck was lost (the kill can do that) is recognised by
+    // the new leader too: re-send events stored before and after the failover with their ids.
+    for (const event of [events[KILL_AFTER - 1]!, events[0]!, events[EVENT_COUNT - 1]!]) {
+      const again = await publishDurable(js, subjects.event('web1', 'resource'), event, 5000);
+      assert.equal(again.duplicate, true, `event seq ${event.seq} re-sent with its id was stored again`);
+    }
+    assert.equal((await jsm.streams.info(names.events)).state.messages, EVENT_COUNT);
+
     // The killed node comes back with its store and catches up: three current replicas again.
     const node = cluster.nodes.find((n) => n.name === killedName)!;
     await node.start();
