@@ -284,9 +284,11 @@ export class LineWorker {
     budget.record({ at: placedAt, number, durationMs: 0, cost: 0 });
     const result = await this.parts.callScript.run({ number, alerts: [], messageText: TEST_CALL_TEXT });
     const durationMs = Math.max(0, clock.now() - (result.offHookAt ?? placedAt));
-    this.parts.metrics.estimatedCost.inc(budget.finish(placedAt, number, durationMs));
+    const cost = budget.finish(placedAt, number, durationMs);
+    this.parts.metrics.estimatedCost.inc(cost);
     await store.saveBudget(budget.snapshot(clock.now()));
-    this.parts.metrics.calls.inc({ direction: 'outbound', outcome: result.outcome });
+    this.updateBudgetGauges();
+    await this.record({ person: 'test call', number, alerts: [], attempt: 1, outcome: result.outcome, digits: result.digits, durationMs, cost, error: result.error });
     this.parts.logger.info({ number, outcome: result.outcome, digits: result.digits }, 'test call finished');
     return { outcome: result.outcome, digits: result.digits, durationMs, ...(result.error ? { detail: result.error } : {}) };
   }
