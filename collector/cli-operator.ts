@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import {
   ConfigError, connectNats, ensureStreams, jetstreamClient, loadConfigFile, NatsConfig, newId, openBucket, parseDuration, publishDurable,
-  SCHEMA_VERSION, silentLogger, Subjects, type Ack, type NatsConnection,
+  SCHEMA_VERSION, silentLogger, Subjects, type Ack, type Alert, type NatsConnection,
 } from '../shared/index.ts';
 import { AlertStore } from './alert-store.ts';
 import { parseMatcher, type Matcher } from './matchers.ts';
-import { describeMatchers, silenceActive } from './silence.ts';
+import { describeMatchers, silenceActive, silenceMatches, silenceTarget } from './silence.ts';
 import { SilenceStore } from './silence-store.ts';
 
 interface ConnectionOptions {
@@ -69,11 +69,14 @@ export function registerOperatorCommands(program: Command): void {
     .action(
       action(async (options: ConnectionOptions & { all?: boolean; json?: boolean }) => {
         await withNats(options, async (nc, subjects) => {
+          const now = Date.now();
+          const silences = await new SilenceStore(await openBucket(nc, subjects, 'silences')).list();
+          const silencedBy = (alert: Alert): string | undefined => silences.find((s) => silenceMatches(s, silenceTarget(alert), now))?.id;
           const records = (await new AlertStore(await openBucket(nc, subjects, 'alerts'), silentLogger()).loadAll())
             .filter((r) => options.all || r.alert.status === 'firing')
             .sort((a, b) => b.alert.startsAt - a.alert.startsAt);
           if (options.json) {
-            process.stdout.write(`${JSON.stringify(records.map((r) => ({ ...r.alert, ack: r.ack })), null, 2)}\n`);
+            process.stdout.write(`${JSON.stringify(records.map((r) => ({ ...r.alert, ack: r.ack, silencedBy: silencedBy(r.alert) ?? null })), null, 2)}\n`);
             return;
           }
           if (records.length === 0) {
@@ -82,7 +85,7 @@ export function registerOperatorCommands(program: Command): void {
           }
           printTable(
             ['FINGERPRINT', 'STATUS', 'SEVERITY', 'HOST', 'RULE', 'GEN', 'SINCE', 'FLAGS', 'SUMMARY'],
-            records.map((r) => [r.alert.fingerprint, r.alert.status, r.alert.severity, r.alert.host, r.alert.rule, String(r.alert.generation), iso(r.alert.startsAt), [r.alert.acknowledged ? `acked:${clean(r.ack?.by ?? '')}` : '', r.alert.inhibited ? 'inhibited' : ''].filter(Boolean).join(',') || '-', clean(r.alert.summary)]),
+            records.map((r) => [r.alert.fingerprint, r.alert.status, r.alert.severity, r.alert.host, r.alert.rule, String(r.alert.generation), iso(r.alert.startsAt), [r.alert.acknowledged ? `acked:${clean(r.ack?.by ?? '')}` : '', r.alert.inhibited ? 'inhibited' : '', silencedBy(r.alert) ? `silenced:${silencedBy(r.alert)}` : ''].filter(Boolean).join(',') || '-', clean(r.alert.summary)]),
           );
         });
       }),

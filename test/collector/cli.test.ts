@@ -78,6 +78,12 @@ describe('collector CLI', function () {
     const silence = JSON.parse(added.stdout) as { id: string; endsAt: number; startsAt: number };
     assert.equal(silence.endsAt - silence.startsAt, 7_200_000);
     await until(() => collector!.engine.activeSilenceList().some((s) => s.id === silence.id), 'the silence to reach the collector');
+    await publishDurable(jetstreamClient(nc), new Subjects().event('web2', 'resource'), script.resource('web2', 'disk_used', 99));
+    await until(() => collector!.engine.records.has(fingerprint('web2', 'disk', {})), 'the silenced web2 alert');
+    await collector.idle();
+    const silencedTable = await runCli(['alerts', '--nats', server.url]);
+    assert.match(silencedTable.stdout, new RegExp(`web2\\s+disk\\s+1\\s+\\S+\\s+silenced:${silence.id}`));
+    assert.match(silencedTable.stdout, /web1\s+disk\s+1\s+\S+\s+acked:alice/);
     const list = await runCli(['silence', 'list', '--nats', server.url]);
     assert.match(list.stdout, new RegExp(`${silence.id}\\s+active\\s+host=web2 rule=~di\\.\\*`));
     const expired = await runCli(['silence', 'expire', silence.id, '--nats', server.url]);
