@@ -49,7 +49,8 @@ export class CommitQueue implements EngineOutput {
     if (record.outbox.length === 0) return;
     for (const entry of record.outbox) {
       if (entry.publish) await this.publish(entry, log);
-      this.parts.sink.submit(entry.alert, entry.reason, entry.repeat !== undefined ? { repeat: entry.repeat } : undefined);
+      // Awaited: the dispatcher resolves once the notification is durably in its log, so clearing the outbox below cannot lose it.
+      await this.parts.sink.submit(entry.alert, entry.reason, entry.repeat !== undefined ? { repeat: entry.repeat } : undefined);
       this.parts.metrics.transitions.inc({ status: entry.alert.status, severity: entry.alert.severity });
       this.remember(entry);
     }

@@ -98,9 +98,9 @@ export const NotificationsConfig = z
   .object({
     /** Base URL of the collector's status page, used for links (generatorURL, mail, tickets). */
     external_url: z
-      .url({ protocol: /^https?$/, error: 'expected the status page base URL, e.g. "http://collector.example:9470"' })
+      .url({ protocol: /^https?$/, error: 'expected the status page base URL, e.g. "http://collector.example:9465"' })
       .transform((url) => url.replace(/\/+$/, ''))
-      .prefault('http://127.0.0.1:9470'),
+      .prefault('http://127.0.0.1:9465'),
     receivers: z.array(ReceiverConfig).default([]),
     /** Evaluated in order; the first match wins unless it says `continue: true`. */
     routes: z.array(RouteConfig).default([]),

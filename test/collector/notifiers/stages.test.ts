@@ -54,7 +54,7 @@ describe('notifiers: pipeline stages', () => {
         timeout: 10_000, retry: { max_attempts: 5, initial_backoff: 1000, max_backoff: 60_000 }, rate_limit: { max: 20, per: 60_000 },
         send_resolved: true, max_queue: 1000, max_batch: 50,
       });
-      assert.equal(config.external_url, 'http://127.0.0.1:9470');
+      assert.equal(config.external_url, 'http://127.0.0.1:9465');
     });
   });
 
