@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Duration, ListenAddress, NatsConfig, Severity } from '../shared/index.ts';
+import { SipLineConfig } from './drivers/sip/config.ts';
 
 /** A dialable string: digits, `*`, `#`, `+` and `,` (one-second pause), as the line accepts it. */
 export const PhoneNumber = z.string().regex(/^\+?[0-9*#,]{1,32}$/, { error: 'expected a dial string of digits, "*", "#", "," and an optional leading "+"' });
@@ -100,10 +101,13 @@ export const SimLineConfig = z
 
 export const LineConfig = z
   .object({
-    driver: z.enum(['card']).default('card'),
+    /** card = the analog line through native/ (backend vpb or sim); sip = a SIP trunk or PBX through baresip. */
+    driver: z.enum(['card', 'sip']).default('card'),
     backend: z.enum(['vpb', 'sim']).default('vpb'),
     vpb: z.object({ library_path: z.string().optional(), board: z.number().int().min(0).default(0), channel: z.number().int().min(0).default(0) }).strict().default({ board: 0, channel: 0 }),
     sim: SimLineConfig.default(SimLineConfig.parse({})),
+    /** Required when driver is sip (see telephony-gateway/drivers/sip/README.md). */
+    sip: SipLineConfig.optional(),
     dial_tone_timeout: Duration.default(5_000),
     answer_timeout: Duration.default(20_000),
     /** Wait for a key after the menu before repeating it. */
@@ -113,7 +117,8 @@ export const LineConfig = z
     /** Dialled before every number (e.g. "0," for an outside line). */
     dial_prefix: z.string().regex(/^[0-9*#,]*$/).default(''),
   })
-  .strict();
+  .strict()
+  .refine((line) => line.driver !== 'sip' || line.sip !== undefined, { error: 'expected a sip: section when driver is "sip"', path: ['sip'] });
 
 export const SpeechConfig = z
   .object({

@@ -26,6 +26,7 @@ import { CallScript } from './call-script.ts';
 import type { GatewayConfig } from './config.ts';
 import { control } from './control.ts';
 import { CardDriver } from './drivers/card.ts';
+import type { LineDriver } from './drivers/driver.ts';
 import { InboundScript } from './inbound.ts';
 import { AlertIntake } from './intake.ts';
 import { LineWorker } from './line-worker.ts';
@@ -38,8 +39,10 @@ import { MENU_TEXT } from './wording.ts';
 
 export interface GatewayOptions {
   config: GatewayConfig;
-  /** The phone line; the process entry opens it from `config.line`, tests pass a sim line. */
-  line: Line;
+  /** The analog line for the card driver; the process entry opens it from `config.line`, tests pass a sim line. */
+  line?: Line;
+  /** A ready call-level driver instead (sip); takes precedence over `line`. */
+  driver?: LineDriver;
   logger: Logger;
   clock?: Clock;
   registry?: Registry;
@@ -57,6 +60,11 @@ export interface RunningGateway {
   nc: NatsConnection;
   http: HttpEndpoint | null;
   stop(): Promise<void>;
+}
+
+function cardDriver(line: Line | undefined, config: GatewayConfig, clock: Clock): LineDriver {
+  if (!line) throw new Error('startGateway needs a line (card driver) or a ready driver');
+  return new CardDriver(line, { dialPrefix: config.line.dial_prefix, now: () => clock.now() });
 }
 
 /** Wires the gateway: NATS streams and state, the alert consumer and ack watcher, and the one line worker. */
@@ -86,7 +94,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const validator = new InboundValidator(registry, logger, subjects, () => clock.now());
   const publisher = new GatewayPublisher(nc, js, subjects, gatewayHost, logger, () => clock.now());
 
-  const driver = new CardDriver(options.line, { dialPrefix: config.line.dial_prefix, now: () => clock.now() });
+  const driver = options.driver ?? cardDriver(options.line, config, clock);
   const queue = new CallQueue(config.people, config.escalation);
   const budget = new Budget(config.budget);
   budget.load(await store.loadBudget());

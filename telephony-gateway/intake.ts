@@ -8,7 +8,7 @@ import type { CallQueue, QueuedAlert } from './queue.ts';
 import { severityAtLeast } from './schedule.ts';
 import type { EscalationRecord, StateStore } from './state-store.ts';
 
-export type FinishReason = 'acknowledged' | 'resolved' | 'nobody_answered' | 'quiet_hours' | 'budget_exhausted';
+export type FinishReason = 'acknowledged' | 'resolved' | 'inhibited' | 'nobody_answered' | 'quiet_hours' | 'budget_exhausted';
 
 export interface AckLookup {
   coveringAck(alert: Pick<Alert, 'fingerprint' | 'generation' | 'startsAt'>, now: number): Ack | null;
@@ -58,19 +58,25 @@ export class AlertIntake {
       log.info({ wasQueued: Boolean(queued) }, 'alert resolved');
       return 'ack';
     }
+    const queued = this.queue.get(alert.fingerprint);
     if (alert.acknowledged || this.acks.coveringAck(alert, now)) {
       this.firing.delete(alert.fingerprint);
+      if (queued) await this.finish(queued, 'acknowledged');
       return 'ack';
     }
     // Readable to inbound callers even when it does not ring a phone.
     this.firing.set(alert.fingerprint, alert);
-    if (alert.inhibited || !severityAtLeast(alert.severity, this.config.escalation.min_severity)) return 'ack';
-
-    const queued = this.queue.get(alert.fingerprint);
+    if (alert.inhibited || !severityAtLeast(alert.severity, this.config.escalation.min_severity)) {
+      // A host-down alert now speaks for this one (inhibited), or the collector lowered its severity.
+      if (queued) await this.finish(queued, 'inhibited');
+      return 'ack';
+    }
     if (queued && queued.alert.generation >= alert.generation) {
       this.queue.upsert(alert, queued.receivedAt, queued.escalation);
       return 'hold';
     }
+    // It re-fired: the old generation's escalation is over, the new one starts from the top.
+    if (queued) await this.finish(queued, 'resolved');
     const record = await this.store.loadEscalation(alert.fingerprint);
     if (record && record.generation > alert.generation) return 'ack';
     if (record?.generation === alert.generation && record.status === 'done') {

@@ -1,7 +1,10 @@
 import { appendFile } from 'node:fs/promises';
 import { openLine } from '../native/index.ts';
 import type { FarEndScript, Line, SimLine } from '../native/line.ts';
-import { createLogger, loadConfigFile, type Logger } from '../shared/index.ts';
+import { join } from 'node:path';
+import { createLogger, createRegistry, loadConfigFile, type Logger } from '../shared/index.ts';
+import type { LineDriver } from './drivers/driver.ts';
+import { openSipDriver } from './drivers/sip/index.ts';
 import { GatewayConfig } from './config.ts';
 import { startGateway } from './gateway.ts';
 
@@ -47,14 +50,21 @@ function followTranscript(line: SimLine, file: string, logger: Logger): () => Pr
 export async function runGatewayProcess(configFile: string, options: { metricsListen?: string }): Promise<void> {
   const config = loadConfigFile(configFile, GatewayConfig);
   const logger = createLogger('gateway');
-  const line = await openConfiguredLine(config);
-  const stopTranscript = line.backend === 'sim' && config.line.sim.transcript_file ? followTranscript(line as SimLine, config.line.sim.transcript_file, logger) : null;
-  const gateway = await startGateway({ config, line, logger, metricsListen: options.metricsListen ?? config.metrics_listen });
+  const registry = createRegistry('gateway');
+  let line: Line | null = null;
+  let driver: LineDriver | undefined;
+  if (config.line.driver === 'sip') {
+    driver = await openSipDriver({ config: config.line.sip!, runDir: join(config.state_dir, 'sip'), logger, registry });
+  } else {
+    line = await openConfiguredLine(config);
+  }
+  const stopTranscript = line?.backend === 'sim' && config.line.sim.transcript_file ? followTranscript(line as SimLine, config.line.sim.transcript_file, logger) : null;
+  const gateway = await startGateway({ config, ...(line ? { line } : {}), ...(driver ? { driver } : {}), logger, registry, metricsListen: options.metricsListen ?? config.metrics_listen });
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'stopping gateway');
     await gateway.stop();
     await stopTranscript?.();
-    await line.close();
+    await (driver ?? line)?.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

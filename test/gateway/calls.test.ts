@@ -95,6 +95,42 @@ describe('gateway calls (sim line, real nats-server)', function () {
     assert.equal(await unackedAlertMessages(gw), 0);
   });
 
+  it('keeps a held alert alive with working() while it waits longer than ack_wait between attempts', async () => {
+    gw = await startTestGateway(server, { ack_wait: '1s', escalation: { attempts_per_person: 2, retry_delay: '2500ms' } }, prefix());
+    gw.line.script({ number: '100', noAnswer: true });
+    gw.line.script({ number: '100', then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
+    const alert = makeAlert();
+    await gw.publish(alert);
+    await gw.waitFor('the retry to be acknowledged', () => gw!.finished.length === 1 && gw!.calls.length === 2);
+    assert.deepEqual(gw.calls.map((c) => c.outcome), ['no_answer', 'acknowledged']);
+    const jsm = await jetstreamManager(gw.nc);
+    const info = await jsm.consumers.info(streamNames(gw.subjects).alerts, `gateway-${gw.gateway.gatewayHost}`);
+    assert.equal(info.num_redelivered, 0, 'never redelivered while this gateway held it');
+    assert.deepEqual(gw.handled, [alert.fingerprint]);
+  });
+
+  it('no dial tone: retries the same person, reports the line down and hands the alert to the fallback meanwhile', async () => {
+    gw = await startTestGateway(server, { line: { backend: 'sim', dial_tone_timeout: '2s' }, escalation: { retry_delay: '50ms' } }, prefix(), { noDialTone: true });
+    const alert = makeAlert();
+    await gw.publish(alert);
+    await gw.waitFor('the line-down fallback', () => gw!.fallbacks.length === 1 && gw!.gatewayEvents.length === 1);
+    assert.deepEqual(gw.calls.slice(0, 3).map((c) => [c.person, c.outcome]), [['alice', 'no_dial_tone'], ['alice', 'no_dial_tone'], ['alice', 'no_dial_tone']]);
+    assert.deepEqual([gw.fallbacks[0]!.reason, gw.gatewayEvents[0]!.kind], ['line_down', 'line_down']);
+    assert.equal(await gw.metric('offhook_gateway_line_up'), 0);
+    assert.equal(gw.gateway.queue.size, 1, 'the escalation keeps trying the line');
+  });
+
+  it('an alert re-published as acknowledged by the collector leaves the queue', async () => {
+    gw = await startTestGateway(server, { escalation: { group_wait: '5s' } }, prefix());
+    const alert = makeAlert();
+    await gw.publish(alert);
+    await gw.waitFor('the alert to be queued', () => gw!.gateway.queue.size === 1);
+    await gw.publish({ ...alert, id: `${alert.id}-acked`, acknowledged: true });
+    await gw.waitFor('the escalation to end', () => gw!.finished.length === 1);
+    assert.deepEqual(gw.finished, [{ fingerprint: alert.fingerprint, reason: 'acknowledged' }]);
+    assert.equal(gw.calls.length, 0);
+  });
+
   it('an alert that resolves while queued is never called about', async () => {
     gw = await startTestGateway(server, { escalation: { group_wait: '5s' } }, prefix());
     const alert = makeAlert();

@@ -69,7 +69,12 @@ export function assertOneCallAtATime(transcript: TranscriptEntry[]): number {
 }
 
 /** Runs the real gateway in this process against a real nats-server and the simulated line. */
-export async function startTestGateway(server: EmbeddedNatsServer, input: Partial<GatewayConfigInput>, prefix: string): Promise<TestGateway> {
+export async function startTestGateway(
+  server: EmbeddedNatsServer,
+  input: Partial<GatewayConfigInput>,
+  prefix: string,
+  sim: { noDialTone?: boolean } = {},
+): Promise<TestGateway> {
   const config = gatewayConfig({
     gateway_host: 'gw1',
     state_dir: speechStateDir,
@@ -79,7 +84,7 @@ export async function startTestGateway(server: EmbeddedNatsServer, input: Partia
     line: { backend: 'sim', answer_timeout: '20s', digit_timeout: '8s', ...input.line },
     budget: { per_number: { max_calls_per_minute: 100, max_calls_per_15m: 100, max_calls_per_hour: 100, max_calls_per_day: 100 }, ...input.budget },
   });
-  const line = await openSimLine({ speed: SIM_SPEED });
+  const line = await openSimLine({ speed: SIM_SPEED, ...sim });
   const nc = await connectTo(server);
   const subjects = new Subjects(prefix);
   await ensureStreams(nc, subjects);

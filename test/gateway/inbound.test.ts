@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { assertOneCallAtATime, startTestGateway, type TestGateway } from './harness.ts';
 import { makeAlert } from './helpers.ts';
@@ -42,6 +43,24 @@ describe('gateway inbound calls (sim line, real nats-server)', function () {
     await gw!.waitFor('the ack', () => gw!.acks.length === 1);
     assert.deepEqual([gw!.acks[0]!.fingerprint, gw!.acks[0]!.method, gw!.acks[0]!.by], [disk.fingerprint, 'inbound_call', 'alice']);
     assert.equal(gw!.transcript().filter((e) => e.event === 'off_hook').length, 1);
+  });
+
+  it('with voice notes on, the caller records a note that is attached to the ack', async () => {
+    await gw!.stop();
+    gw = await startTestGateway(server, { escalation: { min_severity: 'critical' }, inbound: { voice_notes: true } }, `gwin${++suite}`);
+    const alert = makeAlert({ severity: 'warning' });
+    await gw.publish(alert);
+    await gw.waitFor('the alert to be taken in', () => gw!.handled.length === 1);
+    gw.line.ring({
+      callerId: '200',
+      then: [{ waitForPrompt: 'enter-pin' }, { press: '4321#' }, { waitForPrompt: 'inbound-menu' }, { press: '1' }, { waitForPrompt: 'voice-note' }, { wait: 9000 }, { press: '#' }],
+    });
+    await gw.waitFor('the ack', () => gw!.acks.length === 1);
+    const note = gw.acks[0]!.voiceNote;
+    assert.ok(note && existsSync(note), `voice note ${note} exists`);
+    assert.equal(gw.acks[0]!.by, 'bob');
+    const recorded = gw.transcript().find((e) => e.event === 'record');
+    assert.ok(recorded?.event === 'record' && recorded.reason === 'term_key' && recorded.durationMs > 0);
   });
 
   it('three wrong PINs lock the caller out; the right PIN during the lockout is refused', async () => {
