@@ -1,5 +1,5 @@
 // Writes the users file for the OFFHOOK account (roles + one agent per host) and keeps their secrets.
-// Usage: node --import tsx deploy/nats/gen-users.ts --hosts web1,db1 [--hosts-file FILE] [--auth nkey|password]
+// Usage: deploy/nats/gen-users.mjs --hosts web1,db1 [--hosts-file FILE] [--auth nkey|password]
 //          [--prefix offhook] [--secrets-dir /etc/offhook/nats-credentials] [--out /etc/nats/offhook-users.conf]
 //          [--example]   (placeholders instead of secrets: the users.example.conf shipped in the repo)
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -74,7 +74,7 @@ function readHostsFile(file: string): string[] {
   return readFileSync(file, 'utf8').split('\n').map((line) => line.replace(/#.*/, '').trim()).filter(Boolean);
 }
 
-function main(argv: string[]): void {
+export function main(argv: string[]): void {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -99,18 +99,21 @@ function main(argv: string[]): void {
   renameSync(`${values.out}.tmp`, values.out);
   process.stdout.write(`wrote ${values.out}; reload nats-server (nats-server --signal reload) to apply\n`);
   for (const agent of generated.agents) {
-    const credential = agent.secretFile
-      ? values.auth === 'nkey' ? `nkey_seed_file: /etc/offhook/nats.nk   # copy of ${agent.secretFile}` : `user: ${agent.user}, password from ${agent.secretFile}`
-      : '';
-    process.stdout.write(`  ${agent.host}: agent.yaml nats: { inbox_prefix: ${agent.inboxPrefix}, ${credential} }\n`);
+    const credential = values.auth === 'nkey'
+      ? `nkey_seed_file: /etc/offhook/nats.nk }   (copy ${agent.secretFile} there)`
+      : `user: ${agent.user}, password: <contents of ${agent.secretFile}> }`;
+    process.stdout.write(`  ${agent.host}: agent.yaml nats: { inbox_prefix: ${agent.inboxPrefix}, ${credential}\n`);
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/** Entry point of gen-users.mjs (and of `node --import tsx gen-users.ts`). */
+export function runCli(argv: string[]): void {
   try {
-    main(process.argv.slice(2));
+    main(argv);
   } catch (err) {
     process.stderr.write(`gen-users: ${(err as Error).message}\n`);
     process.exitCode = 1;
   }
 }
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) runCli(process.argv.slice(2));

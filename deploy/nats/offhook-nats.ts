@@ -1,7 +1,7 @@
 // JetStream maintenance for offhook: create the streams with the cluster's replicas, back them up, restore them.
-//   node --import tsx deploy/nats/offhook-nats.ts ensure-streams --replicas 3 --config /etc/offhook/admin.yaml
-//   node --import tsx deploy/nats/offhook-nats.ts backup  /var/backups/offhook/2026-11-25 --config /etc/offhook/admin.yaml
-//   node --import tsx deploy/nats/offhook-nats.ts restore /var/backups/offhook/2026-11-25 --config /etc/offhook/admin.yaml
+//   deploy/nats/offhook-nats.mjs ensure-streams --replicas 3 --config /etc/offhook/admin.yaml
+//   deploy/nats/offhook-nats.mjs backup  /var/backups/offhook/2026-11-25 --config /etc/offhook/admin.yaml
+//   deploy/nats/offhook-nats.mjs restore /var/backups/offhook/2026-11-25 --config /etc/offhook/admin.yaml
 // The config file needs only a `nats:` section (the admin user from gen-users.ts); --server for an open test server.
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
@@ -57,9 +57,14 @@ export function buildProgram(): Command {
   return program;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  buildProgram().parseAsync(process.argv).catch((err: Error) => {
-    process.stderr.write(`offhook-nats: ${err.message}\n`);
+/** Entry point of offhook-nats.mjs (and of `node --import tsx offhook-nats.ts`). */
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    process.stderr.write(`offhook-nats: ${(err as Error).message}\n`);
     process.exitCode = 1;
-  });
+  }
 }
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runCli(process.argv.slice(2));

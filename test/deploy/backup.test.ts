@@ -13,7 +13,7 @@ import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/
 import * as wire from './lib/messages.ts';
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../../deploy/nats/offhook-nats.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../deploy/nats/offhook-nats.mjs', import.meta.url));
 const subjects = new Subjects('offhook');
 const names = streamNames(subjects);
 
@@ -68,10 +68,10 @@ describe('deploy/nats backup and restore through the JetStream API', function ()
 
   it('backs up with the CLI and restores every stream with the same sequences, ids and KV state', async function () {
     const backupDir = join(dir, 'backup');
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', CLI, 'backup', backupDir, '--server', source.url]);
+    const { stdout } = await run(CLI, ['backup', backupDir, '--server', source.url], { cwd: tmpdir() });
     assert.match(stdout, new RegExp(`${names.events}: 34 messages \\(seq 6-40\\)`));
 
-    const restoredOut = await run(process.execPath, ['--import', 'tsx', CLI, 'restore', backupDir, '--server', target.url]);
+    const restoredOut = await run(CLI, ['restore', backupDir, '--server', target.url], { cwd: tmpdir() });
     assert.match(restoredOut.stdout, new RegExp(`${names.events}: 34 messages restored`));
 
     const [from, to] = [await connectTo(source), await connectTo(target)];
@@ -102,7 +102,7 @@ describe('deploy/nats backup and restore through the JetStream API', function ()
   });
 
   it('ensure-streams refuses a replica count JetStream cannot use', async function () {
-    await assert.rejects(run(process.execPath, ['--import', 'tsx', CLI, 'ensure-streams', '--replicas', '2', '--server', target.url]), (err: { stderr: string }) => {
+    await assert.rejects(run(CLI, ['ensure-streams', '--replicas', '2', '--server', target.url]), (err: { stderr: string }) => {
       assert.match(err.stderr, /--replicas: expected 1, 3 or 5, got "2"/);
       return true;
     });

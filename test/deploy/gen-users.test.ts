@@ -50,12 +50,13 @@ describe('deploy/nats/gen-users.ts', function () {
   it('matches the shipped users.example.conf (regenerate it after changing permissions.ts)', function () {
     const shipped = readFileSync(join(NATS_DEPLOY_DIR, 'users.example.conf'), 'utf8');
     assert.equal(generateUsers({ hosts: ['web1', 'db1'], prefix: 'offhook', auth: 'nkey', example: true }).text, shipped,
-      'run: node --import tsx deploy/nats/gen-users.ts --hosts web1,db1 --example > deploy/nats/users.example.conf');
+      'run: deploy/nats/gen-users.mjs --hosts web1,db1 --example > deploy/nats/users.example.conf');
   });
 
   it('in password mode writes a config nats-server accepts, and the agent logs in with its password', async function () {
     const out = join(dir, 'users.conf');
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(NATS_DEPLOY_DIR, 'gen-users.ts'), '--hosts', 'web1', '--auth', 'password', '--secrets-dir', join(dir, 'secrets'), '--out', out]);
+    // Through the installed entry point, from a directory without node_modules, as an operator runs it.
+    const { stdout } = await run(join(NATS_DEPLOY_DIR, 'gen-users.mjs'), ['--hosts', 'web1', '--auth', 'password', '--secrets-dir', join(dir, 'secrets'), '--out', out], { cwd: dir });
     assert.match(stdout, /web1: agent\.yaml nats: \{ inbox_prefix: _INBOX_web1, user: agent-web1/);
     const certs = makeTestCertificates(join(dir, 'tls'));
     const configFile = adaptConfig(dir, 'nats-server.conf', { certs, storeDir: join(dir, 'jetstream') });
