@@ -54,6 +54,7 @@ export class LineWorker {
   private readonly lineDownNotified = new Set<string>();
   private readonly offHookObserved = new Set<string>();
   private loop: Promise<void> | null = null;
+  private lineBusy = false;
   private readonly inboundFingerprint: string;
 
   constructor(private readonly parts: LineWorkerParts) {
@@ -81,9 +82,11 @@ export class LineWorker {
     this.loop ??= this.run();
   }
 
+  /** Stops after the current step; a call in progress is hung up rather than finished (its alert is redelivered). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake();
+    if (this.lineBusy) await this.parts.driver.hangUp();
     await this.loop;
   }
 
@@ -159,6 +162,7 @@ export class LineWorker {
     await this.parts.store.saveBudget(budget.snapshot(placedAt));
     log.info({ number: person.number, round: entries[0]!.escalation.round }, 'calling');
     const inCall = new Set(alerts.map((a) => a.fingerprint));
+    this.lineBusy = true;
     const result = await this.parts.callScript.run({
       number: person.number,
       alerts,
@@ -168,7 +172,12 @@ export class LineWorker {
         return more.map((e) => e.alert);
       },
       onOffHook: () => this.observeOffHook(entries, log),
-    });
+    }).finally(() => (this.lineBusy = false));
+    if (this.stopped) {
+      // Cut short by a shutdown: nothing to record or advance; the held message goes back for a repeat.
+      log.warn({ outcome: result.outcome }, 'call cut short: gateway stopping');
+      return;
+    }
     const durationMs = Math.max(0, clock.now() - (result.offHookAt ?? placedAt));
     const cost = budget.finish(placedAt, person.number, durationMs);
     await this.parts.store.saveBudget(budget.snapshot(clock.now()));

@@ -120,6 +120,24 @@ describe('gateway calls (sim line, real nats-server)', function () {
     assert.equal(gw.gateway.queue.size, 1, 'the escalation keeps trying the line');
   });
 
+  it('SIGTERM-style stop mid-call hangs up at once; the next gateway calls about the alert again', async () => {
+    const shared = prefix();
+    gw = await startTestGateway(server, {}, shared);
+    gw.line.script({ number: '100', then: [{ wait: 3_600_000 }] });
+    const alert = makeAlert();
+    await gw.publish(alert);
+    await gw.waitFor('the line to be seized', () => gw!.offHooks.length === 1);
+    const first = gw;
+    await first.stop();
+    const hook = first.transcript().filter((e) => e.event === 'off_hook' || e.event === 'on_hook');
+    assert.deepEqual(hook.map((e) => e.event), ['off_hook', 'on_hook'], 'hung up, not left off hook');
+    assert.equal(first.calls.length, 0, 'a call cut short leaves no record');
+    gw = await startTestGateway(server, {}, shared);
+    gw.line.script({ number: '100', then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
+    await gw.waitFor('the repeat call to be acknowledged', () => gw!.finished.length === 1 && gw!.calls.length === 1);
+    assert.deepEqual([gw.calls[0]!.outcome, gw.calls[0]!.fingerprints], ['acknowledged', [alert.fingerprint]]);
+  });
+
   it('an alert re-published as acknowledged by the collector leaves the queue', async () => {
     gw = await startTestGateway(server, { escalation: { group_wait: '5s' } }, prefix());
     const alert = makeAlert();

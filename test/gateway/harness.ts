@@ -43,6 +43,8 @@ export interface TestGateway {
   finished: Array<{ fingerprint: string; reason: string }>;
   /** Fingerprints of alert messages the gateway has taken in (queued or not). */
   handled: string[];
+  /** The fingerprints of each call, as the line was seized for it. */
+  offHooks: string[][];
   publish(alert: Alert): Promise<void>;
   publishAck(alert: Alert, method: Ack['method']): Promise<void>;
   /** Resolves once `condition()` holds, re-checked on every message or gateway event; rejects after `timeoutMs`. */
@@ -97,6 +99,7 @@ export async function startTestGateway(
   const gatewayEvents: GatewayEvent[] = [];
   const finished: Array<{ fingerprint: string; reason: string }> = [];
   const handled: string[] = [];
+  const offHooks: string[][] = [];
   const follow = <T>(subject: string, parse: (data: unknown) => T, into: T[]): void => {
     nc.subscribe(subject, {
       callback: (_err, msg) => {
@@ -118,7 +121,10 @@ export async function startTestGateway(
     finished.push({ fingerprint, reason });
     changed.emit('change');
   });
-  gateway.events.on('offhook', () => changed.emit('change'));
+  gateway.events.on('offhook', (fingerprints: string[]) => {
+    offHooks.push(fingerprints);
+    changed.emit('change');
+  });
   gateway.events.on('queued', () => changed.emit('change'));
   gateway.events.on('handled', (fingerprint: string) => {
     handled.push(fingerprint);
@@ -136,6 +142,7 @@ export async function startTestGateway(
     gatewayEvents,
     finished,
     handled,
+    offHooks,
     async publish(alert) {
       await publishDurable(js, subjects.alert(alert.severity, alert.host), alert);
     },
