@@ -266,7 +266,8 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
         if (/^reg: /.test(line)) this.lastRegistrarAnswer = line.slice(5);
         if (/^module ctrl_tcp\.so:/.test(line)) finish(new LaunchError(`ctrl_tcp failed: ${line}`, portClash));
         if (/baresip is ready/.test(line)) finish();
-        if (/fail|error/i.test(line)) this.log.warn({ pid: child.pid, baresip: line }, 'baresip');
+        // "UA not found": a call for a user this account is not (a misrouted DID); worth an operator's eye.
+        if (/fail|error|not found/i.test(line)) this.log.warn({ pid: child.pid, baresip: line }, 'baresip');
         else this.log.debug({ pid: child.pid, baresip: line }, 'baresip');
       };
       for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', onLine);

@@ -28,6 +28,7 @@ interface SipGateway {
   acks: Ack[];
   fallbacks: FallbackRequest[];
   finished: string[];
+  handled: string[];
   publish(alert: Alert): Promise<void>;
   waitFor(what: string, condition: () => boolean, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -58,16 +59,16 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startSipGateway(input: Partial<GatewayConfigInput>, phones: Sipp): Promise<SipGateway> {
+  async function startSipGateway(input: Partial<GatewayConfigInput>, phones: Sipp | null, digitTimeout = '3s'): Promise<SipGateway> {
     const prefix = `gwsip${++suite}`;
-    const sip = { local_address: '127.0.0.1', sip_port: 0, account: { mode: 'direct' }, dial_uri: `sip:{number}@127.0.0.1:${phones.port}` };
+    const sip = { local_address: '127.0.0.1', sip_port: 0, account: { mode: 'direct', user: 'gw' }, dial_uri: `sip:{number}@127.0.0.1:${phones?.port ?? 9}` };
     const config = gatewayConfig({
       gateway_host: 'gw1',
       state_dir: join(dir, prefix),
       nats: { servers: [server.url], prefix },
       ack_wait: '5s',
       ...input,
-      line: { driver: 'sip', sip, answer_timeout: '5s', digit_timeout: '3s', max_repeats: 0 } as unknown as GatewayConfigInput['line'],
+      line: { driver: 'sip', sip, answer_timeout: '5s', digit_timeout: digitTimeout, max_repeats: 0 } as unknown as GatewayConfigInput['line'],
       budget: { per_number: { max_calls_per_minute: 100, max_calls_per_15m: 100, max_calls_per_hour: 100, max_calls_per_day: 100 }, ...input.budget },
     });
     const driver = await openSipDriver({ config: (config.line as unknown as { sip: Parameters<typeof openSipDriver>[0]['config'] }).sip, runDir: join(dir, prefix, 'sip'), logger: silentLogger(), spawnProcess: spawnTracked, stopGraceMs: 3_000 });
@@ -81,6 +82,7 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     const acks: Ack[] = [];
     const fallbacks: FallbackRequest[] = [];
     const finished: string[] = [];
+    const handled: string[] = [];
     const follow = <T>(subject: string, parse: (data: unknown) => T, into: T[]): void => {
       nc.subscribe(subject, {
         callback: (_err, msg) => {
@@ -98,6 +100,10 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
       finished.push(reason);
       changed.emit('change');
     });
+    gateway.events.on('handled', (fingerprint: string) => {
+      handled.push(fingerprint);
+      changed.emit('change');
+    });
     return {
       gateway,
       driver,
@@ -106,6 +112,7 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
       acks,
       fallbacks,
       finished,
+      handled,
       publish: async (alert) => void (await publishDurable(js, subjects.alert(alert.severity, alert.host), alert)),
       waitFor: (what, condition, timeoutMs = 60_000) =>
         new Promise((resolve, reject) => {
@@ -164,5 +171,20 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     assert.deepEqual(gw.calls.map((c) => c.outcome), ['acknowledged', 'acknowledged', 'rejected_budget']);
     assert.equal(gw.fallbacks[0]?.reason, 'budget_exhausted');
     assert.equal(await sipp.exited, 0, 'SIPp saw exactly two calls');
+  });
+
+  it('inbound from SIPp: the caller ID finds alice, PIN 1234#, 1 acknowledges the firing warning', async () => {
+    // Only critical alerts ring out, so the warning is heard by calling in.
+    gw = await startSipGateway({ escalation: { min_severity: 'critical' }, people: [{ name: 'alice', number: '+4930555123', pin: '1234' }] }, null, '8s');
+    const alert = makeAlert({ severity: 'warning', summary: 'disk 95 %' });
+    await gw.publish(alert);
+    await gw.waitFor('the alert to be taken in', () => gw!.handled.length === 1);
+    sipp = await startSipp('uac_pin_ack.xml', { target: `127.0.0.1:${gw.driver.line.supervisor.endpoint!.sipPort}`, extra: ['-s', 'gw', '-d', '6000'] });
+    await gw.waitFor('the inbound call record', () => gw!.calls.some((c) => c.direction === 'inbound'));
+    const record = gw.calls.find((c) => c.direction === 'inbound')!;
+    assert.deepEqual([record.person, record.outcome, record.fingerprints], ['alice', 'acknowledged', [alert.fingerprint]]);
+    await gw.waitFor('the ack', () => gw!.acks.length === 1);
+    assert.deepEqual([gw.acks[0]!.by, gw.acks[0]!.method], ['alice', 'inbound_call']);
+    assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
   });
 });
