@@ -58,7 +58,7 @@ describe('gateway calls (sim line, real nats-server)', function () {
     gw.line.script({ number: '200', answerAfterRings: 2, then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
     const alert = makeAlert();
     await gw.publish(alert);
-    await gw.waitFor('bob acknowledging', () => gw!.calls.some((c) => c.outcome === 'acknowledged') && gw!.finished.length === 1);
+    await gw.waitFor('bob acknowledging', () => gw!.calls.some((c) => c.outcome === 'acknowledged') && gw!.finished.length === 1 && gw!.acks.length === 1);
     assert.deepEqual(
       gw.calls.map((c) => `${c.person}:${c.outcome}:${c.attempt}`),
       ['alice:busy:1', 'alice:no_answer:2', 'bob:acknowledged:3'],
@@ -169,7 +169,7 @@ describe('gateway calls (sim line, real nats-server)', function () {
     const critical = ['db1', 'db2', 'web9'].map((host) => makeAlert({ host, rule: 'down', summary: 'not answering' }));
     const warnings = Array.from({ length: 97 }, (_, i) => makeAlert({ host: `web${i}`, rule: 'disk', severity: 'warning', summary: 'disk 95 %' }));
     await Promise.all([...warnings, ...critical].map((a) => gw!.publish(a)));
-    await gw.waitFor('the storm call', () => gw!.finished.length === 100);
+    await gw.waitFor('the storm call', () => gw!.finished.length === 100 && gw!.acks.length === 100);
     assert.equal(gw.calls.length, 1);
     assert.equal(gw.calls[0]!.fingerprints.length, 100);
     assert.deepEqual(new Set(gw.calls[0]!.fingerprints.slice(0, 3)), new Set(critical.map((a) => a.fingerprint)), 'the worst come first');
@@ -193,6 +193,7 @@ describe('gateway calls (sim line, real nats-server)', function () {
       await gw.publish(alert);
       await gw.waitFor(`escalation ${index + 1} to end`, () => gw!.finished.length === index + 1 && gw!.calls.length === index + 1);
     }
+    await gw.waitFor('the fallback request', () => gw!.fallbacks.length === 1);
     assert.deepEqual(gw.calls.map((c) => c.outcome), ['acknowledged', 'acknowledged', 'acknowledged', 'rejected_budget']);
     assert.equal(gw.transcript().filter((e) => e.event === 'off_hook').length, 3, 'the fourth call never took the line');
     assert.deepEqual([gw.fallbacks.length, gw.fallbacks[0]?.reason, gw.fallbacks[0]?.alerts[0]?.fingerprint], [1, 'budget_exhausted', alerts[3]!.fingerprint]);
