@@ -111,9 +111,10 @@ describe('deploy/nats: agent, collector and gateway on the locked-down server', 
 
     const collector = start('collector', ['collector', '--config', collectorYaml]);
     await waitForOutput(collector, /collector listening on/, 30_000);
+    // The gateway's durable consumer delivers only alerts published after it was first created: start it first.
     const gateway = start('gateway', ['gateway', '--config', gatewayYaml]);
+    await waitForOutput(gateway, /gateway started/, 30_000);
     start('agent', ['agent', '--config', agentYaml]);
-    void gateway;
 
     const alert = await firstMessage<Alert>(names.alerts, (a) => a.rule === 'service_down' && a.status === 'firing');
     assert.equal(alert.host, 'web1');
