@@ -52,7 +52,6 @@ export class LineWorker {
   private readonly testCalls: Array<{ number: string; done: (result: TestCallResult) => void }> = [];
   private noDialToneStreak = 0;
   private readonly lineDownNotified = new Set<string>();
-  private readonly offHookObserved = new Set<string>();
   private loop: Promise<void> | null = null;
   private lineBusy = false;
   private readonly inboundFingerprint: string;
@@ -193,8 +192,8 @@ export class LineWorker {
     this.parts.intake.events.emit('offhook', entries.map((e) => e.alert.fingerprint));
     const now = this.parts.clock.now();
     for (const entry of entries) {
-      if (this.offHookObserved.has(entry.alert.fingerprint)) continue;
-      this.offHookObserved.add(entry.alert.fingerprint);
+      if (entry.offHookSeen) continue;
+      entry.offHookSeen = true;
       this.parts.metrics.alertToOffHook.observe((now - entry.receivedAt) / 1000);
     }
   }
@@ -216,6 +215,7 @@ export class LineWorker {
       if (this.noDialToneStreak >= LINE_DOWN_AFTER) await this.lineDown(entries);
     } else if (!lineFault) {
       this.noDialToneStreak = 0;
+      this.lineDownNotified.clear();
       this.parts.metrics.lineUp.set(1);
     }
     const attempt: AttemptResult = result.outcome === 'passed' ? 'passed' : lineFault ? 'line_failure' : 'unanswered';

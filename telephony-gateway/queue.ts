@@ -7,6 +7,8 @@ export interface QueuedAlert {
   alert: Alert;
   receivedAt: number;
   escalation: EscalationState;
+  /** The line has been seized for this alert once (the alert-to-off-hook latency is measured once). */
+  offHookSeen?: boolean;
 }
 
 export interface PlannedCall {
