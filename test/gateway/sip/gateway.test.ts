@@ -187,4 +187,25 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     assert.deepEqual([gw.acks[0]!.by, gw.acks[0]!.method], ['alice', 'inbound_call']);
     assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
   });
+
+  it('baresip killed as the call is answered: one retry after the restart, acknowledged; never two calls at once', async () => {
+    sipp = await startSipp('uas_answer_press1.xml', { extra: ['-m', '2'] });
+    gw = await startSipGateway({ escalation: { retry_delay: '200ms' } }, sipp);
+    const supervisor = gw.driver.line.supervisor;
+    const firstPid = supervisor.pid!;
+    const pidAtEachAnswer: number[] = [];
+    supervisor.on('event', (event) => {
+      if (event.type !== 'CALL_ESTABLISHED') return;
+      pidAtEachAnswer.push(supervisor.pid!);
+      if (pidAtEachAnswer.length === 1) process.kill(firstPid, 'SIGKILL');
+    });
+    const alert = makeAlert();
+    await gw.publish(alert);
+    await gw.waitFor('the acknowledged retry', () => gw!.finished.includes('acknowledged'));
+    assert.deepEqual(gw.calls.map((c) => c.outcome), ['failed', 'acknowledged']);
+    assert.match(gw.calls[0]!.error ?? '', /SIP line failed during the call/);
+    assert.equal(gw.acks.length, 1);
+    assert.equal(pidAtEachAnswer.length, 2, 'exactly one retry reached the phone');
+    assert.notEqual(pidAtEachAnswer[1], firstPid, 'the retry went through the new baresip, after the old one was gone');
+  });
 });
