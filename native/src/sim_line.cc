@@ -61,7 +61,12 @@ void SimLine::requireOffHook(const char* operation) const {
 size_t SimLine::log(TranscriptRecord record) {
   record.t = std::round(record.t);
   transcript_.push_back(std::move(record));
-  return transcript_.size() - 1;
+  // A sim line left open for days (the demo) keeps the most recent entries only.
+  if (transcript_.size() > kTranscriptLimit) {
+    transcript_.pop_front();
+    transcriptDropped_++;
+  }
+  return transcriptDropped_ + transcript_.size() - 1;
 }
 
 void SimLine::emit(const std::string& type, const std::string& value, bool hasValue) {
@@ -208,8 +213,8 @@ PlayOutcome SimLine::play(const std::string& wavPath, bool interruptOnDigit) {
   } else if (farGone()) {
     outcome.hungUp = true;
   }
-  transcript_[index].interruptedBy = outcome.interruptedBy;
-  transcript_[index].playedMs = std::round(std::min(end - start, wav.durationMs));
+  logged(index).interruptedBy = outcome.interruptedBy;
+  logged(index).playedMs = std::round(std::min(end - start, wav.durationMs));
   return outcome;
 }
 
@@ -241,8 +246,8 @@ RecordOutcome SimLine::record(const std::string& wavPath, double timeoutMs, char
     size_t at = digits_.rfind(termKey);  // the key that ended the recording is not a menu choice
     if (at != std::string::npos) digits_.erase(at, 1);
   }
-  transcript_[index].durationMs = outcome.durationMs;
-  transcript_[index].reason = outcome.reason;
+  logged(index).durationMs = outcome.durationMs;
+  logged(index).reason = outcome.reason;
   lock.unlock();
   writeWav8k(wavPath, static_cast<uint32_t>(outcome.durationMs * 8));
   return outcome;
@@ -271,8 +276,8 @@ CollectOutcome SimLine::collect(const CollectRequest& request) {
     if (lastDigitAt >= 0 && request.interDigitTimeoutMs > 0) deadline = std::min(deadline, lastDigitAt + request.interDigitTimeoutMs);
     if (!waitUntil(lock, deadline, [&] { return !digits_.empty() || call_ == Call::FarHungUp; }, generation)) outcome.reason = "timeout";
   }
-  transcript_[index].digits = outcome.digits;
-  transcript_[index].reason = outcome.reason;
+  logged(index).digits = outcome.digits;
+  logged(index).reason = outcome.reason;
   return outcome;
 }
 
@@ -321,9 +326,14 @@ void SimLine::ring(const InboundScript& script) {
   changed_.notify_all();
 }
 
+TranscriptRecord& SimLine::logged(size_t index) {
+  static thread_local TranscriptRecord dropped(0, "dropped");  // an entry already rotated out takes the update
+  return index >= transcriptDropped_ ? transcript_[index - transcriptDropped_] : dropped;
+}
+
 std::vector<TranscriptRecord> SimLine::transcript() {
   Lock lock(mutex_);
-  std::vector<TranscriptRecord> ordered = transcript_;
+  std::vector<TranscriptRecord> ordered(transcript_.begin(), transcript_.end());
   // Operations log when they start and the exchange logs when things were due, so sort into line-time order.
   std::stable_sort(ordered.begin(), ordered.end(), [](const TranscriptRecord& a, const TranscriptRecord& b) { return a.t < b.t; });
   return ordered;

@@ -55,6 +55,8 @@ struct TranscriptRecord {
   char interruptedBy = 0;
 };
 
+constexpr size_t kTranscriptLimit = 10000;
+
 class SimLine : public LineBackend {
  public:
   SimLine(const SimOptions& options, EventSink sink);
@@ -90,7 +92,8 @@ class SimLine : public LineBackend {
   template <typename Pred> bool waitUntil(Lock& lock, double deadline, Pred ready, unsigned hookGeneration);
   void requireOpen() const;
   void requireOffHook(const char* operation) const;
-  size_t log(TranscriptRecord record);
+  size_t log(TranscriptRecord record);  // returns the entry's index for later updates via logged()
+  TranscriptRecord& logged(size_t index);
   void emit(const std::string& type, const std::string& value, bool hasValue = true);
 
   // Exchange and far-end behaviour, run by the line's own thread (sim_exchange.cc).
@@ -141,7 +144,8 @@ class SimLine : public LineBackend {
   struct Press { unsigned long sequence; char digit; double at; };
   std::vector<Press> recentPresses_;
   double firstBufferedAt_ = 0;  // when the oldest digit still buffered was pressed
-  std::vector<TranscriptRecord> transcript_;
+  std::deque<TranscriptRecord> transcript_;
+  size_t transcriptDropped_ = 0;
 };
 
 }  // namespace offhook

@@ -223,6 +223,16 @@ describe('native sim line', () => {
     assert.equal(await line.waitForRing(3000), null);
   });
 
+  it('keeps the most recent 10,000 transcript entries on a long-lived line', async () => {
+    line.script({ number: '700', answerAfterRings: 0, then: [{ press: '1'.repeat(10_050) }] });
+    await callAndAnswer('700');
+    assert.deepEqual(await line.collect({ maxDigits: 64, timeoutMs: 5000 }), { digits: '1'.repeat(64), reason: 'max_digits' });
+    const transcript = line.transcript();
+    assert.equal(transcript.length, 10_000);
+    assert.equal(transcript[0]!.event, 'press');
+    assert.deepEqual(events(transcript).at(-1), { event: 'collect', digits: '1'.repeat(64), reason: 'max_digits' });
+  });
+
   it('has no dial tone when the exchange is dead', async () => {
     const dead = await openSimLine({ speed: 1000, noDialTone: true });
     try {
