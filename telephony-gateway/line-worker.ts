@@ -54,10 +54,14 @@ export class LineWorker {
   private readonly lineDownNotified = new Set<string>();
   private loop: Promise<void> | null = null;
   private lineBusy = false;
+  /** Alerts of the outbound call on the line now; when all of them end elsewhere the call is hung up. */
+  private readonly inCallNow = new Set<string>();
+  private cancelled = false;
   private readonly inboundFingerprint: string;
 
   constructor(private readonly parts: LineWorkerParts) {
     this.inboundFingerprint = makeFingerprint(parts.gatewayHost, 'inbound-call');
+    parts.intake.events.on('finished', (fingerprint: string) => this.onFinishedElsewhere(fingerprint));
     parts.driver.onRing(() => {
       if (!parts.config.inbound.enabled) return;
       this.ringPending = true;
@@ -87,6 +91,14 @@ export class LineWorker {
     this.wake();
     if (this.lineBusy) await this.parts.driver.hangUp();
     await this.loop;
+  }
+
+  /** Stops ringing someone about alerts a colleague (CLI, web, other phone) already took, or that resolved. */
+  private onFinishedElsewhere(fingerprint: string): void {
+    if (!this.lineBusy || !this.inCallNow.delete(fingerprint) || this.inCallNow.size > 0 || this.cancelled) return;
+    this.cancelled = true;
+    this.parts.logger.info('every alert in the call ended elsewhere: hanging up');
+    void this.parts.driver.hangUp();
   }
 
   testCall(number: string): Promise<TestCallResult> {
@@ -161,17 +173,29 @@ export class LineWorker {
     await this.parts.store.saveBudget(budget.snapshot(placedAt));
     log.info({ number: person.number, round: entries[0]!.escalation.round }, 'calling');
     const inCall = new Set(alerts.map((a) => a.fingerprint));
+    this.inCallNow.clear();
+    for (const fingerprint of inCall) this.inCallNow.add(fingerprint);
+    this.cancelled = false;
     this.lineBusy = true;
-    const result = await this.parts.callScript.run({
-      number: person.number,
-      alerts,
-      gatherMore: () => {
-        const more = this.parts.queue.dueFor(call.person, clock.now(), inCall);
-        for (const entry of more) entries.push(entry);
-        return more.map((e) => e.alert);
-      },
-      onOffHook: () => this.observeOffHook(entries, log),
-    }).finally(() => (this.lineBusy = false));
+    const result = await this.parts.callScript
+      .run({
+        number: person.number,
+        alerts,
+        gatherMore: () => {
+          const more = this.parts.queue.dueFor(call.person, clock.now(), inCall);
+          for (const entry of more) {
+            entries.push(entry);
+            this.inCallNow.add(entry.alert.fingerprint);
+          }
+          return more.map((e) => e.alert);
+        },
+        onOffHook: () => this.observeOffHook(entries, log),
+      })
+      .finally(() => {
+        this.lineBusy = false;
+        this.inCallNow.clear();
+      });
+    if (this.cancelled && result.outcome !== 'acknowledged') Object.assign(result, { outcome: 'cancelled', error: 'every alert in the call was acknowledged or resolved elsewhere' });
     if (this.stopped) {
       // Cut short by a shutdown: nothing to record or advance; the held message goes back for a repeat.
       log.warn({ outcome: result.outcome }, 'call cut short: gateway stopping');

@@ -11,6 +11,7 @@ export const CallOutcome = z.enum([
   'hung_up', // the far end hung up during the call
   'failed', // driver or line error
   'rejected_budget', // not placed: a call limit was reached
+  'cancelled', // hung up by the gateway: every alert in the call was acknowledged or resolved elsewhere meanwhile
 ]);
 export type CallOutcome = z.infer<typeof CallOutcome>;
 

@@ -95,6 +95,19 @@ describe('gateway calls (sim line, real nats-server)', function () {
     assert.equal(await unackedAlertMessages(gw), 0);
   });
 
+  it('an ack from the CLI during the call hangs up at once instead of reading out a handled alert', async () => {
+    gw = await startTestGateway(server, {}, prefix());
+    gw.line.script({ number: '100', answerAfterRings: 1, then: [{ wait: 3_600_000 }] });
+    const alert = makeAlert();
+    await gw.publish(alert);
+    await gw.waitFor('the line to be seized', () => gw!.offHooks.length === 1);
+    await gw.publishAck(alert, 'cli');
+    await gw.waitFor('the cancelled call record', () => gw!.calls.length === 1 && gw!.finished.length === 1);
+    assert.deepEqual([gw.calls[0]!.outcome, gw.calls[0]!.error], ['cancelled', 'every alert in the call was acknowledged or resolved elsewhere']);
+    assert.deepEqual(gw.finished, [{ fingerprint: alert.fingerprint, reason: 'acknowledged' }]);
+    assert.equal(gw.acks.length, 1, 'only the CLI ack; the phone did not acknowledge');
+  });
+
   it('keeps a held alert alive with working() while it waits longer than ack_wait between attempts', async () => {
     gw = await startTestGateway(server, { ack_wait: '1s', escalation: { attempts_per_person: 2, retry_delay: '2500ms' } }, prefix());
     gw.line.script({ number: '100', noAnswer: true });
