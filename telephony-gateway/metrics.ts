@@ -16,7 +16,7 @@ export function gatewayMetrics(registry: Registry) {
       registers,
     }),
     acks: new Counter({ name: 'offhook_gateway_acks_total', help: 'Acknowledgements seen, by method', labelNames: ['method'] as const, registers }),
-    budgetRemaining: new Gauge({ name: 'offhook_gateway_budget_remaining', help: 'What is left of each call limit', labelNames: ['limit'] as const, registers }),
+    budgetRemaining: new Gauge({ name: 'offhook_gateway_budget_remaining', help: 'What is left of each call limit (-1 = that limit is off)', labelNames: ['limit'] as const, registers }),
     budgetExhausted: new Counter({ name: 'offhook_gateway_budget_exhausted_total', help: 'Calls not placed because a limit was reached', labelNames: ['scope', 'limit'] as const, registers }),
     fallbacks: new Counter({ name: 'offhook_gateway_fallbacks_total', help: 'Alerts handed to the fallback notifiers, by reason', labelNames: ['reason'] as const, registers }),
     escalations: new Counter({ name: 'offhook_gateway_escalations_finished_total', help: 'Finished escalations by how they ended', labelNames: ['result'] as const, registers }),
