@@ -48,6 +48,7 @@ export class LineWorker {
   private stopped = false;
   private ready = false;
   private wakeUp: (() => void) | null = null;
+  private wakePending = false;
   private ringPending = false;
   private readonly testCalls: Array<{ number: string; done: (result: TestCallResult) => void }> = [];
   private noDialToneStreak = 0;
@@ -78,7 +79,9 @@ export class LineWorker {
   wake(): void {
     const wake = this.wakeUp;
     this.wakeUp = null;
-    wake?.();
+    // Nobody asleep: the loop is mid-step, so make its next sleep return at once and look again.
+    if (wake) wake();
+    else this.wakePending = true;
   }
 
   start(): void {
@@ -142,13 +145,16 @@ export class LineWorker {
   }
 
   private sleep(until: number | null): Promise<void> {
+    if (this.wakePending || this.stopped) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       let timer: ClockTimer | null = null;
       this.wakeUp = () => {
         if (timer) this.parts.clock.clearTimeout(timer);
         resolve();
       };
-      if (this.stopped) return this.wake();
       if (until !== null) timer = this.parts.clock.setTimeout(() => this.wake(), Math.max(0, until - this.parts.clock.now()));
     });
   }
