@@ -5,20 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Ack, CallRecord, FallbackRequest, Subjects, ensureStreams, jetstreamClient, publishDurable, silentLogger, type Alert } from '../../../shared/index.ts';
-import { LineConfig, type GatewayConfigInput } from '../../../telephony-gateway/config.ts';
+import type { GatewayConfigInput } from '../../../telephony-gateway/config.ts';
 import { openSipDriver, type SipDriver } from '../../../telephony-gateway/drivers/sip/index.ts';
-import { startGateway, type GatewayOptions, type RunningGateway } from '../../../telephony-gateway/gateway.ts';
+import { startGateway, type RunningGateway } from '../../../telephony-gateway/gateway.ts';
 import { startNatsServer, connectTo, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
 import { killAndWait, spawnTracked } from '../../helpers/processes.ts';
 import { gatewayConfig, makeAlert } from '../helpers.ts';
 import { startSipp, type Sipp } from './sipp.ts';
 
 /**
- * The gateway tests for storm grouping, escalation and budget, once more over the sip driver
- * with SIPp as the people's phones. They need the gateway to take `line.driver: sip` (config) and
- * a ready LineDriver (GatewayOptions.driver); until both hooks exist they are pending.
+ * The gateway tests for storm grouping, escalation, budget and inbound calls, once more over the
+ * sip driver, with SIPp as the people's phones and a real nats-server.
  */
-const sipSelectable = LineConfig.safeParse({ driver: 'sip', sip: { account: { mode: 'direct' }, dial_uri: 'sip:{number}@127.0.0.1' } }).success;
 
 interface SipGateway {
   gateway: RunningGateway;
@@ -42,8 +40,7 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
   let sipp: Sipp | null = null;
   let suite = 0;
 
-  before(async function () {
-    if (!sipSelectable) this.skip(); // pending until telephony-gateway/config.ts accepts line.driver "sip"
+  before(async () => {
     server = await startNatsServer();
     dir = mkdtempSync(join(tmpdir(), 'offhook-sip-gw-'));
   });
@@ -54,7 +51,6 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     sipp = null;
   });
   after(async () => {
-    if (!sipSelectable) return;
     await server.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -68,10 +64,10 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
       nats: { servers: [server.url], prefix },
       ack_wait: '5s',
       ...input,
-      line: { driver: 'sip', sip, answer_timeout: '5s', digit_timeout: digitTimeout, max_repeats: 0 } as unknown as GatewayConfigInput['line'],
+      line: { driver: 'sip', sip, answer_timeout: '5s', digit_timeout: digitTimeout, max_repeats: 0 } as GatewayConfigInput['line'],
       budget: { per_number: { max_calls_per_minute: 100, max_calls_per_15m: 100, max_calls_per_hour: 100, max_calls_per_day: 100 }, ...input.budget },
     });
-    const driver = await openSipDriver({ config: (config.line as unknown as { sip: Parameters<typeof openSipDriver>[0]['config'] }).sip, runDir: join(dir, prefix, 'sip'), logger: silentLogger(), spawnProcess: spawnTracked, stopGraceMs: 3_000 });
+    const driver = await openSipDriver({ config: config.line.sip!, runDir: join(dir, prefix, 'sip'), logger: silentLogger(), spawnProcess: spawnTracked, stopGraceMs: 3_000 });
     const nc = await connectTo(server);
     const subjects = new Subjects(prefix);
     await ensureStreams(nc, subjects);
@@ -95,7 +91,7 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     follow(subjects.allAcks, (d) => Ack.parse(d), acks);
     follow(subjects.allFallbacks, (d) => FallbackRequest.parse(d), fallbacks);
     await nc.flush();
-    const gateway = await startGateway({ config, driver, logger: silentLogger(), metricsListen: null } as unknown as GatewayOptions);
+    const gateway = await startGateway({ config, driver, logger: silentLogger(), metricsListen: null });
     gateway.events.on('finished', (_fingerprint: string, reason: string) => {
       finished.push(reason);
       changed.emit('change');
