@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { ConfigError, createLogger, loadConfigFile } from '../shared/index.ts';
 import { Agent } from './agent.ts';
 import { AgentConfig } from './config.ts';
@@ -19,8 +20,17 @@ export async function runAgentProcess(options: { config: string; metricsListen?:
   }
   if (options.once) process.exit(await runOnce(config, (line) => process.stdout.write(`${line}\n`)));
   const logger = createLogger('agent');
-  const agent = new Agent(config, { logger, ...(options.metricsListen ? { metricsListen: options.metricsListen } : {}) });
-  await agent.start();
+  let agent: Agent;
+  try {
+    agent = new Agent(config, { logger, ...(options.metricsListen ? { metricsListen: options.metricsListen } : {}) });
+    await agent.start();
+  } catch (err) {
+    // Typically state_dir not writable or the metrics port taken: say which, do not dump a stack.
+    const error = err as NodeJS.ErrnoException;
+    const where = error.code === 'EADDRINUSE' ? `metrics_listen ${options.metricsListen ?? config.metrics_listen}` : error.path ? `state_dir ${config.state_dir}` : 'start-up';
+    process.stderr.write(`${basename(options.config)}: ${where}: ${error.message}\n`);
+    process.exit(1);
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

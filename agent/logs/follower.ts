@@ -114,8 +114,8 @@ export class FileFollower {
     if (this.timer) clearTimeout(this.timer);
     this.watcher?.close();
     await this.polling;
+    // `current` stays so `position` still tells where reading stopped.
     await this.current?.handle.close().catch(() => undefined);
-    this.current = null;
   }
 
   get position(): FilePosition | null {

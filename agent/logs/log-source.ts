@@ -71,8 +71,9 @@ export class LogSource {
 
   async stop(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer);
-    this.saveCurrentPosition();
+    // After the last batch's events are durable, not before: a poll may be in flight.
     await this.follower.stop();
+    this.saveCurrentPosition();
   }
 
   private saveCurrentPosition(): void {

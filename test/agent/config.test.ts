@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { AgentConfig } from '../../agent/index.ts';
 import { ConfigError, parseConfigText } from '../../shared/index.ts';
@@ -75,6 +77,26 @@ describe('agent config', () => {
       assert.match(failing.output, /^CRITICAL\s+open-port\s+tcp\s+-\s+tcp:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/m);
     } finally {
       server.close();
+      dir.remove();
+    }
+  });
+
+  it('`offhook agent` exits 1 naming state_dir or metrics_listen when it cannot use them', async () => {
+    const dir = tempDir();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      writeFileSync(join(dir.path, 'a-file'), '');
+      const badDir = writeConfig(dir.path, { state_dir: join(dir.path, 'a-file', 'state'), resources: { enabled: false } });
+      const first = await run(['agent', '--config', badDir]);
+      assert.equal(first.code, 1);
+      assert.match(first.output, /agent\.yaml: state_dir .*a-file\/state: ENOTDIR/);
+      const busyPort = writeConfig(dir.path, { state_dir: join(dir.path, 'state'), resources: { enabled: false }, nats: { servers: ['nats://127.0.0.1:1'] } });
+      const second = await run(['agent', '--config', busyPort, '--metrics-listen', `127.0.0.1:${(taken.address() as AddressInfo).port}`]);
+      assert.equal(second.code, 1);
+      assert.match(second.output, /agent\.yaml: metrics_listen 127\.0\.0\.1:\d+: listen EADDRINUSE/);
+    } finally {
+      taken.close();
       dir.remove();
     }
   });
