@@ -175,7 +175,7 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     const alert = makeAlert({ severity: 'warning', summary: 'disk 95 %' });
     await gw.publish(alert);
     await gw.waitFor('the alert to be taken in', () => gw!.handled.length === 1);
-    sipp = await startSipp('uac_pin_ack.xml', { target: `127.0.0.1:${gw.driver.line.supervisor.endpoint!.sipPort}`, extra: ['-s', 'gw', '-d', '6000'] });
+    sipp = await startSipp('uac_pin_ack.xml', { target: `127.0.0.1:${gw.driver.line.supervisor.endpoint!.sipPort}`, extra: ['-s', 'gw', '-d', '1500'] });
     await gw.waitFor('the inbound call record', () => gw!.calls.some((c) => c.direction === 'inbound'));
     const record = gw.calls.find((c) => c.direction === 'inbound')!;
     assert.deepEqual([record.person, record.outcome, record.fingerprints], ['alice', 'acknowledged', [alert.fingerprint]]);

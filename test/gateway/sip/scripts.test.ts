@@ -99,8 +99,8 @@ describe('gateway call scripts over the sip driver', function () {
     const alert = makeAlert({ severity: 'critical' });
     const acked: string[] = [];
     const rang = new Promise<void>((resolve) => sip.onRing(() => resolve()));
-    // The caller keys the PIN once the PIN prompt is over, and 1 while the alert is read (-d pause each).
-    sipp = await startSipp('uac_pin_ack.xml', { target: `127.0.0.1:${sip.line.supervisor.endpoint!.sipPort}`, extra: ['-s', 'gw', '-d', '6000'] });
+    // The caller keys the PIN during the PIN prompt and 1 during the intro: both stay buffered (CTPort semantics).
+    sipp = await startSipp('uac_pin_ack.xml', { target: `127.0.0.1:${sip.line.supervisor.endpoint!.sipPort}`, extra: ['-s', 'gw', '-d', '1500'] });
     await rang;
     const result = await inbound.handle({ firingAlerts: () => [alert], acknowledge: async (a) => void acked.push(a.fingerprint) });
     assert.equal(result.callerId, '+4930555123');
