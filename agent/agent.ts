@@ -11,6 +11,7 @@ import { createAgentMetrics, type AgentMetrics } from './core/metrics.ts';
 import { EventPublisher } from './core/publisher.ts';
 import { CheckScheduler, type ScheduledCheck } from './core/scheduler.ts';
 import { SequenceCounter } from './core/sequence.ts';
+import { lockStateDir } from './core/state-lock.ts';
 import { DiskSpool } from './core/spool.ts';
 import { LogSource } from './logs/log-source.ts';
 import { HostGauges } from './resources/host-gauges.ts';
@@ -50,6 +51,7 @@ export class Agent {
   private inventory: MetricPoint[] = [];
   private stopping = false;
   private sampling = false;
+  private readonly unlockStateDir: () => void;
 
   constructor(private readonly config: AgentConfig, private readonly options: AgentOptions) {
     this.host = hostToken(config.host ?? hostname());
@@ -59,6 +61,7 @@ export class Agent {
     this.metrics = createAgentMetrics(this.registry);
     this.hostGauges = new HostGauges(this.registry);
     mkdirSync(config.state_dir, { recursive: true });
+    this.unlockStateDir = lockStateDir(config.state_dir);
     const spool = new DiskSpool(join(config.state_dir, 'spool'), config.spool.max_bytes, (dropped) => {
       this.metrics.spoolDropped.inc(dropped);
       this.logger.warn({ dropped }, 'spool full: dropped the oldest events');
@@ -206,6 +209,7 @@ export class Agent {
     this.heartbeat();
     if (this.nc) await this.nc.drain().catch(() => undefined);
     await this.http?.close();
+    this.unlockStateDir();
     this.logger.info({ seq: this.sequence.current, spoolDepth: this.publisher.spoolDepth }, 'agent stopped');
   }
 }

@@ -3,6 +3,7 @@ import { ConfigError, createLogger, loadConfigFile } from '../shared/index.ts';
 import { Agent } from './agent.ts';
 import { AgentConfig } from './config.ts';
 import { runOnce } from './once.ts';
+import { StateDirInUseError } from './core/state-lock.ts';
 
 /**
  * `offhook agent --config FILE`: load the config (a bad one exits 1 with every problem listed),
@@ -20,6 +21,11 @@ export async function runAgentProcess(options: { config: string; metricsListen?:
   }
   if (options.once) process.exit(await runOnce(config, (line) => process.stdout.write(`${line}\n`)));
   const logger = createLogger('agent');
+  // Installed before start-up so a SIGTERM during it still means "stop cleanly".
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
   let agent: Agent;
   try {
     agent = new Agent(config, { logger, ...(options.metricsListen ? { metricsListen: options.metricsListen } : {}) });
@@ -27,14 +33,11 @@ export async function runAgentProcess(options: { config: string; metricsListen?:
   } catch (err) {
     // Typically state_dir not writable or the metrics port taken: say which, do not dump a stack.
     const error = err as NodeJS.ErrnoException;
-    const where = error.code === 'EADDRINUSE' ? `metrics_listen ${options.metricsListen ?? config.metrics_listen}` : error.path ? `state_dir ${config.state_dir}` : 'start-up';
+    const where = error.code === 'EADDRINUSE' ? `metrics_listen ${options.metricsListen ?? config.metrics_listen}` : error.path ? `state_dir ${config.state_dir}` : err instanceof StateDirInUseError ? 'state_dir' : 'start-up';
     process.stderr.write(`${basename(options.config)}: ${where}: ${error.message}\n`);
     process.exit(1);
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await stopRequested;
   await agent.stop();
   logger.flush();
   process.exit(0);

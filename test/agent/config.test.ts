@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { AgentConfig } from '../../agent/index.ts';
 import { ConfigError, parseConfigText } from '../../shared/index.ts';
-import { spawnTracked } from '../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
 import { tempDir, writeConfig } from './helpers.ts';
 
 async function run(args: string[]): Promise<{ code: number | null; output: string }> {
@@ -97,6 +97,29 @@ describe('agent config', () => {
       assert.match(second.output, /agent\.yaml: metrics_listen 127\.0\.0\.1:\d+: listen EADDRINUSE/);
     } finally {
       taken.close();
+      dir.remove();
+    }
+  });
+
+  it('a second agent on the same state_dir refuses to start; a stale lock is taken over', async () => {
+    const dir = tempDir();
+    const file = writeConfig(dir.path, { state_dir: join(dir.path, 'state'), metrics_listen: '127.0.0.1:0', resources: { enabled: false }, nats: { servers: ['nats://127.0.0.1:1'] } });
+    const first = spawnTracked('node', ['offhook.mjs', 'agent', '--config', file]);
+    try {
+      await waitForOutput(first, /"msg":"agent started"/);
+      const second = await run(['agent', '--config', file]);
+      assert.equal(second.code, 1);
+      assert.match(second.output, new RegExp(`agent\\.yaml: state_dir: state_dir .* is in use by another agent \\(pid ${first.pid}\\)`));
+    } finally {
+      await killAndWait(first, 'SIGKILL');
+    }
+    try {
+      // The SIGKILLed agent left its pid file behind: the next start takes it over.
+      const third = spawnTracked('node', ['offhook.mjs', 'agent', '--config', file]);
+      await waitForOutput(third, /"msg":"agent started"/);
+      await killAndWait(third, 'SIGTERM');
+      assert.equal(third.exitCode, 0);
+    } finally {
       dir.remove();
     }
   });
