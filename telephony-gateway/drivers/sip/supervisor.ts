@@ -8,6 +8,7 @@ import type { SipLineConfig } from './config.ts';
 import { writeConfigDir, type BaresipLaunchSettings } from './config-dir.ts';
 import { BaresipControl, CommandTimeoutError, type BaresipEvent } from './control.ts';
 import { freeRtpRange, freeSipPort, freeTcpPort } from './ports.ts';
+import { exitWithin, terminate } from './process.ts';
 
 export type SpawnProcess = (command: string, args: string[], options: SpawnOptions) => ChildProcess;
 
@@ -57,6 +58,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
   private failures = 0;
   private upSince = 0;
   private restartTimer: NodeJS.Timeout | null = null;
+  private launching: Promise<void> | null = null;
   private healthTimer: NodeJS.Timeout | null = null;
   private healthInFlight = false;
   private password: string | undefined;
@@ -106,7 +108,13 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
   start(): void {
     if (this.state !== 'stopped' || this.stopping) return;
     this.state = 'starting';
-    void this.launch();
+    this.beginLaunch();
+  }
+
+  private beginLaunch(): void {
+    this.launching = this.launch().finally(() => {
+      this.launching = null;
+    });
   }
 
   /** Resolves with the control connection once baresip is up; rejects when the supervisor stops first. */
@@ -136,6 +144,8 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
     const child = this.child;
     this.controlConnection?.close();
     if (child) await terminate(child, this.options.stopGraceMs ?? 5_000);
+    // A start under way notices `stopping` and kills what it spawned; wait so nothing outlives stop().
+    await this.launching;
     const wasUp = this.state === 'up';
     this.state = 'stopped';
     this.lineUp.set(0);
@@ -147,7 +157,12 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
     for (let attempt = 1; !this.stopping; attempt++) {
       try {
         const control = await this.launchOnce();
-        if (this.stopping) return;
+        if (this.stopping) {
+          control.close();
+          if (this.child) await terminate(this.child, this.options.stopGraceMs ?? 5_000);
+          this.child = null;
+          return;
+        }
         this.controlConnection = control;
         this.state = 'up';
         this.upSince = Date.now();
@@ -188,6 +203,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
     this.password = settings.password;
     this.launched = { sipPort: Number(settings.sipListen.slice(settings.sipListen.lastIndexOf(':') + 1)), ctrlPort: settings.ctrlPort, rtpPorts: settings.rtpPorts };
     await writeConfigDir(dir, settings);
+    if (this.stopping) throw new LaunchError('stopped before baresip was started', false);
     const spawnProcess = this.options.spawnProcess ?? spawn;
     const child = spawnProcess(config.baresip_path, ['-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -353,41 +369,8 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
       this.restartTimer = null;
       if (!this.stopping) {
         this.state = 'starting';
-        void this.launch();
+        this.beginLaunch();
       }
     }, delay);
   }
-}
-
-function exitWithin(child: ChildProcess, timeoutMs: number): Promise<{ code: number | null; signal: string | null } | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => {
-    const onExit = (code: number | null, signal: string | null): void => {
-      clearTimeout(timer);
-      resolve({ code, signal });
-    };
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(null);
-    }, timeoutMs);
-    child.once('exit', onExit);
-  });
-}
-
-/** SIGTERM (baresip hangs up and un-registers), SIGKILL after `graceMs`; by PID, waits for the exit. */
-async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const kill = (signal: NodeJS.Signals): void => {
-    try {
-      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, signal);
-    } catch {
-      // Already gone between the check and the signal.
-    }
-  };
-  if (graceMs <= 0) kill('SIGKILL');
-  else kill('SIGTERM');
-  const timer = graceMs > 0 ? setTimeout(() => kill('SIGKILL'), graceMs) : null;
-  await exited;
-  if (timer) clearTimeout(timer);
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,6 +135,41 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
     assert.equal(await metric(registry, 'offhook_sip_registered'), 0);
     assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
     assert.ok(!logged.join('').includes('a-wrong-one'));
+  });
+
+  it('stopped while starting or restarting: stop() returns only when every baresip it spawned has exited', async () => {
+    const spawned: ChildProcess[] = [];
+    const spawns = new EventEmitter();
+    const recording = (command: string, args: string[], options: SpawnOptions): ChildProcess => {
+      const child = spawnTracked(command, args, options);
+      spawned.push(child);
+      spawns.emit('spawn');
+      return child;
+    };
+    const exitedAll = (): boolean => spawned.every((child) => child.exitCode !== null || child.signalCode !== null);
+    const early = new SipLine({ config: sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9' }), runDir: join(dir, 'early'), logger: pino({ level: 'silent' }), spawnProcess: recording });
+    const earlyOpen = early.open().catch(() => undefined);
+    await early.close(); // while free ports are being picked: nothing may be spawned afterwards
+    await earlyOpen;
+    assert.equal(spawned.length, 0);
+
+    const starting = new SipLine({ config: sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9' }), runDir: join(dir, 'starting'), logger: pino({ level: 'silent' }), spawnProcess: recording });
+    const firstSpawn = once(spawns, 'spawn');
+    const opened = starting.open().catch(() => undefined);
+    await firstSpawn; // spawned, not yet ready
+    await starting.close();
+    await opened;
+    assert.equal(spawned.length, 1);
+    assert.ok(exitedAll(), 'a baresip spawned during start survived stop()');
+
+    const restarting = new SipLine({ config: sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9', restart_backoff_min: '10ms' }), runDir: join(dir, 'restarting'), logger: pino({ level: 'silent' }), spawnProcess: recording });
+    await restarting.open();
+    const respawned = once(spawns, 'spawn');
+    process.kill(restarting.supervisor.pid!, 'SIGKILL');
+    await respawned; // the replacement is starting, not yet ready
+    await restarting.close();
+    assert.equal(spawned.length, 3);
+    assert.ok(exitedAll(), 'a baresip spawned during the restart survived stop()');
   });
 
   it('registers over TCP with digest auth; the password is in a 0600 file, never in argv or logs', async () => {
