@@ -51,6 +51,29 @@ describe('gateway calls (sim line, real nats-server)', function () {
     assert.equal(await unackedAlertMessages(gw), 0, 'the JetStream message is acked once the escalation is over');
   });
 
+  it('menu: a wrong key is refused, 0 gives help, 3 repeats the message, then 1 acknowledges', async () => {
+    gw = await startTestGateway(server, {}, prefix());
+    const keys = ['7', '0', '3', '1'].flatMap((digit) => [{ waitForPrompt: 'menu' }, { press: digit }]);
+    gw.line.script({ number: '100', then: keys });
+    await gw.publish(makeAlert());
+    await gw.waitFor('the acknowledged call', () => gw!.calls.length === 1 && gw!.finished.length === 1);
+    assert.deepEqual([gw.calls[0]!.outcome, gw.calls[0]!.digits], ['acknowledged', '7031']);
+    const prompts = gw.transcript().flatMap((e) => (e.event === 'play' ? [e.file.replace(/-[0-9a-f]+\.wav$/, '')] : []));
+    assert.deepEqual(prompts, ['alert', 'menu', 'wrong-key', 'menu', 'help', 'menu', 'alert', 'menu', 'acked']);
+  });
+
+  it('an answering machine (answered, no key) is not an acknowledgement: read out, repeated, then the next person', async () => {
+    gw = await startTestGateway(server, { line: { backend: 'sim', max_repeats: 1 }, escalation: { max_rounds: 1 } }, prefix());
+    gw.line.script({ number: '100', then: [{ wait: 3_600_000 }] });
+    gw.line.script({ number: '200', then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
+    await gw.publish(makeAlert());
+    await gw.waitFor('bob acknowledging', () => gw!.calls.length === 2 && gw!.finished.length === 1);
+    assert.deepEqual(gw.calls.map((c) => `${c.person}:${c.outcome}`), ['alice:answered', 'bob:acknowledged']);
+    const firstCall = gw.transcript().slice(0, gw.transcript().findIndex((e) => e.event === 'on_hook'));
+    const prompts = firstCall.flatMap((e) => (e.event === 'play' ? [e.file.replace(/-[0-9a-f]+\.wav$/, '')] : []));
+    assert.deepEqual(prompts, ['alert', 'menu', 'alert', 'menu', 'goodbye']);
+  });
+
   it('busy, then no answer, escalates to the second person who acknowledges; the first is not called again', async () => {
     gw = await startTestGateway(server, { escalation: { attempts_per_person: 2, retry_delay: '200ms' } }, prefix());
     gw.line.script({ number: '100', busy: true });
