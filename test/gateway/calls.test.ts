@@ -74,6 +74,27 @@ describe('gateway calls (sim line, real nats-server)', function () {
     assert.deepEqual(prompts, ['alert', 'menu', 'alert', 'menu', 'goodbye']);
   });
 
+  it('quiet hours: a warning skips the person in quiet hours, a critical still rings them', async () => {
+    gw = await startTestGateway(
+      server,
+      {
+        people: [
+          // from = to: quiet all day, every day.
+          { name: 'alice', number: '100', quiet_hours: { from: '00:00', to: '00:00', allow: 'critical' } },
+          { name: 'bob', number: '200' },
+        ],
+      },
+      prefix(),
+    );
+    gw.line.script({ number: '200', then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
+    await gw.publish(makeAlert({ rule: 'disk', severity: 'warning', summary: 'disk 95 %' }));
+    await gw.waitFor('the warning call', () => gw!.calls.length === 1 && gw!.finished.length === 1);
+    gw.line.script({ number: '100', then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
+    await gw.publish(makeAlert({ rule: 'http', severity: 'critical' }));
+    await gw.waitFor('the critical call', () => gw!.calls.length === 2 && gw!.finished.length === 2);
+    assert.deepEqual(gw.calls.map((c) => `${c.person}:${c.outcome}`), ['bob:acknowledged', 'alice:acknowledged']);
+  });
+
   it('busy, then no answer, escalates to the second person who acknowledges; the first is not called again', async () => {
     gw = await startTestGateway(server, { escalation: { attempts_per_person: 2, retry_delay: '200ms' } }, prefix());
     gw.line.script({ number: '100', busy: true });
