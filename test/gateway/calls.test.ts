@@ -195,6 +195,22 @@ describe('gateway calls (sim line, real nats-server)', function () {
     assert.deepEqual([gw.calls[0]!.outcome, gw.calls[0]!.fingerprints], ['acknowledged', [alert.fingerprint]]);
   });
 
+  it('a restarted gateway resumes the escalation from KV instead of starting over', async () => {
+    const shared = prefix();
+    const input = { escalation: { attempts_per_person: 2, retry_delay: '1500ms' } };
+    gw = await startTestGateway(server, input, shared);
+    gw.line.script({ number: '100', noAnswer: true });
+    const alert = makeAlert();
+    await gw.publish(alert);
+    await gw.waitFor('the first unanswered call', () => gw!.calls.length === 1);
+    await gw.stop();
+    gw = await startTestGateway(server, input, shared);
+    gw.line.script({ number: '100', noAnswer: true });
+    gw.line.script({ number: '200', then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
+    await gw.waitFor('bob acknowledging', () => gw!.finished.length === 1 && gw!.calls.length === 2);
+    assert.deepEqual(gw.calls.map((c) => `${c.person}:${c.outcome}:${c.attempt}`), ['alice:no_answer:2', 'bob:acknowledged:3'], 'alice gets her second attempt, not a third');
+  });
+
   it('an alert re-published as acknowledged by the collector leaves the queue', async () => {
     gw = await startTestGateway(server, { escalation: { group_wait: '5s' } }, prefix());
     const alert = makeAlert();
