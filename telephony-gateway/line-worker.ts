@@ -231,11 +231,14 @@ export class LineWorker {
   private async applyOutcome(entries: QueuedAlert[], result: OutboundResult, personName: string): Promise<void> {
     const { publisher, acks, intake } = this.parts;
     if (result.outcome === 'acknowledged') {
-      for (const entry of entries) {
-        const ack = await publisher.ack(entry.alert, { by: personName, method: 'dtmf' });
-        acks.remember(ack);
-        await intake.finish(entry, 'acknowledged');
-      }
+      // In parallel: a storm call acknowledges hundreds of alerts, and the line waits for none of it.
+      await Promise.all(
+        entries.map(async (entry) => {
+          const ack = await publisher.ack(entry.alert, { by: personName, method: 'dtmf' });
+          acks.remember(ack);
+          await intake.finish(entry, 'acknowledged');
+        }),
+      );
       return;
     }
     const lineFault = result.outcome === 'no_dial_tone' || result.outcome === 'failed';
