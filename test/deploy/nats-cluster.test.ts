@@ -24,7 +24,7 @@ const IN_FLIGHT = 16;
  * Bounded polling for cluster state that has no event to wait on (Raft elections): the bound is the failure,
  * the interval only keeps two cores from spinning.
  */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -45,7 +45,7 @@ function allReplicasCurrent(info: StreamInfo): boolean {
 }
 
 describe('deploy/nats: three-node cluster with R3 streams', function () {
-  this.timeout(120_000);
+  this.timeout(180_000);
   let dir: string;
   let certs: TestCertificates;
   let cluster: Cluster;
@@ -89,7 +89,11 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
     assert.equal(formed.config.num_replicas, 3);
     // The collector and gateway call ensureStreams with the single-server default at every start: that must not
     // shrink what the operator made R3.
-    await ensureStreams(await connectAs('gateway'), subjects);
+    const gateway = await connectAs('gateway');
+    await until('the gateway to run ensureStreams', async () => {
+      await ensureStreams(gateway, subjects);
+      return true;
+    });
     for (const stream of [names.events, names.alerts, 'KV_offhook-alerts', 'KV_offhook-gateway']) {
       assert.equal((await jsm.streams.info(stream)).config.num_replicas, 3, `${stream} kept three replicas`);
     }
@@ -124,7 +128,7 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
         acked++;
         if (acked === KILL_AFTER && !killed) {
           killed = (async () => {
-            const leader = (await jsm.streams.info(names.events)).cluster?.leader;
+            const leader = await until('the EVENTS leader name', async () => (await jsm.streams.info(names.events)).cluster?.leader);
             const node = cluster.nodes.find((n) => n.name === leader);
             assert.ok(node, `EVENTS leader ${leader} is not one of the test nodes`);
             await node.kill('SIGKILL');
@@ -172,7 +176,7 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
     await until(`${killedName} to catch up`, async () => {
       const current = await jsm.streams.info(names.events);
       return allReplicasCurrent(current) && current.state.messages === EVENT_COUNT ? true : undefined;
-    });
+    }, 60_000);
     process.stdout.write(`      ${EVENT_COUNT} events, killed ${killedName} after ${KILL_AFTER}: ${retries} publish retries, ${duplicates} deduplicated by msgID\n`);
   });
 });
