@@ -237,7 +237,7 @@ describe('gateway calls (sim line, real nats-server)', function () {
 
   it('storm: 100 alerts become exactly one call naming the count and the worst ones', async () => {
     // 60 s of storm at line speed is 0.6 s real; group_wait covers it and the call gathers the rest when answered.
-    gw = await startTestGateway(server, { escalation: { group_wait: '2s' } }, prefix());
+    gw = await startTestGateway(server, { escalation: { group_wait: '3s' } }, prefix());
     gw.line.script({ number: '100', then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
     const critical = ['db1', 'db2', 'web9'].map((host) => makeAlert({ host, rule: 'down', summary: 'not answering' }));
     const warnings = Array.from({ length: 97 }, (_, i) => makeAlert({ host: `web${i}`, rule: 'disk', severity: 'warning', summary: 'disk 95 %' }));
