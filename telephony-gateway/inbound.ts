@@ -36,6 +36,20 @@ export function normaliseNumber(number: string): string {
   return number.replace(/[^0-9]/g, '');
 }
 
+const SUBSCRIBER_DIGITS = 9;
+
+/**
+ * Whether a caller ID is this configured number. Exchanges send national or international form
+ * ("0412 345 678" vs "+61412345678"), so the last nine digits decide when both are that long.
+ */
+export function sameNumber(configured: string, callerId: string): boolean {
+  const a = normaliseNumber(configured);
+  const b = normaliseNumber(callerId);
+  if (a.length === 0 || b.length === 0) return false;
+  if (a === b) return true;
+  return a.length >= SUBSCRIBER_DIGITS && b.length >= SUBSCRIBER_DIGITS && a.slice(-SUBSCRIBER_DIGITS) === b.slice(-SUBSCRIBER_DIGITS);
+}
+
 /**
  * Answers a ringing line: unknown or withheld callers are hung up on without a word; known callers
  * give their PIN (too many wrong tries lock the number out for a while), then hear each firing alert
@@ -69,9 +83,7 @@ export class InboundScript {
 
   personFor(callerId: string | null): Person | null {
     if (!callerId) return null;
-    const digits = normaliseNumber(callerId);
-    if (digits.length === 0) return null;
-    return this.people.find((p) => normaliseNumber(p.number) === digits) ?? null;
+    return this.people.find((p) => sameNumber(p.number, callerId)) ?? null;
   }
 
   async handle(hooks: InboundHooks): Promise<InboundResult> {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Budget } from '../../telephony-gateway/budget.ts';
 import { BudgetConfig } from '../../telephony-gateway/config.ts';
+import { sameNumber } from '../../telephony-gateway/inbound.ts';
 import { callMessage, sanitizeSpeech } from '../../telephony-gateway/wording.ts';
 import { makeAlert } from './helpers.ts';
 
@@ -75,5 +76,16 @@ describe('gateway wording', () => {
     );
     const storm = Array.from({ length: 100 }, (_, i) => makeAlert({ host: `web${i}`, summary: 'HTTP down' }));
     assert.match(callMessage(storm, { maxAlertsSpoken: 3, maxChars: 600 }), /^This is offhook with 100 alerts\. .*web2, HTTP down\. And 97 more\.$/);
+  });
+});
+
+describe('gateway caller ID matching', () => {
+  it('matches national and international forms of the same number, and nothing shorter by accident', () => {
+    assert.equal(sameNumber('+61412345678', '0412 345 678'), true);
+    assert.equal(sameNumber('0412345678', '+61-412-345-678'), true);
+    assert.equal(sameNumber('100', '100'), true);
+    assert.equal(sameNumber('100', '2100'), false);
+    assert.equal(sameNumber('+61412345678', '0412345679'), false);
+    assert.equal(sameNumber('100', ''), false);
   });
 });
