@@ -92,10 +92,10 @@ describe('agent process: events, heartbeat, metrics, spool before the stream exi
       const hung = results.find((r) => r.check === 'hangs')!;
       assert.equal(hung.status, 'critical');
       assert.match(hung.message, /timed out after 3000 ms/);
-      // While the hung probe waited its 3 s, the quick check kept its 100 ms rhythm.
-      const quickBefore = results.filter((r) => r.check === 'quick' && r.seq < hung.seq);
-      assert.ok(quickBefore.length >= 10, `quick check ran ${quickBefore.length} times meanwhile`);
-      assert.ok(quickBefore.every((r) => r.status === 'ok'));
+      // The hung probe ran from at least 3 s before its result; the quick check kept reporting meanwhile.
+      const meanwhile = results.filter((r) => r.check === 'quick' && r.ts > hung.ts - 3000 && r.seq < hung.seq);
+      assert.ok(meanwhile.length >= 2, 'quick check results while the hung probe was running');
+      assert.ok(meanwhile.every((r) => r.status === 'ok'));
     } finally {
       await agent.stop();
       for (const s of sockets) s.destroy();

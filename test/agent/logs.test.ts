@@ -138,6 +138,25 @@ describe('agent log rules (real nats-server, real files)', () => {
     }
   });
 
+  it('a file that does not exist yet, and a rename whose new file appears only later, are both followed', async () => {
+    const { host, path } = setup();
+    const agent = agentFor(host, path);
+    await agent.start();
+    try {
+      writeFileSync(path, 'ERROR 1 file created after the agent started\n');
+      await waitForLine(host, 1);
+      appendFileSync(path, 'ERROR 2\n');
+      renameSync(path, `${path}.old`);
+      appendFileSync(`${path}.old`, 'ERROR 3 late write to the renamed file\n');
+      await waitForLine(host, 3);
+      // No file at the path for a while (the tail package gives up here with ENOENT).
+      writeFileSync(path, 'ERROR 4 in the file that finally appeared\nEND-OF-TEST\n');
+      assert.deepEqual(numbers(await matchesUntilSentinel(host)), [1, 2, 3, 4]);
+    } finally {
+      await agent.stop();
+    }
+  });
+
   it('caps line length and limits a flood, publishing how much it suppressed', async () => {
     const { host, path } = setup();
     writeFileSync(path, `ERROR 0 ${'x'.repeat(10_000)}\n`);

@@ -45,10 +45,14 @@ describe('agent through a 30 s NATS outage (real agent process, real nats-server
       await readEvents(nc, host, (events) => events.length >= 5);
       await nc.close();
 
+      // Listen before killing: the agent may notice the loss before stop() has seen the server exit.
+      const lost = waitForOutput(agent, /NATS connection lost; spooling events to disk/);
+      const killedAt = Date.now();
       await server.stop('SIGKILL');
-      await waitForOutput(agent, /NATS connection lost; spooling events to disk/);
+      await lost;
       // The outage itself: the agent keeps sampling and probing (the tcp check now fails) the whole time.
       await delay(OUTAGE_MS);
+      const restartedAt = Date.now();
       await server.start();
 
       nc = await connectTo(server);
@@ -57,11 +61,9 @@ describe('agent through a 30 s NATS outage (real agent process, real nats-server
       const upTo = events.filter((e) => e.seq <= caughtUp.seq);
       assert.deepEqual(upTo.map((e) => e.seq), Array.from({ length: caughtUp.seq }, (_, i) => i + 1), 'every seq from 1, no gap, in order');
       assert.equal(new Set(events.map((e) => e.id)).size, events.length, 'no duplicate id');
-      const checks = upTo.filter((e) => e.kind === 'check');
-      assert.ok(checks.some((e) => e.kind === 'check' && e.status === 'critical'), 'the outage was observed by the tcp check');
-      const resources = upTo.filter((e) => e.kind === 'resource');
-      const gaps = resources.slice(1).map((e, i) => e.ts - resources[i]!.ts);
-      assert.ok(Math.max(...gaps) < 5_000, 'sampling never stopped during the outage');
+      const duringOutage = upTo.filter((e) => e.ts > killedAt && e.ts < restartedAt);
+      assert.ok(duringOutage.some((e) => e.kind === 'resource'), 'resource samples taken during the outage were delivered');
+      assert.ok(duringOutage.some((e) => e.kind === 'check' && e.status === 'critical'), 'check results from the outage were delivered');
     } finally {
       await killAndWait(agent, 'SIGTERM');
     }
