@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Duration } from '../shared/index.ts';
 
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3, t: 1e12, tb: 1e12, tib: 1024 ** 4 };
 
@@ -13,3 +14,8 @@ export const Bytes = z.union([z.number().int().nonnegative(), z.string()]).trans
   }
   return Math.round(Number(match[1]) * factor);
 });
+
+/** A duration with a floor, so "interval: 0s" cannot turn a loop into a busy spin. */
+export function DurationAtLeast(minMs: number, label: string) {
+  return Duration.pipe(z.number().min(minMs, { error: `expected a duration of at least ${label}` }));
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { Duration, hostToken, ListenAddress, MAX_LOG_LINE_CHARS, NatsConfig, RegexSource, Severity } from '../shared/index.ts';
+import { hostToken, ListenAddress, MAX_LOG_LINE_CHARS, NatsConfig, RegexSource, Severity } from '../shared/index.ts';
 import { CheckConfig } from './checks/index.ts';
-import { Bytes } from './config-types.ts';
+import { Bytes, DurationAtLeast } from './config-types.ts';
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;
 
@@ -37,7 +37,7 @@ const LogFile = z
     /** Flood limit per rule: at most `burst` matches at once, refilled at `per_second`; the rest are counted as suppressed. */
     rate_limit: z.object({ per_second: z.number().positive().default(10), burst: z.number().int().positive().default(50) }).strict().default({ per_second: 10, burst: 50 }),
     /** How often the file is stat()ed for growth and rotation (fs.watch wakes it earlier). */
-    poll_interval: Duration.default(250),
+    poll_interval: DurationAtLeast(10, '10ms').default(250),
   })
   .strict();
 export type LogFileConfig = z.infer<typeof LogFile>;
@@ -60,17 +60,17 @@ export const AgentConfig = z
     /** Sequence number, spool and log positions live here; it must survive restarts. */
     state_dir: z.string().min(1).default('/var/lib/offhook/agent'),
     metrics_listen: ListenAddress.default('127.0.0.1:9464'),
-    heartbeat_interval: Duration.default(10_000),
-    publish_timeout: Duration.default(3000),
+    heartbeat_interval: DurationAtLeast(100, '100ms').default(10_000),
+    publish_timeout: DurationAtLeast(10, '10ms').default(3000),
     spool: z.object({ max_bytes: Bytes.default(64 * 1024 * 1024) }).strict().default({ max_bytes: 64 * 1024 * 1024 }),
     resources: z
       .object({
         enabled: z.boolean().default(true),
-        interval: Duration.default(10_000),
+        interval: DurationAtLeast(100, '100ms').default(10_000),
         processes: z.boolean().default(true),
         filesystems: z.boolean().default(true),
         /** systeminformation inventory (OS, CPU model) is slow, so it is refreshed rarely. */
-        inventory_interval: Duration.default(600_000),
+        inventory_interval: DurationAtLeast(1000, '1s').default(600_000),
       })
       .strict()
       .default({ enabled: true, interval: 10_000, processes: true, filesystems: true, inventory_interval: 600_000 }),

@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { Duration, Labels, type CheckStatus, type MetricPoint } from '../../shared/index.ts';
+import { Labels, type CheckStatus, type MetricPoint } from '../../shared/index.ts';
+import { DurationAtLeast } from '../config-types.ts';
 
 /** Fields every check has, whatever its kind. Plugins extend this with their own. */
 export const CheckBase = z.object({
   /** Unique per agent; the collector's rules refer to it. */
   name: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, { error: 'expected a check name of letters, digits, "_", ".", ":" or "-"' }),
-  interval: Duration.default(30_000),
+  interval: DurationAtLeast(100, '100ms').default(30_000),
   /** A probe that takes longer is abandoned and reported critical; it never delays other checks. */
-  timeout: Duration.default(10_000),
+  timeout: DurationAtLeast(10, '10ms').default(10_000),
   labels: Labels.optional(),
 });
 

@@ -58,6 +58,7 @@ describe('agent config', () => {
     assert.match(problems('checks:\n  - { name: a, kind: tcp, port: 1, prot: 2 }\n')[0]!, /^checks\[0\]: unknown field "prot"/);
     assert.match(problems('spool: { max_bytes: lots }\n')[0]!, /^spool\.max_bytes: expected a size like/);
     assert.match(problems('host: "web 1"\n')[0]!, /^host: expected a host name of letters, digits/);
+    assert.deepEqual(problems('heartbeat_interval: 0s\n'), ['heartbeat_interval: expected a duration of at least 100ms, got "0s"']);
     assert.match(problems('checks:\n  - { name: m, kind: smtp, tls: true, starttls: true }\n')[0]!, /^checks\[0\]\.starttls: expected either tls: \(implicit TLS\) or starttls:, not both/);
   });
 
