@@ -26,10 +26,12 @@ if [ "$mode" = test ]; then
   needed[mariadbd]=mariadb-server
   needed[baresip]=baresip-core
   needed[sipp]=sip-tester
+  needed[prometheus-alertmanager]=prometheus-alertmanager
+  needed[/usr/lib/nagios/plugins/check_tcp]=monitoring-plugins-basic
 fi
 missing=()
 for cmd in "${!needed[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${needed[$cmd]}")
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "$cmd" ] || missing+=("${needed[$cmd]}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
