@@ -35,6 +35,7 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
   private stopped = false;
   private pumpDone: Promise<void> | null = null;
   private lastFailure = '';
+  private spoolError = '';
 
   constructor(
     private readonly options: {
@@ -84,7 +85,7 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
     const event: SpooledEvent = { subject: this.options.subjects.event(this.options.host, body.kind), message };
     if (this.stopped) {
       // Shutting down: whatever still arrives is kept for the next start.
-      this.options.spool.append(event);
+      this.toSpool(event);
       return Promise.resolve();
     }
     return new Promise((resolve) => {
@@ -99,7 +100,19 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
   }
 
   private start(): void {
-    this.pumpDone ??= this.pump();
+    this.pumpDone ??= this.pumpForever();
+  }
+
+  /** The pump must outlive disk errors (spool unreadable): log, wait a second, go on. */
+  private async pumpForever(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.pump();
+      } catch (err) {
+        this.options.logger.error({ err: (err as Error).message }, 'event pump failed; retrying in 1 s');
+        await this.sleep(RETRY_MS);
+      }
+    }
   }
 
   private kick(): void {
@@ -124,7 +137,7 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
 
   private spoolPending(): void {
     for (const item of this.queue.splice(0)) {
-      this.options.spool.append(item.event);
+      this.toSpool(item.event);
       item.done();
     }
     this.updateSpoolGauges();
@@ -154,10 +167,23 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
         continue;
       }
       if (!this.canPublish() || !(await this.publish(item.event))) {
-        spool.append(item.event);
+        this.toSpool(item.event);
         this.updateSpoolGauges();
       }
       item.done();
+    }
+  }
+
+  /** A full or read-only disk must not take the agent down: the event is counted as dropped instead. */
+  private toSpool(event: SpooledEvent): void {
+    try {
+      this.options.spool.append(event);
+      this.spoolError = '';
+    } catch (err) {
+      this.options.metrics.spoolDropped.inc();
+      const message = (err as Error).message;
+      if (message !== this.spoolError) this.options.logger.error({ err: message, seq: event.message.seq }, 'cannot write to the spool; dropping events until it works again');
+      this.spoolError = message;
     }
   }
 

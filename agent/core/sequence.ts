@@ -37,9 +37,14 @@ export class SequenceCounter {
 
   flush(): void {
     if (!this.dirty) return;
-    this.dirty = false;
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, `${this.value}\n`);
-    renameSync(tmp, this.file);
+    try {
+      writeFileSync(tmp, `${this.value}\n`);
+      renameSync(tmp, this.file);
+      this.dirty = false;
+    } catch {
+      // Disk full or read-only: keep counting in memory and try again with the next event.
+      setTimeout(() => this.flush(), 1000).unref();
+    }
   }
 }

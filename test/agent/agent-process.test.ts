@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Agent, AgentConfig } from '../../agent/index.ts';
@@ -62,6 +63,26 @@ describe('agent process: events, heartbeat, metrics, spool before the stream exi
       } finally {
         await client.close();
       }
+    } finally {
+      await agent.stop();
+      await down.dispose();
+    }
+  });
+
+  it('a spool it cannot write (disk trouble) costs events, counted, never the process', async () => {
+    const down = await startNatsServer();
+    await down.stop();
+    const host = 'diskfull1';
+    const stateDir = join(dir.path, host);
+    const config = AgentConfig.parse({ host, nats: { servers: [down.url] }, state_dir: stateDir, resources: { interval: '100ms', processes: false, filesystems: false } });
+    const agent = new Agent(config, { logger: silentLogger(), metricsListen: '127.0.0.1:0' });
+    await agent.start();
+    try {
+      rmSync(join(stateDir, 'spool'), { recursive: true, force: true });
+      writeFileSync(join(stateDir, 'spool'), 'not a directory');
+      const dropped = async (): Promise<number> => (await agent.metrics.spoolDropped.get()).values[0]?.value ?? 0;
+      await new Promise<void>((resolve) => agent.publisher.on('spool', () => void dropped().then((n) => n >= 3 && resolve())));
+      assert.ok((await dropped()) >= 3);
     } finally {
       await agent.stop();
       await down.dispose();
