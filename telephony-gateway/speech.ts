@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Severity } from '../shared/index.ts';
@@ -79,6 +79,8 @@ export class Speech {
     try {
       await runWithStdin(this.options.espeakPath ?? 'espeak-ng', ['-v', this.options.voice, '-s', String(this.options.wordsPerMinute), '-w', raw, '--stdin'], text);
       await execFileAsync(this.options.soxPath ?? 'sox', [raw, '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', tmp], { timeout: RENDER_TIMEOUT_MS });
+      // The text beside the prompt answers "what exactly did the gateway say?" from the line transcript alone.
+      await writeFile(`${target}.txt`, `${text}\n`);
       await rename(tmp, target);
       return target;
     } finally {

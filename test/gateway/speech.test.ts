@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Speech } from '../../telephony-gateway/speech.ts';
@@ -25,7 +25,8 @@ describe('gateway speech (espeak-ng + sox)', () => {
     const [again, concurrent] = await Promise.all([speech.render('web1 HTTP down', 'alert'), speech.render('web1 HTTP down', 'alert')]);
     assert.deepEqual([again, concurrent], [file, file]);
     assert.equal(statSync(file).mtimeMs, before, 'not rendered again');
-    assert.deepEqual(readdirSync(join(dir, 'cache')), [basename(file)], 'no temporary files left behind');
+    assert.deepEqual(readdirSync(join(dir, 'cache')).sort(), [basename(file), `${basename(file)}.txt`], 'no temporary files left behind');
+    assert.equal(readFileSync(`${file}.txt`, 'utf8'), 'web1 HTTP down\n', 'the spoken text is kept beside the prompt');
   });
 
   it('speaks markup as plain text: the same words with or without tags give the same file', async () => {
