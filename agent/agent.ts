@@ -6,7 +6,7 @@ import {
   type HttpEndpoint, type Heartbeat, type Logger, type MetricPoint, type NatsConnection, type Registry,
 } from '../shared/index.ts';
 import type { AgentConfig } from './config.ts';
-import { pluginFor, type CheckConfig } from './checks/index.ts';
+import { pluginFor, type CheckConfig, type CheckOutcome } from './checks/index.ts';
 import { createAgentMetrics, type AgentMetrics } from './core/metrics.ts';
 import { EventPublisher } from './core/publisher.ts';
 import { CheckScheduler, type ScheduledCheck } from './core/scheduler.ts';
@@ -180,7 +180,7 @@ export class Agent {
     }
   }
 
-  private onCheckOutcome(check: ScheduledCheck, outcome: Parameters<ConstructorParameters<typeof CheckScheduler>[1]>[1], durationMs: number, failure: 'timeout' | 'error' | null): void {
+  private onCheckOutcome(check: ScheduledCheck, outcome: CheckOutcome, durationMs: number, failure: 'timeout' | 'error' | null): void {
     const { name, kind, labels } = check.config;
     this.metrics.checkDuration.observe({ check: name, kind }, durationMs / 1000);
     this.metrics.checkRuns.inc({ check: name, kind, status: outcome.status });
