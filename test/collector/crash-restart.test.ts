@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -9,23 +7,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamClient, openBucket, publishDurable, streamNames, Subjects, SCHEMA_VERSION, type ResourceSample } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
-import { until } from './nats-harness.ts';
-
-/** An Alertmanager-webhook receiver that records "status alertname host" per alert it is sent. */
-async function webhookReceiver(): Promise<{ server: Server; url: string; received: string[] }> {
-  const received: string[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    req.on('end', () => {
-      const payload = JSON.parse(body) as { alerts: { status: string; labels: Record<string, string> }[] };
-      for (const alert of payload.alerts) received.push(`${alert.status} ${alert.labels.alertname} ${alert.labels.host}`);
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
-}
+import { until } from '../helpers/wait.ts';
+import { webhookReceiver } from '../helpers/webhook-receiver.ts';
 
 describe('collector process: SIGKILL and restart mid-incident', function () {
   this.timeout(90_000);

@@ -21,11 +21,4 @@ export class RecordingSink implements NotificationSink {
   }
 }
 
-/** Polls a condition until true; the timeout is only a failure bound. */
-export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+export { until } from '../helpers/wait.ts';

@@ -1,41 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { stringify } from 'yaml';
-import type { TranscriptEntry } from '../../native/line.ts';
 import { Ack, CallRecord, Subjects, ensureStreams, jetstreamClient, publishDurable, streamNames } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
-import { assertOneCallAtATime, speechStateDir } from './harness.ts';
+import { speechStateDir } from './harness.ts';
+import { assertOneCallAtATime, readTranscript, waitForTranscript } from '../helpers/transcript.ts';
 import { makeAlert } from './helpers.ts';
-
-function readTranscript(file: string): TranscriptEntry[] {
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as TranscriptEntry);
-}
-
-/** Resolves when the transcript file shows `event` (watched with fs.watch; the timeout is only a failure bound). */
-function waitForTranscript(file: string, event: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const check = (): boolean => readTranscript(file).some((e) => e.event === event);
-    const watcher = watch(file, () => {
-      if (!check()) return;
-      clearTimeout(timer);
-      watcher.close();
-      resolve();
-    });
-    const timer = setTimeout(() => {
-      watcher.close();
-      reject(new Error(`no ${event} in ${file} after ${timeoutMs} ms`));
-    }, timeoutMs);
-    if (check()) {
-      clearTimeout(timer);
-      watcher.close();
-      resolve();
-    }
-  });
-}
 
 describe('gateway killed mid-call (child processes, real nats-server)', function () {
   this.timeout(90_000);

@@ -55,20 +55,7 @@ export interface TestGateway {
 }
 
 /** Every off hook is followed by an on hook before the next off hook: never two calls at once. */
-export function assertOneCallAtATime(transcript: TranscriptEntry[]): number {
-  let offHook = false;
-  let calls = 0;
-  for (const entry of transcript) {
-    if (entry.event === 'off_hook') {
-      if (offHook) throw new Error(`off_hook at t=${entry.t} while the line was already off hook`);
-      offHook = true;
-      calls++;
-    } else if (entry.event === 'on_hook') {
-      offHook = false;
-    }
-  }
-  return calls;
-}
+export { assertOneCallAtATime } from '../helpers/transcript.ts';
 
 /** Runs the real gateway in this process against a real nats-server and the simulated line. */
 export async function startTestGateway(
