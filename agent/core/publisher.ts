@@ -67,12 +67,12 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
   }
 
   /**
-   * Assigns seq and id, validates, and resolves once the event is either acknowledged by JetStream or
+   * Assigns seq and id (or takes a deterministic id, see LogSource), validates, and resolves once the event is either acknowledged by JetStream or
    * on disk in the spool (so a log position may be saved after it).
    */
-  submit(body: EventBody): Promise<void> {
+  submit(body: EventBody, options: { id?: string } = {}): Promise<void> {
     const now = (this.options.now ?? Date.now)();
-    const draft = { v: SCHEMA_VERSION, id: newId(), host: this.options.host, ts: now, seq: 0, ...body };
+    const draft = { v: SCHEMA_VERSION, id: options.id ?? newId(), host: this.options.host, ts: now, seq: 0, ...body };
     const parsed = SCHEMAS[body.kind].safeParse(draft);
     if (!parsed.success) {
       // A plugin bug must not poison the stream; it is counted and logged, and takes no seq.

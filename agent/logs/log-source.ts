@@ -20,13 +20,13 @@ export class LogSource {
   private readonly limiter: FloodLimiter;
   private readonly checkpointFile: string;
   /** Per rule: matches suppressed since the last published one, and the latest of them. */
-  private readonly held = new Map<string, { count: number; last: LogBody }>();
+  private readonly held = new Map<string, { count: number; last: LogBody; position: FilePosition }>();
   private flushTimer: NodeJS.Timeout | null = null;
   private lastError = '';
 
   constructor(
     private readonly config: LogFileConfig,
-    private readonly options: { stateDir: string; submit: (body: EventBody) => Promise<void>; metrics: AgentMetrics; logger: Logger; now?: () => number },
+    private readonly options: { host: string; stateDir: string; submit: (body: EventBody, options?: { id?: string }) => Promise<void>; metrics: AgentMetrics; logger: Logger; now?: () => number },
   ) {
     this.rules = new RuleSet(config.rules);
     this.limiter = new FloodLimiter(config.rate_limit.per_second, config.rate_limit.burst, options.now);
@@ -106,15 +106,26 @@ export class LogSource {
         if (!this.limiter.allow(match.rule)) {
           metrics.logSuppressed.inc({ file, rule: match.rule });
           const held = this.held.get(match.rule);
-          this.held.set(match.rule, { count: (held?.count ?? 0) + 1, last: body });
+          this.held.set(match.rule, { count: (held?.count ?? 0) + 1, last: body, position });
           continue;
         }
         body.suppressed = this.takeSuppressed(match.rule);
-        pending.push(this.options.submit(body));
+        pending.push(this.options.submit(body, { id: this.matchId(position, body) }));
       }
     }
     await Promise.all(pending);
     this.saveCheckpoint(position);
+  }
+
+  /**
+   * The same line of the same file matched by the same rule always gets the same id. After a crash
+   * (the position saved a batch behind) the re-read lines are re-sent with their old ids and the
+   * stream's duplicate window drops them: exactly once even across kill -9. The line text is part of
+   * it, so a reused inode or a rewritten file collides only on the very same text at the same offset.
+   */
+  private matchId(position: FilePosition, body: LogBody): string {
+    const key = [this.options.host, position.dev, body.inode, body.offset, body.rule, body.line].join('\0');
+    return `log-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
   }
 
   private takeSuppressed(rule: string): number {
@@ -131,7 +142,7 @@ export class LogSource {
     for (const [rule, held] of [...this.held]) {
       if (!this.limiter.allow(rule)) continue;
       this.held.delete(rule);
-      await this.options.submit({ ...held.last, suppressed: held.count - 1 });
+      await this.options.submit({ ...held.last, suppressed: held.count - 1 }, { id: this.matchId(held.position, held.last) });
     }
   }
 

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, openSync, closeSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, copyFileSync, openSync, closeSync, readdirSync, readFileSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, AgentConfig } from '../../agent/index.ts';
 import { ensureStreams, silentLogger, type LogMatch } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { readEvents, subjects, tempDir } from './helpers.ts';
+import { readEvents, subjects, tempDir, writeConfig } from './helpers.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 describe('agent log rules (real nats-server, real files)', () => {
@@ -154,6 +155,37 @@ describe('agent log rules (real nats-server, real files)', () => {
       assert.deepEqual(numbers(await matchesUntilSentinel(host)), [1, 2, 3, 4]);
     } finally {
       await agent.stop();
+    }
+  });
+
+  it('kill -9 before the position was saved: re-read lines carry their old ids, so the stream holds each line once', async () => {
+    const { host, path } = setup();
+    const stateDir = join(dir.path, host, 'state');
+    const config = writeConfig(dir.path, {
+      host,
+      nats: { servers: [server.url] },
+      state_dir: stateDir,
+      metrics_listen: '127.0.0.1:0',
+      resources: { enabled: false },
+      logs: [{ path, start_at: 'beginning', poll_interval: '50ms', rate_limit: { per_second: 1e6, burst: 1e6 }, rules: [{ name: 'error', pattern: 'ERROR (?<n>\\d+)' }, { name: 'end', pattern: 'END-OF-TEST' }] }],
+    }, `${host}-agent.yaml`);
+    writeFileSync(path, Array.from({ length: 300 }, (_, i) => `ERROR ${i + 1} ${'y'.repeat(100)}`).join('\n') + '\n');
+    const first = spawnTracked('node', ['offhook.mjs', 'agent', '--config', config]);
+    await waitForOutput(first, /"msg":"agent started"/);
+    await waitForLine(host, 300);
+    await killAndWait(first, 'SIGKILL');
+    // The crash window made wide: events acknowledged, position not yet saved (here: rewound to 0).
+    const [checkpoint] = readdirSync(join(stateDir, 'logs')).filter((f) => f.endsWith('.json'));
+    const saved = JSON.parse(readFileSync(join(stateDir, 'logs', checkpoint!), 'utf8')) as { pos: number };
+    assert.ok(saved.pos > 0);
+    writeFileSync(join(stateDir, 'logs', checkpoint!), JSON.stringify({ ...saved, pos: 0 }));
+    const second = spawnTracked('node', ['offhook.mjs', 'agent', '--config', config]);
+    try {
+      await waitForOutput(second, /"msg":"agent started"/);
+      appendFileSync(path, 'END-OF-TEST\n');
+      assert.deepEqual(numbers(await matchesUntilSentinel(host)), range(1, 300));
+    } finally {
+      await killAndWait(second, 'SIGTERM');
     }
   });
 
