@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import dnsPacket from 'dns-packet';
 import { probe } from './probe-helpers.ts';
+import { CheckConfig, pluginFor } from '../../agent/index.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
 
 /** The real MariaDB on 127.0.0.1:3306; started here when it is down (as deploy/bootstrap.sh does). */
@@ -110,6 +111,28 @@ describe('agent checks: dns, mysql, apache, process', () => {
       assert.equal((await probe({ kind: 'apache', url })).status, 'critical');
       const notFound = await probe({ kind: 'apache', url: url.replace('server-status', 'nothing') });
       assert.equal(notFound.status, 'critical');
+    });
+  });
+
+  describe('process CPU', () => {
+    it('is critical when the matched processes use more CPU than max_cpu_percent since the last run', async () => {
+      const marker = `offhook-cpu-marker-${randomBytes(4).toString('hex')}`;
+      const burner = spawnTracked('node', ['-e', `
+        const start = process.cpuUsage(); let said = false;
+        for (;;) { const u = process.cpuUsage(start); if (!said && u.user + u.system > 300000) { console.log('burned'); said = true; } }`, marker]);
+      try {
+        const config = CheckConfig.parse({ name: 'cpu', kind: 'process', command: marker, max_cpu_percent: 1 }) as never;
+        const instance = pluginFor('process')!.create(config);
+        const controller = new AbortController();
+        const first = await instance.run({ signal: controller.signal, timeoutMs: 5000 });
+        assert.equal(first.status, 'ok', 'no CPU figure before a second run');
+        await waitForOutput(burner, /burned/);
+        const second = await instance.run({ signal: controller.signal, timeoutMs: 5000 });
+        assert.equal(second.status, 'critical', second.message);
+        assert.match(second.message, /CPU [\d.]+% above 1%/);
+      } finally {
+        await killAndWait(burner, 'SIGKILL');
+      }
     });
   });
 
