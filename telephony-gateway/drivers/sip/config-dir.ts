@@ -18,6 +18,8 @@ export interface BaresipLaunchSettings {
   /** Resolved password (read from password_file when that is configured). */
   password?: string;
   codecs: string[];
+  /** Where the sndfile module writes each call's audio (voice notes are cut from it); deleted after every call. */
+  callAudioDir?: string;
 }
 
 function quoted(value: string): string {
@@ -68,6 +70,7 @@ export function configText(settings: BaresipLaunchSettings): string {
     ['module', 'g711.so'],
     ['module', 'aufile.so'],
     ['module', 'aubridge.so'],
+    ...(settings.callAudioDir !== undefined ? ([['module', 'sndfile.so'], ['snd_path', settings.callAudioDir]] as Array<[string, string]>) : []),
     ['module_tmp', 'account.so'],
     ['module_app', 'menu.so'],
     ['module_app', 'ctrl_tcp.so'],

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger, Registry } from '../../../shared/index.ts';
 import type { CollectResult, PlayResult, RecordResult } from '../../../native/line.ts';
@@ -8,7 +8,8 @@ import { IDLE_AUDIO_SOURCE } from './config-dir.ts';
 import type { BaresipControl, BaresipEvent } from './control.ts';
 import { callerIdOf, outcomeOfClose, type SipPlaceOutcome } from './outcome.ts';
 import { BaresipSupervisor, type SpawnProcess } from './supervisor.ts';
-import { PromptCache } from './wav.ts';
+import { CallRecorder } from './recorder.ts';
+import { encodeWav, PromptCache } from './wav.ts';
 
 export interface SipLineOptions {
   config: SipLineConfig;
@@ -50,6 +51,7 @@ export class SipLine extends EventEmitter<SipLineEvents> {
   readonly name = 'sip';
   readonly supervisor: BaresipSupervisor;
   private readonly prompts: PromptCache;
+  private readonly recorder: CallRecorder;
   private readonly log: Logger;
   private readonly now: () => number;
   private call: CallState = { kind: 'idle' };
@@ -73,6 +75,7 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     if (options.spawnProcess) supervisorOptions.spawnProcess = options.spawnProcess;
     if (options.stopGraceMs !== undefined) supervisorOptions.stopGraceMs = options.stopGraceMs;
     this.supervisor = new BaresipSupervisor(supervisorOptions);
+    this.recorder = new CallRecorder(this.supervisor.callAudioDir);
     this.supervisor.on('event', (event) => this.onEvent(event));
     this.supervisor.on('down', (reason) => this.onLineDown(reason));
     this.supervisor.on('up', () => {
@@ -209,8 +212,31 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     }
   }
 
-  record(_path: string, _options: { timeoutMs: number; termKey?: string }): Promise<RecordResult> {
-    return Promise.reject(new Error('the sip driver cannot record voice notes (baresip 1.0 has no controllable call recorder); set inbound.voice_notes: false'));
+  /** Records what the far end says until the term key, the timeout or a hang-up (voice notes). */
+  async record(path: string, options: { timeoutMs: number; termKey?: string }): Promise<RecordResult> {
+    this.throwIfLineFailed();
+    const start = this.now();
+    if (this.call.kind !== 'connected') {
+      await writeFile(path, encodeWav(new Int16Array(0)), { mode: 0o600 });
+      return { reason: 'hangup', durationMs: 0 };
+    }
+    const from = await this.recorder.mark();
+    let termKeyAt = -1;
+    const onDigit = (digit: string): void => {
+      if (digit === options.termKey && termKeyAt < 0) termKeyAt = this.now();
+    };
+    this.on('dtmf', onDigit);
+    const ended = await this.waitFor(() => (termKeyAt >= 0 ? 'term_key' : this.call.kind !== 'connected' ? 'hangup' : undefined), options.timeoutMs);
+    this.off('dtmf', onDigit);
+    this.throwIfLineFailed();
+    const reason = ended ?? 'timeout';
+    if (reason === 'term_key') {
+      // The key that ended the recording is not a menu choice.
+      const at = this.digits.lastIndexOf(options.termKey!);
+      if (at >= 0) this.digits = this.digits.slice(0, at) + this.digits.slice(at + 1);
+    }
+    await this.recorder.cut(from, path);
+    return { reason, durationMs: reason === 'timeout' ? options.timeoutMs : reason === 'term_key' ? termKeyAt - start : this.now() - start };
   }
 
   flushDigits(): void {
@@ -264,6 +290,7 @@ export class SipLine extends EventEmitter<SipLineEvents> {
         await control.command('hangup');
       }
       if (!this.sourceIsIdle) await this.switchToSilence();
+      await this.recorder.clear();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not tidy baresip after a call');
     }

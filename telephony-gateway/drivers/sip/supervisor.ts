@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { counter, Gauge, type Logger, type Registry } from '../../../shared/index.ts';
@@ -94,6 +94,11 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** baresip's sndfile dumps of the current call's audio, both directions (see CallRecorder). */
+  get callAudioDir(): string {
+    return join(this.options.runDir, 'call-audio');
   }
 
   /** The ports the running baresip was given (SIP peers of a test need them when sip_port is 0). */
@@ -200,6 +205,9 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
       codecs: config.codecs,
     };
     if (config.local_address !== undefined) settings.localAddress = config.local_address;
+    settings.callAudioDir = this.callAudioDir;
+    await rm(this.callAudioDir, { recursive: true, force: true });
+    await mkdir(this.callAudioDir, { recursive: true, mode: 0o700 });
     this.password = settings.password;
     this.launched = { sipPort: Number(settings.sipListen.slice(settings.sipListen.lastIndexOf(':') + 1)), ctrlPort: settings.ctrlPort, rtpPorts: settings.rtpPorts };
     await writeConfigDir(dir, settings);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -11,6 +11,7 @@ import { startGateway, type RunningGateway } from '../../../telephony-gateway/ga
 import { startNatsServer, connectTo, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
 import { killAndWait, spawnTracked } from '../../helpers/processes.ts';
 import { gatewayConfig, makeAlert } from '../helpers.ts';
+import { parseWav } from '../../../telephony-gateway/drivers/sip/wav.ts';
 import { startSipp, type Sipp } from './sipp.ts';
 
 /**
@@ -203,5 +204,19 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     assert.equal(gw.acks.length, 1);
     assert.equal(pidAtEachAnswer.length, 2, 'exactly one retry reached the phone');
     assert.notEqual(pidAtEachAnswer[1], firstPid, 'the retry went through the new baresip, after the old one was gone');
+  });
+
+  it('inbound with voice notes: after the 1 the caller speaks, # ends the note, and the ack carries it', async () => {
+    gw = await startSipGateway({ escalation: { min_severity: 'critical' }, inbound: { voice_notes: true }, people: [{ name: 'alice', number: '+4930555123', pin: '1234' }] }, null, '8s');
+    const alert = makeAlert({ severity: 'warning' });
+    await gw.publish(alert);
+    await gw.waitFor('the alert to be taken in', () => gw!.handled.length === 1);
+    sipp = await startSipp('uac_pin_ack_note.xml', { target: `127.0.0.1:${gw.driver.line.supervisor.endpoint!.sipPort}`, extra: ['-s', 'gw', '-d', '1500'] });
+    await gw.waitFor('the ack', () => gw!.acks.length === 1);
+    const note = gw.acks[0]!.voiceNote;
+    assert.ok(note && existsSync(note), `voice note ${note} exists`);
+    const audio = parseWav(readFileSync(note), note);
+    assert.ok(audio.samples.length >= 8000 * 2 && audio.samples.some((sample) => Math.abs(sample) > 1000), 'the note holds what the caller said');
+    assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
   });
 });

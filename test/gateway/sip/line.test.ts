@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../../shared/index.ts';
 import type { SipLineConfigInput } from '../../../telephony-gateway/drivers/sip/config.ts';
 import { SipLine } from '../../../telephony-gateway/drivers/sip/sip-line.ts';
+import { parseWav } from '../../../telephony-gateway/drivers/sip/wav.ts';
 import { killAndWait, spawnTracked } from '../../helpers/processes.ts';
 import { makePrompt, sipConfig } from './fixtures.ts';
 import { startSipp, type Sipp } from './sipp.ts';
@@ -92,6 +93,25 @@ describe('sip line against SIPp', function () {
     assert.deepEqual(await sip.collect({ maxDigits: 8, timeoutMs: 10_000, termKey: '#' }), { digits: '1234', reason: 'term_key' });
     assert.deepEqual(await sip.collect({ maxDigits: 1, timeoutMs: 10_000 }), { digits: '1', reason: 'max_digits' });
     await sip.hangUp();
+    assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
+  });
+
+  it('records a voice note: the caller speaks, # ends it, the WAV holds what was said and no call audio is left behind', async () => {
+    const sip = await openLine(null);
+    const rang = new Promise<void>((resolve) => sip.onRing(() => resolve()));
+    sipp = await startSipp('uac_voice_note.xml', { target: `127.0.0.1:${sip.supervisor.endpoint!.sipPort}`, extra: ['-s', 'gw'] });
+    await rang;
+    await sip.answerInbound();
+    const note = join(dir, 'note.wav');
+    const recorded = await sip.record(note, { timeoutMs: 30_000, termKey: '#' });
+    assert.equal(recorded.reason, 'term_key');
+    const audio = parseWav(readFileSync(note), note);
+    assert.deepEqual([audio.sampleRate, audio.channels], [8000, 1]);
+    assert.ok(audio.samples.length >= 8000 * 5, `expected the 7 s the caller said, got ${audio.samples.length} samples`);
+    assert.ok(audio.samples.some((sample) => Math.abs(sample) > 1000), 'the recording is not silence');
+    assert.deepEqual(await sip.collect({ maxDigits: 1, timeoutMs: 100 }), { digits: '', reason: 'timeout' }, 'the # that ended the note is not a menu choice');
+    await sip.hangUp();
+    assert.deepEqual(readdirSync(sip.supervisor.callAudioDir), []);
     assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
   });
 });
