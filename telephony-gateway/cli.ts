@@ -87,7 +87,8 @@ export function registerGatewayCommands(program: Command): void {
     .description('Run the telephony gateway: phone people about alerts on the one line, take inbound calls')
     .requiredOption('--config <file>', 'gateway YAML config', DEFAULT_CONFIG)
     .option('--metrics-listen <host:port>', 'serve /metrics here instead of metrics_listen from the config')
-    .action((options: { config: string; metricsListen?: string }) => runGatewayProcess(options.config, options).catch(fail));
+    .option('--webhook-listen <host:port>', 'receive Alertmanager webhooks here (needs the alertmanager: section; off by default)')
+    .action((options: { config: string; metricsListen?: string; webhookListen?: string }) => runGatewayProcess(options.config, options).catch(fail));
   program
     .command('calls')
     .description('List recent calls from the CALLS stream')

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Duration, ListenAddress, NatsConfig, Severity } from '../shared/index.ts';
 import { SipLineConfig } from './drivers/sip/config.ts';
+import { AlertmanagerBridgeConfig } from './alertmanager/config.ts';
 
 /** A dialable string: digits, `*`, `#`, `+` and `,` (one-second pause), as the line accepts it. */
 export const PhoneNumber = z.string().regex(/^\+?[0-9*#,]{1,32}$/, { error: 'expected a dial string of digits, "*", "#", "," and an optional leading "+"' });
@@ -159,6 +160,8 @@ export const GatewayConfig = z
     escalation: EscalationConfig.default(EscalationConfig.parse({})),
     budget: BudgetConfig.default(BudgetConfig.parse({})),
     inbound: InboundConfig.default(InboundConfig.parse({})),
+    /** Alertmanager webhook receiver (off unless `listen` or `--webhook-listen` is given); see alertmanager/README.md. */
+    alertmanager: AlertmanagerBridgeConfig.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

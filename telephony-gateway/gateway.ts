@@ -20,6 +20,7 @@ import {
 } from '../shared/index.ts';
 import type { Line } from '../native/line.ts';
 import { AckWatcher } from './ack-watcher.ts';
+import { startAlertmanagerBridge, type AlertmanagerBridge } from './alertmanager/index.ts';
 import { AlertConsumer } from './alert-consumer.ts';
 import { Budget } from './budget.ts';
 import { CallScript } from './call-script.ts';
@@ -48,6 +49,8 @@ export interface GatewayOptions {
   registry?: Registry;
   /** Serve /metrics (null = do not listen). */
   metricsListen?: string | null;
+  /** Serve the Alertmanager webhook here (overrides `alertmanager.listen`; needs the `alertmanager:` section for its auth). */
+  webhookListen?: string;
 }
 
 export interface RunningGateway {
@@ -59,6 +62,8 @@ export interface RunningGateway {
   registry: Registry;
   nc: NatsConnection;
   http: HttpEndpoint | null;
+  /** The Alertmanager webhook receiver, when it is on. */
+  alertmanager: AlertmanagerBridge | null;
   stop(): Promise<void>;
 }
 
@@ -75,6 +80,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const gatewayHost = hostToken(config.gateway_host ?? hostname());
   const subjects = new Subjects(config.nats.prefix);
   const metrics = gatewayMetrics(registry);
+  const webhookListen = options.webhookListen ?? config.alertmanager?.listen;
+  if (webhookListen && !config.alertmanager) throw new Error('--webhook-listen needs an alertmanager: section in the gateway config (at least auth:, see telephony-gateway/alertmanager/README.md)');
 
   await mkdir(join(config.state_dir, 'voice-notes'), { recursive: true });
   const speech = new Speech({
@@ -135,6 +142,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const controlSub = control(nc, subjects, gatewayHost, running, logger);
   running.start();
 
+  const alertmanager =
+    webhookListen && config.alertmanager
+      ? await startAlertmanagerBridge({ config: config.alertmanager, listen: webhookListen, nc, js, subjects, gatewayHost, validator, logger, registry, clock })
+      : null;
   const http = options.metricsListen === null ? null : await serveHttp(options.metricsListen ?? config.metrics_listen, registry, { logger });
   logger.info({ gatewayHost, line: driver.name, people: config.people.length, backlog, metrics: http?.url }, 'gateway started');
 
@@ -142,6 +153,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       controlSub.unsubscribe();
+      await alertmanager?.close();
       await running.stop();
       await consumer.stop();
       acks.stop();
@@ -149,5 +161,5 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await nc.drain().catch(() => undefined);
       logger.info('gateway stopped');
     })());
-  return { gatewayHost, events: intake.events, queue, worker: running, registry, nc, http, stop };
+  return { gatewayHost, events: intake.events, queue, worker: running, registry, nc, http, alertmanager, stop };
 }

@@ -47,7 +47,7 @@ function followTranscript(line: SimLine, file: string, logger: Logger): () => Pr
 }
 
 /** `offhook gateway`: load config, open the line, connect, start the loops, serve metrics, stop cleanly on SIGTERM. */
-export async function runGatewayProcess(configFile: string, options: { metricsListen?: string }): Promise<void> {
+export async function runGatewayProcess(configFile: string, options: { metricsListen?: string; webhookListen?: string }): Promise<void> {
   const config = loadConfigFile(configFile, GatewayConfig);
   const logger = createLogger('gateway');
   const registry = createRegistry('gateway');
@@ -59,7 +59,7 @@ export async function runGatewayProcess(configFile: string, options: { metricsLi
     line = await openConfiguredLine(config);
   }
   const stopTranscript = line?.backend === 'sim' && config.line.sim.transcript_file ? followTranscript(line as SimLine, config.line.sim.transcript_file, logger) : null;
-  const gateway = await startGateway({ config, ...(line ? { line } : {}), ...(driver ? { driver } : {}), logger, registry, metricsListen: options.metricsListen ?? config.metrics_listen });
+  const gateway = await startGateway({ config, ...(line ? { line } : {}), ...(driver ? { driver } : {}), logger, registry, metricsListen: options.metricsListen ?? config.metrics_listen, ...(options.webhookListen ? { webhookListen: options.webhookListen } : {}) });
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'stopping gateway');
     await gateway.stop();
