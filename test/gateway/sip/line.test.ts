@@ -68,6 +68,16 @@ describe('sip line against SIPp', function () {
     assert.equal(sip.inCall, false);
   });
 
+  it('keys relayed as SIP INFO (application/dtmf-relay) arrive as digits too', async () => {
+    sipp = await startSipp('uas_info_dtmf.xml');
+    const sip = await openLine(sipp);
+    assert.equal((await sip.placeCall('4930123', { answerTimeoutMs: 10_000 })).outcome, 'answered');
+    assert.deepEqual(await sip.collect({ maxDigits: 1, timeoutMs: 10_000 }), { digits: '5', reason: 'max_digits' });
+    assert.deepEqual(await sip.collect({ maxDigits: 1, timeoutMs: 10_000 }), { digits: '', reason: 'hangup' });
+    await sip.hangUp();
+    assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
+  });
+
   it('the person hangs up mid-prompt: play reports the hang-up and onHangup fires', async () => {
     sipp = await startSipp('uas_hangup_mid_prompt.xml');
     const sip = await openLine(sipp);
