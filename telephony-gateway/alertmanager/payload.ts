@@ -87,6 +87,10 @@ export function parsePayload(body: string): { ok: true; payload: WebhookPayload 
   if (forbidden) return { ok: false, problem: { reason: 'prototype_key', detail: `${forbidden}: the key ${JSON.stringify(forbidden.split(/[.[]/).at(-1))} is not allowed` } };
   const parsed = WebhookPayload.safeParse(json);
   if (parsed.success) return { ok: true, payload: parsed.data };
+  for (const issue of parsed.error.issues) {
+    // zod reports a bad record key as "Invalid key in record"; the key's own rule says what is wrong with it.
+    if (issue.code === 'invalid_key' && issue.issues[0]) (issue as { message: string }).message = issue.issues[0].message;
+  }
   const versionWrong = parsed.error.issues.some((issue) => issue.path.length === 1 && issue.path[0] === 'version');
   const lines = formatZodIssueLines(parsed.error, json);
   const detail = lines.slice(0, 5).join('; ') + (lines.length > 5 ? `; and ${lines.length - 5} more` : '');
