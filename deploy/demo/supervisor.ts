@@ -36,16 +36,28 @@ export class DemoSupervisor {
         } catch {
           record = null;
         }
+        if (!record) {
+          const plain = this.plainLines.get(name);
+          plain?.push(line);
+          if (plain && plain.length > 10) plain.shift();
+        }
         this.onLogLine(name, record, line);
       });
     }
+    // Plain (non-JSON) lines are what a process prints before its logger exists, e.g. config errors:
+    // keep the last few and show them if it dies.
+    const plain: string[] = [];
+    this.plainLines.set(name, plain);
     child.once('exit', (code, signal) => {
-      if (!this.stopping) this.onLogLine(name, { level: 'error', msg: `${name} exited (code ${code}, signal ${signal})` }, '');
+      if (this.stopping) return;
+      const said = plain.length > 0 ? `: ${plain.slice(-3).join(' | ')}` : '';
+      this.onLogLine(name, { level: 'error', msg: `${name} exited (code ${code}, signal ${signal})${said}` }, '');
     });
     return entry;
   }
 
   private stopping = false;
+  private readonly plainLines = new Map<string, string[]>();
 
   pids(): number[] {
     return this.processes.map((p) => p.child.pid).filter((pid): pid is number => pid !== undefined);

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { trackChild, waitForOutput } from '../helpers/processes.ts';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('npm start (the demo)', function () {
+  this.timeout(240_000);
+
+  it('plays alert → notification → call → ack → recovery, and Ctrl-C leaves no process behind', async () => {
+    // Its own process group, so "Ctrl-C" can go to the whole group as a terminal sends it.
+    const npm = trackChild(spawn('npm', ['start', '--', '--speed', '20'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } }));
+    let output = '';
+    let onOutput = (): void => undefined;
+    const collect = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      onOutput();
+    };
+    npm.stdout!.on('data', collect);
+    npm.stderr!.on('data', collect);
+    // The demo's own stdout outlives npm's exit on SIGINT, so wait for what the demo says last.
+    const demoStopped = new Promise<void>((resolve) => {
+      onOutput = () => {
+        if (/stopped \d+ processes/.test(output)) resolve();
+      };
+    });
+    await waitForOutput(npm, /scenario complete|FAILED/, 200_000);
+    assert.doesNotMatch(output, /FAILED/, output);
+
+    const expectedInOrder = [
+      /started collector \(pid \d+\)/,
+      /status page: +http:\/\/127\.0\.0\.1:\d+\//,
+      /all agents are reporting/,
+      /FIRING \(critical\) \S+ shop_down: .* the demo shop is not answering/,
+      /notify +webhook "demo-webhook": FIRING 1 alert/,
+      /dialling 5550101/,
+      /outbound call bob \(5550101\): no_answer/,
+      /dialling 5550102/,
+      /answered/,
+      /speaking: "This is offhook with one alert\. critical, .*the demo shop is not answering\."/,
+      /far end pressed 1/,
+      /outbound call alice \(5550102\): acknowledged, pressed "1"/,
+      /acknowledged [0-9a-f]{16} by alice via dtmf/,
+      /RESOLVED \S+ shop_down/,
+      /FIRING \(warning\) \S+ database_errors: .*3 database errors/,
+      /scenario complete/,
+    ];
+    let from = 0;
+    for (const pattern of expectedInOrder) {
+      const rest = output.slice(from);
+      const match = pattern.exec(rest);
+      assert.ok(match, `expected ${pattern} after position ${from} in:\n${output}`);
+      from += match.index + match[0].length;
+    }
+    assert.equal((output.match(/dialling/g) ?? []).length, 2, 'exactly two calls: Bob (no answer), then Alice');
+
+    const pids = [...output.matchAll(/\(pid (\d+)\)/g), ...output.matchAll(/nats-server \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    assert.ok(pids.length >= 6, `pids printed: ${pids.join(' ')}`);
+    assert.ok(pids.every(alive), 'every component is running before Ctrl-C');
+
+    const npmExited = once(npm, 'exit');
+    process.kill(-npm.pid!, 'SIGINT');
+    await Promise.all([demoStopped, npmExited]);
+    assert.match(output, /stopping \(Ctrl-C\)/);
+    const leftovers = pids.filter(alive);
+    assert.deepEqual(leftovers, [], `processes left behind: ${leftovers.join(' ')}`);
+  });
+});
