@@ -15,6 +15,7 @@ import { collectorMetrics } from './metrics.ts';
 import { createDispatcher, type NotificationsConfig, type NotificationSink } from './notifiers/index.ts';
 import { SilenceStore } from './silence-store.ts';
 import { statusRoutes } from './status.ts';
+import { serveStatus } from './status-reply.ts';
 
 export interface CollectorDeps {
   logger: Logger;
@@ -143,7 +144,9 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   tick();
   scheduleCheckpoint();
 
-  const http: HttpEndpoint = await serveHttp(config.listen, registry, { logger, routes: statusRoutes({ engine: running, queue, clock }) });
+  const statusDeps = { engine: running, queue, clock };
+  const http: HttpEndpoint = await serveHttp(config.listen, registry, { logger, routes: statusRoutes(statusDeps) });
+  const statusReplies = serveStatus(nc, subjects, statusDeps, logger);
   logger.info({ url: http.url, rules: config.rules.length }, 'collector running');
 
   return {
@@ -160,6 +163,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
       events.stop();
       acks.stop();
       heartbeats.unsubscribe();
+      statusReplies.unsubscribe();
       silenceWatch.stop();
       await checkpoint();
       await queue.idle();

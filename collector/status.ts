@@ -6,7 +6,7 @@ import type { AlertEngine } from './engine.ts';
 import { describeMatchers } from './silence.ts';
 import { formatDuration } from './summary.ts';
 
-interface StatusDeps {
+export interface StatusDeps {
   engine: AlertEngine;
   queue: CommitQueue;
   clock: Clock;
@@ -27,7 +27,7 @@ export function alertView(deps: StatusDeps, record: AlertRecord) {
   return { ...record.alert, silencedBy: silence?.id ?? null, acknowledgedBy: deps.engine.isAcknowledged(record) ? record.ack!.by : null, lastNotifiedAt: record.lastNotifiedAt };
 }
 
-function firing(deps: StatusDeps) {
+export function firing(deps: StatusDeps) {
   const rank = { critical: 0, warning: 1, info: 2 } as const;
   return [...deps.engine.records.values()]
     .filter((r) => r.alert.status === 'firing')
@@ -35,7 +35,7 @@ function firing(deps: StatusDeps) {
     .map((r) => alertView(deps, r));
 }
 
-function hosts(deps: StatusDeps) {
+export function hosts(deps: StatusDeps) {
   return [...deps.engine.hosts()].sort(([a], [b]) => a.localeCompare(b)).map(([host, info]) => ({ host, ...info, down: deps.engine.hostDown(host) }));
 }
 

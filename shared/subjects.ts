@@ -66,6 +66,10 @@ export class Subjects {
   gatewayEvent(gatewayHost: string): string {
     return `${this.root}.gateway.${checkHost(gatewayHost)}`;
   }
+  /** Request subject `offhook status` asks; every running collector or gateway answers. */
+  statusRequest(component: 'collector' | 'gateway'): string {
+    return `${this.root}.status.${component}`;
+  }
   get allEvents(): string { return `${this.root}.events.>`; }
   get allHeartbeats(): string { return `${this.root}.heartbeat.*`; }
   get allAlerts(): string { return `${this.root}.alerts.>`; }

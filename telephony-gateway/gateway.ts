@@ -26,6 +26,7 @@ import { Budget } from './budget.ts';
 import { CallScript } from './call-script.ts';
 import type { GatewayConfig } from './config.ts';
 import { control } from './control.ts';
+import { serveStatus } from './status.ts';
 import { CardDriver } from './drivers/card.ts';
 import type { LineDriver } from './drivers/driver.ts';
 import { InboundScript } from './inbound.ts';
@@ -140,6 +141,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return disposition;
   });
   const controlSub = control(nc, subjects, gatewayHost, running, logger);
+  const statusSub = serveStatus(nc, subjects, { gatewayHost, driver, worker: running, queue, budget, metrics, clock }, logger);
   running.start();
 
   const alertmanager =
@@ -153,6 +155,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       controlSub.unsubscribe();
+      statusSub.unsubscribe();
       await alertmanager?.close();
       await running.stop();
       await consumer.stop();

@@ -60,6 +60,11 @@ export class LineWorker {
   private cancelled = false;
   private readonly inboundFingerprint: string;
 
+  /** True while the line is off hook for a call (outbound, inbound or test). */
+  get busy(): boolean {
+    return this.lineBusy;
+  }
+
   constructor(private readonly parts: LineWorkerParts) {
     this.inboundFingerprint = makeFingerprint(parts.gatewayHost, 'inbound-call');
     parts.intake.events.on('finished', (fingerprint: string) => this.onFinishedElsewhere(fingerprint));

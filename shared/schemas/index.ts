@@ -8,3 +8,4 @@ export * from './ack.ts';
 export * from './call.ts';
 export * from './fallback.ts';
 export * from './gateway-event.ts';
+export * from './status.ts';

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { EpochMs, Fingerprint, HostToken, Severity } from './common.ts';
+
+/**
+ * Answers to `offhook status`: each running collector and gateway replies on
+ * <prefix>.v1.status.{collector,gateway} with what only it knows (live host liveness, the call queue, budget).
+ */
+export const StatusAlert = z.object({
+  fingerprint: Fingerprint,
+  host: HostToken,
+  rule: z.string(),
+  severity: Severity,
+  summary: z.string(),
+  startsAt: EpochMs,
+  acknowledged: z.boolean(),
+  silenced: z.boolean(),
+  inhibited: z.boolean(),
+});
+
+export const CollectorStatus = z.object({
+  component: z.literal('collector'),
+  node: z.string(),
+  ts: EpochMs,
+  hosts: z.array(z.object({ host: HostToken, down: z.boolean(), lastHeartbeatAt: EpochMs, lastEventAt: EpochMs, agentVersion: z.string() })),
+  firing: z.array(StatusAlert),
+  silences: z.number().int().nonnegative(),
+});
+export type CollectorStatus = z.infer<typeof CollectorStatus>;
+
+export const GatewayStatus = z.object({
+  component: z.literal('gateway'),
+  node: z.string(),
+  ts: EpochMs,
+  gatewayHost: HostToken,
+  line: z.object({ driver: z.string(), up: z.boolean(), busy: z.boolean() }),
+  queue: z.array(z.object({ fingerprint: Fingerprint, host: HostToken, rule: z.string(), severity: Severity, round: z.number().int().nonnegative() })),
+  /** What is left of each total limit (null = no limit). */
+  budget: z.record(z.string(), z.number().nullable()),
+});
+export type GatewayStatus = z.infer<typeof GatewayStatus>;
