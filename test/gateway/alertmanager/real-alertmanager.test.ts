@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { TranscriptEntry } from '../../../native/line.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../helpers/processes.ts';
+import { untilPolled } from '../../helpers/wait.ts';
 import { assertOneCallAtATime, startTestGateway, type TestGateway } from '../harness.ts';
+import { gatewayConfig } from '../helpers.ts';
 
 /** The Debian package's binary (apt-get install prometheus-alertmanager). */
 const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
@@ -29,14 +32,25 @@ function alertmanagerConfig(webhookUrl: string): string {
 }
 
 /** A real Alertmanager on a free loopback port, gossip off, its own storage directory. */
-async function startAlertmanager(): Promise<RunningAlertmanager> {
-  const dir = mkdtempSync(join(tmpdir(), 'offhook-am-'));
+async function startAlertmanager(previous?: RunningAlertmanager): Promise<RunningAlertmanager> {
+  const dir = previous?.dir ?? mkdtempSync(join(tmpdir(), 'offhook-am-'));
   const configFile = join(dir, 'alertmanager.yml');
   // No gateway yet (its webhook port is not known): a receiver nobody listens on, replaced by reload below.
-  writeFileSync(configFile, alertmanagerConfig('http://127.0.0.1:9/not-yet'));
-  const child = spawnTracked(ALERTMANAGER, [`--config.file=${configFile}`, `--storage.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0', '--cluster.listen-address=', '--log.level=info']);
+  if (!previous) writeFileSync(configFile, alertmanagerConfig('http://127.0.0.1:9/not-yet'));
+  // A restart keeps the port and the storage (silences, notification log), as a real restart does.
+  const listen = previous ? previous.url.replace('http://', '') : '127.0.0.1:0';
+  const child = spawnTracked(ALERTMANAGER, [`--config.file=${configFile}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=${listen}`, '--cluster.listen-address=', '--log.level=info']);
   const [, port] = await waitForOutput(child, /msg="Listening on" address=127\.0\.0\.1:(\d+)/, 20_000);
   return { url: `http://127.0.0.1:${port}`, child, dir, configFile };
+}
+
+/** The fenced yaml block under a README heading. */
+function readmeYaml(heading: string): string {
+  const readme = readFileSync(join(import.meta.dirname, '../../../telephony-gateway/alertmanager/README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf(heading));
+  const match = /```yaml\n([\s\S]*?)```/.exec(section);
+  assert.ok(match, `a yaml block under ${heading}`);
+  return match[1]!;
 }
 
 async function amApi<T>(am: RunningAlertmanager, path: string, init: RequestInit = {}): Promise<T> {
@@ -141,6 +155,48 @@ describe(`gateway as a real Alertmanager's voice receiver (${ALERTMANAGER})`, fu
     const alerts = await amApi<Array<{ labels: Record<string, string>; status: { state: string; silencedBy: string[] } }>>(am!, '/api/v2/alerts?filter=alertname%3D%22DiskFull%22');
     assert.deepEqual(alerts.map((a) => [a.status.state, a.status.silencedBy]), [['suppressed', [silenceId]]], 'Alertmanager itself now mutes the alert');
     assert.equal(await gw.metric('offhook_gateway_alertmanager_silences_total', { result: 'created' }), 1);
+  });
+
+  it('an acknowledgement while Alertmanager is down becomes a silence once it is back; a second ack adds none', async () => {
+    gw = await connect({ escalation: { group_wait: '1h' } });
+    const queued = waitForBridgeEvent(gw, 'queued');
+    await amApi(am!, '/api/v2/alerts', { method: 'POST', body: JSON.stringify([{ labels: diskFull }]) });
+    await queued;
+    await gw.waitFor('the alert in the call queue', () => gw!.gateway.queue.size === 1);
+    const alert = gw.gateway.queue.all()[0]!.alert;
+    await killAndWait(am!.child);
+
+    const failed = waitForBridgeEvent(gw, 'silence_failed');
+    await gw.publishAck(alert, 'cli');
+    const [, error] = (await failed) as [string, string];
+    assert.match(error, /cannot reach Alertmanager at http:\/\/127\.0\.0\.1:\d+\/api\/v2\/silences: ECONNREFUSED/);
+    await gw.waitFor('the ack stopping the escalation', () => gw!.finished.some((f) => f.reason === 'acknowledged'));
+
+    const silenced = waitForBridgeEvent(gw, 'silenced', 30_000);
+    am = await startAlertmanager(am!);
+    const [, silenceId] = (await silenced) as [string, string];
+    const silences = await amApi<Array<{ id: string; status: { state: string }; comment: string }>>(am, '/api/v2/silences');
+    assert.deepEqual(silences.map((s) => [s.id, s.status.state]), [[silenceId, 'active']]);
+    assert.match(silences[0]!.comment, /Acknowledged by operator \(cli\)/);
+    assert.equal(await gw.metric('offhook_gateway_alertmanager_silences_total', { result: 'failed' }), 1);
+
+    // The same firing acknowledged again (someone else on the CLI): Alertmanager already has the silence.
+    await gw.publishAck(alert, 'cli');
+    await untilPolled(async () => (await gw!.metric('offhook_gateway_alertmanager_silences_total', { result: 'skipped' })) === 1, 'the second ack to be skipped', 20_000);
+    assert.equal((await amApi<unknown[]>(am, '/api/v2/silences')).length, 1);
+  });
+
+  it('the README snippets are valid: amtool accepts the receiver, the gateway accepts its section', () => {
+    const receiver = join(am!.dir, 'readme-receiver.yml');
+    const tokenFile = join(am!.dir, 'offhook.token');
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    writeFileSync(receiver, readmeYaml('## alertmanager.yml receiver').replaceAll('/etc/alertmanager/offhook.token', tokenFile));
+    const output = execFileSync('/usr/bin/amtool', ['check-config', receiver], { encoding: 'utf8' });
+    assert.match(output, /SUCCESS/);
+    const section = parse(readmeYaml('## Turn it on')) as { alertmanager: Record<string, unknown> };
+    const config = gatewayConfig({ alertmanager: section.alertmanager as never });
+    assert.equal(config.alertmanager?.listen, '127.0.0.1:9467');
+    assert.equal(config.alertmanager?.silence_max, 4 * 3_600_000);
   });
 
   it('a resolve from Alertmanager removes the queued call before anyone is rung', async () => {
