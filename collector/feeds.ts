@@ -8,6 +8,6 @@ import type { NatsConnection } from '@nats-io/transport-node';
 export async function readStreamFrom(nc: NatsConnection, stream: string, afterSeq: number, onMessage: (msg: JsMsg) => void): Promise<{ stop(): void }> {
   const js = jetstream(nc);
   const consumer = await js.consumers.get(stream, afterSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 } : { deliver_policy: DeliverPolicy.All });
-  const messages: ConsumerMessages = await consumer.consume({ callback: onMessage });
+  const messages: ConsumerMessages = await consumer.consume({ callback: onMessage, expires: 5000 });
   return { stop: () => void messages.stop() };
 }
