@@ -12,9 +12,10 @@ import dns from './dns.ts';
 import mysql from './mysql.ts';
 import apache from './apache.ts';
 import processCheck from './process.ts';
+import nagios from './nagios.ts';
 
 /** Every check kind the agent knows. Adding one = a new file in this folder + one line here. */
-export const checkPlugins: readonly CheckPlugin[] = [tcp, http, ssh, ftp, smtp, pop3, imap, telnet, dns, mysql, apache, processCheck];
+export const checkPlugins: readonly CheckPlugin[] = [tcp, http, ssh, ftp, smtp, pop3, imap, telnet, dns, mysql, apache, processCheck, nagios];
 
 const byKind = new Map<string, CheckPlugin>();
 for (const plugin of checkPlugins) for (const kind of [plugin.kind, ...(plugin.aliases ?? [])]) byKind.set(kind, plugin);
