@@ -39,7 +39,7 @@ describe('agent config', () => {
     assert.deepEqual(lines, [
       'checks[0].port: expected integer 1-65535, got nothing',
       'checks[1].port: expected integer 1-65535, got "eighty"',
-      `checks[2].kind: expected kind: one of tcp, http, https, ssh, ftp, smtp, pop3, imap, telnet, dns, mysql, apache, process, got "htp"`,
+      `checks[2].kind: expected kind: one of tcp, http, https, ssh, ftp, smtp, pop3, imap, telnet, dns, mysql, apache, process, nagios, got "htp"`,
     ]);
   });
 
