@@ -79,7 +79,9 @@ export const BUCKETS = {
   // Entries only matter while an alert can still be re-announced; 90 days keeps the bucket from growing forever.
   nflog: { suffix: 'nflog', history: 1, ttlMs: 90 * DAY_MS, description: 'Notification log: fingerprint.generation.receiver (collector)' },
   checkpoints: { suffix: 'checkpoints', history: 1, description: 'Collector rule state and the stream sequence it covers' },
-  gateway: { suffix: 'gateway', history: 1, description: 'Telephony gateway state: budget counters, escalations, lockouts' },
+  // Budget counters cover a day, lockouts minutes, and an escalation marker is written after its alert message, which
+  // ALERTS drops after 30 days: nothing here is needed once it has not been rewritten for 30 days.
+  gateway: { suffix: 'gateway', history: 1, ttlMs: 30 * DAY_MS, description: 'Telephony gateway state: budget counters, escalations, lockouts' },
 } as const;
 export type BucketName = keyof typeof BUCKETS;
 
@@ -113,13 +115,27 @@ export async function ensureStreams(nc: NatsConnection, subjects: Subjects, opti
   for (const definition of streamDefinitions(subjects, resolved)) await ensureStream(jsm, definition);
   const kvm = new Kvm(nc);
   for (const bucket of Object.keys(BUCKETS) as BucketName[]) {
+    const ttlMs = 'ttlMs' in BUCKETS[bucket] ? (BUCKETS[bucket] as { ttlMs: number }).ttlMs : 0;
     await kvm.create(bucketName(subjects, bucket), {
       history: BUCKETS[bucket].history,
       replicas: resolved.replicas,
       description: BUCKETS[bucket].description,
-      ...('ttlMs' in BUCKETS[bucket] ? { ttl: (BUCKETS[bucket] as { ttlMs: number }).ttlMs } : {}),
+      ...(ttlMs > 0 ? { ttl: ttlMs } : {}),
     });
+    await reconcileBucket(jsm, `KV_${bucketName(subjects, bucket)}`, ttlMs, resolved.replicas);
   }
+}
+
+/**
+ * Kvm.create only opens a bucket that exists, so a TTL added in a later release or an operator's R3 would never
+ * reach a bucket made earlier. Like streams, replicas only go up.
+ */
+async function reconcileBucket(jsm: JetStreamManager, stream: string, ttlMs: number, replicas: number): Promise<void> {
+  const info = await jsm.streams.info(stream);
+  const maxAge = ttlMs * NS_PER_MS;
+  const wantedReplicas = Math.max(replicas, info.config.num_replicas);
+  if (info.config.max_age === maxAge && info.config.num_replicas === wantedReplicas) return;
+  await jsm.streams.update(stream, { ...info.config, max_age: maxAge, num_replicas: wantedReplicas });
 }
 
 export async function openBucket(nc: NatsConnection, subjects: Subjects, bucket: BucketName): Promise<KV> {

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { bucketName, BUCKETS, ensureStreams, Subjects } from '../../shared/index.ts';
+import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+
+const NS_PER_MS = 1_000_000;
+const DAY_MS = 86_400_000;
+
+describe('ensureStreams: KV bucket limits', function () {
+  let server: EmbeddedNatsServer;
+  let nc: NatsConnection;
+
+  before(async () => {
+    server = await startNatsServer();
+    nc = await connectTo(server);
+  });
+  after(async () => {
+    await nc?.close();
+    await server?.dispose();
+  });
+
+  it('gives the gateway bucket a 30-day TTL, so escalation markers do not pile up forever', async () => {
+    const subjects = new Subjects('ttlfresh');
+    await ensureStreams(nc, subjects);
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(`KV_${bucketName(subjects, 'gateway')}`);
+    assert.equal(info.config.max_age, 30 * DAY_MS * NS_PER_MS);
+    assert.equal(BUCKETS.gateway.ttlMs, 30 * DAY_MS);
+  });
+
+  it('adds the TTL to a bucket an earlier release created without one, and keeps its entries', async () => {
+    const subjects = new Subjects('ttlold');
+    const name = bucketName(subjects, 'gateway');
+    const old = await new Kvm(nc).create(name, { history: 1, description: BUCKETS.gateway.description });
+    await old.put('escalation.0123456789abcdef', JSON.stringify({ generation: 1, status: 'done' }));
+    const jsm = await jetstreamManager(nc);
+    assert.equal((await jsm.streams.info(`KV_${name}`)).config.max_age, 0);
+
+    await ensureStreams(nc, subjects);
+    const info = await jsm.streams.info(`KV_${name}`);
+    assert.equal(info.config.max_age, 30 * DAY_MS * NS_PER_MS);
+    assert.equal(info.state.messages, 1);
+    // Buckets without a TTL keep none.
+    assert.equal((await jsm.streams.info(`KV_${bucketName(subjects, 'alerts')}`)).config.max_age, 0);
+    // A second run finds nothing to change.
+    await ensureStreams(nc, subjects);
+    assert.deepEqual((await jsm.streams.info(`KV_${name}`)).config, info.config);
+  });
+});
