@@ -86,8 +86,7 @@ export function interpretRun(call: PluginCall, run: RunResult): CheckOutcome {
   if (end.code === 126) return outcome('unknown', withOutput(`${name}: command not executable (exit 126)`));
   const read = readPluginOutput(run.stdout, call.check);
   const status = STATUS[end.code];
-  let message = read.message || firstLine(run.stderr);
-  if (status === undefined) message = withOutput(`${name} exited with ${end.code}, not a Nagios state (0-3)`);
-  if (read.errors.length > 0) message += ` [perfdata ignored: ${read.errors[0]}${read.errors.length > 1 ? `; +${read.errors.length - 1} more` : ''}]`;
+  let message = status === undefined ? withOutput(`${name} exited with ${end.code}, not a Nagios state (0-3)`) : read.message || firstLine(run.stderr) || '(no output)';
+  if (read.errors.length > 0) message += ` [perfdata ignored: ${cleanText(read.errors[0]!)}${read.errors.length > 1 ? `; +${read.errors.length - 1} more` : ''}]`;
   return outcome(status ?? 'unknown', message, read.metrics);
 }
