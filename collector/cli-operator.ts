@@ -24,7 +24,7 @@ async function withNats<T>(options: ConnectionOptions, run: (nc: NatsConnection,
   });
   try {
     const subjects = new Subjects(natsConfig.prefix);
-    await ensureStreams(nc, subjects);
+    await ensureStreams(nc, subjects, { replicas: natsConfig.stream_replicas });
     return await run(nc, subjects);
   } finally {
     await nc.drain();

@@ -45,7 +45,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const { logger, registry } = deps;
   const subjects = new Subjects(config.nats.prefix);
   const nc = await connectNats(config.nats, { name: 'offhook-collector', logger, registry });
-  await ensureStreams(nc, subjects);
+  await ensureStreams(nc, subjects, { replicas: config.nats.stream_replicas });
   const streams = streamNames(subjects);
   const store = new AlertStore(await openBucket(nc, subjects, 'alerts'), logger);
   const checkpoints = new CheckpointStore(await openBucket(nc, subjects, 'checkpoints'), logger);

@@ -26,6 +26,11 @@ export const NatsConfig = z
      * process's replies, including JetStream deliveries of alerts (deploy/nats/README.md).
      */
     inbox_prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'expected one NATS token [A-Za-z0-9_-]+, e.g. _INBOX_web1' }).optional(),
+    /**
+     * Replicas for the streams and KV buckets this process creates (collector, gateway, operator CLI): 3 on a
+     * three-node cluster. Never lowers an existing stream's replicas (ensureStreams).
+     */
+    stream_replicas: z.number({ error: 'expected 1, 3 or 5 (3 on a three-node cluster)' }).int().min(1).max(5).default(1),
     tls: z
       .object({
         ca_file: z.string().optional(),
@@ -36,7 +41,7 @@ export const NatsConfig = z
       .optional(),
   })
   .strict()
-  .default({ servers: ['nats://127.0.0.1:4222'], prefix: DEFAULT_PREFIX });
+  .default({ servers: ['nats://127.0.0.1:4222'], prefix: DEFAULT_PREFIX, stream_replicas: 1 });
 export type NatsConfig = z.infer<typeof NatsConfig>;
 
 export interface ConnectOptions {

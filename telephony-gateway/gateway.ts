@@ -96,7 +96,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   await speech.render(MENU_TEXT, 'menu');
 
   const nc = await connectNats(config.nats, { name: `offhook-gateway-${gatewayHost}`, logger, registry });
-  await ensureStreams(nc, subjects);
+  await ensureStreams(nc, subjects, { replicas: config.nats.stream_replicas });
   const js = jetstreamClient(nc);
   const store = new StateStore(await openBucket(nc, subjects, 'gateway'), logger);
   const validator = new InboundValidator(registry, logger, subjects, () => clock.now());

@@ -62,7 +62,7 @@ describe('NATS helpers against a real nats-server', function () {
 
   it('reconnects by itself after the server restarts, and reports it in metrics', async () => {
     const registry = createRegistry('test');
-    const config: NatsConfig = { servers: [server.url], prefix: 'offhook' };
+    const config: NatsConfig = { servers: [server.url], prefix: 'offhook', stream_replicas: 1 };
     const client = await connectNats(config, { name: 'reconnect-test', logger: silentLogger(), registry });
     try {
       const reconnected = (async () => {
