@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Labels, MetricPoint, ResourceSample, Severity } from '../../shared/index.ts';
+import type { Labels, MetricPoint, Severity } from '../../shared/index.ts';
 import { matchesAll } from '../matchers.ts';
 import { formatValue, renderSummary } from '../summary.ts';
 import { RuleCommon, unknownPlaceholdersIssue, type AgentEvent, type RuleInstance, type RulePlugin, type Verdict } from './types.ts';
@@ -10,7 +10,7 @@ const DEFAULT_SUMMARY = '{host}: {metric} is {value} ({level} {relation} {thresh
 
 const ThresholdConfig = RuleCommon.extend({
   kind: z.literal('threshold'),
-  /** Resource metric name as the agent publishes it (e.g. node_filesystem_used_percent). */
+  /** Metric name as the agent publishes it: a resource gauge (node_load1) or a check's metric (nagios_time, probe_ssl_earliest_cert_expiry). */
   metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'expected a metric name [a-zA-Z_:][a-zA-Z0-9_:]*' }),
   comparison: z.enum(['>', '>=', '<', '<=']).default('>'),
   warn: z.number().optional(),
@@ -35,18 +35,18 @@ const ThresholdConfig = RuleCommon.extend({
   });
 type ThresholdConfig = z.infer<typeof ThresholdConfig>;
 
-/** Index of one sample's points by name, built once and shared by every threshold rule judging it. */
-const pointIndex = new WeakMap<ResourceSample, Map<string, MetricPoint[]>>();
-function pointsNamed(sample: ResourceSample, name: string): MetricPoint[] {
-  let index = pointIndex.get(sample);
+/** Index of one event's points by name, built once and shared by every threshold rule judging it. */
+const pointIndex = new WeakMap<MetricPoint[], Map<string, MetricPoint[]>>();
+function pointsNamed(points: MetricPoint[], name: string): MetricPoint[] {
+  let index = pointIndex.get(points);
   if (!index) {
     index = new Map();
-    for (const point of sample.metrics) {
+    for (const point of points) {
       const list = index.get(point.name);
       if (list) list.push(point);
       else index.set(point.name, [point]);
     }
-    pointIndex.set(sample, index);
+    pointIndex.set(points, index);
   }
   return index.get(name) ?? [];
 }
@@ -79,10 +79,12 @@ class ThresholdRule implements RuleInstance {
   }
 
   onEvent(event: AgentEvent): Verdict[] {
-    if (event.kind !== 'resource') return [];
+    const points = event.kind === 'log' ? undefined : event.metrics;
+    if (!points) return [];
     const verdicts: Verdict[] = [];
-    for (const point of pointsNamed(event, this.config.metric)) {
-      const labels = point.labels ?? {};
+    for (const point of pointsNamed(points, this.config.metric)) {
+      // A check's numbers are series of that check: the same labels a check rule uses, plus the point's own.
+      const labels = event.kind === 'check' ? { ...event.labels, ...point.labels, check: event.check } : (point.labels ?? {});
       if (!matchesAll(this.config.match, labels)) continue;
       verdicts.push(this.judge(event.host, labels, point.value));
     }
