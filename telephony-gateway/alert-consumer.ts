@@ -32,10 +32,13 @@ export class AlertConsumer {
     private readonly subjects: Subjects,
     private readonly validator: InboundValidator,
     private readonly logger: Logger,
-    private readonly options: { durableName: string; ackWaitMs: number },
+    private readonly options: { durableName: string; ackWaitMs: number; catchUpMs: number; wallClock?: () => number },
   ) {}
 
-  /** Creates the durable consumer if needed; a new one starts at new messages so history never rings a phone. */
+  /**
+   * Creates the durable consumer if needed. A new one starts `catchUpMs` back, so alerts fired while the gateway was
+   * being installed still ring, and older history never does. An existing one keeps its position.
+   */
   async ensure(): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
     const stream = streamNames(this.subjects).alerts;
@@ -52,7 +55,9 @@ export class AlertConsumer {
       if (info.config.ack_wait !== config.ack_wait) await jsm.consumers.update(stream, this.options.durableName, { ack_wait: config.ack_wait });
     } catch (err) {
       if (!/consumer not found/i.test((err as Error).message)) throw err;
-      await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.New });
+      // Wall-clock time, not the injected clock: the server compares it with its own message timestamps.
+      const startTime = new Date((this.options.wallClock ?? Date.now)() - this.options.catchUpMs);
+      await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartTime, opt_start_time: startTime.toISOString() });
     }
   }
 

@@ -154,6 +154,16 @@ export const GatewayConfig = z
     metrics_listen: ListenAddress.default('127.0.0.1:9466'),
     /** How long a held alert message may go without `working()` before NATS redelivers it. */
     ack_wait: Duration.default(30_000),
+    alerts: z
+      .object({
+        /**
+         * How far back a freshly created gateway consumer looks: alerts fired this long before the gateway's first
+         * start still ring. Older history never rings a phone. An existing consumer keeps its position.
+         */
+        catch_up: Duration.default(15 * 60_000),
+      })
+      .strict()
+      .default({ catch_up: 15 * 60_000 }),
     line: LineConfig.default(LineConfig.parse({})),
     speech: SpeechConfig.default(SpeechConfig.parse({})),
     people: z.array(Person).min(1, { error: 'expected at least one person to call' }),

@@ -123,7 +123,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   inbound.loadLockouts(await store.loadLockouts());
 
   const acks = new AckWatcher(js, subjects, validator);
-  const consumer = new AlertConsumer(nc, js, subjects, validator, logger, { durableName: `gateway-${gatewayHost}`, ackWaitMs: config.ack_wait });
+  const consumer = new AlertConsumer(nc, js, subjects, validator, logger, { durableName: `gateway-${gatewayHost}`, ackWaitMs: config.ack_wait, catchUpMs: config.alerts.catch_up });
   let worker: LineWorker | null = null;
   const intake = new AlertIntake(queue, config, acks, store, (fp) => consumer.release(fp), metrics, logger, clock, () => worker?.wake());
   worker = new LineWorker({ config, gatewayHost, driver, queue, intake, budget, callScript, inbound, acks, publisher, store, metrics, logger, clock });
