@@ -18,7 +18,15 @@ const NagiosConfig = CheckBase.extend({
     .max(256)
     .refine((argv) => argv[0] !== '', { error: 'expected the plugin path or name first, got an empty string' }),
   /** Extra environment variables; the plugin otherwise gets only PATH and LANG=C, never the agent's own. */
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name [A-Za-z_][A-Za-z0-9_]*' }), Argument).default({}),
+  env: z
+    .record(z.string(), Argument)
+    // Checked here rather than in the key schema, whose message zod replaces with "Invalid key in record".
+    .superRefine((env, ctx) => {
+      for (const name of Object.keys(env)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `expected an environment variable name [A-Za-z_][A-Za-z0-9_]* instead of ${JSON.stringify(name)}` });
+      }
+    })
+    .default({}),
   /** stdout+stderr beyond this kills the plugin (UNKNOWN). */
   max_output: Bytes.pipe(z.number().min(1024, { error: 'expected at least 1KiB' }).max(16 * 1024 * 1024, { error: 'expected at most 16MiB' })).default(64 * 1024),
 }).strict();
