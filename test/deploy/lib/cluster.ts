@@ -1,19 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { NatsNode } from './nats-node.ts';
 import { adaptConfig } from './nats-config.ts';
 import type { TestCertificates } from './tls.ts';
+import { freePort } from '../../helpers/ports.ts';
 
-/** A free loopback port right now. Another process may take it before nats-server binds it: see startCluster. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port from listen(0)');
-  return address.port;
-}
+export { freePort };
 
 /** A cluster member: its route port is fixed because the other nodes dial it; clients use an ephemeral port. */
 export class ClusterNode extends NatsNode {
