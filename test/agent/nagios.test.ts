@@ -151,6 +151,16 @@ describe('nagios check', () => {
       await until(() => gone(pid), 'the forgotten sleep to die');
     });
 
+    it('a daemon that escapes the group and holds stdout costs time, not the result', async () => {
+      const plugin = script('escapes', `setsid sh -c 'echo $$ > "$0"; exec sleep 600' "$1/escaped.pid" &\nwhile [ ! -s "$1/escaped.pid" ]; do :; done\necho "WARNING - started a daemon"\nexit 1`);
+      try {
+        const result = await probe({ kind: 'nagios', command: [plugin, dir.path], timeout: '1s' });
+        assert.deepEqual([result.status, result.message, result.failure], ['warning', 'WARNING - started a daemon', null]);
+      } finally {
+        process.kill(Number(readFileSync(join(dir.path, 'escaped.pid'), 'utf8')), 'SIGKILL');
+      }
+    });
+
     it('a crash (signal) is UNKNOWN naming the signal', async () => {
       const result = await probe({ kind: 'nagios', command: [script('segv', 'echo "about to crash"; kill -SEGV $$')] });
       assert.equal(result.status, 'unknown');

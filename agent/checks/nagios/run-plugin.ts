@@ -54,6 +54,8 @@ export function runPlugin(options: RunOptions): Promise<RunResult> {
     let bytes = 0;
     let settled = false;
     let child: ChildProcess;
+    /** Set when the plugin itself has exited; its pipes may still be held by something that escaped the group. */
+    let exited: RunEnd | null = null;
 
     const finish = (end: RunEnd): void => {
       if (settled) return;
@@ -72,7 +74,7 @@ export function runPlugin(options: RunOptions): Promise<RunResult> {
       });
     };
     const onAbort = (): void => finish({ kind: 'aborted' });
-    const timer = setTimeout(() => finish({ kind: 'timeout' }), options.deadlineMs);
+    const timer = setTimeout(() => finish(exited ?? { kind: 'timeout' }), options.deadlineMs);
 
     try {
       child = spawn(options.command[0]!, options.command.slice(1), {
@@ -100,7 +102,11 @@ export function runPlugin(options: RunOptions): Promise<RunResult> {
     child.stderr!.on('data', collect(stderr));
     child.on('error', (err: NodeJS.ErrnoException) => finish({ kind: 'spawn_failed', code: err.code ?? 'ERROR', message: err.message }));
     // The plugin is done; descendants it left behind would hold the pipes open, so end them here.
-    child.on('exit', () => killGroup(child));
-    child.on('close', (code, signal) => finish(code !== null ? { kind: 'exited', code } : { kind: 'signaled', signal: signal ?? 'unknown signal' }));
+    const ended = (code: number | null, signal: NodeJS.Signals | null): RunEnd => (code !== null ? { kind: 'exited', code } : { kind: 'signaled', signal: signal ?? 'unknown signal' });
+    child.on('exit', (code, signal) => {
+      exited = ended(code, signal);
+      killGroup(child);
+    });
+    child.on('close', (code, signal) => finish(ended(code, signal)));
   });
 }
