@@ -53,7 +53,7 @@ export interface PluginCall {
 export function interpretRun(call: PluginCall, run: RunResult): CheckOutcome {
   const name = basename(call.command[0]!);
   const target = call.command[0]!;
-  const said = (): string => firstLine(splitOutput(run.stdout).text || run.stdout) || firstLine(run.stderr);
+  const said = splitOutput(run.stdout).text || firstLine(run.stderr);
   const outcome = (status: CheckStatus, message: string, metrics?: MetricPoint[]): CheckOutcome => ({
     status,
     message: (message || '(no output)').slice(0, MAX_MESSAGE_CHARS),
@@ -61,7 +61,7 @@ export function interpretRun(call: PluginCall, run: RunResult): CheckOutcome {
     target,
     ...(metrics ? { metrics } : {}),
   });
-  const withOutput = (what: string): string => (said() ? `${what}: ${said()}` : what);
+  const withOutput = (what: string): string => (said ? `${what}: ${said}` : what);
   const { end } = run;
   switch (end.kind) {
     case 'spawn_failed':
