@@ -25,9 +25,9 @@ export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
 };
 
 /** Stream names carry the prefix so offhook can share a NATS deployment with other applications. */
-export function streamNames(subjects: Subjects): { events: string; alerts: string; acks: string; calls: string } {
+export function streamNames(subjects: Subjects): { events: string; alerts: string; acks: string; calls: string; gateway: string } {
   const base = subjects.prefix.toUpperCase().replace(/-/g, '_');
-  return { events: `${base}_EVENTS`, alerts: `${base}_ALERTS`, acks: `${base}_ACKS`, calls: `${base}_CALLS` };
+  return { events: `${base}_EVENTS`, alerts: `${base}_ALERTS`, acks: `${base}_ACKS`, calls: `${base}_CALLS`, gateway: `${base}_GATEWAY` };
 }
 
 export type StreamDefinition = Partial<StreamConfig> & { name: string };
@@ -68,6 +68,15 @@ export function streamDefinitions(subjects: Subjects, options: StreamOptions = D
       max_age: options.alertsMaxAgeMs * NS_PER_MS,
       duplicate_window: 2 * 60_000 * NS_PER_MS,
       description: 'Call records from the telephony gateway',
+    },
+    {
+      ...common,
+      name: names.gateway,
+      // Kept while the collector is down, so a fallback request still reaches the fallback receivers when it is back.
+      subjects: [subjects.allFallbacks, subjects.allGatewayEvents],
+      max_age: options.alertsMaxAgeMs * NS_PER_MS,
+      duplicate_window: 2 * 60_000 * NS_PER_MS,
+      description: 'Fallback requests and events from the telephony gateway',
     },
   ];
 }

@@ -100,7 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const js = jetstreamClient(nc);
   const store = new StateStore(await openBucket(nc, subjects, 'gateway'), logger);
   const validator = new InboundValidator(registry, logger, subjects, () => clock.now());
-  const publisher = new GatewayPublisher(nc, js, subjects, gatewayHost, logger, () => clock.now());
+  const publisher = new GatewayPublisher(js, subjects, gatewayHost, logger, () => clock.now());
 
   const driver = options.driver ?? cardDriver(options.line, config, clock);
   const queue = new CallQueue(config.people, config.escalation);
@@ -161,6 +161,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await consumer.stop();
       acks.stop();
       await http?.close();
+      await publisher.settle();
       await nc.drain().catch(() => undefined);
       logger.info('gateway stopped');
     })());

@@ -3,7 +3,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { BUCKETS, bucketName, InboundValidator, systemClock, type Alert, type Clock, type Logger, type NatsConnection, type Registry, type Subjects } from '../../shared/index.ts';
 import type { NotificationsConfig } from './config.ts';
 import { Dispatcher } from './dispatcher.ts';
-import { listenForFallbacks } from './fallback.ts';
+import { consumeFallbacks } from './fallback.ts';
 import { notificationMetrics } from './metrics.ts';
 import { NotificationLog } from './nflog.ts';
 import { ReceiverQueue } from './queue.ts';
@@ -80,20 +80,21 @@ export async function createDispatcher(config: NotificationsConfig, deps: Dispat
   await dispatcher.resumePending();
   const validator = new InboundValidator(deps.registry, logger, deps.subjects, () => clock.now());
   const active = dispatcher;
-  const subscription = listenForFallbacks(deps.nc, deps.subjects, validator, logger, (request) => {
+  const fallbacks = await consumeFallbacks(deps.nc, deps.subjects, validator, logger, async (request) => {
     if (config.fallback_receivers.length === 0) {
       logger.error({ gateway: request.host, reason: request.reason, alerts: request.alerts.length }, 'gateway fell back but no fallback_receivers are configured: nobody is told');
       metrics.dropped.inc({ receiver: '', reason: 'no_fallback_receiver' }, request.alerts.length);
       return 0;
     }
-    for (const alert of request.alerts) active.submit(alert, 'fallback', { fallbackReason: request.reason });
+    // submit() resolves once each notification is durably accepted; only then may the request be acknowledged.
+    await Promise.all(request.alerts.map((alert) => active.submit(alert, 'fallback', { fallbackReason: request.reason })));
     return request.alerts.length;
   });
   return {
     submit: (alert, reason, context) => active.submit(alert, reason, context),
     idle: () => active.idle(),
     async close(graceMs?: number) {
-      subscription.unsubscribe();
+      await fallbacks.stop();
       await active.close(graceMs);
       await Promise.all(notifiers.map((n) => n.close?.().catch((err: Error) => logger.warn({ err }, 'notifier close failed'))));
     },

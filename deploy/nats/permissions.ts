@@ -100,13 +100,15 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
           ...readStream(names.alerts),
           ...readStream(names.acks),
           ...readStream(names.calls),
+          // the gateway's fallback requests, through the shared durable offhook-collector-fallback
+          ...readStream(names.gateway),
           ...writeBucket(subjects, 'alerts'),
           ...writeBucket(subjects, 'silences'),
           ...writeBucket(subjects, 'nflog'),
           ...writeBucket(subjects, 'checkpoints'),
           ...readBucket(subjects, 'gateway'),
         ]),
-        subscribe: ['_INBOX.>', subjects.allHeartbeats, subjects.allFallbacks, subjects.allAcks],
+        subscribe: ['_INBOX.>', subjects.allHeartbeats, subjects.allAcks],
       };
     case 'gateway':
       return {
@@ -115,7 +117,9 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
           gatewayControl,
           subjects.allAcks,
           subjects.allCalls,
+          // into the GATEWAY stream (JetStream publish), where the collector finds them even if it was down
           subjects.allFallbacks,
+          subjects.allGatewayEvents,
           ...manageAll(subjects),
           ...readStream(names.alerts),
           ...readStream(names.acks),

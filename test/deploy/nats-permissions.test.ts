@@ -8,11 +8,14 @@ import { connect, errors, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, AckPolicy } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import {
-  connectionOptions, encodeMessage, ensureStreams, jetstreamClient, NatsConfig, openBucket, publishDurable, streamNames, Subjects,
+  connectionOptions, createRegistry, encodeMessage, ensureStreams, InboundValidator, jetstreamClient, NatsConfig, openBucket, publishDurable, silentLogger,
+  streamNames, Subjects,
 } from '../../shared/index.ts';
 import { generateUsers } from '../../deploy/nats/gen-users.ts';
 import { CredentialStore } from '../../deploy/nats/credentials.ts';
 import { agentInboxPrefix } from '../../deploy/nats/permissions.ts';
+import { consumeFallbacks, FALLBACK_DURABLE } from '../../collector/notifiers/fallback.ts';
+import { until, untilPolled } from '../helpers/wait.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { adaptConfig } from './lib/nats-config.ts';
 import { makeTestCertificates, type TestCertificates } from './lib/tls.ts';
@@ -186,6 +189,32 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     await assertDenied(() => gjsm.streams.delete(names.alerts), 'publish', `$JS.API.STREAM.DELETE.${names.alerts}`);
     const alertsKv = await openBucket(gateway, subjects, 'alerts');
     await assertDenied(() => alertsKv.put(fired.fingerprint, 'x'), 'publish', `$KV.offhook-alerts.${fired.fingerprint}`);
+  });
+
+  it('lets the gateway store fallback requests and gateway events in GATEWAY, the collector consume them, and agents neither', async function () {
+    const gateway = await connectAs('gateway');
+    const fallback = wire.fallback('gw1');
+    assert.equal((await publishDurable(jetstreamClient(gateway), subjects.fallback('gw1'), fallback)).stream, names.gateway);
+    assert.equal((await publishDurable(jetstreamClient(gateway), subjects.gatewayEvent('gw1'), wire.gatewayEvent('gw1'))).stream, names.gateway);
+
+    // The collector's fallback intake: the shared durable, created by the collector user, acknowledged after handling.
+    const collector = await connectAs('collector');
+    const handled: string[] = [];
+    const intake = await consumeFallbacks(collector, subjects, new InboundValidator(createRegistry('t'), silentLogger(), subjects), silentLogger(), async (request) => {
+      handled.push(request.id);
+      return request.alerts.length;
+    });
+    try {
+      await until(() => handled.length === 1, 'the collector to take the fallback request');
+      assert.deepEqual(handled, [fallback.id]);
+      await untilPolled(async () => (await (await jetstreamManager(collector)).consumers.info(names.gateway, FALLBACK_DURABLE)).num_ack_pending === 0, 'the acknowledgement');
+    } finally {
+      await intake.stop();
+    }
+
+    const web1 = await connectAgent('web1');
+    await assertDenied(() => publishDurable(jetstreamClient(web1), subjects.fallback('web1'), wire.fallback('web1')), 'publish', subjects.fallback('web1'));
+    await assertDenied(() => web1.request(`$JS.API.CONSUMER.INFO.${names.gateway}.${FALLBACK_DURABLE}`, undefined, { timeout: 5000 }), 'publish', `$JS.API.CONSUMER.INFO.${names.gateway}.${FALLBACK_DURABLE}`);
   });
 
   it('lets the operator ask the running gateway for a test call, and agents not', async function () {

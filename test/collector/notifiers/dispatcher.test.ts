@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { bucketName, createLogger, createRegistry, ManualClock, newId, serveHttp, silentLogger, Subjects, type Clock, type Registry } from '../../../shared/index.ts';
+import { bucketName, createLogger, ensureStreams, createRegistry, ManualClock, newId, serveHttp, silentLogger, Subjects, type Clock, type Registry } from '../../../shared/index.ts';
 import { NotificationsConfig } from '../../../collector/notifiers/config.ts';
 import { createDispatcher, type NotificationDispatcher } from '../../../collector/notifiers/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
@@ -49,6 +49,7 @@ describe('notifiers: dispatcher (real nats-server, real HTTP receivers)', () => 
     return s;
   }
   async function dispatcher(config: unknown, clock?: Clock): Promise<NotificationDispatcher> {
+    await ensureStreams(nc, subjects);
     const d = await createDispatcher(NotificationsConfig.parse(config) as NotificationsConfig, { nc, subjects, logger: (process.env.TEST_LOG ? createLogger('t') : silentLogger()), registry, ...(clock ? { clock } : {}) });
     dispatchers.push(d);
     return d;
@@ -218,33 +219,6 @@ describe('notifiers: dispatcher (real nats-server, real HTTP receivers)', () => 
     clock.advance(3_600_000);
     await s.waitFor(2);
     assert.deepEqual(JSON.parse(s.requests[1]!.body).alerts.map((a: { labels: { alertname: string } }) => a.labels.alertname), ['c', 'd']);
-  });
-
-  it('fallback requests from the gateway go to fallback_receivers; invalid ones are counted', async () => {
-    const [fallback, routed] = [await sink(), await sink()];
-    const d = await dispatcher({
-      receivers: [{ name: 'sms', kind: 'http-get', url: fallback.url }, hook('routed', routed.url)],
-      routes: [{ receiver: 'routed', match: { reason: ['firing', 'resolved'] } }],
-      fallback_receivers: ['sms'],
-    });
-    const alerts = [makeAlert(), makeAlert({ rule: 'load' })];
-    const request = { v: 1, id: newId(), host: 'gw1', ts: Date.now(), reason: 'budget_exhausted', detail: 'daily budget spent', alerts };
-    const reply = await nc.request(subjects.fallback('gw1'), JSON.stringify(request), { timeout: 5000 });
-    assert.deepEqual(reply.json(), { accepted: 2 });
-    await fallback.waitFor(2);
-    assert.deepEqual(fallback.requests.map((r) => r.url.searchParams.get('reason')), ['fallback', 'fallback']);
-    // The same request again (gateway retry) is not sent twice.
-    await nc.request(subjects.fallback('gw1'), JSON.stringify({ ...request, id: newId() }), { timeout: 5000 });
-    // Its resolve reaches the fallback receiver, which was told about the problem.
-    d.submit(resolvedCopy(alerts[0]!), 'resolved');
-    await d.idle();
-    assert.equal(fallback.requests.length, 3);
-    assert.equal(fallback.requests[2]!.url.searchParams.get('status'), 'resolved');
-    assert.equal(routed.requests.length, 0, 'routes never saw a firing, so no resolve either');
-
-    const bad = await nc.request(subjects.fallback('gw1'), '{"v":1,"id":"x","host":"gw1","alerts":"nope"}', { timeout: 5000 });
-    assert.equal(bad.json<{ accepted: number }>().accepted, 0);
-    assert.equal(await metricValue(registry, 'offhook_invalid_messages_total', { subject: 'fallback', reason: 'schema' }), 1);
   });
 
   it('close lets queued notifications go out, then aborts what is stuck', async () => {

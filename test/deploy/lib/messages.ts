@@ -1,4 +1,4 @@
-import { Ack, Alert, fingerprint, Heartbeat, newId, ResourceSample, SCHEMA_VERSION } from '../../../shared/index.ts';
+import { Ack, Alert, FallbackRequest, fingerprint, GatewayEvent, Heartbeat, newId, ResourceSample, SCHEMA_VERSION } from '../../../shared/index.ts';
 
 /** Real wire messages, validated by the shared schemas so the tests send what the processes send. */
 export function resourceSample(host: string, seq: number): ResourceSample {
@@ -21,4 +21,12 @@ export function alert(host: string): Alert {
 
 export function ack(host: string, by: string): Ack {
   return Ack.parse({ v: SCHEMA_VERSION, id: newId(), host, ts: Date.now(), fingerprint: fingerprint(host, 'disk_full'), generation: 1, by, method: 'cli' });
+}
+
+export function fallback(gatewayHost: string): FallbackRequest {
+  return FallbackRequest.parse({ v: SCHEMA_VERSION, id: newId(), host: gatewayHost, ts: Date.now(), reason: 'line_down', detail: 'no dial tone', alerts: [alert('web1')] });
+}
+
+export function gatewayEvent(gatewayHost: string): GatewayEvent {
+  return GatewayEvent.parse({ v: SCHEMA_VERSION, id: newId(), host: gatewayHost, ts: Date.now(), kind: 'line_down', detail: 'no dial tone' });
 }
