@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CallRecord, ensureStreams, fingerprint, jetstreamClient, newId, publishDurable, SCHEMA_VERSION, Subjects } from '../../shared/index.ts';
+import { CallRecord, ensureStreams, fingerprint, jetstreamClient, newId, publishDurable, SCHEMA_VERSION, Subjects, type ResourceSample } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts';
 import { killAndWait } from '../helpers/processes.ts';
@@ -75,7 +75,8 @@ describe('faults: slow and dead notifier endpoints', function () {
 
     const js = jetstreamClient(nc);
     for (const host of HOSTS) {
-      await publishDurable(js, subjects.event(host, 'resource'), { v: SCHEMA_VERSION, id: newId(), host, ts: Date.now(), seq: 1, kind: 'resource', intervalMs: 1000, metrics: [{ name: 'fault_gauge', type: 'gauge', value: 99 }] });
+      const sample: ResourceSample = { v: SCHEMA_VERSION, id: newId(), host, ts: Date.now(), seq: 1, kind: 'resource', intervalMs: 1000, metrics: [{ name: 'fault_gauge', type: 'gauge', value: 99 }] };
+      await publishDurable(js, subjects.event(host, 'resource'), sample);
     }
     const fingerprints = HOSTS.map((h) => fingerprint(h, 'load_high', {}));
     await untilPolled(() => HOSTS.every((h) => good.received.includes(`firing load_high ${h}`)), 'the good receiver notified of every alert', 60_000, 50);

@@ -1,0 +1,266 @@
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connect } from '@nats-io/transport-node';
+import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
+import { Alert, CallRecord, ensureStreams, streamNames, Subjects } from '../shared/index.ts';
+import { startOffhook, type OffhookProcess } from '../test/helpers/offhook-process.ts';
+import { killAllTracked, killAndWait } from '../test/helpers/processes.ts';
+import { scrape, sumOf } from '../test/helpers/metrics.ts';
+import { mountTmpfs } from '../test/helpers/tmpfs.ts';
+import { bareSubscriberRate, publishHosts } from './e2e-load.ts';
+import { percentile, report, type BenchRow } from './lib.ts';
+import { average, cpuSeconds, MIB, rssBytes } from './proc-stats.ts';
+
+/**
+ * End to end on this machine, with the real agent, collector and gateway processes on loopback:
+ * 1. breach → alert on NATS → off hook on the sim line: a 1 MiB tmpfs watched by an agent sampling every
+ *    1 s is filled past 50 % at a known instant (then emptied, and the next trial starts once resolved);
+ * 2. log line → alert on NATS;
+ * 3. the collector process replaying 1,000 and 10,000 hosts' realistic samples, next to a bare
+ *    subscriber that only parses the same messages, with the collector's CPU and RSS;
+ * 4. agent footprint at 1 s and 10 s sampling (CPU seconds per minute, RSS).
+ * Bounded: OFFHOOK_BENCH_TRIALS (default 30) breach trials, 50 log trials, OFFHOOK_BENCH_SECONDS (60) per footprint window.
+ */
+const BREACH_TRIALS = Number(process.env.OFFHOOK_BENCH_TRIALS ?? 30);
+const LOG_TRIALS = 50;
+const FOOTPRINT_S = Number(process.env.OFFHOOK_BENCH_SECONDS ?? 60);
+const PREFIX = 'e2e';
+const TRIAL_TIMEOUT_MS = 30_000;
+
+interface Waiter<T> { match: (value: T) => boolean; resolve: (arrival: { value: T; at: number }) => void }
+
+/** Subscribes once and hands each message to whoever waits for one like it (no polling, no sleeps). */
+class Inbox<T> {
+  private waiters: Waiter<T>[] = [];
+  constructor(nc: NatsConnection, subject: string, parse: (data: unknown) => T) {
+    nc.subscribe(subject, {
+      callback: (_err, msg) => {
+        const at = Date.now();
+        const value = parse(msg.json());
+        this.waiters = this.waiters.filter((w) => (w.match(value) ? (w.resolve({ value, at }), false) : true));
+      },
+    });
+  }
+  /** The next message matching, with the time it arrived here. */
+  next(match: (value: T) => boolean, what: string): Promise<{ value: T; at: number }> {
+    return withTimeout(new Promise<{ value: T; at: number }>((resolve) => this.waiters.push({ match, resolve })), what);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), TRIAL_TIMEOUT_MS)))]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves with the `time` of the next "off hook" line the gateway logs. */
+function nextOffHook(gateway: OffhookProcess): Promise<number> {
+  return withTimeout(new Promise<number>((resolve) => {
+    let buffered = '';
+    const onData = (chunk: Buffer): void => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.includes('"msg":"off hook"')) continue;
+        gateway.child.stdout!.off('data', onData);
+        resolve(Date.parse((JSON.parse(line) as { time: string }).time));
+        return;
+      }
+    };
+    gateway.child.stdout!.on('data', onData);
+  }), 'off hook');
+}
+
+async function latencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnection): Promise<BenchRow[]> {
+  const subjects = new Subjects(PREFIX);
+  await ensureStreams(nc, subjects);
+  const disk = join(dir, 'watched');
+  const tmpfs = mountTmpfs(disk, 1024 * 1024);
+  if (!tmpfs) throw new Error('the breach benchmark needs root to mount a 1 MiB tmpfs (mount -t tmpfs); run it as root');
+  const logFile = join(dir, 'app.log');
+  writeFileSync(logFile, '');
+  try {
+    const nats = { servers: [server.url], prefix: PREFIX };
+    const collector = await startOffhook('collector', dir, 'collector', {
+      nats,
+      listen: '127.0.0.1:0',
+      defaults: { flapping: { enabled: false } },
+      rules: [
+        { name: 'watched_disk_full', kind: 'threshold', metric: 'offhook_filesystem_used_ratio', match: [`mountpoint=${disk}`], crit: 0.5, clear_below: 0.3 },
+        { name: 'app_fatal', kind: 'log', log_rule: '^fatal$', count: 1, within: '1h', severity: 'info' },
+      ],
+    });
+    const gateway = await startOffhook('gateway', dir, 'gateway', {
+      gateway_host: 'gw1',
+      nats,
+      state_dir: join(dir, 'gateway'),
+      metrics_listen: '127.0.0.1:0',
+      line: { backend: 'sim', sim: { speed: 20, far_end: Array.from({ length: BREACH_TRIALS + 5 }, () => ({ number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] })) } },
+      people: [{ name: 'alice', number: '100' }],
+      budget: { max_calls_per_hour: 1000, max_calls_per_day: 1000, max_call_minutes_per_day: 1000, per_number: { max_calls_per_minute: 1000, max_calls_per_15m: 1000, max_calls_per_hour: 1000, max_calls_per_day: 1000 } },
+    });
+    const agent = await startOffhook('agent', dir, 'agent', {
+      host: 'bench1',
+      nats,
+      state_dir: join(dir, 'agent'),
+      metrics_listen: '127.0.0.1:0',
+      heartbeat_interval: '1s',
+      resources: { interval: '1s', processes: false },
+      logs: [{ path: logFile, rules: [{ name: 'fatal', pattern: 'FATAL trial=(?<trial>\\d+)', severity: 'critical' }] }],
+    });
+    const alerts = new Inbox(nc, subjects.allAlerts, (d) => Alert.parse(d));
+    const calls = new Inbox(nc, subjects.allCalls, (d) => CallRecord.parse(d));
+
+    const toAlert: number[] = [];
+    const toOffHook: number[] = [];
+    const fill = join(disk, 'fill');
+    for (let trial = 0; trial < BREACH_TRIALS; trial++) {
+      const firing = alerts.next((a) => a.rule === 'watched_disk_full' && a.status === 'firing', 'the disk alert');
+      const offHook = nextOffHook(gateway);
+      const acknowledged = calls.next((c) => c.outcome === 'acknowledged', 'the acknowledged call');
+      // A random phase against the agent's 1 s sampling clock, else every trial would start just after a sample.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 1000));
+      writeFileSync(fill, Buffer.alloc(700 * 1024, 1));
+      const breachedAt = Date.now();
+      toAlert.push((await firing).at - breachedAt);
+      toOffHook.push((await offHook) - breachedAt);
+      await acknowledged;
+      const resolved = alerts.next((a) => a.rule === 'watched_disk_full' && a.status === 'resolved', 'the resolution');
+      unlinkSync(fill);
+      await resolved;
+    }
+
+    const logToAlert: number[] = [];
+    for (let trial = 0; trial < LOG_TRIALS; trial++) {
+      const firing = alerts.next((a) => a.rule === 'app_fatal' && a.labels.trial === String(trial), `the log alert of trial ${trial}`);
+      appendFileSync(logFile, `2026-11-25T12:00:00Z app[7]: FATAL trial=${trial} out of widgets\n`);
+      const writtenAt = Date.now();
+      logToAlert.push((await firing).at - writtenAt);
+    }
+    for (const p of [agent, gateway, collector]) await killAndWait(p.child, 'SIGTERM');
+
+    const ms = (values: number[], p: number): number => percentile(values, p);
+    return [
+      { name: `breach -> alert on NATS p50 (agent 1 s sampling, ${BREACH_TRIALS} trials)`, value: ms(toAlert, 50), unit: 'ms' },
+      { name: 'breach -> alert on NATS p95', value: ms(toAlert, 95), unit: 'ms' },
+      { name: 'breach -> alert on NATS p99', value: ms(toAlert, 99), unit: 'ms' },
+      { name: 'breach -> off hook on the sim line p50', value: ms(toOffHook, 50), unit: 'ms' },
+      { name: 'breach -> off hook p95', value: ms(toOffHook, 95), unit: 'ms' },
+      { name: 'breach -> off hook p99', value: ms(toOffHook, 99), unit: 'ms', note: `tmpfs filled to 70 % at a known instant; includes waiting for the next 1 s sample (0-1000 ms, uniform); alert time is its arrival at a subscriber in the bench process, off hook the gateway's log time (same machine clock); min/max to off hook ${Math.min(...toOffHook)}/${Math.max(...toOffHook)} ms` },
+      { name: `log line -> alert on NATS p50 (${LOG_TRIALS} trials)`, value: ms(logToAlert, 50), unit: 'ms' },
+      { name: 'log line -> alert on NATS p99', value: ms(logToAlert, 99), unit: 'ms', note: 'agent default poll_interval 250 ms; each line a new alert (label trial=N)' },
+    ];
+  } finally {
+    await killAllTracked();
+    tmpfs.unmount();
+  }
+}
+
+async function collectorThroughput(dir: string, hosts: number, rounds: number): Promise<BenchRow[]> {
+  const server = await EmbeddedNatsServer.start({ storeDir: join(dir, `js-${hosts}`) });
+  const nc = await connect({ servers: server.url });
+  const subjects = new Subjects(`tp${hosts}`);
+  try {
+    await ensureStreams(nc, subjects);
+    const { events, bytes } = await publishHosts(nc, subjects, hosts, rounds);
+    const stream = streamNames(subjects).events;
+    const stored = (await (await jetstreamManager(nc)).streams.info(stream)).state.messages;
+    if (stored !== events) throw new Error(`stored ${stored} of ${events} events`);
+    const baseline = await bareSubscriberRate(nc, stream, events);
+
+    const collector = await startOffhook('collector', dir, `collector-${hosts}`, {
+      nats: { servers: [server.url], prefix: subjects.prefix },
+      listen: '127.0.0.1:0',
+      rules: [
+        { name: 'disk_full', kind: 'threshold', metric: 'offhook_filesystem_used_ratio', warn: 0.85, crit: 0.95, clear_below: 0.8, for: '2m' },
+        { name: 'load_high', kind: 'threshold', metric: 'node_load5', crit: 20, clear_below: 15, for: '5m' },
+        { name: 'memory_full', kind: 'threshold', metric: 'offhook_memory_used_ratio', warn: 0.9, crit: 0.97, clear_below: 0.85, for: '1m' },
+        { name: 'few_processes', kind: 'threshold', metric: 'node_processes_pids', comparison: '<', crit: 5, clear_above: 10 },
+        { name: 'cpu_busy', kind: 'threshold', metric: 'offhook_cpu_usage_ratio', warn: 0.9, crit: 0.98, for: '10m' },
+        { name: 'host_down', kind: 'host_down', missed_heartbeats: 6 },
+      ],
+    });
+    const pid = collector.child.pid!;
+    const cpuAtStart = cpuSeconds(pid);
+    const started = performance.now();
+    const rss: number[] = [];
+    let done = 0;
+    while (done < events) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      rss.push(rssBytes(pid));
+      const m = await scrape(collector.metricsUrl);
+      done = sumOf(m, 'offhook_collector_events_total') + sumOf(m, 'offhook_invalid_messages_total') + sumOf(m, 'offhook_collector_duplicate_events_total');
+      if (performance.now() - started > 600_000) throw new Error(`collector processed ${done} of ${events} events in 10 minutes`);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuSeconds(pid) - cpuAtStart;
+    await killAndWait(collector.child, 'SIGTERM');
+    const label = `${hosts.toLocaleString('en')} hosts`;
+    return [
+      { name: `collector process events/s, ${label} (${events} samples, ${Math.round(bytes / events)} B each, 38 points)`, value: events / seconds, unit: 'events/s', baseline: { name: 'bare subscriber, JSON.parse only', value: baseline }, note: `replay from the stream start, 5 threshold rules + host_down; measured from "listening" to the last event counted in /metrics (200 ms polls)` },
+      { name: `collector CPU per 1,000 events, ${label}`, value: (cpu / events) * 1000, unit: 'CPU s' },
+      { name: `collector CPU share while replaying, ${label}`, value: (cpu / seconds) * 100, unit: '% of a core' },
+      { name: `collector RSS max, ${label}`, value: Math.max(...rss) / MIB, unit: 'MiB' },
+    ];
+  } finally {
+    await nc.close();
+    await server.dispose();
+  }
+}
+
+async function agentFootprint(dir: string, server: EmbeddedNatsServer): Promise<BenchRow[]> {
+  const agents: Record<string, OffhookProcess> = {};
+  for (const interval of ['1s', '10s']) {
+    agents[interval] = await startOffhook('agent', dir, `footprint-${interval}`, {
+      host: `footprint-${interval}`,
+      nats: { servers: [server.url], prefix: PREFIX },
+      state_dir: join(dir, `footprint-${interval}`),
+      metrics_listen: '127.0.0.1:0',
+      heartbeat_interval: '10s',
+      resources: { interval },
+    });
+  }
+  // Past start-up (module loading, first inventory) before the window opens.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const start = Object.fromEntries(Object.entries(agents).map(([k, a]) => [k, cpuSeconds(a.child.pid!)]));
+  const rss: Record<string, number[]> = { '1s': [], '10s': [] };
+  for (let s = 0; s < FOOTPRINT_S; s++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    for (const [k, a] of Object.entries(agents)) rss[k]!.push(rssBytes(a.child.pid!));
+  }
+  const rows: BenchRow[] = [];
+  for (const [k, a] of Object.entries(agents)) {
+    const perMinute = ((cpuSeconds(a.child.pid!) - start[k]!) / FOOTPRINT_S) * 60;
+    rows.push(
+      { name: `agent CPU seconds per minute, ${k} sampling`, value: perMinute, unit: 'CPU s/min' },
+      { name: `agent RSS average, ${k} sampling`, value: average(rss[k]!) / MIB, unit: 'MiB' },
+      { name: `agent RSS max, ${k} sampling`, value: Math.max(...rss[k]!) / MIB, unit: 'MiB', note: k === '10s' ? `both agents ran side by side for the same ${FOOTPRINT_S} s window, resources (with filesystems and processes) + heartbeat, no checks or logs` : undefined },
+    );
+    await killAndWait(a.child, 'SIGTERM');
+  }
+  return rows;
+}
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'offhook-bench-e2e-'));
+  mkdirSync(join(dir, 'gateway'));
+  const server = await EmbeddedNatsServer.start({ storeDir: join(dir, 'js') });
+  const nc = await connect({ servers: server.url });
+  try {
+    const rows = [
+      ...(await latencies(dir, server, nc)),
+      ...(await collectorThroughput(dir, 1000, 10)),
+      ...(await collectorThroughput(dir, 10_000, 3)),
+      ...(await agentFootprint(dir, server)),
+    ];
+    report({ bench: 'e2e', rows });
+  } finally {
+    await killAllTracked();
+    await nc.close();
+    await server.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
