@@ -2,7 +2,7 @@ import { appendFile } from 'node:fs/promises';
 import { openLine } from '../native/index.ts';
 import type { FarEndScript, Line, SimLine } from '../native/line.ts';
 import { join } from 'node:path';
-import { createLogger, createRegistry, loadConfigFile, type Logger } from '../shared/index.ts';
+import { createLogger, createRegistry, Gauge, loadConfigFile, type Logger, type Registry } from '../shared/index.ts';
 import type { LineDriver } from './drivers/driver.ts';
 import { openSipDriver } from './drivers/sip/index.ts';
 import { GatewayConfig } from './config.ts';
@@ -46,11 +46,26 @@ function followTranscript(line: SimLine, file: string, logger: Logger): () => Pr
   };
 }
 
+/** libuv's pool size as libuv reads UV_THREADPOOL_SIZE (offhook.mjs sets it for the gateway): 4 unless set, 1-1024. */
+export function libuvPoolSize(value = process.env.UV_THREADPOOL_SIZE): number {
+  if (value === undefined || value === '') return 4;
+  return Math.min(1024, Math.max(1, Number.parseInt(value, 10) || 0));
+}
+
+function reportPoolSize(registry: Registry, logger: Logger): void {
+  const size = libuvPoolSize();
+  new Gauge({ name: 'offhook_gateway_libuv_threadpool_size', help: 'libuv thread pool size; each waiting line operation holds one thread', registers: [registry] }).set(size);
+  // Fewer than a handful of threads lets a few slow line operations stall file, DNS and crypto work.
+  if (size < 8) logger.warn({ uvThreadpoolSize: size }, 'small libuv thread pool: set UV_THREADPOOL_SIZE=16 or start through offhook.mjs');
+  else logger.info({ uvThreadpoolSize: size }, 'libuv thread pool');
+}
+
 /** `offhook gateway`: load config, open the line, connect, start the loops, serve metrics, stop cleanly on SIGTERM. */
 export async function runGatewayProcess(configFile: string, options: { metricsListen?: string; webhookListen?: string }): Promise<void> {
   const config = loadConfigFile(configFile, GatewayConfig);
   const logger = createLogger('gateway');
   const registry = createRegistry('gateway');
+  reportPoolSize(registry, logger);
   let line: Line | null = null;
   let driver: LineDriver | undefined;
   if (config.line.driver === 'sip') {
@@ -67,6 +82,14 @@ export async function runGatewayProcess(configFile: string, options: { metricsLi
     await (driver ?? line)?.close();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // `on`, not `once`: under systemd (control-group kill) or a terminal's Ctrl-C the signal reaches both offhook.mjs,
+  // which relays it, and this process; the second one must not kill a shutdown in progress.
+  let stopping = false;
+  const onSignal = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    void shutdown(signal);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
 }
