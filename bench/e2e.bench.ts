@@ -151,7 +151,7 @@ async function latencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnec
       { name: 'breach -> off hook p95', value: ms(toOffHook, 95), unit: 'ms' },
       { name: 'breach -> off hook p99', value: ms(toOffHook, 99), unit: 'ms', note: `tmpfs filled to 70 % at a known instant; includes waiting for the next 1 s sample (0-1000 ms, uniform); alert time is its arrival at a subscriber in the bench process, off hook the gateway's log time (same machine clock); min/max to off hook ${Math.min(...toOffHook)}/${Math.max(...toOffHook)} ms` },
       { name: `log line -> alert on NATS p50 (${LOG_TRIALS} trials)`, value: ms(logToAlert, 50), unit: 'ms' },
-      { name: 'log line -> alert on NATS p99', value: ms(logToAlert, 99), unit: 'ms', note: 'agent default poll_interval 250 ms; each line a new alert (label trial=N)' },
+      { name: 'log line -> alert on NATS p99', value: ms(logToAlert, 99), unit: 'ms', note: 'the follower wakes on inotify (fs.watch on the directory); poll_interval 250 ms is only the fallback; each line a new alert (label trial=N)' },
     ];
   } finally {
     await killAllTracked();
