@@ -108,7 +108,9 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
           ...writeBucket(subjects, 'checkpoints'),
           ...readBucket(subjects, 'gateway'),
         ]),
-        subscribe: ['_INBOX.>', subjects.allHeartbeats, subjects.allAcks],
+        // `offhook status` asks the running collector (queue group) for its live view
+        subscribe: ['_INBOX.>', subjects.allHeartbeats, subjects.allAcks, subjects.statusRequest('collector')],
+        allowResponses: true,
       };
     case 'gateway':
       return {
@@ -128,7 +130,7 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
           ...readBucket(subjects, 'alerts'),
           ...readBucket(subjects, 'silences'),
         ]),
-        subscribe: ['_INBOX.>', subjects.allAcks, gatewayControl],
+        subscribe: ['_INBOX.>', subjects.allAcks, gatewayControl, subjects.statusRequest('gateway')],
         allowResponses: true,
       };
     case 'operator':
@@ -137,6 +139,8 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
         publish: unique([
           subjects.allAcks,
           gatewayControl,
+          subjects.statusRequest('collector'),
+          subjects.statusRequest('gateway'),
           JS_INFO,
           '$JS.API.STREAM.NAMES',
           '$JS.API.STREAM.LIST',

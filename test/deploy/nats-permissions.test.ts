@@ -217,6 +217,20 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     await assertDenied(() => web1.request(`$JS.API.CONSUMER.INFO.${names.gateway}.${FALLBACK_DURABLE}`, undefined, { timeout: 5000 }), 'publish', `$JS.API.CONSUMER.INFO.${names.gateway}.${FALLBACK_DURABLE}`);
   });
 
+  it('lets the operator ask the running collector and gateways for `offhook status`, and agents not', async function () {
+    const collector = await connectAs('collector');
+    collector.subscribe(subjects.statusRequest('collector'), { queue: 'offhook-collector-status', callback: (_err, msg) => { msg.respond(JSON.stringify({ component: 'collector' })); } });
+    await collector.flush();
+    const gateway = await connectAs('gateway');
+    gateway.subscribe(subjects.statusRequest('gateway'), { callback: (_err, msg) => { msg.respond(JSON.stringify({ component: 'gateway' })); } });
+    await gateway.flush();
+    const operator = await connectAs('operator');
+    assert.deepEqual((await operator.request(subjects.statusRequest('collector'), '', { timeout: 5000 })).json(), { component: 'collector' });
+    assert.deepEqual((await operator.request(subjects.statusRequest('gateway'), '', { timeout: 5000 })).json(), { component: 'gateway' });
+    const web1 = await connectAgent('web1');
+    await assertDenied(() => web1.request(subjects.statusRequest('collector'), '', { timeout: 5000 }), 'publish', subjects.statusRequest('collector'));
+  });
+
   it('lets the operator ask the running gateway for a test call, and agents not', async function () {
     const gateway = await connectAs('gateway');
     const control = `${subjects.root}.gatewayctl.gw1.test_call`;
