@@ -179,4 +179,23 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
     }, 60_000);
     process.stdout.write(`      ${EVENT_COUNT} events, killed ${killedName} after ${KILL_AFTER}: ${retries} publish retries, ${duplicates} deduplicated by msgID\n`);
   });
+
+  it('a deployment made R1 becomes R3, streams and KV buckets, once the processes start with nats.stream_replicas: 3', async function () {
+    const admin = await connectAs('admin');
+    const upgraded = new Subjects('upgrade');
+    await until('the single-replica deployment', async () => {
+      await ensureStreams(admin, upgraded);
+      return true;
+    });
+    const jsm = await jetstreamManager(admin);
+    const all = [...Object.values(streamNames(upgraded)), ...['alerts', 'silences', 'nflog', 'checkpoints', 'gateway'].map((b) => `KV_upgrade-${b}`)];
+    assert.equal((await jsm.streams.info(`KV_upgrade-gateway`)).config.num_replicas, 1);
+    // What collector.yaml / gateway.yaml's `stream_replicas: 3` hands to ensureStreams at start.
+    const replicas = NatsConfig.parse({ stream_replicas: 3 }).stream_replicas;
+    await until('ensureStreams with three replicas', async () => {
+      await ensureStreams(admin, upgraded, { replicas });
+      return true;
+    });
+    for (const stream of all) assert.equal((await jsm.streams.info(stream)).config.num_replicas, 3, `${stream} has three replicas`);
+  });
 });
