@@ -119,6 +119,8 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
           gatewayControl,
           subjects.allAcks,
           subjects.allCalls,
+          // the Alertmanager bridge (telephony-gateway/alertmanager) publishes bridged alerts (ruleKind external) to ALERTS
+          subjects.allAlerts,
           // into the GATEWAY stream (JetStream publish), where the collector finds them even if it was down
           subjects.allFallbacks,
           subjects.allGatewayEvents,
