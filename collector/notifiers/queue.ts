@@ -122,12 +122,12 @@ export class ReceiverQueue {
     }
   }
 
-  /** The head item's reason decides the batch; every queued item with that reason joins it (up to max_batch). */
+  /** The head item's reason decides the batch; every queued item with that reason joins it (up to max_batch), unless an earlier item of the same alert stays behind: an alert's notifications never overtake each other. */
   private takeBatch(): QueueItem[] {
     const reason = this.pending[0]!.reason;
     const batch: QueueItem[] = [];
     const rest: QueueItem[] = [];
-    for (const item of this.pending) (item.reason === reason && batch.length < this.options.receiver.max_batch ? batch : rest).push(item);
+    for (const item of this.pending) (item.reason === reason && batch.length < this.options.receiver.max_batch && !rest.some((r) => r.alert.fingerprint === item.alert.fingerprint) ? batch : rest).push(item);
     this.pending = rest;
     return batch;
   }
