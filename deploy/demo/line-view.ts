@@ -1,5 +1,6 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { Tail } from 'tail';
 import type { Say } from './narrator.ts';
 
 type Entry = { event: string; number?: string; file?: string; digit?: string; digits?: string; durationMs?: number; interruptedBy?: string | null; detail?: string };
@@ -7,38 +8,32 @@ type Entry = { event: string; number?: string; file?: string; digit?: string; di
 /**
  * Shows what happened on the simulated line, from the gateway's transcript file: what was dialled,
  * what was spoken (the text kept beside each prompt), what the far end pressed.
+ *
+ * The `tail` package follows it: right for a file that is only ever appended to. (The agent's log
+ * follower does not use it: `tail` loses lines when a file is rotated, see agent/logs/follower.ts.)
  */
 export class LineView {
-  private offset = 0;
-  private partial = '';
-  private timer: NodeJS.Timeout | undefined;
+  private tail: Tail | undefined;
 
   constructor(private readonly transcriptPath: string, private readonly speechDir: string, private readonly say: Say) {}
 
-  start(pollMs = 200): void {
-    this.timer = setInterval(() => this.poll(), pollMs);
+  start(): void {
+    // The file must exist before it is watched; the gateway appends to it.
+    writeFileSync(this.transcriptPath, '', { flag: 'a' });
+    this.tail = new Tail(this.transcriptPath, { fromBeginning: true, follow: false });
+    this.tail.on('line', (line: string) => {
+      if (!line.trim()) return;
+      try {
+        this.show(JSON.parse(line) as Entry);
+      } catch {
+        // A line cut in half by a crash of the gateway is not worth stopping the demo for.
+      }
+    });
+    this.tail.on('error', (err: Error) => this.say('line', `cannot follow the line transcript: ${err.message}`));
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.poll();
-  }
-
-  private poll(): void {
-    if (!existsSync(this.transcriptPath)) return;
-    const size = statSync(this.transcriptPath).size;
-    if (size <= this.offset) return;
-    const fd = openSync(this.transcriptPath, 'r');
-    try {
-      const buffer = Buffer.alloc(size - this.offset);
-      readSync(fd, buffer, 0, buffer.length, this.offset);
-      this.offset = size;
-      const lines = (this.partial + buffer.toString('utf8')).split('\n');
-      this.partial = lines.pop() ?? '';
-      for (const line of lines) if (line.trim()) this.show(JSON.parse(line) as Entry);
-    } finally {
-      closeSync(fd);
-    }
+    this.tail?.unwatch();
   }
 
   private show(entry: Entry): void {
