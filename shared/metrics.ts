@@ -26,6 +26,21 @@ export function invalidMessagesCounter(registry: Registry): Counter<'subject' | 
   return counter(registry, 'offhook_invalid_messages_total', 'Messages rejected by validation, by subject family and reason', ['subject', 'reason']);
 }
 
+/** Binds `server` to "host:port" (port 0 = any free one) and returns its base URL with the port actually bound. */
+export async function listenOn(server: Server, listen: string): Promise<string> {
+  const { host, port } = splitListen(listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${shownHost}:${address.port}`;
+}
+
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 
 export interface HttpEndpoint {
@@ -69,19 +84,9 @@ export async function serveHttp(
       res.end('internal error\n');
     });
   });
-  const { host, port } = splitListen(listen);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     server,
-    url: `http://${shownHost}:${address.port}`,
+    url: await listenOn(server, listen),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { splitListen, type Logger } from '../../shared/index.ts';
+import { listenOn, type Logger } from '../../shared/index.ts';
 import { challenge, isAuthorized, type ResolvedAuth } from './auth.ts';
 import type { BridgeMetrics } from './metrics.ts';
 import { parsePayload, type PayloadProblem, type WebhookPayload } from './payload.ts';
@@ -71,18 +70,9 @@ export class WebhookServer {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
     });
-    const { host, port } = splitListen(listen);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const base = await listenOn(server, listen);
     this.server = server;
-    const address = server.address() as AddressInfo;
-    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${shownHost}:${address.port}${this.options.path}`;
+    return `${base}${this.options.path}`;
   }
 
   private reply(res: ServerResponse, status: number, outcome: Outcome, body: object, headers: Record<string, string> = {}): void {
