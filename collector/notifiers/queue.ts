@@ -35,6 +35,9 @@ export class ReceiverQueue {
   private readonly closing = new AbortController();
   private readonly limiter: RateLimiter;
   private readonly labels: { receiver: string; kind: string };
+  // A burst meets the limit once per alert; people need one line per window, not one per alert.
+  private holdLoggedAt = Number.NEGATIVE_INFINITY;
+  private heldSinceLog = 0;
 
   constructor(private readonly options: ReceiverQueueOptions) {
     const { rate_limit: limit, name, kind } = options.receiver;
@@ -93,7 +96,19 @@ export class ReceiverQueue {
     if (held.length === 0) return;
     held.forEach((item) => (item.heldByRateLimit = true));
     metrics.rateLimited.inc({ receiver: receiver.name }, held.length);
-    logger.warn({ waiting: this.pending.length, waitMs, limit: receiver.rate_limit }, 'rate limit reached: alerts wait and go out coalesced');
+    this.heldSinceLog += held.length;
+    const now = this.options.clock.now();
+    if (now - this.holdLoggedAt < receiver.rate_limit.per) return;
+    logger.warn({ held: this.heldSinceLog, waiting: this.pending.length, waitMs, limit: receiver.rate_limit }, 'rate limit reached: alerts wait and go out coalesced');
+    this.holdLoggedAt = now;
+    this.heldSinceLog = 0;
+  }
+
+  /** Alerts held after the window's one warning are told once, when they are about to go out. */
+  private logHeldSinceWarning(): void {
+    if (this.heldSinceLog === 0) return;
+    this.options.logger.warn({ held: this.heldSinceLog, limit: this.options.receiver.rate_limit }, 'rate limit: more alerts were held in this window and go out coalesced');
+    this.heldSinceLog = 0;
   }
 
   private kick(): void {
@@ -115,6 +130,7 @@ export class ReceiverQueue {
         await sleep(clock, waitMs, this.closing.signal);
         continue;
       }
+      this.logHeldSinceWarning();
       const items = this.takeBatch();
       metrics.queueDepth.set({ receiver: receiver.name }, this.pending.length);
       this.limiter.record();
