@@ -13,6 +13,14 @@ export interface MuteState {
   flapping: boolean;
 }
 
+/**
+ * The collector's own `external` alerts are about the telephony gateway (gateway-alerts.ts): its line
+ * is down or its budget spent, so they go to the notifiers only, never to ALERTS, where the gateway would phone.
+ */
+export function publishesToAlerts(alert: { ruleKind: string }): boolean {
+  return alert.ruleKind !== 'external';
+}
+
 export function ackCovers(record: AlertRecord, now: number): boolean {
   const ack = record.ack;
   return ack !== null && ack.generation === record.alert.generation && (ack.until === 0 || now < ack.until);
@@ -33,15 +41,16 @@ export function reconcile(record: AlertRecord, mute: MuteState, now: number): bo
     if (toldThisGeneration && (RANK[alert.severity] <= RANK[told.severity] || ackCovers(record, now))) return false;
     alert.id = alertMessageId(alert.fingerprint, alert.generation, alert.status, alert.severity);
     // A rise within one generation is a fresh page for the notifiers (its own log key), not a repeat of the old one.
-    if (toldThisGeneration) record.outbox.push({ reason: 'repeat', repeat: now, publish: true, alert: { ...alert } });
-    else record.outbox.push({ reason: alert.ruleKind === 'flapping' ? 'flapping' : 'firing', publish: true, alert: { ...alert } });
+    const publish = publishesToAlerts(alert);
+    if (toldThisGeneration) record.outbox.push({ reason: 'repeat', repeat: now, publish, alert: { ...alert } });
+    else record.outbox.push({ reason: alert.ruleKind === 'flapping' ? 'flapping' : 'firing', publish, alert: { ...alert } });
     record.announced = { generation: alert.generation, status: 'firing', severity: alert.severity };
     record.lastNotifiedAt = now;
     return true;
   }
   if (told?.status !== 'firing' || mute.flapping) return false;
   alert.id = alertMessageId(alert.fingerprint, alert.generation, alert.status, alert.severity);
-  record.outbox.push({ reason: 'resolved', publish: true, alert: { ...alert } });
+  record.outbox.push({ reason: 'resolved', publish: publishesToAlerts(alert), alert: { ...alert } });
   record.announced = { generation: alert.generation, status: 'resolved', severity: alert.severity };
   return true;
 }

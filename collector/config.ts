@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Duration, ListenAddress, NatsConfig } from '../shared/index.ts';
+import { GatewayAlertsConfig } from './gateway-alerts.ts';
 import { NotificationsConfig } from './notifiers/index.ts';
 import { FlappingConfig, RuleConfig } from './rules/index.ts';
 
@@ -24,6 +25,8 @@ export const CollectorConfig = z
       .strict()
       .default({ repeat_interval: 4 * 3_600_000, flapping: DEFAULT_FLAPPING }),
     rules: z.array(RuleConfig).max(10_000).default([]),
+    /** The telephony gateway's line down / budget spent become alerts for the notifiers (never the phone). */
+    gateway_alerts: GatewayAlertsConfig.default({ enabled: true, line_down_quiet_period: 15 * 60_000 }),
     /** Receivers and routes (collector/notifiers); its external_url is also the status page's link base. */
     notifications: NotificationsConfig,
   })

@@ -59,7 +59,8 @@ export class AlertEngine {
     for (const rule of this.options.rules) rule.instance.resume?.(now);
     for (const record of this.records.values()) {
       const base = record.alert.rule;
-      if (record.alert.status === 'firing' && !this.rulesByName.has(base)) {
+      // `external` alerts are not the rules' (gateway-alerts.ts raises and resolves them).
+      if (record.alert.status === 'firing' && record.alert.ruleKind !== 'external' && !this.rulesByName.has(base)) {
         this.options.logger.warn({ fingerprint: record.alert.fingerprint, rule: base }, 'rule no longer configured: resolving its alert');
         this.resolve(record, { summary: `${record.alert.host}: rule ${base} was removed from the configuration`, value: null }, now, this.state.streamSeq);
       }

@@ -11,6 +11,7 @@ import type { CollectorConfig } from './config.ts';
 import { AlertEngine } from './engine.ts';
 import { buildRules } from './engine-rules.ts';
 import { readStreamFrom } from './feeds.ts';
+import { consumeGatewayEvents, GatewayAlerts } from './gateway-alerts.ts';
 import { collectorMetrics } from './metrics.ts';
 import { createDispatcher, type NotificationsConfig, type NotificationSink } from './notifiers/index.ts';
 import { SilenceStore } from './silence-store.ts';
@@ -98,6 +99,9 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
     }
     running.state.ackSeq = Math.max(running.state.ackSeq, msg.seq);
   });
+  const gatewayAlerts = new GatewayAlerts({ engine: running, output: queue, clock, logger, config: config.gateway_alerts });
+  // Resolution by time runs even when disabled, so alerts raised before it was turned off still end.
+  const gatewayEvents = config.gateway_alerts.enabled ? await consumeGatewayEvents(nc, subjects, validator, logger, gatewayAlerts, () => queue.idle()) : null;
   const heartbeats = nc.subscribe(subjects.allHeartbeats, {
     callback: (err, msg) => {
       if (err) return;
@@ -118,6 +122,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
     if (stopped) return;
     try {
       running.tick();
+      gatewayAlerts.tick();
     } catch (err) {
       logger.error({ err }, 'evaluation tick failed');
     }
@@ -162,6 +167,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
       if (checkpointTimer) clock.clearTimeout(checkpointTimer);
       events.stop();
       acks.stop();
+      await gatewayEvents?.stop();
       heartbeats.unsubscribe();
       statusReplies.unsubscribe();
       silenceWatch.stop();
