@@ -24,6 +24,8 @@ export interface CollectorDeps {
   clock?: Clock;
   /** Tests hand in a recording sink; otherwise the notifiers' dispatcher is built from config. */
   sink?: NotificationSink;
+  /** How long one pull on the EVENTS/ACKS feeds waits (tests make it outlive them to show recovery comes from the reconnect). */
+  feedPullExpiryMs?: number;
 }
 
 export interface RunningCollector {
@@ -86,12 +88,13 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
 
   const validator = new InboundValidator(registry, logger, subjects, () => clock.now());
   const silenceWatch = await silenceStore.watch((list) => running.setSilences(list));
-  const events = await readStreamFrom(nc, streams.events, running.state.streamSeq, (msg) => {
+  const feedOptions = { logger, ...(deps.feedPullExpiryMs ? { expiresMs: deps.feedPullExpiryMs } : {}) };
+  const events = await readStreamFrom(nc, streams.events, running.state.streamSeq, feedOptions, (msg) => {
     const decoded = validator.accept(msg.subject, msg.data);
     if (decoded && (decoded.type === 'resource' || decoded.type === 'check' || decoded.type === 'log')) running.handleEvent(decoded.message, msg.seq);
     else if (msg.seq > running.state.streamSeq) running.state.streamSeq = msg.seq;
   });
-  const acks = await readStreamFrom(nc, streams.acks, running.state.ackSeq, (msg) => {
+  const acks = await readStreamFrom(nc, streams.acks, running.state.ackSeq, feedOptions, (msg) => {
     const decoded = validator.accept(msg.subject, msg.data);
     if (decoded?.type === 'ack') {
       const outcome = running.handleAck(decoded.message);
