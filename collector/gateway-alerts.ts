@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { Duration, fingerprint, SCHEMA_VERSION, streamNames, type Clock, type GatewayEvent, type InboundValidator, type Logger, type Severity, type Subjects } from '../shared/index.ts';
 import { cloneRecord, type AlertRecord } from './alert-record.ts';
-import { reconcile } from './announce.ts';
+import { reconcile, repeatDue } from './announce.ts';
 import { consumeDurably, type DurableIntake } from './durable-intake.ts';
 import type { AlertEngine, EngineOutput } from './engine.ts';
 
@@ -52,7 +52,7 @@ function summaryOf(event: GatewayEvent): string {
  * (see GatewayAlertsConfig and budgetWindowMs), evaluated on every tick, so it survives restarts.
  */
 export class GatewayAlerts {
-  constructor(private readonly deps: { engine: AlertEngine; output: EngineOutput; clock: Clock; logger: Logger; config: GatewayAlertsConfig }) {}
+  constructor(private readonly deps: { engine: AlertEngine; output: EngineOutput; clock: Clock; logger: Logger; config: GatewayAlertsConfig; repeatMs: number }) {}
 
   static owns(record: AlertRecord): boolean {
     return record.alert.ruleKind === 'external' && RULE_NAMES.has(record.alert.rule);
@@ -91,14 +91,21 @@ export class GatewayAlerts {
     this.commit(record);
   }
 
-  /** Resolves the gateway alerts whose quiet period or budget window is over. */
+  /** Resolves the gateway alerts whose quiet period or budget window is over; re-notifies the others like any alert. */
   tick(): void {
     const { engine, clock, logger } = this.deps;
     const now = clock.now();
     for (const record of engine.records.values()) {
       const alert = record.alert;
       if (alert.status !== 'firing' || !GatewayAlerts.owns(record)) continue;
-      if (now < alert.ts + this.lastsMs(alert.rule, alert.labels)) continue;
+      if (now < alert.ts + this.lastsMs(alert.rule, alert.labels)) {
+        if (repeatDue(record, { silenced: engine.silencedBy(alert, now) !== undefined, flapping: false }, this.deps.repeatMs, now)) {
+          record.lastNotifiedAt = now;
+          record.outbox.push({ reason: 'repeat', repeat: now, publish: false, alert: { ...alert } });
+          this.commit(record);
+        }
+        continue;
+      }
       Object.assign(alert, { status: 'resolved', ts: now, endsAt: now, summary: this.resolvedSummary(record) });
       logger.info({ host: alert.host, rule: alert.rule, fingerprint: alert.fingerprint, generation: alert.generation }, 'gateway alert resolved');
       reconcile(record, { silenced: engine.silencedBy(alert, now) !== undefined, flapping: false }, now);

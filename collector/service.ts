@@ -102,7 +102,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
     }
     running.state.ackSeq = Math.max(running.state.ackSeq, msg.seq);
   });
-  const gatewayAlerts = new GatewayAlerts({ engine: running, output: queue, clock, logger, config: config.gateway_alerts });
+  const gatewayAlerts = new GatewayAlerts({ engine: running, output: queue, clock, logger, config: config.gateway_alerts, repeatMs: config.defaults.repeat_interval });
   // Resolution by time runs even when disabled, so alerts raised before it was turned off still end.
   const gatewayEvents = config.gateway_alerts.enabled ? await consumeGatewayEvents(nc, subjects, validator, logger, gatewayAlerts, () => queue.idle()) : null;
   const heartbeats = nc.subscribe(subjects.allHeartbeats, {

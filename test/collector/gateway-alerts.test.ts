@@ -105,4 +105,45 @@ describe('collector: the telephony gateway\'s own trouble reaches a person throu
     assert.deepEqual([alertsIn(5)[0]!.status, alertsIn(5)[0]!.labels.alertname], ['resolved', 'gateway_line_down']);
     assert.equal(webhook.requests.length, 6, 'each transition told once');
   });
+
+  it('a line that stays down is re-notified every repeat_interval, like any firing alert', async () => {
+    const clock = new ManualClock(Date.now());
+    const registry = createRegistry('collector');
+    const config = CollectorConfig.parse({
+      nats: { servers: [server.url] },
+      listen: '127.0.0.1:0',
+      checkpoint_interval: '1h',
+      defaults: { repeat_interval: '20m' },
+      gateway_alerts: { line_down_quiet_period: '15m' },
+      notifications: { receivers: [{ name: 'ops', kind: 'webhook', url: webhook.url }], routes: [{ receiver: 'ops' }] },
+    });
+    await collector?.stop();
+    collector = await startCollector(config, { logger: silentLogger(), registry, clock });
+    const first = webhook.requests.length;
+    const delivered = async (count: number): Promise<void> => {
+      await webhook.waitFor(first + count);
+      await until(async () => (await metricValue(registry, 'offhook_notifications_total', { receiver: 'ops', outcome: 'sent' })) >= count, `${count} notifications delivered`);
+    };
+    const js = jetstreamClient(nc);
+    const lineDown = () => publishDurable(js, subjects.gatewayEvent('gw2'), GatewayEvent.parse({ v: 1, id: newId(), host: 'gw2', ts: clock.now(), kind: 'line_down', detail: 'no loop current' }));
+    const fp = fingerprint('gw2', 'gateway_line_down', {});
+
+    await lineDown();
+    await delivered(1);
+    // Failures keep coming every 10 minutes: the alert stays up and is told again at 20 minutes.
+    for (const minute of [10, 20]) {
+      clock.advance(10 * MINUTE);
+      const at = clock.now();
+      await lineDown();
+      await until(() => collector!.engine.records.get(fp)?.alert.ts === at, `the line_down at minute ${minute} to be applied`);
+      clock.advance(1000);
+    }
+    await delivered(2);
+    const [repeated] = alertsIn(first + 1);
+    assert.deepEqual([repeated!.status, repeated!.labels.alertname, repeated!.labels.host], ['firing', 'gateway_line_down', 'gw2']);
+    clock.advance(15 * MINUTE);
+    await delivered(3);
+    assert.equal(alertsIn(first + 2)[0]!.status, 'resolved');
+    assert.equal(webhook.requests.length, first + 3);
+  });
 });
