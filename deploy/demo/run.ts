@@ -39,6 +39,8 @@ function localHostName(): string {
 
 /** Starts everything, plays the incident, and stops every process it started on Ctrl-C. */
 export async function runDemo(options: DemoOptions): Promise<void> {
+  // A closed terminal (EPIPE) must not cut the clean-up short and leave processes behind.
+  process.stdout.on('error', () => undefined);
   const dir = mkdtempSync(join(tmpdir(), 'offhook-demo-'));
   const logDir = join(dir, 'logs');
   mkdirSync(logDir);

@@ -32,53 +32,66 @@ describe('npm start (the demo)', function () {
         if (/stopped \d+ processes/.test(output)) resolve();
       };
     });
-    await waitForOutput(npm, /scenario complete|FAILED/, 200_000);
-    assert.doesNotMatch(output, /FAILED/, output);
-
-    // Two sources, each in order: what crossed NATS (alerts, calls, acks) and what happened on the
-    // line (from the gateway's transcript). Between the two the interleaving is not fixed.
-    const natsStory = [
-      /started collector \(pid \d+\)/,
-      /status page: +http:\/\/127\.0\.0\.1:\d+\//,
-      /all agents are reporting/,
-      /FIRING \(critical\) \S+ shop_down: .* the demo shop is not answering/,
-      /outbound call bob \(5550101\): no_answer/,
-      /outbound call alice \(5550102\): acknowledged, pressed "1"/,
-      /acknowledged [0-9a-f]{16} by alice via dtmf/,
-      /RESOLVED \S+ shop_down/,
-      /FIRING \(warning\) \S+ database_errors: .*3 database errors/,
-      /scenario complete/,
-    ];
-    const lineStory = [
-      /dialling 5550101/,
-      /no answer/,
-      /dialling 5550102/,
-      /answered/,
-      /speaking: "This is offhook with one alert\. critical, .*the demo shop is not answering\."/,
-      /speaking: "Press 1 to acknowledge\./,
-      /far end pressed 1/,
-      /speaking: "Acknowledged\./,
-    ];
-    const notifications = [/notify +webhook "demo-webhook": FIRING 1 alert/, /notify +webhook "demo-webhook": RESOLVED 1 alert/];
-    for (const story of [natsStory, lineStory, notifications]) {
-      let from = 0;
-      for (const pattern of story) {
-        const match = pattern.exec(output.slice(from));
-        assert.ok(match, `expected ${pattern} after position ${from} in:\n${output}`);
-        from += match.index + match[0].length;
+    try {
+      await playAndStop();
+    } finally {
+      // Whatever failed above, nothing of the demo may outlive the test: its whole process group goes.
+      try {
+        process.kill(-npm.pid!, 'SIGKILL');
+      } catch {
+        // already gone
       }
     }
-    assert.equal((output.match(/dialling/g) ?? []).length, 2, 'exactly two calls: Bob (no answer), then Alice');
 
-    const pids = [...output.matchAll(/\(pid (\d+)\)/g), ...output.matchAll(/nats-server \(pid (\d+)\)/g)].map((m) => Number(m[1]));
-    assert.ok(pids.length >= 6, `pids printed: ${pids.join(' ')}`);
-    assert.ok(pids.every(alive), 'every component is running before Ctrl-C');
+    async function playAndStop(): Promise<void> {
+      await waitForOutput(npm, /scenario complete|FAILED/, 200_000);
+      assert.doesNotMatch(output, /FAILED/, output);
 
-    const npmExited = once(npm, 'exit');
-    process.kill(-npm.pid!, 'SIGINT');
-    await Promise.all([demoStopped, npmExited]);
-    assert.match(output, /stopping \(Ctrl-C\)/);
-    const leftovers = pids.filter(alive);
-    assert.deepEqual(leftovers, [], `processes left behind: ${leftovers.join(' ')}`);
+      // Two sources, each in order: what crossed NATS (alerts, calls, acks) and what happened on the
+      // line (from the gateway's transcript). Between the two the interleaving is not fixed.
+      const natsStory = [
+        /started collector \(pid \d+\)/,
+        /status page: +http:\/\/127\.0\.0\.1:\d+\//,
+        /all agents are reporting/,
+        /FIRING \(critical\) \S+ shop_down: .* the demo shop is not answering/,
+        /outbound call bob \(5550101\): no_answer/,
+        /outbound call alice \(5550102\): acknowledged, pressed "1"/,
+        /acknowledged [0-9a-f]{16} by alice via dtmf/,
+        /RESOLVED \S+ shop_down/,
+        /FIRING \(warning\) \S+ database_errors: .*3 database errors/,
+        /scenario complete/,
+      ];
+      const lineStory = [
+        /dialling 5550101/,
+        /no answer/,
+        /dialling 5550102/,
+        /answered/,
+        /speaking: "This is offhook with one alert\. critical, .*the demo shop is not answering\."/,
+        /speaking: "Press 1 to acknowledge\./,
+        /far end pressed 1/,
+        /speaking: "Acknowledged\./,
+      ];
+      const notifications = [/notify +webhook "demo-webhook": FIRING 1 alert/, /notify +webhook "demo-webhook": RESOLVED 1 alert/];
+      for (const story of [natsStory, lineStory, notifications]) {
+        let from = 0;
+        for (const pattern of story) {
+          const match = pattern.exec(output.slice(from));
+          assert.ok(match, `expected ${pattern} after position ${from} in:\n${output}`);
+          from += match.index + match[0].length;
+        }
+      }
+      assert.equal((output.match(/dialling/g) ?? []).length, 2, 'exactly two calls: Bob (no answer), then Alice');
+
+      const pids = [...output.matchAll(/\(pid (\d+)\)/g), ...output.matchAll(/nats-server \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+      assert.ok(pids.length >= 6, `pids printed: ${pids.join(' ')}`);
+      assert.ok(pids.every(alive), 'every component is running before Ctrl-C');
+
+      const npmExited = once(npm, 'exit');
+      process.kill(-npm.pid!, 'SIGINT');
+      await Promise.all([demoStopped, npmExited]);
+      assert.match(output, /stopping \(Ctrl-C\)/);
+      const leftovers = pids.filter(alive);
+      assert.deepEqual(leftovers, [], `processes left behind: ${leftovers.join(' ')}`);
+    }
   });
 });
