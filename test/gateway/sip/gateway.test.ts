@@ -166,6 +166,8 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
       await gw.waitFor(`escalation ${index + 1} to end`, () => gw!.finished.length === index + 1 && gw!.calls.length === index + 1);
     }
     assert.deepEqual(gw.calls.map((c) => c.outcome), ['acknowledged', 'acknowledged', 'rejected_budget']);
+    // The fallback goes out durably in the background (it must never hold up the line worker).
+    await gw.waitFor('the fallback request', () => gw!.fallbacks.length === 1);
     assert.equal(gw.fallbacks[0]?.reason, 'budget_exhausted');
     assert.equal(await sipp.exited, 0, 'SIPp saw exactly two calls');
   });
