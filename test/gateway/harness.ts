@@ -58,6 +58,16 @@ export interface TestGateway {
 export { assertOneCallAtATime } from '../helpers/transcript.ts';
 
 /** Runs the real gateway in this process against a real nats-server and the simulated line. */
+/** Collects every message on `subject` into `into` (validated by `parse`) and signals `changed`, so tests wait on outcomes. */
+export function followInto<T>(nc: NatsConnection, changed: EventEmitter, subject: string, parse: (data: unknown) => T, into: T[]): void {
+  nc.subscribe(subject, {
+    callback: (_err, msg) => {
+      into.push(parse(msg.json()));
+      changed.emit('change');
+    },
+  });
+}
+
 export async function startTestGateway(
   server: EmbeddedNatsServer,
   input: Partial<GatewayConfigInput>,
@@ -87,14 +97,7 @@ export async function startTestGateway(
   const finished: Array<{ fingerprint: string; reason: string }> = [];
   const handled: string[] = [];
   const offHooks: string[][] = [];
-  const follow = <T>(subject: string, parse: (data: unknown) => T, into: T[]): void => {
-    nc.subscribe(subject, {
-      callback: (_err, msg) => {
-        into.push(parse(msg.json()));
-        changed.emit('change');
-      },
-    });
-  };
+  const follow = <T>(subject: string, parse: (data: unknown) => T, into: T[]): void => followInto(nc, changed, subject, parse, into);
   follow(subjects.allCalls, (d) => CallRecord.parse(d), calls);
   follow(subjects.allAcks, (d) => Ack.parse(d), acks);
   follow(subjects.allFallbacks, (d) => FallbackRequest.parse(d), fallbacks);

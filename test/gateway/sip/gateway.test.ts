@@ -11,6 +11,7 @@ import { startGateway, type RunningGateway } from '../../../telephony-gateway/ga
 import { startNatsServer, connectTo, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
 import { killAndWait, spawnTracked } from '../../helpers/processes.ts';
 import { gatewayConfig, makeAlert } from '../helpers.ts';
+import { followInto } from '../harness.ts';
 import { parseWav } from '../../../telephony-gateway/drivers/sip/wav.ts';
 import { startSipp, type Sipp } from './sipp.ts';
 
@@ -80,14 +81,7 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     const fallbacks: FallbackRequest[] = [];
     const finished: string[] = [];
     const handled: string[] = [];
-    const follow = <T>(subject: string, parse: (data: unknown) => T, into: T[]): void => {
-      nc.subscribe(subject, {
-        callback: (_err, msg) => {
-          into.push(parse(msg.json()));
-          changed.emit('change');
-        },
-      });
-    };
+    const follow = <T>(subject: string, parse: (data: unknown) => T, into: T[]): void => followInto(nc, changed, subject, parse, into);
     follow(subjects.allCalls, (d) => CallRecord.parse(d), calls);
     follow(subjects.allAcks, (d) => Ack.parse(d), acks);
     follow(subjects.allFallbacks, (d) => FallbackRequest.parse(d), fallbacks);
