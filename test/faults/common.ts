@@ -45,6 +45,19 @@ export const GENEROUS_BUDGET = {
   per_number: { max_calls_per_minute: 100, max_calls_per_15m: 1000, max_calls_per_hour: 1000, max_calls_per_day: 1000 },
 };
 
+/** A gateway on the sim line whose one person (alice, 100) answers and acknowledges `calls` calls. */
+export function ackingGatewayConfig(natsUrl: string, prefix: string, calls: number): Record<string, unknown> {
+  return {
+    gateway_host: 'gw1',
+    nats: { servers: [natsUrl], prefix },
+    state_dir: speechDir,
+    metrics_listen: '127.0.0.1:0',
+    line: { backend: 'sim', sim: { speed: 100, far_end: answersAndAcks('100', calls) } },
+    people: [{ name: 'alice', number: '100' }],
+    budget: GENEROUS_BUDGET,
+  };
+}
+
 /** Every message of `stream` from the start (ordered consumer), until `expected` have arrived or `timeoutMs` passed. */
 export async function readStream<T>(nc: NatsConnection, stream: string, expected: number, timeoutMs = 30_000): Promise<{ subject: string; seq: number; data: T }[]> {
   const consumer = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });

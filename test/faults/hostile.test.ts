@@ -10,7 +10,7 @@ import { killAndWait } from '../helpers/processes.ts';
 import { scrape, sumOf } from '../helpers/metrics.ts';
 import { untilPolled } from '../helpers/wait.ts';
 import { webhookReceiver } from '../helpers/webhook-receiver.ts';
-import { answersAndAcks, GENEROUS_BUDGET, recordFault, speechDir } from './common.ts';
+import { ackingGatewayConfig, recordFault } from './common.ts';
 
 const PREFIX = 'hostile';
 const subjects = new Subjects(PREFIX);
@@ -107,15 +107,7 @@ describe('faults: 10,000 hostile messages against the real collector and gateway
       notifications: { receivers: [{ name: 'hook', kind: 'webhook', url: hook.url }], routes: [{ receiver: 'hook' }] },
     });
     started.push(collector);
-    const gateway = await startOffhook('gateway', dir, 'gateway', {
-      gateway_host: 'gw1',
-      nats: { servers: [server.url], prefix: PREFIX },
-      state_dir: speechDir,
-      metrics_listen: '127.0.0.1:0',
-      line: { backend: 'sim', sim: { speed: 100, far_end: answersAndAcks('100', GOOD_HOSTS.length) } },
-      people: [{ name: 'alice', number: '100' }],
-      budget: GENEROUS_BUDGET,
-    });
+    const gateway = await startOffhook('gateway', dir, 'gateway', ackingGatewayConfig(server.url, PREFIX, GOOD_HOSTS.length));
     started.push(gateway);
     const calls: CallRecord[] = [];
     nc.subscribe(subjects.allCalls, { callback: (_e, m) => void calls.push(CallRecord.parse(m.json())) });

@@ -11,7 +11,7 @@ import { blackhole, freePort } from '../helpers/ports.ts';
 import { scrape, sumOf } from '../helpers/metrics.ts';
 import { untilPolled } from '../helpers/wait.ts';
 import { webhookReceiver } from '../helpers/webhook-receiver.ts';
-import { answersAndAcks, GENEROUS_BUDGET, recordFault, speechDir } from './common.ts';
+import { ackingGatewayConfig, recordFault } from './common.ts';
 
 const PREFIX = 'slownotify';
 const subjects = new Subjects(PREFIX);
@@ -60,15 +60,7 @@ describe('faults: slow and dead notifier endpoints', function () {
       },
     });
     started.push(collector);
-    const gateway = await startOffhook('gateway', dir, 'gateway', {
-      gateway_host: 'gw1',
-      nats: { servers: [server.url], prefix: PREFIX },
-      state_dir: speechDir,
-      metrics_listen: '127.0.0.1:0',
-      line: { backend: 'sim', sim: { speed: 100, far_end: answersAndAcks('100', HOSTS.length) } },
-      people: [{ name: 'alice', number: '100' }],
-      budget: GENEROUS_BUDGET,
-    });
+    const gateway = await startOffhook('gateway', dir, 'gateway', ackingGatewayConfig(server.url, PREFIX, HOSTS.length));
     started.push(gateway);
     const calls: CallRecord[] = [];
     nc.subscribe(subjects.allCalls, { callback: (_e, m) => void calls.push(CallRecord.parse(m.json())) });
