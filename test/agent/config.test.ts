@@ -3,10 +3,8 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
-import { AgentConfig } from '../../agent/index.ts';
-import { ConfigError, parseConfigText } from '../../shared/index.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
-import { tempDir, writeConfig } from './helpers.ts';
+import { agentConfigProblems, tempDir, writeConfig } from './helpers.ts';
 
 async function run(args: string[]): Promise<{ code: number | null; output: string }> {
   const child = spawnTracked('node', ['offhook.mjs', ...args]);
@@ -17,16 +15,6 @@ async function run(args: string[]): Promise<{ code: number | null; output: strin
   return { code, output };
 }
 
-function problems(yaml: string): string[] {
-  try {
-    parseConfigText(yaml, 'agent.yaml', AgentConfig);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
-
 describe('agent config', () => {
   it('accepts the commented example through `offhook check-config`', async () => {
     const { code, output } = await run(['check-config', 'deploy/examples/agent.yaml']);
@@ -35,7 +23,7 @@ describe('agent config', () => {
   });
 
   it('names the field, the expectation and the value', () => {
-    const lines = problems('checks:\n  - { name: a, kind: tcp }\n  - { name: b, kind: tcp, port: eighty }\n  - { name: c, kind: htp }\n');
+    const lines = agentConfigProblems('checks:\n  - { name: a, kind: tcp }\n  - { name: b, kind: tcp, port: eighty }\n  - { name: c, kind: htp }\n');
     assert.deepEqual(lines, [
       'checks[0].port: expected integer 1-65535, got nothing',
       'checks[1].port: expected integer 1-65535, got "eighty"',
@@ -44,22 +32,22 @@ describe('agent config', () => {
   });
 
   it('names the rule whose regex is broken', () => {
-    const lines = problems("logs:\n  - path: /var/log/x\n    rules:\n      - { name: ok, pattern: 'a+' }\n      - { name: oom-rule, pattern: 'Killed (' }\n");
+    const lines = agentConfigProblems("logs:\n  - path: /var/log/x\n    rules:\n      - { name: ok, pattern: 'a+' }\n      - { name: oom-rule, pattern: 'Killed (' }\n");
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /^logs\[0\]\.rules\[1\]\.pattern: expected a valid regular expression in rule "oom-rule"/);
   });
 
   it('rejects duplicate check names, capture of a group that does not exist, relative log paths and unknown fields', () => {
-    assert.deepEqual(problems('checks:\n  - { name: a, kind: tcp, port: 1 }\n  - { name: a, kind: tcp, port: 2 }\n'), [
+    assert.deepEqual(agentConfigProblems('checks:\n  - { name: a, kind: tcp, port: 1 }\n  - { name: a, kind: tcp, port: 2 }\n'), [
       'checks[1].name: expected a unique check name; "a" is also checks[0], got "a"',
     ]);
-    assert.match(problems("logs:\n  - path: /x\n    rules: [{ name: r, pattern: 'pid=(?<pid>\\d+)', capture: [comm] }]\n")[0]!, /logs\[0\]\.rules\[0\]\.capture: .*\(\?<comm>/);
-    assert.match(problems('logs:\n  - path: x.log\n    rules: [{ name: r, pattern: a }]\n')[0]!, /^logs\[0\]\.path: expected an absolute path/);
-    assert.match(problems('checks:\n  - { name: a, kind: tcp, port: 1, prot: 2 }\n')[0]!, /^checks\[0\]: unknown field "prot"/);
-    assert.match(problems('spool: { max_bytes: lots }\n')[0]!, /^spool\.max_bytes: expected a size like/);
-    assert.match(problems('host: "web 1"\n')[0]!, /^host: expected a host name of letters, digits/);
-    assert.deepEqual(problems('heartbeat_interval: 0s\n'), ['heartbeat_interval: expected a duration of at least 100ms, got "0s"']);
-    assert.match(problems('checks:\n  - { name: m, kind: smtp, tls: true, starttls: true }\n')[0]!, /^checks\[0\]\.starttls: expected either tls: \(implicit TLS\) or starttls:, not both/);
+    assert.match(agentConfigProblems("logs:\n  - path: /x\n    rules: [{ name: r, pattern: 'pid=(?<pid>\\d+)', capture: [comm] }]\n")[0]!, /logs\[0\]\.rules\[0\]\.capture: .*\(\?<comm>/);
+    assert.match(agentConfigProblems('logs:\n  - path: x.log\n    rules: [{ name: r, pattern: a }]\n')[0]!, /^logs\[0\]\.path: expected an absolute path/);
+    assert.match(agentConfigProblems('checks:\n  - { name: a, kind: tcp, port: 1, prot: 2 }\n')[0]!, /^checks\[0\]: unknown field "prot"/);
+    assert.match(agentConfigProblems('spool: { max_bytes: lots }\n')[0]!, /^spool\.max_bytes: expected a size like/);
+    assert.match(agentConfigProblems('host: "web 1"\n')[0]!, /^host: expected a host name of letters, digits/);
+    assert.deepEqual(agentConfigProblems('heartbeat_interval: 0s\n'), ['heartbeat_interval: expected a duration of at least 100ms, got "0s"']);
+    assert.match(agentConfigProblems('checks:\n  - { name: m, kind: smtp, tls: true, starttls: true }\n')[0]!, /^checks\[0\]\.starttls: expected either tls: \(implicit TLS\) or starttls:, not both/);
   });
 
   it('`offhook agent --once` runs every check once, prints the results and exits with the worst status', async () => {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { jetstream, DeliverPolicy } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { stringify } from 'yaml';
-import { decode, streamNames, Subjects, type Decoded } from '../../shared/index.ts';
+import { AgentConfig } from '../../agent/index.ts';
+import { ConfigError, decode, parseConfigText, streamNames, Subjects, type Decoded } from '../../shared/index.ts';
 
 export const subjects = new Subjects();
 
@@ -61,4 +62,15 @@ export async function nextMessage<T>(nc: NatsConnection, subject: string, accept
     sub.unsubscribe();
   }
   throw new Error(`no matching message on ${subject} within ${timeoutMs} ms`);
+}
+
+/** The problems an agent.yaml text has, as check-config prints them (none → []). */
+export function agentConfigProblems(yaml: string): string[] {
+  try {
+    parseConfigText(yaml, 'agent.yaml', AgentConfig);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
 }

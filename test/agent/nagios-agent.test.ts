@@ -3,20 +3,10 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Agent, AgentConfig } from '../../agent/index.ts';
-import { ConfigError, ensureStreams, parseConfigText, silentLogger, type CheckResult } from '../../shared/index.ts';
+import { ensureStreams, silentLogger, type CheckResult } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { spawnTracked } from '../helpers/processes.ts';
-import { readEvents, subjects, tempDir, writeConfig } from './helpers.ts';
-
-function problems(yaml: string): string[] {
-  try {
-    parseConfigText(yaml, 'agent.yaml', AgentConfig);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+import { agentConfigProblems, readEvents, subjects, tempDir, writeConfig } from './helpers.ts';
 
 describe('nagios checks in the agent', () => {
   let server: EmbeddedNatsServer;
@@ -84,12 +74,12 @@ describe('nagios checks in the agent', () => {
   });
 
   it('config errors name the field and the fix', () => {
-    assert.deepEqual(problems('checks:\n  - { name: a, kind: nagios, command: "check_load -w 5" }\n'), [
+    assert.deepEqual(agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: "check_load -w 5" }\n'), [
       'checks[0].command: expected command: as a list of arguments, e.g. [check_load, -w, "5,4,3", -c, "10,8,6"] (no shell is involved), got "check_load -w 5"',
     ]);
-    assert.match(problems('checks:\n  - { name: a, kind: nagios, command: [] }\n')[0]!, /^checks\[0\]\.command: expected at least the plugin to run/);
-    assert.match(problems('checks:\n  - { name: a, kind: nagios, command: [check_users, -w, 5] }\n')[0]!, /^checks\[0\]\.command\[2\]: expected each argument as a string \(quote numbers: "5"\)/);
-    assert.match(problems('checks:\n  - { name: a, kind: nagios, command: [check_load], env: { "BAD-NAME": x } }\n')[0]!, /^checks\[0\]\.env\.BAD-NAME: expected an environment variable name/);
-    assert.match(problems('checks:\n  - { name: a, kind: nagios, command: [check_load], max_output: 10 }\n')[0]!, /^checks\[0\]\.max_output: expected at least 1KiB/);
+    assert.match(agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: [] }\n')[0]!, /^checks\[0\]\.command: expected at least the plugin to run/);
+    assert.match(agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: [check_users, -w, 5] }\n')[0]!, /^checks\[0\]\.command\[2\]: expected each argument as a string \(quote numbers: "5"\)/);
+    assert.match(agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: [check_load], env: { "BAD-NAME": x } }\n')[0]!, /^checks\[0\]\.env\.BAD-NAME: expected an environment variable name/);
+    assert.match(agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: [check_load], max_output: 10 }\n')[0]!, /^checks\[0\]\.max_output: expected at least 1KiB/);
   });
 });
