@@ -20,22 +20,8 @@ import type {
   TranscriptEntry,
 } from './line.ts';
 
-export type {
-  Backend,
-  CallProgress,
-  CollectResult,
-  FarEndScript,
-  FarEndStep,
-  HookState,
-  InboundScript,
-  Line,
-  LineEvents,
-  OpenLineOptions,
-  PlayResult,
-  RecordResult,
-  SimLine,
-  TranscriptEntry,
-} from './line.ts';
+// Every type of the contract is part of this folder's public face.
+export type * from './line.ts';
 
 /** The addon's per-line object (native/src/addon.cc); every blocking call returns a Promise settled by an AsyncWorker. */
 interface NativeHandle {
