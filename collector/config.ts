@@ -3,6 +3,7 @@ import { Duration, ListenAddress, NatsConfig } from '../shared/index.ts';
 import { GatewayAlertsConfig } from './gateway-alerts.ts';
 import { NotificationsConfig } from './notifiers/index.ts';
 import { FlappingConfig, RuleConfig } from './rules/index.ts';
+import { CollectorWatchdogConfig, DEFAULT_COLLECTOR_WATCHDOG } from './watchdog/config.ts';
 
 const DEFAULT_FLAPPING = { enabled: true, high_threshold: 30, low_threshold: 15 };
 
@@ -27,6 +28,8 @@ export const CollectorConfig = z
     rules: z.array(RuleConfig).max(10_000).default([]),
     /** The telephony gateway's line down / budget spent become alerts for the notifiers (never the phone). */
     gateway_alerts: GatewayAlertsConfig.default({ enabled: true, line_down_quiet_period: 15 * 60_000 }),
+    /** Heartbeat and canary for the gateway's watchdog; `gateway_silent` for the notifiers (README, Watchdog). */
+    watchdog: CollectorWatchdogConfig.default(DEFAULT_COLLECTOR_WATCHDOG),
     /** Receivers and routes (collector/notifiers); its external_url is also the status page's link base. */
     notifications: NotificationsConfig,
   })

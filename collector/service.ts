@@ -1,6 +1,6 @@
 import {
   connectNats, ensureStreams, InboundValidator, jetstreamClient, openBucket, serveHttp, streamNames, Subjects, systemClock,
-  type Clock, type ClockTimer, type HttpEndpoint, type Logger, type NatsConnection, type Registry,
+  type Clock, type ClockTimer, type HttpEndpoint, type Logger, type NatsConnection, type PartitionClaim, type Registry,
 } from '../shared/index.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { AlertRecord } from './alert-record.ts';
@@ -17,6 +17,7 @@ import { createDispatcher, type NotificationsConfig, type NotificationSink } fro
 import { SilenceStore } from './silence-store.ts';
 import { statusRoutes } from './status.ts';
 import { serveStatus } from './status-reply.ts';
+import { startCollectorWatchdog } from './watchdog/index.ts';
 
 export interface CollectorDeps {
   logger: Logger;
@@ -26,6 +27,8 @@ export interface CollectorDeps {
   sink?: NotificationSink;
   /** How long one pull on the EVENTS/ACKS feeds waits (tests make it outlive them to show recovery comes from the reconnect). */
   feedPullExpiryMs?: number;
+  /** The partitions this member owns, for its watchdog heartbeat (one collector: { count: 1, owned: [0] }). */
+  partitions?: () => PartitionClaim;
 }
 
 export interface RunningCollector {
@@ -105,6 +108,10 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const gatewayAlerts = new GatewayAlerts({ engine: running, output: queue, clock, logger, config: config.gateway_alerts, repeatMs: config.defaults.repeat_interval });
   // Resolution by time runs even when disabled, so alerts raised before it was turned off still end.
   const gatewayEvents = config.gateway_alerts.enabled ? await consumeGatewayEvents(nc, subjects, validator, logger, gatewayAlerts, () => queue.idle()) : null;
+  const watchdog = startCollectorWatchdog({
+    nc, js: jetstreamClient(nc), subjects, validator, engine: running, output: queue, config: config.watchdog, clock, logger, registry,
+    repeatMs: config.defaults.repeat_interval, ...(deps.partitions ? { partitions: deps.partitions } : {}),
+  });
   const heartbeats = nc.subscribe(subjects.allHeartbeats, {
     callback: (err, msg) => {
       if (err) return;
@@ -126,6 +133,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
     try {
       running.tick();
       gatewayAlerts.tick();
+      watchdog.tick();
     } catch (err) {
       logger.error({ err }, 'evaluation tick failed');
     }
@@ -172,6 +180,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
       acks.stop();
       await gatewayEvents?.stop();
       heartbeats.unsubscribe();
+      watchdog.stop();
       statusReplies.unsubscribe();
       silenceWatch.stop();
       await checkpoint();

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { Ack, Alert, CallRecord, CheckResult, FallbackRequest, GatewayEvent, Heartbeat, LogMatch, MAX_PAYLOAD_BYTES, ResourceSample, SCHEMA_VERSION } from './schemas/index.ts';
+import { Ack, Alert, CallRecord, CheckResult, CollectorHeartbeat, FallbackRequest, GatewayEvent, GatewayHeartbeat, Heartbeat, LogMatch, MAX_PAYLOAD_BYTES, ResourceSample, SCHEMA_VERSION } from './schemas/index.ts';
 import { Subjects, type ParsedSubject } from './subjects.ts';
 import { formatZodIssues } from './zod-errors.ts';
 
@@ -21,7 +21,9 @@ export type Decoded =
   | { type: 'ack'; subject: ParsedSubject; message: Ack }
   | { type: 'call'; subject: ParsedSubject; message: CallRecord }
   | { type: 'fallback'; subject: ParsedSubject; message: FallbackRequest }
-  | { type: 'gateway'; subject: ParsedSubject; message: GatewayEvent };
+  | { type: 'gateway'; subject: ParsedSubject; message: GatewayEvent }
+  | { type: 'collector_heartbeat'; subject: ParsedSubject; message: CollectorHeartbeat }
+  | { type: 'gateway_heartbeat'; subject: ParsedSubject; message: GatewayHeartbeat };
 
 export type DecodeResult = ({ ok: true } & Decoded) | { ok: false; reason: RejectReason; detail: string };
 
@@ -67,7 +69,7 @@ export function decode(subject: string, bytes: Uint8Array | string, subjects: Su
   const type = typeOf(parsedSubject);
   const result = SCHEMA_BY_TYPE[type].safeParse(raw);
   if (!result.success) return reject('schema', formatZodIssues(result.error, raw));
-  const message = result.data as { host: string; kind?: string; severity?: string; fingerprint?: string };
+  const message = result.data as { host: string; kind?: string; severity?: string; fingerprint?: string; member?: string };
 
   const mismatch = subjectMismatch(parsedSubject, message);
   if (mismatch) return reject('subject_mismatch', mismatch);
@@ -85,18 +87,21 @@ const SCHEMA_BY_TYPE: Record<DecodedType, z.ZodType> = {
   call: CallRecord,
   fallback: FallbackRequest,
   gateway: GatewayEvent,
+  collector_heartbeat: CollectorHeartbeat,
+  gateway_heartbeat: GatewayHeartbeat,
 };
 
 function typeOf(subject: ParsedSubject): DecodedType {
   return subject.type === 'event' ? subject.kind : subject.type;
 }
 
-function subjectMismatch(subject: ParsedSubject, message: { host: string; kind?: string; severity?: string; fingerprint?: string }): string | null {
+function subjectMismatch(subject: ParsedSubject, message: { host: string; kind?: string; severity?: string; fingerprint?: string; member?: string }): string | null {
   switch (subject.type) {
     case 'event':
     case 'heartbeat':
     case 'fallback':
     case 'gateway':
+    case 'gateway_heartbeat':
       return subject.host === message.host ? null : `host: subject says ${subject.host}, payload says ${message.host}`;
     case 'alert':
       if (subject.host !== message.host) return `host: subject says ${subject.host}, payload says ${message.host}`;
@@ -105,5 +110,7 @@ function subjectMismatch(subject: ParsedSubject, message: { host: string; kind?:
       return subject.fingerprint === message.fingerprint ? null : `fingerprint: subject says ${subject.fingerprint}, payload says ${message.fingerprint}`;
     case 'call':
       return null;
+    case 'collector_heartbeat':
+      return subject.member === message.member ? null : `member: subject says ${subject.member}, payload says ${message.member}`;
   }
 }

@@ -35,7 +35,9 @@ export type ParsedSubject =
   | { type: 'ack'; fingerprint: string }
   | { type: 'call'; fingerprint: string }
   | { type: 'fallback'; host: string }
-  | { type: 'gateway'; host: string };
+  | { type: 'gateway'; host: string }
+  | { type: 'collector_heartbeat'; member: string }
+  | { type: 'gateway_heartbeat'; host: string };
 
 /** Subject builders and parser for one prefix (DESIGN.md, Subjects). */
 export class Subjects {
@@ -66,6 +68,14 @@ export class Subjects {
   gatewayEvent(gatewayHost: string): string {
     return `${this.root}.gateway.${checkHost(gatewayHost)}`;
   }
+  /** A collector member's liveness (core NATS), watched by the gateway's watchdog. */
+  collectorHeartbeat(member: string): string {
+    return `${this.root}.collector.heartbeat.${checkHost(member)}`;
+  }
+  /** The gateway's liveness (core NATS), watched by the collector; not matched by allGatewayEvents (one token more). */
+  gatewayHeartbeat(gatewayHost: string): string {
+    return `${this.root}.gateway.heartbeat.${checkHost(gatewayHost)}`;
+  }
   /** Request subject `offhook status` asks; every running collector or gateway answers. */
   statusRequest(component: 'collector' | 'gateway'): string {
     return `${this.root}.status.${component}`;
@@ -77,6 +87,8 @@ export class Subjects {
   get allCalls(): string { return `${this.root}.calls.*`; }
   get allFallbacks(): string { return `${this.root}.fallback.*`; }
   get allGatewayEvents(): string { return `${this.root}.gateway.*`; }
+  get allCollectorHeartbeats(): string { return `${this.root}.collector.heartbeat.*`; }
+  get allGatewayHeartbeats(): string { return `${this.root}.gateway.heartbeat.*`; }
 
   /** Parses a subject of this prefix; null when it is not one of ours or a token is invalid. */
   parse(subject: string): ParsedSubject | null {
@@ -100,7 +112,10 @@ export class Subjects {
       case 'fallback':
         return a && b === undefined && isHostToken(a) ? { type: 'fallback', host: a } : null;
       case 'gateway':
+        if (a === 'heartbeat' && b !== undefined) return isHostToken(b) ? { type: 'gateway_heartbeat', host: b } : null;
         return a && b === undefined && isHostToken(a) ? { type: 'gateway', host: a } : null;
+      case 'collector':
+        return a === 'heartbeat' && b && isHostToken(b) ? { type: 'collector_heartbeat', member: b } : null;
       default:
         return null;
     }

@@ -1,4 +1,4 @@
-import type { Alert, Clock, Logger } from '../../shared/index.ts';
+import { isCanary, type Alert, type Clock, type Logger } from '../../shared/index.ts';
 import type { ReceiverConfig } from './config.ts';
 import type { NotificationMetrics } from './metrics.ts';
 import { NotificationLog } from './nflog.ts';
@@ -30,6 +30,11 @@ export class Dispatcher implements NotificationSink {
   constructor(private readonly parts: DispatcherParts) {}
 
   submit(alert: Alert, reason: NotificationReason, context: SubmitContext = {}): Promise<void> {
+    // The watchdog canary only proves the path to the gateway; it must never reach a person by mail, IRC or webhook.
+    if (isCanary(alert)) {
+      this.parts.metrics.dropped.inc({ receiver: '', reason: 'watchdog_canary' });
+      return Promise.resolve();
+    }
     if (this.closed) {
       this.parts.metrics.dropped.inc({ receiver: '', reason: 'shutdown' });
       this.parts.logger.warn({ fingerprint: alert.fingerprint, reason }, 'notification submitted after close; dropped');

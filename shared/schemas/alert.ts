@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EpochMs, Envelope, Fingerprint, Labels, Severity } from './common.ts';
 
 export const AlertStatus = z.enum(['firing', 'resolved']);
-export const RuleKind = z.enum(['threshold', 'check', 'log', 'host_down', 'flapping', 'external']);
+export const RuleKind = z.enum(['threshold', 'check', 'log', 'host_down', 'flapping', 'external', 'watchdog']);
 
 export const Alert = Envelope.extend({
   fingerprint: Fingerprint,

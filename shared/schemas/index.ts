@@ -9,3 +9,4 @@ export * from './call.ts';
 export * from './fallback.ts';
 export * from './gateway-event.ts';
 export * from './status.ts';
+export * from './watchdog.ts';

@@ -1,0 +1,100 @@
+import { fingerprint, SCHEMA_VERSION, type Clock, type GatewayHeartbeat, type Logger } from '../../shared/index.ts';
+import { cloneRecord, type AlertRecord } from '../alert-record.ts';
+import { reconcile, repeatDue } from '../announce.ts';
+import type { AlertEngine, EngineOutput } from '../engine.ts';
+
+export const GATEWAY_SILENT_RULE = 'gateway_silent';
+
+/**
+ * The collector's half of the watchdog: a telephony gateway that stops heartbeating cannot phone anyone, so the
+ * notifiers (never the phone: ruleKind `external` stays off ALERTS) hear `gateway_silent` after `silenceMs`.
+ * A gateway counts once it was heard or is listed in `expected`; its next heartbeat resolves the alert.
+ */
+export class GatewaySilence {
+  /** Gateway host → when it was last heard (collector clock). */
+  private readonly lastSeen = new Map<string, number>();
+  private seeded = false;
+
+  constructor(
+    private readonly deps: {
+      engine: AlertEngine; output: EngineOutput; clock: Clock; logger: Logger; silenceMs: number; repeatMs: number; expected: string[];
+      onChange?: (silent: number) => void;
+    },
+  ) {
+    for (const host of deps.expected) this.lastSeen.set(host, deps.clock.now());
+  }
+
+  static owns(record: AlertRecord): boolean {
+    return record.alert.ruleKind === 'external' && record.alert.rule === GATEWAY_SILENT_RULE;
+  }
+
+  /** Gateways currently silent (firing `gateway_silent`). */
+  silentCount(): number {
+    let count = 0;
+    for (const record of this.deps.engine.records.values()) if (GatewaySilence.owns(record) && record.alert.status === 'firing') count++;
+    return count;
+  }
+
+  onHeartbeat(beat: GatewayHeartbeat): void {
+    const now = this.deps.clock.now();
+    this.lastSeen.set(beat.host, now);
+    const record = this.deps.engine.records.get(fingerprint(beat.host, GATEWAY_SILENT_RULE));
+    if (record?.alert.status !== 'firing') return;
+    Object.assign(record.alert, { status: 'resolved', ts: now, endsAt: now, summary: `${beat.host}: the telephony gateway is heard again` });
+    this.deps.logger.info({ host: beat.host, fingerprint: record.alert.fingerprint }, 'gateway heard again: gateway_silent resolved');
+    this.announce(record, now);
+  }
+
+  tick(): void {
+    const { engine, clock, silenceMs } = this.deps;
+    const now = clock.now();
+    if (!this.seeded) {
+      // After a restart a gateway that was silent before stays silent until it is heard, not only once re-learnt.
+      this.seeded = true;
+      for (const record of engine.records.values()) if (GatewaySilence.owns(record) && record.alert.status === 'firing' && !this.lastSeen.has(record.alert.host)) this.lastSeen.set(record.alert.host, record.alert.startsAt - silenceMs);
+    }
+    if (silenceMs <= 0) return;
+    for (const [host, at] of this.lastSeen) {
+      const record = engine.records.get(fingerprint(host, GATEWAY_SILENT_RULE));
+      if (now - at <= silenceMs) continue;
+      if (record?.alert.status === 'firing') {
+        if (repeatDue(record, { silenced: engine.silencedBy(record.alert, now) !== undefined, flapping: false }, this.deps.repeatMs, now)) {
+          record.lastNotifiedAt = now;
+          record.outbox.push({ reason: 'repeat', repeat: now, publish: false, alert: { ...record.alert } });
+          this.commit(record);
+        }
+        continue;
+      }
+      this.raise(host, at, now, record);
+    }
+  }
+
+  private raise(host: string, lastAt: number, now: number, previous: AlertRecord | undefined): void {
+    const fp = fingerprint(host, GATEWAY_SILENT_RULE);
+    const generation = (previous?.alert.generation ?? 0) + 1;
+    const seconds = Math.round((now - lastAt) / 1000);
+    const record: AlertRecord = {
+      alert: {
+        v: SCHEMA_VERSION, id: `${fp}.${generation}`, host, ts: now, fingerprint: fp, status: 'firing', severity: 'critical', rule: GATEWAY_SILENT_RULE,
+        ruleKind: 'external', labels: {}, value: seconds, startsAt: now, endsAt: 0, generation, inhibited: this.deps.engine.hostDown(host), acknowledged: false,
+        summary: `${host}: the telephony gateway has not been heard for ${seconds} s; nobody can be phoned until it is back (process, host or its NATS connection)`,
+      },
+      seq: 0, announced: previous?.announced ?? null, lastNotifiedAt: previous?.lastNotifiedAt ?? 0, ack: null, outbox: [], updatedAt: now,
+    };
+    this.deps.engine.records.set(fp, record);
+    this.deps.logger.error({ host, fingerprint: fp, silentSeconds: seconds }, 'gateway silent: gateway_silent firing');
+    this.announce(record, now);
+  }
+
+  private announce(record: AlertRecord, now: number): void {
+    reconcile(record, { silenced: this.deps.engine.silencedBy(record.alert, now) !== undefined, flapping: false }, now);
+    this.commit(record);
+    this.deps.onChange?.(this.silentCount());
+  }
+
+  private commit(record: AlertRecord): void {
+    record.updatedAt = this.deps.clock.now();
+    this.deps.output.commit(cloneRecord(record));
+    record.outbox = [];
+  }
+}
