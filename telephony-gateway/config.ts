@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Duration, ListenAddress, NatsConfig, Severity } from '../shared/index.ts';
 import { SipLineConfig } from './drivers/sip/config.ts';
 import { AlertmanagerBridgeConfig } from './alertmanager/config.ts';
+import { DEFAULT_WATCHDOG, WatchdogConfig } from './watchdog/config.ts';
 
 /** A dialable string: digits, `*`, `#`, `+` and `,` (one-second pause), as the line accepts it. */
 export const PhoneNumber = z.string().regex(/^\+?[0-9*#,]{1,32}$/, { error: 'expected a dial string of digits, "*", "#", "," and an optional leading "+"' });
@@ -170,6 +171,8 @@ export const GatewayConfig = z
     escalation: EscalationConfig.default(EscalationConfig.parse({})),
     budget: BudgetConfig.default(BudgetConfig.parse({})),
     inbound: InboundConfig.default(InboundConfig.parse({})),
+    /** Phone the on-call chain when offhook itself is blind: NATS unreachable, no collector, no canary (README, Watchdog). */
+    watchdog: WatchdogConfig.default(DEFAULT_WATCHDOG),
     /** Alertmanager webhook receiver (off unless `listen` or `--webhook-listen` is given); see alertmanager/README.md. */
     alertmanager: AlertmanagerBridgeConfig.optional(),
   })

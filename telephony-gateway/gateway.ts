@@ -38,6 +38,7 @@ import { CallQueue } from './queue.ts';
 import { Speech } from './speech.ts';
 import { StateStore } from './state-store.ts';
 import { MENU_TEXT } from './wording.ts';
+import { GatewayWatchdog } from './watchdog/watchdog.ts';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -65,6 +66,8 @@ export interface RunningGateway {
   http: HttpEndpoint | null;
   /** The Alertmanager webhook receiver, when it is on. */
   alertmanager: AlertmanagerBridge | null;
+  /** Phones about offhook itself being blind (telephony-gateway/watchdog). */
+  watchdog: GatewayWatchdog;
   stop(): Promise<void>;
 }
 
@@ -98,9 +101,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const nc = await connectNats(config.nats, { name: `offhook-gateway-${gatewayHost}`, logger, registry });
   await ensureStreams(nc, subjects, { replicas: config.nats.stream_replicas });
   const js = jetstreamClient(nc);
-  const store = new StateStore(await openBucket(nc, subjects, 'gateway'), logger);
+  // The watchdog's store and publisher keep the budget locally and never hold the line on an unreachable NATS.
+  const watchdog = new GatewayWatchdog({ nc, subjects, gatewayConfig: config, gatewayHost, logger, clock, registry });
+  const store: StateStore = await watchdog.stateStore(await openBucket(nc, subjects, 'gateway'));
   const validator = new InboundValidator(registry, logger, subjects, () => clock.now());
-  const publisher = new GatewayPublisher(js, subjects, gatewayHost, logger, () => clock.now());
+  const publisher: GatewayPublisher = watchdog.publisher(js);
 
   const driver = options.driver ?? cardDriver(options.line, config, clock);
   const queue = new CallQueue(config.people, config.escalation);
@@ -135,14 +140,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const backlog = await consumer.pendingAtStart();
   const running = worker;
   if (backlog === 0) running.setReady();
+  watchdog.attach({ queue, intake, worker: running, validator, lineUp: async () => ((await metrics.lineUp.get()).values[0]?.value ?? 1) === 1 });
   await consumer.start(async (delivery) => {
-    const disposition = await intake.onAlert(delivery);
+    // The collector's canary proves the path from the rules to here; it never rings a phone.
+    const disposition = watchdog.takeCanary(delivery.alert) ? 'ack' : await intake.onAlert(delivery);
     if (delivery.pending === 0) running.setReady();
     return disposition;
   });
   const controlSub = control(nc, subjects, gatewayHost, running, logger);
   const statusSub = serveStatus(nc, subjects, { gatewayHost, driver, worker: running, queue, budget, metrics, clock }, logger);
   running.start();
+  watchdog.start();
 
   const alertmanager =
     webhookListen && config.alertmanager
@@ -154,6 +162,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      await watchdog.stop();
       controlSub.unsubscribe();
       statusSub.unsubscribe();
       await alertmanager?.close();
@@ -165,5 +174,5 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await nc.drain().catch(() => undefined);
       logger.info('gateway stopped');
     })());
-  return { gatewayHost, events: intake.events, queue, worker: running, registry, nc, http, alertmanager, stop };
+  return { gatewayHost, events: intake.events, queue, worker: running, registry, nc, http, alertmanager, watchdog, stop };
 }

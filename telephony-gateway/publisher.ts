@@ -76,7 +76,7 @@ export class GatewayPublisher {
     this.stopped = true;
   }
 
-  private inBackground(subject: string, message: { id: string }, context: Record<string, unknown>): void {
+  protected inBackground(subject: string, message: { id: string }, context: Record<string, unknown>): void {
     const task = this.retrying(subject, message, context).finally(() => this.background.delete(task));
     this.background.add(task);
   }
@@ -98,7 +98,7 @@ export class GatewayPublisher {
     }
   }
 
-  private async durable(subject: string, message: { id: string }, context: Record<string, unknown>): Promise<void> {
+  protected async durable(subject: string, message: { id: string }, context: Record<string, unknown>): Promise<void> {
     // A retry with the same id is stored once (duplicate window), so retrying is safe.
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {

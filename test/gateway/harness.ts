@@ -79,6 +79,8 @@ export async function startTestGateway(
     state_dir: speechStateDir,
     nats: { servers: [server.url], prefix },
     ack_wait: '2s',
+    // No collector runs beside these gateways: the watchdog would phone about that; test/gateway/watchdog.test.ts turns it on.
+    watchdog: { enabled: false },
     ...input,
     line: { backend: 'sim', answer_timeout: '20s', digit_timeout: '8s', ...input.line },
     budget: { per_number: { max_calls_per_minute: 100, max_calls_per_15m: 100, max_calls_per_hour: 100, max_calls_per_day: 100 }, ...input.budget },

@@ -1,0 +1,61 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+
+/** A PING that has not come back after this long means the server is not answering (it counts as unreachable). */
+const PROBE_PATIENCE_MS = 2_000;
+
+/**
+ * Whether this gateway can reach NATS, from a PING/PONG round trip (`flush`) on every check. It fails at once while
+ * the client is disconnected, and a server that stops answering is caught by the patience above, long before the
+ * client's own ping timeout notices.
+ */
+export class NatsProbe {
+  private lastOkAt: number;
+  private inFlightSince: number | null = null;
+  private reachable = true;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly now: () => number,
+  ) {
+    this.lastOkAt = now();
+  }
+
+  get online(): boolean {
+    return this.reachable;
+  }
+
+  /** Since when NATS has not answered (0 while it answers). */
+  silentForMs(): number {
+    return this.reachable ? 0 : this.now() - this.lastOkAt;
+  }
+
+  /** When NATS last answered. */
+  get lastOk(): number {
+    return this.lastOkAt;
+  }
+
+  probe(): void {
+    const now = this.now();
+    if (this.inFlightSince !== null) {
+      if (now - this.inFlightSince > PROBE_PATIENCE_MS) this.reachable = false;
+      return;
+    }
+    if (this.nc.isClosed()) {
+      this.reachable = false;
+      return;
+    }
+    this.inFlightSince = now;
+    this.nc.flush().then(
+      () => {
+        this.inFlightSince = null;
+        this.lastOkAt = this.now();
+        this.reachable = true;
+      },
+      () => {
+        // Disconnected or reconnecting: exactly what is measured; the next check probes again.
+        this.inFlightSince = null;
+        this.reachable = false;
+      },
+    );
+  }
+}
