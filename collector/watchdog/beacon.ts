@@ -43,7 +43,9 @@ export class CollectorBeacon {
 
   start(): void {
     this.heartbeat();
-    if (this.deps.config.canary_interval > 0) void this.canary();
+    // The first canary after one period, like every later one: the gateway allows canary_silence from its own start.
+    const period = this.deps.config.canary_interval;
+    if (period > 0) this.canaryTimer = this.deps.clock.setTimeout(() => void this.canary(), period);
   }
 
   stop(): void {
