@@ -107,9 +107,11 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
           ...writeBucket(subjects, 'nflog'),
           ...writeBucket(subjects, 'checkpoints'),
           ...readBucket(subjects, 'gateway'),
+          // its watchdog heartbeat for the gateway (core NATS); the canary goes out on ALERTS like any alert
+          subjects.allCollectorHeartbeats,
         ]),
-        // `offhook status` asks the running collector (queue group) for its live view
-        subscribe: ['_INBOX.>', subjects.allHeartbeats, subjects.allAcks, subjects.statusRequest('collector')],
+        // `offhook status` asks the running collector (queue group) for its live view; gateway heartbeats → gateway_silent
+        subscribe: ['_INBOX.>', subjects.allHeartbeats, subjects.allAcks, subjects.statusRequest('collector'), subjects.allGatewayHeartbeats],
         allowResponses: true,
       };
     case 'gateway':
@@ -131,8 +133,11 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
           ...writeBucket(subjects, 'gateway'),
           ...readBucket(subjects, 'alerts'),
           ...readBucket(subjects, 'silences'),
+          // its heartbeat for the collector's gateway_silent (core NATS)
+          subjects.allGatewayHeartbeats,
         ]),
-        subscribe: ['_INBOX.>', subjects.allAcks, gatewayControl, subjects.statusRequest('gateway')],
+        // collector heartbeats: the watchdog phones when no collector covers a partition
+        subscribe: ['_INBOX.>', subjects.allAcks, gatewayControl, subjects.statusRequest('gateway'), subjects.allCollectorHeartbeats],
         allowResponses: true,
       };
     case 'operator':

@@ -232,6 +232,29 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     await assertDenied(() => web1.request(subjects.statusRequest('collector'), '', { timeout: 5000 }), 'publish', subjects.statusRequest('collector'));
   });
 
+  it('lets the collector and the gateway hear each other\'s watchdog heartbeats, and agents forge neither', async function () {
+    const collector = await connectAs('collector');
+    const gateway = await connectAs('gateway');
+    const atGateway = gateway.subscribe(subjects.allCollectorHeartbeats, { max: 1 });
+    const atCollector = collector.subscribe(subjects.allGatewayHeartbeats, { max: 1 });
+    await Promise.all([gateway.flush(), collector.flush()]);
+    const web1 = await connectAgent('web1');
+    const violations: string[] = [];
+    void (async () => {
+      for await (const status of web1.status()) if (status.type === 'error' && permissionError(status.error)) violations.push(permissionError(status.error)!.subject);
+    })();
+    // The agent's forgeries go first on its one connection: had they been delivered, they would arrive first.
+    web1.publish(subjects.collectorHeartbeat('c1'), '{}');
+    web1.publish(subjects.gatewayHeartbeat('gw1'), '{}');
+    await web1.flush();
+    collector.publish(subjects.collectorHeartbeat('c1'), '{"from":"collector"}');
+    gateway.publish(subjects.gatewayHeartbeat('gw1'), '{"from":"gateway"}');
+    for await (const msg of atGateway) assert.deepEqual(msg.json(), { from: 'collector' });
+    for await (const msg of atCollector) assert.deepEqual(msg.json(), { from: 'gateway' });
+    await until(() => violations.length === 2, 'both forgeries refused');
+    assert.deepEqual(violations.sort(), [subjects.collectorHeartbeat('c1'), subjects.gatewayHeartbeat('gw1')].sort());
+  });
+
   it('lets the operator ask the running gateway for a test call, and agents not', async function () {
     const gateway = await connectAs('gateway');
     const control = `${subjects.root}.gatewayctl.gw1.test_call`;
