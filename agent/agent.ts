@@ -5,6 +5,7 @@ import {
   connectNats, createRegistry, encodeMessage, hostToken, jetstreamClient, newId, OFFHOOK_VERSION, SCHEMA_VERSION, serveHttp, Subjects,
   type HttpEndpoint, type Heartbeat, type Logger, type MetricPoint, type NatsConnection, type Registry,
 } from '../shared/index.ts';
+import { NatsSilenceWatch } from './core/nats-silence.ts';
 import type { AgentConfig } from './config.ts';
 import { pluginFor, type CheckConfig, type CheckOutcome } from './checks/index.ts';
 import { createAgentMetrics, type AgentMetrics } from './core/metrics.ts';
@@ -101,6 +102,10 @@ export class Agent {
       this.every(this.config.resources.inventory_interval, () => void this.refreshInventory());
     }
     this.every(this.config.heartbeat_interval, () => this.heartbeat());
+    if (this.config.nats_silence > 0) {
+      const watch = new NatsSilenceWatch(() => this.nc, this.config.nats_silence, this.registry, this.logger);
+      this.every(watch.checkIntervalMs, () => watch.check(this.publisher.spoolDepth));
+    }
     void this.connect();
   }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hostToken, ListenAddress, MAX_LOG_LINE_CHARS, NatsConfig, RegexSource, Severity } from '../shared/index.ts';
+import { Duration, hostToken, ListenAddress, MAX_LOG_LINE_CHARS, NatsConfig, RegexSource, Severity } from '../shared/index.ts';
 import { CheckConfig } from './checks/index.ts';
 import { Bytes, DurationAtLeast } from './config-types.ts';
 
@@ -62,6 +62,8 @@ export const AgentConfig = z
     metrics_listen: ListenAddress.default('127.0.0.1:9464'),
     heartbeat_interval: DurationAtLeast(100, '100ms').default(10_000),
     publish_timeout: DurationAtLeast(10, '10ms').default(3000),
+    /** Not reaching NATS for this long is logged at error level and shown as offhook_agent_nats_silent (0s = off). */
+    nats_silence: Duration.default(60_000),
     spool: z.object({ max_bytes: Bytes.default(64 * 1024 * 1024) }).strict().default({ max_bytes: 64 * 1024 * 1024 }),
     resources: z
       .object({

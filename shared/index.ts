@@ -13,3 +13,4 @@ export * from './logger.ts';
 export * from './ids.ts';
 export * from './clock.ts';
 export * from './version.ts';
+export * from './nats-probe.ts';

@@ -4,7 +4,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
-  encodeMessage, fingerprint, GatewayHeartbeat, isCanary, newId, OFFHOOK_VERSION, SCHEMA_VERSION, WATCHDOG_LABEL,
+  encodeMessage, fingerprint, GatewayHeartbeat, isCanary, NatsProbe, newId, OFFHOOK_VERSION, SCHEMA_VERSION, WATCHDOG_LABEL,
   type Alert, type Clock, type ClockTimer, type InboundValidator, type Logger, type Registry, type Subjects,
 } from '../../shared/index.ts';
 import type { GatewayConfig } from '../config.ts';
@@ -14,7 +14,6 @@ import type { CallQueue } from '../queue.ts';
 import { CollectorCoverage } from './coverage.ts';
 import { LocalFirstStateStore } from './local-state.ts';
 import { watchdogMetrics, type WatchdogMetrics } from './metrics.ts';
-import { NatsProbe } from './nats-probe.ts';
 import { OfflineAwarePublisher } from './offline-publisher.ts';
 import { blindSummary, type BlindReason } from './wording.ts';
 
@@ -74,7 +73,7 @@ export class GatewayWatchdog {
     this.startedAt = deps.clock.now();
     this.lastCanaryAt = this.startedAt;
     this.coverage = new CollectorCoverage(this.startedAt);
-    this.probe = new NatsProbe(deps.nc, () => deps.clock.now());
+    this.probe = new NatsProbe(() => deps.nc, () => deps.clock.now());
     this.metrics = watchdogMetrics(deps.registry);
     this.fingerprint = fingerprint(deps.gatewayHost, BLIND_RULE, BLIND_LABELS);
   }

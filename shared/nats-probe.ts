@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 const PROBE_PATIENCE_MS = 2_000;
 
 /**
- * Whether this gateway can reach NATS, from a PING/PONG round trip (`flush`) on every check. It fails at once while
+ * Whether this process can reach NATS (the gateway's watchdog, the agent's nats_silence), from a PING/PONG round trip (`flush`) on every check. It fails at once while
  * the client is disconnected, and a server that stops answering is caught by the patience above, long before the
  * client's own ping timeout notices.
  */
@@ -14,7 +14,8 @@ export class NatsProbe {
   private reachable = true;
 
   constructor(
-    private readonly nc: NatsConnection,
+    /** The connection, or null while there is none yet (the agent connects in the background). */
+    private readonly connection: () => NatsConnection | null,
     private readonly now: () => number,
   ) {
     this.lastOkAt = now();
@@ -40,12 +41,13 @@ export class NatsProbe {
       if (now - this.inFlightSince > PROBE_PATIENCE_MS) this.reachable = false;
       return;
     }
-    if (this.nc.isClosed()) {
+    const nc = this.connection();
+    if (!nc || nc.isClosed()) {
       this.reachable = false;
       return;
     }
     this.inFlightSince = now;
-    this.nc.flush().then(
+    nc.flush().then(
       () => {
         this.inFlightSince = null;
         this.lastOkAt = this.now();
