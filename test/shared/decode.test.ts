@@ -13,6 +13,8 @@ const subjectFor = {
   ack: subjects.ack('0123456789abcdef'),
   call: subjects.call('0123456789abcdef'),
   fallback: subjects.fallback('pbx'),
+  collector_heartbeat: subjects.collectorHeartbeat('c1'),
+  gateway_heartbeat: subjects.gatewayHeartbeat('pbx'),
 } as const;
 
 function rejectReason(subject: string, payload: unknown): string {
@@ -36,7 +38,7 @@ describe('decode', () => {
     for (const field of Object.keys(messages[type])) {
       it(`rejects a ${type} without "${field}" or with a wrong-typed one, naming the field`, () => {
         const original = messages[type] as Record<string, unknown>;
-        const optional = ['truncated', 'suppressed', 'spoolDepth', 'inhibited', 'acknowledged', 'until', 'digits', 'detail', 'labels', 'target', 'generation', 'person'];
+        const optional = ['truncated', 'suppressed', 'spoolDepth', 'inhibited', 'acknowledged', 'until', 'digits', 'detail', 'labels', 'target', 'generation', 'person', 'blind'];
         if (!optional.includes(field)) {
           const { [field]: _dropped, ...without } = original;
           const reason = rejectReason(subjectFor[type], without);
@@ -78,6 +80,10 @@ describe('decode', () => {
     assert.match(rejectReason(subjects.event('db1', 'log'), messages.log), /^subject_mismatch: host: subject says db1, payload says web1/);
     assert.match(rejectReason(subjects.alert('warning', 'web1'), messages.alert), /^subject_mismatch: severity/);
     assert.match(rejectReason(subjects.ack('fedcba9876543210'), messages.ack), /^subject_mismatch: fingerprint/);
+    assert.match(rejectReason(subjects.collectorHeartbeat('c2'), messages.collector_heartbeat), /^subject_mismatch: member: subject says c2, payload says c1/);
+    assert.match(rejectReason(subjects.gatewayHeartbeat('pbx2'), messages.gateway_heartbeat), /^subject_mismatch: host/);
+    const claimsTooMuch = { ...messages.collector_heartbeat, partitions: { count: 2, owned: [0, 2] } };
+    assert.match(rejectReason(subjects.collectorHeartbeat('c1'), claimsTooMuch), /^schema: .*partitions\.owned/);
   });
 
   it('rejects label names that could pollute objects or break Prometheus', () => {

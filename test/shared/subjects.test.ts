@@ -31,11 +31,18 @@ describe('subjects', () => {
     assert.deepEqual(subjects.parse(subjects.ack('0123456789abcdef')), { type: 'ack', fingerprint: '0123456789abcdef' });
     assert.deepEqual(subjects.parse(subjects.call('0123456789abcdef')), { type: 'call', fingerprint: '0123456789abcdef' });
     assert.deepEqual(subjects.parse(subjects.fallback('pbx')), { type: 'fallback', host: 'pbx' });
+    assert.equal(subjects.collectorHeartbeat('c1'), 'offhook.v1.collector.heartbeat.c1');
+    assert.deepEqual(subjects.parse(subjects.collectorHeartbeat('c1')), { type: 'collector_heartbeat', member: 'c1' });
+    assert.equal(subjects.gatewayHeartbeat('pbx'), 'offhook.v1.gateway.heartbeat.pbx');
+    assert.deepEqual(subjects.parse(subjects.gatewayHeartbeat('pbx')), { type: 'gateway_heartbeat', host: 'pbx' });
+    // A gateway event of a gateway named "heartbeat" is still an event: the heartbeat has one token more.
+    assert.deepEqual(subjects.parse(subjects.gatewayEvent('heartbeat')), { type: 'gateway', host: 'heartbeat' });
   });
 
   it('parses nothing foreign, malformed or of another prefix', () => {
     for (const subject of ['other.v1.events.web1.log', 'offhook.v2.events.web1.log', 'offhook.v1.events.web1.cpu', 'offhook.v1.events.web1.log.x',
-      'offhook.v1.alerts.fatal.web1', 'offhook.v1.ack.XYZ', 'offhook.v1.heartbeat', 'offhook.v1.heartbeat.a.b', 'offhook']) {
+      'offhook.v1.alerts.fatal.web1', 'offhook.v1.ack.XYZ', 'offhook.v1.heartbeat', 'offhook.v1.heartbeat.a.b', 'offhook',
+      'offhook.v1.collector.heartbeat', 'offhook.v1.collector.beat.c1', 'offhook.v1.collector.heartbeat.c.1', 'offhook.v1.gateway.heartbeat.a.b']) {
       assert.equal(subjects.parse(subject), null, subject);
     }
   });
