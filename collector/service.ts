@@ -109,7 +109,8 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   // Resolution by time runs even when disabled, so alerts raised before it was turned off still end.
   const gatewayEvents = config.gateway_alerts.enabled ? await consumeGatewayEvents(nc, subjects, validator, logger, gatewayAlerts, () => queue.idle()) : null;
   const watchdog = startCollectorWatchdog({
-    nc, js: jetstreamClient(nc), subjects, validator, engine: running, output: queue, config: config.watchdog, clock, logger, registry,
+    nc, js: jetstreamClient(nc), subjects, validator, engine: running, output: queue, config: config.watchdog, clock,
+    logger, registry,
     repeatMs: config.defaults.repeat_interval, ...(deps.partitions ? { partitions: deps.partitions } : {}),
   });
   const heartbeats = nc.subscribe(subjects.allHeartbeats, {

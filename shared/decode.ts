@@ -111,6 +111,7 @@ function subjectMismatch(subject: ParsedSubject, message: { host: string; kind?:
     case 'call':
       return null;
     case 'collector_heartbeat':
-      return subject.member === message.member ? null : `member: subject says ${subject.member}, payload says ${message.member}`;
+      if (subject.member === message.member) return null;
+      return `member: subject says ${subject.member}, payload says ${message.member}`;
   }
 }

@@ -51,7 +51,8 @@ export function subjectFamily(subject: string, subjects: Subjects): string {
   if (parts[0] !== subjects.prefix || parts[1] !== 'v1') return 'other';
   const family = parts[2];
   if (family === 'events') return ['resource', 'check', 'log'].includes(parts[4] ?? '') ? `events.${parts[4]}` : 'events.other';
-  if ((family === 'collector' || family === 'gateway') && parts[3] === 'heartbeat' && parts.length === 5) return `${family}.heartbeat`;
+  const heartbeatOf = (family === 'collector' || family === 'gateway') && parts[3] === 'heartbeat' && parts.length === 5;
+  if (heartbeatOf) return `${family}.heartbeat`;
   return ['heartbeat', 'alerts', 'ack', 'calls', 'fallback', 'gateway'].includes(family ?? '') ? family! : 'other';
 }
 

@@ -4,9 +4,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 const PROBE_PATIENCE_MS = 2_000;
 
 /**
- * Whether this process can reach NATS (the gateway's watchdog, the agent's nats_silence), from a PING/PONG round trip (`flush`) on every check. It fails at once while
- * the client is disconnected, and a server that stops answering is caught by the patience above, long before the
- * client's own ping timeout notices.
+ * Whether this process can reach NATS (the gateway's watchdog, the agent's nats_silence), from a PING/PONG round
+ * trip (`flush`) on every check. It fails at once while the client is disconnected, and a server that stops
+ * answering is caught by the patience above, long before the client's own ping timeout notices.
  */
 export class NatsProbe {
   private lastOkAt: number;

@@ -171,7 +171,7 @@ export const GatewayConfig = z
     escalation: EscalationConfig.default(EscalationConfig.parse({})),
     budget: BudgetConfig.default(BudgetConfig.parse({})),
     inbound: InboundConfig.default(InboundConfig.parse({})),
-    /** Phone the on-call chain when offhook itself is blind: NATS unreachable, no collector, no canary (README, Watchdog). */
+    /** Phone the on-call chain when offhook itself is blind: no NATS, no collector, no canary (README, Watchdog). */
     watchdog: WatchdogConfig.default(DEFAULT_WATCHDOG),
     /** Alertmanager webhook receiver (off unless `listen` or `--webhook-listen` is given); see alertmanager/README.md. */
     alertmanager: AlertmanagerBridgeConfig.optional(),

@@ -140,7 +140,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const backlog = await consumer.pendingAtStart();
   const running = worker;
   if (backlog === 0) running.setReady();
-  watchdog.attach({ queue, intake, worker: running, validator, lineUp: async () => ((await metrics.lineUp.get()).values[0]?.value ?? 1) === 1 });
+  const lineUp = async (): Promise<boolean> => ((await metrics.lineUp.get()).values[0]?.value ?? 1) === 1;
+  watchdog.attach({ queue, intake, worker: running, validator, lineUp });
   await consumer.start(async (delivery) => {
     // The collector's canary proves the path from the rules to here; it never rings a phone.
     const disposition = watchdog.takeCanary(delivery.alert) ? 'ack' : await intake.onAlert(delivery);

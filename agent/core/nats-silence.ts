@@ -19,8 +19,10 @@ export class NatsSilenceWatch {
     private readonly now: () => number = Date.now,
   ) {
     this.probe = new NatsProbe(connection, now);
-    this.silent = new Gauge({ name: 'offhook_agent_nats_silent', help: '1 while the agent has not reached NATS for longer than nats_silence', registers: [registry] });
-    this.silentSeconds = new Gauge({ name: 'offhook_agent_nats_silent_seconds', help: 'How long the agent has not reached NATS (0 while it does)', registers: [registry] });
+    const registers = [registry];
+    const gauge = (name: string, help: string): Gauge => new Gauge({ name, help, registers });
+    this.silent = gauge('offhook_agent_nats_silent', '1 while NATS is silent for longer than nats_silence');
+    this.silentSeconds = gauge('offhook_agent_nats_silent_seconds', 'How long NATS has been silent (0 while not)');
   }
 
   /** How often check() should run: often enough to notice within a fraction of the silence. */
@@ -36,7 +38,10 @@ export class NatsSilenceWatch {
     this.silent.set(over ? 1 : 0);
     if (over && !this.reported) {
       this.reported = true;
-      this.logger.error({ silentSeconds: Math.round(silentMs / 1000), spoolDepth }, 'cannot reach NATS: events are spooled and this host looks down to the collector; the agent cannot phone anyone');
+      this.logger.error(
+        { silentSeconds: Math.round(silentMs / 1000), spoolDepth },
+        'cannot reach NATS: events are spooled, this host looks down to the collector, and an agent cannot phone',
+      );
     } else if (!over && this.reported && this.probe.online) {
       this.reported = false;
       this.logger.info({ spoolDepth }, 'NATS reachable again');

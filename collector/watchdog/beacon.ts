@@ -1,7 +1,8 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  CANARY_RULE, CollectorHeartbeat, encodeMessage, fingerprint, newId, OFFHOOK_VERSION, publishDurable, SCHEMA_VERSION, WATCHDOG_LABEL,
+  CANARY_RULE, CollectorHeartbeat, encodeMessage, fingerprint, newId, OFFHOOK_VERSION, publishDurable, SCHEMA_VERSION,
+  WATCHDOG_LABEL,
   type Alert, type Clock, type ClockTimer, type Logger, type PartitionClaim, type Subjects,
 } from '../../shared/index.ts';
 import type { CollectorWatchdogConfig } from './config.ts';
@@ -15,7 +16,8 @@ export interface BeaconMetrics {
 export function canaryAlert(member: string, now: number): Alert {
   const labels = { [WATCHDOG_LABEL]: 'canary' };
   return {
-    v: SCHEMA_VERSION, id: newId(), host: member, ts: now, fingerprint: fingerprint(member, CANARY_RULE, labels), status: 'firing',
+    v: SCHEMA_VERSION, id: newId(), host: member, ts: now, fingerprint: fingerprint(member, CANARY_RULE, labels),
+    status: 'firing',
     severity: 'info', rule: CANARY_RULE, ruleKind: 'watchdog', labels,
     summary: `${member}: offhook watchdog canary, proves the alert path to the gateway works; never phoned or notified`,
     value: null, startsAt: now, endsAt: 0, generation: 1, inhibited: false, acknowledged: false,
@@ -34,8 +36,16 @@ export class CollectorBeacon {
 
   constructor(
     private readonly deps: {
-      nc: NatsConnection; js: JetStreamClient; subjects: Subjects; member: string; host: string; config: CollectorWatchdogConfig;
-      partitions: () => PartitionClaim; clock: Clock; logger: Logger; metrics: BeaconMetrics;
+      nc: NatsConnection;
+      js: JetStreamClient;
+      subjects: Subjects;
+      member: string;
+      host: string;
+      config: CollectorWatchdogConfig;
+      partitions: () => PartitionClaim;
+      clock: Clock;
+      logger: Logger;
+      metrics: BeaconMetrics;
     },
   ) {
     this.startedAt = deps.clock.now();
@@ -59,8 +69,10 @@ export class CollectorBeacon {
     const { nc, subjects, member, host, config, clock, logger } = this.deps;
     const now = clock.now();
     const beat = CollectorHeartbeat.parse({
-      v: SCHEMA_VERSION, id: newId(), host, ts: now, kind: 'collector_heartbeat', member, collectorVersion: OFFHOOK_VERSION,
-      uptimeSec: (now - this.startedAt) / 1000, intervalMs: config.heartbeat_interval, partitions: this.deps.partitions(),
+      v: SCHEMA_VERSION, id: newId(), host, ts: now, kind: 'collector_heartbeat', member,
+      collectorVersion: OFFHOOK_VERSION, uptimeSec: (now - this.startedAt) / 1000,
+      intervalMs: config.heartbeat_interval,
+      partitions: this.deps.partitions(),
     });
     try {
       // Core NATS: buffered by the client while disconnected, so nothing here waits on an outage.

@@ -17,7 +17,13 @@ export class GatewaySilence {
 
   constructor(
     private readonly deps: {
-      engine: AlertEngine; output: EngineOutput; clock: Clock; logger: Logger; silenceMs: number; repeatMs: number; expected: string[];
+      engine: AlertEngine;
+      output: EngineOutput;
+      clock: Clock;
+      logger: Logger;
+      silenceMs: number;
+      repeatMs: number;
+      expected: string[];
       onChange?: (silent: number) => void;
     },
   ) {
@@ -31,7 +37,9 @@ export class GatewaySilence {
   /** Gateways currently silent (firing `gateway_silent`). */
   silentCount(): number {
     let count = 0;
-    for (const record of this.deps.engine.records.values()) if (GatewaySilence.owns(record) && record.alert.status === 'firing') count++;
+    for (const record of this.deps.engine.records.values()) {
+      if (GatewaySilence.owns(record) && record.alert.status === 'firing') count++;
+    }
     return count;
   }
 
@@ -40,8 +48,10 @@ export class GatewaySilence {
     this.lastSeen.set(beat.host, now);
     const record = this.deps.engine.records.get(fingerprint(beat.host, GATEWAY_SILENT_RULE));
     if (record?.alert.status !== 'firing') return;
-    Object.assign(record.alert, { status: 'resolved', ts: now, endsAt: now, summary: `${beat.host}: the telephony gateway is heard again` });
-    this.deps.logger.info({ host: beat.host, fingerprint: record.alert.fingerprint }, 'gateway heard again: gateway_silent resolved');
+    const summary = `${beat.host}: the telephony gateway is heard again`;
+    Object.assign(record.alert, { status: 'resolved', ts: now, endsAt: now, summary });
+    const { fingerprint: fp } = record.alert;
+    this.deps.logger.info({ host: beat.host, fingerprint: fp }, 'gateway heard again: gateway_silent resolved');
     this.announce(record, now);
   }
 
@@ -51,14 +61,18 @@ export class GatewaySilence {
     if (!this.seeded) {
       // After a restart a gateway that was silent before stays silent until it is heard, not only once re-learnt.
       this.seeded = true;
-      for (const record of engine.records.values()) if (GatewaySilence.owns(record) && record.alert.status === 'firing' && !this.lastSeen.has(record.alert.host)) this.lastSeen.set(record.alert.host, record.alert.startsAt - silenceMs);
+      for (const { alert } of engine.records.values()) {
+        const silentBefore = GatewaySilence.owns({ alert } as AlertRecord) && alert.status === 'firing';
+        if (silentBefore && !this.lastSeen.has(alert.host)) this.lastSeen.set(alert.host, alert.startsAt - silenceMs);
+      }
     }
     if (silenceMs <= 0) return;
     for (const [host, at] of this.lastSeen) {
       const record = engine.records.get(fingerprint(host, GATEWAY_SILENT_RULE));
       if (now - at <= silenceMs) continue;
       if (record?.alert.status === 'firing') {
-        if (repeatDue(record, { silenced: engine.silencedBy(record.alert, now) !== undefined, flapping: false }, this.deps.repeatMs, now)) {
+        const mute = { silenced: engine.silencedBy(record.alert, now) !== undefined, flapping: false };
+        if (repeatDue(record, mute, this.deps.repeatMs, now)) {
           record.lastNotifiedAt = now;
           record.outbox.push({ reason: 'repeat', repeat: now, publish: false, alert: { ...record.alert } });
           this.commit(record);
@@ -75,11 +89,15 @@ export class GatewaySilence {
     const seconds = Math.round((now - lastAt) / 1000);
     const record: AlertRecord = {
       alert: {
-        v: SCHEMA_VERSION, id: `${fp}.${generation}`, host, ts: now, fingerprint: fp, status: 'firing', severity: 'critical', rule: GATEWAY_SILENT_RULE,
-        ruleKind: 'external', labels: {}, value: seconds, startsAt: now, endsAt: 0, generation, inhibited: this.deps.engine.hostDown(host), acknowledged: false,
-        summary: `${host}: the telephony gateway has not been heard for ${seconds} s; nobody can be phoned until it is back (process, host or its NATS connection)`,
+        v: SCHEMA_VERSION, id: `${fp}.${generation}`, host, ts: now, fingerprint: fp, status: 'firing',
+        severity: 'critical', rule: GATEWAY_SILENT_RULE, ruleKind: 'external', labels: {}, value: seconds,
+        startsAt: now, endsAt: 0, generation,
+        inhibited: this.deps.engine.hostDown(host), acknowledged: false,
+        summary: `${host}: the telephony gateway has not been heard for ${seconds} s; nobody can be phoned until it is`
+          + ' back (process, host or its NATS connection)',
       },
-      seq: 0, announced: previous?.announced ?? null, lastNotifiedAt: previous?.lastNotifiedAt ?? 0, ack: null, outbox: [], updatedAt: now,
+      seq: 0, announced: previous?.announced ?? null, lastNotifiedAt: previous?.lastNotifiedAt ?? 0, ack: null,
+      outbox: [], updatedAt: now,
     };
     this.deps.engine.records.set(fp, record);
     this.deps.logger.error({ host, fingerprint: fp, silentSeconds: seconds }, 'gateway silent: gateway_silent firing');

@@ -34,7 +34,9 @@ export class Narrator extends EventEmitter {
 
   start(): void {
     // The watchdog canary goes by every minute to prove the alert path; it is not part of the story.
-    this.follow(this.subjects.allAlerts, (message) => void (isCanary(message as Alert) || this.emit('alert', this.alert(message as Alert))));
+    this.follow(this.subjects.allAlerts, (message) => {
+      if (!isCanary(message as Alert)) this.emit('alert', this.alert(message as Alert));
+    });
     this.follow(this.subjects.allAcks, (message) => this.emit('ack', this.ack(message as Ack)));
     this.follow(this.subjects.allCalls, (message) => this.emit('call', this.call(message as CallRecord)));
     this.follow(this.subjects.allFallbacks, (message) => this.emit('fallback', this.fallback(message as FallbackRequest)));

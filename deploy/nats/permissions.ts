@@ -110,8 +110,10 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
           // its watchdog heartbeat for the gateway (core NATS); the canary goes out on ALERTS like any alert
           subjects.allCollectorHeartbeats,
         ]),
-        // `offhook status` asks the running collector (queue group) for its live view; gateway heartbeats → gateway_silent
-        subscribe: ['_INBOX.>', subjects.allHeartbeats, subjects.allAcks, subjects.statusRequest('collector'), subjects.allGatewayHeartbeats],
+        // `offhook status` asks the running collector (queue group) for its live view; gateway heartbeats: gateway_silent
+        subscribe: [
+          '_INBOX.>', subjects.allHeartbeats, subjects.allAcks, subjects.statusRequest('collector'), subjects.allGatewayHeartbeats,
+        ],
         allowResponses: true,
       };
     case 'gateway':
@@ -137,7 +139,9 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
           subjects.allGatewayHeartbeats,
         ]),
         // collector heartbeats: the watchdog phones when no collector covers a partition
-        subscribe: ['_INBOX.>', subjects.allAcks, gatewayControl, subjects.statusRequest('gateway'), subjects.allCollectorHeartbeats],
+        subscribe: [
+          '_INBOX.>', subjects.allAcks, gatewayControl, subjects.statusRequest('gateway'), subjects.allCollectorHeartbeats,
+        ],
         allowResponses: true,
       };
     case 'operator':

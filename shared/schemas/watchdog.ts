@@ -11,7 +11,10 @@ export const PartitionClaim = z
     count: z.number().int().min(1).max(4096),
     owned: z.array(z.number().int().nonnegative()).max(4096),
   })
-  .refine((claim) => claim.owned.every((p) => p < claim.count), { error: 'owned partitions must each be below count', path: ['owned'] });
+  .refine((claim) => claim.owned.every((p) => p < claim.count), {
+    error: 'owned partitions must each be below count',
+    path: ['owned'],
+  });
 export type PartitionClaim = z.infer<typeof PartitionClaim>;
 
 /**
@@ -29,7 +32,8 @@ export const CollectorHeartbeat = Envelope.extend({
 export type CollectorHeartbeat = z.infer<typeof CollectorHeartbeat>;
 
 /**
- * The telephony gateway says it is alive (core NATS, not stored). Subject: <prefix>.v1.gateway.heartbeat.<gateway host>.
+ * The telephony gateway says it is alive (core NATS, not stored).
+ * Subject: <prefix>.v1.gateway.heartbeat.<gateway host>.
  * The collector raises `gateway_silent` for the notifiers when it stops.
  */
 export const GatewayHeartbeat = Envelope.extend({

@@ -7,7 +7,7 @@ import { BudgetState, type PlacedCall } from '../budget.ts';
 import type { LockoutState } from '../inbound.ts';
 import { StateStore, type EscalationRecord } from '../state-store.ts';
 
-/** The gateway's own copy of what it must know with NATS down: the budget's calls and the watchdog's incident number. */
+/** The gateway's own copy of what it needs with NATS down: the budget's calls and the watchdog's incident number. */
 const LocalFile = z.object({
   /** The KV bucket this copy belongs to (its stream's creation time): a copy from another deployment is ignored. */
   bucket: z.string(),

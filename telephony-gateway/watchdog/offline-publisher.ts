@@ -8,11 +8,22 @@ import { GatewayPublisher } from '../publisher.ts';
  * 5 s timeouts: the watchdog's own call must be able to ring, be acknowledged and end with NATS down.
  */
 export class OfflineAwarePublisher extends GatewayPublisher {
-  constructor(js: JetStreamClient, subjects: Subjects, gatewayHost: string, logger: Logger, now: () => number, private readonly online: () => boolean) {
+  constructor(
+    js: JetStreamClient,
+    subjects: Subjects,
+    gatewayHost: string,
+    logger: Logger,
+    now: () => number,
+    private readonly online: () => boolean,
+  ) {
     super(js, subjects, gatewayHost, logger, now);
   }
 
-  protected override async durable(subject: string, message: { id: string }, context: Record<string, unknown>): Promise<void> {
+  protected override async durable(
+    subject: string,
+    message: { id: string },
+    context: Record<string, unknown>,
+  ): Promise<void> {
     if (this.online()) return super.durable(subject, message, context);
     this.inBackground(subject, message, context);
   }

@@ -4,7 +4,8 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
-  encodeMessage, fingerprint, GatewayHeartbeat, isCanary, NatsProbe, newId, OFFHOOK_VERSION, SCHEMA_VERSION, WATCHDOG_LABEL,
+  encodeMessage, fingerprint, GatewayHeartbeat, isCanary, NatsProbe, newId, OFFHOOK_VERSION, SCHEMA_VERSION,
+  WATCHDOG_LABEL,
   type Alert, type Clock, type ClockTimer, type InboundValidator, type Logger, type Registry, type Subjects,
 } from '../../shared/index.ts';
 import type { GatewayConfig } from '../config.ts';
@@ -66,7 +67,15 @@ export class GatewayWatchdog {
   private stopped = false;
 
   constructor(
-    private readonly deps: { nc: NatsConnection; subjects: Subjects; gatewayConfig: GatewayConfig; gatewayHost: string; logger: Logger; clock: Clock; registry: Registry },
+    private readonly deps: {
+      nc: NatsConnection;
+      subjects: Subjects;
+      gatewayConfig: GatewayConfig;
+      gatewayHost: string;
+      logger: Logger;
+      clock: Clock;
+      registry: Registry;
+    },
   ) {
     this.config = deps.gatewayConfig.watchdog;
     this.logger = deps.logger.child({ component: 'watchdog' });
@@ -124,7 +133,8 @@ export class GatewayWatchdog {
     if (!this.config.enabled) return;
     this.scheduleCheck();
     const { collector_silence, nats_silence, canary_silence } = this.config;
-    this.logger.info({ collectorSilence: collector_silence, natsSilence: nats_silence, canarySilence: canary_silence }, 'watchdog started');
+    const silences = { collectorSilence: collector_silence, natsSilence: nats_silence, canarySilence: canary_silence };
+    this.logger.info(silences, 'watchdog started');
   }
 
   async stop(): Promise<void> {
@@ -138,7 +148,9 @@ export class GatewayWatchdog {
   private scheduleCheck(): void {
     if (this.stopped) return;
     this.checkTimer = this.deps.clock.setTimeout(() => {
-      this.checking = this.checking.then(() => this.check()).catch((err: Error) => this.logger.error({ err }, 'watchdog check failed'));
+      this.checking = this.checking
+        .then(() => this.check())
+        .catch((err: Error) => this.logger.error({ err }, 'watchdog check failed'));
       void this.checking.then(() => this.scheduleCheck());
     }, this.config.check_interval);
   }
@@ -149,11 +161,16 @@ export class GatewayWatchdog {
    */
   reasons(now: number): BlindReason[] | null {
     const { nats_silence, collector_silence, canary_silence } = this.config;
-    if (!this.probe.online) return nats_silence > 0 && now - this.probe.lastOk > nats_silence ? [{ kind: 'nats', since: this.probe.lastOk }] : null;
+    if (!this.probe.online) {
+      const silent = nats_silence > 0 && now - this.probe.lastOk > nats_silence;
+      return silent ? [{ kind: 'nats', since: this.probe.lastOk }] : null;
+    }
     const reasons: BlindReason[] = [];
     const uncovered = collector_silence > 0 ? this.coverage.uncovered(now, collector_silence) : null;
     if (uncovered) reasons.push({ kind: 'collector', ...uncovered });
-    if (canary_silence > 0 && now - this.lastCanaryAt > canary_silence) reasons.push({ kind: 'canary', since: this.lastCanaryAt });
+    if (canary_silence > 0 && now - this.lastCanaryAt > canary_silence) {
+      reasons.push({ kind: 'canary', since: this.lastCanaryAt });
+    }
     return reasons;
   }
 
@@ -180,7 +197,9 @@ export class GatewayWatchdog {
 
   private updateGauges(now: number, reasons: BlindReason[]): void {
     const m = this.metrics;
-    for (const kind of ['nats', 'collector', 'canary'] as const) m.blind.set({ reason: kind }, reasons.some((r) => r.kind === kind) ? 1 : 0);
+    for (const kind of ['nats', 'collector', 'canary'] as const) {
+      m.blind.set({ reason: kind }, reasons.some((r) => r.kind === kind) ? 1 : 0);
+    }
     m.natsSilent.set(this.probe.silentForMs() / 1000);
     m.collectorSilent.set(this.coverage.oldestClaimAge(now) / 1000);
     m.collectorsLive.set(this.coverage.liveMembers(now, this.config.collector_silence || 60_000));
@@ -191,8 +210,10 @@ export class GatewayWatchdog {
   private blindAlert(generation: number, since: number, summary: string, now: number): Alert {
     const host = this.deps.gatewayHost;
     return {
-      v: SCHEMA_VERSION, id: newId(), host, ts: now, fingerprint: this.fingerprint, status: 'firing', severity: 'critical', rule: BLIND_RULE,
-      ruleKind: 'watchdog', labels: { ...BLIND_LABELS }, summary: summary.slice(0, 500), value: null, startsAt: since, endsAt: 0, generation,
+      v: SCHEMA_VERSION, id: newId(), host, ts: now, fingerprint: this.fingerprint, status: 'firing',
+      severity: 'critical',
+      rule: BLIND_RULE, ruleKind: 'watchdog', labels: { ...BLIND_LABELS }, summary: summary.slice(0, 500), value: null,
+      startsAt: since, endsAt: 0, generation,
       inhibited: false, acknowledged: false,
     };
   }
@@ -207,7 +228,9 @@ export class GatewayWatchdog {
     parts.intake.firing.set(alert.fingerprint, alert);
     this.metrics.incidents.inc();
     this.metrics.incidentState.set(STATE_VALUE.calling);
-    this.logger.error({ fingerprint: alert.fingerprint, generation, reasons: reasons.map((r) => r.kind), summary: alert.summary }, 'offhook is blind: calling the on-call chain');
+    const kinds = reasons.map((r) => r.kind);
+    const why = { fingerprint: alert.fingerprint, generation, reasons: kinds, summary: alert.summary };
+    this.logger.error(why, 'offhook is blind: calling the on-call chain');
     parts.intake.events.emit('queued', alert.fingerprint);
     this.events.emit('raised', generation);
     parts.worker.wake();
@@ -231,7 +254,9 @@ export class GatewayWatchdog {
     const parts = this.parts!;
     this.incident = null;
     this.metrics.incidentState.set(0);
-    this.logger.info({ fingerprint: this.fingerprint, generation: incident.generation, lastedMs: now - incident.since, state: incident.state }, 'offhook sees again: watchdog incident cleared');
+    const { generation, since, state } = incident;
+    const how = { fingerprint: this.fingerprint, generation, lastedMs: now - since, state };
+    this.logger.info(how, 'offhook sees again: watchdog incident cleared');
     const entry = parts.queue.get(this.fingerprint);
     if (entry) await parts.intake.finish(entry, 'resolved');
     parts.intake.firing.delete(this.fingerprint);
@@ -244,8 +269,11 @@ export class GatewayWatchdog {
     this.metrics.incidentState.set(STATE_VALUE[this.incident.state]);
     this.parts?.intake.firing.delete(this.fingerprint);
     const log = { fingerprint: fp, generation: this.incident.generation, reason };
-    if (this.incident.state === 'acknowledged') this.logger.warn(log, 'watchdog incident acknowledged: no more calls about it until it clears');
-    else this.logger.error(log, 'watchdog escalation ended without an acknowledgement: no more calls about it until it clears');
+    if (this.incident.state === 'acknowledged') {
+      this.logger.warn(log, 'watchdog incident acknowledged: no more calls about it until it clears');
+    } else {
+      this.logger.error(log, 'watchdog escalation ended unacknowledged: no more calls about it until it clears');
+    }
   }
 
   private heartbeat(): void {
@@ -256,8 +284,9 @@ export class GatewayWatchdog {
       .then((lineUp) => {
         const now = clock.now();
         const beat = GatewayHeartbeat.parse({
-          v: SCHEMA_VERSION, id: newId(), host: gatewayHost, ts: now, kind: 'gateway_heartbeat', gatewayVersion: OFFHOOK_VERSION,
-          uptimeSec: (now - this.startedAt) / 1000, intervalMs: interval, lineUp, blind: (this.reasons(now) ?? []).map((r) => r.kind),
+          v: SCHEMA_VERSION, id: newId(), host: gatewayHost, ts: now, kind: 'gateway_heartbeat',
+          gatewayVersion: OFFHOOK_VERSION, uptimeSec: (now - this.startedAt) / 1000, intervalMs: interval, lineUp,
+          blind: (this.reasons(now) ?? []).map((r) => r.kind),
         });
         // Core NATS: buffered by the client while disconnected, never waited on.
         nc.publish(subjects.gatewayHeartbeat(gatewayHost), encodeMessage(beat));

@@ -30,7 +30,8 @@ export function blindSummary(reasons: readonly BlindReason[], now: number): stri
       case 'nats':
         return `the telephony gateway has not reached NATS for ${how}, so no alert can reach the phone`;
       case 'collector':
-        return reason.count === 1 ? `no collector for ${how}` : `no collector for ${how} on ${partitionList(reason.partitions)} of ${reason.count}`;
+        if (reason.count === 1) return `no collector for ${how}`;
+        return `no collector for ${how} on ${partitionList(reason.partitions)} of ${reason.count}`;
       case 'canary':
         return `no test alert came through for ${how}, so the alert path from the rules to the phone is broken`;
     }
