@@ -18,7 +18,7 @@ describe('agent nats_silence (real agent process, real nats-server stopped)', fu
     dir.remove();
   });
 
-  it('logs at error level and shows offhook_agent_nats_silent 1 once NATS is silent for nats_silence, and 0 when it is back', async () => {
+  it('logs an error, offhook_agent_nats_silent 1 once NATS is silent for nats_silence, 0 when back', async () => {
     const agent = await startOffhook('agent', dir.path, 'agent', {
       host: 'silence1',
       nats: { servers: [server.url] },

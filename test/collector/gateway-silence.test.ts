@@ -32,36 +32,46 @@ describe('collector watchdog: a silent telephony gateway reaches a person throug
     await server.dispose();
   });
 
-  const received = (): WebhookAlert[] => webhook.requests.flatMap((r) => (JSON.parse(r.body) as { alerts: WebhookAlert[] }).alerts);
+  const received = (): WebhookAlert[] =>
+    webhook.requests.flatMap((r) => (JSON.parse(r.body) as { alerts: WebhookAlert[] }).alerts);
+  const metric = (name: string): Promise<number> => metricValue(registry, name, {});
+  let registry = createRegistry('collector');
 
-  it('fires gateway_silent (critical, never on ALERTS) when the gateway stops, and resolves it when one is heard again', async () => {
-    const registry = createRegistry('collector');
+  it('fires gateway_silent (critical, never on ALERTS) for a stopped gateway, resolved when heard again', async () => {
+    registry = createRegistry('collector');
     collector = await startCollector(CollectorConfig.parse({
       nats: { servers: [server.url] },
       listen: '127.0.0.1:0',
       evaluation_interval: '100ms',
       watchdog: { member: 'c1', heartbeat_interval: '100ms', canary_interval: '0s', gateway_silence: '1s' },
-      notifications: { receivers: [{ name: 'ops', kind: 'webhook', url: webhook.url, rate_limit: { max: 100, per: '1m' } }], routes: [{ receiver: 'ops' }] },
+      notifications: {
+        receivers: [{ name: 'ops', kind: 'webhook', url: webhook.url, rate_limit: { max: 100, per: '1m' } }],
+        routes: [{ receiver: 'ops' }],
+      },
     }), { logger: silentLogger(), registry });
     const gatewayConfig = { watchdog: { enabled: false, heartbeat_interval: '200ms' } };
     gw = await startTestGateway(server, gatewayConfig, 'offhook');
-    await until(async () => (await metricValue(registry, 'offhook_collector_gateway_heartbeats_total', {})) >= 3, 'gateway heartbeats at the collector');
+    const beats = (): Promise<number> => metric('offhook_collector_gateway_heartbeats_total');
+    await until(async () => (await beats()) >= 3, 'gateway heartbeats at the collector');
     assert.equal(webhook.requests.length, 0);
 
     await gw.stop();
     gw = undefined;
     await webhook.waitFor(1);
     const [fired] = received();
-    assert.deepEqual([fired!.status, fired!.labels.alertname, fired!.labels.host, fired!.labels.severity], ['firing', 'gateway_silent', 'gw1', 'critical']);
-    assert.match(fired!.annotations.summary!, /^gw1: the telephony gateway has not been heard for \d+ s; nobody can be phoned/);
+    const { status, labels } = fired!;
+    const seen = [status, labels.alertname, labels.host, labels.severity];
+    assert.deepEqual(seen, ['firing', 'gateway_silent', 'gw1', 'critical']);
+    assert.match(fired!.annotations.summary!, /^gw1: the telephony gateway has not been heard for \d+ s; nobody/);
     assert.equal(collector.engine.records.get(fingerprint('gw1', 'gateway_silent'))?.alert.ruleKind, 'external');
-    assert.equal(await metricValue(registry, 'offhook_collector_gateways_silent', {}), 1);
+    assert.equal(await metric('offhook_collector_gateways_silent'), 1);
     const alerts = await (await jetstreamManager(nc)).streams.info(streamNames(new Subjects()).alerts);
     assert.equal(alerts.state.messages, 0, 'the gateway would be asked to phone about itself');
 
     gw = await startTestGateway(server, gatewayConfig, 'offhook');
     await webhook.waitFor(2);
-    assert.deepEqual(received().map((a) => `${a.status} ${a.labels.alertname}`), ['firing gateway_silent', 'resolved gateway_silent']);
-    await until(async () => (await metricValue(registry, 'offhook_collector_gateways_silent', {})) === 0, 'the gauge back at 0');
+    const told = received().map((a) => `${a.status} ${a.labels.alertname}`);
+    assert.deepEqual(told, ['firing gateway_silent', 'resolved gateway_silent']);
+    await until(async () => (await metric('offhook_collector_gateways_silent')) === 0, 'the gauge back at 0');
   });
 });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import {
-  Alert, bucketName, CANARY_RULE, fingerprint, jetstreamClient, newId, publishDurable, SCHEMA_VERSION, streamNames, Subjects, WATCHDOG_LABEL,
+  Alert, bucketName, CANARY_RULE, fingerprint, jetstreamClient, newId, publishDurable, SCHEMA_VERSION, streamNames,
+  Subjects, WATCHDOG_LABEL,
   type ResourceSample,
 } from '../../shared/index.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
@@ -14,10 +15,12 @@ import { killAndWait } from '../helpers/processes.ts';
 import { untilPolled } from '../helpers/wait.ts';
 import { webhookReceiver } from '../helpers/webhook-receiver.ts';
 import { assertOneCallAtATime, startTestGateway, type TestGateway } from './harness.ts';
-import { dialled, nextChecks, playedFiles, spokenFile, watchdogInput } from './watchdog-helpers.ts';
+import { acknowledged, dialled, nextChecks, playedFiles, spokenFile, watchdogInput } from './watchdog-helpers.ts';
 
 /** A real `offhook collector` process whose watchdog beats fast. */
-function collectorConfig(url: string, prefix: string, hookUrl: string, canaryInterval: string): Record<string, unknown> {
+type Config = Record<string, unknown>;
+
+function collectorConfig(url: string, prefix: string, hookUrl: string, canaryInterval: string): Config {
   return {
     nats: { servers: [url], prefix },
     listen: '127.0.0.1:0',
@@ -64,23 +67,26 @@ describe('gateway watchdog with a real collector process', function () {
     const watchdog = gw.gateway.watchdog;
     const fp = watchdog.incidentFingerprint;
     gw.line.script({ number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
-    await untilPolled(async () => (await gw!.metric('offhook_gateway_watchdog_collector_heartbeats_total')) >= 3, 'collector heartbeats at the gateway');
+    const beats = async (): Promise<number> => gw!.metric('offhook_gateway_watchdog_collector_heartbeats_total');
+    await untilPolled(async () => (await beats()) >= 3, 'collector heartbeats at the gateway');
     assert.deepEqual((await nextChecks(watchdog, 2)).at(-1), [], 'a live collector covers the partition');
     assert.equal(await gw.metric('offhook_gateway_watchdog_collectors_live'), 1);
     assert.equal(gw.offHooks.length, 0);
 
     await killAndWait(collector.child, 'SIGKILL');
     collector = null;
-    await gw.waitFor('the acknowledged watchdog call', () => gw!.finished.some((f) => f.fingerprint === fp && f.reason === 'acknowledged'), 30_000);
+    await gw.waitFor('the acknowledged watchdog call', acknowledged(gw, fp), 30_000);
     assert.deepEqual(dialled(gw.transcript()), ['100']);
-    assert.equal(playedFiles(gw.transcript())[0], await spokenFile('offhook is blind: no collector for less than a minute'));
+    const spoken = await spokenFile('offhook is blind: no collector for less than a minute');
+    assert.equal(playedFiles(gw.transcript())[0], spoken);
     await gw.waitFor('the DTMF ack on ACKS', () => gw!.acks.some((a) => a.fingerprint === fp && a.by === 'alice'));
     assert.equal(await gw.metric('offhook_gateway_watchdog_blind', { reason: 'collector' }), 1);
     assert.equal(watchdog.incidentState(), 'acknowledged');
 
     // A collector comes back: the incident clears.
     const cleared = new Promise((resolve) => watchdog.events.once('cleared', resolve));
-    collector = await startOffhook('collector', dir, 'collector1b', collectorConfig(server.url, prefix, hook.url, '0s'));
+    const again = collectorConfig(server.url, prefix, hook.url, '0s');
+    collector = await startOffhook('collector', dir, 'collector1b', again);
     await cleared;
     assert.equal(gw.offHooks.filter((fps) => fps.includes(fp)).length, 1, 'one call for the one incident');
   });
@@ -92,22 +98,31 @@ describe('gateway watchdog with a real collector process', function () {
     gw = await startTestGateway(server, { watchdog: watchdogInput({ collector: '5s', canary: '1s' }) }, prefix);
     const fp = gw.gateway.watchdog.incidentFingerprint;
     gw.line.script({ number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
-    await gw.waitFor('the acknowledged watchdog call', () => gw!.finished.some((f) => f.fingerprint === fp && f.reason === 'acknowledged'), 30_000);
-    const summary = 'offhook is blind: no test alert came through for less than a minute, so the alert path from the rules to the phone is broken';
-    assert.equal(playedFiles(gw.transcript())[0], await spokenFile(summary), 'the canary reason alone: the collector is alive');
+    await gw.waitFor('the acknowledged watchdog call', acknowledged(gw, fp), 30_000);
+    const summary = 'offhook is blind: no test alert came through for less than a minute, '
+      + 'so the alert path from the rules to the phone is broken';
+    const spoken = await spokenFile(summary);
+    assert.equal(playedFiles(gw.transcript())[0], spoken, 'the canary reason alone: the collector is alive');
     assert.equal(await gw.metric('offhook_gateway_watchdog_blind', { reason: 'canary' }), 1);
     assert.equal(await gw.metric('offhook_gateway_watchdog_blind', { reason: 'collector' }), 0);
   });
 
   it('never calls about the canary and never sends it to a receiver, while a real alert is notified', async () => {
     const prefix = 'wdcanary2';
-    collector = await startOffhook('collector', dir, 'collector3', collectorConfig(server.url, prefix, hook.url, '200ms'));
+    const fastCanary = collectorConfig(server.url, prefix, hook.url, '200ms');
+    collector = await startOffhook('collector', dir, 'collector3', fastCanary);
     // min_severity critical: the warning below must not ring either, so any call would be the canary's.
-    gw = await startTestGateway(server, { watchdog: watchdogInput({ collector: '5s', canary: '5s' }), escalation: { min_severity: 'critical' } }, prefix);
-    await untilPolled(async () => (await gw!.metric('offhook_gateway_watchdog_canaries_total')) >= 5, 'five canaries at the gateway', 30_000);
+    const watchdog = watchdogInput({ collector: '5s', canary: '5s' });
+    const input = { watchdog, escalation: { min_severity: 'critical' as const } };
+    gw = await startTestGateway(server, input, prefix);
+    const canaries = async (): Promise<number> => gw!.metric('offhook_gateway_watchdog_canaries_total');
+    await untilPolled(async () => (await canaries()) >= 5, 'five canaries at the gateway', 30_000);
 
     // A real alert goes the same way after the canaries: once its notification is in, theirs would have been too.
-    const sample: ResourceSample = { v: SCHEMA_VERSION, id: newId(), host: 'web1', ts: Date.now(), seq: 1, kind: 'resource', intervalMs: 1000, metrics: [{ name: 'wd_gauge', type: 'gauge', value: 99 }] };
+    const sample: ResourceSample = {
+      v: SCHEMA_VERSION, id: newId(), host: 'web1', ts: Date.now(), seq: 1, kind: 'resource', intervalMs: 1000,
+      metrics: [{ name: 'wd_gauge', type: 'gauge', value: 99 }],
+    };
     await publishDurable(jetstreamClient(gw.nc), new Subjects(prefix).event('web1', 'resource'), sample);
     await untilPolled(() => hook.alerts.some((a) => a.alertname === 'busy'), 'the real alert at the webhook', 30_000);
 
@@ -118,15 +133,16 @@ describe('gateway watchdog with a real collector process', function () {
     assert.equal(gw.transcript().length, 0, 'the line never went off hook');
     assert.equal(gw.gateway.watchdog.incidentState(), null);
     // The canaries really went over ALERTS, and never into the collector's alert state.
-    const canaries = await alertsOnStream(gw, prefix, (a) => a.rule === CANARY_RULE);
-    assert.ok(canaries >= 5, `${canaries} canaries on ALERTS`);
+    const onStream = await alertsOnStream(gw, prefix, (a) => a.rule === CANARY_RULE);
+    assert.ok(onStream >= 5, `${onStream} canaries on ALERTS`);
     const kv = await new Kvm(gw.nc).open(bucketName(new Subjects(prefix), 'alerts'));
     assert.equal(await kv.get(canaryFp), null);
   });
 });
 
 async function alertsOnStream(gw: TestGateway, prefix: string, match: (alert: Alert) => boolean): Promise<number> {
-  const consumer = await jetstream(gw.nc).consumers.get(streamNames(new Subjects(prefix)).alerts, { deliver_policy: DeliverPolicy.All });
+  const stream = streamNames(new Subjects(prefix)).alerts;
+  const consumer = await jetstream(gw.nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
   const info = await consumer.info(true);
   const total = info.num_pending;
   let matched = 0;

@@ -5,11 +5,13 @@ import { Speech } from '../../telephony-gateway/speech.ts';
 import { callMessage } from '../../telephony-gateway/wording.ts';
 import type { GatewayWatchdog } from '../../telephony-gateway/watchdog/watchdog.ts';
 import type { BlindReason } from '../../telephony-gateway/watchdog/wording.ts';
-import { speechStateDir } from './harness.ts';
+import { speechStateDir, type TestGateway } from './harness.ts';
 import { makeAlert } from './helpers.ts';
 
 /** Short watchdog settings for tests: each check is turned on by giving its silence. */
-export function watchdogInput(silences: { nats?: string; collector?: string; canary?: string }): Record<string, unknown> {
+type Silences = { nats?: string; collector?: string; canary?: string };
+
+export function watchdogInput(silences: Silences): Record<string, unknown> {
   return {
     check_interval: '100ms',
     heartbeat_interval: '200ms',
@@ -35,8 +37,10 @@ export function nextChecks(watchdog: GatewayWatchdog, count: number): Promise<Ar
 
 /** The speech file the gateway plays for a one-alert call about gw1 with this summary. */
 export async function spokenFile(summary: string): Promise<string> {
-  const speech = new Speech({ cacheDir: join(speechStateDir, 'speech'), voice: 'en', wordsPerMinute: 150, maxChars: 600 });
-  const text = callMessage([makeAlert({ host: 'gw1', severity: 'critical', summary })], { maxAlertsSpoken: 3, maxChars: 600 });
+  const cacheDir = join(speechStateDir, 'speech');
+  const speech = new Speech({ cacheDir, voice: 'en', wordsPerMinute: 150, maxChars: 600 });
+  const alert = makeAlert({ host: 'gw1', severity: 'critical', summary });
+  const text = callMessage([alert], { maxAlertsSpoken: 3, maxChars: 600 });
   return basename(await speech.render(text, 'alert'));
 }
 
@@ -48,6 +52,16 @@ export function dialled(transcript: TranscriptEntry[]): string[] {
   return transcript.flatMap((e) => (e.event === 'dial' ? [e.number] : []));
 }
 
-export function localState(prefix: string): { budget: { calls: unknown[] }; watchdogGeneration: number } {
-  return JSON.parse(readFileSync(join(speechStateDir, `local-state.${prefix}.json`), 'utf8')) as { budget: { calls: unknown[] }; watchdogGeneration: number };
+interface LocalState {
+  budget: { calls: unknown[] };
+  watchdogGeneration: number;
+}
+
+export function localState(prefix: string): LocalState {
+  return JSON.parse(readFileSync(join(speechStateDir, `local-state.${prefix}.json`), 'utf8')) as LocalState;
+}
+
+/** True once the watchdog call (fingerprint `fp`) has been acknowledged. */
+export function acknowledged(gw: TestGateway, fp: string): () => boolean {
+  return () => gw.finished.some((f) => f.fingerprint === fp && f.reason === 'acknowledged');
 }

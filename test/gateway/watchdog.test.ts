@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { assertOneCallAtATime, startTestGateway, type TestGateway } from './harness.ts';
-import { dialled, localState, nextChecks, playedFiles, spokenFile, watchdogInput } from './watchdog-helpers.ts';
+import {
+  acknowledged, dialled, localState, nextChecks, playedFiles, spokenFile, watchdogInput,
+} from './watchdog-helpers.ts';
 
 describe('gateway watchdog: NATS unreachable (sim line, real nats-server stopped)', function () {
   this.timeout(60_000);
@@ -30,10 +32,11 @@ describe('gateway watchdog: NATS unreachable (sim line, real nats-server stopped
     assert.deepEqual((await nextChecks(watchdog, 3)).at(-1), []);
 
     await server.stop();
-    await gw.waitFor('the acknowledged watchdog call', () => gw!.finished.some((f) => f.fingerprint === fp && f.reason === 'acknowledged'), 30_000);
+    await gw.waitFor('the acknowledged watchdog call', acknowledged(gw, fp), 30_000);
     assert.equal(watchdog.incidentState(), 'acknowledged');
     assert.deepEqual(dialled(gw.transcript()), ['100']);
-    const summary = 'offhook is blind: the telephony gateway has not reached NATS for less than a minute, so no alert can reach the phone';
+    const summary = 'offhook is blind: the telephony gateway has not reached NATS for less than a minute, '
+      + 'so no alert can reach the phone';
     assert.equal(playedFiles(gw.transcript())[0], await spokenFile(summary), 'the reason is what is spoken');
     assert.ok(playedFiles(gw.transcript()).some((f) => f.startsWith('acked-')));
 
@@ -54,17 +57,20 @@ describe('gateway watchdog: NATS unreachable (sim line, real nats-server stopped
     await server.start();
     await cleared;
     assert.equal(watchdog.incidentState(), null);
-    await gw.waitFor('the ack and call record stored after NATS came back', () => gw!.acks.some((a) => a.fingerprint === fp && a.method === 'dtmf') && gw!.calls.some((c) => c.fingerprints.includes(fp)), 30_000);
+    const stored = (): boolean => gw!.acks.some((a) => a.fingerprint === fp && a.method === 'dtmf')
+      && gw!.calls.some((c) => c.fingerprints.includes(fp));
+    await gw.waitFor('the ack and call record stored after NATS came back', stored, 30_000);
   });
 
   it('escalates to bob when alice does not answer, through the same escalation', async () => {
-    gw = await startTestGateway(server, { watchdog: watchdogInput({ nats: '1s' }), escalation: { retry_delay: '100ms' } }, 'wdnats2');
+    const input = { watchdog: watchdogInput({ nats: '1s' }), escalation: { retry_delay: '100ms' } };
+    gw = await startTestGateway(server, input, 'wdnats2');
     const fp = gw.gateway.watchdog.incidentFingerprint;
     gw.line.script({ number: '100', noAnswer: true });
     gw.line.script({ number: '200', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
     assert.deepEqual((await nextChecks(gw.gateway.watchdog, 3)).at(-1), []);
     await server.stop();
-    await gw.waitFor('bob acknowledging', () => gw!.finished.some((f) => f.fingerprint === fp && f.reason === 'acknowledged'), 40_000);
+    await gw.waitFor('bob acknowledging', acknowledged(gw, fp), 40_000);
     assert.deepEqual(dialled(gw.transcript()), ['100', '200']);
   });
 });
