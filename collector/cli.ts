@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { ConfigKinds } from '../deploy/check-config.ts';
 import { ConfigError, createLogger, createRegistry, loadConfigFile } from '../shared/index.ts';
-import { registerOperatorCommands } from './cli-operator.ts';
 import { CollectorConfig } from './config.ts';
 import { startCollector } from './service.ts';
 
@@ -38,5 +37,4 @@ export function registerCollectorCommands(program: Command): void {
         process.once('SIGINT', () => stop('SIGINT'));
       });
     });
-  registerOperatorCommands(program);
 }

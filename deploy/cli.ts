@@ -1,6 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { runDemo } from './demo/run.ts';
-import { registerStatusCommand } from './status.ts';
 
 function speed(value: string): number {
   const parsed = Number(value);
@@ -9,7 +8,6 @@ function speed(value: string): number {
 }
 
 export function registerDeployCommands(program: Command): void {
-  registerStatusCommand(program);
   program
     .command('demo')
     .description('All-in-one demo: embedded nats-server on a free loopback port, three agents, the collector, and the gateway on the simulated line')

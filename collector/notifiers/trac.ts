@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Alert } from '../../shared/index.ts';
 import { alertUrl, oneLine, rfc3339 } from './text.ts';
@@ -6,6 +6,19 @@ import { defineNotifier, type NotificationBatch } from './types.ts';
 
 /** ticket_custom field holding "<fingerprint>.<generation>", how a resolve finds its ticket. */
 export const TRAC_FINGERPRINT_FIELD = 'offhook_alert';
+
+/**
+ * better-sqlite3 is a native addon: imported on the first write, so a collector without a trac notifier (and every
+ * packaged collector without the offhook-trac-sqlite package) never needs it.
+ */
+async function loadSqlite(): Promise<typeof Database> {
+  try {
+    return (await import('better-sqlite3')).default;
+  } catch (err) {
+    throw new Error(`the trac notifier needs the better-sqlite3 module (${(err as Error).message}); `
+      + 'on a packaged install: apt install offhook-trac-sqlite', { cause: err });
+  }
+}
 
 const usNow = (): number => Date.now() * 1000; // Trac 1.x stores times as microseconds since the epoch.
 
@@ -53,9 +66,10 @@ export const tracPlugin = defineNotifier({
   }),
   create(config) {
     let db: Database.Database | null = null;
-    const open = (): Database.Database => {
+    const open = async (): Promise<Database.Database> => {
       if (!db) {
-        db = new Database(config.database, { fileMustExist: true, timeout: config.busy_timeout_ms });
+        const SqliteDatabase = await loadSqlite();
+        db = new SqliteDatabase(config.database, { fileMustExist: true, timeout: config.busy_timeout_ms });
       }
       return db;
     };
@@ -98,7 +112,7 @@ export const tracPlugin = defineNotifier({
       async notify(batch, signal) {
         if (signal.aborted) return { ok: false, retry: true, error: 'aborted before writing' };
         try {
-          const conn = open();
+          const conn = await open();
           conn.transaction(() => {
             for (const alert of batch.alerts) {
               if (alert.status === 'resolved') resolveTicket(conn, alert);

@@ -1,0 +1,76 @@
+// `npm run build`: bundles each role into dist/ with esbuild so installs run plain JavaScript (no tsx, no
+// TypeScript, no node_modules). Offline and a few seconds; see deploy/README.md "Build and packages".
+import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ROLE_BUNDLES, NATIVE_ADDON, launcherScript } from './layout.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+/** CommonJS dependencies (pino, nodemailer, mysql2...) call require() on Node built-ins from inside an ES module. */
+const REQUIRE_SHIM = "import { createRequire as __offhookCreateRequire } from 'node:module';\n"
+  + 'const require = __offhookCreateRequire(import.meta.url);';
+
+/** In the dispatcher, each role's `import('./agent/cli.ts')` becomes `import('./agent.mjs')`: a separate bundle. */
+function rolesAsBundles(): Plugin {
+  const bySource = new Map(ROLE_BUNDLES.map((role) => [`./${role.source}`, `./${role.bundle}`]));
+  // The demo runs from a source checkout only; the dispatcher reports it missing like an uninstalled role.
+  bySource.set('./deploy/cli.ts', './demo.mjs');
+  return {
+    name: 'roles-as-bundles',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/.*\.ts$/ }, (args) => {
+        if (!args.importer.endsWith('offhook.ts')) return undefined;
+        const bundle = bySource.get(args.path);
+        return bundle ? { path: bundle, external: true } : undefined;
+      });
+    },
+  };
+}
+
+/** shared/version.ts reads ../package.json at run time; a bundle has no package.json above it, so bake it in. */
+function versionBakedIn(version: string): Plugin {
+  return {
+    name: 'version-baked-in',
+    setup(b) {
+      b.onLoad({ filter: /shared[\\/]version\.ts$/ }, () => ({
+        contents: `export const OFFHOOK_VERSION = ${JSON.stringify(version)};`, loader: 'ts',
+      }));
+    },
+  };
+}
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export async function buildDist(outdir = join(REPO, 'dist')): Promise<void> {
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const version = versionBakedIn(packageVersion());
+  const common: BuildOptions = {
+    bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: true, legalComments: 'none',
+    absWorkingDir: REPO, banner: { js: REQUIRE_SHIM }, logLevel: 'warning',
+    // Native addons stay out of the bundles: better-sqlite3 comes from its own package, the line addon is copied.
+    external: ['better-sqlite3'],
+  };
+  await Promise.all([
+    build({ ...common, entryPoints: ['offhook.ts'], outfile: join(outdir, 'offhook.mjs'), plugins: [rolesAsBundles(), version] }),
+    ...ROLE_BUNDLES.map((role) => build({ ...common, entryPoints: [role.source], outfile: join(outdir, role.bundle), plugins: [version] })),
+  ]);
+  writeFileSync(join(outdir, 'offhook'), launcherScript('"$(dirname "$(readlink -f "$0")")"'));
+  chmodSync(join(outdir, 'offhook'), 0o755);
+  const addon = join(REPO, 'native', NATIVE_ADDON);
+  if (existsSync(addon)) {
+    // native/index.ts requires ./build/Release/offhook_line.node next to the module that became dist/gateway.mjs.
+    mkdirSync(dirname(join(outdir, NATIVE_ADDON)), { recursive: true });
+    copyFileSync(addon, join(outdir, NATIVE_ADDON));
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const started = Date.now();
+  await buildDist(process.argv[2]);
+  process.stdout.write(`offhook build: dist/ in ${Date.now() - started} ms\n`);
+}

@@ -1,0 +1,38 @@
+// What the build makes and where the packages put it: shared by build.ts, package.ts and their tests.
+
+export interface RoleBundle {
+  role: 'agent' | 'collector' | 'gateway' | 'cli';
+  /** The module offhook.ts imports for the role (repo-relative). */
+  source: string;
+  bundle: string;
+}
+
+export const ROLE_BUNDLES: readonly RoleBundle[] = [
+  { role: 'agent', source: 'agent/cli.ts', bundle: 'agent.mjs' },
+  { role: 'collector', source: 'collector/cli.ts', bundle: 'collector.mjs' },
+  { role: 'gateway', source: 'telephony-gateway/cli.ts', bundle: 'gateway.mjs' },
+  { role: 'cli', source: 'deploy/operator-cli.ts', bundle: 'cli.mjs' },
+];
+
+/** The line addon, relative to native/ in the tree and to the bundles' directory once built. */
+export const NATIVE_ADDON = 'build/Release/offhook_line.node';
+
+/** Where packages install the bundles. */
+export const LIB_DIR = '/usr/lib/offhook';
+
+/**
+ * The `offhook` command of an install. The gateway wants a 16-thread libuv pool (each waiting line operation holds
+ * one thread); libuv reads UV_THREADPOOL_SIZE before any JavaScript runs, so it is set here, before Node starts,
+ * and the gateway stays one process.
+ */
+export function launcherScript(dirExpression: string): string {
+  return `#!/bin/sh
+# offhook launcher: runs the bundled JavaScript next to it with the system's node.
+# Stack traces name the TypeScript sources with NODE_OPTIONS=--enable-source-maps (about 30 MB more per process).
+dir=${dirExpression}
+case "\${1:-}" in
+  gateway) : "\${UV_THREADPOOL_SIZE:=16}"; export UV_THREADPOOL_SIZE ;;
+esac
+exec node "$dir/offhook.mjs" "$@"
+`;
+}
