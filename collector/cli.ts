@@ -26,15 +26,20 @@ export function registerCollectorCommands(program: Command): void {
       const collector = await startCollector(config, { logger, registry: createRegistry('collector') });
       process.stdout.write(`collector listening on ${collector.url}\n`);
       await new Promise<void>((resolve) => {
+        // `on` and a guard: under a terminal's Ctrl-C (or the demo) SIGINT and SIGTERM both arrive; the second must
+        // neither start a second stop nor kill the first one halfway.
+        let stopping = false;
         const stop = (signal: string): void => {
+          if (stopping) return;
+          stopping = true;
           logger.info({ signal }, 'stopping');
           void collector.stop().then(resolve, (err: Error) => {
             logger.error({ err }, 'unclean stop');
             resolve();
           });
         };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
       });
     });
 }

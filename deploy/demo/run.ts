@@ -44,9 +44,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'offhook-demo-'));
   const logDir = join(dir, 'logs');
   mkdirSync(logDir);
+  // `on`, not `once`: a terminal's Ctrl-C reaches this process twice (from the terminal and relayed by npm); a
+  // second signal must not kill the demo halfway through stopping its processes and removing its directory.
   const stopped = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('Ctrl-C'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.on('SIGINT', () => resolve('Ctrl-C'));
+    process.on('SIGTERM', () => resolve('SIGTERM'));
   });
 
   const nats = await EmbeddedNatsServer.start({ storeDir: join(dir, 'jetstream') });

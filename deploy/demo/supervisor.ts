@@ -3,6 +3,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { killAndWait } from '../lib/child-process.ts';
 
+/** A process still running this long after SIGTERM is SIGKILLed: Ctrl-C ends the whole demo within seconds. */
+const STOP_GRACE_MS = 3000;
+/** The gateway's native line operations each hold a libuv pool thread; libuv reads this before Node runs any JS. */
+const GATEWAY_POOL = { UV_THREADPOOL_SIZE: '16' };
 const OFFHOOK_BIN = fileURLToPath(new URL('../../offhook.mjs', import.meta.url));
 
 export interface SupervisedProcess {
@@ -22,7 +26,7 @@ export class DemoSupervisor {
   start(name: string, args: string[], env: NodeJS.ProcessEnv = {}): SupervisedProcess {
     const child = spawn(process.execPath, [OFFHOOK_BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...(args[0] === 'gateway' ? GATEWAY_POOL : {}), ...env },
     });
     const entry = { name, child };
     this.processes.push(entry);
@@ -65,6 +69,6 @@ export class DemoSupervisor {
 
   async stopAll(): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.processes.map((p) => killAndWait(p.child, 'SIGTERM', 5000)));
+    await Promise.all(this.processes.map((p) => killAndWait(p.child, 'SIGTERM', STOP_GRACE_MS)));
   }
 }

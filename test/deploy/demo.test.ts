@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { trackChild, waitForOutput } from '../helpers/processes.ts';
 
 function alive(pid: number): boolean {
@@ -92,6 +93,40 @@ describe('npm start (the demo)', function () {
       assert.match(output, /stopping \(Ctrl-C\)/);
       const leftovers = pids.filter(alive);
       assert.deepEqual(leftovers, [], `processes left behind: ${leftovers.join(' ')}`);
+      assert.ok(!existsSync(demoDir(output)), 'the demo directory was removed');
+    }
+  });
+
+  it('stops every process and removes its directory when SIGINT reaches npm alone', async () => {
+    const npm = trackChild(spawn('npm', ['start', '--', '--no-scenario'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } }));
+    let output = '';
+    npm.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+    npm.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+    try {
+      await waitForOutput(npm, /press Ctrl-C to stop|FAILED/, 200_000);
+      assert.doesNotMatch(output, /FAILED/, output);
+      const pids = [...output.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+      assert.ok(pids.length >= 6 && pids.every(alive), `pids printed: ${pids.join(' ')}`);
+      const stopped = waitForOutput(npm, /stopped \d+ processes/, 30_000);
+      const npmExited = once(npm, 'exit');
+      // Not the process group: only npm, as `kill -INT <npm pid>` or a supervisor that signals its child does.
+      process.kill(npm.pid!, 'SIGINT');
+      await Promise.all([stopped, npmExited]);
+      const leftovers = pids.filter(alive);
+      assert.deepEqual(leftovers, [], `processes left behind: ${leftovers.join(' ')}`);
+      assert.ok(!existsSync(demoDir(output)), 'the demo directory was removed');
+    } finally {
+      try {
+        process.kill(-npm.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
   });
 });
+
+function demoDir(output: string): string {
+  const dir = /configs, logs and the line transcript in (\S+)/.exec(output)?.[1];
+  assert.ok(dir, 'the demo printed its directory');
+  return dir;
+}
