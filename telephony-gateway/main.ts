@@ -46,7 +46,7 @@ function followTranscript(line: SimLine, file: string, logger: Logger): () => Pr
   };
 }
 
-/** libuv's pool size as libuv reads UV_THREADPOOL_SIZE (offhook.mjs sets it for the gateway): 4 unless set, 1-1024. */
+/** libuv's pool size as libuv reads UV_THREADPOOL_SIZE (the launcher and the unit set it for the gateway): 4 unless set, 1-1024. */
 export function libuvPoolSize(value = process.env.UV_THREADPOOL_SIZE): number {
   if (value === undefined || value === '') return 4;
   return Math.min(1024, Math.max(1, Number.parseInt(value, 10) || 0));
@@ -56,7 +56,7 @@ function reportPoolSize(registry: Registry, logger: Logger): void {
   const size = libuvPoolSize();
   new Gauge({ name: 'offhook_gateway_libuv_threadpool_size', help: 'libuv thread pool size; each waiting line operation holds one thread', registers: [registry] }).set(size);
   // Fewer than a handful of threads lets a few slow line operations stall file, DNS and crypto work.
-  if (size < 8) logger.warn({ uvThreadpoolSize: size }, 'small libuv thread pool: set UV_THREADPOOL_SIZE=16 or start through offhook.mjs');
+  if (size < 8) logger.warn({ uvThreadpoolSize: size }, 'small libuv thread pool: set UV_THREADPOOL_SIZE=16 (the offhook launcher and the unit do)');
   else logger.info({ uvThreadpoolSize: size }, 'libuv thread pool');
 }
 
@@ -82,8 +82,8 @@ export async function runGatewayProcess(configFile: string, options: { metricsLi
     await (driver ?? line)?.close();
     process.exit(0);
   };
-  // `on`, not `once`: under systemd (control-group kill) or a terminal's Ctrl-C the signal reaches both offhook.mjs,
-  // which relays it, and this process; the second one must not kill a shutdown in progress.
+  // `on`, not `once`: a terminal's Ctrl-C or the demo can deliver SIGINT and SIGTERM both; the second one must not
+  // kill a shutdown in progress.
   let stopping = false;
   const onSignal = (signal: string): void => {
     if (stopping) return;
