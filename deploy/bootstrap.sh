@@ -6,6 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+case "${1:-}" in
+  -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+  ''|run|test) ;;
+  *) echo "offhook bootstrap: unknown argument $1 (see --help)" >&2; exit 2 ;;
+esac
 mode=${1:-}
 if [ -z "$mode" ]; then
   case "${npm_lifecycle_event:-}" in

@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
     --node-modules) need_value "$@"; node_modules=$2; shift 2 ;;
     --with-nats-dropin) nats_dropin=1; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) fail "unknown option $1 (see --help)" ;;
+    *) printf 'offhook install: unknown option %s (see --help)\n' "$1" >&2; exit 2 ;;
   esac
 done
 case "$node_modules" in ci|copy) ;; *) fail "--node-modules: expected ci or copy, got \"$node_modules\"" ;; esac

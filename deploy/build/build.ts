@@ -69,8 +69,23 @@ export async function buildDist(outdir = join(REPO, 'dist')): Promise<void> {
   }
 }
 
+const USAGE = `Usage: npm run build [-- OUTDIR]
+Bundles offhook.ts and one file per role (agent, collector, gateway, cli) into OUTDIR (default dist/) with esbuild,
+with source maps, plus the \`offhook\` launcher and the gateway's native addon if native/ is built. Offline.
+`;
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const unknown = args.find((a) => a.startsWith('-'));
+  if (unknown || args.length > 1) {
+    process.stderr.write(`offhook build: unexpected argument ${unknown ?? args[1]} (see --help)\n`);
+    process.exit(2);
+  }
   const started = Date.now();
-  await buildDist(process.argv[2]);
+  await buildDist(args[0]);
   process.stdout.write(`offhook build: dist/ in ${Date.now() - started} ms\n`);
 }

@@ -74,8 +74,8 @@ function readHostsFile(file: string): string[] {
   return readFileSync(file, 'utf8').split('\n').map((line) => line.replace(/#.*/, '').trim()).filter(Boolean);
 }
 
-export function main(argv: string[]): void {
-  const { values } = parseArgs({
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
     args: argv,
     options: {
       hosts: { type: 'string', default: '' },
@@ -87,6 +87,37 @@ export function main(argv: string[]): void {
       example: { type: 'boolean', default: false },
     },
   });
+}
+
+export const USAGE = `Usage: gen-users.mjs --hosts web1,db1 [--hosts-file FILE] [--auth nkey|password]
+         [--prefix offhook] [--secrets-dir DIR] [--out FILE] [--example]
+Writes the nats-server users file for the OFFHOOK account (the roles and one agent user per host) and keeps each
+user's nkey seed or password in --secrets-dir. Without --out the file goes to stdout.
+  --hosts LIST        comma-separated agent host names
+  --hosts-file FILE   one host name per line (# comments)
+  --auth MODE         nkey (default: the server holds public keys only) or password
+  --prefix P          subject prefix, as nats.prefix in the offhook configs (default offhook)
+  --secrets-dir DIR   where seeds/passwords are created and kept (needed unless --example)
+  --out FILE          write here (atomically) instead of stdout, e.g. /etc/nats/users.conf
+  --example           placeholders instead of secrets (deploy/nats/users.example.conf)
+  -h, --help          this text
+`;
+
+/** A mistyped command line: usage problems exit 2, like the other scripts in deploy/. */
+export class UsageError extends Error {}
+
+export function main(argv: string[]): void {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  let parsed;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (see --help)`);
+  }
+  const { values } = parsed;
   if (values.auth !== 'nkey' && values.auth !== 'password') throw new Error(`--auth: expected nkey or password, got ${JSON.stringify(values.auth)}`);
   const hosts = [...values.hosts.split(',').map((h) => h.trim()).filter(Boolean), ...(values['hosts-file'] ? readHostsFile(values['hosts-file']) : [])];
   const generated = generateUsers({ hosts, prefix: values.prefix, auth: values.auth, secretsDir: values['secrets-dir'], example: values.example });
@@ -112,7 +143,7 @@ export function runCli(argv: string[]): void {
     main(argv);
   } catch (err) {
     process.stderr.write(`gen-users: ${(err as Error).message}\n`);
-    process.exitCode = 1;
+    process.exitCode = err instanceof UsageError ? 2 : 1;
   }
 }
 

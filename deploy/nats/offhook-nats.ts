@@ -31,7 +31,9 @@ const replicasOption = (value: string): number => {
 };
 
 export function buildProgram(): Command {
-  const program = new Command('offhook-nats').description('JetStream maintenance for offhook').showHelpAfterError();
+  const program = new Command('offhook-nats').description('JetStream maintenance for offhook').showHelpAfterError()
+    // Set before the subcommands, which inherit it: --help exits 0, a mistyped command line 2 (as deploy/*.sh).
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   const connection = (command: Command): Command =>
     command.option('--config <file>', 'YAML file whose nats: section says how to connect (admin user)').option('--server <url>', 'NATS URL without credentials');
   connection(program.command('ensure-streams'))
