@@ -31,9 +31,9 @@ describe('deploy/systemd units', function () {
       const parsed = parseUnitFile(join(UNITS, unit));
       const service = (key: string): string | undefined => value(parsed, 'Service', key);
 
-      it(`runs /opt/offhook/offhook.mjs ${command} as user offhook, restarting always`, function () {
-        assert.equal(service('ExecStart'), `/opt/offhook/offhook.mjs ${command} --config /etc/offhook/${config}`);
-        assert.equal(service('ExecStartPre'), `/opt/offhook/offhook.mjs check-config --kind ${command} /etc/offhook/${config}`);
+      it(`runs /usr/bin/offhook ${command} (the packaged launcher) as user offhook, restarting always`, function () {
+        assert.equal(service('ExecStart'), `/usr/bin/offhook ${command} --config /etc/offhook/${config}`);
+        assert.equal(service('ExecStartPre'), `/usr/bin/offhook check-config --kind ${command} /etc/offhook/${config}`);
         assert.equal(service('User'), 'offhook');
         assert.equal(service('Group'), 'offhook');
         assert.equal(service('Restart'), 'always');
@@ -67,6 +67,7 @@ describe('deploy/systemd units', function () {
     assert.equal(value(gateway, 'Service', 'PrivateDevices'), undefined, 'the card must be visible');
     assert.equal(value(gateway, 'Service', 'DevicePolicy'), 'closed');
     assert.ok(gateway.get('Service')?.get('DeviceAllow')?.some((d) => d.startsWith('/dev/vpb')));
+    assert.ok(gateway.get('Service')?.get('Environment')?.includes('UV_THREADPOOL_SIZE=16'), 'one gateway process with a 16-thread pool');
     const collector = parseUnitFile(join(UNITS, 'offhook-collector.service'));
     assert.equal(value(collector, 'Service', 'SupplementaryGroups'), undefined);
   });
@@ -76,9 +77,9 @@ describe('deploy/systemd units', function () {
     before(function () {
       if (!hasSystemdAnalyze()) this.skip();
       dir = mkdtempSync(join(tmpdir(), 'offhook-units-'));
-      // verify checks that ExecStart exists: point the units at this checkout, whose offhook.mjs is the same file.
+      // verify checks that ExecStart exists: point the units at this checkout's offhook.mjs.
       for (const { unit } of PROCESSES) {
-        writeFileSync(join(dir, unit), readFileSync(join(UNITS, unit), 'utf8').replaceAll('/opt/offhook/', REPO));
+        writeFileSync(join(dir, unit), readFileSync(join(UNITS, unit), 'utf8').replaceAll('/usr/bin/offhook', join(REPO, 'offhook.mjs')));
       }
     });
     after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
