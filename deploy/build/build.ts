@@ -4,7 +4,7 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROLE_BUNDLES, NATIVE_ADDON, launcherScript } from './layout.ts';
+import { NATIVE_ADDON, NATS_TOOLS, ROLE_BUNDLES, launcherScript } from './layout.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -58,7 +58,13 @@ export async function buildDist(outdir = join(REPO, 'dist')): Promise<void> {
   await Promise.all([
     build({ ...common, entryPoints: ['offhook.ts'], outfile: join(outdir, 'offhook.mjs'), plugins: [rolesAsBundles(), version] }),
     ...ROLE_BUNDLES.map((role) => build({ ...common, entryPoints: [role.source], outfile: join(outdir, role.bundle), plugins: [version] })),
+    // The NATS host's tools (users file, stream maintenance), runnable by themselves.
+    ...NATS_TOOLS.map((tool) => build({
+      ...common, entryPoints: [tool.source], outfile: join(outdir, tool.bundle), plugins: [version],
+      banner: { js: `#!/usr/bin/env node\n${REQUIRE_SHIM}` },
+    })),
   ]);
+  for (const tool of NATS_TOOLS) chmodSync(join(outdir, tool.bundle), 0o755);
   writeFileSync(join(outdir, 'offhook'), launcherScript('"$(dirname "$(readlink -f "$0")")"'));
   chmodSync(join(outdir, 'offhook'), 0o755);
   const addon = join(REPO, 'native', NATIVE_ADDON);

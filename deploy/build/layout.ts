@@ -14,6 +14,11 @@ export const ROLE_BUNDLES: readonly RoleBundle[] = [
   { role: 'cli', source: 'deploy/operator-cli.ts', bundle: 'cli.mjs' },
 ];
 
+export const NATS_TOOLS: readonly { source: string; bundle: string }[] = [
+  { source: 'deploy/nats/gen-users.ts', bundle: 'nats/gen-users.mjs' },
+  { source: 'deploy/nats/offhook-nats.ts', bundle: 'nats/offhook-nats.mjs' },
+];
+
 /** The line addon, relative to native/ in the tree and to the bundles' directory once built. */
 export const NATIVE_ADDON = 'build/Release/offhook_line.node';
 
