@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Installs offhook from this source tree: code under /opt/offhook, configs under /etc/offhook (never overwriting
-# one that exists), systemd units, and the `offhook` system user. Safe to run again: that is how you upgrade.
+# Installs offhook from this source tree (the alternative to the Debian packages: npm run package): builds the
+# bundles (npm run build, offline) into /opt/offhook, configs under /etc/offhook (never overwriting one that exists),
+# systemd units, and the `offhook` system user. Safe to run again: that is how you upgrade.
+# The target host needs only Node.js >= 20.19: no npm install, no compiler (the gateway's line addon and the trac
+# notifier's better-sqlite3 are copied from this tree when built here).
 #
 # Usage: deploy/install.sh [options]
 #   --prefix DIR          code (default /opt/offhook); written into the units
 #   --etc DIR             configs (default /etc/offhook); written into the units
 #   --unit-dir DIR        systemd units (default /etc/systemd/system)
-#   --destdir DIR         stage everything under DIR (packaging, tests); implies --no-system. Also $DESTDIR.
+#   --destdir DIR         stage everything under DIR (tests); implies --no-system. Also $DESTDIR.
 #   --no-system           do not create the user, chown, or call systemctl
-#   --node-modules MODE   ci: `npm ci --omit=dev` in the new tree (default; needs the registry and a C++ toolchain)
-#                         copy: reuse this tree's node_modules and built native addon, pruned of dev packages (offline)
 #   --with-nats-dropin    also install the nats-server.service drop-in (on the NATS host)
 #   -h, --help
 set -euo pipefail
@@ -20,7 +21,6 @@ etc=/etc/offhook
 unit_dir=/etc/systemd/system
 destdir=${DESTDIR:-}
 system=1
-node_modules=ci
 nats_dropin=0
 user=offhook
 
@@ -36,13 +36,11 @@ while [ $# -gt 0 ]; do
     --unit-dir) need_value "$@"; unit_dir=$2; shift 2 ;;
     --destdir) need_value "$@"; destdir=$2; shift 2 ;;
     --no-system) system=0; shift ;;
-    --node-modules) need_value "$@"; node_modules=$2; shift 2 ;;
     --with-nats-dropin) nats_dropin=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) printf 'offhook install: unknown option %s (see --help)\n' "$1" >&2; exit 2 ;;
   esac
 done
-case "$node_modules" in ci|copy) ;; *) fail "--node-modules: expected ci or copy, got \"$node_modules\"" ;; esac
 for path in "$prefix" "$etc" "$unit_dir"; do
   case "$path" in /*) ;; *) fail "paths must be absolute, got \"$path\"" ;; esac
 done
@@ -55,31 +53,32 @@ command -v node >/dev/null 2>&1 || fail "Node.js >= 20.19 is required; install i
 node_ok=$(node -e 'const [a,b]=process.versions.node.split(".").map(Number); console.log(a>20||(a===20&&b>=19)?1:0)')
 [ "$node_ok" = 1 ] || fail "Node.js >= 20.19 is required (found $(node --version))"
 [ -f "$src/package.json" ] && [ -f "$src/offhook.mjs" ] || fail "$src does not look like an offhook source tree"
+[ -d "$src/node_modules" ] || fail "$src/node_modules is missing: run npm ci (or deploy/bootstrap.sh) in the source tree first"
 
 code_dir=$destdir$prefix
 etc_dir=$destdir$etc
 units_dir=$destdir$unit_dir
 
-# 1. Code: build the new tree next to the old one and swap, so a failed npm ci leaves the running install alone
+# 1. Code: build the new tree next to the old one and swap, so a failed build leaves the running install alone
 #    and the previous version stays in $prefix.previous for a rollback.
 new=$code_dir.new
 rm -rf "$new"
-mkdir -p "$new"
-say "copying $src to $prefix"
-(cd "$src" && tar -cf - --exclude=./.git --exclude=./node_modules --exclude=./native/node_modules --exclude=./test \
-  --exclude=./bench --exclude=./.ci --exclude=./.offhook-demo --exclude=./native/build --exclude='*.log' .) | (cd "$new" && tar -xf -)
-
-if [ "$node_modules" = copy ]; then
-  [ -d "$src/node_modules" ] || fail "--node-modules copy: $src/node_modules is missing; run npm ci (or deploy/bootstrap.sh) first"
-  say "copying node_modules and the built native addon, pruning dev packages"
-  cp -a "$src/node_modules" "$new/node_modules"
-  if [ -d "$src/native/build" ]; then cp -a "$src/native/build" "$new/native/build"; fi
-  (cd "$new" && npm prune --omit=dev --offline --ignore-scripts --no-audit --no-fund --loglevel=error >&2) \
-    || fail "npm prune failed in $new"
-else
-  say "npm ci --omit=dev (builds the native addon)"
-  (cd "$new" && npm ci --omit=dev --no-audit --no-fund --loglevel=error >&2) \
-    || fail "npm ci failed in $new; the installed version was not touched (needs the npm registry, g++, make, python3)"
+say "building the bundles into $prefix (npm run build)"
+(cd "$src" && npm run --silent build -- "$new" >&2) \
+  || fail "npm run build failed; the installed version was not touched"
+cp "$src/package.json" "$new/package.json"
+mkdir -p "$new/doc" "$new/nats"
+cp "$src/deploy/README.md" "$new/doc/deploy-README.md"
+cp "$src/deploy/nats/README.md" "$new/doc/nats-README.md"
+cp -p "$src"/deploy/nats/*.conf "$src"/deploy/nats/make-certs.sh "$new/nats/"
+# The trac notifier's SQLite driver is native: reuse this tree's build if there is one (nothing else needs it).
+if [ -f "$src/node_modules/better-sqlite3/build/Release/better_sqlite3.node" ]; then
+  for module in better-sqlite3 bindings file-uri-to-path; do
+    [ -d "$src/node_modules/$module" ] || continue
+    mkdir -p "$new/node_modules/$module"
+    (cd "$src/node_modules/$module" && tar -cf - --exclude=./src --exclude=./deps --exclude=./test --exclude='./build/Release/obj*' \
+      --exclude='./build/Release/.deps' --exclude='./build/Release/test_extension.node' .) | (cd "$new/node_modules/$module" && tar -xf -)
+  done
 fi
 
 if [ -d "$code_dir" ]; then
@@ -112,7 +111,8 @@ done
 mkdir -p "$units_dir"
 for unit in "$src"/deploy/systemd/*.service; do
   name=$(basename "$unit")
-  sed -e "s#/opt/offhook#$prefix#g" -e "s#/etc/offhook#$etc#g" "$unit" > "$units_dir/$name.tmp"
+  sed -e "s#/usr/bin/offhook#$prefix/offhook#g" -e "s#/usr/share/doc/offhook/#$prefix/doc/#g" \
+    -e "s#/etc/offhook#$etc#g" "$unit" > "$units_dir/$name.tmp"
   chmod 0644 "$units_dir/$name.tmp"
   mv "$units_dir/$name.tmp" "$units_dir/$name"
 done
@@ -144,8 +144,8 @@ cat <<EOF
 
 Next steps:
   1. Edit the configs in $etc (agent.yaml on every server, collector.yaml and gateway.yaml on their hosts), then
-       $prefix/offhook.mjs check-config $etc/*.yaml
-  2. NATS: see $prefix/deploy/nats/README.md (TLS, one user per agent: deploy/nats/gen-users.ts).
+       $prefix/offhook check-config $etc/*.yaml
+  2. NATS: see $prefix/doc/nats-README.md (TLS: $prefix/nats/make-certs.sh; users: $prefix/nats/gen-users.mjs).
   3. Start what runs on this host, e.g.
        systemctl enable --now offhook-agent
        systemctl enable --now offhook-collector offhook-gateway

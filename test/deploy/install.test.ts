@@ -36,29 +36,27 @@ describe('deploy/install.sh', function () {
     assert.ok(EXAMPLES.length > 0, 'deploy/examples has configs to install');
     dir = mkdtempSync(join(tmpdir(), 'offhook-install-'));
     paths = { prefix: join(dir, 'opt/offhook'), etc: join(dir, 'etc/offhook'), units: join(dir, 'systemd') };
-    // --node-modules copy: the test machine's tree is already built and the registry is not the thing under test.
-    args = ['--prefix', paths.prefix, '--etc', paths.etc, '--unit-dir', paths.units, '--no-system', '--node-modules', 'copy'];
+    args = ['--prefix', paths.prefix, '--etc', paths.etc, '--unit-dir', paths.units, '--no-system'];
   });
   after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
-  it('installs runnable code without dev packages, the example configs, and units pointing at both', async function () {
+  it('installs the bundles (no node_modules to install, no compiler), the example configs, and units pointing at both', async function () {
     const result = await install(args);
     assert.equal(result.code, 0, result.stderr);
-    accessSync(join(paths.prefix, 'offhook.mjs'), constants.X_OK);
-    assert.ok(existsSync(join(paths.prefix, 'node_modules/tsx')), 'runtime dependencies are there');
-    for (const dev of ['typescript', 'mocha', 'smtp-server']) assert.ok(!existsSync(join(paths.prefix, 'node_modules', dev)), `${dev} (dev) was pruned`);
-    for (const absent of ['.git', 'test', 'bench']) assert.ok(!existsSync(join(paths.prefix, absent)), `${absent} is not installed`);
+    accessSync(join(paths.prefix, 'offhook'), constants.X_OK);
+    for (const bundle of ['offhook.mjs', 'agent.mjs', 'collector.mjs', 'gateway.mjs', 'cli.mjs']) assert.ok(existsSync(join(paths.prefix, bundle)), bundle);
+    for (const absent of ['.git', 'test', 'bench', 'node_modules/tsx', 'node_modules/typescript', 'agent', 'shared']) assert.ok(!existsSync(join(paths.prefix, absent)), `${absent} is not installed`);
     for (const name of EXAMPLES) {
       assert.equal(readFileSync(join(paths.etc, name), 'utf8'), readFileSync(join(REPO, 'deploy/examples', name), 'utf8'));
       assert.equal(statSync(join(paths.etc, name)).mode & 0o777, 0o640);
     }
     const agentUnit = readFileSync(join(paths.units, 'offhook-agent.service'), 'utf8');
-    assert.match(agentUnit, new RegExp(`^ExecStart=${paths.prefix}/offhook\\.mjs agent --config ${paths.etc}/agent\\.yaml$`, 'm'));
-    assert.doesNotMatch(agentUnit, /(^|[=\s]|file:\/\/)\/(opt|etc)\/offhook/m, 'every default path was replaced');
+    assert.match(agentUnit, new RegExp(`^ExecStart=${paths.prefix}/offhook agent --config ${paths.etc}/agent\\.yaml$`, 'm'));
+    assert.doesNotMatch(agentUnit, /(^|[=\s]|file:\/\/)\/(opt|etc|usr\/bin|usr\/share\/doc)\/offhook/m, 'every default path was replaced');
     assert.match(result.stdout, /Next steps:/);
 
     // The installed CLI runs from its own tree and accepts the installed configs, as the units' ExecStartPre will.
-    const check = await execFileAsync(join(paths.prefix, 'offhook.mjs'), ['check-config', ...EXAMPLES.map((n) => join(paths.etc, n))], { cwd: tmpdir() });
+    const check = await execFileAsync(join(paths.prefix, 'offhook'), ['check-config', ...EXAMPLES.map((n) => join(paths.etc, n))], { cwd: tmpdir() });
     for (const name of EXAMPLES) assert.match(check.stdout, new RegExp(`${name}: OK`));
   });
 
@@ -80,55 +78,36 @@ describe('deploy/install.sh', function () {
   it('with DESTDIR stages files under it, keeps the real paths in the units, and touches no system account', async function () {
     const stage = join(dir, 'stage');
     const before = await userExists('offhook');
-    const result = await install(['--node-modules', 'copy'], { ...process.env, DESTDIR: stage });
+    const result = await install([], { ...process.env, DESTDIR: stage });
     assert.equal(result.code, 0, result.stderr);
     assert.ok(existsSync(join(stage, 'opt/offhook/offhook.mjs')));
-    assert.match(readFileSync(join(stage, 'etc/systemd/system/offhook-gateway.service'), 'utf8'), /^ExecStart=\/opt\/offhook\/offhook\.mjs gateway --config \/etc\/offhook\/gateway\.yaml$/m);
+    assert.match(readFileSync(join(stage, 'etc/systemd/system/offhook-gateway.service'), 'utf8'), /^ExecStart=\/opt\/offhook\/offhook gateway --config \/etc\/offhook\/gateway\.yaml$/m);
     assert.equal(await userExists('offhook'), before, 'no user was created or removed');
     assert.ok(!existsSync('/opt/offhook.new'), 'nothing was written outside DESTDIR');
   });
 
-  it('runs npm ci in the new tree and leaves the installed version alone when npm ci fails', async function () {
-    // A tree whose dependencies are local folders, so `npm ci` runs for real without the registry.
+  it('leaves the installed version alone when the build fails', async function () {
+    // A tree whose build fails: the install must stop before touching the installed code.
     const tree = join(dir, 'tree');
-    for (const sub of ['deploy/examples', 'deploy/systemd', 'dep', 'devdep']) mkdirSync(join(tree, sub), { recursive: true });
+    for (const sub of ['deploy/examples', 'deploy/systemd', 'deploy/nats', 'node_modules']) mkdirSync(join(tree, sub), { recursive: true });
     copyFileSync(INSTALL, join(tree, 'deploy/install.sh'));
-    for (const unit of readdirSync(join(REPO, 'deploy/systemd')).filter((f) => f.endsWith('.service'))) copyFileSync(join(REPO, 'deploy/systemd', unit), join(tree, 'deploy/systemd', unit));
-    writeFileSync(join(tree, 'deploy/examples/agent.yaml'), 'host: web1\n');
     writeFileSync(join(tree, 'offhook.mjs'), '#!/usr/bin/env node\n');
-    writeFileSync(join(tree, 'dep/package.json'), JSON.stringify({ name: 'dep', version: '1.0.0' }));
-    writeFileSync(join(tree, 'devdep/package.json'), JSON.stringify({ name: 'devdep', version: '1.0.0' }));
-    const pkg = { name: 'offhook', version: '9.9.9', private: true, dependencies: { dep: 'file:./dep' }, devDependencies: { devdep: 'file:./devdep' } };
-    writeFileSync(join(tree, 'package.json'), JSON.stringify(pkg));
-    writeFileSync(join(tree, 'package-lock.json'), JSON.stringify({
-      name: 'offhook', version: '9.9.9', lockfileVersion: 3, requires: true,
-      packages: {
-        '': pkg, dep: { version: '1.0.0' }, devdep: { version: '1.0.0', dev: true },
-        'node_modules/dep': { resolved: 'dep', link: true }, 'node_modules/devdep': { resolved: 'devdep', link: true },
-      },
-    }));
-    const target = ['--prefix', join(dir, 'ci/opt/offhook'), '--etc', join(dir, 'ci/etc'), '--unit-dir', join(dir, 'ci/units'), '--no-system'];
-    const ok = await execFileAsync('bash', [join(tree, 'deploy/install.sh'), ...target]);
-    assert.match(ok.stdout, /installed 9\.9\.9 in/);
-    assert.ok(existsSync(join(dir, 'ci/opt/offhook/node_modules/dep/package.json')), 'npm ci installed the runtime dependency');
-    assert.ok(!existsSync(join(dir, 'ci/opt/offhook/node_modules/devdep')), 'and not the dev dependency');
-
-    // A lock file that does not match package.json makes npm ci fail: the installed 9.9.9 must stay.
-    writeFileSync(join(tree, 'package.json'), JSON.stringify({ ...pkg, version: '10.0.0', dependencies: { dep: 'file:./dep', 'left-pad': '1.3.0' } }));
+    writeFileSync(join(tree, 'package.json'), JSON.stringify({ name: 'offhook', version: '10.0.0', private: true, scripts: { build: 'echo "syntax error in offhook.ts" >&2; exit 3' } }));
+    const target = ['--prefix', paths.prefix, '--etc', paths.etc, '--unit-dir', paths.units, '--no-system'];
     const failed = await execFileAsync('bash', [join(tree, 'deploy/install.sh'), ...target]).then(() => undefined, (err: { code: number; stderr: string }) => err);
     assert.ok(failed, 'the install failed');
-    assert.match(failed.stderr, /npm ci failed in .*; the installed version was not touched/);
-    assert.equal(JSON.parse(readFileSync(join(dir, 'ci/opt/offhook/package.json'), 'utf8')).version, '9.9.9');
+    assert.match(failed.stderr, /syntax error in offhook\.ts/);
+    assert.match(failed.stderr, /npm run build failed; the installed version was not touched/);
+    assert.equal(JSON.parse(readFileSync(join(paths.prefix, 'package.json'), 'utf8')).version, JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
   });
 
   it('refuses bad options with a message saying what to do', async function () {
     const relative = await install(['--prefix', 'opt/offhook', '--no-system']);
     assert.equal(relative.code, 1);
     assert.match(relative.stderr, /paths must be absolute, got "opt\/offhook"/);
-    const mode = await install(['--node-modules', 'yarn', '--no-system']);
-    assert.match(mode.stderr, /--node-modules: expected ci or copy, got "yarn"/);
     const unknown = await install(['--frobnicate']);
     assert.match(unknown.stderr, /unknown option --frobnicate \(see --help\)/);
+    assert.equal(unknown.code, 2);
     const help = await install(['--help']);
     assert.match(help.stdout, /--destdir DIR/);
   });
