@@ -80,7 +80,7 @@ export class Agent {
     });
     const checks: ScheduledCheck[] = (config.checks as CheckConfig[]).map((check) => ({ config: check, instance: pluginFor(check.kind)!.create(check) }));
     this.scheduler = new CheckScheduler(checks, (check, outcome, durationMs, failure) => this.onCheckOutcome(check, outcome, durationMs, failure), this.logger);
-    this.sampler = new ResourceSampler({ processes: config.resources.processes, filesystems: config.resources.filesystems });
+    this.sampler = new ResourceSampler({ processes: config.resources.processes, filesystems: config.resources.filesystems, rootfs: config.resources.rootfs });
     const submit: EventPublisher['submit'] = (body, options) => this.publisher.submit(body, options);
     this.logSources = config.logs.map((log) => new LogSource(log, { host: this.host, stateDir: config.state_dir, submit, metrics: this.metrics, logger: this.logger }));
   }

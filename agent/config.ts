@@ -71,11 +71,13 @@ export const AgentConfig = z
         interval: DurationAtLeast(100, '100ms').default(10_000),
         processes: z.boolean().default(true),
         filesystems: z.boolean().default(true),
+        /** statfs each mount point under this prefix (node_exporter's --path.rootfs); see agent/README.md. */
+        rootfs: z.string().startsWith('/', 'expected an absolute path').default('/'),
         /** systeminformation inventory (OS, CPU model) is slow, so it is refreshed rarely. */
         inventory_interval: DurationAtLeast(1000, '1s').default(600_000),
       })
       .strict()
-      .default({ enabled: true, interval: 10_000, processes: true, filesystems: true, inventory_interval: 600_000 }),
+      .default({ enabled: true, interval: 10_000, processes: true, filesystems: true, rootfs: '/', inventory_interval: 600_000 }),
     checks: z.array(CheckConfig).default([]),
     logs: z.array(LogFile).default([]),
   })

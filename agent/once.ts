@@ -26,7 +26,7 @@ export async function runOnce(config: AgentConfig, write: (line: string) => void
     write(`${outcome.status.toUpperCase().padEnd(8)} ${check.name.padEnd(width)} ${check.kind.padEnd(7)} ${latency.padStart(10)}  ${outcome.message}`);
   }
   if (config.resources.enabled) {
-    const points = await new ResourceSampler({ processes: config.resources.processes, filesystems: config.resources.filesystems }).sample();
+    const points = await new ResourceSampler({ processes: config.resources.processes, filesystems: config.resources.filesystems, rootfs: config.resources.rootfs }).sample();
     const pick = (name: string): string => String(points.find((p) => p.name === name)?.value ?? '-');
     write(`resources: ${points.length} metrics (load1 ${pick('node_load1')}, memory used ${pick('offhook_memory_used_ratio')}, processes ${pick('node_processes_pids')})`);
   }

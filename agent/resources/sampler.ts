@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { MetricPoint } from '../../shared/index.ts';
 import { liveProc, readProcesses, readProcFile, type ProcSource } from './proc-reader.ts';
 import { CPU_MODES, parseDiskstats, parseLoadavg, parseMeminfo, parseMounts, parseNetDev, parseStat, NET_FIELDS, type CpuTimes, type DiskCounters, type NetCounters } from './procfs.ts';
@@ -7,6 +8,11 @@ export interface SamplerOptions {
   /** Scan /proc/<pid>/stat for process states (costs ~0.3 ms per process). */
   processes?: boolean;
   filesystems?: boolean;
+  /**
+   * Prefix for statfs of each mount point, like node_exporter's --path.rootfs: "/proc/1/root" for a root agent in a
+   * private mount namespace, "/host" in a container with the host's / mounted there. Default "/".
+   */
+  rootfs?: string;
   /** A statfs slower than this (a hung NFS mount) marks the mount as errored instead of stalling the sample. */
   statfsTimeoutMs?: number;
   /** Monotonic ms, for rates; injected by the golden tests. */
@@ -49,11 +55,10 @@ export class ResourceSampler {
 
   async sample(): Promise<MetricPoint[]> {
     const at = this.now();
-    const [statText, loadText, memText, netText, diskText, mountText] = await Promise.all(
-      ['stat', 'loadavg', 'meminfo', 'net/dev', 'diskstats', this.options.filesystems === false ? '' : 'mounts'].map((f) =>
-        f ? readProcFile(this.source, f) : Promise.resolve(''),
-      ),
-    );
+    const [statText, loadText, memText, netText, diskText, mountText] = await Promise.all([
+      ...['stat', 'loadavg', 'meminfo', 'net/dev', 'diskstats'].map((f) => readProcFile(this.source, f)),
+      this.options.filesystems === false ? Promise.resolve('') : this.mountTable(),
+    ]);
     const out: MetricPoint[] = [];
     const gauge = (name: string, value: number, labels?: Record<string, string>): void => {
       if (Number.isFinite(value)) out.push(labels ? { name, type: 'gauge', value, labels } : { name, type: 'gauge', value });
@@ -160,6 +165,17 @@ export class ResourceSampler {
     gauge('offhook_cpu_usage_ratio', round(1 - (deltas.idle! + deltas.iowait!) / totalDelta));
   }
 
+  /**
+   * The host's mount table (PID 1's), not this process's: under systemd's sandbox (ProtectHome, PrivateTmp, its own
+   * mount namespace) /proc/self/mounts lacks or replaces real filesystems such as /home. Falls back to our own
+   * table where PID 1's is not readable (ProtectProc=invisible, a container's init that is not the host's).
+   */
+  private async mountTable(): Promise<string> {
+    // Unreadable is the expected case named above, not a fault: the fallback is the best view this process has.
+    const host = await readProcFile(this.source, '1/mounts').catch(() => '');
+    return host || readProcFile(this.source, 'mounts');
+  }
+
   private async filesystems(mounts: ReturnType<typeof parseMounts>, gauge: (name: string, value: number, labels?: Record<string, string>) => void): Promise<void> {
     const timeoutMs = this.options.statfsTimeoutMs ?? 2000;
     await Promise.all(
@@ -168,7 +184,7 @@ export class ResourceSampler {
         let timer: NodeJS.Timeout | undefined;
         try {
           const fs = await Promise.race([
-            this.source.statfs(mount.mountpoint),
+            this.source.statfs(this.options.rootfs ? join(this.options.rootfs, mount.mountpoint) : mount.mountpoint),
             new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('statfs timed out')), timeoutMs))),
           ]);
           gauge('node_filesystem_device_error', 0, labels);
