@@ -38,6 +38,7 @@ import { CallQueue } from './queue.ts';
 import { Speech } from './speech.ts';
 import { StateStore } from './state-store.ts';
 import { MENU_TEXT } from './wording.ts';
+import { connectOrPhone } from './watchdog/offline-phone.ts';
 import { GatewayWatchdog } from './watchdog/watchdog.ts';
 
 export interface GatewayOptions {
@@ -98,7 +99,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Fail at start, not during the first 3 a.m. call, when espeak-ng or sox is missing.
   await speech.render(MENU_TEXT, 'menu');
 
-  const nc = await connectNats(config.nats, { name: `offhook-gateway-${gatewayHost}`, logger, registry });
+  const driver = options.driver ?? cardDriver(options.line, config, clock);
+  // Started while NATS is down: the watchdog phones from config and local files until NATS answers.
+  const name = `offhook-gateway-${gatewayHost}`;
+  const connect = (): Promise<NatsConnection> => connectNats(config.nats, { name, logger, registry });
+  const offline = { config, gatewayHost, prefix: subjects.prefix, driver, speech, metrics, logger, clock };
+  const nc = await connectOrPhone(connect, offline);
   await ensureStreams(nc, subjects, { replicas: config.nats.stream_replicas });
   const js = jetstreamClient(nc);
   // The watchdog's store and publisher keep the budget locally and never hold the line on an unreachable NATS.
@@ -107,7 +113,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const validator = new InboundValidator(registry, logger, subjects, () => clock.now());
   const publisher: GatewayPublisher = watchdog.publisher(js);
 
-  const driver = options.driver ?? cardDriver(options.line, config, clock);
   const queue = new CallQueue(config.people, config.escalation);
   const budget = new Budget(config.budget);
   budget.load(await store.loadBudget());

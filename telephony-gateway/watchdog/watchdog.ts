@@ -1,25 +1,23 @@
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
-  encodeMessage, fingerprint, GatewayHeartbeat, isCanary, NatsProbe, newId, OFFHOOK_VERSION, SCHEMA_VERSION,
-  WATCHDOG_LABEL,
+  encodeMessage, GatewayHeartbeat, isCanary, NatsProbe, newId, OFFHOOK_VERSION, SCHEMA_VERSION,
   type Alert, type Clock, type ClockTimer, type InboundValidator, type Logger, type Registry, type Subjects,
 } from '../../shared/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { initialEscalation } from '../escalation.ts';
 import type { AlertIntake } from '../intake.ts';
 import type { CallQueue } from '../queue.ts';
+import { blindAlert, blindFingerprint } from './blind-alert.ts';
 import { CollectorCoverage } from './coverage.ts';
+import { localStatePath } from './local-file.ts';
 import { LocalFirstStateStore } from './local-state.ts';
 import { watchdogMetrics, type WatchdogMetrics } from './metrics.ts';
 import { OfflineAwarePublisher } from './offline-publisher.ts';
 import { blindSummary, type BlindReason } from './wording.ts';
 
-export const BLIND_RULE = 'watchdog_blind';
-const BLIND_LABELS = { [WATCHDOG_LABEL]: 'blind' };
 const STATE_VALUE = { calling: 1, acknowledged: 2, ended: 3 } as const;
 
 interface Incident {
@@ -84,7 +82,7 @@ export class GatewayWatchdog {
     this.coverage = new CollectorCoverage(this.startedAt);
     this.probe = new NatsProbe(() => deps.nc, () => deps.clock.now());
     this.metrics = watchdogMetrics(deps.registry);
-    this.fingerprint = fingerprint(deps.gatewayHost, BLIND_RULE, BLIND_LABELS);
+    this.fingerprint = blindFingerprint(deps.gatewayHost);
   }
 
   /** The gateway's state store, with the local copy the budget needs while NATS is down. */
@@ -95,7 +93,7 @@ export class GatewayWatchdog {
     } catch (err) {
       this.logger.warn({ err }, 'cannot read the gateway KV bucket status; the local state copy is not tied to it');
     }
-    const file = join(this.deps.gatewayConfig.state_dir, `local-state.${this.deps.subjects.prefix}.json`);
+    const file = localStatePath(this.deps.gatewayConfig.state_dir, this.deps.subjects.prefix);
     this.store = new LocalFirstStateStore(kv, file, bucketId, () => this.probe.online, this.deps.logger);
     return this.store;
   }
@@ -207,22 +205,11 @@ export class GatewayWatchdog {
     m.incidentState.set(this.incident ? STATE_VALUE[this.incident.state] : 0);
   }
 
-  private blindAlert(generation: number, since: number, summary: string, now: number): Alert {
-    const host = this.deps.gatewayHost;
-    return {
-      v: SCHEMA_VERSION, id: newId(), host, ts: now, fingerprint: this.fingerprint, status: 'firing',
-      severity: 'critical',
-      rule: BLIND_RULE, ruleKind: 'watchdog', labels: { ...BLIND_LABELS }, summary: summary.slice(0, 500), value: null,
-      startsAt: since, endsAt: 0, generation,
-      inhibited: false, acknowledged: false,
-    };
-  }
-
   private raise(reasons: BlindReason[], now: number): void {
     const parts = this.parts!;
     const generation = this.store?.nextWatchdogGeneration() ?? 1;
     const since = Math.min(...reasons.map((r) => r.since));
-    const alert = this.blindAlert(generation, since, blindSummary(reasons, now), now);
+    const alert = blindAlert(this.deps.gatewayHost, generation, since, blindSummary(reasons, now), now);
     this.incident = { generation, since, state: 'calling', alert };
     parts.queue.upsert(alert, now, initialEscalation(now, this.deps.gatewayConfig.escalation));
     parts.intake.firing.set(alert.fingerprint, alert);
