@@ -65,6 +65,10 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
     lines.push(`gateway ${gateway.gatewayHost}: line ${gateway.line.driver} ${line}, ${gateway.queue.length} alert(s) waiting for a call`);
     const budget = Object.entries(gateway.budget).map(([limit, left]) => `${limit.replace(/_/g, ' ')} ${left === null ? 'unlimited' : Number(left.toFixed(2))}`);
     lines.push(`  budget left: ${budget.join(', ')}`);
+    const watch = gateway.watchdog;
+    if (watch && !watch.enabled) lines.push('  watchdog: off');
+    else if (watch && watch.blind.length === 0) lines.push('  watchdog: offhook sees (NATS, collectors, canary)');
+    else if (watch) lines.push(`  watchdog: BLIND (${watch.blind.join(', ')}), incident ${watch.incident ?? 'none'}`);
     for (const entry of gateway.queue) lines.push(`  queued ${entry.severity.padEnd(8)} ${entry.host} ${clean(entry.rule)} (round ${entry.round + 1})`);
   }
   for (const problem of report.problems) lines.push(`WARNING: ${problem}`);

@@ -154,7 +154,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return disposition;
   });
   const controlSub = control(nc, subjects, gatewayHost, running, logger);
-  const statusSub = serveStatus(nc, subjects, { gatewayHost, driver, worker: running, queue, budget, metrics, clock }, logger);
+  const statusSub = serveStatus(nc, subjects, { gatewayHost, driver, worker: running, queue, budget, metrics, clock, watchdog }, logger);
   running.start();
   watchdog.start();
 

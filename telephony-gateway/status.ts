@@ -15,6 +15,7 @@ export interface StatusParts {
   budget: Budget;
   metrics: GatewayMetrics;
   clock: Clock;
+  watchdog?: { status(): GatewayStatus['watchdog'] };
 }
 
 export async function gatewayStatus(parts: StatusParts): Promise<GatewayStatus> {
@@ -35,6 +36,7 @@ export async function gatewayStatus(parts: StatusParts): Promise<GatewayStatus> 
       round: entry.escalation.round,
     })),
     budget: Object.fromEntries(Object.entries(remaining).map(([limit, left]) => [limit, Number.isFinite(left) ? left : null])),
+    ...(parts.watchdog ? { watchdog: parts.watchdog.status() } : {}),
   });
 }
 

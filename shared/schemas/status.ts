@@ -36,5 +36,13 @@ export const GatewayStatus = z.object({
   queue: z.array(z.object({ fingerprint: Fingerprint, host: HostToken, rule: z.string(), severity: Severity, round: z.number().int().nonnegative() })),
   /** What is left of each total limit (null = no limit). */
   budget: z.record(z.string(), z.number().nullable()),
+  /** The gateway's watchdog: what makes offhook blind now, and the incident's state (absent from older gateways). */
+  watchdog: z
+    .object({
+      enabled: z.boolean(),
+      blind: z.array(z.enum(['nats', 'collector', 'canary'])),
+      incident: z.enum(['calling', 'acknowledged', 'ended']).nullable(),
+    })
+    .optional(),
 });
 export type GatewayStatus = z.infer<typeof GatewayStatus>;

@@ -56,6 +56,7 @@ export class GatewayWatchdog {
   private readonly fingerprint: string;
   private lastCanaryAt: number;
   private incident: Incident | null = null;
+  private lastReasons: BlindReason[] = [];
   private parts: WatchdogParts | null = null;
   private store: LocalFirstStateStore | null = null;
   private sub: Subscription | null = null;
@@ -178,10 +179,16 @@ export class GatewayWatchdog {
     const now = this.deps.clock.now();
     const reasons = this.reasons(now);
     this.updateGauges(now, reasons ?? []);
+    if (reasons !== null) this.lastReasons = reasons;
     if (reasons !== null && reasons.length === 0 && this.incident) await this.clear(now);
     else if (reasons !== null && reasons.length > 0 && !this.incident) this.raise(reasons, now);
     else if (reasons !== null && reasons.length > 0) this.refresh(reasons, now);
     this.events.emit('checked', reasons);
+  }
+
+  /** For `offhook status`: what the last check found and the incident's state. */
+  status(): { enabled: boolean; blind: Array<BlindReason['kind']>; incident: Incident['state'] | null } {
+    return { enabled: this.config.enabled, blind: this.lastReasons.map((r) => r.kind), incident: this.incidentState() };
   }
 
   /** The current incident's state, or null when offhook sees. */

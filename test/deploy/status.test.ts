@@ -82,6 +82,7 @@ describe('offhook status (asks the running collector and gateway over NATS)', fu
       assert.match(table.stdout, new RegExp(`firing alerts: 1\\n  critical ${fired!.fingerprint}  web1: shop is critical: HTTP 503`));
       assert.match(table.stdout, /gateway phonebox: line card\/sim in a call, 1 alert\(s\) waiting for a call/);
       assert.match(table.stdout, /budget left: calls per hour 6, /);
+      assert.match(table.stdout, /  watchdog: offhook sees \(NATS, collectors, canary\)/);
       assert.match(table.stdout, /queued critical web1 services \(round 1\)/);
 
       const json = JSON.parse((await status('--json')).stdout) as { collector: { firing: unknown[] }; gateways: { budget: Record<string, number | null> }[]; problems: string[] };
