@@ -118,6 +118,11 @@ export interface OpenLineOptions {
   backend: Backend;
   vpb?: {
     libraryPath?: string;
+    /**
+     * The libvpb binding compiled against the driver's vpbapi.h (native/vpb-shim.sh); default
+     * build/Release/offhook_vpb_shim.so when it exists. Used only with the default libraryPath.
+     */
+    shimPath?: string;
     board?: number;
     channel?: number;
     /** Ringback that stops this long means answered (VPB_CALL inter_ringback_timeout); default 6500. */

@@ -4,7 +4,7 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NATIVE_ADDON, NATS_TOOLS, ROLE_BUNDLES, launcherScript } from './layout.ts';
+import { NATIVE_ADDON, NATS_TOOLS, ROLE_BUNDLES, VPB_SHIM, launcherScript } from './layout.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -67,11 +67,12 @@ export async function buildDist(outdir = join(REPO, 'dist')): Promise<void> {
   for (const tool of NATS_TOOLS) chmodSync(join(outdir, tool.bundle), 0o755);
   writeFileSync(join(outdir, 'offhook'), launcherScript('"$(dirname "$(readlink -f "$0")")"'));
   chmodSync(join(outdir, 'offhook'), 0o755);
-  const addon = join(REPO, 'native', NATIVE_ADDON);
-  if (existsSync(addon)) {
-    // native/index.ts requires ./build/Release/offhook_line.node next to the module that became dist/gateway.mjs.
-    mkdirSync(dirname(join(outdir, NATIVE_ADDON)), { recursive: true });
-    copyFileSync(addon, join(outdir, NATIVE_ADDON));
+  // native/index.ts requires ./build/Release/offhook_line.node next to the module that became dist/gateway.mjs; the
+  // vpb shim (only on a box with the driver's vpbapi.h) is looked for next to the addon.
+  for (const file of [NATIVE_ADDON, VPB_SHIM]) {
+    if (!existsSync(join(REPO, 'native', file))) continue;
+    mkdirSync(dirname(join(outdir, file)), { recursive: true });
+    copyFileSync(join(REPO, 'native', file), join(outdir, file));
   }
 }
 

@@ -21,6 +21,8 @@ export const NATS_TOOLS: readonly { source: string; bundle: string }[] = [
 
 /** The line addon, relative to native/ in the tree and to the bundles' directory once built. */
 export const NATIVE_ADDON = 'build/Release/offhook_line.node';
+/** The libvpb binding compiled against the driver's vpbapi.h, built only where that header is (native/README.md). */
+export const VPB_SHIM = 'build/Release/offhook_vpb_shim.so';
 
 /** Where packages install the bundles. */
 export const LIB_DIR = '/usr/lib/offhook';

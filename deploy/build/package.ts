@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDist, packageVersion } from './build.ts';
 import { writeDeb } from './deb.ts';
-import { LIB_DIR, NATIVE_ADDON, NATS_TOOLS, launcherScript } from './layout.ts';
+import { LIB_DIR, NATIVE_ADDON, NATS_TOOLS, VPB_SHIM, launcherScript } from './layout.ts';
 import { maintainerScripts } from './maintainer-scripts.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -105,6 +105,8 @@ export async function buildPackages(out: string): Promise<PackageSet> {
     if (!existsSync(addon)) throw new Error(`${NATIVE_ADDON} is not built: run npm rebuild --workspace native first (g++, make, python3)`);
     const gateway = rolePackage(stage, dist, 'gateway');
     put(gateway, addon, `${LIB_DIR}/${NATIVE_ADDON}`);
+    // Built here only if this machine has vpb-driver's vpbapi.h; it then needs the same libvpb on the gateway host.
+    if (existsSync(join(dist, VPB_SHIM))) put(gateway, join(dist, VPB_SHIM), `${LIB_DIR}/${VPB_SHIM}`);
     files['offhook-gateway'] = writeDeb(gateway, {
       name: 'offhook-gateway', version, architecture: arch,
       depends: [`offhook ${self}`, NODE_DEPENDS, 'libc6', 'libstdc++6', 'espeak-ng', 'sox'],

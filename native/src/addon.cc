@@ -154,6 +154,7 @@ class LineHandle : public Napi::ObjectWrap<LineHandle> {
     Napi::Object o = info[0].As<Napi::Object>();
     VpbOptions options;
     if (o.Get("libraryPath").IsString()) options.libraryPath = o.Get("libraryPath").As<Napi::String>().Utf8Value();
+    if (o.Get("shimPath").IsString()) options.shimPath = o.Get("shimPath").As<Napi::String>().Utf8Value();
     auto number = [&](const char* key) { return o.Get(key).IsNumber() ? o.Get(key).As<Napi::Number>().DoubleValue() : -1; };
     if (number("board") >= 0) options.board = static_cast<unsigned>(number("board"));
     if (number("channel") >= 0) options.channel = static_cast<unsigned>(number("channel"));

@@ -80,7 +80,11 @@ struct Api {
 class Library {
  public:
   // Throws LineError ENOVPB naming the library and what to do when it cannot be loaded or lacks a function.
-  static std::shared_ptr<Library> load(const std::string& path);
+  // With `shimPath` (offhook_vpb_shim.so, compiled against the driver's vpbapi.h) present and `path` the default,
+  // the shim supplies the functions; otherwise they are looked up in `path` by name.
+  static std::shared_ptr<Library> load(const std::string& path, const std::string& shimPath = "");
+  // How the functions were bound, for the gateway's start-up log: "shim (vpbapi.h at ...)" or "dlsym (...)".
+  const std::string& binding() const { return binding_; }
   ~Library();
   const Api& api() const { return api_; }
   bool hasCallerId() const { return api_.record_buf_start && api_.record_buf_sync && api_.record_buf_finish && api_.cid_decode; }
@@ -90,6 +94,7 @@ class Library {
   Library() = default;
   void* handle_ = nullptr;
   Api api_{};
+  std::string binding_;
 };
 
 }  // namespace vpb

@@ -1,4 +1,5 @@
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include "line_backend.h"
 #include "vpb_api.h"
@@ -16,8 +17,37 @@ struct Symbol {
 
 }  // namespace
 
-std::shared_ptr<Library> Library::load(const std::string& path) {
+namespace {
+
+// build/Release/offhook_vpb_shim.so next to this addon, if native/vpb-shim.sh built one.
+std::string shimNextToAddon() {
+  Dl_info info{};
+  if (!dladdr(reinterpret_cast<void*>(&shimNextToAddon), &info) || !info.dli_fname) return "";
+  std::string self = info.dli_fname;
+  return self.substr(0, self.find_last_of('/') + 1) + "offhook_vpb_shim.so";
+}
+
+}  // namespace
+
+std::shared_ptr<Library> Library::load(const std::string& path, const std::string& shimPath) {
   std::shared_ptr<Library> library(new Library());
+  const std::string shim = shimPath.empty() ? shimNextToAddon() : shimPath;
+  // The shim links the libvpb it was compiled against: only for the default library, not an explicit path.
+  if (path == "libvpb.so" && !shim.empty() && access(shim.c_str(), R_OK) == 0) {
+    dlerror();
+    library->handle_ = dlopen(shim.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!library->handle_) {
+      const char* why = dlerror();
+      throw LineError("ENOVPB", "cannot load " + shim + " (" + (why ? why : "unknown dlopen error") +
+                                    "), the libvpb binding built against the driver's vpbapi.h: reinstall vpb-driver or "
+                                    "rebuild native/ (npm rebuild --workspace native)");
+    }
+    using Fill = const char* (*)(Api*);
+    auto fill = reinterpret_cast<Fill>(dlsym(library->handle_, "offhook_vpb_shim_fill"));
+    if (!fill) throw LineError("ENOVPB", shim + " has no offhook_vpb_shim_fill: rebuild native/ (npm rebuild --workspace native)");
+    library->binding_ = std::string("shim compiled against ") + fill(&library->api_);
+    return library;
+  }
   dlerror();
   library->handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!library->handle_) {
@@ -53,8 +83,11 @@ std::shared_ptr<Library> Library::load(const std::string& path) {
     if (!*s.slot) *s.slot = dlsym(library->handle_, s.mangled);
     if (!*s.slot && s.required)
       throw LineError("ENOVPB", path + " has no " + s.name + " (looked for " + s.name + " and " + s.mangled +
-                                    "): it is not a Voicetronix libvpb, or too old a version; the vpb backend needs the VPBAPI.H 1999-2001 API");
+                                    "): it is not a Voicetronix libvpb, or a driver generation whose declarations differ from "
+                                    "VPBAPI.H 1999-2001 (the mangled name encodes the parameter types); install the driver's "
+                                    "vpbapi.h and rebuild native/ so native/vpb-shim.sh compiles the binding against it");
   }
+  library->binding_ = "dlsym lookup of the VPBAPI.H 1999-2001 names in " + path;
   return library;
 }
 

@@ -13,7 +13,7 @@ const double kTerminateGraceMs = 2000;  // how long libvpb gets to confirm a pla
 
 VpbLine::VpbLine(const VpbOptions& options, EventSink sink)
     : options_(options), sink_(std::move(sink)), openedAt_(Clock::now()) {
-  library_ = vpb::Library::load(options.libraryPath);
+  library_ = vpb::Library::load(options.libraryPath, options.shimPath);
   api_ = &library_->api();
   // The library's default error mode aborts the whole process on any error.
   api_->seterrormode(vpb::ERROR_CODE_MODE);

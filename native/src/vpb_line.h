@@ -17,6 +17,8 @@ namespace offhook {
 
 struct VpbOptions {
   std::string libraryPath = "libvpb.so";
+  // The libvpb binding compiled against the driver's header; "" = build/Release/offhook_vpb_shim.so by the addon.
+  std::string shimPath;
   unsigned board = 0;
   unsigned channel = 0;
   // Call progress as VPB_CALL defines it: ringback that stops for this long means the far end answered.

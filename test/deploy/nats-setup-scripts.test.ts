@@ -70,6 +70,7 @@ describe('deploy scripts: --help exits 0 with usage, an unknown option exits 2',
     ['node', ['deploy/nats/offhook-nats.mjs'], /Usage: offhook-nats/],
     ['bash', ['deploy/install.sh'], /Usage: deploy\/install\.sh/],
     ['bash', ['deploy/bootstrap.sh'], /Usage: deploy\/bootstrap\.sh/],
+    ['bash', ['native/vpb-shim.sh'], /Usage: native\/vpb-shim\.sh/],
     ['node', ['--import', 'tsx', 'deploy/build/build.ts'], /Usage: npm run build/],
     ['node', ['--import', 'tsx', 'deploy/build/package.ts'], /Usage: npm run package/],
   ];
