@@ -51,6 +51,7 @@ describe('native vpb: the shim compiled against the driver\'s vpbapi.h, and the 
     writeFileSync(control, '');
     process.env.OFFHOOK_VPB_STUB_LOG = log;
     process.env.OFFHOOK_VPB_STUB_CONTROL = control;
+    delete process.env.OFFHOOK_VPB_STUB_OPEN_FAIL; // another test file's failing-open case may have left it set
     const line = await openLine({ backend: 'vpb', vpb });
     try {
       await line.offHook();
