@@ -133,7 +133,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   await nc.close();
   await webhook.close();
   await web.stop();
-  await nats.stop('SIGTERM');
+  // nats-server stops in milliseconds on SIGTERM; a short grace keeps a stuck one from holding Ctrl-C past 5 s.
+  await nats.stop('SIGTERM', 1500);
   if (!options.keepDir && process.exitCode !== 1) rmSync(dir, { recursive: true, force: true });
   say('demo', `stopped ${supervisor.pids().length + 1} processes (pids ${[...supervisor.pids(), natsPid].join(' ')})`);
 }

@@ -61,8 +61,8 @@ export class EmbeddedNatsServer {
   }
 
   /** Stops the server (SIGKILL to simulate a crash, SIGTERM for a clean stop). */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (this.child) await killAndWait(this.child, signal);
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
+    if (this.child) await killAndWait(this.child, signal, graceMs);
     this.child = undefined;
   }
 

@@ -12,6 +12,7 @@ import { untilPolled } from '../helpers/wait.ts';
 
 const execFileAsync = promisify(execFile);
 const INSTALLED = ['offhook', 'offhook-agent', 'offhook-collector'];
+const ALL_INSTALLED = [...INSTALLED, 'offhook-gateway'];
 
 const field = (deb: string, name: string): string => execFileSync('dpkg-deb', ['-f', deb, name], { encoding: 'utf8' }).trim();
 const contents = (deb: string): string[] => execFileSync('dpkg-deb', ['-c', deb], { encoding: 'utf8' }).trim().split('\n').map((l) => l.replace(/^.* \.\//, '/'));
@@ -84,8 +85,8 @@ describe('npm run package: Debian packages', function () {
     let userBefore: boolean;
     before(async function () {
       if (process.getuid?.() !== 0) this.skip(); // dpkg -i needs root; the packages' contents are checked above.
-      if (INSTALLED.some((name) => dpkgStatus(name) !== 'not-installed' && !dpkgStatus(name).includes('not-installed'))) {
-        throw new Error(`an offhook package is already installed here (${INSTALLED.map(dpkgStatus).join('; ')}): not touching it`);
+      if (ALL_INSTALLED.some((name) => !dpkgStatus(name).includes('not-installed'))) {
+        throw new Error(`an offhook package is already installed here (${ALL_INSTALLED.map(dpkgStatus).join('; ')}): not touching it`);
       }
       userBefore = userExists('offhook');
       server = await startNatsServer();
@@ -96,7 +97,7 @@ describe('npm run package: Debian packages', function () {
       await server.dispose();
       rmSync(dir, { recursive: true, force: true });
       // Leave the machine as it was: purge (configs too), and the user if the packages made it.
-      execFileSync('dpkg', ['--purge', ...INSTALLED], { stdio: 'ignore' });
+      execFileSync('dpkg', ['--purge', ...ALL_INSTALLED], { stdio: 'ignore' });
       if (!userBefore && userExists('offhook')) execFileSync('userdel', ['offhook']);
     });
 
@@ -147,6 +148,29 @@ checks:
       assert.deepEqual(alerts.map((a) => `${a.status} ${a.host} ${a.rule}`), ['firing pkg1 port']);
       await Promise.all([killAndWait(agent, 'SIGTERM'), killAndWait(collector, 'SIGTERM')]);
       assert.equal(agent.exitCode, 0);
+    });
+
+    it('offhook-gateway: the packaged line addon loads and the gateway runs as one process with a 16-thread pool', async () => {
+      await execFileAsync('dpkg', ['-i', debs.files['offhook-gateway']!]);
+      const config = join(dir, 'gateway.yaml');
+      writeFileSync(config, `
+gateway_host: pkg-gw
+nats: { servers: ["${server.url}"] }
+state_dir: ${JSON.stringify(join(dir, 'gateway-state'))}
+metrics_listen: "127.0.0.1:0"
+line: { backend: sim, sim: { speed: 100 } }
+people: [{ name: alice, number: "100" }]
+`);
+      const env: NodeJS.ProcessEnv = { ...process.env, OFFHOOK_LOG_LEVEL: 'info' };
+      delete env.UV_THREADPOOL_SIZE;
+      const gateway = spawnTracked('/usr/bin/offhook', ['gateway', '--config', config], { cwd: dir, env });
+      let output = '';
+      gateway.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      await waitForOutput(gateway, /"msg":"gateway started"/, 60_000);
+      assert.match(output, /"uvThreadpoolSize":16/);
+      await killAndWait(gateway, 'SIGTERM');
+      assert.equal(gateway.exitCode, 0);
+      await execFileAsync('dpkg', ['-r', 'offhook-gateway']);
     });
 
     it('dpkg -r removes the programs and keeps the configs', async () => {
