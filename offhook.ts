@@ -13,7 +13,10 @@ interface Role {
 }
 
 const ROLES: Record<string, Role> = {
-  agent: { commands: ['agent'], debPackage: 'offhook-agent', load: async () => (await import('./agent/cli.ts')).registerAgentCommands },
+  agent: {
+    commands: ['agent'], debPackage: 'offhook-agent',
+    load: async () => (await import('./agent/cli.ts')).registerAgentCommands,
+  },
   collector: {
     commands: ['collector'], debPackage: 'offhook-collector',
     load: async () => (await import('./collector/cli.ts')).registerCollectorCommands,
@@ -26,7 +29,10 @@ const ROLES: Record<string, Role> = {
     commands: ['alerts', 'ack', 'silence', 'status', 'check-config'], debPackage: 'offhook',
     load: async () => (await import('./deploy/operator-cli.ts')).registerOperatorCli,
   },
-  demo: { commands: ['demo'], debPackage: '', load: async () => (await import('./deploy/cli.ts')).registerDeployCommands },
+  demo: {
+    commands: ['demo'], debPackage: '',
+    load: async () => (await import('./deploy/cli.ts')).registerDeployCommands,
+  },
 };
 
 /** A role bundle that is absent from a packaged install (e.g. the gateway on an agent-only server). */
@@ -51,7 +57,8 @@ if (named) {
     if (!notInstalled(err)) throw err;
     process.stderr.write(name === 'demo'
       ? 'offhook demo runs from a source checkout: npm start\n'
-      : `offhook ${wanted}: the ${role.debPackage} package is not installed on this host (apt install ${role.debPackage})\n`);
+      : `offhook ${wanted}: the ${role.debPackage} package is not installed on this host `
+        + `(apt install ${role.debPackage})\n`);
     process.exit(1);
   }
   register(program);

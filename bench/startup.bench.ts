@@ -17,6 +17,7 @@ import { MIB, rssBytes } from './proc-stats.ts';
  * OFFHOOK_BENCH_SECONDS sets how long each role settles before its RSS is read (default 10).
  */
 const RUNS = 7;
+const EXAMPLES = ['agent', 'collector', 'gateway'].map((role) => `deploy/examples/${role}.yaml`);
 const SETTLE_S = Number(process.env.OFFHOOK_BENCH_SECONDS ?? 10);
 
 type Loader = 'built' | 'tsx';
@@ -51,13 +52,19 @@ export async function run(): Promise<void> {
     const commands: [string, string[]][] = [
       ['offhook agent --help', ['agent', '--help']],
       ['offhook --help (every role)', ['--help']],
-      ['offhook check-config (3 examples)', ['check-config', 'deploy/examples/agent.yaml', 'deploy/examples/collector.yaml', 'deploy/examples/gateway.yaml']],
+      ['offhook check-config (3 examples)', ['check-config', ...EXAMPLES]],
     ];
     for (const [name, args] of commands) {
       const built = timeCommand([...how.built, ...args]);
       const tsx = timeCommand([...how.tsx, ...args]);
-      rows.push({ name: `${name}: wall time, built`, value: built.seconds, unit: 's', baseline: { name: 'tsx', value: tsx.seconds } });
-      rows.push({ name: `${name}: peak RSS, built`, value: built.peakMiB, unit: 'MiB', baseline: { name: 'tsx', value: tsx.peakMiB } });
+      rows.push({
+        name: `${name}: wall time, built`, value: built.seconds, unit: 's',
+        baseline: { name: 'tsx', value: tsx.seconds },
+      });
+      rows.push({
+        name: `${name}: peak RSS, built`, value: built.peakMiB, unit: 'MiB',
+        baseline: { name: 'tsx', value: tsx.peakMiB },
+      });
     }
 
     const configs = writeConfigs(dir, nats.url);
@@ -66,7 +73,8 @@ export async function run(): Promise<void> {
       for (const loader of ['built', 'tsx'] as const) {
         const [command, ...prefix] = how[loader];
         const child = spawn(command!, [...prefix, role, '--config', configs[role]], {
-          stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info', UV_THREADPOOL_SIZE: '16' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info', UV_THREADPOOL_SIZE: '16' },
         });
         try {
           await waitForOutput(child, /"msg":"(agent|gateway) started"|collector listening on/, 60_000);
@@ -76,7 +84,10 @@ export async function run(): Promise<void> {
           await killAndWait(child, 'SIGTERM');
         }
       }
-      rows.push({ name: `offhook ${role}: RSS after ${SETTLE_S} s, built`, value: rss.built, unit: 'MiB', baseline: { name: 'tsx', value: rss.tsx } });
+      rows.push({
+        name: `offhook ${role}: RSS after ${SETTLE_S} s, built`, value: rss.built, unit: 'MiB',
+        baseline: { name: 'tsx', value: rss.tsx },
+      });
     }
     report({ bench: 'startup', rows });
   } finally {
@@ -100,7 +111,8 @@ function writeConfigs(dir: string, natsUrl: string): Record<'agent' | 'collector
       nats: { servers: [natsUrl] }, listen: '127.0.0.1:0', rules: [{ name: 'port', kind: 'check', check: '.*' }],
     }),
     gateway: write('gateway', {
-      gateway_host: 'gw-bench', nats: { servers: [natsUrl] }, state_dir: join(dir, 'gateway'), metrics_listen: '127.0.0.1:0',
+      gateway_host: 'gw-bench', nats: { servers: [natsUrl] }, state_dir: join(dir, 'gateway'),
+      metrics_listen: '127.0.0.1:0',
       line: { backend: 'sim', sim: { speed: 100 } }, people: [{ name: 'alice', number: '100' }],
     }),
   };

@@ -56,8 +56,13 @@ export async function buildDist(outdir = join(REPO, 'dist')): Promise<void> {
     external: ['better-sqlite3'],
   };
   await Promise.all([
-    build({ ...common, entryPoints: ['offhook.ts'], outfile: join(outdir, 'offhook.mjs'), plugins: [rolesAsBundles(), version] }),
-    ...ROLE_BUNDLES.map((role) => build({ ...common, entryPoints: [role.source], outfile: join(outdir, role.bundle), plugins: [version] })),
+    build({
+      ...common, entryPoints: ['offhook.ts'], outfile: join(outdir, 'offhook.mjs'),
+      plugins: [rolesAsBundles(), version],
+    }),
+    ...ROLE_BUNDLES.map((role) => build({
+      ...common, entryPoints: [role.source], outfile: join(outdir, role.bundle), plugins: [version],
+    })),
     // The NATS host's tools (users file, stream maintenance), runnable by themselves.
     ...NATS_TOOLS.map((tool) => build({
       ...common, entryPoints: [tool.source], outfile: join(outdir, tool.bundle), plugins: [version],

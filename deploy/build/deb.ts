@@ -55,6 +55,8 @@ export function writeDeb(root: string, control: DebControl, out: string): string
   }
   const file = join(out, `${control.name}_${control.version}_${control.architecture}.deb`);
   // --root-owner-group: files owned by root whatever user builds; xz as Debian's own packages are.
-  execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, file], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   return file;
 }

@@ -66,7 +66,8 @@ export async function buildPackages(out: string): Promise<PackageSet> {
       put(common, join(REPO, 'deploy/nats', file), `/usr/share/offhook/nats/${file}`);
     }
     put(common, join(REPO, 'deploy/nats/make-certs.sh'), `${LIB_DIR}/nats/make-certs.sh`, 0o755);
-    put(common, join(REPO, 'deploy/systemd/nats-server.service.d/offhook.conf'), '/usr/share/offhook/nats/nats-server.service.d/offhook.conf');
+    const dropIn = 'nats-server.service.d/offhook.conf';
+    put(common, join(REPO, 'deploy/systemd', dropIn), `/usr/share/offhook/nats/${dropIn}`);
     put(common, join(REPO, 'README.md'), '/usr/share/doc/offhook/README.md');
     put(common, join(REPO, 'deploy/README.md'), '/usr/share/doc/offhook/deploy-README.md');
     put(common, join(REPO, 'deploy/nats/README.md'), '/usr/share/doc/offhook/nats-README.md');
@@ -102,7 +103,9 @@ export async function buildPackages(out: string): Promise<PackageSet> {
 
     const arch = hostArchitecture();
     const addon = join(dist, NATIVE_ADDON);
-    if (!existsSync(addon)) throw new Error(`${NATIVE_ADDON} is not built: run npm rebuild --workspace native first (g++, make, python3)`);
+    if (!existsSync(addon)) {
+      throw new Error(`${NATIVE_ADDON} is not built: run npm rebuild --workspace native first (g++, make, python3)`);
+    }
     const gateway = rolePackage(stage, dist, 'gateway');
     put(gateway, addon, `${LIB_DIR}/${NATIVE_ADDON}`);
     // Built here only if this machine has vpb-driver's vpbapi.h; it then needs the same libvpb on the gateway host.
@@ -120,7 +123,8 @@ export async function buildPackages(out: string): Promise<PackageSet> {
     const sqlite = join(stage, 'offhook-trac-sqlite');
     for (const module of ['better-sqlite3', 'bindings', 'file-uri-to-path']) {
       const from = join(REPO, 'node_modules', module);
-      for (const part of ['package.json', 'LICENSE', 'lib', 'bindings.js', 'index.js', 'build/Release/better_sqlite3.node']) {
+      const parts = ['package.json', 'LICENSE', 'lib', 'bindings.js', 'index.js', 'build/Release/better_sqlite3.node'];
+      for (const part of parts) {
         if (!existsSync(join(from, part))) continue;
         cpSync(join(from, part), join(sqlite, LIB_DIR, 'node_modules', module, part), { recursive: true });
       }

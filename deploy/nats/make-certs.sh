@@ -68,7 +68,8 @@ issue() {
   local name=$1 cn=$2 eku=$3 alt=${4:-}
   local ext
   ext=$(mktemp)
-  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=%s\n' "$eku" > "$ext"
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n' > "$ext"
+  printf 'extendedKeyUsage=%s\n' "$eku" >> "$ext"
   [ -n "$alt" ] && printf 'subjectAltName=%s\n' "$alt" >> "$ext"
   openssl req -newkey rsa:2048 -nodes -subj "/CN=$cn" -keyout "$name.key" -out "$name.csr" 2>/dev/null
   openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days "$days" -extfile "$ext" \
@@ -84,4 +85,6 @@ issue server "$first" serverAuth "$san"
 for client in "${clients[@]}"; do issue "client-$client" "$client" clientAuth; done
 chmod 0644 ca.crt
 # nats-server runs as user nats: let its group read the keys when this runs as root for /etc/nats/tls.
-if [ "$(id -u)" = 0 ] && getent group nats >/dev/null 2>&1; then chgrp nats ca.crt server.* route.* 2>/dev/null || true; fi
+if [ "$(id -u)" = 0 ] && getent group nats >/dev/null 2>&1; then
+  chgrp nats ca.crt server.* route.* 2>/dev/null || true
+fi

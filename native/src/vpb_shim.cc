@@ -60,7 +60,9 @@ extern "C" __attribute__((visibility("default"))) const char* offhook_vpb_shim_f
     s.time_out = r->time_out;
     return int(call(vpb_record_set, h, &s));
   };
-  a->record_file_async = [](int h, char* file, unsigned short mode) { return int(call(vpb_record_file_async, h, file, mode)); };
+  a->record_file_async = [](int h, char* file, unsigned short mode) {
+    return int(call(vpb_record_file_async, h, file, mode));
+  };
   a->record_terminate = [](int h) { return int(call(vpb_record_terminate, h)); };
   a->strerror = [](int code) { return const_cast<char*>(static_cast<const char*>(call(vpb_strerror, code))); };
   a->record_buf_start = [](int h, unsigned short mode) { return int(call(vpb_record_buf_start, h, mode)); };

@@ -13,7 +13,8 @@ const REGISTER = join(REPO, 'test/fixtures/import-log/register.mjs');
 /** Repo-relative folders of the project files `node offhook.mjs ...args` loads (development, through tsx). */
 async function foldersLoaded(dir: string, args: string[]): Promise<Set<string>> {
   const log = join(dir, `${args.join('_')}.log`);
-  await execFileAsync(process.execPath, ['--import', REGISTER, 'offhook.mjs', ...args], { cwd: REPO, env: { ...process.env, OFFHOOK_IMPORT_LOG: log } });
+  const env = { ...process.env, OFFHOOK_IMPORT_LOG: log };
+  await execFileAsync(process.execPath, ['--import', REGISTER, 'offhook.mjs', ...args], { cwd: REPO, env });
   const files = readFileSync(log, 'utf8').trim().split('\n').map((url) => fileURLToPath(url).slice(REPO.length));
   return new Set(files.map((file) => file.split('/')[0]!));
 }

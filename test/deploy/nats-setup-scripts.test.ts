@@ -28,22 +28,26 @@ describe('deploy/nats as shipped: nats-server -t, make-certs.sh', function () {
   before(() => { dir = mkdtempSync(join(tmpdir(), 'offhook-natscfg-')); });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('make-certs.sh makes a CA, a server certificate with the given names, a route and a client certificate', async () => {
+  it('make-certs.sh makes a CA, a server certificate with the given names, a route and a client one', async () => {
     const tls = join(dir, 'tls');
-    const made = await run('bash', [join(NATS_DIR, 'make-certs.sh'), '--names', 'nats1.example.net,10.0.0.5', '--route', '--client', 'web1', '--out', tls]);
+    const makeCerts = join(NATS_DIR, 'make-certs.sh');
+    const names = 'nats1.example.net,10.0.0.5';
+    const made = await run('bash', [makeCerts, '--names', names, '--route', '--client', 'web1', '--out', tls]);
     assert.equal(made.code, 0, made.stderr);
-    const text = (file: string): string => execFileSync('openssl', ['x509', '-in', join(tls, file), '-noout', '-text'], { encoding: 'utf8' });
+    const openssl = (args: string[]): string => execFileSync('openssl', args, { encoding: 'utf8' });
+    const text = (file: string): string => openssl(['x509', '-in', join(tls, file), '-noout', '-text']);
     assert.match(text('server.crt'), /DNS:nats1\.example\.net, IP Address:10\.0\.0\.5/);
     assert.match(text('server.crt'), /TLS Web Server Authentication/);
     assert.match(text('route.crt'), /TLS Web Server Authentication, TLS Web Client Authentication/);
     assert.match(text('client-web1.crt'), /Subject: CN ?= ?web1[\s\S]*TLS Web Client Authentication/);
-    const verified = execFileSync('openssl', ['verify', '-CAfile', join(tls, 'ca.crt'), ...['server', 'route', 'client-web1'].map((n) => join(tls, `${n}.crt`))], { encoding: 'utf8' });
+    const certificates = ['server', 'route', 'client-web1'].map((n) => join(tls, `${n}.crt`));
+    const verified = openssl(['verify', '-CAfile', join(tls, 'ca.crt'), ...certificates]);
     assert.equal(verified.match(/: OK$/gm)?.length, 3, verified);
 
     // Run again for another client: the CA is reused, so the old certificates still verify against ca.crt.
-    const again = await run('bash', [join(NATS_DIR, 'make-certs.sh'), '--names', 'nats1.example.net', '--client', 'db1', '--out', tls]);
+    const again = await run('bash', [makeCerts, '--names', 'nats1.example.net', '--client', 'db1', '--out', tls]);
     assert.match(again.stdout, /reusing CA/);
-    execFileSync('openssl', ['verify', '-CAfile', join(tls, 'ca.crt'), join(tls, 'client-web1.crt'), join(tls, 'client-db1.crt')]);
+    openssl(['verify', '-CAfile', join(tls, 'ca.crt'), join(tls, 'client-web1.crt'), join(tls, 'client-db1.crt')]);
   });
 
   for (const file of ['nats-server.conf', 'nats-cluster.conf']) {
@@ -52,7 +56,8 @@ describe('deploy/nats as shipped: nats-server -t, make-certs.sh', function () {
       const tls = join(confDir, 'tls');
       await run('bash', [join(NATS_DIR, 'make-certs.sh'), '--names', 'localhost,127.0.0.1', '--route', '--out', tls]);
       // Only the absolute /etc/nats/tls and store paths are moved into the temp dir; users.conf is the shipped one.
-      const config = adaptConfig(confDir, file, { certs: { dir: tls, ca: join(tls, 'ca.crt'), cert: join(tls, 'server.crt'), key: join(tls, 'server.key') }, storeDir: join(confDir, 'js') });
+      const certs = { dir: tls, ca: join(tls, 'ca.crt'), cert: join(tls, 'server.crt'), key: join(tls, 'server.key') };
+      const config = adaptConfig(confDir, file, { certs, storeDir: join(confDir, 'js') });
       copyFileSync(join(NATS_DIR, 'users.conf'), join(confDir, 'users.conf'));
       // The cluster config names its node from the environment, as the systemd drop-in sets it.
       const tested = await run('nats-server', ['-t', '-c', config], { NATS_SERVER_NAME: 'nats1' });

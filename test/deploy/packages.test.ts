@@ -14,11 +14,16 @@ const execFileAsync = promisify(execFile);
 const INSTALLED = ['offhook', 'offhook-agent', 'offhook-collector'];
 const ALL_INSTALLED = [...INSTALLED, 'offhook-gateway'];
 
-const field = (deb: string, name: string): string => execFileSync('dpkg-deb', ['-f', deb, name], { encoding: 'utf8' }).trim();
-const contents = (deb: string): string[] => execFileSync('dpkg-deb', ['-c', deb], { encoding: 'utf8' }).trim().split('\n').map((l) => l.replace(/^.* \.\//, '/'));
+const run = (command: string, args: string[]): string => execFileSync(command, args, { encoding: 'utf8' }).trim();
+const field = (deb: string, name: string): string => run('dpkg-deb', ['-f', deb, name]);
+/** Installed paths of a .deb's files ("./usr/bin/x" in dpkg-deb -c becomes "/usr/bin/x"). */
+const contents = (deb: string): string[] =>
+  run('dpkg-deb', ['-c', deb]).split('\n').map((l) => l.replace(/^.* \.\//, '/'));
 const dpkgStatus = (name: string): string => {
   try {
-    return execFileSync('dpkg-query', ['-W', '-f', '${Status}', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return execFileSync('dpkg-query', ['-W', '-f', '${Status}', name], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+    });
   } catch {
     return 'not-installed';
   }
@@ -60,11 +65,12 @@ describe('npm run package: Debian packages', function () {
     assert.equal(field(gateway, 'Architecture'), arch);
     assert.match(field(gateway, 'Depends'), /espeak-ng.*sox/);
     assert.equal(field(gateway, 'Recommends'), 'baresip-core');
-    assert.ok(contents(gateway).includes('/usr/lib/offhook/build/Release/offhook_line.node'), 'the line addon, built at package time');
+    const addon = '/usr/lib/offhook/build/Release/offhook_line.node';
+    assert.ok(contents(gateway).includes(addon), 'the line addon, built at package time');
     for (const role of ['agent', 'collector', 'gateway']) {
       const files = contents(debs.files[`offhook-${role}`]!);
       assert.ok(files.includes(`/lib/systemd/system/offhook-${role}.service`), `${role} ships its unit`);
-      assert.equal(execFileSync('dpkg-deb', ['-I', debs.files[`offhook-${role}`]!, 'conffiles'], { encoding: 'utf8' }).trim(), `/etc/offhook/${role}.yaml`);
+      assert.equal(run('dpkg-deb', ['-I', debs.files[`offhook-${role}`]!, 'conffiles']), `/etc/offhook/${role}.yaml`);
     }
     assert.ok(contents(debs.files.offhook!).includes('/usr/bin/offhook'));
   });
@@ -76,7 +82,8 @@ describe('npm run package: Debian packages', function () {
     const agentDir = mkdtempSync(join(out, 'agent-'));
     execFileSync('dpkg-deb', ['-x', debs.files['offhook-agent']!, agentDir]);
     const bundle = readFileSync(join(agentDir, 'usr/lib/offhook/agent.mjs'), 'utf8');
-    assert.doesNotMatch(bundle, /from ["'](tsx|typescript|esbuild|better-sqlite3)[/"']|import\(["'](tsx|typescript|esbuild|better-sqlite3)/);
+    const tools = '(tsx|typescript|esbuild|better-sqlite3)';
+    assert.doesNotMatch(bundle, new RegExp(`from ["']${tools}[/"']|import\\(["']${tools}`));
   });
 
   describe('installed with dpkg -i on this machine', function () {
@@ -86,7 +93,8 @@ describe('npm run package: Debian packages', function () {
     before(async function () {
       if (process.getuid?.() !== 0) this.skip(); // dpkg -i needs root; the packages' contents are checked above.
       if (ALL_INSTALLED.some((name) => !dpkgStatus(name).includes('not-installed'))) {
-        throw new Error(`an offhook package is already installed here (${ALL_INSTALLED.map(dpkgStatus).join('; ')}): not touching it`);
+        const states = ALL_INSTALLED.map(dpkgStatus).join('; ');
+        throw new Error(`an offhook package is already installed here (${states}): not touching it`);
       }
       userBefore = userExists('offhook');
       server = await startNatsServer();
@@ -101,20 +109,23 @@ describe('npm run package: Debian packages', function () {
       if (!userBefore && userExists('offhook')) execFileSync('userdel', ['offhook']);
     });
 
-    it('installs, prints the enable hints, and the installed agent and collector raise an alert through NATS', async () => {
+    it('installs, prints the enable hints; the installed agent and collector raise an alert through NATS', async () => {
       const installed = await execFileAsync('dpkg', ['-i', ...INSTALLED.map((name) => debs.files[name]!)]);
-      assert.match(installed.stdout, /offhook-agent: then start it at boot and now: systemctl enable --now offhook-agent/);
+      const hint = /^offhook-agent: then start it at boot and now: systemctl enable --now offhook-agent$/m;
+      assert.match(installed.stdout, hint);
       assert.ok(userExists('offhook'), 'postinst made the offhook user');
-      assert.equal(execFileSync('stat', ['-c', '%U:%G %a', '/etc/offhook/agent.yaml'], { encoding: 'utf8' }).trim(), 'root:offhook 640');
+      assert.equal(run('stat', ['-c', '%U:%G %a', '/etc/offhook/agent.yaml']), 'root:offhook 640');
       const version = execFileSync('/usr/bin/offhook', ['--version'], { encoding: 'utf8', cwd: dir }).trim();
       assert.equal(version, JSON.parse(readFileSync('package.json', 'utf8')).version);
       // The installed tree: nothing compiled, nothing from npm.
       const listed = execFileSync('dpkg', ['-L', 'offhook', 'offhook-agent'], { encoding: 'utf8' }).split('\n');
       assert.deepEqual(listed.filter((f) => /\.node$|node_modules|\/(tsx|typescript|esbuild)(\/|$)/.test(f)), []);
       // Not installed here: the gateway's command says which package to install.
-      const missing = await execFileAsync('/usr/bin/offhook', ['gateway', '--help']).then(() => null, (err: { code: number; stderr: string }) => err);
+      const missing = await execFileAsync('/usr/bin/offhook', ['gateway', '--help'])
+        .then(() => null, (err: { code: number; stderr: string }) => err);
       assert.equal(missing?.code, 1);
-      assert.match(missing?.stderr ?? '', /the offhook-gateway package is not installed on this host \(apt install offhook-gateway\)/);
+      assert.match(missing?.stderr ?? '', /offhook-gateway package is not installed on this host/);
+      assert.match(missing?.stderr ?? '', /\(apt install offhook-gateway\)/);
 
       const collectorConfig = join(dir, 'collector.yaml');
       writeFileSync(collectorConfig, `
@@ -141,7 +152,8 @@ checks:
       await waitForOutput(agent, /agent started/, 30_000);
       let alerts: { host: string; rule: string; status: string }[] = [];
       await untilPolled(async () => {
-        const listedAlerts = await execFileAsync('/usr/bin/offhook', ['alerts', '--json', '--nats', server.url], { cwd: dir });
+        const args = ['alerts', '--json', '--nats', server.url];
+        const listedAlerts = await execFileAsync('/usr/bin/offhook', args, { cwd: dir });
         alerts = JSON.parse(listedAlerts.stdout) as typeof alerts;
         return alerts.length > 0;
       }, 'the port alert', 30_000, 200);
@@ -150,7 +162,7 @@ checks:
       assert.equal(agent.exitCode, 0);
     });
 
-    it('offhook-gateway: the packaged line addon loads and the gateway runs as one process with a 16-thread pool', async () => {
+    it('offhook-gateway: the packaged addon loads, the gateway runs as one process with 16 pool threads', async () => {
       await execFileAsync('dpkg', ['-i', debs.files['offhook-gateway']!]);
       const config = join(dir, 'gateway.yaml');
       writeFileSync(config, `
@@ -174,10 +186,12 @@ people: [{ name: alice, number: "100" }]
     });
 
     it('dpkg -r removes the programs and keeps the configs', async () => {
-      writeFileSync('/etc/offhook/agent.yaml', `# edited by the operator\n${readFileSync('/etc/offhook/agent.yaml', 'utf8')}`);
+      const config = '/etc/offhook/agent.yaml';
+      writeFileSync(config, `# edited by the operator\n${readFileSync(config, 'utf8')}`);
       const removed = await execFileAsync('dpkg', ['-r', ...INSTALLED]);
       assert.match(removed.stdout, /offhook-agent: removed; \/etc\/offhook\/agent\.yaml is kept/);
-      for (const file of ['/usr/bin/offhook', '/usr/lib/offhook/agent.mjs', '/lib/systemd/system/offhook-agent.service']) {
+      const programs = ['/usr/bin/offhook', '/usr/lib/offhook/agent.mjs', '/lib/systemd/system/offhook-agent.service'];
+      for (const file of programs) {
         assert.ok(!existsSync(file), `${file} removed`);
       }
       assert.match(readFileSync('/etc/offhook/agent.yaml', 'utf8'), /^# edited by the operator/);

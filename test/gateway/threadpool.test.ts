@@ -70,7 +70,7 @@ describe('gateway libuv thread pool (launcher, one process)', function () {
     assert.deepEqual([libuvPoolSize(undefined), libuvPoolSize(''), libuvPoolSize('16'), libuvPoolSize('0'), libuvPoolSize('5000'), libuvPoolSize('x')], [4, 4, 16, 1, 1024, 1]);
   });
 
-  it('the launcher starts `offhook gateway` as one process with a 16-thread pool; it stops cleanly on SIGTERM', async () => {
+  it('the launcher starts `offhook gateway` as one process with 16 pool threads, stopping cleanly', async () => {
     const child = startGateway(undefined, 'launcher');
     const output = logs.get(child)!;
     assert.deepEqual(await started(child), { logged: 16, metric: 16 });
