@@ -39,6 +39,7 @@ interface NativeHandle {
   flushDigits(): void;
   hookState(): HookState;
   callerId(): string | null;
+  binding(): string;
   close(): Promise<void>;
   script(script: FarEndScript): void;
   ring(script: InboundScript): void;
@@ -107,6 +108,10 @@ class NativeLine extends EventEmitter implements Line {
 
   get hookState(): HookState {
     return this.handle.hookState();
+  }
+
+  get binding(): string {
+    return this.handle.binding();
   }
 
   get callerId(): string | null {

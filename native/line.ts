@@ -39,6 +39,11 @@ export interface LineEvents {
 export interface Line {
   readonly backend: Backend;
   readonly hookState: HookState;
+  /**
+   * vpb: how libvpb's functions were bound, "shim compiled against <vpbapi.h>" or "dlsym lookup of the VPBAPI.H
+   * 1999-2001 names in <library>" (native/README.md, driver generations); "" for the simulated line.
+   */
+  readonly binding: string;
   /** Caller ID of the current or last inbound call (null when withheld or none). */
   readonly callerId: string | null;
 

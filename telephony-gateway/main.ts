@@ -72,6 +72,8 @@ export async function runGatewayProcess(configFile: string, options: { metricsLi
     driver = await openSipDriver({ config: config.line.sip!, runDir: join(config.state_dir, 'sip'), logger, registry });
   } else {
     line = await openConfiguredLine(config);
+    // Which libvpb binding is in use says which driver generation the addon was built for (native/README.md).
+    if (line.backend === 'vpb') logger.info({ binding: line.binding }, 'vpb line open');
   }
   const stopTranscript = line?.backend === 'sim' && config.line.sim.transcript_file ? followTranscript(line as SimLine, config.line.sim.transcript_file, logger) : null;
   const gateway = await startGateway({ config, ...(line ? { line } : {}), ...(driver ? { driver } : {}), logger, registry, metricsListen: options.metricsListen ?? config.metrics_listen, ...(options.webhookListen ? { webhookListen: options.webhookListen } : {}) });

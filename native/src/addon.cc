@@ -94,6 +94,7 @@ class LineHandle : public Napi::ObjectWrap<LineHandle> {
       InstanceMethod<&LineHandle::FlushDigits>("flushDigits"),
       InstanceMethod<&LineHandle::HookState>("hookState"),
       InstanceMethod<&LineHandle::CallerId>("callerId"),
+      InstanceMethod<&LineHandle::Binding>("binding"),
       InstanceMethod<&LineHandle::Close>("close"),
       InstanceMethod<&LineHandle::Script>("script"),
       InstanceMethod<&LineHandle::Ring>("ring"),
@@ -252,6 +253,9 @@ class LineHandle : public Napi::ObjectWrap<LineHandle> {
     std::string id;
     if (backend_ && backend_->callerId(&id)) return Napi::String::New(info.Env(), id);
     return info.Env().Null();
+  }
+  Napi::Value Binding(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), backend_ ? backend_->binding() : "");
   }
   Napi::Value Close(const Napi::CallbackInfo& info) {
     std::shared_ptr<LineBackend> b = backend_;

@@ -70,6 +70,8 @@ class LineBackend {
   virtual void flushDigits() = 0;
   virtual bool isOffHook() = 0;
   virtual bool callerId(std::string* out) = 0;  // false = none or withheld
+  // How the backend reaches its hardware, for the start-up log (vpb: shim or dlsym lookup); "" when there is none.
+  virtual std::string binding() const { return ""; }
   // Wakes every blocked call (they fail with ELINECLOSED) and joins the backend's threads. Idempotent.
   virtual void close() = 0;
 };

@@ -38,6 +38,7 @@ class VpbLine : public LineBackend {
   VpbLine(const VpbOptions& options, EventSink sink);
   ~VpbLine() override;
 
+  std::string binding() const override { return library_->binding(); }
   void offHook() override;
   void onHook() override;
   bool waitForDialTone(double timeoutMs) override;

@@ -49,7 +49,8 @@ describe('native vpb: the shim compiled against the driver\'s vpbapi.h, and the 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** One outbound call's worth of libvpb calls, through whichever binding `vpb` selects; returns the stub's log. */
-  async function call(vpb: { shimPath?: string; libraryPath?: string }, name: string): Promise<string[]> {
+  type Binding = { shimPath?: string; libraryPath?: string };
+  async function call(vpb: Binding, name: string): Promise<{ calls: string[]; binding: string }> {
     const log = join(dir, `${name}.log`);
     const control = join(dir, `${name}.control`);
     writeFileSync(control, '');
@@ -57,6 +58,7 @@ describe('native vpb: the shim compiled against the driver\'s vpbapi.h, and the 
     process.env.OFFHOOK_VPB_STUB_CONTROL = control;
     delete process.env.OFFHOOK_VPB_STUB_OPEN_FAIL; // another test file's failing-open case may have left it set
     const line = await openLine({ backend: 'vpb', vpb });
+    const binding = line.binding;
     try {
       await line.offHook();
       await line.dial('5551234');
@@ -64,7 +66,7 @@ describe('native vpb: the shim compiled against the driver\'s vpbapi.h, and the 
     } finally {
       await line.close();
     }
-    return readFileSync(log, 'utf8').trim().split('\n');
+    return { calls: readFileSync(log, 'utf8').trim().split('\n'), binding };
   }
 
   for (const generation of Object.keys(GENERATIONS) as Generation[]) {
@@ -72,7 +74,8 @@ describe('native vpb: the shim compiled against the driver\'s vpbapi.h, and the 
       const { shim, shimOutput } = built[generation]!;
       assert.match(shimOutput, /vpb-shim: built .* against .*vpbapi\.h/);
       assert.ok(existsSync(shim));
-      const calls = await call({ shimPath: shim }, `shim-${generation}`);
+      const { calls, binding } = await call({ shimPath: shim }, `shim-${generation}`);
+      assert.equal(binding, `shim compiled against ${GENERATIONS[generation].header}/vpbapi.h`);
       assert.ok(calls.includes('vpb_open 0 0'), calls.join('\n'));
       assert.ok(calls.includes('vpb_dial_sync 3 5551234'), calls.join('\n'));
       assert.ok(calls.some((c) => c.startsWith('vpb_set_event_mask 3 ')), calls.join('\n'));
@@ -81,7 +84,8 @@ describe('native vpb: the shim compiled against the driver\'s vpbapi.h, and the 
   }
 
   it('without the shim, the 1999-2001 library is found by its mangled names', async () => {
-    const calls = await call({ libraryPath: built['1999']!.library }, 'dlsym-1999');
+    const { calls, binding } = await call({ libraryPath: built['1999']!.library }, 'dlsym-1999');
+    assert.equal(binding, `dlsym lookup of the VPBAPI.H 1999-2001 names in ${built['1999']!.library}`);
     assert.ok(calls.includes('vpb_dial_sync 3 5551234'), calls.join('\n'));
   });
 
