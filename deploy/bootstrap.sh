@@ -53,7 +53,12 @@ if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ packag
   echo "offhook bootstrap: installing npm packages (npm ci)" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2 || fail "npm ci failed; run: npm ci"
 fi
-[ -f native/build/Release/offhook_line.node ] || npm rebuild --workspace native >&2 || fail "building native/ failed; run: npm rebuild --workspace native (needs g++, make, python3)"
+# Rebuilt when missing or older than its sources (a pull that changed native/src must not run a stale addon).
+addon=native/build/Release/offhook_line.node
+if [ ! -f "$addon" ] || [ -n "$(find native/src native/binding.gyp native/vpb-shim.sh -newer "$addon" -print -quit)" ]; then
+  echo "offhook bootstrap: building native/ (npm rebuild --workspace native)" >&2
+  npm rebuild --workspace native >&2 || fail "building native/ failed; run: npm rebuild --workspace native (needs g++, make, python3)"
+fi
 
 if [ "$mode" = test ]; then
   # The MySQL probe is tested against the machine's MariaDB on 127.0.0.1:3306; start it if it is down.
