@@ -32,6 +32,12 @@ function putBundle(root: string, dist: string, bundle: string, mode = 0o644): vo
   put(root, join(dist, `${bundle}.map`), `${LIB_DIR}/${bundle}.map`);
 }
 
+/** Depends on exactly this Node major (a V8-ABI addon does not load in another). */
+function nodeMajor(): string[] {
+  const major = Number(process.versions.node.split('.')[0]);
+  return [`nodejs (>= ${major})`, `nodejs (<< ${major + 1})`];
+}
+
 function hostArchitecture(): string {
   return execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim();
 }
@@ -131,7 +137,8 @@ export async function buildPackages(out: string): Promise<PackageSet> {
     }
     files['offhook-trac-sqlite'] = writeDeb(sqlite, {
       name: 'offhook-trac-sqlite', version, architecture: arch,
-      depends: [`offhook-collector ${self}`, 'libc6', 'libstdc++6'], conffiles: [],
+      // better-sqlite3 is built against this Node's ABI (not N-API like the line addon): same major on the host.
+      depends: [`offhook-collector ${self}`, ...nodeMajor(), 'libc6', 'libstdc++6'], conffiles: [],
       summary: 'offhook: SQLite driver for the collector\'s trac notifier',
       description: `better-sqlite3 (native, built for ${arch}) where the offhook collector finds it. Only the
         trac notifier in SQLite mode uses it.`,

@@ -73,6 +73,13 @@ describe('npm run package: Debian packages', function () {
       assert.equal(run('dpkg-deb', ['-I', debs.files[`offhook-${role}`]!, 'conffiles']), `/etc/offhook/${role}.yaml`);
     }
     assert.ok(contents(debs.files.offhook!).includes('/usr/bin/offhook'));
+    // The trac notifier's SQLite driver: native, for this architecture and this Node major only.
+    const sqlite = debs.files['offhook-trac-sqlite']!;
+    assert.equal(field(sqlite, 'Architecture'), arch);
+    const major = Number(process.versions.node.split('.')[0]);
+    assert.match(field(sqlite, 'Depends'), new RegExp(`nodejs \\(>= ${major}\\), nodejs \\(<< ${major + 1}\\)`));
+    const driver = '/usr/lib/offhook/node_modules/better-sqlite3/build/Release/better_sqlite3.node';
+    assert.ok(contents(sqlite).includes(driver));
   });
 
   it('gives a monitored server no native addon, no node_modules and no tsx, TypeScript or esbuild', () => {
