@@ -60,6 +60,9 @@ export class Dispatcher implements NotificationSink {
         continue;
       }
       this.inFlight.add(key);
+      // At-least-once: a stop between the receiver's answer and the "sent" record re-sends this one.
+      logger.info({ key, fingerprint: notification.alert.fingerprint, receiver: notification.receiver },
+        'resuming a notification accepted before the last stop');
       receiver.queue.enqueue({ alert: notification.alert, reason: notification.reason, key });
       resumed++;
     }

@@ -157,7 +157,16 @@ describe('faults: SIGKILL of the collector, of the gateway mid-call and of an ag
 
     assert.equal(fingerprints.length, UNITS, 'one alert per unit, none lost');
     assert.deepEqual(alerts.map((a) => `${a.labels.unit} ${a.status} g${a.generation}`).sort(), units.map((u) => `${u} firing g1`), 'one ALERTS message per alert: no re-fire after the collector kill');
-    assert.deepEqual(hook.alerts.filter((a) => a.status === 'firing').map((a) => a.labels.unit).sort(), units, 'one notification per alert');
+    // Delivery is at-least-once across a SIGKILL: a notification the receiver took just before the kill, but whose
+    // "sent" record was not yet written, is re-sent by the next collector from its pending log. Only those may repeat.
+    const resumed = new Set([...collector.output().matchAll(/"fingerprint":"([^"]+)"[^\n]*resuming a notification/g)]
+      .map((m) => m[1]));
+    const firingNotifications = hook.alerts.filter((a) => a.status === 'firing');
+    for (const unit of units) {
+      const copies = firingNotifications.filter((a) => a.labels.unit === unit);
+      const resent = copies.length === 2 && resumed.has(copies[0]!.fingerprint);
+      assert.ok(copies.length === 1 || resent, `one notification for ${unit} (got ${copies.length}; resumed: ${[...resumed].join(',') || 'none'})`);
+    }
 
     const line1 = readTranscript(join(dir, 'line-1.jsonl'));
     const line2 = readTranscript(join(dir, 'line-2.jsonl'));
@@ -173,7 +182,8 @@ describe('faults: SIGKILL of the collector, of the gateway mid-call and of an ag
       counts: {
         log_matches_published: logEvents.length,
         alerts_fired: fingerprints.length,
-        firing_notifications: hook.alerts.filter((a) => a.status === 'firing').length,
+        firing_notifications: firingNotifications.length,
+        resent_after_collector_kill: firingNotifications.length - UNITS,
         calls_first_gateway: 1,
         calls_after_restart: repeatedCalls,
         call_records: calls.length,
