@@ -145,6 +145,7 @@ export class Agent {
       host: this.host,
       ts: Date.now(),
       seq: this.sequence.current,
+      epoch: this.sequence.epoch,
       kind: 'heartbeat',
       agentVersion: OFFHOOK_VERSION,
       uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),

@@ -19,3 +19,13 @@ export const Bytes = z.union([z.number().int().nonnegative(), z.string()]).trans
 export function DurationAtLeast(minMs: number, label: string) {
   return Duration.pipe(z.number().min(minMs, { error: `expected a duration of at least ${label}` }));
 }
+
+/** A duration within bounds the collector also holds the agent's messages to (shared/schemas/common.ts). */
+export function DurationBetween(minMs: number, maxMs: number, minLabel: string, maxLabel: string) {
+  return Duration.pipe(
+    z
+      .number()
+      .min(minMs, { error: `expected a duration of at least ${minLabel}` })
+      .max(maxMs, { error: `expected a duration of at most ${maxLabel}` }),
+  );
+}

@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import { Duration, hostToken, ListenAddress, MAX_LOG_LINE_CHARS, NatsConfig, RegexSource, Severity } from '../shared/index.ts';
+import { AGENT_INTERVAL_MAX_MS, AGENT_INTERVAL_MIN_MS, Duration, hostToken, ListenAddress, MAX_LOG_LINE_CHARS, NatsConfig, RegexSource, Severity } from '../shared/index.ts';
 import { CheckConfig } from './checks/index.ts';
-import { Bytes, DurationAtLeast } from './config-types.ts';
+import { Bytes, DurationAtLeast, DurationBetween } from './config-types.ts';
+
+/** Heartbeat and sampling intervals: the same bounds the wire schemas hold every agent's messages to. */
+const AgentInterval = DurationBetween(AGENT_INTERVAL_MIN_MS, AGENT_INTERVAL_MAX_MS, '100ms', '1h');
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;
 
@@ -60,7 +63,7 @@ export const AgentConfig = z
     /** Sequence number, spool and log positions live here; it must survive restarts. */
     state_dir: z.string().min(1).default('/var/lib/offhook/agent'),
     metrics_listen: ListenAddress.default('127.0.0.1:9464'),
-    heartbeat_interval: DurationAtLeast(100, '100ms').default(10_000),
+    heartbeat_interval: AgentInterval.default(10_000),
     publish_timeout: DurationAtLeast(10, '10ms').default(3000),
     /** Not reaching NATS for this long is logged at error level and shown as offhook_agent_nats_silent (0s = off). */
     nats_silence: Duration.default(60_000),
@@ -68,7 +71,7 @@ export const AgentConfig = z
     resources: z
       .object({
         enabled: z.boolean().default(true),
-        interval: DurationAtLeast(100, '100ms').default(10_000),
+        interval: AgentInterval.default(10_000),
         processes: z.boolean().default(true),
         filesystems: z.boolean().default(true),
         /** statfs each mount point under this prefix (node_exporter's --path.rootfs); see agent/README.md. */

@@ -5,7 +5,7 @@ import type { AgentMetrics } from './metrics.ts';
 import type { DiskSpool, SpooledEvent } from './spool.ts';
 import type { SequenceCounter } from './sequence.ts';
 
-type Envelope = 'v' | 'id' | 'host' | 'ts' | 'seq';
+type Envelope = 'v' | 'id' | 'host' | 'ts' | 'seq' | 'epoch';
 export type EventBody =
   | Omit<ResourceSample, Envelope>
   | Omit<CheckResult, Envelope>
@@ -72,7 +72,7 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
    */
   submit(body: EventBody, options: { id?: string } = {}): Promise<void> {
     const now = (this.options.now ?? Date.now)();
-    const draft = { v: SCHEMA_VERSION, id: options.id ?? newId(), host: this.options.host, ts: now, seq: 0, ...body };
+    const draft = { v: SCHEMA_VERSION, id: options.id ?? newId(), host: this.options.host, ts: now, seq: 0, epoch: this.options.sequence.epoch, ...body };
     const parsed = SCHEMAS[body.kind].safeParse(draft);
     if (!parsed.success) {
       // A plugin bug must not poison the stream; it is counted and logged, and takes no seq.

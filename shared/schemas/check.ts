@@ -9,7 +9,8 @@ export const CheckResult = AgentEnvelope.extend({
   checkKind: z.string().min(1).max(64),
   status: CheckStatus,
   message: z.string().max(2000),
-  latencyMs: z.number().nonnegative().nullable(),
+  /** A probe runs at most a day (check timeouts are far shorter). */
+  latencyMs: z.number().nonnegative().max(86_400_000).nullable(),
   target: z.string().max(500).optional(),
   labels: Labels.optional(),
   /** Extra numbers the probe measured (certificate days left, busy workers, perfdata). */

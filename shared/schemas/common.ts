@@ -40,5 +40,29 @@ export const Envelope = z.object({
   ts: EpochMs,
 });
 
-/** Agent-produced messages add the per-host sequence number so a consumer can see gaps. */
-export const AgentEnvelope = Envelope.extend({ seq: z.number().int().nonnegative() });
+/**
+ * Bounds of an agent's heartbeat and sampling intervals, shared by the agent's config and the wire schemas:
+ * a message claiming an interval the agent could never be configured with is invalid (a 1 ms heartbeat
+ * interval would make host_down fire between two real heartbeats).
+ */
+export const AGENT_INTERVAL_MIN_MS = 100;
+export const AGENT_INTERVAL_MAX_MS = 3_600_000;
+export const AgentIntervalMs = z
+  .number()
+  .int()
+  .min(AGENT_INTERVAL_MIN_MS, { error: `expected at least ${AGENT_INTERVAL_MIN_MS} ms (the agent's lowest interval)` })
+  .max(AGENT_INTERVAL_MAX_MS, { error: `expected at most ${AGENT_INTERVAL_MAX_MS} ms (1h, the agent's highest interval)` });
+
+/** A count that no agent reaches (a billion): bounds spool depths and suppressed-match counts. */
+export const MAX_AGENT_COUNT = 1_000_000_000;
+
+export const EPOCH_RE = /^[A-Za-z0-9_-]{1,64}$/;
+/** Names one sequence numbering of an agent (its state dir's); a new epoch starts `seq` again at 1. */
+export const Epoch = z.string().regex(EPOCH_RE, { error: 'expected an epoch id [A-Za-z0-9_-]{1,64}' });
+
+/**
+ * Agent-produced messages add the per-host sequence number so a consumer can see gaps, and the epoch
+ * that numbering belongs to. `epoch` is optional so messages of agents from before it still decode: the
+ * collector keeps one position for all of those (see collector/README.md, Limits).
+ */
+export const AgentEnvelope = Envelope.extend({ seq: z.number().int().nonnegative(), epoch: Epoch.optional() });

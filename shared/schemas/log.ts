@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentEnvelope, Labels, Severity } from './common.ts';
+import { AgentEnvelope, Labels, MAX_AGENT_COUNT, Severity } from './common.ts';
 
 export const MAX_LOG_LINE_CHARS = 4096;
 
@@ -15,6 +15,6 @@ export const LogMatch = AgentEnvelope.extend({
   offset: z.number().int().nonnegative(),
   labels: Labels.optional(),
   /** Matches of this rule dropped by the agent's flood limit since the previous published match. */
-  suppressed: z.number().int().nonnegative().default(0),
+  suppressed: z.number().int().nonnegative().max(MAX_AGENT_COUNT).default(0),
 });
 export type LogMatch = z.infer<typeof LogMatch>;

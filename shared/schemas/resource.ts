@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentEnvelope, Labels, METRIC_NAME_RE } from './common.ts';
+import { AgentEnvelope, AgentIntervalMs, Labels, METRIC_NAME_RE } from './common.ts';
 
 export const MetricPoint = z.object({
   name: z.string().regex(METRIC_NAME_RE, { error: 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*' }),
@@ -12,7 +12,7 @@ export type MetricPoint = z.infer<typeof MetricPoint>;
 /** A batch of gauges and counters sampled at one instant (`ts`). */
 export const ResourceSample = AgentEnvelope.extend({
   kind: z.literal('resource'),
-  intervalMs: z.number().int().positive(),
+  intervalMs: AgentIntervalMs,
   metrics: z.array(MetricPoint).max(5000),
 });
 export type ResourceSample = z.infer<typeof ResourceSample>;
