@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Duration, ListenAddress, NatsConfig } from '../shared/index.ts';
 import { GatewayAlertsConfig } from './gateway-alerts.ts';
+import { DEFAULT_INTAKE_CONFIG, IntakeConfig } from './intake/config.ts';
 import { NotificationsConfig } from './notifiers/index.ts';
 import { FlappingConfig, RuleConfig } from './rules/index.ts';
 import { CollectorWatchdogConfig, DEFAULT_COLLECTOR_WATCHDOG } from './watchdog/config.ts';
@@ -26,6 +27,8 @@ export const CollectorConfig = z
       .strict()
       .default({ repeat_interval: 4 * 3_600_000, flapping: DEFAULT_FLAPPING }),
     rules: z.array(RuleConfig).max(10_000).default([]),
+    /** Bounds on what an agent event may claim and on one host's share of EVENTS (README, Limits). */
+    intake: IntakeConfig.default(DEFAULT_INTAKE_CONFIG),
     /** The telephony gateway's line down / budget spent become alerts for the notifiers (never the phone). */
     gateway_alerts: GatewayAlertsConfig.default({ enabled: true, line_down_quiet_period: 15 * 60_000 }),
     /** Heartbeat and canary for the gateway's watchdog; `gateway_silent` for the notifiers (README, Watchdog). */

@@ -1,8 +1,10 @@
 import type { Labels, Severity } from '../shared/index.ts';
 import type { EngineRule } from './engine-rules.ts';
+import { DEFAULT_INTAKE_LIMITS, IntakeGate, type IntakeLimits } from './intake/gate.ts';
+import type { EpochPosition } from './intake/positions.ts';
 
 export interface HostInfo {
-  /** Last agent `seq` and its `ts`: duplicates and replays are skipped by them. */
+  /** Last accepted agent `seq` and its `ts` (shown only; intake/positions.ts decides on duplicates). */
   seq: number;
   ts: number;
   lastEventAt: number;
@@ -25,6 +27,8 @@ export interface EngineCheckpoint {
   streamSeq: number;
   ackSeq: number;
   hosts: Record<string, HostInfo>;
+  /** Per host, the agent sequence positions of its recent epochs (intake/positions.ts); absent before epochs. */
+  positions?: Record<string, EpochPosition[]>;
   series: Record<string, SeriesState>;
   rules: Record<string, { kind: string; coveredSeq: number; state: unknown }>;
 }
@@ -34,16 +38,11 @@ export class EngineState {
   ackSeq = 0;
   readonly hosts = new Map<string, HostInfo>();
   readonly series = new Map<string, SeriesState>();
+  /** What an event may claim (timestamp, sequence step); its positions are checkpointed with the rest. */
+  readonly intake: IntakeGate;
 
-  /**
-   * Agent sequence numbers only grow; an older or equal `seq` with no newer timestamp is a
-   * duplicate. A smaller `seq` with a newer timestamp means the agent restarted its numbering.
-   */
-  acceptAgentSeq(host: string, seq: number, ts: number): boolean {
-    const info = this.hosts.get(host);
-    if (info && seq <= info.seq && ts <= info.ts) return false;
-    this.touchHost(host, { seq, ts });
-    return true;
+  constructor(limits: IntakeLimits = DEFAULT_INTAKE_LIMITS) {
+    this.intake = new IntakeGate(limits);
   }
 
   touchHost(host: string, fields: Partial<HostInfo>): void {
@@ -72,6 +71,7 @@ export class EngineState {
       streamSeq: this.streamSeq,
       ackSeq: this.ackSeq,
       hosts: Object.fromEntries(this.hosts),
+      positions: this.intake.snapshot(),
       series: Object.fromEntries(this.series),
       rules: Object.fromEntries(rules.map((r) => [r.instance.name, { kind: r.instance.kind, coveredSeq: r.coveredSeq, state: r.instance.snapshot() }])),
     };
@@ -83,6 +83,8 @@ export class EngineState {
     this.streamSeq = Number(saved.streamSeq) || 0;
     this.ackSeq = Number(saved.ackSeq) || 0;
     for (const [host, info] of Object.entries(saved.hosts ?? {})) this.hosts.set(host, info);
+    // A checkpoint from before epochs kept one seq per host: it becomes that host's legacy position.
+    this.intake.restore(saved.positions, saved.positions ? undefined : saved.hosts);
     for (const [fp, series] of Object.entries(saved.series ?? {})) if (Array.isArray(series?.history)) this.series.set(fp, series);
     for (const rule of rules) {
       const state = saved.rules?.[rule.instance.name];

@@ -7,6 +7,7 @@ import { seriesKey } from './rules/series-key.ts';
 import type { EngineRule } from './engine-rules.ts';
 import { silenceActive, silenceMatches, silenceTarget, type Silence } from './silence.ts';
 import { EngineState, type HostInfo, type SeriesState } from './engine-state.ts';
+import type { IntakeLimits, RejectReason } from './intake/gate.ts';
 
 /** Where transitions go: persisted first (KV), then the record's outbox is published and notified. */
 export interface EngineOutput {
@@ -16,6 +17,8 @@ export interface EngineOutput {
 export interface EngineObserver {
   eventProcessed?(kind: string, seconds: number): void;
   duplicateEvent?(): void;
+  /** An event the intake gate refused (intake/gate.ts): counted and logged by the caller. */
+  rejectedEvent?(reason: RejectReason, event: AgentEvent): void;
   ruleFailed?(rule: string): void;
 }
 
@@ -25,6 +28,8 @@ export interface EngineOptions {
   output: EngineOutput;
   logger: Logger;
   observer?: EngineObserver;
+  /** Bounds on what an event may claim (collector.yaml `intake:`); defaults when absent. */
+  intake?: IntakeLimits;
 }
 
 /**
@@ -33,7 +38,7 @@ export interface EngineOptions {
  * path is testable with a ManualClock and an in-memory output.
  */
 export class AlertEngine {
-  readonly state = new EngineState();
+  readonly state: EngineState;
   readonly records = new Map<string, AlertRecord>();
   private silences: Silence[] = [];
   private activeSilences = '';
@@ -42,6 +47,7 @@ export class AlertEngine {
   private readonly active = new Map<string, string>();
 
   constructor(private readonly options: EngineOptions) {
+    this.state = new EngineState(options.intake);
     this.rulesByName = new Map(options.rules.map((r) => [r.instance.name, r]));
   }
 
@@ -77,15 +83,26 @@ export class AlertEngine {
     for (const record of this.records.values()) record.seq = 0;
   }
 
-  /** One event from the EVENTS stream; `streamSeq` is its stream sequence. Returns false for a duplicate. */
-  handleEvent(event: AgentEvent, streamSeq: number): boolean {
+  /**
+   * One event from the EVENTS stream; `streamSeq` is its stream sequence and `arrivedAt` when
+   * JetStream stored it (the intake gate's reference time). Returns false for a duplicate or a refusal.
+   */
+  handleEvent(event: AgentEvent, streamSeq: number, arrivedAt = this.options.clock.now()): boolean {
     const started = performance.now();
-    if (streamSeq <= this.state.streamSeq || !this.state.acceptAgentSeq(event.host, event.seq, event.ts)) {
+    if (streamSeq <= this.state.streamSeq) {
       this.options.observer?.duplicateEvent?.();
       return false;
     }
+    const verdict = this.state.intake.admit(event, streamSeq, arrivedAt);
+    if (verdict !== 'accept') {
+      if (verdict === 'duplicate') this.options.observer?.duplicateEvent?.();
+      else this.options.observer?.rejectedEvent?.(verdict, event);
+      // Passed over for good: the checkpoint may move beyond it.
+      this.state.streamSeq = streamSeq;
+      return false;
+    }
     const now = this.options.clock.now();
-    this.state.touchHost(event.host, { lastEventAt: now });
+    this.state.touchHost(event.host, { lastEventAt: now, seq: event.seq, ts: event.ts });
     for (const rule of this.options.rules) {
       if (!rule.instance.onEvent || !rule.hosts.matches(event.host) || streamSeq <= rule.coveredSeq) continue;
       // One rule tripping over an odd event must not stop the others (or the stream).

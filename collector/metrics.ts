@@ -4,6 +4,7 @@ import type { AlertRecord } from './alert-record.ts';
 export interface CollectorMetrics {
   events: ReturnType<typeof counter<'kind'>>;
   duplicates: ReturnType<typeof counter>;
+  rejected: ReturnType<typeof counter<'reason'>>;
   ruleErrors: ReturnType<typeof counter<'rule'>>;
   evaluation: Histogram<'kind'>;
   transitions: ReturnType<typeof counter<'status' | 'severity'>>;
@@ -47,6 +48,7 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
     events: counter(registry, 'offhook_collector_events_total', 'Events processed from the EVENTS stream, by kind', ['kind']),
     ruleErrors: counter(registry, 'offhook_collector_rule_errors_total', 'Rule evaluations that threw (the event was skipped for that rule)', ['rule']),
     duplicates: counter(registry, 'offhook_collector_duplicate_events_total', 'Events skipped as duplicates or replays (stream or agent sequence already seen)'),
+    rejected: counter(registry, 'offhook_collector_rejected_events_total', 'Events refused by the intake limits, by reason (ts_future|ts_past|seq_jump)', ['reason']),
     evaluation: new Histogram({ name: 'offhook_collector_rule_evaluation_seconds', help: 'Time to evaluate every rule against one event', labelNames: ['kind'], buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05], registers: [registry] }),
     transitions: counter(registry, 'offhook_alert_announcements_total', 'Alert announcements (published and handed to notifiers), by status and severity', ['status', 'severity']),
     published: counter(registry, 'offhook_alert_publish_total', 'Alert publishes to the ALERTS stream, by outcome (ok|duplicate|failed)', ['outcome']),

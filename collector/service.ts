@@ -12,6 +12,9 @@ import { AlertEngine } from './engine.ts';
 import { buildRules } from './engine-rules.ts';
 import { readStreamFrom } from './feeds.ts';
 import { consumeGatewayEvents, GatewayAlerts } from './gateway-alerts.ts';
+import { intakeLimits } from './intake/config.ts';
+import { RejectionReport } from './intake/report.ts';
+import { storedAtMs } from './intake/stored-at.ts';
 import { collectorMetrics } from './metrics.ts';
 import { createDispatcher, type NotificationsConfig, type NotificationSink } from './notifiers/index.ts';
 import { SilenceStore } from './silence-store.ts';
@@ -51,7 +54,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const { logger, registry } = deps;
   const subjects = new Subjects(config.nats.prefix);
   const nc = await connectNats(config.nats, { name: 'offhook-collector', logger, registry });
-  await ensureStreams(nc, subjects, { replicas: config.nats.stream_replicas });
+  await ensureStreams(nc, subjects, { replicas: config.nats.stream_replicas, eventsMaxMsgsPerSubject: config.intake.events_max_msgs_per_subject });
   const streams = streamNames(subjects);
   const store = new AlertStore(await openBucket(nc, subjects, 'alerts'), logger);
   const checkpoints = new CheckpointStore(await openBucket(nc, subjects, 'checkpoints'), logger);
@@ -64,18 +67,21 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
     records: () => engine?.records.values() ?? [],
     hostStates: () => (engine ? [...engine.hosts().keys()].map((host) => engine!.hostDown(host)) : []),
   });
+  const rejections = new RejectionReport(metrics.rejected, logger, () => clock.now());
   const queue = new CommitQueue({ store, js: jetstreamClient(nc), subjects, sink, logger, metrics, clock });
   engine = new AlertEngine({
     rules: buildRules(config.rules, config.defaults),
     clock,
     output: queue,
     logger,
+    intake: intakeLimits(config.intake),
     observer: {
       eventProcessed: (kind, seconds) => {
         metrics.events.inc({ kind });
         metrics.evaluation.observe({ kind }, seconds);
       },
       duplicateEvent: () => metrics.duplicates.inc(),
+      rejectedEvent: (reason, event) => rejections.rejected(reason, event),
       ruleFailed: (rule) => metrics.ruleErrors.inc({ rule }),
     },
   });
@@ -94,7 +100,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const feedOptions = { logger, ...(deps.feedPullExpiryMs ? { expiresMs: deps.feedPullExpiryMs } : {}) };
   const events = await readStreamFrom(nc, streams.events, running.state.streamSeq, feedOptions, (msg) => {
     const decoded = validator.accept(msg.subject, msg.data);
-    if (decoded && (decoded.type === 'resource' || decoded.type === 'check' || decoded.type === 'log')) running.handleEvent(decoded.message, msg.seq);
+    if (decoded && (decoded.type === 'resource' || decoded.type === 'check' || decoded.type === 'log')) running.handleEvent(decoded.message, msg.seq, storedAtMs(msg));
     else if (msg.seq > running.state.streamSeq) running.state.streamSeq = msg.seq;
   });
   const acks = await readStreamFrom(nc, streams.acks, running.state.ackSeq, feedOptions, (msg) => {

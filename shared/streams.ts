@@ -14,6 +14,12 @@ export interface StreamOptions {
   /** Must cover the agent's longest retry of one id; seq-based dedup in the collector covers the rest. */
   duplicateWindowMs: number;
   alertsMaxAgeMs: number;
+  /**
+   * EVENTS `max_msgs_per_subject` (one subject = one host's events of one kind), so one host cannot
+   * crowd the others out; 0 = unlimited. Only the collector sets it (collector.yaml
+   * `intake.events_max_msgs_per_subject`); a process that leaves it undefined keeps what the stream has.
+   */
+  eventsMaxMsgsPerSubject?: number | undefined;
 }
 
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
@@ -23,6 +29,9 @@ export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
   duplicateWindowMs: 10 * 60_000,
   alertsMaxAgeMs: 30 * DAY_MS,
 };
+
+/** What a new EVENTS stream gets when the process creating it does not say (README, NATS; deploy/README.md). */
+export const DEFAULT_EVENTS_MAX_MSGS_PER_SUBJECT = 100_000;
 
 /** Stream names carry the prefix so offhook can share a NATS deployment with other applications. */
 export function streamNames(subjects: Subjects): { events: string; alerts: string; acks: string; calls: string; gateway: string } {
@@ -43,6 +52,7 @@ export function streamDefinitions(subjects: Subjects, options: StreamOptions = D
       max_age: options.eventsMaxAgeMs * NS_PER_MS,
       max_bytes: options.eventsMaxBytes,
       duplicate_window: options.duplicateWindowMs * NS_PER_MS,
+      ...(options.eventsMaxMsgsPerSubject === undefined ? {} : { max_msgs_per_subject: options.eventsMaxMsgsPerSubject }),
       description: 'Agent events: resource samples, check results, log matches',
     },
     {
@@ -98,7 +108,8 @@ export function bucketName(subjects: Subjects, bucket: BucketName): string {
   return `${subjects.prefix}-${BUCKETS[bucket].suffix}`;
 }
 
-async function ensureStream(jsm: JetStreamManager, requested: StreamDefinition): Promise<void> {
+/** `onCreate`: settings a new stream gets that an existing one keeps as they are unless `requested` names them. */
+async function ensureStream(jsm: JetStreamManager, requested: StreamDefinition, onCreate: Partial<StreamConfig> = {}): Promise<void> {
   try {
     const info = await jsm.streams.info(requested.name);
     // Replicas only go up: a process started with the single-server default must not shrink a stream that the
@@ -110,7 +121,7 @@ async function ensureStream(jsm: JetStreamManager, requested: StreamDefinition):
     if (drifted) await jsm.streams.update(config.name, { ...info.config, ...config } as StreamConfig);
   } catch (err) {
     if (!/stream not found/i.test((err as Error).message)) throw err;
-    await jsm.streams.add(requested);
+    await jsm.streams.add({ ...onCreate, ...requested });
   }
 }
 
@@ -121,7 +132,11 @@ async function ensureStream(jsm: JetStreamManager, requested: StreamDefinition):
 export async function ensureStreams(nc: NatsConnection, subjects: Subjects, options: Partial<StreamOptions> = {}): Promise<void> {
   const resolved = { ...DEFAULT_STREAM_OPTIONS, ...options };
   const jsm = await jetstreamManager(nc);
-  for (const definition of streamDefinitions(subjects, resolved)) await ensureStream(jsm, definition);
+  const events = streamNames(subjects).events;
+  const eventsOnCreate = { max_msgs_per_subject: DEFAULT_EVENTS_MAX_MSGS_PER_SUBJECT };
+  for (const definition of streamDefinitions(subjects, resolved)) {
+    await ensureStream(jsm, definition, definition.name === events ? eventsOnCreate : {});
+  }
   const kvm = new Kvm(nc);
   for (const bucket of Object.keys(BUCKETS) as BucketName[]) {
     const ttlMs = 'ttlMs' in BUCKETS[bucket] ? (BUCKETS[bucket] as { ttlMs: number }).ttlMs : 0;
