@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { bucketName, BUCKETS, ensureStreams, Subjects } from '../../shared/index.ts';
+import { bucketName, BUCKETS, DEFAULT_EVENTS_MAX_MSGS_PER_SUBJECT, ensureStreams, streamNames, Subjects } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 
 const NS_PER_MS = 1_000_000;
@@ -47,5 +47,50 @@ describe('ensureStreams: KV bucket limits', function () {
     // A second run finds nothing to change.
     await ensureStreams(nc, subjects);
     assert.deepEqual((await jsm.streams.info(`KV_${name}`)).config, info.config);
+  });
+});
+
+describe('ensureStreams: EVENTS max_msgs_per_subject (one host cannot crowd out the others)', function () {
+  let server: EmbeddedNatsServer;
+  let nc: NatsConnection;
+
+  before(async () => {
+    server = await startNatsServer();
+    nc = await connectTo(server);
+  });
+  after(async () => {
+    await nc?.close();
+    await server?.dispose();
+  });
+
+  it('a new EVENTS stream gets the default; a process that does not set it leaves an operator value alone', async () => {
+    const subjects = new Subjects('perhost');
+    const events = streamNames(subjects).events;
+    const jsm = await jetstreamManager(nc);
+    await ensureStreams(nc, subjects);
+    assert.equal((await jsm.streams.info(events)).config.max_msgs_per_subject, DEFAULT_EVENTS_MAX_MSGS_PER_SUBJECT);
+    await ensureStreams(nc, subjects, { eventsMaxMsgsPerSubject: 500 });
+    assert.equal((await jsm.streams.info(events)).config.max_msgs_per_subject, 500, 'the collector updates a drifted value');
+    await ensureStreams(nc, subjects);
+    assert.equal((await jsm.streams.info(events)).config.max_msgs_per_subject, 500, 'the gateway (no value) keeps it');
+    const before = (await jsm.streams.info(events)).config;
+    await ensureStreams(nc, subjects, { eventsMaxMsgsPerSubject: 500 });
+    assert.deepEqual((await jsm.streams.info(events)).config, before, 'idempotent');
+    await ensureStreams(nc, subjects, { eventsMaxMsgsPerSubject: 0 });
+    const unlimited = (await jsm.streams.info(events)).config;
+    assert.ok(unlimited.max_msgs_per_subject <= 0, '0 = unlimited');
+    await ensureStreams(nc, subjects, { eventsMaxMsgsPerSubject: 0 });
+    assert.deepEqual((await jsm.streams.info(events)).config, unlimited, 'idempotent at 0 too');
+  });
+
+  it('discards a flooding subject\'s oldest messages, not another host\'s', async () => {
+    const subjects = new Subjects('perhostflood');
+    await ensureStreams(nc, subjects, { eventsMaxMsgsPerSubject: 10 });
+    const js = jetstream(nc);
+    await js.publish(subjects.event('quiet', 'check'), '{}');
+    for (let i = 0; i < 50; i++) await js.publish(subjects.event('loud', 'check'), '{}');
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(streamNames(subjects).events, { subjects_filter: '>' });
+    assert.deepEqual(info.state.subjects, { [subjects.event('quiet', 'check')]: 1, [subjects.event('loud', 'check')]: 10 });
   });
 });
