@@ -80,7 +80,8 @@ describe('collector CLI', function () {
     await until(() => collector!.engine.activeSilenceList().some((s) => s.id === silence.id), 'the silence to reach the collector');
     // Stamped with the real time: the manual clock is an hour ahead by now, and the collector refuses events
     // whose ts is further ahead of their arrival in JetStream than intake.max_clock_skew.
-    await publishDurable(jetstreamClient(nc), new Subjects().event('web2', 'resource'), { ...script.resource('web2', 'disk_used', 99), ts: Date.now() });
+    const late = { ...script.resource('web2', 'disk_used', 99), ts: Date.now() };
+    await publishDurable(jetstreamClient(nc), new Subjects().event('web2', 'resource'), late);
     await until(() => collector!.engine.records.has(fingerprint('web2', 'disk', {})), 'the silenced web2 alert');
     await collector.idle();
     const silencedTable = await runCli(['alerts', '--nats', server.url]);
