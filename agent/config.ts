@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { AGENT_INTERVAL_MAX_MS, AGENT_INTERVAL_MIN_MS, Duration, hostToken, ListenAddress, MAX_LOG_LINE_CHARS, NatsConfig, RegexSource, Severity } from '../shared/index.ts';
+import {
+  AGENT_INTERVAL_MAX_MS, AGENT_INTERVAL_MIN_MS, Duration, hostToken, ListenAddress, MAX_LOG_LINE_CHARS, NatsConfig,
+  RegexSource, Severity,
+} from '../shared/index.ts';
 import { CheckConfig } from './checks/index.ts';
 import { Bytes, DurationAtLeast, DurationBetween } from './config-types.ts';
 

@@ -54,7 +54,10 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const { logger, registry } = deps;
   const subjects = new Subjects(config.nats.prefix);
   const nc = await connectNats(config.nats, { name: 'offhook-collector', logger, registry });
-  await ensureStreams(nc, subjects, { replicas: config.nats.stream_replicas, eventsMaxMsgsPerSubject: config.intake.events_max_msgs_per_subject });
+  await ensureStreams(nc, subjects, {
+    replicas: config.nats.stream_replicas,
+    eventsMaxMsgsPerSubject: config.intake.events_max_msgs_per_subject,
+  });
   const streams = streamNames(subjects);
   const store = new AlertStore(await openBucket(nc, subjects, 'alerts'), logger);
   const checkpoints = new CheckpointStore(await openBucket(nc, subjects, 'checkpoints'), logger);
@@ -100,7 +103,8 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const feedOptions = { logger, ...(deps.feedPullExpiryMs ? { expiresMs: deps.feedPullExpiryMs } : {}) };
   const events = await readStreamFrom(nc, streams.events, running.state.streamSeq, feedOptions, (msg) => {
     const decoded = validator.accept(msg.subject, msg.data);
-    if (decoded && (decoded.type === 'resource' || decoded.type === 'check' || decoded.type === 'log')) running.handleEvent(decoded.message, msg.seq, storedAtMs(msg));
+    const isEvent = decoded && (decoded.type === 'resource' || decoded.type === 'check' || decoded.type === 'log');
+    if (isEvent) running.handleEvent(decoded.message, msg.seq, storedAtMs(msg));
     else if (msg.seq > running.state.streamSeq) running.state.streamSeq = msg.seq;
   });
   const acks = await readStreamFrom(nc, streams.acks, running.state.ackSeq, feedOptions, (msg) => {

@@ -43,6 +43,7 @@ export type StreamDefinition = Partial<StreamConfig> & { name: string };
 
 export function streamDefinitions(subjects: Subjects, options: StreamOptions = DEFAULT_STREAM_OPTIONS): StreamDefinition[] {
   const names = streamNames(subjects);
+  const perSubject = options.eventsMaxMsgsPerSubject;
   const common = { storage: StorageType.File, num_replicas: options.replicas, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old };
   return [
     {
@@ -52,7 +53,7 @@ export function streamDefinitions(subjects: Subjects, options: StreamOptions = D
       max_age: options.eventsMaxAgeMs * NS_PER_MS,
       max_bytes: options.eventsMaxBytes,
       duplicate_window: options.duplicateWindowMs * NS_PER_MS,
-      ...(options.eventsMaxMsgsPerSubject === undefined ? {} : { max_msgs_per_subject: options.eventsMaxMsgsPerSubject }),
+      ...(perSubject === undefined ? {} : { max_msgs_per_subject: perSubject }),
       description: 'Agent events: resource samples, check results, log matches',
     },
     {
@@ -109,7 +110,9 @@ export function bucketName(subjects: Subjects, bucket: BucketName): string {
 }
 
 /** `onCreate`: settings a new stream gets that an existing one keeps as they are unless `requested` names them. */
-async function ensureStream(jsm: JetStreamManager, requested: StreamDefinition, onCreate: Partial<StreamConfig> = {}): Promise<void> {
+async function ensureStream(
+  jsm: JetStreamManager, requested: StreamDefinition, onCreate: Partial<StreamConfig> = {},
+): Promise<void> {
   try {
     const info = await jsm.streams.info(requested.name);
     // Replicas only go up: a process started with the single-server default must not shrink a stream that the

@@ -72,7 +72,9 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
    */
   submit(body: EventBody, options: { id?: string } = {}): Promise<void> {
     const now = (this.options.now ?? Date.now)();
-    const draft = { v: SCHEMA_VERSION, id: options.id ?? newId(), host: this.options.host, ts: now, seq: 0, epoch: this.options.sequence.epoch, ...body };
+    const { epoch } = this.options.sequence;
+    const { host } = this.options;
+    const draft = { v: SCHEMA_VERSION, id: options.id ?? newId(), host, ts: now, seq: 0, epoch, ...body };
     const parsed = SCHEMAS[body.kind].safeParse(draft);
     if (!parsed.success) {
       // A plugin bug must not poison the stream; it is counted and logged, and takes no seq.

@@ -64,7 +64,7 @@ export class AgentPositions {
     return 'accept';
   }
 
-  /** The epoch with the shortest history goes (then the least recent): a burst of fresh spoofed ones evict each other. */
+  /** The epoch with the shortest history goes (then the least recent): a burst of spoofed ones evict each other. */
   private evict(list: EpochPosition[], keep: EpochPosition): void {
     let victim: EpochPosition | undefined;
     for (const p of list) {

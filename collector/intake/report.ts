@@ -30,7 +30,10 @@ export class RejectionReport {
     if (this.lastLogged.size >= MAX_SOURCES) this.lastLogged.clear();
     this.lastLogged.set(key, { at: now, suppressed: 0 });
     this.logger.warn(
-      { host: event.host, reason, epoch: event.epoch ?? null, seq: event.seq, ts: event.ts, suppressedSinceLastLog: entry?.suppressed ?? 0 },
+      {
+        host: event.host, reason, epoch: event.epoch ?? null, seq: event.seq, ts: event.ts,
+        suppressedSinceLastLog: entry?.suppressed ?? 0,
+      },
       `event refused (${HOW_TO_READ[reason]})`,
     );
   }
@@ -39,5 +42,5 @@ export class RejectionReport {
 const HOW_TO_READ: Record<RejectReason, string> = {
   ts_future: 'its ts is further ahead than intake.max_clock_skew: check the host clock (NTP)',
   ts_past: 'its ts is older than intake.max_event_age',
-  seq_jump: 'its seq jumps further than intake.max_seq_jump: a spoofed event, or restart the agent to start a new epoch',
+  seq_jump: 'its seq jumps further than intake.max_seq_jump: spoofed, or an agent to restart with a new epoch',
 };

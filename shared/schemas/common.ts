@@ -51,7 +51,7 @@ export const AgentIntervalMs = z
   .number()
   .int()
   .min(AGENT_INTERVAL_MIN_MS, { error: `expected at least ${AGENT_INTERVAL_MIN_MS} ms (the agent's lowest interval)` })
-  .max(AGENT_INTERVAL_MAX_MS, { error: `expected at most ${AGENT_INTERVAL_MAX_MS} ms (1h, the agent's highest interval)` });
+  .max(AGENT_INTERVAL_MAX_MS, { error: `expected at most ${AGENT_INTERVAL_MAX_MS} ms (1h, the agent's highest)` });
 
 /** A count that no agent reaches (a billion): bounds spool depths and suppressed-match counts. */
 export const MAX_AGENT_COUNT = 1_000_000_000;

@@ -95,7 +95,8 @@ describe('faults: intake limits against the real collector (issue 15)', function
     await untilPolled(() => hook.received.includes('firing svc victim'), 'the real critical result of victim notified', 20_000);
 
     // The positions are in the checkpoint: after a restart the real agent goes on, the spoof stays refused.
-    await untilPolled(async () => sumOf(await scrape(running.metricsUrl), 'offhook_collector_checkpoint_sequence') >= 5, 'a checkpoint covering the spoof');
+    const checkpointed = async (): Promise<number> => sumOf(await scrape(running.metricsUrl), 'offhook_collector_checkpoint_sequence');
+    await untilPolled(async () => (await checkpointed()) >= 5, 'a checkpoint covering the spoof');
     const before = await scrape(running.metricsUrl);
     await killAndWait(running.child, 'SIGTERM');
     running = await collector(prefix, hook);
@@ -178,7 +179,8 @@ describe('faults: intake limits against the real collector (issue 15)', function
     const stored = info.state.messages;
 
     const running = await collector(prefix, hook, { intake: { events_max_msgs_per_subject: PER_SUBJECT } });
-    await untilPolled(async () => sumOf(await scrape(running.metricsUrl), 'offhook_collector_checkpoint_sequence') >= info.state.last_seq, 'the collector read all of EVENTS', 30_000);
+    const checkpointed = async (): Promise<number> => sumOf(await scrape(running.metricsUrl), 'offhook_collector_checkpoint_sequence');
+    await untilPolled(async () => (await checkpointed()) >= info.state.last_seq, 'the collector read all of EVENTS', 30_000);
     await untilPolled(() => hook.received.includes('firing svc quiet'), 'quiet\'s critical result notified', 5_000);
     const metrics = await scrape(running.metricsUrl);
     assert.equal(info.state.subjects?.[subjects.event('quiet', 'check')], 1, 'quiet\'s event is still in the stream');
@@ -187,7 +189,11 @@ describe('faults: intake limits against the real collector (issue 15)', function
     recordFault({
       scenario: 'one host floods EVENTS (issue 15 #9)',
       tried: `${FLOOD} events from one host on its own subject into an EVENTS stream full at ${STREAM_CAP} messages, collector away`,
-      counts: { stored_loud: info.state.subjects?.[subjects.event('loud', 'check')] ?? 0, stored_quiet: info.state.subjects?.[subjects.event('quiet', 'check')] ?? 0, evaluated: sumOf(metrics, 'offhook_collector_events_total') },
+      counts: {
+        stored_loud: info.state.subjects?.[subjects.event('loud', 'check')] ?? 0,
+        stored_quiet: info.state.subjects?.[subjects.event('quiet', 'check')] ?? 0,
+        evaluated: sumOf(metrics, 'offhook_collector_events_total'),
+      },
       lost: 1 - (info.state.subjects?.[subjects.event('quiet', 'check')] ?? 0),
     });
   });

@@ -15,7 +15,8 @@ function setup(intake: Record<string, unknown> = {}) {
   const rejected: string[] = [];
   let duplicates = 0;
   const make = () => new AlertEngine({
-    rules: buildRules(config.rules, config.defaults), clock, output, logger: silentLogger(), intake: intakeLimits(config.intake),
+    rules: buildRules(config.rules, config.defaults), clock, output, logger: silentLogger(),
+    intake: intakeLimits(config.intake),
     observer: { rejectedEvent: (reason, e) => void rejected.push(`${reason} ${e.host}`), duplicateEvent: () => void duplicates++ },
   });
   return { engine: make(), make, clock, output, rejected, duplicates: () => duplicates };
