@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  ensureStreams, jetstreamClient, newId, publishDurable, SCHEMA_VERSION, streamNames, Subjects,
+  CallRecord, ensureStreams, fingerprint, jetstreamClient, newId, publishDurable, SCHEMA_VERSION, streamNames, Subjects,
   type CheckResult, type CheckStatus, type Heartbeat,
 } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
@@ -14,7 +14,7 @@ import { killAndWait } from '../helpers/processes.ts';
 import { scrape, sumOf } from '../helpers/metrics.ts';
 import { untilPolled } from '../helpers/wait.ts';
 import { webhookReceiver } from '../helpers/webhook-receiver.ts';
-import { recordFault } from './common.ts';
+import { ackingGatewayConfig, recordFault } from './common.ts';
 
 type Hook = Awaited<ReturnType<typeof webhookReceiver>>;
 
@@ -123,11 +123,15 @@ describe('faults: intake limits against the real collector (issue 15)', function
     });
   });
 
-  it('finding 3: a heartbeat claiming intervalMs 1 is invalid and raises no host_down', async () => {
+  it('finding 3: a heartbeat claiming intervalMs 1 is invalid, raises no host_down and rings no phone', async () => {
     const prefix = 'intake3';
     const subjects = new Subjects(prefix);
     const hook = await newHook();
     const running = await collector(prefix, hook);
+    const gateway = await startOffhook('gateway', dir, 'gateway-intake3', ackingGatewayConfig(server.url, prefix, 6));
+    started.push(gateway);
+    const calls: CallRecord[] = [];
+    const sub = nc.subscribe(subjects.allCalls, { callback: (_e, m) => void calls.push(CallRecord.parse(m.json())) });
     nc.publish(subjects.heartbeat('steady'), JSON.stringify(heartbeat('steady', 60_000)));
     nc.publish(subjects.heartbeat('steady'), JSON.stringify(heartbeat('steady', 1)));
     // A marker host with the smallest valid interval goes silent: once it is down, many evaluations have
@@ -135,9 +139,15 @@ describe('faults: intake limits against the real collector (issue 15)', function
     nc.publish(subjects.heartbeat('marker'), JSON.stringify(heartbeat('marker', 100)));
     await nc.flush();
     await untilPolled(() => hook.received.includes('firing down marker'), 'host_down for the silent marker', 20_000);
+    const markerDown = fingerprint('marker', 'down', {});
+    const steadyDown = fingerprint('steady', 'down', {});
+    const called = (fp: string): boolean => calls.some((c) => c.fingerprints.includes(fp));
+    await untilPolled(() => called(markerDown), 'a call about the marker host being down', 60_000, 100);
+    sub.unsubscribe();
 
     const metrics = await scrape(running.metricsUrl);
     assert.deepEqual(hook.received.filter((line) => line.endsWith(' steady')), [], 'no host_down notification for steady');
+    assert.equal(called(steadyDown), false, 'no call about steady');
     assert.equal(sumOf(metrics, 'offhook_invalid_messages_total', { subject: 'heartbeat', reason: 'schema' }), 1);
     assert.match(running.output(), /intervalMs[^"]*at least 100/);
     const hosts = (await (await fetch(`${running.url}/api/hosts`)).json()) as { host: string; down: boolean }[];
@@ -145,7 +155,7 @@ describe('faults: intake limits against the real collector (issue 15)', function
     recordFault({
       scenario: 'heartbeat intervalMs 1 (issue 15 #3)',
       tried: 'one valid heartbeat (60s), then one claiming intervalMs 1, while a marker host went down',
-      counts: { invalid_counted: 1, host_down_notifications_for_steady: 0 },
+      counts: { invalid_counted: 1, host_down_notifications_for_steady: 0, calls_about_steady: 0, calls: calls.length },
       lost: 0,
     });
   });
