@@ -18,6 +18,9 @@ import { LogSource } from './logs/log-source.ts';
 import { HostGauges } from './resources/host-gauges.ts';
 import { readInventory } from './resources/inventory.ts';
 import { ResourceSampler } from './resources/sampler.ts';
+import { Deadband } from './resources/deadband.ts';
+import { FastGauges, KEY_METRIC } from './resources/fast-gauges.ts';
+import { FastTick } from './resources/fast-tick.ts';
 
 const MAX_POINTS_PER_SAMPLE = 5000;
 const STATUS_CODE = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const;
@@ -45,6 +48,9 @@ export class Agent {
   private readonly scheduler: CheckScheduler;
   private readonly sampler: ResourceSampler;
   private readonly hostGauges: HostGauges;
+  private readonly deadband: Deadband;
+  private readonly fastGauges: FastGauges;
+  private readonly fastTick: FastTick;
   private readonly startedAt = Date.now();
   private nc: NatsConnection | null = null;
   private http: HttpEndpoint | null = null;
@@ -79,8 +85,19 @@ export class Agent {
       logger: this.logger,
     });
     const checks: ScheduledCheck[] = (config.checks as CheckConfig[]).map((check) => ({ config: check, instance: pluginFor(check.kind)!.create(check) }));
-    this.scheduler = new CheckScheduler(checks, (check, outcome, durationMs, failure) => this.onCheckOutcome(check, outcome, durationMs, failure), this.logger);
-    this.sampler = new ResourceSampler({ processes: config.resources.processes, filesystems: config.resources.filesystems, rootfs: config.resources.rootfs });
+    this.scheduler = new CheckScheduler(checks, (check, outcome, durationMs, failure) => this.onCheckOutcome(check, outcome, durationMs, failure), this.logger, { retry: config.check_retry });
+    const { resources } = config;
+    this.sampler = new ResourceSampler({ processes: resources.processes, filesystems: resources.filesystems, rootfs: resources.rootfs });
+    this.deadband = new Deadband(resources.fast.deadband);
+    this.fastGauges = new FastGauges({ filesystems: resources.filesystems, rootfs: resources.rootfs, mounts: () => this.sampler.mounts, cpuWindowMs: resources.interval });
+    this.fastTick = new FastTick({
+      intervalMs: resources.fast.interval,
+      read: () => this.fastGauges.read(),
+      deadband: this.deadband,
+      busy: () => this.sampling || this.stopping,
+      publish: (points) => this.publishFast(points),
+      logger: this.logger,
+    });
     const submit: EventPublisher['submit'] = (body, options) => this.publisher.submit(body, options);
     this.logSources = config.logs.map((log) => new LogSource(log, { host: this.host, stateDir: config.state_dir, submit, metrics: this.metrics, logger: this.logger }));
   }
@@ -96,7 +113,8 @@ export class Agent {
     this.scheduler.start();
     await Promise.all(this.logSources.map((source) => source.start()));
     if (this.config.resources.enabled) {
-      void this.sampleResources();
+      // The fast tick starts after the first full sample: it needs its mount table and baselines.
+      void this.sampleResources().then(() => this.config.resources.fast.enabled && !this.stopping && this.fastTick.start());
       this.every(this.config.resources.interval, () => void this.sampleResources());
       void this.refreshInventory();
       this.every(this.config.resources.inventory_interval, () => void this.refreshInventory());
@@ -164,6 +182,7 @@ export class Agent {
     try {
       const points = [...(await this.sampler.sample()), ...this.inventory];
       end();
+      this.deadband.published(points);
       this.hostGauges.update(points);
       // A big host (hundreds of CPUs, mounts or interfaces) can pass the schema's 5000 points: send several samples.
       const batches: Promise<void>[] = [];
@@ -176,6 +195,17 @@ export class Agent {
     } finally {
       this.sampling = false;
     }
+  }
+
+  /**
+   * A partial sample: only the groups that moved. The collector judges the points a sample carries and leaves every
+   * other series as it was (a missing gauge is not read as gone), so nothing else needs to travel; /metrics keeps
+   * mirroring the full samples.
+   */
+  private async publishFast(points: MetricPoint[]): Promise<void> {
+    const families = new Set(points.map((p) => KEY_METRIC[p.name]).filter((f) => f !== undefined));
+    for (const family of families) this.metrics.fastSamples.inc({ family });
+    await this.publisher.submit({ kind: 'resource', intervalMs: this.config.resources.interval, metrics: points.slice(0, MAX_POINTS_PER_SAMPLE) });
   }
 
   private async refreshInventory(): Promise<void> {
@@ -209,6 +239,8 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
+    this.fastTick.stop();
+    this.fastGauges.close();
     this.scheduler.stop();
     await Promise.all(this.logSources.map((source) => source.stop()));
     await this.publisher.stop();

@@ -11,6 +11,35 @@ const AgentInterval = DurationBetween(AGENT_INTERVAL_MIN_MS, AGENT_INTERVAL_MAX_
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;
 
+const Band = (max: number) => z.number().positive().max(max);
+const DEADBANDS = { filesystem: 0.01, memory: 0.02, load: 0.5, cpu: 0.25 };
+const FAST_DEFAULTS = { enabled: true, interval: 250, deadband: DEADBANDS };
+
+/** Report by exception between full samples (agent/README.md "Fast tick"). */
+const FastTick = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** How often the cheap gauges (statfs, meminfo, loadavg, the aggregate cpu line) are read. */
+    interval: DurationAtLeast(50, '50ms').default(250),
+    /** How far a family's key value must move from the last published one before it is published at once. */
+    deadband: z
+      .object({
+        /** offhook_filesystem_used_ratio, per mount: 0.01 = 1 % of the filesystem. */
+        filesystem: Band(1).default(DEADBANDS.filesystem),
+        /** offhook_memory_used_ratio. */
+        memory: Band(1).default(DEADBANDS.memory),
+        /** node_load1, absolute. */
+        load: Band(1e6).default(DEADBANDS.load),
+        /** offhook_cpu_usage_ratio over the last resources.interval. */
+        cpu: Band(1).default(DEADBANDS.cpu),
+      })
+      .strict()
+      .default(DEADBANDS),
+  })
+  .strict();
+
+const RETRY_DEFAULTS = { interval: 250, attempts: 3 };
+
 const LogRule = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, { error: 'expected a rule name of letters, digits, "_", ".", ":" or "-"' }),
@@ -81,9 +110,19 @@ export const AgentConfig = z
         rootfs: z.string().startsWith('/', 'expected an absolute path').default('/'),
         /** systeminformation inventory (OS, CPU model) is slow, so it is refreshed rarely. */
         inventory_interval: DurationAtLeast(1000, '1s').default(600_000),
+        fast: FastTick.default(FAST_DEFAULTS),
       })
       .strict()
-      .default({ enabled: true, interval: 10_000, processes: true, filesystems: true, rootfs: '/', inventory_interval: 600_000 }),
+      .default({ enabled: true, interval: 10_000, processes: true, filesystems: true, rootfs: '/', inventory_interval: 600_000, fast: FAST_DEFAULTS }),
+    /**
+     * Soft states (Nagios retry_interval): after a non-OK result a check runs again after `interval` instead of its
+     * own, until `attempts` non-OK results in a row (match the collector's max_attempts), then at its own interval.
+     * A check's retry_interval / retry_attempts override these.
+     */
+    check_retry: z
+      .object({ interval: DurationAtLeast(10, '10ms').default(RETRY_DEFAULTS.interval), attempts: z.number().int().min(1).max(100).default(RETRY_DEFAULTS.attempts) })
+      .strict()
+      .default(RETRY_DEFAULTS),
     checks: z.array(CheckConfig).default([]),
     logs: z.array(LogFile).default([]),
   })

@@ -33,6 +33,14 @@ export const CheckConfig = z.discriminatedUnion(
   checkPlugins.map((p) => p.configSchema) as unknown as Schemas as never,
   { error: `expected kind: one of ${checkKinds.join(', ')}` },
 );
-export type CheckConfig = { kind: string; name: string; interval: number; timeout: number; labels?: Record<string, string> } & Record<string, unknown>;
+export type CheckConfig = {
+  kind: string;
+  name: string;
+  interval: number;
+  timeout: number;
+  labels?: Record<string, string>;
+  retry_interval?: number;
+  retry_attempts?: number;
+} & Record<string, unknown>;
 
 export type { CheckPlugin, CheckInstance, CheckOutcome, CheckContext } from './types.ts';

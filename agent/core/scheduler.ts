@@ -1,4 +1,4 @@
-import type { Logger } from '../../shared/index.ts';
+import { systemClock, type Clock, type ClockTimer, type Logger } from '../../shared/index.ts';
 import type { CheckConfig, CheckInstance, CheckOutcome } from '../checks/index.ts';
 
 export interface ScheduledCheck {
@@ -8,22 +8,39 @@ export interface ScheduledCheck {
 
 export type OutcomeHandler = (check: ScheduledCheck, outcome: CheckOutcome, durationMs: number, failure: 'timeout' | 'error' | null) => void;
 
+export interface SchedulerOptions {
+  random?: () => number;
+  clock?: Clock;
+  /** Soft-state retries (config check_retry); a check's retry_interval / retry_attempts override them. */
+  retry?: { interval: number; attempts: number };
+}
+
 /**
  * Runs every check on its own timer: first run spread over the interval (so a fleet restarted at once
  * does not probe in lockstep), then every interval ±10 %. A run that passes its timeout is aborted and
  * reported critical; runs of one check never overlap and never wait for another check.
+ * Soft states, like Nagios retry_interval: after a non-OK result the check runs again after its retry interval
+ * (no jitter) until retry_attempts non-OK results in a row, so the collector's max_attempts is reached in a
+ * fraction of a second instead of after max_attempts intervals; then (or on OK) back to the normal interval.
  */
 export class CheckScheduler {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, ClockTimer>();
   private readonly running = new Map<string, AbortController>();
+  /** Non-OK results in a row, per check. */
+  private readonly failures = new Map<string, number>();
   private stopped = false;
+  private readonly random: () => number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly checks: ScheduledCheck[],
     private readonly onOutcome: OutcomeHandler,
     private readonly logger: Logger,
-    private readonly random: () => number = Math.random,
-  ) {}
+    private readonly options: SchedulerOptions = {},
+  ) {
+    this.random = options.random ?? Math.random;
+    this.clock = options.clock ?? systemClock;
+  }
 
   start(): void {
     for (const check of this.checks) this.schedule(check, this.random() * Math.min(check.config.interval, 10_000));
@@ -31,28 +48,38 @@ export class CheckScheduler {
 
   private schedule(check: ScheduledCheck, delayMs: number): void {
     if (this.stopped) return;
-    const timer = setTimeout(() => void this.runAndReschedule(check), delayMs);
+    const timer = this.clock.setTimeout(() => void this.runAndReschedule(check), delayMs);
     this.timers.set(check.config.name, timer);
   }
 
   private async runAndReschedule(check: ScheduledCheck): Promise<void> {
-    await this.runOnce(check);
-    const jitter = 1 + (this.random() - 0.5) * 0.2;
-    this.schedule(check, check.config.interval * jitter);
+    this.schedule(check, this.nextDelay(check, await this.runOnce(check)));
   }
 
-  /** One run with its timeout; never throws. */
-  async runOnce(check: ScheduledCheck): Promise<void> {
+  /** The delay before the next run, given this run's status: a soft problem is retried soon. */
+  nextDelay(check: ScheduledCheck, status: CheckOutcome['status'] | null): number {
+    const { config } = check;
+    const failures = status === null || status === 'ok' ? 0 : (this.failures.get(config.name) ?? 0) + 1;
+    if (failures === 0) this.failures.delete(config.name);
+    else this.failures.set(config.name, failures);
+    const retryInterval = config.retry_interval ?? this.options.retry?.interval;
+    const attempts = config.retry_attempts ?? this.options.retry?.attempts ?? 1;
+    if (failures > 0 && failures < attempts && retryInterval !== undefined && retryInterval < config.interval) return retryInterval;
+    return config.interval * (1 + (this.random() - 0.5) * 0.2);
+  }
+
+  /** One run with its timeout; never throws. Returns the status reported (null when stopped meanwhile). */
+  async runOnce(check: ScheduledCheck): Promise<CheckOutcome['status'] | null> {
     const { config, instance } = check;
     const controller = new AbortController();
     this.running.set(config.name, controller);
     const start = performance.now();
-    let timer: NodeJS.Timeout | undefined;
+    let timer: ClockTimer | undefined;
     let outcome: CheckOutcome;
     let failure: 'timeout' | 'error' | null = null;
     try {
       const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
+        timer = this.clock.setTimeout(() => {
           const err = new Error(`timed out after ${config.timeout} ms`);
           err.name = 'CheckTimeout';
           controller.abort(err);
@@ -67,16 +94,17 @@ export class CheckScheduler {
       outcome = { status: 'critical', message: `${instance.target}: ${detail}`.slice(0, 2000), latencyMs: null, target: instance.target };
       this.logger.debug({ check: config.name, err: error.message }, 'check failed');
     } finally {
-      clearTimeout(timer);
+      if (timer) this.clock.clearTimeout(timer);
       this.running.delete(config.name);
     }
-    if (this.stopped) return;
+    if (this.stopped) return null;
     this.onOutcome(check, outcome, performance.now() - start, failure);
+    return outcome.status;
   }
 
   stop(): void {
     this.stopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const timer of this.timers.values()) this.clock.clearTimeout(timer);
     for (const controller of this.running.values()) controller.abort(new Error('agent stopping'));
     for (const check of this.checks) check.instance.close?.();
   }

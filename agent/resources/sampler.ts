@@ -1,7 +1,7 @@
-import { join } from 'node:path';
 import type { MetricPoint } from '../../shared/index.ts';
 import { liveProc, readProcesses, readProcFile, type ProcSource } from './proc-reader.ts';
-import { CPU_MODES, parseDiskstats, parseLoadavg, parseMeminfo, parseMounts, parseNetDev, parseStat, NET_FIELDS, type CpuTimes, type DiskCounters, type NetCounters } from './procfs.ts';
+import { CPU_MODES, parseDiskstats, parseLoadavg, parseMeminfo, parseMounts, parseNetDev, parseStat, NET_FIELDS, type CpuTimes, type DiskCounters, type Mount, type NetCounters } from './procfs.ts';
+import { filesystemGauges, memoryGauges, round, type GaugeSink } from './gauges.ts';
 
 export interface SamplerOptions {
   source?: ProcSource;
@@ -47,6 +47,8 @@ export class ResourceSampler {
   private previous: Previous | null = null;
   private readonly source: ProcSource;
   private readonly now: () => number;
+  /** The mount table of the latest sample; the fast tick statfs()es these between full samples. */
+  mounts: Mount[] = [];
 
   constructor(private readonly options: SamplerOptions = {}) {
     this.source = options.source ?? liveProc;
@@ -85,23 +87,7 @@ export class ResourceSampler {
       gauge('node_load15', load.load15);
     }
 
-    const mem = parseMeminfo(memText);
-    for (const key of ['MemTotal', 'MemFree', 'MemAvailable', 'Buffers', 'Cached', 'SwapTotal', 'SwapFree', 'SwapCached', 'Shmem', 'Dirty']) {
-      const value = mem.get(key);
-      if (value !== undefined) gauge(`node_memory_${key}_bytes`, value);
-    }
-    const total = mem.get('MemTotal');
-    const available = mem.get('MemAvailable') ?? (mem.get('MemFree') ?? 0) + (mem.get('Buffers') ?? 0) + (mem.get('Cached') ?? 0);
-    if (total) {
-      gauge('offhook_memory_used_bytes', total - available);
-      gauge('offhook_memory_used_ratio', round((total - available) / total));
-    }
-    const swapTotal = mem.get('SwapTotal');
-    if (swapTotal !== undefined) {
-      const used = swapTotal - (mem.get('SwapFree') ?? 0);
-      gauge('offhook_swap_used_bytes', used);
-      gauge('offhook_swap_used_ratio', swapTotal > 0 ? round(used / swapTotal) : 0);
-    }
+    memoryGauges(parseMeminfo(memText), gauge);
 
     const net = parseNetDev(netText);
     for (const [device, c] of net) {
@@ -137,7 +123,10 @@ export class ResourceSampler {
       }
     }
 
-    if (this.options.filesystems !== false) await this.filesystems(parseMounts(mountText), gauge);
+    if (this.options.filesystems !== false) {
+      this.mounts = parseMounts(mountText);
+      await this.filesystems(this.mounts, gauge);
+    }
     if (this.options.processes !== false) await this.processes(gauge);
 
     this.previous = { at, cpus: stat.cpus, net, disks };
@@ -176,35 +165,9 @@ export class ResourceSampler {
     return host || readProcFile(this.source, 'mounts');
   }
 
-  private async filesystems(mounts: ReturnType<typeof parseMounts>, gauge: (name: string, value: number, labels?: Record<string, string>) => void): Promise<void> {
+  private async filesystems(mounts: Mount[], gauge: GaugeSink): Promise<void> {
     const timeoutMs = this.options.statfsTimeoutMs ?? 2000;
-    await Promise.all(
-      mounts.map(async (mount) => {
-        const labels = { device: mount.device.slice(0, 1024), mountpoint: mount.mountpoint.slice(0, 1024), fstype: mount.fstype };
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          const fs = await Promise.race([
-            this.source.statfs(this.options.rootfs ? join(this.options.rootfs, mount.mountpoint) : mount.mountpoint),
-            new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('statfs timed out')), timeoutMs))),
-          ]);
-          gauge('node_filesystem_device_error', 0, labels);
-          gauge('node_filesystem_size_bytes', fs.blocks * fs.bsize, labels);
-          gauge('node_filesystem_free_bytes', fs.bfree * fs.bsize, labels);
-          gauge('node_filesystem_avail_bytes', fs.bavail * fs.bsize, labels);
-          gauge('node_filesystem_files', fs.files, labels);
-          gauge('node_filesystem_files_free', fs.ffree, labels);
-          // "Used" the way df counts it: root-reserved blocks are neither used nor available.
-          const usable = fs.blocks - fs.bfree + fs.bavail;
-          if (usable > 0) gauge('offhook_filesystem_used_ratio', round((fs.blocks - fs.bfree) / usable), labels);
-          if (fs.files > 0) gauge('offhook_filesystem_files_used_ratio', round((fs.files - fs.ffree) / fs.files), labels);
-        } catch {
-          // Unmounted between reading /proc/mounts and statfs, or stale: say so instead of dropping it silently.
-          gauge('node_filesystem_device_error', 1, labels);
-        } finally {
-          clearTimeout(timer);
-        }
-      }),
-    );
+    await Promise.all(mounts.map((mount) => filesystemGauges(this.source, this.options.rootfs, mount, timeoutMs, gauge)));
   }
 
   private async processes(gauge: (name: string, value: number, labels?: Record<string, string>) => void): Promise<void> {
@@ -221,6 +184,3 @@ export class ResourceSampler {
   }
 }
 
-function round(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
-}

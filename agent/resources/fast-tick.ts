@@ -1,0 +1,59 @@
+import { systemClock, type Clock, type ClockTimer, type Logger, type MetricPoint } from '../../shared/index.ts';
+import type { Deadband } from './deadband.ts';
+import type { GaugeGroup } from './fast-gauges.ts';
+
+export interface FastTickOptions {
+  intervalMs: number;
+  read: () => Promise<GaugeGroup[]>;
+  deadband: Deadband;
+  /** Publishes a partial ResourceSample (only the moved groups' points). */
+  publish: (points: MetricPoint[]) => Promise<void>;
+  /** True while a full sample is being taken: it carries everything, a fast read would only race it. */
+  busy: () => boolean;
+  logger: Logger;
+  clock?: Clock;
+}
+
+/**
+ * Between full samples: every `intervalMs` read the cheap gauges and publish at once the groups that moved past
+ * their deadband, so the collector (which judges each sample on arrival) sees a breach within one tick.
+ */
+export class FastTick {
+  private timer: ClockTimer | null = null;
+  private stopped = false;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: FastTickOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = this.clock.setTimeout(() => void this.tick().finally(() => this.schedule()), this.options.intervalMs);
+  }
+
+  /** One read and, if anything moved, one publish; never throws. Returns the points published. */
+  async tick(): Promise<MetricPoint[]> {
+    if (this.stopped || this.options.busy()) return [];
+    try {
+      const moved = this.options.deadband.moved(await this.options.read());
+      if (moved.length === 0 || this.stopped || this.options.busy()) return [];
+      const points = moved.flatMap((group) => group.points);
+      this.options.deadband.published(points);
+      await this.options.publish(points);
+      return points;
+    } catch (err) {
+      this.options.logger.warn({ err }, 'fast gauge read failed');
+      return [];
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+  }
+}
