@@ -140,8 +140,10 @@ describe('agent process: events, heartbeat, metrics, spool before the stream exi
       const beat = await nextMessage<Heartbeat>(nc, subjects.heartbeat('proc1_example_org'), (b) => b.seq >= 2);
       assert.equal(beat.host, 'proc1_example_org');
       assert.equal(beat.intervalMs, 300);
-      const events = await readEvents(nc, 'proc1_example_org', (evs) => evs.filter((e) => e.kind === 'resource').length >= 2);
-      const sample = events.filter((e) => e.kind === 'resource').at(-1)!;
+      // Full samples carry the raw counters; the fast tick's partial samples (a moved gauge group) never do.
+      const full = (e: (typeof events)[number]): boolean => e.kind === 'resource' && e.metrics.some((m) => m.name === 'node_cpu_seconds_total');
+      const events = await readEvents(nc, 'proc1_example_org', (evs) => evs.filter(full).length >= 2);
+      const sample = events.filter(full).at(-1)!;
       assert.ok(sample.kind === 'resource' && sample.metrics.some((m) => m.name === 'offhook_cpu_usage_ratio'));
       const metrics = await (await fetch(url!)).text();
       for (const name of ['offhook_agent_events_published_total', 'offhook_agent_spool_depth', 'offhook_agent_sequence', 'offhook_agent_resource_sample_duration_seconds_bucket', 'node_memory_MemAvailable_bytes', 'node_load1', 'offhook_nats_connected']) {

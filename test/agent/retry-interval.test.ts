@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { CheckConfig, pluginFor } from '../../agent/index.ts';
+import type { CheckOutcome } from '../../agent/checks/index.ts';
+import { CheckScheduler, type ScheduledCheck } from '../../agent/core/scheduler.ts';
+import { ManualClock, silentLogger } from '../../shared/index.ts';
+
+const RETRY = { interval: 250, attempts: 3 };
+
+function tcpCheck(port: number, extra: Record<string, unknown> = {}): ScheduledCheck {
+  const config = CheckConfig.parse({ name: 'svc', kind: 'tcp', port, interval: '10s', timeout: '2s', ...extra }) as unknown as ScheduledCheck['config'];
+  return { config, instance: pluginFor('tcp')!.create(config) };
+}
+
+/** A loopback port nothing listens on (a server bound and closed again). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('agent soft states: retry_interval', () => {
+  it('retries a non-OK check at the retry interval until retry_attempts in a row, then at its own interval; OK resets', () => {
+    const check = tcpCheck(1);
+    // random 0.5 = no jitter, so the normal delay is exactly the interval.
+    const scheduler = new CheckScheduler([check], () => undefined, silentLogger(), { random: () => 0.5, retry: RETRY });
+    const delays = (['critical', 'critical', 'critical', 'critical', 'ok', 'warning', 'ok', 'unknown', 'unknown', 'unknown'] as const).map((s) => scheduler.nextDelay(check, s));
+    assert.deepEqual(delays, [250, 250, 10_000, 10_000, 10_000, 250, 10_000, 250, 250, 10_000]);
+  });
+
+  it('per-check retry_interval / retry_attempts override check_retry; a retry interval not shorter than the interval changes nothing', () => {
+    const own = tcpCheck(1, { retry_interval: '1s', retry_attempts: 2 });
+    const scheduler = new CheckScheduler([own], () => undefined, silentLogger(), { random: () => 0.5, retry: RETRY });
+    assert.deepEqual(['critical', 'critical', 'critical'].map((s) => scheduler.nextDelay(own, s as CheckOutcome['status'])), [1000, 10_000, 10_000]);
+    const slow = tcpCheck(1, { retry_interval: '20s' });
+    assert.equal(new CheckScheduler([slow], () => undefined, silentLogger(), { random: () => 0.5, retry: RETRY }).nextDelay(slow, 'critical'), 10_000);
+    const none = new CheckScheduler([own], () => undefined, silentLogger(), { random: () => 0.5 });
+    assert.equal(none.nextDelay(tcpCheck(1), 'critical'), 10_000, 'without check_retry a failure waits the interval');
+  });
+
+  it('a real tcp check against a closed port runs at 0, 250, 500 ms, then after the interval (injected clock)', async () => {
+    const check = tcpCheck(await closedPort());
+    const clock = new ManualClock();
+    const start = clock.now();
+    const runs: number[] = [];
+    let outcomes: CheckOutcome[] = [];
+    let settled: (() => void) | null = null;
+    const instrumented: ScheduledCheck = {
+      config: check.config,
+      instance: {
+        target: check.instance.target,
+        run: (ctx) => {
+          runs.push(clock.now() - start);
+          return check.instance.run(ctx);
+        },
+      },
+    };
+    const scheduler = new CheckScheduler([instrumented], (_c, outcome) => {
+      outcomes.push(outcome);
+      settled?.();
+    }, silentLogger(), { random: () => 0, clock, retry: RETRY });
+    /** Advances the clock to fire the next run, then waits for its outcome and for the next run to be scheduled. */
+    const runAfter = async (ms: number): Promise<void> => {
+      const done = new Promise<void>((resolve) => (settled = resolve));
+      clock.advance(ms);
+      await done;
+      await new Promise(setImmediate); // runAndReschedule schedules after the outcome handler returns
+    };
+    scheduler.start();
+    await runAfter(0);
+    clock.advance(249);
+    assert.equal(runs.length, 1, 'not before the retry interval');
+    await runAfter(1);
+    await runAfter(250);
+    assert.deepEqual(runs, [0, 250, 500]);
+    assert.deepEqual(outcomes.map((o) => o.status), ['critical', 'critical', 'critical']);
+    // Hard now (3 attempts): back to the interval, jittered by -10 % with random() = 0.
+    clock.advance(8_999);
+    assert.equal(runs.length, 3);
+    outcomes = [];
+    await runAfter(1);
+    assert.deepEqual(runs, [0, 250, 500, 9_500]);
+    scheduler.stop();
+  });
+});
