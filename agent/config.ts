@@ -108,7 +108,7 @@ export const AgentConfig = z
         filesystems: z.boolean().default(true),
         /** statfs each mount point under this prefix (node_exporter's --path.rootfs); see agent/README.md. */
         rootfs: z.string().startsWith('/', 'expected an absolute path').default('/'),
-        /** systeminformation inventory (OS, CPU model) is slow, so it is refreshed rarely. */
+        /** OS and CPU model labels (node_os_info, offhook_cpu_info) change rarely, so they are re-read rarely. */
         inventory_interval: DurationAtLeast(1000, '1s').default(600_000),
         fast: FastTick.default(FAST_DEFAULTS),
       })
