@@ -85,11 +85,18 @@ export class Agent {
       logger: this.logger,
     });
     const checks: ScheduledCheck[] = (config.checks as CheckConfig[]).map((check) => ({ config: check, instance: pluginFor(check.kind)!.create(check) }));
-    this.scheduler = new CheckScheduler(checks, (check, outcome, durationMs, failure) => this.onCheckOutcome(check, outcome, durationMs, failure), this.logger, { retry: config.check_retry });
+    this.scheduler = new CheckScheduler(
+      checks,
+      (check, outcome, durationMs, failure) => this.onCheckOutcome(check, outcome, durationMs, failure),
+      this.logger,
+      { retry: config.check_retry },
+    );
     const { resources } = config;
-    this.sampler = new ResourceSampler({ processes: resources.processes, filesystems: resources.filesystems, rootfs: resources.rootfs });
+    const { processes, filesystems, rootfs } = resources;
+    this.sampler = new ResourceSampler({ processes, filesystems, rootfs });
     this.deadband = new Deadband(resources.fast.deadband);
-    this.fastGauges = new FastGauges({ filesystems: resources.filesystems, rootfs: resources.rootfs, mounts: () => this.sampler.mounts, cpuWindowMs: resources.interval });
+    const mounts = (): ResourceSampler['mounts'] => this.sampler.mounts;
+    this.fastGauges = new FastGauges({ filesystems, rootfs, mounts, cpuWindowMs: resources.interval });
     this.fastTick = new FastTick({
       intervalMs: resources.fast.interval,
       read: () => this.fastGauges.read(),
@@ -114,7 +121,9 @@ export class Agent {
     await Promise.all(this.logSources.map((source) => source.start()));
     if (this.config.resources.enabled) {
       // The fast tick starts after the first full sample: it needs its mount table and baselines.
-      void this.sampleResources().then(() => this.config.resources.fast.enabled && !this.stopping && this.fastTick.start());
+      void this.sampleResources().then(() => {
+        if (this.config.resources.fast.enabled && !this.stopping) this.fastTick.start();
+      });
       this.every(this.config.resources.interval, () => void this.sampleResources());
       void this.refreshInventory();
       this.every(this.config.resources.inventory_interval, () => void this.refreshInventory());
@@ -205,7 +214,8 @@ export class Agent {
   private async publishFast(points: MetricPoint[]): Promise<void> {
     const families = new Set(points.map((p) => KEY_METRIC[p.name]).filter((f) => f !== undefined));
     for (const family of families) this.metrics.fastSamples.inc({ family });
-    await this.publisher.submit({ kind: 'resource', intervalMs: this.config.resources.interval, metrics: points.slice(0, MAX_POINTS_PER_SAMPLE) });
+    const metrics = points.slice(0, MAX_POINTS_PER_SAMPLE);
+    await this.publisher.submit({ kind: 'resource', intervalMs: this.config.resources.interval, metrics });
   }
 
   private async refreshInventory(): Promise<void> {

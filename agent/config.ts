@@ -113,14 +113,20 @@ export const AgentConfig = z
         fast: FastTick.default(FAST_DEFAULTS),
       })
       .strict()
-      .default({ enabled: true, interval: 10_000, processes: true, filesystems: true, rootfs: '/', inventory_interval: 600_000, fast: FAST_DEFAULTS }),
+      .default({
+        enabled: true, interval: 10_000, processes: true, filesystems: true, rootfs: '/', inventory_interval: 600_000,
+        fast: FAST_DEFAULTS,
+      }),
     /**
      * Soft states (Nagios retry_interval): after a non-OK result a check runs again after `interval` instead of its
      * own, until `attempts` non-OK results in a row (match the collector's max_attempts), then at its own interval.
      * A check's retry_interval / retry_attempts override these.
      */
     check_retry: z
-      .object({ interval: DurationAtLeast(10, '10ms').default(RETRY_DEFAULTS.interval), attempts: z.number().int().min(1).max(100).default(RETRY_DEFAULTS.attempts) })
+      .object({
+        interval: DurationAtLeast(10, '10ms').default(RETRY_DEFAULTS.interval),
+        attempts: z.number().int().min(1).max(100).default(RETRY_DEFAULTS.attempts),
+      })
       .strict()
       .default(RETRY_DEFAULTS),
     checks: z.array(CheckConfig).default([]),

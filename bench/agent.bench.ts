@@ -83,8 +83,10 @@ async function agentVersusNodeExporter(): Promise<BenchRow[]> {
     const pids = {} as Record<(typeof AGENTS)[number], number>;
     for (const how of AGENTS) {
       const config = join(dir, `agent-${how}.yaml`);
-      writeFileSync(config, stringify({ host: `bench-${how}`, nats: { servers: [nats.url] }, state_dir: join(dir, `state-${how}`), metrics_listen: '127.0.0.1:0' }));
-      const agent = spawn(command[how][0]!, [...command[how].slice(1), 'agent', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const settings = { host: `bench-${how}`, nats: { servers: [nats.url] }, state_dir: join(dir, `state-${how}`) };
+      writeFileSync(config, stringify({ ...settings, metrics_listen: '127.0.0.1:0' }));
+      const [program, ...args] = command[how];
+      const agent = spawn(program!, [...args, 'agent', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(agent);
       await waitForOutput(agent, /connected to NATS/, 30_000);
       pids[how] = agent.pid!;
@@ -118,13 +120,26 @@ async function agentVersusNodeExporter(): Promise<BenchRow[]> {
     const exporterBase = (value: number) => ({ name: 'node_exporter, scraped 1/s', value });
     const rows: BenchRow[] = [];
     for (const how of AGENTS) {
+      const share = (k: string): number => (used[k]! / WINDOW_S) * 100;
       rows.push(
-        { name: `agent (${how}) CPU share of one core, default config (10 s samples + 250 ms fast tick)`, value: (used[how]! / WINDOW_S) * 100, unit: '%', baseline: exporterBase((used.exporter! / WINDOW_S) * 100) },
-        { name: `agent (${how}) RSS average`, value: avg(rss[how]!) / mib, unit: 'MiB', baseline: exporterBase(avg(rss.exporter!) / mib) },
-        { name: `agent (${how}) RSS max`, value: Math.max(...rss[how]!) / mib, unit: 'MiB', baseline: exporterBase(Math.max(...rss.exporter!) / mib) },
+        {
+          name: `agent (${how}) CPU share of one core, default config (10 s samples + 250 ms fast tick)`,
+          value: share(how), unit: '%', baseline: exporterBase(share('exporter')),
+        },
+        {
+          name: `agent (${how}) RSS average`, value: avg(rss[how]!) / mib, unit: 'MiB',
+          baseline: exporterBase(avg(rss.exporter!) / mib),
+        },
+        {
+          name: `agent (${how}) RSS max`, value: Math.max(...rss[how]!) / mib, unit: 'MiB',
+          baseline: exporterBase(Math.max(...rss.exporter!) / mib),
+        },
       );
     }
-    rows.at(-1)!.note = `both agents and node_exporter ran side by side for the same ${WINDOW_S} s window; node_exporter served ${(scrapeBytes / WINDOW_S / 1024).toFixed(0)} KiB per scrape; built = the esbuild bundle (npm run build), tsx = node offhook.mjs; the agent's RSS includes the Node runtime (a bare node process is ~40 MiB)`;
+    rows.at(-1)!.note = `both agents and node_exporter ran side by side for the same ${WINDOW_S} s window; `
+      + `node_exporter served ${(scrapeBytes / WINDOW_S / 1024).toFixed(0)} KiB per scrape; built = the esbuild `
+      + "bundle (npm run build), tsx = node offhook.mjs; the agent's RSS includes the Node runtime (a bare node "
+      + 'process is ~40 MiB)';
     return rows;
   } finally {
     for (const child of children) await killAndWait(child, 'SIGTERM');

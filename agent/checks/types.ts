@@ -10,9 +10,9 @@ export const CheckBase = z.object({
   /** A probe that takes longer is abandoned and reported critical; it never delays other checks. */
   timeout: DurationAtLeast(10, '10ms').default(10_000),
   labels: Labels.optional(),
-  /** After a non-OK result, run again this soon (until retry_attempts non-OK in a row); default check_retry.interval. */
+  /** After a non-OK result, run again this soon (until retry_attempts non-OK in a row); default check_retry.interval */
   retry_interval: DurationAtLeast(10, '10ms').optional(),
-  /** Non-OK results in a row run at retry_interval (set it to the collector's max_attempts); default check_retry.attempts. */
+  /** Non-OK results in a row run at retry_interval (the collector's max_attempts); default check_retry.attempts. */
   retry_attempts: z.number().int().min(1).max(100).optional(),
 });
 

@@ -9,7 +9,12 @@ export function createAgentMetrics(registry: Registry) {
     checkFailures: new Counter({ name: 'offhook_agent_check_failures_total', help: 'Check runs that did not end ok: probe error, timeout or a bad answer', labelNames: ['check', 'kind', 'reason'], registers: r }),
     checkStatus: new Gauge({ name: 'offhook_agent_check_status', help: 'Last status: 0 ok, 1 warning, 2 critical, 3 unknown', labelNames: ['check', 'kind'], registers: r }),
     sampleDuration: new Histogram({ name: 'offhook_agent_resource_sample_duration_seconds', help: 'Time to read /proc for one resource sample', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: r }),
-    fastSamples: new Counter({ name: 'offhook_agent_fast_samples_total', help: 'Partial resource samples published between full ones because a gauge group moved past its deadband', labelNames: ['family'], registers: r }),
+    fastSamples: new Counter({
+      name: 'offhook_agent_fast_samples_total',
+      help: 'Partial resource samples published between full ones because a gauge group moved past its deadband',
+      labelNames: ['family'],
+      registers: r,
+    }),
     published: new Counter({ name: 'offhook_agent_events_published_total', help: 'Events acknowledged by JetStream', labelNames: ['kind'], registers: r }),
     publishErrors: new Counter({ name: 'offhook_agent_publish_errors_total', help: 'Failed JetStream publishes (the event went to or stayed in the spool)', labelNames: ['reason'], registers: r }),
     invalidEvents: new Counter({ name: 'offhook_agent_invalid_events_total', help: 'Events the agent built that failed schema validation (a bug; not published)', labelNames: ['kind'], registers: r }),

@@ -64,7 +64,8 @@ export class CheckScheduler {
     else this.failures.set(config.name, failures);
     const retryInterval = config.retry_interval ?? this.options.retry?.interval;
     const attempts = config.retry_attempts ?? this.options.retry?.attempts ?? 1;
-    if (failures > 0 && failures < attempts && retryInterval !== undefined && retryInterval < config.interval) return retryInterval;
+    const soft = failures > 0 && failures < attempts;
+    if (soft && retryInterval !== undefined && retryInterval < config.interval) return retryInterval;
     return config.interval * (1 + (this.random() - 0.5) * 0.2);
   }
 

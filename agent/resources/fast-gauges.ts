@@ -117,7 +117,9 @@ export class FastGauges {
     const idle = deltas[CPU_MODES.indexOf('idle')]! + deltas[CPU_MODES.indexOf('iowait')]!;
     return [
       { name: 'offhook_cpu_usage_ratio', type: 'gauge', value: round(1 - idle / total) },
-      ...CPU_MODES.map((mode, i): MetricPoint => ({ name: 'offhook_cpu_mode_ratio', type: 'gauge', value: round(deltas[i]! / total), labels: { mode } })),
+      ...CPU_MODES.map((mode, i): MetricPoint => ({
+        name: 'offhook_cpu_mode_ratio', type: 'gauge', value: round(deltas[i]! / total), labels: { mode },
+      })),
     ];
   }
 

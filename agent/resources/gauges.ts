@@ -8,7 +8,8 @@ export type GaugeSink = (name: string, value: number, labels?: Record<string, st
 
 export function gaugeSink(out: MetricPoint[]): GaugeSink {
   return (name, value, labels) => {
-    if (Number.isFinite(value)) out.push(labels ? { name, type: 'gauge', value, labels } : { name, type: 'gauge', value });
+    if (!Number.isFinite(value)) return;
+    out.push(labels ? { name, type: 'gauge', value, labels } : { name, type: 'gauge', value });
   };
 }
 
@@ -16,7 +17,9 @@ export function round(value: number): number {
   return Math.round(value * 1e6) / 1e6;
 }
 
-export const MEMINFO_KEYS = ['MemTotal', 'MemFree', 'MemAvailable', 'Buffers', 'Cached', 'SwapTotal', 'SwapFree', 'SwapCached', 'Shmem', 'Dirty'] as const;
+export const MEMINFO_KEYS = [
+  'MemTotal', 'MemFree', 'MemAvailable', 'Buffers', 'Cached', 'SwapTotal', 'SwapFree', 'SwapCached', 'Shmem', 'Dirty',
+] as const;
 
 /** node_memory_*_bytes plus used bytes/ratio (used = total − available); the full sample and the fast tick share it. */
 export function memoryGauges(mem: Map<string, number>, gauge: GaugeSink): void {
@@ -25,7 +28,8 @@ export function memoryGauges(mem: Map<string, number>, gauge: GaugeSink): void {
     if (value !== undefined) gauge(`node_memory_${key}_bytes`, value);
   }
   const total = mem.get('MemTotal');
-  const available = mem.get('MemAvailable') ?? (mem.get('MemFree') ?? 0) + (mem.get('Buffers') ?? 0) + (mem.get('Cached') ?? 0);
+  const available = mem.get('MemAvailable')
+    ?? (mem.get('MemFree') ?? 0) + (mem.get('Buffers') ?? 0) + (mem.get('Cached') ?? 0);
   if (total) {
     gauge('offhook_memory_used_bytes', total - available);
     gauge('offhook_memory_used_ratio', round((total - available) / total));
@@ -46,7 +50,13 @@ export function mountLabels(mount: Mount): Record<string, string> {
  * statfs of one mount point into node_filesystem_* and used ratios. A statfs slower than `timeoutMs` (a hung NFS
  * mount) or failing marks the mount as errored instead of stalling the sample.
  */
-export async function filesystemGauges(source: ProcSource, rootfs: string | undefined, mount: Mount, timeoutMs: number, gauge: GaugeSink): Promise<void> {
+export async function filesystemGauges(
+  source: ProcSource,
+  rootfs: string | undefined,
+  mount: Mount,
+  timeoutMs: number,
+  gauge: GaugeSink,
+): Promise<void> {
   const labels = mountLabels(mount);
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -1,6 +1,9 @@
 import type { MetricPoint } from '../../shared/index.ts';
 import { liveProc, readProcesses, readProcFile, type ProcSource } from './proc-reader.ts';
-import { CPU_MODES, parseDiskstats, parseLoadavg, parseMeminfo, parseMounts, parseNetDev, parseStat, NET_FIELDS, type CpuTimes, type DiskCounters, type Mount, type NetCounters } from './procfs.ts';
+import {
+  CPU_MODES, parseDiskstats, parseLoadavg, parseMeminfo, parseMounts, parseNetDev, parseStat, NET_FIELDS,
+  type CpuTimes, type DiskCounters, type Mount, type NetCounters,
+} from './procfs.ts';
 import { filesystemGauges, memoryGauges, round, type GaugeSink } from './gauges.ts';
 
 export interface SamplerOptions {
@@ -167,7 +170,8 @@ export class ResourceSampler {
 
   private async filesystems(mounts: Mount[], gauge: GaugeSink): Promise<void> {
     const timeoutMs = this.options.statfsTimeoutMs ?? 2000;
-    await Promise.all(mounts.map((mount) => filesystemGauges(this.source, this.options.rootfs, mount, timeoutMs, gauge)));
+    const { rootfs } = this.options;
+    await Promise.all(mounts.map((mount) => filesystemGauges(this.source, rootfs, mount, timeoutMs, gauge)));
   }
 
   private async processes(gauge: (name: string, value: number, labels?: Record<string, string>) => void): Promise<void> {

@@ -141,7 +141,8 @@ describe('agent process: events, heartbeat, metrics, spool before the stream exi
       assert.equal(beat.host, 'proc1_example_org');
       assert.equal(beat.intervalMs, 300);
       // Full samples carry the raw counters; the fast tick's partial samples (a moved gauge group) never do.
-      const full = (e: (typeof events)[number]): boolean => e.kind === 'resource' && e.metrics.some((m) => m.name === 'node_cpu_seconds_total');
+      const full = (e: (typeof events)[number]): boolean =>
+        e.kind === 'resource' && e.metrics.some((m) => m.name === 'node_cpu_seconds_total');
       const events = await readEvents(nc, 'proc1_example_org', (evs) => evs.filter(full).length >= 2);
       const sample = events.filter(full).at(-1)!;
       assert.ok(sample.kind === 'resource' && sample.metrics.some((m) => m.name === 'offhook_cpu_usage_ratio'));

@@ -8,9 +8,13 @@ import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.t
 import { mountTmpfs } from '../helpers/tmpfs.ts';
 import { readEvents, subjects, tempDir, writeConfig, type AgentEvent } from './helpers.ts';
 
-const isFull = (e: AgentEvent): boolean => e.kind === 'resource' && e.metrics.some((m) => m.name === 'node_cpu_seconds_total');
-const usedRatio = (e: AgentEvent, mountpoint: string): number | undefined =>
-  e.kind === 'resource' ? e.metrics.find((m) => m.name === 'offhook_filesystem_used_ratio' && m.labels?.mountpoint === mountpoint)?.value : undefined;
+const isFull = (e: AgentEvent): boolean =>
+  e.kind === 'resource' && e.metrics.some((m) => m.name === 'node_cpu_seconds_total');
+const usedRatio = (e: AgentEvent, mountpoint: string): number | undefined => {
+  if (e.kind !== 'resource') return undefined;
+  const ratios = e.metrics.filter((m) => m.name === 'offhook_filesystem_used_ratio');
+  return ratios.find((m) => m.labels?.mountpoint === mountpoint)?.value;
+};
 
 describe('agent process: a disk breach travels on the fast tick', () => {
   let server: EmbeddedNatsServer;
@@ -52,7 +56,8 @@ describe('agent process: a disk breach travels on the fast tick', () => {
       assert.ok(!isFull(carrier), 'a partial sample carried the breach');
       assert.equal(events.filter(isFull).length, 1, 'no full snapshot was published before it');
       assert.ok(carrier.seq > first.find(isFull)!.seq);
-      const names = new Set(carrier.kind === 'resource' ? carrier.metrics.filter((m) => m.labels?.mountpoint === disk).map((m) => m.name) : []);
+      const ofDisk = carrier.kind === 'resource' ? carrier.metrics.filter((m) => m.labels?.mountpoint === disk) : [];
+      const names = new Set(ofDisk.map((m) => m.name));
       assert.ok(names.has('node_filesystem_avail_bytes'), 'the mount travels with all its gauges');
     } finally {
       await killAndWait(agent, 'SIGTERM');

@@ -16,14 +16,25 @@ function fakeHost(root: string) {
   mkdirSync(root, { recursive: true });
   const fs = new Map<string, FsStats>();
   const host = {
-    source: { root, pageSize: 4096, statfs: async (path: string) => fs.get(path) ?? Promise.reject(Object.assign(new Error('ENOENT'), { code: 'ENOENT' })) } as ProcSource,
+    source: {
+      root,
+      pageSize: 4096,
+      statfs: async (path: string) => {
+        const answer = fs.get(path);
+        if (!answer) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+        return answer;
+      },
+    } as ProcSource,
     /** used: fraction of a 1000-block filesystem in use. */
     disk(mountpoint: string, used: number): void {
-      fs.set(mountpoint, { bsize: 4096, blocks: 1000, bfree: Math.round(1000 * (1 - used)), bavail: Math.round(1000 * (1 - used)), files: 100, ffree: 50 });
+      const free = Math.round(1000 * (1 - used));
+      fs.set(mountpoint, { bsize: 4096, blocks: 1000, bfree: free, bavail: free, files: 100, ffree: 50 });
     },
     memory(usedRatio: number): void {
       const total = 1000 * MIB_KB;
-      writeFileSync(join(root, 'meminfo'), `MemTotal: ${total} kB\nMemFree: 1 kB\nMemAvailable: ${Math.round(total * (1 - usedRatio))} kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n`);
+      const available = Math.round(total * (1 - usedRatio));
+      const text = `MemTotal: ${total} kB\nMemFree: 1 kB\nMemAvailable: ${available} kB\nSwapTotal: 0 kB\n`;
+      writeFileSync(join(root, 'meminfo'), text);
     },
     load(load1: number): void {
       writeFileSync(join(root, 'loadavg'), `${load1} 0.50 0.40 1/100 4242\n`);
@@ -44,7 +55,8 @@ const mounts = [
   { device: 'tmpfs', mountpoint: '/srv', fstype: 'tmpfs' },
 ];
 const keysOf = (groups: GaugeGroup[]): string[] => groups.map((g) => g.key.replace('\u0000', ':')).sort();
-const mountpointsIn = (points: MetricPoint[]): string[] => [...new Set(points.flatMap((p) => (p.labels?.mountpoint ? [p.labels.mountpoint] : [])))].sort();
+const mountpointsIn = (points: MetricPoint[]): string[] =>
+  [...new Set(points.flatMap((p) => (p.labels?.mountpoint ? [p.labels.mountpoint] : [])))].sort();
 
 describe('agent fast tick: report by exception', () => {
   const dir = tempDir();
@@ -56,7 +68,9 @@ describe('agent fast tick: report by exception', () => {
     host.disk('/', 0.4);
     host.disk('/srv', 0.1);
     let now = 0;
-    const gauges = new FastGauges({ source: host.source, filesystems: true, mounts: () => mounts, cpuWindowMs: 10_000, now: () => now });
+    const gauges = new FastGauges({
+      source: host.source, filesystems: true, mounts: () => mounts, cpuWindowMs: 10_000, now: () => now,
+    });
     const deadband = new Deadband(BANDS);
     const clock = new ManualClock();
     const published: MetricPoint[][] = [];
@@ -76,13 +90,17 @@ describe('agent fast tick: report by exception', () => {
     return { host, gauges, deadband, clock, published, reads, tick, advance: (ms: number) => (now += ms) };
   }
 
-  it('deadband: a group passes only when its key value moved at least its family band from the last published one', () => {
+  it('deadband: a group passes only when its key value moved at least its band from the last published one', () => {
     const deadband = new Deadband(BANDS);
-    const group = (family: GaugeGroup['family'], key: string, value: number): GaugeGroup => ({ family, key, value, points: [] });
-    assert.deepEqual(keysOf(deadband.moved([group('memory', 'memory', 0.5)])), ['memory'], 'never published: moved');
-    deadband.published([{ name: 'offhook_memory_used_ratio', type: 'gauge', value: 0.5 }, { name: 'node_load1', type: 'gauge', value: 1 }]);
-    assert.deepEqual(deadband.moved([group('memory', 'memory', 0.515), group('load', 'load', 1.4)]), []);
-    assert.deepEqual(keysOf(deadband.moved([group('memory', 'memory', 0.48), group('load', 'load', 1.5)])), ['load', 'memory']);
+    const group = (family: GaugeGroup['family'], value: number): GaugeGroup =>
+      ({ family, key: family, value, points: [] });
+    assert.deepEqual(keysOf(deadband.moved([group('memory', 0.5)])), ['memory'], 'never published: moved');
+    deadband.published([
+      { name: 'offhook_memory_used_ratio', type: 'gauge', value: 0.5 },
+      { name: 'node_load1', type: 'gauge', value: 1 },
+    ]);
+    assert.deepEqual(deadband.moved([group('memory', 0.515), group('load', 1.4)]), []);
+    assert.deepEqual(keysOf(deadband.moved([group('memory', 0.48), group('load', 1.5)])), ['load', 'memory']);
   });
 
   it('publishes nothing while nothing moves, then only the moved filesystem with all its gauges', async () => {
@@ -95,8 +113,9 @@ describe('agent fast tick: report by exception', () => {
     const points = await t.tick.tick();
     assert.deepEqual(mountpointsIn(points), ['/srv']);
     assert.deepEqual(points.map((p) => p.name).sort(), [
-      'node_filesystem_avail_bytes', 'node_filesystem_device_error', 'node_filesystem_files', 'node_filesystem_files_free',
-      'node_filesystem_free_bytes', 'node_filesystem_size_bytes', 'offhook_filesystem_files_used_ratio', 'offhook_filesystem_used_ratio',
+      'node_filesystem_avail_bytes', 'node_filesystem_device_error', 'node_filesystem_files',
+      'node_filesystem_files_free', 'node_filesystem_free_bytes', 'node_filesystem_size_bytes',
+      'offhook_filesystem_files_used_ratio', 'offhook_filesystem_used_ratio',
     ]);
     assert.equal(points.find((p) => p.name === 'offhook_filesystem_used_ratio')!.value, 0.7);
     assert.deepEqual(await t.tick.tick(), [], 'the published value is the new baseline');
@@ -112,7 +131,9 @@ describe('agent fast tick: report by exception', () => {
     t.host.memory(0.53);
     t.host.load(1.0);
     const points = await t.tick.tick();
-    assert.deepEqual([...new Set(points.map((p) => p.name))].filter((name) => name === 'offhook_memory_used_ratio' || name === 'node_load1').sort(), ['node_load1', 'offhook_memory_used_ratio']);
+    const wanted = new Set(['offhook_memory_used_ratio', 'node_load1']);
+    const keys = points.map((p) => p.name).filter((name) => wanted.has(name));
+    assert.deepEqual(keys.sort(), ['node_load1', 'offhook_memory_used_ratio']);
     assert.deepEqual(mountpointsIn(points), []);
     t.host.memory(0.56);
     // A full sample published 0.56 meanwhile: nothing left to report.
@@ -150,7 +171,7 @@ describe('agent fast tick: report by exception', () => {
     assert.ok(usage && usage.value > 0.25 && usage.value < 0.5, `usage ${usage?.value}`);
   });
 
-  it('a mount that appears between full samples is published at once; nothing is published while a full sample runs', async () => {
+  it('a mount appearing between full samples is published at once; nothing while a full sample runs', async () => {
     let fullSampleRunning = true;
     const t = setUp({ busy: () => fullSampleRunning });
     const known = (await t.gauges.read()).flatMap((g) => g.points).filter((p) => p.labels?.mountpoint !== '/srv');

@@ -9,7 +9,8 @@ import { ManualClock, silentLogger } from '../../shared/index.ts';
 const RETRY = { interval: 250, attempts: 3 };
 
 function tcpCheck(port: number, extra: Record<string, unknown> = {}): ScheduledCheck {
-  const config = CheckConfig.parse({ name: 'svc', kind: 'tcp', port, interval: '10s', timeout: '2s', ...extra }) as unknown as ScheduledCheck['config'];
+  const parsed = CheckConfig.parse({ name: 'svc', kind: 'tcp', port, interval: '10s', timeout: '2s', ...extra });
+  const config = parsed as unknown as ScheduledCheck['config'];
   return { config, instance: pluginFor('tcp')!.create(config) };
 }
 
@@ -23,25 +24,30 @@ async function closedPort(): Promise<number> {
 }
 
 describe('agent soft states: retry_interval', () => {
-  it('retries a non-OK check at the retry interval until retry_attempts in a row, then at its own interval; OK resets', () => {
+  it('retries a non-OK check at the retry interval until retry_attempts in a row, then its interval; OK resets', () => {
     const check = tcpCheck(1);
     // random 0.5 = no jitter, so the normal delay is exactly the interval.
     const scheduler = new CheckScheduler([check], () => undefined, silentLogger(), { random: () => 0.5, retry: RETRY });
-    const delays = (['critical', 'critical', 'critical', 'critical', 'ok', 'warning', 'ok', 'unknown', 'unknown', 'unknown'] as const).map((s) => scheduler.nextDelay(check, s));
+    const statuses = [
+      'critical', 'critical', 'critical', 'critical', 'ok', 'warning', 'ok', 'unknown', 'unknown', 'unknown',
+    ] as const;
+    const delays = statuses.map((s) => scheduler.nextDelay(check, s));
     assert.deepEqual(delays, [250, 250, 10_000, 10_000, 10_000, 250, 10_000, 250, 250, 10_000]);
   });
 
-  it('per-check retry_interval / retry_attempts override check_retry; a retry interval not shorter than the interval changes nothing', () => {
+  it('per-check retry_interval / retry_attempts override check_retry; one not below the interval is moot', () => {
     const own = tcpCheck(1, { retry_interval: '1s', retry_attempts: 2 });
     const scheduler = new CheckScheduler([own], () => undefined, silentLogger(), { random: () => 0.5, retry: RETRY });
-    assert.deepEqual(['critical', 'critical', 'critical'].map((s) => scheduler.nextDelay(own, s as CheckOutcome['status'])), [1000, 10_000, 10_000]);
+    const critical = (check: ScheduledCheck, on: CheckScheduler): number => on.nextDelay(check, 'critical');
+    assert.deepEqual([1, 2, 3].map(() => critical(own, scheduler)), [1000, 10_000, 10_000]);
     const slow = tcpCheck(1, { retry_interval: '20s' });
-    assert.equal(new CheckScheduler([slow], () => undefined, silentLogger(), { random: () => 0.5, retry: RETRY }).nextDelay(slow, 'critical'), 10_000);
+    const withRetry = new CheckScheduler([slow], () => undefined, silentLogger(), { random: () => 0.5, retry: RETRY });
+    assert.equal(critical(slow, withRetry), 10_000);
     const none = new CheckScheduler([own], () => undefined, silentLogger(), { random: () => 0.5 });
     assert.equal(none.nextDelay(tcpCheck(1), 'critical'), 10_000, 'without check_retry a failure waits the interval');
   });
 
-  it('a real tcp check against a closed port runs at 0, 250, 500 ms, then after the interval (injected clock)', async () => {
+  it('a real tcp check on a closed port runs at 0, 250, 500 ms, then after its interval (injected clock)', async () => {
     const check = tcpCheck(await closedPort());
     const clock = new ManualClock();
     const start = clock.now();
