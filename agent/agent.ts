@@ -251,6 +251,7 @@ export class Agent {
     for (const timer of this.timers) clearInterval(timer);
     this.fastTick.stop();
     this.fastGauges.close();
+    this.sampler.close();
     this.scheduler.stop();
     await Promise.all(this.logSources.map((source) => source.stop()));
     await this.publisher.stop();

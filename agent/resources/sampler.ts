@@ -1,5 +1,7 @@
 import type { MetricPoint } from '../../shared/index.ts';
+import { join } from 'node:path';
 import { liveProc, readProcesses, readProcFile, type ProcSource } from './proc-reader.ts';
+import { ProcFile } from './proc-file.ts';
 import {
   CPU_MODES, parseDiskstats, parseLoadavg, parseMeminfo, parseMounts, parseNetDev, parseStat, NET_FIELDS,
   type CpuTimes, type DiskCounters, type Mount, type NetCounters,
@@ -52,6 +54,8 @@ export class ResourceSampler {
   private readonly now: () => number;
   /** The mount table of the latest sample; the fast tick statfs()es these between full samples. */
   mounts: Mount[] = [];
+  /** The fixed /proc files stay open and are re-read into reused buffers (by path: tests move `source.root`). */
+  private readonly files = new Map<string, ProcFile>();
 
   constructor(private readonly options: SamplerOptions = {}) {
     this.source = options.source ?? liveProc;
@@ -61,7 +65,7 @@ export class ResourceSampler {
   async sample(): Promise<MetricPoint[]> {
     const at = this.now();
     const [statText, loadText, memText, netText, diskText, mountText] = await Promise.all([
-      ...['stat', 'loadavg', 'meminfo', 'net/dev', 'diskstats'].map((f) => readProcFile(this.source, f)),
+      ...['stat', 'loadavg', 'meminfo', 'net/dev', 'diskstats'].map(async (f) => this.procFile(f).read()),
       this.options.filesystems === false ? Promise.resolve('') : this.mountTable(),
     ]);
     const out: MetricPoint[] = [];
@@ -155,6 +159,18 @@ export class ResourceSampler {
     if (totalDelta <= 0) return;
     for (const mode of CPU_MODES) gauge('offhook_cpu_mode_ratio', round(deltas[mode]! / totalDelta), { mode });
     gauge('offhook_cpu_usage_ratio', round(1 - (deltas.idle! + deltas.iowait!) / totalDelta));
+  }
+
+  private procFile(relative: string): ProcFile {
+    const path = join(this.source.root, relative);
+    let file = this.files.get(path);
+    if (!file) this.files.set(path, (file = new ProcFile(path, 8192)));
+    return file;
+  }
+
+  close(): void {
+    for (const file of this.files.values()) file.close();
+    this.files.clear();
   }
 
   /**
