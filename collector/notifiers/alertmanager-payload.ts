@@ -29,12 +29,19 @@ export interface AlertmanagerPayload {
   alerts: AlertmanagerAlert[];
 }
 
-export function alertmanagerAlert(alert: Alert, externalUrl: string): AlertmanagerAlert {
+/** The annotation (per alert, hence also in commonAnnotations) saying why the gateway did not phone. */
+export const FALLBACK_REASON_ANNOTATION = 'offhook_fallback_reason';
+
+export function alertmanagerAlert(alert: Alert, externalUrl: string, fallbackReason?: string): AlertmanagerAlert {
   return {
     status: alert.status,
     // Our own fields win over same-named labels: receivers route on alertname/host/severity.
     labels: { ...alert.labels, alertname: alert.rule, host: alert.host, severity: alert.severity },
-    annotations: { summary: alert.summary, ...(alert.value === null ? {} : { value: String(alert.value) }) },
+    annotations: {
+      summary: alert.summary,
+      ...(alert.value === null ? {} : { value: String(alert.value) }),
+      ...(fallbackReason ? { [FALLBACK_REASON_ANNOTATION]: fallbackReason } : {}),
+    },
     startsAt: rfc3339(alert.startsAt),
     endsAt: alert.status === 'firing' || alert.endsAt === 0 ? ZERO_TIME : rfc3339(alert.endsAt),
     generatorURL: alertUrl(externalUrl, alert),
@@ -50,7 +57,8 @@ function common(maps: Record<string, string>[]): Record<string, string> {
 
 /** Builds the payload; `maxAlerts` > 0 truncates the list and reports how many were left out. */
 export function alertmanagerPayload(batch: NotificationBatch, maxAlerts = 0): AlertmanagerPayload {
-  const all = batch.alerts.map((a) => alertmanagerAlert(a, batch.externalUrl));
+  const why = batch.reason === 'fallback' ? (batch.fallbackReason ?? 'unspecified') : undefined;
+  const all = batch.alerts.map((a) => alertmanagerAlert(a, batch.externalUrl, why));
   const alerts = maxAlerts > 0 ? all.slice(0, maxAlerts) : all;
   const commonLabels = common(all.map((a) => a.labels));
   const groupLabels = Object.fromEntries(['alertname', 'host'].filter((k) => k in commonLabels).map((k) => [k, commonLabels[k]!]));

@@ -63,7 +63,9 @@ export class Dispatcher implements NotificationSink {
       // At-least-once: a stop between the receiver's answer and the "sent" record re-sends this one.
       logger.info({ key, fingerprint: notification.alert.fingerprint, receiver: notification.receiver },
         'resuming a notification accepted before the last stop');
-      receiver.queue.enqueue({ alert: notification.alert, reason: notification.reason, key });
+      const { fallbackReason } = notification;
+      const why = fallbackReason ? { fallbackReason } : {};
+      receiver.queue.enqueue({ alert: notification.alert, reason: notification.reason, key, ...why });
       resumed++;
     }
     if (resumed > 0) logger.info({ resumed }, 'resuming notifications accepted before the last stop');
@@ -164,13 +166,14 @@ export class Dispatcher implements NotificationSink {
         metrics.deduplicated.inc({ receiver: name });
         continue;
       }
+      const fallbackReason = reason === 'fallback' ? (context.fallbackReason ?? 'unspecified') : undefined;
       try {
-        await nflog.markPending(key, { receiver: name, reason, alert, acceptedAt: this.parts.clock.now() });
+        await nflog.markPending(key, { receiver: name, reason, alert, acceptedAt: this.parts.clock.now(), ...(fallbackReason ? { fallbackReason } : {}) });
       } catch (err) {
         log.warn({ err, receiver: name }, 'could not log the pending notification; sending it anyway (a crash now would lose it)');
       }
       this.inFlight.add(key);
-      receiver.queue.enqueue({ alert, reason, key });
+      receiver.queue.enqueue({ alert, reason, key, ...(fallbackReason ? { fallbackReason } : {}) });
     }
   }
 

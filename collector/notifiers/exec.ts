@@ -25,6 +25,7 @@ export function execEnvironment(batch: NotificationBatch): Record<string, string
     OFFHOOK_SUMMARY: clean(first.summary),
     OFFHOOK_FINGERPRINT: first.fingerprint,
     OFFHOOK_EXTERNAL_URL: batch.externalUrl,
+    ...(batch.reason === 'fallback' ? { OFFHOOK_FALLBACK_REASON: clean(batch.fallbackReason ?? 'unspecified') } : {}),
   };
 }
 
@@ -66,7 +67,8 @@ export const execPlugin = defineNotifier({
           child.stdout.on('data', keep);
           child.stderr.on('data', keep);
           child.stdin.on('error', () => {}); // a command that does not read stdin closes it early; that is fine
-          child.stdin.end(JSON.stringify({ ...alertmanagerPayload(batch), reason: batch.reason }));
+          const fallback = batch.reason === 'fallback' ? { fallbackReason: batch.fallbackReason ?? 'unspecified' } : {};
+          child.stdin.end(JSON.stringify({ ...alertmanagerPayload(batch), reason: batch.reason, ...fallback }));
 
           let killTimer: NodeJS.Timeout | undefined;
           const killGroup = (sig: NodeJS.Signals): void => {

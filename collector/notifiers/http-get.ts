@@ -33,6 +33,7 @@ export const httpGetPlugin = defineNotifier({
             generation: String(alert.generation),
             startsAt: new Date(alert.startsAt).toISOString(),
             url: alertUrl(batch.externalUrl, alert),
+            ...(batch.reason === 'fallback' ? { fallback_reason: batch.fallbackReason ?? 'unspecified' } : {}),
           };
           for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
           try {

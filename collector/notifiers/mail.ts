@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createTransport } from 'nodemailer';
 import { z } from 'zod';
 import { Port } from '../../shared/index.ts';
-import { alertLine, alertUrl, headline, oneLine, rfc3339 } from './text.ts';
+import { alertLine, alertUrl, fallbackNote, headline, oneLine, rfc3339 } from './text.ts';
 import { defineNotifier, type NotificationBatch } from './types.ts';
 
 const Address = z.string().min(3).regex(/^[^\r\n]+$/, { error: 'expected one mail address per entry, e.g. "ops@example.com"' });
@@ -22,7 +22,8 @@ export function mailBody(batch: NotificationBatch): string {
       `  ${alertUrl(batch.externalUrl, alert)}`,
     ].join('\n'),
   );
-  return `${headline(batch)}\n\n${blocks.join('\n\n')}\n\n-- \noffhook, receiver ${batch.receiver}, reason ${batch.reason}\n`;
+  const why = batch.reason === 'fallback' ? `The gateway did not phone anyone: ${fallbackNote(batch.fallbackReason)}.\n\n` : '';
+  return `${headline(batch)}\n\n${why}${blocks.join('\n\n')}\n\n-- \noffhook, receiver ${batch.receiver}, reason ${batch.reason}\n`;
 }
 
 /**
@@ -69,7 +70,11 @@ export const mailPlugin = defineNotifier({
             to: config.to,
             subject: oneLine(`${config.subject_prefix} ${headline(batch)}`, 900),
             text: mailBody(batch),
-            headers: { 'X-Offhook-Receiver': batch.receiver, 'X-Offhook-Reason': batch.reason },
+            headers: {
+              'X-Offhook-Receiver': batch.receiver,
+              'X-Offhook-Reason': batch.reason,
+              ...(batch.reason === 'fallback' ? { 'X-Offhook-Fallback-Reason': oneLine(batch.fallbackReason ?? 'unspecified', 100) } : {}),
+            },
             ...(auth ? { auth } : {}),
           } as Parameters<typeof transport.sendMail>[0]);
           const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));

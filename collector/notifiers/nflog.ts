@@ -15,6 +15,8 @@ export interface PendingNotification {
   reason: NotificationReason;
   alert: Alert;
   acceptedAt: number;
+  /** For reason 'fallback': why the gateway did not phone, so a resumed notification still says it. */
+  fallbackReason?: string;
 }
 
 const PENDING = 'pending.';
@@ -65,7 +67,9 @@ export class NotificationLog {
         const raw = entry.json<PendingNotification>();
         const alert = Alert.safeParse(raw.alert);
         const valid = alert.success && typeof raw.receiver === 'string' && REASONS.includes(raw.reason);
-        found.push({ key, notification: valid ? { ...raw, alert: alert.data } : null });
+        const { fallbackReason, ...rest } = raw;
+        const reason = typeof fallbackReason === 'string' ? { fallbackReason } : {};
+        found.push({ key, notification: valid ? { ...rest, ...reason, alert: alert.data } : null });
       } catch {
         found.push({ key, notification: null });
       }

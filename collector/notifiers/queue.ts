@@ -10,6 +10,8 @@ export interface QueueItem {
   reason: NotificationReason;
   /** Notification-log key, recorded once this item is delivered. */
   key: string;
+  /** For reason 'fallback': why the gateway did not phone; only items with the same one share a batch. */
+  fallbackReason?: string;
   heldByRateLimit?: boolean;
 }
 
@@ -140,10 +142,11 @@ export class ReceiverQueue {
 
   /** The head item's reason decides the batch; every queued item with that reason joins it (up to max_batch), unless an earlier item of the same alert stays behind: an alert's notifications never overtake each other. */
   private takeBatch(): QueueItem[] {
-    const reason = this.pending[0]!.reason;
+    const { reason, fallbackReason } = this.pending[0]!;
     const batch: QueueItem[] = [];
     const rest: QueueItem[] = [];
-    for (const item of this.pending) (item.reason === reason && batch.length < this.options.receiver.max_batch && !rest.some((r) => r.alert.fingerprint === item.alert.fingerprint) ? batch : rest).push(item);
+    const same = (item: QueueItem): boolean => item.reason === reason && item.fallbackReason === fallbackReason;
+    for (const item of this.pending) (same(item) && batch.length < this.options.receiver.max_batch && !rest.some((r) => r.alert.fingerprint === item.alert.fingerprint) ? batch : rest).push(item);
     this.pending = rest;
     return batch;
   }
@@ -157,6 +160,7 @@ export class ReceiverQueue {
       status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
       alerts,
       externalUrl: this.options.externalUrl,
+      ...(items[0]!.fallbackReason ? { fallbackReason: items[0]!.fallbackReason } : {}),
     };
     const fingerprints = alerts.map((a) => a.fingerprint);
     const result = await deliverWithRetry(notifier, batch, {

@@ -22,12 +22,33 @@ export function alertUrl(externalUrl: string, alert: Alert): string {
   return `${externalUrl}/alerts/${alert.fingerprint}`;
 }
 
-/** "[FIRING:2] critical web1: disk /var 97% full (+1 more)": the headline every text receiver starts with. */
+const FALLBACK_WORDS: Record<string, string> = {
+  budget_exhausted: 'the call budget is spent',
+  line_down: 'the phone line is down',
+  nobody_answered: 'nobody answered',
+  quiet_hours: 'everyone is in quiet hours',
+  per_number_limit: "the on-call number's call limit is reached",
+  escalation_wait: 'the escalation is waiting before the next call',
+  line_busy: 'the line is busy with other calls',
+};
+
+/** "not phoned (budget_exhausted: the call budget is spent)": why a fallback notification exists at all. */
+export function fallbackNote(reason: string | undefined): string {
+  const code = reason ?? 'unspecified';
+  const words = FALLBACK_WORDS[code];
+  return oneLine(`not phoned (${code}${words ? `: ${words}` : ''})`, 200);
+}
+
+/**
+ * "[FIRING:2] critical web1: disk /var 97% full (+1 more)": the headline every text receiver starts with.
+ * A fallback says first why nobody was phoned: "[FALLBACK:2] not phoned (budget_exhausted: ...) critical web1: ...".
+ */
 export function headline(batch: NotificationBatch): string {
   const first = batch.alerts[0]!;
   const label = batch.reason === 'fallback' ? 'FALLBACK' : batch.reason === 'repeat' ? 'REPEAT' : batch.status.toUpperCase();
+  const why = batch.reason === 'fallback' ? ` ${fallbackNote(batch.fallbackReason)}` : '';
   const more = batch.alerts.length > 1 ? ` (+${batch.alerts.length - 1} more)` : '';
-  return oneLine(`[${label}:${batch.alerts.length}] ${worstSeverity(batch.alerts)} ${first.host}: ${first.summary}${more}`);
+  return oneLine(`[${label}:${batch.alerts.length}]${why} ${worstSeverity(batch.alerts)} ${first.host}: ${first.summary}${more}`);
 }
 
 /** One line per alert, for mail bodies, tickets and chat. */

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Alert } from '../../shared/index.ts';
-import { alertUrl, oneLine, rfc3339 } from './text.ts';
+import { alertUrl, fallbackNote, oneLine, rfc3339 } from './text.ts';
 import { defineNotifier, type NotificationBatch } from './types.ts';
 
 /** ticket_custom field holding "<fingerprint>.<generation>", how a resolve finds its ticket. */
@@ -37,7 +37,8 @@ function description(alert: Alert, batch: NotificationBatch): string {
     ...Object.entries(alert.labels).map(([k, v]) => `label ${k}: ${oneLine(v)}`),
     `fingerprint: ${alert.fingerprint} (generation ${alert.generation})`,
   ];
-  return `${verbatim(alert.summary)}\n\n${verbatim(facts.join('\n'))}\n\nStatus page: ${alertUrl(batch.externalUrl, alert)}\n`;
+  const why = batch.reason === 'fallback' ? `${verbatim(`The gateway did not phone anyone: ${fallbackNote(batch.fallbackReason)}`)}\n\n` : '';
+  return `${why}${verbatim(alert.summary)}\n\n${verbatim(facts.join('\n'))}\n\nStatus page: ${alertUrl(batch.externalUrl, alert)}\n`;
 }
 
 /**

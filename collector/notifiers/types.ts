@@ -12,6 +12,8 @@ export interface NotificationBatch {
   alerts: Alert[];
   /** Base URL of the collector's status page, for links in messages. */
   externalUrl: string;
+  /** For reason 'fallback': why the gateway did not phone (FallbackRequest.reason), told by every receiver. */
+  fallbackReason?: string;
 }
 
 /**
