@@ -137,8 +137,12 @@ export const SpeechConfig = z
 export const InboundConfig = z
   .object({
     enabled: z.boolean().default(true),
+    /** Wrong PINs from one caller ID before it is locked out; a person is locked out after twice as many (any caller ID). */
     max_pin_tries: z.number().int().min(1).max(10).default(3),
+    /** The first lockout; each further one in a row (no right PIN in between) lasts twice as long, at most a day. */
     lockout: Duration.default(900_000),
+    /** PIN attempts per rolling hour over all callers; beyond it every caller is refused until the hour frees up. */
+    max_pin_attempts_per_hour: z.number().int().min(1).max(1000).default(30),
     /** Offer a voice note after an acknowledgement. */
     voice_notes: z.boolean().default(false),
     max_voice_note: Duration.default(60_000),

@@ -29,7 +29,7 @@ import { control } from './control.ts';
 import { serveStatus } from './status.ts';
 import { CardDriver } from './drivers/card.ts';
 import type { LineDriver } from './drivers/driver.ts';
-import { InboundScript } from './inbound.ts';
+import { InboundScript, type LockoutState } from './inbound.ts';
 import { AlertIntake } from './intake.ts';
 import { LineWorker } from './line-worker.ts';
 import { gatewayMetrics } from './metrics.ts';
@@ -129,7 +129,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
     () => clock.now(),
   );
-  const inbound = new InboundScript(driver, speech, config.people, config.inbound, { digitTimeoutMs: config.line.digit_timeout, voiceNoteDir: join(config.state_dir, 'voice-notes') }, () => clock.now());
+  const inboundSettings = {
+    digitTimeoutMs: config.line.digit_timeout,
+    voiceNoteDir: join(config.state_dir, 'voice-notes'),
+    persist: (state: LockoutState) => store.saveLockouts(state),
+  };
+  const inbound = new InboundScript(driver, speech, config.people, config.inbound, inboundSettings, () => clock.now());
   inbound.loadLockouts(await store.loadLockouts());
 
   const acks = new AckWatcher(js, subjects, validator);
@@ -138,6 +143,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const intake = new AlertIntake(queue, config, acks, store, (fp) => consumer.release(fp), metrics, logger, clock, () => worker?.wake());
   worker = new LineWorker({ config, gatewayHost, driver, queue, intake, budget, callScript, inbound, acks, publisher, store, metrics, logger, clock });
   worker.updateBudgetGauges();
+  worker.updatePinGauges();
   metrics.lineUp.set(1);
 
   await acks.start((ack) => void intake.onAck(ack).catch((err: Error) => logger.error({ err, fingerprint: ack.fingerprint }, 'handling an ack failed')));

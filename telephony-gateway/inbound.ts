@@ -1,14 +1,15 @@
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { Alert, CallOutcome } from '../shared/index.ts';
 import type { GatewayConfig, Person } from './config.ts';
 import type { LineDriver } from './drivers/driver.ts';
+import { PinGuard, type LockoutState, type Refusal } from './pin-guard.ts';
 import type { Speech } from './speech.ts';
 import { GOODBYE_TEXT, INBOUND_MENU_TEXT, NO_ALERTS_TEXT, PIN_TEXT, VOICE_NOTE_TEXT, WRONG_PIN_TEXT, describeAlert, inboundIntro } from './wording.ts';
 
-/** PIN failures per caller; persisted so hanging up and calling again does not reset the count. */
-export const LockoutState = z.record(z.string(), z.object({ failures: z.number().int().nonnegative(), lockedUntil: z.number() }));
-export type LockoutState = z.infer<typeof LockoutState>;
+export { LockoutState } from './pin-guard.ts';
+
+/** What a PIN try adds to the call's `digits`: never the keys themselves (the record is published). */
+export const MASKED_PIN = 'x#';
 
 export interface InboundResult {
   callerId: string | null;
@@ -21,6 +22,10 @@ export interface InboundResult {
   lockedOut: boolean;
   /** This call's wrong PINs put the caller in lockout. */
   lockoutStarted: boolean;
+  /** Why the caller was refused before any PIN: a caller-ID or person lockout, or the hourly PIN cap. */
+  refused?: Refusal['scope'];
+  /** PIN attempts made during this call (right or wrong). */
+  pinAttempts: number;
   /** Wrong PINs entered during this call. */
   wrongPins: number;
 }
@@ -56,29 +61,42 @@ export function sameNumber(configured: string, callerId: string): boolean {
  * and press 1 to acknowledge it, optionally leaving a voice note.
  */
 export class InboundScript {
-  private lockouts: LockoutState = {};
+  readonly guard: PinGuard;
 
   constructor(
     private readonly driver: LineDriver,
     private readonly speech: Speech,
     private readonly people: readonly Person[],
     private readonly config: GatewayConfig['inbound'],
-    private readonly settings: { digitTimeoutMs: number; voiceNoteDir: string },
+    private readonly settings: {
+      digitTimeoutMs: number;
+      voiceNoteDir: string;
+      /** Awaited after every PIN attempt, before the caller hears the answer: a crash mid-PIN loses no strike. */
+      persist?: (state: LockoutState) => Promise<void>;
+    },
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.guard = new PinGuard(
+      {
+        maxPinTries: config.max_pin_tries,
+        personTries: 2 * config.max_pin_tries,
+        lockoutMs: config.lockout,
+        maxAttemptsPerHour: config.max_pin_attempts_per_hour,
+      },
+      now,
+    );
+  }
 
   loadLockouts(state: LockoutState | null): void {
-    this.lockouts = state ? { ...state } : {};
+    this.guard.load(state);
   }
 
   lockoutSnapshot(): LockoutState {
-    const now = this.now();
-    for (const [key, entry] of Object.entries(this.lockouts)) if (entry.failures === 0 && entry.lockedUntil < now) delete this.lockouts[key];
-    return { ...this.lockouts };
+    return this.guard.snapshot();
   }
 
-  isLockedOut(callerId: string): boolean {
-    return (this.lockouts[normaliseNumber(callerId)]?.lockedUntil ?? 0) > this.now();
+  private async persist(): Promise<void> {
+    await this.settings.persist?.(this.guard.snapshot());
   }
 
   personFor(callerId: string | null): Person | null {
@@ -89,12 +107,23 @@ export class InboundScript {
   async handle(hooks: InboundHooks): Promise<InboundResult> {
     const { callerId } = await this.driver.answerInbound();
     const person = this.personFor(callerId);
-    const result: InboundResult = { callerId, person: person?.name ?? null, outcome: 'answered', digits: '', acked: [], lockedOut: false, lockoutStarted: false, wrongPins: 0 };
+    const result: InboundResult = {
+      callerId,
+      person: person?.name ?? null,
+      outcome: 'answered',
+      digits: '',
+      acked: [],
+      lockedOut: false,
+      lockoutStarted: false,
+      wrongPins: 0,
+      pinAttempts: 0,
+    };
     try {
-      if (!person || !person.pin) return { ...result, outcome: 'failed', error: callerId ? 'unknown caller' : 'caller ID withheld' };
-      const key = normaliseNumber(person.number);
-      if (this.isLockedOut(key)) return { ...result, outcome: 'failed', error: 'caller locked out after wrong PINs', lockedOut: true };
-      const pinOk = await this.checkPin(person, key, result);
+      if (!person || !person.pin || !callerId) return { ...result, outcome: 'failed', error: callerId ? 'unknown caller' : 'caller ID withheld' };
+      const callerKey = normaliseNumber(callerId);
+      const refused = this.guard.refusal(callerKey, person.name);
+      if (refused) return { ...result, ...this.refusedResult(refused) };
+      const pinOk = await this.checkPin(person, callerKey, result);
       if (!pinOk) return result;
       await this.readAlerts(person, hooks, result);
       return result;
@@ -105,33 +134,52 @@ export class InboundScript {
     }
   }
 
-  private async checkPin(person: Person, key: string, result: InboundResult): Promise<boolean> {
-    const entry = this.lockouts[key] ?? { failures: 0, lockedUntil: 0 };
-    // A lockout that ran out gives a fresh set of tries.
-    if (entry.lockedUntil !== 0 && entry.lockedUntil <= this.now()) Object.assign(entry, { failures: 0, lockedUntil: 0 });
-    this.lockouts[key] = entry;
-    while (entry.failures < this.config.max_pin_tries) {
+  private refusedResult(refused: Refusal): Pick<InboundResult, 'outcome' | 'error' | 'lockedOut' | 'refused'> {
+    const until = new Date(refused.until).toISOString();
+    const why = refused.scope === 'global' ? 'too many PIN attempts this hour (all callers)' : `${refused.scope} locked out after wrong PINs`;
+    return { outcome: 'failed', error: `${why} until ${until}`, lockedOut: true, refused: refused.scope };
+  }
+
+  /** Up to max_pin_tries tries in this call; every try is counted and persisted before the caller hears the answer. */
+  private async checkPin(person: Person, callerKey: string, result: InboundResult): Promise<boolean> {
+    for (let tries = 0; tries < this.config.max_pin_tries; tries++) {
+      const refused = this.guard.refusal(callerKey, person.name);
+      if (refused) {
+        Object.assign(result, this.refusedResult(refused));
+        return false;
+      }
       const prompt = await this.driver.play(await this.speech.render(PIN_TEXT, 'enter-pin'), { interruptOnDigit: true });
       if (prompt.hungUp) return this.hungUp(result);
       const collected = await this.driver.collect({ maxDigits: 12, timeoutMs: this.settings.digitTimeoutMs * 2, interDigitTimeoutMs: this.settings.digitTimeoutMs, termKey: '#' });
       // The digit that cut the prompt short stays buffered (CTPort semantics), so collect returns it too.
       const entered = collected.digits.replace(/#$/, '');
-      result.digits += `${entered}#`;
-      if (collected.reason === 'hangup') return this.hungUp(result);
+      const hungUp = collected.reason === 'hangup';
+      // Hanging up before any key is no try; hanging up half way through a PIN is one (no free guesses).
+      if (hungUp && entered.length === 0) return this.hungUp(result);
+      result.digits += MASKED_PIN;
+      result.pinAttempts++;
+      this.guard.attempt();
       if (entered === person.pin) {
-        entry.failures = 0;
+        this.guard.right(callerKey, person.name);
+        await this.persist();
+        if (hungUp) return this.hungUp(result);
         return true;
       }
-      entry.failures++;
       result.wrongPins++;
-      if (entry.failures >= this.config.max_pin_tries) break;
+      const started = this.guard.wrong(callerKey, person.name);
+      await this.persist();
+      if (started.length > 0) {
+        const refused = this.guard.refusal(callerKey, person.name)!;
+        Object.assign(result, this.refusedResult(refused), { lockoutStarted: true });
+        result.error = `${result.wrongPins} wrong PINs in this call; ${result.error}`;
+        return false;
+      }
+      if (hungUp) return this.hungUp(result);
       await this.driver.play(await this.speech.render(WRONG_PIN_TEXT, 'bad-pin'));
     }
-    entry.lockedUntil = this.now() + this.config.lockout;
-    result.lockedOut = true;
-    result.lockoutStarted = true;
+    // Only reached if the strikes were cleared meanwhile (a right PIN on the same person's other call): end anyway.
     result.outcome = 'failed';
-    result.error = `${entry.failures} wrong PINs; locked out until ${new Date(entry.lockedUntil).toISOString()}`;
+    result.error = `${result.wrongPins} wrong PINs in this call`;
     return false;
   }
 

@@ -311,10 +311,14 @@ export class LineWorker {
     this.ringPending = false;
     const durationMs = clock.now() - startedAt;
     if (result.wrongPins > 0) metrics.pinFailures.inc(result.wrongPins);
+    if (result.pinAttempts > 0) metrics.pinAttempts.inc(result.pinAttempts);
     if (result.lockoutStarted) metrics.lockouts.inc();
     if (result.error && !result.person) metrics.rejectedCallers.inc({ reason: result.callerId ? 'unknown' : 'withheld' });
+    else if (result.refused === 'global') metrics.rejectedCallers.inc({ reason: 'pin_attempts_cap' });
     else if (result.lockedOut && !result.lockoutStarted) metrics.rejectedCallers.inc({ reason: 'locked_out' });
+    // Every PIN try was persisted as it happened; this catches only the clean-up of expired entries.
     await this.parts.store.saveLockouts(inbound.lockoutSnapshot());
+    this.updatePinGauges();
     logger.info({ callerId: result.callerId, person: result.person, outcome: result.outcome, acked: result.acked.length, error: result.error }, 'inbound call finished');
     const fingerprints = result.acked.length > 0 ? result.acked : [];
     await this.record(
@@ -365,6 +369,15 @@ export class LineWorker {
       },
       fingerprints[0] ?? this.inboundFingerprint,
     );
+  }
+
+  updatePinGauges(): void {
+    const state = this.parts.inbound.lockoutSnapshot();
+    const now = this.parts.clock.now();
+    const locked = (table: Record<string, { lockedUntil: number }>): number => Object.values(table).filter((s) => s.lockedUntil > now).length;
+    this.parts.metrics.lockedOut.set({ scope: 'caller' }, locked(state.callers));
+    this.parts.metrics.lockedOut.set({ scope: 'person' }, locked(state.people));
+    this.parts.metrics.pinAttemptsLastHour.set(state.attempts.length);
   }
 
   updateBudgetGauges(): void {

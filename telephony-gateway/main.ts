@@ -7,6 +7,7 @@ import type { LineDriver } from './drivers/driver.ts';
 import { openSipDriver } from './drivers/sip/index.ts';
 import { GatewayConfig } from './config.ts';
 import { startGateway } from './gateway.ts';
+import { pinMasker } from './transcript-mask.ts';
 
 /** Opens the line the config names: the Voicetronix card, or the simulated line with its far-end scripts. */
 export async function openConfiguredLine(config: GatewayConfig): Promise<Line> {
@@ -30,6 +31,8 @@ export async function openConfiguredLine(config: GatewayConfig): Promise<Line> {
 /** Appends new transcript entries to a JSON-lines file, so a test or the demo can follow a gateway process's line. */
 function followTranscript(line: SimLine, file: string, logger: Logger): () => Promise<void> {
   let written = 0;
+  // PINs never reach a file, even a test's.
+  const mask = pinMasker();
   let writing: Promise<void> = Promise.resolve();
   const flush = (): Promise<void> =>
     (writing = writing.then(async () => {
@@ -37,7 +40,7 @@ function followTranscript(line: SimLine, file: string, logger: Logger): () => Pr
       if (entries.length <= written) return;
       const fresh = entries.slice(written);
       written = entries.length;
-      await appendFile(file, fresh.map((e) => JSON.stringify(e)).join('\n') + '\n').catch((err: Error) => logger.warn({ err, file }, 'cannot write transcript'));
+      await appendFile(file, fresh.map((e) => JSON.stringify(mask(e))).join('\n') + '\n').catch((err: Error) => logger.warn({ err, file }, 'cannot write transcript'));
     }));
   const timer = setInterval(() => void flush(), 20);
   return async () => {

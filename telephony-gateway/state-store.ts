@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Logger } from '../shared/index.ts';
 import { BudgetState } from './budget.ts';
 import { EscalationState } from './escalation.ts';
-import { LockoutState } from './inbound.ts';
+import { LockoutState } from './pin-guard.ts';
 
 /** One alert's escalation as the KV bucket keeps it: in progress, or how it ended. */
 export const EscalationRecord = z.object({
@@ -57,10 +57,11 @@ export class StateStore {
     return this.write('budget', state);
   }
   loadLockouts(): Promise<LockoutState | null> {
-    return this.read('lockouts', LockoutState);
+    // `pin-guard`, not the older `lockouts` key: that one held a different shape (per number only).
+    return this.read('pin-guard', LockoutState);
   }
   saveLockouts(state: LockoutState): Promise<void> {
-    return this.write('lockouts', state);
+    return this.write('pin-guard', state);
   }
   loadEscalation(fingerprint: string): Promise<EscalationRecord | null> {
     return this.read(`escalation.${fingerprint}`, EscalationRecord);
