@@ -87,6 +87,22 @@ export class Budget {
     return { ok: true };
   }
 
+  /** The earliest time the per-number limits let `number` be called again (Infinity when a limit is 0). */
+  numberAllowedAt(number: string, now: number): number {
+    this.prune(now);
+    const perNumber = this.config.per_number;
+    const mine = this.calls.filter((c) => c.number === number).map((c) => c.at).sort((a, b) => a - b);
+    let at = now;
+    for (const [window, max] of [[MINUTE, perNumber.max_calls_per_minute], [15 * MINUTE, perNumber.max_calls_per_15m], [HOUR, perNumber.max_calls_per_hour], [DAY, perNumber.max_calls_per_day]] as const) {
+      const inWindow = mine.filter((t) => t > now - window);
+      if (inWindow.length < max) continue;
+      if (max === 0) return Infinity;
+      // Once the oldest calls that put it at the limit have left the window, one more fits.
+      at = Math.max(at, inWindow[inWindow.length - max]! + window + 1);
+    }
+    return at;
+  }
+
   /** Counts a placed call (answered or not: the line was used and the carrier may bill). */
   record(call: PlacedCall): void {
     this.calls.push(call);

@@ -1,7 +1,7 @@
 import type { Alert, CallOutcome } from '../shared/index.ts';
 import type { LineDriver } from './drivers/driver.ts';
 import type { Speech } from './speech.ts';
-import { ACKED_TEXT, GOODBYE_TEXT, HELP_TEXT, MENU_TEXT, PASSED_TEXT, WRONG_KEY_TEXT, callMessage, countWord, describeAlert } from './wording.ts';
+import { ACKED_TEXT, GOODBYE_TEXT, HELP_TEXT, PASSED_TEXT, WRONG_KEY_TEXT, callMessage, countWord, describeAlert, menuText } from './wording.ts';
 
 export interface CallSettings {
   dialToneTimeoutMs: number;
@@ -21,6 +21,16 @@ export interface OutboundCall {
   onOffHook?: () => void;
   /** Replaces the alert message (test calls). */
   messageText?: string;
+  /** Alerts already named to someone in an earlier call: the message names the new ones first. */
+  announcedBefore?: ReadonlySet<string>;
+  /** Called once answered, with the alerts the message names (the rest are only counted). */
+  onAnswered?: (named: Alert[]) => void;
+}
+
+/** New alerts first (stable: urgency order kept within each part), so a follow-up call names what changed. */
+export function newFirst(alerts: Alert[], announced: ReadonlySet<string> | undefined): Alert[] {
+  if (!announced || announced.size === 0) return alerts;
+  return [...alerts.filter((a) => !announced.has(a.fingerprint)), ...alerts.filter((a) => announced.has(a.fingerprint))];
 }
 
 export interface OutboundResult {
@@ -50,23 +60,25 @@ export class CallScript {
 
   async run(call: OutboundCall): Promise<OutboundResult> {
     // Render while the line dials: it is the slowest step after the far end picks up.
-    const pendingMessage = this.messageFiles(call.alerts, call.messageText);
+    const initial = newFirst(call.alerts, call.announcedBefore);
+    const pendingMessage = this.messageFiles(initial, call.messageText);
     pendingMessage.catch(() => undefined);
     const placed = await this.driver.placeCall(call.number, {
       dialToneTimeoutMs: this.settings.dialToneTimeoutMs,
       answerTimeoutMs: this.settings.answerTimeoutMs,
       onOffHook: call.onOffHook,
     });
-    const base = { digits: '', alerts: call.alerts, offHookAt: placed.offHookAt, answeredAt: null };
+    const base = { digits: '', alerts: initial, offHookAt: placed.offHookAt, answeredAt: null };
     if (placed.outcome !== 'answered') {
       return { ...base, outcome: placed.outcome, ...(placed.detail && placed.outcome === 'failed' ? { error: placed.detail } : {}) };
     }
     const answeredAt = this.now();
     try {
       const more = call.gatherMore?.() ?? [];
-      const alerts = [...call.alerts, ...more];
+      const alerts = newFirst([...initial, ...more], call.announcedBefore);
       const message = more.length > 0 ? await this.messageFiles(alerts, call.messageText) : await pendingMessage;
-      const { outcome, digits } = await this.conversation(message);
+      call.onAnswered?.(call.messageText === undefined ? alerts.slice(0, this.settings.maxAlertsSpoken) : []);
+      const { outcome, digits } = await this.conversation(message, alerts.length);
       return { ...base, alerts, answeredAt, outcome, digits };
     } catch (err) {
       return { ...base, answeredAt, outcome: 'failed', error: (err as Error).message };
@@ -75,13 +87,13 @@ export class CallScript {
     }
   }
 
-  private async conversation(message: string[]): Promise<{ outcome: CallOutcome; digits: string }> {
+  private async conversation(message: string[], count: number): Promise<{ outcome: CallOutcome; digits: string }> {
     let digits = '';
     let silentMenus = 0;
     let playMessage = true;
     // Bounded: a far end pressing wrong keys forever must not hold the only line.
     for (let turn = 0; turn < 12; turn++) {
-      const choice = await this.menu(playMessage ? message : []);
+      const choice = await this.menu(playMessage ? message : [], count);
       playMessage = false;
       if (choice.kind === 'hangup') return { outcome: 'hung_up', digits };
       if (choice.kind === 'silence') {
@@ -117,8 +129,8 @@ export class CallScript {
   }
 
   /** Plays the files then the menu, any key cutting them short, then waits for one key. */
-  private async menu(files: string[]): Promise<MenuChoice> {
-    const menuFile = await this.speech.render(MENU_TEXT, 'menu');
+  private async menu(files: string[], count: number): Promise<MenuChoice> {
+    const menuFile = await this.speech.render(menuText(count), 'menu');
     for (const file of [...files, menuFile]) {
       const played = await this.driver.play(file, { interruptOnDigit: true });
       if (played.hungUp) return { kind: 'hangup' };

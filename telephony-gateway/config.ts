@@ -175,6 +175,11 @@ export const GatewayConfig = z
     escalation: EscalationConfig.default(EscalationConfig.parse({})),
     budget: BudgetConfig.default(BudgetConfig.parse({})),
     inbound: InboundConfig.default(InboundConfig.parse({})),
+    /**
+     * An alert firing, unacknowledged and not named to anyone this long (held by a per-number limit, the budget,
+     * quiet hours, an escalation wait or a busy/dead line) goes to the fallback receivers with its reason, once.
+     */
+    max_unannounced: Duration.default(60_000),
     /** Phone the on-call chain when offhook itself is blind: no NATS, no collector, no canary (README, Watchdog). */
     watchdog: WatchdogConfig.default(DEFAULT_WATCHDOG),
     /** Alertmanager webhook receiver (off unless `listen` or `--webhook-listen` is given); see alertmanager/README.md. */

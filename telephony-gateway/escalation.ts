@@ -70,16 +70,23 @@ export function resolveTarget(
   return { done: true, reason: 'nobody_answered' };
 }
 
-/** The state after one attempt on `state.person`. */
-export function afterAttempt(state: EscalationState, result: AttemptResult, people: readonly Person[], policy: Policy, now: number): Next | Finished {
+/**
+ * The state after one attempt on `state.person`. `retryAt` (number_throttled): when the per-number limit lets this
+ * person be called again.
+ */
+export function afterAttempt(state: EscalationState, result: AttemptResult, people: readonly Person[], policy: Policy, now: number, retryAt?: number): Next | Finished {
   switch (result) {
     case 'acknowledged':
       return { done: true, reason: 'acknowledged' };
     case 'passed':
       return advancePerson({ ...state, callsMade: state.callsMade + 1 }, people, policy, now);
-    case 'number_throttled':
-      // Never drop silently: a throttled number falls through to the next person.
-      return advancePerson(state, people, policy, now);
+    case 'number_throttled': {
+      // Never drop silently: a throttled number falls through to the next person. When there is nobody left in
+      // this round (one person on call), wait for the limit instead of a whole round_delay or ending the chain.
+      const next = advancePerson(state, people, policy, now);
+      if (!next.done && next.state.round === state.round) return next;
+      return { done: false, state: { ...state, nextAt: retryAt ?? now + policy.retry_delay } };
+    }
     case 'line_failure':
       // Not the person's fault: try the same person again later without spending an attempt.
       return { done: false, state: { ...state, nextAt: now + policy.retry_delay } };

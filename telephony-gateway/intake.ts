@@ -87,6 +87,8 @@ export class AlertIntake {
     const receivedAt = resumed ? (record.receivedAt ?? now) : now;
     const escalation = resumed ? record.state! : initialEscalation(now, this.config.escalation);
     const entry = this.queue.upsert(alert, receivedAt, escalation);
+    if (resumed && record.announced) entry.announced = true;
+    if (resumed && record.unannouncedFallback) entry.unannouncedFallback = true;
     // A fresh escalation is not written yet: after a crash, starting it again is the same thing.
     if (resumed) await this.persist(entry);
     this.metrics.queueDepth.set(this.queue.size);
@@ -109,7 +111,14 @@ export class AlertIntake {
   }
 
   persist(entry: QueuedAlert): Promise<void> {
-    const record: EscalationRecord = { generation: entry.alert.generation, status: 'active', state: entry.escalation, receivedAt: entry.receivedAt };
+    const record: EscalationRecord = {
+      generation: entry.alert.generation,
+      status: 'active',
+      state: entry.escalation,
+      receivedAt: entry.receivedAt,
+      ...(entry.announced ? { announced: true } : {}),
+      ...(entry.unannouncedFallback ? { unannouncedFallback: true } : {}),
+    };
     return this.store.saveEscalation(entry.alert.fingerprint, record);
   }
 

@@ -11,6 +11,7 @@ import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayPublisher } from './publisher.ts';
 import type { CallQueue, PlannedCall, QueuedAlert } from './queue.ts';
 import type { StateStore } from './state-store.ts';
+import { UnannouncedSweep } from './unannounced.ts';
 import { TEST_CALL_TEXT } from './wording.ts';
 
 const LINE_DOWN_AFTER = 3;
@@ -59,6 +60,7 @@ export class LineWorker {
   private readonly inCallNow = new Set<string>();
   private cancelled = false;
   private readonly inboundFingerprint: string;
+  private readonly unannounced: UnannouncedSweep;
 
   /** True while the line is off hook for a call (outbound, inbound or test). */
   get busy(): boolean {
@@ -68,6 +70,13 @@ export class LineWorker {
   constructor(private readonly parts: LineWorkerParts) {
     this.inboundFingerprint = makeFingerprint(parts.gatewayHost, 'inbound-call');
     parts.intake.events.on('finished', (fingerprint: string) => this.onFinishedElsewhere(fingerprint));
+    this.unannounced = new UnannouncedSweep({
+      ...parts,
+      lineUp: () => this.noDialToneStreak === 0,
+      // Only while still queued: an escalation that ended meanwhile keeps its `done` record.
+      persist: (entry) => (parts.queue.get(entry.alert.fingerprint) === entry ? parts.intake.persist(entry) : Promise.resolve()),
+    });
+    parts.intake.events.on('queued', () => this.unannounced.arm());
     parts.driver.onRing(() => {
       if (!parts.config.inbound.enabled) return;
       this.ringPending = true;
@@ -96,6 +105,7 @@ export class LineWorker {
   /** Stops after the current step; a call in progress is hung up rather than finished (its alert is redelivered). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unannounced.stop();
     this.wake();
     if (this.lineBusy) await this.parts.driver.hangUp();
     await this.loop;
@@ -145,6 +155,7 @@ export class LineWorker {
       else await this.giveUp([entry], result.reason, `escalation ended: ${result.reason.replace(/_/g, ' ')}`);
     }
     this.parts.metrics.queueDepth.set(this.parts.queue.size);
+    this.unannounced.arm();
     if (plan.kind === 'idle') return this.sleep(plan.wakeAt);
     await this.call(plan.call);
   }
@@ -177,8 +188,10 @@ export class LineWorker {
       await this.record({ person: person.name, number: person.number, alerts, attempt: 0, outcome: 'rejected_budget', digits: '', durationMs: 0, cost: 0, error: decision.detail });
       log.warn({ scope: decision.scope, limit: decision.limit, detail: decision.detail }, 'call not placed: limit reached');
       if (decision.scope === 'total') return this.giveUp(entries, 'budget_exhausted', decision.detail);
-      return this.advance(entries, 'number_throttled');
+      for (const entry of entries) entry.heldBy = 'per_number_limit';
+      return this.advance(entries, 'number_throttled', budget.numberAllowedAt(person.number, clock.now()));
     }
+    for (const entry of entries) delete entry.heldBy;
     const placedAt = clock.now();
     budget.record({ at: placedAt, number: person.number, durationMs: 0, cost: 0 });
     await this.parts.store.saveBudget(budget.snapshot(placedAt));
@@ -201,6 +214,11 @@ export class LineWorker {
           return more.map((e) => e.alert);
         },
         onOffHook: () => this.observeOffHook(entries, log),
+        announcedBefore: new Set(entries.filter((e) => e.announced).map((e) => e.alert.fingerprint)),
+        onAnswered: (named) => {
+          const fingerprints = new Set(named.map((a) => a.fingerprint));
+          for (const entry of entries) if (fingerprints.has(entry.alert.fingerprint)) entry.announced = true;
+        },
       })
       .finally(() => {
         this.lineBusy = false;
@@ -260,11 +278,11 @@ export class LineWorker {
     await this.advance(entries, attempt);
   }
 
-  private async advance(entries: QueuedAlert[], attempt: AttemptResult): Promise<void> {
+  private async advance(entries: QueuedAlert[], attempt: AttemptResult, retryAt?: number): Promise<void> {
     const { config, queue, intake, clock } = this.parts;
     for (const entry of entries) {
       if (queue.get(entry.alert.fingerprint) !== entry) continue; // resolved or acked during the call
-      const next = afterAttempt(entry.escalation, attempt, config.people, config.escalation, clock.now());
+      const next = afterAttempt(entry.escalation, attempt, config.people, config.escalation, clock.now(), retryAt);
       if (next.done) {
         if (next.reason === 'acknowledged') await intake.finish(entry, 'acknowledged');
         else await this.giveUp([entry], next.reason, `escalation ended: ${next.reason.replace(/_/g, ' ')}`);
@@ -287,6 +305,8 @@ export class LineWorker {
     const fresh = entries.filter((e) => !this.lineDownNotified.has(e.alert.fingerprint));
     if (fresh.length === 0) return;
     for (const entry of fresh) this.lineDownNotified.add(entry.alert.fingerprint);
+    // They were told, with the reason: the max_unannounced sweep need not tell them again.
+    for (const entry of fresh) entry.unannouncedFallback = true;
     const detail = `no dial tone on ${this.noDialToneStreak} calls in a row`;
     this.parts.publisher.event('line_down', { detail, fingerprints: fresh.map((e) => e.alert.fingerprint) });
     this.parts.metrics.fallbacks.inc({ reason: 'line_down' }, fresh.length);

@@ -19,6 +19,12 @@ export function gatewayMetrics(registry: Registry) {
     budgetRemaining: new Gauge({ name: 'offhook_gateway_budget_remaining', help: 'What is left of each call limit (-1 = that limit is off)', labelNames: ['limit'] as const, registers }),
     budgetExhausted: new Counter({ name: 'offhook_gateway_budget_exhausted_total', help: 'Calls not placed because a limit was reached', labelNames: ['scope', 'limit'] as const, registers }),
     fallbacks: new Counter({ name: 'offhook_gateway_fallbacks_total', help: 'Alerts handed to the fallback notifiers, by reason', labelNames: ['reason'] as const, registers }),
+    unannounced: new Counter({
+      name: 'offhook_gateway_unannounced_fallbacks_total',
+      help: 'Alerts sent to fallback for being unannounced longer than max_unannounced, by why they were held',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     escalations: new Counter({ name: 'offhook_gateway_escalations_finished_total', help: 'Finished escalations by how they ended', labelNames: ['result'] as const, registers }),
     pinFailures: new Counter({ name: 'offhook_gateway_inbound_pin_failures_total', help: 'Wrong PINs entered on inbound calls', registers }),
     pinAttempts: new Counter({ name: 'offhook_gateway_inbound_pin_attempts_total', help: 'PIN attempts on inbound calls (right or wrong)', registers }),

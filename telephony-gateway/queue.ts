@@ -9,6 +9,12 @@ export interface QueuedAlert {
   escalation: EscalationState;
   /** The line has been seized for this alert once (the alert-to-off-hook latency is measured once). */
   offHookSeen?: boolean;
+  /** Named to a person in an answered call (persisted with the escalation). */
+  announced?: boolean;
+  /** Sent to the fallback receivers by the max_unannounced sweep: once per alert generation (persisted). */
+  unannouncedFallback?: boolean;
+  /** Why the last call for it was not placed (a per-number limit): the sweep's reason while it waits. */
+  heldBy?: 'per_number_limit';
 }
 
 export interface PlannedCall {

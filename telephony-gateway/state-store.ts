@@ -12,6 +12,9 @@ export const EscalationRecord = z.object({
   reason: z.string().optional(),
   state: EscalationState.optional(),
   receivedAt: z.number().optional(),
+  /** Named to a person in an answered call / handed to fallback for being unannounced (max_unannounced). */
+  announced: z.boolean().optional(),
+  unannouncedFallback: z.boolean().optional(),
 });
 export type EscalationRecord = z.infer<typeof EscalationRecord>;
 
