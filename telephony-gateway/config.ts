@@ -98,6 +98,8 @@ export const SimLineConfig = z
     transcript_file: z.string().optional(),
     /** Far-end behaviour per number, consumed in order (see native/line.ts FarEndScript). */
     far_end: z.array(z.record(z.string(), z.unknown())).default([]),
+    /** Inbound calls (native/line.ts InboundScript), rung one after another from start: each after the last on hook. */
+    inbound: z.array(z.record(z.string(), z.unknown())).default([]),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import { appendFile } from 'node:fs/promises';
 import { openLine } from '../native/index.ts';
-import type { FarEndScript, Line, SimLine } from '../native/line.ts';
+import type { FarEndScript, InboundScript, Line, SimLine } from '../native/line.ts';
 import { join } from 'node:path';
 import { createLogger, createRegistry, Gauge, loadConfigFile, type Logger, type Registry } from '../shared/index.ts';
 import type { LineDriver } from './drivers/driver.ts';
@@ -49,6 +49,23 @@ function followTranscript(line: SimLine, file: string, logger: Logger): () => Pr
   };
 }
 
+/** Rings the sim line with each scripted caller in turn: the first at once, each next one after an on hook. */
+function ringInSequence(line: SimLine, scripts: InboundScript[]): () => void {
+  if (scripts.length === 0) return () => undefined;
+  const onHooks = (): number => line.transcript().filter((e) => e.event === 'on_hook').length;
+  let seen = onHooks();
+  let next = 0;
+  line.ring(scripts[next++]!);
+  const timer = setInterval(() => {
+    const count = onHooks();
+    if (count === seen) return;
+    seen = count;
+    if (next < scripts.length) line.ring(scripts[next++]!);
+    else clearInterval(timer);
+  }, 20);
+  return () => clearInterval(timer);
+}
+
 /** libuv's pool size as libuv reads UV_THREADPOOL_SIZE (the launcher and the unit set it for the gateway): 4 unless set, 1-1024. */
 export function libuvPoolSize(value = process.env.UV_THREADPOOL_SIZE): number {
   if (value === undefined || value === '') return 4;
@@ -80,8 +97,11 @@ export async function runGatewayProcess(configFile: string, options: { metricsLi
   }
   const stopTranscript = line?.backend === 'sim' && config.line.sim.transcript_file ? followTranscript(line as SimLine, config.line.sim.transcript_file, logger) : null;
   const gateway = await startGateway({ config, ...(line ? { line } : {}), ...(driver ? { driver } : {}), logger, registry, metricsListen: options.metricsListen ?? config.metrics_listen, ...(options.webhookListen ? { webhookListen: options.webhookListen } : {}) });
+  const sim = line?.backend === 'sim' ? (line as SimLine) : null;
+  const stopRinging = sim ? ringInSequence(sim, config.line.sim.inbound as unknown as InboundScript[]) : () => undefined;
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'stopping gateway');
+    stopRinging();
     await gateway.stop();
     await stopTranscript?.();
     await (driver ?? line)?.close();

@@ -7,6 +7,9 @@ export interface ReceivedAlert {
   host: string;
   fingerprint: string;
   labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** The payload's commonAnnotations. */
+  commonAnnotations: Record<string, string>;
   /** Date.now() when the request arrived. */
   at: number;
 }
@@ -20,10 +23,12 @@ export async function webhookReceiver(): Promise<{ server: Server; url: string; 
     req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
     req.on('end', () => {
       const at = Date.now();
-      const payload = JSON.parse(body) as { alerts: { status: string; fingerprint?: string; labels: Record<string, string> }[] };
+      type Payload = { commonAnnotations?: Record<string, string>; alerts: { status: string; fingerprint?: string; labels: Record<string, string>; annotations?: Record<string, string> }[] };
+      const payload = JSON.parse(body) as Payload;
+      const commonAnnotations = payload.commonAnnotations ?? {};
       for (const alert of payload.alerts) {
         received.push(`${alert.status} ${alert.labels.alertname} ${alert.labels.host}`);
-        alerts.push({ status: alert.status, alertname: alert.labels.alertname ?? '', host: alert.labels.host ?? '', fingerprint: alert.fingerprint ?? '', labels: alert.labels, at });
+        alerts.push({ status: alert.status, alertname: alert.labels.alertname ?? '', host: alert.labels.host ?? '', fingerprint: alert.fingerprint ?? '', labels: alert.labels, annotations: alert.annotations ?? {}, commonAnnotations, at });
       }
       res.writeHead(200).end('ok');
     });
