@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { Budget } from '../../telephony-gateway/budget.ts';
+import { newFirst } from '../../telephony-gateway/call-script.ts';
+import { BudgetConfig } from '../../telephony-gateway/config.ts';
+import { afterAttempt, initialEscalation } from '../../telephony-gateway/escalation.ts';
+import { menuText } from '../../telephony-gateway/wording.ts';
+import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { startTestGateway, type TestGateway } from './harness.ts';
+import { gatewayConfig, makeAlert } from './helpers.ts';
+
+const MINUTE = 60_000;
+
+describe('gateway: no alert waits unseen (max_unannounced, per-number waits, grouped menu)', () => {
+  it('numberAllowedAt: when the per-number limits let the number be called again', () => {
+    const budget = new Budget(BudgetConfig.parse({ per_number: { max_calls_per_minute: 1, max_calls_per_15m: 2 } }));
+    const t0 = 10 * MINUTE;
+    assert.equal(budget.numberAllowedAt('100', t0), t0, 'no calls yet: now');
+    budget.record({ at: t0, number: '100', durationMs: 0, cost: 0 });
+    assert.equal(budget.numberAllowedAt('100', t0 + 1000), t0 + MINUTE + 1, 'one minute after the last call');
+    assert.equal(budget.numberAllowedAt('200', t0 + 1000), t0 + 1000, 'another number is free');
+    budget.record({ at: t0 + 2 * MINUTE, number: '100', durationMs: 0, cost: 0 });
+    assert.equal(budget.numberAllowedAt('100', t0 + 3 * MINUTE), t0 + 15 * MINUTE + 1, 'the 15-minute window decides');
+    assert.deepEqual(budget.check('100', t0 + 15 * MINUTE + 1), { ok: true });
+  });
+
+  it('a throttled number with nobody else to call waits for the limit, not a round_delay', () => {
+    const config = gatewayConfig({ people: [{ name: 'alice', number: '100' }] });
+    const start = initialEscalation(0, config.escalation);
+    const next = afterAttempt(start, 'number_throttled', config.people, config.escalation, 1000, 61_000);
+    assert.deepEqual(next, { done: false, state: { ...start, nextAt: 61_000 } });
+    const two = gatewayConfig();
+    const passed = afterAttempt(start, 'number_throttled', two.people, two.escalation, 1000, 61_000);
+    assert.ok(!passed.done && passed.state.person === 1 && passed.state.nextAt === 1000, 'with a second person, the call goes to them at once');
+  });
+
+  it('the menu of a grouped call says how many alerts 1 acknowledges; a follow-up call names the new alerts first', () => {
+    assert.match(menuText(22), /^Press 1 to acknowledge all 22 alerts\. Press 2/);
+    assert.match(menuText(1), /^Press 1 to acknowledge\. Press 2/);
+    const [a, b, c] = ['a', 'b', 'c'].map((host) => makeAlert({ host }));
+    assert.deepEqual(newFirst([a!, b!, c!], new Set([a!.fingerprint])).map((x) => x.host), ['b', 'c', 'a']);
+  });
+
+  describe('the sweep, on a running gateway (sim line, real nats-server)', () => {
+    let server: EmbeddedNatsServer;
+    let gw: TestGateway | null = null;
+    let n = 0;
+    before(async () => (server = await startNatsServer()));
+    afterEach(async () => {
+      await gw?.stop();
+      gw = null;
+    });
+    after(async () => server.dispose());
+
+    it('an alert held by an escalation wait goes to fallback with reason escalation_wait and stays queued', async () => {
+      gw = await startTestGateway(server, { escalation: { group_wait: '1h' }, max_unannounced: '200ms' }, `gwun${++n}`);
+      const alert = makeAlert();
+      await gw.publish(alert);
+      await gw.waitFor('the fallback', () => gw!.fallbacks.length === 1);
+      assert.deepEqual([gw.fallbacks[0]!.reason, gw.fallbacks[0]!.alerts.map((a) => a.fingerprint)], ['escalation_wait', [alert.fingerprint]]);
+      assert.match(gw.fallbacks[0]!.detail, /max_unannounced/);
+      assert.equal(gw.gateway.queue.size, 1, 'the escalation goes on');
+      assert.equal(await gw.metric('offhook_gateway_unannounced_fallbacks_total', { reason: 'escalation_wait' }), 1);
+    });
+
+    it('an alert held by quiet hours goes to fallback with reason quiet_hours', async () => {
+      const people = [{ name: 'alice', number: '100', quiet_hours: { from: '00:00', to: '00:00', allow: 'critical' as const } }];
+      gw = await startTestGateway(server, { people, max_unannounced: '200ms' }, `gwun${++n}`);
+      await gw.publish(makeAlert({ severity: 'warning' }));
+      await gw.waitFor('the fallback', () => gw!.fallbacks.length === 1);
+      assert.equal(gw.fallbacks[0]!.reason, 'quiet_hours');
+      assert.equal(gw.transcript().filter((e) => e.event === 'off_hook').length, 0);
+    });
+  });
+});
