@@ -93,7 +93,13 @@ export class Budget {
     const perNumber = this.config.per_number;
     const mine = this.calls.filter((c) => c.number === number).map((c) => c.at).sort((a, b) => a - b);
     let at = now;
-    for (const [window, max] of [[MINUTE, perNumber.max_calls_per_minute], [15 * MINUTE, perNumber.max_calls_per_15m], [HOUR, perNumber.max_calls_per_hour], [DAY, perNumber.max_calls_per_day]] as const) {
+    const limits = [
+      [MINUTE, perNumber.max_calls_per_minute],
+      [15 * MINUTE, perNumber.max_calls_per_15m],
+      [HOUR, perNumber.max_calls_per_hour],
+      [DAY, perNumber.max_calls_per_day],
+    ] as const;
+    for (const [window, max] of limits) {
       const inWindow = mine.filter((t) => t > now - window);
       if (inWindow.length < max) continue;
       if (max === 0) return Infinity;

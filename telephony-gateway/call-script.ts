@@ -1,7 +1,17 @@
 import type { Alert, CallOutcome } from '../shared/index.ts';
 import type { LineDriver } from './drivers/driver.ts';
 import type { Speech } from './speech.ts';
-import { ACKED_TEXT, GOODBYE_TEXT, HELP_TEXT, PASSED_TEXT, WRONG_KEY_TEXT, callMessage, countWord, describeAlert, menuText } from './wording.ts';
+import {
+  ACKED_TEXT,
+  GOODBYE_TEXT,
+  HELP_TEXT,
+  PASSED_TEXT,
+  WRONG_KEY_TEXT,
+  callMessage,
+  countWord,
+  describeAlert,
+  menuText,
+} from './wording.ts';
 
 export interface CallSettings {
   dialToneTimeoutMs: number;
@@ -30,7 +40,8 @@ export interface OutboundCall {
 /** New alerts first (stable: urgency order kept within each part), so a follow-up call names what changed. */
 export function newFirst(alerts: Alert[], announced: ReadonlySet<string> | undefined): Alert[] {
   if (!announced || announced.size === 0) return alerts;
-  return [...alerts.filter((a) => !announced.has(a.fingerprint)), ...alerts.filter((a) => announced.has(a.fingerprint))];
+  const fresh = alerts.filter((a) => !announced.has(a.fingerprint));
+  return [...fresh, ...alerts.filter((a) => announced.has(a.fingerprint))];
 }
 
 export interface OutboundResult {

@@ -139,7 +139,7 @@ export const SpeechConfig = z
 export const InboundConfig = z
   .object({
     enabled: z.boolean().default(true),
-    /** Wrong PINs from one caller ID before it is locked out; a person is locked out after twice as many (any caller ID). */
+    /** Wrong PINs from one caller ID before it is locked out; a person (any caller ID) after twice as many. */
     max_pin_tries: z.number().int().min(1).max(10).default(3),
     /** The first lockout; each further one in a row (no right PIN in between) lasts twice as long, at most a day. */
     lockout: Duration.default(900_000),

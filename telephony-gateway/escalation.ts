@@ -74,7 +74,14 @@ export function resolveTarget(
  * The state after one attempt on `state.person`. `retryAt` (number_throttled): when the per-number limit lets this
  * person be called again.
  */
-export function afterAttempt(state: EscalationState, result: AttemptResult, people: readonly Person[], policy: Policy, now: number, retryAt?: number): Next | Finished {
+export function afterAttempt(
+  state: EscalationState,
+  result: AttemptResult,
+  people: readonly Person[],
+  policy: Policy,
+  now: number,
+  retryAt?: number,
+): Next | Finished {
   switch (result) {
     case 'acknowledged':
       return { done: true, reason: 'acknowledged' };

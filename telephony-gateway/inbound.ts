@@ -119,7 +119,9 @@ export class InboundScript {
       pinAttempts: 0,
     };
     try {
-      if (!person || !person.pin || !callerId) return { ...result, outcome: 'failed', error: callerId ? 'unknown caller' : 'caller ID withheld' };
+      if (!person || !person.pin || !callerId) {
+        return { ...result, outcome: 'failed', error: callerId ? 'unknown caller' : 'caller ID withheld' };
+      }
       const callerKey = normaliseNumber(callerId);
       const refused = this.guard.refusal(callerKey, person.name);
       if (refused) return { ...result, ...this.refusedResult(refused) };
@@ -136,7 +138,9 @@ export class InboundScript {
 
   private refusedResult(refused: Refusal): Pick<InboundResult, 'outcome' | 'error' | 'lockedOut' | 'refused'> {
     const until = new Date(refused.until).toISOString();
-    const why = refused.scope === 'global' ? 'too many PIN attempts this hour (all callers)' : `${refused.scope} locked out after wrong PINs`;
+    const why = refused.scope === 'global'
+      ? 'too many PIN attempts this hour (all callers)'
+      : `${refused.scope} locked out after wrong PINs`;
     return { outcome: 'failed', error: `${why} until ${until}`, lockedOut: true, refused: refused.scope };
   }
 

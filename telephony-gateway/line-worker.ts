@@ -11,6 +11,7 @@ import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayPublisher } from './publisher.ts';
 import type { CallQueue, PlannedCall, QueuedAlert } from './queue.ts';
 import type { StateStore } from './state-store.ts';
+import { reportPinState } from './pin-guard.ts';
 import { UnannouncedSweep } from './unannounced.ts';
 import { TEST_CALL_TEXT } from './wording.ts';
 
@@ -74,7 +75,8 @@ export class LineWorker {
       ...parts,
       lineUp: () => this.noDialToneStreak === 0,
       // Only while still queued: an escalation that ended meanwhile keeps its `done` record.
-      persist: (entry) => (parts.queue.get(entry.alert.fingerprint) === entry ? parts.intake.persist(entry) : Promise.resolve()),
+      persist: (entry) =>
+        parts.queue.get(entry.alert.fingerprint) === entry ? parts.intake.persist(entry) : Promise.resolve(),
     });
     parts.intake.events.on('queued', () => this.unannounced.arm());
     parts.driver.onRing(() => {
@@ -392,12 +394,7 @@ export class LineWorker {
   }
 
   updatePinGauges(): void {
-    const state = this.parts.inbound.lockoutSnapshot();
-    const now = this.parts.clock.now();
-    const locked = (table: Record<string, { lockedUntil: number }>): number => Object.values(table).filter((s) => s.lockedUntil > now).length;
-    this.parts.metrics.lockedOut.set({ scope: 'caller' }, locked(state.callers));
-    this.parts.metrics.lockedOut.set({ scope: 'person' }, locked(state.people));
-    this.parts.metrics.pinAttemptsLastHour.set(state.attempts.length);
+    reportPinState(this.parts.metrics, this.parts.inbound.lockoutSnapshot(), this.parts.clock.now());
   }
 
   updateBudgetGauges(): void {

@@ -40,7 +40,8 @@ function followTranscript(line: SimLine, file: string, logger: Logger): () => Pr
       if (entries.length <= written) return;
       const fresh = entries.slice(written);
       written = entries.length;
-      await appendFile(file, fresh.map((e) => JSON.stringify(mask(e))).join('\n') + '\n').catch((err: Error) => logger.warn({ err, file }, 'cannot write transcript'));
+      await appendFile(file, fresh.map((e) => JSON.stringify(mask(e))).join('\n') + '\n')
+        .catch((err: Error) => logger.warn({ err, file }, 'cannot write transcript'));
     }));
   const timer = setInterval(() => void flush(), 20);
   return async () => {
@@ -98,7 +99,8 @@ export async function runGatewayProcess(configFile: string, options: { metricsLi
   const stopTranscript = line?.backend === 'sim' && config.line.sim.transcript_file ? followTranscript(line as SimLine, config.line.sim.transcript_file, logger) : null;
   const gateway = await startGateway({ config, ...(line ? { line } : {}), ...(driver ? { driver } : {}), logger, registry, metricsListen: options.metricsListen ?? config.metrics_listen, ...(options.webhookListen ? { webhookListen: options.webhookListen } : {}) });
   const sim = line?.backend === 'sim' ? (line as SimLine) : null;
-  const stopRinging = sim ? ringInSequence(sim, config.line.sim.inbound as unknown as InboundScript[]) : () => undefined;
+  const callers = config.line.sim.inbound as unknown as InboundScript[];
+  const stopRinging = sim ? ringInSequence(sim, callers) : () => undefined;
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'stopping gateway');
     stopRinging();

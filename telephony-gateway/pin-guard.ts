@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { GatewayMetrics } from './metrics.ts';
 
 const HOUR = 3_600_000;
 /** However often a caller fails, one lockout never lasts longer than a day. */
@@ -59,7 +60,9 @@ export class PinGuard {
     const now = this.now();
     this.state.attempts = this.state.attempts.filter((at) => at > now - HOUR);
     for (const table of [this.state.callers, this.state.people]) {
-      for (const [key, s] of Object.entries(table)) if (s.failures === 0 && s.lockouts === 0 && s.lockedUntil < now) delete table[key];
+      for (const [key, s] of Object.entries(table)) {
+        if (s.failures === 0 && s.lockouts === 0 && s.lockedUntil < now) delete table[key];
+      }
     }
     return structuredClone(this.state);
   }
@@ -106,4 +109,13 @@ export class PinGuard {
     s.lockedUntil = now + Math.min(MAX_LOCKOUT_MS, this.policy.lockoutMs * 2 ** (s.lockouts - 1));
     return true;
   }
+}
+
+/** The lockout gauges: caller IDs and people locked out now, PIN attempts in the rolling hour. */
+export function reportPinState(metrics: GatewayMetrics, state: LockoutState, now: number): void {
+  const locked = (table: Record<string, { lockedUntil: number }>): number =>
+    Object.values(table).filter((s) => s.lockedUntil > now).length;
+  metrics.lockedOut.set({ scope: 'caller' }, locked(state.callers));
+  metrics.lockedOut.set({ scope: 'person' }, locked(state.people));
+  metrics.pinAttemptsLastHour.set(state.attempts.length);
 }

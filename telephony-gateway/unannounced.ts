@@ -52,7 +52,9 @@ export class UnannouncedSweep {
     this.timer = this.parts.clock.setTimeout(() => {
       this.timer = null;
       this.timerAt = Infinity;
-      this.sweeping = this.sweeping.then(() => this.sweep()).catch((err: Error) => this.parts.logger.error({ err }, 'unannounced sweep failed'));
+      this.sweeping = this.sweeping
+        .then(() => this.sweep())
+        .catch((err: Error) => this.parts.logger.error({ err }, 'unannounced sweep failed'));
     }, Math.max(0, next - this.parts.clock.now()));
   }
 
@@ -93,8 +95,11 @@ export class UnannouncedSweep {
       metrics.unannounced.inc({ reason }, entries.length);
       metrics.fallbacks.inc({ reason }, entries.length);
       const seconds = Math.round(config.max_unannounced / 1000);
-      const detail = `not named to anyone for ${seconds} s (max_unannounced): ${reason.replace(/_/g, ' ')}; calls go on`;
-      logger.warn({ reason, count: entries.length, fingerprints: entries.slice(0, 20).map((e) => e.alert.fingerprint) }, 'alerts unannounced too long: sent to the fallback receivers');
+      const held = reason.replace(/_/g, ' ');
+      const detail = `not named to anyone for ${seconds} s (max_unannounced): ${held}; calls go on`;
+      const fingerprints = entries.slice(0, 20).map((e) => e.alert.fingerprint);
+      const count = entries.length;
+      logger.warn({ reason, count, fingerprints }, 'alerts unannounced too long: sent to the fallback receivers');
       await publisher.fallback(reason, entries.map((e) => e.alert), detail);
       await Promise.all(entries.map((entry) => this.parts.persist(entry)));
     }

@@ -49,7 +49,8 @@ export function callMessage(alerts: readonly Alert[], options: { maxAlertsSpoken
 export const MENU_TEXT = 'Press 1 to acknowledge. Press 2 to pass this to the next person. Press 3 to hear it again. Press 0 for help.';
 /** The menu of a call about `count` alerts: a grouped call says how many pressing 1 acknowledges. */
 export function menuText(count: number): string {
-  return count <= 1 ? MENU_TEXT : MENU_TEXT.replace('Press 1 to acknowledge.', `Press 1 to acknowledge all ${countWord(count)} alerts.`);
+  if (count <= 1) return MENU_TEXT;
+  return MENU_TEXT.replace('Press 1 to acknowledge.', `Press 1 to acknowledge all ${countWord(count)} alerts.`);
 }
 export const HELP_TEXT = 'Pressing 1 acknowledges every alert in this call and stops the calls. Pressing 2 calls the next person on the list. Pressing 3 or star repeats the message.';
 export const ACKED_TEXT = 'Acknowledged. Thank you. Goodbye.';

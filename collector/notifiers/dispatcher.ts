@@ -168,7 +168,8 @@ export class Dispatcher implements NotificationSink {
       }
       const fallbackReason = reason === 'fallback' ? (context.fallbackReason ?? 'unspecified') : undefined;
       try {
-        await nflog.markPending(key, { receiver: name, reason, alert, acceptedAt: this.parts.clock.now(), ...(fallbackReason ? { fallbackReason } : {}) });
+        const why = fallbackReason ? { fallbackReason } : {};
+        await nflog.markPending(key, { receiver: name, reason, alert, acceptedAt: this.parts.clock.now(), ...why });
       } catch (err) {
         log.warn({ err, receiver: name }, 'could not log the pending notification; sending it anyway (a crash now would lose it)');
       }

@@ -22,8 +22,11 @@ export function mailBody(batch: NotificationBatch): string {
       `  ${alertUrl(batch.externalUrl, alert)}`,
     ].join('\n'),
   );
-  const why = batch.reason === 'fallback' ? `The gateway did not phone anyone: ${fallbackNote(batch.fallbackReason)}.\n\n` : '';
-  return `${headline(batch)}\n\n${why}${blocks.join('\n\n')}\n\n-- \noffhook, receiver ${batch.receiver}, reason ${batch.reason}\n`;
+  const why = batch.reason === 'fallback'
+    ? `The gateway did not phone anyone: ${fallbackNote(batch.fallbackReason)}.\n\n`
+    : '';
+  const signature = `-- \noffhook, receiver ${batch.receiver}, reason ${batch.reason}\n`;
+  return `${headline(batch)}\n\n${why}${blocks.join('\n\n')}\n\n${signature}`;
 }
 
 /**
@@ -73,7 +76,9 @@ export const mailPlugin = defineNotifier({
             headers: {
               'X-Offhook-Receiver': batch.receiver,
               'X-Offhook-Reason': batch.reason,
-              ...(batch.reason === 'fallback' ? { 'X-Offhook-Fallback-Reason': oneLine(batch.fallbackReason ?? 'unspecified', 100) } : {}),
+              ...(batch.reason === 'fallback'
+                ? { 'X-Offhook-Fallback-Reason': oneLine(batch.fallbackReason ?? 'unspecified', 100) }
+                : {}),
             },
             ...(auth ? { auth } : {}),
           } as Parameters<typeof transport.sendMail>[0]);

@@ -146,7 +146,11 @@ export class ReceiverQueue {
     const batch: QueueItem[] = [];
     const rest: QueueItem[] = [];
     const same = (item: QueueItem): boolean => item.reason === reason && item.fallbackReason === fallbackReason;
-    for (const item of this.pending) (same(item) && batch.length < this.options.receiver.max_batch && !rest.some((r) => r.alert.fingerprint === item.alert.fingerprint) ? batch : rest).push(item);
+    for (const item of this.pending) {
+      const fits = batch.length < this.options.receiver.max_batch;
+      const overtakes = rest.some((r) => r.alert.fingerprint === item.alert.fingerprint);
+      (same(item) && fits && !overtakes ? batch : rest).push(item);
+    }
     this.pending = rest;
     return batch;
   }

@@ -48,7 +48,8 @@ export function headline(batch: NotificationBatch): string {
   const label = batch.reason === 'fallback' ? 'FALLBACK' : batch.reason === 'repeat' ? 'REPEAT' : batch.status.toUpperCase();
   const why = batch.reason === 'fallback' ? ` ${fallbackNote(batch.fallbackReason)}` : '';
   const more = batch.alerts.length > 1 ? ` (+${batch.alerts.length - 1} more)` : '';
-  return oneLine(`[${label}:${batch.alerts.length}]${why} ${worstSeverity(batch.alerts)} ${first.host}: ${first.summary}${more}`);
+  const worst = worstSeverity(batch.alerts);
+  return oneLine(`[${label}:${batch.alerts.length}]${why} ${worst} ${first.host}: ${first.summary}${more}`);
 }
 
 /** One line per alert, for mail bodies, tickets and chat. */

@@ -37,8 +37,11 @@ function description(alert: Alert, batch: NotificationBatch): string {
     ...Object.entries(alert.labels).map(([k, v]) => `label ${k}: ${oneLine(v)}`),
     `fingerprint: ${alert.fingerprint} (generation ${alert.generation})`,
   ];
-  const why = batch.reason === 'fallback' ? `${verbatim(`The gateway did not phone anyone: ${fallbackNote(batch.fallbackReason)}`)}\n\n` : '';
-  return `${why}${verbatim(alert.summary)}\n\n${verbatim(facts.join('\n'))}\n\nStatus page: ${alertUrl(batch.externalUrl, alert)}\n`;
+  const why = batch.reason === 'fallback'
+    ? `${verbatim(`The gateway did not phone anyone: ${fallbackNote(batch.fallbackReason)}`)}\n\n`
+    : '';
+  const link = `Status page: ${alertUrl(batch.externalUrl, alert)}`;
+  return `${why}${verbatim(alert.summary)}\n\n${verbatim(facts.join('\n'))}\n\n${link}\n`;
 }
 
 /**

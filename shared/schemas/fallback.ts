@@ -12,7 +12,15 @@ import { Alert } from './alert.ts';
  * `max_unannounced` sweep (an alert held unannounced too long: by the per-number limit, an escalation
  * wait such as retry_delay or round_delay, or the line being busy with other calls) while it goes on.
  */
-export const FallbackReason = z.enum(['budget_exhausted', 'line_down', 'nobody_answered', 'quiet_hours', 'per_number_limit', 'escalation_wait', 'line_busy']);
+export const FallbackReason = z.enum([
+  'budget_exhausted',
+  'line_down',
+  'nobody_answered',
+  'quiet_hours',
+  'per_number_limit',
+  'escalation_wait',
+  'line_busy',
+]);
 export type FallbackReason = z.infer<typeof FallbackReason>;
 
 export const FallbackRequest = Envelope.extend({

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CallRecord, ensureStreams, jetstreamClient, publishDurable, Subjects, type Alert } from '../../shared/index.ts';
+import { CallRecord, ensureStreams, jetstreamClient, publishDurable, Subjects } from '../../shared/index.ts';
+import type { Alert } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts';
 import { killAndWait } from '../helpers/processes.ts';
@@ -22,7 +23,7 @@ function promptText(file: string): string {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
 
-describe('faults: the gateway in an alert storm, with a spent budget and against a PIN guesser (issue 15)', function () {
+describe('faults: gateway in an alert storm, with a spent budget, against a PIN guesser (issue 15)', function () {
   this.timeout(180_000);
   let server: EmbeddedNatsServer;
   let nc: NatsConnection;
@@ -45,7 +46,8 @@ describe('faults: the gateway in an alert storm, with a spent budget and against
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = async (kind: 'collector' | 'gateway', name: string, config: Record<string, unknown>): Promise<OffhookProcess> => {
+  type Config = Record<string, unknown>;
+  const start = async (kind: 'collector' | 'gateway', name: string, config: Config): Promise<OffhookProcess> => {
     const p = await startOffhook(kind, dir, name, config);
     live.add(p);
     return p;
@@ -62,9 +64,13 @@ describe('faults: the gateway in an alert storm, with a spent budget and against
     listen: '127.0.0.1:0',
     evaluation_interval: '200ms',
     rules: [{ name: 'unused', kind: 'threshold', metric: 'fault_gauge', crit: 50 }],
-    notifications: { receivers: [{ name: 'hook', kind: 'webhook', url: hookUrl, retry: { initial_backoff: '100ms' } }], routes: [], fallback_receivers: ['hook'] },
+    notifications: {
+      receivers: [{ name: 'hook', kind: 'webhook', url: hookUrl, retry: { initial_backoff: '100ms' } }],
+      routes: [],
+      fallback_receivers: ['hook'],
+    },
   });
-  const gatewayConfig = (prefix: string, transcript: string, extra: Record<string, unknown>): Record<string, unknown> => {
+  const gatewayConfig = (prefix: string, transcript: string, extra: Config): Config => {
     writeFileSync(transcript, '');
     const { sim, ...rest } = extra as { sim?: Record<string, unknown> };
     return {
@@ -78,7 +84,7 @@ describe('faults: the gateway in an alert storm, with a spent budget and against
     };
   };
 
-  it('storm: 100 alerts, one person, 1 call per minute: every alert is named, acknowledged as "all N", or sent to fallback with its reason', async () => {
+  it('storm: 100 alerts, one person, 1 call/min: each named, acked as "all N" or in fallback with why', async () => {
     const { prefix, subjects } = await scenario();
     const hook = await webhookReceiver();
     const calls: CallRecord[] = [];
@@ -91,11 +97,13 @@ describe('faults: the gateway in an alert storm, with a spent budget and against
       budget: { ...GENEROUS_BUDGET, per_number: { ...GENEROUS_BUDGET.per_number, max_calls_per_minute: 1 } },
       max_unannounced: '2s',
     }));
-    const alerts: Alert[] = Array.from({ length: 100 }, (_, i) => makeAlert({ host: `web${i}`, rule: 'disk', severity: i < 5 ? 'critical' : 'warning', summary: 'disk full' }));
+    const alerts: Alert[] = Array.from({ length: 100 }, (_, i) =>
+      makeAlert({ host: `web${i}`, rule: 'disk', severity: i < 5 ? 'critical' : 'warning', summary: 'disk full' }));
     const byHost = new Map(alerts.map((a) => [a.host, a.fingerprint]));
     const js = jetstreamClient(nc);
     // In ten bursts, as a storm arrives: some alerts land before the first call is answered, most after.
-    for (let i = 0; i < 100; i += 10) await Promise.all(alerts.slice(i, i + 10).map((a) => publishDurable(js, subjects.alert(a.severity, a.host), a)));
+    const publish = (a: Alert): Promise<unknown> => publishDurable(js, subjects.alert(a.severity, a.host), a);
+    for (let i = 0; i < 100; i += 10) await Promise.all(alerts.slice(i, i + 10).map(publish));
 
     /** Alerts named in a call (read from the prompts actually played on the line). */
     const named = (): Set<string> => {
@@ -106,26 +114,33 @@ describe('faults: the gateway in an alert storm, with a spent budget and against
       }
       return out;
     };
+    const menus = (): string[] => readTranscript(transcript)
+      .flatMap((e) => (e.event === 'play' && e.file.startsWith('menu') ? [promptText(e.file)] : []));
     /** Alerts acknowledged in a call whose menu said how many pressing 1 acknowledges. */
     const ackedAsAll = (): Set<string> => {
-      const menus = readTranscript(transcript).filter((e) => e.event === 'play' && e.file.startsWith('menu')).map((e) => (e.event === 'play' ? promptText(e.file) : ''));
-      const said = new Set(menus.map((t) => /acknowledge all (\d+) alerts/.exec(t)?.[1]).filter(Boolean).map(Number));
-      return new Set(calls.filter((c) => c.outcome === 'acknowledged' && (c.fingerprints.length === 1 || said.has(c.fingerprints.length))).flatMap((c) => c.fingerprints));
+      const said = new Set(menus().map((t) => Number(/acknowledge all (\d+) alerts/.exec(t)?.[1] ?? 0)));
+      const told = (c: CallRecord): boolean => c.fingerprints.length === 1 || said.has(c.fingerprints.length);
+      return new Set(calls.filter((c) => c.outcome === 'acknowledged' && told(c)).flatMap((c) => c.fingerprints));
     };
     const fellBack = (): Map<string, string> => new Map(hook.alerts.map((a) => [a.fingerprint, a.annotations[REASON] ?? '']));
-    const informed = (): string[] => alerts.map((a) => a.fingerprint).filter((fp) => named().has(fp) || ackedAsAll().has(fp) || fellBack().has(fp));
+    const informed = (): string[] => alerts.map((a) => a.fingerprint)
+      .filter((fp) => named().has(fp) || ackedAsAll().has(fp) || fellBack().has(fp));
     // Bounded well below the per-number minute: on main the held alerts wait for a 5-minute round_delay, unseen.
-    await untilPolled(() => informed().length === 100, 'every alert named, acknowledged as "all N", or sent to fallback', 45_000, 100);
+    await untilPolled(() => informed().length === 100, 'each alert named, acked as all N, or fallback', 45_000, 100);
 
     const first = calls.find((c) => c.direction === 'outbound' && c.outcome === 'acknowledged')!;
     assert.ok(first.fingerprints.length > 1, 'the first call grouped the storm');
-    const menus = readTranscript(transcript).filter((e) => e.event === 'play' && e.file.startsWith('menu')).map((e) => (e.event === 'play' ? promptText(e.file) : ''));
-    assert.match(menus[0] ?? '', new RegExp(`Press 1 to acknowledge all ${first.fingerprints.length} alerts`), 'the prompt says how many pressing 1 acknowledges');
+    const all = new RegExp(`Press 1 to acknowledge all ${first.fingerprints.length} alerts`);
+    assert.match(menus()[0] ?? '', all, 'the prompt says how many pressing 1 acknowledges');
     const reasons = [...fellBack().values()];
     assert.ok(reasons.length > 0, 'the alerts held by the per-number limit went to fallback');
-    for (const reason of reasons) assert.ok(['per_number_limit', 'line_busy'].includes(reason), `fallback reason ${reason}`);
+    for (const reason of reasons) {
+      assert.ok(['per_number_limit', 'line_busy'].includes(reason), `fallback reason ${reason}`);
+    }
     assert.ok(reasons.includes('per_number_limit'));
-    for (const a of hook.alerts) assert.equal(a.commonAnnotations[REASON], a.annotations[REASON], 'one reason per notification');
+    for (const a of hook.alerts) {
+      assert.equal(a.commonAnnotations[REASON], a.annotations[REASON], 'one reason per notification');
+    }
     const counted = await scrapeSum(gateway.metricsUrl, 'offhook_gateway_unannounced_fallbacks_total');
     assert.equal(counted, new Set(fellBack().keys()).size, 'each fallback counted once');
     assert.match(gateway.output(), /alerts unannounced too long: sent to the fallback receivers/);
@@ -133,7 +148,12 @@ describe('faults: the gateway in an alert storm, with a spent budget and against
     recordFault({
       scenario: 'alert storm with one person and a per-number limit',
       tried: '100 alerts in ten bursts, 1 call per minute to the only person, max_unannounced 2s',
-      counts: { calls: calls.filter((c) => c.direction === 'outbound' && c.outcome !== 'rejected_budget').length, named: named().size, acknowledged_as_all: ackedAsAll().size, fallback: fellBack().size },
+      counts: {
+        calls: calls.filter((c) => c.direction === 'outbound' && c.outcome !== 'rejected_budget').length,
+        named: named().size,
+        acknowledged_as_all: ackedAsAll().size,
+        fallback: fellBack().size,
+      },
       lost: 100 - informed().length,
     });
   });
@@ -142,7 +162,8 @@ describe('faults: the gateway in an alert storm, with a spent budget and against
     const { prefix, subjects } = await scenario();
     const hook = await webhookReceiver();
     await start('collector', `collector-${prefix}`, collectorConfig(prefix, hook.url));
-    await start('gateway', `gateway-${prefix}`, gatewayConfig(prefix, join(dir, `${prefix}.jsonl`), { budget: { max_calls_per_hour: 0 } }));
+    const spent = { budget: { max_calls_per_hour: 0 } };
+    await start('gateway', `gateway-${prefix}`, gatewayConfig(prefix, join(dir, `${prefix}.jsonl`), spent));
     const alert = makeAlert({ host: 'db1', rule: 'down' });
     await publishDurable(jetstreamClient(nc), subjects.alert(alert.severity, alert.host), alert);
     await untilPolled(() => hook.alerts.length === 1, 'the fallback notification', 30_000, 50);
@@ -151,10 +172,11 @@ describe('faults: the gateway in an alert storm, with a spent budget and against
     assert.equal(received!.fingerprint, alert.fingerprint);
     assert.equal(received!.commonAnnotations[REASON], 'budget_exhausted');
     assert.equal(received!.annotations[REASON], 'budget_exhausted');
-    recordFault({ scenario: 'fallback reason', tried: 'one alert with max_calls_per_hour 0', counts: { fallback_notifications: 1 }, lost: 0 });
+    const tried = 'one alert with max_calls_per_hour 0';
+    recordFault({ scenario: 'fallback reason', tried, counts: { fallback_notifications: 1 }, lost: 0 });
   });
 
-  it('PIN guessing: a wrong PIN is in no record, message, log or transcript, and its lockout survives SIGKILL mid-PIN', async () => {
+  it('PIN guessing: a wrong PIN is in no record, message, log or transcript; lockout survives SIGKILL', async () => {
     const { prefix, subjects } = await scenario();
     const WRONG = '97531';
     const wire: string[] = [];
@@ -164,22 +186,28 @@ describe('faults: the gateway in an alert storm, with a spent budget and against
     const inbound = { max_pin_tries: 2, lockout: '10m' };
     // Life 1: one wrong PIN, then the gateway is killed while the caller hears the second PIN prompt.
     const line1 = join(dir, `${prefix}-1.jsonl`);
-    const guess = { callerId: '100', then: [{ waitForPrompt: 'enter-pin' }, { press: `${WRONG}#` }, { waitForPrompt: 'enter-pin' }, { wait: 600_000 }] };
-    const gateway1 = await start('gateway', `gateway-${prefix}-1`, gatewayConfig(prefix, line1, { inbound, sim: { inbound: [guess] } }));
-    await untilPolled(() => readTranscript(line1).filter((e) => e.event === 'play' && e.file.startsWith('enter-pin')).length === 2, 'the second PIN prompt', 30_000, 20);
+    const prompt = { waitForPrompt: 'enter-pin' };
+    const guess = { callerId: '100', then: [prompt, { press: `${WRONG}#` }, prompt, { wait: 600_000 }] };
+    const life1 = gatewayConfig(prefix, line1, { inbound, sim: { inbound: [guess] } });
+    const gateway1 = await start('gateway', `gateway-${prefix}-1`, life1);
+    const pinPrompts = (): number => readTranscript(line1)
+      .filter((e) => e.event === 'play' && e.file.startsWith('enter-pin')).length;
+    await untilPolled(() => pinPrompts() === 2, 'the second PIN prompt', 30_000, 20);
     await killAndWait(gateway1.child, 'SIGKILL');
     live.delete(gateway1);
 
     // Life 2: one more wrong PIN (the caller hangs up after it), then the right PIN from the same number.
     const line2 = join(dir, `${prefix}-2.jsonl`);
-    const again = { callerId: '100', then: [{ waitForPrompt: 'enter-pin' }, { press: `${WRONG}#` }, { wait: 2000 }, { hangUp: true }] };
-    const right = { callerId: '100', then: [{ waitForPrompt: 'enter-pin' }, { press: '2468#' }, { wait: 5000 }, { hangUp: true }] };
-    const gateway2 = await start('gateway', `gateway-${prefix}-2`, gatewayConfig(prefix, line2, { inbound, sim: { inbound: [again, right] } }));
-    await untilPolled(() => calls.filter((c) => c.direction === 'inbound').length === 2, 'two inbound call records', 60_000, 50);
+    const again = { callerId: '100', then: [prompt, { press: `${WRONG}#` }, { wait: 2000 }, { hangUp: true }] };
+    const right = { callerId: '100', then: [prompt, { press: '2468#' }, { wait: 5000 }, { hangUp: true }] };
+    const life2 = gatewayConfig(prefix, line2, { inbound, sim: { inbound: [again, right] } });
+    const gateway2 = await start('gateway', `gateway-${prefix}-2`, life2);
+    const inboundCalls = (): number => calls.filter((c) => c.direction === 'inbound').length;
+    await untilPolled(() => inboundCalls() === 2, 'two inbound call records', 60_000, 50);
     const [second, third] = calls.filter((c) => c.direction === 'inbound');
-    assert.match(second!.error ?? '', /locked out/, 'the strike from before the SIGKILL counted: the second wrong PIN locks the caller out');
+    assert.match(second!.error ?? '', /locked out/, 'the strike from before the SIGKILL counted');
     assert.equal(third!.outcome, 'failed');
-    assert.match(third!.error ?? '', /^caller locked out after wrong PINs until/, 'the right PIN during the lockout is refused');
+    assert.match(third!.error ?? '', /^caller locked out after wrong PINs until/, 'right PIN in the lockout refused');
     assert.equal(await scrapeSum(gateway2.metricsUrl, 'offhook_gateway_inbound_locked_out', { scope: 'caller' }), 1);
     await killAndWait(gateway2.child, 'SIGTERM');
     live.delete(gateway2);
@@ -195,6 +223,11 @@ describe('faults: the gateway in an alert storm, with a spent budget and against
       assert.ok(!text.includes('2468#'), `the right PIN appears in the ${where}`);
     }
     assert.deepEqual(calls.map((c) => c.digits), ['x#', ''], 'a PIN try shows as x# in the record');
-    recordFault({ scenario: 'PIN guessing across a SIGKILL', tried: 'wrong PIN, SIGKILL mid-PIN, restart, wrong PIN, right PIN (max_pin_tries 2)', counts: { inbound_calls: calls.length }, lost: 0 });
+    recordFault({
+      scenario: 'PIN guessing across a SIGKILL',
+      tried: 'wrong PIN, SIGKILL mid-PIN, restart, wrong PIN, right PIN (max_pin_tries 2)',
+      counts: { inbound_calls: calls.length },
+      lost: 0,
+    });
   });
 });

@@ -7,7 +7,8 @@ const MINUTE = 60_000;
 
 describe('gateway PIN guard (lockout rules, no line)', () => {
   let now: number;
-  const guard = (maxAttemptsPerHour = 100): PinGuard => new PinGuard({ maxPinTries: 3, personTries: 6, lockoutMs: 10 * MINUTE, maxAttemptsPerHour }, () => now);
+  const guard = (maxAttemptsPerHour = 100): PinGuard =>
+    new PinGuard({ maxPinTries: 3, personTries: 6, lockoutMs: 10 * MINUTE, maxAttemptsPerHour }, () => now);
   beforeEach(() => (now = 1_000_000_000));
 
   it('locks the caller ID after max tries; each lockout in a row lasts twice as long', () => {
@@ -63,6 +64,8 @@ describe('gateway PIN guard (lockout rules, no line)', () => {
       { t: 4, event: 'play', file: 'inbound-intro-abc.wav', durationMs: 100, playedMs: 100, interruptedBy: null },
       { t: 5, event: 'press', digit: '1' },
     ];
-    assert.deepEqual(entries.map(mask).map((e) => ('digit' in e ? e.digit : 'digits' in e ? e.digits : 'interruptedBy' in e ? e.interruptedBy : null)), ['x', 'xxxx#', 'xxxx#', null, '1']);
+    const keys = (e: TranscriptEntry): string | null =>
+      'digit' in e ? e.digit : 'digits' in e ? e.digits : 'interruptedBy' in e ? e.interruptedBy : null;
+    assert.deepEqual(entries.map(mask).map(keys), ['x', 'xxxx#', 'xxxx#', null, '1']);
   });
 });

@@ -30,10 +30,11 @@ describe('gateway: no alert waits unseen (max_unannounced, per-number waits, gro
     assert.deepEqual(next, { done: false, state: { ...start, nextAt: 61_000 } });
     const two = gatewayConfig();
     const passed = afterAttempt(start, 'number_throttled', two.people, two.escalation, 1000, 61_000);
-    assert.ok(!passed.done && passed.state.person === 1 && passed.state.nextAt === 1000, 'with a second person, the call goes to them at once');
+    const toBob = !passed.done && passed.state.person === 1 && passed.state.nextAt === 1000;
+    assert.ok(toBob, 'with a second person, the call goes to them at once');
   });
 
-  it('the menu of a grouped call says how many alerts 1 acknowledges; a follow-up call names the new alerts first', () => {
+  it('a grouped call\'s menu says how many alerts 1 acknowledges; a follow-up call names new alerts first', () => {
     assert.match(menuText(22), /^Press 1 to acknowledge all 22 alerts\. Press 2/);
     assert.match(menuText(1), /^Press 1 to acknowledge\. Press 2/);
     const [a, b, c] = ['a', 'b', 'c'].map((host) => makeAlert({ host }));
@@ -51,19 +52,22 @@ describe('gateway: no alert waits unseen (max_unannounced, per-number waits, gro
     });
     after(async () => server.dispose());
 
-    it('an alert held by an escalation wait goes to fallback with reason escalation_wait and stays queued', async () => {
+    it('an alert held by an escalation wait goes to fallback (reason escalation_wait) and stays queued', async () => {
       gw = await startTestGateway(server, { escalation: { group_wait: '1h' }, max_unannounced: '200ms' }, `gwun${++n}`);
       const alert = makeAlert();
       await gw.publish(alert);
       await gw.waitFor('the fallback', () => gw!.fallbacks.length === 1);
-      assert.deepEqual([gw.fallbacks[0]!.reason, gw.fallbacks[0]!.alerts.map((a) => a.fingerprint)], ['escalation_wait', [alert.fingerprint]]);
+      const [request] = gw.fallbacks;
+      const got = [request!.reason, request!.alerts.map((a) => a.fingerprint)];
+      assert.deepEqual(got, ['escalation_wait', [alert.fingerprint]]);
       assert.match(gw.fallbacks[0]!.detail, /max_unannounced/);
       assert.equal(gw.gateway.queue.size, 1, 'the escalation goes on');
       assert.equal(await gw.metric('offhook_gateway_unannounced_fallbacks_total', { reason: 'escalation_wait' }), 1);
     });
 
     it('an alert held by quiet hours goes to fallback with reason quiet_hours', async () => {
-      const people = [{ name: 'alice', number: '100', quiet_hours: { from: '00:00', to: '00:00', allow: 'critical' as const } }];
+      const allDay = { from: '00:00', to: '00:00', allow: 'critical' as const };
+      const people = [{ name: 'alice', number: '100', quiet_hours: allDay }];
       gw = await startTestGateway(server, { people, max_unannounced: '200ms' }, `gwun${++n}`);
       await gw.publish(makeAlert({ severity: 'warning' }));
       await gw.waitFor('the fallback', () => gw!.fallbacks.length === 1);

@@ -23,12 +23,25 @@ export async function webhookReceiver(): Promise<{ server: Server; url: string; 
     req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
     req.on('end', () => {
       const at = Date.now();
-      type Payload = { commonAnnotations?: Record<string, string>; alerts: { status: string; fingerprint?: string; labels: Record<string, string>; annotations?: Record<string, string> }[] };
+      type Strings = Record<string, string>;
+      type Payload = {
+        commonAnnotations?: Strings;
+        alerts: { status: string; fingerprint?: string; labels: Strings; annotations?: Strings }[];
+      };
       const payload = JSON.parse(body) as Payload;
       const commonAnnotations = payload.commonAnnotations ?? {};
       for (const alert of payload.alerts) {
         received.push(`${alert.status} ${alert.labels.alertname} ${alert.labels.host}`);
-        alerts.push({ status: alert.status, alertname: alert.labels.alertname ?? '', host: alert.labels.host ?? '', fingerprint: alert.fingerprint ?? '', labels: alert.labels, annotations: alert.annotations ?? {}, commonAnnotations, at });
+        alerts.push({
+          status: alert.status,
+          alertname: alert.labels.alertname ?? '',
+          host: alert.labels.host ?? '',
+          fingerprint: alert.fingerprint ?? '',
+          labels: alert.labels,
+          annotations: alert.annotations ?? {},
+          commonAnnotations,
+          at,
+        });
       }
       res.writeHead(200).end('ok');
     });

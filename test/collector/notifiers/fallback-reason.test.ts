@@ -36,6 +36,7 @@ describe('notifiers: a fallback notification says why nobody was phoned', () => 
   it('an unknown or missing reason is still said, never dropped', () => {
     assert.match(headline(fallbackBatch(undefined)), /not phoned \(unspecified\)/);
     assert.match(headline(fallbackBatch('new_reason')), /not phoned \(new_reason\)/);
-    assert.equal(alertmanagerPayload(fallbackBatch(undefined)).commonAnnotations[FALLBACK_REASON_ANNOTATION], 'unspecified');
+    const payload = alertmanagerPayload(fallbackBatch(undefined));
+    assert.equal(payload.commonAnnotations[FALLBACK_REASON_ANNOTATION], 'unspecified');
   });
 });

@@ -70,7 +70,8 @@ describe('notifiers: fallback requests through the GATEWAY stream (real nats-ser
     const d = await collector(registry);
     await sms.waitFor(2);
     assert.deepEqual(reasons().sort(), ['fallback firing disk_full', 'fallback firing load']);
-    assert.deepEqual(sms.requests.map((r) => r.url.searchParams.get('fallback_reason')), ['budget_exhausted', 'budget_exhausted'], 'each GET says why nobody was phoned');
+    const why = sms.requests.map((r) => r.url.searchParams.get('fallback_reason'));
+    assert.deepEqual(why, ['budget_exhausted', 'budget_exhausted'], 'each GET says why nobody was phoned');
     await untilPolled(settled, 'the request to be acknowledged', 10_000, 20);
 
     // Its resolve reaches the fallback receiver, which was told about the problem.
