@@ -290,6 +290,8 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
         if (/^reg: /.test(line)) this.lastRegistrarAnswer = line.slice(5);
         if (/^module ctrl_tcp\.so:/.test(line)) finish(new LaunchError(`ctrl_tcp failed: ${line}`, portClash));
         if (/baresip is ready/.test(line)) finish();
+        // baresip reports received DTMF on its console: those keys may be a PIN, which is never logged.
+        if (/dtmf/i.test(line)) return;
         // "UA not found": a call for a user this account is not (a misrouted DID); worth an operator's eye.
         if (/fail|error|not found/i.test(line)) this.log.warn({ pid: child.pid, baresip: line }, 'baresip');
         else this.log.debug({ pid: child.pid, baresip: line }, 'baresip');
