@@ -19,6 +19,7 @@ import {
   createLogger,
   SCHEMA_VERSION,
   type Alert,
+  type Clock,
 } from '../../shared/index.ts';
 import type { GatewayConfigInput } from '../../telephony-gateway/config.ts';
 import { startGateway, type RunningGateway } from '../../telephony-gateway/gateway.ts';
@@ -73,6 +74,8 @@ export async function startTestGateway(
   input: Partial<GatewayConfigInput>,
   prefix: string,
   sim: { noDialTone?: boolean } = {},
+  /** The gateway's clock (budget windows, escalation waits); the sim line keeps its own time. */
+  clock?: Clock,
 ): Promise<TestGateway> {
   const config = gatewayConfig({
     gateway_host: 'gw1',
@@ -108,7 +111,7 @@ export async function startTestGateway(
 
   // OFFHOOK_TEST_LOG=1 shows the gateway's own log while debugging a test.
   const logger = process.env.OFFHOOK_TEST_LOG ? createLogger('gateway', { level: 'debug' }) : silentLogger();
-  const gateway = await startGateway({ config, line, logger, metricsListen: null });
+  const gateway = await startGateway({ config, line, logger, metricsListen: null, ...(clock ? { clock } : {}) });
   gateway.events.on('finished', (fingerprint: string, reason: string) => {
     finished.push({ fingerprint, reason });
     changed.emit('change');

@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManualClock } from '../../shared/index.ts';
 import { Budget } from '../../telephony-gateway/budget.ts';
 import { newFirst } from '../../telephony-gateway/call-script.ts';
 import { BudgetConfig } from '../../telephony-gateway/config.ts';
 import { afterAttempt, initialEscalation } from '../../telephony-gateway/escalation.ts';
 import { menuText } from '../../telephony-gateway/wording.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { startTestGateway, type TestGateway } from './harness.ts';
+import { speechStateDir, startTestGateway, type TestGateway } from './harness.ts';
 import { gatewayConfig, makeAlert } from './helpers.ts';
 
 const MINUTE = 60_000;
+const limitOne = { max_calls_per_minute: 1, max_calls_per_15m: 100, max_calls_per_hour: 100, max_calls_per_day: 100 };
 
 describe('gateway: no alert waits unseen (max_unannounced, per-number waits, grouped menu)', () => {
   it('numberAllowedAt: when the per-number limits let the number be called again', () => {
@@ -63,6 +67,35 @@ describe('gateway: no alert waits unseen (max_unannounced, per-number waits, gro
       assert.match(gw.fallbacks[0]!.detail, /max_unannounced/);
       assert.equal(gw.gateway.queue.size, 1, 'the escalation goes on');
       assert.equal(await gw.metric('offhook_gateway_unannounced_fallbacks_total', { reason: 'escalation_wait' }), 1);
+    });
+
+    it('one person: the next call comes once the per-number limit allows, "acknowledge all two"', async () => {
+      const clock = new ManualClock(Date.now());
+      const people = [{ name: 'alice', number: '100' }];
+      const input = { people, max_unannounced: '10m', budget: { per_number: limitOne } };
+      gw = await startTestGateway(server, input, `gwun${++n}`, {}, clock);
+      const acks = { number: '100', then: [{ waitForPrompt: 'menu' }, { press: '1' }] };
+      gw.line.script(acks);
+      const first = makeAlert({ host: 'a' });
+      await gw.publish(first);
+      await gw.waitFor('the first call', () => gw!.calls.length === 1);
+      gw.line.script(acks);
+      const [b, c] = ['b', 'c'].map((host) => makeAlert({ host }));
+      await gw.publish(b!);
+      await gw.publish(c!);
+      const throttled = (): Set<string> =>
+        new Set(gw!.calls.filter((r) => r.outcome === 'rejected_budget').flatMap((r) => r.fingerprints));
+      const held = (): boolean => throttled().has(b!.fingerprint) && throttled().has(c!.fingerprint);
+      await gw.waitFor('b and c held by the limit', held);
+      // On main the throttled alerts waited for round_delay (5 minutes); now only for the per-number minute.
+      clock.advance(61_000);
+      await gw.waitFor('the second call', () => gw!.calls.filter((r) => r.outcome === 'acknowledged').length === 2);
+      const second = gw.calls.filter((r) => r.outcome === 'acknowledged')[1]!;
+      assert.deepEqual(new Set(second.fingerprints), new Set([b!.fingerprint, c!.fingerprint]));
+      const menus = gw.transcript().flatMap((e) => (e.event === 'play' && e.file.startsWith('menu') ? [e.file] : []));
+      const said = readFileSync(join(speechStateDir, 'speech', `${menus.at(-1)}.txt`), 'utf8');
+      assert.match(said, /^Press 1 to acknowledge all two alerts\./);
+      assert.equal(gw.fallbacks.length, 0);
     });
 
     it('an alert held by quiet hours goes to fallback with reason quiet_hours', async () => {
