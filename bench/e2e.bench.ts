@@ -15,6 +15,7 @@ import { scrape, sumOf } from '../test/helpers/metrics.ts';
 import { mountTmpfs } from '../test/helpers/tmpfs.ts';
 import { webhookReceiver, type ReceivedAlert } from '../test/helpers/webhook-receiver.ts';
 import { bareSubscriberRate, publishHosts } from './e2e-load.ts';
+import { startPeerStack } from './peer-stack.ts';
 import { percentile, report, type BenchRow } from './lib.ts';
 import { average, cpuSeconds, MIB, rssBytes } from './proc-stats.ts';
 
@@ -29,6 +30,8 @@ import { average, cpuSeconds, MIB, rssBytes } from './proc-stats.ts';
  * 3. the collector process replaying 1,000 and 10,000 hosts' realistic samples, next to a bare
  *    subscriber that only parses the same messages, with the collector's CPU and RSS;
  * 4. agent footprint at 1 s and 10 s sampling (CPU seconds per minute, RSS).
+ * The peer for 1 and 2b (bench/peer-stack.ts: Prometheus, node_exporter, blackbox_exporter, Alertmanager at 1 s) runs
+ * the same trials on the same tmpfs, service and webhook receiver after offhook's (OFFHOOK_BENCH_PEER=0 skips it).
  * Bounded: OFFHOOK_BENCH_TRIALS (default 30) breach trials, 50 log trials, OFFHOOK_BENCH_SECONDS (60) per footprint window.
  */
 const BREACH_TRIALS = Number(process.env.OFFHOOK_BENCH_TRIALS ?? 30);
@@ -238,6 +241,43 @@ async function latencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnec
     }
     for (const p of [agent, collector]) await killAndWait(p.child, 'SIGTERM');
 
+    // The peer on the same tmpfs, service and webhook receiver (OFFHOOK_BENCH_PEER=0 skips it).
+    const peerDisk: number[] = [];
+    const peerHttp: number[] = [];
+    if (process.env.OFFHOOK_BENCH_PEER !== '0') {
+      const target = `http://127.0.0.1:${service.port}/`;
+      const peer = await startPeerStack({ dir, disk, target, webhookUrl: hook.url });
+      const hookFor = (alertname: string, status: string): Promise<ReceivedAlert> =>
+        nextWebhook((a) => a.alertname === alertname && a.status === status, `${alertname} ${status}`);
+      try {
+        // Trial -1 warms Prometheus up (first scrapes, first evaluations) and is not counted.
+        for (let trial = -1; trial < HTTP_TRIALS; trial++) {
+          const firing = hookFor('peer_disk_full', 'firing');
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 1000));
+          writeFileSync(fill, Buffer.alloc(700 * 1024, 1));
+          const breachedAt = Date.now();
+          const took = (await firing).at - breachedAt;
+          if (trial >= 0) peerDisk.push(took);
+          const resolved = hookFor('peer_disk_full', 'resolved');
+          unlinkSync(fill);
+          await resolved;
+        }
+        for (let trial = -1; trial < HTTP_TRIALS; trial++) {
+          const firing = hookFor('peer_svc_down', 'firing');
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 1000));
+          service.kill();
+          const killedAt = Date.now();
+          const took = (await firing).at - killedAt;
+          if (trial >= 0) peerHttp.push(took);
+          const resolved = hookFor('peer_svc_down', 'resolved');
+          await service.start();
+          await resolved;
+        }
+      } finally {
+        await peer.stop();
+      }
+    }
+
     const ms = (values: number[], p: number): number => percentile(values, p);
     // Figures from an earlier run on this machine, quoted (not re-run here): offhook before the fast tick with the same
     // example config, and the Prometheus + blackbox_exporter peer at 1 s scrape/evaluation with Alertmanager.
@@ -246,17 +286,28 @@ async function latencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnec
       http: { name: 'Prometheus+blackbox_exporter+Alertmanager at 1 s (earlier run, quoted)', value: 920 },
     };
     const range = (values: number[]): string => `min/max ${Math.min(...values)}/${Math.max(...values)} ms`;
+    const peerName = {
+      disk: 'Prometheus+node_exporter+Alertmanager at 1 s (same run)',
+      http: 'Prometheus+blackbox_exporter+Alertmanager at 1 s (same run)',
+    };
+    const peerAt = (kind: 'disk' | 'http', p: number): BenchRow['baseline'] => {
+      const values = kind === 'disk' ? peerDisk : peerHttp;
+      if (values.length === 0) return p === 50 ? quoted[kind] : undefined;
+      return { name: peerName[kind], value: ms(values, p) };
+    };
     return [
       {
         name: `breach -> webhook p50 (example config: ${BREACH_TRIALS} trials)`,
-        value: ms(toWebhook, 50), unit: 'ms', baseline: quoted.disk,
+        value: ms(toWebhook, 50), unit: 'ms', baseline: peerAt('disk', 50),
       },
-      { name: 'breach -> webhook p95', value: ms(toWebhook, 95), unit: 'ms' },
+      { name: 'breach -> webhook p95', value: ms(toWebhook, 95), unit: 'ms', baseline: peerAt('disk', 95) },
       {
-        name: 'breach -> webhook p99', value: ms(toWebhook, 99), unit: 'ms',
+        name: 'breach -> webhook p99', value: ms(toWebhook, 99), unit: 'ms', baseline: peerAt('disk', 99),
         note: `agent settings of deploy/examples/agent.yaml unchanged (resources ${exampleResources}), its checks `
-          + `and logs replaced by the bench's; goal p50 <= 250 ms, p99 <= 600 ms; ${range(toWebhook)}; the baseline `
-          + 'is the p50 before this change, quoted from an earlier run, not measured here',
+          + `and logs replaced by the bench's; goal p50 <= 250 ms, p99 <= 600 ms; ${range(toWebhook)}; before `
+          + 'this change 6.3 s p50 (quoted from an earlier run); peer: node_exporter scraped and a rule '
+          + '(used > 0.5, for: 0s) evaluated every 1 s, Alertmanager group_wait 0s, the same tmpfs and receiver'
+          + (peerDisk.length ? `, ${peerDisk.length} trials, ${range(peerDisk)}` : ' (not run: quoted baseline)'),
       },
       { name: 'breach -> alert on NATS p50', value: ms(toAlert, 50), unit: 'ms' },
       { name: 'breach -> alert on NATS p99', value: ms(toAlert, 99), unit: 'ms' },
@@ -269,19 +320,25 @@ async function latencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnec
       },
       {
         name: `HTTP service down -> webhook p50 (max_attempts 3, ${HTTP_TRIALS} trials)`,
-        value: ms(serviceToWebhook, 50), unit: 'ms', baseline: quoted.http,
+        value: ms(serviceToWebhook, 50), unit: 'ms', baseline: peerAt('http', 50),
       },
-      { name: 'HTTP service down -> webhook p95', value: ms(serviceToWebhook, 95), unit: 'ms' },
+      {
+        name: 'HTTP service down -> webhook p95', value: ms(serviceToWebhook, 95), unit: 'ms',
+        baseline: peerAt('http', 95),
+      },
       {
         name: 'HTTP service down -> webhook p99', value: ms(serviceToWebhook, 99), unit: 'ms',
+        baseline: peerAt('http', 99),
         note: "http check every 1 s, retried at check_retry's default 250 ms while soft, collector check rule with "
           + 'the default max_attempts 3: the first failure waits 0-1000 ms for the next run (uniform), then two '
-          + 'retries; goal p50 <= 800 ms; before this change 2640 ms (590 ms with max_attempts 1), quoted; the '
-          + `peer figure is quoted from an earlier run, not measured here; ${range(serviceToWebhook)}`,
+          + 'retries; goal p50 <= 800 ms; before this change 2640 ms (590 ms with max_attempts 1), quoted; '
+          + `${range(serviceToWebhook)}; peer: blackbox_exporter probed by Prometheus every 1 s, probe_success == 0 `
+          + 'with for: 0s (one failed probe alerts, where offhook waits for three)'
+          + (peerHttp.length ? `, ${peerHttp.length} trials, ${range(peerHttp)}` : ' (not run: quoted 920 ms)'),
       },
       {
         name: 'HTTP service down -> webhook p50, retry_interval 100ms',
-        value: ms(serviceToWebhook100, 50), unit: 'ms', baseline: quoted.http,
+        value: ms(serviceToWebhook100, 50), unit: 'ms', baseline: peerAt('http', 50),
       },
       {
         name: 'HTTP service down -> webhook p99, retry_interval 100ms', value: ms(serviceToWebhook100, 99), unit: 'ms',
