@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { MetricPoint } from '../../shared/index.ts';
-import type { ProcSource } from './proc-reader.ts';
+import type { FsStats, ProcSource } from './proc-reader.ts';
 import type { Mount } from './procfs.ts';
 
 /** Appends a gauge point (non-finite values are dropped: the schema refuses them). */
@@ -47,6 +47,27 @@ export function mountLabels(mount: Mount): Record<string, string> {
 }
 
 /**
+ * statfs calls that have not returned yet, per source and path. A statfs on a hung NFS mount holds one of libuv's 4
+ * pool threads until the server answers; a new one every fast tick would take all four within a second and stall
+ * every file operation of the agent (spool, logs). So while a call is out, later callers share it instead.
+ */
+const statfsInFlight = new WeakMap<ProcSource, Map<string, Promise<FsStats>>>();
+
+function sharedStatfs(source: ProcSource, path: string): Promise<FsStats> {
+  let calls = statfsInFlight.get(source);
+  if (!calls) statfsInFlight.set(source, (calls = new Map()));
+  let call = calls.get(path);
+  if (!call) {
+    call = (async () => source.statfs(path))();
+    calls.set(path, call);
+    // Only the call's own end frees the path: one that timed out still holds its pool thread.
+    const done = (): void => void calls.delete(path);
+    call.then(done, done);
+  }
+  return call;
+}
+
+/**
  * statfs of one mount point into node_filesystem_* and used ratios. A statfs slower than `timeoutMs` (a hung NFS
  * mount) or failing marks the mount as errored instead of stalling the sample.
  */
@@ -58,10 +79,11 @@ export async function filesystemGauges(
   gauge: GaugeSink,
 ): Promise<void> {
   const labels = mountLabels(mount);
+  const path = rootfs ? join(rootfs, mount.mountpoint) : mount.mountpoint;
   let timer: NodeJS.Timeout | undefined;
   try {
     const fs = await Promise.race([
-      source.statfs(rootfs ? join(rootfs, mount.mountpoint) : mount.mountpoint),
+      sharedStatfs(source, path),
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('statfs timed out')), timeoutMs))),
     ]);
     gauge('node_filesystem_device_error', 0, labels);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Deadband } from '../../agent/resources/deadband.ts';
 import { FastGauges, type GaugeGroup } from '../../agent/resources/fast-gauges.ts';
 import { FastTick } from '../../agent/resources/fast-tick.ts';
+import { filesystemGauges, gaugeSink } from '../../agent/resources/gauges.ts';
 import type { FsStats, ProcSource } from '../../agent/index.ts';
 import { ManualClock, silentLogger, type MetricPoint } from '../../shared/index.ts';
 import { tempDir } from './helpers.ts';
@@ -179,6 +180,36 @@ describe('agent fast tick: report by exception', () => {
     assert.deepEqual(await t.tick.tick(), [], 'busy');
     fullSampleRunning = false;
     assert.deepEqual(mountpointsIn(await t.tick.tick()), ['/srv']);
+  });
+
+  it('a statfs still out (a hung NFS mount) is shared, never issued again, so the libuv pool is not exhausted', async () => {
+    let calls = 0;
+    let answer!: (stats: FsStats) => void;
+    const source: ProcSource = {
+      root: dir.path,
+      pageSize: 4096,
+      statfs: () => {
+        calls++;
+        return new Promise<FsStats>((resolve) => (answer = resolve));
+      },
+    };
+    const mount = { device: 'srv:/export', mountpoint: '/mnt/nfs', fstype: 'nfs4' };
+    const first: MetricPoint[] = [];
+    const second: MetricPoint[] = [];
+    const both = Promise.all([
+      filesystemGauges(source, undefined, mount, 60_000, gaugeSink(first)),
+      filesystemGauges(source, undefined, mount, 60_000, gaugeSink(second)),
+    ]);
+    assert.equal(calls, 1);
+    const stats = { bsize: 4096, blocks: 100, bfree: 50, bavail: 50, files: 10, ffree: 5 };
+    answer(stats);
+    await both;
+    assert.deepEqual(second, first);
+    assert.equal(first.find((p) => p.name === 'offhook_filesystem_used_ratio')?.value, 0.5);
+    const third = filesystemGauges(source, undefined, mount, 60_000, gaugeSink([]));
+    assert.equal(calls, 2, 'once answered, the next sample asks again');
+    answer(stats);
+    await third;
   });
 
   it('ticks every interval on the clock it is given, and not after stop()', async () => {
