@@ -44,7 +44,10 @@ function notInstalled(err: unknown): boolean {
 const program = new Command('offhook')
   .description('Host monitoring over NATS that ends in a real phone call')
   .version(OFFHOOK_VERSION)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Set before the roles register their commands, which inherit it: --help and --version exit 0, a mistyped command
+  // line 2, as every config error does (README, Exit codes); commander's own default would be 1.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 const wanted = process.argv[2];
 const named = Object.entries(ROLES).find(([, role]) => role.commands.includes(wanted ?? ''));

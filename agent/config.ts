@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
-  AGENT_INTERVAL_MAX_MS, AGENT_INTERVAL_MIN_MS, Duration, hostToken, ListenAddress, MAX_LOG_LINE_CHARS, NatsConfig,
-  RegexSource, Severity,
+  AGENT_INTERVAL_MAX_MS, AGENT_INTERVAL_MIN_MS, type ConfigFileKind, Duration, hostToken, ListenAddress, MAX_LOG_LINE_CHARS,
+  natsDefaultNotice, NatsConfig, RegexSource, Severity,
 } from '../shared/index.ts';
 import { CheckConfig } from './checks/index.ts';
 import { Bytes, DurationAtLeast, DurationBetween } from './config-types.ts';
@@ -147,3 +147,13 @@ export const AgentConfig = z
     });
   });
 export type AgentConfig = z.infer<typeof AgentConfig>;
+
+/** agent.yaml as a file: nothing is required beyond a non-empty file, the defaults (resources, heartbeat) are real. */
+export const AgentConfigFile: ConfigFileKind<typeof AgentConfig> = {
+  schema: AgentConfig,
+  label: 'agent',
+  notices: (input) => [
+    ...natsDefaultNotice(input),
+    ...(!('checks' in input) && !('logs' in input) ? ['checks, logs: none set; the agent reports resources and heartbeats only'] : []),
+  ],
+};

@@ -6,6 +6,8 @@ import { CheckScheduler, type ScheduledCheck } from './core/scheduler.ts';
 import { ResourceSampler } from './resources/sampler.ts';
 
 const EXIT_CODE: Record<CheckStatus, number> = { ok: 0, warning: 1, critical: 2, unknown: 3 };
+/** A plugin that could not run (here: a config that does not load) is UNKNOWN, never CRITICAL. */
+export const NAGIOS_UNKNOWN = EXIT_CODE.unknown;
 
 /**
  * `offhook agent --config FILE --once`: run every check once, take one resource sample, check that

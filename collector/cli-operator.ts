@@ -1,49 +1,73 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import {
-  ConfigError, connectNats, ensureStreams, jetstreamClient, loadConfigFile, NatsConfig, newId, openBucket, parseDuration, publishDurable,
-  SCHEMA_VERSION, silentLogger, Subjects, type Ack, type Alert, type NatsConnection,
+  addNatsOptions, connectCliNats, describeCliNats, EXIT_FAILURE, EXIT_USAGE, jetstreamClient, newId, openBucket, parseDuration,
+  publishDurable, reportError, resolveCliNats, SCHEMA_VERSION, silentLogger, Subjects, type Ack, type Alert, type NatsConnection,
+  type NatsFlags,
 } from '../shared/index.ts';
 import { AlertStore } from './alert-store.ts';
 import { parseMatcher, type Matcher } from './matchers.ts';
 import { describeMatchers, silenceActive, silenceMatches, silenceTarget } from './silence.ts';
 import { SilenceStore } from './silence-store.ts';
 
-interface ConnectionOptions {
-  nats?: string;
-  config?: string;
+const COLLECTOR_WAIT_MS = 3000;
+
+type ConnectionOptions = NatsFlags;
+
+/** Commands that read alert or silence state refuse to answer from KV alone: an empty list must mean "nothing fires". */
+interface WithNatsOptions {
+  /** Fail unless a collector answers its status request: no collector, no all clear. */
+  needCollector: boolean;
+  /** JSON output: the server line goes to stderr so stdout stays machine-readable. */
+  json?: boolean;
 }
 
-const OnlyNats = z.object({ nats: NatsConfig }).loose();
-
-/** Operator commands connect like the collector (--config) or to one server (--nats URL). */
-async function withNats<T>(options: ConnectionOptions, run: (nc: NatsConnection, subjects: Subjects) => Promise<T>): Promise<T> {
-  const natsConfig = options.config ? loadConfigFile(options.config, OnlyNats).nats : NatsConfig.parse({ servers: [options.nats ?? 'nats://127.0.0.1:4222'] });
-  const nc = await connectNats(natsConfig, { name: 'offhook-cli', logger: silentLogger(), failFast: true }).catch((err: Error) => {
-    throw new Error(`cannot connect to NATS at ${natsConfig.servers.join(', ')}: ${err.message} (pass --nats URL or --config collector.yaml)`);
-  });
+/** Whether a collector answers its status request. */
+async function collectorAnswers(nc: NatsConnection, subjects: Subjects): Promise<boolean> {
   try {
-    const subjects = new Subjects(natsConfig.prefix);
-    await ensureStreams(nc, subjects, { replicas: natsConfig.stream_replicas });
-    return await run(nc, subjects);
+    await nc.request(subjects.statusRequest('collector'), '', { timeout: COLLECTOR_WAIT_MS });
+    return true;
+  } catch {
+    // No responders or no answer in time both mean no collector: exactly what the caller reports.
+    return false;
+  }
+}
+
+/** Operator commands connect to the server the flags, NATS_URL, the --config file or the default name (shared/nats-cli.ts). */
+async function withNats<T>(options: ConnectionOptions, how: WithNatsOptions, run: (nc: NatsConnection, subjects: Subjects) => Promise<T>): Promise<T> {
+  const resolved = resolveCliNats(options);
+  const asked = describeCliNats(resolved);
+  (how.json ? process.stderr : process.stdout).write(`NATS ${asked}\n`);
+  const nc = await connectCliNats(resolved, 'offhook-cli');
+  try {
+    const subjects = new Subjects(resolved.nats.prefix);
+    if (how.needCollector && !(await collectorAnswers(nc, subjects))) {
+      throw new Error(`no collector answered at ${asked}: its alert state cannot be trusted, so nothing is listed (is the collector running, on this server and prefix? --nats URL, NATS_URL or --config FILE)`);
+    }
+    // Buckets are opened, never created: a wrong server must not end up with empty offhook state that looks real.
+    return await run(nc, subjects).catch((err: Error) => {
+      if (/bucket not found|stream not found/i.test(err.message)) throw new Error(`no offhook state at ${asked}: no collector has run against this server and prefix`);
+      throw err;
+    });
   } finally {
     await nc.drain();
   }
 }
 
-function fail(message: string): void {
+function fail(message: string, code = EXIT_FAILURE): void {
   process.stderr.write(`${message}\n`);
-  process.exitCode = 1;
+  process.exitCode = code;
 }
 
-/** Runs an action, turning config and connection problems into one readable line and exit code 1. */
+/** A bad argument: exit code 2. */
+const usage = (message: string): void => fail(message, EXIT_USAGE);
+
+/** Runs an action, turning config, usage and connection problems into one readable line and their exit code. */
 function action<A extends unknown[]>(run: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await run(...args);
     } catch (err) {
-      if (err instanceof ConfigError) fail(err.message);
-      else fail(`error: ${(err as Error).message}`);
+      reportError(err);
     }
   };
 }
@@ -58,9 +82,7 @@ function printTable(headers: string[], rows: string[][]): void {
 const clean = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 const iso = (ms: number): string => (ms > 0 ? new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z') : '-');
 
-function withConnection(command: Command): Command {
-  return command.option('--nats <url>', 'NATS server URL', 'nats://127.0.0.1:4222').option('--config <file>', 'take the nats: section from this config file');
-}
+const withConnection = (command: Command): Command => addNatsOptions(command);
 
 export function registerOperatorCommands(program: Command): void {
   withConnection(program.command('alerts').description('List alerts from the collector\'s KV state (firing by default)'))
@@ -68,7 +90,7 @@ export function registerOperatorCommands(program: Command): void {
     .option('--json', 'JSON for scripts')
     .action(
       action(async (options: ConnectionOptions & { all?: boolean; json?: boolean }) => {
-        await withNats(options, async (nc, subjects) => {
+        await withNats(options, { needCollector: true, json: options.json === true }, async (nc, subjects) => {
           const now = Date.now();
           const silences = await new SilenceStore(await openBucket(nc, subjects, 'silences')).list();
           const silencedBy = (alert: Alert): string | undefined => silences.find((s) => silenceMatches(s, silenceTarget(alert), now))?.id;
@@ -98,10 +120,10 @@ export function registerOperatorCommands(program: Command): void {
     .option('--for <duration>', 'let the ack expire after this long (e.g. 2h) so a festering problem calls again')
     .action(
       action(async (fp: string, options: ConnectionOptions & { by: string; comment?: string; for?: string }) => {
-        if (!/^[0-9a-f]{16}$/.test(fp)) return fail(`fingerprint: expected 16 hex digits, got ${JSON.stringify(fp)} (see \`offhook alerts\`)`);
+        if (!/^[0-9a-f]{16}$/.test(fp)) return usage(`fingerprint: expected 16 hex digits, got ${JSON.stringify(fp)} (see \`offhook alerts\`)`);
         const forMs = options.for ? parseDuration(options.for) : 0;
-        if (forMs === null) return fail(`--for: expected a duration like "30m" or "2h", got ${JSON.stringify(options.for)}`);
-        await withNats(options, async (nc, subjects) => {
+        if (forMs === null) return usage(`--for: expected a duration like "30m" or "2h", got ${JSON.stringify(options.for)}`);
+        await withNats(options, { needCollector: false }, async (nc, subjects) => {
           const record = await new AlertStore(await openBucket(nc, subjects, 'alerts'), silentLogger()).get(fp);
           if (!record) return fail(`no alert with fingerprint ${fp} (see \`offhook alerts\`)`);
           if (record.alert.status !== 'firing') return fail(`alert ${fp} (${record.alert.host} ${record.alert.rule}) is resolved; nothing to acknowledge`);
@@ -128,15 +150,15 @@ export function registerOperatorCommands(program: Command): void {
         const matchers: Matcher[] = [];
         for (const text of texts) {
           const parsed = parseMatcher(text);
-          if (typeof parsed === 'string') return fail(`matcher: ${parsed}`);
+          if (typeof parsed === 'string') return usage(`matcher: ${parsed}`);
           matchers.push(parsed);
         }
         const forMs = parseDuration(options.for);
-        if (forMs === null || forMs <= 0) return fail(`--for: expected a duration like "30m" or "2h", got ${JSON.stringify(options.for)}`);
+        if (forMs === null || forMs <= 0) return usage(`--for: expected a duration like "30m" or "2h", got ${JSON.stringify(options.for)}`);
         const now = Date.now();
         const startsAt = options.starts === undefined ? now : Date.parse(options.starts);
-        if (!Number.isFinite(startsAt)) return fail(`--starts: expected an ISO 8601 time like 2026-11-26T22:00:00Z, got ${JSON.stringify(options.starts)}`);
-        await withNats(options, async (nc, subjects) => {
+        if (!Number.isFinite(startsAt)) return usage(`--starts: expected an ISO 8601 time like 2026-11-26T22:00:00Z, got ${JSON.stringify(options.starts)}`);
+        await withNats(options, { needCollector: true, json: options.json === true }, async (nc, subjects) => {
           const created = await new SilenceStore(await openBucket(nc, subjects, 'silences')).add({ matchers, startsAt, endsAt: startsAt + forMs, createdBy: options.by, comment: options.comment, createdAt: now });
           process.stdout.write(options.json ? `${JSON.stringify(created, null, 2)}\n` : `silence ${created.id} added: ${clean(describeMatchers(created))} until ${iso(created.endsAt)}\n`);
         });
@@ -148,7 +170,7 @@ export function registerOperatorCommands(program: Command): void {
     .option('--json', 'JSON for scripts')
     .action(
       action(async (options: ConnectionOptions & { all?: boolean; json?: boolean }) => {
-        await withNats(options, async (nc, subjects) => {
+        await withNats(options, { needCollector: true, json: options.json === true }, async (nc, subjects) => {
           const now = Date.now();
           const silences = (await new SilenceStore(await openBucket(nc, subjects, 'silences')).list()).filter((s) => options.all || s.endsAt > now);
           if (options.json) return void process.stdout.write(`${JSON.stringify(silences, null, 2)}\n`);
@@ -165,8 +187,8 @@ export function registerOperatorCommands(program: Command): void {
     .argument('<id>', 'silence id (see `offhook silence list`)')
     .action(
       action(async (id: string, options: ConnectionOptions) => {
-        if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return fail(`id: expected a silence id from \`offhook silence list\`, got ${JSON.stringify(id)}`);
-        await withNats(options, async (nc, subjects) => {
+        if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return usage(`id: expected a silence id from \`offhook silence list\`, got ${JSON.stringify(id)}`);
+        await withNats(options, { needCollector: true }, async (nc, subjects) => {
           const expired = await new SilenceStore(await openBucket(nc, subjects, 'silences')).expire(id, Date.now());
           if (!expired) return fail(`no silence with id ${id} (see \`offhook silence list --all\`)`);
           process.stdout.write(`silence ${id} expired\n`);

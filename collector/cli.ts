@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import type { ConfigKinds } from '../deploy/check-config.ts';
-import { ConfigError, createLogger, createRegistry, loadConfigFile } from '../shared/index.ts';
-import { CollectorConfig } from './config.ts';
+import { ConfigError, createLogger, createRegistry, EXIT_USAGE, readConfigFile } from '../shared/index.ts';
+import { CollectorConfig, CollectorConfigFile } from './config.ts';
 import { startCollector } from './service.ts';
 
 /** Config schemas `offhook check-config` knows for the collector. */
-export const collectorConfigKinds: ConfigKinds = { collector: CollectorConfig };
+export const collectorConfigKinds: ConfigKinds = { collector: CollectorConfigFile };
 
 export function registerCollectorCommands(program: Command): void {
   program
@@ -14,15 +14,17 @@ export function registerCollectorCommands(program: Command): void {
     .requiredOption('--config <file>', 'collector.yaml')
     .action(async (options: { config: string }) => {
       let config: CollectorConfig;
+      let notices: string[];
       try {
-        config = loadConfigFile(options.config, CollectorConfig);
+        ({ config, notices } = readConfigFile(options.config, CollectorConfigFile));
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         process.stderr.write(`${err.message}\n`);
-        process.exitCode = 2;
+        process.exitCode = EXIT_USAGE;
         return;
       }
       const logger = createLogger('collector');
+      for (const notice of notices) logger.warn({ file: options.config, notice }, 'config leaves a setting to its default');
       const collector = await startCollector(config, { logger, registry: createRegistry('collector') });
       process.stdout.write(`collector listening on ${collector.url}\n`);
       await new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration, ListenAddress, NatsConfig } from '../shared/index.ts';
+import { type ConfigFileKind, Duration, ListenAddress, natsDefaultNotice, NatsConfig } from '../shared/index.ts';
 import { GatewayAlertsConfig } from './gateway-alerts.ts';
 import { DEFAULT_INTAKE_CONFIG, IntakeConfig } from './intake/config.ts';
 import { NotificationsConfig } from './notifiers/index.ts';
@@ -46,3 +46,19 @@ export const CollectorConfig = z
     });
   });
 export type CollectorConfig = z.infer<typeof CollectorConfig>;
+
+function hasReceivers(input: Record<string, unknown>): boolean {
+  const receivers = (input.notifications as { receivers?: unknown } | null | undefined)?.receivers;
+  return Array.isArray(receivers) && receivers.length > 0;
+}
+
+/** collector.yaml as a file: without rules a collector raises nothing, not even host_down. */
+export const CollectorConfigFile: ConfigFileKind<typeof CollectorConfig> = {
+  schema: CollectorConfig,
+  label: 'collector',
+  required: { rules: 'a collector without rules raises no alert, not even host_down (see deploy/examples/collector.yaml)' },
+  notices: (input) => [
+    ...natsDefaultNotice(input),
+    ...(hasReceivers(input) ? [] : ['notifications: no receivers; alerts reach only the telephony gateway, if one runs']),
+  ],
+};

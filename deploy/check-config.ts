@@ -1,9 +1,10 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import type { z } from 'zod';
-import { ConfigError, loadConfigFile } from '../shared/index.ts';
+import { type ConfigFileKind, ConfigError, EXIT_OK, EXIT_USAGE, readConfigFile } from '../shared/index.ts';
 
-export type ConfigKinds = Record<string, z.ZodType>;
+/** A bare schema, or a kind that also says which sections a file must set and which defaults deserve a warning. */
+export type ConfigKinds = Record<string, z.ZodType | ConfigFileKind>;
 
 /** Which schema a file is checked against: --kind, else the kind named in the file name (agent.yaml, web1-agent.yaml). */
 export function kindForFile(file: string, kinds: ConfigKinds, explicit?: string): string | null {
@@ -23,8 +24,9 @@ export function checkConfigFiles(files: string[], kinds: ConfigKinds, explicit?:
       continue;
     }
     try {
-      loadConfigFile(file, kinds[kind]!);
+      const { notices } = readConfigFile(file, kinds[kind]!);
       lines.push(`${basename(file)}: OK (${kind} config)`);
+      for (const notice of notices) lines.push(`${basename(file)}: warning: ${notice}`);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       ok = false;
@@ -37,12 +39,12 @@ export function checkConfigFiles(files: string[], kinds: ConfigKinds, explicit?:
 export function registerCheckConfig(program: Command, kinds: ConfigKinds): void {
   program
     .command('check-config')
-    .description('Validate config files; prints each problem with file, field, expectation and value, exits 1 on any')
+    .description('Validate config files; prints each problem with file, field, expectation and value, exits 2 on any')
     .argument('<files...>', 'YAML config files')
     .option('--kind <kind>', `config kind: ${Object.keys(kinds).join(', ') || '(none registered)'}`)
     .action((files: string[], options: { kind?: string }) => {
       const { ok, lines } = checkConfigFiles(files, kinds, options.kind);
       for (const line of lines) process.stdout.write(`${line}\n`);
-      process.exitCode = ok ? 0 : 1;
+      process.exitCode = ok ? EXIT_OK : EXIT_USAGE;
     });
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { AgentConfig } from '../agent/config.ts';
+import { AgentConfigFile } from '../agent/config.ts';
 import { registerOperatorCommands } from '../collector/cli-operator.ts';
-import { CollectorConfig } from '../collector/config.ts';
-import { GatewayConfig } from '../telephony-gateway/config.ts';
+import { CollectorConfigFile } from '../collector/config.ts';
+import { GatewayConfigFile } from '../telephony-gateway/config.ts';
 import { registerCheckConfig } from './check-config.ts';
 import { registerStatusCommand } from './status.ts';
 
@@ -13,5 +13,5 @@ import { registerStatusCommand } from './status.ts';
 export function registerOperatorCli(program: Command): void {
   registerOperatorCommands(program);
   registerStatusCommand(program);
-  registerCheckConfig(program, { agent: AgentConfig, collector: CollectorConfig, gateway: GatewayConfig });
+  registerCheckConfig(program, { agent: AgentConfigFile, collector: CollectorConfigFile, gateway: GatewayConfigFile });
 }

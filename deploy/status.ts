@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import {
-  CollectorStatus, connectNats, GatewayStatus, loadConfigFile, NatsConfig, silentLogger, Subjects, type NatsConnection,
+  addNatsOptions, CollectorStatus, connectCliNats, describeCliNats, EXIT_FAILURE, EXIT_OK, GatewayStatus, reportError,
+  resolveCliNats, Subjects, type NatsConnection, type NatsFlags,
 } from '../shared/index.ts';
-
-const OnlyNats = z.object({ nats: NatsConfig }).loose();
 const GATEWAY_WAIT_MS = 1500;
 
 export interface StatusReport {
@@ -76,27 +74,30 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
 }
 
 export function registerStatusCommand(program: Command): void {
-  program
+  addNatsOptions(program
     .command('status')
-    .description('Hosts, firing alerts, line state and call budget, asked of the running collector and gateways over NATS')
-    .option('--nats <url>', 'NATS server', 'nats://127.0.0.1:4222')
-    .option('--config <file>', 'take the nats: section from this offhook config instead')
+    .description('Hosts, firing alerts, line state and call budget, asked of the running collector and gateways over NATS'))
     .option('--json', 'print JSON')
-    .action(async (options: { nats: string; config?: string; json?: boolean }) => {
+    .action(async (options: NatsFlags & { json?: boolean }) => {
       try {
-        const natsConfig = options.config ? loadConfigFile(options.config, OnlyNats).nats : NatsConfig.parse({ servers: [options.nats] });
-        const nc = await connectNats(natsConfig, { name: 'offhook-status', logger: silentLogger(), failFast: true });
+        const resolved = resolveCliNats(options);
+        const asked = describeCliNats(resolved);
+        const nc = await connectCliNats(resolved, 'offhook-status');
         try {
-          const report = await gatherStatus(nc, new Subjects(natsConfig.prefix));
-          process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
-          // Scripts and cron checks can rely on the exit code: 2 when a component is missing.
-          process.exitCode = report.problems.length > 0 ? 2 : 0;
+          const report = await gatherStatus(nc, new Subjects(resolved.nats.prefix));
+          if (options.json) {
+            process.stderr.write(`NATS ${asked}\n`);
+            process.stdout.write(`${JSON.stringify({ ...report, nats: asked }, null, 2)}\n`);
+          } else {
+            process.stdout.write(`NATS ${asked}\n${formatStatus(report)}`);
+          }
+          // Scripts and cron checks can rely on the exit code: 1 when a component is missing (README, Exit codes).
+          process.exitCode = report.problems.length > 0 ? EXIT_FAILURE : EXIT_OK;
         } finally {
           await nc.close();
         }
       } catch (err) {
-        process.stderr.write(`offhook status: ${(err as Error).message}\n`);
-        process.exitCode = 1;
+        reportError(err, 'offhook status: ');
       }
     });
 }

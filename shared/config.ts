@@ -1,8 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { formatZodIssueLines } from './zod-errors.ts';
 
 /** A config problem an operator can fix: each line names the file, the field, what was expected and what was found. */
 export class ConfigError extends Error {
@@ -61,25 +57,3 @@ export const RegexSource = z.string().min(1).superRefine((source, ctx) => {
     ctx.addIssue({ code: 'custom', message: `expected a valid regular expression (${(err as Error).message})` });
   }
 });
-
-export function parseConfigText<S extends z.ZodType>(text: string, file: string, schema: S): z.infer<S> {
-  const name = basename(file);
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(name, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
-  }
-  const data = doc.toJS({ maxAliasCount: 100 }) ?? {};
-  const result = schema.safeParse(data);
-  if (!result.success) throw new ConfigError(name, formatZodIssueLines(result.error, data));
-  return result.data;
-}
-
-export function loadConfigFile<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(basename(file), [`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
-  }
-  return parseConfigText(text, file, schema);
-}

@@ -1,31 +1,59 @@
 import type { Command } from 'commander';
 import { DeliverPolicy, jetstreamManager } from '@nats-io/jetstream';
 import type { ConfigKinds } from '../deploy/check-config.ts';
-import { CallRecord, ConfigError, Subjects, connectNats, hostToken, jetstreamClient, loadConfigFile, silentLogger, streamNames } from '../shared/index.ts';
+import {
+  addNatsOptions, CallRecord, connectCliNats, describeCliNats, describeError, EXIT_FAILURE, EXIT_OK, exitCodeFor, hostToken,
+  jetstreamClient, resolveCliNats, streamNames, Subjects, type NatsConnection, type NatsFlags,
+} from '../shared/index.ts';
 import { hostname } from 'node:os';
-import { GatewayConfig } from './config.ts';
+import { GatewayConfigFile } from './config.ts';
 import { controlSubject } from './control.ts';
 import { runGatewayProcess } from './main.ts';
 
 /** Config schemas `offhook check-config` knows for the gateway. */
-export const gatewayConfigKinds: ConfigKinds = { gateway: GatewayConfig };
+export const gatewayConfigKinds: ConfigKinds = { gateway: GatewayConfigFile };
 
 const DEFAULT_CONFIG = '/etc/offhook/gateway.yaml';
 
+const GATEWAY_WAIT_MS = 1500;
+
+/** Config errors and bad flags exit 2, everything else 1 (README, Exit codes); one line, no stack trace. */
 function fail(err: unknown): never {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`}\n`);
-  process.exit(1);
+  process.stderr.write(`${describeError(err)}\n`);
+  process.exit(exitCodeFor(err));
 }
 
-async function connectFor(configFile: string) {
-  const config = loadConfigFile(configFile, GatewayConfig);
-  const nc = await connectNats(config.nats, { name: 'offhook-cli', logger: silentLogger(), failFast: true });
-  return { config, nc, subjects: new Subjects(config.nats.prefix) };
+/** The NATS the operator meant: flags, NATS_URL, --config (default /etc/offhook/gateway.yaml when it exists). */
+async function connectFor(options: NatsFlags, json = false) {
+  const resolved = resolveCliNats(options, process.env, DEFAULT_CONFIG);
+  const asked = describeCliNats(resolved);
+  (json ? process.stderr : process.stdout).write(`NATS ${asked}\n`);
+  const nc = await connectCliNats(resolved, 'offhook-cli');
+  return { resolved, asked, nc, subjects: new Subjects(resolved.nats.prefix) };
 }
 
-/** Prints recent call records from the CALLS stream (newest last). */
-async function listCalls(configFile: string, options: { json?: boolean; limit: string }): Promise<void> {
-  const { nc, subjects } = await connectFor(configFile);
+/** How many gateways answer a status request (all do, so this waits GATEWAY_WAIT_MS). */
+async function gatewaysAnswering(nc: NatsConnection, subjects: Subjects): Promise<number> {
+  let count = 0;
+  try {
+    for await (const _reply of await nc.requestMany(subjects.statusRequest('gateway'), '', { strategy: 'timer', maxWait: GATEWAY_WAIT_MS })) count += 1;
+  } catch {
+    // "no responders": no gateway, which is the count of zero the caller reports.
+  }
+  return count;
+}
+
+/**
+ * Prints recent call records from the CALLS stream (newest last). Exits 1 when no gateway answers: the history is
+ * still printed (it matters most after a gateway died), but an empty list is never an all clear from nobody.
+ */
+async function listCalls(options: NatsFlags & { json?: boolean; limit: string }): Promise<void> {
+  const { nc, subjects, asked } = await connectFor(options, options.json === true);
+  const gateways = await gatewaysAnswering(nc, subjects);
+  if (gateways === 0) {
+    process.stderr.write(`no telephony gateway answered at ${asked}: nobody is being phoned (is the gateway running, on this server and prefix?)\n`);
+    process.exitCode = EXIT_FAILURE;
+  }
   const js = jetstreamClient(nc);
   const limit = Math.max(1, Number(options.limit) || 20);
   // Every message in CALLS is a call record, so the last N sequences are the last N calls: no need to read 30 days.
@@ -33,7 +61,11 @@ async function listCalls(configFile: string, options: { json?: boolean; limit: s
     if (/stream not found/i.test(err.message)) return null;
     throw err;
   });
-  if (!stream || stream.state.messages === 0) {
+  if (!stream) {
+    await nc.close();
+    throw new Error(`no CALLS stream at ${asked}: no gateway has run against this server and prefix`);
+  }
+  if (stream.state.messages === 0) {
     await nc.close();
     process.stdout.write(options.json ? '[]\n' : 'no calls recorded\n');
     return;
@@ -64,17 +96,18 @@ async function listCalls(configFile: string, options: { json?: boolean; limit: s
   }
 }
 
-async function testCall(number: string, options: { config: string }): Promise<void> {
-  const { config, nc, subjects } = await connectFor(options.config);
-  const gatewayHost = hostToken(config.gateway_host ?? hostname());
+async function testCall(number: string, options: NatsFlags & { gateway?: string }): Promise<void> {
+  const { resolved, nc, subjects } = await connectFor(options);
+  const configured = typeof resolved.file.gateway_host === 'string' ? resolved.file.gateway_host : undefined;
+  const gatewayHost = hostToken(options.gateway ?? configured ?? hostname());
   try {
     const reply = await nc.request(controlSubject(subjects, gatewayHost, 'test_call'), JSON.stringify({ number }), { timeout: 10 * 60_000 });
     const result = reply.json() as { ok: boolean; outcome?: string; digits?: string; durationMs?: number; detail?: string; error?: string };
     if (!result.ok) fail(new Error(result.error ?? 'the gateway refused the test call'));
     process.stdout.write(`test call to ${number}: ${result.outcome}${result.digits ? `, keys ${result.digits}` : ''}, ${Math.round((result.durationMs ?? 0) / 1000)} s${result.detail ? ` (${result.detail})` : ''}\n`);
-    process.exitCode = result.outcome === 'acknowledged' || result.outcome === 'answered' ? 0 : 2;
+    process.exitCode = result.outcome === 'acknowledged' || result.outcome === 'answered' ? EXIT_OK : EXIT_FAILURE;
   } catch (err) {
-    if (/no responders/i.test((err as Error).message)) fail(new Error(`no gateway "${gatewayHost}" is running on this NATS; start it with: offhook gateway --config ${options.config}`));
+    if (/no responders/i.test((err as Error).message)) fail(new Error(`no gateway "${gatewayHost}" is running on this NATS; start it with: offhook gateway --config ${options.config ?? DEFAULT_CONFIG}`));
     throw err;
   } finally {
     await nc.close();
@@ -89,17 +122,16 @@ export function registerGatewayCommands(program: Command): void {
     .option('--metrics-listen <host:port>', 'serve /metrics here instead of metrics_listen from the config')
     .option('--webhook-listen <host:port>', 'receive Alertmanager webhooks here (needs the alertmanager: section; off by default)')
     .action((options: { config: string; metricsListen?: string; webhookListen?: string }) => runGatewayProcess(options.config, options).catch(fail));
-  program
+  addNatsOptions(program
     .command('calls')
-    .description('List recent calls from the CALLS stream')
-    .option('--config <file>', 'gateway YAML config (for the NATS connection)', DEFAULT_CONFIG)
+    .description('List recent calls from the CALLS stream; exits 1 when no gateway answers'), `gateway YAML config for the NATS connection (default ${DEFAULT_CONFIG} when it exists)`)
     .option('--json', 'print JSON')
     .option('--limit <n>', 'how many', '20')
-    .action((options: { config: string; json?: boolean; limit: string }) => listCalls(options.config, options).catch(fail));
-  program
+    .action((options: NatsFlags & { json?: boolean; limit: string }) => listCalls(options).catch(fail));
+  addNatsOptions(program
     .command('test-call')
     .description('Ask the running gateway to place one test call (counted in the call budget)')
-    .argument('<number>', 'number to dial')
-    .option('--config <file>', 'gateway YAML config', DEFAULT_CONFIG)
-    .action((number: string, options: { config: string }) => testCall(number, options).catch(fail));
+    .argument('<number>', 'number to dial'), `gateway YAML config: NATS connection and gateway_host (default ${DEFAULT_CONFIG} when it exists)`)
+    .option('--gateway <name>', 'the gateway_host to ask (else the config file\'s, else this machine\'s name)')
+    .action((number: string, options: NatsFlags & { gateway?: string }) => testCall(number, options).catch(fail));
 }

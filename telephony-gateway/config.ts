@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration, ListenAddress, NatsConfig, Severity } from '../shared/index.ts';
+import { type ConfigFileKind, Duration, ListenAddress, natsDefaultNotice, NatsConfig, Severity } from '../shared/index.ts';
 import { SipLineConfig } from './drivers/sip/config.ts';
 import { AlertmanagerBridgeConfig } from './alertmanager/config.ts';
 import { DEFAULT_WATCHDOG, WatchdogConfig } from './watchdog/config.ts';
@@ -197,3 +197,6 @@ export const GatewayConfig = z
   });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 export type GatewayConfigInput = z.input<typeof GatewayConfig>;
+
+/** gateway.yaml as a file: people is required by the schema itself. */
+export const GatewayConfigFile: ConfigFileKind<typeof GatewayConfig> = { schema: GatewayConfig, label: 'gateway', notices: natsDefaultNotice };

@@ -17,6 +17,7 @@ import {
   type HttpEndpoint,
   type Logger,
   type Registry,
+  UsageError,
 } from '../shared/index.ts';
 import type { Line } from '../native/line.ts';
 import { AckWatcher } from './ack-watcher.ts';
@@ -86,7 +87,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const subjects = new Subjects(config.nats.prefix);
   const metrics = gatewayMetrics(registry);
   const webhookListen = options.webhookListen ?? config.alertmanager?.listen;
-  if (webhookListen && !config.alertmanager) throw new Error('--webhook-listen needs an alertmanager: section in the gateway config (at least auth:, see telephony-gateway/alertmanager/README.md)');
+  if (webhookListen && !config.alertmanager) throw new UsageError('--webhook-listen needs an alertmanager: section in the gateway config (at least auth:, see telephony-gateway/alertmanager/README.md)');
 
   await mkdir(join(config.state_dir, 'voice-notes'), { recursive: true });
   const speech = new Speech({

@@ -2,10 +2,10 @@ import { appendFile } from 'node:fs/promises';
 import { openLine } from '../native/index.ts';
 import type { FarEndScript, InboundScript, Line, SimLine } from '../native/line.ts';
 import { join } from 'node:path';
-import { createLogger, createRegistry, Gauge, loadConfigFile, type Logger, type Registry } from '../shared/index.ts';
+import { createLogger, createRegistry, Gauge, readConfigFile, type Logger, type Registry } from '../shared/index.ts';
 import type { LineDriver } from './drivers/driver.ts';
 import { openSipDriver } from './drivers/sip/index.ts';
-import { GatewayConfig } from './config.ts';
+import { GatewayConfigFile, type GatewayConfig } from './config.ts';
 import { startGateway } from './gateway.ts';
 import { pinMasker } from './transcript-mask.ts';
 
@@ -83,8 +83,9 @@ function reportPoolSize(registry: Registry, logger: Logger): void {
 
 /** `offhook gateway`: load config, open the line, connect, start the loops, serve metrics, stop cleanly on SIGTERM. */
 export async function runGatewayProcess(configFile: string, options: { metricsListen?: string; webhookListen?: string }): Promise<void> {
-  const config = loadConfigFile(configFile, GatewayConfig);
+  const { config, notices } = readConfigFile(configFile, GatewayConfigFile);
   const logger = createLogger('gateway');
+  for (const notice of notices) logger.warn({ file: configFile, notice }, 'config leaves a setting to its default');
   const registry = createRegistry('gateway');
   reportPoolSize(registry, logger);
   let line: Line | null = null;
