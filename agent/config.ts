@@ -152,6 +152,7 @@ export type AgentConfig = z.infer<typeof AgentConfig>;
 export const AgentConfigFile: ConfigFileKind<typeof AgentConfig> = {
   schema: AgentConfig,
   label: 'agent',
+  essentials: ['nats'],
   notices: (input) => [
     ...natsDefaultNotice(input),
     ...(!('checks' in input) && !('logs' in input) ? ['checks, logs: none set; the agent reports resources and heartbeats only'] : []),

@@ -56,6 +56,7 @@ function hasReceivers(input: Record<string, unknown>): boolean {
 export const CollectorConfigFile: ConfigFileKind<typeof CollectorConfig> = {
   schema: CollectorConfig,
   label: 'collector',
+  essentials: ['nats', 'rules'],
   required: { rules: 'a collector without rules raises no alert, not even host_down (see deploy/examples/collector.yaml)' },
   notices: (input) => [
     ...natsDefaultNotice(input),

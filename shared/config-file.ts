@@ -23,6 +23,8 @@ export interface ConfigFileKind<S extends z.ZodType = z.ZodType> {
   label: string;
   /** Top-level keys a file must set, with why: their defaults would run a process that does nothing useful. */
   required?: Record<string, string>;
+  /** The sections an empty file is told to start with (deploy/examples/<label>.yaml has them all). */
+  essentials: string[];
   /** Settings left to a default that is real but worth saying: printed by check-config, logged at start. */
   notices?: (input: Record<string, unknown>) => string[];
 }
@@ -100,9 +102,8 @@ function isKind(spec: z.ZodType | ConfigFileKind): spec is ConfigFileKind {
 
 function emptyMessage(kind: ConfigFileKind | null): string {
   if (!kind) return 'the file is empty; expected a YAML mapping of settings';
-  const needs = Object.keys(kind.required ?? {});
-  const what = needs.length > 0 ? `at least ${needs.map((k) => `${k}:`).join(' and ')}` : 'its settings (at least nats:)';
-  return `the file is empty; a ${kind.label} config needs ${what} (see deploy/examples/${kind.label}.yaml)`;
+  const what = kind.essentials.map((k) => `${k}:`).join(' and ');
+  return `the file is empty; the ${kind.label} needs at least ${what} (see deploy/examples/${kind.label}.yaml)`;
 }
 
 function parseWithNotices<S extends z.ZodType>(text: string, file: string, spec: S | ConfigFileKind<S>): LoadedConfig<z.infer<S>> {

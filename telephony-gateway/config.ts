@@ -199,4 +199,9 @@ export type GatewayConfig = z.infer<typeof GatewayConfig>;
 export type GatewayConfigInput = z.input<typeof GatewayConfig>;
 
 /** gateway.yaml as a file: people is required by the schema itself. */
-export const GatewayConfigFile: ConfigFileKind<typeof GatewayConfig> = { schema: GatewayConfig, label: 'gateway', notices: natsDefaultNotice };
+export const GatewayConfigFile: ConfigFileKind<typeof GatewayConfig> = {
+  schema: GatewayConfig,
+  label: 'gateway',
+  essentials: ['nats', 'people'],
+  notices: natsDefaultNotice,
+};

@@ -36,7 +36,7 @@ describe('collector CLI', function () {
     const bad = join(dir, 'collector.yaml');
     writeFileSync(bad, 'rules:\n  - { name: disk, kind: threshold, metric: disk_used, warn: 80, clear_below: 85 }\n  - { name: ssh, kind: check, max_attempts: "three" }\n');
     const result = await runCli(['check-config', bad]);
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 2, 'a config error exits 2');
     assert.match(result.stdout, /collector\.yaml: rules\[0\]\.clear_below: expected a value <= 80 \(the lowest alerting level\), got 85/);
     assert.match(result.stdout, /collector\.yaml: rules\[1\]\.max_attempts: expected number/);
   });
@@ -70,7 +70,7 @@ describe('collector CLI', function () {
     assert.match(unknown.stderr, /no alert with fingerprint 0123456789abcdef/);
 
     const badMatcher = await runCli(['silence', 'add', 'host', '--for', '2h', '-c', 'x', '--nats', server.url]);
-    assert.equal(badMatcher.code, 1);
+    assert.equal(badMatcher.code, 2, 'a usage error exits 2');
     assert.match(badMatcher.stderr, /matcher: expected a matcher like "host=web1"/);
 
     const added = await runCli(['silence', 'add', 'host=web2', 'rule=~di.*', '--for', '2h', '-c', 'disk swap', '--by', 'bob', '--json', '--nats', server.url]);

@@ -60,7 +60,7 @@ describe('offhook gateway --webhook-listen (the real process)', function () {
     let stderr = '';
     gateway.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     const [code] = (await once(gateway, 'exit')) as [number | null];
-    assert.equal(code, 1);
+    assert.equal(code, 2, 'a usage error exits 2');
     assert.match(stderr, /--webhook-listen needs an alertmanager: section in the gateway config \(at least auth:/);
   });
 });

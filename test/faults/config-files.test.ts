@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnTracked } from '../helpers/processes.ts';
+import { recordFault } from './common.ts';
+
+/** What each real command is started with: the three configs that used to kill or fool a process. */
+const COMMANDS: Record<string, (file: string) => string[]> = {
+  agent: (file) => ['agent', '--config', file],
+  collector: (file) => ['collector', '--config', file],
+  gateway: (file) => ['gateway', '--config', file],
+  'check-config': (file) => ['check-config', '--kind', 'collector', file],
+  alerts: (file) => ['alerts', '--config', file],
+  status: (file) => ['status', '--config', file],
+  calls: (file) => ['calls', '--config', file],
+};
+
+/** A 50 MB collector config of real YAML (rules), the size that once took a collector 78 s and 4.3 GB to abort. */
+function fiftyMegabytes(path: string): void {
+  const fd = openSync(path, 'w');
+  const rules = Array.from({ length: 5000 }, (_, i) => `  - { name: rule${i}, kind: check, check: "svc.*", max_attempts: 3 }\n`).join('');
+  writeSync(fd, 'nats: { servers: ["nats://127.0.0.1:4222"] }\nrules:\n');
+  for (let chunk = 0, written = 0; written < 50 * 1024 * 1024; chunk++) written += writeSync(fd, rules.replace(/rule(\d+)/g, `rule$1x${chunk}`));
+  closeSync(fd);
+}
+
+function aliasBomb(path: string): void {
+  const lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+  const names = 'bcdefghi';
+  for (let i = 0; i < names.length; i++) lines.push(`${names[i]}: &${names[i]} [${Array(9).fill(`*${i === 0 ? 'a' : names[i - 1]}`).join(', ')}]`);
+  writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
+async function run(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const child = spawnTracked(process.execPath, ['offhook.mjs', ...args]);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  return { code, signal, stdout, stderr };
+}
+
+describe('faults: hostile config files', function () {
+  this.timeout(300_000);
+  let dir: string;
+  const files: Record<string, { path: string; message: RegExp }> = {};
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'offhook-faults-config-'));
+    files.huge = { path: join(dir, 'collector.yaml'), message: /^collector\.yaml: file is 50\.\d MiB; the limit is 1 MiB$/ };
+    fiftyMegabytes(files.huge.path);
+    files.bomb = { path: join(dir, 'bomb.yaml'), message: /^bomb\.yaml: YAML: too many aliases \(limit \d+/ };
+    aliasBomb(files.bomb.path);
+    files.empty = { path: join(dir, 'empty.yaml'), message: /^empty\.yaml: the file is empty; the (agent|collector|gateway) needs at least nats:/ };
+    writeFileSync(files.empty.path, '');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const [kind, file] of [['a 50 MB file', 'huge'], ['an alias bomb', 'bomb'], ['an empty file', 'empty']] as const) {
+    it(`every command given ${kind}: one line naming the file, exit 2, no stack trace`, async () => {
+      const { path, message } = files[file]!;
+      const results = await Promise.all(Object.entries(COMMANDS).map(async ([name, args]) => ({ name, ...(await run(args(path))) })));
+      const failures: string[] = [];
+      for (const result of results) {
+        const lines = result.stderr.trimEnd().split('\n');
+        // An empty file's message names the kind it was read as; the operator commands read only nats: from it.
+        const expected = file === 'empty' && !['agent', 'collector', 'gateway', 'check-config'].includes(result.name) ? /^empty\.yaml: the file is empty; expected a YAML mapping/ : message;
+        if (result.code !== 2) failures.push(`${result.name}: exit ${result.code ?? result.signal}, expected 2`);
+        if (lines.length !== 1 && !(result.name === 'check-config' && result.stderr === '')) failures.push(`${result.name}: ${lines.length} lines on stderr:\n${result.stderr.slice(0, 600)}`);
+        const said = result.name === 'check-config' ? result.stdout.trimEnd() : lines.join('\n').replace(/^offhook status: /, '');
+        if (!expected.test(said)) failures.push(`${result.name}: said ${JSON.stringify(said.slice(0, 300))}`);
+        if (/\n\s+at /.test(result.stderr)) failures.push(`${result.name}: printed a stack trace`);
+      }
+      recordFault({ scenario: `config: ${kind}`, tried: `${results.length} commands started with it`, counts: { exit2: results.filter((r) => r.code === 2).length }, lost: failures.length });
+      assert.deepEqual(failures, []);
+    });
+  }
+});
