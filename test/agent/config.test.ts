@@ -113,13 +113,18 @@ describe('agent config', () => {
     }
   });
 
-  it('`offhook agent` exits 1 with the check-config style error on a bad config', async () => {
+  it('`offhook agent` exits 2 with the check-config style error on a bad config; 3 (Nagios UNKNOWN) under --once', async () => {
     const dir = tempDir();
     try {
       const file = writeConfig(dir.path, { checks: [{ name: 'x', kind: 'http', url: 'ftp://nope' }] });
       const { code, output } = await run(['agent', '--config', file]);
-      assert.equal(code, 1);
+      assert.equal(code, 2);
       assert.match(output, /agent\.yaml: checks\[0\]\.url: expected an http:\/\/ or https:\/\/ URL, got "ftp:\/\/nope"/);
+      const once = await run(['agent', '--once', '--config', file]);
+      assert.equal(once.code, 3, once.output);
+      assert.match(once.output, /agent\.yaml: checks\[0\]\.url: expected an http/);
+      const badFlag = await run(['agent', '--config', file, '--metrics-listen', 'nowhere']);
+      assert.equal(badFlag.code, 2, badFlag.output);
     } finally {
       dir.remove();
     }

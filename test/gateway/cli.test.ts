@@ -42,7 +42,7 @@ describe('gateway CLI: test-call and calls', function () {
     gw.line.script({ number: '555', then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
     const result = await runCli(['test-call', '555', '--config', configFile]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^test call to 555: acknowledged, keys 1, \d+ s\n$/);
+    assert.match(result.stdout, /^NATS nats:\/\/127\.0\.0\.1:\d+ \(from gateway\.yaml\), prefix gwcli\ntest call to 555: acknowledged, keys 1, \d+ s\n$/);
     assert.ok(gw.transcript().some((e) => e.event === 'dial' && e.number === '555'));
     assert.equal(await gw.metric('offhook_gateway_budget_remaining', { limit: 'calls_per_hour' }), 19);
   });
