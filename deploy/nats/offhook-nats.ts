@@ -5,17 +5,19 @@
 // The config file needs only a `nats:` section (the admin user from gen-users.ts); --server for an open test server.
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { z } from 'zod';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { connectionOptions, ensureStreams, loadConfigFile, NatsConfig, Subjects } from '../../shared/index.ts';
+import {
+  addNatsOptions, connectionOptions, describeCliNats, ensureStreams, exitCodeFor, resolveCliNats, Subjects, type NatsFlags,
+} from '../../shared/index.ts';
 import { backup, restore } from './backup.ts';
 
-const OnlyNats = z.object({ nats: NatsConfig }).loose();
-
-interface ConnectionFlags { config?: string; server?: string }
+type ConnectionFlags = NatsFlags;
 
 async function withConnection<T>(flags: ConnectionFlags, run: (nc: NatsConnection, subjects: Subjects) => Promise<T>): Promise<T> {
-  const config = flags.config ? loadConfigFile(flags.config, OnlyNats).nats : NatsConfig.parse({ servers: [flags.server ?? 'nats://127.0.0.1:4222'] });
+  // Same precedence as the offhook operator commands: flag, NATS_URL / NATS_CREDS / ..., the --config file, default.
+  const resolved = resolveCliNats(flags);
+  const config = resolved.nats;
+  process.stderr.write(`NATS ${describeCliNats(resolved)}\n`);
   const nc = await connect({ ...connectionOptions(config, 'offhook-nats', true), maxReconnectAttempts: 3 });
   try {
     return await run(nc, new Subjects(config.prefix));
@@ -34,8 +36,7 @@ export function buildProgram(): Command {
   const program = new Command('offhook-nats').description('JetStream maintenance for offhook').showHelpAfterError()
     // Set before the subcommands, which inherit it: --help exits 0, a mistyped command line 2 (as deploy/*.sh).
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
-  const connection = (command: Command): Command =>
-    command.option('--config <file>', 'YAML file whose nats: section says how to connect (admin user)').option('--server <url>', 'NATS URL without credentials');
+  const connection = (command: Command): Command => addNatsOptions(command, 'YAML file whose nats: section says how to connect (admin user)');
   connection(program.command('ensure-streams'))
     .description('Create or update every offhook stream and KV bucket; on a cluster run once with --replicas 3 before starting offhook')
     .option('--replicas <n>', 'replicas per stream (1 server, 3 cluster)', replicasOption, 1)
@@ -65,7 +66,7 @@ export async function runCli(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv, { from: 'user' });
   } catch (err) {
     process.stderr.write(`offhook-nats: ${(err as Error).message}\n`);
-    process.exitCode = 1;
+    process.exitCode = exitCodeFor(err);
   }
 }
 
