@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
-  AGENT_INTERVAL_MAX_MS, AGENT_INTERVAL_MIN_MS, type ConfigFileKind, Duration, hostToken, ListenAddress, MAX_LOG_LINE_CHARS,
-  natsDefaultNotice, NatsConfig, RegexSource, Severity,
+  AGENT_INTERVAL_MAX_MS, AGENT_INTERVAL_MIN_MS, type ConfigFileKind, Duration, hostToken, ListenAddress,
+  MAX_LOG_LINE_CHARS, natsDefaultNotice, NatsConfig, RegexSource, Severity,
 } from '../shared/index.ts';
 import { CheckConfig } from './checks/index.ts';
 import { Bytes, DurationAtLeast, DurationBetween } from './config-types.ts';
@@ -155,6 +155,8 @@ export const AgentConfigFile: ConfigFileKind<typeof AgentConfig> = {
   essentials: ['nats'],
   notices: (input) => [
     ...natsDefaultNotice(input),
-    ...(!('checks' in input) && !('logs' in input) ? ['checks, logs: none set; the agent reports resources and heartbeats only'] : []),
+    ...(!('checks' in input) && !('logs' in input)
+      ? ['checks, logs: none set; the agent reports resources and heartbeats only']
+      : []),
   ],
 };

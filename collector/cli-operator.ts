@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import {
-  addNatsOptions, connectCliNats, describeCliNats, EXIT_FAILURE, EXIT_USAGE, jetstreamClient, newId, openBucket, parseDuration,
-  publishDurable, reportError, resolveCliNats, SCHEMA_VERSION, silentLogger, Subjects, type Ack, type Alert, type NatsConnection,
-  type NatsFlags,
+  addNatsOptions, connectCliNats, describeCliNats, EXIT_FAILURE, EXIT_USAGE, jetstreamClient, newId, openBucket,
+  parseDuration, publishDurable, reportError, resolveCliNats, SCHEMA_VERSION, silentLogger, Subjects, type Ack,
+  type Alert, type NatsConnection, type NatsFlags,
 } from '../shared/index.ts';
 import { AlertStore } from './alert-store.ts';
 import { parseMatcher, type Matcher } from './matchers.ts';
@@ -13,7 +13,7 @@ const COLLECTOR_WAIT_MS = 3000;
 
 type ConnectionOptions = NatsFlags;
 
-/** Commands that read alert or silence state refuse to answer from KV alone: an empty list must mean "nothing fires". */
+/** Reading alert or silence state needs a collector that answers: an empty list must mean "nothing fires". */
 interface WithNatsOptions {
   /** Fail unless a collector answers its status request: no collector, no all clear. */
   needCollector: boolean;
@@ -32,8 +32,12 @@ async function collectorAnswers(nc: NatsConnection, subjects: Subjects): Promise
   }
 }
 
-/** Operator commands connect to the server the flags, NATS_URL, the --config file or the default name (shared/nats-cli.ts). */
-async function withNats<T>(options: ConnectionOptions, how: WithNatsOptions, run: (nc: NatsConnection, subjects: Subjects) => Promise<T>): Promise<T> {
+/** Connects to the server the flags, NATS_URL, the --config file or the default name (shared/nats-cli.ts). */
+async function withNats<T>(
+  options: ConnectionOptions,
+  how: WithNatsOptions,
+  run: (nc: NatsConnection, subjects: Subjects) => Promise<T>,
+): Promise<T> {
   const resolved = resolveCliNats(options);
   const asked = describeCliNats(resolved);
   (how.json ? process.stderr : process.stdout).write(`NATS ${asked}\n`);
@@ -41,11 +45,14 @@ async function withNats<T>(options: ConnectionOptions, how: WithNatsOptions, run
   try {
     const subjects = new Subjects(resolved.nats.prefix);
     if (how.needCollector && !(await collectorAnswers(nc, subjects))) {
-      throw new Error(`no collector answered at ${asked}: its alert state cannot be trusted, so nothing is listed (is the collector running, on this server and prefix? --nats URL, NATS_URL or --config FILE)`);
+      throw new Error(`no collector answered at ${asked}: its alert state cannot be trusted, so nothing is listed `
+        + '(is the collector running, on this server and prefix? --nats URL, NATS_URL or --config FILE)');
     }
     // Buckets are opened, never created: a wrong server must not end up with empty offhook state that looks real.
     return await run(nc, subjects).catch((err: Error) => {
-      if (/bucket not found|stream not found/i.test(err.message)) throw new Error(`no offhook state at ${asked}: no collector has run against this server and prefix`);
+      if (/bucket not found|stream not found/i.test(err.message)) {
+        throw new Error(`no offhook state at ${asked}: no collector has run against this server and prefix`);
+      }
       throw err;
     });
   } finally {
@@ -60,6 +67,8 @@ function fail(message: string, code = EXIT_FAILURE): void {
 
 /** A bad argument: exit code 2. */
 const usage = (message: string): void => fail(message, EXIT_USAGE);
+const badFor = (value: string | undefined): string =>
+  `--for: expected a duration like "30m" or "2h", got ${JSON.stringify(value)}`;
 
 /** Runs an action, turning config, usage and connection problems into one readable line and their exit code. */
 function action<A extends unknown[]>(run: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
@@ -120,9 +129,11 @@ export function registerOperatorCommands(program: Command): void {
     .option('--for <duration>', 'let the ack expire after this long (e.g. 2h) so a festering problem calls again')
     .action(
       action(async (fp: string, options: ConnectionOptions & { by: string; comment?: string; for?: string }) => {
-        if (!/^[0-9a-f]{16}$/.test(fp)) return usage(`fingerprint: expected 16 hex digits, got ${JSON.stringify(fp)} (see \`offhook alerts\`)`);
+        if (!/^[0-9a-f]{16}$/.test(fp)) {
+          return usage(`fingerprint: expected 16 hex digits, got ${JSON.stringify(fp)} (see \`offhook alerts\`)`);
+        }
         const forMs = options.for ? parseDuration(options.for) : 0;
-        if (forMs === null) return usage(`--for: expected a duration like "30m" or "2h", got ${JSON.stringify(options.for)}`);
+        if (forMs === null) return usage(badFor(options.for));
         await withNats(options, { needCollector: false }, async (nc, subjects) => {
           const record = await new AlertStore(await openBucket(nc, subjects, 'alerts'), silentLogger()).get(fp);
           if (!record) return fail(`no alert with fingerprint ${fp} (see \`offhook alerts\`)`);
@@ -154,10 +165,13 @@ export function registerOperatorCommands(program: Command): void {
           matchers.push(parsed);
         }
         const forMs = parseDuration(options.for);
-        if (forMs === null || forMs <= 0) return usage(`--for: expected a duration like "30m" or "2h", got ${JSON.stringify(options.for)}`);
+        if (forMs === null || forMs <= 0) return usage(badFor(options.for));
         const now = Date.now();
         const startsAt = options.starts === undefined ? now : Date.parse(options.starts);
-        if (!Number.isFinite(startsAt)) return usage(`--starts: expected an ISO 8601 time like 2026-11-26T22:00:00Z, got ${JSON.stringify(options.starts)}`);
+        if (!Number.isFinite(startsAt)) {
+          const got = JSON.stringify(options.starts);
+          return usage(`--starts: expected an ISO 8601 time like 2026-11-26T22:00:00Z, got ${got}`);
+        }
         await withNats(options, { needCollector: true, json: options.json === true }, async (nc, subjects) => {
           const created = await new SilenceStore(await openBucket(nc, subjects, 'silences')).add({ matchers, startsAt, endsAt: startsAt + forMs, createdBy: options.by, comment: options.comment, createdAt: now });
           process.stdout.write(options.json ? `${JSON.stringify(created, null, 2)}\n` : `silence ${created.id} added: ${clean(describeMatchers(created))} until ${iso(created.endsAt)}\n`);
@@ -187,7 +201,9 @@ export function registerOperatorCommands(program: Command): void {
     .argument('<id>', 'silence id (see `offhook silence list`)')
     .action(
       action(async (id: string, options: ConnectionOptions) => {
-        if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return usage(`id: expected a silence id from \`offhook silence list\`, got ${JSON.stringify(id)}`);
+        if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
+          return usage(`id: expected a silence id from \`offhook silence list\`, got ${JSON.stringify(id)}`);
+        }
         await withNats(options, { needCollector: true }, async (nc, subjects) => {
           const expired = await new SilenceStore(await openBucket(nc, subjects, 'silences')).expire(id, Date.now());
           if (!expired) return fail(`no silence with id ${id} (see \`offhook silence list --all\`)`);

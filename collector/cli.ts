@@ -24,7 +24,9 @@ export function registerCollectorCommands(program: Command): void {
         return;
       }
       const logger = createLogger('collector');
-      for (const notice of notices) logger.warn({ file: options.config, notice }, 'config leaves a setting to its default');
+      for (const notice of notices) {
+        logger.warn({ file: options.config, notice }, 'config leaves a setting to its default');
+      }
       const collector = await startCollector(config, { logger, registry: createRegistry('collector') });
       process.stdout.write(`collector listening on ${collector.url}\n`);
       await new Promise<void>((resolve) => {

@@ -57,9 +57,13 @@ export const CollectorConfigFile: ConfigFileKind<typeof CollectorConfig> = {
   schema: CollectorConfig,
   label: 'collector',
   essentials: ['nats', 'rules'],
-  required: { rules: 'a collector without rules raises no alert, not even host_down (see deploy/examples/collector.yaml)' },
+  required: {
+    rules: 'a collector without rules raises no alert, not even host_down (see deploy/examples/collector.yaml)',
+  },
   notices: (input) => [
     ...natsDefaultNotice(input),
-    ...(hasReceivers(input) ? [] : ['notifications: no receivers; alerts reach only the telephony gateway, if one runs']),
+    ...(hasReceivers(input)
+      ? []
+      : ['notifications: no receivers; alerts reach only the telephony gateway, if one runs']),
   ],
 };

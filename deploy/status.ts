@@ -76,7 +76,7 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
 export function registerStatusCommand(program: Command): void {
   addNatsOptions(program
     .command('status')
-    .description('Hosts, firing alerts, line state and call budget, asked of the running collector and gateways over NATS'))
+    .description('Hosts, firing alerts, line state and call budget, asked of the running collector and gateways'))
     .option('--json', 'print JSON')
     .action(async (options: NatsFlags & { json?: boolean }) => {
       try {

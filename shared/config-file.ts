@@ -34,6 +34,8 @@ export interface LoadedConfig<T> {
   notices: string[];
 }
 
+const errorCode = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+
 function mib(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
@@ -51,11 +53,13 @@ function readBounded(file: string, name: string): string {
   try {
     fd = openSync(file, 'r');
   } catch (err) {
-    throw new ConfigError(name, [`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+    throw new ConfigError(name, [`cannot read ${file}: ${errorCode(err)}`]);
   }
   try {
     const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw new ConfigError(name, [`cannot read ${file}: it is a directory, expected a YAML file`]);
+    if (stat.isDirectory()) {
+      throw new ConfigError(name, [`cannot read ${file}: it is a directory, expected a YAML file`]);
+    }
     if (stat.isFile() && stat.size > MAX_CONFIG_BYTES) throw tooBig(name, stat.size, true);
     const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
     let length = 0;
@@ -69,7 +73,7 @@ function readBounded(file: string, name: string): string {
     return buffer.toString('utf8', 0, length);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError(name, [`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+    throw new ConfigError(name, [`cannot read ${file}: ${errorCode(err)}`]);
   } finally {
     closeSync(fd);
   }
@@ -81,7 +85,8 @@ function yamlToData(text: string, name: string): unknown {
     const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
     if (doc.errors.length > 0) {
       // The parser turns a stack overflow on deep nesting ([[[[...) into an error of its own: say what it means.
-      if (doc.errors.some((e) => /maximum call stack/i.test(e.message))) throw new ConfigError(name, ['YAML: nested too deeply']);
+      const overflow = doc.errors.some((e) => /maximum call stack/i.test(e.message));
+      if (overflow) throw new ConfigError(name, ['YAML: nested too deeply']);
       throw new ConfigError(name, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
     }
     return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -89,7 +94,8 @@ function yamlToData(text: string, name: string): unknown {
     if (err instanceof ConfigError) throw err;
     const message = (err as Error).message;
     if (/excessive alias count/i.test(message)) {
-      throw new ConfigError(name, [`YAML: too many aliases (limit ${MAX_ALIAS_COUNT} alias expansions); write the values out`]);
+      const limit = `limit ${MAX_ALIAS_COUNT} alias expansions`;
+      throw new ConfigError(name, [`YAML: too many aliases (${limit}); write the values out`]);
     }
     if (err instanceof RangeError) throw new ConfigError(name, ['YAML: nested too deeply']);
     throw new ConfigError(name, [`YAML: ${message.split('\n')[0]}`]);
@@ -106,7 +112,9 @@ function emptyMessage(kind: ConfigFileKind | null): string {
   return `the file is empty; the ${kind.label} needs at least ${what} (see deploy/examples/${kind.label}.yaml)`;
 }
 
-function parseWithNotices<S extends z.ZodType>(text: string, file: string, spec: S | ConfigFileKind<S>): LoadedConfig<z.infer<S>> {
+type Spec<S extends z.ZodType> = S | ConfigFileKind<S>;
+
+function parseWithNotices<S extends z.ZodType>(text: string, file: string, spec: Spec<S>): LoadedConfig<z.infer<S>> {
   const name = basename(file);
   const kind = isKind(spec) ? spec : null;
   const schema = kind ? kind.schema : (spec as S);
@@ -135,17 +143,17 @@ function parseWithNotices<S extends z.ZodType>(text: string, file: string, spec:
   return { config: result.data as z.infer<S>, notices };
 }
 
-export function parseConfigText<S extends z.ZodType>(text: string, file: string, spec: S | ConfigFileKind<S>): z.infer<S> {
+export function parseConfigText<S extends z.ZodType>(text: string, file: string, spec: Spec<S>): z.infer<S> {
   return parseWithNotices(text, file, spec).config;
 }
 
 /** Reads, parses and validates a config file; every problem is a ConfigError (exit code 2 in the commands). */
-export function loadConfigFile<S extends z.ZodType>(file: string, spec: S | ConfigFileKind<S>): z.infer<S> {
+export function loadConfigFile<S extends z.ZodType>(file: string, spec: Spec<S>): z.infer<S> {
   return readConfigFile(file, spec).config;
 }
 
 /** loadConfigFile plus the notices about real defaults a process logs at start and check-config prints. */
-export function readConfigFile<S extends z.ZodType>(file: string, spec: S | ConfigFileKind<S>): LoadedConfig<z.infer<S>> {
+export function readConfigFile<S extends z.ZodType>(file: string, spec: Spec<S>): LoadedConfig<z.infer<S>> {
   return parseWithNotices(readBounded(file, basename(file)), file, spec);
 }
 

@@ -33,9 +33,15 @@ const DEFAULT_URL = 'nats://127.0.0.1:4222';
 const FileWithNats = z.object({ nats: NatsConfig }).loose();
 type Auth = Pick<NatsConfig, 'user' | 'password' | 'token' | 'nkey_seed_file' | 'credentials_file'>;
 
-export function addNatsOptions(command: Command, configHelp = 'take the nats: section from this offhook config file'): Command {
+export function addNatsOptions(
+  command: Command,
+  configHelp = 'take the nats: section from this offhook config file',
+): Command {
   return command
-    .option('--nats, --server <url>', `NATS server URL(s), comma-separated (else $NATS_URL, else the config file, else ${DEFAULT_URL})`)
+    .option(
+      '--nats, --server <url>',
+      `NATS server URL(s), comma-separated (else $NATS_URL, else the config file, else ${DEFAULT_URL})`,
+    )
     .option('--config <file>', configHelp)
     .option('--prefix <prefix>', 'subject prefix of the offhook install (else the config file, else "offhook")')
     .option('--creds <file>', 'NATS credentials file (else $NATS_CREDS)')
@@ -46,11 +52,20 @@ export function addNatsOptions(command: Command, configHelp = 'take the nats: se
 
 function servers(text: string, from: string): string[] {
   const list = text.split(',').map((s) => s.trim()).filter(Boolean);
-  if (list.length === 0) throw new UsageError(`${from}: expected a NATS URL like nats://host:4222, got ${JSON.stringify(text)}`);
+  if (list.length === 0) {
+    throw new UsageError(`${from}: expected a NATS URL like nats://host:4222, got ${JSON.stringify(text)}`);
+  }
   return list;
 }
 
-function authFrom(values: { creds?: string | undefined; nkey?: string | undefined; user?: string | undefined; password?: string | undefined }): Auth | null {
+interface AuthValues {
+  creds?: string | undefined;
+  nkey?: string | undefined;
+  user?: string | undefined;
+  password?: string | undefined;
+}
+
+function authFrom(values: AuthValues): Auth | null {
   const auth: Auth = {};
   if (values.creds) auth.credentials_file = values.creds;
   if (values.nkey) auth.nkey_seed_file = values.nkey;
@@ -83,7 +98,8 @@ export function resolveCliNats(flags: NatsFlags, env: NodeJS.ProcessEnv = proces
   else if (fileSetServers && configFile) [source, list] = [basename(configFile), fileNats.servers];
   else [source, list] = ['default', [DEFAULT_URL]];
   const { user: _u, password: _p, token: _t, nkey_seed_file: _n, credentials_file: _c, ...rest } = fileNats;
-  const auth = authFrom(flags) ?? authFrom({ creds: env.NATS_CREDS, nkey: env.NATS_NKEY, user: env.NATS_USER, password: env.NATS_PASSWORD })
+  const fromEnv = { creds: env.NATS_CREDS, nkey: env.NATS_NKEY, user: env.NATS_USER, password: env.NATS_PASSWORD };
+  const auth = authFrom(flags) ?? authFrom(fromEnv)
     ?? { user: _u, password: _p, token: _t, nkey_seed_file: _n, credentials_file: _c };
   const defined = Object.fromEntries(Object.entries(auth).filter(([, v]) => v !== undefined)) as Auth;
   if (flags.prefix !== undefined && !/^[A-Za-z0-9_-]+$/.test(flags.prefix)) {
@@ -104,7 +120,9 @@ export async function connectCliNats(resolved: CliNats, name: string): Promise<N
     return await connectNats(resolved.nats, { name, logger: silentLogger(), failFast: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES') throw new UsageError(`cannot read the NATS credentials: ${(err as Error).message}`);
-    throw new Error(`cannot connect to NATS at ${describeCliNats(resolved)}: ${(err as Error).message} (pass --nats URL, set NATS_URL or --config FILE)`);
+    const message = (err as Error).message;
+    if (code === 'ENOENT' || code === 'EACCES') throw new UsageError(`cannot read the NATS credentials: ${message}`);
+    const hint = 'pass --nats URL, set NATS_URL or --config FILE';
+    throw new Error(`cannot connect to NATS at ${describeCliNats(resolved)}: ${message} (${hint})`);
   }
 }

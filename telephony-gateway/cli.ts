@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { DeliverPolicy, jetstreamManager } from '@nats-io/jetstream';
 import type { ConfigKinds } from '../deploy/check-config.ts';
 import {
-  addNatsOptions, CallRecord, connectCliNats, describeCliNats, describeError, EXIT_FAILURE, EXIT_OK, exitCodeFor, hostToken,
-  jetstreamClient, resolveCliNats, streamNames, Subjects, type NatsConnection, type NatsFlags,
+  addNatsOptions, CallRecord, connectCliNats, describeCliNats, describeError, EXIT_FAILURE, EXIT_OK, exitCodeFor,
+  hostToken, jetstreamClient, resolveCliNats, streamNames, Subjects, type NatsConnection, type NatsFlags,
 } from '../shared/index.ts';
 import { hostname } from 'node:os';
 import { GatewayConfigFile } from './config.ts';
@@ -36,7 +36,9 @@ async function connectFor(options: NatsFlags, json = false) {
 async function gatewaysAnswering(nc: NatsConnection, subjects: Subjects): Promise<number> {
   let count = 0;
   try {
-    for await (const _reply of await nc.requestMany(subjects.statusRequest('gateway'), '', { strategy: 'timer', maxWait: GATEWAY_WAIT_MS })) count += 1;
+    const wait = { strategy: 'timer', maxWait: GATEWAY_WAIT_MS } as const;
+    const replies = await nc.requestMany(subjects.statusRequest('gateway'), '', wait);
+    for await (const _reply of replies) count += 1;
   } catch {
     // "no responders": no gateway, which is the count of zero the caller reports.
   }
@@ -51,7 +53,8 @@ async function listCalls(options: NatsFlags & { json?: boolean; limit: string })
   const { nc, subjects, asked } = await connectFor(options, options.json === true);
   const gateways = await gatewaysAnswering(nc, subjects);
   if (gateways === 0) {
-    process.stderr.write(`no telephony gateway answered at ${asked}: nobody is being phoned (is the gateway running, on this server and prefix?)\n`);
+    const hint = 'is the gateway running, on this server and prefix?';
+    process.stderr.write(`no telephony gateway answered at ${asked}: nobody is being phoned (${hint})\n`);
     process.exitCode = EXIT_FAILURE;
   }
   const js = jetstreamClient(nc);
@@ -122,16 +125,20 @@ export function registerGatewayCommands(program: Command): void {
     .option('--metrics-listen <host:port>', 'serve /metrics here instead of metrics_listen from the config')
     .option('--webhook-listen <host:port>', 'receive Alertmanager webhooks here (needs the alertmanager: section; off by default)')
     .action((options: { config: string; metricsListen?: string; webhookListen?: string }) => runGatewayProcess(options.config, options).catch(fail));
-  addNatsOptions(program
-    .command('calls')
-    .description('List recent calls from the CALLS stream; exits 1 when no gateway answers'), `gateway YAML config for the NATS connection (default ${DEFAULT_CONFIG} when it exists)`)
+  addNatsOptions(
+    program.command('calls').description('List recent calls from the CALLS stream; exits 1 when no gateway answers'),
+    `gateway YAML config for the NATS connection (default ${DEFAULT_CONFIG} when it exists)`,
+  )
     .option('--json', 'print JSON')
     .option('--limit <n>', 'how many', '20')
     .action((options: NatsFlags & { json?: boolean; limit: string }) => listCalls(options).catch(fail));
-  addNatsOptions(program
-    .command('test-call')
-    .description('Ask the running gateway to place one test call (counted in the call budget)')
-    .argument('<number>', 'number to dial'), `gateway YAML config: NATS connection and gateway_host (default ${DEFAULT_CONFIG} when it exists)`)
+  addNatsOptions(
+    program
+      .command('test-call')
+      .description('Ask the running gateway to place one test call (counted in the call budget)')
+      .argument('<number>', 'number to dial'),
+    `gateway YAML config: NATS connection and gateway_host (default ${DEFAULT_CONFIG} when it exists)`,
+  )
     .option('--gateway <name>', 'the gateway_host to ask (else the config file\'s, else this machine\'s name)')
     .action((number: string, options: NatsFlags & { gateway?: string }) => testCall(number, options).catch(fail));
 }

@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
-  addNatsOptions, connectionOptions, describeCliNats, ensureStreams, exitCodeFor, resolveCliNats, Subjects, type NatsFlags,
+  addNatsOptions, connectionOptions, describeCliNats, ensureStreams, exitCodeFor, resolveCliNats, Subjects,
+  type NatsFlags,
 } from '../../shared/index.ts';
 import { backup, restore } from './backup.ts';
 
@@ -36,7 +37,8 @@ export function buildProgram(): Command {
   const program = new Command('offhook-nats').description('JetStream maintenance for offhook').showHelpAfterError()
     // Set before the subcommands, which inherit it: --help exits 0, a mistyped command line 2 (as deploy/*.sh).
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
-  const connection = (command: Command): Command => addNatsOptions(command, 'YAML file whose nats: section says how to connect (admin user)');
+  const connection = (command: Command): Command =>
+    addNatsOptions(command, 'YAML file whose nats: section says how to connect (admin user)');
   connection(program.command('ensure-streams'))
     .description('Create or update every offhook stream and KV bucket; on a cluster run once with --replicas 3 before starting offhook')
     .option('--replicas <n>', 'replicas per stream (1 server, 3 cluster)', replicasOption, 1)
