@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ConfigKinds } from '../deploy/check-config.ts';
-import { ConfigError, createLogger, createRegistry, EXIT_USAGE, readConfigFile } from '../shared/index.ts';
+import { basename } from 'node:path';
+import { ConfigError, createLogger, createRegistry, EXIT_FAILURE, EXIT_USAGE, readConfigFile } from '../shared/index.ts';
 import { CollectorConfig, CollectorConfigFile } from './config.ts';
 import { startCollector } from './service.ts';
 
@@ -27,7 +28,16 @@ export function registerCollectorCommands(program: Command): void {
       for (const notice of notices) {
         logger.warn({ file: options.config, notice }, 'config leaves a setting to its default');
       }
-      const collector = await startCollector(config, { logger, registry: createRegistry('collector') });
+      let collector: Awaited<ReturnType<typeof startCollector>>;
+      try {
+        collector = await startCollector(config, { logger, registry: createRegistry('collector') });
+      } catch (err) {
+        // Typically the listen port taken: one line and exit 1 (README, Exit codes), the details in the log.
+        logger.error({ err }, 'collector did not start');
+        logger.flush();
+        process.stderr.write(`${basename(options.config)}: collector did not start: ${(err as Error).message}\n`);
+        process.exit(EXIT_FAILURE);
+      }
       process.stdout.write(`collector listening on ${collector.url}\n`);
       await new Promise<void>((resolve) => {
         // `on` and a guard: under a terminal's Ctrl-C (or the demo) SIGINT and SIGTERM both arrive; the second must
