@@ -2,12 +2,9 @@ import type { KV } from '@nats-io/kv';
 import type { Logger } from '../shared/index.ts';
 import type { EngineCheckpoint } from './engine-state.ts';
 
-const META_KEY = 'collector.engine';
-const RULE_PREFIX = 'collector.rule.';
-
-/** Rule names may hold ":" which KV keys do not allow; hex keeps every name a valid key. */
-function ruleKey(name: string): string {
-  return RULE_PREFIX + Buffer.from(name).toString('hex');
+/** One collector (one partition) keeps the keys it always had; a partition of a group has its own. */
+export function checkpointPrefix(partition: number, count: number): string {
+  return count <= 1 ? 'collector.' : `collector.p${partition}.`;
 }
 
 /**
@@ -16,20 +13,29 @@ function ruleKey(name: string): string {
  * cover, so a crash between two shard writes only means some rules skip events they have seen.
  */
 export class CheckpointStore {
-  constructor(private readonly kv: KV, private readonly logger: Logger) {}
+  constructor(private readonly kv: KV, private readonly logger: Logger, private readonly prefix = 'collector.') {}
+
+  /** Rule names may hold ":" which KV keys do not allow; hex keeps every name a valid key. */
+  private ruleKey(name: string): string {
+    return `${this.prefix}rule.${Buffer.from(name).toString('hex')}`;
+  }
+
+  private get metaKey(): string {
+    return `${this.prefix}engine`;
+  }
 
   async save(checkpoint: EngineCheckpoint): Promise<void> {
-    for (const [name, rule] of Object.entries(checkpoint.rules)) await this.kv.put(ruleKey(name), JSON.stringify(rule));
+    for (const [name, rule] of Object.entries(checkpoint.rules)) await this.kv.put(this.ruleKey(name), JSON.stringify(rule));
     const { rules: _rules, ...engine } = checkpoint;
-    await this.kv.put(META_KEY, JSON.stringify(engine));
+    await this.kv.put(this.metaKey, JSON.stringify(engine));
   }
 
   async load(ruleNames: string[]): Promise<EngineCheckpoint | null> {
-    const meta = await this.read(META_KEY);
+    const meta = await this.read(this.metaKey);
     if (!meta) return null;
     const rules: EngineCheckpoint['rules'] = {};
     for (const name of ruleNames) {
-      const rule = await this.read(ruleKey(name));
+      const rule = await this.read(this.ruleKey(name));
       if (rule) rules[name] = rule as EngineCheckpoint['rules'][string];
     }
     return { ...(meta as Omit<EngineCheckpoint, 'rules'>), rules };

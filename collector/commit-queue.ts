@@ -31,7 +31,12 @@ export class CommitQueue implements EngineOutput {
   readonly recent: RecentNotification[] = [];
 
   constructor(
-    private readonly parts: { store: AlertStore; js: JetStreamClient; subjects: Subjects; sink: NotificationSink; logger: Logger; metrics: CollectorMetrics; clock: Clock },
+    private readonly parts: {
+      store: AlertStore; js: JetStreamClient; subjects: Subjects; sink: NotificationSink; logger: Logger;
+      metrics: CollectorMetrics; clock: Clock;
+      /** A collector group's partition lease: false once another member owns it, and then nothing is written or told. */
+      fence?: () => Promise<boolean>;
+    },
   ) {}
 
   commit(record: AlertRecord): void {
@@ -45,8 +50,11 @@ export class CommitQueue implements EngineOutput {
 
   private async perform(record: AlertRecord): Promise<void> {
     const log = this.parts.logger.child({ host: record.alert.host, rule: record.alert.rule, fingerprint: record.alert.fingerprint });
+    if (!(await this.fenced(log))) return;
     await this.persist(record, log);
     if (record.outbox.length === 0) return;
+    // Checked again: a member paused after the write must not tell what its successor (redoing the outbox) tells.
+    if (!(await this.fenced(log))) return;
     for (const entry of record.outbox) {
       if (entry.publish) await this.publish(entry, log);
       // Awaited: the dispatcher resolves once the notification is durably in its log, so clearing the outbox below cannot lose it.
@@ -55,6 +63,21 @@ export class CommitQueue implements EngineOutput {
       this.remember(entry);
     }
     await this.persist({ ...record, outbox: [] }, log);
+  }
+
+  private async fenced(log: Logger): Promise<boolean> {
+    if (!this.parts.fence) return true;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (await this.parts.fence()) return true;
+        this.parts.metrics.fenced.inc();
+        return false;
+      } catch (err) {
+        // The lease cannot be checked (NATS down): waiting keeps order; a lost lease shows on the next try.
+        if (attempt === 1 || attempt % 30 === 0) log.error({ err, attempt }, 'cannot check the partition lease; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * attempt)));
+      }
+    }
   }
 
   /** KV unavailable means NATS is down: keep trying (in order) rather than drop a transition. */

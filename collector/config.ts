@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type ConfigFileKind, Duration, ListenAddress, natsDefaultNotice, NatsConfig } from '../shared/index.ts';
 import { GatewayAlertsConfig } from './gateway-alerts.ts';
+import { DEFAULT_GROUP, GroupConfig } from './group/index.ts';
 import { DEFAULT_INTAKE_CONFIG, IntakeConfig } from './intake/config.ts';
 import { NotificationsConfig } from './notifiers/index.ts';
 import { FlappingConfig, RuleConfig } from './rules/index.ts';
@@ -33,6 +34,8 @@ export const CollectorConfig = z
     gateway_alerts: GatewayAlertsConfig.default({ enabled: true, line_down_quiet_period: 15 * 60_000 }),
     /** Heartbeat and canary for the gateway's watchdog; `gateway_silent` for the notifiers (README, Watchdog). */
     watchdog: CollectorWatchdogConfig.default(DEFAULT_COLLECTOR_WATCHDOG),
+    /** Several collectors sharing the hosts by partition, with failover (README, Collector group). */
+    group: GroupConfig.default(DEFAULT_GROUP),
     /** Receivers and routes (collector/notifiers); its external_url is also the status page's link base. */
     notifications: NotificationsConfig,
   })

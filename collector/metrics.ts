@@ -10,6 +10,7 @@ export interface CollectorMetrics {
   transitions: ReturnType<typeof counter<'status' | 'severity'>>;
   published: ReturnType<typeof counter<'outcome'>>;
   checkpointSeq: Gauge;
+  fenced: ReturnType<typeof counter>;
 }
 
 export interface CollectorView {
@@ -54,5 +55,9 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
     transitions: counter(registry, 'offhook_alert_announcements_total', 'Alert announcements (published and handed to notifiers), by status and severity', ['status', 'severity']),
     published: counter(registry, 'offhook_alert_publish_total', 'Alert publishes to the ALERTS stream, by outcome (ok|duplicate|failed)', ['outcome']),
     checkpointSeq: new Gauge({ name: 'offhook_collector_checkpoint_sequence', help: 'EVENTS stream sequence covered by the last checkpoint', registers: [registry] }),
+    fenced: counter(
+      registry, 'offhook_collector_fenced_writes_total',
+      'Alert writes dropped because another collector took the partition lease (split brain fenced off)',
+    ),
   };
 }

@@ -5,22 +5,23 @@ import {
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { AlertRecord } from './alert-record.ts';
 import { AlertStore } from './alert-store.ts';
-import { CheckpointStore } from './checkpoint.ts';
-import { CommitQueue } from './commit-queue.ts';
 import type { CollectorConfig } from './config.ts';
-import { AlertEngine } from './engine.ts';
-import { buildRules } from './engine-rules.ts';
-import { readStreamFrom } from './feeds.ts';
+import { AlertEngine, type EngineOutput } from './engine.ts';
 import { consumeGatewayEvents, GatewayAlerts } from './gateway-alerts.ts';
-import { intakeLimits } from './intake/config.ts';
+import { CollectorGroup, partitionOf } from './group/index.ts';
 import { RejectionReport } from './intake/report.ts';
-import { storedAtMs } from './intake/stored-at.ts';
 import { collectorMetrics } from './metrics.ts';
 import { createDispatcher, type NotificationsConfig, type NotificationSink } from './notifiers/index.ts';
+import { PartitionFeeds } from './partition-feeds.ts';
+import { PartitionRuntime } from './partition.ts';
+import type { DurableIntake } from './durable-intake.ts';
+import type { Silence } from './silence.ts';
 import { SilenceStore } from './silence-store.ts';
-import { statusRoutes } from './status.ts';
+import { statusRoutes, type PartitionStatus } from './status.ts';
 import { serveStatus } from './status-reply.ts';
+import { groupView } from './group-view.ts';
 import { startCollectorWatchdog } from './watchdog/index.ts';
+import { memberId } from './watchdog/config.ts';
 
 export interface CollectorDeps {
   logger: Logger;
@@ -30,14 +31,16 @@ export interface CollectorDeps {
   sink?: NotificationSink;
   /** How long one pull on the EVENTS/ACKS feeds waits (tests make it outlive them to show recovery comes from the reconnect). */
   feedPullExpiryMs?: number;
-  /** The partitions this member owns, for its watchdog heartbeat (one collector: { count: 1, owned: [0] }). */
+  /** Overrides the partitions this member reports in its watchdog heartbeat (default: what its group holds). */
   partitions?: () => PartitionClaim;
 }
 
 export interface RunningCollector {
-  engine: AlertEngine;
+  /** Partition 0's engine (a lone collector's only one); a placeholder while another member holds partition 0. */
+  readonly engine: AlertEngine;
   url: string;
   nc: NatsConnection;
+  group: CollectorGroup;
   /** Everything committed so far is in KV, published and handed to the notifiers. */
   idle(): Promise<void>;
   checkpoint(): Promise<void>;
@@ -45,13 +48,15 @@ export interface RunningCollector {
 }
 
 /**
- * The collector process: load config, connect, restore state, replay EVENTS from the
- * checkpoint, then follow events, heartbeats, acks and silences; serve metrics and the
- * status page; stop cleanly.
+ * The collector process: load config, connect, join the collector group, and for each partition it is given
+ * restore state and replay EVENTS from that partition's checkpoint; follow events, heartbeats, acks and silences;
+ * serve metrics and the status page; hand its partitions over and stop cleanly.
  */
 export async function startCollector(config: CollectorConfig, deps: CollectorDeps): Promise<RunningCollector> {
   const clock = deps.clock ?? systemClock;
   const { logger, registry } = deps;
+  const count = config.group.partitions;
+  const member = memberId(config.watchdog);
   const subjects = new Subjects(config.nats.prefix);
   const nc = await connectNats(config.nats, { name: 'offhook-collector', logger, registry });
   await ensureStreams(nc, subjects, {
@@ -60,75 +65,94 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   });
   const streams = streamNames(subjects);
   const store = new AlertStore(await openBucket(nc, subjects, 'alerts'), logger);
-  const checkpoints = new CheckpointStore(await openBucket(nc, subjects, 'checkpoints'), logger);
+  const checkpointsKv = await openBucket(nc, subjects, 'checkpoints');
   const silenceStore = new SilenceStore(await openBucket(nc, subjects, 'silences'), logger);
   const dispatcher = deps.sink ? null : await createDispatcher(config.notifications as NotificationsConfig, { nc, subjects, logger, registry, clock });
   const sink: NotificationSink = deps.sink ?? dispatcher!;
+  const js = jetstreamClient(nc);
 
-  let engine: AlertEngine | undefined;
+  const runtimes = new Map<number, PartitionRuntime>();
   const metrics = collectorMetrics(registry, {
-    records: () => engine?.records.values() ?? [],
-    hostStates: () => (engine ? [...engine.hosts().keys()].map((host) => engine!.hostDown(host)) : []),
+    records: () => [...runtimes.values()].flatMap((r) => [...r.engine.records.values()]),
+    hostStates: () => [...runtimes.values()].flatMap((r) => [...r.engine.hosts().keys()].map((host) => r.engine.hostDown(host))),
   });
   const rejections = new RejectionReport(metrics.rejected, logger, () => clock.now());
-  const queue = new CommitQueue({ store, js: jetstreamClient(nc), subjects, sink, logger, metrics, clock });
-  engine = new AlertEngine({
-    rules: buildRules(config.rules, config.defaults),
-    clock,
-    output: queue,
-    logger,
-    intake: intakeLimits(config.intake),
-    observer: {
-      eventProcessed: (kind, seconds) => {
-        metrics.events.inc({ kind });
-        metrics.evaluation.observe({ kind }, seconds);
-      },
-      duplicateEvent: () => metrics.duplicates.inc(),
-      rejectedEvent: (reason, event) => rejections.rejected(reason, event),
-      ruleFailed: (rule) => metrics.ruleErrors.inc({ rule }),
+  // Stands in for partition 0 while another member holds it: the watchdog and gateway intakes see an empty engine.
+  const idleEngine = new AlertEngine({ rules: [], clock, output: { commit: () => undefined }, logger });
+  const p0 = (): AlertEngine => runtimes.get(0)?.engine ?? idleEngine;
+  const p0Engine = new Proxy(idleEngine, {
+    get: (_target, prop) => {
+      const engine = p0();
+      const value: unknown = Reflect.get(engine, prop, engine);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(engine) : value;
     },
   });
-  const running = engine;
+  const p0Output: EngineOutput = { commit: (record) => runtimes.get(0)?.queue.commit(record) };
 
-  const records = await store.loadAll();
-  const saved = await checkpoints.load(config.rules.map((r) => r.name));
-  redoOutboxes(queue, records);
-  running.load(records, saved);
-  logger.info({ alerts: records.length, resumeAfterSeq: running.state.streamSeq, ackSeq: running.state.ackSeq, rules: config.rules.length }, 'collector state restored');
-
-  await rebaseIfStreamsWereReset(nc, streams, running, logger);
-
+  let silences: Silence[] = [];
   const validator = new InboundValidator(registry, logger, subjects, () => clock.now());
-  const silenceWatch = await silenceStore.watch((list) => running.setSilences(list));
-  const feedOptions = { logger, ...(deps.feedPullExpiryMs ? { expiresMs: deps.feedPullExpiryMs } : {}) };
-  const events = await readStreamFrom(nc, streams.events, running.state.streamSeq, feedOptions, (msg) => {
-    const decoded = validator.accept(msg.subject, msg.data);
-    const isEvent = decoded && (decoded.type === 'resource' || decoded.type === 'check' || decoded.type === 'log');
-    if (isEvent) running.handleEvent(decoded.message, msg.seq, storedAtMs(msg));
-    else if (msg.seq > running.state.streamSeq) running.state.streamSeq = msg.seq;
+  const feeds = new PartitionFeeds({
+    nc, streams, validator, logger, count, runtimes, ...(deps.feedPullExpiryMs ? { expiresMs: deps.feedPullExpiryMs } : {}),
   });
-  const acks = await readStreamFrom(nc, streams.acks, running.state.ackSeq, feedOptions, (msg) => {
-    const decoded = validator.accept(msg.subject, msg.data);
-    if (decoded?.type === 'ack') {
-      const outcome = running.handleAck(decoded.message);
-      logger.info({ fingerprint: decoded.message.fingerprint, by: decoded.message.by, method: decoded.message.method, outcome }, 'acknowledgement received');
-    }
-    running.state.ackSeq = Math.max(running.state.ackSeq, msg.seq);
+  const gatewayAlerts = new GatewayAlerts({ engine: p0Engine, output: p0Output, clock, logger, config: config.gateway_alerts, repeatMs: config.defaults.repeat_interval });
+  let gatewayEvents: DurableIntake | null = null;
+  const records = (): Promise<AlertRecord[]> => store.loadAll();
+
+  const group: CollectorGroup = new CollectorGroup(checkpointsKv, {
+    member, config: config.group, clock, logger,
+    handler: {
+      acquire: async (partition, fence) => {
+        const runtime = await PartitionRuntime.open({
+          partition, count, config, store, checkpoints: checkpointsKv, js, subjects, sink, logger, metrics, clock, rejections,
+          ...(count > 1 ? { fence } : {}),
+        }, await records());
+        await rebaseIfStreamsWereReset(nc, streams, runtime.engine, runtime.logger);
+        runtime.setSilences(silences);
+        runtimes.set(partition, runtime);
+        await feeds.restart();
+        // Resolution by time runs even when disabled, so alerts raised before it was turned off still end.
+        if (partition === 0 && config.gateway_alerts.enabled) {
+          gatewayEvents = await consumeGatewayEvents(nc, subjects, validator, logger, gatewayAlerts, () => runtime.queue.idle());
+        }
+      },
+      release: async (partition) => {
+        if (partition === 0) await stopGatewayEvents();
+        await runtimes.get(partition)?.close();
+        runtimes.delete(partition);
+      },
+      lost: (partition) => {
+        if (partition === 0) void stopGatewayEvents();
+        runtimes.get(partition)?.abandon();
+        runtimes.delete(partition);
+      },
+      position: (partition) => runtimes.get(partition)?.engine.state.streamSeq ?? 0,
+    },
   });
-  const gatewayAlerts = new GatewayAlerts({ engine: running, output: queue, clock, logger, config: config.gateway_alerts, repeatMs: config.defaults.repeat_interval });
-  // Resolution by time runs even when disabled, so alerts raised before it was turned off still end.
-  const gatewayEvents = config.gateway_alerts.enabled ? await consumeGatewayEvents(nc, subjects, validator, logger, gatewayAlerts, () => queue.idle()) : null;
+  const stopGatewayEvents = async (): Promise<void> => {
+    const intake = gatewayEvents;
+    gatewayEvents = null;
+    await intake?.stop();
+  };
+
+  const silenceWatch = await silenceStore.watch((list) => {
+    silences = list;
+    idleEngine.setSilences(list);
+    for (const runtime of runtimes.values()) runtime.setSilences(list);
+  });
+  await group.start();
+  logger.info({ member, partitions: count, owned: group.claim().owned }, 'collector group joined');
+
   const watchdog = startCollectorWatchdog({
-    nc, js: jetstreamClient(nc), subjects, validator, engine: running, output: queue, config: config.watchdog, clock,
+    nc, js, subjects, validator, engine: p0Engine, output: p0Output, config: config.watchdog, clock,
     logger, registry,
-    repeatMs: config.defaults.repeat_interval, ...(deps.partitions ? { partitions: deps.partitions } : {}),
+    repeatMs: config.defaults.repeat_interval, partitions: deps.partitions ?? (() => group.claim()),
   });
   const heartbeats = nc.subscribe(subjects.allHeartbeats, {
     callback: (err, msg) => {
       if (err) return;
       const decoded = validator.accept(msg.subject, msg.data);
       try {
-        if (decoded?.type === 'heartbeat') running.handleHeartbeat(decoded.message);
+        if (decoded?.type === 'heartbeat') runtimes.get(partitionOf(decoded.message.host, count))?.handleHeartbeat(decoded.message);
       } catch (err) {
         logger.error({ err, subject: msg.subject }, 'heartbeat handling failed');
       }
@@ -138,31 +162,32 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   let stopped = false;
   let tickTimer: ClockTimer | undefined;
   let checkpointTimer: ClockTimer | undefined;
-  let checkpointing: Promise<void> = Promise.resolve();
+  let eventsLastSeq = 0;
+  let ticks = 0;
   const tick = (): void => {
     if (stopped) return;
     try {
-      running.tick();
-      gatewayAlerts.tick();
-      watchdog.tick();
+      for (const runtime of runtimes.values()) runtime.tick();
+      // The gateway and watchdog alerts are partition 0's: only its owner raises and resolves them.
+      if (runtimes.has(0)) {
+        gatewayAlerts.tick();
+        watchdog.tick();
+      }
     } catch (err) {
       logger.error({ err }, 'evaluation tick failed');
     }
+    if (count > 1 && ticks++ % 5 === 0) void refreshLastSeq();
     tickTimer = clock.setTimeout(tick, config.evaluation_interval);
   };
-  // A checkpoint never gets ahead of the alert records: the transitions it covers are written first.
-  const checkpoint = (): Promise<void> => {
-    checkpointing = checkpointing.then(async () => {
-      const snapshot = running.state.snapshot(running.rules);
-      await queue.idle();
-      try {
-        await checkpoints.save(snapshot);
-        metrics.checkpointSeq.set(snapshot.streamSeq);
-      } catch (err) {
-        logger.warn({ err }, 'checkpoint failed; will retry at the next interval');
-      }
-    });
-    return checkpointing;
+  const refreshLastSeq = async (): Promise<void> => {
+    try {
+      eventsLastSeq = (await (await jetstreamManager(nc)).streams.info(streams.events)).state.last_seq;
+    } catch (err) {
+      logger.debug({ err }, 'cannot read the EVENTS position for partition lag; keeping the last one');
+    }
+  };
+  const checkpoint = async (): Promise<void> => {
+    await Promise.all([...runtimes.values()].map((runtime) => runtime.checkpoint()));
   };
   const scheduleCheckpoint = (): void => {
     if (stopped) return;
@@ -171,31 +196,39 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   tick();
   scheduleCheckpoint();
 
-  const statusDeps = { engine: running, queue, clock };
+  const partitions = (): PartitionStatus[] => group.partitionOwners().map(({ partition, member: owner, seq }) => {
+    const position = runtimes.get(partition)?.engine.state.streamSeq ?? seq;
+    return { partition, member: owner, seq: position, lag: Math.max(0, eventsLastSeq - position) };
+  });
+  const statusDeps = { ...groupView(runtimes, idleEngine, clock), clock, ...(count > 1 ? { partitions } : {}) };
   const http: HttpEndpoint = await serveHttp(config.listen, registry, { logger, routes: statusRoutes(statusDeps) });
   const statusReplies = serveStatus(nc, subjects, statusDeps, logger);
   logger.info({ url: http.url, rules: config.rules.length }, 'collector running');
 
   return {
-    engine: running,
+    get engine() {
+      return p0();
+    },
     url: http.url,
     nc,
-    idle: () => queue.idle(),
+    group,
+    idle: async () => {
+      await Promise.all([...runtimes.values()].map((runtime) => runtime.queue.idle()));
+    },
     checkpoint,
     async stop() {
       if (stopped) return;
       stopped = true;
       if (tickTimer) clock.clearTimeout(tickTimer);
       if (checkpointTimer) clock.clearTimeout(checkpointTimer);
-      events.stop();
-      acks.stop();
-      await gatewayEvents?.stop();
+      feeds.stop();
       heartbeats.unsubscribe();
       watchdog.stop();
       statusReplies.unsubscribe();
       silenceWatch.stop();
-      await checkpoint();
-      await queue.idle();
+      // Hands every partition over (checkpointed, everything told) so the others need not wait for the lease timeout.
+      await group.stop();
+      await stopGatewayEvents();
       await dispatcher?.idle();
       await dispatcher?.close();
       await http.close();
@@ -217,14 +250,5 @@ async function rebaseIfStreamsWereReset(nc: NatsConnection, streams: ReturnType<
   if (acks.state.last_seq < engine.state.ackSeq) {
     logger.warn({ stream: streams.acks, lastSeq: acks.state.last_seq, checkpointSeq: engine.state.ackSeq }, 'ACKS stream is behind the checkpoint (recreated?): reading it from the start');
     engine.state.ackSeq = 0;
-  }
-}
-
-/** Announcements written but not confirmed before a crash are performed again (deduplicated downstream). */
-function redoOutboxes(queue: CommitQueue, records: AlertRecord[]): void {
-  for (const record of records) {
-    if (record.outbox.length === 0) continue;
-    queue.commit(structuredClone(record));
-    record.outbox = [];
   }
 }

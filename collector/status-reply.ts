@@ -14,6 +14,7 @@ export function collectorStatus(deps: StatusDeps): CollectorStatus {
       acknowledged: a.acknowledgedBy !== null, silenced: a.silencedBy !== null, inhibited: a.inhibited,
     })),
     silences: deps.engine.activeSilenceList().length,
+    ...(deps.partitions ? { partitions: deps.partitions() } : {}),
   });
 }
 

@@ -6,10 +6,22 @@ import type { AlertEngine } from './engine.ts';
 import { describeMatchers } from './silence.ts';
 import { formatDuration } from './summary.ts';
 
+/** What the page reads of the engine: one engine, or a collector group member's partitions seen as one. */
+export type StatusEngine = Pick<AlertEngine, 'records' | 'hosts' | 'hostDown' | 'silencedBy' | 'isAcknowledged' | 'activeSilenceList'>;
+
+/** Each partition's owner (from the leases, so every member shows them all) and how far it is behind EVENTS. */
+export interface PartitionStatus {
+  partition: number;
+  member: string | null;
+  seq: number;
+  lag: number;
+}
+
 export interface StatusDeps {
-  engine: AlertEngine;
-  queue: CommitQueue;
+  engine: StatusEngine;
+  queue: Pick<CommitQueue, 'recent'>;
   clock: Clock;
+  partitions?: () => PartitionStatus[];
 }
 
 /** Everything on the page comes from agents, log lines or operators: escape it all. */
@@ -88,6 +100,7 @@ function page(deps: StatusDeps): string {
   ]);
   const hostRows = hosts(deps).map((h) => [td(h.host), td(h.down ? 'DOWN' : 'up', h.down ? 'critical' : ''), td(ago(now, h.lastHeartbeatAt)), td(ago(now, h.lastEventAt)), td(h.agentVersion)]);
   const silenceRows = deps.engine.activeSilenceList().map((s) => [td(s.id, 'mono'), td(describeMatchers(s)), td(new Date(s.startsAt).toISOString()), td(new Date(s.endsAt).toISOString()), td(s.createdBy), td(s.comment)]);
+  const partitionRows = (deps.partitions?.() ?? []).map((p) => [td(p.partition), td(p.member ?? 'none', p.member ? '' : 'critical'), td(p.seq), td(p.lag)]);
   const noteRows = deps.queue.recent.slice(0, 30).map((n) => [td(ago(now, n.at)), td(n.reason), td(n.severity, n.severity), td(n.host), td(n.rule), td(n.summary)]);
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="15"><title>offhook collector: ${alerts.length} firing</title>
 ${STYLE}</head><body>
@@ -96,6 +109,7 @@ ${STYLE}</head><body>
 <h2>Hosts</h2>${table(['host', 'state', 'last heartbeat', 'last event', 'agent'], hostRows, 'No agent has been heard from yet.')}
 <h2>Silences</h2>${table(['id', 'matchers', 'starts', 'ends', 'by', 'comment'], silenceRows, 'No active or upcoming silences.')}
 <h2>Recent notifications</h2>${table(['when', 'why', 'severity', 'host', 'rule', 'summary'], noteRows, 'Nothing has been announced since the collector started.')}
+${partitionRows.length > 1 ? `<h2>Partitions</h2>${table(['partition', 'owner', 'EVENTS seq', 'lag'], partitionRows, '')}` : ''}
 </body></html>`;
 }
 
@@ -121,5 +135,6 @@ export function statusRoutes(deps: StatusDeps): Record<string, RouteHandler> {
     '/api/hosts': (_req, res) => json(res, hosts(deps)),
     '/api/silences': (_req, res) => json(res, deps.engine.activeSilenceList()),
     '/api/notifications': (_req, res) => json(res, deps.queue.recent),
+    '/api/partitions': (_req, res) => json(res, deps.partitions?.() ?? []),
   };
 }

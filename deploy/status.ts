@@ -57,6 +57,12 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
       const flags = [alert.acknowledged && 'acked', alert.silenced && 'silenced', alert.inhibited && 'inhibited'].filter(Boolean).join(',');
       lines.push(`  ${alert.severity.padEnd(8)} ${alert.fingerprint}  ${clean(alert.summary)}${flags ? ` [${flags}]` : ''} (since ${ago(now, alert.startsAt)})`);
     }
+    const partitions = collector.partitions ?? [];
+    if (partitions.length > 1) {
+      const orphans = partitions.filter((p) => p.member === null).length;
+      lines.push(`partitions: ${partitions.length}${orphans ? `, ${orphans} without an owner` : ''}`);
+      for (const p of partitions) lines.push(`  ${String(p.partition).padStart(3)}  ${clean(p.member ?? 'NONE').padEnd(24)} lag ${p.lag}`);
+    }
   }
   for (const gateway of report.gateways) {
     const line = gateway.line.up ? (gateway.line.busy ? 'in a call' : 'idle') : 'DOWN';

@@ -24,6 +24,13 @@ export const CollectorStatus = z.object({
   hosts: z.array(z.object({ host: HostToken, down: z.boolean(), lastHeartbeatAt: EpochMs, lastEventAt: EpochMs, agentVersion: z.string() })),
   firing: z.array(StatusAlert),
   silences: z.number().int().nonnegative(),
+  /** A collector group: every partition's owner and its lag behind EVENTS (hosts and firing are the answering member's). */
+  partitions: z
+    .array(z.object({
+      partition: z.number().int().nonnegative(), member: z.string().nullable(), seq: z.number().int().nonnegative(),
+      lag: z.number().int().nonnegative(),
+    }))
+    .optional(),
 });
 export type CollectorStatus = z.infer<typeof CollectorStatus>;
 

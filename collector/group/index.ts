@@ -1,0 +1,220 @@
+import type { KV } from '@nats-io/kv';
+import type { Clock, ClockTimer, Logger, PartitionClaim } from '../../shared/index.ts';
+import type { GroupConfig } from './config.ts';
+import { LeaseTable, type LeaseEntry } from './leases.ts';
+import { preferredOwner } from './partition-of.ts';
+
+export { GroupConfig, DEFAULT_GROUP } from './config.ts';
+export { alertPartition, partitionOf, preferredOwner } from './partition-of.ts';
+export { LeaseTable } from './leases.ts';
+
+/** What the group asks of the collector when a partition comes or goes. */
+export interface PartitionHandler {
+  /** Load the partition's state and start evaluating it; `fence` must pass before anything of it is written. */
+  acquire(partition: number, fence: () => Promise<boolean>): Promise<void>;
+  /** Stop evaluating and save state (the lease is still ours, fenced writes pass); then the lease is released. */
+  release(partition: number): Promise<void>;
+  /** The lease was lost (another member holds it): stop at once, write nothing. */
+  lost(partition: number): void;
+  /** How far the partition has read EVENTS, carried in its lease for the status page. */
+  position(partition: number): number;
+}
+
+export interface PartitionOwner {
+  partition: number;
+  member: string | null;
+  seq: number;
+}
+
+interface Seen {
+  revision: number;
+  since: number;
+}
+
+/**
+ * One member of a collector group. Each round (a third of the lease timeout) it says it is alive, renews the
+ * leases it holds, hands over partitions the rendezvous hash gives to another live member, and takes partitions
+ * that are free or whose lease went stale. All lease writes are compare-and-swap on the KV revision, so two
+ * members can never both renew one lease: the loser finds out on its next write and stops.
+ */
+export class CollectorGroup {
+  private readonly held = new Map<number, number>();
+  private readonly seen = new Map<string, Seen>();
+  private owners: PartitionOwner[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private timer: ClockTimer | undefined;
+  private stopped = false;
+  private readonly table: LeaseTable;
+  private readonly logger: Logger;
+
+  constructor(
+    kv: KV,
+    private readonly deps: { member: string; config: GroupConfig; clock: Clock; logger: Logger; handler: PartitionHandler },
+  ) {
+    this.table = new LeaseTable(kv);
+    this.logger = deps.logger.child({ component: 'group', member: deps.member });
+  }
+
+  get member(): string {
+    return this.deps.member;
+  }
+
+  /** The partitions this member evaluates now (the watchdog heartbeat's `partitions`). */
+  claim(): PartitionClaim {
+    return { count: this.deps.config.partitions, owned: [...this.held.keys()].sort((a, b) => a - b) };
+  }
+
+  /** Every partition's owner as of the last round (null: free or its member is gone). */
+  partitionOwners(): PartitionOwner[] {
+    return this.owners;
+  }
+
+  /** First round: a lone member (or one restarted under the same id) owns its partitions before it serves. */
+  async start(): Promise<void> {
+    await this.round();
+    this.schedule();
+  }
+
+  /** Runs one round now (tests and the join path use it to converge without waiting). */
+  round(): Promise<void> {
+    this.chain = this.chain.then(() => this.runRound()).catch((err: unknown) => {
+      this.logger.warn({ err }, 'collector group round failed; retrying next round');
+    });
+    return this.chain;
+  }
+
+  /** Hands every partition back (saved first) so the others take over without waiting for the lease timeout. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) this.deps.clock.clearTimeout(this.timer);
+    await this.chain;
+    for (const partition of [...this.held.keys()]) await this.handOver(partition);
+    await this.table.leave(this.deps.member).catch((err: unknown) => {
+      this.logger.warn({ err }, 'cannot remove the member key; it goes stale after the lease timeout');
+    });
+  }
+
+  /** Fences one write of `partition`: renews the lease at the revision we hold; false once it is someone else's. */
+  fence(partition: number): Promise<boolean> {
+    const result = this.chainFence(partition);
+    return result;
+  }
+
+  private chainFence(partition: number): Promise<boolean> {
+    const run = this.fenceChain.then(async () => this.renew(partition));
+    this.fenceChain = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  private fenceChain: Promise<void> = Promise.resolve();
+
+  private async renew(partition: number): Promise<boolean> {
+    const revision = this.held.get(partition);
+    if (revision === undefined) return false;
+    const value = { member: this.deps.member, seq: this.deps.handler.position(partition), at: this.deps.clock.now() };
+    const next = await this.table.swap(partition, value, revision);
+    if (next === null) {
+      this.held.delete(partition);
+      this.logger.warn({ partition }, 'partition lease lost to another member: stopping it without writing');
+      this.deps.handler.lost(partition);
+      return false;
+    }
+    this.held.set(partition, next);
+    return true;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const every = Math.max(200, Math.floor(this.deps.config.lease_timeout / 3));
+    this.timer = this.deps.clock.setTimeout(() => void this.round().then(() => this.schedule()), every);
+  }
+
+  private async runRound(): Promise<void> {
+    if (this.stopped) return;
+    const { member, config, clock } = this.deps;
+    const now = clock.now();
+    await this.table.announce(member, now);
+    for (const partition of [...this.held.keys()]) await this.chainFence(partition);
+    const entries = await this.table.list();
+    const live = this.liveMembers(entries, now);
+    const leases = new Map<number, LeaseEntry>();
+    for (const entry of entries) {
+      const partition = LeaseTable.partitionOfKey(entry.key);
+      if (partition !== null && partition < config.partitions) leases.set(partition, entry);
+    }
+    this.owners = [];
+    for (let partition = 0; partition < config.partitions; partition++) {
+      const lease = leases.get(partition);
+      const preferred = preferredOwner(partition, live);
+      if (this.held.has(partition)) {
+        if (preferred !== undefined && preferred !== member) await this.handOver(partition);
+      } else if (this.mayTake(lease, preferred, now)) {
+        await this.take(partition, lease);
+      }
+      const holder = this.held.has(partition) ? member : this.holderOf(lease, now);
+      this.owners.push({ partition, member: holder, seq: lease?.value?.seq ?? 0 });
+    }
+  }
+
+  /** Members whose key moved within the lease timeout; we count ourselves even before our first write is seen. */
+  private liveMembers(entries: LeaseEntry[], now: number): string[] {
+    const live = new Set([this.deps.member]);
+    for (const entry of entries) {
+      const id = LeaseTable.memberOfKey(entry.key);
+      if (id === null || entry.value === null) continue;
+      if (!this.stale(entry, now)) live.add(id);
+    }
+    return [...live].sort();
+  }
+
+  /** A first sighting counts as movement: a member just started waits a full timeout before calling anyone dead. */
+  private stale(entry: LeaseEntry, now: number, factor = 1): boolean {
+    const seen = this.seen.get(entry.key);
+    if (!seen || seen.revision !== entry.revision) {
+      this.seen.set(entry.key, { revision: entry.revision, since: now });
+      return false;
+    }
+    return now - seen.since >= this.deps.config.lease_timeout * factor;
+  }
+
+  private holderOf(lease: LeaseEntry | undefined, now: number): string | null {
+    if (!lease?.value) return null;
+    const seen = this.seen.get(lease.key);
+    const fresh = !seen || now - seen.since < this.deps.config.lease_timeout;
+    return fresh ? lease.value.member : null;
+  }
+
+  private mayTake(lease: LeaseEntry | undefined, preferred: string | undefined, now: number): boolean {
+    const mine = preferred === this.deps.member;
+    if (!lease || !lease.value) return mine;
+    // Our own id on a lease we do not hold: this member restarted (kill -9) and may take its lease back at once.
+    if (lease.value.member === this.deps.member) return true;
+    if (this.stale(lease, now)) return mine || this.stale(lease, now, 2);
+    return false;
+  }
+
+  private async take(partition: number, lease: LeaseEntry | undefined): Promise<void> {
+    const value = { member: this.deps.member, seq: lease?.value?.seq ?? 0, at: this.deps.clock.now() };
+    const revision = lease?.value ? await this.table.swap(partition, value, lease.revision) : await this.table.create(partition, value);
+    if (revision === null) return; // another member was quicker; the next round sees who
+    this.held.set(partition, revision);
+    this.logger.info({ partition, from: lease?.value?.member ?? null }, 'partition taken');
+    try {
+      await this.deps.handler.acquire(partition, () => this.fence(partition));
+    } catch (err) {
+      this.logger.error({ err, partition }, 'cannot load the partition; releasing it');
+      const held = this.held.get(partition);
+      this.held.delete(partition);
+      this.deps.handler.lost(partition);
+      if (held !== undefined) await this.table.release(partition, held);
+    }
+  }
+
+  private async handOver(partition: number): Promise<void> {
+    await this.deps.handler.release(partition);
+    const revision = this.held.get(partition);
+    this.held.delete(partition);
+    if (revision !== undefined) await this.table.release(partition, revision);
+    this.logger.info({ partition }, 'partition handed over');
+  }
+}
