@@ -96,8 +96,7 @@ export class CollectorGroup {
 
   /** Fences one write of `partition`: renews the lease at the revision we hold; false once it is someone else's. */
   fence(partition: number): Promise<boolean> {
-    const result = this.chainFence(partition);
-    return result;
+    return this.chainFence(partition);
   }
 
   private chainFence(partition: number): Promise<boolean> {
@@ -135,8 +134,9 @@ export class CollectorGroup {
     const now = clock.now();
     await this.table.announce(member, now);
     for (const partition of [...this.held.keys()]) await this.chainFence(partition);
-    const entries = await this.table.list();
+    const entries = await withTimeout(this.table.list(), config.lease_timeout / 2, 'listing the group leases');
     const live = this.liveMembers(entries, now);
+    this.logger.debug({ live, held: [...this.held.keys()] }, 'group round');
     const leases = new Map<number, LeaseEntry>();
     for (const entry of entries) {
       const partition = LeaseTable.partitionOfKey(entry.key);
@@ -217,4 +217,13 @@ export class CollectorGroup {
     if (revision !== undefined) await this.table.release(partition, revision);
     this.logger.info({ partition }, 'partition handed over');
   }
+}
+
+/** A read that hangs (a KV key listing once stalled a round for good in testing) fails the round; the next retries. */
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms}ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
