@@ -1,4 +1,4 @@
-import type { InboundValidator, Logger, NatsConnection } from '../shared/index.ts';
+import type { InboundValidator, Logger, NatsConnection, Subjects } from '../shared/index.ts';
 import { readStreamFrom, type StreamFeed } from './feeds.ts';
 import { partitionOf } from './group/index.ts';
 import { storedAtMs } from './intake/stored-at.ts';
@@ -8,6 +8,7 @@ export interface PartitionFeedOptions {
   nc: NatsConnection;
   streams: { events: string; acks: string };
   validator: InboundValidator;
+  subjects: Subjects;
   logger: Logger;
   count: number;
   runtimes: Map<number, PartitionRuntime>;
@@ -52,6 +53,12 @@ export class PartitionFeeds {
     const current = (): PartitionRuntime[] => [...runtimes.values()].filter((r) => r.readerRound === round);
     this.events = await readStreamFrom(nc, streams.events, eventsFrom, feedOptions, (msg) => {
       if (round !== this.round) return;
+      // Another member's host: its subject says so, and the payload is not even decoded (the owner validates it).
+      const parsed = this.options.subjects.parse(msg.subject);
+      if (count > 1 && parsed?.type === 'event' && !runtimes.has(partitionOf(parsed.host, count))) {
+        for (const runtime of current()) runtime.passed(msg.seq);
+        return;
+      }
       const decoded = validator.accept(msg.subject, msg.data);
       const event = decoded && (decoded.type === 'resource' || decoded.type === 'check' || decoded.type === 'log') ? decoded.message : null;
       const target = event ? partitionOf(event.host, count) : -1;

@@ -92,7 +92,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   let silences: Silence[] = [];
   const validator = new InboundValidator(registry, logger, subjects, () => clock.now());
   const feeds = new PartitionFeeds({
-    nc, streams, validator, logger, count, runtimes, ...(deps.feedPullExpiryMs ? { expiresMs: deps.feedPullExpiryMs } : {}),
+    nc, streams, validator, subjects, logger, count, runtimes, ...(deps.feedPullExpiryMs ? { expiresMs: deps.feedPullExpiryMs } : {}),
   });
   const gatewayAlerts = new GatewayAlerts({ engine: p0Engine, output: p0Output, clock, logger, config: config.gateway_alerts, repeatMs: config.defaults.repeat_interval });
   let gatewayEvents: DurableIntake | null = null;
