@@ -1,0 +1,181 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { partitionOf, preferredOwner } from '../collector/group/index.ts';
+import { killAndWait, waitForOutput } from '../deploy/lib/child-process.ts';
+import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
+import { ensureStreams, jetstreamClient, openBucket, SCHEMA_VERSION, streamNames, Subjects, type ResourceSample } from '../shared/index.ts';
+import { report } from './lib.ts';
+
+/** 100,000 hosts sampling every 10 s is 10,000 events/s; one sampling round of all of them is the load. */
+const HOSTS = Number(process.env.GROUP_BENCH_HOSTS ?? 100_000);
+const PARTITIONS = 16;
+const RULES = 5;
+const LEASE_TIMEOUT = '10s';
+const OFFHOOK = fileURLToPath(new URL('../offhook.mjs', import.meta.url));
+
+interface Member {
+  name: string;
+  child: ChildProcess;
+  url: string;
+}
+
+function sample(host: string, seq: number): ResourceSample {
+  const metrics = Array.from({ length: RULES }, (_, i) => ({ name: `gauge_${i}`, type: 'gauge' as const, value: (seq * 7 + i * 13) % 80 }));
+  return { v: SCHEMA_VERSION, id: `${host}-${seq}`, host, ts: Date.now(), seq, kind: 'resource', intervalMs: 10_000, metrics };
+}
+
+async function startMember(dir: string, natsUrl: string, prefix: string, name: string): Promise<Member> {
+  const file = join(dir, `${prefix}-${name}.yaml`);
+  const rules = Array.from({ length: RULES }, (_, i) => `  - { name: g${i}, kind: threshold, metric: gauge_${i}, crit: 95 }`).join('\n');
+  writeFileSync(file, `nats: { servers: ["${natsUrl}"], prefix: ${prefix} }
+listen: "127.0.0.1:0"
+checkpoint_interval: 5s
+group: { partitions: ${PARTITIONS}, lease_timeout: ${LEASE_TIMEOUT} }
+watchdog: { member: ${name}, canary_interval: "0s" }
+rules:
+${rules}
+notifications: { receivers: [], routes: [] }
+`);
+  const child = spawn(process.execPath, [OFFHOOK, 'collector', '--config', file], { env: { ...process.env, OFFHOOK_LOG_LEVEL: 'warn' } });
+  const match = await waitForOutput(child, /collector listening on (\S+)/, 60_000);
+  return { name, child, url: match[1]!.replace(/\/$/, '') };
+}
+
+async function owners(nc: NatsConnection, prefix: string): Promise<string[]> {
+  const kv = await openBucket(nc, new Subjects(prefix), 'checkpoints');
+  const found: string[] = [];
+  for (let p = 0; p < PARTITIONS; p++) {
+    const entry = await kv.get(`group.partition.${p}`);
+    found.push(entry?.operation === 'PUT' && entry.length > 0 ? entry.json<{ member: string }>().member : '');
+  }
+  return found;
+}
+
+async function converged(nc: NatsConnection, prefix: string, names: string[]): Promise<void> {
+  const want = Array.from({ length: PARTITIONS }, (_, p) => preferredOwner(p, names));
+  for (;;) {
+    const have = await owners(nc, prefix);
+    if (have.every((m, p) => m === want[p])) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** The lowest EVENTS position over all partitions, each read from the member that evaluates it. */
+async function lowestPosition(members: Member[]): Promise<number> {
+  const seqs = new Map<number, number>();
+  for (const member of members) {
+    const list = (await (await fetch(`${member.url}/api/partitions`)).json()) as { partition: number; member: string; seq: number }[];
+    for (const p of list) if (p.member === member.name) seqs.set(p.partition, p.seq);
+  }
+  return seqs.size < PARTITIONS ? 0 : Math.min(...seqs.values());
+}
+
+async function publishRound(nc: NatsConnection, subjects: Subjects, round: number): Promise<number> {
+  const js = jetstreamClient(nc);
+  const inflight: Promise<unknown>[] = [];
+  const started = performance.now();
+  for (let h = 0; h < HOSTS; h++) {
+    const event = sample(`host${h}`, round);
+    inflight.push(js.publish(subjects.event(event.host, 'resource'), JSON.stringify(event), { msgID: event.id }));
+    if (inflight.length >= 1000) await Promise.all(inflight.splice(0));
+  }
+  await Promise.all(inflight);
+  return HOSTS / ((performance.now() - started) / 1000);
+}
+
+/** Members already converged; one round of every host published; events/s until every partition has read it. */
+async function throughput(nc: NatsConnection, prefix: string, members: Member[]): Promise<{ rate: number; publish: number }> {
+  const subjects = new Subjects(prefix);
+  const jsm = await jetstream(nc).jetstreamManager();
+  const base = (await jsm.streams.info(streamNames(subjects).events)).state.last_seq;
+  const started = performance.now();
+  const publish = await publishRound(nc, subjects, 1);
+  while ((await lowestPosition(members)) < base + HOSTS) await new Promise((resolve) => setTimeout(resolve, 100));
+  return { rate: HOSTS / ((performance.now() - started) / 1000), publish };
+}
+
+async function bareSubscriber(nc: NatsConnection, prefix: string): Promise<number> {
+  const subjects = new Subjects(prefix);
+  await ensureStreams(nc, subjects);
+  const consumer = await jetstream(nc).consumers.get(streamNames(subjects).events, { deliver_policy: DeliverPolicy.New });
+  let seen = 0;
+  const done = new Promise<void>((resolve) => {
+    void consumer.consume({
+      callback: (msg) => {
+        if ((JSON.parse(new TextDecoder().decode(msg.data)) as ResourceSample).metrics.length > 0 && ++seen === HOSTS) resolve();
+      },
+    });
+  });
+  const started = performance.now();
+  await publishRound(nc, subjects, 1);
+  await done;
+  return HOSTS / ((performance.now() - started) / 1000);
+}
+
+/** kill -9 of the member holding a partition → the first alert of that partition's hosts on ALERTS. */
+async function failover(nc: NatsConnection, prefix: string, members: Member[]): Promise<{ ms: number; victim: string }> {
+  const subjects = new Subjects(prefix);
+  const victim = members[members.length - 1]!;
+  const partition = Array.from({ length: PARTITIONS }, (_, p) => p).find((p) => preferredOwner(p, members.map((m) => m.name)) === victim.name)!;
+  let host = 'failover0';
+  for (let i = 0; partitionOf(host, PARTITIONS) !== partition; i++) host = `failover${i}`;
+  const arrived = new Promise<number>((resolve) => {
+    const sub = nc.subscribe(`${prefix}.v1.alerts.*.${host}`, { callback: () => { sub.unsubscribe(); resolve(performance.now()); } });
+  });
+  const killed = performance.now();
+  victim.child.kill('SIGKILL');
+  const event = { ...sample(host, 1), metrics: [{ name: 'gauge_0', type: 'gauge' as const, value: 99 }] };
+  await jetstreamClient(nc).publish(subjects.event(host, 'resource'), JSON.stringify(event), { msgID: event.id });
+  return { ms: (await arrived) - killed, victim: victim.name };
+}
+
+export async function run(): Promise<void> {
+  const server = await EmbeddedNatsServer.start();
+  const nc = await connect({ servers: server.url });
+  const dir = mkdtempSync(join(tmpdir(), 'offhook-group-bench-'));
+  const started: Member[] = [];
+  try {
+    const bare = await bareSubscriber(nc, 'bare');
+    await ensureStreams(nc, new Subjects('one'));
+    const one = [await startMember(dir, server.url, 'one', 'solo')];
+    started.push(...one);
+    await converged(nc, 'one', ['solo']);
+    const single = await throughput(nc, 'one', one);
+    await killAndWait(one[0]!.child, 'SIGTERM');
+    await ensureStreams(nc, new Subjects('three'));
+    const three: Member[] = [];
+    for (const name of ['m1', 'm2', 'm3']) three.push(await startMember(dir, server.url, 'three', name));
+    started.push(...three);
+    await converged(nc, 'three', ['m1', 'm2', 'm3']);
+    const group = await throughput(nc, 'three', three);
+    const down = await failover(nc, 'three', three);
+    const share = (name: string): number => Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => preferredOwner(p, ['m1', 'm2', 'm3']) === name).length;
+    report({
+      bench: 'group',
+      rows: [
+        {
+          name: `events/s, 3 collectors (${PARTITIONS} partitions, ${RULES} rules), ${HOSTS} hosts`, value: group.rate, unit: 'events/s',
+          baseline: { name: 'bare subscriber, JSON.parse only', value: bare },
+          note: `one sampling round of every host, published while the members run (publisher alone: ${Math.round(group.publish)}/s); `
+            + `partitions m1/m2/m3: ${share('m1')}/${share('m2')}/${share('m3')}; all on one 2-core machine with nats-server and the publisher`,
+        },
+        { name: 'events/s per collector, 3 collectors', value: group.rate / 3, unit: 'events/s', note: 'each member reads every event, decodes and evaluates only its own partitions\'' },
+        {
+          name: `events/s, 1 collector (${PARTITIONS} partitions)`, value: single.rate, unit: 'events/s',
+          baseline: { name: 'bare subscriber, JSON.parse only', value: bare }, note: `publisher alone: ${Math.round(single.publish)}/s`,
+        },
+        { name: `failover: kill -9 → its partition's next alert (lease_timeout ${LEASE_TIMEOUT})`, value: down.ms, unit: 'ms', note: `victim ${down.victim}; bounded by lease_timeout + a third of it (the survivors' round) + replay from the checkpoint` },
+      ],
+    });
+  } finally {
+    for (const member of started) if (member.child.exitCode === null && member.child.signalCode === null) await killAndWait(member.child, 'SIGKILL');
+    await nc.drain();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
