@@ -104,7 +104,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
       acquire: async (partition, fence) => {
         const runtime = await PartitionRuntime.open({
           partition, count, config, store, checkpoints: checkpointsKv, js, subjects, sink, logger, metrics, clock, rejections,
-          ...(count > 1 ? { fence } : {}),
+          fence,
         }, await records());
         await rebaseIfStreamsWereReset(nc, streams, runtime.engine, runtime.logger);
         runtime.setSilences(silences);
