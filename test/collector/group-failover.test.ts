@@ -115,6 +115,11 @@ describe('collector group: failover, split brain and join with real processes', 
     const moved = [...after].filter(([p, m]) => before.get(p) !== m);
     assert.ok(moved.length > 0, 'the newcomer got a share');
     assert.ok(moved.every(([, m]) => m === 'c3'), `only moves to the newcomer: ${JSON.stringify(moved)}`);
+    // Every member's status lists every partition's owner, whichever member is asked.
+    await until(async () => {
+      const listed = (await (await fetch(`${members[0]!.url}/api/partitions`)).json()) as { partition: number; member: string }[];
+      return same(new Map(listed.map((p) => [p.partition, p.member])), after);
+    }, 'c1 to show the three owners', 30_000);
     for (const host of HOSTS) await send(host, 'disk_used', 50);
     await until(() => HOSTS.every((h) => hook.received.includes(`resolved disk ${h}`)), 'every disk resolved', 30_000);
     allOnce(hook.received, HOSTS.flatMap((h) => [`firing disk ${h}`, `resolved disk ${h}`]));

@@ -10,6 +10,8 @@ export const PARTITIONS = 8;
 export interface Member {
   name: string;
   child: ChildProcess;
+  /** Its status page. */
+  url: string;
   output(): string;
 }
 
@@ -38,8 +40,8 @@ notifications:
   let text = '';
   child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  await waitForOutput(child, /collector listening on/, 30_000);
-  return { name, child, output: () => text };
+  const match = await waitForOutput(child, /collector listening on (\S+)/, 30_000);
+  return { name, child, url: match[1]!.replace(/\/$/, ''), output: () => text };
 }
 
 /** Partition → the member its lease names (from KV, as every member sees it). */
