@@ -8,12 +8,15 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { partitionOf, preferredOwner } from '../collector/group/index.ts';
 import { killAndWait, waitForOutput } from '../deploy/lib/child-process.ts';
 import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
-import { ensureStreams, jetstreamClient, openBucket, SCHEMA_VERSION, streamNames, Subjects, type ResourceSample } from '../shared/index.ts';
+import {
+  ensureStreams, jetstreamClient, openBucket, SCHEMA_VERSION, streamNames, Subjects, type ResourceSample,
+} from '../shared/index.ts';
 import { report } from './lib.ts';
 
 /** 100,000 hosts sampling every 10 s is 10,000 events/s; one sampling round of all of them is the load. */
 const HOSTS = Number(process.env.GROUP_BENCH_HOSTS ?? 100_000);
 const PARTITIONS = 16;
+const PARTITION_IDS = Array.from({ length: PARTITIONS }, (_, p) => p);
 const RULES = 5;
 const LEASE_TIMEOUT = '10s';
 /** Throughput members are paused while the load is published, so their lease must outlast the pause. */
@@ -27,13 +30,20 @@ interface Member {
 }
 
 function sample(host: string, seq: number): ResourceSample {
-  const metrics = Array.from({ length: RULES }, (_, i) => ({ name: `gauge_${i}`, type: 'gauge' as const, value: (seq * 7 + i * 13) % 80 }));
-  return { v: SCHEMA_VERSION, id: `${host}-${seq}`, host, ts: Date.now(), seq, kind: 'resource', intervalMs: 10_000, metrics };
+  const metrics = Array.from({ length: RULES }, (_, i) => ({
+    name: `gauge_${i}`, type: 'gauge' as const, value: (seq * 7 + i * 13) % 80,
+  }));
+  return {
+    v: SCHEMA_VERSION, id: `${host}-${seq}`, host, ts: Date.now(), seq, kind: 'resource', intervalMs: 10_000, metrics,
+  };
 }
 
-async function startMember(dir: string, natsUrl: string, prefix: string, name: string, lease = PAUSE_LEASE_TIMEOUT): Promise<Member> {
+async function startMember(
+  dir: string, natsUrl: string, prefix: string, name: string, lease = PAUSE_LEASE_TIMEOUT,
+): Promise<Member> {
   const file = join(dir, `${prefix}-${name}.yaml`);
-  const rules = Array.from({ length: RULES }, (_, i) => `  - { name: g${i}, kind: threshold, metric: gauge_${i}, crit: 95 }`).join('\n');
+  const rule = (i: number): string => `  - { name: g${i}, kind: threshold, metric: gauge_${i}, crit: 95 }`;
+  const rules = Array.from({ length: RULES }, (_, i) => rule(i)).join('\n');
   writeFileSync(file, `nats: { servers: ["${natsUrl}"], prefix: ${prefix} }
 listen: "127.0.0.1:0"
 checkpoint_interval: 5s
@@ -43,7 +53,8 @@ rules:
 ${rules}
 notifications: { receivers: [], routes: [] }
 `);
-  const child = spawn(process.execPath, [OFFHOOK, 'collector', '--config', file], { env: { ...process.env, OFFHOOK_LOG_LEVEL: 'warn' } });
+  const env = { ...process.env, OFFHOOK_LOG_LEVEL: 'warn' };
+  const child = spawn(process.execPath, [OFFHOOK, 'collector', '--config', file], { env });
   const match = await waitForOutput(child, /collector listening on (\S+)/, 60_000);
   return { name, child, url: match[1]!.replace(/\/$/, '') };
 }
@@ -71,7 +82,8 @@ async function converged(nc: NatsConnection, prefix: string, names: string[]): P
 async function lowestPosition(members: Member[]): Promise<number> {
   const seqs = new Map<number, number>();
   for (const member of members) {
-    const list = (await (await fetch(`${member.url}/api/partitions`)).json()) as { partition: number; member: string; seq: number }[];
+    const response = await fetch(`${member.url}/api/partitions`);
+    const list = (await response.json()) as { partition: number; member: string; seq: number }[];
     for (const p of list) if (p.member === member.name) seqs.set(p.partition, p.seq);
   }
   return seqs.size < PARTITIONS ? 0 : Math.min(...seqs.values());
@@ -94,7 +106,9 @@ async function publishRound(nc: NatsConnection, subjects: Subjects, round: numbe
  * Members already converged are paused (SIGSTOP) while one round of every host is published, then resumed: events/s
  * until every partition has read it is what they can carry, not what the publisher sustains.
  */
-async function throughput(nc: NatsConnection, prefix: string, members: Member[]): Promise<{ rate: number; publish: number }> {
+async function throughput(
+  nc: NatsConnection, prefix: string, members: Member[],
+): Promise<{ rate: number; publish: number }> {
   const subjects = new Subjects(prefix);
   const jsm = await jetstream(nc).jetstreamManager();
   const base = (await jsm.streams.info(streamNames(subjects).events)).state.last_seq;
@@ -115,13 +129,15 @@ async function bareSubscriber(nc: NatsConnection, prefix: string): Promise<numbe
   const subjects = new Subjects(prefix);
   await ensureStreams(nc, subjects);
   await publishRound(nc, subjects, 1);
-  const consumer = await jetstream(nc).consumers.get(streamNames(subjects).events, { deliver_policy: DeliverPolicy.All });
+  const stream = streamNames(subjects).events;
+  const consumer = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
   let seen = 0;
   const started = performance.now();
   await new Promise<void>((resolve) => {
     void consumer.consume({
       callback: (msg) => {
-        if ((JSON.parse(new TextDecoder().decode(msg.data)) as ResourceSample).metrics.length > 0 && ++seen === HOSTS) resolve();
+        const parsed = JSON.parse(new TextDecoder().decode(msg.data)) as ResourceSample;
+        if (parsed.metrics.length > 0 && ++seen === HOSTS) resolve();
       },
     });
   });
@@ -129,14 +145,22 @@ async function bareSubscriber(nc: NatsConnection, prefix: string): Promise<numbe
 }
 
 /** kill -9 of the member holding a partition → the first alert of that partition's hosts on ALERTS. */
-async function failover(nc: NatsConnection, prefix: string, members: Member[]): Promise<{ ms: number; victim: string }> {
+async function failover(
+  nc: NatsConnection, prefix: string, members: Member[],
+): Promise<{ ms: number; victim: string }> {
   const subjects = new Subjects(prefix);
   const victim = members[members.length - 1]!;
-  const partition = Array.from({ length: PARTITIONS }, (_, p) => p).find((p) => preferredOwner(p, members.map((m) => m.name)) === victim.name)!;
+  const names = members.map((m) => m.name);
+  const partition = PARTITION_IDS.find((p) => preferredOwner(p, names) === victim.name)!;
   let host = 'failover0';
   for (let i = 0; partitionOf(host, PARTITIONS) !== partition; i++) host = `failover${i}`;
   const arrived = new Promise<number>((resolve) => {
-    const sub = nc.subscribe(`${prefix}.v1.alerts.*.${host}`, { callback: () => { sub.unsubscribe(); resolve(performance.now()); } });
+    const sub = nc.subscribe(`${prefix}.v1.alerts.*.${host}`, {
+      callback: () => {
+        sub.unsubscribe();
+        resolve(performance.now());
+      },
+    });
   });
   const killed = performance.now();
   victim.child.kill('SIGKILL');
@@ -171,27 +195,41 @@ export async function run(): Promise<void> {
     started.push(...trio);
     await converged(nc, 'fail', ['m1', 'm2', 'm3']);
     const down = await failover(nc, 'fail', trio);
-    const share = (name: string): number => Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => preferredOwner(p, ['m1', 'm2', 'm3']) === name).length;
+    const share = (name: string): number =>
+      PARTITION_IDS.filter((p) => preferredOwner(p, ['m1', 'm2', 'm3']) === name).length;
     report({
       bench: 'group',
       rows: [
         {
-          name: `events/s, 3 collectors (${PARTITIONS} partitions, ${RULES} rules), ${HOSTS} hosts`, value: group.rate, unit: 'events/s',
+          name: `events/s, 3 collectors (${PARTITIONS} partitions, ${RULES} rules), ${HOSTS} hosts`,
+          value: group.rate, unit: 'events/s',
           baseline: { name: 'bare subscriber, JSON.parse only', value: bare },
-          note: `one sampling round of every host published while the members were paused (SIGSTOP), timed from SIGCONT until `
-            + `every partition read it; partitions m1/m2/m3: ${share('m1')}/${share('m2')}/${share('m3')}; three processes and `
+          note: 'one sampling round of every host published while the members were paused (SIGSTOP), timed from '
+            + `SIGCONT until every partition read it; partitions m1/m2/m3: ${['m1', 'm2', 'm3'].map(share).join('/')}; `
+            + 'three processes and '
             + `nats-server share one 2-core machine (publisher ${Math.round(group.publish)}/s)`,
         },
-        { name: 'events/s per collector, 3 collectors', value: group.rate / 3, unit: 'events/s', note: 'each member reads every event, decodes and evaluates only its own partitions\'' },
+        {
+          name: 'events/s per collector, 3 collectors', value: group.rate / 3, unit: 'events/s',
+          note: 'each member reads every event, decodes and evaluates only its own partitions\' events',
+        },
         {
           name: `events/s, 1 collector (${PARTITIONS} partitions)`, value: single.rate, unit: 'events/s',
-          baseline: { name: 'bare subscriber, JSON.parse only', value: bare }, note: 'same method: paused while the load is published',
+          baseline: { name: 'bare subscriber, JSON.parse only', value: bare },
+          note: 'same method: paused while the load is published',
         },
-        { name: `failover: kill -9 → its partition's next alert (lease_timeout ${LEASE_TIMEOUT})`, value: down.ms, unit: 'ms', note: `victim ${down.victim}; bounded by lease_timeout + a third of it (the survivors' round) + replay from the checkpoint` },
+        {
+          name: `failover: kill -9 → its partition's next alert (lease_timeout ${LEASE_TIMEOUT})`,
+          value: down.ms, unit: 'ms',
+          note: `victim ${down.victim}; lease_timeout + up to a third of it (the survivors' round) + replay`,
+        },
       ],
     });
   } finally {
-    for (const member of started) if (member.child.exitCode === null && member.child.signalCode === null) await killAndWait(member.child, 'SIGKILL');
+    for (const member of started) {
+      const running = member.child.exitCode === null && member.child.signalCode === null;
+      if (running) await killAndWait(member.child, 'SIGKILL');
+    }
     await nc.drain();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

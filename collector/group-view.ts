@@ -6,8 +6,13 @@ import type { HostInfo } from './engine-state.ts';
 import type { PartitionRuntime } from './partition.ts';
 import type { StatusDeps } from './status.ts';
 
-/** The partitions a member holds (`idle` carries the silences every partition shares), read as one engine by the status page, its JSON API and `offhook status`. */
-export function groupView(runtimes: Map<number, PartitionRuntime>, idle: AlertEngine, clock: Clock): Omit<StatusDeps, 'clock'> {
+/**
+ * The partitions a member holds, read as one engine by the status page, its JSON API and `offhook status`
+ * (`idle` carries the silences every partition shares).
+ */
+export function groupView(
+  runtimes: Map<number, PartitionRuntime>, idle: AlertEngine, clock: Clock,
+): Omit<StatusDeps, 'clock'> {
   const held = (): PartitionRuntime[] => [...runtimes.values()];
   const owner = (fp: string): AlertEngine => held().find((r) => r.engine.records.has(fp))?.engine ?? idle;
   const engine: StatusDeps['engine'] = {

@@ -60,10 +60,12 @@ export class PartitionFeeds {
         return;
       }
       const decoded = validator.accept(msg.subject, msg.data);
-      const event = decoded && (decoded.type === 'resource' || decoded.type === 'check' || decoded.type === 'log') ? decoded.message : null;
+      const isEvent = decoded && (decoded.type === 'resource' || decoded.type === 'check' || decoded.type === 'log');
+      const event = isEvent ? decoded.message : null;
       const target = event ? partitionOf(event.host, count) : -1;
       for (const runtime of current()) {
-        if (runtime.partition === target && msg.seq > runtime.engine.state.streamSeq) runtime.handleEvent(event!, msg.seq, storedAtMs(msg));
+        const mine = runtime.partition === target && msg.seq > runtime.engine.state.streamSeq;
+        if (mine) runtime.handleEvent(event!, msg.seq, storedAtMs(msg));
         else runtime.passed(msg.seq);
       }
     });

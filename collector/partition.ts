@@ -80,7 +80,10 @@ export class PartitionRuntime {
     redoOutboxes(queue, mine);
     engine.load(mine, saved);
     logger.info(
-      { alerts: mine.length, resumeAfterSeq: engine.state.streamSeq, ackSeq: engine.state.ackSeq, rules: config.rules.length },
+      {
+        alerts: mine.length, resumeAfterSeq: engine.state.streamSeq, ackSeq: engine.state.ackSeq,
+        rules: config.rules.length,
+      },
       'collector state restored',
     );
     return new PartitionRuntime(partition, engine, queue, checkpoints, { ...parts, logger });
@@ -104,7 +107,7 @@ export class PartitionRuntime {
     if (!this.closed) this.engine.handleHeartbeat(heartbeat);
   }
 
-  /** Acks name a fingerprint, not a host: every partition is offered each one and only the record's owner applies it. */
+  /** Acks name a fingerprint, not a host: every partition is offered each one, only the record's owner applies it. */
   handleAck(ack: Ack, seq: number): 'applied' | 'unknown' | 'stale' | 'skipped' {
     if (this.closed || seq <= this.engine.state.ackSeq) return 'skipped';
     const outcome = this.engine.handleAck(ack);

@@ -74,7 +74,9 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const runtimes = new Map<number, PartitionRuntime>();
   const metrics = collectorMetrics(registry, {
     records: () => [...runtimes.values()].flatMap((r) => [...r.engine.records.values()]),
-    hostStates: () => [...runtimes.values()].flatMap((r) => [...r.engine.hosts().keys()].map((host) => r.engine.hostDown(host))),
+    hostStates: () => [...runtimes.values()].flatMap((r) => {
+      return [...r.engine.hosts().keys()].map((host) => r.engine.hostDown(host));
+    }),
   });
   const rejections = new RejectionReport(metrics.rejected, logger, () => clock.now());
   // Stands in for partition 0 while another member holds it: the watchdog and gateway intakes see an empty engine.
@@ -92,9 +94,13 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   let silences: Silence[] = [];
   const validator = new InboundValidator(registry, logger, subjects, () => clock.now());
   const feeds = new PartitionFeeds({
-    nc, streams, validator, subjects, logger, count, runtimes, ...(deps.feedPullExpiryMs ? { expiresMs: deps.feedPullExpiryMs } : {}),
+    nc, streams, validator, subjects, logger, count, runtimes,
+    ...(deps.feedPullExpiryMs ? { expiresMs: deps.feedPullExpiryMs } : {}),
   });
-  const gatewayAlerts = new GatewayAlerts({ engine: p0Engine, output: p0Output, clock, logger, config: config.gateway_alerts, repeatMs: config.defaults.repeat_interval });
+  const gatewayAlerts = new GatewayAlerts({
+    engine: p0Engine, output: p0Output, clock, logger, config: config.gateway_alerts,
+    repeatMs: config.defaults.repeat_interval,
+  });
   let gatewayEvents: DurableIntake | null = null;
   const records = (): Promise<AlertRecord[]> => store.loadAll();
 
@@ -103,7 +109,8 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
     handler: {
       acquire: async (partition, fence) => {
         const runtime = await PartitionRuntime.open({
-          partition, count, config, store, checkpoints: checkpointsKv, js, subjects, sink, logger, metrics, clock, rejections,
+          partition, count, config, store, checkpoints: checkpointsKv, js, subjects, sink, logger, metrics, clock,
+          rejections,
           fence,
         }, await records());
         await rebaseIfStreamsWereReset(nc, streams, runtime.engine, runtime.logger);
@@ -112,7 +119,8 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
         await feeds.restart();
         // Resolution by time runs even when disabled, so alerts raised before it was turned off still end.
         if (partition === 0 && config.gateway_alerts.enabled) {
-          gatewayEvents = await consumeGatewayEvents(nc, subjects, validator, logger, gatewayAlerts, () => runtime.queue.idle());
+          const settled = (): Promise<void> => runtime.queue.idle();
+          gatewayEvents = await consumeGatewayEvents(nc, subjects, validator, logger, gatewayAlerts, settled);
         }
       },
       release: async (partition) => {
@@ -152,7 +160,8 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
       if (err) return;
       const decoded = validator.accept(msg.subject, msg.data);
       try {
-        if (decoded?.type === 'heartbeat') runtimes.get(partitionOf(decoded.message.host, count))?.handleHeartbeat(decoded.message);
+        if (decoded?.type !== 'heartbeat') return;
+        runtimes.get(partitionOf(decoded.message.host, count))?.handleHeartbeat(decoded.message);
       } catch (err) {
         logger.error({ err, subject: msg.subject }, 'heartbeat handling failed');
       }

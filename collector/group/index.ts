@@ -49,7 +49,9 @@ export class CollectorGroup {
 
   constructor(
     kv: KV,
-    private readonly deps: { member: string; config: GroupConfig; clock: Clock; logger: Logger; handler: PartitionHandler },
+    private readonly deps: {
+      member: string; config: GroupConfig; clock: Clock; logger: Logger; handler: PartitionHandler;
+    },
   ) {
     this.table = new LeaseTable(kv);
     this.logger = deps.logger.child({ component: 'group', member: deps.member });
@@ -195,7 +197,9 @@ export class CollectorGroup {
 
   private async take(partition: number, lease: LeaseEntry | undefined): Promise<void> {
     const value = { member: this.deps.member, seq: lease?.value?.seq ?? 0, at: this.deps.clock.now() };
-    const revision = lease?.value ? await this.table.swap(partition, value, lease.revision) : await this.table.create(partition, value);
+    const revision = lease?.value
+      ? await this.table.swap(partition, value, lease.revision)
+      : await this.table.create(partition, value);
     if (revision === null) return; // another member was quicker; the next round sees who
     this.held.set(partition, revision);
     this.logger.info({ partition, from: lease?.value?.member ?? null }, 'partition taken');

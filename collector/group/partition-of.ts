@@ -14,7 +14,7 @@ export function partitionOf(host: string, count: number): number {
   return ((hash ^ (hash >>> 16)) >>> 0) % count;
 }
 
-/** Gateway and watchdog alerts (`external`) are no host's: they live in partition 0 with the intakes that raise them. */
+/** Gateway and watchdog alerts (`external`) are no host's: partition 0 holds them, with the intakes raising them. */
 export function alertPartition(alert: Pick<Alert, 'host' | 'ruleKind'>, count: number): number {
   return alert.ruleKind === 'external' ? 0 : partitionOf(alert.host, count);
 }

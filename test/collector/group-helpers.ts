@@ -2,7 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstreamClient, openBucket, publishDurable, SCHEMA_VERSION, Subjects, type ResourceSample } from '../../shared/index.ts';
+import {
+  jetstreamClient, openBucket, publishDurable, SCHEMA_VERSION, Subjects, type ResourceSample,
+} from '../../shared/index.ts';
 import { spawnTracked, waitForOutput } from '../helpers/processes.ts';
 
 export const PARTITIONS = 8;

@@ -38,7 +38,7 @@ describe('collector group: partition hash and leases', () => {
       await server.dispose();
     });
 
-    it('compare-and-swap: one creator wins, a stale revision cannot renew, a released lease is free again', async () => {
+    it('compare-and-swap: one creator wins, a stale revision cannot renew, a released lease is free', async () => {
       const table = new LeaseTable(await openBucket(nc, new Subjects(), 'checkpoints'));
       const first = await table.create(3, { member: 'a', seq: 0, at: 1 });
       assert.ok(first !== null);
@@ -47,7 +47,8 @@ describe('collector group: partition hash and leases', () => {
       assert.ok(taken !== null, 'a takeover at the observed revision succeeds');
       assert.equal(await table.swap(3, { member: 'a', seq: 0, at: 3 }, first), null, 'the old holder cannot renew');
       await table.release(3, first);
-      assert.equal((await table.list()).find((e) => e.key === LeaseTable.partitionKey(3))?.value?.member, 'b', 'a stale release does nothing');
+      const holder = (await table.list()).find((e) => e.key === LeaseTable.partitionKey(3))?.value?.member;
+      assert.equal(holder, 'b', 'a stale release does nothing');
       await table.release(3, taken);
       assert.ok(await table.create(3, { member: 'c', seq: 0, at: 4 }), 'free after its holder released it');
     });
