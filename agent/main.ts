@@ -1,5 +1,7 @@
 import { basename } from 'node:path';
-import { ConfigError, createLogger, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, readConfigFile } from '../shared/index.ts';
+import {
+  ConfigError, createLogger, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, readConfigFile, readProcessConfig,
+} from '../shared/index.ts';
 import { Agent } from './agent.ts';
 import { AgentConfigFile, type AgentConfig } from './config.ts';
 import { NAGIOS_UNKNOWN, runOnce } from './once.ts';
@@ -15,7 +17,8 @@ export async function runAgentProcess(options: { config: string; metricsListen?:
   let config: AgentConfig;
   let notices: string[];
   try {
-    ({ config, notices } = readConfigFile(options.config, AgentConfigFile));
+    // --once needs no NATS, so its credentials files need not be readable either.
+    ({ config, notices } = (options.once ? readConfigFile : readProcessConfig)(options.config, AgentConfigFile));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ConfigKinds } from '../deploy/check-config.ts';
 import { basename } from 'node:path';
-import { ConfigError, createLogger, createRegistry, EXIT_FAILURE, EXIT_USAGE, readConfigFile } from '../shared/index.ts';
+import { ConfigError, createLogger, createRegistry, EXIT_FAILURE, EXIT_USAGE, readProcessConfig } from '../shared/index.ts';
 import { CollectorConfig, CollectorConfigFile } from './config.ts';
 import { startCollector } from './service.ts';
 
@@ -17,7 +17,7 @@ export function registerCollectorCommands(program: Command): void {
       let config: CollectorConfig;
       let notices: string[];
       try {
-        ({ config, notices } = readConfigFile(options.config, CollectorConfigFile));
+        ({ config, notices } = readProcessConfig(options.config, CollectorConfigFile));
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         process.stderr.write(`${err.message}\n`);

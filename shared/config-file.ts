@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './config.ts';
+import { unreadableNatsFiles, type NatsConfig } from './nats.ts';
 import { formatZodIssueLines } from './zod-errors.ts';
 
 /**
@@ -155,6 +156,18 @@ export function loadConfigFile<S extends z.ZodType>(file: string, spec: Spec<S>)
 /** loadConfigFile plus the notices about real defaults a process logs at start and check-config prints. */
 export function readConfigFile<S extends z.ZodType>(file: string, spec: Spec<S>): LoadedConfig<z.infer<S>> {
   return parseWithNotices(readBounded(file, basename(file)), file, spec);
+}
+
+/**
+ * readConfigFile for a process about to run: the files its `nats:` section names (nkey seed, creds, TLS) must also be
+ * readable here, or it is a config error now rather than a connection that never happens.
+ */
+export function readProcessConfig<S extends z.ZodType>(file: string, kind: ConfigFileKind<S>): LoadedConfig<z.infer<S>> {
+  const loaded = readConfigFile(file, kind);
+  const nats = (loaded.config as { nats?: NatsConfig }).nats;
+  const problems = nats ? unreadableNatsFiles(nats) : [];
+  if (problems.length > 0) throw new ConfigError(basename(file), problems);
+  return loaded;
 }
 
 /** Notice for a process whose file leaves out nats: (the local default server is a real choice on one host). */

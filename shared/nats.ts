@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import { z } from 'zod';
 import type { Logger } from './logger.ts';
@@ -43,6 +43,31 @@ export const NatsConfig = z
   .strict()
   .default({ servers: ['nats://127.0.0.1:4222'], prefix: DEFAULT_PREFIX, stream_replicas: 1 });
 export type NatsConfig = z.infer<typeof NatsConfig>;
+
+/**
+ * The files a `nats:` section names that this process cannot read, as config problems
+ * (`nats.nkey_seed_file: cannot read /etc/offhook/nats.nk: ENOENT`). Checked at start: found only at connect time,
+ * a missing seed left the agent logging one error and never connecting.
+ */
+export function unreadableNatsFiles(config: NatsConfig): string[] {
+  const files: [string, string | undefined][] = [
+    ['nats.nkey_seed_file', config.nkey_seed_file],
+    ['nats.credentials_file', config.credentials_file],
+    ['nats.tls.ca_file', config.tls?.ca_file],
+    ['nats.tls.cert_file', config.tls?.cert_file],
+    ['nats.tls.key_file', config.tls?.key_file],
+  ];
+  const problems: string[] = [];
+  for (const [field, path] of files) {
+    if (!path) continue;
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (err) {
+      problems.push(`${field}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  return problems;
+}
 
 export interface ConnectOptions {
   /** Connection name shown by the server (`nats server report connections`). */

@@ -2,7 +2,7 @@ import { appendFile } from 'node:fs/promises';
 import { openLine } from '../native/index.ts';
 import type { FarEndScript, InboundScript, Line, SimLine } from '../native/line.ts';
 import { join } from 'node:path';
-import { createLogger, createRegistry, Gauge, readConfigFile, type Logger, type Registry } from '../shared/index.ts';
+import { createLogger, createRegistry, Gauge, readProcessConfig, type Logger, type Registry } from '../shared/index.ts';
 import type { LineDriver } from './drivers/driver.ts';
 import { openSipDriver } from './drivers/sip/index.ts';
 import { GatewayConfigFile, type GatewayConfig } from './config.ts';
@@ -83,7 +83,7 @@ function reportPoolSize(registry: Registry, logger: Logger): void {
 
 /** `offhook gateway`: load config, open the line, connect, start the loops, serve metrics, stop cleanly on SIGTERM. */
 export async function runGatewayProcess(configFile: string, options: { metricsListen?: string; webhookListen?: string }): Promise<void> {
-  const { config, notices } = readConfigFile(configFile, GatewayConfigFile);
+  const { config, notices } = readProcessConfig(configFile, GatewayConfigFile);
   const logger = createLogger('gateway');
   for (const notice of notices) logger.warn({ file: configFile, notice }, 'config leaves a setting to its default');
   const registry = createRegistry('gateway');

@@ -77,4 +77,17 @@ describe('faults: hostile config files', function () {
       assert.deepEqual(failures, []);
     });
   }
+
+  it('agent, collector and gateway whose nats: section names a missing nkey seed: exit 2 naming the field', async () => {
+    const seed = join(dir, 'missing.nk');
+    for (const name of ['agent', 'collector', 'gateway']) {
+      // Each kind rejects the other kinds' fields, so give each only what it takes.
+      const own = join(dir, `${name}-nkey.yaml`);
+      const extra = name === 'collector' ? 'rules: []\n' : name === 'gateway' ? 'people: [{ name: a, number: "1" }]\n' : '';
+      writeFileSync(own, `nats: { servers: ["nats://127.0.0.1:1"], nkey_seed_file: ${seed} }\n${extra}`);
+      const result = await run(COMMANDS[name]!(own));
+      assert.equal(result.code, 2, `${name}: ${result.stderr}`);
+      assert.equal(result.stderr, `${name}-nkey.yaml: nats.nkey_seed_file: cannot read ${seed}: ENOENT\n`);
+    }
+  });
 });

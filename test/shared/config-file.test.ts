@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
-  ConfigError, type ConfigFileKind, loadConfigFile, MAX_ALIAS_COUNT, MAX_CONFIG_BYTES, natsDefaultNotice, NatsConfig, readConfigFile,
+  ConfigError, type ConfigFileKind, loadConfigFile, MAX_ALIAS_COUNT, MAX_CONFIG_BYTES, natsDefaultNotice, NatsConfig,
+  readConfigFile, readProcessConfig,
 } from '../../shared/index.ts';
 import { checkConfigFiles } from '../../deploy/check-config.ts';
 import { CollectorConfigFile } from '../../collector/config.ts';
@@ -93,6 +94,21 @@ describe('config files: size, alias and nesting limits, empty files', () => {
     assert.deepEqual(problems(join(dir, 'no-rules.yaml')), ['no-rules.yaml: rules: missing; without rules the service does nothing']);
     writeFileSync(join(dir, 'no-nats.yaml'), 'rules: [x]\n');
     assert.deepEqual(readConfigFile(join(dir, 'no-nats.yaml'), ServiceFile).notices, ['nats: not set; connecting to nats://127.0.0.1:4222 (the default)']);
+  });
+
+  it('a process config naming an unreadable nkey seed, creds or TLS file is a config error at start', () => {
+    const file = join(dir, 'creds.yaml');
+    const seed = join(dir, 'agent.nk');
+    writeFileSync(file, `nats: { nkey_seed_file: ${seed}, tls: { ca_file: ${join(dir, 'ca.pem')} } }\nrules: [x]\n`);
+    assert.throws(() => readProcessConfig(file, ServiceFile), (err: unknown) => err instanceof ConfigError && err.message === [
+      `creds.yaml: nats.nkey_seed_file: cannot read ${seed}: ENOENT`,
+      `creds.yaml: nats.tls.ca_file: cannot read ${join(dir, 'ca.pem')}: ENOENT`,
+    ].join('\n'));
+    // check-config may run on another machine than the process: it validates the file, not the host.
+    assert.deepEqual(readConfigFile(file, ServiceFile).config.nats.nkey_seed_file, seed);
+    writeFileSync(seed, 'SUAEXAMPLE\n');
+    writeFileSync(join(dir, 'ca.pem'), '');
+    assert.equal(readProcessConfig(file, ServiceFile).config.nats.nkey_seed_file, seed);
   });
 
   it('a directory is named as such', () => {
