@@ -20,9 +20,8 @@ export function collectorStatus(deps: StatusDeps): CollectorStatus {
 
 /** Answers `offhook status` with the live view only the running collector has (host liveness, firing alerts). */
 export function serveStatus(nc: NatsConnection, subjects: Subjects, deps: StatusDeps, logger: Logger): Subscription {
-  // A queue group: with several collectors one answer is enough, they share their state through KV.
+  // Every member answers: each knows the hosts and alerts of its own partitions (`offhook status` merges them).
   return nc.subscribe(subjects.statusRequest('collector'), {
-    queue: 'offhook-collector-status',
     callback: (err, msg) => {
       if (err) return;
       try {

@@ -4,6 +4,7 @@ import {
   resolveCliNats, Subjects, type NatsConnection, type NatsFlags,
 } from '../shared/index.ts';
 const GATEWAY_WAIT_MS = 1500;
+const COLLECTOR_STALL_MS = 300;
 
 export interface StatusReport {
   collector: CollectorStatus | null;
@@ -11,18 +12,49 @@ export interface StatusReport {
   problems: string[];
 }
 
-/** Asks every running collector (one answers) and every gateway (all answer) over NATS. */
+/**
+ * A collector group's members each know the hosts and alerts of the partitions they hold: their answers together
+ * are the whole picture. Partition owners come from the leases, so any member's list will do.
+ */
+export function mergeCollectorStatus(answers: CollectorStatus[]): CollectorStatus | null {
+  if (answers.length <= 1) return answers[0] ?? null;
+  const hosts = new Map(answers.flatMap((a) => a.hosts.map((h) => [h.host, h] as const)));
+  const firing = new Map(answers.flatMap((a) => a.firing.map((f) => [f.fingerprint, f] as const)));
+  const partitions = answers.find((a) => a.partitions)?.partitions;
+  return {
+    ...answers[0]!,
+    node: answers.map((a) => a.node).join(', '),
+    hosts: [...hosts.values()].sort((x, y) => x.host.localeCompare(y.host)),
+    firing: [...firing.values()],
+    silences: Math.max(...answers.map((a) => a.silences)),
+    ...(partitions ? { partitions } : {}),
+  };
+}
+
+/** Asks every running collector (each member of a group answers) and every gateway over NATS. */
 export async function gatherStatus(nc: NatsConnection, subjects: Subjects): Promise<StatusReport> {
   const problems: string[] = [];
-  let collector: CollectorStatus | null = null;
+  const answers: CollectorStatus[] = [];
+  let unreadable = 0;
   try {
-    const reply = await nc.request(subjects.statusRequest('collector'), '', { timeout: 3000 });
-    const parsed = CollectorStatus.safeParse(reply.json());
-    if (parsed.success) collector = parsed.data;
-    else problems.push('the collector sent a status this version cannot read (mixed versions?)');
+    // Replies stop coming once none arrived for `stall`: a lone collector answers at once, a group within it.
+    const replies = await nc.requestMany(subjects.statusRequest('collector'), '', {
+      strategy: 'stall', stall: COLLECTOR_STALL_MS, maxWait: 3000,
+    });
+    for await (const reply of replies) {
+      const parsed = CollectorStatus.safeParse(reply.json());
+      if (parsed.success) answers.push(parsed.data);
+      else unreadable += 1;
+    }
   } catch (err) {
-    problems.push(`no collector answered (${(err as Error).message}): alerts are not being evaluated`);
+    // "no responders" is the answer we check for below; anything else is worth saying.
+    if (!/no responders/i.test((err as Error).message)) problems.push(`asking the collectors failed: ${(err as Error).message}`);
   }
+  if (unreadable > 0) problems.push('a collector sent a status this version cannot read (mixed versions?)');
+  else if (answers.length === 0) problems.push('no collector answered: alerts are not being evaluated');
+  const collector = mergeCollectorStatus(answers);
+  const orphans = collector?.partitions?.filter((p) => p.member === null).length ?? 0;
+  if (orphans > 0) problems.push(`${orphans} partition(s) have no collector: their hosts are not being evaluated`);
   const gateways: GatewayStatus[] = [];
   try {
     for await (const msg of await nc.requestMany(subjects.statusRequest('gateway'), '', { strategy: 'timer', maxWait: GATEWAY_WAIT_MS })) {

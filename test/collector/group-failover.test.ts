@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { partitionOf, preferredOwner } from '../../collector/group/index.ts';
+import { gatherStatus } from '../../deploy/status.ts';
 import { openBucket, Subjects } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { killAndWait } from '../helpers/processes.ts';
@@ -130,6 +131,12 @@ describe('collector group: failover, split brain and join with real processes', 
       const listed = (await response.json()) as { partition: number; member: string }[];
       return same(new Map(listed.map((p) => [p.partition, p.member])), after);
     }, 'c1 to show the three owners', 30_000);
+    // `offhook status` asks every member and puts their partitions' hosts and alerts together.
+    const status = await gatherStatus(nc, new Subjects());
+    assert.deepEqual(status.collector?.hosts.map((h) => h.host), HOSTS, 'every host, whichever member evaluates it');
+    assert.equal(status.collector?.firing.length, HOSTS.length, 'every firing alert');
+    assert.equal(status.collector?.partitions?.filter((p) => p.member !== null).length, PARTITIONS);
+    assert.ok(!status.problems.some((p) => /collector|partition/.test(p)), status.problems.join('; '));
     for (const host of HOSTS) await send(host, 'disk_used', 50);
     await heard(each(HOSTS, 'resolved disk'), 'every disk resolved');
     allOnce(each(HOSTS, 'firing disk', 'resolved disk'));
