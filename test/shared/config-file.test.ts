@@ -12,7 +12,9 @@ import { CollectorConfigFile } from '../../collector/config.ts';
 import { AgentConfigFile } from '../../agent/config.ts';
 import { GatewayConfigFile } from '../../telephony-gateway/config.ts';
 
-const Service = z.object({ nats: NatsConfig, rules: z.array(z.string()).default([]), note: z.string().optional() }).strict();
+const Service = z
+  .object({ nats: NatsConfig, rules: z.array(z.string()).default([]), note: z.string().optional() })
+  .strict();
 const ServiceFile: ConfigFileKind<typeof Service> = {
   schema: Service,
   label: 'service',
@@ -43,7 +45,10 @@ function sparseFile(path: string, bytes: number): string {
 function billionLaughs(): string {
   const lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
   const names = 'bcdefghi';
-  for (let i = 0; i < names.length; i++) lines.push(`${names[i]}: &${names[i]} [${Array(9).fill(`*${i === 0 ? 'a' : names[i - 1]}`).join(', ')}]`);
+  for (let i = 0; i < names.length; i++) {
+    const previous = i === 0 ? 'a' : names[i - 1];
+    lines.push(`${names[i]}: &${names[i]} [${Array(9).fill(`*${previous}`).join(', ')}]`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -56,19 +61,29 @@ describe('config files: size, alias and nesting limits, empty files', () => {
 
   it('refuses a file over 1 MiB before reading it, in MiB or, near the limit, in bytes', () => {
     assert.equal(MAX_CONFIG_BYTES, 1024 * 1024);
-    assert.deepEqual(problems(sparseFile(join(dir, 'collector.yaml'), 50 * 1024 * 1024)), ['collector.yaml: file is 50.0 MiB; the limit is 1 MiB']);
-    assert.deepEqual(problems(sparseFile(join(dir, 'edge.yaml'), MAX_CONFIG_BYTES + 1)), [`edge.yaml: file is ${MAX_CONFIG_BYTES + 1} bytes; the limit is 1 MiB`]);
+    assert.deepEqual(
+      problems(sparseFile(join(dir, 'collector.yaml'), 50 * 1024 * 1024)),
+      ['collector.yaml: file is 50.0 MiB; the limit is 1 MiB'],
+    );
+    assert.deepEqual(
+      problems(sparseFile(join(dir, 'edge.yaml'), MAX_CONFIG_BYTES + 1)),
+      [`edge.yaml: file is ${MAX_CONFIG_BYTES + 1} bytes; the limit is 1 MiB`],
+    );
     // Exactly at the limit is allowed (and here is a YAML error about the NUL bytes, not a size error).
     assert.doesNotMatch(problems(sparseFile(join(dir, 'limit.yaml'), MAX_CONFIG_BYTES)).join('\n'), /limit is 1 MiB/);
   });
 
   it('stops an alias bomb with one line naming the file and the limit', () => {
     writeFileSync(join(dir, 'bomb.yaml'), billionLaughs());
-    assert.deepEqual(problems(join(dir, 'bomb.yaml'), z.unknown()), [`bomb.yaml: YAML: too many aliases (limit ${MAX_ALIAS_COUNT} alias expansions); write the values out`]);
+    assert.deepEqual(
+      problems(join(dir, 'bomb.yaml'), z.unknown()),
+      [`bomb.yaml: YAML: too many aliases (limit ${MAX_ALIAS_COUNT} alias expansions); write the values out`],
+    );
   });
 
   it('still takes a few aliases for shared settings', () => {
-    writeFileSync(join(dir, 'aliases.yaml'), 'nats: &n { servers: ["nats://a:4222"] }\nrules: [x, y]\nnote: &t hello\n');
+    const shared = 'nats: &n { servers: ["nats://a:4222"] }\nrules: [x, y]\nnote: &t hello\n';
+    writeFileSync(join(dir, 'aliases.yaml'), shared);
     assert.deepEqual(readConfigFile(join(dir, 'aliases.yaml'), ServiceFile).config.rules, ['x', 'y']);
   });
 
@@ -80,30 +95,47 @@ describe('config files: size, alias and nesting limits, empty files', () => {
   });
 
   it('an empty file, a comments-only file or {} is an error naming the sections to write', () => {
-    const expected = 'the file is empty; the service needs at least nats: and rules: (see deploy/examples/service.yaml)';
-    for (const [name, text] of [['empty.yaml', ''], ['comments.yaml', '# nothing yet\n\n'], ['braces.yaml', '{}\n'], ['tilde.yaml', '~\n']]) {
+    const expected = 'the file is empty; the service needs at least nats: and rules: '
+      + '(see deploy/examples/service.yaml)';
+    const empties = [
+      ['empty.yaml', ''], ['comments.yaml', '# nothing yet\n\n'], ['braces.yaml', '{}\n'], ['tilde.yaml', '~\n'],
+    ];
+    for (const [name, text] of empties) {
       writeFileSync(join(dir, name!), text!);
       assert.deepEqual(problems(join(dir, name!)), [`${name}: ${expected}`]);
     }
     writeFileSync(join(dir, 'bare.yaml'), '');
-    assert.deepEqual(problems(join(dir, 'bare.yaml'), Service), ['bare.yaml: the file is empty; expected a YAML mapping of settings']);
+    assert.deepEqual(
+      problems(join(dir, 'bare.yaml'), Service),
+      ['bare.yaml: the file is empty; expected a YAML mapping of settings'],
+    );
   });
 
   it('a missing required section is an error; a real default is a notice', () => {
     writeFileSync(join(dir, 'no-rules.yaml'), 'nats: { servers: ["nats://a:4222"] }\n');
-    assert.deepEqual(problems(join(dir, 'no-rules.yaml')), ['no-rules.yaml: rules: missing; without rules the service does nothing']);
+    assert.deepEqual(
+      problems(join(dir, 'no-rules.yaml')),
+      ['no-rules.yaml: rules: missing; without rules the service does nothing'],
+    );
     writeFileSync(join(dir, 'no-nats.yaml'), 'rules: [x]\n');
-    assert.deepEqual(readConfigFile(join(dir, 'no-nats.yaml'), ServiceFile).notices, ['nats: not set; connecting to nats://127.0.0.1:4222 (the default)']);
+    assert.deepEqual(
+      readConfigFile(join(dir, 'no-nats.yaml'), ServiceFile).notices,
+      ['nats: not set; connecting to nats://127.0.0.1:4222 (the default)'],
+    );
   });
 
   it('a process config naming an unreadable nkey seed, creds or TLS file is a config error at start', () => {
     const file = join(dir, 'creds.yaml');
     const seed = join(dir, 'agent.nk');
     writeFileSync(file, `nats: { nkey_seed_file: ${seed}, tls: { ca_file: ${join(dir, 'ca.pem')} } }\nrules: [x]\n`);
-    assert.throws(() => readProcessConfig(file, ServiceFile), (err: unknown) => err instanceof ConfigError && err.message === [
+    const expected = [
       `creds.yaml: nats.nkey_seed_file: cannot read ${seed}: ENOENT`,
       `creds.yaml: nats.tls.ca_file: cannot read ${join(dir, 'ca.pem')}: ENOENT`,
-    ].join('\n'));
+    ].join('\n');
+    assert.throws(
+      () => readProcessConfig(file, ServiceFile),
+      (err: unknown) => err instanceof ConfigError && err.message === expected,
+    );
     // check-config may run on another machine than the process: it validates the file, not the host.
     assert.deepEqual(readConfigFile(file, ServiceFile).config.nats.nkey_seed_file, seed);
     writeFileSync(seed, 'SUAEXAMPLE\n');
@@ -113,10 +145,13 @@ describe('config files: size, alias and nesting limits, empty files', () => {
 
   it('a directory is named as such', () => {
     mkdirSync(join(dir, 'conf.d'));
-    assert.deepEqual(problems(join(dir, 'conf.d')), [`conf.d: cannot read ${join(dir, 'conf.d')}: it is a directory, expected a YAML file`]);
+    assert.deepEqual(
+      problems(join(dir, 'conf.d')),
+      [`conf.d: cannot read ${join(dir, 'conf.d')}: it is a directory, expected a YAML file`],
+    );
   });
 
-  it('the agent, collector and gateway kinds: empty files and rule-less collectors refused, defaults warned by check-config', () => {
+  it('agent, collector and gateway kinds: empty files and rule-less collectors refused, defaults warned', () => {
     const empty = join(dir, 'empty.yaml');
     writeFileSync(empty, '');
     assert.match(problems(empty, AgentConfigFile)[0]!, /the agent needs at least nats:/);
@@ -126,7 +161,10 @@ describe('config files: size, alias and nesting limits, empty files', () => {
     writeFileSync(join(dir, 'collector.yaml'), 'nats: { servers: ["nats://a:4222"] }\nlisten: "127.0.0.1:0"\n');
     assert.deepEqual(checkConfigFiles([join(dir, 'collector.yaml')], kinds), {
       ok: false,
-      lines: ['collector.yaml: rules: missing; a collector without rules raises no alert, not even host_down (see deploy/examples/collector.yaml)'],
+      lines: [
+        'collector.yaml: rules: missing; a collector without rules raises no alert, not even host_down '
+          + '(see deploy/examples/collector.yaml)',
+      ],
     });
     writeFileSync(join(dir, 'agent.yaml'), 'host: web1\n');
     assert.deepEqual(checkConfigFiles([join(dir, 'agent.yaml')], kinds), {
