@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -50,6 +50,17 @@ export function addNatsOptions(
     .option('--password <secret>', 'NATS password (else $NATS_PASSWORD)');
 }
 
+/** A default config file the operator may not be allowed to read (root:offhook 0640) is skipped, not an error. */
+function readable(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    // Absent or not ours to read: the flags, NATS_URL or the default say where to connect instead.
+    return false;
+  }
+}
+
 function servers(text: string, from: string): string[] {
   const list = text.split(',').map((s) => s.trim()).filter(Boolean);
   if (list.length === 0) {
@@ -81,7 +92,7 @@ function authFrom(values: AuthValues): Auth | null {
  * with NATS_CREDS. TLS settings come from the file only.
  */
 export function resolveCliNats(flags: NatsFlags, env: NodeJS.ProcessEnv = process.env, defaultFile?: string): CliNats {
-  const configFile = flags.config ?? (defaultFile && existsSync(defaultFile) ? defaultFile : undefined);
+  const configFile = flags.config ?? (defaultFile && readable(defaultFile) ? defaultFile : undefined);
   const file = configFile ? loadConfigFile(configFile, z.record(z.string(), z.unknown())) : null;
   let fileNats = NatsConfig.parse(undefined);
   if (file && configFile) {
