@@ -8,7 +8,8 @@ import { freePort } from '../test/helpers/ports.ts';
 /**
  * The peer the e2e bench compares with, on loopback, every process killed by its own PID: node_exporter and
  * blackbox_exporter scraped by Prometheus every 1 s, rules evaluated every 1 s with `for: 0s`, Alertmanager with
- * group_wait 0s sending to the same webhook receiver. Debian packages (installed with apt-get when missing).
+ * group_wait 0s and group_interval 100ms (a re-fire in the same group waits for the group's next interval; its
+ * default is 5m) sending to the same webhook receiver. Debian packages (installed with apt-get when missing).
  */
 export interface PeerStack {
   stop(): Promise<void>;
@@ -87,7 +88,7 @@ export async function startPeerStack(options: PeerOptions): Promise<PeerStack> {
     ],
   }));
   writeFileSync(join(dir, 'alertmanager.yml'), stringify({
-    route: { receiver: 'hook', group_by: ['alertname'], group_wait: '0s', group_interval: '1s', repeat_interval: '1h' },
+    route: { receiver: 'hook', group_by: ['alertname'], group_wait: '0s', group_interval: '100ms', repeat_interval: '1h' },
     receivers: [{ name: 'hook', webhook_configs: [{ url: options.webhookUrl, send_resolved: true }] }],
   }));
   const quiet = { stdio: 'ignore' as const };
