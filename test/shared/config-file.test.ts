@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
-  ConfigError, type ConfigFileKind, loadConfigFile, MAX_ALIAS_COUNT, MAX_CONFIG_BYTES, natsDefaultNotice, NatsConfig,
-  readConfigFile, readProcessConfig,
+  ConfigError, type ConfigFileKind, loadConfigFile, MAX_ALIAS_COUNT, MAX_CONFIG_BYTES, MAX_FLOW_DEPTH,
+  natsDefaultNotice, NatsConfig, readConfigFile, readProcessConfig,
 } from '../../shared/index.ts';
 import { checkConfigFiles } from '../../deploy/check-config.ts';
 import { CollectorConfigFile } from '../../collector/config.ts';
@@ -89,7 +89,14 @@ describe('config files: size, alias and nesting limits, empty files', () => {
 
   it('names deep nesting and an alias used before its anchor instead of throwing', () => {
     writeFileSync(join(dir, 'deep.yaml'), `rules: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`);
-    assert.deepEqual(problems(join(dir, 'deep.yaml')), ['deep.yaml: YAML: nested too deeply']);
+    const tooDeep = `deep.yaml: YAML: nested too deeply (more than ${MAX_FLOW_DEPTH} levels of [ ] or { })`;
+    assert.deepEqual(problems(join(dir, 'deep.yaml')), [tooDeep]);
+    // Brackets inside quotes and comments are text, not nesting.
+    const quoted = `rules: ["${'['.repeat(200)}", '${'{'.repeat(200)}'] # ${'['.repeat(200)}\n`;
+    writeFileSync(join(dir, 'quoted.yaml'), quoted);
+    assert.equal(readConfigFile(join(dir, 'quoted.yaml'), ServiceFile).config.rules[0], '['.repeat(200));
+    writeFileSync(join(dir, 'nested.yaml'), `rules: ${'['.repeat(MAX_FLOW_DEPTH)}${']'.repeat(MAX_FLOW_DEPTH)}\n`);
+    assert.match(problems(join(dir, 'nested.yaml'))[0]!, /^nested\.yaml: rules\[0\]: expected string/);
     writeFileSync(join(dir, 'forward.yaml'), 'rules: *later\nnote: &later x\n');
     assert.match(problems(join(dir, 'forward.yaml'))[0]!, /^forward\.yaml: YAML: .*later/);
   });
