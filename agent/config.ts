@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
   AGENT_INTERVAL_MAX_MS, AGENT_INTERVAL_MIN_MS, type ConfigFileKind, Duration, hostToken, ListenAddress,
-  MAX_LOG_LINE_CHARS, natsDefaultNotice, NatsConfig, RegexSource, Severity,
+  MAX_LOG_LINE_CHARS, natsDefaultNotice, NatsConfig, safeRegexProblem, Severity,
 } from '../shared/index.ts';
 import { CheckConfig } from './checks/index.ts';
 import { Bytes, DurationAtLeast, DurationBetween } from './config-types.ts';
@@ -53,9 +53,13 @@ const LogRule = z
   .strict()
   .superRefine((rule, ctx) => {
     // The rule is named in the message so an operator with twenty rules knows which one to fix.
-    const check = RegexSource.safeParse(rule.pattern);
-    if (!check.success) ctx.addIssue({ code: 'custom', path: ['pattern'], message: `expected a valid regular expression in rule "${rule.name}": ${check.error.issues[0]?.message.replace(/^expected a valid regular expression /, '')}` });
-    else if (rule.capture) {
+    const problem = safeRegexProblem(rule.pattern, rule.ignore_case ? 'i' : '');
+    if (problem) {
+      const message = problem.startsWith('expected a valid regular expression')
+        ? `expected a valid regular expression in rule "${rule.name}": ${problem.replace(/^expected a valid regular expression /, '')}`
+        : `${problem} (rule "${rule.name}")`;
+      ctx.addIssue({ code: 'custom', path: ['pattern'], message });
+    } else if (rule.capture) {
       const groups = new Set([...rule.pattern.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]));
       for (const name of rule.capture) if (!groups.has(name)) ctx.addIssue({ code: 'custom', path: ['capture'], message: `expected capture names that are named groups of rule "${rule.name}"'s pattern; (?<${name}>...) is missing` });
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compileSafeRegex, safeRegexProblem } from '../shared/index.ts';
 
 /** One label matcher, Alertmanager style: `name=value`, `name!=value`, `name=~regex`, `name!~regex`. */
 export interface Matcher {
@@ -14,11 +15,9 @@ export function parseMatcher(text: string): Matcher | string {
   if (!match) return `expected a matcher like "host=web1", "mountpoint!=/boot" or "device=~sd.*", got ${JSON.stringify(text)}`;
   const [, name, op, value] = match as unknown as [string, string, Matcher['op'], string];
   if (op === '=~' || op === '!~') {
-    try {
-      new RegExp(`^(?:${value})$`);
-    } catch (err) {
-      return `${JSON.stringify(text)}: invalid regular expression (${(err as Error).message})`;
-    }
+    // Silences arrive from the CLI and over NATS: a pattern the linear-time engine cannot run is refused here.
+    const problem = safeRegexProblem(`^(?:${value})$`);
+    if (problem) return `${JSON.stringify(text)}: ${problem.replace(/^expected a valid regular expression/, 'invalid regular expression')}`;
   }
   return { name, op, value };
 }
@@ -38,7 +37,7 @@ function anchored(source: string): RegExp {
   let re = regexCache.get(source);
   if (!re) {
     if (regexCache.size > 1000) regexCache.clear();
-    re = new RegExp(`^(?:${source})$`);
+    re = compileSafeRegex(`^(?:${source})$`, '', 'matcher');
     regexCache.set(source, re);
   }
   return re;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeRegexProblem } from './safe-regex.ts';
 
 /** A config problem an operator can fix: each line names the file, the field, what was expected and what was found. */
 export class ConfigError extends Error {
@@ -49,11 +50,11 @@ export function splitListen(listen: string): { host: string; port: number } {
   return { host, port: Number(listen.slice(at + 1)) };
 }
 
-/** A regular expression given as a string; compiled at load so a bad one is a config error, not a crash later. */
+/**
+ * A regular expression given as a string; checked at load so a bad one is a config error, not a crash later,
+ * and one the linear-time engine cannot run is refused (see safe-regex.ts: no pattern may hang a process).
+ */
 export const RegexSource = z.string().min(1).superRefine((source, ctx) => {
-  try {
-    new RegExp(source);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `expected a valid regular expression (${(err as Error).message})` });
-  }
+  const problem = safeRegexProblem(source);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });

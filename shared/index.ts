@@ -5,6 +5,7 @@ export * from './decode.ts';
 export * from './inbound.ts';
 export * from './config.ts';
 export * from './config-file.ts';
+export * from './safe-regex.ts';
 export * from './zod-errors.ts';
 export * from './nats.ts';
 export * from './streams.ts';

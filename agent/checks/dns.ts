@@ -1,7 +1,7 @@
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { Port, RegexSource } from '../../shared/index.ts';
+import { Port, compileSafeRegex, RegexSource } from '../../shared/index.ts';
 import { CheckBase, definePlugin, type CheckOutcome } from './types.ts';
 import { elapsedMs } from './probes/net.ts';
 
@@ -34,7 +34,7 @@ export default definePlugin({
     expect: RegexSource.optional(),
   }).strict(),
   create(config) {
-    const expect = config.expect ? new RegExp(config.expect) : null;
+    const expect = config.expect ? compileSafeRegex(config.expect, '', 'expect') : null;
     const server = isIP(config.server) === 6 ? `[${config.server}]:${config.port}` : `${config.server}:${config.port}`;
     const target = `dns://${server}/${config.query}?${config.record}`;
     return {

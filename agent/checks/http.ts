@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
-import { RegexSource, type CheckStatus, type MetricPoint } from '../../shared/index.ts';
+import { compileSafeRegex, RegexSource, type CheckStatus, type MetricPoint } from '../../shared/index.ts';
 import { CheckBase, definePlugin, type CheckOutcome } from './types.ts';
 import { elapsedMs } from './probes/net.ts';
 import { judgeCertificate, TlsPolicy, worst } from './probes/tls-policy.ts';
@@ -73,7 +73,7 @@ export default definePlugin({
   description: 'HTTP(S) request: status, optional body regex, redirect policy, TLS certificate days to expiry',
   configSchema: HttpConfig,
   create(config) {
-    const bodyRegex = config.body_regex ? new RegExp(config.body_regex) : null;
+    const bodyRegex = config.body_regex ? compileSafeRegex(config.body_regex, '', 'body_regex') : null;
     return {
       target: config.url,
       async run({ signal }): Promise<CheckOutcome> {

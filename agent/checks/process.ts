@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RegexSource, type CheckStatus, type MetricPoint } from '../../shared/index.ts';
+import { compileSafeRegex, RegexSource, type CheckStatus, type MetricPoint } from '../../shared/index.ts';
 import { CheckBase, definePlugin, type CheckOutcome } from './types.ts';
 import { liveProc, readProcesses, type ProcSource } from '../resources/proc-reader.ts';
 import { Bytes } from '../config-types.ts';
@@ -26,7 +26,7 @@ export default definePlugin({
   description: 'Processes/daemons by exact name (name_is) and/or command-line regex: min/max count, optional max RSS and CPU',
   configSchema: ProcessConfig,
   create(config, source: ProcSource = liveProc) {
-    const command = config.command ? new RegExp(config.command) : null;
+    const command = config.command ? compileSafeRegex(config.command, '', 'command') : null;
     const target = [config.name_is && `name=${config.name_is}`, command && `command=/${config.command}/`].filter(Boolean).join(' ');
     let previous: { at: number; cpu: Map<number, number> } | null = null;
     return {

@@ -28,7 +28,7 @@ export class LogSource {
     private readonly config: LogFileConfig,
     private readonly options: { host: string; stateDir: string; submit: (body: EventBody, options?: { id?: string }) => Promise<void>; metrics: AgentMetrics; logger: Logger; now?: () => number },
   ) {
-    this.rules = new RuleSet(config.rules);
+    this.rules = new RuleSet(config.rules, `logs (${config.path}).rules`);
     this.limiter = new FloodLimiter(config.rate_limit.per_second, config.rate_limit.burst, options.now);
     const dir = join(options.stateDir, 'logs');
     mkdirSync(dir, { recursive: true });

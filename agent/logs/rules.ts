@@ -1,4 +1,4 @@
-import type { Labels, Severity } from '../../shared/index.ts';
+import { compileSafeRegex, safeRegexProblem, type Labels, type Severity } from '../../shared/index.ts';
 import type { LogFileConfig } from '../config.ts';
 
 export interface RuleMatch {
@@ -18,28 +18,27 @@ interface CompiledRule {
 export class RuleSet {
   private readonly rules: CompiledRule[];
 
-  constructor(config: LogFileConfig['rules']) {
-    this.rules = config.map((rule) => ({
+  /** `where` names the rules in errors, e.g. "logs[0].rules". */
+  constructor(config: LogFileConfig['rules'], where = 'rules') {
+    this.rules = config.map((rule, i) => ({
       name: rule.name,
       severity: rule.severity,
-      regex: new RegExp(rule.pattern, rule.ignore_case ? 'i' : ''),
+      regex: compileSafeRegex(rule.pattern, rule.ignore_case ? 'i' : '', `${where}[${i}].pattern`),
       capture: rule.capture ?? null,
     }));
     const sources = config.map((rule) => rule.pattern);
-    if (sources.length > 1 && !sources.some((source) => /\\[1-9]|\\k</.test(source))) {
-      try {
-        const flags = config.some((rule) => rule.ignore_case) ? 'i' : '';
-        this.prefilter = new RegExp(sources.map((source) => `(?:${source.replace(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?:')})`).join('|'), flags);
-      } catch {
-        this.prefilter = null;
-      }
+    if (sources.length > 1) {
+      const flags = config.some((rule) => rule.ignore_case) ? 'i' : '';
+      const combined = sources.map((source) => `(?:${source.replace(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?:')})`).join('|');
+      // Twenty linear patterns can still add up past the linear engine's size limit; then match one by one.
+      if (safeRegexProblem(combined, flags) === null) this.prefilter = new RegExp(combined, flags);
     }
   }
 
   /**
    * All patterns as one alternation: most lines match nothing, and one pass of a combined regex is
    * ~5x cheaper than twenty (bench). Named groups become plain groups (names may repeat across rules);
-   * patterns with backreferences would be renumbered, so then there is no prefilter.
+   * backreferences are refused at config load (safe-regex.ts), so renumbering groups changes nothing.
    */
   private prefilter: RegExp | null = null;
 

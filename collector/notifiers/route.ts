@@ -1,4 +1,4 @@
-import type { Alert } from '../../shared/index.ts';
+import { compileSafeRegex, type Alert } from '../../shared/index.ts';
 import type { RouteConfig, RouteMatch, StringMatcher } from './config.ts';
 import type { NotificationReason } from './types.ts';
 
@@ -14,7 +14,7 @@ function compileMatcher(matcher: StringMatcher): Test {
   if (typeof matcher === 'string') return (value) => value === matcher;
   if (Array.isArray(matcher)) return (value) => value !== undefined && matcher.includes(value);
   // Anchored like Alertmanager's =~ so "web" does not match "webmail".
-  const re = new RegExp(`^(?:${matcher.regex})$`);
+  const re = compileSafeRegex(`^(?:${matcher.regex})$`, '', 'routes match regex');
   return (value) => value !== undefined && re.test(value);
 }
 

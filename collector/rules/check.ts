@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RegexSource, type CheckResult, type Labels, type Severity } from '../../shared/index.ts';
+import { compileSafeRegex, RegexSource, type CheckResult, type Labels, type Severity } from '../../shared/index.ts';
 import { matchesAll } from '../matchers.ts';
 import { clip, formatValue, renderSummary } from '../summary.ts';
 import { RuleCommon, unknownPlaceholdersIssue, type AgentEvent, type RuleInstance, type RulePlugin, type Verdict } from './types.ts';
@@ -42,7 +42,7 @@ class CheckRule implements RuleInstance {
   constructor(private readonly config: CheckRuleConfig) {
     this.name = config.name;
     this.forMs = config.for;
-    this.checkRe = config.check ? new RegExp(config.check) : null;
+    this.checkRe = config.check ? compileSafeRegex(config.check, '', 'check') : null;
   }
 
   onEvent(event: AgentEvent): Verdict[] {

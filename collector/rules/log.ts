@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration, RegexSource, Severity, type Labels } from '../../shared/index.ts';
+import { Duration, compileSafeRegex, RegexSource, Severity, type Labels } from '../../shared/index.ts';
 import { matchesAll } from '../matchers.ts';
 import { clip, formatDuration, renderSummary } from '../summary.ts';
 import { RuleCommon, unknownPlaceholdersIssue, type AgentEvent, type RuleInstance, type RulePlugin, type Verdict } from './types.ts';
@@ -53,8 +53,8 @@ class LogRule implements RuleInstance {
   constructor(private readonly config: LogRuleConfig) {
     this.name = config.name;
     this.forMs = config.for;
-    this.ruleRe = config.log_rule ? new RegExp(config.log_rule) : null;
-    this.lineRe = config.pattern ? new RegExp(config.pattern) : null;
+    this.ruleRe = config.log_rule ? compileSafeRegex(config.log_rule, '', 'log_rule') : null;
+    this.lineRe = config.pattern ? compileSafeRegex(config.pattern, '', 'pattern') : null;
   }
 
   onEvent(event: AgentEvent, now: number): Verdict[] {

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
-import { Port, RegexSource, type CheckStatus, type MetricPoint } from '../../../shared/index.ts';
+import { Port, compileSafeRegex, RegexSource, type CheckStatus, type MetricPoint } from '../../../shared/index.ts';
 import { CheckBase, definePlugin, type CheckOutcome, type CheckPlugin } from '../types.ts';
 import { elapsedMs, LineReader, openSocket, upgradeToTls } from './net.ts';
 import { judgeCertificate, TlsPolicy, worst } from './tls-policy.ts';
@@ -96,7 +96,7 @@ export function bannerPlugin(protocol: BannerProtocol): CheckPlugin {
     configSchema: schema,
     create(raw) {
       const config = raw as z.infer<typeof schema> & { starttls?: boolean };
-      const expected = config.expect ? new RegExp(config.expect) : protocol.greeting;
+      const expected = config.expect ? compileSafeRegex(config.expect, '', 'expect') : protocol.greeting;
       const target = `${protocol.kind}${config.tls ? 's' : ''}://${config.host}:${config.port}`;
       return {
         target,

@@ -1,0 +1,70 @@
+import { setFlagsFromString } from 'node:v8';
+
+/**
+ * The one place that decides how a regular expression from configuration or from an operator runs.
+ *
+ * Patterns run on V8's own backtracking engine (irregexp, full speed) with a backtrack budget: a match that
+ * backtracks more than BACKTRACK_BUDGET times is re-run by V8's linear-time engine (an NFA simulation, time
+ * proportional to pattern size × line length). So `^(a|aa)+$` against "aaaa…a!" costs ~0.3 ms, not years.
+ * The fallback only exists for patterns the linear engine accepts, so every other pattern is refused when
+ * the config is loaded: backreferences, lookahead/lookbehind, and repetition counts so large that the
+ * pattern expands past the linear engine's size limit (e.g. `(.*a){20}`; `{16}` is accepted).
+ * The flags are process-wide; setting them when this module loads (before any config is parsed) is
+ * enough on Node 20 (measured; see agent/README.md "Regular expressions").
+ */
+const BACKTRACK_BUDGET = 10_000;
+
+setFlagsFromString('--enable-experimental-regexp-engine');
+setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+setFlagsFromString(`--regexp-backtracks-before-fallback=${BACKTRACK_BUDGET}`);
+
+/** True when this V8 took the flags (the `l` flag only parses with the linear engine switched on). */
+export const linearEngineAvailable: boolean = (() => {
+  try {
+    new RegExp('a', 'l');
+    return true;
+  } catch {
+    // A V8 without the linear engine: every pattern is refused below rather than run without a budget.
+    return false;
+  }
+})();
+
+/** Why the linear engine refuses a pattern, in words an operator can act on. */
+function linearRefusal(source: string): string {
+  if (/\\[1-9]|\\k</.test(source)) return 'backreferences are not supported (linear-time engine); rewrite without \\1 or \\k<name>';
+  if (/\(\?<?[=!]/.test(source)) return 'lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported (linear-time engine); rewrite without them';
+  if (/\{\d+,?\d*\}/.test(source)) return 'a repetition count makes this pattern too large for the linear-time engine; use a smaller {n} or + / *';
+  return 'this pattern cannot run in linear time; rewrite it without backreferences, lookarounds or large {n} counts';
+}
+
+/**
+ * Why `source` may not be used, or null when it compiles and runs on the linear-time fallback.
+ * `flags` are the flags it will run with (e.g. "i").
+ */
+export function safeRegexProblem(source: string, flags = ''): string | null {
+  try {
+    new RegExp(source, flags);
+  } catch (err) {
+    return `expected a valid regular expression (${(err as Error).message})`;
+  }
+  if (!linearEngineAvailable) return 'this Node.js has no linear-time regular expression engine; patterns cannot be run safely';
+  try {
+    new RegExp(source, `${flags}l`);
+  } catch {
+    return linearRefusal(source);
+  }
+  return null;
+}
+
+/** Thrown for a pattern that may not run; the message starts with `where` (the config field or matcher). */
+export class UnsafeRegexError extends Error {}
+
+/**
+ * Compiles a pattern from configuration or an operator. The RegExp runs at irregexp speed and falls back to
+ * the linear-time engine after BACKTRACK_BUDGET backtracks, so no input line can hang the event loop.
+ */
+export function compileSafeRegex(source: string, flags: string, where: string): RegExp {
+  const problem = safeRegexProblem(source, flags);
+  if (problem) throw new UnsafeRegexError(`${where}: ${problem}`);
+  return new RegExp(source, flags);
+}
