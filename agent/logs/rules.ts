@@ -26,12 +26,10 @@ export class RuleSet {
       regex: compileSafeRegex(rule.pattern, rule.ignore_case ? 'i' : '', `${where}[${i}].pattern`),
       capture: rule.capture ?? null,
     }));
-    const sources = config.map((rule) => rule.pattern);
-    if (sources.length > 1) {
-      const flags = config.some((rule) => rule.ignore_case) ? 'i' : '';
-      const combined = sources.map((source) => `(?:${source.replace(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?:')})`).join('|');
+    if (this.rules.length > 1) {
+      const combined = this.rules.map((rule) => `(?:${rule.regex.source.replace(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?:')})`).join('|');
       // Twenty linear patterns can still add up past the linear engine's size limit; then match one by one.
-      if (safeRegexProblem(combined, flags) === null) this.prefilter = new RegExp(combined, flags);
+      if (safeRegexProblem(combined) === null) this.prefilter = new RegExp(combined);
     }
   }
 

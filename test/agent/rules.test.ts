@@ -15,10 +15,19 @@ describe('agent log rules', () => {
     assert.deepEqual(rules.match('all quiet'), []);
   });
 
-  it('stays correct with a backreference (no combined prefilter then)', () => {
-    const rules = new RuleSet([rule('repeat', '(\\w+) \\1'), rule('err', 'ERROR')]);
-    assert.deepEqual(rules.match('the the cat').map((m) => m.rule), ['repeat']);
-    assert.deepEqual(rules.match('ERROR once').map((m) => m.rule), ['err']);
+  it('refuses a backreference, naming the rule field (the linear-time fallback cannot run it)', () => {
+    assert.throws(() => new RuleSet([rule('err', 'ERROR'), rule('repeat', '(\\w+) \\1')], 'logs[0].rules'), /^UnsafeRegexError: logs\[0\]\.rules\[1\]\.pattern: backreferences are not supported/);
+  });
+
+  it('catastrophic patterns finish on long near-miss lines, alone and in the combined prefilter', () => {
+    const near = `${'a'.repeat(5000)}!`;
+    const words = `${'word '.repeat(3000)}!`;
+    const rules = new RuleSet([rule('alt', '^(a|aa)+$'), rule('nested', '(a+)+$'), rule('words', '^(\\w+\\s?)*$'), rule('err', 'ERROR')]);
+    assert.deepEqual(rules.match(near).map((m) => m.rule), []);
+    assert.deepEqual(rules.match(words).map((m) => m.rule), []);
+    assert.deepEqual(rules.match('a'.repeat(5000)).map((m) => m.rule), ['alt', 'nested', 'words']);
+    assert.deepEqual(rules.match(`ERROR ${near}`).map((m) => m.rule), ['err']);
+    assert.deepEqual(rules.match('aaaa!b').map((m) => m.rule), []);
   });
 
   it('flood limiter: burst, then refill at the configured rate', () => {
