@@ -214,7 +214,26 @@ async function logThroughput(): Promise<BenchRow[]> {
   }
 }
 
+/**
+ * The same 20 rules in memory, then with the landmine `^(a|aa)+$` added and 1 % of lines a near-miss for it
+ * ("a" × 60 + "!"): before shared/safe-regex.ts such a line never finished; now it costs one fallback to the
+ * linear-time engine. CPU time, so other load on the machine skews it less than wall time.
+ */
+function landmineThroughput(): BenchRow[] {
+  const lines = Array.from({ length: 100_000 }, (_, i) => (i % 100 === 50 ? `${'a'.repeat(60)}!` : `Nov 25 14:00:01 web1 kernel: e1000: eth0 NIC Link is Up #${i}`));
+  const rate = (rules: RuleSet): number => {
+    const start = process.cpuUsage();
+    for (const line of lines) rules.match(line);
+    const used = process.cpuUsage(start);
+    return lines.length / ((used.user + used.system) / 1e6);
+  };
+  const rule = (pattern: string, i: number) => ({ name: `rule${i}`, pattern, severity: 'warning' as const, ignore_case: false });
+  const plain = rate(new RuleSet(RULES.map(rule)));
+  const mined = rate(new RuleSet([...RULES, '^(a|aa)+$'].map(rule)));
+  return [{ name: 'log lines/s (CPU), 20 rules + ^(a|aa)+$, 1 % near-miss lines', value: mined, unit: 'lines/s', baseline: { name: 'the 20 rules alone', value: plain } }];
+}
+
 export async function run(): Promise<void> {
-  const rows = [...(await sampleCost()), ...(await logThroughput()), ...(await agentVersusNodeExporter())];
+  const rows = [...(await sampleCost()), ...(await logThroughput()), ...landmineThroughput(), ...(await agentVersusNodeExporter())];
   report({ bench: 'agent', rows });
 }
