@@ -55,8 +55,9 @@ const LogRule = z
     // The rule is named in the message so an operator with twenty rules knows which one to fix.
     const problem = safeRegexProblem(rule.pattern, rule.ignore_case ? 'i' : '');
     if (problem) {
-      const message = problem.startsWith('expected a valid regular expression')
-        ? `expected a valid regular expression in rule "${rule.name}": ${problem.replace(/^expected a valid regular expression /, '')}`
+      const syntax = 'expected a valid regular expression ';
+      const message = problem.startsWith(syntax)
+        ? `${syntax}in rule "${rule.name}": ${problem.slice(syntax.length)}`
         : `${problem} (rule "${rule.name}")`;
       ctx.addIssue({ code: 'custom', path: ['pattern'], message });
     } else if (rule.capture) {

@@ -17,7 +17,10 @@ export function parseMatcher(text: string): Matcher | string {
   if (op === '=~' || op === '!~') {
     // Silences arrive from the CLI and over NATS: a pattern the linear-time engine cannot run is refused here.
     const problem = safeRegexProblem(`^(?:${value})$`);
-    if (problem) return `${JSON.stringify(text)}: ${problem.replace(/^expected a valid regular expression/, 'invalid regular expression')}`;
+    if (problem) {
+      const reason = problem.replace(/^expected a valid regular expression/, 'invalid regular expression');
+      return `${JSON.stringify(text)}: ${reason}`;
+    }
   }
   return { name, op, value };
 }

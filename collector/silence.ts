@@ -4,7 +4,11 @@ import { formatMatcher, matchesAll, type Matcher } from './matchers.ts';
 
 /** Silences are read back from the KV bucket: a regex the linear-time engine refuses is refused here, not run. */
 export const MatcherShape = z
-  .object({ name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), op: z.enum(['=', '!=', '=~', '!~']), value: z.string().max(1024) })
+  .object({
+    name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/),
+    op: z.enum(['=', '!=', '=~', '!~']),
+    value: z.string().max(1024),
+  })
   .superRefine((m, ctx) => {
     const problem = m.op === '=~' || m.op === '!~' ? safeRegexProblem(`^(?:${m.value})$`) : null;
     if (problem) ctx.addIssue({ code: 'custom', path: ['value'], message: problem });

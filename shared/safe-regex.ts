@@ -31,9 +31,16 @@ export const linearEngineAvailable: boolean = (() => {
 
 /** Why the linear engine refuses a pattern, in words an operator can act on. */
 function linearRefusal(source: string): string {
-  if (/\\[1-9]|\\k</.test(source)) return 'backreferences are not supported (linear-time engine); rewrite without \\1 or \\k<name>';
-  if (/\(\?<?[=!]/.test(source)) return 'lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported (linear-time engine); rewrite without them';
-  if (/\{\d+,?\d*\}/.test(source)) return 'a repetition count makes this pattern too large for the linear-time engine; use a smaller {n} or + / *';
+  if (/\\[1-9]|\\k</.test(source)) {
+    return 'backreferences are not supported (linear-time engine); rewrite without \\1 or \\k<name>';
+  }
+  if (/\(\?<?[=!]/.test(source)) {
+    const which = 'lookahead and lookbehind ((?=, (?!, (?<=, (?<!)';
+    return `${which} are not supported (linear-time engine); rewrite without them`;
+  }
+  if (/\{\d+,?\d*\}/.test(source)) {
+    return 'a repetition count makes this pattern too large for the linear-time engine; use a smaller {n} or + / *';
+  }
   return 'this pattern cannot run in linear time; rewrite it without backreferences, lookarounds or large {n} counts';
 }
 
@@ -110,7 +117,9 @@ export function safeRegexProblem(source: string, flags = ''): string | null {
   } catch (err) {
     return `expected a valid regular expression (${(err as Error).message})`;
   }
-  if (!linearEngineAvailable) return 'this Node.js has no linear-time regular expression engine; patterns cannot be run safely';
+  if (!linearEngineAvailable) {
+    return 'this Node.js has no linear-time regular expression engine; patterns cannot be run safely';
+  }
   const linear = linearForm(source, flags);
   try {
     new RegExp(linear.source, `${linear.flags}l`);

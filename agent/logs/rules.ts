@@ -27,7 +27,8 @@ export class RuleSet {
       capture: rule.capture ?? null,
     }));
     if (this.rules.length > 1) {
-      const combined = this.rules.map((rule) => `(?:${rule.regex.source.replace(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?:')})`).join('|');
+      const plain = (source: string): string => source.replace(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?:');
+      const combined = this.rules.map((rule) => `(?:${plain(rule.regex.source)})`).join('|');
       // Twenty linear patterns can still add up past the linear engine's size limit; then match one by one.
       if (safeRegexProblem(combined) === null) this.prefilter = new RegExp(combined);
     }

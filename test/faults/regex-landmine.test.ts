@@ -37,7 +37,7 @@ describe('faults: a catastrophic-backtracking log rule against the real agent', 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the near-miss line costs nothing: the next matching line is published, heartbeats go on, /metrics answers', async () => {
+  it('after the near-miss line the next matching line is published, heartbeats go on, /metrics answers', async () => {
     const log = join(dir, 'app.log');
     writeFileSync(log, '');
     agent = await startOffhook('agent', dir, 'agent', {
@@ -46,11 +46,15 @@ describe('faults: a catastrophic-backtracking log rule against the real agent', 
       state_dir: join(dir, 'state'),
       metrics_listen: '127.0.0.1:0',
       heartbeat_interval: '200ms',
-      logs: [{ path: log, start_at: 'beginning', poll_interval: '50ms', rules: [{ name: 'landmine', pattern: '^(a|aa)+$' }] }],
+      logs: [{
+        path: log, start_at: 'beginning', poll_interval: '50ms', rules: [{ name: 'landmine', pattern: '^(a|aa)+$' }],
+      }],
     });
 
     const lines: string[] = [];
-    nc.subscribe(subjects.event(HOST, 'log'), { callback: (_e, m) => void lines.push((m.json() as { line: string }).line) });
+    nc.subscribe(subjects.event(HOST, 'log'), {
+      callback: (_e, m) => void lines.push((m.json() as { line: string }).line),
+    });
     let heartbeats = 0;
     nc.subscribe(subjects.heartbeat(HOST), { callback: () => void heartbeats++ });
     await nc.flush();
