@@ -135,7 +135,7 @@ describe('agent config', () => {
     try {
       const file = writeConfig(dir.path, { logs: [{ path: '/var/log/x', rules: [{ name: 'mine', pattern: '^(a|aa)+$' }, { name: 'twice', pattern: '(\\w+) \\1' }] }] });
       const { code, output } = await run(['check-config', file]);
-      assert.equal(code, 1);
+      assert.equal(code, 2, 'a config error exits 2');
       assert.match(output, /agent\.yaml: logs\[0\]\.rules\[1\]\.pattern: backreferences are not supported \(linear-time engine\); rewrite without \\1/);
       assert.doesNotMatch(output, /rules\[0\]/);
     } finally {
