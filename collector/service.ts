@@ -102,21 +102,28 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
     repeatMs: config.defaults.repeat_interval,
   });
   let gatewayEvents: DurableIntake | null = null;
-  const records = (): Promise<AlertRecord[]> => store.loadAll();
+  // Read once per group round that takes partitions, after their leases are ours (CollectorGroup.load).
+  let records: AlertRecord[] = [];
 
   const group: CollectorGroup = new CollectorGroup(checkpointsKv, {
     member, config: config.group, clock, logger,
     handler: {
+      prepare: async () => {
+        records = await store.loadAll();
+      },
+      acquired: async () => {
+        records = [];
+        await feeds.restart();
+      },
       acquire: async (partition, fence) => {
         const runtime = await PartitionRuntime.open({
           partition, count, config, store, checkpoints: checkpointsKv, js, subjects, sink, logger, metrics, clock,
           rejections,
           fence,
-        }, await records());
+        }, records);
         await rebaseIfStreamsWereReset(nc, streams, runtime.engine, runtime.logger);
         runtime.setSilences(silences);
         runtimes.set(partition, runtime);
-        await feeds.restart();
         // Resolution by time runs even when disabled, so alerts raised before it was turned off still end.
         if (partition === 0 && config.gateway_alerts.enabled) {
           const settled = (): Promise<void> => runtime.queue.idle();

@@ -20,14 +20,23 @@ export function mergeCollectorStatus(answers: CollectorStatus[]): CollectorStatu
   if (answers.length <= 1) return answers[0] ?? null;
   const hosts = new Map(answers.flatMap((a) => a.hosts.map((h) => [h.host, h] as const)));
   const firing = new Map(answers.flatMap((a) => a.firing.map((f) => [f.fingerprint, f] as const)));
-  const partitions = answers.find((a) => a.partitions)?.partitions;
+  // Each member sees the others' leases as of its last round; the holder's own entry (furthest read) wins.
+  const byPartition = new Map<number, NonNullable<CollectorStatus['partitions']>[number]>();
+  for (const entry of answers.flatMap((a) => a.partitions ?? [])) {
+    const known = byPartition.get(entry.partition);
+    const better = !known || (entry.member !== null && (known.member === null || entry.seq > known.seq));
+    if (better) {
+      byPartition.set(entry.partition, entry);
+    }
+  }
+  const partitions = [...byPartition.values()].sort((x, y) => x.partition - y.partition);
   return {
     ...answers[0]!,
     node: answers.map((a) => a.node).join(', '),
     hosts: [...hosts.values()].sort((x, y) => x.host.localeCompare(y.host)),
     firing: [...firing.values()],
     silences: Math.max(...answers.map((a) => a.silences)),
-    ...(partitions ? { partitions } : {}),
+    ...(partitions.length > 0 ? { partitions } : {}),
   };
 }
 

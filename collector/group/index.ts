@@ -10,8 +10,12 @@ export { LeaseTable } from './leases.ts';
 
 /** What the group asks of the collector when a partition comes or goes. */
 export interface PartitionHandler {
+  /** Partitions were taken this round: read what they need (alert records) once, after every lease is ours. */
+  prepare(): Promise<void>;
   /** Load the partition's state and start evaluating it; `fence` must pass before anything of it is written. */
   acquire(partition: number, fence: () => Promise<boolean>): Promise<void>;
+  /** This round's partitions are loaded: start reading EVENTS for them. */
+  acquired(): Promise<void>;
   /** Stop evaluating and save state (the lease is still ours, fenced writes pass); then the lease is released. */
   release(partition: number): Promise<void>;
   /** The lease was lost (another member holds it): stop at once, write nothing. */
@@ -144,18 +148,48 @@ export class CollectorGroup {
       const partition = LeaseTable.partitionOfKey(entry.key);
       if (partition !== null && partition < config.partitions) leases.set(partition, entry);
     }
-    this.owners = [];
+    const owners: PartitionOwner[] = [];
+    const taken: number[] = [];
     for (let partition = 0; partition < config.partitions; partition++) {
       const lease = leases.get(partition);
       const preferred = preferredOwner(partition, live);
       if (this.held.has(partition)) {
         if (preferred !== undefined && preferred !== member) await this.handOver(partition);
-      } else if (this.mayTake(lease, preferred, now)) {
-        await this.take(partition, lease);
+      } else if (this.mayTake(lease, preferred, now) && (await this.take(partition, lease))) {
+        taken.push(partition);
       }
       const holder = this.held.has(partition) ? member : this.holderOf(lease, now);
-      this.owners.push({ partition, member: holder, seq: lease?.value?.seq ?? 0 });
+      owners.push({ partition, member: holder, seq: lease?.value?.seq ?? 0 });
     }
+    this.owners = owners;
+    if (taken.length > 0) await this.load(taken);
+  }
+
+  /** State is read only once every lease taken this round is ours: no earlier holder can write after it. */
+  private async load(taken: number[]): Promise<void> {
+    try {
+      await this.deps.handler.prepare();
+    } catch (err) {
+      this.logger.error({ err, partitions: taken }, 'cannot read the partitions\' state; releasing them');
+      for (const partition of taken) await this.giveUp(partition);
+      return;
+    }
+    for (const partition of taken) {
+      try {
+        await this.deps.handler.acquire(partition, () => this.fence(partition));
+      } catch (err) {
+        this.logger.error({ err, partition }, 'cannot load the partition; releasing it');
+        await this.giveUp(partition);
+      }
+    }
+    await this.deps.handler.acquired();
+  }
+
+  private async giveUp(partition: number): Promise<void> {
+    const held = this.held.get(partition);
+    this.held.delete(partition);
+    this.deps.handler.lost(partition);
+    if (held !== undefined) await this.table.release(partition, held);
   }
 
   /** Members whose key moved within the lease timeout; we count ourselves even before our first write is seen. */
@@ -195,23 +229,16 @@ export class CollectorGroup {
     return false;
   }
 
-  private async take(partition: number, lease: LeaseEntry | undefined): Promise<void> {
+  /** The lease only; the partition is loaded once the round has taken all it takes. */
+  private async take(partition: number, lease: LeaseEntry | undefined): Promise<boolean> {
     const value = { member: this.deps.member, seq: lease?.value?.seq ?? 0, at: this.deps.clock.now() };
     const revision = lease?.value
       ? await this.table.swap(partition, value, lease.revision)
       : await this.table.create(partition, value);
-    if (revision === null) return; // another member was quicker; the next round sees who
+    if (revision === null) return false; // another member was quicker; the next round sees who
     this.held.set(partition, revision);
     this.logger.info({ partition, from: lease?.value?.member ?? null }, 'partition taken');
-    try {
-      await this.deps.handler.acquire(partition, () => this.fence(partition));
-    } catch (err) {
-      this.logger.error({ err, partition }, 'cannot load the partition; releasing it');
-      const held = this.held.get(partition);
-      this.held.delete(partition);
-      this.deps.handler.lost(partition);
-      if (held !== undefined) await this.table.release(partition, held);
-    }
+    return true;
   }
 
   private async handOver(partition: number): Promise<void> {

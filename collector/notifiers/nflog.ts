@@ -77,11 +77,17 @@ export class NotificationLog {
     return found;
   }
 
-  /** The <what> parts logged for this alert generation and receiver: ["firing", "repeat-1", ...]. */
+  /**
+   * The <what> parts logged for this alert generation and receiver: ["firing", "repeat-1", ...], pending ones
+   * included: a collector killed after delivering but before logging leaves only its pending entry, and the member
+   * of a collector group that takes the partition over must still know the receiver was (very likely) told.
+   */
   async sentKinds(alert: Pick<Alert, 'fingerprint' | 'generation'>, receiver: string): Promise<string[]> {
     const prefix = NotificationLog.key(alert, receiver, '');
-    const kinds: string[] = [];
-    for await (const key of await this.kv.keys(`${prefix}*`)) kinds.push(key.slice(prefix.length));
-    return kinds;
+    const kinds = new Set<string>();
+    for await (const key of await this.kv.keys(`${prefix}*`)) kinds.add(key.slice(prefix.length));
+    const pending = `${PENDING}${prefix}`;
+    for await (const key of await this.kv.keys(`${pending}*`)) kinds.add(key.slice(pending.length));
+    return [...kinds];
   }
 }

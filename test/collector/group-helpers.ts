@@ -26,7 +26,7 @@ listen: "127.0.0.1:0"
 evaluation_interval: 100ms
 checkpoint_interval: 200ms
 group: { partitions: ${PARTITIONS}, lease_timeout: 2s }
-watchdog: { member: ${name}, canary_interval: "0s" }
+watchdog: { member: ${name}, canary_interval: "0s", heartbeat_interval: 300ms }
 rules:
   - { name: disk, kind: threshold, metric: disk_used, crit: 90 }
   - { name: load, kind: threshold, metric: load, crit: 10, for: 3s }
