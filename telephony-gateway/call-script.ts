@@ -1,4 +1,5 @@
 import type { Alert, CallOutcome } from '../shared/index.ts';
+import type { GatewayConfig } from './config.ts';
 import type { LineDriver } from './drivers/driver.ts';
 import type { Speech } from './speech.ts';
 import {
@@ -55,6 +56,18 @@ export interface OutboundResult {
 }
 
 type MenuChoice = { kind: 'ack' | 'pass' | 'repeat' | 'help' | 'wrong'; digit: string } | { kind: 'silence' } | { kind: 'hangup' };
+
+/** The call settings a gateway config gives (the online gateway and the offline watchdog phone alike). */
+export function callSettingsFrom(config: Pick<GatewayConfig, 'line' | 'speech'>): CallSettings {
+  return {
+    dialToneTimeoutMs: config.line.dial_tone_timeout,
+    answerTimeoutMs: config.line.answer_timeout,
+    digitTimeoutMs: config.line.digit_timeout,
+    maxRepeats: config.line.max_repeats,
+    maxAlertsSpoken: config.speech.max_alerts_spoken,
+    maxChars: config.speech.max_chars,
+  };
+}
 
 /**
  * One outbound call to one person: dial, read the alerts, offer the menu (1 acknowledge, 2 next

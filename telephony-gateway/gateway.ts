@@ -24,7 +24,7 @@ import { AckWatcher } from './ack-watcher.ts';
 import { startAlertmanagerBridge, type AlertmanagerBridge } from './alertmanager/index.ts';
 import { AlertConsumer } from './alert-consumer.ts';
 import { Budget } from './budget.ts';
-import { CallScript } from './call-script.ts';
+import { CallScript, callSettingsFrom } from './call-script.ts';
 import type { GatewayConfig } from './config.ts';
 import { control } from './control.ts';
 import { serveStatus } from './status.ts';
@@ -117,19 +117,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const queue = new CallQueue(config.people, config.escalation);
   const budget = new Budget(config.budget);
   budget.load(await store.loadBudget());
-  const callScript = new CallScript(
-    driver,
-    speech,
-    {
-      dialToneTimeoutMs: config.line.dial_tone_timeout,
-      answerTimeoutMs: config.line.answer_timeout,
-      digitTimeoutMs: config.line.digit_timeout,
-      maxRepeats: config.line.max_repeats,
-      maxAlertsSpoken: config.speech.max_alerts_spoken,
-      maxChars: config.speech.max_chars,
-    },
-    () => clock.now(),
-  );
+  const callScript = new CallScript(driver, speech, callSettingsFrom(config), () => clock.now());
   const inboundSettings = {
     digitTimeoutMs: config.line.digit_timeout,
     voiceNoteDir: join(config.state_dir, 'voice-notes'),

@@ -1,6 +1,6 @@
 import type { Alert, Clock, ClockTimer, Logger } from '../../shared/index.ts';
 import { Budget } from '../budget.ts';
-import { CallScript } from '../call-script.ts';
+import { CallScript, callSettingsFrom } from '../call-script.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { LineDriver } from '../drivers/driver.ts';
 import { afterAttempt, initialEscalation, resolveTarget, type EscalationState } from '../escalation.ts';
@@ -60,19 +60,7 @@ class OfflinePhone {
     this.local = new LocalStateFile(localStatePath(config.state_dir, parts.prefix), null, parts.logger);
     this.budget = new Budget(config.budget);
     this.budget.load(this.local.budget);
-    this.callScript = new CallScript(
-      parts.driver,
-      parts.speech,
-      {
-        dialToneTimeoutMs: config.line.dial_tone_timeout,
-        answerTimeoutMs: config.line.answer_timeout,
-        digitTimeoutMs: config.line.digit_timeout,
-        maxRepeats: config.line.max_repeats,
-        maxAlertsSpoken: config.speech.max_alerts_spoken,
-        maxChars: config.speech.max_chars,
-      },
-      () => clock.now(),
-    );
+    this.callScript = new CallScript(parts.driver, parts.speech, callSettingsFrom(config), () => clock.now());
   }
 
   start(): void {
