@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import {
-  addNatsOptions, connectCliNats, describeCliNats, EXIT_FAILURE, EXIT_USAGE, jetstreamClient, newId, openBucket,
-  parseDuration, publishDurable, reportError, resolveCliNats, SCHEMA_VERSION, silentLogger, Subjects, type Ack,
+  addNatsOptions, connectCliNats, describeCliNats, durationMessage, EXIT_FAILURE, EXIT_USAGE, jetstreamClient, newId,
+  openBucket, publishDurable, readDuration, reportError, resolveCliNats, SCHEMA_VERSION, silentLogger, Subjects, type Ack,
   type Alert, type NatsConnection, type NatsFlags,
 } from '../shared/index.ts';
 import { AlertStore } from './alert-store.ts';
@@ -67,8 +67,7 @@ function fail(message: string, code = EXIT_FAILURE): void {
 
 /** A bad argument: exit code 2. */
 const usage = (message: string): void => fail(message, EXIT_USAGE);
-const badFor = (value: string | undefined): string =>
-  `--for: expected a duration like "30m" or "2h", got ${JSON.stringify(value)}`;
+const badFor = (value: string, problem: string): string => `--for: ${durationMessage(problem)}, got ${JSON.stringify(value)}`;
 
 /** Runs an action, turning config, usage and connection problems into one readable line and their exit code. */
 function action<A extends unknown[]>(run: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
@@ -132,8 +131,13 @@ export function registerOperatorCommands(program: Command): void {
         if (!/^[0-9a-f]{16}$/.test(fp)) {
           return usage(`fingerprint: expected 16 hex digits, got ${JSON.stringify(fp)} (see \`offhook alerts\`)`);
         }
-        const forMs = options.for ? parseDuration(options.for) : 0;
-        if (forMs === null) return usage(badFor(options.for));
+        const forParse = options.for === undefined ? { ok: true as const, ms: 0 } : readDuration(options.for);
+        if (!forParse.ok) return usage(badFor(options.for!, forParse.problem));
+        // until 0 means "until it resolves": an explicit --for 0 would silently mean forever, so it is refused.
+        if (options.for !== undefined && forParse.ms <= 0) {
+          return usage(badFor(options.for, 'leave --for out for an ack that lasts until the alert resolves'));
+        }
+        const forMs = forParse.ms;
         await withNats(options, { needCollector: false }, async (nc, subjects) => {
           const record = await new AlertStore(await openBucket(nc, subjects, 'alerts'), silentLogger()).get(fp);
           if (!record) return fail(`no alert with fingerprint ${fp} (see \`offhook alerts\`)`);
@@ -164,8 +168,10 @@ export function registerOperatorCommands(program: Command): void {
           if (typeof parsed === 'string') return usage(`matcher: ${parsed}`);
           matchers.push(parsed);
         }
-        const forMs = parseDuration(options.for);
-        if (forMs === null || forMs <= 0) return usage(badFor(options.for));
+        const forParse = readDuration(options.for);
+        if (!forParse.ok) return usage(badFor(options.for, forParse.problem));
+        if (forParse.ms <= 0) return usage(badFor(options.for, 'a silence needs a length above 0'));
+        const forMs = forParse.ms;
         const now = Date.now();
         const startsAt = options.starts === undefined ? now : Date.parse(options.starts);
         if (!Number.isFinite(startsAt)) {

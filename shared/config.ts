@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationMessage, type DurationParse, readDuration } from './duration.ts';
 import { safeRegexProblem } from './safe-regex.ts';
 
 /** A config problem an operator can fix: each line names the file, the field, what was expected and what was found. */
@@ -9,29 +10,26 @@ export class ConfigError extends Error {
   }
 }
 
-const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-export function parseDuration(text: string): number | null {
-  const match = DURATION_RE.exec(text.trim());
-  if (!match) return null;
-  return Math.round(Number(match[1]) * UNIT_MS[match[2]!]!);
-}
-
 /**
- * A duration written the Prometheus way ("500ms", "30s", "5m", "2h", "1d"), parsed to milliseconds.
+ * A duration in Prometheus's grammar (see duration.ts: "30s", "1h30m", "0"), parsed to milliseconds.
+ * A YAML bare `0` is a number, not a string: accepted as zero, as Prometheus does; any other bare number is refused
+ * because its unit would be a guess.
  * Defaults: zod 4's `.default()` skips the transform, so write `Duration.prefault('30s')` (or `.default(30_000)`).
  */
 export const Duration = z
-  .string({ error: 'expected a duration like "30s", "5m" or "2h"' })
-  .transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: 'expected a duration like "30s", "5m" or "2h"' });
+  .union([z.string(), z.number()], { error: durationMessage('not text') })
+  .transform((value, ctx) => {
+    const parsed = typeof value === 'string' ? readDuration(value) : bareNumber(value);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: 'custom', message: durationMessage(parsed.problem) });
       return z.NEVER;
     }
-    return ms;
+    return parsed.ms;
   });
+
+function bareNumber(value: number): DurationParse {
+  return value === 0 ? { ok: true, ms: 0 } : { ok: false, problem: `a bare number has no unit (e.g. "${value}s")` };
+}
 
 export const Port = z
   .number({ error: 'expected integer 1-65535' })

@@ -4,6 +4,7 @@ export * from './subjects.ts';
 export * from './decode.ts';
 export * from './inbound.ts';
 export * from './config.ts';
+export * from './duration.ts';
 export * from './config-file.ts';
 export * from './safe-regex.ts';
 export * from './zod-errors.ts';

@@ -35,7 +35,8 @@ describe('config loading', () => {
     assert.deepEqual(lines.sort(), [
       'agent.yaml: checks[0].port: expected integer 1-65535, got 70000',
       'agent.yaml: checks[0]: unknown field "colour" (check the spelling)',
-      'agent.yaml: interval: expected a duration like "30s", "5m" or "2h", got "10 minutes"',
+      'agent.yaml: interval: expected a duration like "30s", "5m", "1h30m", "1d", "2w" or "0" (whole numbers with units '
+      + 'ms, s, m, h, d, w, y, largest unit first): no spaces, got "10 minutes"',
     ]);
   });
 
@@ -57,7 +58,8 @@ describe('config loading', () => {
   it('applies defaults and parses durations', () => {
     assert.deepEqual(parseConfigText('{}', 'agent.yaml', ExampleAgent), { interval: 10_000, checks: [] });
     assert.equal(parseDuration('500ms'), 500);
-    assert.equal(parseDuration('1.5m'), 90_000);
+    assert.equal(parseDuration('1m30s'), 90_000);
+    assert.equal(parseDuration('1.5m'), null);
     assert.equal(parseDuration('2h'), 7_200_000);
     assert.equal(parseDuration('5 minutes'), null);
   });
