@@ -73,10 +73,20 @@ describe('collector CLI', function () {
     assert.equal(badMatcher.code, 2, 'a usage error exits 2');
     assert.match(badMatcher.stderr, /matcher: expected a matcher like "host=web1"/);
 
-    const added = await runCli(['silence', 'add', 'host=web2', 'rule=~di.*', '--for', '2h', '-c', 'disk swap', '--by', 'bob', '--json', '--nats', server.url]);
+    const fractional = await runCli(['silence', 'add', 'host=web2', '--for', '1.5h', '-c', 'x', '--nats', server.url]);
+    assert.equal(fractional.code, 2, 'a bad duration is a usage error');
+    assert.match(fractional.stderr, /^--for: expected a duration like "30s", .*: no fractions: write "1h30m" .*, got "1\.5h"$/m);
+    const zero = await runCli(['silence', 'add', 'host=web2', '--for', '0', '-c', 'x', '--nats', server.url]);
+    assert.equal(zero.code, 2);
+    assert.match(zero.stderr, /--for: .*a silence needs a length above 0, got "0"/);
+    const forever = await runCli(['ack', fp, '--for', '0s', '--nats', server.url]);
+    assert.equal(forever.code, 2);
+    assert.match(forever.stderr, /--for: .*leave --for out for an ack that lasts until the alert resolves, got "0s"/);
+
+    const added = await runCli(['silence', 'add', 'host=web2', 'rule=~di.*', '--for', '1h30m', '-c', 'disk swap', '--by', 'bob', '--json', '--nats', server.url]);
     assert.equal(added.code, 0, added.stderr);
     const silence = JSON.parse(added.stdout) as { id: string; endsAt: number; startsAt: number };
-    assert.equal(silence.endsAt - silence.startsAt, 7_200_000);
+    assert.equal(silence.endsAt - silence.startsAt, 5_400_000, 'a compound Prometheus duration');
     await until(() => collector!.engine.activeSilenceList().some((s) => s.id === silence.id), 'the silence to reach the collector');
     // Stamped with the real time: the manual clock is an hour ahead by now, and the collector refuses events
     // whose ts is further ahead of their arrival in JetStream than intake.max_clock_skew.
