@@ -73,6 +73,27 @@ describe('nagios checks in the agent', () => {
     assert.match(output, /^WARNING +dummy +nagios .* WARNING: disk almost full$/m);
   });
 
+  it('`offhook agent --once` ranks CRITICAL over WARNING over UNKNOWN over OK, as Nagios aggregators do', async () => {
+    const dummy = (name: string, code: number) => ({ name, kind: 'nagios', command: ['check_dummy', String(code), name] });
+    const runOnce = async (name: string, checks: unknown[]): Promise<{ code: number | null; output: string }> => {
+      const file = writeConfig(dir.path, { host: name, state_dir: join(dir.path, name), resources: { enabled: false }, checks }, `${name}.yaml`);
+      const child = spawnTracked('node', ['offhook.mjs', 'agent', '--config', file, '--once']);
+      let output = '';
+      child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      return { code, output };
+    };
+    const critical = await runOnce('rank1', [dummy('a-unknown', 3), dummy('b-critical', 2), dummy('c-warning', 1), dummy('d-ok', 0)]);
+    assert.equal(critical.code, 2, `a critical check wins over an unknown one:\n${critical.output}`);
+    assert.match(critical.output, /^UNKNOWN +a-unknown +nagios /m);
+    assert.match(critical.output, /^CRITICAL +b-critical +nagios /m);
+    const warning = await runOnce('rank2', [dummy('a-unknown', 3), dummy('c-warning', 1), dummy('d-ok', 0)]);
+    assert.equal(warning.code, 1, `a warning wins over an unknown one:\n${warning.output}`);
+    const unknown = await runOnce('rank3', [dummy('a-unknown', 3), dummy('d-ok', 0)]);
+    assert.equal(unknown.code, 3, `an unknown wins over OK:\n${unknown.output}`);
+  });
+
   it('config errors name the field and the fix', () => {
     assert.deepEqual(agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: "check_load -w 5" }\n'), [
       'checks[0].command: expected command: as a list of arguments, e.g. [check_load, -w, "5,4,3", -c, "10,8,6"] (no shell is involved), got "check_load -w 5"',
