@@ -5,7 +5,7 @@ import {
   type Alert, type NatsConnection, type NatsFlags,
 } from '../shared/index.ts';
 import { AlertStore } from './alert-store.ts';
-import { parseMatcher, type Matcher } from './matchers.ts';
+import { parseMatchers, type Matcher } from './matchers.ts';
 import { describeMatchers, silenceActive, silenceMatches, silenceTarget } from './silence.ts';
 import { SilenceStore } from './silence-store.ts';
 
@@ -153,8 +153,13 @@ export function registerOperatorCommands(program: Command): void {
     );
 
   const silence = program.command('silence').description('Silences: mute alerts matching labels for a while');
-  withConnection(silence.command('add').description('Add a silence, e.g. `offhook silence add host=web1 rule=disk --for 2h -c "disk swap"`'))
-    .argument('<matchers...>', 'label matchers: name=value, name!=value, name=~regex, name!~regex (host, rule, severity, kind and alert labels)')
+  const addExample = 'offhook silence add \'host=~"web.*"\' \'severity!="info"\' --for 2h -c "deploy"';
+  withConnection(silence.command('add').description(`Add a silence (Alertmanager matchers, as amtool), e.g. \`${addExample}\``))
+    .argument(
+      '<matchers...>',
+      'label matchers: name=value, name!=value, name=~regex, name!~regex, the value bare or "quoted", or several as '
+        + '{a="1",b=~"2"} (host, rule, severity, kind and alert labels)',
+    )
     .requiredOption('--for <duration>', 'how long, e.g. 30m, 2h, 1d')
     .option('--starts <time>', 'start later (ISO 8601, e.g. 2026-11-26T22:00:00Z); default now')
     .requiredOption('-c, --comment <text>', 'why (shown on the status page)')
@@ -164,10 +169,11 @@ export function registerOperatorCommands(program: Command): void {
       action(async (texts: string[], options: ConnectionOptions & { for: string; starts?: string; comment: string; by: string; json?: boolean }) => {
         const matchers: Matcher[] = [];
         for (const text of texts) {
-          const parsed = parseMatcher(text);
+          const parsed = parseMatchers(text);
           if (typeof parsed === 'string') return usage(`matcher: ${parsed}`);
-          matchers.push(parsed);
+          matchers.push(...parsed);
         }
+        if (matchers.length === 0) return usage('matcher: expected at least one matcher; {} would silence everything');
         const forParse = readDuration(options.for);
         if (!forParse.ok) return usage(badFor(options.for, forParse.problem));
         if (forParse.ms <= 0) return usage(badFor(options.for, 'a silence needs a length above 0'));

@@ -8,12 +8,21 @@ export interface Matcher {
   value: string;
 }
 
-const MATCHER_RE = /^([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*)$/;
+const MATCHER_RE = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*([\s\S]*?)\s*$/;
+const EXPECTED = 'expected a matcher like host=web1, \'host=~"web.*"\', \'severity!="info"\' or mountpoint!=/boot';
 
+/**
+ * Alertmanager's matcher syntax (as amtool takes it): `name op value`, the value bare or in double quotes with
+ * \" \\ and \n escapes; any other backslash is kept, so a bare `device=~sd\d+` means what it always did.
+ */
 export function parseMatcher(text: string): Matcher | string {
-  const match = MATCHER_RE.exec(text.trim());
-  if (!match) return `expected a matcher like "host=web1", "mountpoint!=/boot" or "device=~sd.*", got ${JSON.stringify(text)}`;
-  const [, name, op, value] = match as unknown as [string, string, Matcher['op'], string];
+  const match = MATCHER_RE.exec(text);
+  if (!match) return `${EXPECTED}, got ${JSON.stringify(text)}`;
+  const [, name, op, raw] = match as unknown as [string, string, Matcher['op'], string];
+  const value = unquote(raw);
+  if (value === null) {
+    return `${JSON.stringify(text)}: a double quote inside the value must be escaped (\\"), and a quoted value closed`;
+  }
   if (op === '=~' || op === '!~') {
     // Silences arrive from the CLI and over NATS: a pattern the linear-time engine cannot run is refused here.
     const problem = safeRegexProblem(`^(?:${value})$`);
@@ -23,6 +32,71 @@ export function parseMatcher(text: string): Matcher | string {
     }
   }
   return { name, op, value };
+}
+
+/** The value of a matcher as Alertmanager reads it; null for a stray or missing double quote. */
+function unquote(raw: string): string | null {
+  const quoted = raw.startsWith('"');
+  const body = quoted ? raw.slice(1) : raw;
+  let value = '';
+  let open = quoted;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (quoted && !open) return null; // text after the closing quote
+    if (c === '\\' && i < body.length - 1) {
+      const next = body[++i]!;
+      value += next === 'n' ? '\n' : next === '"' || next === '\\' ? next : `\\${next}`;
+    } else if (c === '"') {
+      if (!open) return null;
+      open = false;
+    } else {
+      value += c;
+    }
+  }
+  return open ? null : value;
+}
+
+/**
+ * Matchers as amtool takes them: one per argument, or several in one `{a="1", b=~"2"}` (commas inside quotes are
+ * part of the value).
+ */
+export function parseMatchers(text: string): Matcher[] | string {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{')) {
+    const one = parseMatcher(text);
+    return typeof one === 'string' ? one : [one];
+  }
+  if (!trimmed.endsWith('}')) return `${JSON.stringify(text)}: a { must be closed with }`;
+  const matchers: Matcher[] = [];
+  for (const part of splitOutsideQuotes(trimmed.slice(1, -1))) {
+    if (part.trim() === '') continue; // {} and a trailing comma, as Alertmanager allows
+    const one = parseMatcher(part);
+    if (typeof one === 'string') return one;
+    matchers.push(one);
+  }
+  return matchers;
+}
+
+function splitOutsideQuotes(text: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let inQuotes = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inQuotes && c === '\\' && i < text.length - 1) {
+      current += c + text[++i]!;
+      continue;
+    }
+    if (c === '"') inQuotes = !inQuotes;
+    if (c === ',' && !inQuotes) {
+      parts.push(current);
+      current = '';
+    } else {
+      current += c;
+    }
+  }
+  parts.push(current);
+  return parts;
 }
 
 /** A matcher written as a string in YAML or on the command line. */
@@ -65,8 +139,11 @@ export function matchesAll(matchers: readonly Matcher[], labels: Readonly<Record
   return matchers.every((m) => matchesOne(m, labels));
 }
 
+/** Bare when that reads back the same, else quoted the way parseMatcher reads it. */
 export function formatMatcher(m: Matcher): string {
-  return `${m.name}${m.op}${m.value}`;
+  if (m.value !== '' && !/[\s"\\,{}]/.test(m.value)) return `${m.name}${m.op}${m.value}`;
+  const escaped = m.value.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\n');
+  return `${m.name}${m.op}"${escaped}"`;
 }
 
 /** Host selection on a rule: shell-style globs ("web*", "db-?"); an empty list means every host. */

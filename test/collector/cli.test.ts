@@ -71,7 +71,7 @@ describe('collector CLI', function () {
 
     const badMatcher = await runCli(['silence', 'add', 'host', '--for', '2h', '-c', 'x', '--nats', server.url]);
     assert.equal(badMatcher.code, 2, 'a usage error exits 2');
-    assert.match(badMatcher.stderr, /matcher: expected a matcher like "host=web1"/);
+    assert.match(badMatcher.stderr, /matcher: expected a matcher like host=web1, .*, got "host"/);
 
     const fractional = await runCli(['silence', 'add', 'host=web2', '--for', '1.5h', '-c', 'x', '--nats', server.url]);
     assert.equal(fractional.code, 2, 'a bad duration is a usage error');
@@ -83,7 +83,15 @@ describe('collector CLI', function () {
     assert.equal(forever.code, 2);
     assert.match(forever.stderr, /--for: .*leave --for out for an ack that lasts until the alert resolves, got "0s"/);
 
-    const added = await runCli(['silence', 'add', 'host=web2', 'rule=~di.*', '--for', '1h30m', '-c', 'disk swap', '--by', 'bob', '--json', '--nats', server.url]);
+    const unclosed = await runCli(['silence', 'add', 'host="web2', '--for', '2h', '-c', 'x', '--nats', server.url]);
+    assert.equal(unclosed.code, 2);
+    assert.match(unclosed.stderr, /matcher: "host=\\"web2": a double quote inside the value must be escaped/);
+    const landmine = await runCli(['silence', 'add', 'host=~"(web)\\1"', '--for', '2h', '-c', 'x', '--nats', server.url]);
+    assert.equal(landmine.code, 2, 'a quoted regex goes through the linear-time engine check too');
+    assert.match(landmine.stderr, /backreferences are not supported/);
+
+    // Today's bare form and amtool's quoted one, side by side.
+    const added = await runCli(['silence', 'add', 'host=web2', 'rule=~"di.*"', 'severity!="info"', '--for', '1h30m', '-c', 'disk swap', '--by', 'bob', '--json', '--nats', server.url]);
     assert.equal(added.code, 0, added.stderr);
     const silence = JSON.parse(added.stdout) as { id: string; endsAt: number; startsAt: number };
     assert.equal(silence.endsAt - silence.startsAt, 5_400_000, 'a compound Prometheus duration');
@@ -98,7 +106,7 @@ describe('collector CLI', function () {
     assert.match(silencedTable.stdout, new RegExp(`web2\\s+disk\\s+1\\s+\\S+\\s+silenced:${silence.id}`));
     assert.match(silencedTable.stdout, /web1\s+disk\s+1\s+\S+\s+acked:alice/);
     const list = await runCli(['silence', 'list', '--nats', server.url]);
-    assert.match(list.stdout, new RegExp(`${silence.id}\\s+active\\s+host=web2 rule=~di\\.\\*`));
+    assert.match(list.stdout, new RegExp(`${silence.id}\\s+active\\s+host=web2 rule=~di\\.\\* severity!=info\\s`));
     const expired = await runCli(['silence', 'expire', silence.id, '--nats', server.url]);
     assert.equal(expired.code, 0, expired.stderr);
     const after = await runCli(['silence', 'list', '--nats', server.url]);
