@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { Duration, Port, RegexSource } from '../shared/index.ts';
+import { Duration, formatPromDuration, Port, RegexSource } from '../shared/index.ts';
 import { checkPlugins } from './checks/index.ts';
 import { Bytes } from './config-types.ts';
 
@@ -50,7 +50,7 @@ function describe(schema: z.ZodType): { type: string; required: boolean; default
 
 function showDefault(kind: string, field: string, value: unknown): string {
   if (value === undefined) return '';
-  if (['interval', 'timeout'].includes(field) && typeof value === 'number') return `${value / 1000}s`;
+  if (['interval', 'timeout'].includes(field) && typeof value === 'number') return formatPromDuration(value);
   return kind && typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 

@@ -22,7 +22,8 @@ export function worstStatus(a: CheckStatus, b: CheckStatus): CheckStatus {
 /**
  * `offhook agent --config FILE --once`: run every check once, take one resource sample, check that
  * the log files are readable, print the results and exit with the worst status the Nagios way
- * (0 ok, 1 warning, 2 critical, 3 unknown; worst ranked critical > warning > unknown > ok). Needs no NATS; for trying out a config on a host.
+ * (0 ok, 1 warning, 2 critical, 3 unknown; worst ranked critical > warning > unknown > ok). Needs no NATS; for
+ * trying out a config on a host.
  */
 export async function runOnce(config: AgentConfig, write: (line: string) => void): Promise<number> {
   const results: { check: CheckConfig; outcome: CheckOutcome }[] = [];

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import {
   addNatsOptions, connectCliNats, describeCliNats, durationMessage, EXIT_FAILURE, EXIT_USAGE, jetstreamClient, newId,
-  openBucket, publishDurable, readDuration, reportError, resolveCliNats, SCHEMA_VERSION, silentLogger, Subjects, type Ack,
+  openBucket, publishDurable, readDuration, reportError, resolveCliNats, SCHEMA_VERSION, silentLogger, Subjects,
+  type Ack,
   type Alert, type NatsConnection, type NatsFlags,
 } from '../shared/index.ts';
 import { AlertStore } from './alert-store.ts';
@@ -67,7 +68,8 @@ function fail(message: string, code = EXIT_FAILURE): void {
 
 /** A bad argument: exit code 2. */
 const usage = (message: string): void => fail(message, EXIT_USAGE);
-const badFor = (value: string, problem: string): string => `--for: ${durationMessage(problem)}, got ${JSON.stringify(value)}`;
+const badFor = (value: string, problem: string): string =>
+  `--for: ${durationMessage(problem)}, got ${JSON.stringify(value)}`;
 
 /** Runs an action, turning config, usage and connection problems into one readable line and their exit code. */
 function action<A extends unknown[]>(run: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
@@ -154,7 +156,8 @@ export function registerOperatorCommands(program: Command): void {
 
   const silence = program.command('silence').description('Silences: mute alerts matching labels for a while');
   const addExample = 'offhook silence add \'host=~"web.*"\' \'severity!="info"\' --for 2h -c "deploy"';
-  withConnection(silence.command('add').description(`Add a silence (Alertmanager matchers, as amtool), e.g. \`${addExample}\``))
+  const addDescription = `Add a silence (Alertmanager matchers, as amtool), e.g. \`${addExample}\``;
+  withConnection(silence.command('add').description(addDescription))
     .argument(
       '<matchers...>',
       'label matchers: name=value, name!=value, name=~regex, name!~regex, the value bare or "quoted", or several as '

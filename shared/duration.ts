@@ -70,3 +70,17 @@ export function parseDuration(text: string): number | null {
 export function durationMessage(problem: string): string {
   return `expected a duration like ${DURATION_EXAMPLES} (${DURATION_RULE}): ${problem}`;
 }
+
+/** Milliseconds written back in the same grammar, as Prometheus prints them: 5400000 → "1h30m", 0 → "0s". */
+export function formatPromDuration(ms: number): string {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`not a duration in whole milliseconds: ${ms}`);
+  let rest = BigInt(ms);
+  let out = '';
+  for (const [unit, size] of UNITS) {
+    if (rest >= size) {
+      out += `${rest / size}${unit}`;
+      rest %= size;
+    }
+  }
+  return out || '0s';
+}

@@ -74,9 +74,11 @@ describe('nagios checks in the agent', () => {
   });
 
   it('`offhook agent --once` ranks CRITICAL over WARNING over UNKNOWN over OK, as Nagios aggregators do', async () => {
-    const dummy = (name: string, code: number) => ({ name, kind: 'nagios', command: ['check_dummy', String(code), name] });
+    const dummy = (name: string, code: number) =>
+      ({ name, kind: 'nagios', command: ['check_dummy', String(code), name] });
     const runOnce = async (name: string, checks: unknown[]): Promise<{ code: number | null; output: string }> => {
-      const file = writeConfig(dir.path, { host: name, state_dir: join(dir.path, name), resources: { enabled: false }, checks }, `${name}.yaml`);
+      const config = { host: name, state_dir: join(dir.path, name), resources: { enabled: false }, checks };
+      const file = writeConfig(dir.path, config, `${name}.yaml`);
       const child = spawnTracked('node', ['offhook.mjs', 'agent', '--config', file, '--once']);
       let output = '';
       child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -84,7 +86,8 @@ describe('nagios checks in the agent', () => {
       const [code] = (await once(child, 'exit')) as [number | null];
       return { code, output };
     };
-    const critical = await runOnce('rank1', [dummy('a-unknown', 3), dummy('b-critical', 2), dummy('c-warning', 1), dummy('d-ok', 0)]);
+    const all = [dummy('a-unknown', 3), dummy('b-critical', 2), dummy('c-warning', 1), dummy('d-ok', 0)];
+    const critical = await runOnce('rank1', all);
     assert.equal(critical.code, 2, `a critical check wins over an unknown one:\n${critical.output}`);
     assert.match(critical.output, /^UNKNOWN +a-unknown +nagios /m);
     assert.match(critical.output, /^CRITICAL +b-critical +nagios /m);

@@ -75,7 +75,10 @@ describe('collector CLI', function () {
 
     const fractional = await runCli(['silence', 'add', 'host=web2', '--for', '1.5h', '-c', 'x', '--nats', server.url]);
     assert.equal(fractional.code, 2, 'a bad duration is a usage error');
-    assert.match(fractional.stderr, /^--for: expected a duration like "30s", .*: no fractions: write "1h30m" .*, got "1\.5h"$/m);
+    assert.match(
+      fractional.stderr,
+      /^--for: expected a duration like "30s", .*: no fractions: write "1h30m" .*, got "1\.5h"$/m,
+    );
     const zero = await runCli(['silence', 'add', 'host=web2', '--for', '0', '-c', 'x', '--nats', server.url]);
     assert.equal(zero.code, 2);
     assert.match(zero.stderr, /--for: .*a silence needs a length above 0, got "0"/);
@@ -83,15 +86,19 @@ describe('collector CLI', function () {
     assert.equal(forever.code, 2);
     assert.match(forever.stderr, /--for: .*leave --for out for an ack that lasts until the alert resolves, got "0s"/);
 
+    const url = server.url;
     const unclosed = await runCli(['silence', 'add', 'host="web2', '--for', '2h', '-c', 'x', '--nats', server.url]);
     assert.equal(unclosed.code, 2);
     assert.match(unclosed.stderr, /matcher: "host=\\"web2": a double quote inside the value must be escaped/);
-    const landmine = await runCli(['silence', 'add', 'host=~"(web)\\1"', '--for', '2h', '-c', 'x', '--nats', server.url]);
+    const landmine = await runCli(['silence', 'add', 'host=~"(web)\\1"', '--for', '2h', '-c', 'x', '--nats', url]);
     assert.equal(landmine.code, 2, 'a quoted regex goes through the linear-time engine check too');
     assert.match(landmine.stderr, /backreferences are not supported/);
 
     // Today's bare form and amtool's quoted one, side by side.
-    const added = await runCli(['silence', 'add', 'host=web2', 'rule=~"di.*"', 'severity!="info"', '--for', '1h30m', '-c', 'disk swap', '--by', 'bob', '--json', '--nats', server.url]);
+    const added = await runCli([
+      'silence', 'add', 'host=web2', 'rule=~"di.*"', 'severity!="info"', '--for', '1h30m',
+      '-c', 'disk swap', '--by', 'bob', '--json', '--nats', server.url,
+    ]);
     assert.equal(added.code, 0, added.stderr);
     const silence = JSON.parse(added.stdout) as { id: string; endsAt: number; startsAt: number };
     assert.equal(silence.endsAt - silence.startsAt, 5_400_000, 'a compound Prometheus duration');

@@ -35,8 +35,8 @@ describe('config loading', () => {
     assert.deepEqual(lines.sort(), [
       'agent.yaml: checks[0].port: expected integer 1-65535, got 70000',
       'agent.yaml: checks[0]: unknown field "colour" (check the spelling)',
-      'agent.yaml: interval: expected a duration like "30s", "5m", "1h30m", "1d", "2w" or "0" (whole numbers with units '
-      + 'ms, s, m, h, d, w, y, largest unit first): no spaces, got "10 minutes"',
+      'agent.yaml: interval: expected a duration like "30s", "5m", "1h30m", "1d", "2w" or "0" (whole numbers with '
+      + 'units ms, s, m, h, d, w, y, largest unit first): no spaces, got "10 minutes"',
     ]);
   });
 

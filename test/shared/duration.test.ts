@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { Duration, formatZodIssueLines, parseDuration, readDuration } from '../../shared/index.ts';
+import { Duration, formatPromDuration, formatZodIssueLines, parseDuration, readDuration } from '../../shared/index.ts';
 
 const S = 1000;
 const M = 60 * S;
@@ -91,9 +91,9 @@ describe('durations (Prometheus grammar)', () => {
     const result = Schema.safeParse(input);
     assert.equal(result.success, false);
     assert.deepEqual(formatZodIssueLines(result.error!, input), [
-      'rules[0].for: expected a duration like "30s", "5m", "1h30m", "1d", "2w" or "0" (whole numbers with units ms, s, '
-      + 'm, h, d, w, y, largest unit first): no fractions: write "1h30m" rather than "1.5h", "1500ms" rather than "1.5s", '
-      + 'got "1.5h"',
+      'rules[0].for: expected a duration like "30s", "5m", "1h30m", "1d", "2w" or "0" (whole numbers with units ms, '
+      + 's, m, h, d, w, y, largest unit first): no fractions: write "1h30m" rather than "1.5h", "1500ms" rather than '
+      + '"1.5s", got "1.5h"',
     ]);
   });
 
@@ -103,6 +103,16 @@ describe('durations (Prometheus grammar)', () => {
     assert.equal(refused.success, false);
     assert.match(refused.error!.issues[0]!.message, /a bare number has no unit \(e\.g\. "30s"\)/);
     assert.match(Duration.safeParse(true).error!.issues[0]!.message, /^expected a duration like/);
+  });
+
+  it('prints milliseconds back in the same grammar, as Prometheus does', () => {
+    assert.equal(formatPromDuration(0), '0s');
+    assert.equal(formatPromDuration(250), '250ms');
+    assert.equal(formatPromDuration(90 * M), '1h30m');
+    assert.equal(formatPromDuration(14 * D), '2w');
+    assert.equal(formatPromDuration(366 * D + 1), '1y1d1ms');
+    for (const [text, ms] of ACCEPTED) assert.equal(parseDuration(formatPromDuration(ms)), ms, text);
+    assert.throws(() => formatPromDuration(1.5), /whole milliseconds/);
   });
 
   it('keeps defaults in milliseconds whether written as prefault text or a number', () => {
