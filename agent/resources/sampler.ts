@@ -64,8 +64,10 @@ export class ResourceSampler {
 
   async sample(): Promise<MetricPoint[]> {
     const at = this.now();
+    const read = async (f: string): Promise<string> => this.procFile(f).read();
+    // One call per file (not a mapped array) so the result is a tuple and each text is a definite string.
     const [statText, loadText, memText, netText, diskText, mountText] = await Promise.all([
-      ...['stat', 'loadavg', 'meminfo', 'net/dev', 'diskstats'].map(async (f) => this.procFile(f).read()),
+      read('stat'), read('loadavg'), read('meminfo'), read('net/dev'), read('diskstats'),
       this.options.filesystems === false ? Promise.resolve('') : this.mountTable(),
     ]);
     const out: MetricPoint[] = [];
