@@ -39,7 +39,7 @@ export type ParsedSubject =
   | { type: 'collector_heartbeat'; member: string }
   | { type: 'gateway_heartbeat'; host: string };
 
-/** Subject builders and parser for one prefix (DESIGN.md, Subjects). */
+/** Subject builders and parser for one prefix; the full list of subjects is in README.md, Architecture. */
 export class Subjects {
   readonly root: string;
   constructor(readonly prefix: string = DEFAULT_PREFIX) {

@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 /**
  * Why not the `tail` package (a project dependency): it tracks a byte cursor on the *path*, so it
  * loses lines written to the old file after a rename, skips what was written right after a
- * copytruncate, dies on ENOENT and ignores relative paths at rotation (reference/deps.md §4).
+ * copytruncate, dies on ENOENT and ignores relative paths at rotation (measured: agent/README.md, Logs).
  * This follower keeps an open fd and tracks (dev, inode, position): after a rename it drains the
  * old file before switching, it notices truncation by size *and* by a changed file head (truncate
  * followed by fast writes), and it resumes from a saved position, even in a rotated-away file.

@@ -15,7 +15,7 @@ export interface AlertmanagerAlert {
   fingerprint: string;
 }
 
-/** Prometheus Alertmanager webhook payload, version 4 (anchors.md §1.2), field for field. */
+/** Prometheus Alertmanager webhook payload, version 4 (what Alertmanager 0.19+ posts to a webhook), field for field. */
 export interface AlertmanagerPayload {
   version: '4';
   groupKey: string;

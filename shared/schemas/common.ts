@@ -32,7 +32,7 @@ export const Labels = z
   .refine((labels) => !Object.keys(labels).some((k) => k.startsWith('__')), { error: 'label names starting with "__" are reserved' });
 export type Labels = z.infer<typeof Labels>;
 
-/** Fields every message carries (see DESIGN.md, Messages). */
+/** Fields every message carries; `id` is also the JetStream Nats-Msg-Id, so a re-send is stored once (publish.ts). */
 export const Envelope = z.object({
   v: z.literal(SCHEMA_VERSION),
   id: MessageId,

@@ -78,15 +78,20 @@ describe('notifiers: webhook (Alertmanager v4) and http-get against a real HTTP 
   });
 
   it('webhook sends basic auth and bearer tokens read from files', async () => {
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const dir = mkdtempSync('/tmp/offhook-webhook-');
-    writeFileSync(`${dir}/token`, 's3cret\n');
-    await createNotifier('webhook', { url: sink.url, bearer_token_file: `${dir}/token` }).notify(batchOf([makeAlert()]), neverAborted());
-    await createNotifier('webhook', { url: sink.url, basic_auth: { username: 'am', password: 'pw' } }).notify(batchOf([makeAlert()]), neverAborted());
-    assert.equal(sink.requests[0]!.headers.authorization, 'Bearer s3cret');
-    assert.equal(sink.requests[1]!.headers.authorization, `Basic ${Buffer.from('am:pw').toString('base64')}`);
-    const missing = await createNotifier('webhook', { url: sink.url, bearer_token_file: `${dir}/absent` }).notify(batchOf([makeAlert()]), neverAborted());
-    assert.deepEqual({ ok: missing.ok, retry: (missing as { retry: boolean }).retry }, { ok: false, retry: false });
+    const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/offhook-webhook-`);
+    try {
+      writeFileSync(`${dir}/token`, 's3cret\n');
+      await createNotifier('webhook', { url: sink.url, bearer_token_file: `${dir}/token` }).notify(batchOf([makeAlert()]), neverAborted());
+      await createNotifier('webhook', { url: sink.url, basic_auth: { username: 'am', password: 'pw' } }).notify(batchOf([makeAlert()]), neverAborted());
+      assert.equal(sink.requests[0]!.headers.authorization, 'Bearer s3cret');
+      assert.equal(sink.requests[1]!.headers.authorization, `Basic ${Buffer.from('am:pw').toString('base64')}`);
+      const missing = await createNotifier('webhook', { url: sink.url, bearer_token_file: `${dir}/absent` }).notify(batchOf([makeAlert()]), neverAborted());
+      assert.deepEqual({ ok: missing.ok, retry: (missing as { retry: boolean }).retry }, { ok: false, retry: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('http-get sends one GET per alert with the alert as query parameters, hostile text encoded', async () => {
