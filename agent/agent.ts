@@ -160,7 +160,7 @@ export class Agent {
         }
       })();
     } catch (err) {
-      this.logger.error({ err: (err as Error).message }, 'cannot connect to NATS; events stay in the spool');
+      this.logger.error({ err }, 'cannot connect to NATS; events stay in the spool');
     }
   }
 
@@ -200,7 +200,7 @@ export class Agent {
       }
       await Promise.all(batches);
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'resource sample failed');
+      this.logger.warn({ err }, 'resource sample failed');
     } finally {
       this.sampling = false;
     }
@@ -222,7 +222,7 @@ export class Agent {
     try {
       this.inventory = await readInventory();
     } catch (err) {
-      this.logger.debug({ err: (err as Error).message }, 'inventory unavailable');
+      this.logger.debug({ err }, 'inventory unavailable');
     }
   }
 
@@ -256,7 +256,7 @@ export class Agent {
     await Promise.all(this.logSources.map((source) => source.stop()));
     await this.publisher.stop();
     this.heartbeat();
-    if (this.nc) await this.nc.drain().catch(() => undefined);
+    if (this.nc) await this.nc.drain().catch((err: unknown) => this.logger.debug({ err }, 'NATS drain at shutdown failed'));
     await this.http?.close();
     this.unlockStateDir();
     this.logger.info({ seq: this.sequence.current, spoolDepth: this.publisher.spoolDepth }, 'agent stopped');

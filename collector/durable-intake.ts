@@ -68,6 +68,7 @@ export async function consumeDurably(nc: NatsConnection, options: DurableIntakeO
   });
   return {
     async stop() {
+      // A close that fails (connection already gone) leaves unacked messages to the durable's redelivery: safe.
       await messages.close().catch(() => undefined);
       await chain;
     },

@@ -86,6 +86,8 @@ export class CallScript {
     // Render while the line dials: it is the slowest step after the far end picks up.
     const initial = newFirst(call.alerts, call.announcedBefore);
     const pendingMessage = this.messageFiles(initial, call.messageText);
+    // Not swallowed: it is awaited below once the call is answered; this only keeps a failure while dialling from
+    // being an unhandled rejection (and the message is not needed at all if nobody answers).
     pendingMessage.catch(() => undefined);
     const placed = await this.driver.placeCall(call.number, {
       dialToneTimeoutMs: this.settings.dialToneTimeoutMs,

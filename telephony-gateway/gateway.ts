@@ -172,7 +172,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       acks.stop();
       await http?.close();
       await publisher.settle();
-      await nc.drain().catch(() => undefined);
+      await nc.drain().catch((err: unknown) => logger.debug({ err }, 'NATS drain at shutdown failed'));
       logger.info('gateway stopped');
     })());
   return { gatewayHost, events: intake.events, queue, worker: running, registry, nc, http, alertmanager, watchdog, stop };

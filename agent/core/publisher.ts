@@ -111,7 +111,7 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
       try {
         await this.pump();
       } catch (err) {
-        this.options.logger.error({ err: (err as Error).message }, 'event pump failed; retrying in 1 s');
+        this.options.logger.error({ err }, 'event pump failed; retrying in 1 s');
         await this.sleep(RETRY_MS);
       }
     }
@@ -184,7 +184,7 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
     } catch (err) {
       this.options.metrics.spoolDropped.inc();
       const message = (err as Error).message;
-      if (message !== this.spoolError) this.options.logger.error({ err: message, seq: event.message.seq }, 'cannot write to the spool; dropping events until it works again');
+      if (message !== this.spoolError) this.options.logger.error({ err, seq: event.message.seq }, 'cannot write to the spool; dropping events until it works again');
       this.spoolError = message;
     }
   }
@@ -202,7 +202,7 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
       const reason = failureReason(err as Error);
       this.options.metrics.publishErrors.inc({ reason });
       if (reason !== this.lastFailure) {
-        this.options.logger.warn({ reason, err: (err as Error).message, spoolDepth: this.options.spool.depth }, 'JetStream publish failed; spooling events to disk until it works again');
+        this.options.logger.warn({ reason, err, spoolDepth: this.options.spool.depth }, 'JetStream publish failed; spooling events to disk until it works again');
         this.lastFailure = reason;
       }
       this.retryAt = (this.options.now ?? Date.now)() + RETRY_MS;

@@ -93,7 +93,7 @@ export class CheckScheduler {
       failure = error.name === 'CheckTimeout' ? 'timeout' : 'error';
       const detail = error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message;
       outcome = { status: 'critical', message: `${instance.target}: ${detail}`.slice(0, 2000), latencyMs: null, target: instance.target };
-      this.logger.debug({ check: config.name, err: error.message }, 'check failed');
+      this.logger.debug({ check: config.name, err: error }, 'check failed');
     } finally {
       if (timer) this.clock.clearTimeout(timer);
       this.running.delete(config.name);

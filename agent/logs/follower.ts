@@ -61,6 +61,12 @@ interface OpenFile {
   quietPolls: number;
 }
 
+/** A file not there (yet, or rotated away) is normal; any other stat error (EACCES...) reaches onError. */
+function nullIfMissing(err: NodeJS.ErrnoException): null {
+  if (err.code === 'ENOENT') return null;
+  throw err;
+}
+
 export class FileFollower {
   private current: OpenFile | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -80,6 +86,7 @@ export class FileFollower {
       });
       this.watcher.on('error', () => this.watcher?.close());
     } catch {
+      // No inotify here (a missing directory, NFS, the watch limit reached): polling alone still follows the file.
       this.watcher = null;
     }
     this.trigger();
@@ -115,6 +122,7 @@ export class FileFollower {
     this.watcher?.close();
     await this.polling;
     // `current` stays so `position` still tells where reading stopped.
+    // A read-only fd: a failed close loses no data, and stop() must not fail over it.
     await this.current?.handle.close().catch(() => undefined);
   }
 
@@ -135,13 +143,14 @@ export class FileFollower {
     const gained = await this.readToEnd(file);
     file.quietPolls = gained > 0 ? 0 : file.quietPolls + 1;
 
-    const onPath = await stat(this.path).catch(() => null);
+    // Nothing on the path yet, mid-rotation: keep reading the open file; the next poll looks again.
+    const onPath = await stat(this.path).catch(nullIfMissing);
     if (!onPath || (onPath.ino === file.ino && onPath.dev === file.dev)) return;
     // Renamed away. The writer may still append to the old file until it reopens: switch once the old
     // file has been quiet for a poll and the new one has data (or the old one stayed quiet for a while).
     if (file.quietPolls < 1 || (onPath.size === 0 && file.quietPolls < 8)) return;
     await this.flushPartial(file);
-    await file.handle.close().catch(() => undefined);
+    await file.handle.close().catch(() => undefined); // read-only fd: a failed close loses nothing
     this.options.onRotation?.('rename', `${this.path} was rotated (inode ${file.ino} → ${onPath.ino})`);
     this.current = await this.openAt(this.path, 0);
     if (this.current) await this.readToEnd(this.current);
@@ -150,7 +159,7 @@ export class FileFollower {
   /** First open: resume from the saved position (possibly in the rotated-away file), else start_at. */
   private async openInitial(): Promise<boolean> {
     const saved = this.firstOpen ? this.options.saved : undefined;
-    const onPath = await stat(this.path).catch(() => null);
+    const onPath = await stat(this.path).catch(nullIfMissing);
     if (saved) {
       if (onPath && onPath.ino === saved.ino && onPath.dev === saved.dev) {
         this.firstOpen = false;
@@ -181,6 +190,7 @@ export class FileFollower {
   private async findByInode(saved: FilePosition): Promise<string | null> {
     const dir = dirname(this.path);
     const base = basename(this.path);
+    // A directory or file we cannot list or stat just cannot hold the saved inode: reading resumes on the path.
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if (!name.startsWith(base) || name === base || name.endsWith('.gz')) continue;
       const st = await stat(join(dir, name)).catch(() => null);

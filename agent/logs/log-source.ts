@@ -49,7 +49,7 @@ export class LogSource {
         // Polled every few hundred ms: say it once per distinct problem, not four times a second.
         if (err.message === this.lastError) return;
         this.lastError = err.message;
-        options.logger.warn({ file: config.path, err: err.message }, 'cannot read log file; will keep trying');
+        options.logger.warn({ file: config.path, err }, 'cannot read log file; will keep trying');
       },
     });
   }
@@ -151,7 +151,11 @@ export class LogSource {
       const saved = JSON.parse(readFileSync(this.checkpointFile, 'utf8')) as FilePosition & { path?: string };
       if (saved.path !== this.config.path || typeof saved.ino !== 'number' || typeof saved.pos !== 'number') return undefined;
       return { dev: saved.dev, ino: saved.ino, pos: saved.pos, head: saved.head ?? '' };
-    } catch {
+    } catch (err) {
+      // No checkpoint yet is the normal first start; an unreadable or corrupt one changes where reading starts.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.options.logger.warn({ file: this.config.path, err }, 'log position checkpoint unreadable; reading from start_at');
+      }
       return undefined;
     }
   }

@@ -55,6 +55,7 @@ export async function readProcesses(source: ProcSource, withCommandLine = false)
   if (withCommandLine) {
     await Promise.all(
       out.map(async (p) => {
+        // The process may have exited since the listing (or hides its cmdline): fall back to [comm] like ps does.
         const raw = await readFile(join(source.root, String(p.pid), 'cmdline'), 'utf8').catch(() => '');
         (p as ProcessStat & { cmdline?: string }).cmdline = raw.replace(/\0+$/, '').replace(/\0/g, ' ') || `[${p.comm}]`;
       }),

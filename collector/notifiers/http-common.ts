@@ -26,6 +26,7 @@ export function requestHeaders(options: HttpOptions): Record<string, string> {
 
 /** Alertmanager's rule: 5xx and 429 are worth retrying, other non-2xx answers are not. */
 export async function httpOutcome(response: Response): Promise<NotifyOutcome> {
+  // The body only adds detail to an error; the status alone decides the outcome.
   const body = (await response.text().catch(() => '')).slice(0, 200);
   if (response.ok) return { ok: true };
   const retry = response.status >= 500 || response.status === 429;

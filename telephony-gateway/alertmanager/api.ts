@@ -53,7 +53,7 @@ export class AlertmanagerApi {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
       throw new AlertmanagerApiError(`cannot reach Alertmanager at ${url}: ${cause}`, true);
     }
-    const text = (await response.text().catch(() => '')).slice(0, 500);
+    const text = (await response.text().catch(() => '')).slice(0, 500); // detail only: the status decides
     if (!response.ok) {
       throw new AlertmanagerApiError(`Alertmanager refused the silence: HTTP ${response.status} ${text.trim()}`, response.status >= 500 || response.status === 429 || response.status === 408);
     }

@@ -12,6 +12,7 @@ export class CallRecorder {
 
   /** The growing file of the current call's received audio, and how far it has got. */
   async mark(): Promise<{ file: string; offset: number }> {
+    // Unlistable is the same as empty here: the error thrown below names the directory and the likely cause.
     const names = (await readdir(this.dir).catch(() => [] as string[])).filter((name) => name.endsWith('-dec.wav')).sort();
     const newest = names.at(-1);
     if (!newest) throw new Error(`no call audio is being captured in ${this.dir} (is baresip's sndfile module loaded?)`);
@@ -38,7 +39,11 @@ export class CallRecorder {
 
   /** A call's audio must not outlive the call. */
   async clear(): Promise<void> {
-    const names = await readdir(this.dir).catch(() => [] as string[]);
+    // No directory means no audio to remove; any other failure must reach the caller, which logs it.
+    const names = await readdir(this.dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [] as string[];
+      throw err;
+    });
     await Promise.all(names.filter((name) => name.startsWith('dump-')).map((name) => rm(join(this.dir, name), { force: true })));
   }
 }

@@ -106,7 +106,9 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     if (this.call.kind === 'incoming') await this.hangUp();
     if (this.call.kind !== 'idle') return { outcome: 'failed', offHookAt: null, detail: 'a call is already up on the SIP line' };
     this.digits = '';
-    if (!this.sourceIsIdle) await this.switchToSilence().catch(() => undefined);
+    if (!this.sourceIsIdle) {
+      await this.switchToSilence().catch((err: unknown) => this.log.warn({ err }, 'cannot switch baresip to silence before dialling'));
+    }
     const uri = dialUri(this.options.config, number);
     const log = this.log.child({ uri });
     this.setCall({ kind: 'outgoing', id: null, ringing: false });
@@ -146,6 +148,7 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     if (up) return up;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    // A line that fails to come up is reported by the caller as no dial tone, with lastDownReason as the detail.
     const control = await Promise.race([this.supervisor.waitUntilUp().catch(() => null), timeout]);
     clearTimeout(timer);
     return control;
@@ -253,7 +256,7 @@ export class SipLine extends EventEmitter<SipLineEvents> {
         await control.command('hangup');
         await this.waitFor(() => (this.call.kind === 'idle' ? true : undefined), 5_000);
       } catch (err) {
-        this.log.warn({ err: (err as Error).message }, 'hangup failed; the call is dropped with baresip');
+        this.log.warn({ err }, 'hangup failed; the call is dropped with baresip');
       } finally {
         this.hangingUp = false;
       }
@@ -292,7 +295,7 @@ export class SipLine extends EventEmitter<SipLineEvents> {
       if (!this.sourceIsIdle) await this.switchToSilence();
       await this.recorder.clear();
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'could not tidy baresip after a call');
+      this.log.warn({ err }, 'could not tidy baresip after a call');
     }
   }
 

@@ -182,7 +182,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
         this.child = null;
         if (this.stopping) return;
         if (error.portClash && attempt < BIND_RETRIES) {
-          this.log.debug({ err: error.message, attempt }, 'baresip port taken meanwhile; picking new ports');
+          this.log.debug({ err: error, attempt }, 'baresip port taken meanwhile; picking new ports');
           continue;
         }
         this.restarts?.inc({ reason: 'start_failed' });
@@ -309,7 +309,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
   private onEvent(event: BaresipEvent): void {
     if (event.type === 'REGISTER_OK' || event.type === 'REGISTER_FAIL') {
       const control = this.controlConnection;
-      if (control) void this.checkRegistration(control).catch(() => undefined);
+      if (control) void this.checkRegistration(control).catch((err: unknown) => this.log.debug({ err }, 'reginfo after a REGISTER event failed'));
     }
     this.emit('event', event);
   }
