@@ -21,6 +21,7 @@ describe('agent through a 30 s NATS outage (real agent process, real nats-server
     await setup.close();
   });
   after(async () => {
+    // Teardown: the connection may already be closed by the test; nothing to check here.
     await nc?.close().catch(() => undefined);
     await server.dispose();
     dir.remove();

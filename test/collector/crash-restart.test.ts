@@ -57,6 +57,7 @@ notifications:
       await waitForOutput(child, /collector listening on/, 30_000);
       return child;
     };
+    // The collector creates the bucket; if it is not there yet it is opened again after the first alert.
     const checkpoints = await openBucket(nc, subjects, 'checkpoints').catch(() => null);
 
     let collector = await start();

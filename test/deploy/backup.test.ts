@@ -61,6 +61,7 @@ describe('deploy/nats backup and restore through the JetStream API', function ()
   });
 
   after(async function () {
+    // Teardown: some connections were closed by the test already.
     await Promise.all(open.map((nc) => nc.close().catch(() => undefined)));
     await Promise.all([source?.dispose(), target?.dispose()]);
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -69,6 +69,7 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
   });
 
   after(async function () {
+    // Teardown: some connections were closed by the test already (or their server was stopped).
     await Promise.all(open.map((nc) => nc.close().catch(() => undefined)));
     await cluster?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -75,6 +75,7 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
   });
 
   after(async function () {
+    // Teardown: some connections were closed by the test already.
     await Promise.all(open.map((nc) => nc.close().catch(() => undefined)));
     await server?.dispose();
     if (dir) rmSync(dir, { recursive: true, force: true });
