@@ -256,7 +256,9 @@ export class Agent {
     await Promise.all(this.logSources.map((source) => source.stop()));
     await this.publisher.stop();
     this.heartbeat();
-    if (this.nc) await this.nc.drain().catch((err: unknown) => this.logger.debug({ err }, 'NATS drain at shutdown failed'));
+    if (this.nc) {
+      await this.nc.drain().catch((err: unknown) => this.logger.debug({ err }, 'NATS drain at shutdown failed'));
+    }
     await this.http?.close();
     this.unlockStateDir();
     this.logger.info({ seq: this.sequence.current, spoolDepth: this.publisher.spoolDepth }, 'agent stopped');

@@ -84,7 +84,7 @@ export class FileFollower {
       this.watcher = watch(dirname(this.path), { persistent: false }, (_event, name) => {
         if (!name || name === basename(this.path) || name.startsWith(basename(this.path))) this.trigger();
       });
-      this.watcher.on('error', () => this.watcher?.close());
+      this.watcher.on('error', () => this.watcher?.close()); // the poll carries on without the hint
     } catch {
       // No inotify here (a missing directory, NFS, the watch limit reached): polling alone still follows the file.
       this.watcher = null;

@@ -154,7 +154,8 @@ export class LogSource {
     } catch (err) {
       // No checkpoint yet is the normal first start; an unreadable or corrupt one changes where reading starts.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.options.logger.warn({ file: this.config.path, err }, 'log position checkpoint unreadable; reading from start_at');
+        const file = this.config.path;
+        this.options.logger.warn({ file, err }, 'log position checkpoint unreadable; reading from start_at');
       }
       return undefined;
     }

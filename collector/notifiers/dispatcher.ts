@@ -56,7 +56,9 @@ export class Dispatcher implements NotificationSink {
       if (!notification || !receiver || (await this.loggedAsSent(key, logger))) {
         if (!notification) logger.warn({ key }, 'unreadable pending notification in the notification log; cleared');
         else if (!receiver) logger.warn({ key, receiver: notification.receiver }, 'pending notification for a receiver no longer configured; cleared');
-        await nflog.clearPending(key).catch((err: unknown) => logger.warn({ err, key }, 'cannot clear a pending notification; it is looked at again at the next start'));
+        await nflog.clearPending(key).catch((err: unknown) => {
+          logger.warn({ err, key }, 'cannot clear a pending notification; it is looked at again at the next start');
+        });
         continue;
       }
       this.inFlight.add(key);

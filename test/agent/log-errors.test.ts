@@ -18,7 +18,7 @@ describe('agent log files: errors are reported, not swallowed (real files)', () 
     dir.remove();
   });
 
-  it('a path that cannot exist (a regular file used as its directory) reaches onError instead of waiting forever', async () => {
+  it('a path that cannot exist (a file used as its directory) reaches onError instead of waiting forever', async () => {
     const notADirectory = join(dir.path, 'plain-file');
     writeFileSync(notADirectory, 'x\n');
     const errors: Error[] = [];
@@ -49,7 +49,8 @@ describe('agent log files: errors are reported, not swallowed (real files)', () 
       rate_limit: { per_second: 10, burst: 50 },
       poll_interval: 250,
     };
-    const options = { host: 'h1', stateDir: dir.path, submit: async () => {}, metrics: createAgentMetrics(createRegistry('agent')), logger };
+    const metrics = createAgentMetrics(createRegistry('agent'));
+    const options = { host: 'h1', stateDir: dir.path, submit: async () => {}, metrics, logger };
     new LogSource(config, options);
     assert.deepEqual(lines, [], 'no checkpoint yet is the normal first start');
 

@@ -59,7 +59,7 @@ export function upgradeToTls(socket: Socket, host: string, insecure: boolean, si
     });
     secure.once('secureConnect', () => {
       secure.removeAllListeners('error');
-      secure.on('error', () => undefined);
+      secure.on('error', () => undefined); // as in connect(): later errors surface through LineReader
       resolve(secure);
     });
   });

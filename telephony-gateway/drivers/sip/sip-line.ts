@@ -107,7 +107,9 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     if (this.call.kind !== 'idle') return { outcome: 'failed', offHookAt: null, detail: 'a call is already up on the SIP line' };
     this.digits = '';
     if (!this.sourceIsIdle) {
-      await this.switchToSilence().catch((err: unknown) => this.log.warn({ err }, 'cannot switch baresip to silence before dialling'));
+      await this.switchToSilence().catch((err: unknown) => {
+        this.log.warn({ err }, 'cannot switch baresip to silence before dialling');
+      });
     }
     const uri = dialUri(this.options.config, number);
     const log = this.log.child({ uri });

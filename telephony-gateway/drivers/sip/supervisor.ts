@@ -309,7 +309,8 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
   private onEvent(event: BaresipEvent): void {
     if (event.type === 'REGISTER_OK' || event.type === 'REGISTER_FAIL') {
       const control = this.controlConnection;
-      if (control) void this.checkRegistration(control).catch((err: unknown) => this.log.debug({ err }, 'reginfo after a REGISTER event failed'));
+      const failed = (err: unknown): void => this.log.debug({ err }, 'reginfo after a REGISTER event failed');
+      if (control) void this.checkRegistration(control).catch(failed);
     }
     this.emit('event', event);
   }
