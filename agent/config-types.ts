@@ -15,10 +15,7 @@ export const Bytes = z.union([z.number().int().nonnegative(), z.string()]).trans
   return Math.round(Number(match[1]) * factor);
 });
 
-/** A duration with a floor, so "interval: 0s" cannot turn a loop into a busy spin. */
-export function DurationAtLeast(minMs: number, label: string) {
-  return Duration.pipe(z.number().min(minMs, { error: `expected a duration of at least ${label}` }));
-}
+export { DurationAtLeast } from '../shared/index.ts';
 
 /** A duration within bounds the collector also holds the agent's messages to (shared/schemas/common.ts). */
 export function DurationBetween(minMs: number, maxMs: number, minLabel: string, maxLabel: string) {

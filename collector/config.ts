@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { type ConfigFileKind, Duration, ListenAddress, natsDefaultNotice, NatsConfig } from '../shared/index.ts';
+import {
+  type ConfigFileKind, Duration, DurationAtLeast, ListenAddress, natsDefaultNotice, NatsConfig,
+} from '../shared/index.ts';
 import { GatewayAlertsConfig } from './gateway-alerts.ts';
 import { DEFAULT_GROUP, GroupConfig } from './group/index.ts';
 import { DEFAULT_INTAKE_CONFIG, IntakeConfig } from './intake/config.ts';
@@ -16,9 +18,9 @@ export const CollectorConfig = z
     /** /metrics, /healthz, the status page (/) and the JSON API (/api/...). */
     listen: ListenAddress.default('127.0.0.1:9465'),
     /** How often time-driven rules run (missing heartbeats, sliding windows, `for`, repeats). */
-    evaluation_interval: Duration.default(1000),
+    evaluation_interval: DurationAtLeast(10, '10ms').default(1000),
     /** How often rule state is checkpointed to KV; a crash replays at most this much of EVENTS. */
-    checkpoint_interval: Duration.default(10_000),
+    checkpoint_interval: DurationAtLeast(100, '100ms').default(10_000),
     defaults: z
       .object({
         /** Re-notify a firing, unacknowledged alert this often (0 = never). */

@@ -27,6 +27,11 @@ export const Duration = z
     return parsed.ms;
   });
 
+/** A duration with a floor, so "interval: 0" cannot turn a loop into a busy spin. */
+export function DurationAtLeast(minMs: number, label: string) {
+  return Duration.pipe(z.number().min(minMs, { error: `expected a duration of at least ${label}` }));
+}
+
 function bareNumber(value: number): DurationParse {
   return value === 0 ? { ok: true, ms: 0 } : { ok: false, problem: `a bare number has no unit (e.g. "${value}s")` };
 }

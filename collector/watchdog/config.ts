@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { Duration, HostToken, hostToken } from '../../shared/index.ts';
+import { Duration, DurationAtLeast, HostToken, hostToken } from '../../shared/index.ts';
 
 /** collector.yaml `watchdog:` — the collector's side of offhook watching itself (README, Watchdog). */
 export const CollectorWatchdogConfig = z
@@ -8,7 +8,7 @@ export const CollectorWatchdogConfig = z
     /** This collector's member id in its heartbeat (a host token); the host name when absent. */
     member: HostToken.optional(),
     /** How often the collector heartbeat goes out on core NATS. */
-    heartbeat_interval: Duration.default(10_000),
+    heartbeat_interval: DurationAtLeast(100, '100ms').default(10_000),
     /** How often the end-to-end canary goes out on ALERTS (0 = never; then set the gateway's canary_silence: 0). */
     canary_interval: Duration.default(60_000),
     /** A gateway heard before (or listed in `gateways`) that is silent this long raises `gateway_silent` (0 = off). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration } from '../../shared/index.ts';
+import { Duration, DurationAtLeast } from '../../shared/index.ts';
 
 /**
  * gateway.yaml `watchdog:` — the gateway phones the on-call chain when offhook itself goes blind
@@ -15,9 +15,9 @@ export const WatchdogConfig = z
     /** No canary alert came through ALERTS for this long (about 3 × the collector's watchdog.canary_interval). */
     canary_silence: Duration.default(180_000),
     /** How often the conditions are looked at (and NATS is probed with a PING). */
-    check_interval: Duration.default(1_000),
+    check_interval: DurationAtLeast(10, '10ms').default(1_000),
     /** How often the gateway heartbeat goes out for the collector's `gateway_silent`. */
-    heartbeat_interval: Duration.default(10_000),
+    heartbeat_interval: DurationAtLeast(100, '100ms').default(10_000),
   })
   .strict();
 export type WatchdogConfig = z.infer<typeof WatchdogConfig>;

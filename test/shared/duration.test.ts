@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { z } from 'zod';
+import { CollectorConfig } from '../../collector/config.ts';
+import { WatchdogConfig } from '../../telephony-gateway/watchdog/config.ts';
 import { Duration, formatPromDuration, formatZodIssueLines, parseDuration, readDuration } from '../../shared/index.ts';
 
 const S = 1000;
@@ -113,6 +115,24 @@ describe('durations (Prometheus grammar)', () => {
     assert.equal(formatPromDuration(366 * D + 1), '1y1d1ms');
     for (const [text, ms] of ACCEPTED) assert.equal(parseDuration(formatPromDuration(ms)), ms, text);
     assert.throws(() => formatPromDuration(1.5), /whole milliseconds/);
+  });
+
+  it('refuses 0 for a loop period, which would spin a process, and keeps 0 = off where it is documented', () => {
+    const collector = (extra: Record<string, unknown>) => ({ rules: [{ name: 'down', kind: 'host_down' }], ...extra });
+    for (const [field, floor] of [['evaluation_interval', '10ms'], ['checkpoint_interval', '100ms']] as const) {
+      const input = collector({ [field]: 0 });
+      const result = CollectorConfig.safeParse(input);
+      assert.equal(result.success, false, field);
+      const lines = formatZodIssueLines(result.error!, input);
+      assert.deepEqual(lines, [`${field}: expected a duration of at least ${floor}, got 0`]);
+    }
+    const zeros = { heartbeat_interval: '0s', canary_interval: 0 };
+    const watchdog = CollectorConfig.safeParse(collector({ watchdog: zeros }));
+    assert.deepEqual(watchdog.error?.issues.map((i) => i.path.join('.')), ['watchdog.heartbeat_interval']);
+    assert.equal(CollectorConfig.parse(collector({ watchdog: { canary_interval: 0 } })).watchdog.canary_interval, 0);
+    assert.equal(WatchdogConfig.safeParse({ check_interval: '0s' }).success, false);
+    assert.equal(WatchdogConfig.safeParse({ heartbeat_interval: '0s' }).success, false);
+    assert.equal(WatchdogConfig.parse({ check_interval: '10ms' }).check_interval, 10);
   });
 
   it('keeps defaults in milliseconds whether written as prefault text or a number', () => {
