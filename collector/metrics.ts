@@ -1,4 +1,4 @@
-import { counter, Gauge, Histogram, type Registry } from '../shared/index.ts';
+import { counter, EVENT_KINDS, Gauge, Histogram, initCounter, labelProduct, type Registry } from '../shared/index.ts';
 import type { AlertRecord } from './alert-record.ts';
 
 export interface CollectorMetrics {
@@ -45,7 +45,7 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
       for (const [severity, n] of Object.entries(counts)) this.set({ severity }, n);
     },
   });
-  return {
+  const metrics: CollectorMetrics = {
     events: counter(registry, 'offhook_collector_events_total', 'Events processed from the EVENTS stream, by kind', ['kind']),
     ruleErrors: counter(registry, 'offhook_collector_rule_errors_total', 'Rule evaluations that threw (the event was skipped for that rule)', ['rule']),
     duplicates: counter(registry, 'offhook_collector_duplicate_events_total', 'Events skipped as duplicates or replays (stream or agent sequence already seen)'),
@@ -60,4 +60,10 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
       'Alert writes dropped because another collector took the partition lease (split brain fenced off)',
     ),
   };
+  // Known label values start at 0, so a fresh collector graphs 0 rather than "No data".
+  initCounter(metrics.events, labelProduct({ kind: EVENT_KINDS }));
+  initCounter(metrics.rejected, labelProduct({ reason: ['ts_future', 'ts_past', 'seq_jump'] }));
+  initCounter(metrics.transitions, labelProduct({ status: ['firing', 'resolved'], severity: ['info', 'warning', 'critical'] }));
+  initCounter(metrics.published, labelProduct({ outcome: ['ok', 'duplicate', 'failed'] }));
+  return metrics;
 }

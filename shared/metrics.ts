@@ -6,11 +6,18 @@ import type { Logger } from './logger.ts';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/**
+ * prom-client's gauges named like counters (`promtool check metrics` refuses a gauge ending in _total); each is the
+ * sum over the `type` label of the gauge without the suffix, which stays (sum(nodejs_active_handles) is the same).
+ */
+export const DROPPED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /** One registry per process, with Node's process metrics and a `process` label on everything. */
 export function createRegistry(processName: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ process: processName });
   collectDefaultMetrics({ register: registry });
+  for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
   return registry;
 }
 
@@ -19,6 +26,24 @@ export function counter<L extends string>(registry: Registry, name: string, help
   const existing = registry.getSingleMetric(name);
   if (existing) return existing as Counter<L>;
   return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+/** Every combination of the given label values, e.g. for {@link initCounter}. */
+export function labelProduct<L extends string>(values: Record<L, readonly string[]>): Record<L, string>[] {
+  let sets: Record<string, string>[] = [{}];
+  for (const [label, options] of Object.entries(values) as [string, readonly string[]][]) {
+    sets = sets.flatMap((set) => options.map((value) => ({ ...set, [label]: value })));
+  }
+  return sets as Record<L, string>[];
+}
+
+/**
+ * Gives each known label set a 0 sample, so a fresh process exports 0 rather than no series at all (a Grafana panel
+ * would say "No data", and rate() would miss the first event). Returns the counter for chaining.
+ */
+export function initCounter<L extends string>(counter: Counter<L>, labelSets: Partial<Record<L, string>>[]): Counter<L> {
+  for (const labels of labelSets) counter.inc(labels, 0);
+  return counter;
 }
 
 /** offhook_invalid_messages_total{process,subject,reason}; `subject` is the subject family, never a raw subject. */

@@ -85,7 +85,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const registry = options.registry ?? createRegistry('gateway');
   const gatewayHost = hostToken(config.gateway_host ?? hostname());
   const subjects = new Subjects(config.nats.prefix);
-  const metrics = gatewayMetrics(registry);
+  const metrics = gatewayMetrics(registry, config.budget.currency);
   const webhookListen = options.webhookListen ?? config.alertmanager?.listen;
   if (webhookListen && !config.alertmanager) throw new UsageError('--webhook-listen needs an alertmanager: section in the gateway config (at least auth:, see telephony-gateway/alertmanager/README.md)');
 

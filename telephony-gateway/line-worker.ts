@@ -398,8 +398,6 @@ export class LineWorker {
   }
 
   updateBudgetGauges(): void {
-    for (const [limit, value] of Object.entries(this.parts.budget.remaining(this.parts.clock.now()))) {
-      this.parts.metrics.budgetRemaining.set({ limit }, Number.isFinite(value) ? value : -1);
-    }
+    this.parts.metrics.setBudgetRemaining(this.parts.budget.remaining(this.parts.clock.now()));
   }
 }

@@ -1,9 +1,12 @@
-import { Counter, Gauge, Histogram, type Registry } from '../../shared/index.ts';
+import { Counter, EVENT_KINDS, Gauge, Histogram, initCounter, labelProduct, type Registry } from '../../shared/index.ts';
+
+/** What publisher.ts's failureReason() can answer. */
+export const PUBLISH_FAILURE_REASONS = ['no_stream', 'timeout', 'disconnected', 'other'] as const;
 
 /** The agent's own health, as an operator scrapes it from /metrics. */
 export function createAgentMetrics(registry: Registry) {
   const r = [registry];
-  return {
+  const metrics = {
     checkDuration: new Histogram({ name: 'offhook_agent_check_duration_seconds', help: 'Time each check run took', labelNames: ['check', 'kind'], buckets: [0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10, 30], registers: r }),
     checkRuns: new Counter({ name: 'offhook_agent_check_runs_total', help: 'Check runs by resulting status', labelNames: ['check', 'kind', 'status'], registers: r }),
     checkFailures: new Counter({ name: 'offhook_agent_check_failures_total', help: 'Check runs that did not end ok: probe error, timeout or a bad answer', labelNames: ['check', 'kind', 'reason'], registers: r }),
@@ -29,5 +32,11 @@ export function createAgentMetrics(registry: Registry) {
     logTruncated: new Counter({ name: 'offhook_agent_log_truncated_lines_total', help: 'Lines cut to max_line_chars', labelNames: ['file'], registers: r }),
     logRotations: new Counter({ name: 'offhook_agent_log_rotations_total', help: 'Rotations seen', labelNames: ['file', 'type'], registers: r }),
   };
+  // Known label values start at 0, so a fresh agent graphs 0 rather than "No data" (per-check and per-file
+  // series start with the first run or line: their label values come from the config).
+  initCounter(metrics.published, labelProduct({ kind: EVENT_KINDS }));
+  initCounter(metrics.invalidEvents, labelProduct({ kind: EVENT_KINDS }));
+  initCounter(metrics.publishErrors, labelProduct({ reason: PUBLISH_FAILURE_REASONS }));
+  return metrics;
 }
 export type AgentMetrics = ReturnType<typeof createAgentMetrics>;

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { CheckResult, LogMatch, newId, publishDurable, ResourceSample, SCHEMA_VERSION, type Logger, type Subjects } from '../../shared/index.ts';
-import type { AgentMetrics } from './metrics.ts';
+import type { AgentMetrics, PUBLISH_FAILURE_REASONS } from './metrics.ts';
 import type { DiskSpool, SpooledEvent } from './spool.ts';
 import type { SequenceCounter } from './sequence.ts';
 
@@ -226,7 +226,7 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
   }
 }
 
-function failureReason(err: Error): string {
+function failureReason(err: Error): (typeof PUBLISH_FAILURE_REASONS)[number] {
   const text = `${err.name} ${err.message}`.toLowerCase();
   if (text.includes('no responders') || text.includes('503') || text.includes('jetstream is not enabled')) return 'no_stream';
   if (text.includes('timeout')) return 'timeout';

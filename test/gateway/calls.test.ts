@@ -273,7 +273,7 @@ describe('gateway calls (sim line, real nats-server)', function () {
     await gw.waitFor('the budget event', () => gw!.gatewayEvents.length === 1);
     assert.deepEqual([gw.gatewayEvents[0]!.kind, gw.gatewayEvents[0]!.limit], ['budget_exhausted', 'calls_per_hour']);
     assert.equal(await gw.metric('offhook_gateway_budget_exhausted_total', { scope: 'total', limit: 'calls_per_hour' }), 1);
-    assert.equal(await gw.metric('offhook_gateway_budget_remaining', { limit: 'calls_per_hour' }), 0);
+    assert.equal(await gw.metric('offhook_gateway_budget_remaining_calls', { limit: 'calls_per_hour' }), 0);
     assert.equal(await gw.metric('offhook_gateway_fallbacks_total', { reason: 'budget_exhausted' }), 1);
   });
 

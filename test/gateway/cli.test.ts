@@ -44,7 +44,7 @@ describe('gateway CLI: test-call and calls', function () {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^NATS nats:\/\/127\.0\.0\.1:\d+ \(from gateway\.yaml\), prefix gwcli\ntest call to 555: acknowledged, keys 1, \d+ s\n$/);
     assert.ok(gw.transcript().some((e) => e.event === 'dial' && e.number === '555'));
-    assert.equal(await gw.metric('offhook_gateway_budget_remaining', { limit: 'calls_per_hour' }), 19);
+    assert.equal(await gw.metric('offhook_gateway_budget_remaining_calls', { limit: 'calls_per_hour' }), 19);
   });
 
   it('calls lists the recorded calls, as a table or JSON', async () => {

@@ -50,7 +50,7 @@ describe('gateway watchdog: started while NATS is down (sim line, real nats-serv
 
     await server.start();
     gateway = await starting;
-    const remaining = await gateway.registry.getSingleMetric('offhook_gateway_budget_remaining')!.get();
+    const remaining = await gateway.registry.getSingleMetric('offhook_gateway_budget_remaining_calls')!.get();
     const perHour = remaining.values.find((v) => v.labels.limit === 'calls_per_hour')?.value;
     assert.equal(perHour, config.budget.max_calls_per_hour - 1, 'the offline call is in the budget it started with');
     assert.deepEqual(dialled(line.transcript()), ['100'], 'acknowledged: nobody is called again');

@@ -27,7 +27,7 @@ describe('gateway watchdog: NATS unreachable (sim line, real nats-server stopped
     const watchdog = gw.gateway.watchdog;
     const fp = watchdog.incidentFingerprint;
     gw.line.script({ number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
-    const budgetBefore = await gw.metric('offhook_gateway_budget_remaining', { limit: 'calls_per_hour' });
+    const budgetBefore = await gw.metric('offhook_gateway_budget_remaining_calls', { limit: 'calls_per_hour' });
     // Seen healthy first: the call below is caused by the outage, not by a start-up condition.
     assert.deepEqual((await nextChecks(watchdog, 3)).at(-1), []);
 
@@ -48,7 +48,7 @@ describe('gateway watchdog: NATS unreachable (sim line, real nats-server stopped
     assert.equal(await gw.metric('offhook_gateway_watchdog_blind', { reason: 'nats' }), 1);
     assert.equal(await gw.metric('offhook_gateway_watchdog_incidents_total'), 1);
     // Counted in the same budget, and kept locally where a restart finds it even if KV never got it.
-    assert.equal(await gw.metric('offhook_gateway_budget_remaining', { limit: 'calls_per_hour' }), budgetBefore - 1);
+    assert.equal(await gw.metric('offhook_gateway_budget_remaining_calls', { limit: 'calls_per_hour' }), budgetBefore - 1);
     assert.equal(await gw.metric('offhook_gateway_calls_total', { outcome: 'acknowledged' }), 1);
     assert.equal(localState(prefix).budget.calls.length, 1);
 
