@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes a fresh clone runnable: npm packages, the native line driver, and the Debian packages
-# offhook runs (nats-server, espeak-ng, sox) or tests against (ngircd, mariadb).
+# offhook runs (nats-server, espeak-ng, sox) or tests against (ngircd, mariadb, promtool).
 # Installs what is missing when it can (root + apt-get); otherwise fails with one line saying what to run.
 # Usage: deploy/bootstrap.sh [run|test]   (npm's prestart/pretest call it; the mode is inferred from npm)
 set -euo pipefail
@@ -33,6 +33,8 @@ if [ "$mode" = test ]; then
   needed[sipp]=sip-tester
   needed[prometheus-alertmanager]=prometheus-alertmanager
   needed[/usr/lib/nagios/plugins/check_tcp]=monitoring-plugins-basic
+  # promtool lints each process's /metrics (test/deploy/promtool.test.ts); Debian ships it only in the server package.
+  needed[promtool]=prometheus
 fi
 missing=()
 for cmd in "${!needed[@]}"; do

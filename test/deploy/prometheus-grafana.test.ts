@@ -79,7 +79,12 @@ describe('deploy/grafana dashboard and deploy/prometheus config', function () {
 
   it('covers hosts up, alerts firing, event rate, calls and cost', function () {
     const exprs = panels.flatMap((p) => p.targets!.map((t) => t.expr!)).join('\n');
-    for (const needed of ['offhook_hosts{state="up"}', 'offhook_alerts_firing', 'offhook_collector_events_total', 'offhook_gateway_calls_total', 'offhook_gateway_estimated_cost_total', 'offhook_gateway_budget_remaining']) {
+    const needs = [
+      'offhook_hosts{state="up"}', 'offhook_alerts_firing', 'offhook_collector_events_total', 'offhook_gateway_calls_total',
+      'offhook_gateway_estimated_cost_currency_total', 'offhook_gateway_budget_remaining_calls',
+      'offhook_gateway_budget_remaining_seconds', 'offhook_gateway_budget_remaining_currency',
+    ];
+    for (const needed of needs) {
       assert.ok(exprs.includes(needed), `no panel queries ${needed}`);
     }
   });
