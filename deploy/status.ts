@@ -108,7 +108,11 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
   for (const gateway of report.gateways) {
     const line = gateway.line.up ? (gateway.line.busy ? 'in a call' : 'idle') : 'DOWN';
     lines.push(`gateway ${gateway.gatewayHost}: line ${gateway.line.driver} ${line}, ${gateway.queue.length} alert(s) waiting for a call`);
-    const budget = Object.entries(gateway.budget).map(([limit, left]) => `${limit.replace(/_/g, ' ')} ${left === null ? 'unlimited' : Number(left.toFixed(2))}`);
+    const unit = (limit: string): string => (limit === 'cost_per_day' && gateway.currency ? ` ${clean(gateway.currency)}` : '');
+    const budget = Object.entries(gateway.budget).map(([limit, left]) => {
+      const shown = left === null ? 'unlimited' : `${Number(left.toFixed(2))}${unit(limit)}`;
+      return `${limit.replace(/_/g, ' ')} ${shown}`;
+    });
     lines.push(`  budget left: ${budget.join(', ')}`);
     const watch = gateway.watchdog;
     if (watch && !watch.enabled) lines.push('  watchdog: off');

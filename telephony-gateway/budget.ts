@@ -38,6 +38,11 @@ export class Budget {
 
   constructor(private readonly config: BudgetConfig) {}
 
+  /** The currency every cost here is in (budget.currency), for anything that shows a cost to a person. */
+  get currency(): string {
+    return this.config.currency;
+  }
+
   load(state: BudgetState | null): void {
     this.calls = state ? [...state.calls] : [];
   }

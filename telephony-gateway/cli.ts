@@ -95,7 +95,13 @@ async function listCalls(options: NatsFlags & { json?: boolean; limit: string })
   if (recent.length === 0) process.stdout.write('no calls recorded\n');
   for (const r of recent) {
     const who = r.person ? `${r.person} ${r.number}` : r.number;
-    process.stdout.write(`${new Date(r.ts).toISOString()}  ${r.direction.padEnd(8)} ${who.padEnd(28)} ${r.outcome.padEnd(16)} ${String(Math.round(r.durationMs / 1000)).padStart(4)}s  alerts=${r.fingerprints.length}${r.digits ? ` keys=${r.digits}` : ''}${r.error ? `  (${r.error})` : ''}\n`);
+    const seconds = String(Math.round(r.durationMs / 1000)).padStart(4);
+    // Records from gateways older than the currency field show the bare number.
+    const cost = `cost=${r.estimatedCost.toFixed(2)}${r.currency ? ` ${r.currency}` : ''}`;
+    const keys = r.digits ? ` keys=${r.digits}` : '';
+    const when = new Date(r.ts).toISOString();
+    const columns = `${when}  ${r.direction.padEnd(8)} ${who.padEnd(28)} ${r.outcome.padEnd(16)} ${seconds}s`;
+    process.stdout.write(`${columns}  alerts=${r.fingerprints.length}${keys} ${cost}${r.error ? `  (${r.error})` : ''}\n`);
   }
 }
 

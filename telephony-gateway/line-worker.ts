@@ -387,6 +387,7 @@ export class LineWorker {
         digits: call.digits.slice(0, 64),
         durationMs: Math.round(call.durationMs),
         estimatedCost: call.cost,
+        currency: this.parts.budget.currency,
         ...(call.error ? { error: call.error.slice(0, 1000) } : {}),
       },
       fingerprints[0] ?? this.inboundFingerprint,

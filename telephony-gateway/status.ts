@@ -35,6 +35,7 @@ export async function gatewayStatus(parts: StatusParts): Promise<GatewayStatus> 
       severity: entry.alert.severity,
       round: entry.escalation.round,
     })),
+    currency: parts.budget.currency,
     budget: Object.fromEntries(Object.entries(remaining).map(([limit, left]) => [limit, Number.isFinite(left) ? left : null])),
     ...(parts.watchdog ? { watchdog: parts.watchdog.status() } : {}),
   });

@@ -67,7 +67,7 @@ export class Narrator extends EventEmitter {
   private call(call: CallRecord): CallRecord {
     const who = call.person ? `${call.person} (${call.number})` : call.number;
     const pressed = call.digits ? `, pressed "${call.digits}"` : '';
-    this.say('call', `${call.direction} call ${who}: ${call.outcome}${pressed}, ${(call.durationMs / 1000).toFixed(1)} s, about ${call.estimatedCost.toFixed(2)} in call charges, ${call.fingerprints.length} alert(s)`);
+    this.say('call', `${call.direction} call ${who}: ${call.outcome}${pressed}, ${(call.durationMs / 1000).toFixed(1)} s, about ${call.estimatedCost.toFixed(2)}${call.currency ? ` ${call.currency}` : ''} in call charges, ${call.fingerprints.length} alert(s)`);
     return call;
   }
 

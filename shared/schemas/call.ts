@@ -27,6 +27,8 @@ export const CallRecord = Envelope.extend({
   digits: z.string().max(64).default(''),
   durationMs: z.number().int().nonnegative(),
   estimatedCost: z.number().nonnegative(),
+  /** The gateway's budget.currency, which estimatedCost is in (absent from older gateways). */
+  currency: z.string().max(8).optional(),
   error: z.string().max(1000).optional(),
 });
 export type CallRecord = z.infer<typeof CallRecord>;

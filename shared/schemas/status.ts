@@ -43,6 +43,8 @@ export const GatewayStatus = z.object({
   queue: z.array(z.object({ fingerprint: Fingerprint, host: HostToken, rule: z.string(), severity: Severity, round: z.number().int().nonnegative() })),
   /** What is left of each total limit (null = no limit). */
   budget: z.record(z.string(), z.number().nullable()),
+  /** The currency of budget.cost_per_day (absent from older gateways). */
+  currency: z.string().optional(),
   /** The gateway's watchdog: what makes offhook blind now, and the incident's state (absent from older gateways). */
   watchdog: z
     .object({

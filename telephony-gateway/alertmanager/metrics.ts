@@ -1,9 +1,18 @@
-import { Counter, type Registry } from '../../shared/index.ts';
+import { Counter, initCounter, labelProduct, type Registry } from '../../shared/index.ts';
+import type { PayloadProblem } from './payload.ts';
+import type { Outcome } from './webhook.ts';
+
+/** The label values below, as webhook.ts, payload.ts, index.ts and silencer.ts use them. */
+const OUTCOMES = [
+  'accepted', 'unauthorized', 'too_large', 'unsupported_media_type', 'invalid_payload', 'method_not_allowed', 'not_found',
+  'unavailable', 'error',
+] as const satisfies readonly Outcome[];
+const PAYLOAD_REASONS = ['not_json', 'not_utf8', 'prototype_key', 'unsupported_version', 'invalid_field'] as const satisfies readonly PayloadProblem['reason'][];
 
 /** What an operator graphs about the Alertmanager bridge: who knocked, what got in, what was silenced. */
 export function bridgeMetrics(registry: Registry) {
   const registers = [registry];
-  return {
+  const metrics = {
     requests: new Counter({
       name: 'offhook_gateway_alertmanager_requests_total',
       help: 'Webhook requests by outcome (accepted, unauthorized, too_large, unsupported_media_type, invalid_payload, method_not_allowed, not_found, unavailable, error)',
@@ -29,5 +38,11 @@ export function bridgeMetrics(registry: Registry) {
       registers,
     }),
   };
+  // Known label values start at 0, so a fresh bridge graphs 0 rather than "No data".
+  initCounter(metrics.requests, labelProduct({ outcome: OUTCOMES }));
+  initCounter(metrics.invalidPayloads, labelProduct({ reason: PAYLOAD_REASONS }));
+  initCounter(metrics.alerts, labelProduct({ status: ['firing', 'resolved'], result: ['queued', 'duplicate'] }));
+  initCounter(metrics.silences, labelProduct({ result: ['created', 'failed', 'gave_up', 'skipped'] }));
+  return metrics;
 }
 export type BridgeMetrics = ReturnType<typeof bridgeMetrics>;

@@ -7,7 +7,7 @@ import { parsePayload, type PayloadProblem, type WebhookPayload } from './payloa
 /** What the bridge does with a valid payload; throws only when the alerts could not be stored (Alertmanager should retry). */
 export type PayloadHandler = (payload: WebhookPayload) => Promise<{ queued: number; duplicates: number }>;
 
-type Outcome = 'accepted' | 'unauthorized' | 'too_large' | 'unsupported_media_type' | 'invalid_payload' | 'method_not_allowed' | 'not_found' | 'unavailable' | 'error';
+export type Outcome = 'accepted' | 'unauthorized' | 'too_large' | 'unsupported_media_type' | 'invalid_payload' | 'method_not_allowed' | 'not_found' | 'unavailable' | 'error';
 
 class TooLarge extends Error {}
 

@@ -55,7 +55,7 @@ describe('npm start (the demo)', function () {
         /status page: +http:\/\/127\.0\.0\.1:\d+\//,
         /all agents are reporting/,
         /FIRING \(critical\) \S+ shop_down: .* the demo shop is not answering/,
-        /outbound call bob \(5550101\): no_answer/,
+        /outbound call bob \(5550101\): no_answer, [0-9.]+ s, about 0\.\d\d EUR in call charges/,
         /outbound call alice \(5550102\): acknowledged, pressed "1"/,
         /acknowledged [0-9a-f]{16} by alice via dtmf/,
         /RESOLVED \S+ shop_down/,

@@ -56,7 +56,7 @@ describe('offhook status (asks the running collector and gateway over NATS)', fu
       // Nobody answers, so the alert stays in the call queue while we look.
       line: { backend: 'sim', sim: { speed: 1 }, answer_timeout: '60s' },
       people: [{ name: 'alice', number: '100' }],
-      budget: { max_calls_per_hour: 7 },
+      budget: { max_calls_per_hour: 7, max_cost_per_day: 5, currency: 'CHF' },
     }));
     const collector = spawnTracked('node', ['offhook.mjs', 'collector', '--config', collectorFile]);
     const gateway = spawnTracked('node', ['offhook.mjs', 'gateway', '--config', gatewayFile]);
@@ -82,13 +82,15 @@ describe('offhook status (asks the running collector and gateway over NATS)', fu
       assert.match(table.stdout, new RegExp(`firing alerts: 1\\n  critical ${fired!.fingerprint}  web1: shop is critical: HTTP 503`));
       assert.match(table.stdout, /gateway phonebox: line card\/sim in a call, 1 alert\(s\) waiting for a call/);
       assert.match(table.stdout, /budget left: calls per hour 6, /);
+      assert.match(table.stdout, /, cost per day 5 CHF(,|$)/m, 'the cost limit is shown in the configured currency');
       assert.match(table.stdout, /  watchdog: offhook sees \(NATS, collectors, canary\)/);
       assert.match(table.stdout, /queued critical web1 services \(round 1\)/);
 
-      const json = JSON.parse((await status('--json')).stdout) as { collector: { firing: unknown[] }; gateways: { budget: Record<string, number | null> }[]; problems: string[] };
+      const json = JSON.parse((await status('--json')).stdout) as { collector: { firing: unknown[] }; gateways: { budget: Record<string, number | null>; currency?: string }[]; problems: string[] };
       assert.equal(json.collector.firing.length, 1);
       assert.equal(json.gateways[0]!.budget.calls_per_hour, 6);
-      assert.equal(json.gateways[0]!.budget.cost_per_day, null);
+      assert.equal(json.gateways[0]!.budget.cost_per_day, 5);
+      assert.equal(json.gateways[0]!.currency, 'CHF');
       assert.deepEqual(json.problems, []);
       await nc.close();
     } finally {

@@ -51,7 +51,7 @@ describe('gateway CLI: test-call and calls', function () {
     await gw.waitFor('the test call record', () => gw.calls.length === 1);
     const table = await runCli(['calls', '--config', configFile]);
     assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /outbound\s+test call 555\s+acknowledged\s+\d+s\s+alerts=0 keys=1/);
+    assert.match(table.stdout, /outbound\s+test call 555\s+acknowledged\s+\d+s\s+alerts=0 keys=1 cost=0\.00 EUR$/m);
     const json = await runCli(['calls', '--json', '--config', configFile]);
     const records = JSON.parse(json.stdout) as Array<{ number: string; outcome: string }>;
     assert.deepEqual(records.map((r) => [r.number, r.outcome]), [['555', 'acknowledged']]);
