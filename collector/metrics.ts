@@ -63,7 +63,8 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
   // Known label values start at 0, so a fresh collector graphs 0 rather than "No data".
   initCounter(metrics.events, labelProduct({ kind: EVENT_KINDS }));
   initCounter(metrics.rejected, labelProduct({ reason: ['ts_future', 'ts_past', 'seq_jump'] }));
-  initCounter(metrics.transitions, labelProduct({ status: ['firing', 'resolved'], severity: ['info', 'warning', 'critical'] }));
+  const severities = ['info', 'warning', 'critical'];
+  initCounter(metrics.transitions, labelProduct({ status: ['firing', 'resolved'], severity: severities }));
   initCounter(metrics.published, labelProduct({ outcome: ['ok', 'duplicate', 'failed'] }));
   return metrics;
 }

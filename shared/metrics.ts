@@ -10,7 +10,9 @@ export { Counter, Gauge, Histogram, Registry } from 'prom-client';
  * prom-client's gauges named like counters (`promtool check metrics` refuses a gauge ending in _total); each is the
  * sum over the `type` label of the gauge without the suffix, which stays (sum(nodejs_active_handles) is the same).
  */
-export const DROPPED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+export const DROPPED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total',
+];
 
 /** One registry per process, with Node's process metrics and a `process` label on everything. */
 export function createRegistry(processName: string): Registry {
@@ -41,7 +43,10 @@ export function labelProduct<L extends string>(values: Record<L, readonly string
  * Gives each known label set a 0 sample, so a fresh process exports 0 rather than no series at all (a Grafana panel
  * would say "No data", and rate() would miss the first event). Returns the counter for chaining.
  */
-export function initCounter<L extends string>(counter: Counter<L>, labelSets: Partial<Record<L, string>>[]): Counter<L> {
+export function initCounter<L extends string>(
+  counter: Counter<L>,
+  labelSets: Partial<Record<L, string>>[],
+): Counter<L> {
   for (const labels of labelSets) counter.inc(labels, 0);
   return counter;
 }

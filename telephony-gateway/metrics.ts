@@ -5,9 +5,15 @@ import type { LimitName } from './budget.ts';
 import type { FinishReason } from './intake.ts';
 
 const DIRECTIONS = ['outbound', 'inbound'] as const;
-const TOTAL_LIMITS = ['calls_per_hour', 'calls_per_day', 'call_minutes_per_day', 'cost_per_day'] as const satisfies readonly LimitName[];
-const NUMBER_LIMITS = ['number_calls_per_minute', 'number_calls_per_15m', 'number_calls_per_hour', 'number_calls_per_day'] as const satisfies readonly LimitName[];
-const FINISH_REASONS: readonly FinishReason[] = ['acknowledged', 'resolved', 'inhibited', 'nobody_answered', 'quiet_hours', 'budget_exhausted'];
+const TOTAL_LIMITS = [
+  'calls_per_hour', 'calls_per_day', 'call_minutes_per_day', 'cost_per_day',
+] as const satisfies readonly LimitName[];
+const NUMBER_LIMITS = [
+  'number_calls_per_minute', 'number_calls_per_15m', 'number_calls_per_hour', 'number_calls_per_day',
+] as const satisfies readonly LimitName[];
+const FINISH_REASONS: readonly FinishReason[] = [
+  'acknowledged', 'resolved', 'inhibited', 'nobody_answered', 'quiet_hours', 'budget_exhausted',
+];
 /** The reasons the max_unannounced sweep gives (unannounced.ts). */
 const UNANNOUNCED_REASONS: readonly FallbackReason[] = ['per_number_limit', 'escalation_wait', 'line_busy', 'quiet_hours'];
 const REJECTED_REASONS = ['unknown', 'withheld', 'pin_attempts_cap', 'locked_out'] as const;

@@ -1,4 +1,6 @@
-import { Counter, EVENT_KINDS, Gauge, Histogram, initCounter, labelProduct, type Registry } from '../../shared/index.ts';
+import {
+  Counter, EVENT_KINDS, Gauge, Histogram, initCounter, labelProduct, type Registry,
+} from '../../shared/index.ts';
 
 /** What publisher.ts's failureReason() can answer. */
 export const PUBLISH_FAILURE_REASONS = ['no_stream', 'timeout', 'disconnected', 'other'] as const;

@@ -7,7 +7,9 @@ const OUTCOMES = [
   'accepted', 'unauthorized', 'too_large', 'unsupported_media_type', 'invalid_payload', 'method_not_allowed', 'not_found',
   'unavailable', 'error',
 ] as const satisfies readonly Outcome[];
-const PAYLOAD_REASONS = ['not_json', 'not_utf8', 'prototype_key', 'unsupported_version', 'invalid_field'] as const satisfies readonly PayloadProblem['reason'][];
+const PAYLOAD_REASONS = [
+  'not_json', 'not_utf8', 'prototype_key', 'unsupported_version', 'invalid_field',
+] as const satisfies readonly PayloadProblem['reason'][];
 
 /** What an operator graphs about the Alertmanager bridge: who knocked, what got in, what was silenced. */
 export function bridgeMetrics(registry: Registry) {

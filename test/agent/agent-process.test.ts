@@ -147,7 +147,12 @@ describe('agent process: events, heartbeat, metrics, spool before the stream exi
       const sample = events.filter(full).at(-1)!;
       assert.ok(sample.kind === 'resource' && sample.metrics.some((m) => m.name === 'offhook_cpu_usage_ratio'));
       const metrics = await (await fetch(url!)).text();
-      for (const name of ['offhook_agent_events_published_total', 'offhook_agent_spool_depth', 'offhook_agent_sequence', 'offhook_agent_resource_sample_duration_seconds_bucket', 'node_memory_MemAvailable_bytes', 'node_load1', 'offhook_nats_connected']) {
+      const names = [
+        'offhook_agent_events_published_total', 'offhook_agent_spool_depth', 'offhook_agent_sequence',
+        'offhook_agent_resource_sample_duration_seconds_bucket', 'offhook_memory_available_bytes', 'node_load1',
+        'node_cpu_seconds_total', 'offhook_nats_connected',
+      ];
+      for (const name of names) {
         assert.match(metrics, new RegExp(`^${name}[{ ]`, 'm'), `${name} on /metrics`);
       }
     } finally {

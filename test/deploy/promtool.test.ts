@@ -69,7 +69,9 @@ describe('live /metrics of agent, collector and gateway pass promtool check metr
     assert.equal(problems, '', 'promtool problems');
     assert.equal(rc, 0);
     const types = familyTypes(text);
-    for (const [name, type] of types) if (name.endsWith('_total')) assert.equal(type, 'counter', `${name} is typed ${type}`);
+    for (const [name, type] of types) {
+      if (name.endsWith('_total')) assert.equal(type, 'counter', `${name} is typed ${type}`);
+    }
     assert.equal(types.get('node_cpu_seconds_total'), 'counter');
     assert.ok(![...types.keys()].some((n) => n.endsWith('_per_second')), 'no pre-computed rates');
     assert.equal(types.get('offhook_memory_available_bytes'), 'gauge');
@@ -83,7 +85,11 @@ describe('live /metrics of agent, collector and gateway pass promtool check metr
       nats: { servers: [server.url], prefix: 'pt2' },
       listen: '127.0.0.1:0',
       rules: [{ name: 'cpu', kind: 'threshold', metric: 'cpu_usage_percent', crit: 95 }],
-      notifications: { receivers: [{ name: 'hook', kind: 'webhook', url: 'http://127.0.0.1:9/' }], routes: [], fallback_receivers: ['hook'] },
+      notifications: {
+        receivers: [{ name: 'hook', kind: 'webhook', url: 'http://127.0.0.1:9/' }],
+        routes: [],
+        fallback_receivers: ['hook'],
+      },
     });
     live.push(collector);
     const text = await scrapeText(collector);
