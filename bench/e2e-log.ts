@@ -1,0 +1,129 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ensureStreams, Subjects } from '../shared/index.ts';
+import { startOffhook } from '../test/helpers/offhook-process.ts';
+import { killAndWait } from '../test/helpers/processes.ts';
+import { webhookReceiver } from '../test/helpers/webhook-receiver.ts';
+import { percentile, type BenchRow } from './lib.ts';
+
+const LOG_TRIALS = Number(process.env.OFFHOOK_BENCH_LOG_TRIALS ?? 50);
+const TRIAL_TIMEOUT_MS = 30_000;
+const PREFIX = 'e2elog';
+
+/** Resolves with the Date.now() of the first arrival `register` reports for this trial. */
+type Arrivals = Map<string, (at: number) => void>;
+
+function arrival(waiting: Arrivals, trial: string, what: string): Promise<number> {
+  let timer: NodeJS.Timeout;
+  return new Promise<number>((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what} of trial ${trial}`)), TRIAL_TIMEOUT_MS);
+    waiting.set(trial, resolve);
+  }).finally(() => clearTimeout(timer));
+}
+
+function settle(waiting: Arrivals, trial: string | undefined, at: number): void {
+  if (trial === undefined) return;
+  waiting.get(trial)?.(at);
+  waiting.delete(trial);
+}
+
+/**
+ * Log line → webhook with the real agent and collector on loopback, and where the time goes: each matching line
+ * is seen by this process as the agent's event (core subscription on the EVENTS subject: the agent's follower,
+ * rules and publish), as the collector's alert on ALERTS (the collector's intake, engine, lease fence, KV write and
+ * publish) and at the webhook receiver (the dispatcher: notification log, queue, HTTP POST).
+ * Each line raises a new alert (label trial=N), so no dedup or coalescing hides a trial.
+ * OFFHOOK_BENCH_PARTS=log runs only this; OFFHOOK_BENCH_LOG_TRIALS (default 50) bounds it.
+ */
+export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnection): Promise<BenchRow[]> {
+  const subjects = new Subjects(PREFIX);
+  await ensureStreams(nc, subjects);
+  const logFile = join(dir, 'app.log');
+  writeFileSync(logFile, '');
+  const hook = await webhookReceiver();
+  const events: Arrivals = new Map();
+  const alerts: Arrivals = new Map();
+  const webhooks: Arrivals = new Map();
+  nc.subscribe(subjects.allEvents, {
+    callback: (_err, msg) => {
+      const at = Date.now();
+      const event = msg.json<{ kind?: string; labels?: Record<string, string> }>();
+      if (event.kind === 'log') settle(events, event.labels?.trial, at);
+    },
+  });
+  nc.subscribe(subjects.allAlerts, {
+    callback: (_err, msg) => settle(alerts, msg.json<{ labels?: Record<string, string> }>().labels?.trial, Date.now()),
+  });
+  hook.server.on('request', (req) => req.on('end', () => setImmediate(() => {
+    for (const alert of hook.alerts.splice(0)) settle(webhooks, alert.labels.trial, alert.at);
+  })));
+  const nats = { servers: [server.url], prefix: PREFIX };
+  const collector = await startOffhook('collector', dir, 'collector-log', {
+    nats,
+    listen: '127.0.0.1:0',
+    defaults: { flapping: { enabled: false } },
+    rules: [{ name: 'app_fatal', kind: 'log', log_rule: '^fatal$', count: 1, within: '1h', severity: 'info' }],
+    notifications: {
+      // No receiver rate limit in the way: every trial raises its own alert.
+      receivers: [{ name: 'hook', kind: 'webhook', url: hook.url, rate_limit: { max: 100_000, per: '1m' } }],
+      routes: [{ receiver: 'hook' }],
+    },
+  });
+  const agent = await startOffhook('agent', dir, 'agent-log', {
+    host: 'bench-log',
+    nats,
+    state_dir: join(dir, 'agent-log'),
+    metrics_listen: '127.0.0.1:0',
+    resources: { enabled: false },
+    // "agent started" is printed before the follower opens the file: from the beginning, trial -1 is not skipped.
+    logs: [{ path: logFile, start_at: 'beginning', rules: [{ name: 'fatal', pattern: 'FATAL trial=(?<trial>\\d+)', severity: 'critical' }] }],
+  });
+  const toEvent: number[] = [];
+  const toAlert: number[] = [];
+  const toWebhook: number[] = [];
+  try {
+    // Trial 0 warms up (first KV keys, first HTTP connection) and is not counted.
+    for (let trial = 0; trial <= LOG_TRIALS; trial++) {
+      const key = String(trial);
+      const event = arrival(events, key, 'the log event');
+      const alert = arrival(alerts, key, 'the alert');
+      const webhook = arrival(webhooks, key, 'the webhook');
+      const writtenAt = Date.now();
+      appendFileSync(logFile, `2026-11-25T12:00:00Z app[7]: FATAL trial=${trial} out of widgets\n`);
+      const [e, a, w] = await Promise.all([event, alert, webhook]);
+      if (trial === 0) continue;
+      toEvent.push(e - writtenAt);
+      toAlert.push(a - writtenAt);
+      toWebhook.push(w - writtenAt);
+      // Trials apart, so each measures one line through an idle path rather than a queue behind the last one.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    for (const p of [agent, collector]) await killAndWait(p.child, 'SIGTERM');
+    await hook.close();
+  }
+  const ms = (values: number[], p: number): number => percentile(values, p);
+  const diff = (a: number[], b: number[]): number[] => a.map((v, i) => v - b[i]!);
+  const range = (values: number[]): string => `min/max ${Math.min(...values)}/${Math.max(...values)} ms`;
+  return [
+    { name: `log line -> webhook p50 (${LOG_TRIALS} trials)`, value: ms(toWebhook, 50), unit: 'ms' },
+    {
+      name: 'log line -> webhook p99', value: ms(toWebhook, 99), unit: 'ms',
+      note: `goal p50 <= 5 ms, p99 <= 20 ms; ${range(toWebhook)}; one line per trial, 50 ms apart, each a new alert; `
+        + 'times are Date.now() in the bench process (ms resolution)',
+    },
+    { name: 'log line -> alert on NATS p50', value: ms(toAlert, 50), unit: 'ms' },
+    { name: 'log line -> alert on NATS p99', value: ms(toAlert, 99), unit: 'ms' },
+    { name: 'breakdown p50: line -> event on NATS (agent: follower, rules, publish)', value: ms(toEvent, 50), unit: 'ms' },
+    {
+      name: 'breakdown p50: event -> alert on NATS (collector: intake, engine, fence, KV, publish)',
+      value: ms(diff(toAlert, toEvent), 50), unit: 'ms',
+    },
+    {
+      name: 'breakdown p50: alert -> webhook (dispatcher: nflog, queue, HTTP POST)',
+      value: ms(diff(toWebhook, toAlert), 50), unit: 'ms',
+    },
+  ];
+}
