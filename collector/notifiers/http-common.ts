@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { HttpAnswer } from './http-request.ts';
 import type { NotifyOutcome } from './types.ts';
 
 /** Options shared by the HTTP receivers (webhook, http-get). */
@@ -25,12 +26,10 @@ export function requestHeaders(options: HttpOptions): Record<string, string> {
 }
 
 /** Alertmanager's rule: 5xx and 429 are worth retrying, other non-2xx answers are not. */
-export async function httpOutcome(response: Response): Promise<NotifyOutcome> {
-  // The body only adds detail to an error; the status alone decides the outcome.
-  const body = (await response.text().catch(() => '')).slice(0, 200);
-  if (response.ok) return { ok: true };
-  const retry = response.status >= 500 || response.status === 429;
-  return { ok: false, retry, error: `HTTP ${response.status}${body ? `: ${body}` : ''}` };
+export function httpOutcome(answer: HttpAnswer): NotifyOutcome {
+  if (answer.status >= 200 && answer.status < 300) return { ok: true };
+  const retry = answer.status >= 500 || answer.status === 429;
+  return { ok: false, retry, error: `HTTP ${answer.status}${answer.body ? `: ${answer.body}` : ''}` };
 }
 
 /** Network errors (refused, reset, DNS) are transient; a bad credentials file is not. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HttpClientOptions, httpFailure, httpOutcome, requestHeaders } from './http-common.ts';
+import { sendHttp } from './http-request.ts';
 import { alertUrl } from './text.ts';
 import { defineNotifier } from './types.ts';
 
@@ -37,7 +38,7 @@ export const httpGetPlugin = defineNotifier({
           };
           for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
           try {
-            const outcome = await httpOutcome(await fetch(url, { headers: requestHeaders(config), signal }));
+            const outcome = httpOutcome(await sendHttp(url, { method: 'GET', headers: requestHeaders(config), signal }));
             if (!outcome.ok) return outcome;
           } catch (err) {
             return httpFailure(err);

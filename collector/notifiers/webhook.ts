@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alertmanagerPayload } from './alertmanager-payload.ts';
 import { HttpClientOptions, httpFailure, httpOutcome, requestHeaders } from './http-common.ts';
+import { sendHttp } from './http-request.ts';
 import { defineNotifier } from './types.ts';
 
 /** POSTs the Alertmanager webhook payload (version 4), so existing Alertmanager receivers work unchanged. */
@@ -15,13 +16,12 @@ export const webhookPlugin = defineNotifier({
     return {
       async notify(batch, signal) {
         try {
-          const response = await fetch(config.url, {
+          return httpOutcome(await sendHttp(config.url, {
             method: 'POST',
             headers: { ...requestHeaders(config), 'Content-Type': 'application/json' },
             body: JSON.stringify(alertmanagerPayload(batch, config.max_alerts)),
             signal,
-          });
-          return await httpOutcome(response);
+          }));
         } catch (err) {
           return httpFailure(err);
         }
