@@ -23,7 +23,7 @@ export interface RecentNotification {
 
 /**
  * Performs the engine's commits in order: write the record (with its outbox) to KV, publish
- * each transition to ALERTS, hand each announcement to the notifiers, then clear the outbox.
+ * each transition to ALERTS while handing it to the notifiers, then clear the outbox.
  * A crash anywhere in between leaves the outbox in KV, and start() redoes it.
  */
 export class CommitQueue implements EngineOutput {
@@ -56,9 +56,14 @@ export class CommitQueue implements EngineOutput {
     // Checked again: a member paused after the write must not tell what its successor (redoing the outbox) tells.
     if (!(await this.fenced(log))) return;
     for (const entry of record.outbox) {
-      if (entry.publish) await this.publish(entry, log);
-      // Awaited: the dispatcher resolves once the notification is durably in its log, so clearing the outbox below cannot lose it.
-      await this.parts.sink.submit(entry.alert, entry.reason, entry.repeat !== undefined ? { repeat: entry.repeat } : undefined);
+      // ALERTS (the gateway's way) and the notifiers are told side by side: neither waits for the other's round trip.
+      // Both awaited: the dispatcher resolves once the notification is durably in its log, so clearing the outbox below
+      // cannot lose it; entries stay in order, the next one starts once both are done.
+      const context = entry.repeat !== undefined ? { repeat: entry.repeat } : undefined;
+      await Promise.all([
+        entry.publish ? this.publish(entry, log) : undefined,
+        this.parts.sink.submit(entry.alert, entry.reason, context),
+      ]);
       this.parts.metrics.transitions.inc({ status: entry.alert.status, severity: entry.alert.severity });
       this.remember(entry);
     }

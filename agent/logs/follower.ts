@@ -134,8 +134,9 @@ export class FileFollower {
   private async poll(): Promise<void> {
     if (!this.current && !(await this.openInitial())) return;
     const file = this.current!;
-    const size = (await file.handle.stat()).size;
-    if (size < file.readPos || (size > file.readPos && !(await this.headStillMatches(file)))) {
+    // Side by side (two thread-pool round trips become one): the head is read even when it turns out not to matter.
+    const [{ size }, headMatches] = await Promise.all([file.handle.stat(), this.headStillMatches(file)]);
+    if (size < file.readPos || (size > file.readPos && !headMatches)) {
       this.options.onRotation?.('truncate', `${this.path} was truncated at ${file.readPos} (now ${size} bytes); reading from the start`);
       this.reset(file, 0);
       file.head = '';
@@ -248,6 +249,9 @@ export class FileFollower {
         this.split(file, buffer.subarray(0, bytesRead), lines);
         file.readPos += bytesRead;
         batchBytes += bytesRead;
+        // A short read is the end of the file (a regular file): what is appended later wakes the next poll, so the
+        // lines go out now rather than after one more read.
+        if (bytesRead < READ_CHUNK) break;
       }
       total += batchBytes;
       if (lines.length > 0) await this.options.onLines(lines, { dev: file.dev, ino: file.ino, pos: file.lineStart, head: file.head });

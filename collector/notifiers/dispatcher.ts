@@ -164,16 +164,28 @@ export class Dispatcher implements NotificationSink {
         log.debug({ receiver: name }, 'resolve not sent: this receiver was never told the alert fired');
         continue;
       }
-      if (this.inFlight.has(key) || (await this.loggedAsSent(key, log))) {
+      if (this.inFlight.has(key)) {
         metrics.deduplicated.inc({ receiver: name });
         continue;
       }
       const fallbackReason = reason === 'fallback' ? (context.fallbackReason ?? 'unspecified') : undefined;
-      try {
-        const why = fallbackReason ? { fallbackReason } : {};
-        await nflog.markPending(key, { receiver: name, reason, alert, acceptedAt: this.parts.clock.now(), ...why });
-      } catch (err) {
-        log.warn({ err, receiver: name }, 'could not log the pending notification; sending it anyway (a crash now would lose it)');
+      const why = fallbackReason ? { fallbackReason } : {};
+      // The dedup lookup and the pending entry go side by side (one round trip, not two). A pending entry for a key
+      // already sent is harmless: it is cleared right below, and resumePending clears it too if we stop before that.
+      const [alreadySent, marked] = await Promise.all([
+        this.loggedAsSent(key, log),
+        nflog.markPending(key, { receiver: name, reason, alert, acceptedAt: this.parts.clock.now(), ...why }).then(
+          () => true,
+          (err: unknown) => {
+            log.warn({ err, receiver: name }, 'could not log the pending notification; sending it anyway (a crash now would lose it)');
+            return false;
+          },
+        ),
+      ]);
+      if (alreadySent) {
+        metrics.deduplicated.inc({ receiver: name });
+        if (marked) await nflog.clearPending(key).catch((err: Error) => log.warn({ err, key }, 'could not clear a pending notification'));
+        continue;
       }
       this.inFlight.add(key);
       receiver.queue.enqueue({ alert, reason, key, ...(fallbackReason ? { fallbackReason } : {}) });
