@@ -78,7 +78,10 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
     metrics_listen: '127.0.0.1:0',
     resources: { enabled: false },
     // "agent started" is printed before the follower opens the file: from the beginning, trial -1 is not skipped.
-    logs: [{ path: logFile, start_at: 'beginning', rules: [{ name: 'fatal', pattern: 'FATAL trial=(?<trial>\\d+)', severity: 'critical' }] }],
+    logs: [{
+      path: logFile, start_at: 'beginning',
+      rules: [{ name: 'fatal', pattern: 'FATAL trial=(?<trial>\\d+)', severity: 'critical' }],
+    }],
   });
   const toEvent: number[] = [];
   const toAlert: number[] = [];
@@ -116,7 +119,10 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
     },
     { name: 'log line -> alert on NATS p50', value: ms(toAlert, 50), unit: 'ms' },
     { name: 'log line -> alert on NATS p99', value: ms(toAlert, 99), unit: 'ms' },
-    { name: 'breakdown p50: line -> event on NATS (agent: follower, rules, publish)', value: ms(toEvent, 50), unit: 'ms' },
+    {
+      name: 'breakdown p50: line -> event on NATS (agent: follower, rules, publish)',
+      value: ms(toEvent, 50), unit: 'ms',
+    },
     {
       name: 'breakdown p50: event -> alert on NATS (collector: intake, engine, fence, KV, publish)',
       value: ms(diff(toAlert, toEvent), 50), unit: 'ms',

@@ -33,7 +33,8 @@ import { average, cpuSeconds, MIB, rssBytes } from './proc-stats.ts';
  * 4. agent footprint at 1 s and 10 s sampling (CPU seconds per minute, RSS).
  * The peer for 1 and 2b (bench/peer-stack.ts: Prometheus, node_exporter, blackbox_exporter, Alertmanager at 1 s) runs
  * the same trials on the same tmpfs, service and webhook receiver after offhook's (OFFHOOK_BENCH_PEER=0 skips it).
- * Bounded: OFFHOOK_BENCH_TRIALS (default 30) breach trials, OFFHOOK_BENCH_LOG_TRIALS (50) log trials, OFFHOOK_BENCH_SECONDS (60) per footprint window.
+ * Bounded: OFFHOOK_BENCH_TRIALS (default 30) breach trials, OFFHOOK_BENCH_LOG_TRIALS (50) log trials,
+ * OFFHOOK_BENCH_SECONDS (60) per footprint window.
  */
 const BREACH_TRIALS = Number(process.env.OFFHOOK_BENCH_TRIALS ?? 30);
 const HTTP_TRIALS = Number(process.env.OFFHOOK_BENCH_TRIALS ?? 30);

@@ -177,14 +177,16 @@ export class Dispatcher implements NotificationSink {
         nflog.markPending(key, { receiver: name, reason, alert, acceptedAt: this.parts.clock.now(), ...why }).then(
           () => true,
           (err: unknown) => {
-            log.warn({ err, receiver: name }, 'could not log the pending notification; sending it anyway (a crash now would lose it)');
+            const message = 'could not log the pending notification; sending it anyway (a crash now would lose it)';
+            log.warn({ err, receiver: name }, message);
             return false;
           },
         ),
       ]);
       if (alreadySent) {
         metrics.deduplicated.inc({ receiver: name });
-        if (marked) await nflog.clearPending(key).catch((err: Error) => log.warn({ err, key }, 'could not clear a pending notification'));
+        const cleared = marked ? nflog.clearPending(key) : Promise.resolve();
+        await cleared.catch((err: Error) => log.warn({ err, key }, 'could not clear a pending notification'));
         continue;
       }
       this.inFlight.add(key);

@@ -38,7 +38,8 @@ export const httpGetPlugin = defineNotifier({
           };
           for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
           try {
-            const outcome = httpOutcome(await sendHttp(url, { method: 'GET', headers: requestHeaders(config), signal }));
+            const answer = await sendHttp(url, { method: 'GET', headers: requestHeaders(config), signal });
+            const outcome = httpOutcome(answer);
             if (!outcome.ok) return outcome;
           } catch (err) {
             return httpFailure(err);
