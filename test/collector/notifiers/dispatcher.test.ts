@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { bucketName, createLogger, ensureStreams, createRegistry, ManualClock, newId, serveHttp, silentLogger, Subjects, type Clock, type Registry } from '../../../shared/index.ts';
 import { NotificationsConfig } from '../../../collector/notifiers/config.ts';
 import { createDispatcher, type NotificationDispatcher } from '../../../collector/notifiers/index.ts';
+import { NotificationLog } from '../../../collector/notifiers/nflog.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
 import { HttpSink, makeAlert, metricValue, resolvedCopy } from './helpers.ts';
 
@@ -95,6 +96,10 @@ describe('notifiers: dispatcher (real nats-server, real HTTP receivers)', () => 
     await restarted.idle();
     assert.deepEqual(alertsIn(s).map((a) => a.status), ['firing', 'resolved']);
     assert.equal(await metricValue(registry, 'offhook_notifications_deduplicated_total', { receiver: 'ops' }), 3);
+    // The replayed firing was looked up and marked pending side by side; the log already held it, so its pending
+    // entry is gone again (nothing for a later run to resume).
+    const nflog = new NotificationLog(await new Kvm(nc).open(bucketName(subjects, 'nflog')));
+    assert.deepEqual(await nflog.pending(), []);
 
     // A new generation (the alert re-fired) is a new notification.
     restarted.submit({ ...alert, generation: 2 }, 'firing');

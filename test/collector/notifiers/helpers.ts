@@ -51,6 +51,8 @@ export interface RecordedRequest {
   url: URL;
   headers: IncomingMessage['headers'];
   body: string;
+  /** The client's port: the same on two requests when the connection was kept alive. */
+  remotePort: number;
 }
 
 /**
@@ -69,7 +71,10 @@ export class HttpSink {
       let body = '';
       req.setEncoding('utf8');
       req.on('data', (chunk: string) => (body += chunk));
-      req.on('end', () => sink!.record({ method: req.method ?? '', url: new URL(req.url ?? '/', 'http://sink'), headers: req.headers, body }, res));
+      req.on('end', () => sink!.record({
+        method: req.method ?? '', url: new URL(req.url ?? '/', 'http://sink'), headers: req.headers, body,
+        remotePort: req.socket.remotePort ?? 0,
+      }, res));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     sink = new HttpSink(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
@@ -80,7 +85,8 @@ export class HttpSink {
     const index = this.requests.push(request) - 1;
     const answer = this.respond(request, index);
     if (answer !== 'hang') {
-      res.writeHead(answer, { 'Content-Type': 'text/plain' });
+      // A 3xx points elsewhere on this sink: a client that follows redirects shows up as one more request.
+      res.writeHead(answer, { 'Content-Type': 'text/plain', ...(answer >= 300 && answer < 400 ? { Location: '/moved' } : {}) });
       res.end(answer < 300 ? 'ok' : 'nope');
     }
     this.waiters = this.waiters.filter((w) => (this.requests.length >= w.count ? (w.resolve(), false) : true));

@@ -69,6 +69,17 @@ describe('notifiers: webhook (Alertmanager v4) and http-get against a real HTTP 
     assert.equal((refused as { retry: boolean }).retry, true);
   });
 
+  it('webhook: a redirect is not followed (one request, a failure not retried) and the connection is reused', async () => {
+    sink.respond = (_req, index) => (index === 0 ? 200 : 307);
+    const notifier = createNotifier('webhook', { url: sink.url });
+    assert.deepEqual(await notifier.notify(batchOf([makeAlert()]), neverAborted()), { ok: true });
+    const redirected = await notifier.notify(batchOf([makeAlert()]), neverAborted());
+    assert.deepEqual({ ok: redirected.ok, retry: (redirected as { retry: boolean }).retry }, { ok: false, retry: false });
+    assert.match((redirected as { error: string }).error, /HTTP 307/);
+    assert.equal(sink.requests.length, 2);
+    assert.equal(sink.requests[0]!.remotePort, sink.requests[1]!.remotePort, 'the second POST used the kept-alive connection');
+  });
+
   it('webhook carries a hostile summary verbatim as JSON and adds no header', async () => {
     const notifier = createNotifier('webhook', { url: sink.url });
     await notifier.notify(batchOf([makeAlert({ summary: HOSTILE_SUMMARY })]), neverAborted());
