@@ -3,12 +3,13 @@ import {
   type Clock, type ClockTimer, type HttpEndpoint, type Logger, type NatsConnection, type PartitionClaim, type Registry,
 } from '../shared/index.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { randomUUID } from 'node:crypto';
 import type { AlertRecord } from './alert-record.ts';
 import { AlertStore } from './alert-store.ts';
 import type { CollectorConfig } from './config.ts';
 import { AlertEngine, type EngineOutput } from './engine.ts';
 import { consumeGatewayEvents, GatewayAlerts } from './gateway-alerts.ts';
-import { CollectorGroup, partitionOf } from './group/index.ts';
+import { alertPartition, CollectorGroup, partitionOf } from './group/index.ts';
 import { RejectionReport } from './intake/report.ts';
 import { collectorMetrics } from './metrics.ts';
 import { createDispatcher, type NotificationsConfig, type NotificationSink } from './notifiers/index.ts';
@@ -67,7 +68,11 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const store = new AlertStore(await openBucket(nc, subjects, 'alerts'), logger);
   const checkpointsKv = await openBucket(nc, subjects, 'checkpoints');
   const silenceStore = new SilenceStore(await openBucket(nc, subjects, 'silences'), logger);
-  const dispatcher = deps.sink ? null : await createDispatcher(config.notifications as NotificationsConfig, { nc, subjects, logger, registry, clock });
+  // Pending notifications are resumed per partition as the group hands them to this run (resumeOrphans below).
+  const owner = { member, run: randomUUID() };
+  const dispatcher = deps.sink ? null : await createDispatcher(config.notifications as NotificationsConfig, {
+    nc, subjects, logger, registry, clock, owner, resumeAtStart: false,
+  });
   const sink: NotificationSink = deps.sink ?? dispatcher!;
   const js = jetstreamClient(nc);
 
@@ -116,6 +121,8 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
         await feeds.restart();
       },
       acquire: async (partition, fence) => {
+        // Before the engine redoes outboxes: a redone notification then finds the resumed one in flight.
+        await resumeOrphans([partition]);
         const runtime = await PartitionRuntime.open({
           partition, count, config, store, checkpoints: checkpointsKv, js, subjects, sink, logger, metrics, clock,
           rejections,
@@ -140,9 +147,28 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
         runtimes.get(partition)?.abandon();
         runtimes.delete(partition);
       },
+      membersLeft: async () => {
+        try {
+          await resumeOrphans(group.claim().owned);
+        } catch (err) {
+          logger.warn({ err }, 'cannot resume the notifications of members that left; the next takeover retries');
+        }
+      },
       position: (partition) => runtimes.get(partition)?.engine.state.streamSeq ?? 0,
     },
   });
+  /**
+   * A pending notification is resumed by its partition's holder, and only when no live run is still sending it:
+   * accepted by an older version (no owner), by a member that is gone, or by this member's previous run.
+   */
+  const resumeOrphans = async (held: number[]): Promise<void> => {
+    if (!dispatcher) return;
+    await dispatcher.resumePending((pending) => {
+      if (!held.includes(alertPartition(pending.alert, count))) return false;
+      if (!pending.member) return true;
+      return pending.member === member ? pending.run !== owner.run : !group.isLive(pending.member);
+    });
+  };
   const stopGatewayEvents = async (): Promise<void> => {
     const intake = gatewayEvents;
     gatewayEvents = null;

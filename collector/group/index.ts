@@ -20,6 +20,8 @@ export interface PartitionHandler {
   release(partition: number): Promise<void>;
   /** The lease was lost (another member holds it): stop at once, write nothing. */
   lost(partition: number): void;
+  /** Members live last round are gone (dead or stopped): what they had in flight in held partitions is ours now. */
+  membersLeft?(gone: string[]): Promise<void>;
   /** How far the partition has read EVENTS, carried in its lease for the status page. */
   position(partition: number): number;
 }
@@ -45,6 +47,7 @@ export class CollectorGroup {
   private readonly held = new Map<number, number>();
   private readonly seen = new Map<string, Seen>();
   private owners: PartitionOwner[] = [];
+  private live = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
   private timer: ClockTimer | undefined;
   private stopped = false;
@@ -73,6 +76,11 @@ export class CollectorGroup {
   /** Every partition's owner as of the last round (null: free or its member is gone). */
   partitionOwners(): PartitionOwner[] {
     return this.owners;
+  }
+
+  /** Whether `member` was live (its key moved within the lease timeout) in the last round; we always are. */
+  isLive(member: string): boolean {
+    return member === this.deps.member || this.live.has(member);
   }
 
   /** First round: a lone member (or one restarted under the same id) owns its partitions before it serves. */
@@ -142,6 +150,8 @@ export class CollectorGroup {
     for (const partition of [...this.held.keys()]) await this.chainFence(partition);
     const entries = await withTimeout(this.table.list(), config.lease_timeout / 2, 'listing the group leases');
     const live = this.liveMembers(entries, now);
+    const gone = [...this.live].filter((id) => !live.includes(id));
+    this.live = new Set(live);
     this.logger.debug({ live, held: [...this.held.keys()] }, 'group round');
     const leases = new Map<number, LeaseEntry>();
     for (const entry of entries) {
@@ -163,6 +173,7 @@ export class CollectorGroup {
     }
     this.owners = owners;
     if (taken.length > 0) await this.load(taken);
+    if (gone.length > 0 && this.held.size > 0) await this.deps.handler.membersLeft?.(gone);
   }
 
   /** State is read only once every lease taken this round is ours: no earlier holder can write after it. */

@@ -1,7 +1,7 @@
 import { isCanary, type Alert, type Clock, type Logger } from '../../shared/index.ts';
 import type { ReceiverConfig } from './config.ts';
 import type { NotificationMetrics } from './metrics.ts';
-import { NotificationLog } from './nflog.ts';
+import { NotificationLog, type PendingNotification, type PendingOwner } from './nflog.ts';
 import type { ReceiverQueue, QueueItem } from './queue.ts';
 import type { RouteTarget } from './route.ts';
 import type { NotificationReason, NotificationSink, SubmitContext } from './types.ts';
@@ -14,6 +14,8 @@ export interface DispatcherParts {
   metrics: NotificationMetrics;
   logger: Logger;
   clock: Clock;
+  /** Written into each pending entry, so a collector group resumes only what no live member is still sending. */
+  owner?: PendingOwner;
 }
 
 /**
@@ -47,11 +49,22 @@ export class Dispatcher implements NotificationSink {
     return admitted;
   }
 
-  /** Re-queues what a previous run accepted but did not deliver (killed, or stopped mid-queue). */
-  async resumePending(): Promise<number> {
-    const { nflog, logger } = this.parts;
+  /**
+   * Re-queues what an earlier run (or a dead member) accepted but did not deliver; `select` picks which pending
+   * entries are this run's to resume (a collector group: those of partitions it holds, from no live member).
+   * Runs in the admission order, so a submission of the same notification is either in flight here or sees it is.
+   */
+  resumePending(select: (pending: PendingNotification) => boolean = () => true): Promise<number> {
+    const run = this.admission.then(() => this.resume(select));
+    this.admission = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  private async resume(select: (pending: PendingNotification) => boolean): Promise<number> {
+    const { nflog, logger, owner } = this.parts;
     let resumed = 0;
     for (const { key, notification } of await nflog.pending()) {
+      if (this.inFlight.has(key) || (notification && !select(notification))) continue;
       const receiver = notification && this.parts.receivers.get(notification.receiver);
       if (!notification || !receiver || (await this.loggedAsSent(key, logger))) {
         if (!notification) logger.warn({ key }, 'unreadable pending notification in the notification log; cleared');
@@ -60,6 +73,13 @@ export class Dispatcher implements NotificationSink {
           logger.warn({ err, key }, 'cannot clear a pending notification; it is looked at again at the next start');
         });
         continue;
+      }
+      if (owner && (notification.member !== owner.member || notification.run !== owner.run)) {
+        // Ours now: another member resuming it later (this one gone) must see who was sending it.
+        await nflog.markPending(key, { ...notification, ...owner }).catch((err: Error) => {
+          const message = 'could not mark a resumed notification as ours; a later takeover may send it again';
+          logger.warn({ err, key }, message);
+        });
       }
       this.inFlight.add(key);
       // At-least-once: a stop between the receiver's answer and the "sent" record re-sends this one.
@@ -170,11 +190,13 @@ export class Dispatcher implements NotificationSink {
       }
       const fallbackReason = reason === 'fallback' ? (context.fallbackReason ?? 'unspecified') : undefined;
       const why = fallbackReason ? { fallbackReason } : {};
+      const owner = this.parts.owner ?? {};
+      const pending = { receiver: name, reason, alert, acceptedAt: this.parts.clock.now(), ...why, ...owner };
       // The dedup lookup and the pending entry go side by side (one round trip, not two). A pending entry for a key
       // already sent is harmless: it is cleared right below, and resumePending clears it too if we stop before that.
       const [alreadySent, marked] = await Promise.all([
         this.loggedAsSent(key, log),
-        nflog.markPending(key, { receiver: name, reason, alert, acceptedAt: this.parts.clock.now(), ...why }).then(
+        nflog.markPending(key, pending).then(
           () => true,
           (err: unknown) => {
             const message = 'could not log the pending notification; sending it anyway (a crash now would lose it)';

@@ -5,7 +5,7 @@ import type { NotificationsConfig } from './config.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { consumeFallbacks } from './fallback.ts';
 import { notificationMetrics } from './metrics.ts';
-import { NotificationLog } from './nflog.ts';
+import { NotificationLog, type PendingNotification, type PendingOwner } from './nflog.ts';
 import { ReceiverQueue } from './queue.ts';
 import { pluginFor } from './registry.ts';
 import { createRouter } from './route.ts';
@@ -14,6 +14,7 @@ import type { Notifier, NotificationReason, NotificationSink, SubmitContext } fr
 export { NotificationsConfig, ReceiverConfig, RouteConfig } from './config.ts';
 export { notifierPlugins, pluginFor } from './registry.ts';
 export { alertmanagerPayload } from './alertmanager-payload.ts';
+export type { PendingNotification, PendingOwner } from './nflog.ts';
 export type { NotificationBatch, NotificationReason, NotificationSink, Notifier, NotifierPlugin, NotifyOutcome, SubmitContext } from './types.ts';
 
 export interface DispatcherDeps {
@@ -22,6 +23,13 @@ export interface DispatcherDeps {
   logger: Logger;
   registry: Registry;
   clock?: Clock;
+  /** Marks pending entries with the accepting collector run (a collector group resumes by partition and owner). */
+  owner?: PendingOwner;
+  /**
+   * Resume every pending notification now (default). A collector group passes false and resumes per partition
+   * as it takes them (`resumePending`), so a member's start does not re-send what another member is sending.
+   */
+  resumeAtStart?: boolean;
 }
 
 export type NotificationDispatcher = NotificationSink & {
@@ -31,6 +39,8 @@ export type NotificationDispatcher = NotificationSink & {
   idle(): Promise<void>;
   /** Stops listening, lets queued notifications go out for up to graceMs (default 5 s), then aborts the rest. */
   close(graceMs?: number): Promise<void>;
+  /** Re-queues the pending notifications `select` picks (those no live run is sending); resolves with how many. */
+  resumePending(select: (pending: PendingNotification) => boolean): Promise<number>;
 };
 
 async function openNflog(nc: NatsConnection, subjects: Subjects): Promise<KV> {
@@ -76,8 +86,11 @@ export async function createDispatcher(config: NotificationsConfig, deps: Dispat
     });
     receivers.set(receiver.name, { config: receiver, queue });
   }
-  dispatcher = new Dispatcher({ receivers, route: createRouter(config.routes), fallbackReceivers: config.fallback_receivers, nflog, metrics, logger, clock });
-  await dispatcher.resumePending();
+  dispatcher = new Dispatcher({
+    receivers, route: createRouter(config.routes), fallbackReceivers: config.fallback_receivers, nflog, metrics,
+    logger, clock, ...(deps.owner ? { owner: deps.owner } : {}),
+  });
+  if (deps.resumeAtStart !== false) await dispatcher.resumePending();
   const validator = new InboundValidator(deps.registry, logger, deps.subjects, () => clock.now());
   const active = dispatcher;
   const fallbacks = await consumeFallbacks(deps.nc, deps.subjects, validator, logger, async (request) => {
@@ -93,6 +106,7 @@ export async function createDispatcher(config: NotificationsConfig, deps: Dispat
   return {
     submit: (alert, reason, context) => active.submit(alert, reason, context),
     idle: () => active.idle(),
+    resumePending: (select) => active.resumePending(select),
     async close(graceMs?: number) {
       await fallbacks.stop();
       await active.close(graceMs);

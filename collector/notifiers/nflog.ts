@@ -17,6 +17,15 @@ export interface PendingNotification {
   acceptedAt: number;
   /** For reason 'fallback': why the gateway did not phone, so a resumed notification still says it. */
   fallbackReason?: string;
+  /** Which collector (member id) and which run of it accepted this; absent in entries of older versions. */
+  member?: string;
+  run?: string;
+}
+
+/** The collector run that accepts notifications: its member id and a random id of this process's run. */
+export interface PendingOwner {
+  member: string;
+  run: string;
 }
 
 const PENDING = 'pending.';
@@ -67,9 +76,10 @@ export class NotificationLog {
         const raw = entry.json<PendingNotification>();
         const alert = Alert.safeParse(raw.alert);
         const valid = alert.success && typeof raw.receiver === 'string' && REASONS.includes(raw.reason);
-        const { fallbackReason, ...rest } = raw;
+        const { fallbackReason, member, run, ...rest } = raw;
         const reason = typeof fallbackReason === 'string' ? { fallbackReason } : {};
-        found.push({ key, notification: valid ? { ...rest, ...reason, alert: alert.data } : null });
+        const owner = typeof member === 'string' && typeof run === 'string' ? { member, run } : {};
+        found.push({ key, notification: valid ? { ...rest, ...reason, ...owner, alert: alert.data } : null });
       } catch {
         found.push({ key, notification: null });
       }
