@@ -14,23 +14,28 @@ interface Role {
 
 const ROLES: Record<string, Role> = {
   agent: {
-    commands: ['agent'], debPackage: 'offhook-agent',
+    commands: ['agent'],
+    debPackage: 'offhook-agent',
     load: async () => (await import('./agent/cli.ts')).registerAgentCommands,
   },
   collector: {
-    commands: ['collector'], debPackage: 'offhook-collector',
+    commands: ['collector'],
+    debPackage: 'offhook-collector',
     load: async () => (await import('./collector/cli.ts')).registerCollectorCommands,
   },
   gateway: {
-    commands: ['gateway', 'calls', 'test-call'], debPackage: 'offhook-gateway',
+    commands: ['gateway', 'calls', 'test-call'],
+    debPackage: 'offhook-gateway',
     load: async () => (await import('./telephony-gateway/cli.ts')).registerGatewayCommands,
   },
   cli: {
-    commands: ['alerts', 'ack', 'silence', 'status', 'check-config'], debPackage: 'offhook',
+    commands: ['alerts', 'ack', 'silence', 'status', 'check-config'],
+    debPackage: 'offhook',
     load: async () => (await import('./deploy/operator-cli.ts')).registerOperatorCli,
   },
   demo: {
-    commands: ['demo'], debPackage: '',
+    commands: ['demo'],
+    debPackage: '',
     load: async () => (await import('./deploy/cli.ts')).registerDeployCommands,
   },
 };
@@ -58,10 +63,12 @@ if (named) {
     register = await role.load();
   } catch (err) {
     if (!notInstalled(err)) throw err;
-    process.stderr.write(name === 'demo'
-      ? 'offhook demo runs from a source checkout: npm start\n'
-      : `offhook ${wanted}: the ${role.debPackage} package is not installed on this host `
-        + `(apt install ${role.debPackage})\n`);
+    process.stderr.write(
+      name === 'demo'
+        ? 'offhook demo runs from a source checkout: npm start\n'
+        : `offhook ${wanted}: the ${role.debPackage} package is not installed on this host ` +
+            `(apt install ${role.debPackage})\n`,
+    );
     process.exit(1);
   }
   register(program);

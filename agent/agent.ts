@@ -2,8 +2,22 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import {
-  connectNats, createRegistry, encodeMessage, hostToken, jetstreamClient, newId, OFFHOOK_VERSION, SCHEMA_VERSION, serveHttp, Subjects,
-  type HttpEndpoint, type Heartbeat, type Logger, type MetricPoint, type NatsConnection, type Registry,
+  connectNats,
+  createRegistry,
+  encodeMessage,
+  hostToken,
+  jetstreamClient,
+  newId,
+  OFFHOOK_VERSION,
+  SCHEMA_VERSION,
+  serveHttp,
+  Subjects,
+  type HttpEndpoint,
+  type Heartbeat,
+  type Logger,
+  type MetricPoint,
+  type NatsConnection,
+  type Registry,
 } from '../shared/index.ts';
 import { NatsSilenceWatch } from './core/nats-silence.ts';
 import type { AgentConfig } from './config.ts';
@@ -60,7 +74,10 @@ export class Agent {
   private sampling = false;
   private readonly unlockStateDir: () => void;
 
-  constructor(private readonly config: AgentConfig, private readonly options: AgentOptions) {
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly options: AgentOptions,
+  ) {
     this.host = hostToken(config.host ?? hostname());
     this.logger = options.logger.child({ host: this.host });
     this.subjects = new Subjects(config.nats.prefix);
@@ -84,7 +101,10 @@ export class Agent {
       metrics: this.metrics,
       logger: this.logger,
     });
-    const checks: ScheduledCheck[] = (config.checks as CheckConfig[]).map((check) => ({ config: check, instance: pluginFor(check.kind)!.create(check) }));
+    const checks: ScheduledCheck[] = (config.checks as CheckConfig[]).map((check) => ({
+      config: check,
+      instance: pluginFor(check.kind)!.create(check),
+    }));
     this.scheduler = new CheckScheduler(
       checks,
       (check, outcome, durationMs, failure) => this.onCheckOutcome(check, outcome, durationMs, failure),
@@ -106,7 +126,16 @@ export class Agent {
       logger: this.logger,
     });
     const submit: EventPublisher['submit'] = (body, options) => this.publisher.submit(body, options);
-    this.logSources = config.logs.map((log) => new LogSource(log, { host: this.host, stateDir: config.state_dir, submit, metrics: this.metrics, logger: this.logger }));
+    this.logSources = config.logs.map(
+      (log) =>
+        new LogSource(log, {
+          host: this.host,
+          stateDir: config.state_dir,
+          submit,
+          metrics: this.metrics,
+          logger: this.logger,
+        }),
+    );
   }
 
   get metricsUrl(): string | null {
@@ -114,8 +143,13 @@ export class Agent {
   }
 
   async start(): Promise<void> {
-    this.http = await serveHttp(this.options.metricsListen ?? this.config.metrics_listen, this.registry, { logger: this.logger });
-    this.logger.info({ metrics: `${this.http.url}/metrics`, checks: this.config.checks.length, logs: this.config.logs.length }, 'agent started');
+    this.http = await serveHttp(this.options.metricsListen ?? this.config.metrics_listen, this.registry, {
+      logger: this.logger,
+    });
+    this.logger.info(
+      { metrics: `${this.http.url}/metrics`, checks: this.config.checks.length, logs: this.config.logs.length },
+      'agent started',
+    );
     // Loops start before NATS is reachable: until then everything goes to the spool.
     this.scheduler.start();
     await Promise.all(this.logSources.map((source) => source.start()));
@@ -142,7 +176,11 @@ export class Agent {
 
   private async connect(): Promise<void> {
     try {
-      const nc = await connectNats(this.config.nats, { name: `offhook-agent-${this.host}`, logger: this.logger, registry: this.registry });
+      const nc = await connectNats(this.config.nats, {
+        name: `offhook-agent-${this.host}`,
+        logger: this.logger,
+        registry: this.registry,
+      });
       if (this.stopping) {
         await nc.close();
         return;
@@ -196,7 +234,13 @@ export class Agent {
       // A big host (hundreds of CPUs, mounts or interfaces) can pass the schema's 5000 points: send several samples.
       const batches: Promise<void>[] = [];
       for (let at = 0; at < points.length; at += MAX_POINTS_PER_SAMPLE) {
-        batches.push(this.publisher.submit({ kind: 'resource', intervalMs: this.config.resources.interval, metrics: points.slice(at, at + MAX_POINTS_PER_SAMPLE) }));
+        batches.push(
+          this.publisher.submit({
+            kind: 'resource',
+            intervalMs: this.config.resources.interval,
+            metrics: points.slice(at, at + MAX_POINTS_PER_SAMPLE),
+          }),
+        );
       }
       await Promise.all(batches);
     } catch (err) {
@@ -226,12 +270,18 @@ export class Agent {
     }
   }
 
-  private onCheckOutcome(check: ScheduledCheck, outcome: CheckOutcome, durationMs: number, failure: 'timeout' | 'error' | null): void {
+  private onCheckOutcome(
+    check: ScheduledCheck,
+    outcome: CheckOutcome,
+    durationMs: number,
+    failure: 'timeout' | 'error' | null,
+  ): void {
     const { name, kind, labels } = check.config;
     this.metrics.checkDuration.observe({ check: name, kind }, durationMs / 1000);
     this.metrics.checkRuns.inc({ check: name, kind, status: outcome.status });
     this.metrics.checkStatus.set({ check: name, kind }, STATUS_CODE[outcome.status]);
-    if (outcome.status !== 'ok') this.metrics.checkFailures.inc({ check: name, kind, reason: failure ?? outcome.status });
+    if (outcome.status !== 'ok')
+      this.metrics.checkFailures.inc({ check: name, kind, reason: failure ?? outcome.status });
     void this.publisher.submit({
       kind: 'check',
       check: name,

@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import {
-  AGENT_INTERVAL_MAX_MS, AGENT_INTERVAL_MIN_MS, type ConfigFileKind, Duration, hostToken, ListenAddress,
-  MAX_LOG_LINE_CHARS, natsDefaultNotice, NatsConfig, safeRegexProblem, Severity,
+  AGENT_INTERVAL_MAX_MS,
+  AGENT_INTERVAL_MIN_MS,
+  type ConfigFileKind,
+  Duration,
+  hostToken,
+  ListenAddress,
+  MAX_LOG_LINE_CHARS,
+  natsDefaultNotice,
+  NatsConfig,
+  safeRegexProblem,
+  Severity,
 } from '../shared/index.ts';
 import { CheckConfig } from './checks/index.ts';
 import { Bytes, DurationAtLeast, DurationBetween } from './config-types.ts';
@@ -42,11 +51,15 @@ const RETRY_DEFAULTS = { interval: 250, attempts: 3 };
 
 const LogRule = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, { error: 'expected a rule name of letters, digits, "_", ".", ":" or "-"' }),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,200}$/, { error: 'expected a rule name of letters, digits, "_", ".", ":" or "-"' }),
     pattern: z.string().min(1),
     severity: Severity.default('warning'),
     /** Named groups ((?<pid>\d+)) to copy into the match's labels; all named groups when omitted. */
-    capture: z.array(z.string().regex(LABEL_NAME, { error: 'expected a label name [a-zA-Z_][a-zA-Z0-9_]*' })).optional(),
+    capture: z
+      .array(z.string().regex(LABEL_NAME, { error: 'expected a label name [a-zA-Z_][a-zA-Z0-9_]*' }))
+      .optional(),
     /** Ignore case, like grep -i. */
     ignore_case: z.boolean().default(false),
   })
@@ -62,20 +75,35 @@ const LogRule = z
       ctx.addIssue({ code: 'custom', path: ['pattern'], message });
     } else if (rule.capture) {
       const groups = new Set([...rule.pattern.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]));
-      for (const name of rule.capture) if (!groups.has(name)) ctx.addIssue({ code: 'custom', path: ['capture'], message: `expected capture names that are named groups of rule "${rule.name}"'s pattern; (?<${name}>...) is missing` });
+      for (const name of rule.capture)
+        if (!groups.has(name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['capture'],
+            message: `expected capture names that are named groups of rule "${rule.name}"'s pattern; (?<${name}>...) is missing`,
+          });
     }
   });
 
 const LogFile = z
   .object({
-    path: z.string().min(1).refine((p) => p.startsWith('/'), { error: 'expected an absolute path' }),
+    path: z
+      .string()
+      .min(1)
+      .refine((p) => p.startsWith('/'), { error: 'expected an absolute path' }),
     rules: z.array(LogRule).min(1),
     /** Where to begin when there is no saved position: "end" (like tail -F) or "beginning". */
     start_at: z.enum(['end', 'beginning']).default('end'),
     /** Longer lines are cut (and marked truncated) before matching. */
     max_line_chars: z.number().int().min(80).max(MAX_LOG_LINE_CHARS).default(MAX_LOG_LINE_CHARS),
-    /** Flood limit per rule: at most `burst` matches at once, refilled at `per_second`; the rest are counted as suppressed. */
-    rate_limit: z.object({ per_second: z.number().positive().default(10), burst: z.number().int().positive().default(50) }).strict().default({ per_second: 10, burst: 50 }),
+    /**
+     * Flood limit per rule: at most `burst` matches at once, refilled at `per_second`; the rest are counted as
+     * suppressed.
+     */
+    rate_limit: z
+      .object({ per_second: z.number().positive().default(10), burst: z.number().int().positive().default(50) })
+      .strict()
+      .default({ per_second: 10, burst: 50 }),
     /** How often the file is stat()ed for growth and rotation (fs.watch wakes it earlier). */
     poll_interval: DurationAtLeast(10, '10ms').default(250),
   })
@@ -92,7 +120,10 @@ export const AgentConfig = z
         try {
           hostToken(host);
         } catch (err) {
-          ctx.addIssue({ code: 'custom', message: `expected a host name of letters, digits, "-", "_" and "." (${(err as Error).message})` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `expected a host name of letters, digits, "-", "_" and "." (${(err as Error).message})`,
+          });
         }
       })
       .optional(),
@@ -104,7 +135,10 @@ export const AgentConfig = z
     publish_timeout: DurationAtLeast(10, '10ms').default(3000),
     /** Not reaching NATS for this long is logged at error level and shown as offhook_agent_nats_silent (0s = off). */
     nats_silence: Duration.default(60_000),
-    spool: z.object({ max_bytes: Bytes.default(64 * 1024 * 1024) }).strict().default({ max_bytes: 64 * 1024 * 1024 }),
+    spool: z
+      .object({ max_bytes: Bytes.default(64 * 1024 * 1024) })
+      .strict()
+      .default({ max_bytes: 64 * 1024 * 1024 }),
     resources: z
       .object({
         enabled: z.boolean().default(true),
@@ -119,7 +153,12 @@ export const AgentConfig = z
       })
       .strict()
       .default({
-        enabled: true, interval: 10_000, processes: true, filesystems: true, rootfs: '/', inventory_interval: 600_000,
+        enabled: true,
+        interval: 10_000,
+        processes: true,
+        filesystems: true,
+        rootfs: '/',
+        inventory_interval: 600_000,
         fast: FAST_DEFAULTS,
       }),
     /**
@@ -142,12 +181,22 @@ export const AgentConfig = z
     const seen = new Map<string, number>();
     (config.checks as { name: string }[]).forEach((check, i) => {
       const first = seen.get(check.name);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['checks', i, 'name'], message: `expected a unique check name; "${check.name}" is also checks[${first}]` });
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['checks', i, 'name'],
+          message: `expected a unique check name; "${check.name}" is also checks[${first}]`,
+        });
       else seen.set(check.name, i);
     });
     const paths = new Set<string>();
     config.logs.forEach((log, i) => {
-      if (paths.has(log.path)) ctx.addIssue({ code: 'custom', path: ['logs', i, 'path'], message: `expected each file once; put all rules for ${log.path} under one entry` });
+      if (paths.has(log.path))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['logs', i, 'path'],
+          message: `expected each file once; put all rules for ${log.path} under one entry`,
+        });
       paths.add(log.path);
     });
   });

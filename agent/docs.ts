@@ -7,7 +7,15 @@ import { Bytes } from './config-types.ts';
  * The check reference in agent/README.md is generated from the plugins' schemas, so it cannot
  * drift: test/agent/readme.test.ts compares the two.
  */
-type Def = { type: string; defaultValue?: unknown; innerType?: z.ZodType; element?: z.ZodType; entries?: Record<string, string>; values?: unknown[]; in?: z.ZodType };
+type Def = {
+  type: string;
+  defaultValue?: unknown;
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  entries?: Record<string, string>;
+  values?: unknown[];
+  in?: z.ZodType;
+};
 
 const NAMED = new Map<unknown, string>([
   [Duration, 'duration'],
@@ -63,7 +71,9 @@ export function checkReference(): string {
     for (const [field, schema] of Object.entries(shape)) {
       if (field === 'kind') continue;
       const info = describe(schema);
-      out.push(`| \`${field}\` | ${info.type} | ${info.required ? '**required**' : showDefault(plugin.kind, field, info.defaultValue)} |`);
+      out.push(
+        `| \`${field}\` | ${info.type} | ${info.required ? '**required**' : showDefault(plugin.kind, field, info.defaultValue)} |`,
+      );
     }
     out.push('');
   }

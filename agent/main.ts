@@ -1,6 +1,12 @@
 import { basename } from 'node:path';
 import {
-  ConfigError, createLogger, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, readConfigFile, readProcessConfig,
+  ConfigError,
+  createLogger,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  readConfigFile,
+  readProcessConfig,
 } from '../shared/index.ts';
 import { Agent } from './agent.ts';
 import { AgentConfigFile, type AgentConfig } from './config.ts';
@@ -13,7 +19,11 @@ import { StateDirInUseError } from './core/state-lock.ts';
  * start checks, resource sampling, log rules and the heartbeat, serve /metrics, and on SIGTERM or
  * SIGINT stop cleanly: log positions saved, unsent events spooled.
  */
-export async function runAgentProcess(options: { config: string; metricsListen?: string; once?: boolean }): Promise<void> {
+export async function runAgentProcess(options: {
+  config: string;
+  metricsListen?: string;
+  once?: boolean;
+}): Promise<void> {
   let config: AgentConfig;
   let notices: string[];
   try {
@@ -40,7 +50,14 @@ export async function runAgentProcess(options: { config: string; metricsListen?:
   } catch (err) {
     // Typically state_dir not writable or the metrics port taken: say which, do not dump a stack.
     const error = err as NodeJS.ErrnoException;
-    const where = error.code === 'EADDRINUSE' ? `metrics_listen ${options.metricsListen ?? config.metrics_listen}` : error.path ? `state_dir ${config.state_dir}` : err instanceof StateDirInUseError ? 'state_dir' : 'start-up';
+    const where =
+      error.code === 'EADDRINUSE'
+        ? `metrics_listen ${options.metricsListen ?? config.metrics_listen}`
+        : error.path
+          ? `state_dir ${config.state_dir}`
+          : err instanceof StateDirInUseError
+            ? 'state_dir'
+            : 'start-up';
     process.stderr.write(`${basename(options.config)}: ${where}: ${error.message}\n`);
     process.exit(EXIT_FAILURE);
   }

@@ -27,8 +27,15 @@ export function worstStatus(a: CheckStatus, b: CheckStatus): CheckStatus {
  */
 export async function runOnce(config: AgentConfig, write: (line: string) => void): Promise<number> {
   const results: { check: CheckConfig; outcome: CheckOutcome }[] = [];
-  const checks: ScheduledCheck[] = (config.checks as CheckConfig[]).map((check) => ({ config: check, instance: pluginFor(check.kind)!.create(check) }));
-  const scheduler = new CheckScheduler(checks, (check, outcome) => results.push({ check: check.config, outcome }), silentLogger());
+  const checks: ScheduledCheck[] = (config.checks as CheckConfig[]).map((check) => ({
+    config: check,
+    instance: pluginFor(check.kind)!.create(check),
+  }));
+  const scheduler = new CheckScheduler(
+    checks,
+    (check, outcome) => results.push({ check: check.config, outcome }),
+    silentLogger(),
+  );
   await Promise.all(checks.map((check) => scheduler.runOnce(check)));
   scheduler.stop();
   let worst: CheckStatus = 'ok';
@@ -36,12 +43,20 @@ export async function runOnce(config: AgentConfig, write: (line: string) => void
   for (const { check, outcome } of results.sort((a, b) => a.check.name.localeCompare(b.check.name))) {
     worst = worstStatus(worst, outcome.status);
     const latency = outcome.latencyMs === null ? '-' : `${outcome.latencyMs} ms`;
-    write(`${outcome.status.toUpperCase().padEnd(8)} ${check.name.padEnd(width)} ${check.kind.padEnd(7)} ${latency.padStart(10)}  ${outcome.message}`);
+    write(
+      `${outcome.status.toUpperCase().padEnd(8)} ${check.name.padEnd(width)} ${check.kind.padEnd(7)} ${latency.padStart(10)}  ${outcome.message}`,
+    );
   }
   if (config.resources.enabled) {
-    const points = await new ResourceSampler({ processes: config.resources.processes, filesystems: config.resources.filesystems, rootfs: config.resources.rootfs }).sample();
+    const points = await new ResourceSampler({
+      processes: config.resources.processes,
+      filesystems: config.resources.filesystems,
+      rootfs: config.resources.rootfs,
+    }).sample();
     const pick = (name: string): string => String(points.find((p) => p.name === name)?.value ?? '-');
-    write(`resources: ${points.length} metrics (load1 ${pick('node_load1')}, memory used ${pick('offhook_memory_used_ratio')}, processes ${pick('node_processes_pids')})`);
+    write(
+      `resources: ${points.length} metrics (load1 ${pick('node_load1')}, memory used ${pick('offhook_memory_used_ratio')}, processes ${pick('node_processes_pids')})`,
+    );
   }
   for (const log of config.logs) {
     try {
@@ -49,7 +64,9 @@ export async function runOnce(config: AgentConfig, write: (line: string) => void
       write(`log ${log.path}: readable, ${log.rules.length} rule(s)`);
     } catch (err) {
       worst = worstStatus(worst, 'warning');
-      write(`log ${log.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (the agent waits for it to appear)`);
+      write(
+        `log ${log.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (the agent waits for it to appear)`,
+      );
     }
   }
   return EXIT_CODE[worst];

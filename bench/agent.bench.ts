@@ -62,8 +62,19 @@ async function sampleCost(): Promise<BenchRow[]> {
     siForks += systemForks() - forks;
   }
   return [
-    { name: 'resource sample wall time (/proc, what the agent does)', value: procMs / rounds, unit: 'ms', baseline: { name: 'systeminformation same data', value: siMs / rounds } },
-    { name: 'processes forked per sample (/proc)', value: procForks / rounds, unit: 'forks', baseline: { name: 'systeminformation', value: siForks / rounds }, note: 'system-wide fork counter delta, so other activity on the machine adds noise' },
+    {
+      name: 'resource sample wall time (/proc, what the agent does)',
+      value: procMs / rounds,
+      unit: 'ms',
+      baseline: { name: 'systeminformation same data', value: siMs / rounds },
+    },
+    {
+      name: 'processes forked per sample (/proc)',
+      value: procForks / rounds,
+      unit: 'forks',
+      baseline: { name: 'systeminformation', value: siForks / rounds },
+      note: 'system-wide fork counter delta, so other activity on the machine adds noise',
+    },
   ];
 }
 
@@ -94,9 +105,14 @@ async function agentVersusNodeExporter(): Promise<BenchRow[]> {
 
     if (spawnSync('which', ['prometheus-node-exporter']).status !== 0) {
       process.stdout.write('installing prometheus-node-exporter from apt...\n');
-      execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'prometheus-node-exporter'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'prometheus-node-exporter'], {
+        stdio: 'inherit',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
     }
-    const exporter = spawn('prometheus-node-exporter', ['--web.listen-address=127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exporter = spawn('prometheus-node-exporter', ['--web.listen-address=127.0.0.1:0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(exporter);
     const [, port] = await waitForOutput(exporter, /address=127\.0\.0\.1:(\d+)/, 15_000);
     const exporterUrl = `http://127.0.0.1:${port}/metrics`;
@@ -124,22 +140,29 @@ async function agentVersusNodeExporter(): Promise<BenchRow[]> {
       rows.push(
         {
           name: `agent (${how}) CPU share of one core, default config (10 s samples + 250 ms fast tick)`,
-          value: share(how), unit: '%', baseline: exporterBase(share('exporter')),
+          value: share(how),
+          unit: '%',
+          baseline: exporterBase(share('exporter')),
         },
         {
-          name: `agent (${how}) RSS average`, value: avg(rss[how]!) / mib, unit: 'MiB',
+          name: `agent (${how}) RSS average`,
+          value: avg(rss[how]!) / mib,
+          unit: 'MiB',
           baseline: exporterBase(avg(rss.exporter!) / mib),
         },
         {
-          name: `agent (${how}) RSS max`, value: Math.max(...rss[how]!) / mib, unit: 'MiB',
+          name: `agent (${how}) RSS max`,
+          value: Math.max(...rss[how]!) / mib,
+          unit: 'MiB',
           baseline: exporterBase(Math.max(...rss.exporter!) / mib),
         },
       );
     }
-    rows.at(-1)!.note = `both agents and node_exporter ran side by side for the same ${WINDOW_S} s window; `
-      + `node_exporter served ${(scrapeBytes / WINDOW_S / 1024).toFixed(0)} KiB per scrape; built = the esbuild `
-      + "bundle (npm run build), tsx = node offhook.mjs; the agent's RSS includes the Node runtime (a bare node "
-      + 'process is ~40 MiB)';
+    rows.at(-1)!.note =
+      `both agents and node_exporter ran side by side for the same ${WINDOW_S} s window; ` +
+      `node_exporter served ${(scrapeBytes / WINDOW_S / 1024).toFixed(0)} KiB per scrape; built = the esbuild ` +
+      "bundle (npm run build), tsx = node offhook.mjs; the agent's RSS includes the Node runtime (a bare node " +
+      'process is ~40 MiB)';
     return rows;
   } finally {
     for (const child of children) await killAndWait(child, 'SIGTERM');
@@ -150,10 +173,26 @@ async function agentVersusNodeExporter(): Promise<BenchRow[]> {
 
 /** 20 rules in the common subset of JS and POSIX ERE syntax, so grep -E runs the very same patterns. */
 const RULES = [
-  'Out of memory: Killed process [0-9]+', 'I/O error, dev [a-z]+', 'segfault at [0-9a-f]+', 'EXT4-fs error', 'nf_conntrack: table full',
-  'authentication failure', 'Failed password for', 'session opened for user root', 'kernel BUG at', 'watchdog: BUG: soft lockup',
-  '\\[error\\] .*File does not exist', 'AH[0-9]+: .*timeout', '" 5[0-9][0-9] [0-9]+', 'PHP Fatal error', 'upstream timed out',
-  'InnoDB: Assertion failure', 'mysqld got signal [0-9]+', 'Too many connections', 'Deadlock found', 'Disk full',
+  'Out of memory: Killed process [0-9]+',
+  'I/O error, dev [a-z]+',
+  'segfault at [0-9a-f]+',
+  'EXT4-fs error',
+  'nf_conntrack: table full',
+  'authentication failure',
+  'Failed password for',
+  'session opened for user root',
+  'kernel BUG at',
+  'watchdog: BUG: soft lockup',
+  '\\[error\\] .*File does not exist',
+  'AH[0-9]+: .*timeout',
+  '" 5[0-9][0-9] [0-9]+',
+  'PHP Fatal error',
+  'upstream timed out',
+  'InnoDB: Assertion failure',
+  'mysqld got signal [0-9]+',
+  'Too many connections',
+  'Deadlock found',
+  'Disk full',
 ];
 
 function writeLogFile(path: string): Promise<number> {
@@ -163,7 +202,10 @@ function writeLogFile(path: string): Promise<number> {
     'Nov 25 14:00:00 web1 CRON[1234]: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)',
     'Nov 25 14:00:01 web1 kernel: [12345.678901] e1000: eth0 NIC Link is Up 1000 Mbps Full Duplex',
   ];
-  const matching = ['Nov 25 14:00:02 web1 sshd[999]: Failed password for root from 192.0.2.1 port 4242 ssh2', '10.0.0.1 - - [25/Nov/2026:14:00:03 +0000] "POST /api HTTP/1.1" 503 120 "-" "curl"'];
+  const matching = [
+    'Nov 25 14:00:02 web1 sshd[999]: Failed password for root from 192.0.2.1 port 4242 ssh2',
+    '10.0.0.1 - - [25/Nov/2026:14:00:03 +0000] "POST /api HTTP/1.1" 503 120 "-" "curl"',
+  ];
   let matches = 0;
   for (let i = 0; i < LOG_LINES; i++) {
     // 1 % of lines match, like a real log where alerts are rare.
@@ -180,7 +222,9 @@ async function logThroughput(): Promise<BenchRow[]> {
   try {
     const file = join(dir, 'access.log');
     const expected = await writeLogFile(file);
-    const rules = new RuleSet(RULES.map((pattern, i) => ({ name: `rule${i}`, pattern, severity: 'warning' as const, ignore_case: false })));
+    const rules = new RuleSet(
+      RULES.map((pattern, i) => ({ name: `rule${i}`, pattern, severity: 'warning' as const, ignore_case: false })),
+    );
     let lines = 0;
     let matched = 0;
     let resolveDone!: () => void;
@@ -203,11 +247,19 @@ async function logThroughput(): Promise<BenchRow[]> {
     if (matched !== expected) throw new Error(`follower matched ${matched}, expected ${expected}`);
 
     const grepStart = performance.now();
-    const grep = spawnSync('sh', ['-c', `tail -n +1 "$1" | grep -E -c "$2"`, 'sh', file, RULES.join('|')], { encoding: 'utf8' });
+    const grep = spawnSync('sh', ['-c', `tail -n +1 "$1" | grep -E -c "$2"`, 'sh', file, RULES.join('|')], {
+      encoding: 'utf8',
+    });
     const grepSeconds = (performance.now() - grepStart) / 1000;
-    if (Number(grep.stdout.trim()) !== expected) throw new Error(`grep counted ${grep.stdout.trim()}, expected ${expected}`);
+    if (Number(grep.stdout.trim()) !== expected)
+      throw new Error(`grep counted ${grep.stdout.trim()}, expected ${expected}`);
     return [
-      { name: `log lines/s, follower + 20 rules (${LOG_LINES} lines, 1 % match)`, value: LOG_LINES / agentSeconds, unit: 'lines/s', baseline: { name: 'tail -n +1 | grep -E (20 alternatives)', value: LOG_LINES / grepSeconds } },
+      {
+        name: `log lines/s, follower + 20 rules (${LOG_LINES} lines, 1 % match)`,
+        value: LOG_LINES / agentSeconds,
+        unit: 'lines/s',
+        baseline: { name: 'tail -n +1 | grep -E (20 alternatives)', value: LOG_LINES / grepSeconds },
+      },
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -220,20 +272,39 @@ async function logThroughput(): Promise<BenchRow[]> {
  * linear-time engine. CPU time, so other load on the machine skews it less than wall time.
  */
 function landmineThroughput(): BenchRow[] {
-  const lines = Array.from({ length: 100_000 }, (_, i) => (i % 100 === 50 ? `${'a'.repeat(60)}!` : `Nov 25 14:00:01 web1 kernel: e1000: eth0 NIC Link is Up #${i}`));
+  const lines = Array.from({ length: 100_000 }, (_, i) =>
+    i % 100 === 50 ? `${'a'.repeat(60)}!` : `Nov 25 14:00:01 web1 kernel: e1000: eth0 NIC Link is Up #${i}`,
+  );
   const rate = (rules: RuleSet): number => {
     const start = process.cpuUsage();
     for (const line of lines) rules.match(line);
     const used = process.cpuUsage(start);
     return lines.length / ((used.user + used.system) / 1e6);
   };
-  const rule = (pattern: string, i: number) => ({ name: `rule${i}`, pattern, severity: 'warning' as const, ignore_case: false });
+  const rule = (pattern: string, i: number) => ({
+    name: `rule${i}`,
+    pattern,
+    severity: 'warning' as const,
+    ignore_case: false,
+  });
   const plain = rate(new RuleSet(RULES.map(rule)));
   const mined = rate(new RuleSet([...RULES, '^(a|aa)+$'].map(rule)));
-  return [{ name: 'log lines/s (CPU), 20 rules + ^(a|aa)+$, 1 % near-miss lines', value: mined, unit: 'lines/s', baseline: { name: 'the 20 rules alone', value: plain } }];
+  return [
+    {
+      name: 'log lines/s (CPU), 20 rules + ^(a|aa)+$, 1 % near-miss lines',
+      value: mined,
+      unit: 'lines/s',
+      baseline: { name: 'the 20 rules alone', value: plain },
+    },
+  ];
 }
 
 export async function run(): Promise<void> {
-  const rows = [...(await sampleCost()), ...(await logThroughput()), ...landmineThroughput(), ...(await agentVersusNodeExporter())];
+  const rows = [
+    ...(await sampleCost()),
+    ...(await logThroughput()),
+    ...landmineThroughput(),
+    ...(await agentVersusNodeExporter()),
+  ];
   report({ bench: 'agent', rows });
 }

@@ -3,7 +3,17 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
 import { CollectorConfig } from '../collector/config.ts';
 import { startCollector } from '../collector/service.ts';
-import { createRegistry, ensureStreams, jetstreamClient, SCHEMA_VERSION, silentLogger, streamNames, Subjects, type Alert, type ResourceSample } from '../shared/index.ts';
+import {
+  createRegistry,
+  ensureStreams,
+  jetstreamClient,
+  SCHEMA_VERSION,
+  silentLogger,
+  streamNames,
+  Subjects,
+  type Alert,
+  type ResourceSample,
+} from '../shared/index.ts';
 import { percentile, report } from './lib.ts';
 
 const HOSTS = 1000;
@@ -14,8 +24,21 @@ const PREFIX = 'bench';
 
 /** One sample per host carries all 100 gauges, so every event is judged by all 100 threshold rules. */
 function sample(host: string, seq: number, over: boolean): ResourceSample {
-  const metrics = Array.from({ length: RULES }, (_, i) => ({ name: `gauge_${i}`, type: 'gauge' as const, value: over && i === 0 ? 99 : (seq * 7 + i * 13) % 80 }));
-  return { v: SCHEMA_VERSION, id: `${host}-${seq}`, host, ts: Date.now(), seq, kind: 'resource', intervalMs: 10_000, metrics };
+  const metrics = Array.from({ length: RULES }, (_, i) => ({
+    name: `gauge_${i}`,
+    type: 'gauge' as const,
+    value: over && i === 0 ? 99 : (seq * 7 + i * 13) % 80,
+  }));
+  return {
+    v: SCHEMA_VERSION,
+    id: `${host}-${seq}`,
+    host,
+    ts: Date.now(),
+    seq,
+    kind: 'resource',
+    intervalMs: 10_000,
+    metrics,
+  };
 }
 
 async function preload(nc: NatsConnection, subjects: Subjects): Promise<number> {
@@ -43,12 +66,14 @@ async function bareSubscriber(nc: NatsConnection, stream: string, total: number)
   let seen = 0;
   let parsedBytes = 0;
   await new Promise<void>((resolve) => {
-    void consumer.consume({
-      callback: (msg) => {
-        parsedBytes += (JSON.parse(new TextDecoder().decode(msg.data)) as ResourceSample).metrics.length;
-        if (++seen === total) resolve();
-      },
-    }).then((messages) => void messages.closed().then(() => undefined));
+    void consumer
+      .consume({
+        callback: (msg) => {
+          parsedBytes += (JSON.parse(new TextDecoder().decode(msg.data)) as ResourceSample).metrics.length;
+          if (++seen === total) resolve();
+        },
+      })
+      .then((messages) => void messages.closed().then(() => undefined));
   });
   if (parsedBytes === 0) throw new Error('nothing parsed');
   return total / ((performance.now() - started) / 1000);
@@ -64,11 +89,27 @@ export async function run(): Promise<void> {
     const stream = streamNames(subjects).events;
     const baseline = await bareSubscriber(nc, stream, total);
 
-    const rules = Array.from({ length: RULES }, (_, i) => ({ name: `gauge_${i}_high`, kind: 'threshold', metric: `gauge_${i}`, warn: 85, crit: 95, clear_below: 80 }));
-    const config = CollectorConfig.parse({ nats: { servers: [server.url], prefix: PREFIX }, listen: '127.0.0.1:0', checkpoint_interval: '5s', rules });
+    const rules = Array.from({ length: RULES }, (_, i) => ({
+      name: `gauge_${i}_high`,
+      kind: 'threshold',
+      metric: `gauge_${i}`,
+      warn: 85,
+      crit: 95,
+      clear_below: 80,
+    }));
+    const config = CollectorConfig.parse({
+      nats: { servers: [server.url], prefix: PREFIX },
+      listen: '127.0.0.1:0',
+      checkpoint_interval: '5s',
+      rules,
+    });
     let announced = 0;
     const started = performance.now();
-    const collector = await startCollector(config, { logger: silentLogger(), registry: createRegistry('collector'), sink: { submit: () => void (announced += 1) } });
+    const collector = await startCollector(config, {
+      logger: silentLogger(),
+      registry: createRegistry('collector'),
+      sink: { submit: () => void (announced += 1) },
+    });
     await new Promise<void>((resolve) => {
       const poll = (): void => (collector.engine.state.streamSeq >= total ? resolve() : void setImmediate(poll));
       poll();
@@ -99,10 +140,21 @@ export async function run(): Promise<void> {
     report({
       bench: 'collector',
       rows: [
-        { name: `events/s, ${RULES} threshold rules x ${HOSTS} hosts (${total} events, ${RULES} gauges each)`, value: collectorRate, unit: 'events/s', baseline: { name: 'bare subscriber, JSON.parse only', value: baseline }, note: `${announced} announcements during the replay; includes zod validation of every event` },
+        {
+          name: `events/s, ${RULES} threshold rules x ${HOSTS} hosts (${total} events, ${RULES} gauges each)`,
+          value: collectorRate,
+          unit: 'events/s',
+          baseline: { name: 'bare subscriber, JSON.parse only', value: baseline },
+          note: `${announced} announcements during the replay; includes zod validation of every event`,
+        },
         { name: 'rule evaluations/s', value: collectorRate * RULES, unit: 'evals/s' },
         { name: 'publish -> alert latency p50', value: percentile(latencies, 50), unit: 'ms' },
-        { name: 'publish -> alert latency p99', value: percentile(latencies, 99), unit: 'ms', note: `${LATENCY_SAMPLES} sequential events, each firing a new alert (KV write + ALERTS publish)` },
+        {
+          name: 'publish -> alert latency p99',
+          value: percentile(latencies, 99),
+          unit: 'ms',
+          note: `${LATENCY_SAMPLES} sequential events, each firing a new alert (KV write + ALERTS publish)`,
+        },
       ],
     });
   } finally {

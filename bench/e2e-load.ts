@@ -1,6 +1,12 @@
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstreamClient, SCHEMA_VERSION, type MetricPoint, type ResourceSample, type Subjects } from '../shared/index.ts';
+import {
+  jetstreamClient,
+  SCHEMA_VERSION,
+  type MetricPoint,
+  type ResourceSample,
+  type Subjects,
+} from '../shared/index.ts';
 
 /**
  * What one agent sends every interval, shaped like agent/resources: CPU and memory ratios, load,
@@ -20,7 +26,10 @@ export function realisticSample(host: string, seq: number): ResourceSample {
     { name: 'node_procs_running', type: 'gauge', value: Math.round(wobble(9) * 4) },
     { name: 'node_context_switches_total', type: 'counter', value: seq * 12_345 },
   ];
-  for (const [device, mountpoint, fstype] of [['/dev/sda1', '/', 'ext4'], ['/dev/sdb1', '/var', 'xfs']] as const) {
+  for (const [device, mountpoint, fstype] of [
+    ['/dev/sda1', '/', 'ext4'],
+    ['/dev/sdb1', '/var', 'xfs'],
+  ] as const) {
     const labels = { device, mountpoint, fstype };
     metrics.push(
       { name: 'offhook_filesystem_used_ratio', type: 'gauge', value: 0.4 + wobble(10) * 0.3, labels },
@@ -32,15 +41,38 @@ export function realisticSample(host: string, seq: number): ResourceSample {
   }
   for (const device of ['eth0', 'lo']) {
     const labels = { device };
-    for (const [i, name] of ['receive_bytes', 'transmit_bytes', 'receive_packets', 'transmit_packets', 'receive_errs', 'transmit_errs', 'receive_drop', 'transmit_drop'].entries()) {
+    for (const [i, name] of [
+      'receive_bytes',
+      'transmit_bytes',
+      'receive_packets',
+      'transmit_packets',
+      'receive_errs',
+      'transmit_errs',
+      'receive_drop',
+      'transmit_drop',
+    ].entries()) {
       metrics.push({ name: `node_network_${name}_total`, type: 'counter', value: seq * (1000 + i), labels });
     }
   }
-  return { v: SCHEMA_VERSION, id: `${host}-${seq}`, host, ts: Date.now(), seq, kind: 'resource', intervalMs: 10_000, metrics };
+  return {
+    v: SCHEMA_VERSION,
+    id: `${host}-${seq}`,
+    host,
+    ts: Date.now(),
+    seq,
+    kind: 'resource',
+    intervalMs: 10_000,
+    metrics,
+  };
 }
 
 /** One process publishing `rounds` samples for each of `hosts` hosts, 1,000 publishes in flight at most. */
-export async function publishHosts(nc: NatsConnection, subjects: Subjects, hosts: number, rounds: number): Promise<{ events: number; bytes: number }> {
+export async function publishHosts(
+  nc: NatsConnection,
+  subjects: Subjects,
+  hosts: number,
+  rounds: number,
+): Promise<{ events: number; bytes: number }> {
   const js = jetstreamClient(nc);
   let inflight: Promise<unknown>[] = [];
   let events = 0;

@@ -56,9 +56,13 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
   nc.subscribe(subjects.allAlerts, {
     callback: (_err, msg) => settle(alerts, msg.json<{ labels?: Record<string, string> }>().labels?.trial, Date.now()),
   });
-  hook.server.on('request', (req) => req.on('end', () => setImmediate(() => {
-    for (const alert of hook.alerts.splice(0)) settle(webhooks, alert.labels.trial, alert.at);
-  })));
+  hook.server.on('request', (req) =>
+    req.on('end', () =>
+      setImmediate(() => {
+        for (const alert of hook.alerts.splice(0)) settle(webhooks, alert.labels.trial, alert.at);
+      }),
+    ),
+  );
   const nats = { servers: [server.url], prefix: PREFIX };
   const collector = await startOffhook('collector', dir, 'collector-log', {
     nats,
@@ -78,10 +82,13 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
     metrics_listen: '127.0.0.1:0',
     resources: { enabled: false },
     // "agent started" is printed before the follower opens the file: from the beginning, trial -1 is not skipped.
-    logs: [{
-      path: logFile, start_at: 'beginning',
-      rules: [{ name: 'fatal', pattern: 'FATAL trial=(?<trial>\\d+)', severity: 'critical' }],
-    }],
+    logs: [
+      {
+        path: logFile,
+        start_at: 'beginning',
+        rules: [{ name: 'fatal', pattern: 'FATAL trial=(?<trial>\\d+)', severity: 'critical' }],
+      },
+    ],
   });
   const toEvent: number[] = [];
   const toAlert: number[] = [];
@@ -113,23 +120,29 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
   return [
     { name: `log line -> webhook p50 (${LOG_TRIALS} trials)`, value: ms(toWebhook, 50), unit: 'ms' },
     {
-      name: 'log line -> webhook p99', value: ms(toWebhook, 99), unit: 'ms',
-      note: `goal p50 <= 5 ms, p99 <= 20 ms; ${range(toWebhook)}; one line per trial, 50 ms apart, each a new alert; `
-        + 'times are Date.now() in the bench process (ms resolution)',
+      name: 'log line -> webhook p99',
+      value: ms(toWebhook, 99),
+      unit: 'ms',
+      note:
+        `goal p50 <= 5 ms, p99 <= 20 ms; ${range(toWebhook)}; one line per trial, 50 ms apart, each a new alert; ` +
+        'times are Date.now() in the bench process (ms resolution)',
     },
     { name: 'log line -> alert on NATS p50', value: ms(toAlert, 50), unit: 'ms' },
     { name: 'log line -> alert on NATS p99', value: ms(toAlert, 99), unit: 'ms' },
     {
       name: 'breakdown p50: line -> event on NATS (agent: follower, rules, publish)',
-      value: ms(toEvent, 50), unit: 'ms',
+      value: ms(toEvent, 50),
+      unit: 'ms',
     },
     {
       name: 'breakdown p50: event -> alert on NATS (collector: intake, engine, fence, KV, publish)',
-      value: ms(diff(toAlert, toEvent), 50), unit: 'ms',
+      value: ms(diff(toAlert, toEvent), 50),
+      unit: 'ms',
     },
     {
       name: 'breakdown p50: alert -> webhook (dispatcher: nflog, queue, HTTP POST)',
-      value: ms(diff(toWebhook, toAlert), 50), unit: 'ms',
+      value: ms(diff(toWebhook, toAlert), 50),
+      unit: 'ms',
     },
   ];
 }

@@ -42,7 +42,10 @@ const FOOTPRINT_S = Number(process.env.OFFHOOK_BENCH_SECONDS ?? 60);
 const PREFIX = 'e2e';
 const TRIAL_TIMEOUT_MS = 30_000;
 
-interface Waiter<T> { match: (value: T) => boolean; resolve: (arrival: { value: T; at: number }) => void }
+interface Waiter<T> {
+  match: (value: T) => boolean;
+  resolve: (arrival: { value: T; at: number }) => void;
+}
 
 /** Subscribes once and hands each message to whoever waits for one like it (no polling, no sleeps). */
 class Inbox<T> {
@@ -64,26 +67,34 @@ class Inbox<T> {
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), TRIAL_TIMEOUT_MS)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise,
+    new Promise<T>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), TRIAL_TIMEOUT_MS)),
+    ),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Resolves with the `time` of the next "off hook" line the gateway logs. */
 function nextOffHook(gateway: OffhookProcess): Promise<number> {
-  return withTimeout(new Promise<number>((resolve) => {
-    let buffered = '';
-    const onData = (chunk: Buffer): void => {
-      buffered += chunk.toString('utf8');
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.includes('"msg":"off hook"')) continue;
-        gateway.child.stdout!.off('data', onData);
-        resolve(Date.parse((JSON.parse(line) as { time: string }).time));
-        return;
-      }
-    };
-    gateway.child.stdout!.on('data', onData);
-  }), 'off hook');
+  return withTimeout(
+    new Promise<number>((resolve) => {
+      let buffered = '';
+      const onData = (chunk: Buffer): void => {
+        buffered += chunk.toString('utf8');
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!line.includes('"msg":"off hook"')) continue;
+          gateway.child.stdout!.off('data', onData);
+          resolve(Date.parse((JSON.parse(line) as { time: string }).time));
+          return;
+        }
+      };
+      gateway.child.stdout!.on('data', onData);
+    }),
+    'off hook',
+  );
 }
 
 /** Hands each alert the webhook receiver gets to whoever waits for one like it (no polling). */
@@ -91,12 +102,16 @@ type WebhookWait = (match: (a: ReceivedAlert) => boolean, what: string) => Promi
 function webhookInbox(hook: Awaited<ReturnType<typeof webhookReceiver>>): WebhookWait {
   let seen = 0;
   let waiters: { match: (a: ReceivedAlert) => boolean; resolve: (a: ReceivedAlert) => void }[] = [];
-  hook.server.on('request', (req) => req.on('end', () => setImmediate(() => {
-    for (; seen < hook.alerts.length; seen++) {
-      const alert = hook.alerts[seen]!;
-      waiters = waiters.filter((w) => (w.match(alert) ? (w.resolve(alert), false) : true));
-    }
-  })));
+  hook.server.on('request', (req) =>
+    req.on('end', () =>
+      setImmediate(() => {
+        for (; seen < hook.alerts.length; seen++) {
+          const alert = hook.alerts[seen]!;
+          waiters = waiters.filter((w) => (w.match(alert) ? (w.resolve(alert), false) : true));
+        }
+      }),
+    ),
+  );
   return (match, what) => withTimeout(new Promise<ReceivedAlert>((resolve) => waiters.push({ match, resolve })), what);
 }
 
@@ -131,7 +146,8 @@ async function latencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnec
   await ensureStreams(nc, subjects);
   const disk = join(dir, 'watched');
   const tmpfs = mountTmpfs(disk, 1024 * 1024);
-  if (!tmpfs) throw new Error('the breach benchmark needs root to mount a 1 MiB tmpfs (mount -t tmpfs); run it as root');
+  if (!tmpfs)
+    throw new Error('the breach benchmark needs root to mount a 1 MiB tmpfs (mount -t tmpfs); run it as root');
   const hook = await webhookReceiver();
   const nextWebhook = webhookInbox(hook);
   const service = new Service();
@@ -143,17 +159,29 @@ async function latencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnec
       listen: '127.0.0.1:0',
       defaults: { flapping: { enabled: false } },
       rules: [
-        { name: 'watched_disk_full', kind: 'threshold', metric: 'offhook_filesystem_used_ratio', match: [`mountpoint=${disk}`], crit: 0.5, clear_below: 0.3 },
+        {
+          name: 'watched_disk_full',
+          kind: 'threshold',
+          metric: 'offhook_filesystem_used_ratio',
+          match: [`mountpoint=${disk}`],
+          crit: 0.5,
+          clear_below: 0.3,
+        },
         // max_attempts left at its default (3).
         { name: 'svc_down', kind: 'check', check: '^svc$' },
         { name: 'svc_down_100ms', kind: 'check', check: '^svc-100ms$' },
       ],
       notifications: {
         // No receiver rate limit in the way: the log trials alone raise 50 alerts.
-        receivers: [{
-          name: 'hook', kind: 'webhook', url: hook.url,
-          retry: { initial_backoff: '100ms' }, rate_limit: { max: 100_000, per: '1m' },
-        }],
+        receivers: [
+          {
+            name: 'hook',
+            kind: 'webhook',
+            url: hook.url,
+            retry: { initial_backoff: '100ms' },
+            rate_limit: { max: 100_000, per: '1m' },
+          },
+        ],
         routes: [{ receiver: 'hook' }],
       },
     });
@@ -162,9 +190,29 @@ async function latencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnec
       nats,
       state_dir: join(dir, 'gateway'),
       metrics_listen: '127.0.0.1:0',
-      line: { backend: 'sim', sim: { speed: 20, far_end: Array.from({ length: BREACH_TRIALS + 5 }, () => ({ number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] })) } },
+      line: {
+        backend: 'sim',
+        sim: {
+          speed: 20,
+          far_end: Array.from({ length: BREACH_TRIALS + 5 }, () => ({
+            number: '100',
+            answerAfterRings: 1,
+            then: [{ waitForPrompt: 'menu' }, { press: '1' }],
+          })),
+        },
+      },
       people: [{ name: 'alice', number: '100' }],
-      budget: { max_calls_per_hour: 1000, max_calls_per_day: 1000, max_call_minutes_per_day: 1000, per_number: { max_calls_per_minute: 1000, max_calls_per_15m: 1000, max_calls_per_hour: 1000, max_calls_per_day: 1000 } },
+      budget: {
+        max_calls_per_hour: 1000,
+        max_calls_per_day: 1000,
+        max_call_minutes_per_day: 1000,
+        per_number: {
+          max_calls_per_minute: 1000,
+          max_calls_per_15m: 1000,
+          max_calls_per_hour: 1000,
+          max_calls_per_day: 1000,
+        },
+      },
     });
     const example = exampleAgentConfig();
     const agent = await startOffhook('agent', dir, 'agent', {
@@ -177,7 +225,11 @@ async function latencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnec
         { name: 'svc', kind: 'http', url: `http://127.0.0.1:${service.port}/`, interval: '1s', timeout: '2s' },
         // The same service with a shorter retry interval: what the 800 ms goal needs at a 1 s check interval.
         {
-          name: 'svc-100ms', kind: 'http', url: `http://127.0.0.1:${service.port}/`, interval: '1s', timeout: '2s',
+          name: 'svc-100ms',
+          kind: 'http',
+          url: `http://127.0.0.1:${service.port}/`,
+          interval: '1s',
+          timeout: '2s',
           retry_interval: '100ms',
         },
       ],
@@ -225,7 +277,8 @@ async function latencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnec
       serviceToWebhook.push((await webhook).at - killedAt);
       serviceToWebhook100.push((await webhook100).at - killedAt);
       const resolved = ['svc_down', 'svc_down_100ms'].map((rule) =>
-        nextWebhook((a) => a.alertname === rule && a.status === 'resolved', `${rule} resolved`));
+        nextWebhook((a) => a.alertname === rule && a.status === 'resolved', `${rule} resolved`),
+      );
       await service.start();
       await Promise.all(resolved);
     }
@@ -288,55 +341,90 @@ async function latencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnec
     return [
       {
         name: `breach -> webhook p50 (example config: ${BREACH_TRIALS} trials)`,
-        value: ms(toWebhook, 50), unit: 'ms', baseline: peerAt('disk', 50),
+        value: ms(toWebhook, 50),
+        unit: 'ms',
+        baseline: peerAt('disk', 50),
       },
       { name: 'breach -> webhook p95', value: ms(toWebhook, 95), unit: 'ms', baseline: peerAt('disk', 95) },
       {
-        name: 'breach -> webhook p99', value: ms(toWebhook, 99), unit: 'ms', baseline: peerAt('disk', 99),
-        note: `agent settings of deploy/examples/agent.yaml unchanged (resources ${exampleResources}), its checks `
-          + `and logs replaced by the bench's; goal p50 <= 250 ms, p99 <= 600 ms; ${range(toWebhook)}; before `
-          + 'this change 6.3 s p50 (quoted from an earlier run); peer: node_exporter scraped and a rule '
-          + '(used > 0.5, for: 0s) evaluated every 1 s, Alertmanager group_wait 0s, the same tmpfs and receiver'
-          + (peerDisk.length ? `, ${peerDisk.length} trials, ${range(peerDisk)}` : ' (not run: quoted baseline)'),
+        name: 'breach -> webhook p99',
+        value: ms(toWebhook, 99),
+        unit: 'ms',
+        baseline: peerAt('disk', 99),
+        note:
+          `agent settings of deploy/examples/agent.yaml unchanged (resources ${exampleResources}), its checks ` +
+          `and logs replaced by the bench's; goal p50 <= 250 ms, p99 <= 600 ms; ${range(toWebhook)}; before ` +
+          'this change 6.3 s p50 (quoted from an earlier run); peer: node_exporter scraped and a rule ' +
+          '(used > 0.5, for: 0s) evaluated every 1 s, Alertmanager group_wait 0s, the same tmpfs and receiver' +
+          (peerDisk.length ? `, ${peerDisk.length} trials, ${range(peerDisk)}` : ' (not run: quoted baseline)'),
       },
       { name: 'breach -> alert on NATS p50', value: ms(toAlert, 50), unit: 'ms' },
       { name: 'breach -> alert on NATS p99', value: ms(toAlert, 99), unit: 'ms' },
       { name: 'breach -> off hook on the sim line p50', value: ms(toOffHook, 50), unit: 'ms' },
       {
-        name: 'breach -> off hook p99', value: ms(toOffHook, 99), unit: 'ms',
-        note: 'tmpfs filled to 70 % at a known instant; alert time is its arrival at a subscriber in the bench '
-          + "process, webhook its arrival at the bench's receiver, off hook the gateway's log time (same machine "
-          + `clock); off hook ${range(toOffHook)}`,
+        name: 'breach -> off hook p99',
+        value: ms(toOffHook, 99),
+        unit: 'ms',
+        note:
+          'tmpfs filled to 70 % at a known instant; alert time is its arrival at a subscriber in the bench ' +
+          "process, webhook its arrival at the bench's receiver, off hook the gateway's log time (same machine " +
+          `clock); off hook ${range(toOffHook)}`,
       },
       {
         name: `HTTP service down -> webhook p50 (max_attempts 3, ${HTTP_TRIALS} trials)`,
-        value: ms(serviceToWebhook, 50), unit: 'ms', baseline: peerAt('http', 50),
+        value: ms(serviceToWebhook, 50),
+        unit: 'ms',
+        baseline: peerAt('http', 50),
       },
       {
-        name: 'HTTP service down -> webhook p95', value: ms(serviceToWebhook, 95), unit: 'ms',
+        name: 'HTTP service down -> webhook p95',
+        value: ms(serviceToWebhook, 95),
+        unit: 'ms',
         baseline: peerAt('http', 95),
       },
       {
-        name: 'HTTP service down -> webhook p99', value: ms(serviceToWebhook, 99), unit: 'ms',
+        name: 'HTTP service down -> webhook p99',
+        value: ms(serviceToWebhook, 99),
+        unit: 'ms',
         baseline: peerAt('http', 99),
-        note: "http check every 1 s, retried at check_retry's default 250 ms while soft, collector check rule with "
-          + 'the default max_attempts 3: the first failure waits 0-1000 ms for the next run (uniform), then two '
-          + 'retries; goal p50 <= 800 ms; before this change 2640 ms (590 ms with max_attempts 1), quoted; '
-          + `${range(serviceToWebhook)}; peer: blackbox_exporter probed by Prometheus every 1 s, probe_success == 0 `
-          + 'with for: 0s (one failed probe alerts, where offhook waits for three)'
-          + (peerHttp.length ? `, ${peerHttp.length} trials, ${range(peerHttp)}` : ' (not run: quoted 920 ms)'),
+        note:
+          "http check every 1 s, retried at check_retry's default 250 ms while soft, collector check rule with " +
+          'the default max_attempts 3: the first failure waits 0-1000 ms for the next run (uniform), then two ' +
+          'retries; goal p50 <= 800 ms; before this change 2640 ms (590 ms with max_attempts 1), quoted; ' +
+          `${range(serviceToWebhook)}; peer: blackbox_exporter probed by Prometheus every 1 s, probe_success == 0 ` +
+          'with for: 0s (one failed probe alerts, where offhook waits for three)' +
+          (peerHttp.length ? `, ${peerHttp.length} trials, ${range(peerHttp)}` : ' (not run: quoted 920 ms)'),
       },
       {
         name: 'HTTP service down -> webhook p50, retry_interval 100ms',
-        value: ms(serviceToWebhook100, 50), unit: 'ms', baseline: peerAt('http', 50),
+        value: ms(serviceToWebhook100, 50),
+        unit: 'ms',
+        baseline: peerAt('http', 50),
       },
       {
-        name: 'HTTP service down -> webhook p99, retry_interval 100ms', value: ms(serviceToWebhook100, 99), unit: 'ms',
-        note: 'a second http check on the same service in the same trials, retry_interval: 100ms, its own check '
-          + `rule (max_attempts 3); ${range(serviceToWebhook100)}`,
+        name: 'HTTP service down -> webhook p99, retry_interval 100ms',
+        value: ms(serviceToWebhook100, 99),
+        unit: 'ms',
+        note:
+          'a second http check on the same service in the same trials, retry_interval: 100ms, its own check ' +
+          `rule (max_attempts 3); ${range(serviceToWebhook100)}`,
       },
-      { name: 'alert on NATS -> off hook p50 (gateway: queue, budget, line)', value: ms(toOffHook.map((t, i) => t - toAlert[i]!), 50), unit: 'ms' },
-      { name: 'alert on NATS -> off hook p99', value: ms(toOffHook.map((t, i) => t - toAlert[i]!), 99), unit: 'ms' },
+      {
+        name: 'alert on NATS -> off hook p50 (gateway: queue, budget, line)',
+        value: ms(
+          toOffHook.map((t, i) => t - toAlert[i]!),
+          50,
+        ),
+        unit: 'ms',
+      },
+      {
+        name: 'alert on NATS -> off hook p99',
+        value: ms(
+          toOffHook.map((t, i) => t - toAlert[i]!),
+          99,
+        ),
+        unit: 'ms',
+      },
     ];
   } finally {
     await killAllTracked();
@@ -362,10 +450,33 @@ async function collectorThroughput(dir: string, hosts: number, rounds: number): 
       nats: { servers: [server.url], prefix: subjects.prefix },
       listen: '127.0.0.1:0',
       rules: [
-        { name: 'disk_full', kind: 'threshold', metric: 'offhook_filesystem_used_ratio', warn: 0.85, crit: 0.95, clear_below: 0.8, for: '2m' },
+        {
+          name: 'disk_full',
+          kind: 'threshold',
+          metric: 'offhook_filesystem_used_ratio',
+          warn: 0.85,
+          crit: 0.95,
+          clear_below: 0.8,
+          for: '2m',
+        },
         { name: 'load_high', kind: 'threshold', metric: 'node_load5', crit: 20, clear_below: 15, for: '5m' },
-        { name: 'memory_full', kind: 'threshold', metric: 'offhook_memory_used_ratio', warn: 0.9, crit: 0.97, clear_below: 0.85, for: '1m' },
-        { name: 'few_processes', kind: 'threshold', metric: 'node_processes_pids', comparison: '<', crit: 5, clear_above: 10 },
+        {
+          name: 'memory_full',
+          kind: 'threshold',
+          metric: 'offhook_memory_used_ratio',
+          warn: 0.9,
+          crit: 0.97,
+          clear_below: 0.85,
+          for: '1m',
+        },
+        {
+          name: 'few_processes',
+          kind: 'threshold',
+          metric: 'node_processes_pids',
+          comparison: '<',
+          crit: 5,
+          clear_above: 10,
+        },
         { name: 'cpu_busy', kind: 'threshold', metric: 'offhook_cpu_usage_ratio', warn: 0.9, crit: 0.98, for: '10m' },
         { name: 'host_down', kind: 'host_down', missed_heartbeats: 6 },
       ],
@@ -379,15 +490,25 @@ async function collectorThroughput(dir: string, hosts: number, rounds: number): 
       await new Promise((resolve) => setTimeout(resolve, 200));
       rss.push(rssBytes(pid));
       const m = await scrape(collector.metricsUrl);
-      done = sumOf(m, 'offhook_collector_events_total') + sumOf(m, 'offhook_invalid_messages_total') + sumOf(m, 'offhook_collector_duplicate_events_total');
-      if (performance.now() - started > 600_000) throw new Error(`collector processed ${done} of ${events} events in 10 minutes`);
+      done =
+        sumOf(m, 'offhook_collector_events_total') +
+        sumOf(m, 'offhook_invalid_messages_total') +
+        sumOf(m, 'offhook_collector_duplicate_events_total');
+      if (performance.now() - started > 600_000)
+        throw new Error(`collector processed ${done} of ${events} events in 10 minutes`);
     }
     const seconds = (performance.now() - started) / 1000;
     const cpu = cpuSeconds(pid) - cpuAtStart;
     await killAndWait(collector.child, 'SIGTERM');
     const label = `${hosts.toLocaleString('en')} hosts`;
     return [
-      { name: `collector process events/s, ${label} (${events} samples, ${Math.round(bytes / events)} B each, 38 points)`, value: events / seconds, unit: 'events/s', baseline: { name: 'bare subscriber, JSON.parse only', value: baseline }, note: `replay from the stream start, 5 threshold rules + host_down; measured from "listening" to the last event counted in /metrics (200 ms polls); ${hosts.toLocaleString('en')} agents at the default 10 s sampling send ${hosts / 10} events/s` },
+      {
+        name: `collector process events/s, ${label} (${events} samples, ${Math.round(bytes / events)} B each, 38 points)`,
+        value: events / seconds,
+        unit: 'events/s',
+        baseline: { name: 'bare subscriber, JSON.parse only', value: baseline },
+        note: `replay from the stream start, 5 threshold rules + host_down; measured from "listening" to the last event counted in /metrics (200 ms polls); ${hosts.toLocaleString('en')} agents at the default 10 s sampling send ${hosts / 10} events/s`,
+      },
       { name: `collector CPU per 1,000 events, ${label}`, value: (cpu / events) * 1000, unit: 'CPU s' },
       { name: `collector CPU share while replaying, ${label}`, value: (cpu / seconds) * 100, unit: '% of a core' },
       { name: `collector RSS max, ${label}`, value: Math.max(...rss) / MIB, unit: 'MiB' },
@@ -424,7 +545,15 @@ async function agentFootprint(dir: string, server: EmbeddedNatsServer): Promise<
     rows.push(
       { name: `agent CPU seconds per minute, ${k} sampling`, value: perMinute, unit: 'CPU s/min' },
       { name: `agent RSS average, ${k} sampling`, value: average(rss[k]!) / MIB, unit: 'MiB' },
-      { name: `agent RSS max, ${k} sampling`, value: Math.max(...rss[k]!) / MIB, unit: 'MiB', note: k === '10s' ? `both agents ran side by side for the same ${FOOTPRINT_S} s window, resources (with filesystems and processes) + heartbeat, no checks or logs` : undefined },
+      {
+        name: `agent RSS max, ${k} sampling`,
+        value: Math.max(...rss[k]!) / MIB,
+        unit: 'MiB',
+        note:
+          k === '10s'
+            ? `both agents ran side by side for the same ${FOOTPRINT_S} s window, resources (with filesystems and processes) + heartbeat, no checks or logs`
+            : undefined,
+      },
     );
     await killAndWait(a.child, 'SIGTERM');
   }

@@ -5,7 +5,18 @@ import { AckPolicy, DeliverPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
 import { openSimLine } from '../native/index.ts';
-import { SCHEMA_VERSION, Subjects, ensureStreams, fingerprint, jetstreamClient, newId, publishDurable, silentLogger, streamNames, type Alert } from '../shared/index.ts';
+import {
+  SCHEMA_VERSION,
+  Subjects,
+  ensureStreams,
+  fingerprint,
+  jetstreamClient,
+  newId,
+  publishDurable,
+  silentLogger,
+  streamNames,
+  type Alert,
+} from '../shared/index.ts';
 import { GatewayConfig } from '../telephony-gateway/config.ts';
 import { startGateway } from '../telephony-gateway/gateway.ts';
 import { percentile, report } from './lib.ts';
@@ -17,8 +28,23 @@ function alert(i: number): Alert {
   const host = `web${i}`;
   const now = Date.now();
   return {
-    v: SCHEMA_VERSION, id: newId(), host, ts: now, fingerprint: fingerprint(host, 'http_down', {}), status: 'firing', severity: 'critical',
-    rule: 'http_down', ruleKind: 'check', labels: {}, summary: 'HTTP down', value: null, startsAt: now, endsAt: 0, generation: 1, inhibited: false, acknowledged: false,
+    v: SCHEMA_VERSION,
+    id: newId(),
+    host,
+    ts: now,
+    fingerprint: fingerprint(host, 'http_down', {}),
+    status: 'firing',
+    severity: 'critical',
+    rule: 'http_down',
+    ruleKind: 'check',
+    labels: {},
+    summary: 'HTTP down',
+    value: null,
+    startsAt: now,
+    endsAt: 0,
+    generation: 1,
+    inhibited: false,
+    acknowledged: false,
   };
 }
 
@@ -27,11 +53,21 @@ async function bareConsumerLatency(url: string, subjects: Subjects): Promise<num
   const nc = await connect({ servers: url });
   const jsm = await jetstreamManager(nc);
   const stream = streamNames(subjects).alerts;
-  await jsm.consumers.add(stream, { durable_name: 'bare', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New, filter_subject: subjects.allAlerts });
+  await jsm.consumers.add(stream, {
+    durable_name: 'bare',
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.New,
+    filter_subject: subjects.allAlerts,
+  });
   const js = jetstreamClient(nc);
   const consumer = await js.consumers.get(stream, 'bare');
   let arrived: (() => void) | null = null;
-  const messages = await consumer.consume({ callback: (m) => { m.ack(); arrived?.(); } });
+  const messages = await consumer.consume({
+    callback: (m) => {
+      m.ack();
+      arrived?.();
+    },
+  });
   const latencies: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {
     const a = alert(10_000 + i);
@@ -57,9 +93,22 @@ export async function run(): Promise<void> {
   try {
     const subjects = new Subjects(PREFIX);
     const config = GatewayConfig.parse({
-      gateway_host: 'bench', state_dir: stateDir, nats: { servers: [server.url], prefix: PREFIX },
-      line: { backend: 'sim' }, people: [{ name: 'alice', number: '100' }], escalation: { max_rounds: 1 },
-      budget: { max_calls_per_hour: 10_000, max_calls_per_day: 10_000, per_number: { max_calls_per_minute: 10_000, max_calls_per_15m: 10_000, max_calls_per_hour: 10_000, max_calls_per_day: 10_000 } },
+      gateway_host: 'bench',
+      state_dir: stateDir,
+      nats: { servers: [server.url], prefix: PREFIX },
+      line: { backend: 'sim' },
+      people: [{ name: 'alice', number: '100' }],
+      escalation: { max_rounds: 1 },
+      budget: {
+        max_calls_per_hour: 10_000,
+        max_calls_per_day: 10_000,
+        per_number: {
+          max_calls_per_minute: 10_000,
+          max_calls_per_15m: 10_000,
+          max_calls_per_hour: 10_000,
+          max_calls_per_day: 10_000,
+        },
+      },
     });
     const line = await openSimLine({ speed: 1000 });
     const gateway = await startGateway({ config, line, logger: silentLogger(), metricsListen: null });
@@ -90,8 +139,19 @@ export async function run(): Promise<void> {
     report({
       bench: 'gateway',
       rows: [
-        { name: 'alert publish → off hook p50', value: percentile(latencies, 50), unit: 'ms', baseline: { name: 'publish → bare consumer p50', value: percentile(baseline, 50) } },
-        { name: 'alert publish → off hook p99', value: percentile(latencies, 99), unit: 'ms', baseline: { name: 'publish → bare consumer p99', value: percentile(baseline, 99) }, note: `goal ≤ 200 ms; ${SAMPLES} alerts, idle line, sim speed 1000` },
+        {
+          name: 'alert publish → off hook p50',
+          value: percentile(latencies, 50),
+          unit: 'ms',
+          baseline: { name: 'publish → bare consumer p50', value: percentile(baseline, 50) },
+        },
+        {
+          name: 'alert publish → off hook p99',
+          value: percentile(latencies, 99),
+          unit: 'ms',
+          baseline: { name: 'publish → bare consumer p99', value: percentile(baseline, 99) },
+          note: `goal ≤ 200 ms; ${SAMPLES} alerts, idle line, sim speed 1000`,
+        },
         { name: 'alert publish → off hook max', value: Math.max(...latencies), unit: 'ms' },
       ],
     });

@@ -9,7 +9,13 @@ import { partitionOf, preferredOwner } from '../collector/group/index.ts';
 import { killAndWait, waitForOutput } from '../deploy/lib/child-process.ts';
 import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
 import {
-  ensureStreams, jetstreamClient, openBucket, SCHEMA_VERSION, streamNames, Subjects, type ResourceSample,
+  ensureStreams,
+  jetstreamClient,
+  openBucket,
+  SCHEMA_VERSION,
+  streamNames,
+  Subjects,
+  type ResourceSample,
 } from '../shared/index.ts';
 import { report } from './lib.ts';
 
@@ -31,20 +37,35 @@ interface Member {
 
 function sample(host: string, seq: number): ResourceSample {
   const metrics = Array.from({ length: RULES }, (_, i) => ({
-    name: `gauge_${i}`, type: 'gauge' as const, value: (seq * 7 + i * 13) % 80,
+    name: `gauge_${i}`,
+    type: 'gauge' as const,
+    value: (seq * 7 + i * 13) % 80,
   }));
   return {
-    v: SCHEMA_VERSION, id: `${host}-${seq}`, host, ts: Date.now(), seq, kind: 'resource', intervalMs: 10_000, metrics,
+    v: SCHEMA_VERSION,
+    id: `${host}-${seq}`,
+    host,
+    ts: Date.now(),
+    seq,
+    kind: 'resource',
+    intervalMs: 10_000,
+    metrics,
   };
 }
 
 async function startMember(
-  dir: string, natsUrl: string, prefix: string, name: string, lease = PAUSE_LEASE_TIMEOUT,
+  dir: string,
+  natsUrl: string,
+  prefix: string,
+  name: string,
+  lease = PAUSE_LEASE_TIMEOUT,
 ): Promise<Member> {
   const file = join(dir, `${prefix}-${name}.yaml`);
   const rule = (i: number): string => `  - { name: g${i}, kind: threshold, metric: gauge_${i}, crit: 95 }`;
   const rules = Array.from({ length: RULES }, (_, i) => rule(i)).join('\n');
-  writeFileSync(file, `nats: { servers: ["${natsUrl}"], prefix: ${prefix} }
+  writeFileSync(
+    file,
+    `nats: { servers: ["${natsUrl}"], prefix: ${prefix} }
 listen: "127.0.0.1:0"
 checkpoint_interval: 5s
 group: { partitions: ${PARTITIONS}, lease_timeout: ${lease} }
@@ -52,7 +73,8 @@ watchdog: { member: ${name}, canary_interval: "0s" }
 rules:
 ${rules}
 notifications: { receivers: [], routes: [] }
-`);
+`,
+  );
   const env = { ...process.env, OFFHOOK_LOG_LEVEL: 'warn' };
   const child = spawn(process.execPath, [OFFHOOK, 'collector', '--config', file], { env });
   const match = await waitForOutput(child, /collector listening on (\S+)/, 60_000);
@@ -107,7 +129,9 @@ async function publishRound(nc: NatsConnection, subjects: Subjects, round: numbe
  * until every partition has read it is what they can carry, not what the publisher sustains.
  */
 async function throughput(
-  nc: NatsConnection, prefix: string, members: Member[],
+  nc: NatsConnection,
+  prefix: string,
+  members: Member[],
 ): Promise<{ rate: number; publish: number }> {
   const subjects = new Subjects(prefix);
   const jsm = await jetstream(nc).jetstreamManager();
@@ -146,7 +170,9 @@ async function bareSubscriber(nc: NatsConnection, prefix: string): Promise<numbe
 
 /** kill -9 of the member holding a partition → the first alert of that partition's hosts on ALERTS. */
 async function failover(
-  nc: NatsConnection, prefix: string, members: Member[],
+  nc: NatsConnection,
+  prefix: string,
+  members: Member[],
 ): Promise<{ ms: number; victim: string }> {
   const subjects = new Subjects(prefix);
   const victim = members[members.length - 1]!;
@@ -202,25 +228,32 @@ export async function run(): Promise<void> {
       rows: [
         {
           name: `events/s, 3 collectors (${PARTITIONS} partitions, ${RULES} rules), ${HOSTS} hosts`,
-          value: group.rate, unit: 'events/s',
+          value: group.rate,
+          unit: 'events/s',
           baseline: { name: 'bare subscriber, JSON.parse only', value: bare },
-          note: 'one sampling round of every host published while the members were paused (SIGSTOP), timed from '
-            + `SIGCONT until every partition read it; partitions m1/m2/m3: ${['m1', 'm2', 'm3'].map(share).join('/')}; `
-            + 'three processes and '
-            + `nats-server share one 2-core machine (publisher ${Math.round(group.publish)}/s)`,
+          note:
+            'one sampling round of every host published while the members were paused (SIGSTOP), timed from ' +
+            `SIGCONT until every partition read it; partitions m1/m2/m3: ${['m1', 'm2', 'm3'].map(share).join('/')}; ` +
+            'three processes and ' +
+            `nats-server share one 2-core machine (publisher ${Math.round(group.publish)}/s)`,
         },
         {
-          name: 'events/s per collector, 3 collectors', value: group.rate / 3, unit: 'events/s',
-          note: 'each member reads every event, decodes and evaluates only its own partitions\' events',
+          name: 'events/s per collector, 3 collectors',
+          value: group.rate / 3,
+          unit: 'events/s',
+          note: "each member reads every event, decodes and evaluates only its own partitions' events",
         },
         {
-          name: `events/s, 1 collector (${PARTITIONS} partitions)`, value: single.rate, unit: 'events/s',
+          name: `events/s, 1 collector (${PARTITIONS} partitions)`,
+          value: single.rate,
+          unit: 'events/s',
           baseline: { name: 'bare subscriber, JSON.parse only', value: bare },
           note: 'same method: paused while the load is published',
         },
         {
           name: `failover: kill -9 → its partition's next alert (lease_timeout ${LEASE_TIMEOUT})`,
-          value: down.ms, unit: 'ms',
+          value: down.ms,
+          unit: 'ms',
           note: `victim ${down.victim}; lease_timeout + up to a third of it (the survivors' round) + replay`,
         },
       ],

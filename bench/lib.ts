@@ -27,7 +27,9 @@ export function percentile(values: number[], p: number): number {
   return sorted[rank]!;
 }
 
-/** Prints a fixed-width table (with the ratio to the baseline where there is one) and writes JSON under bench/results/. */
+/**
+ * Prints a fixed-width table (with the ratio to the baseline where there is one) and writes JSON under bench/results/.
+ */
 export function report(result: BenchReport): string {
   const header = ['measurement', 'value', 'unit', 'baseline', 'baseline value', 'ratio'];
   const rows = result.rows.map((row) => [
@@ -49,7 +51,10 @@ export function report(result: BenchReport): string {
   ].join('\n');
   process.stdout.write(`${text}\n\n`);
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL(`./results/${result.bench}.json`, import.meta.url), JSON.stringify({ machine: machine(), date: new Date().toISOString(), ...result }, null, 2));
+  writeFileSync(
+    new URL(`./results/${result.bench}.json`, import.meta.url),
+    JSON.stringify({ machine: machine(), date: new Date().toISOString(), ...result }, null, 2),
+  );
   return text;
 }
 

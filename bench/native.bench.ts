@@ -43,7 +43,11 @@ export async function run(): Promise<void> {
     for (let i = 0; i < CYCLES; i++) {
       let started = process.hrtime.bigint();
       const sim = await openSimLine({ speed: 10_000 });
-      sim.script({ number: '0312345678', answerAfterRings: 2, then: [{ waitForPrompt: true, after: 50 }, { press: '1' }] });
+      sim.script({
+        number: '0312345678',
+        answerAfterRings: 2,
+        then: [{ waitForPrompt: true, after: 50 }, { press: '1' }],
+      });
       await sim.offHook();
       await sim.waitForDialTone(5000);
       await sim.dial('0312345678');
@@ -76,12 +80,42 @@ export async function run(): Promise<void> {
     report({
       bench: 'native',
       rows: [
-        { name: 'line op round trip p50 (offHook/onHook)', value: percentile(hookOps, 50), unit: 'µs', baseline: { name: 'fs.promises.stat p50', value: percentile(statOps, 50) } },
-        { name: 'line op round trip p99', value: percentile(hookOps, 99), unit: 'µs', baseline: { name: 'fs.promises.stat p99', value: percentile(statOps, 99) } },
-        { name: 'sim call open→close p50 (speed 10000)', value: percentile(calls, 50) / 1000, unit: 'ms', baseline: { name: 'open+close only p50', value: percentile(openClose, 50) / 1000 } },
-        { name: 'sim call open→close p99', value: percentile(calls, 99) / 1000, unit: 'ms', baseline: { name: 'open+close only p99', value: percentile(openClose, 99) / 1000 } },
-        { name: '1 s prompt overshoot p50 (speed 1)', value: percentile(playOvershoot, 50), unit: 'ms', baseline: { name: 'setTimeout(1000) overshoot p50', value: percentile(timerOvershoot, 50) } },
-        { name: '1 s prompt overshoot max', value: Math.max(...playOvershoot), unit: 'ms', baseline: { name: 'setTimeout(1000) overshoot max', value: Math.max(...timerOvershoot) } },
+        {
+          name: 'line op round trip p50 (offHook/onHook)',
+          value: percentile(hookOps, 50),
+          unit: 'µs',
+          baseline: { name: 'fs.promises.stat p50', value: percentile(statOps, 50) },
+        },
+        {
+          name: 'line op round trip p99',
+          value: percentile(hookOps, 99),
+          unit: 'µs',
+          baseline: { name: 'fs.promises.stat p99', value: percentile(statOps, 99) },
+        },
+        {
+          name: 'sim call open→close p50 (speed 10000)',
+          value: percentile(calls, 50) / 1000,
+          unit: 'ms',
+          baseline: { name: 'open+close only p50', value: percentile(openClose, 50) / 1000 },
+        },
+        {
+          name: 'sim call open→close p99',
+          value: percentile(calls, 99) / 1000,
+          unit: 'ms',
+          baseline: { name: 'open+close only p99', value: percentile(openClose, 99) / 1000 },
+        },
+        {
+          name: '1 s prompt overshoot p50 (speed 1)',
+          value: percentile(playOvershoot, 50),
+          unit: 'ms',
+          baseline: { name: 'setTimeout(1000) overshoot p50', value: percentile(timerOvershoot, 50) },
+        },
+        {
+          name: '1 s prompt overshoot max',
+          value: Math.max(...playOvershoot),
+          unit: 'ms',
+          baseline: { name: 'setTimeout(1000) overshoot max', value: Math.max(...timerOvershoot) },
+        },
       ],
     });
   } finally {

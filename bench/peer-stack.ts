@@ -27,7 +27,8 @@ function ensureInstalled(): void {
   if (missing.length === 0) return;
   process.stdout.write(`installing ${missing.join(', ')} from apt...\n`);
   execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing.map((b) => PACKAGES[b]!)], {
-    stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
 }
 
@@ -35,7 +36,10 @@ function ensureInstalled(): void {
 async function ready(url: string, what: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${what} did not come up at ${url}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -55,56 +59,93 @@ export async function startPeerStack(options: PeerOptions): Promise<PeerStack> {
   ensureInstalled();
   const dir = join(options.dir, 'peer');
   mkdirSync(dir, { recursive: true });
-  const [nodePort, blackboxPort, promPort, amPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [nodePort, blackboxPort, promPort, amPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const at = (port: number): string => `127.0.0.1:${port}`;
   writeFileSync(join(dir, 'blackbox.yml'), stringify({ modules: { http_2xx: { prober: 'http', timeout: '2s' } } }));
   const mount = `mountpoint="${options.disk}"`;
-  writeFileSync(join(dir, 'rules.yml'), stringify({
-    groups: [{
-      name: 'peer',
-      rules: [
+  writeFileSync(
+    join(dir, 'rules.yml'),
+    stringify({
+      groups: [
         {
-          alert: 'peer_disk_full',
-          expr: `1 - node_filesystem_avail_bytes{${mount}} / node_filesystem_size_bytes{${mount}} > 0.5`,
+          name: 'peer',
+          rules: [
+            {
+              alert: 'peer_disk_full',
+              expr: `1 - node_filesystem_avail_bytes{${mount}} / node_filesystem_size_bytes{${mount}} > 0.5`,
+            },
+            { alert: 'peer_svc_down', expr: 'probe_success{job="blackbox"} == 0' },
+          ],
         },
-        { alert: 'peer_svc_down', expr: 'probe_success{job="blackbox"} == 0' },
       ],
-    }],
-  }));
-  writeFileSync(join(dir, 'prometheus.yml'), stringify({
-    global: { scrape_interval: '1s', evaluation_interval: '1s', scrape_timeout: '900ms' },
-    rule_files: [join(dir, 'rules.yml')],
-    alerting: { alertmanagers: [{ static_configs: [{ targets: [at(amPort)] }] }] },
-    scrape_configs: [
-      { job_name: 'node', static_configs: [{ targets: [at(nodePort)] }] },
-      {
-        job_name: 'blackbox', metrics_path: '/probe', params: { module: ['http_2xx'] },
-        static_configs: [{ targets: [options.target] }],
-        relabel_configs: [
-          { source_labels: ['__address__'], target_label: '__param_target' },
-          { target_label: '__address__', replacement: at(blackboxPort) },
-        ],
+    }),
+  );
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    stringify({
+      global: { scrape_interval: '1s', evaluation_interval: '1s', scrape_timeout: '900ms' },
+      rule_files: [join(dir, 'rules.yml')],
+      alerting: { alertmanagers: [{ static_configs: [{ targets: [at(amPort)] }] }] },
+      scrape_configs: [
+        { job_name: 'node', static_configs: [{ targets: [at(nodePort)] }] },
+        {
+          job_name: 'blackbox',
+          metrics_path: '/probe',
+          params: { module: ['http_2xx'] },
+          static_configs: [{ targets: [options.target] }],
+          relabel_configs: [
+            { source_labels: ['__address__'], target_label: '__param_target' },
+            { target_label: '__address__', replacement: at(blackboxPort) },
+          ],
+        },
+      ],
+    }),
+  );
+  writeFileSync(
+    join(dir, 'alertmanager.yml'),
+    stringify({
+      route: {
+        receiver: 'hook',
+        group_by: ['alertname'],
+        group_wait: '0s',
+        group_interval: '100ms',
+        repeat_interval: '1h',
       },
-    ],
-  }));
-  writeFileSync(join(dir, 'alertmanager.yml'), stringify({
-    route: { receiver: 'hook', group_by: ['alertname'], group_wait: '0s', group_interval: '100ms', repeat_interval: '1h' },
-    receivers: [{ name: 'hook', webhook_configs: [{ url: options.webhookUrl, send_resolved: true }] }],
-  }));
+      receivers: [{ name: 'hook', webhook_configs: [{ url: options.webhookUrl, send_resolved: true }] }],
+    }),
+  );
   const quiet = { stdio: 'ignore' as const };
   const children = [
     spawnTracked('prometheus-node-exporter', [`--web.listen-address=${at(nodePort)}`], quiet),
-    spawnTracked('prometheus-blackbox-exporter', [
-      `--config.file=${join(dir, 'blackbox.yml')}`, `--web.listen-address=${at(blackboxPort)}`,
-    ], quiet),
-    spawnTracked('prometheus-alertmanager', [
-      `--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`,
-      `--web.listen-address=${at(amPort)}`, '--cluster.listen-address=',
-    ], quiet),
-    spawnTracked('prometheus', [
-      `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`,
-      `--web.listen-address=${at(promPort)}`,
-    ], quiet),
+    spawnTracked(
+      'prometheus-blackbox-exporter',
+      [`--config.file=${join(dir, 'blackbox.yml')}`, `--web.listen-address=${at(blackboxPort)}`],
+      quiet,
+    ),
+    spawnTracked(
+      'prometheus-alertmanager',
+      [
+        `--config.file=${join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${join(dir, 'am')}`,
+        `--web.listen-address=${at(amPort)}`,
+        '--cluster.listen-address=',
+      ],
+      quiet,
+    ),
+    spawnTracked(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+        `--web.listen-address=${at(promPort)}`,
+      ],
+      quiet,
+    ),
   ];
   await ready(`http://${at(nodePort)}/metrics`, 'node_exporter');
   await ready(`http://${at(blackboxPort)}/metrics`, 'blackbox_exporter');

@@ -58,11 +58,15 @@ export async function run(): Promise<void> {
       const built = timeCommand([...how.built, ...args]);
       const tsx = timeCommand([...how.tsx, ...args]);
       rows.push({
-        name: `${name}: wall time, built`, value: built.seconds, unit: 's',
+        name: `${name}: wall time, built`,
+        value: built.seconds,
+        unit: 's',
         baseline: { name: 'tsx', value: tsx.seconds },
       });
       rows.push({
-        name: `${name}: peak RSS, built`, value: built.peakMiB, unit: 'MiB',
+        name: `${name}: peak RSS, built`,
+        value: built.peakMiB,
+        unit: 'MiB',
         baseline: { name: 'tsx', value: tsx.peakMiB },
       });
     }
@@ -85,7 +89,9 @@ export async function run(): Promise<void> {
         }
       }
       rows.push({
-        name: `offhook ${role}: RSS after ${SETTLE_S} s, built`, value: rss.built, unit: 'MiB',
+        name: `offhook ${role}: RSS after ${SETTLE_S} s, built`,
+        value: rss.built,
+        unit: 'MiB',
         baseline: { name: 'tsx', value: rss.tsx },
       });
     }
@@ -104,16 +110,24 @@ function writeConfigs(dir: string, natsUrl: string): Record<'agent' | 'collector
   };
   return {
     agent: write('agent', {
-      host: 'bench1', nats: { servers: [natsUrl] }, state_dir: join(dir, 'agent'), metrics_listen: '127.0.0.1:0',
+      host: 'bench1',
+      nats: { servers: [natsUrl] },
+      state_dir: join(dir, 'agent'),
+      metrics_listen: '127.0.0.1:0',
       checks: [{ name: 'self', kind: 'tcp', host: '127.0.0.1', port: Number(new URL(natsUrl).port), interval: '1s' }],
     }),
     collector: write('collector', {
-      nats: { servers: [natsUrl] }, listen: '127.0.0.1:0', rules: [{ name: 'port', kind: 'check', check: '.*' }],
+      nats: { servers: [natsUrl] },
+      listen: '127.0.0.1:0',
+      rules: [{ name: 'port', kind: 'check', check: '.*' }],
     }),
     gateway: write('gateway', {
-      gateway_host: 'gw-bench', nats: { servers: [natsUrl] }, state_dir: join(dir, 'gateway'),
+      gateway_host: 'gw-bench',
+      nats: { servers: [natsUrl] },
+      state_dir: join(dir, 'gateway'),
       metrics_listen: '127.0.0.1:0',
-      line: { backend: 'sim', sim: { speed: 100 } }, people: [{ name: 'alice', number: '100' }],
+      line: { backend: 'sim', sim: { speed: 100 } },
+      people: [{ name: 'alice', number: '100' }],
     }),
   };
 }

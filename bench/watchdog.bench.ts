@@ -26,7 +26,10 @@ async function natsStopToOffHook(stateDir: string, run: number): Promise<number>
     line: { backend: 'sim' },
     people: [{ name: 'alice', number: '100' }],
     watchdog: {
-      nats_silence: `${NATS_SILENCE_MS}ms`, collector_silence: '0s', canary_silence: '0s', check_interval: '100ms',
+      nats_silence: `${NATS_SILENCE_MS}ms`,
+      collector_silence: '0s',
+      canary_silence: '0s',
+      check_interval: '100ms',
     },
   });
   const gateway = await startGateway({ config, line, logger: silentLogger(), metricsListen: null });

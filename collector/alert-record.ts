@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { Alert, EpochMs, Severity } from '../shared/index.ts';
 
 /** What people were last told about an alert: the basis for "announce only what changed". */
-export const Announced = z.object({ generation: z.number().int().positive(), status: z.enum(['firing', 'resolved']), severity: Severity });
+export const Announced = z.object({
+  generation: z.number().int().positive(),
+  status: z.enum(['firing', 'resolved']),
+  severity: Severity,
+});
 
 export const OutboxEntry = z.object({
   reason: z.enum(['firing', 'repeat', 'resolved', 'flapping']),
@@ -26,7 +30,15 @@ export const AlertRecord = z.object({
   seq: z.number().int().nonnegative(),
   announced: Announced.nullable(),
   lastNotifiedAt: EpochMs,
-  ack: z.object({ generation: z.number().int().positive(), by: z.string(), until: EpochMs, at: EpochMs, comment: z.string().optional() }).nullable(),
+  ack: z
+    .object({
+      generation: z.number().int().positive(),
+      by: z.string(),
+      until: EpochMs,
+      at: EpochMs,
+      comment: z.string().optional(),
+    })
+    .nullable(),
   outbox: z.array(OutboxEntry),
   updatedAt: EpochMs,
 });

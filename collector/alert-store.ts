@@ -4,7 +4,10 @@ import { AlertRecord } from './alert-record.ts';
 
 /** Alert records in the KV bucket `<prefix>-alerts`, one key per fingerprint. */
 export class AlertStore {
-  constructor(private readonly kv: KV, private readonly logger: Logger) {}
+  constructor(
+    private readonly kv: KV,
+    private readonly logger: Logger,
+  ) {}
 
   async put(record: AlertRecord): Promise<void> {
     await this.kv.put(record.alert.fingerprint, JSON.stringify(record));

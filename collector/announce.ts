@@ -43,7 +43,12 @@ export function reconcile(record: AlertRecord, mute: MuteState, now: number): bo
     // A rise within one generation is a fresh page for the notifiers (its own log key), not a repeat of the old one.
     const publish = publishesToAlerts(alert);
     if (toldThisGeneration) record.outbox.push({ reason: 'repeat', repeat: now, publish, alert: { ...alert } });
-    else record.outbox.push({ reason: alert.ruleKind === 'flapping' ? 'flapping' : 'firing', publish, alert: { ...alert } });
+    else
+      record.outbox.push({
+        reason: alert.ruleKind === 'flapping' ? 'flapping' : 'firing',
+        publish,
+        alert: { ...alert },
+      });
     record.announced = { generation: alert.generation, status: 'firing', severity: alert.severity };
     record.lastNotifiedAt = now;
     return true;
@@ -58,7 +63,15 @@ export function reconcile(record: AlertRecord, mute: MuteState, now: number): bo
 /** Re-notification while firing, told, unmuted and not acknowledged. */
 export function repeatDue(record: AlertRecord, mute: MuteState, repeatMs: number, now: number): boolean {
   const alert = record.alert;
-  if (repeatMs <= 0 || alert.status !== 'firing' || mute.silenced || mute.flapping || alert.inhibited || ackCovers(record, now)) return false;
+  if (
+    repeatMs <= 0 ||
+    alert.status !== 'firing' ||
+    mute.silenced ||
+    mute.flapping ||
+    alert.inhibited ||
+    ackCovers(record, now)
+  )
+    return false;
   if (record.announced?.generation !== alert.generation || record.announced.status !== 'firing') return false;
   return now - record.lastNotifiedAt >= repeatMs;
 }

@@ -13,7 +13,11 @@ export function checkpointPrefix(partition: number, count: number): string {
  * cover, so a crash between two shard writes only means some rules skip events they have seen.
  */
 export class CheckpointStore {
-  constructor(private readonly kv: KV, private readonly logger: Logger, private readonly prefix = 'collector.') {}
+  constructor(
+    private readonly kv: KV,
+    private readonly logger: Logger,
+    private readonly prefix = 'collector.',
+  ) {}
 
   /** Rule names may hold ":" which KV keys do not allow; hex keeps every name a valid key. */
   private ruleKey(name: string): string {
@@ -25,7 +29,8 @@ export class CheckpointStore {
   }
 
   async save(checkpoint: EngineCheckpoint): Promise<void> {
-    for (const [name, rule] of Object.entries(checkpoint.rules)) await this.kv.put(this.ruleKey(name), JSON.stringify(rule));
+    for (const [name, rule] of Object.entries(checkpoint.rules))
+      await this.kv.put(this.ruleKey(name), JSON.stringify(rule));
     const { rules: _rules, ...engine } = checkpoint;
     await this.kv.put(this.metaKey, JSON.stringify(engine));
   }

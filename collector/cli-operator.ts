@@ -1,9 +1,25 @@
 import type { Command } from 'commander';
 import {
-  addNatsOptions, connectCliNats, describeCliNats, durationMessage, EXIT_FAILURE, EXIT_USAGE, jetstreamClient, newId,
-  openBucket, publishDurable, readDuration, reportError, resolveCliNats, SCHEMA_VERSION, silentLogger, Subjects,
+  addNatsOptions,
+  connectCliNats,
+  describeCliNats,
+  durationMessage,
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  jetstreamClient,
+  newId,
+  openBucket,
+  publishDurable,
+  readDuration,
+  reportError,
+  resolveCliNats,
+  SCHEMA_VERSION,
+  silentLogger,
+  Subjects,
   type Ack,
-  type Alert, type NatsConnection, type NatsFlags,
+  type Alert,
+  type NatsConnection,
+  type NatsFlags,
 } from '../shared/index.ts';
 import { AlertStore } from './alert-store.ts';
 import { parseMatchers, type Matcher } from './matchers.ts';
@@ -46,8 +62,10 @@ async function withNats<T>(
   try {
     const subjects = new Subjects(resolved.nats.prefix);
     if (how.needCollector && !(await collectorAnswers(nc, subjects))) {
-      throw new Error(`no collector answered at ${asked}: its alert state cannot be trusted, so nothing is listed `
-        + '(is the collector running, on this server and prefix? --nats URL, NATS_URL or --config FILE)');
+      throw new Error(
+        `no collector answered at ${asked}: its alert state cannot be trusted, so nothing is listed ` +
+          '(is the collector running, on this server and prefix? --nats URL, NATS_URL or --config FILE)',
+      );
     }
     // Buckets are opened, never created: a wrong server must not end up with empty offhook state that looks real.
     return await run(nc, subjects).catch((err: Error) => {
@@ -84,7 +102,11 @@ function action<A extends unknown[]>(run: (...args: A) => Promise<void>): (...ar
 
 function printTable(headers: string[], rows: string[][]): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${[line(headers), ...rows.map(line)].join('\n')}\n`);
 }
 
@@ -95,7 +117,7 @@ const iso = (ms: number): string => (ms > 0 ? new Date(ms).toISOString().replace
 const withConnection = (command: Command): Command => addNatsOptions(command);
 
 export function registerOperatorCommands(program: Command): void {
-  withConnection(program.command('alerts').description('List alerts from the collector\'s KV state (firing by default)'))
+  withConnection(program.command('alerts').description("List alerts from the collector's KV state (firing by default)"))
     .option('--all', 'include resolved alerts')
     .option('--json', 'JSON for scripts')
     .action(
@@ -103,12 +125,19 @@ export function registerOperatorCommands(program: Command): void {
         await withNats(options, { needCollector: true, json: options.json === true }, async (nc, subjects) => {
           const now = Date.now();
           const silences = await new SilenceStore(await openBucket(nc, subjects, 'silences')).list();
-          const silencedBy = (alert: Alert): string | undefined => silences.find((s) => silenceMatches(s, silenceTarget(alert), now))?.id;
+          const silencedBy = (alert: Alert): string | undefined =>
+            silences.find((s) => silenceMatches(s, silenceTarget(alert), now))?.id;
           const records = (await new AlertStore(await openBucket(nc, subjects, 'alerts'), silentLogger()).loadAll())
             .filter((r) => options.all || r.alert.status === 'firing')
             .sort((a, b) => b.alert.startsAt - a.alert.startsAt);
           if (options.json) {
-            process.stdout.write(`${JSON.stringify(records.map((r) => ({ ...r.alert, ack: r.ack, silencedBy: silencedBy(r.alert) ?? null })), null, 2)}\n`);
+            process.stdout.write(
+              `${JSON.stringify(
+                records.map((r) => ({ ...r.alert, ack: r.ack, silencedBy: silencedBy(r.alert) ?? null })),
+                null,
+                2,
+              )}\n`,
+            );
             return;
           }
           if (records.length === 0) {
@@ -117,13 +146,31 @@ export function registerOperatorCommands(program: Command): void {
           }
           printTable(
             ['FINGERPRINT', 'STATUS', 'SEVERITY', 'HOST', 'RULE', 'GEN', 'SINCE', 'FLAGS', 'SUMMARY'],
-            records.map((r) => [r.alert.fingerprint, r.alert.status, r.alert.severity, r.alert.host, r.alert.rule, String(r.alert.generation), iso(r.alert.startsAt), [r.alert.acknowledged ? `acked:${clean(r.ack?.by ?? '')}` : '', r.alert.inhibited ? 'inhibited' : '', silencedBy(r.alert) ? `silenced:${silencedBy(r.alert)}` : ''].filter(Boolean).join(',') || '-', clean(r.alert.summary)]),
+            records.map((r) => [
+              r.alert.fingerprint,
+              r.alert.status,
+              r.alert.severity,
+              r.alert.host,
+              r.alert.rule,
+              String(r.alert.generation),
+              iso(r.alert.startsAt),
+              [
+                r.alert.acknowledged ? `acked:${clean(r.ack?.by ?? '')}` : '',
+                r.alert.inhibited ? 'inhibited' : '',
+                silencedBy(r.alert) ? `silenced:${silencedBy(r.alert)}` : '',
+              ]
+                .filter(Boolean)
+                .join(',') || '-',
+              clean(r.alert.summary),
+            ]),
           );
         });
       }),
     );
 
-  withConnection(program.command('ack').description('Acknowledge a firing alert: stops re-notification until it resolves'))
+  withConnection(
+    program.command('ack').description('Acknowledge a firing alert: stops re-notification until it resolves'),
+  )
     .argument('<fingerprint>', 'the alert fingerprint (see `offhook alerts`)')
     .option('--by <name>', 'who takes it', process.env.USER ?? 'cli')
     .option('-c, --comment <text>', 'why / what is being done')
@@ -143,13 +190,24 @@ export function registerOperatorCommands(program: Command): void {
         await withNats(options, { needCollector: false }, async (nc, subjects) => {
           const record = await new AlertStore(await openBucket(nc, subjects, 'alerts'), silentLogger()).get(fp);
           if (!record) return fail(`no alert with fingerprint ${fp} (see \`offhook alerts\`)`);
-          if (record.alert.status !== 'firing') return fail(`alert ${fp} (${record.alert.host} ${record.alert.rule}) is resolved; nothing to acknowledge`);
+          if (record.alert.status !== 'firing')
+            return fail(`alert ${fp} (${record.alert.host} ${record.alert.rule}) is resolved; nothing to acknowledge`);
           const ack: Ack = {
-            v: SCHEMA_VERSION, id: newId(), host: record.alert.host, ts: Date.now(), fingerprint: fp, generation: record.alert.generation,
-            by: options.by, method: 'cli', until: forMs > 0 ? Date.now() + forMs : 0, ...(options.comment ? { comment: options.comment } : {}),
+            v: SCHEMA_VERSION,
+            id: newId(),
+            host: record.alert.host,
+            ts: Date.now(),
+            fingerprint: fp,
+            generation: record.alert.generation,
+            by: options.by,
+            method: 'cli',
+            until: forMs > 0 ? Date.now() + forMs : 0,
+            ...(options.comment ? { comment: options.comment } : {}),
           };
           await publishDurable(jetstreamClient(nc), subjects.ack(fp), ack);
-          process.stdout.write(`acknowledged ${fp} (${record.alert.host} ${record.alert.rule}, generation ${record.alert.generation}) as ${clean(options.by)}\n`);
+          process.stdout.write(
+            `acknowledged ${fp} (${record.alert.host} ${record.alert.rule}, generation ${record.alert.generation}) as ${clean(options.by)}\n`,
+          );
         });
       }),
     );
@@ -160,8 +218,8 @@ export function registerOperatorCommands(program: Command): void {
   withConnection(silence.command('add').description(addDescription))
     .argument(
       '<matchers...>',
-      'label matchers: name=value, name!=value, name=~regex, name!~regex, the value bare or "quoted", or several as '
-        + '{a="1",b=~"2"} (host, rule, severity, kind and alert labels)',
+      'label matchers: name=value, name!=value, name=~regex, name!~regex, the value bare or "quoted", or several as ' +
+        '{a="1",b=~"2"} (host, rule, severity, kind and alert labels)',
     )
     .requiredOption('--for <duration>', 'how long, e.g. 30m, 2h, 1d')
     .option('--starts <time>', 'start later (ISO 8601, e.g. 2026-11-26T22:00:00Z); default now')
@@ -169,29 +227,46 @@ export function registerOperatorCommands(program: Command): void {
     .option('--by <name>', 'who', process.env.USER ?? 'cli')
     .option('--json', 'print the silence as JSON')
     .action(
-      action(async (texts: string[], options: ConnectionOptions & { for: string; starts?: string; comment: string; by: string; json?: boolean }) => {
-        const matchers: Matcher[] = [];
-        for (const text of texts) {
-          const parsed = parseMatchers(text);
-          if (typeof parsed === 'string') return usage(`matcher: ${parsed}`);
-          matchers.push(...parsed);
-        }
-        if (matchers.length === 0) return usage('matcher: expected at least one matcher; {} would silence everything');
-        const forParse = readDuration(options.for);
-        if (!forParse.ok) return usage(badFor(options.for, forParse.problem));
-        if (forParse.ms <= 0) return usage(badFor(options.for, 'a silence needs a length above 0'));
-        const forMs = forParse.ms;
-        const now = Date.now();
-        const startsAt = options.starts === undefined ? now : Date.parse(options.starts);
-        if (!Number.isFinite(startsAt)) {
-          const got = JSON.stringify(options.starts);
-          return usage(`--starts: expected an ISO 8601 time like 2026-11-26T22:00:00Z, got ${got}`);
-        }
-        await withNats(options, { needCollector: true, json: options.json === true }, async (nc, subjects) => {
-          const created = await new SilenceStore(await openBucket(nc, subjects, 'silences')).add({ matchers, startsAt, endsAt: startsAt + forMs, createdBy: options.by, comment: options.comment, createdAt: now });
-          process.stdout.write(options.json ? `${JSON.stringify(created, null, 2)}\n` : `silence ${created.id} added: ${clean(describeMatchers(created))} until ${iso(created.endsAt)}\n`);
-        });
-      }),
+      action(
+        async (
+          texts: string[],
+          options: ConnectionOptions & { for: string; starts?: string; comment: string; by: string; json?: boolean },
+        ) => {
+          const matchers: Matcher[] = [];
+          for (const text of texts) {
+            const parsed = parseMatchers(text);
+            if (typeof parsed === 'string') return usage(`matcher: ${parsed}`);
+            matchers.push(...parsed);
+          }
+          if (matchers.length === 0)
+            return usage('matcher: expected at least one matcher; {} would silence everything');
+          const forParse = readDuration(options.for);
+          if (!forParse.ok) return usage(badFor(options.for, forParse.problem));
+          if (forParse.ms <= 0) return usage(badFor(options.for, 'a silence needs a length above 0'));
+          const forMs = forParse.ms;
+          const now = Date.now();
+          const startsAt = options.starts === undefined ? now : Date.parse(options.starts);
+          if (!Number.isFinite(startsAt)) {
+            const got = JSON.stringify(options.starts);
+            return usage(`--starts: expected an ISO 8601 time like 2026-11-26T22:00:00Z, got ${got}`);
+          }
+          await withNats(options, { needCollector: true, json: options.json === true }, async (nc, subjects) => {
+            const created = await new SilenceStore(await openBucket(nc, subjects, 'silences')).add({
+              matchers,
+              startsAt,
+              endsAt: startsAt + forMs,
+              createdBy: options.by,
+              comment: options.comment,
+              createdAt: now,
+            });
+            process.stdout.write(
+              options.json
+                ? `${JSON.stringify(created, null, 2)}\n`
+                : `silence ${created.id} added: ${clean(describeMatchers(created))} until ${iso(created.endsAt)}\n`,
+            );
+          });
+        },
+      ),
     );
 
   withConnection(silence.command('list').description('List active and upcoming silences'))
@@ -201,12 +276,21 @@ export function registerOperatorCommands(program: Command): void {
       action(async (options: ConnectionOptions & { all?: boolean; json?: boolean }) => {
         await withNats(options, { needCollector: true, json: options.json === true }, async (nc, subjects) => {
           const now = Date.now();
-          const silences = (await new SilenceStore(await openBucket(nc, subjects, 'silences')).list()).filter((s) => options.all || s.endsAt > now);
+          const silences = (await new SilenceStore(await openBucket(nc, subjects, 'silences')).list()).filter(
+            (s) => options.all || s.endsAt > now,
+          );
           if (options.json) return void process.stdout.write(`${JSON.stringify(silences, null, 2)}\n`);
           if (silences.length === 0) return void process.stdout.write('no silences\n');
           printTable(
             ['ID', 'STATE', 'MATCHERS', 'ENDS', 'BY', 'COMMENT'],
-            silences.map((s) => [s.id, silenceActive(s, now) ? 'active' : s.endsAt <= now ? 'expired' : 'pending', clean(describeMatchers(s)), iso(s.endsAt), clean(s.createdBy), clean(s.comment)]),
+            silences.map((s) => [
+              s.id,
+              silenceActive(s, now) ? 'active' : s.endsAt <= now ? 'expired' : 'pending',
+              clean(describeMatchers(s)),
+              iso(s.endsAt),
+              clean(s.createdBy),
+              clean(s.comment),
+            ]),
           );
         });
       }),

@@ -1,7 +1,14 @@
 import type { Command } from 'commander';
 import type { ConfigKinds } from '../deploy/check-config.ts';
 import { basename } from 'node:path';
-import { ConfigError, createLogger, createRegistry, EXIT_FAILURE, EXIT_USAGE, readProcessConfig } from '../shared/index.ts';
+import {
+  ConfigError,
+  createLogger,
+  createRegistry,
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  readProcessConfig,
+} from '../shared/index.ts';
 import { CollectorConfig, CollectorConfigFile } from './config.ts';
 import { startCollector } from './service.ts';
 
@@ -11,7 +18,9 @@ export const collectorConfigKinds: ConfigKinds = { collector: CollectorConfigFil
 export function registerCollectorCommands(program: Command): void {
   program
     .command('collector')
-    .description('Run the collector: evaluate rules over agent events, publish alerts, run notifiers, serve the status page')
+    .description(
+      'Run the collector: evaluate rules over agent events, publish alerts, run notifiers, serve the status page',
+    )
     .requiredOption('--config <file>', 'collector.yaml')
     .action(async (options: { config: string }) => {
       let config: CollectorConfig;

@@ -32,9 +32,16 @@ export class CommitQueue implements EngineOutput {
 
   constructor(
     private readonly parts: {
-      store: AlertStore; js: JetStreamClient; subjects: Subjects; sink: NotificationSink; logger: Logger;
-      metrics: CollectorMetrics; clock: Clock;
-      /** A collector group's partition lease: false once another member owns it, and then nothing is written or told. */
+      store: AlertStore;
+      js: JetStreamClient;
+      subjects: Subjects;
+      sink: NotificationSink;
+      logger: Logger;
+      metrics: CollectorMetrics;
+      clock: Clock;
+      /**
+       * A collector group's partition lease: false once another member owns it, and then nothing is written or told.
+       */
       fence?: () => Promise<boolean>;
     },
   ) {}
@@ -49,7 +56,11 @@ export class CommitQueue implements EngineOutput {
   }
 
   private async perform(record: AlertRecord): Promise<void> {
-    const log = this.parts.logger.child({ host: record.alert.host, rule: record.alert.rule, fingerprint: record.alert.fingerprint });
+    const log = this.parts.logger.child({
+      host: record.alert.host,
+      rule: record.alert.rule,
+      fingerprint: record.alert.fingerprint,
+    });
     if (!(await this.fenced(log))) return;
     await this.persist(record, log);
     if (record.outbox.length === 0) return;
@@ -79,7 +90,8 @@ export class CommitQueue implements EngineOutput {
         return false;
       } catch (err) {
         // The lease cannot be checked (NATS down): waiting keeps order; a lost lease shows on the next try.
-        if (attempt === 1 || attempt % 30 === 0) log.error({ err, attempt }, 'cannot check the partition lease; retrying');
+        if (attempt === 1 || attempt % 30 === 0)
+          log.error({ err, attempt }, 'cannot check the partition lease; retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * attempt)));
       }
     }
@@ -92,7 +104,8 @@ export class CommitQueue implements EngineOutput {
         await this.parts.store.put(record);
         return;
       } catch (err) {
-        if (attempt === 1 || attempt % 30 === 0) log.error({ err, attempt }, 'cannot write alert state to KV; retrying');
+        if (attempt === 1 || attempt % 30 === 0)
+          log.error({ err, attempt }, 'cannot write alert state to KV; retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * attempt)));
       }
     }
@@ -111,12 +124,26 @@ export class CommitQueue implements EngineOutput {
       }
     }
     this.parts.metrics.published.inc({ outcome: 'failed' });
-    log.error({ status: entry.alert.status, generation: entry.alert.generation }, 'alert not published to ALERTS after 5 attempts; the notifiers still get it');
+    log.error(
+      { status: entry.alert.status, generation: entry.alert.generation },
+      'alert not published to ALERTS after 5 attempts; the notifiers still get it',
+    );
   }
 
   private remember(entry: OutboxEntry): void {
     const a = entry.alert;
-    this.recent.unshift({ at: this.parts.clock.now(), reason: entry.reason, published: entry.publish, fingerprint: a.fingerprint, host: a.host, rule: a.rule, severity: a.severity, status: a.status, generation: a.generation, summary: a.summary });
+    this.recent.unshift({
+      at: this.parts.clock.now(),
+      reason: entry.reason,
+      published: entry.publish,
+      fingerprint: a.fingerprint,
+      host: a.host,
+      rule: a.rule,
+      severity: a.severity,
+      status: a.status,
+      generation: a.generation,
+      summary: a.summary,
+    });
     if (this.recent.length > RECENT) this.recent.length = RECENT;
   }
 }

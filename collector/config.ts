@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import {
-  type ConfigFileKind, Duration, DurationAtLeast, ListenAddress, natsDefaultNotice, NatsConfig,
+  type ConfigFileKind,
+  Duration,
+  DurationAtLeast,
+  ListenAddress,
+  natsDefaultNotice,
+  NatsConfig,
 } from '../shared/index.ts';
 import { GatewayAlertsConfig } from './gateway-alerts.ts';
 import { DEFAULT_GROUP, GroupConfig } from './group/index.ts';
@@ -46,7 +51,12 @@ export const CollectorConfig = z
     const seen = new Map<string, number>();
     config.rules.forEach((rule, index) => {
       const first = seen.get(rule.name);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rules', index, 'name'], message: `expected a unique rule name; rules[${first}] is also called ${JSON.stringify(rule.name)}` });
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', index, 'name'],
+          message: `expected a unique rule name; rules[${first}] is also called ${JSON.stringify(rule.name)}`,
+        });
       else seen.set(rule.name, index);
     });
   });

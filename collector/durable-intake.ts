@@ -11,7 +11,9 @@ export interface DurableIntakeOptions {
   durable: string;
   filterSubject: string;
   ackWaitMs: number;
-  /** Resolves once the message is durably taken care of ('ack'), or it can never be ('term'); a rejection redelivers it. */
+  /**
+   * Resolves once the message is durably taken care of ('ack'), or it can never be ('term'); a rejection redelivers it.
+   */
   handle(msg: JsMsg): Promise<'ack' | 'term'>;
   onRetry(err: unknown, msg: JsMsg): void;
 }
@@ -27,7 +29,8 @@ async function ensureDurable(nc: NatsConnection, options: DurableIntakeOptions):
     await jsm.consumers.info(options.stream, options.durable);
   } catch (err) {
     if (!/consumer not found/i.test((err as Error).message)) throw err;
-    // Everything in the stream was sent for a collector, so a new durable starts at the beginning; handlers are idempotent.
+    // Everything in the stream was sent for a collector, so a new durable starts at the beginning; handlers are
+    // idempotent.
     await jsm.consumers.add(options.stream, {
       durable_name: options.durable,
       ack_policy: AckPolicy.Explicit,

@@ -15,14 +15,25 @@ export interface HostInfo {
 
 /** Per-series engine state: the `for` timer and the flap history. */
 export interface SeriesState {
-  pending: { rule: string; host: string; labels: Labels; severity: Severity; value: number | null; summary: string; since: number } | null;
+  pending: {
+    rule: string;
+    host: string;
+    labels: Labels;
+    severity: Severity;
+    value: number | null;
+    summary: string;
+    since: number;
+  } | null;
   history: number[];
   flapping: boolean;
   /** Rule + series key, so a restored series is found again without hashing every healthy one. */
   key?: string;
 }
 
-/** Everything the engine must remember across a restart besides the alert records (checkpointed together with the stream sequence). */
+/**
+ * Everything the engine must remember across a restart besides the alert records (checkpointed together with the stream
+ * sequence).
+ */
 export interface EngineCheckpoint {
   streamSeq: number;
   ackSeq: number;
@@ -46,7 +57,14 @@ export class EngineState {
   }
 
   touchHost(host: string, fields: Partial<HostInfo>): void {
-    const info = this.hosts.get(host) ?? { seq: -1, ts: 0, lastEventAt: 0, lastHeartbeatAt: 0, agentVersion: '', intervalMs: 0 };
+    const info = this.hosts.get(host) ?? {
+      seq: -1,
+      ts: 0,
+      lastEventAt: 0,
+      lastHeartbeatAt: 0,
+      agentVersion: '',
+      intervalMs: 0,
+    };
     Object.assign(info, fields);
     this.hosts.set(host, info);
   }
@@ -63,7 +81,8 @@ export class EngineState {
   /** Quiet series cost nothing: a fleet of healthy hosts keeps no per-series state. */
   dropIfIdle(fp: string): void {
     const series = this.series.get(fp);
-    if (series && !series.pending && !series.flapping && series.history.every((level) => level === 0)) this.series.delete(fp);
+    if (series && !series.pending && !series.flapping && series.history.every((level) => level === 0))
+      this.series.delete(fp);
   }
 
   snapshot(rules: EngineRule[]): EngineCheckpoint {
@@ -73,7 +92,12 @@ export class EngineState {
       hosts: Object.fromEntries(this.hosts),
       positions: this.intake.snapshot(),
       series: Object.fromEntries(this.series),
-      rules: Object.fromEntries(rules.map((r) => [r.instance.name, { kind: r.instance.kind, coveredSeq: r.coveredSeq, state: r.instance.snapshot() }])),
+      rules: Object.fromEntries(
+        rules.map((r) => [
+          r.instance.name,
+          { kind: r.instance.kind, coveredSeq: r.coveredSeq, state: r.instance.snapshot() },
+        ]),
+      ),
     };
   }
 
@@ -85,7 +109,8 @@ export class EngineState {
     for (const [host, info] of Object.entries(saved.hosts ?? {})) this.hosts.set(host, info);
     // A checkpoint from before epochs kept one seq per host: it becomes that host's legacy position.
     this.intake.restore(saved.positions, saved.positions ? undefined : saved.hosts);
-    for (const [fp, series] of Object.entries(saved.series ?? {})) if (Array.isArray(series?.history)) this.series.set(fp, series);
+    for (const [fp, series] of Object.entries(saved.series ?? {}))
+      if (Array.isArray(series?.history)) this.series.set(fp, series);
     for (const rule of rules) {
       const state = saved.rules?.[rule.instance.name];
       // A rule whose kind changed starts fresh rather than misreading old state.

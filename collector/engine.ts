@@ -1,4 +1,13 @@
-import { fingerprint, SCHEMA_VERSION, type Ack, type Alert, type Clock, type Heartbeat, type Logger, type Severity } from '../shared/index.ts';
+import {
+  fingerprint,
+  SCHEMA_VERSION,
+  type Ack,
+  type Alert,
+  type Clock,
+  type Heartbeat,
+  type Logger,
+  type Severity,
+} from '../shared/index.ts';
 import { cloneRecord, type AlertRecord } from './alert-record.ts';
 import { ackCovers, reconcile, repeatDue, severityLevel, type MuteState } from './announce.ts';
 import { updateFlapping } from './flapping.ts';
@@ -59,7 +68,11 @@ export class AlertEngine {
   load(records: AlertRecord[], checkpoint: unknown): void {
     for (const record of records) this.records.set(record.alert.fingerprint, record);
     this.state.restore(checkpoint, this.options.rules);
-    for (const record of records) this.active.set(`${record.alert.rule}\u0000${seriesKey(record.alert.host, record.alert.labels)}`, record.alert.fingerprint);
+    for (const record of records)
+      this.active.set(
+        `${record.alert.rule}\u0000${seriesKey(record.alert.host, record.alert.labels)}`,
+        record.alert.fingerprint,
+      );
     for (const [fp, series] of this.state.series) if (series.key) this.active.set(series.key, fp);
     const now = this.options.clock.now();
     for (const rule of this.options.rules) rule.instance.resume?.(now);
@@ -67,8 +80,16 @@ export class AlertEngine {
       const base = record.alert.rule;
       // `external` alerts are not the rules' (gateway-alerts.ts raises and resolves them).
       if (record.alert.status === 'firing' && record.alert.ruleKind !== 'external' && !this.rulesByName.has(base)) {
-        this.options.logger.warn({ fingerprint: record.alert.fingerprint, rule: base }, 'rule no longer configured: resolving its alert');
-        this.resolve(record, { summary: `${record.alert.host}: rule ${base} was removed from the configuration`, value: null }, now, this.state.streamSeq);
+        this.options.logger.warn(
+          { fingerprint: record.alert.fingerprint, rule: base },
+          'rule no longer configured: resolving its alert',
+        );
+        this.resolve(
+          record,
+          { summary: `${record.alert.host}: rule ${base} was removed from the configuration`, value: null },
+          now,
+          this.state.streamSeq,
+        );
       }
     }
   }
@@ -109,7 +130,10 @@ export class AlertEngine {
       try {
         for (const verdict of rule.instance.onEvent(event, now)) this.apply(rule, verdict, now, streamSeq);
       } catch (err) {
-        this.options.logger.error({ err, host: event.host, rule: rule.instance.name, streamSeq }, 'rule failed on an event; skipped');
+        this.options.logger.error(
+          { err, host: event.host, rule: rule.instance.name, streamSeq },
+          'rule failed on an event; skipped',
+        );
         this.options.observer?.ruleFailed?.(rule.instance.name);
       }
       rule.coveredSeq = streamSeq;
@@ -121,20 +145,38 @@ export class AlertEngine {
 
   handleHeartbeat(heartbeat: Heartbeat): void {
     const now = this.options.clock.now();
-    this.state.touchHost(heartbeat.host, { lastHeartbeatAt: now, agentVersion: heartbeat.agentVersion, intervalMs: heartbeat.intervalMs });
+    this.state.touchHost(heartbeat.host, {
+      lastHeartbeatAt: now,
+      agentVersion: heartbeat.agentVersion,
+      intervalMs: heartbeat.intervalMs,
+    });
     for (const rule of this.options.rules) {
       if (!rule.instance.onHeartbeat || !rule.hosts.matches(heartbeat.host)) continue;
       for (const verdict of rule.instance.onHeartbeat(heartbeat, now)) this.apply(rule, verdict, now, null);
     }
   }
 
-  /** An acknowledgement covers the generation it names (or the current one); it stops re-notification, nothing is published. */
+  /**
+   * An acknowledgement covers the generation it names (or the current one); it stops re-notification, nothing is
+   * published.
+   */
   handleAck(ack: Ack): 'applied' | 'unknown' | 'stale' {
     const record = this.records.get(ack.fingerprint);
     if (!record || record.alert.status !== 'firing') return 'unknown';
     if (ack.generation !== undefined && ack.generation !== record.alert.generation) return 'stale';
-    if (record.ack?.generation === record.alert.generation && record.ack.until === ack.until && record.ack.by === ack.by) return 'applied';
-    record.ack = { generation: record.alert.generation, by: ack.by, until: ack.until, at: ack.ts, ...(ack.comment ? { comment: ack.comment } : {}) };
+    if (
+      record.ack?.generation === record.alert.generation &&
+      record.ack.until === ack.until &&
+      record.ack.by === ack.by
+    )
+      return 'applied';
+    record.ack = {
+      generation: record.alert.generation,
+      by: ack.by,
+      until: ack.until,
+      at: ack.ts,
+      ...(ack.comment ? { comment: ack.comment } : {}),
+    };
     record.alert.acknowledged = true;
     this.commit(record);
     return 'applied';
@@ -160,7 +202,8 @@ export class AlertEngine {
     }
     for (const [fp, series] of this.state.series) {
       const rule = this.rulesByName.get(series.pending?.rule ?? '');
-      if (series.pending && rule && now - series.pending.since >= rule.instance.forMs) this.fire(rule, fp, series, now, this.state.streamSeq);
+      if (series.pending && rule && now - series.pending.since >= rule.instance.forMs)
+        this.fire(rule, fp, series, now, this.state.streamSeq);
     }
     for (const record of this.records.values()) {
       if (record.alert.status !== 'firing') continue;
@@ -186,7 +229,9 @@ export class AlertEngine {
   }
 
   hostDown(host: string): boolean {
-    for (const record of this.records.values()) if (record.alert.host === host && record.alert.ruleKind === 'host_down' && record.alert.status === 'firing') return true;
+    for (const record of this.records.values())
+      if (record.alert.host === host && record.alert.ruleKind === 'host_down' && record.alert.status === 'firing')
+        return true;
     return false;
   }
 
@@ -195,14 +240,19 @@ export class AlertEngine {
   }
 
   private tickSilences(now: number): void {
-    const active = this.silences.filter((s) => silenceActive(s, now)).map((s) => s.id).sort().join(',');
+    const active = this.silences
+      .filter((s) => silenceActive(s, now))
+      .map((s) => s.id)
+      .sort()
+      .join(',');
     if (active === this.activeSilences) return;
     this.activeSilences = active;
     for (const record of this.records.values()) if (reconcile(record, this.mute(record, now), now)) this.commit(record);
   }
 
   private mute(record: AlertRecord, now: number): MuteState {
-    const flapping = record.alert.ruleKind !== 'flapping' && (this.state.series.get(record.alert.fingerprint)?.flapping ?? false);
+    const flapping =
+      record.alert.ruleKind !== 'flapping' && (this.state.series.get(record.alert.fingerprint)?.flapping ?? false);
     return { silenced: this.silencedBy(record.alert, now) !== undefined, flapping };
   }
 
@@ -220,7 +270,14 @@ export class AlertEngine {
     if (!this.state.series.has(fp) && record?.alert.status !== 'firing') this.active.delete(key);
   }
 
-  private applyTo(rule: EngineRule, fp: string, key: string, verdict: Verdict, now: number, streamSeq: number | null): void {
+  private applyTo(
+    rule: EngineRule,
+    fp: string,
+    key: string,
+    verdict: Verdict,
+    now: number,
+    streamSeq: number | null,
+  ): void {
     const record = this.records.get(fp);
     // Replaying events the alert's last transition already covered: the stored alert is newer than
     // anything they could say, so only the rule state catches up (and no stale `for` timer survives).
@@ -234,13 +291,22 @@ export class AlertEngine {
     series.key = key;
     const seq = streamSeq ?? this.state.streamSeq;
     const flap = updateFlapping(series.history, severityLevel(verdict.severity), series.flapping, rule.flapping);
-    if (flap.flapping !== series.flapping) this.setFlapping(rule, fp, series, verdict, flap.flapping, flap.percent, now, seq);
+    if (flap.flapping !== series.flapping)
+      this.setFlapping(rule, fp, series, verdict, flap.flapping, flap.percent, now, seq);
     if (verdict.severity !== null) {
       if (record?.alert.status === 'firing') {
         series.pending = null;
         this.update(record, verdict, now, seq);
       } else {
-        series.pending = { rule: rule.instance.name, host: verdict.host, labels: verdict.labels, severity: verdict.severity, value: verdict.value, summary: verdict.summary, since: series.pending?.since ?? now };
+        series.pending = {
+          rule: rule.instance.name,
+          host: verdict.host,
+          labels: verdict.labels,
+          severity: verdict.severity,
+          value: verdict.value,
+          summary: verdict.summary,
+          since: series.pending?.since ?? now,
+        };
         if (now - series.pending.since >= rule.instance.forMs) this.fire(rule, fp, series, now, seq);
       }
     } else {
@@ -250,7 +316,6 @@ export class AlertEngine {
     this.state.dropIfIdle(fp);
   }
 
-
   private fire(rule: EngineRule, fp: string, series: SeriesState, now: number, seq: number): void {
     const pending = series.pending!;
     series.pending = null;
@@ -259,10 +324,40 @@ export class AlertEngine {
     if (previous?.alert.status === 'firing') return;
     const kind = rule.instance.kind;
     const inhibited = kind !== 'host_down' && this.hostDown(pending.host);
-    const alert = this.newAlert(fp, pending.host, rule.instance.name, kind, pending.labels, pending.severity, pending.summary, pending.value, (previous?.alert.generation ?? 0) + 1, now, inhibited);
-    const record: AlertRecord = { alert, seq, announced: previous?.announced ?? null, lastNotifiedAt: previous?.lastNotifiedAt ?? 0, ack: null, outbox: [], updatedAt: now };
+    const alert = this.newAlert(
+      fp,
+      pending.host,
+      rule.instance.name,
+      kind,
+      pending.labels,
+      pending.severity,
+      pending.summary,
+      pending.value,
+      (previous?.alert.generation ?? 0) + 1,
+      now,
+      inhibited,
+    );
+    const record: AlertRecord = {
+      alert,
+      seq,
+      announced: previous?.announced ?? null,
+      lastNotifiedAt: previous?.lastNotifiedAt ?? 0,
+      ack: null,
+      outbox: [],
+      updatedAt: now,
+    };
     this.records.set(fp, record);
-    this.options.logger.info({ host: alert.host, rule: alert.rule, fingerprint: fp, generation: alert.generation, severity: alert.severity, inhibited }, 'alert firing');
+    this.options.logger.info(
+      {
+        host: alert.host,
+        rule: alert.rule,
+        fingerprint: fp,
+        generation: alert.generation,
+        severity: alert.severity,
+        inhibited,
+      },
+      'alert firing',
+    );
     if (kind === 'host_down') this.setInhibition(alert.host, true, now, record);
     reconcile(record, this.mute(record, now), now);
     this.commit(record);
@@ -292,7 +387,10 @@ export class AlertEngine {
     alert.value = verdict.value;
     record.seq = seq;
     record.updatedAt = now;
-    this.options.logger.info({ host: alert.host, rule: alert.rule, fingerprint: alert.fingerprint, generation: alert.generation }, 'alert resolved');
+    this.options.logger.info(
+      { host: alert.host, rule: alert.rule, fingerprint: alert.fingerprint, generation: alert.generation },
+      'alert resolved',
+    );
     reconcile(record, this.mute(record, now), now);
     this.commit(record);
     if (alert.ruleKind === 'host_down') this.setInhibition(alert.host, false, now);
@@ -316,7 +414,16 @@ export class AlertEngine {
     }
   }
 
-  private setFlapping(rule: EngineRule, fp: string, series: SeriesState, verdict: Verdict, flapping: boolean, percent: number, now: number, seq: number): void {
+  private setFlapping(
+    rule: EngineRule,
+    fp: string,
+    series: SeriesState,
+    verdict: Verdict,
+    flapping: boolean,
+    percent: number,
+    now: number,
+    seq: number,
+  ): void {
     series.flapping = flapping;
     const labels = { ...verdict.labels, flapping: 'true' };
     const flapFp = fingerprint(verdict.host, rule.instance.name, labels);
@@ -325,23 +432,87 @@ export class AlertEngine {
     const percentText = `${Math.round(percent)} %`;
     if (flapping) {
       const summary = `${verdict.host}: ${rule.instance.name} is flapping, its state changed ${percentText} of the last checks; notifications are paused until it settles`;
-      const alert = this.newAlert(flapFp, verdict.host, rule.instance.name, 'flapping', labels, worst, summary, Math.round(percent), (previous?.alert.generation ?? 0) + 1, now, this.hostDown(verdict.host));
-      const record: AlertRecord = { alert, seq, announced: previous?.announced ?? null, lastNotifiedAt: previous?.lastNotifiedAt ?? 0, ack: null, outbox: [], updatedAt: now };
+      const alert = this.newAlert(
+        flapFp,
+        verdict.host,
+        rule.instance.name,
+        'flapping',
+        labels,
+        worst,
+        summary,
+        Math.round(percent),
+        (previous?.alert.generation ?? 0) + 1,
+        now,
+        this.hostDown(verdict.host),
+      );
+      const record: AlertRecord = {
+        alert,
+        seq,
+        announced: previous?.announced ?? null,
+        lastNotifiedAt: previous?.lastNotifiedAt ?? 0,
+        ack: null,
+        outbox: [],
+        updatedAt: now,
+      };
       this.records.set(flapFp, record);
-      this.options.logger.warn({ host: verdict.host, rule: rule.instance.name, fingerprint: fp, percent }, 'series started flapping');
+      this.options.logger.warn(
+        { host: verdict.host, rule: rule.instance.name, fingerprint: fp, percent },
+        'series started flapping',
+      );
       reconcile(record, this.mute(record, now), now);
       this.commit(record);
     } else if (previous?.alert.status === 'firing') {
-      this.options.logger.info({ host: verdict.host, rule: rule.instance.name, fingerprint: fp, percent }, 'series stopped flapping');
-      this.resolve(previous, { summary: `${verdict.host}: ${rule.instance.name} stopped flapping (${percentText} state change)`, value: Math.round(percent) }, now, seq);
+      this.options.logger.info(
+        { host: verdict.host, rule: rule.instance.name, fingerprint: fp, percent },
+        'series stopped flapping',
+      );
+      this.resolve(
+        previous,
+        {
+          summary: `${verdict.host}: ${rule.instance.name} stopped flapping (${percentText} state change)`,
+          value: Math.round(percent),
+        },
+        now,
+        seq,
+      );
     }
     // What the series did while flapping is told now (only if it differs from what people last heard).
     const underlying = this.records.get(fp);
     if (!flapping && underlying && reconcile(underlying, this.mute(underlying, now), now)) this.commit(underlying);
   }
 
-  private newAlert(fp: string, host: string, rule: string, ruleKind: Alert['ruleKind'], labels: Record<string, string>, severity: Severity, summary: string, value: number | null, generation: number, now: number, inhibited: boolean): Alert {
-    return { v: SCHEMA_VERSION, id: `${fp}.${generation}`, host, ts: now, fingerprint: fp, status: 'firing', severity, rule, ruleKind, labels, summary, value, startsAt: now, endsAt: 0, generation, inhibited, acknowledged: false };
+  private newAlert(
+    fp: string,
+    host: string,
+    rule: string,
+    ruleKind: Alert['ruleKind'],
+    labels: Record<string, string>,
+    severity: Severity,
+    summary: string,
+    value: number | null,
+    generation: number,
+    now: number,
+    inhibited: boolean,
+  ): Alert {
+    return {
+      v: SCHEMA_VERSION,
+      id: `${fp}.${generation}`,
+      host,
+      ts: now,
+      fingerprint: fp,
+      status: 'firing',
+      severity,
+      rule,
+      ruleKind,
+      labels,
+      summary,
+      value,
+      startsAt: now,
+      endsAt: 0,
+      generation,
+      inhibited,
+      acknowledged: false,
+    };
   }
 
   private commit(record: AlertRecord): void {

@@ -22,7 +22,13 @@ export interface StreamFeed {
  * left to itself, the client retries a consumer it cannot look up only after a whole pull expiry,
  * and gives up on a later reconnect while it waits.
  */
-export async function readStreamFrom(nc: NatsConnection, stream: string, afterSeq: number, options: FeedOptions, onMessage: (msg: JsMsg) => void): Promise<StreamFeed> {
+export async function readStreamFrom(
+  nc: NatsConnection,
+  stream: string,
+  afterSeq: number,
+  options: FeedOptions,
+  onMessage: (msg: JsMsg) => void,
+): Promise<StreamFeed> {
   const js = jetstream(nc);
   const log = options.logger.child({ stream });
   let lastSeq = afterSeq;
@@ -32,7 +38,12 @@ export async function readStreamFrom(nc: NatsConnection, stream: string, afterSe
 
   const open = async (mine: number): Promise<void> => {
     const from = lastSeq;
-    const consumer = await js.consumers.get(stream, from > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 } : { deliver_policy: DeliverPolicy.All });
+    const consumer = await js.consumers.get(
+      stream,
+      from > 0
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 }
+        : { deliver_policy: DeliverPolicy.All },
+    );
     const messages = await consumer.consume({
       expires: options.expiresMs ?? DEFAULT_PULL_EXPIRY_MS,
       callback: (msg) => {
@@ -57,7 +68,8 @@ export async function readStreamFrom(nc: NatsConnection, stream: string, afterSe
         log.info({ afterSeq: lastSeq }, 'stream feed reopened after reconnect');
         return;
       } catch (err) {
-        if (attempt === 0 || attempt % 20 === 0) log.warn({ err, attempt }, 'cannot reopen the stream feed yet; retrying');
+        if (attempt === 0 || attempt % 20 === 0)
+          log.warn({ err, attempt }, 'cannot reopen the stream feed yet; retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_MS, 100 * 2 ** attempt)));
       }
     }

@@ -20,7 +20,12 @@ export function percentStateChange(history: readonly number[]): number {
 }
 
 /** Pushes a result and says whether the series is flapping now (hysteresis between the two thresholds). */
-export function updateFlapping(history: number[], level: number, wasFlapping: boolean, config: FlappingConfig): { flapping: boolean; percent: number } {
+export function updateFlapping(
+  history: number[],
+  level: number,
+  wasFlapping: boolean,
+  config: FlappingConfig,
+): { flapping: boolean; percent: number } {
   history.push(level);
   while (history.length > FLAP_HISTORY) history.shift();
   const percent = percentStateChange(history);

@@ -1,6 +1,17 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
-import { Duration, fingerprint, SCHEMA_VERSION, streamNames, type Clock, type GatewayEvent, type InboundValidator, type Logger, type Severity, type Subjects } from '../shared/index.ts';
+import {
+  Duration,
+  fingerprint,
+  SCHEMA_VERSION,
+  streamNames,
+  type Clock,
+  type GatewayEvent,
+  type InboundValidator,
+  type Logger,
+  type Severity,
+  type Subjects,
+} from '../shared/index.ts';
 import { cloneRecord, type AlertRecord } from './alert-record.ts';
 import { reconcile, repeatDue } from './announce.ts';
 import { consumeDurably, type DurableIntake } from './durable-intake.ts';
@@ -9,7 +20,9 @@ import type { AlertEngine, EngineOutput } from './engine.ts';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** collector.yaml `gateway_alerts`: the telephony gateway's own trouble, told through the notifiers (never the phone). */
+/**
+ * collector.yaml `gateway_alerts`: the telephony gateway's own trouble, told through the notifiers (never the phone).
+ */
 export const GatewayAlertsConfig = z
   .object({
     enabled: z.boolean().default(true),
@@ -39,7 +52,10 @@ function budgetWindowMs(limit: string, fallbackMs: number): number {
 
 function summaryOf(event: GatewayEvent): string {
   const detail = event.detail ? ` (${event.detail})` : '';
-  const held = event.fingerprints.length > 0 ? `; ${event.fingerprints.length} alert${event.fingerprints.length === 1 ? '' : 's'} could not be phoned` : '';
+  const held =
+    event.fingerprints.length > 0
+      ? `; ${event.fingerprints.length} alert${event.fingerprints.length === 1 ? '' : 's'} could not be phoned`
+      : '';
   return event.kind === 'line_down'
     ? `${event.host}: the telephony gateway's phone line is down${detail}; no calls can be made${held}`
     : `${event.host}: the telephony gateway's call budget ${event.limit || '(unnamed limit)'} is used up${detail}${held}`;
@@ -52,7 +68,16 @@ function summaryOf(event: GatewayEvent): string {
  * (see GatewayAlertsConfig and budgetWindowMs), evaluated on every tick, so it survives restarts.
  */
 export class GatewayAlerts {
-  constructor(private readonly deps: { engine: AlertEngine; output: EngineOutput; clock: Clock; logger: Logger; config: GatewayAlertsConfig; repeatMs: number }) {}
+  constructor(
+    private readonly deps: {
+      engine: AlertEngine;
+      output: EngineOutput;
+      clock: Clock;
+      logger: Logger;
+      config: GatewayAlertsConfig;
+      repeatMs: number;
+    },
+  ) {}
 
   static owns(record: AlertRecord): boolean {
     return record.alert.ruleKind === 'external' && RULE_NAMES.has(record.alert.rule);
@@ -80,10 +105,30 @@ export class GatewayAlerts {
     const generation = (previous?.alert.generation ?? 0) + 1;
     const record: AlertRecord = {
       alert: {
-        v: SCHEMA_VERSION, id: `${fp}.${generation}`, host: event.host, ts: event.ts, fingerprint: fp, status: 'firing', severity, rule, ruleKind: 'external',
-        labels, summary: summaryOf(event), value: event.fingerprints.length, startsAt: event.ts, endsAt: 0, generation, inhibited: engine.hostDown(event.host), acknowledged: false,
+        v: SCHEMA_VERSION,
+        id: `${fp}.${generation}`,
+        host: event.host,
+        ts: event.ts,
+        fingerprint: fp,
+        status: 'firing',
+        severity,
+        rule,
+        ruleKind: 'external',
+        labels,
+        summary: summaryOf(event),
+        value: event.fingerprints.length,
+        startsAt: event.ts,
+        endsAt: 0,
+        generation,
+        inhibited: engine.hostDown(event.host),
+        acknowledged: false,
       },
-      seq: 0, announced: previous?.announced ?? null, lastNotifiedAt: previous?.lastNotifiedAt ?? 0, ack: null, outbox: [], updatedAt: now,
+      seq: 0,
+      announced: previous?.announced ?? null,
+      lastNotifiedAt: previous?.lastNotifiedAt ?? 0,
+      ack: null,
+      outbox: [],
+      updatedAt: now,
     };
     engine.records.set(fp, record);
     log.warn({ severity, generation, detail: event.detail, limit: event.limit }, 'gateway alert firing');
@@ -99,7 +144,14 @@ export class GatewayAlerts {
       const alert = record.alert;
       if (alert.status !== 'firing' || !GatewayAlerts.owns(record)) continue;
       if (now < alert.ts + this.lastsMs(alert.rule, alert.labels)) {
-        if (repeatDue(record, { silenced: engine.silencedBy(alert, now) !== undefined, flapping: false }, this.deps.repeatMs, now)) {
+        if (
+          repeatDue(
+            record,
+            { silenced: engine.silencedBy(alert, now) !== undefined, flapping: false },
+            this.deps.repeatMs,
+            now,
+          )
+        ) {
           record.lastNotifiedAt = now;
           record.outbox.push({ reason: 'repeat', repeat: now, publish: false, alert: { ...alert } });
           this.commit(record);
@@ -107,7 +159,10 @@ export class GatewayAlerts {
         continue;
       }
       Object.assign(alert, { status: 'resolved', ts: now, endsAt: now, summary: this.resolvedSummary(record) });
-      logger.info({ host: alert.host, rule: alert.rule, fingerprint: alert.fingerprint, generation: alert.generation }, 'gateway alert resolved');
+      logger.info(
+        { host: alert.host, rule: alert.rule, fingerprint: alert.fingerprint, generation: alert.generation },
+        'gateway alert resolved',
+      );
       reconcile(record, { silenced: engine.silencedBy(alert, now) !== undefined, flapping: false }, now);
       this.commit(record);
     }
@@ -139,7 +194,9 @@ export function consumeGatewayEvents(
   validator: InboundValidator,
   logger: Logger,
   alerts: GatewayAlerts,
-  /** Resolves once what handle() committed is in KV and handed to the notifiers; only then is the event acknowledged. */
+  /**
+   * Resolves once what handle() committed is in KV and handed to the notifiers; only then is the event acknowledged.
+   */
   settled: () => Promise<void>,
 ): Promise<DurableIntake> {
   return consumeDurably(nc, {
@@ -154,6 +211,7 @@ export function consumeGatewayEvents(
       await settled();
       return 'ack';
     },
-    onRetry: (err, msg) => logger.error({ err, subject: msg.subject }, 'handling a gateway event failed; it will be redelivered'),
+    onRetry: (err, msg) =>
+      logger.error({ err, subject: msg.subject }, 'handling a gateway event failed; it will be redelivered'),
   });
 }

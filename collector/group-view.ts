@@ -11,7 +11,9 @@ import type { StatusDeps } from './status.ts';
  * (`idle` carries the silences every partition shares).
  */
 export function groupView(
-  runtimes: Map<number, PartitionRuntime>, idle: AlertEngine, clock: Clock,
+  runtimes: Map<number, PartitionRuntime>,
+  idle: AlertEngine,
+  clock: Clock,
 ): Omit<StatusDeps, 'clock'> {
   const held = (): PartitionRuntime[] => [...runtimes.values()];
   const owner = (fp: string): AlertEngine => held().find((r) => r.engine.records.has(fp))?.engine ?? idle;
@@ -27,7 +29,10 @@ export function groupView(
   };
   const queue = {
     get recent(): RecentNotification[] {
-      return held().flatMap((r) => r.queue.recent).sort((a, b) => b.at - a.at).slice(0, 100);
+      return held()
+        .flatMap((r) => r.queue.recent)
+        .sort((a, b) => b.at - a.at)
+        .slice(0, 100);
     },
   };
   return { engine, queue };

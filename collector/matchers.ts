@@ -135,7 +135,10 @@ export function matchesOne(matcher: Matcher, labels: Readonly<Record<string, str
   }
 }
 
-export function matchesAll(matchers: readonly Matcher[], labels: Readonly<Record<string, string | undefined>>): boolean {
+export function matchesAll(
+  matchers: readonly Matcher[],
+  labels: Readonly<Record<string, string | undefined>>,
+): boolean {
   return matchers.every((m) => matchesOne(m, labels));
 }
 
@@ -148,7 +151,10 @@ export function formatMatcher(m: Matcher): string {
 
 /** Host selection on a rule: shell-style globs ("web*", "db-?"); an empty list means every host. */
 export function globToRegExp(glob: string): RegExp {
-  const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, 'i');
 }
 

@@ -29,7 +29,9 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
     collect() {
       let up = 0;
       let down = 0;
-      for (const isDown of view.hostStates()) if (isDown) down += 1; else up += 1;
+      for (const isDown of view.hostStates())
+        if (isDown) down += 1;
+        else up += 1;
       this.set({ state: 'up' }, up);
       this.set({ state: 'down' }, down);
     },
@@ -41,22 +43,59 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
     registers: [registry],
     collect() {
       const counts: Record<string, number> = { info: 0, warning: 0, critical: 0 };
-      for (const record of view.records()) if (record.alert.status === 'firing') counts[record.alert.severity] = (counts[record.alert.severity] ?? 0) + 1;
+      for (const record of view.records())
+        if (record.alert.status === 'firing') counts[record.alert.severity] = (counts[record.alert.severity] ?? 0) + 1;
       for (const [severity, n] of Object.entries(counts)) this.set({ severity }, n);
     },
   });
   const metrics: CollectorMetrics = {
-    events: counter(registry, 'offhook_collector_events_total', 'Events processed from the EVENTS stream, by kind', ['kind']),
-    ruleErrors: counter(registry, 'offhook_collector_rule_errors_total', 'Rule evaluations that threw (the event was skipped for that rule)', ['rule']),
-    duplicates: counter(registry, 'offhook_collector_duplicate_events_total', 'Events skipped as duplicates or replays (stream or agent sequence already seen)'),
-    rejected: counter(registry, 'offhook_collector_rejected_events_total',
-      'Events refused by the intake limits, by reason (ts_future|ts_past|seq_jump)', ['reason']),
-    evaluation: new Histogram({ name: 'offhook_collector_rule_evaluation_seconds', help: 'Time to evaluate every rule against one event', labelNames: ['kind'], buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05], registers: [registry] }),
-    transitions: counter(registry, 'offhook_alert_announcements_total', 'Alert announcements (published and handed to notifiers), by status and severity', ['status', 'severity']),
-    published: counter(registry, 'offhook_alert_publish_total', 'Alert publishes to the ALERTS stream, by outcome (ok|duplicate|failed)', ['outcome']),
-    checkpointSeq: new Gauge({ name: 'offhook_collector_checkpoint_sequence', help: 'EVENTS stream sequence covered by the last checkpoint', registers: [registry] }),
+    events: counter(registry, 'offhook_collector_events_total', 'Events processed from the EVENTS stream, by kind', [
+      'kind',
+    ]),
+    ruleErrors: counter(
+      registry,
+      'offhook_collector_rule_errors_total',
+      'Rule evaluations that threw (the event was skipped for that rule)',
+      ['rule'],
+    ),
+    duplicates: counter(
+      registry,
+      'offhook_collector_duplicate_events_total',
+      'Events skipped as duplicates or replays (stream or agent sequence already seen)',
+    ),
+    rejected: counter(
+      registry,
+      'offhook_collector_rejected_events_total',
+      'Events refused by the intake limits, by reason (ts_future|ts_past|seq_jump)',
+      ['reason'],
+    ),
+    evaluation: new Histogram({
+      name: 'offhook_collector_rule_evaluation_seconds',
+      help: 'Time to evaluate every rule against one event',
+      labelNames: ['kind'],
+      buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05],
+      registers: [registry],
+    }),
+    transitions: counter(
+      registry,
+      'offhook_alert_announcements_total',
+      'Alert announcements (published and handed to notifiers), by status and severity',
+      ['status', 'severity'],
+    ),
+    published: counter(
+      registry,
+      'offhook_alert_publish_total',
+      'Alert publishes to the ALERTS stream, by outcome (ok|duplicate|failed)',
+      ['outcome'],
+    ),
+    checkpointSeq: new Gauge({
+      name: 'offhook_collector_checkpoint_sequence',
+      help: 'EVENTS stream sequence covered by the last checkpoint',
+      registers: [registry],
+    }),
     fenced: counter(
-      registry, 'offhook_collector_fenced_writes_total',
+      registry,
+      'offhook_collector_fenced_writes_total',
       'Alert writes dropped because another collector took the partition lease (split brain fenced off)',
     ),
   };

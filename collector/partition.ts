@@ -55,7 +55,13 @@ export class PartitionRuntime {
     const { partition, count, config, clock, metrics } = parts;
     const logger = count > 1 ? parts.logger.child({ partition }) : parts.logger;
     const queue = new CommitQueue({
-      store: parts.store, js: parts.js, subjects: parts.subjects, sink: parts.sink, logger, metrics, clock,
+      store: parts.store,
+      js: parts.js,
+      subjects: parts.subjects,
+      sink: parts.sink,
+      logger,
+      metrics,
+      clock,
       ...(parts.fence ? { fence: parts.fence } : {}),
     });
     const engine = new AlertEngine({
@@ -81,7 +87,9 @@ export class PartitionRuntime {
     engine.load(mine, saved);
     logger.info(
       {
-        alerts: mine.length, resumeAfterSeq: engine.state.streamSeq, ackSeq: engine.state.ackSeq,
+        alerts: mine.length,
+        resumeAfterSeq: engine.state.streamSeq,
+        ackSeq: engine.state.ackSeq,
         rules: config.rules.length,
       },
       'collector state restored',

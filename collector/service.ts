@@ -1,6 +1,20 @@
 import {
-  connectNats, ensureStreams, InboundValidator, jetstreamClient, openBucket, serveHttp, streamNames, Subjects, systemClock,
-  type Clock, type ClockTimer, type HttpEndpoint, type Logger, type NatsConnection, type PartitionClaim, type Registry,
+  connectNats,
+  ensureStreams,
+  InboundValidator,
+  jetstreamClient,
+  openBucket,
+  serveHttp,
+  streamNames,
+  Subjects,
+  systemClock,
+  type Clock,
+  type ClockTimer,
+  type HttpEndpoint,
+  type Logger,
+  type NatsConnection,
+  type PartitionClaim,
+  type Registry,
 } from '../shared/index.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
@@ -30,7 +44,10 @@ export interface CollectorDeps {
   clock?: Clock;
   /** Tests hand in a recording sink; otherwise the notifiers' dispatcher is built from config. */
   sink?: NotificationSink;
-  /** How long one pull on the EVENTS/ACKS feeds waits (tests make it outlive them to show recovery comes from the reconnect). */
+  /**
+   * How long one pull on the EVENTS/ACKS feeds waits (tests make it outlive them to show recovery comes from the
+   * reconnect).
+   */
   feedPullExpiryMs?: number;
   /** Overrides the partitions this member reports in its watchdog heartbeat (default: what its group holds). */
   partitions?: () => PartitionClaim;
@@ -70,18 +87,27 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const silenceStore = new SilenceStore(await openBucket(nc, subjects, 'silences'), logger);
   // Pending notifications are resumed per partition as the group hands them to this run (resumeOrphans below).
   const owner = { member, run: randomUUID() };
-  const dispatcher = deps.sink ? null : await createDispatcher(config.notifications as NotificationsConfig, {
-    nc, subjects, logger, registry, clock, owner, resumeAtStart: false,
-  });
+  const dispatcher = deps.sink
+    ? null
+    : await createDispatcher(config.notifications as NotificationsConfig, {
+        nc,
+        subjects,
+        logger,
+        registry,
+        clock,
+        owner,
+        resumeAtStart: false,
+      });
   const sink: NotificationSink = deps.sink ?? dispatcher!;
   const js = jetstreamClient(nc);
 
   const runtimes = new Map<number, PartitionRuntime>();
   const metrics = collectorMetrics(registry, {
     records: () => [...runtimes.values()].flatMap((r) => [...r.engine.records.values()]),
-    hostStates: () => [...runtimes.values()].flatMap((r) => {
-      return [...r.engine.hosts().keys()].map((host) => r.engine.hostDown(host));
-    }),
+    hostStates: () =>
+      [...runtimes.values()].flatMap((r) => {
+        return [...r.engine.hosts().keys()].map((host) => r.engine.hostDown(host));
+      }),
   });
   const rejections = new RejectionReport(metrics.rejected, logger, () => clock.now());
   // Stands in for partition 0 while another member holds it: the watchdog and gateway intakes see an empty engine.
@@ -99,11 +125,21 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   let silences: Silence[] = [];
   const validator = new InboundValidator(registry, logger, subjects, () => clock.now());
   const feeds = new PartitionFeeds({
-    nc, streams, validator, subjects, logger, count, runtimes,
+    nc,
+    streams,
+    validator,
+    subjects,
+    logger,
+    count,
+    runtimes,
     ...(deps.feedPullExpiryMs ? { expiresMs: deps.feedPullExpiryMs } : {}),
   });
   const gatewayAlerts = new GatewayAlerts({
-    engine: p0Engine, output: p0Output, clock, logger, config: config.gateway_alerts,
+    engine: p0Engine,
+    output: p0Output,
+    clock,
+    logger,
+    config: config.gateway_alerts,
     repeatMs: config.defaults.repeat_interval,
   });
   let gatewayEvents: DurableIntake | null = null;
@@ -111,7 +147,10 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   let records: AlertRecord[] = [];
 
   const group: CollectorGroup = new CollectorGroup(checkpointsKv, {
-    member, config: config.group, clock, logger,
+    member,
+    config: config.group,
+    clock,
+    logger,
     handler: {
       prepare: async () => {
         records = await store.loadAll();
@@ -123,11 +162,24 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
       acquire: async (partition, fence) => {
         // Before the engine redoes outboxes: a redone notification then finds the resumed one in flight.
         await resumeOrphans([partition]);
-        const runtime = await PartitionRuntime.open({
-          partition, count, config, store, checkpoints: checkpointsKv, js, subjects, sink, logger, metrics, clock,
-          rejections,
-          fence,
-        }, records);
+        const runtime = await PartitionRuntime.open(
+          {
+            partition,
+            count,
+            config,
+            store,
+            checkpoints: checkpointsKv,
+            js,
+            subjects,
+            sink,
+            logger,
+            metrics,
+            clock,
+            rejections,
+            fence,
+          },
+          records,
+        );
         await rebaseIfStreamsWereReset(nc, streams, runtime.engine, runtime.logger);
         runtime.setSilences(silences);
         runtimes.set(partition, runtime);
@@ -184,9 +236,18 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   logger.info({ member, partitions: count, owned: group.claim().owned }, 'collector group joined');
 
   const watchdog = startCollectorWatchdog({
-    nc, js, subjects, validator, engine: p0Engine, output: p0Output, config: config.watchdog, clock,
-    logger, registry,
-    repeatMs: config.defaults.repeat_interval, partitions: deps.partitions ?? (() => group.claim()),
+    nc,
+    js,
+    subjects,
+    validator,
+    engine: p0Engine,
+    output: p0Output,
+    config: config.watchdog,
+    clock,
+    logger,
+    registry,
+    repeatMs: config.defaults.repeat_interval,
+    partitions: deps.partitions ?? (() => group.claim()),
   });
   const heartbeats = nc.subscribe(subjects.allHeartbeats, {
     callback: (err, msg) => {
@@ -238,10 +299,11 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   tick();
   scheduleCheckpoint();
 
-  const partitions = (): PartitionStatus[] => group.partitionOwners().map(({ partition, member: owner, seq }) => {
-    const position = runtimes.get(partition)?.engine.state.streamSeq ?? seq;
-    return { partition, member: owner, seq: position, lag: Math.max(0, eventsLastSeq - position) };
-  });
+  const partitions = (): PartitionStatus[] =>
+    group.partitionOwners().map(({ partition, member: owner, seq }) => {
+      const position = runtimes.get(partition)?.engine.state.streamSeq ?? seq;
+      return { partition, member: owner, seq: position, lag: Math.max(0, eventsLastSeq - position) };
+    });
   const statusDeps = { ...groupView(runtimes, idleEngine, clock), clock, ...(count > 1 ? { partitions } : {}) };
   const http: HttpEndpoint = await serveHttp(config.listen, registry, { logger, routes: statusRoutes(statusDeps) });
   const statusReplies = serveStatus(nc, subjects, statusDeps, logger);
@@ -281,16 +343,27 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
 }
 
 /** A stream behind the checkpoint was deleted and recreated; reading "after" the old position would skip everything. */
-async function rebaseIfStreamsWereReset(nc: NatsConnection, streams: ReturnType<typeof streamNames>, engine: AlertEngine, logger: Logger): Promise<void> {
+async function rebaseIfStreamsWereReset(
+  nc: NatsConnection,
+  streams: ReturnType<typeof streamNames>,
+  engine: AlertEngine,
+  logger: Logger,
+): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const events = await jsm.streams.info(streams.events);
   if (events.state.last_seq < engine.state.streamSeq) {
-    logger.warn({ stream: streams.events, lastSeq: events.state.last_seq, checkpointSeq: engine.state.streamSeq }, 'EVENTS stream is behind the checkpoint (recreated?): reading it from the start');
+    logger.warn(
+      { stream: streams.events, lastSeq: events.state.last_seq, checkpointSeq: engine.state.streamSeq },
+      'EVENTS stream is behind the checkpoint (recreated?): reading it from the start',
+    );
     engine.rebaseEventSequence();
   }
   const acks = await jsm.streams.info(streams.acks);
   if (acks.state.last_seq < engine.state.ackSeq) {
-    logger.warn({ stream: streams.acks, lastSeq: acks.state.last_seq, checkpointSeq: engine.state.ackSeq }, 'ACKS stream is behind the checkpoint (recreated?): reading it from the start');
+    logger.warn(
+      { stream: streams.acks, lastSeq: acks.state.last_seq, checkpointSeq: engine.state.ackSeq },
+      'ACKS stream is behind the checkpoint (recreated?): reading it from the start',
+    );
     engine.state.ackSeq = 0;
   }
 }

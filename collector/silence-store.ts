@@ -5,9 +5,19 @@ import { Silence } from './silence.ts';
 
 /** Silences in KV `<prefix>-silences`, key = id. Expiring sets endsAt to now (the history stays readable). */
 export class SilenceStore {
-  constructor(private readonly kv: KV, private readonly logger?: Logger) {}
+  constructor(
+    private readonly kv: KV,
+    private readonly logger?: Logger,
+  ) {}
 
-  async add(input: { matchers: Matcher[]; startsAt: number; endsAt: number; createdBy: string; comment: string; createdAt: number }): Promise<Silence> {
+  async add(input: {
+    matchers: Matcher[];
+    startsAt: number;
+    endsAt: number;
+    createdBy: string;
+    comment: string;
+    createdAt: number;
+  }): Promise<Silence> {
     const silence = Silence.parse({ id: newId().replace(/[^A-Za-z0-9_-]/g, ''), ...input });
     await this.kv.put(silence.id, JSON.stringify(silence));
     return silence;

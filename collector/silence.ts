@@ -31,8 +31,21 @@ export function silenceActive(silence: Silence, now: number): boolean {
 }
 
 /** The fields a silence can match: labels plus host, rule (alias alertname, as in Alertmanager), severity and kind. */
-export function silenceTarget(alert: { host: string; rule: string; severity: string; ruleKind: string; labels: Record<string, string> }): Record<string, string> {
-  return { ...alert.labels, host: alert.host, rule: alert.rule, alertname: alert.rule, severity: alert.severity, kind: alert.ruleKind };
+export function silenceTarget(alert: {
+  host: string;
+  rule: string;
+  severity: string;
+  ruleKind: string;
+  labels: Record<string, string>;
+}): Record<string, string> {
+  return {
+    ...alert.labels,
+    host: alert.host,
+    rule: alert.rule,
+    alertname: alert.rule,
+    severity: alert.severity,
+    kind: alert.ruleKind,
+  };
 }
 
 export function silenceMatches(silence: Silence, target: Record<string, string>, now: number): boolean {

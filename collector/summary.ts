@@ -28,7 +28,11 @@ const PLACEHOLDER_RE = /\{([a-zA-Z_][a-zA-Z0-9_]*(?:\.[a-zA-Z_][a-zA-Z0-9_]*)?)\
  * Fills "{host}: disk {labels.mountpoint} is {value} % full" from the variables; an unknown
  * placeholder stays visible rather than vanishing, so a typo shows up in the first alert.
  */
-export function renderSummary(template: string, vars: Record<string, string>, labels: Record<string, string> = {}): string {
+export function renderSummary(
+  template: string,
+  vars: Record<string, string>,
+  labels: Record<string, string> = {},
+): string {
   const text = template.replace(PLACEHOLDER_RE, (whole, key: string) => {
     if (key.startsWith('labels.')) return labels[key.slice(7)] ?? '';
     return vars[key] ?? whole;

@@ -6,21 +6,31 @@ import { type ConfigFileKind, ConfigError, EXIT_OK, EXIT_USAGE, readConfigFile }
 /** A bare schema, or a kind that also says which sections a file must set and which defaults deserve a warning. */
 export type ConfigKinds = Record<string, z.ZodType | ConfigFileKind>;
 
-/** Which schema a file is checked against: --kind, else the kind named in the file name (agent.yaml, web1-agent.yaml). */
+/**
+ * Which schema a file is checked against: --kind, else the kind named in the file name (agent.yaml, web1-agent.yaml).
+ */
 export function kindForFile(file: string, kinds: ConfigKinds, explicit?: string): string | null {
   if (explicit) return explicit in kinds ? explicit : null;
   const name = basename(file).toLowerCase();
   return Object.keys(kinds).find((kind) => name.includes(kind)) ?? null;
 }
 
-export function checkConfigFiles(files: string[], kinds: ConfigKinds, explicit?: string): { ok: boolean; lines: string[] } {
+export function checkConfigFiles(
+  files: string[],
+  kinds: ConfigKinds,
+  explicit?: string,
+): { ok: boolean; lines: string[] } {
   const lines: string[] = [];
   let ok = true;
   for (const file of files) {
     const kind = kindForFile(file, kinds, explicit);
     if (!kind) {
       ok = false;
-      lines.push(`${basename(file)}: cannot tell which config this is; name it ${Object.keys(kinds).map((k) => `${k}.yaml`).join(', ')} or pass --kind ${Object.keys(kinds).join('|')}`);
+      lines.push(
+        `${basename(file)}: cannot tell which config this is; name it ${Object.keys(kinds)
+          .map((k) => `${k}.yaml`)
+          .join(', ')} or pass --kind ${Object.keys(kinds).join('|')}`,
+      );
       continue;
     }
     try {

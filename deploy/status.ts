@@ -1,7 +1,17 @@
 import type { Command } from 'commander';
 import {
-  addNatsOptions, CollectorStatus, connectCliNats, describeCliNats, EXIT_FAILURE, EXIT_OK, GatewayStatus, reportError,
-  resolveCliNats, Subjects, type NatsConnection, type NatsFlags,
+  addNatsOptions,
+  CollectorStatus,
+  connectCliNats,
+  describeCliNats,
+  EXIT_FAILURE,
+  EXIT_OK,
+  GatewayStatus,
+  reportError,
+  resolveCliNats,
+  Subjects,
+  type NatsConnection,
+  type NatsFlags,
 } from '../shared/index.ts';
 const GATEWAY_WAIT_MS = 1500;
 const COLLECTOR_STALL_MS = 300;
@@ -48,7 +58,9 @@ export async function gatherStatus(nc: NatsConnection, subjects: Subjects): Prom
   try {
     // Replies stop coming once none arrived for `stall`: a lone collector answers at once, a group within it.
     const replies = await nc.requestMany(subjects.statusRequest('collector'), '', {
-      strategy: 'stall', stall: COLLECTOR_STALL_MS, maxWait: 3000,
+      strategy: 'stall',
+      stall: COLLECTOR_STALL_MS,
+      maxWait: 3000,
     });
     for await (const reply of replies) {
       const parsed = CollectorStatus.safeParse(reply.json());
@@ -57,7 +69,8 @@ export async function gatherStatus(nc: NatsConnection, subjects: Subjects): Prom
     }
   } catch (err) {
     // "no responders" is the answer we check for below; anything else is worth saying.
-    if (!/no responders/i.test((err as Error).message)) problems.push(`asking the collectors failed: ${(err as Error).message}`);
+    if (!/no responders/i.test((err as Error).message))
+      problems.push(`asking the collectors failed: ${(err as Error).message}`);
   }
   if (unreadable > 0) problems.push('a collector sent a status this version cannot read (mixed versions?)');
   else if (answers.length === 0) problems.push('no collector answered: alerts are not being evaluated');
@@ -66,13 +79,17 @@ export async function gatherStatus(nc: NatsConnection, subjects: Subjects): Prom
   if (orphans > 0) problems.push(`${orphans} partition(s) have no collector: their hosts are not being evaluated`);
   const gateways: GatewayStatus[] = [];
   try {
-    for await (const msg of await nc.requestMany(subjects.statusRequest('gateway'), '', { strategy: 'timer', maxWait: GATEWAY_WAIT_MS })) {
+    for await (const msg of await nc.requestMany(subjects.statusRequest('gateway'), '', {
+      strategy: 'timer',
+      maxWait: GATEWAY_WAIT_MS,
+    })) {
       const parsed = GatewayStatus.safeParse(msg.json());
       if (parsed.success) gateways.push(parsed.data);
     }
   } catch (err) {
     // "no responders" is the answer we check for below; anything else is worth saying.
-    if (!/no responders/i.test((err as Error).message)) problems.push(`asking the gateways failed: ${(err as Error).message}`);
+    if (!/no responders/i.test((err as Error).message))
+      problems.push(`asking the gateways failed: ${(err as Error).message}`);
   }
   if (gateways.length === 0) problems.push('no telephony gateway answered: nobody will be phoned');
   return { collector, gateways, problems };
@@ -83,7 +100,11 @@ const clean = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009
 function ago(now: number, at: number): string {
   if (at <= 0) return 'never';
   const seconds = Math.max(0, Math.round((now - at) / 1000));
-  return seconds < 120 ? `${seconds}s ago` : seconds < 7200 ? `${Math.round(seconds / 60)}m ago` : `${Math.round(seconds / 3600)}h ago`;
+  return seconds < 120
+    ? `${seconds}s ago`
+    : seconds < 7200
+      ? `${Math.round(seconds / 60)}m ago`
+      : `${Math.round(seconds / 3600)}h ago`;
 }
 
 export function formatStatus(report: StatusReport, now = Date.now()): string {
@@ -91,24 +112,39 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
   const { collector } = report;
   if (collector) {
     const down = collector.hosts.filter((h) => h.down);
-    lines.push(`hosts: ${collector.hosts.length} known, ${down.length} down${down.length ? ` (${down.map((h) => h.host).join(', ')})` : ''}`);
-    for (const host of collector.hosts) lines.push(`  ${host.down ? 'DOWN' : 'up  '}  ${host.host.padEnd(24)} heartbeat ${ago(now, host.lastHeartbeatAt)}, agent ${clean(host.agentVersion) || '?'}`);
-    lines.push(`firing alerts: ${collector.firing.length}${collector.silences ? `, ${collector.silences} active silence(s)` : ''}`);
+    lines.push(
+      `hosts: ${collector.hosts.length} known, ${down.length} down${down.length ? ` (${down.map((h) => h.host).join(', ')})` : ''}`,
+    );
+    for (const host of collector.hosts)
+      lines.push(
+        `  ${host.down ? 'DOWN' : 'up  '}  ${host.host.padEnd(24)} heartbeat ${ago(now, host.lastHeartbeatAt)}, agent ${clean(host.agentVersion) || '?'}`,
+      );
+    lines.push(
+      `firing alerts: ${collector.firing.length}${collector.silences ? `, ${collector.silences} active silence(s)` : ''}`,
+    );
     for (const alert of collector.firing) {
-      const flags = [alert.acknowledged && 'acked', alert.silenced && 'silenced', alert.inhibited && 'inhibited'].filter(Boolean).join(',');
-      lines.push(`  ${alert.severity.padEnd(8)} ${alert.fingerprint}  ${clean(alert.summary)}${flags ? ` [${flags}]` : ''} (since ${ago(now, alert.startsAt)})`);
+      const flags = [alert.acknowledged && 'acked', alert.silenced && 'silenced', alert.inhibited && 'inhibited']
+        .filter(Boolean)
+        .join(',');
+      lines.push(
+        `  ${alert.severity.padEnd(8)} ${alert.fingerprint}  ${clean(alert.summary)}${flags ? ` [${flags}]` : ''} (since ${ago(now, alert.startsAt)})`,
+      );
     }
     const partitions = collector.partitions ?? [];
     if (partitions.length > 1) {
       const orphans = partitions.filter((p) => p.member === null).length;
       lines.push(`partitions: ${partitions.length}${orphans ? `, ${orphans} without an owner` : ''}`);
-      for (const p of partitions) lines.push(`  ${String(p.partition).padStart(3)}  ${clean(p.member ?? 'NONE').padEnd(24)} lag ${p.lag}`);
+      for (const p of partitions)
+        lines.push(`  ${String(p.partition).padStart(3)}  ${clean(p.member ?? 'NONE').padEnd(24)} lag ${p.lag}`);
     }
   }
   for (const gateway of report.gateways) {
     const line = gateway.line.up ? (gateway.line.busy ? 'in a call' : 'idle') : 'DOWN';
-    lines.push(`gateway ${gateway.gatewayHost}: line ${gateway.line.driver} ${line}, ${gateway.queue.length} alert(s) waiting for a call`);
-    const unit = (limit: string): string => (limit === 'cost_per_day' && gateway.currency ? ` ${clean(gateway.currency)}` : '');
+    lines.push(
+      `gateway ${gateway.gatewayHost}: line ${gateway.line.driver} ${line}, ${gateway.queue.length} alert(s) waiting for a call`,
+    );
+    const unit = (limit: string): string =>
+      limit === 'cost_per_day' && gateway.currency ? ` ${clean(gateway.currency)}` : '';
     const budget = Object.entries(gateway.budget).map(([limit, left]) => {
       const shown = left === null ? 'unlimited' : `${Number(left.toFixed(2))}${unit(limit)}`;
       return `${limit.replace(/_/g, ' ')} ${shown}`;
@@ -118,16 +154,19 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
     if (watch && !watch.enabled) lines.push('  watchdog: off');
     else if (watch && watch.blind.length === 0) lines.push('  watchdog: offhook sees (NATS, collectors, canary)');
     else if (watch) lines.push(`  watchdog: BLIND (${watch.blind.join(', ')}), incident ${watch.incident ?? 'none'}`);
-    for (const entry of gateway.queue) lines.push(`  queued ${entry.severity.padEnd(8)} ${entry.host} ${clean(entry.rule)} (round ${entry.round + 1})`);
+    for (const entry of gateway.queue)
+      lines.push(`  queued ${entry.severity.padEnd(8)} ${entry.host} ${clean(entry.rule)} (round ${entry.round + 1})`);
   }
   for (const problem of report.problems) lines.push(`WARNING: ${problem}`);
   return `${lines.join('\n')}\n`;
 }
 
 export function registerStatusCommand(program: Command): void {
-  addNatsOptions(program
-    .command('status')
-    .description('Hosts, firing alerts, line state and call budget, asked of the running collector and gateways'))
+  addNatsOptions(
+    program
+      .command('status')
+      .description('Hosts, firing alerts, line state and call budget, asked of the running collector and gateways'),
+  )
     .option('--json', 'print JSON')
     .action(async (options: NatsFlags & { json?: boolean }) => {
       try {

@@ -23,10 +23,14 @@ import type {
 // Every type of the contract is part of this folder's public face.
 export type * from './line.ts';
 
-/** The addon's per-line object (native/src/addon.cc); every blocking call returns a Promise settled by an AsyncWorker. */
+/**
+ * The addon's per-line object (native/src/addon.cc); every blocking call returns a Promise settled by an AsyncWorker.
+ */
 interface NativeHandle {
   openSim(options: NonNullable<OpenLineOptions['sim']>): void;
-  openVpb(options: NonNullable<OpenLineOptions['vpb']> & { libraryPath: string; board: number; channel: number }): Promise<void>;
+  openVpb(
+    options: NonNullable<OpenLineOptions['vpb']> & { libraryPath: string; board: number; channel: number },
+  ): Promise<void>;
   offHook(): Promise<void>;
   onHook(): Promise<void>;
   waitForDialTone(timeoutMs: number): Promise<boolean>;
@@ -35,7 +39,12 @@ interface NativeHandle {
   waitForAnswer(timeoutMs: number): Promise<CallProgress>;
   play(wavPath: string, interruptOnDigit: boolean): Promise<PlayResult>;
   record(path: string, timeoutMs: number, termKey: string | undefined): Promise<RecordResult>;
-  collect(maxDigits: number, timeoutMs: number, interDigitTimeoutMs: number | undefined, termKey: string | undefined): Promise<CollectResult>;
+  collect(
+    maxDigits: number,
+    timeoutMs: number,
+    interDigitTimeoutMs: number | undefined,
+    termKey: string | undefined,
+  ): Promise<CollectResult>;
   flushDigits(): void;
   hookState(): HookState;
   callerId(): string | null;
@@ -97,7 +106,8 @@ class NativeLine extends EventEmitter implements Line {
       else if (type === 'dtmf') this.emit('dtmf', value);
       else if (type === 'tone') this.emit('tone', value);
       else if (type === 'hangup') this.emit('hangup');
-      else if (type === 'error' && this.listenerCount('error') > 0) this.emit('error', new Error(value ?? 'line error'));
+      else if (type === 'error' && this.listenerCount('error') > 0)
+        this.emit('error', new Error(value ?? 'line error'));
     } catch (error) {
       // A listener's bug must not unwind through the addon; it surfaces as an uncaught exception as usual.
       queueMicrotask(() => {
@@ -135,7 +145,8 @@ class NativeLine extends EventEmitter implements Line {
   }
 
   dial(number: string): Promise<void> {
-    if (typeof number !== 'string') throw new LineArgumentError(`dial needs the number as a string, got ${typeof number}`);
+    if (typeof number !== 'string')
+      throw new LineArgumentError(`dial needs the number as a string, got ${typeof number}`);
     return this.handle.dial(number);
   }
 
@@ -151,12 +162,27 @@ class NativeLine extends EventEmitter implements Line {
     return this.handle.record(path, checkMs('record timeoutMs', options.timeoutMs), options.termKey);
   }
 
-  collect(options: { maxDigits: number; timeoutMs: number; interDigitTimeoutMs?: number; termKey?: string }): Promise<CollectResult> {
+  collect(options: {
+    maxDigits: number;
+    timeoutMs: number;
+    interDigitTimeoutMs?: number;
+    termKey?: string;
+  }): Promise<CollectResult> {
     if (!Number.isInteger(options.maxDigits) || options.maxDigits < 1 || options.maxDigits > 64) {
-      throw new LineArgumentError(`collect maxDigits must be an integer from 1 to 64, got ${String(options.maxDigits)}`);
+      throw new LineArgumentError(
+        `collect maxDigits must be an integer from 1 to 64, got ${String(options.maxDigits)}`,
+      );
     }
-    const interDigit = options.interDigitTimeoutMs === undefined ? undefined : checkMs('collect interDigitTimeoutMs', options.interDigitTimeoutMs);
-    return this.handle.collect(options.maxDigits, checkMs('collect timeoutMs', options.timeoutMs), interDigit, options.termKey);
+    const interDigit =
+      options.interDigitTimeoutMs === undefined
+        ? undefined
+        : checkMs('collect interDigitTimeoutMs', options.interDigitTimeoutMs);
+    return this.handle.collect(
+      options.maxDigits,
+      checkMs('collect timeoutMs', options.timeoutMs),
+      interDigit,
+      options.termKey,
+    );
   }
 
   flushDigits(): void {
@@ -202,7 +228,8 @@ function createHandle(): { handle: NativeHandle; attach: (line: NativeLine) => v
 /** Opens a simulated line (see SimLine); `speed` > 1 makes line time pass faster than real time. */
 export async function openSimLine(options: OpenLineOptions['sim'] = {}): Promise<SimLine> {
   const speed = options.speed ?? 1;
-  if (!Number.isFinite(speed) || speed <= 0) throw new LineArgumentError(`sim.speed must be a number > 0, got ${String(speed)}`);
+  if (!Number.isFinite(speed) || speed <= 0)
+    throw new LineArgumentError(`sim.speed must be a number > 0, got ${String(speed)}`);
   for (const key of ['dialToneDelayMs', 'ringPeriodMs'] as const) {
     if (options[key] !== undefined) checkMs(`sim.${key}`, options[key]);
   }
@@ -216,8 +243,12 @@ export async function openSimLine(options: OpenLineOptions['sim'] = {}): Promise
 async function openVpbLine(options: OpenLineOptions['vpb'] = {}): Promise<Line> {
   const board = options.board ?? 0;
   const channel = options.channel ?? 0;
-  for (const [name, value] of [['vpb.board', board], ['vpb.channel', channel]] as const) {
-    if (!Number.isInteger(value) || value < 0) throw new LineArgumentError(`${name} must be an integer >= 0, got ${String(value)}`);
+  for (const [name, value] of [
+    ['vpb.board', board],
+    ['vpb.channel', channel],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0)
+      throw new LineArgumentError(`${name} must be an integer >= 0, got ${String(value)}`);
   }
   for (const key of ['interRingbackMs', 'ringbackTimeoutMs', 'callerIdWindowMs'] as const) {
     if (options[key] !== undefined) checkMs(`vpb.${key}`, options[key]);
@@ -239,5 +270,7 @@ export function openLine(options: OpenLineOptions): Promise<Line>;
 export async function openLine(options: OpenLineOptions): Promise<Line> {
   if (options.backend === 'sim') return openSimLine(options.sim);
   if (options.backend === 'vpb') return openVpbLine(options.vpb);
-  throw new LineArgumentError(`line backend must be "vpb" or "sim", got ${JSON.stringify((options as { backend: unknown }).backend)}`);
+  throw new LineArgumentError(
+    `line backend must be "vpb" or "sim", got ${JSON.stringify((options as { backend: unknown }).backend)}`,
+  );
 }

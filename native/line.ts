@@ -61,7 +61,12 @@ export interface Line {
   play(wavPath: string, options?: { interruptOnDigit?: boolean }): Promise<PlayResult>;
   record(path: string, options: { timeoutMs: number; termKey?: string }): Promise<RecordResult>;
   /** Collects DTMF digits already buffered or pressed until max digits, the term key, timeout or hang-up. */
-  collect(options: { maxDigits: number; timeoutMs: number; interDigitTimeoutMs?: number; termKey?: string }): Promise<CollectResult>;
+  collect(options: {
+    maxDigits: number;
+    timeoutMs: number;
+    interDigitTimeoutMs?: number;
+    termKey?: string;
+  }): Promise<CollectResult>;
   /** Drops digits buffered so far (done on every off hook). */
   flushDigits(): void;
 
@@ -71,7 +76,10 @@ export interface Line {
   close(): Promise<void>;
 }
 
-/** One step of the simulated far end, run in order from the moment the call is answered (outbound: the far end answers; inbound: the line goes off hook). */
+/**
+ * One step of the simulated far end, run in order from the moment the call is answered (outbound: the far end answers;
+ * inbound: the line goes off hook).
+ */
 export type FarEndStep =
   | { wait: number }
   | { press: string }
@@ -98,7 +106,20 @@ export interface InboundScript {
 }
 
 export type TranscriptEntry =
-  | { t: number; event: 'off_hook' | 'on_hook' | 'dial_tone' | 'answered' | 'busy' | 'no_answer' | 'far_hangup' | 'ring' | 'closed'; detail?: string }
+  | {
+      t: number;
+      event:
+        | 'off_hook'
+        | 'on_hook'
+        | 'dial_tone'
+        | 'answered'
+        | 'busy'
+        | 'no_answer'
+        | 'far_hangup'
+        | 'ring'
+        | 'closed';
+      detail?: string;
+    }
   | { t: number; event: 'dial'; number: string }
   /** `durationMs` is the WAV's length from its header, `playedMs` how much of it played (less when interrupted). */
   | { t: number; event: 'play'; file: string; durationMs: number; playedMs: number; interruptedBy: string | null }

@@ -40,7 +40,8 @@ export class ManualClock implements Clock {
     for (;;) {
       let nextId = -1;
       let nextDue = Infinity;
-      for (const [id, timer] of this.timers) if (timer.due <= target && timer.due < nextDue) [nextId, nextDue] = [id, timer.due];
+      for (const [id, timer] of this.timers)
+        if (timer.due <= target && timer.due < nextDue) [nextId, nextDue] = [id, timer.due];
       if (nextId < 0) break;
       const timer = this.timers.get(nextId)!;
       this.timers.delete(nextId);

@@ -121,7 +121,10 @@ function yamlToData(text: string, name: string): unknown {
       // The parser turns a stack overflow on deep nesting ([[[[...) into an error of its own: say what it means.
       const overflow = doc.errors.some((e) => /maximum call stack/i.test(e.message));
       if (overflow) throw new ConfigError(name, ['YAML: nested too deeply']);
-      throw new ConfigError(name, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
+      throw new ConfigError(
+        name,
+        doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`),
+      );
     }
     return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {

@@ -4,7 +4,10 @@ import { safeRegexProblem } from './safe-regex.ts';
 
 /** A config problem an operator can fix: each line names the file, the field, what was expected and what was found. */
 export class ConfigError extends Error {
-  constructor(readonly file: string, readonly problems: string[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
     super(problems.map((p) => `${file}: ${p}`).join('\n'));
     this.name = 'ConfigError';
   }
@@ -43,9 +46,9 @@ export const Port = z
   .max(65535, { error: 'expected integer 1-65535' });
 
 /** "host:port" to listen on; loopback by default keeps /metrics off the network unless asked. */
-export const ListenAddress = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, { error: 'expected "host:port", e.g. "127.0.0.1:9464" (port 0 picks a free one)' });
+export const ListenAddress = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, {
+  error: 'expected "host:port", e.g. "127.0.0.1:9464" (port 0 picks a free one)',
+});
 
 export function splitListen(listen: string): { host: string; port: number } {
   const at = listen.lastIndexOf(':');
@@ -57,7 +60,10 @@ export function splitListen(listen: string): { host: string; port: number } {
  * A regular expression given as a string; checked at load so a bad one is a config error, not a crash later,
  * and one the linear-time engine cannot run is refused (see safe-regex.ts: no pattern may hang a process).
  */
-export const RegexSource = z.string().min(1).superRefine((source, ctx) => {
-  const problem = safeRegexProblem(source);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+export const RegexSource = z
+  .string()
+  .min(1)
+  .superRefine((source, ctx) => {
+    const problem = safeRegexProblem(source);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });

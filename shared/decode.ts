@@ -1,5 +1,19 @@
 import type { z } from 'zod';
-import { Ack, Alert, CallRecord, CheckResult, CollectorHeartbeat, FallbackRequest, GatewayEvent, GatewayHeartbeat, Heartbeat, LogMatch, MAX_PAYLOAD_BYTES, ResourceSample, SCHEMA_VERSION } from './schemas/index.ts';
+import {
+  Ack,
+  Alert,
+  CallRecord,
+  CheckResult,
+  CollectorHeartbeat,
+  FallbackRequest,
+  GatewayEvent,
+  GatewayHeartbeat,
+  Heartbeat,
+  LogMatch,
+  MAX_PAYLOAD_BYTES,
+  ResourceSample,
+  SCHEMA_VERSION,
+} from './schemas/index.ts';
 import { Subjects, type ParsedSubject } from './subjects.ts';
 import { formatZodIssues } from './zod-errors.ts';
 
@@ -40,9 +54,14 @@ function reject(reason: RejectReason, detail: string): DecodeResult {
  * Validates one message received on `subject`. Never throws: every failure becomes a reasoned
  * rejection the caller counts in offhook_invalid_messages_total.
  */
-export function decode(subject: string, bytes: Uint8Array | string, subjects: Subjects = defaultSubjects): DecodeResult {
+export function decode(
+  subject: string,
+  bytes: Uint8Array | string,
+  subjects: Subjects = defaultSubjects,
+): DecodeResult {
   const parsedSubject = subjects.parse(subject);
-  if (!parsedSubject) return reject('unknown_subject', `subject ${JSON.stringify(subject.slice(0, 200))} is not an offhook v1 subject`);
+  if (!parsedSubject)
+    return reject('unknown_subject', `subject ${JSON.stringify(subject.slice(0, 200))} is not an offhook v1 subject`);
   const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
   if (size > MAX_PAYLOAD_BYTES) return reject('too_large', `payload is ${size} bytes, limit is ${MAX_PAYLOAD_BYTES}`);
 
@@ -62,14 +81,22 @@ export function decode(subject: string, bytes: Uint8Array | string, subjects: Su
     return reject('malformed_json', `payload is not JSON: ${(err as Error).message.slice(0, 200)}`);
   }
   if (forbidden) return reject('forbidden_key', `payload contains the key ${JSON.stringify(forbidden)}`);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return reject('schema', 'payload must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return reject('schema', 'payload must be a JSON object');
   const version = (raw as { v?: unknown }).v;
-  if (version !== SCHEMA_VERSION) return reject('unsupported_version', `v: expected ${SCHEMA_VERSION}, got ${JSON.stringify(version) ?? 'nothing'}`);
+  if (version !== SCHEMA_VERSION)
+    return reject('unsupported_version', `v: expected ${SCHEMA_VERSION}, got ${JSON.stringify(version) ?? 'nothing'}`);
 
   const type = typeOf(parsedSubject);
   const result = SCHEMA_BY_TYPE[type].safeParse(raw);
   if (!result.success) return reject('schema', formatZodIssues(result.error, raw));
-  const message = result.data as { host: string; kind?: string; severity?: string; fingerprint?: string; member?: string };
+  const message = result.data as {
+    host: string;
+    kind?: string;
+    severity?: string;
+    fingerprint?: string;
+    member?: string;
+  };
 
   const mismatch = subjectMismatch(parsedSubject, message);
   if (mismatch) return reject('subject_mismatch', mismatch);
@@ -95,7 +122,10 @@ function typeOf(subject: ParsedSubject): DecodedType {
   return subject.type === 'event' ? subject.kind : subject.type;
 }
 
-function subjectMismatch(subject: ParsedSubject, message: { host: string; kind?: string; severity?: string; fingerprint?: string; member?: string }): string | null {
+function subjectMismatch(
+  subject: ParsedSubject,
+  message: { host: string; kind?: string; severity?: string; fingerprint?: string; member?: string },
+): string | null {
   switch (subject.type) {
     case 'event':
     case 'heartbeat':
@@ -105,9 +135,13 @@ function subjectMismatch(subject: ParsedSubject, message: { host: string; kind?:
       return subject.host === message.host ? null : `host: subject says ${subject.host}, payload says ${message.host}`;
     case 'alert':
       if (subject.host !== message.host) return `host: subject says ${subject.host}, payload says ${message.host}`;
-      return subject.severity === message.severity ? null : `severity: subject says ${subject.severity}, payload says ${message.severity}`;
+      return subject.severity === message.severity
+        ? null
+        : `severity: subject says ${subject.severity}, payload says ${message.severity}`;
     case 'ack':
-      return subject.fingerprint === message.fingerprint ? null : `fingerprint: subject says ${subject.fingerprint}, payload says ${message.fingerprint}`;
+      return subject.fingerprint === message.fingerprint
+        ? null
+        : `fingerprint: subject says ${subject.fingerprint}, payload says ${message.fingerprint}`;
     case 'call':
       return null;
     case 'collector_heartbeat':

@@ -7,6 +7,12 @@ export function newId(): string {
 
 /** Stable fingerprint of an alert identity: same host, rule and labels → same 16 hex digits. */
 export function fingerprint(host: string, rule: string, labels: Record<string, string> = {}): string {
-  const canonical = JSON.stringify([host, rule, Object.keys(labels).sort().map((k) => [k, labels[k]])]);
+  const canonical = JSON.stringify([
+    host,
+    rule,
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }

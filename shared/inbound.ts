@@ -35,7 +35,15 @@ export class InboundValidator {
     if (this.now() - last >= LOG_EVERY_MS) {
       if (this.lastLogged.size > 10_000) this.lastLogged.clear();
       const suppressed = this.suppressed.get(source) ?? 0;
-      this.logger.warn({ subject: subject.slice(0, 200), reason: result.reason, detail: result.detail, suppressedSinceLastLog: suppressed }, 'rejected invalid message');
+      this.logger.warn(
+        {
+          subject: subject.slice(0, 200),
+          reason: result.reason,
+          detail: result.detail,
+          suppressedSinceLastLog: suppressed,
+        },
+        'rejected invalid message',
+      );
       this.lastLogged.set(source, this.now());
       this.suppressed.set(source, 0);
     } else {
@@ -50,8 +58,10 @@ export function subjectFamily(subject: string, subjects: Subjects): string {
   const parts = subject.split('.');
   if (parts[0] !== subjects.prefix || parts[1] !== 'v1') return 'other';
   const family = parts[2];
-  if (family === 'events') return ['resource', 'check', 'log'].includes(parts[4] ?? '') ? `events.${parts[4]}` : 'events.other';
-  const heartbeatOf = (family === 'collector' || family === 'gateway') && parts[3] === 'heartbeat' && parts.length === 5;
+  if (family === 'events')
+    return ['resource', 'check', 'log'].includes(parts[4] ?? '') ? `events.${parts[4]}` : 'events.other';
+  const heartbeatOf =
+    (family === 'collector' || family === 'gateway') && parts[3] === 'heartbeat' && parts.length === 5;
   if (heartbeatOf) return `${family}.heartbeat`;
   return ['heartbeat', 'alerts', 'ack', 'calls', 'fallback', 'gateway'].includes(family ?? '') ? family! : 'other';
 }

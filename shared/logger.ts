@@ -7,7 +7,10 @@ export type { Logger } from 'pino';
  * One structured logger per process. Child loggers carry `host`, `rule` and `fingerprint`
  * so an operator can grep one alert's whole story across processes.
  */
-export function createLogger(processName: string, options: { level?: string; destination?: DestinationStream } = {}): Logger {
+export function createLogger(
+  processName: string,
+  options: { level?: string; destination?: DestinationStream } = {},
+): Logger {
   const level = options.level ?? process.env.OFFHOOK_LOG_LEVEL ?? 'info';
   return pino(
     {

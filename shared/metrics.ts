@@ -11,7 +11,9 @@ export { Counter, Gauge, Histogram, Registry } from 'prom-client';
  * sum over the `type` label of the gauge without the suffix, which stays (sum(nodejs_active_handles) is the same).
  */
 export const DROPPED_DEFAULT_METRICS = [
-  'nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total',
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
 ];
 
 /** One registry per process, with Node's process metrics and a `process` label on everything. */
@@ -24,7 +26,12 @@ export function createRegistry(processName: string): Registry {
 }
 
 /** Returns the metric of that name when already registered, so helpers can be called twice safely. */
-export function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+export function counter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Counter<L> {
   const existing = registry.getSingleMetric(name);
   if (existing) return existing as Counter<L>;
   return new Counter({ name, help, labelNames, registers: [registry] });
@@ -53,7 +60,12 @@ export function initCounter<L extends string>(
 
 /** offhook_invalid_messages_total{process,subject,reason}; `subject` is the subject family, never a raw subject. */
 export function invalidMessagesCounter(registry: Registry): Counter<'subject' | 'reason'> {
-  return counter(registry, 'offhook_invalid_messages_total', 'Messages rejected by validation, by subject family and reason', ['subject', 'reason']);
+  return counter(
+    registry,
+    'offhook_invalid_messages_total',
+    'Messages rejected by validation, by subject family and reason',
+    ['subject', 'reason'],
+  );
 }
 
 /** Binds `server` to "host:port" (port 0 = any free one) and returns its base URL with the port actually bound. */
@@ -103,7 +115,9 @@ export async function serveHttp(
         res.end('ok\n');
         return;
       }
-      const handler = routes[url.pathname] ?? Object.entries(routes).find(([path]) => path.endsWith('/') && url.pathname.startsWith(path))?.[1];
+      const handler =
+        routes[url.pathname] ??
+        Object.entries(routes).find(([path]) => path.endsWith('/') && url.pathname.startsWith(path))?.[1];
       if (handler) return handler(req, res, url);
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('not found\n');

@@ -62,7 +62,10 @@ function readable(file: string): boolean {
 }
 
 function servers(text: string, from: string): string[] {
-  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (list.length === 0) {
     throw new UsageError(`${from}: expected a NATS URL like nats://host:4222, got ${JSON.stringify(text)}`);
   }
@@ -110,8 +113,8 @@ export function resolveCliNats(flags: NatsFlags, env: NodeJS.ProcessEnv = proces
   else [source, list] = ['default', [DEFAULT_URL]];
   const { user: _u, password: _p, token: _t, nkey_seed_file: _n, credentials_file: _c, ...rest } = fileNats;
   const fromEnv = { creds: env.NATS_CREDS, nkey: env.NATS_NKEY, user: env.NATS_USER, password: env.NATS_PASSWORD };
-  const auth = authFrom(flags) ?? authFrom(fromEnv)
-    ?? { user: _u, password: _p, token: _t, nkey_seed_file: _n, credentials_file: _c };
+  const auth = authFrom(flags) ??
+    authFrom(fromEnv) ?? { user: _u, password: _p, token: _t, nkey_seed_file: _n, credentials_file: _c };
   const defined = Object.fromEntries(Object.entries(auth).filter(([, v]) => v !== undefined)) as Auth;
   if (flags.prefix !== undefined && !/^[A-Za-z0-9_-]+$/.test(flags.prefix)) {
     throw new UsageError(`--prefix: expected one NATS token [A-Za-z0-9_-]+, got ${JSON.stringify(flags.prefix)}`);

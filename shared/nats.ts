@@ -1,5 +1,11 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import {
+  connect,
+  credsAuthenticator,
+  nkeyAuthenticator,
+  type NatsConnection,
+  type NodeConnectionOptions,
+} from '@nats-io/transport-node';
 import { z } from 'zod';
 import type { Logger } from './logger.ts';
 import { counter, Gauge, type Registry } from './metrics.ts';
@@ -12,7 +18,10 @@ export const NatsConfig = z
   .object({
     servers: z.array(z.string().min(1)).min(1).default(['nats://127.0.0.1:4222']),
     /** Subject prefix; every subject starts with `<prefix>.v1.` */
-    prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'expected one NATS token [A-Za-z0-9_-]+' }).default(DEFAULT_PREFIX),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, { error: 'expected one NATS token [A-Za-z0-9_-]+' })
+      .default(DEFAULT_PREFIX),
     user: z.string().optional(),
     password: z.string().optional(),
     token: z.string().optional(),
@@ -25,12 +34,20 @@ export const NatsConfig = z
      * server can let each subscribe only to its replies: with the shared `_INBOX.>` one agent could read another
      * process's replies, including JetStream deliveries of alerts (deploy/nats/README.md).
      */
-    inbox_prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'expected one NATS token [A-Za-z0-9_-]+, e.g. _INBOX_web1' }).optional(),
+    inbox_prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, { error: 'expected one NATS token [A-Za-z0-9_-]+, e.g. _INBOX_web1' })
+      .optional(),
     /**
      * Replicas for the streams and KV buckets this process creates (collector, gateway, operator CLI): 3 on a
      * three-node cluster. Never lowers an existing stream's replicas (ensureStreams).
      */
-    stream_replicas: z.number({ error: 'expected 1, 3 or 5 (3 on a three-node cluster)' }).int().min(1).max(5).default(1),
+    stream_replicas: z
+      .number({ error: 'expected 1, 3 or 5 (3 on a three-node cluster)' })
+      .int()
+      .min(1)
+      .max(5)
+      .default(1),
     tls: z
       .object({
         ca_file: z.string().optional(),

@@ -1,4 +1,11 @@
-import { jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import {
+  jetstreamManager,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Subjects } from './subjects.ts';
@@ -34,17 +41,37 @@ export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
 export const DEFAULT_EVENTS_MAX_MSGS_PER_SUBJECT = 100_000;
 
 /** Stream names carry the prefix so offhook can share a NATS deployment with other applications. */
-export function streamNames(subjects: Subjects): { events: string; alerts: string; acks: string; calls: string; gateway: string } {
+export function streamNames(subjects: Subjects): {
+  events: string;
+  alerts: string;
+  acks: string;
+  calls: string;
+  gateway: string;
+} {
   const base = subjects.prefix.toUpperCase().replace(/-/g, '_');
-  return { events: `${base}_EVENTS`, alerts: `${base}_ALERTS`, acks: `${base}_ACKS`, calls: `${base}_CALLS`, gateway: `${base}_GATEWAY` };
+  return {
+    events: `${base}_EVENTS`,
+    alerts: `${base}_ALERTS`,
+    acks: `${base}_ACKS`,
+    calls: `${base}_CALLS`,
+    gateway: `${base}_GATEWAY`,
+  };
 }
 
 export type StreamDefinition = Partial<StreamConfig> & { name: string };
 
-export function streamDefinitions(subjects: Subjects, options: StreamOptions = DEFAULT_STREAM_OPTIONS): StreamDefinition[] {
+export function streamDefinitions(
+  subjects: Subjects,
+  options: StreamOptions = DEFAULT_STREAM_OPTIONS,
+): StreamDefinition[] {
   const names = streamNames(subjects);
   const perSubject = options.eventsMaxMsgsPerSubject;
-  const common = { storage: StorageType.File, num_replicas: options.replicas, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old };
+  const common = {
+    storage: StorageType.File,
+    num_replicas: options.replicas,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+  };
   return [
     {
       ...common,
@@ -97,11 +124,25 @@ export const BUCKETS = {
   alerts: { suffix: 'alerts', history: 5, description: 'Alert state by fingerprint (collector)' },
   silences: { suffix: 'silences', history: 5, description: 'Silences by id' },
   // Entries only matter while an alert can still be re-announced; 90 days keeps the bucket from growing forever.
-  nflog: { suffix: 'nflog', history: 1, ttlMs: 90 * DAY_MS, description: 'Notification log: fingerprint.generation.receiver (collector)' },
-  checkpoints: { suffix: 'checkpoints', history: 1, description: 'Collector rule state and the stream sequence it covers' },
+  nflog: {
+    suffix: 'nflog',
+    history: 1,
+    ttlMs: 90 * DAY_MS,
+    description: 'Notification log: fingerprint.generation.receiver (collector)',
+  },
+  checkpoints: {
+    suffix: 'checkpoints',
+    history: 1,
+    description: 'Collector rule state and the stream sequence it covers',
+  },
   // Budget counters cover a day, lockouts minutes, and an escalation marker is written after its alert message, which
   // ALERTS drops after 30 days: nothing here is needed once it has not been rewritten for 30 days.
-  gateway: { suffix: 'gateway', history: 1, ttlMs: 30 * DAY_MS, description: 'Telephony gateway state: budget counters, escalations, lockouts' },
+  gateway: {
+    suffix: 'gateway',
+    history: 1,
+    ttlMs: 30 * DAY_MS,
+    description: 'Telephony gateway state: budget counters, escalations, lockouts',
+  },
 } as const;
 export type BucketName = keyof typeof BUCKETS;
 
@@ -111,7 +152,9 @@ export function bucketName(subjects: Subjects, bucket: BucketName): string {
 
 /** `onCreate`: settings a new stream gets that an existing one keeps as they are unless `requested` names them. */
 async function ensureStream(
-  jsm: JetStreamManager, requested: StreamDefinition, onCreate: Partial<StreamConfig> = {},
+  jsm: JetStreamManager,
+  requested: StreamDefinition,
+  onCreate: Partial<StreamConfig> = {},
 ): Promise<void> {
   try {
     const info = await jsm.streams.info(requested.name);
@@ -119,7 +162,8 @@ async function ensureStream(
     // operator made R3 on a cluster (deploy/nats/README.md); that would silently give up the failover.
     const config = { ...requested, num_replicas: Math.max(requested.num_replicas ?? 1, info.config.num_replicas) };
     const drifted = (Object.keys(config) as (keyof StreamConfig)[]).some(
-      (key) => key !== 'storage' && key !== 'retention' && JSON.stringify(info.config[key]) !== JSON.stringify(config[key]),
+      (key) =>
+        key !== 'storage' && key !== 'retention' && JSON.stringify(info.config[key]) !== JSON.stringify(config[key]),
     );
     if (drifted) await jsm.streams.update(config.name, { ...info.config, ...config } as StreamConfig);
   } catch (err) {
@@ -132,7 +176,11 @@ async function ensureStream(
  * Creates or updates every stream and KV bucket offhook uses. Safe to call from every process at
  * every start: an existing stream with the same settings is left alone.
  */
-export async function ensureStreams(nc: NatsConnection, subjects: Subjects, options: Partial<StreamOptions> = {}): Promise<void> {
+export async function ensureStreams(
+  nc: NatsConnection,
+  subjects: Subjects,
+  options: Partial<StreamOptions> = {},
+): Promise<void> {
   const resolved = { ...DEFAULT_STREAM_OPTIONS, ...options };
   const jsm = await jetstreamManager(nc);
   const events = streamNames(subjects).events;

@@ -5,7 +5,10 @@ export const EVENT_KINDS = ['resource', 'check', 'log'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 export class InvalidHostError extends Error {
-  constructor(readonly input: string, reason: string) {
+  constructor(
+    readonly input: string,
+    reason: string,
+  ) {
     super(`invalid host name ${JSON.stringify(input.slice(0, 80))}: ${reason}`);
   }
 }
@@ -43,7 +46,8 @@ export type ParsedSubject =
 export class Subjects {
   readonly root: string;
   constructor(readonly prefix: string = DEFAULT_PREFIX) {
-    if (!/^[A-Za-z0-9_-]+$/.test(prefix)) throw new Error(`subject prefix ${JSON.stringify(prefix)} must be one NATS token [A-Za-z0-9_-]+`);
+    if (!/^[A-Za-z0-9_-]+$/.test(prefix))
+      throw new Error(`subject prefix ${JSON.stringify(prefix)} must be one NATS token [A-Za-z0-9_-]+`);
     this.root = `${prefix}.v1`;
   }
   event(host: string, kind: EventKind): string {
@@ -80,15 +84,33 @@ export class Subjects {
   statusRequest(component: 'collector' | 'gateway'): string {
     return `${this.root}.status.${component}`;
   }
-  get allEvents(): string { return `${this.root}.events.>`; }
-  get allHeartbeats(): string { return `${this.root}.heartbeat.*`; }
-  get allAlerts(): string { return `${this.root}.alerts.>`; }
-  get allAcks(): string { return `${this.root}.ack.*`; }
-  get allCalls(): string { return `${this.root}.calls.*`; }
-  get allFallbacks(): string { return `${this.root}.fallback.*`; }
-  get allGatewayEvents(): string { return `${this.root}.gateway.*`; }
-  get allCollectorHeartbeats(): string { return `${this.root}.collector.heartbeat.*`; }
-  get allGatewayHeartbeats(): string { return `${this.root}.gateway.heartbeat.*`; }
+  get allEvents(): string {
+    return `${this.root}.events.>`;
+  }
+  get allHeartbeats(): string {
+    return `${this.root}.heartbeat.*`;
+  }
+  get allAlerts(): string {
+    return `${this.root}.alerts.>`;
+  }
+  get allAcks(): string {
+    return `${this.root}.ack.*`;
+  }
+  get allCalls(): string {
+    return `${this.root}.calls.*`;
+  }
+  get allFallbacks(): string {
+    return `${this.root}.fallback.*`;
+  }
+  get allGatewayEvents(): string {
+    return `${this.root}.gateway.*`;
+  }
+  get allCollectorHeartbeats(): string {
+    return `${this.root}.collector.heartbeat.*`;
+  }
+  get allGatewayHeartbeats(): string {
+    return `${this.root}.gateway.heartbeat.*`;
+  }
 
   /** Parses a subject of this prefix; null when it is not one of ours or a token is invalid. */
   parse(subject: string): ParsedSubject | null {
@@ -98,12 +120,14 @@ export class Subjects {
     if (rest.length > 0) return null;
     switch (family) {
       case 'events':
-        if (a && b && isHostToken(a) && (EVENT_KINDS as readonly string[]).includes(b)) return { type: 'event', host: a, kind: b as EventKind };
+        if (a && b && isHostToken(a) && (EVENT_KINDS as readonly string[]).includes(b))
+          return { type: 'event', host: a, kind: b as EventKind };
         return null;
       case 'heartbeat':
         return a && b === undefined && isHostToken(a) ? { type: 'heartbeat', host: a } : null;
       case 'alerts':
-        if (a && b && ['info', 'warning', 'critical'].includes(a) && isHostToken(b)) return { type: 'alert', severity: a as Severity, host: b };
+        if (a && b && ['info', 'warning', 'critical'].includes(a) && isHostToken(b))
+          return { type: 'alert', severity: a as Severity, host: b };
         return null;
       case 'ack':
         return a && b === undefined && FINGERPRINT_RE.test(a) ? { type: 'ack', fingerprint: a } : null;
@@ -127,6 +151,7 @@ function checkHost(host: string): string {
   return host;
 }
 function checkFingerprint(fp: string): string {
-  if (!FINGERPRINT_RE.test(fp)) throw new Error(`invalid fingerprint ${JSON.stringify(fp.slice(0, 40))}: expected 16 hex digits`);
+  if (!FINGERPRINT_RE.test(fp))
+    throw new Error(`invalid fingerprint ${JSON.stringify(fp.slice(0, 40))}: expected 16 hex digits`);
   return fp;
 }

@@ -13,7 +13,8 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): { found: boolean; value: unknown } {
   let current: unknown = root;
   for (const part of path) {
-    if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, part)) return { found: false, value: undefined };
+    if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, part))
+      return { found: false, value: undefined };
     current = (current as Record<PropertyKey, unknown>)[part];
   }
   return { found: true, value: current };

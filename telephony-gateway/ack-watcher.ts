@@ -3,7 +3,11 @@ import type { Ack, Alert, InboundValidator, Subjects } from '../shared/index.ts'
 import { streamNames } from '../shared/index.ts';
 
 /** True when this ack covers this firing of the alert and has not expired. */
-export function ackCovers(ack: Ack, alert: Pick<Alert, 'fingerprint' | 'generation' | 'startsAt'>, now: number): boolean {
+export function ackCovers(
+  ack: Ack,
+  alert: Pick<Alert, 'fingerprint' | 'generation' | 'startsAt'>,
+  now: number,
+): boolean {
   if (ack.fingerprint !== alert.fingerprint) return false;
   if (ack.until !== 0 && ack.until <= now) return false;
   // Without a generation the ack covers whatever was firing when it was given, not a later re-fire.

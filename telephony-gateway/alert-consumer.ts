@@ -1,4 +1,11 @@
-import { AckPolicy, DeliverPolicy, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import type { Alert, InboundValidator, Logger, NatsConnection, Subjects } from '../shared/index.ts';
 import { streamNames } from '../shared/index.ts';
 
@@ -52,12 +59,17 @@ export class AlertConsumer {
     };
     try {
       const info = await jsm.consumers.info(stream, this.options.durableName);
-      if (info.config.ack_wait !== config.ack_wait) await jsm.consumers.update(stream, this.options.durableName, { ack_wait: config.ack_wait });
+      if (info.config.ack_wait !== config.ack_wait)
+        await jsm.consumers.update(stream, this.options.durableName, { ack_wait: config.ack_wait });
     } catch (err) {
       if (!/consumer not found/i.test((err as Error).message)) throw err;
       // Wall-clock time, not the injected clock: the server compares it with its own message timestamps.
       const startTime = new Date((this.options.wallClock ?? Date.now)() - this.options.catchUpMs);
-      await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartTime, opt_start_time: startTime.toISOString() });
+      await jsm.consumers.add(stream, {
+        ...config,
+        deliver_policy: DeliverPolicy.StartTime,
+        opt_start_time: startTime.toISOString(),
+      });
     }
   }
 
@@ -88,11 +100,18 @@ export class AlertConsumer {
       return;
     }
     try {
-      const disposition = await handle({ alert: decoded.message, redelivered: msg.redelivered, pending: msg.info.pending });
+      const disposition = await handle({
+        alert: decoded.message,
+        redelivered: msg.redelivered,
+        pending: msg.info.pending,
+      });
       if (disposition === 'ack') msg.ack();
       else this.hold(decoded.message.fingerprint, msg);
     } catch (err) {
-      this.logger.error({ err, fingerprint: decoded.message.fingerprint }, 'handling an alert failed; it will be redelivered');
+      this.logger.error(
+        { err, fingerprint: decoded.message.fingerprint },
+        'handling an alert failed; it will be redelivered',
+      );
       msg.nak(1000);
     }
   }

@@ -5,7 +5,12 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-export const PlacedCall = z.object({ at: z.number(), number: z.string(), durationMs: z.number().nonnegative(), cost: z.number().nonnegative() });
+export const PlacedCall = z.object({
+  at: z.number(),
+  number: z.string(),
+  durationMs: z.number().nonnegative(),
+  cost: z.number().nonnegative(),
+});
 export type PlacedCall = z.infer<typeof PlacedCall>;
 /** What survives a restart (KV key `budget`): the calls of the last day. */
 export const BudgetState = z.object({ calls: z.array(PlacedCall) });
@@ -68,15 +73,25 @@ export class Budget {
   check(number: string, now: number): BudgetDecision {
     this.prune(now);
     const total = this.config;
-    const since = (ms: number, only?: string): number => this.calls.filter((c) => c.at > now - ms && (only === undefined || c.number === only)).length;
-    const deny = (scope: 'total' | 'number', limit: LimitName, used: number, max: number): BudgetDecision => ({ ok: false, scope, limit, detail: `${limit.replace(/_/g, ' ')}: ${used} of ${max} used` });
+    const since = (ms: number, only?: string): number =>
+      this.calls.filter((c) => c.at > now - ms && (only === undefined || c.number === only)).length;
+    const deny = (scope: 'total' | 'number', limit: LimitName, used: number, max: number): BudgetDecision => ({
+      ok: false,
+      scope,
+      limit,
+      detail: `${limit.replace(/_/g, ' ')}: ${used} of ${max} used`,
+    });
 
-    if (since(HOUR) >= total.max_calls_per_hour) return deny('total', 'calls_per_hour', since(HOUR), total.max_calls_per_hour);
-    if (since(DAY) >= total.max_calls_per_day) return deny('total', 'calls_per_day', since(DAY), total.max_calls_per_day);
+    if (since(HOUR) >= total.max_calls_per_hour)
+      return deny('total', 'calls_per_hour', since(HOUR), total.max_calls_per_hour);
+    if (since(DAY) >= total.max_calls_per_day)
+      return deny('total', 'calls_per_day', since(DAY), total.max_calls_per_day);
     const minutes = this.minutesToday(now);
-    if (minutes >= total.max_call_minutes_per_day) return deny('total', 'call_minutes_per_day', minutes, total.max_call_minutes_per_day);
+    if (minutes >= total.max_call_minutes_per_day)
+      return deny('total', 'call_minutes_per_day', minutes, total.max_call_minutes_per_day);
     const cost = this.costToday(now);
-    if (total.max_cost_per_day > 0 && cost >= total.max_cost_per_day) return deny('total', 'cost_per_day', cost, total.max_cost_per_day);
+    if (total.max_cost_per_day > 0 && cost >= total.max_cost_per_day)
+      return deny('total', 'cost_per_day', cost, total.max_cost_per_day);
 
     const perNumber = total.per_number;
     const windows: Array<[LimitName, number, number]> = [
@@ -96,7 +111,10 @@ export class Budget {
   numberAllowedAt(number: string, now: number): number {
     this.prune(now);
     const perNumber = this.config.per_number;
-    const mine = this.calls.filter((c) => c.number === number).map((c) => c.at).sort((a, b) => a - b);
+    const mine = this.calls
+      .filter((c) => c.number === number)
+      .map((c) => c.at)
+      .sort((a, b) => a - b);
     let at = now;
     const limits = [
       [MINUTE, perNumber.max_calls_per_minute],
@@ -144,11 +162,13 @@ export class Budget {
       calls_per_hour: Math.max(0, this.config.max_calls_per_hour - inHour),
       calls_per_day: Math.max(0, this.config.max_calls_per_day - inDay),
       call_minutes_per_day: Math.max(0, this.config.max_call_minutes_per_day - this.minutesToday(now)),
-      cost_per_day: this.config.max_cost_per_day > 0 ? Math.max(0, this.config.max_cost_per_day - this.costToday(now)) : Infinity,
+      cost_per_day:
+        this.config.max_cost_per_day > 0 ? Math.max(0, this.config.max_cost_per_day - this.costToday(now)) : Infinity,
     };
   }
 
   private prune(now: number): void {
-    if (this.calls.length > 0 && this.calls[0]!.at <= now - DAY) this.calls = this.calls.filter((c) => c.at > now - DAY);
+    if (this.calls.length > 0 && this.calls[0]!.at <= now - DAY)
+      this.calls = this.calls.filter((c) => c.at > now - DAY);
   }
 }

@@ -55,7 +55,10 @@ export interface OutboundResult {
   error?: string;
 }
 
-type MenuChoice = { kind: 'ack' | 'pass' | 'repeat' | 'help' | 'wrong'; digit: string } | { kind: 'silence' } | { kind: 'hangup' };
+type MenuChoice =
+  | { kind: 'ack' | 'pass' | 'repeat' | 'help' | 'wrong'; digit: string }
+  | { kind: 'silence' }
+  | { kind: 'hangup' };
 
 /** The call settings a gateway config gives (the online gateway and the offline watchdog phone alike). */
 export function callSettingsFrom(config: Pick<GatewayConfig, 'line' | 'speech'>): CallSettings {
@@ -96,7 +99,11 @@ export class CallScript {
     });
     const base = { digits: '', alerts: initial, offHookAt: placed.offHookAt, answeredAt: null };
     if (placed.outcome !== 'answered') {
-      return { ...base, outcome: placed.outcome, ...(placed.detail && placed.outcome === 'failed' ? { error: placed.detail } : {}) };
+      return {
+        ...base,
+        outcome: placed.outcome,
+        ...(placed.detail && placed.outcome === 'failed' ? { error: placed.detail } : {}),
+      };
     }
     const answeredAt = this.now();
     try {
@@ -186,9 +193,13 @@ export class CallScript {
     if (recordings.every((r) => r === null)) {
       return [await this.speech.render(callMessage(alerts, this.settings), 'alert')];
     }
-    const head = alerts.length === 1 ? 'This is offhook with one alert.' : `This is offhook with ${countWord(alerts.length)} alerts.`;
+    const head =
+      alerts.length === 1
+        ? 'This is offhook with one alert.'
+        : `This is offhook with ${countWord(alerts.length)} alerts.`;
     const files = [await this.speech.render(head, 'alert-count')];
-    for (const [index, alert] of named.entries()) files.push(recordings[index] ?? (await this.speech.render(describeAlert(alert), 'alert')));
+    for (const [index, alert] of named.entries())
+      files.push(recordings[index] ?? (await this.speech.render(describeAlert(alert), 'alert')));
     const rest = alerts.length - named.length;
     if (rest > 0) files.push(await this.speech.render(`And ${countWord(rest)} more.`, 'alert-more'));
     return files;

@@ -2,8 +2,21 @@ import type { Command } from 'commander';
 import { DeliverPolicy, jetstreamManager } from '@nats-io/jetstream';
 import type { ConfigKinds } from '../deploy/check-config.ts';
 import {
-  addNatsOptions, CallRecord, connectCliNats, describeCliNats, describeError, EXIT_FAILURE, EXIT_OK, exitCodeFor,
-  hostToken, jetstreamClient, resolveCliNats, streamNames, Subjects, type NatsConnection, type NatsFlags,
+  addNatsOptions,
+  CallRecord,
+  connectCliNats,
+  describeCliNats,
+  describeError,
+  EXIT_FAILURE,
+  EXIT_OK,
+  exitCodeFor,
+  hostToken,
+  jetstreamClient,
+  resolveCliNats,
+  streamNames,
+  Subjects,
+  type NatsConnection,
+  type NatsFlags,
 } from '../shared/index.ts';
 import { hostname } from 'node:os';
 import { GatewayConfigFile } from './config.ts';
@@ -74,7 +87,11 @@ async function listCalls(options: NatsFlags & { json?: boolean; limit: string })
     return;
   }
   const startSeq = Math.max(1, stream.state.first_seq, stream.state.last_seq - limit + 1);
-  const consumer = await js.consumers.get(streamNames(subjects).calls, { filter_subjects: subjects.allCalls, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq });
+  const consumer = await js.consumers.get(streamNames(subjects).calls, {
+    filter_subjects: subjects.allCalls,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: startSeq,
+  });
   const records: CallRecord[] = [];
   const info = await consumer.info(true);
   let left = info.num_pending;
@@ -101,7 +118,9 @@ async function listCalls(options: NatsFlags & { json?: boolean; limit: string })
     const keys = r.digits ? ` keys=${r.digits}` : '';
     const when = new Date(r.ts).toISOString();
     const columns = `${when}  ${r.direction.padEnd(8)} ${who.padEnd(28)} ${r.outcome.padEnd(16)} ${seconds}s`;
-    process.stdout.write(`${columns}  alerts=${r.fingerprints.length}${keys} ${cost}${r.error ? `  (${r.error})` : ''}\n`);
+    process.stdout.write(
+      `${columns}  alerts=${r.fingerprints.length}${keys} ${cost}${r.error ? `  (${r.error})` : ''}\n`,
+    );
   }
 }
 
@@ -110,13 +129,29 @@ async function testCall(number: string, options: NatsFlags & { gateway?: string 
   const configured = typeof resolved.file.gateway_host === 'string' ? resolved.file.gateway_host : undefined;
   const gatewayHost = hostToken(options.gateway ?? configured ?? hostname());
   try {
-    const reply = await nc.request(controlSubject(subjects, gatewayHost, 'test_call'), JSON.stringify({ number }), { timeout: 10 * 60_000 });
-    const result = reply.json() as { ok: boolean; outcome?: string; digits?: string; durationMs?: number; detail?: string; error?: string };
+    const reply = await nc.request(controlSubject(subjects, gatewayHost, 'test_call'), JSON.stringify({ number }), {
+      timeout: 10 * 60_000,
+    });
+    const result = reply.json() as {
+      ok: boolean;
+      outcome?: string;
+      digits?: string;
+      durationMs?: number;
+      detail?: string;
+      error?: string;
+    };
     if (!result.ok) fail(new Error(result.error ?? 'the gateway refused the test call'));
-    process.stdout.write(`test call to ${number}: ${result.outcome}${result.digits ? `, keys ${result.digits}` : ''}, ${Math.round((result.durationMs ?? 0) / 1000)} s${result.detail ? ` (${result.detail})` : ''}\n`);
+    process.stdout.write(
+      `test call to ${number}: ${result.outcome}${result.digits ? `, keys ${result.digits}` : ''}, ${Math.round((result.durationMs ?? 0) / 1000)} s${result.detail ? ` (${result.detail})` : ''}\n`,
+    );
     process.exitCode = result.outcome === 'acknowledged' || result.outcome === 'answered' ? EXIT_OK : EXIT_FAILURE;
   } catch (err) {
-    if (/no responders/i.test((err as Error).message)) fail(new Error(`no gateway "${gatewayHost}" is running on this NATS; start it with: offhook gateway --config ${options.config ?? DEFAULT_CONFIG}`));
+    if (/no responders/i.test((err as Error).message))
+      fail(
+        new Error(
+          `no gateway "${gatewayHost}" is running on this NATS; start it with: offhook gateway --config ${options.config ?? DEFAULT_CONFIG}`,
+        ),
+      );
     throw err;
   } finally {
     await nc.close();
@@ -129,8 +164,13 @@ export function registerGatewayCommands(program: Command): void {
     .description('Run the telephony gateway: phone people about alerts on the one line, take inbound calls')
     .requiredOption('--config <file>', 'gateway YAML config', DEFAULT_CONFIG)
     .option('--metrics-listen <host:port>', 'serve /metrics here instead of metrics_listen from the config')
-    .option('--webhook-listen <host:port>', 'receive Alertmanager webhooks here (needs the alertmanager: section; off by default)')
-    .action((options: { config: string; metricsListen?: string; webhookListen?: string }) => runGatewayProcess(options.config, options).catch(fail));
+    .option(
+      '--webhook-listen <host:port>',
+      'receive Alertmanager webhooks here (needs the alertmanager: section; off by default)',
+    )
+    .action((options: { config: string; metricsListen?: string; webhookListen?: string }) =>
+      runGatewayProcess(options.config, options).catch(fail),
+    );
   addNatsOptions(
     program.command('calls').description('List recent calls from the CALLS stream; exits 1 when no gateway answers'),
     `gateway YAML config for the NATS connection (default ${DEFAULT_CONFIG} when it exists)`,
@@ -145,6 +185,6 @@ export function registerGatewayCommands(program: Command): void {
       .argument('<number>', 'number to dial'),
     `gateway YAML config: NATS connection and gateway_host (default ${DEFAULT_CONFIG} when it exists)`,
   )
-    .option('--gateway <name>', 'the gateway_host to ask (else the config file\'s, else this machine\'s name)')
+    .option('--gateway <name>', "the gateway_host to ask (else the config file's, else this machine's name)")
     .action((number: string, options: NatsFlags & { gateway?: string }) => testCall(number, options).catch(fail));
 }

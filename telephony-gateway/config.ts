@@ -1,11 +1,20 @@
 import { z } from 'zod';
-import { type ConfigFileKind, Duration, ListenAddress, natsDefaultNotice, NatsConfig, Severity } from '../shared/index.ts';
+import {
+  type ConfigFileKind,
+  Duration,
+  ListenAddress,
+  natsDefaultNotice,
+  NatsConfig,
+  Severity,
+} from '../shared/index.ts';
 import { SipLineConfig } from './drivers/sip/config.ts';
 import { AlertmanagerBridgeConfig } from './alertmanager/config.ts';
 import { DEFAULT_WATCHDOG, WatchdogConfig } from './watchdog/config.ts';
 
 /** A dialable string: digits, `*`, `#`, `+` and `,` (one-second pause), as the line accepts it. */
-export const PhoneNumber = z.string().regex(/^\+?[0-9*#,]{1,32}$/, { error: 'expected a dial string of digits, "*", "#", "," and an optional leading "+"' });
+export const PhoneNumber = z.string().regex(/^\+?[0-9*#,]{1,32}$/, {
+  error: 'expected a dial string of digits, "*", "#", "," and an optional leading "+"',
+});
 
 const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'expected a time of day "HH:MM" (24 h)' });
 const Weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
@@ -36,12 +45,18 @@ export const Person = z
     name: z.string().min(1).max(100),
     number: PhoneNumber,
     /** PIN for calling in; callers without one cannot use the inbound menu. */
-    pin: z.string().regex(/^[0-9]{4,12}$/, { error: 'expected 4-12 digits' }).optional(),
+    pin: z
+      .string()
+      .regex(/^[0-9]{4,12}$/, { error: 'expected 4-12 digits' })
+      .optional(),
     timezone: TimeZone.default('UTC'),
     /** When set, the person is only called inside these windows; absent = always on call. */
     on_call: z.array(TimeWindow).min(1).optional(),
     /** Inside quiet hours only alerts at or above `allow` reach this person. */
-    quiet_hours: z.object({ from: ClockTime, to: ClockTime, days: TimeWindow.shape.days, allow: Severity.default('critical') }).strict().optional(),
+    quiet_hours: z
+      .object({ from: ClockTime, to: ClockTime, days: TimeWindow.shape.days, allow: Severity.default('critical') })
+      .strict()
+      .optional(),
     /** Attempts per round for this person (overrides escalation.attempts_per_person). */
     attempts: z.number().int().min(1).max(10).optional(),
   })
@@ -58,7 +73,10 @@ export const EscalationConfig = z
     max_rounds: z.number().int().min(1).max(20).default(3),
     /** Alerts below this severity never ring a phone. */
     min_severity: Severity.default('warning'),
-    /** Extra wait after an alert arrives so a burst lands in one call (0 = dial at once; the call still gathers everything pending when it is answered). */
+    /**
+     * Extra wait after an alert arrives so a burst lands in one call (0 = dial at once; the call still gathers
+     * everything pending when it is answered).
+     */
     group_wait: Duration.default(0),
   })
   .strict();
@@ -82,7 +100,9 @@ export const BudgetConfig = z
     /** Per-destination throttle (GoAlert's buckets keep a caller ID off carriers' spam lists). */
     per_number: PerNumberLimits.default(PerNumberLimits.parse({})),
     /** Estimated cost per started minute by number prefix; the longest matching prefix wins. */
-    cost_per_minute: z.array(z.object({ prefix: z.string().regex(/^\+?[0-9]*$/), cost: z.number().min(0) }).strict()).default([]),
+    cost_per_minute: z
+      .array(z.object({ prefix: z.string().regex(/^\+?[0-9]*$/), cost: z.number().min(0) }).strict())
+      .default([]),
     currency: z.string().max(8).default('EUR'),
   })
   .strict();
@@ -108,7 +128,14 @@ export const LineConfig = z
     /** card = the analog line through native/ (backend vpb or sim); sip = a SIP trunk or PBX through baresip. */
     driver: z.enum(['card', 'sip']).default('card'),
     backend: z.enum(['vpb', 'sim']).default('vpb'),
-    vpb: z.object({ library_path: z.string().optional(), board: z.number().int().min(0).default(0), channel: z.number().int().min(0).default(0) }).strict().default({ board: 0, channel: 0 }),
+    vpb: z
+      .object({
+        library_path: z.string().optional(),
+        board: z.number().int().min(0).default(0),
+        channel: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({ board: 0, channel: 0 }),
     sim: SimLineConfig.default(SimLineConfig.parse({})),
     /** Required when driver is sip (see telephony-gateway/drivers/sip/README.md). */
     sip: SipLineConfig.optional(),
@@ -119,14 +146,23 @@ export const LineConfig = z
     /** How often the message and menu are read when nobody presses a key. */
     max_repeats: z.number().int().min(0).max(5).default(2),
     /** Dialled before every number (e.g. "0," for an outside line). */
-    dial_prefix: z.string().regex(/^[0-9*#,]*$/).default(''),
+    dial_prefix: z
+      .string()
+      .regex(/^[0-9*#,]*$/)
+      .default(''),
   })
   .strict()
-  .refine((line) => line.driver !== 'sip' || line.sip !== undefined, { error: 'expected a sip: section when driver is "sip"', path: ['sip'] });
+  .refine((line) => line.driver !== 'sip' || line.sip !== undefined, {
+    error: 'expected a sip: section when driver is "sip"',
+    path: ['sip'],
+  });
 
 export const SpeechConfig = z
   .object({
-    voice: z.string().regex(/^[A-Za-z0-9_+-]{1,40}$/).default('en'),
+    voice: z
+      .string()
+      .regex(/^[A-Za-z0-9_+-]{1,40}$/)
+      .default('en'),
     words_per_minute: z.number().int().min(80).max(400).default(150),
     /** Recorded prompts named `<rule>_<warn|crit>.wav` or `<rule>.wav` replace the spoken summary. */
     recordings_dir: z.string().optional(),
@@ -184,14 +220,21 @@ export const GatewayConfig = z
     max_unannounced: Duration.default(60_000),
     /** Phone the on-call chain when offhook itself is blind: no NATS, no collector, no canary (README, Watchdog). */
     watchdog: WatchdogConfig.default(DEFAULT_WATCHDOG),
-    /** Alertmanager webhook receiver (off unless `listen` or `--webhook-listen` is given); see alertmanager/README.md. */
+    /**
+     * Alertmanager webhook receiver (off unless `listen` or `--webhook-listen` is given); see alertmanager/README.md.
+     */
     alertmanager: AlertmanagerBridgeConfig.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
     const names = new Set<string>();
     config.people.forEach((person, index) => {
-      if (names.has(person.name)) ctx.addIssue({ code: 'custom', path: ['people', index, 'name'], message: `expected unique names, "${person.name}" appears twice` });
+      if (names.has(person.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['people', index, 'name'],
+          message: `expected unique names, "${person.name}" appears twice`,
+        });
       names.add(person.name);
     });
   });

@@ -15,7 +15,13 @@ export function controlSubject(subjects: Subjects, gatewayHost: string, action: 
  * `offhook test-call` asks the running gateway to place the call, so it queues behind whatever is on
  * the line instead of fighting over it, and counts in the same budget.
  */
-export function control(nc: NatsConnection, subjects: Subjects, gatewayHost: string, worker: LineWorker, logger: Logger): Subscription {
+export function control(
+  nc: NatsConnection,
+  subjects: Subjects,
+  gatewayHost: string,
+  worker: LineWorker,
+  logger: Logger,
+): Subscription {
   return nc.subscribe(controlSubject(subjects, gatewayHost, 'test_call'), {
     callback: (err, msg) => {
       if (err) return;

@@ -34,7 +34,12 @@ function attemptsFor(person: Person, policy: Policy): number {
 }
 
 /** Moves on to the next person, or the next round after the last one; finished after max_rounds. */
-function advancePerson(state: EscalationState, people: readonly Person[], policy: Policy, now: number): Next | Finished {
+function advancePerson(
+  state: EscalationState,
+  people: readonly Person[],
+  policy: Policy,
+  now: number,
+): Next | Finished {
   const person = state.person + 1;
   if (person < people.length) return { done: false, state: { ...state, person, attempts: 0, nextAt: now } };
   const round = state.round + 1;
@@ -42,7 +47,10 @@ function advancePerson(state: EscalationState, people: readonly Person[], policy
     const everyoneQuiet = state.callsMade === 0 && state.quietSkips > 0;
     return { done: true, reason: everyoneQuiet ? 'quiet_hours' : 'nobody_answered' };
   }
-  return { done: false, state: { ...state, round, person: 0, attempts: 0, quietSkips: 0, nextAt: now + policy.round_delay } };
+  return {
+    done: false,
+    state: { ...state, round, person: 0, attempts: 0, quietSkips: 0, nextAt: now + policy.round_delay },
+  };
 }
 
 /**
@@ -101,7 +109,8 @@ export function afterAttempt(
       const attempts = state.attempts + 1;
       const made = { ...state, attempts, callsMade: state.callsMade + 1 };
       const person = people[state.person];
-      if (person && attempts < attemptsFor(person, policy)) return { done: false, state: { ...made, nextAt: now + policy.retry_delay } };
+      if (person && attempts < attemptsFor(person, policy))
+        return { done: false, state: { ...made, nextAt: now + policy.retry_delay } };
       return advancePerson(made, people, policy, now);
     }
   }

@@ -53,13 +53,19 @@ export interface GatewayOptions {
   registry?: Registry;
   /** Serve /metrics (null = do not listen). */
   metricsListen?: string | null;
-  /** Serve the Alertmanager webhook here (overrides `alertmanager.listen`; needs the `alertmanager:` section for its auth). */
+  /**
+   * Serve the Alertmanager webhook here (overrides `alertmanager.listen`; needs the `alertmanager:` section for its
+   * auth).
+   */
   webhookListen?: string;
 }
 
 export interface RunningGateway {
   gatewayHost: string;
-  /** `offhook` (fingerprints) when the line is seized for an alert call, `finished` (fingerprint, reason) when an escalation ends. */
+  /**
+   * `offhook` (fingerprints) when the line is seized for an alert call, `finished` (fingerprint, reason) when an
+   * escalation ends.
+   */
   events: AlertIntake['events'];
   queue: CallQueue;
   worker: LineWorker;
@@ -87,7 +93,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const subjects = new Subjects(config.nats.prefix);
   const metrics = gatewayMetrics(registry, config.budget.currency);
   const webhookListen = options.webhookListen ?? config.alertmanager?.listen;
-  if (webhookListen && !config.alertmanager) throw new UsageError('--webhook-listen needs an alertmanager: section in the gateway config (at least auth:, see telephony-gateway/alertmanager/README.md)');
+  if (webhookListen && !config.alertmanager)
+    throw new UsageError(
+      '--webhook-listen needs an alertmanager: section in the gateway config (at least auth:, see telephony-gateway/alertmanager/README.md)',
+    );
 
   await mkdir(join(config.state_dir, 'voice-notes'), { recursive: true });
   const speech = new Speech({
@@ -127,15 +136,49 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   inbound.loadLockouts(await store.loadLockouts());
 
   const acks = new AckWatcher(js, subjects, validator);
-  const consumer = new AlertConsumer(nc, js, subjects, validator, logger, { durableName: `gateway-${gatewayHost}`, ackWaitMs: config.ack_wait, catchUpMs: config.alerts.catch_up });
+  const consumer = new AlertConsumer(nc, js, subjects, validator, logger, {
+    durableName: `gateway-${gatewayHost}`,
+    ackWaitMs: config.ack_wait,
+    catchUpMs: config.alerts.catch_up,
+  });
   let worker: LineWorker | null = null;
-  const intake = new AlertIntake(queue, config, acks, store, (fp) => consumer.release(fp), metrics, logger, clock, () => worker?.wake());
-  worker = new LineWorker({ config, gatewayHost, driver, queue, intake, budget, callScript, inbound, acks, publisher, store, metrics, logger, clock });
+  const intake = new AlertIntake(
+    queue,
+    config,
+    acks,
+    store,
+    (fp) => consumer.release(fp),
+    metrics,
+    logger,
+    clock,
+    () => worker?.wake(),
+  );
+  worker = new LineWorker({
+    config,
+    gatewayHost,
+    driver,
+    queue,
+    intake,
+    budget,
+    callScript,
+    inbound,
+    acks,
+    publisher,
+    store,
+    metrics,
+    logger,
+    clock,
+  });
   worker.updateBudgetGauges();
   worker.updatePinGauges();
   metrics.lineUp.set(1);
 
-  await acks.start((ack) => void intake.onAck(ack).catch((err: Error) => logger.error({ err, fingerprint: ack.fingerprint }, 'handling an ack failed')));
+  await acks.start(
+    (ack) =>
+      void intake
+        .onAck(ack)
+        .catch((err: Error) => logger.error({ err, fingerprint: ack.fingerprint }, 'handling an ack failed')),
+  );
   await consumer.ensure();
   const backlog = await consumer.pendingAtStart();
   const running = worker;
@@ -149,16 +192,38 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return disposition;
   });
   const controlSub = control(nc, subjects, gatewayHost, running, logger);
-  const statusSub = serveStatus(nc, subjects, { gatewayHost, driver, worker: running, queue, budget, metrics, clock, watchdog }, logger);
+  const statusSub = serveStatus(
+    nc,
+    subjects,
+    { gatewayHost, driver, worker: running, queue, budget, metrics, clock, watchdog },
+    logger,
+  );
   running.start();
   watchdog.start();
 
   const alertmanager =
     webhookListen && config.alertmanager
-      ? await startAlertmanagerBridge({ config: config.alertmanager, listen: webhookListen, nc, js, subjects, gatewayHost, validator, logger, registry, clock })
+      ? await startAlertmanagerBridge({
+          config: config.alertmanager,
+          listen: webhookListen,
+          nc,
+          js,
+          subjects,
+          gatewayHost,
+          validator,
+          logger,
+          registry,
+          clock,
+        })
       : null;
-  const http = options.metricsListen === null ? null : await serveHttp(options.metricsListen ?? config.metrics_listen, registry, { logger });
-  logger.info({ gatewayHost, line: driver.name, people: config.people.length, backlog, metrics: http?.url }, 'gateway started');
+  const http =
+    options.metricsListen === null
+      ? null
+      : await serveHttp(options.metricsListen ?? config.metrics_listen, registry, { logger });
+  logger.info(
+    { gatewayHost, line: driver.name, people: config.people.length, backlog, metrics: http?.url },
+    'gateway started',
+  );
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
@@ -175,5 +240,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await nc.drain().catch((err: unknown) => logger.debug({ err }, 'NATS drain at shutdown failed'));
       logger.info('gateway stopped');
     })());
-  return { gatewayHost, events: intake.events, queue, worker: running, registry, nc, http, alertmanager, watchdog, stop };
+  return {
+    gatewayHost,
+    events: intake.events,
+    queue,
+    worker: running,
+    registry,
+    nc,
+    http,
+    alertmanager,
+    watchdog,
+    stop,
+  };
 }

@@ -4,7 +4,16 @@ import type { GatewayConfig, Person } from './config.ts';
 import type { LineDriver } from './drivers/driver.ts';
 import { PinGuard, type LockoutState, type Refusal } from './pin-guard.ts';
 import type { Speech } from './speech.ts';
-import { GOODBYE_TEXT, INBOUND_MENU_TEXT, NO_ALERTS_TEXT, PIN_TEXT, VOICE_NOTE_TEXT, WRONG_PIN_TEXT, describeAlert, inboundIntro } from './wording.ts';
+import {
+  GOODBYE_TEXT,
+  INBOUND_MENU_TEXT,
+  NO_ALERTS_TEXT,
+  PIN_TEXT,
+  VOICE_NOTE_TEXT,
+  WRONG_PIN_TEXT,
+  describeAlert,
+  inboundIntro,
+} from './wording.ts';
 
 export { LockoutState } from './pin-guard.ts';
 
@@ -52,7 +61,11 @@ export function sameNumber(configured: string, callerId: string): boolean {
   const b = normaliseNumber(callerId);
   if (a.length === 0 || b.length === 0) return false;
   if (a === b) return true;
-  return a.length >= SUBSCRIBER_DIGITS && b.length >= SUBSCRIBER_DIGITS && a.slice(-SUBSCRIBER_DIGITS) === b.slice(-SUBSCRIBER_DIGITS);
+  return (
+    a.length >= SUBSCRIBER_DIGITS &&
+    b.length >= SUBSCRIBER_DIGITS &&
+    a.slice(-SUBSCRIBER_DIGITS) === b.slice(-SUBSCRIBER_DIGITS)
+  );
 }
 
 /**
@@ -138,9 +151,10 @@ export class InboundScript {
 
   private refusedResult(refused: Refusal): Pick<InboundResult, 'outcome' | 'error' | 'lockedOut' | 'refused'> {
     const until = new Date(refused.until).toISOString();
-    const why = refused.scope === 'global'
-      ? 'too many PIN attempts this hour (all callers)'
-      : `${refused.scope} locked out after wrong PINs`;
+    const why =
+      refused.scope === 'global'
+        ? 'too many PIN attempts this hour (all callers)'
+        : `${refused.scope} locked out after wrong PINs`;
     return { outcome: 'failed', error: `${why} until ${until}`, lockedOut: true, refused: refused.scope };
   }
 
@@ -152,9 +166,16 @@ export class InboundScript {
         Object.assign(result, this.refusedResult(refused));
         return false;
       }
-      const prompt = await this.driver.play(await this.speech.render(PIN_TEXT, 'enter-pin'), { interruptOnDigit: true });
+      const prompt = await this.driver.play(await this.speech.render(PIN_TEXT, 'enter-pin'), {
+        interruptOnDigit: true,
+      });
       if (prompt.hungUp) return this.hungUp(result);
-      const collected = await this.driver.collect({ maxDigits: 12, timeoutMs: this.settings.digitTimeoutMs * 2, interDigitTimeoutMs: this.settings.digitTimeoutMs, termKey: '#' });
+      const collected = await this.driver.collect({
+        maxDigits: 12,
+        timeoutMs: this.settings.digitTimeoutMs * 2,
+        interDigitTimeoutMs: this.settings.digitTimeoutMs,
+        termKey: '#',
+      });
       // The digit that cut the prompt short stays buffered (CTPort semantics), so collect returns it too.
       const entered = collected.digits.replace(/#$/, '');
       const hungUp = collected.reason === 'hangup';
@@ -193,11 +214,16 @@ export class InboundScript {
       await this.driver.play(await this.speech.render(NO_ALERTS_TEXT, 'no-alerts'));
       return;
     }
-    const intro = await this.driver.play(await this.speech.render(inboundIntro(alerts.length), 'inbound-intro'), { interruptOnDigit: false });
+    const intro = await this.driver.play(await this.speech.render(inboundIntro(alerts.length), 'inbound-intro'), {
+      interruptOnDigit: false,
+    });
     if (intro.hungUp) return void this.hungUp(result);
     for (const alert of alerts) {
       let digit: string | null = null;
-      for (const file of [await this.speech.render(describeAlert(alert), 'alert'), await this.speech.render(INBOUND_MENU_TEXT, 'inbound-menu')]) {
+      for (const file of [
+        await this.speech.render(describeAlert(alert), 'alert'),
+        await this.speech.render(INBOUND_MENU_TEXT, 'inbound-menu'),
+      ]) {
         const played = await this.driver.play(file, { interruptOnDigit: true });
         if (played.hungUp) return void this.hungUp(result);
         if (played.interruptedBy) {
@@ -222,7 +248,9 @@ export class InboundScript {
   }
 
   private async recordNote(alert: Alert): Promise<string | undefined> {
-    const prompt = await this.driver.play(await this.speech.render(VOICE_NOTE_TEXT, 'voice-note'), { interruptOnDigit: true });
+    const prompt = await this.driver.play(await this.speech.render(VOICE_NOTE_TEXT, 'voice-note'), {
+      interruptOnDigit: true,
+    });
     if (prompt.hungUp || prompt.interruptedBy === '#') return undefined;
     const path = join(this.settings.voiceNoteDir, `${alert.fingerprint}-${this.now()}.wav`);
     const recorded = await this.driver.record(path, { timeoutMs: this.config.max_voice_note, termKey: '#' });

@@ -8,7 +8,13 @@ import type { CallQueue, QueuedAlert } from './queue.ts';
 import { severityAtLeast } from './schedule.ts';
 import type { EscalationRecord, StateStore } from './state-store.ts';
 
-export type FinishReason = 'acknowledged' | 'resolved' | 'inhibited' | 'nobody_answered' | 'quiet_hours' | 'budget_exhausted';
+export type FinishReason =
+  | 'acknowledged'
+  | 'resolved'
+  | 'inhibited'
+  | 'nobody_answered'
+  | 'quiet_hours'
+  | 'budget_exhausted';
 
 export interface AckLookup {
   coveringAck(alert: Pick<Alert, 'fingerprint' | 'generation' | 'startsAt'>, now: number): Ack | null;
@@ -22,7 +28,10 @@ export interface AckLookup {
 export class AlertIntake {
   /** Firing, unacknowledged alerts, read to inbound callers. */
   readonly firing = new Map<string, Alert>();
-  /** `handled` (fingerprint, disposition) per message, `queued` (fingerprint) and `finished` (fingerprint, reason) as escalations start and end: tests and the benchmark wait on them. */
+  /**
+   * `handled` (fingerprint, disposition) per message, `queued` (fingerprint) and `finished` (fingerprint, reason) as
+   * escalations start and end: tests and the benchmark wait on them.
+   */
   readonly events = new EventEmitter();
   private readonly startedAt: number;
 
@@ -54,7 +63,12 @@ export class AlertIntake {
       this.firing.delete(alert.fingerprint);
       const queued = this.queue.get(alert.fingerprint);
       if (queued && queued.alert.generation <= alert.generation) await this.finish(queued, 'resolved');
-      else await this.store.saveEscalation(alert.fingerprint, { generation: alert.generation, status: 'done', reason: 'resolved' });
+      else
+        await this.store.saveEscalation(alert.fingerprint, {
+          generation: alert.generation,
+          status: 'done',
+          reason: 'resolved',
+        });
       log.info({ wasQueued: Boolean(queued) }, 'alert resolved');
       return 'ack';
     }
@@ -93,7 +107,10 @@ export class AlertIntake {
     if (resumed) await this.persist(entry);
     this.metrics.queueDepth.set(this.queue.size);
     this.events.emit('queued', alert.fingerprint);
-    log.info({ severity: alert.severity, resumed: Boolean(resumed), round: escalation.round, person: escalation.person }, resumed ? 'alert resumed after restart' : 'alert queued for a call');
+    log.info(
+      { severity: alert.severity, resumed: Boolean(resumed), round: escalation.round, person: escalation.person },
+      resumed ? 'alert resumed after restart' : 'alert queued for a call',
+    );
     this.wake();
     return 'hold';
   }
@@ -106,7 +123,10 @@ export class AlertIntake {
     const now = this.clock.now();
     if (!entry || !this.acks.coveringAck(entry.alert, now)) return;
     this.firing.delete(ack.fingerprint);
-    this.logger.info({ fingerprint: ack.fingerprint, host: entry.alert.host, rule: entry.alert.rule, by: ack.by, method: ack.method }, 'acknowledged: escalation stopped');
+    this.logger.info(
+      { fingerprint: ack.fingerprint, host: entry.alert.host, rule: entry.alert.rule, by: ack.by, method: ack.method },
+      'acknowledged: escalation stopped',
+    );
     await this.finish(entry, 'acknowledged');
   }
 
@@ -143,6 +163,14 @@ export class AlertIntake {
     const now = this.clock.now();
     return [...this.firing.values()]
       .filter((alert) => !this.acks.coveringAck(alert, now))
-      .sort((a, b) => (a.severity === b.severity ? a.startsAt - b.startsAt : a.severity === 'critical' ? -1 : b.severity === 'critical' ? 1 : 0));
+      .sort((a, b) =>
+        a.severity === b.severity
+          ? a.startsAt - b.startsAt
+          : a.severity === 'critical'
+            ? -1
+            : b.severity === 'critical'
+              ? 1
+              : 0,
+      );
   }
 }

@@ -1,4 +1,11 @@
-import { fingerprint as makeFingerprint, newId, type Alert, type Clock, type ClockTimer, type Logger } from '../shared/index.ts';
+import {
+  fingerprint as makeFingerprint,
+  newId,
+  type Alert,
+  type Clock,
+  type ClockTimer,
+  type Logger,
+} from '../shared/index.ts';
 import type { AckWatcher } from './ack-watcher.ts';
 import type { Budget } from './budget.ts';
 import type { CallScript, OutboundResult } from './call-script.ts';
@@ -173,7 +180,8 @@ export class LineWorker {
         if (timer) this.parts.clock.clearTimeout(timer);
         resolve();
       };
-      if (until !== null) timer = this.parts.clock.setTimeout(() => this.wake(), Math.max(0, until - this.parts.clock.now()));
+      if (until !== null)
+        timer = this.parts.clock.setTimeout(() => this.wake(), Math.max(0, until - this.parts.clock.now()));
     });
   }
 
@@ -182,13 +190,36 @@ export class LineWorker {
     const person = config.people[call.person]!;
     const entries = call.alerts;
     const alerts = entries.map((e) => e.alert);
-    const log = this.parts.logger.child({ person: person.name, fingerprint: alerts[0]!.fingerprint, host: alerts[0]!.host, rule: alerts[0]!.rule, alerts: alerts.length });
+    const log = this.parts.logger.child({
+      person: person.name,
+      fingerprint: alerts[0]!.fingerprint,
+      host: alerts[0]!.host,
+      rule: alerts[0]!.rule,
+      alerts: alerts.length,
+    });
     const decision = budget.check(person.number, clock.now());
     if (!decision.ok) {
       metrics.budgetExhausted.inc({ scope: decision.scope, limit: decision.limit });
-      publisher.event('budget_exhausted', { limit: decision.limit, detail: `${person.name}: ${decision.detail}`, fingerprints: alerts.map((a) => a.fingerprint) });
-      await this.record({ person: person.name, number: person.number, alerts, attempt: 0, outcome: 'rejected_budget', digits: '', durationMs: 0, cost: 0, error: decision.detail });
-      log.warn({ scope: decision.scope, limit: decision.limit, detail: decision.detail }, 'call not placed: limit reached');
+      publisher.event('budget_exhausted', {
+        limit: decision.limit,
+        detail: `${person.name}: ${decision.detail}`,
+        fingerprints: alerts.map((a) => a.fingerprint),
+      });
+      await this.record({
+        person: person.name,
+        number: person.number,
+        alerts,
+        attempt: 0,
+        outcome: 'rejected_budget',
+        digits: '',
+        durationMs: 0,
+        cost: 0,
+        error: decision.detail,
+      });
+      log.warn(
+        { scope: decision.scope, limit: decision.limit, detail: decision.detail },
+        'call not placed: limit reached',
+      );
       if (decision.scope === 'total') return this.giveUp(entries, 'budget_exhausted', decision.detail);
       for (const entry of entries) entry.heldBy = 'per_number_limit';
       return this.advance(entries, 'number_throttled', budget.numberAllowedAt(person.number, clock.now()));
@@ -226,7 +257,11 @@ export class LineWorker {
         this.lineBusy = false;
         this.inCallNow.clear();
       });
-    if (this.cancelled && result.outcome !== 'acknowledged') Object.assign(result, { outcome: 'cancelled', error: 'every alert in the call was acknowledged or resolved elsewhere' });
+    if (this.cancelled && result.outcome !== 'acknowledged')
+      Object.assign(result, {
+        outcome: 'cancelled',
+        error: 'every alert in the call was acknowledged or resolved elsewhere',
+      });
     if (this.stopped) {
       // Cut short by a shutdown: nothing to record or advance; the held message goes back for a repeat.
       log.warn({ outcome: result.outcome }, 'call cut short: gateway stopping');
@@ -237,14 +272,30 @@ export class LineWorker {
     await this.parts.store.saveBudget(budget.snapshot(clock.now()));
     this.updateBudgetGauges();
     metrics.estimatedCost.inc(cost);
-    log.info({ outcome: result.outcome, digits: result.digits, durationMs, announced: result.alerts.length }, 'call finished');
-    await this.record({ person: person.name, number: person.number, alerts: result.alerts, attempt: entries[0]!.escalation.callsMade + 1, outcome: result.outcome, digits: result.digits, durationMs, cost, error: result.error });
+    log.info(
+      { outcome: result.outcome, digits: result.digits, durationMs, announced: result.alerts.length },
+      'call finished',
+    );
+    await this.record({
+      person: person.name,
+      number: person.number,
+      alerts: result.alerts,
+      attempt: entries[0]!.escalation.callsMade + 1,
+      outcome: result.outcome,
+      digits: result.digits,
+      durationMs,
+      cost,
+      error: result.error,
+    });
     await this.applyOutcome(entries, result, person.name);
   }
 
   private observeOffHook(entries: QueuedAlert[], log: Logger): void {
     log.info('off hook');
-    this.parts.intake.events.emit('offhook', entries.map((e) => e.alert.fingerprint));
+    this.parts.intake.events.emit(
+      'offhook',
+      entries.map((e) => e.alert.fingerprint),
+    );
     const now = this.parts.clock.now();
     for (const entry of entries) {
       if (entry.offHookSeen) continue;
@@ -296,10 +347,18 @@ export class LineWorker {
   }
 
   /** Nobody could be phoned: the collector's fallback notifiers take over, then the escalation ends. */
-  private async giveUp(entries: QueuedAlert[], reason: 'budget_exhausted' | 'nobody_answered' | 'quiet_hours', detail: string): Promise<void> {
+  private async giveUp(
+    entries: QueuedAlert[],
+    reason: 'budget_exhausted' | 'nobody_answered' | 'quiet_hours',
+    detail: string,
+  ): Promise<void> {
     if (entries.length === 0) return;
     this.parts.metrics.fallbacks.inc({ reason }, entries.length);
-    await this.parts.publisher.fallback(reason, entries.map((e) => e.alert), detail);
+    await this.parts.publisher.fallback(
+      reason,
+      entries.map((e) => e.alert),
+      detail,
+    );
     for (const entry of entries) await this.parts.intake.finish(entry, reason);
   }
 
@@ -313,7 +372,11 @@ export class LineWorker {
     this.parts.publisher.event('line_down', { detail, fingerprints: fresh.map((e) => e.alert.fingerprint) });
     this.parts.metrics.fallbacks.inc({ reason: 'line_down' }, fresh.length);
     // Keep trying the line, but make sure someone hears about the alerts meanwhile.
-    await this.parts.publisher.fallback('line_down', fresh.map((e) => e.alert), detail);
+    await this.parts.publisher.fallback(
+      'line_down',
+      fresh.map((e) => e.alert),
+      detail,
+    );
   }
 
   private async answer(): Promise<void> {
@@ -322,7 +385,11 @@ export class LineWorker {
     const result = await inbound.handle({
       firingAlerts: () => intake.firingAlerts(),
       acknowledge: async (alert, person, voiceNote) => {
-        const ack = await publisher.ack(alert, { by: person.name, method: 'inbound_call', ...(voiceNote ? { voiceNote } : {}) });
+        const ack = await publisher.ack(alert, {
+          by: person.name,
+          method: 'inbound_call',
+          ...(voiceNote ? { voiceNote } : {}),
+        });
         acks.remember(ack);
         const entry = this.parts.queue.get(alert.fingerprint);
         if (entry) await intake.finish(entry, 'acknowledged');
@@ -335,16 +402,37 @@ export class LineWorker {
     if (result.wrongPins > 0) metrics.pinFailures.inc(result.wrongPins);
     if (result.pinAttempts > 0) metrics.pinAttempts.inc(result.pinAttempts);
     if (result.lockoutStarted) metrics.lockouts.inc();
-    if (result.error && !result.person) metrics.rejectedCallers.inc({ reason: result.callerId ? 'unknown' : 'withheld' });
+    if (result.error && !result.person)
+      metrics.rejectedCallers.inc({ reason: result.callerId ? 'unknown' : 'withheld' });
     else if (result.refused === 'global') metrics.rejectedCallers.inc({ reason: 'pin_attempts_cap' });
     else if (result.lockedOut && !result.lockoutStarted) metrics.rejectedCallers.inc({ reason: 'locked_out' });
     // Every PIN try was persisted as it happened; this catches only the clean-up of expired entries.
     await this.parts.store.saveLockouts(inbound.lockoutSnapshot());
     this.updatePinGauges();
-    logger.info({ callerId: result.callerId, person: result.person, outcome: result.outcome, acked: result.acked.length, error: result.error }, 'inbound call finished');
+    logger.info(
+      {
+        callerId: result.callerId,
+        person: result.person,
+        outcome: result.outcome,
+        acked: result.acked.length,
+        error: result.error,
+      },
+      'inbound call finished',
+    );
     const fingerprints = result.acked.length > 0 ? result.acked : [];
     await this.record(
-      { person: result.person ?? undefined, number: result.callerId ?? 'withheld', alerts: [], fingerprints, attempt: 0, outcome: result.outcome, digits: result.digits.slice(0, 64), durationMs, cost: 0, error: result.error },
+      {
+        person: result.person ?? undefined,
+        number: result.callerId ?? 'withheld',
+        alerts: [],
+        fingerprints,
+        attempt: 0,
+        outcome: result.outcome,
+        digits: result.digits.slice(0, 64),
+        durationMs,
+        cost: 0,
+        error: result.error,
+      },
       'inbound',
     );
   }
@@ -361,13 +449,39 @@ export class LineWorker {
     this.parts.metrics.estimatedCost.inc(cost);
     await store.saveBudget(budget.snapshot(clock.now()));
     this.updateBudgetGauges();
-    await this.record({ person: 'test call', number, alerts: [], attempt: 1, outcome: result.outcome, digits: result.digits, durationMs, cost, error: result.error });
+    await this.record({
+      person: 'test call',
+      number,
+      alerts: [],
+      attempt: 1,
+      outcome: result.outcome,
+      digits: result.digits,
+      durationMs,
+      cost,
+      error: result.error,
+    });
     this.parts.logger.info({ number, outcome: result.outcome, digits: result.digits }, 'test call finished');
-    return { outcome: result.outcome, digits: result.digits, durationMs, ...(result.error ? { detail: result.error } : {}) };
+    return {
+      outcome: result.outcome,
+      digits: result.digits,
+      durationMs,
+      ...(result.error ? { detail: result.error } : {}),
+    };
   }
 
   private async record(
-    call: { person?: string; number: string; alerts: Alert[]; fingerprints?: string[]; attempt: number; outcome: OutboundResult['outcome']; digits: string; durationMs: number; cost: number; error?: string },
+    call: {
+      person?: string;
+      number: string;
+      alerts: Alert[];
+      fingerprints?: string[];
+      attempt: number;
+      outcome: OutboundResult['outcome'];
+      digits: string;
+      durationMs: number;
+      cost: number;
+      error?: string;
+    },
     direction: 'outbound' | 'inbound' = 'outbound',
   ): Promise<void> {
     const { metrics, publisher } = this.parts;

@@ -13,7 +13,14 @@ import { pinMasker } from './transcript-mask.ts';
 export async function openConfiguredLine(config: GatewayConfig): Promise<Line> {
   const line = config.line;
   if (line.backend === 'vpb') {
-    return openLine({ backend: 'vpb', vpb: { board: line.vpb.board, channel: line.vpb.channel, ...(line.vpb.library_path ? { libraryPath: line.vpb.library_path } : {}) } });
+    return openLine({
+      backend: 'vpb',
+      vpb: {
+        board: line.vpb.board,
+        channel: line.vpb.channel,
+        ...(line.vpb.library_path ? { libraryPath: line.vpb.library_path } : {}),
+      },
+    });
   }
   const sim = await openLine({
     backend: 'sim',
@@ -40,8 +47,9 @@ function followTranscript(line: SimLine, file: string, logger: Logger): () => Pr
       if (entries.length <= written) return;
       const fresh = entries.slice(written);
       written = entries.length;
-      await appendFile(file, fresh.map((e) => JSON.stringify(mask(e))).join('\n') + '\n')
-        .catch((err: Error) => logger.warn({ err, file }, 'cannot write transcript'));
+      await appendFile(file, fresh.map((e) => JSON.stringify(mask(e))).join('\n') + '\n').catch((err: Error) =>
+        logger.warn({ err, file }, 'cannot write transcript'),
+      );
     }));
   const timer = setInterval(() => void flush(), 20);
   return async () => {
@@ -67,7 +75,10 @@ function ringInSequence(line: SimLine, scripts: InboundScript[]): () => void {
   return () => clearInterval(timer);
 }
 
-/** libuv's pool size as libuv reads UV_THREADPOOL_SIZE (the launcher and the unit set it for the gateway): 4 unless set, 1-1024. */
+/**
+ * libuv's pool size as libuv reads UV_THREADPOOL_SIZE (the launcher and the unit set it for the gateway): 4 unless set,
+ * 1-1024.
+ */
 export function libuvPoolSize(value = process.env.UV_THREADPOOL_SIZE): number {
   if (value === undefined || value === '') return 4;
   return Math.min(1024, Math.max(1, Number.parseInt(value, 10) || 0));
@@ -75,14 +86,25 @@ export function libuvPoolSize(value = process.env.UV_THREADPOOL_SIZE): number {
 
 function reportPoolSize(registry: Registry, logger: Logger): void {
   const size = libuvPoolSize();
-  new Gauge({ name: 'offhook_gateway_libuv_threadpool_size', help: 'libuv thread pool size; each waiting line operation holds one thread', registers: [registry] }).set(size);
+  new Gauge({
+    name: 'offhook_gateway_libuv_threadpool_size',
+    help: 'libuv thread pool size; each waiting line operation holds one thread',
+    registers: [registry],
+  }).set(size);
   // Fewer than a handful of threads lets a few slow line operations stall file, DNS and crypto work.
-  if (size < 8) logger.warn({ uvThreadpoolSize: size }, 'small libuv thread pool: set UV_THREADPOOL_SIZE=16 (the offhook launcher and the unit do)');
+  if (size < 8)
+    logger.warn(
+      { uvThreadpoolSize: size },
+      'small libuv thread pool: set UV_THREADPOOL_SIZE=16 (the offhook launcher and the unit do)',
+    );
   else logger.info({ uvThreadpoolSize: size }, 'libuv thread pool');
 }
 
 /** `offhook gateway`: load config, open the line, connect, start the loops, serve metrics, stop cleanly on SIGTERM. */
-export async function runGatewayProcess(configFile: string, options: { metricsListen?: string; webhookListen?: string }): Promise<void> {
+export async function runGatewayProcess(
+  configFile: string,
+  options: { metricsListen?: string; webhookListen?: string },
+): Promise<void> {
   const { config, notices } = readProcessConfig(configFile, GatewayConfigFile);
   const logger = createLogger('gateway');
   for (const notice of notices) logger.warn({ file: configFile, notice }, 'config leaves a setting to its default');
@@ -97,8 +119,19 @@ export async function runGatewayProcess(configFile: string, options: { metricsLi
     // Which libvpb binding is in use says which driver generation the addon was built for (native/README.md).
     if (line.backend === 'vpb') logger.info({ binding: line.binding }, 'vpb line open');
   }
-  const stopTranscript = line?.backend === 'sim' && config.line.sim.transcript_file ? followTranscript(line as SimLine, config.line.sim.transcript_file, logger) : null;
-  const gateway = await startGateway({ config, ...(line ? { line } : {}), ...(driver ? { driver } : {}), logger, registry, metricsListen: options.metricsListen ?? config.metrics_listen, ...(options.webhookListen ? { webhookListen: options.webhookListen } : {}) });
+  const stopTranscript =
+    line?.backend === 'sim' && config.line.sim.transcript_file
+      ? followTranscript(line as SimLine, config.line.sim.transcript_file, logger)
+      : null;
+  const gateway = await startGateway({
+    config,
+    ...(line ? { line } : {}),
+    ...(driver ? { driver } : {}),
+    logger,
+    registry,
+    metricsListen: options.metricsListen ?? config.metrics_listen,
+    ...(options.webhookListen ? { webhookListen: options.webhookListen } : {}),
+  });
   const sim = line?.backend === 'sim' ? (line as SimLine) : null;
   const callers = config.line.sim.inbound as unknown as InboundScript[];
   const stopRinging = sim ? ringInSequence(sim, callers) : () => undefined;

@@ -1,21 +1,45 @@
 import {
-  Ack, CallOutcome, Counter, FallbackReason, Gauge, Histogram, initCounter, labelProduct, type Registry,
+  Ack,
+  CallOutcome,
+  Counter,
+  FallbackReason,
+  Gauge,
+  Histogram,
+  initCounter,
+  labelProduct,
+  type Registry,
 } from '../shared/index.ts';
 import type { LimitName } from './budget.ts';
 import type { FinishReason } from './intake.ts';
 
 const DIRECTIONS = ['outbound', 'inbound'] as const;
 const TOTAL_LIMITS = [
-  'calls_per_hour', 'calls_per_day', 'call_minutes_per_day', 'cost_per_day',
+  'calls_per_hour',
+  'calls_per_day',
+  'call_minutes_per_day',
+  'cost_per_day',
 ] as const satisfies readonly LimitName[];
 const NUMBER_LIMITS = [
-  'number_calls_per_minute', 'number_calls_per_15m', 'number_calls_per_hour', 'number_calls_per_day',
+  'number_calls_per_minute',
+  'number_calls_per_15m',
+  'number_calls_per_hour',
+  'number_calls_per_day',
 ] as const satisfies readonly LimitName[];
 const FINISH_REASONS: readonly FinishReason[] = [
-  'acknowledged', 'resolved', 'inhibited', 'nobody_answered', 'quiet_hours', 'budget_exhausted',
+  'acknowledged',
+  'resolved',
+  'inhibited',
+  'nobody_answered',
+  'quiet_hours',
+  'budget_exhausted',
 ];
 /** The reasons the max_unannounced sweep gives (unannounced.ts). */
-const UNANNOUNCED_REASONS: readonly FallbackReason[] = ['per_number_limit', 'escalation_wait', 'line_busy', 'quiet_hours'];
+const UNANNOUNCED_REASONS: readonly FallbackReason[] = [
+  'per_number_limit',
+  'escalation_wait',
+  'line_busy',
+  'quiet_hours',
+];
 const REJECTED_REASONS = ['unknown', 'withheld', 'pin_attempts_cap', 'locked_out'] as const;
 
 /**
@@ -25,23 +49,48 @@ const REJECTED_REASONS = ['unknown', 'withheld', 'pin_attempts_cap', 'locked_out
 export function gatewayMetrics(registry: Registry, currency = 'EUR') {
   const registers = [registry];
   const metrics = {
-    calls: new Counter({ name: 'offhook_gateway_calls_total', help: 'Call attempts by direction and outcome', labelNames: ['direction', 'outcome'] as const, registers }),
-    callSeconds: new Counter({ name: 'offhook_gateway_call_seconds_total', help: 'Seconds the line was off hook for calls', labelNames: ['direction'] as const, registers }),
-    callDuration: new Histogram({ name: 'offhook_gateway_call_duration_seconds', help: 'Duration of one call attempt', labelNames: ['direction'] as const, buckets: [1, 5, 15, 30, 60, 120, 300], registers }),
+    calls: new Counter({
+      name: 'offhook_gateway_calls_total',
+      help: 'Call attempts by direction and outcome',
+      labelNames: ['direction', 'outcome'] as const,
+      registers,
+    }),
+    callSeconds: new Counter({
+      name: 'offhook_gateway_call_seconds_total',
+      help: 'Seconds the line was off hook for calls',
+      labelNames: ['direction'] as const,
+      registers,
+    }),
+    callDuration: new Histogram({
+      name: 'offhook_gateway_call_duration_seconds',
+      help: 'Duration of one call attempt',
+      labelNames: ['direction'] as const,
+      buckets: [1, 5, 15, 30, 60, 120, 300],
+      registers,
+    }),
     estimatedCost: new Counter({
       name: 'offhook_gateway_estimated_cost_currency_total',
       help: 'Estimated charges of placed calls, in units of the currency label (budget.currency)',
       labelNames: ['currency'] as const,
       registers,
     }).labels({ currency }),
-    queueDepth: new Gauge({ name: 'offhook_gateway_queue_depth', help: 'Alerts waiting for or in escalation', registers }),
+    queueDepth: new Gauge({
+      name: 'offhook_gateway_queue_depth',
+      help: 'Alerts waiting for or in escalation',
+      registers,
+    }),
     alertToOffHook: new Histogram({
       name: 'offhook_gateway_alert_to_offhook_seconds',
       help: 'From alert receipt to the line going off hook for its first call',
       buckets: [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 300],
       registers,
     }),
-    acks: new Counter({ name: 'offhook_gateway_acks_total', help: 'Acknowledgements seen, by method', labelNames: ['method'] as const, registers }),
+    acks: new Counter({
+      name: 'offhook_gateway_acks_total',
+      help: 'Acknowledgements seen, by method',
+      labelNames: ['method'] as const,
+      registers,
+    }),
     budgetCalls: new Gauge({
       name: 'offhook_gateway_budget_remaining_calls',
       help: 'Calls left under max_calls_per_hour and max_calls_per_day (-1 = that limit is off)',
@@ -61,16 +110,35 @@ export function gatewayMetrics(registry: Registry, currency = 'EUR') {
       labelNames: ['limit', 'currency'] as const,
       registers,
     }),
-    budgetExhausted: new Counter({ name: 'offhook_gateway_budget_exhausted_total', help: 'Calls not placed because a limit was reached', labelNames: ['scope', 'limit'] as const, registers }),
-    fallbacks: new Counter({ name: 'offhook_gateway_fallbacks_total', help: 'Alerts handed to the fallback notifiers, by reason', labelNames: ['reason'] as const, registers }),
+    budgetExhausted: new Counter({
+      name: 'offhook_gateway_budget_exhausted_total',
+      help: 'Calls not placed because a limit was reached',
+      labelNames: ['scope', 'limit'] as const,
+      registers,
+    }),
+    fallbacks: new Counter({
+      name: 'offhook_gateway_fallbacks_total',
+      help: 'Alerts handed to the fallback notifiers, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     unannounced: new Counter({
       name: 'offhook_gateway_unannounced_fallbacks_total',
       help: 'Alerts sent to fallback for being unannounced longer than max_unannounced, by why they were held',
       labelNames: ['reason'] as const,
       registers,
     }),
-    escalations: new Counter({ name: 'offhook_gateway_escalations_finished_total', help: 'Finished escalations by how they ended', labelNames: ['result'] as const, registers }),
-    pinFailures: new Counter({ name: 'offhook_gateway_inbound_pin_failures_total', help: 'Wrong PINs entered on inbound calls', registers }),
+    escalations: new Counter({
+      name: 'offhook_gateway_escalations_finished_total',
+      help: 'Finished escalations by how they ended',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    pinFailures: new Counter({
+      name: 'offhook_gateway_inbound_pin_failures_total',
+      help: 'Wrong PINs entered on inbound calls',
+      registers,
+    }),
     pinAttempts: new Counter({
       name: 'offhook_gateway_inbound_pin_attempts_total',
       help: 'PIN attempts on inbound calls (right or wrong)',
@@ -87,9 +155,22 @@ export function gatewayMetrics(registry: Registry, currency = 'EUR') {
       labelNames: ['scope'] as const,
       registers,
     }),
-    lockouts: new Counter({ name: 'offhook_gateway_inbound_lockouts_total', help: 'Callers locked out after too many wrong PINs', registers }),
-    rejectedCallers: new Counter({ name: 'offhook_gateway_inbound_rejected_total', help: 'Inbound calls hung up on (unknown, withheld or locked out)', labelNames: ['reason'] as const, registers }),
-    lineUp: new Gauge({ name: 'offhook_gateway_line_up', help: '0 after a call found no dial tone, 1 once one succeeds', registers }),
+    lockouts: new Counter({
+      name: 'offhook_gateway_inbound_lockouts_total',
+      help: 'Callers locked out after too many wrong PINs',
+      registers,
+    }),
+    rejectedCallers: new Counter({
+      name: 'offhook_gateway_inbound_rejected_total',
+      help: 'Inbound calls hung up on (unknown, withheld or locked out)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    lineUp: new Gauge({
+      name: 'offhook_gateway_line_up',
+      help: '0 after a call found no dial tone, 1 once one succeeds',
+      registers,
+    }),
   };
   metrics.estimatedCost.inc(0);
   initCounter(metrics.calls, labelProduct({ direction: DIRECTIONS, outcome: CallOutcome.options }));

@@ -43,36 +43,72 @@ export class GatewayPublisher {
 
   async callRecord(fields: CallRecordFields, primaryFingerprint: string): Promise<CallRecord> {
     const record = CallRecord.parse({ ...this.envelope(this.gatewayHost), ...fields });
-    await this.durable(this.subjects.call(primaryFingerprint), record, { fingerprint: primaryFingerprint, callId: record.callId });
+    await this.durable(this.subjects.call(primaryFingerprint), record, {
+      fingerprint: primaryFingerprint,
+      callId: record.callId,
+    });
     return record;
   }
 
-  async ack(alert: Alert, fields: { by: string; method: Ack['method']; voiceNote?: string; comment?: string }): Promise<Ack> {
-    const ack = Ack.parse({ ...this.envelope(alert.host), fingerprint: alert.fingerprint, generation: alert.generation, until: 0, ...fields });
-    await this.durable(this.subjects.ack(alert.fingerprint), ack, { fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule });
+  async ack(
+    alert: Alert,
+    fields: { by: string; method: Ack['method']; voiceNote?: string; comment?: string },
+  ): Promise<Ack> {
+    const ack = Ack.parse({
+      ...this.envelope(alert.host),
+      fingerprint: alert.fingerprint,
+      generation: alert.generation,
+      until: 0,
+      ...fields,
+    });
+    await this.durable(this.subjects.ack(alert.fingerprint), ack, {
+      fingerprint: alert.fingerprint,
+      host: alert.host,
+      rule: alert.rule,
+    });
     return ack;
   }
 
   async fallback(reason: FallbackRequest['reason'], alerts: Alert[], detail: string): Promise<void> {
     // The schema caps one request at 1000 alerts; a bigger storm goes out in several.
     for (let i = 0; i < alerts.length; i += 1000) {
-      const request = FallbackRequest.parse({ ...this.envelope(this.gatewayHost), reason, detail, alerts: alerts.slice(i, i + 1000) });
+      const request = FallbackRequest.parse({
+        ...this.envelope(this.gatewayHost),
+        reason,
+        detail,
+        alerts: alerts.slice(i, i + 1000),
+      });
       this.inBackground(this.subjects.fallback(this.gatewayHost), request, { reason, count: request.alerts.length });
     }
-    this.logger.warn({ reason, count: alerts.length, fingerprints: alerts.slice(0, 20).map((a) => a.fingerprint), detail }, 'handed alerts to the fallback notifiers');
+    this.logger.warn(
+      { reason, count: alerts.length, fingerprints: alerts.slice(0, 20).map((a) => a.fingerprint), detail },
+      'handed alerts to the fallback notifiers',
+    );
   }
 
   event(kind: GatewayEvent['kind'], fields: { limit?: string; detail?: string; fingerprints?: string[] }): void {
-    const event = GatewayEvent.parse({ ...this.envelope(this.gatewayHost), kind, ...fields, fingerprints: (fields.fingerprints ?? []).slice(0, 1000) });
+    const event = GatewayEvent.parse({
+      ...this.envelope(this.gatewayHost),
+      kind,
+      ...fields,
+      fingerprints: (fields.fingerprints ?? []).slice(0, 1000),
+    });
     this.inBackground(this.subjects.gatewayEvent(this.gatewayHost), event, { kind });
   }
 
   /** Resolves once every background publish has been stored or given up, or after `timeoutMs` (shutdown). */
   async settle(timeoutMs = 5000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all([...this.background]), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    await Promise.race([
+      Promise.all([...this.background]),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
     clearTimeout(timer);
-    if (this.background.size > 0) this.logger.error({ pending: this.background.size }, 'stopping with fallback requests or gateway events not yet stored');
+    if (this.background.size > 0)
+      this.logger.error(
+        { pending: this.background.size },
+        'stopping with fallback requests or gateway events not yet stored',
+      );
     this.stopped = true;
   }
 
@@ -88,10 +124,16 @@ export class GatewayPublisher {
         return;
       } catch (err) {
         if (attempt >= BACKGROUND_ATTEMPTS || this.stopped) {
-          this.logger.error({ err, subject, id: message.id, attempts: attempt, ...context }, 'giving up publishing to JetStream');
+          this.logger.error(
+            { err, subject, id: message.id, attempts: attempt, ...context },
+            'giving up publishing to JetStream',
+          );
           return;
         }
-        this.logger.warn({ err, subject, id: message.id, attempt, ...context }, 'cannot publish to JetStream yet; retrying');
+        this.logger.warn(
+          { err, subject, id: message.id, attempt, ...context },
+          'cannot publish to JetStream yet; retrying',
+        );
         // Same id on every attempt: one that was stored but whose PubAck was lost is not stored twice.
         await new Promise((resolve) => setTimeout(resolve, Math.min(BACKGROUND_MAX_BACKOFF_MS, 500 * 2 ** attempt)));
       }

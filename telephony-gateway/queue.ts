@@ -23,11 +23,17 @@ export interface PlannedCall {
   alerts: QueuedAlert[];
 }
 
-export type Plan = { kind: 'call'; call: PlannedCall; finished: Array<{ entry: QueuedAlert; result: Finished }> } | { kind: 'idle'; wakeAt: number | null; finished: Array<{ entry: QueuedAlert; result: Finished }> };
+export type Plan =
+  | { kind: 'call'; call: PlannedCall; finished: Array<{ entry: QueuedAlert; result: Finished }> }
+  | { kind: 'idle'; wakeAt: number | null; finished: Array<{ entry: QueuedAlert; result: Finished }> };
 
 /** Critical before warning, then the oldest problem first. */
 export function byUrgency(a: QueuedAlert, b: QueuedAlert): number {
-  return severityRank(b.alert.severity) - severityRank(a.alert.severity) || a.alert.startsAt - b.alert.startsAt || a.receivedAt - b.receivedAt;
+  return (
+    severityRank(b.alert.severity) - severityRank(a.alert.severity) ||
+    a.alert.startsAt - b.alert.startsAt ||
+    a.receivedAt - b.receivedAt
+  );
 }
 
 /**
@@ -105,7 +111,11 @@ export class CallQueue {
     if (!first) return { kind: 'idle', wakeAt, finished };
     const [person, alerts] = first;
     const inCall = new Set(alerts.map((e) => e.alert.fingerprint));
-    return { kind: 'call', call: { person, alerts: [...alerts, ...this.dueFor(person, now, inCall)].sort(byUrgency) }, finished };
+    return {
+      kind: 'call',
+      call: { person, alerts: [...alerts, ...this.dueFor(person, now, inCall)].sort(byUrgency) },
+      finished,
+    };
   }
 
   /**
@@ -117,7 +127,12 @@ export class CallQueue {
       if (exclude.has(entry.alert.fingerprint)) return false;
       const asIfDue = { ...entry.escalation, nextAt: Math.min(entry.escalation.nextAt, now) };
       const target = resolveTarget(asIfDue, entry.alert.severity, this.people, this.policy, now);
-      return !('done' in target) && target.kind === 'call' && target.person === person && target.state.round === entry.escalation.round;
+      return (
+        !('done' in target) &&
+        target.kind === 'call' &&
+        target.person === person &&
+        target.state.round === entry.escalation.round
+      );
     });
   }
 }

@@ -18,7 +18,13 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 export function localTime(now: number, timeZone: string): { day: (typeof WEEKDAYS)[number]; minute: number } {
   let formatter = formatters.get(timeZone);
   if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
     formatters.set(timeZone, formatter);
   }
   const parts = Object.fromEntries(formatter.formatToParts(new Date(now)).map((p) => [p.type, p.value]));
@@ -59,6 +65,7 @@ export type Eligibility = { ok: true } | { ok: false; reason: 'off_call' | 'quie
 /** Whether this person may be phoned about an alert of this severity right now. */
 export function mayCall(person: Person, severity: Severity, now: number): Eligibility {
   if (!isOnCall(person, now)) return { ok: false, reason: 'off_call' };
-  if (inQuietHours(person, now) && !severityAtLeast(severity, person.quiet_hours!.allow)) return { ok: false, reason: 'quiet_hours' };
+  if (inQuietHours(person, now) && !severityAtLeast(severity, person.quiet_hours!.allow))
+    return { ok: false, reason: 'quiet_hours' };
   return { ok: true };
 }

@@ -61,7 +61,10 @@ export class Speech {
   /** File name stem: `name` keeps prompts recognisable in the line transcript. */
   async render(text: string, name = 'speech'): Promise<string> {
     const clean = sanitizeSpeech(text, this.options.maxChars) || 'No text.';
-    const hash = createHash('sha256').update(JSON.stringify([this.options.voice, this.options.wordsPerMinute, clean])).digest('hex').slice(0, 20);
+    const hash = createHash('sha256')
+      .update(JSON.stringify([this.options.voice, this.options.wordsPerMinute, clean]))
+      .digest('hex')
+      .slice(0, 20);
     const stem = name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
     const target = join(this.options.cacheDir, `${stem}-${hash}.wav`);
     const pending = this.inFlight.get(target);
@@ -77,8 +80,16 @@ export class Speech {
     const raw = `${target}.${process.pid}.raw.wav`;
     const tmp = `${target}.${process.pid}.tmp.wav`;
     try {
-      await runWithStdin(this.options.espeakPath ?? 'espeak-ng', ['-v', this.options.voice, '-s', String(this.options.wordsPerMinute), '-w', raw, '--stdin'], text);
-      await execFileAsync(this.options.soxPath ?? 'sox', [raw, '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', tmp], { timeout: RENDER_TIMEOUT_MS });
+      await runWithStdin(
+        this.options.espeakPath ?? 'espeak-ng',
+        ['-v', this.options.voice, '-s', String(this.options.wordsPerMinute), '-w', raw, '--stdin'],
+        text,
+      );
+      await execFileAsync(
+        this.options.soxPath ?? 'sox',
+        [raw, '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', tmp],
+        { timeout: RENDER_TIMEOUT_MS },
+      );
       // The text beside the prompt answers "what exactly did the gateway say?" from the line transcript alone.
       await writeFile(`${target}.txt`, `${text}\n`);
       await rename(tmp, target);

@@ -36,7 +36,9 @@ export async function gatewayStatus(parts: StatusParts): Promise<GatewayStatus> 
       round: entry.escalation.round,
     })),
     currency: parts.budget.currency,
-    budget: Object.fromEntries(Object.entries(remaining).map(([limit, left]) => [limit, Number.isFinite(left) ? left : null])),
+    budget: Object.fromEntries(
+      Object.entries(remaining).map(([limit, left]) => [limit, Number.isFinite(left) ? left : null]),
+    ),
     ...(parts.watchdog ? { watchdog: parts.watchdog.status() } : {}),
   });
 }

@@ -49,13 +49,16 @@ export class UnannouncedSweep {
     this.timer = null;
     this.timerAt = next;
     if (!Number.isFinite(next)) return;
-    this.timer = this.parts.clock.setTimeout(() => {
-      this.timer = null;
-      this.timerAt = Infinity;
-      this.sweeping = this.sweeping
-        .then(() => this.sweep())
-        .catch((err: Error) => this.parts.logger.error({ err }, 'unannounced sweep failed'));
-    }, Math.max(0, next - this.parts.clock.now()));
+    this.timer = this.parts.clock.setTimeout(
+      () => {
+        this.timer = null;
+        this.timerAt = Infinity;
+        this.sweeping = this.sweeping
+          .then(() => this.sweep())
+          .catch((err: Error) => this.parts.logger.error({ err }, 'unannounced sweep failed'));
+      },
+      Math.max(0, next - this.parts.clock.now()),
+    );
   }
 
   stop(): void {
@@ -100,7 +103,11 @@ export class UnannouncedSweep {
       const fingerprints = entries.slice(0, 20).map((e) => e.alert.fingerprint);
       const count = entries.length;
       logger.warn({ reason, count, fingerprints }, 'alerts unannounced too long: sent to the fallback receivers');
-      await publisher.fallback(reason, entries.map((e) => e.alert), detail);
+      await publisher.fallback(
+        reason,
+        entries.map((e) => e.alert),
+        detail,
+      );
       await Promise.all(entries.map((entry) => this.parts.persist(entry)));
     }
     this.arm();

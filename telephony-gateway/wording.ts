@@ -1,6 +1,20 @@
 import type { Alert } from '../shared/index.ts';
 
-const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
+const NUMBER_WORDS = [
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+];
 
 /**
  * Makes untrusted text safe to hand to the speech engine: no markup or SSML (espeak-ng would
@@ -30,7 +44,9 @@ export function countWord(n: number): string {
 /** How one alert is read out: "web1: HTTP down" (the host, then the collector's sentence). */
 export function describeAlert(alert: Alert): string {
   const host = alert.host.replace(/_/g, ' ');
-  const summary = alert.summary.toLowerCase().startsWith(host.toLowerCase()) ? alert.summary : `${host}, ${alert.summary}`;
+  const summary = alert.summary.toLowerCase().startsWith(host.toLowerCase())
+    ? alert.summary
+    : `${host}, ${alert.summary}`;
   return alert.severity === 'critical' ? `critical, ${summary}` : summary;
 }
 
@@ -41,18 +57,23 @@ export function describeAlert(alert: Alert): string {
 export function callMessage(alerts: readonly Alert[], options: { maxAlertsSpoken: number; maxChars: number }): string {
   const named = alerts.slice(0, options.maxAlertsSpoken).map((a) => sanitizeSpeech(describeAlert(a), 200));
   const rest = alerts.length - named.length;
-  const head = alerts.length === 1 ? 'This is offhook with one alert.' : `This is offhook with ${countWord(alerts.length)} alerts.`;
+  const head =
+    alerts.length === 1
+      ? 'This is offhook with one alert.'
+      : `This is offhook with ${countWord(alerts.length)} alerts.`;
   const tail = rest > 0 ? ` And ${countWord(rest)} more.` : '';
   return sanitizeSpeech(`${head} ${named.join('. ')}.${tail}`, options.maxChars);
 }
 
-export const MENU_TEXT = 'Press 1 to acknowledge. Press 2 to pass this to the next person. Press 3 to hear it again. Press 0 for help.';
+export const MENU_TEXT =
+  'Press 1 to acknowledge. Press 2 to pass this to the next person. Press 3 to hear it again. Press 0 for help.';
 /** The menu of a call about `count` alerts: a grouped call says how many pressing 1 acknowledges. */
 export function menuText(count: number): string {
   if (count <= 1) return MENU_TEXT;
   return MENU_TEXT.replace('Press 1 to acknowledge.', `Press 1 to acknowledge all ${countWord(count)} alerts.`);
 }
-export const HELP_TEXT = 'Pressing 1 acknowledges every alert in this call and stops the calls. Pressing 2 calls the next person on the list. Pressing 3 or star repeats the message.';
+export const HELP_TEXT =
+  'Pressing 1 acknowledges every alert in this call and stops the calls. Pressing 2 calls the next person on the list. Pressing 3 or star repeats the message.';
 export const ACKED_TEXT = 'Acknowledged. Thank you. Goodbye.';
 export const PASSED_TEXT = 'Passing on to the next person. Goodbye.';
 export const WRONG_KEY_TEXT = 'That key does nothing here.';

@@ -15,7 +15,8 @@ function answerText(answer: unknown): string {
     const record = answer as Record<string, unknown>;
     if ('exchange' in record) return `${record.priority} ${record.exchange}`;
     if ('nsname' in record) return `${record.nsname} ${record.hostmaster} ${record.serial}`;
-    if ('name' in record && 'port' in record) return `${record.priority} ${record.weight} ${record.port} ${record.name}`;
+    if ('name' in record && 'port' in record)
+      return `${record.priority} ${record.weight} ${record.port} ${record.name}`;
     return JSON.stringify(record);
   }
   return String(answer);
@@ -23,10 +24,14 @@ function answerText(answer: unknown): string {
 
 export default definePlugin({
   kind: 'dns',
-  description: 'DNS: asks `server` for `query`/`record` (UDP, TCP on truncation) and expects an answer, optionally matching a regex',
+  description:
+    'DNS: asks `server` for `query`/`record` (UDP, TCP on truncation) and expects an answer, optionally matching a regex',
   configSchema: CheckBase.extend({
     kind: z.literal('dns'),
-    server: z.string().refine((s) => isIP(s) !== 0, { error: 'expected an IP address of the DNS server' }).default('127.0.0.1'),
+    server: z
+      .string()
+      .refine((s) => isIP(s) !== 0, { error: 'expected an IP address of the DNS server' })
+      .default('127.0.0.1'),
     port: Port.default(53),
     query: z.string().min(1).max(253),
     record: RecordType.default('A'),
@@ -50,13 +55,24 @@ export default definePlugin({
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code ?? '';
           const latencyMs = code === 'ENODATA' || code === 'ENOTFOUND' ? elapsedMs(start) : null;
-          return { status: 'critical', message: `no ${config.record} answer for ${config.query}: ${code || (err as Error).message}`, latencyMs, target };
+          return {
+            status: 'critical',
+            message: `no ${config.record} answer for ${config.query}: ${code || (err as Error).message}`,
+            latencyMs,
+            target,
+          };
         }
         const latencyMs = elapsedMs(start);
         const metrics = [{ name: 'probe_dns_answer_rrs', type: 'gauge' as const, value: answers.length }];
         const shown = answers.slice(0, 5).join(', ');
         if (expect && !answers.some((a) => expect.test(a))) {
-          return { status: 'critical', message: `answers [${shown}] do not match /${config.expect}/`, latencyMs, target, metrics };
+          return {
+            status: 'critical',
+            message: `answers [${shown}] do not match /${config.expect}/`,
+            latencyMs,
+            target,
+            metrics,
+          };
         }
         return { status: 'ok', message: `${config.record} ${config.query}: ${shown}`, latencyMs, target, metrics };
       },

@@ -59,7 +59,15 @@ function fetchOnce(config: HttpConfig, url: URL, signal: AbortSignal, start: big
           size += chunk.length;
         });
         response.on('error', reject);
-        response.on('end', () => resolve({ response, body: Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8'), firstByteMs, url, ...(cert ? { cert } : {}) }));
+        response.on('end', () =>
+          resolve({
+            response,
+            body: Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8'),
+            firstByteMs,
+            url,
+            ...(cert ? { cert } : {}),
+          }),
+        );
       },
     );
     request.on('error', reject);
@@ -80,13 +88,27 @@ export default definePlugin({
         const start = process.hrtime.bigint();
         let url = new URL(config.url);
         let answer = await fetchOnce(config, url, signal, start);
-        for (let hops = 0; config.redirects === 'follow' && isRedirect(answer.response.statusCode) && answer.response.headers.location; hops++) {
+        for (
+          let hops = 0;
+          config.redirects === 'follow' && isRedirect(answer.response.statusCode) && answer.response.headers.location;
+          hops++
+        ) {
           if (hops >= config.max_redirects) {
-            return { status: 'critical', message: `more than ${config.max_redirects} redirects`, latencyMs: elapsedMs(start), target: config.url };
+            return {
+              status: 'critical',
+              message: `more than ${config.max_redirects} redirects`,
+              latencyMs: elapsedMs(start),
+              target: config.url,
+            };
           }
           url = new URL(answer.response.headers.location, url);
           if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-            return { status: 'critical', message: `redirect to unsupported URL ${url.href}`, latencyMs: elapsedMs(start), target: config.url };
+            return {
+              status: 'critical',
+              message: `redirect to unsupported URL ${url.href}`,
+              latencyMs: elapsedMs(start),
+              target: config.url,
+            };
           }
           answer = await fetchOnce(config, url, signal, start);
         }
@@ -115,7 +137,8 @@ export default definePlugin({
           certNote = `; ${answer.cert.note}`;
           if (answer.cert.status !== 'ok') problems.push(answer.cert.note);
         }
-        const message = problems.length > 0 ? problems.join('; ') : `HTTP ${code} in ${answer.firstByteMs} ms${certNote}`;
+        const message =
+          problems.length > 0 ? problems.join('; ') : `HTTP ${code} in ${answer.firstByteMs} ms${certNote}`;
         return { status, message, latencyMs: answer.firstByteMs, target: config.url, metrics };
       },
     };

@@ -15,10 +15,25 @@ import processCheck from './process.ts';
 import nagios from './nagios.ts';
 
 /** Every check kind the agent knows. Adding one = a new file in this folder + one line here. */
-export const checkPlugins: readonly CheckPlugin[] = [tcp, http, ssh, ftp, smtp, pop3, imap, telnet, dns, mysql, apache, processCheck, nagios];
+export const checkPlugins: readonly CheckPlugin[] = [
+  tcp,
+  http,
+  ssh,
+  ftp,
+  smtp,
+  pop3,
+  imap,
+  telnet,
+  dns,
+  mysql,
+  apache,
+  processCheck,
+  nagios,
+];
 
 const byKind = new Map<string, CheckPlugin>();
-for (const plugin of checkPlugins) for (const kind of [plugin.kind, ...(plugin.aliases ?? [])]) byKind.set(kind, plugin);
+for (const plugin of checkPlugins)
+  for (const kind of [plugin.kind, ...(plugin.aliases ?? [])]) byKind.set(kind, plugin);
 
 export function pluginFor(kind: string): CheckPlugin | undefined {
   return byKind.get(kind);

@@ -14,20 +14,28 @@ const ProcessConfig = CheckBase.extend({
   max: z.number().int().nonnegative().optional(),
   /** Critical when the matched processes together use more resident memory, e.g. "512MiB". */
   max_rss: Bytes.optional(),
-  /** Critical when the matched processes together use more CPU than this (100 = one core), averaged since the last run. */
+  /**
+   * Critical when the matched processes together use more CPU than this (100 = one core), averaged since the last run.
+   */
   max_cpu_percent: z.number().positive().optional(),
 })
   .strict()
-  .refine((c) => c.name_is !== undefined || c.command !== undefined, { error: 'expected name_is: or command: (or both) to select processes', path: ['name_is'] })
+  .refine((c) => c.name_is !== undefined || c.command !== undefined, {
+    error: 'expected name_is: or command: (or both) to select processes',
+    path: ['name_is'],
+  })
   .refine((c) => c.max === undefined || c.max >= c.min, { error: 'expected max >= min', path: ['max'] });
 
 export default definePlugin({
   kind: 'process',
-  description: 'Processes/daemons by exact name (name_is) and/or command-line regex: min/max count, optional max RSS and CPU',
+  description:
+    'Processes/daemons by exact name (name_is) and/or command-line regex: min/max count, optional max RSS and CPU',
   configSchema: ProcessConfig,
   create(config, source: ProcSource = liveProc) {
     const command = config.command ? compileSafeRegex(config.command, '', 'command') : null;
-    const target = [config.name_is && `name=${config.name_is}`, command && `command=/${config.command}/`].filter(Boolean).join(' ');
+    const target = [config.name_is && `name=${config.name_is}`, command && `command=/${config.command}/`]
+      .filter(Boolean)
+      .join(' ');
     let previous: { at: number; cpu: Map<number, number> } | null = null;
     return {
       target,
@@ -35,7 +43,12 @@ export default definePlugin({
         const start = performance.now();
         const all = await readProcesses(source, command !== null);
         // The agent's own command line contains the pattern when it is passed on argv; never count ourselves.
-        const matched = all.filter((p) => p.pid !== process.pid && (!config.name_is || p.comm === config.name_is) && (!command || command.test(p.cmdline ?? '')));
+        const matched = all.filter(
+          (p) =>
+            p.pid !== process.pid &&
+            (!config.name_is || p.comm === config.name_is) &&
+            (!command || command.test(p.cmdline ?? '')),
+        );
         const now = performance.now();
         const rss = matched.reduce((sum, p) => sum + p.rssBytes, 0);
         let cpuPercent: number | null = null;
@@ -49,15 +62,25 @@ export default definePlugin({
           { name: 'offhook_process_count', type: 'gauge', value: matched.length },
           { name: 'offhook_process_resident_memory_bytes', type: 'gauge', value: rss },
         ];
-        if (cpuPercent !== null) metrics.push({ name: 'offhook_process_cpu_percent', type: 'gauge', value: cpuPercent });
+        if (cpuPercent !== null)
+          metrics.push({ name: 'offhook_process_cpu_percent', type: 'gauge', value: cpuPercent });
         const problems: string[] = [];
         if (matched.length < config.min) problems.push(`${matched.length} running, expected at least ${config.min}`);
-        if (config.max !== undefined && matched.length > config.max) problems.push(`${matched.length} running, expected at most ${config.max}`);
-        if (config.max_rss !== undefined && rss > config.max_rss) problems.push(`RSS ${formatBytes(rss)} above ${formatBytes(config.max_rss)}`);
-        if (config.max_cpu_percent !== undefined && cpuPercent !== null && cpuPercent > config.max_cpu_percent) problems.push(`CPU ${cpuPercent}% above ${config.max_cpu_percent}%`);
+        if (config.max !== undefined && matched.length > config.max)
+          problems.push(`${matched.length} running, expected at most ${config.max}`);
+        if (config.max_rss !== undefined && rss > config.max_rss)
+          problems.push(`RSS ${formatBytes(rss)} above ${formatBytes(config.max_rss)}`);
+        if (config.max_cpu_percent !== undefined && cpuPercent !== null && cpuPercent > config.max_cpu_percent)
+          problems.push(`CPU ${cpuPercent}% above ${config.max_cpu_percent}%`);
         const status: CheckStatus = problems.length > 0 ? 'critical' : 'ok';
-        const pids = matched.slice(0, 10).map((p) => p.pid).join(',');
-        const message = problems.length > 0 ? problems.join('; ') : `${matched.length} running (pid ${pids || '-'}), RSS ${formatBytes(rss)}${cpuPercent !== null ? `, CPU ${cpuPercent}%` : ''}`;
+        const pids = matched
+          .slice(0, 10)
+          .map((p) => p.pid)
+          .join(',');
+        const message =
+          problems.length > 0
+            ? problems.join('; ')
+            : `${matched.length} running (pid ${pids || '-'}), RSS ${formatBytes(rss)}${cpuPercent !== null ? `, CPU ${cpuPercent}%` : ''}`;
         return { status, message, latencyMs: Math.round((performance.now() - start) * 100) / 100, target, metrics };
       },
     };

@@ -9,7 +9,8 @@ export default bannerPlugin({
   async starttls(io) {
     io.send('EHLO offhook-agent');
     const capabilities = await io.expect(/^250 /, 'EHLO');
-    if (!capabilities.some((line) => /^250[ -]STARTTLS\b/i.test(line))) throw new Error('server does not offer STARTTLS');
+    if (!capabilities.some((line) => /^250[ -]STARTTLS\b/i.test(line)))
+      throw new Error('server does not offer STARTTLS');
     io.send('STARTTLS');
     await io.expect(/^220 /, 'STARTTLS');
   },

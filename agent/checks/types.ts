@@ -5,7 +5,9 @@ import { DurationAtLeast } from '../config-types.ts';
 /** Fields every check has, whatever its kind. Plugins extend this with their own. */
 export const CheckBase = z.object({
   /** Unique per agent; the collector's rules refer to it. */
-  name: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, { error: 'expected a check name of letters, digits, "_", ".", ":" or "-"' }),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,200}$/, { error: 'expected a check name of letters, digits, "_", ".", ":" or "-"' }),
   interval: DurationAtLeast(100, '100ms').default(30_000),
   /** A probe that takes longer is abandoned and reported critical; it never delays other checks. */
   timeout: DurationAtLeast(10, '10ms').default(10_000),

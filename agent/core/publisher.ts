@@ -1,15 +1,21 @@
 import { EventEmitter } from 'node:events';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { CheckResult, LogMatch, newId, publishDurable, ResourceSample, SCHEMA_VERSION, type Logger, type Subjects } from '../../shared/index.ts';
+import {
+  CheckResult,
+  LogMatch,
+  newId,
+  publishDurable,
+  ResourceSample,
+  SCHEMA_VERSION,
+  type Logger,
+  type Subjects,
+} from '../../shared/index.ts';
 import type { AgentMetrics, PUBLISH_FAILURE_REASONS } from './metrics.ts';
 import type { DiskSpool, SpooledEvent } from './spool.ts';
 import type { SequenceCounter } from './sequence.ts';
 
 type Envelope = 'v' | 'id' | 'host' | 'ts' | 'seq' | 'epoch';
-export type EventBody =
-  | Omit<ResourceSample, Envelope>
-  | Omit<CheckResult, Envelope>
-  | Omit<LogMatch, Envelope>;
+export type EventBody = Omit<ResourceSample, Envelope> | Omit<CheckResult, Envelope> | Omit<LogMatch, Envelope>;
 
 const SCHEMAS = { resource: ResourceSample, check: CheckResult, log: LogMatch } as const;
 const RETRY_MS = 1000;
@@ -60,14 +66,19 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
   }
 
   setConnected(connected: boolean): void {
-    if (!connected && this.connected) this.options.logger.warn({ spoolDepth: this.options.spool.depth }, 'NATS connection lost; spooling events to disk until it is back');
+    if (!connected && this.connected)
+      this.options.logger.warn(
+        { spoolDepth: this.options.spool.depth },
+        'NATS connection lost; spooling events to disk until it is back',
+      );
     this.connected = connected;
     if (connected) this.retryAt = 0;
     this.kick();
   }
 
   /**
-   * Assigns seq and id (or takes a deterministic id, see LogSource), validates, and resolves once the event is either acknowledged by JetStream or
+   * Assigns seq and id (or takes a deterministic id, see LogSource), validates, and resolves once the event is either
+   * acknowledged by JetStream or
    * on disk in the spool (so a log position may be saved after it).
    */
   submit(body: EventBody, options: { id?: string } = {}): Promise<void> {
@@ -79,7 +90,10 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
     if (!parsed.success) {
       // A plugin bug must not poison the stream; it is counted and logged, and takes no seq.
       this.options.metrics.invalidEvents.inc({ kind: body.kind });
-      this.options.logger.error({ kind: body.kind, issues: parsed.error.issues.slice(0, 3) }, 'dropped an invalid event built by the agent');
+      this.options.logger.error(
+        { kind: body.kind, issues: parsed.error.issues.slice(0, 3) },
+        'dropped an invalid event built by the agent',
+      );
       return Promise.resolve();
     }
     const message = { ...parsed.data, seq: this.options.sequence.next() };
@@ -184,7 +198,11 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
     } catch (err) {
       this.options.metrics.spoolDropped.inc();
       const message = (err as Error).message;
-      if (message !== this.spoolError) this.options.logger.error({ err, seq: event.message.seq }, 'cannot write to the spool; dropping events until it works again');
+      if (message !== this.spoolError)
+        this.options.logger.error(
+          { err, seq: event.message.seq },
+          'cannot write to the spool; dropping events until it works again',
+        );
       this.spoolError = message;
     }
   }
@@ -202,7 +220,10 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
       const reason = failureReason(err as Error);
       this.options.metrics.publishErrors.inc({ reason });
       if (reason !== this.lastFailure) {
-        this.options.logger.warn({ reason, err, spoolDepth: this.options.spool.depth }, 'JetStream publish failed; spooling events to disk until it works again');
+        this.options.logger.warn(
+          { reason, err, spoolDepth: this.options.spool.depth },
+          'JetStream publish failed; spooling events to disk until it works again',
+        );
         this.lastFailure = reason;
       }
       this.retryAt = (this.options.now ?? Date.now)() + RETRY_MS;
@@ -228,7 +249,8 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
 
 function failureReason(err: Error): (typeof PUBLISH_FAILURE_REASONS)[number] {
   const text = `${err.name} ${err.message}`.toLowerCase();
-  if (text.includes('no responders') || text.includes('503') || text.includes('jetstream is not enabled')) return 'no_stream';
+  if (text.includes('no responders') || text.includes('503') || text.includes('jetstream is not enabled'))
+    return 'no_stream';
   if (text.includes('timeout')) return 'timeout';
   if (text.includes('closed') || text.includes('disconnect') || text.includes('connection')) return 'disconnected';
   return 'other';

@@ -6,7 +6,12 @@ export interface ScheduledCheck {
   instance: CheckInstance;
 }
 
-export type OutcomeHandler = (check: ScheduledCheck, outcome: CheckOutcome, durationMs: number, failure: 'timeout' | 'error' | null) => void;
+export type OutcomeHandler = (
+  check: ScheduledCheck,
+  outcome: CheckOutcome,
+  durationMs: number,
+  failure: 'timeout' | 'error' | null,
+) => void;
 
 export interface SchedulerOptions {
   random?: () => number;
@@ -91,8 +96,14 @@ export class CheckScheduler {
     } catch (err) {
       const error = err as NodeJS.ErrnoException;
       failure = error.name === 'CheckTimeout' ? 'timeout' : 'error';
-      const detail = error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message;
-      outcome = { status: 'critical', message: `${instance.target}: ${detail}`.slice(0, 2000), latencyMs: null, target: instance.target };
+      const detail =
+        error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message;
+      outcome = {
+        status: 'critical',
+        message: `${instance.target}: ${detail}`.slice(0, 2000),
+        latencyMs: null,
+        target: instance.target,
+      };
       this.logger.debug({ check: config.name, err: error }, 'check failed');
     } finally {
       if (timer) this.clock.clearTimeout(timer);

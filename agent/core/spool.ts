@@ -36,10 +36,16 @@ export class DiskSpool {
   ) {
     this.segmentBytes = Math.max(4096, Math.min(4 * 1024 * 1024, Math.floor(maxBytes / 16)));
     mkdirSync(dir, { recursive: true });
-    for (const name of readdirSync(dir).filter((n) => SEGMENT_RE.test(n)).sort()) {
+    for (const name of readdirSync(dir)
+      .filter((n) => SEGMENT_RE.test(n))
+      .sort()) {
       const file = join(dir, name);
       const text = readFileSync(file, 'utf8');
-      this.segments.push({ file, bytes: statSync(file).size, events: text.split('\n').filter((l) => l.length > 0).length });
+      this.segments.push({
+        file,
+        bytes: statSync(file).size,
+        events: text.split('\n').filter((l) => l.length > 0).length,
+      });
       this.nextName = Math.max(this.nextName, Number(SEGMENT_RE.exec(name)![1]) + 1);
     }
   }
@@ -58,7 +64,9 @@ export class DiskSpool {
   /** Highest seq on disk, so a restarted agent never reuses one that is still waiting here. */
   maxSeq(): number {
     for (let i = this.segments.length - 1; i >= 0; i--) {
-      const lines = readFileSync(this.segments[i]!.file, 'utf8').split('\n').filter((l) => l.length > 0);
+      const lines = readFileSync(this.segments[i]!.file, 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 0);
       for (let j = lines.length - 1; j >= 0; j--) {
         const event = parse(lines[j]!);
         if (event) return event.message.seq;
@@ -70,7 +78,11 @@ export class DiskSpool {
   append(event: SpooledEvent): void {
     const line = `${JSON.stringify(event)}\n`;
     if (!this.writing || this.writing.bytes >= this.segmentBytes) {
-      this.writing = { file: join(this.dir, `seg-${String(this.nextName++).padStart(16, '0')}.jsonl`), bytes: 0, events: 0 };
+      this.writing = {
+        file: join(this.dir, `seg-${String(this.nextName++).padStart(16, '0')}.jsonl`),
+        bytes: 0,
+        events: 0,
+      };
       this.segments.push(this.writing);
     }
     appendFileSync(this.writing.file, line);
@@ -128,7 +140,11 @@ export class DiskSpool {
 function parse(line: string): SpooledEvent | null {
   try {
     const event = JSON.parse(line) as SpooledEvent;
-    return typeof event?.subject === 'string' && typeof event.message?.id === 'string' && typeof event.message.seq === 'number' ? event : null;
+    return typeof event?.subject === 'string' &&
+      typeof event.message?.id === 'string' &&
+      typeof event.message.seq === 'number'
+      ? event
+      : null;
   } catch {
     // A line torn by a crash mid-write: skip it, count it.
     return null;

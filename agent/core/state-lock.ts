@@ -2,8 +2,13 @@ import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class StateDirInUseError extends Error {
-  constructor(readonly stateDir: string, readonly pid: number) {
-    super(`state_dir ${stateDir} is in use by another agent (pid ${pid}); give each agent on a machine its own state_dir`);
+  constructor(
+    readonly stateDir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `state_dir ${stateDir} is in use by another agent (pid ${pid}); give each agent on a machine its own state_dir`,
+    );
   }
 }
 
@@ -15,7 +20,8 @@ export function lockStateDir(stateDir: string): () => void {
   const file = join(stateDir, 'agent.pid');
   try {
     const holder = Number(readFileSync(file, 'utf8').trim());
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) throw new StateDirInUseError(stateDir, holder);
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder))
+      throw new StateDirInUseError(stateDir, holder);
   } catch (err) {
     if (err instanceof StateDirInUseError) throw err;
   }

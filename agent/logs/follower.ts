@@ -76,7 +76,10 @@ export class FileFollower {
   private stopped = false;
   private firstOpen = true;
 
-  constructor(readonly path: string, private readonly options: FollowerOptions) {}
+  constructor(
+    readonly path: string,
+    private readonly options: FollowerOptions,
+  ) {}
 
   start(): void {
     try {
@@ -137,7 +140,10 @@ export class FileFollower {
     // Side by side (two thread-pool round trips become one): the head is read even when it turns out not to matter.
     const [{ size }, headMatches] = await Promise.all([file.handle.stat(), this.headStillMatches(file)]);
     if (size < file.readPos || (size > file.readPos && !headMatches)) {
-      this.options.onRotation?.('truncate', `${this.path} was truncated at ${file.readPos} (now ${size} bytes); reading from the start`);
+      this.options.onRotation?.(
+        'truncate',
+        `${this.path} was truncated at ${file.readPos} (now ${size} bytes); reading from the start`,
+      );
       this.reset(file, 0);
       file.head = '';
     }
@@ -170,7 +176,10 @@ export class FileFollower {
       const rotated = await this.findByInode(saved);
       if (rotated) {
         this.firstOpen = false;
-        this.options.onRotation?.('recovered', `${this.path} was rotated while the agent was stopped; finishing ${rotated} first`);
+        this.options.onRotation?.(
+          'recovered',
+          `${this.path} was rotated while the agent was stopped; finishing ${rotated} first`,
+        );
         this.current = await this.openAt(rotated, saved.pos, saved.head);
         return this.current !== null;
       }
@@ -209,10 +218,24 @@ export class FileFollower {
       throw err;
     }
     const st = await handle.stat();
-    const file: OpenFile = { handle, dev: st.dev, ino: st.ino, readPos: 0, lineStart: 0, partial: [], partialBytes: 0, overflow: false, head, quietPolls: 0 };
+    const file: OpenFile = {
+      handle,
+      dev: st.dev,
+      ino: st.ino,
+      readPos: 0,
+      lineStart: 0,
+      partial: [],
+      partialBytes: 0,
+      overflow: false,
+      head,
+      quietPolls: 0,
+    };
     if (pos > 0 && pos <= st.size && (await this.headStillMatches(file))) this.reset(file, pos);
     else if (pos > 0) {
-      this.options.onRotation?.('truncate', `${path} is shorter than the saved position or was rewritten; reading from the start`);
+      this.options.onRotation?.(
+        'truncate',
+        `${path} is shorter than the saved position or was rewritten; reading from the start`,
+      );
       file.head = '';
     }
     if (!file.head) await this.captureHead(file);
@@ -254,7 +277,8 @@ export class FileFollower {
         if (bytesRead < READ_CHUNK) break;
       }
       total += batchBytes;
-      if (lines.length > 0) await this.options.onLines(lines, { dev: file.dev, ino: file.ino, pos: file.lineStart, head: file.head });
+      if (lines.length > 0)
+        await this.options.onLines(lines, { dev: file.dev, ino: file.ino, pos: file.lineStart, head: file.head });
       if (batchBytes < BATCH_BYTES || this.stopped) return total;
     }
   }

@@ -26,7 +26,14 @@ export class LogSource {
 
   constructor(
     private readonly config: LogFileConfig,
-    private readonly options: { host: string; stateDir: string; submit: (body: EventBody, options?: { id?: string }) => Promise<void>; metrics: AgentMetrics; logger: Logger; now?: () => number },
+    private readonly options: {
+      host: string;
+      stateDir: string;
+      submit: (body: EventBody, options?: { id?: string }) => Promise<void>;
+      metrics: AgentMetrics;
+      logger: Logger;
+      now?: () => number;
+    },
   ) {
     this.rules = new RuleSet(config.rules, `logs (${config.path}).rules`);
     this.limiter = new FloodLimiter(config.rate_limit.per_second, config.rate_limit.burst, options.now);
@@ -60,7 +67,11 @@ export class LogSource {
     await this.follower.trigger();
     // Remember where we began even if nothing matches soon, so lines written while stopped are not skipped.
     this.saveCurrentPosition();
-    if (!this.follower.position) this.options.logger.info({ file: this.config.path }, 'log file does not exist yet; it will be followed once it appears');
+    if (!this.follower.position)
+      this.options.logger.info(
+        { file: this.config.path },
+        'log file does not exist yet; it will be followed once it appears',
+      );
     this.flushTimer = setInterval(() => void this.flushSuppressed(), 1000);
   }
 
@@ -88,7 +99,8 @@ export class LogSource {
     const pending: Promise<void>[] = [];
     for (const line of lines) {
       if (line.truncated) metrics.logTruncated.inc({ file });
-      const text = line.text.length > this.config.max_line_chars ? line.text.slice(0, this.config.max_line_chars) : line.text;
+      const text =
+        line.text.length > this.config.max_line_chars ? line.text.slice(0, this.config.max_line_chars) : line.text;
       for (const match of this.rules.match(text)) {
         metrics.logMatches.inc({ file, rule: match.rule });
         const body: LogBody = {
@@ -142,14 +154,18 @@ export class LogSource {
     for (const [rule, held] of [...this.held]) {
       if (!this.limiter.allow(rule)) continue;
       this.held.delete(rule);
-      await this.options.submit({ ...held.last, suppressed: held.count - 1 }, { id: this.matchId(held.position, held.last) });
+      await this.options.submit(
+        { ...held.last, suppressed: held.count - 1 },
+        { id: this.matchId(held.position, held.last) },
+      );
     }
   }
 
   private loadCheckpoint(): FilePosition | undefined {
     try {
       const saved = JSON.parse(readFileSync(this.checkpointFile, 'utf8')) as FilePosition & { path?: string };
-      if (saved.path !== this.config.path || typeof saved.ino !== 'number' || typeof saved.pos !== 'number') return undefined;
+      if (saved.path !== this.config.path || typeof saved.ino !== 'number' || typeof saved.pos !== 'number')
+        return undefined;
       return { dev: saved.dev, ino: saved.ino, pos: saved.pos, head: saved.head ?? '' };
     } catch (err) {
       // No checkpoint yet is the normal first start; an unreadable or corrupt one changes where reading starts.

@@ -49,9 +49,14 @@ export class RuleSet {
       if (!m) continue;
       const labels: Labels = {};
       for (const [name, value] of Object.entries(m.groups ?? {})) {
-        if (value !== undefined && (rule.capture === null || rule.capture.includes(name))) labels[name] = value.slice(0, 1024);
+        if (value !== undefined && (rule.capture === null || rule.capture.includes(name)))
+          labels[name] = value.slice(0, 1024);
       }
-      found.push(Object.keys(labels).length > 0 ? { rule: rule.name, severity: rule.severity, labels } : { rule: rule.name, severity: rule.severity });
+      found.push(
+        Object.keys(labels).length > 0
+          ? { rule: rule.name, severity: rule.severity, labels }
+          : { rule: rule.name, severity: rule.severity },
+      );
     }
     return found;
   }
@@ -64,7 +69,11 @@ export class RuleSet {
 export class FloodLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
-  constructor(private readonly perSecond: number, private readonly burst: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   allow(rule: string): boolean {
     const now = this.now();

@@ -102,7 +102,10 @@ export class FastGauges {
   private cpu(): MetricPoint[] {
     const line = this.stat.read();
     if (!line.startsWith('cpu ')) return [];
-    const fields = line.slice(4, line.indexOf('\n') >>> 0).trim().split(/\s+/);
+    const fields = line
+      .slice(4, line.indexOf('\n') >>> 0)
+      .trim()
+      .split(/\s+/);
     const modes = CPU_MODES.map((_, i) => Number(fields[i] ?? 0) / USER_HZ);
     const at = this.now();
     this.cpuMarks.push({ at, modes });
@@ -117,9 +120,14 @@ export class FastGauges {
     const idle = deltas[CPU_MODES.indexOf('idle')]! + deltas[CPU_MODES.indexOf('iowait')]!;
     return [
       { name: 'offhook_cpu_usage_ratio', type: 'gauge', value: round(1 - idle / total) },
-      ...CPU_MODES.map((mode, i): MetricPoint => ({
-        name: 'offhook_cpu_mode_ratio', type: 'gauge', value: round(deltas[i]! / total), labels: { mode },
-      })),
+      ...CPU_MODES.map(
+        (mode, i): MetricPoint => ({
+          name: 'offhook_cpu_mode_ratio',
+          type: 'gauge',
+          value: round(deltas[i]! / total),
+          labels: { mode },
+        }),
+      ),
     ];
   }
 

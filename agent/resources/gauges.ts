@@ -18,7 +18,16 @@ export function round(value: number): number {
 }
 
 export const MEMINFO_KEYS = [
-  'MemTotal', 'MemFree', 'MemAvailable', 'Buffers', 'Cached', 'SwapTotal', 'SwapFree', 'SwapCached', 'Shmem', 'Dirty',
+  'MemTotal',
+  'MemFree',
+  'MemAvailable',
+  'Buffers',
+  'Cached',
+  'SwapTotal',
+  'SwapFree',
+  'SwapCached',
+  'Shmem',
+  'Dirty',
 ] as const;
 
 /** node_memory_*_bytes plus used bytes/ratio (used = total − available); the full sample and the fast tick share it. */
@@ -28,8 +37,8 @@ export function memoryGauges(mem: Map<string, number>, gauge: GaugeSink): void {
     if (value !== undefined) gauge(`node_memory_${key}_bytes`, value);
   }
   const total = mem.get('MemTotal');
-  const available = mem.get('MemAvailable')
-    ?? (mem.get('MemFree') ?? 0) + (mem.get('Buffers') ?? 0) + (mem.get('Cached') ?? 0);
+  const available =
+    mem.get('MemAvailable') ?? (mem.get('MemFree') ?? 0) + (mem.get('Buffers') ?? 0) + (mem.get('Cached') ?? 0);
   if (total) {
     gauge('offhook_memory_used_bytes', total - available);
     gauge('offhook_memory_used_ratio', round((total - available) / total));

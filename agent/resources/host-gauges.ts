@@ -54,7 +54,7 @@ export class HostGauges {
 
   private family(name: string, point: MetricPoint): Gauge<string> | Counter<string> | null {
     const known = this.families.get(name);
-    if (known) return (known instanceof Counter) === (point.type === 'counter') ? known : null;
+    if (known) return known instanceof Counter === (point.type === 'counter') ? known : null;
     // A name the agent's own metrics already use is not overwritten by a sampled point.
     if (this.registry.getSingleMetric(name)) return null;
     const options = {

@@ -43,7 +43,14 @@ function parseKeyValues(text: string, separator: string): Map<string, string> {
   const values = new Map<string, string>();
   for (const line of text.split('\n')) {
     const at = line.indexOf(separator);
-    if (at > 0) values.set(line.slice(0, at).trim(), line.slice(at + 1).trim().replace(/^"(.*)"$/, '$1'));
+    if (at > 0)
+      values.set(
+        line.slice(0, at).trim(),
+        line
+          .slice(at + 1)
+          .trim()
+          .replace(/^"(.*)"$/, '$1'),
+      );
   }
   return values;
 }

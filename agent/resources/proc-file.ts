@@ -9,7 +9,11 @@ export class ProcFile {
   private buffer: Buffer;
 
   /** `limit` bytes are enough when only the start matters (the aggregate "cpu" line of /proc/stat). */
-  constructor(private readonly path: string, initialBytes = 4096, private readonly limit = Infinity) {
+  constructor(
+    private readonly path: string,
+    initialBytes = 4096,
+    private readonly limit = Infinity,
+  ) {
     this.buffer = Buffer.allocUnsafe(Math.min(initialBytes, limit));
   }
 

@@ -25,7 +25,10 @@ export const liveProc: ProcSource = {
   pageSize: 4096,
 };
 
-/** Reads a /proc file (synchronously, see readProcesses); a missing one (no swap, a container without diskstats) is empty, not an error. */
+/**
+ * Reads a /proc file (synchronously, see readProcesses); a missing one (no swap, a container without diskstats) is
+ * empty, not an error.
+ */
 export async function readProcFile(source: ProcSource, relative: string): Promise<string> {
   try {
     return readFileSync(join(source.root, relative), 'utf8');
@@ -40,7 +43,10 @@ export async function readProcFile(source: ProcSource, relative: string): Promis
  * synchronously: procfs answers from memory, and ~100 async reads a second cost 5x the CPU (bench).
  * cmdline stays async because reading it takes the target's mmap lock, which a stuck process can hold.
  */
-export async function readProcesses(source: ProcSource, withCommandLine = false): Promise<(ProcessStat & { cmdline?: string })[]> {
+export async function readProcesses(
+  source: ProcSource,
+  withCommandLine = false,
+): Promise<(ProcessStat & { cmdline?: string })[]> {
   const out: (ProcessStat & { cmdline?: string })[] = [];
   for (const pid of readdirSync(source.root)) {
     if (!/^\d+$/.test(pid)) continue;
@@ -57,7 +63,8 @@ export async function readProcesses(source: ProcSource, withCommandLine = false)
       out.map(async (p) => {
         // The process may have exited since the listing (or hides its cmdline): fall back to [comm] like ps does.
         const raw = await readFile(join(source.root, String(p.pid), 'cmdline'), 'utf8').catch(() => '');
-        (p as ProcessStat & { cmdline?: string }).cmdline = raw.replace(/\0+$/, '').replace(/\0/g, ' ') || `[${p.comm}]`;
+        (p as ProcessStat & { cmdline?: string }).cmdline =
+          raw.replace(/\0+$/, '').replace(/\0/g, ' ') || `[${p.comm}]`;
       }),
     );
   }

@@ -53,7 +53,11 @@ export function parseMeminfo(text: string): Map<string, number> {
   const values = new Map<string, number>();
   for (const line of text.split('\n')) {
     const match = /^([A-Za-z0-9_()]+):\s+(\d+)(?:\s+kB)?/.exec(line);
-    if (match) values.set(match[1]!.replace(/[()]/g, '_').replace(/_$/, ''), Number(match[2]) * (line.includes('kB') ? 1024 : 1));
+    if (match)
+      values.set(
+        match[1]!.replace(/[()]/g, '_').replace(/_$/, ''),
+        Number(match[2]) * (line.includes('kB') ? 1024 : 1),
+      );
   }
   return values;
 }
@@ -70,7 +74,11 @@ export function parseNetDev(text: string): Map<string, NetCounters> {
     const at = line.indexOf(':');
     if (at < 0) continue;
     const name = line.slice(0, at).trim();
-    const v = line.slice(at + 1).trim().split(/\s+/).map(Number);
+    const v = line
+      .slice(at + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     if (v.length < 16 || v.some((n) => !Number.isFinite(n))) continue;
     devices.set(name, {
       receive: { bytes: v[0]!, packets: v[1]!, errs: v[2]!, drop: v[3]! },
@@ -124,10 +132,13 @@ export interface Mount {
 }
 
 /** Pseudo and read-only image filesystems, as node_exporter excludes them by default. */
-export const FSTYPE_EXCLUDE = /^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs|ramfs|efivarfs|fuse\.lxcfs|fuse\.portal)$/;
-export const MOUNTPOINT_EXCLUDE = /^\/(dev|proc|run\/credentials\/.+|sys|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/;
+export const FSTYPE_EXCLUDE =
+  /^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs|ramfs|efivarfs|fuse\.lxcfs|fuse\.portal)$/;
+export const MOUNTPOINT_EXCLUDE =
+  /^\/(dev|proc|run\/credentials\/.+|sys|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/;
 
-const unescapeMount = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+const unescapeMount = (s: string): string =>
+  s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 
 export function parseMounts(text: string): Mount[] {
   const seen = new Set<string>();
@@ -136,7 +147,8 @@ export function parseMounts(text: string): Mount[] {
     const [device, mountpoint, fstype] = line.split(' ');
     if (!device || !mountpoint || !fstype) continue;
     const mount = { device: unescapeMount(device), mountpoint: unescapeMount(mountpoint), fstype };
-    if (FSTYPE_EXCLUDE.test(fstype) || MOUNTPOINT_EXCLUDE.test(mount.mountpoint) || seen.has(mount.mountpoint)) continue;
+    if (FSTYPE_EXCLUDE.test(fstype) || MOUNTPOINT_EXCLUDE.test(mount.mountpoint) || seen.has(mount.mountpoint))
+      continue;
     seen.add(mount.mountpoint);
     mounts.push(mount);
   }
@@ -158,7 +170,10 @@ export function parseProcessStat(text: string, pageSize: number): ProcessStat | 
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return null;
-  const rest = text.slice(close + 2).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   // rest[0] is field 3 (state); utime/stime are fields 14/15, num_threads 20, rss 24.
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);

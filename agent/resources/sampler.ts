@@ -3,8 +3,18 @@ import { join } from 'node:path';
 import { liveProc, readProcesses, readProcFile, type ProcSource } from './proc-reader.ts';
 import { ProcFile } from './proc-file.ts';
 import {
-  CPU_MODES, parseDiskstats, parseLoadavg, parseMeminfo, parseMounts, parseNetDev, parseStat, NET_FIELDS,
-  type CpuTimes, type DiskCounters, type Mount, type NetCounters,
+  CPU_MODES,
+  parseDiskstats,
+  parseLoadavg,
+  parseMeminfo,
+  parseMounts,
+  parseNetDev,
+  parseStat,
+  NET_FIELDS,
+  type CpuTimes,
+  type DiskCounters,
+  type Mount,
+  type NetCounters,
 } from './procfs.ts';
 import { filesystemGauges, memoryGauges, round, type GaugeSink } from './gauges.ts';
 
@@ -40,7 +50,8 @@ const TWO_POW_32 = 2 ** 32;
 export function counterRate(previous: number, current: number, seconds: number): number | null {
   if (seconds <= 0) return null;
   if (current >= previous) return (current - previous) / seconds;
-  if (previous < TWO_POW_32 && previous >= TWO_POW_32 / 2 && current < TWO_POW_32 / 2) return (current + TWO_POW_32 - previous) / seconds;
+  if (previous < TWO_POW_32 && previous >= TWO_POW_32 / 2 && current < TWO_POW_32 / 2)
+    return (current + TWO_POW_32 - previous) / seconds;
   return null;
 }
 
@@ -67,20 +78,27 @@ export class ResourceSampler {
     const read = async (f: string): Promise<string> => this.procFile(f).read();
     // One call per file (not a mapped array) so the result is a tuple and each text is a definite string.
     const [statText, loadText, memText, netText, diskText, mountText] = await Promise.all([
-      read('stat'), read('loadavg'), read('meminfo'), read('net/dev'), read('diskstats'),
+      read('stat'),
+      read('loadavg'),
+      read('meminfo'),
+      read('net/dev'),
+      read('diskstats'),
       this.options.filesystems === false ? Promise.resolve('') : this.mountTable(),
     ]);
     const out: MetricPoint[] = [];
     const gauge = (name: string, value: number, labels?: Record<string, string>): void => {
-      if (Number.isFinite(value)) out.push(labels ? { name, type: 'gauge', value, labels } : { name, type: 'gauge', value });
+      if (Number.isFinite(value))
+        out.push(labels ? { name, type: 'gauge', value, labels } : { name, type: 'gauge', value });
     };
     const counter = (name: string, value: number, labels?: Record<string, string>): void => {
-      if (Number.isFinite(value)) out.push(labels ? { name, type: 'counter', value, labels } : { name, type: 'counter', value });
+      if (Number.isFinite(value))
+        out.push(labels ? { name, type: 'counter', value, labels } : { name, type: 'counter', value });
     };
     const seconds = this.previous ? (at - this.previous.at) / 1000 : 0;
 
     const stat = parseStat(statText);
-    for (const [cpu, times] of stat.cpus) for (const mode of CPU_MODES) counter('node_cpu_seconds_total', times[mode], { cpu, mode });
+    for (const [cpu, times] of stat.cpus)
+      for (const mode of CPU_MODES) counter('node_cpu_seconds_total', times[mode], { cpu, mode });
     this.cpuRatios(stat.cpus, gauge);
     if (stat.contextSwitches !== undefined) counter('node_context_switches_total', stat.contextSwitches);
     if (stat.interrupts !== undefined) counter('node_intr_total', stat.interrupts);
@@ -146,7 +164,10 @@ export class ResourceSampler {
    * Busy fraction over CPUs present in both samples: a CPU that came online (hot-plug) has no baseline and
    * one whose counters went backwards (iowait can, on some kernels) is left out rather than reported as nonsense.
    */
-  private cpuRatios(cpus: Map<string, CpuTimes>, gauge: (name: string, value: number, labels?: Record<string, string>) => void): void {
+  private cpuRatios(
+    cpus: Map<string, CpuTimes>,
+    gauge: (name: string, value: number, labels?: Record<string, string>) => void,
+  ): void {
     if (!this.previous) return;
     const deltas: Record<string, number> = Object.fromEntries(CPU_MODES.map((m) => [m, 0]));
     let totalDelta = 0;
@@ -192,7 +213,9 @@ export class ResourceSampler {
     await Promise.all(mounts.map((mount) => filesystemGauges(this.source, rootfs, mount, timeoutMs, gauge)));
   }
 
-  private async processes(gauge: (name: string, value: number, labels?: Record<string, string>) => void): Promise<void> {
+  private async processes(
+    gauge: (name: string, value: number, labels?: Record<string, string>) => void,
+  ): Promise<void> {
     const processes = await readProcesses(this.source);
     const states = new Map<string, number>();
     let threads = 0;
@@ -205,4 +228,3 @@ export class ResourceSampler {
     for (const state of [...states.keys()].sort()) gauge('node_processes_state', states.get(state)!, { state });
   }
 }
-

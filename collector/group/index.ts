@@ -57,7 +57,11 @@ export class CollectorGroup {
   constructor(
     kv: KV,
     private readonly deps: {
-      member: string; config: GroupConfig; clock: Clock; logger: Logger; handler: PartitionHandler;
+      member: string;
+      config: GroupConfig;
+      clock: Clock;
+      logger: Logger;
+      handler: PartitionHandler;
     },
   ) {
     this.table = new LeaseTable(kv);
@@ -91,9 +95,11 @@ export class CollectorGroup {
 
   /** Runs one round now (tests and the join path use it to converge without waiting). */
   round(): Promise<void> {
-    this.chain = this.chain.then(() => this.runRound()).catch((err: unknown) => {
-      this.logger.warn({ err }, 'collector group round failed; retrying next round');
-    });
+    this.chain = this.chain
+      .then(() => this.runRound())
+      .catch((err: unknown) => {
+        this.logger.warn({ err }, 'collector group round failed; retrying next round');
+      });
     return this.chain;
   }
 
@@ -115,7 +121,10 @@ export class CollectorGroup {
 
   private chainFence(partition: number): Promise<boolean> {
     const run = this.fenceChain.then(async () => this.renew(partition));
-    this.fenceChain = run.then(() => undefined, () => undefined);
+    this.fenceChain = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -181,7 +190,7 @@ export class CollectorGroup {
     try {
       await this.deps.handler.prepare();
     } catch (err) {
-      this.logger.error({ err, partitions: taken }, 'cannot read the partitions\' state; releasing them');
+      this.logger.error({ err, partitions: taken }, "cannot read the partitions' state; releasing them");
       for (const partition of taken) await this.giveUp(partition);
       return;
     }

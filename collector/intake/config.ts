@@ -6,11 +6,13 @@ import { DEFAULT_INTAKE_LIMITS, type IntakeLimits } from './gate.ts';
 export const IntakeConfig = z
   .object({
     /** An event whose ts is further ahead of its arrival in JetStream is refused (reason ts_future). */
-    max_clock_skew: Duration.pipe(z.number().min(1000, { error: 'expected at least 1s' }))
-      .default(DEFAULT_INTAKE_LIMITS.maxClockSkewMs),
+    max_clock_skew: Duration.pipe(z.number().min(1000, { error: 'expected at least 1s' })).default(
+      DEFAULT_INTAKE_LIMITS.maxClockSkewMs,
+    ),
     /** An event older than this at its arrival is refused (ts_past); the agent's spool holds events through outages. */
-    max_event_age: Duration.pipe(z.number().min(60_000, { error: 'expected at least 1m' }))
-      .default(DEFAULT_INTAKE_LIMITS.maxEventAgeMs),
+    max_event_age: Duration.pipe(z.number().min(60_000, { error: 'expected at least 1m' })).default(
+      DEFAULT_INTAKE_LIMITS.maxEventAgeMs,
+    ),
     /** Largest seq step within an epoch, and the highest first seq of a new epoch: above a spool's size in events. */
     max_seq_jump: z.number().int().min(1000).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_INTAKE_LIMITS.maxSeqJump),
     /** Epochs (agent sequence numberings) remembered per host. */

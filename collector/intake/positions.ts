@@ -84,7 +84,10 @@ export class AgentPositions {
     if (saved && typeof saved === 'object') {
       for (const [host, list] of Object.entries(saved as Record<string, unknown>)) {
         if (!Array.isArray(list)) continue;
-        const valid = list.filter(isPosition).slice(-this.limits.epochsPerHost).map((p) => ({ ...p }));
+        const valid = list
+          .filter(isPosition)
+          .slice(-this.limits.epochsPerHost)
+          .map((p) => ({ ...p }));
         if (valid.length > 0) this.hosts.set(host, valid);
       }
       return;
@@ -99,6 +102,13 @@ export class AgentPositions {
 
 function isPosition(p: unknown): p is EpochPosition {
   const x = p as EpochPosition;
-  return typeof x === 'object' && x !== null && typeof x.epoch === 'string' && Number.isSafeInteger(x.seq)
-    && typeof x.ts === 'number' && typeof x.count === 'number' && typeof x.used === 'number';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.epoch === 'string' &&
+    Number.isSafeInteger(x.seq) &&
+    typeof x.ts === 'number' &&
+    typeof x.count === 'number' &&
+    typeof x.used === 'number'
+  );
 }

@@ -31,7 +31,11 @@ export class RejectionReport {
     this.lastLogged.set(key, { at: now, suppressed: 0 });
     this.logger.warn(
       {
-        host: event.host, reason, epoch: event.epoch ?? null, seq: event.seq, ts: event.ts,
+        host: event.host,
+        reason,
+        epoch: event.epoch ?? null,
+        seq: event.seq,
+        ts: event.ts,
         suppressedSinceLastLog: entry?.suppressed ?? 0,
       },
       `event refused (${HOW_TO_READ[reason]})`,

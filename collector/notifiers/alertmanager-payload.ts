@@ -61,7 +61,9 @@ export function alertmanagerPayload(batch: NotificationBatch, maxAlerts = 0): Al
   const all = batch.alerts.map((a) => alertmanagerAlert(a, batch.externalUrl, why));
   const alerts = maxAlerts > 0 ? all.slice(0, maxAlerts) : all;
   const commonLabels = common(all.map((a) => a.labels));
-  const groupLabels = Object.fromEntries(['alertname', 'host'].filter((k) => k in commonLabels).map((k) => [k, commonLabels[k]!]));
+  const groupLabels = Object.fromEntries(
+    ['alertname', 'host'].filter((k) => k in commonLabels).map((k) => [k, commonLabels[k]!]),
+  );
   const groupKey = `{}/{receiver=${JSON.stringify(batch.receiver)}}:{${Object.entries(groupLabels)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(', ')}}`;

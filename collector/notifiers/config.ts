@@ -47,9 +47,13 @@ const receiverSchemas = notifierPlugins.map((plugin) =>
     .strict(),
 );
 
-export const ReceiverConfig = z.discriminatedUnion('kind', receiverSchemas as unknown as [z.ZodObject, ...z.ZodObject[]], {
-  error: `expected kind one of ${notifierPlugins.map((p) => p.kind).join(', ')}`,
-});
+export const ReceiverConfig = z.discriminatedUnion(
+  'kind',
+  receiverSchemas as unknown as [z.ZodObject, ...z.ZodObject[]],
+  {
+    error: `expected kind one of ${notifierPlugins.map((p) => p.kind).join(', ')}`,
+  },
+);
 
 /** The options every receiver carries after parsing; the kind's own options ride along. */
 export type ReceiverConfig = {
@@ -112,17 +116,34 @@ export const NotificationsConfig = z
     const names = new Set<string>();
     config.receivers.forEach((receiver, index) => {
       const name = (receiver as { name: string }).name;
-      if (names.has(name)) ctx.addIssue({ code: 'custom', path: ['receivers', index, 'name'], message: `receiver name "${name}" is used twice; names must be unique` });
+      if (names.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['receivers', index, 'name'],
+          message: `receiver name "${name}" is used twice; names must be unique`,
+        });
       names.add(name);
     });
     const known = `known receivers: ${[...names].join(', ') || 'none'}`;
     config.routes.forEach((route, index) => {
-      if (!names.has(route.receiver)) ctx.addIssue({ code: 'custom', path: ['routes', index, 'receiver'], message: `no receiver named "${route.receiver}" (${known})` });
+      if (!names.has(route.receiver))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', index, 'receiver'],
+          message: `no receiver named "${route.receiver}" (${known})`,
+        });
     });
     config.fallback_receivers.forEach((name, index) => {
-      if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['fallback_receivers', index], message: `no receiver named "${name}" (${known})` });
+      if (!names.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fallback_receivers', index],
+          message: `no receiver named "${name}" (${known})`,
+        });
     });
   })
   .prefault({});
 
-export type NotificationsConfig = Omit<z.infer<typeof NotificationsConfig>, 'receivers'> & { receivers: ReceiverConfig[] };
+export type NotificationsConfig = Omit<z.infer<typeof NotificationsConfig>, 'receivers'> & {
+  receivers: ReceiverConfig[];
+};

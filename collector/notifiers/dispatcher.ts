@@ -44,7 +44,12 @@ export class Dispatcher implements NotificationSink {
     }
     const admitted = this.admission
       .then(() => this.admit(alert, reason, context))
-      .catch((err: Error) => this.parts.logger.error({ err, fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule }, 'notification admission failed'));
+      .catch((err: Error) =>
+        this.parts.logger.error(
+          { err, fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule },
+          'notification admission failed',
+        ),
+      );
     this.admission = admitted;
     return admitted;
   }
@@ -56,7 +61,10 @@ export class Dispatcher implements NotificationSink {
    */
   resumePending(select: (pending: PendingNotification) => boolean = () => true): Promise<number> {
     const run = this.admission.then(() => this.resume(select));
-    this.admission = run.then(() => undefined, () => undefined);
+    this.admission = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -68,7 +76,11 @@ export class Dispatcher implements NotificationSink {
       const receiver = notification && this.parts.receivers.get(notification.receiver);
       if (!notification || !receiver || (await this.loggedAsSent(key, logger))) {
         if (!notification) logger.warn({ key }, 'unreadable pending notification in the notification log; cleared');
-        else if (!receiver) logger.warn({ key, receiver: notification.receiver }, 'pending notification for a receiver no longer configured; cleared');
+        else if (!receiver)
+          logger.warn(
+            { key, receiver: notification.receiver },
+            'pending notification for a receiver no longer configured; cleared',
+          );
         await nflog.clearPending(key).catch((err: unknown) => {
           logger.warn({ err, key }, 'cannot clear a pending notification; it is looked at again at the next start');
         });
@@ -83,8 +95,10 @@ export class Dispatcher implements NotificationSink {
       }
       this.inFlight.add(key);
       // At-least-once: a stop between the receiver's answer and the "sent" record re-sends this one.
-      logger.info({ key, fingerprint: notification.alert.fingerprint, receiver: notification.receiver },
-        'resuming a notification accepted before the last stop');
+      logger.info(
+        { key, fingerprint: notification.alert.fingerprint, receiver: notification.receiver },
+        'resuming a notification accepted before the last stop',
+      );
       const { fallbackReason } = notification;
       const why = fallbackReason ? { fallbackReason } : {};
       receiver.queue.enqueue({ alert: notification.alert, reason: notification.reason, key, ...why });
@@ -124,9 +138,16 @@ export class Dispatcher implements NotificationSink {
       try {
         await this.parts.nflog.record(item.key, { sentAt, receiver, reason: item.reason, attempts });
       } catch (err) {
-        this.parts.logger.error({ err, fingerprint: item.alert.fingerprint, key: item.key }, 'could not write the notification log; a restart may re-send this');
+        this.parts.logger.error(
+          { err, fingerprint: item.alert.fingerprint, key: item.key },
+          'could not write the notification log; a restart may re-send this',
+        );
       }
-      await this.parts.nflog.clearPending(item.key).catch((err: Error) => this.parts.logger.warn({ err, key: item.key }, 'could not clear a pending notification'));
+      await this.parts.nflog
+        .clearPending(item.key)
+        .catch((err: Error) =>
+          this.parts.logger.warn({ err, key: item.key }, 'could not clear a pending notification'),
+        );
       this.inFlight.delete(item.key);
     }
   }
@@ -135,15 +156,23 @@ export class Dispatcher implements NotificationSink {
     for (const item of items) {
       this.inFlight.delete(item.key);
       // Given up for good; a shutdown keeps it pending so the next run sends it.
-      if (why !== 'shutdown') void this.parts.nflog.clearPending(item.key).catch((err: Error) => this.parts.logger.warn({ err, key: item.key }, 'could not clear a pending notification'));
+      if (why !== 'shutdown')
+        void this.parts.nflog
+          .clearPending(item.key)
+          .catch((err: Error) =>
+            this.parts.logger.warn({ err, key: item.key }, 'could not clear a pending notification'),
+          );
     }
   }
 
   private targets(alert: Alert, reason: NotificationReason): RouteTarget[] {
-    if (reason === 'fallback') return this.parts.fallbackReceivers.map((receiver) => ({ receiver, sendResolved: true }));
+    if (reason === 'fallback')
+      return this.parts.fallbackReceivers.map((receiver) => ({ receiver, sendResolved: true }));
     const routed = this.parts.route(alert, reason);
     // A resolve also goes to fallback receivers that were told about the problem (checked below).
-    if (reason === 'resolved') for (const receiver of this.parts.fallbackReceivers) if (!routed.some((t) => t.receiver === receiver)) routed.push({ receiver, sendResolved: true });
+    if (reason === 'resolved')
+      for (const receiver of this.parts.fallbackReceivers)
+        if (!routed.some((t) => t.receiver === receiver)) routed.push({ receiver, sendResolved: true });
     return routed;
   }
 
@@ -223,7 +252,8 @@ export class Dispatcher implements NotificationSink {
 
   /** The <what> part of the log key; `known` is what was sent or is in flight for this generation and receiver. */
   private what(reason: NotificationReason, context: SubmitContext, known: string[]): string {
-    if (reason === 'fallback') return `fallback-${(context.fallbackReason ?? 'unspecified').replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    if (reason === 'fallback')
+      return `fallback-${(context.fallbackReason ?? 'unspecified').replace(/[^A-Za-z0-9_-]/g, '_')}`;
     if (reason !== 'repeat') return reason;
     if (context.repeat !== undefined) return `repeat-${context.repeat}`;
     const highest = known.reduce((max, kind) => Math.max(max, Number(/^repeat-(\d+)$/.exec(kind)?.[1] ?? 0)), 0);

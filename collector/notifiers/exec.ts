@@ -38,7 +38,9 @@ export function execEnvironment(batch: NotificationBatch): Record<string, string
 export const execPlugin = defineNotifier({
   kind: 'exec',
   configSchema: z.object({
-    command: z.array(z.string().min(1)).min(1, { error: 'expected an argument vector, e.g. ["/usr/local/bin/lamp", "--on"]' }),
+    command: z
+      .array(z.string().min(1))
+      .min(1, { error: 'expected an argument vector, e.g. ["/usr/local/bin/lamp", "--on"]' }),
     /** Extra environment; the command otherwise sees only PATH, HOME, LANG and the OFFHOOK_* variables. */
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
     cwd: z.string().optional(),
@@ -62,7 +64,8 @@ export const execPlugin = defineNotifier({
           });
           let output = '';
           const keep = (chunk: Buffer): void => {
-            if (output.length < KEPT_OUTPUT_CHARS) output += chunk.toString('utf8').slice(0, KEPT_OUTPUT_CHARS - output.length);
+            if (output.length < KEPT_OUTPUT_CHARS)
+              output += chunk.toString('utf8').slice(0, KEPT_OUTPUT_CHARS - output.length);
           };
           child.stdout.on('data', keep);
           child.stderr.on('data', keep);
@@ -88,14 +91,29 @@ export const execPlugin = defineNotifier({
             if (killTimer) clearTimeout(killTimer);
             resolve(outcome);
           };
-          child.on('error', (err: NodeJS.ErrnoException) => done({ ok: false, retry: err.code !== 'ENOENT' && err.code !== 'EACCES', error: `cannot run ${file}: ${err.message}` }));
+          child.on('error', (err: NodeJS.ErrnoException) =>
+            done({
+              ok: false,
+              retry: err.code !== 'ENOENT' && err.code !== 'EACCES',
+              error: `cannot run ${file}: ${err.message}`,
+            }),
+          );
           child.on('close', (code, sig) => {
             const said = oneLine(output, 300);
             if (signal.aborted) killGroup('SIGKILL'); // leftovers that ignored SIGTERM
             if (code === 0) return done({ ok: true });
-            if (sig) return done({ ok: false, retry: true, error: `${file} killed by ${sig}${signal.aborted ? ' (timeout)' : ''}${said ? `: ${said}` : ''}` });
+            if (sig)
+              return done({
+                ok: false,
+                retry: true,
+                error: `${file} killed by ${sig}${signal.aborted ? ' (timeout)' : ''}${said ? `: ${said}` : ''}`,
+              });
             deps.logger.debug({ code, output: said }, 'notify command failed');
-            done({ ok: false, retry: code === EXIT_TEMPFAIL, error: `${file} exited ${code}${said ? `: ${said}` : ''}` });
+            done({
+              ok: false,
+              retry: code === EXIT_TEMPFAIL,
+              error: `${file} exited ${code}${said ? `: ${said}` : ''}`,
+            });
           });
         });
       },

@@ -1,8 +1,17 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { streamNames, type FallbackRequest, type InboundValidator, type Logger, type Subjects } from '../../shared/index.ts';
+import {
+  streamNames,
+  type FallbackRequest,
+  type InboundValidator,
+  type Logger,
+  type Subjects,
+} from '../../shared/index.ts';
 import { consumeDurably, type DurableIntake } from '../durable-intake.ts';
 
-/** One durable for every collector: each fallback request is handled by one of them, and waits in the stream while none runs. */
+/**
+ * One durable for every collector: each fallback request is handled by one of them, and waits in the stream while none
+ * runs.
+ */
 export const FALLBACK_DURABLE = 'offhook-collector-fallback';
 const DEFAULT_ACK_WAIT_MS = 60_000;
 
@@ -33,11 +42,15 @@ export async function consumeFallbacks(
       if (!decoded || decoded.type !== 'fallback') return 'term';
       const request = decoded.message;
       const log = logger.child({ gateway: request.host, reason: request.reason });
-      log.warn({ detail: request.detail, alerts: request.alerts.length, redelivered: msg.redelivered }, 'gateway fell back to notifiers');
+      log.warn(
+        { detail: request.detail, alerts: request.alerts.length, redelivered: msg.redelivered },
+        'gateway fell back to notifiers',
+      );
       const accepted = await handle(request);
       log.info({ accepted }, 'fallback request handed to the fallback receivers');
       return 'ack';
     },
-    onRetry: (err, msg) => logger.error({ err, subject: msg.subject }, 'handling a fallback request failed; it will be redelivered'),
+    onRetry: (err, msg) =>
+      logger.error({ err, subject: msg.subject }, 'handling a fallback request failed; it will be redelivered'),
   });
 }

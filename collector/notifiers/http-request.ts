@@ -26,25 +26,29 @@ export function sendHttp(
   const headers = { ...options.headers };
   if (options.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(options.body));
   return new Promise<HttpAnswer>((resolve, reject) => {
-    const req = (https ? httpsRequest : httpRequest)(target, {
-      method: options.method,
-      headers,
-      agent: https ? agents.https : agents.http,
-      ...(options.signal ? { signal: options.signal } : {}),
-    }, (res: IncomingMessage) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        // Only the start is reported; the rest is read (and dropped) so the connection can be reused.
-        if (body.length < MAX_BODY_CHARS) body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.slice(0, MAX_BODY_CHARS) }));
-      res.on('error', reject);
-      // Aborted (timeout) or cut mid-answer: a no-op once 'end' has resolved.
-      res.on('close', () => {
-        if (!res.complete) reject(new Error('the connection closed before the answer was complete'));
-      });
-    });
+    const req = (https ? httpsRequest : httpRequest)(
+      target,
+      {
+        method: options.method,
+        headers,
+        agent: https ? agents.https : agents.http,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+      (res: IncomingMessage) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          // Only the start is reported; the rest is read (and dropped) so the connection can be reused.
+          if (body.length < MAX_BODY_CHARS) body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.slice(0, MAX_BODY_CHARS) }));
+        res.on('error', reject);
+        // Aborted (timeout) or cut mid-answer: a no-op once 'end' has resolved.
+        res.on('close', () => {
+          if (!res.complete) reject(new Error('the connection closed before the answer was complete'));
+        });
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });

@@ -1,6 +1,17 @@
 // The collector's notification side: config schema, the dispatcher (NotificationSink) and the plugin registry.
 import { Kvm, type KV } from '@nats-io/kv';
-import { BUCKETS, bucketName, InboundValidator, systemClock, type Alert, type Clock, type Logger, type NatsConnection, type Registry, type Subjects } from '../../shared/index.ts';
+import {
+  BUCKETS,
+  bucketName,
+  InboundValidator,
+  systemClock,
+  type Alert,
+  type Clock,
+  type Logger,
+  type NatsConnection,
+  type Registry,
+  type Subjects,
+} from '../../shared/index.ts';
 import type { NotificationsConfig } from './config.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { consumeFallbacks } from './fallback.ts';
@@ -15,7 +26,15 @@ export { NotificationsConfig, ReceiverConfig, RouteConfig } from './config.ts';
 export { notifierPlugins, pluginFor } from './registry.ts';
 export { alertmanagerPayload } from './alertmanager-payload.ts';
 export type { PendingNotification, PendingOwner } from './nflog.ts';
-export type { NotificationBatch, NotificationReason, NotificationSink, Notifier, NotifierPlugin, NotifyOutcome, SubmitContext } from './types.ts';
+export type {
+  NotificationBatch,
+  NotificationReason,
+  NotificationSink,
+  Notifier,
+  NotifierPlugin,
+  NotifyOutcome,
+  SubmitContext,
+} from './types.ts';
 
 export interface DispatcherDeps {
   nc: NatsConnection;
@@ -60,7 +79,10 @@ async function openNflog(nc: NatsConnection, subjects: Subjects): Promise<KV> {
  * Builds one queue per receiver, the router and the notification log, and starts listening for
  * the gateway's fallback requests. The alert engine calls submit(); close() stops everything.
  */
-export async function createDispatcher(config: NotificationsConfig, deps: DispatcherDeps): Promise<NotificationDispatcher> {
+export async function createDispatcher(
+  config: NotificationsConfig,
+  deps: DispatcherDeps,
+): Promise<NotificationDispatcher> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger.child({ component: 'notifications' });
   const metrics = notificationMetrics(deps.registry);
@@ -72,7 +94,11 @@ export async function createDispatcher(config: NotificationsConfig, deps: Dispat
     const plugin = pluginFor(receiver.kind);
     if (!plugin) throw new Error(`notifications.receivers: no notifier kind "${receiver.kind}"`);
     const receiverLogger = logger.child({ receiver: receiver.name, kind: receiver.kind });
-    const notifier = plugin.create(receiver, { logger: receiverLogger, registry: deps.registry, receiverName: receiver.name });
+    const notifier = plugin.create(receiver, {
+      logger: receiverLogger,
+      registry: deps.registry,
+      receiverName: receiver.name,
+    });
     notifiers.push(notifier);
     const queue = new ReceiverQueue({
       receiver,
@@ -87,20 +113,31 @@ export async function createDispatcher(config: NotificationsConfig, deps: Dispat
     receivers.set(receiver.name, { config: receiver, queue });
   }
   dispatcher = new Dispatcher({
-    receivers, route: createRouter(config.routes), fallbackReceivers: config.fallback_receivers, nflog, metrics,
-    logger, clock, ...(deps.owner ? { owner: deps.owner } : {}),
+    receivers,
+    route: createRouter(config.routes),
+    fallbackReceivers: config.fallback_receivers,
+    nflog,
+    metrics,
+    logger,
+    clock,
+    ...(deps.owner ? { owner: deps.owner } : {}),
   });
   if (deps.resumeAtStart !== false) await dispatcher.resumePending();
   const validator = new InboundValidator(deps.registry, logger, deps.subjects, () => clock.now());
   const active = dispatcher;
   const fallbacks = await consumeFallbacks(deps.nc, deps.subjects, validator, logger, async (request) => {
     if (config.fallback_receivers.length === 0) {
-      logger.error({ gateway: request.host, reason: request.reason, alerts: request.alerts.length }, 'gateway fell back but no fallback_receivers are configured: nobody is told');
+      logger.error(
+        { gateway: request.host, reason: request.reason, alerts: request.alerts.length },
+        'gateway fell back but no fallback_receivers are configured: nobody is told',
+      );
       metrics.dropped.inc({ receiver: '', reason: 'no_fallback_receiver' }, request.alerts.length);
       return 0;
     }
     // submit() resolves once each notification is durably accepted; only then may the request be acknowledged.
-    await Promise.all(request.alerts.map((alert) => active.submit(alert, 'fallback', { fallbackReason: request.reason })));
+    await Promise.all(
+      request.alerts.map((alert) => active.submit(alert, 'fallback', { fallbackReason: request.reason })),
+    );
     return request.alerts.length;
   });
   return {
@@ -110,7 +147,9 @@ export async function createDispatcher(config: NotificationsConfig, deps: Dispat
     async close(graceMs?: number) {
       await fallbacks.stop();
       await active.close(graceMs);
-      await Promise.all(notifiers.map((n) => n.close?.().catch((err: Error) => logger.warn({ err }, 'notifier close failed'))));
+      await Promise.all(
+        notifiers.map((n) => n.close?.().catch((err: Error) => logger.warn({ err }, 'notifier close failed'))),
+      );
     },
   };
 }

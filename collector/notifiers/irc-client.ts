@@ -19,7 +19,10 @@ export interface IrcDelivery {
 }
 
 export class IrcError extends Error {
-  constructor(message: string, readonly retry: boolean) {
+  constructor(
+    message: string,
+    readonly retry: boolean,
+  ) {
     super(message);
   }
 }
@@ -69,7 +72,12 @@ export function deliverToChannel(options: IrcDelivery): Promise<void> {
     let settled = false;
     let buffered = '';
     const socket: Socket = options.tls
-      ? connectTls({ host: options.host, port: options.port, rejectUnauthorized: options.tlsVerify, servername: options.host })
+      ? connectTls({
+          host: options.host,
+          port: options.port,
+          rejectUnauthorized: options.tlsVerify,
+          servername: options.host,
+        })
       : connectTcp({ host: options.host, port: options.port });
     socket.setEncoding('utf8');
 
@@ -82,7 +90,8 @@ export function deliverToChannel(options: IrcDelivery): Promise<void> {
         reject(err);
       } else resolve();
     };
-    const onAbort = (): void => finish(new IrcError(`aborted: ${(options.signal.reason as Error)?.message ?? 'timeout'}`, true));
+    const onAbort = (): void =>
+      finish(new IrcError(`aborted: ${(options.signal.reason as Error)?.message ?? 'timeout'}`, true));
     options.signal.addEventListener('abort', onAbort, { once: true });
 
     const send = (line: string): void => {
@@ -137,15 +146,18 @@ export function deliverToChannel(options: IrcDelivery): Promise<void> {
         return send(`JOIN ${options.channel}${key}`);
       }
       if (command === '433' || command === '432') {
-        if (command === '432' || ++nickTries > 3) return finish(new IrcError(`nick "${options.nick}" refused (${command})`, command === '433'));
+        if (command === '432' || ++nickTries > 3)
+          return finish(new IrcError(`nick "${options.nick}" refused (${command})`, command === '433'));
         nick = `${options.nick.slice(0, 28)}${nickTries}`;
         return send(`NICK ${nick}`);
       }
       if (command === 'JOIN' && parts[0]?.slice(1).split('!')[0] === nick) return sayAndQuit();
       // End of NAMES also means we are in (some servers send it before echoing JOIN).
       if (command === '366') return sayAndQuit();
-      if (command && PERMANENT.has(command)) return finish(new IrcError(`${PERMANENT.get(command)}: ${line.slice(0, 200)}`, false));
-      if (command && TRANSIENT.has(command)) return finish(new IrcError(`${TRANSIENT.get(command)}: ${line.slice(0, 200)}`, true));
+      if (command && PERMANENT.has(command))
+        return finish(new IrcError(`${PERMANENT.get(command)}: ${line.slice(0, 200)}`, false));
+      if (command && TRANSIENT.has(command))
+        return finish(new IrcError(`${TRANSIENT.get(command)}: ${line.slice(0, 200)}`, true));
     };
 
     socket.on('error', (err) => finish(new IrcError(`IRC connection failed: ${err.message}`, true)));

@@ -10,11 +10,14 @@ export function ircLines(batch: NotificationBatch, maxLines: number): string[] {
   if (batch.alerts.length === 1) return [`${headline(batch)} ${alertUrl(batch.externalUrl, batch.alerts[0]!)}`];
   const shown = batch.alerts.slice(0, Math.max(1, maxLines - 2));
   const lines = [headline(batch), ...shown.map((alert) => `${alertLine(alert)} ${alertUrl(batch.externalUrl, alert)}`)];
-  if (batch.alerts.length > shown.length) lines.push(`... and ${batch.alerts.length - shown.length} more: ${batch.externalUrl}/alerts`);
+  if (batch.alerts.length > shown.length)
+    lines.push(`... and ${batch.alerts.length - shown.length} more: ${batch.externalUrl}/alerts`);
   return lines;
 }
 
-const Nick = z.string().regex(/^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/, { error: 'expected an IRC nick (letters, digits, []\\`_^{|}-, at most 30)' });
+const Nick = z.string().regex(/^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/, {
+  error: 'expected an IRC nick (letters, digits, []\\`_^{|}-, at most 30)',
+});
 
 /**
  * Says alerts in an IRC channel. The client is ours (irc-client.ts); alert text is flattened to
@@ -28,11 +31,20 @@ export const ircPlugin = defineNotifier({
     tls: z.boolean().default(false),
     tls_verify: z.boolean().default(true),
     nick: Nick.default('offhook'),
-    username: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/).default('offhook'),
-    realname: z.string().regex(/^[^\r\n\0]{1,100}$/).default('offhook alert bot'),
+    username: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,16}$/)
+      .default('offhook'),
+    realname: z
+      .string()
+      .regex(/^[^\r\n\0]{1,100}$/)
+      .default('offhook alert bot'),
     password_file: z.string().optional(),
     channel: z.string().regex(/^[#&+!][^\s,\x07\0]{1,49}$/, { error: 'expected a channel like "#ops"' }),
-    channel_key: z.string().regex(/^[^\s,\0]{1,23}$/).optional(),
+    channel_key: z
+      .string()
+      .regex(/^[^\s,\0]{1,23}$/)
+      .optional(),
     notice: z.boolean().default(true),
     /** Lines per notification, so a storm cannot flood the channel (the rest is summarised). */
     max_lines: z.number().int().min(1).max(20).default(5),

@@ -5,7 +5,10 @@ import { Port } from '../../shared/index.ts';
 import { alertLine, alertUrl, fallbackNote, headline, oneLine, rfc3339 } from './text.ts';
 import { defineNotifier, type NotificationBatch } from './types.ts';
 
-const Address = z.string().min(3).regex(/^[^\r\n]+$/, { error: 'expected one mail address per entry, e.g. "ops@example.com"' });
+const Address = z
+  .string()
+  .min(3)
+  .regex(/^[^\r\n]+$/, { error: 'expected one mail address per entry, e.g. "ops@example.com"' });
 
 /** The plain-text body: one block per alert with everything an on-call person needs to start. */
 export function mailBody(batch: NotificationBatch): string {
@@ -22,9 +25,8 @@ export function mailBody(batch: NotificationBatch): string {
       `  ${alertUrl(batch.externalUrl, alert)}`,
     ].join('\n'),
   );
-  const why = batch.reason === 'fallback'
-    ? `The gateway did not phone anyone: ${fallbackNote(batch.fallbackReason)}.\n\n`
-    : '';
+  const why =
+    batch.reason === 'fallback' ? `The gateway did not phone anyone: ${fallbackNote(batch.fallbackReason)}.\n\n` : '';
   const signature = `-- \noffhook, receiver ${batch.receiver}, reason ${batch.reason}\n`;
   return `${headline(batch)}\n\n${why}${blocks.join('\n\n')}\n\n${signature}`;
 }
@@ -50,16 +52,23 @@ export const mailPlugin = defineNotifier({
     password_file: z.string().optional(),
     from: Address,
     to: z.union([Address, z.array(Address).min(1)]),
-    subject_prefix: z.string().regex(/^[^\r\n]*$/).default('[offhook]'),
+    subject_prefix: z
+      .string()
+      .regex(/^[^\r\n]*$/)
+      .default('[offhook]'),
   }),
   create(config) {
-    const password = (): string | undefined => (config.password_file ? readFileSync(config.password_file, 'utf8').trim() : config.password);
+    const password = (): string | undefined =>
+      config.password_file ? readFileSync(config.password_file, 'utf8').trim() : config.password;
     const transport = createTransport({
       host: config.host,
       port: config.port,
       secure: config.secure,
       requireTLS: config.require_tls,
-      tls: { rejectUnauthorized: config.tls_verify, ...(config.tls_ca_file ? { ca: readFileSync(config.tls_ca_file) } : {}) },
+      tls: {
+        rejectUnauthorized: config.tls_verify,
+        ...(config.tls_ca_file ? { ca: readFileSync(config.tls_ca_file) } : {}),
+      },
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 30_000,
@@ -82,13 +91,19 @@ export const mailPlugin = defineNotifier({
             },
             ...(auth ? { auth } : {}),
           } as Parameters<typeof transport.sendMail>[0]);
-          const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+          const aborted = new Promise<never>((_, reject) =>
+            signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+          );
           await Promise.race([sending, aborted]);
           return { ok: true };
         } catch (err) {
           const error = err as Error & { responseCode?: number; code?: string };
-          // A 5xx answer (unknown user, relay denied, auth refused) will not change on retry; 4xx and network errors may.
-          const permanent = (error.responseCode !== undefined && error.responseCode >= 500) || error.code === 'EAUTH' || error.code === 'EENVELOPE';
+          // A 5xx answer (unknown user, relay denied, auth refused) will not change on retry; 4xx and network errors
+          // may.
+          const permanent =
+            (error.responseCode !== undefined && error.responseCode >= 500) ||
+            error.code === 'EAUTH' ||
+            error.code === 'EENVELOPE';
           return { ok: false, retry: !permanent, error: oneLine(error.message) };
         }
       },

@@ -62,7 +62,10 @@ export class ReceiverQueue {
     if (this.pending.length >= receiver.max_queue) {
       const oldest = this.pending.shift()!;
       this.drop([oldest], 'queue_full');
-      logger.error({ fingerprint: oldest.alert.fingerprint, maxQueue: receiver.max_queue }, 'notification queue full: dropped the oldest alert (raise max_queue or fix the receiver)');
+      logger.error(
+        { fingerprint: oldest.alert.fingerprint, maxQueue: receiver.max_queue },
+        'notification queue full: dropped the oldest alert (raise max_queue or fix the receiver)',
+      );
     }
     this.pending.push(item);
     metrics.queueDepth.set({ receiver: receiver.name }, this.pending.length);
@@ -101,7 +104,10 @@ export class ReceiverQueue {
     this.heldSinceLog += held.length;
     const now = this.options.clock.now();
     if (now - this.holdLoggedAt < receiver.rate_limit.per) return;
-    logger.warn({ held: this.heldSinceLog, waiting: this.pending.length, waitMs, limit: receiver.rate_limit }, 'rate limit reached: alerts wait and go out coalesced');
+    logger.warn(
+      { held: this.heldSinceLog, waiting: this.pending.length, waitMs, limit: receiver.rate_limit },
+      'rate limit reached: alerts wait and go out coalesced',
+    );
     this.holdLoggedAt = now;
     this.heldSinceLog = 0;
   }
@@ -109,7 +115,10 @@ export class ReceiverQueue {
   /** Alerts held after the window's one warning are told once, when they are about to go out. */
   private logHeldSinceWarning(): void {
     if (this.heldSinceLog === 0) return;
-    this.options.logger.warn({ held: this.heldSinceLog, limit: this.options.receiver.rate_limit }, 'rate limit: more alerts were held in this window and go out coalesced');
+    this.options.logger.warn(
+      { held: this.heldSinceLog, limit: this.options.receiver.rate_limit },
+      'rate limit: more alerts were held in this window and go out coalesced',
+    );
     this.heldSinceLog = 0;
   }
 
@@ -140,7 +149,10 @@ export class ReceiverQueue {
     }
   }
 
-  /** The head item's reason decides the batch; every queued item with that reason joins it (up to max_batch), unless an earlier item of the same alert stays behind: an alert's notifications never overtake each other. */
+  /**
+   * The head item's reason decides the batch; every queued item with that reason joins it (up to max_batch), unless an
+   * earlier item of the same alert stays behind: an alert's notifications never overtake each other.
+   */
   private takeBatch(): QueueItem[] {
     const { reason, fallbackReason } = this.pending[0]!;
     const batch: QueueItem[] = [];
@@ -168,7 +180,11 @@ export class ReceiverQueue {
     };
     const fingerprints = alerts.map((a) => a.fingerprint);
     const result = await deliverWithRetry(notifier, batch, {
-      policy: { maxAttempts: receiver.retry.max_attempts, initialBackoffMs: receiver.retry.initial_backoff, maxBackoffMs: receiver.retry.max_backoff },
+      policy: {
+        maxAttempts: receiver.retry.max_attempts,
+        initialBackoffMs: receiver.retry.initial_backoff,
+        maxBackoffMs: receiver.retry.max_backoff,
+      },
       timeoutMs: receiver.timeout,
       clock,
       cancel: this.closing.signal,
@@ -184,7 +200,16 @@ export class ReceiverQueue {
       await this.options.onDelivered(items, result.attempts);
     } else {
       metrics.notifications.inc({ ...this.labels, outcome: 'failed' });
-      logger.error({ fingerprints, reason: batch.reason, attempts: result.attempts, error: result.outcome.error, retryable: result.outcome.retry }, 'notification failed');
+      logger.error(
+        {
+          fingerprints,
+          reason: batch.reason,
+          attempts: result.attempts,
+          error: result.outcome.error,
+          retryable: result.outcome.retry,
+        },
+        'notification failed',
+      );
       this.options.onUndelivered(items, this.closing.signal.aborted ? 'shutdown' : 'failed');
     }
   }

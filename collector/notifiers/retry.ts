@@ -38,7 +38,13 @@ export function sleep(clock: Clock, ms: number, cancel: AbortSignal): Promise<vo
  * One attempt bounded by `timeoutMs`: the notifier gets an AbortSignal, and the attempt ends at the
  * deadline even if the notifier ignores it. A thrown error counts as retryable.
  */
-export async function attemptOnce(notifier: Notifier, batch: NotificationBatch, timeoutMs: number, clock: Clock, cancel: AbortSignal): Promise<{ outcome: NotifyOutcome; kind: AttemptOutcome }> {
+export async function attemptOnce(
+  notifier: Notifier,
+  batch: NotificationBatch,
+  timeoutMs: number,
+  clock: Clock,
+  cancel: AbortSignal,
+): Promise<{ outcome: NotifyOutcome; kind: AttemptOutcome }> {
   const controller = new AbortController();
   let stop = (): void => {};
   const deadline = new Promise<{ outcome: NotifyOutcome; kind: AttemptOutcome }>((resolve) => {
@@ -58,8 +64,14 @@ export async function attemptOnce(notifier: Notifier, batch: NotificationBatch, 
   });
   const attempt = notifier
     .notify(batch, controller.signal)
-    .then((outcome) => ({ outcome, kind: (outcome.ok ? 'ok' : outcome.retry ? 'retryable' : 'permanent') as AttemptOutcome }))
-    .catch((err: Error) => ({ outcome: { ok: false, retry: true, error: err?.message ?? String(err) } as NotifyOutcome, kind: 'retryable' as AttemptOutcome }));
+    .then((outcome) => ({
+      outcome,
+      kind: (outcome.ok ? 'ok' : outcome.retry ? 'retryable' : 'permanent') as AttemptOutcome,
+    }))
+    .catch((err: Error) => ({
+      outcome: { ok: false, retry: true, error: err?.message ?? String(err) } as NotifyOutcome,
+      kind: 'retryable' as AttemptOutcome,
+    }));
   try {
     return await Promise.race([attempt, deadline]);
   } finally {
@@ -71,13 +83,20 @@ export async function attemptOnce(notifier: Notifier, batch: NotificationBatch, 
 export async function deliverWithRetry(
   notifier: Notifier,
   batch: NotificationBatch,
-  options: { policy: RetryPolicy; timeoutMs: number; clock: Clock; cancel: AbortSignal; onAttempt?: (kind: AttemptOutcome, seconds: number, error?: string) => void },
+  options: {
+    policy: RetryPolicy;
+    timeoutMs: number;
+    clock: Clock;
+    cancel: AbortSignal;
+    onAttempt?: (kind: AttemptOutcome, seconds: number, error?: string) => void;
+  },
 ): Promise<DeliveryResult> {
   for (let attempt = 1; ; attempt++) {
     const started = performance.now();
     const { outcome, kind } = await attemptOnce(notifier, batch, options.timeoutMs, options.clock, options.cancel);
     options.onAttempt?.(kind, (performance.now() - started) / 1000, outcome.ok ? undefined : outcome.error);
-    if (outcome.ok || !outcome.retry || attempt >= options.policy.maxAttempts || options.cancel.aborted) return { outcome, attempts: attempt };
+    if (outcome.ok || !outcome.retry || attempt >= options.policy.maxAttempts || options.cancel.aborted)
+      return { outcome, attempts: attempt };
     await sleep(options.clock, backoffMs(options.policy, attempt), options.cancel);
     if (options.cancel.aborted) return { outcome, attempts: attempt };
   }

@@ -37,7 +37,9 @@ export function compileMatch(match: RouteMatch): CompiledMatch {
     (!reason || reason(why)) &&
     (!host || host(alert.host)) &&
     (!rule || rule(alert.rule)) &&
-    labels.every(([name, test]) => test(Object.prototype.hasOwnProperty.call(alert.labels, name) ? alert.labels[name] : undefined));
+    labels.every(([name, test]) =>
+      test(Object.prototype.hasOwnProperty.call(alert.labels, name) ? alert.labels[name] : undefined),
+    );
 }
 
 /** Routes in order, first match wins unless it says continue; each receiver at most once. */
@@ -47,7 +49,8 @@ export function createRouter(routes: RouteConfig[]): (alert: Alert, reason: Noti
     const targets: RouteTarget[] = [];
     for (const { route, matches } of compiled) {
       if (!matches(alert, reason)) continue;
-      if (!targets.some((t) => t.receiver === route.receiver)) targets.push({ receiver: route.receiver, sendResolved: route.send_resolved });
+      if (!targets.some((t) => t.receiver === route.receiver))
+        targets.push({ receiver: route.receiver, sendResolved: route.send_resolved });
       if (!route.continue) break;
     }
     return targets;

@@ -9,13 +9,19 @@ const SEVERITY_RANK: Record<Alert['severity'], number> = { info: 0, warning: 1, 
  * protocol line or terminal escape wherever it is written.
  */
 export function oneLine(text: string, maxChars = 400): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = text
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > maxChars ? `${flat.slice(0, maxChars - 1)}…` : flat;
 }
 
 /** The worst severity in a batch, for subjects and headlines. */
 export function worstSeverity(alerts: readonly Alert[]): Alert['severity'] {
-  return alerts.reduce<Alert['severity']>((worst, a) => (SEVERITY_RANK[a.severity] > SEVERITY_RANK[worst] ? a.severity : worst), 'info');
+  return alerts.reduce<Alert['severity']>(
+    (worst, a) => (SEVERITY_RANK[a.severity] > SEVERITY_RANK[worst] ? a.severity : worst),
+    'info',
+  );
 }
 
 export function alertUrl(externalUrl: string, alert: Alert): string {
@@ -45,7 +51,8 @@ export function fallbackNote(reason: string | undefined): string {
  */
 export function headline(batch: NotificationBatch): string {
   const first = batch.alerts[0]!;
-  const label = batch.reason === 'fallback' ? 'FALLBACK' : batch.reason === 'repeat' ? 'REPEAT' : batch.status.toUpperCase();
+  const label =
+    batch.reason === 'fallback' ? 'FALLBACK' : batch.reason === 'repeat' ? 'REPEAT' : batch.status.toUpperCase();
   const why = batch.reason === 'fallback' ? ` ${fallbackNote(batch.fallbackReason)}` : '';
   const more = batch.alerts.length > 1 ? ` (+${batch.alerts.length - 1} more)` : '';
   const worst = worstSeverity(batch.alerts);
@@ -55,7 +62,9 @@ export function headline(batch: NotificationBatch): string {
 /** One line per alert, for mail bodies, tickets and chat. */
 export function alertLine(alert: Alert): string {
   const value = alert.value === null ? '' : ` (value ${alert.value})`;
-  return oneLine(`${alert.status.toUpperCase()} ${alert.severity} ${alert.host} ${alert.rule}: ${alert.summary}${value}`);
+  return oneLine(
+    `${alert.status.toUpperCase()} ${alert.severity} ${alert.host} ${alert.rule}: ${alert.summary}${value}`,
+  );
 }
 
 export function rfc3339(epochMs: number): string {

@@ -15,8 +15,11 @@ async function loadSqlite(): Promise<typeof Database> {
   try {
     return (await import('better-sqlite3')).default;
   } catch (err) {
-    throw new Error(`the trac notifier needs the better-sqlite3 module (${(err as Error).message}); `
-      + 'on a packaged install: apt install offhook-trac-sqlite', { cause: err });
+    throw new Error(
+      `the trac notifier needs the better-sqlite3 module (${(err as Error).message}); ` +
+        'on a packaged install: apt install offhook-trac-sqlite',
+      { cause: err },
+    );
   }
 }
 
@@ -37,9 +40,10 @@ function description(alert: Alert, batch: NotificationBatch): string {
     ...Object.entries(alert.labels).map(([k, v]) => `label ${k}: ${oneLine(v)}`),
     `fingerprint: ${alert.fingerprint} (generation ${alert.generation})`,
   ];
-  const why = batch.reason === 'fallback'
-    ? `${verbatim(`The gateway did not phone anyone: ${fallbackNote(batch.fallbackReason)}`)}\n\n`
-    : '';
+  const why =
+    batch.reason === 'fallback'
+      ? `${verbatim(`The gateway did not phone anyone: ${fallbackNote(batch.fallbackReason)}`)}\n\n`
+      : '';
   const link = `Status page: ${alertUrl(batch.externalUrl, alert)}`;
   return `${why}${verbatim(alert.summary)}\n\n${verbatim(facts.join('\n'))}\n\n${link}\n`;
 }
@@ -61,7 +65,14 @@ export const tracPlugin = defineNotifier({
     type: z.string().min(1).default('defect'),
     keywords: z.string().default('offhook'),
     /** Trac priority per alert severity. */
-    priority: z.object({ info: z.string().default('minor'), warning: z.string().default('major'), critical: z.string().default('critical') }).strict().prefault({}),
+    priority: z
+      .object({
+        info: z.string().default('minor'),
+        warning: z.string().default('major'),
+        critical: z.string().default('critical'),
+      })
+      .strict()
+      .prefault({}),
     /** What a resolve does to the ticket: add a comment, or close it as `resolution`. */
     on_resolve: z.enum(['comment', 'close']).default('comment'),
     resolution: z.string().min(1).default('fixed'),
@@ -79,8 +90,12 @@ export const tracPlugin = defineNotifier({
     };
     const ticketFor = (conn: Database.Database, alert: Alert): { id: number; status: string } | undefined =>
       conn
-        .prepare(`SELECT t.id AS id, t.status AS status FROM ticket t JOIN ticket_custom c ON c.ticket = t.id WHERE c.name = ? AND c.value = ? ORDER BY t.id DESC LIMIT 1`)
-        .get(TRAC_FINGERPRINT_FIELD, `${alert.fingerprint}.${alert.generation}`) as { id: number; status: string } | undefined;
+        .prepare(
+          `SELECT t.id AS id, t.status AS status FROM ticket t JOIN ticket_custom c ON c.ticket = t.id WHERE c.name = ? AND c.value = ? ORDER BY t.id DESC LIMIT 1`,
+        )
+        .get(TRAC_FINGERPRINT_FIELD, `${alert.fingerprint}.${alert.generation}`) as
+        | { id: number; status: string }
+        | undefined;
 
     const openTicket = (conn: Database.Database, alert: Alert, batch: NotificationBatch): void => {
       // Idempotent: a retry after a partial failure must not open a second ticket.
@@ -91,22 +106,52 @@ export const tracPlugin = defineNotifier({
           `INSERT INTO ticket (type, time, changetime, component, severity, priority, owner, reporter, cc, version, milestone, status, resolution, summary, description, keywords)
            VALUES (?, ?, ?, ?, '', ?, ?, ?, '', '', ?, ?, '', ?, ?, ?)`,
         )
-        .run(config.type, now, now, config.component, config.priority[alert.severity], config.owner, config.reporter, config.milestone, config.owner ? 'assigned' : 'new', oneLine(`${alert.host}: ${alert.summary}`, 250), description(alert, batch), config.keywords);
-      conn.prepare('INSERT INTO ticket_custom (ticket, name, value) VALUES (?, ?, ?)').run(result.lastInsertRowid, TRAC_FINGERPRINT_FIELD, `${alert.fingerprint}.${alert.generation}`);
+        .run(
+          config.type,
+          now,
+          now,
+          config.component,
+          config.priority[alert.severity],
+          config.owner,
+          config.reporter,
+          config.milestone,
+          config.owner ? 'assigned' : 'new',
+          oneLine(`${alert.host}: ${alert.summary}`, 250),
+          description(alert, batch),
+          config.keywords,
+        );
+      conn
+        .prepare('INSERT INTO ticket_custom (ticket, name, value) VALUES (?, ?, ?)')
+        .run(result.lastInsertRowid, TRAC_FINGERPRINT_FIELD, `${alert.fingerprint}.${alert.generation}`);
     };
 
     const resolveTicket = (conn: Database.Database, alert: Alert): void => {
       const ticket = ticketFor(conn, alert);
       if (!ticket || ticket.status === 'closed') return;
       const now = usNow();
-      const comments = (conn.prepare(`SELECT COUNT(*) AS n FROM ticket_change WHERE ticket = ? AND field = 'comment'`).get(ticket.id) as { n: number }).n;
-      const change = conn.prepare('INSERT INTO ticket_change (ticket, time, author, field, oldvalue, newvalue) VALUES (?, ?, ?, ?, ?, ?)');
+      const comments = (
+        conn
+          .prepare(`SELECT COUNT(*) AS n FROM ticket_change WHERE ticket = ? AND field = 'comment'`)
+          .get(ticket.id) as { n: number }
+      ).n;
+      const change = conn.prepare(
+        'INSERT INTO ticket_change (ticket, time, author, field, oldvalue, newvalue) VALUES (?, ?, ?, ?, ?, ?)',
+      );
       const resolvedAt = alert.endsAt > 0 ? rfc3339(alert.endsAt) : rfc3339(Date.now());
-      change.run(ticket.id, now, config.reporter, 'comment', String(comments + 1), `Resolved at ${resolvedAt}:\n${verbatim(alert.summary)}`);
+      change.run(
+        ticket.id,
+        now,
+        config.reporter,
+        'comment',
+        String(comments + 1),
+        `Resolved at ${resolvedAt}:\n${verbatim(alert.summary)}`,
+      );
       if (config.on_resolve === 'close') {
         change.run(ticket.id, now, config.reporter, 'status', ticket.status, 'closed');
         change.run(ticket.id, now, config.reporter, 'resolution', '', config.resolution);
-        conn.prepare(`UPDATE ticket SET status = 'closed', resolution = ?, changetime = ? WHERE id = ?`).run(config.resolution, now, ticket.id);
+        conn
+          .prepare(`UPDATE ticket SET status = 'closed', resolution = ?, changetime = ? WHERE id = ?`)
+          .run(config.resolution, now, ticket.id);
       } else {
         conn.prepare('UPDATE ticket SET changetime = ? WHERE id = ?').run(now, ticket.id);
       }

@@ -16,12 +16,14 @@ export const webhookPlugin = defineNotifier({
     return {
       async notify(batch, signal) {
         try {
-          return httpOutcome(await sendHttp(config.url, {
-            method: 'POST',
-            headers: { ...requestHeaders(config), 'Content-Type': 'application/json' },
-            body: JSON.stringify(alertmanagerPayload(batch, config.max_alerts)),
-            signal,
-          }));
+          return httpOutcome(
+            await sendHttp(config.url, {
+              method: 'POST',
+              headers: { ...requestHeaders(config), 'Content-Type': 'application/json' },
+              body: JSON.stringify(alertmanagerPayload(batch, config.max_alerts)),
+              signal,
+            }),
+          );
         } catch (err) {
           return httpFailure(err);
         }

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { compileSafeRegex, RegexSource, type CheckResult, type Labels, type Severity } from '../../shared/index.ts';
 import { matchesAll } from '../matchers.ts';
 import { clip, formatValue, renderSummary } from '../summary.ts';
-import { RuleCommon, unknownPlaceholdersIssue, type AgentEvent, type RuleInstance, type RulePlugin, type Verdict } from './types.ts';
+import {
+  RuleCommon,
+  unknownPlaceholdersIssue,
+  type AgentEvent,
+  type RuleInstance,
+  type RulePlugin,
+  type Verdict,
+} from './types.ts';
 import { mapToObject, objectToMap, seriesKey } from './series-key.ts';
 
 const PLACEHOLDERS = ['host', 'rule', 'check', 'status', 'message', 'target', 'attempts', 'max_attempts'] as const;
@@ -30,7 +37,8 @@ interface CheckState {
   oks: number;
   hard: Severity | null;
 }
-const isCheckState = (v: unknown): v is CheckState => typeof v === 'object' && v !== null && typeof (v as CheckState).failures === 'number';
+const isCheckState = (v: unknown): v is CheckState =>
+  typeof v === 'object' && v !== null && typeof (v as CheckState).failures === 'number';
 
 class CheckRule implements RuleInstance {
   readonly kind = 'check' as const;
@@ -57,7 +65,8 @@ class CheckRule implements RuleInstance {
   private judge(result: CheckResult, labels: Labels): Verdict {
     const key = seriesKey(result.host, labels);
     const state = this.states.get(key) ?? { failures: 0, oks: 0, hard: null };
-    const observed: Severity | null = result.status === 'ok' ? null : result.status === 'unknown' ? this.config.unknown_as : result.status;
+    const observed: Severity | null =
+      result.status === 'ok' ? null : result.status === 'unknown' ? this.config.unknown_as : result.status;
     if (observed === null) {
       state.failures = 0;
       state.oks += 1;
@@ -81,7 +90,13 @@ class CheckRule implements RuleInstance {
       max_attempts: String(this.config.max_attempts),
     };
     const value = result.latencyMs === null ? null : Number(formatValue(result.latencyMs));
-    return { host: result.host, labels, severity: state.hard, value: Number.isFinite(value) ? value : null, summary: renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, labels) };
+    return {
+      host: result.host,
+      labels,
+      severity: state.hard,
+      value: Number.isFinite(value) ? value : null,
+      summary: renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, labels),
+    };
   }
 
   snapshot(): unknown {

@@ -22,7 +22,8 @@ interface Liveness {
   intervalMs: number;
   down: boolean;
 }
-const isLiveness = (v: unknown): v is Liveness => typeof v === 'object' && v !== null && typeof (v as Liveness).lastSeen === 'number';
+const isLiveness = (v: unknown): v is Liveness =>
+  typeof v === 'object' && v !== null && typeof (v as Liveness).lastSeen === 'number';
 
 /** A host that never sent a heartbeat is unknown, not down: only hosts seen at least once are tracked. */
 class HostDownRule implements RuleInstance {
@@ -40,7 +41,9 @@ class HostDownRule implements RuleInstance {
     const previous = this.hosts.get(heartbeat.host);
     this.hosts.set(heartbeat.host, { lastSeen: now, intervalMs: heartbeat.intervalMs, down: false });
     // Every heartbeat says "up"; the engine ignores a clear verdict for a series that is not raised.
-    return previous?.down ? [this.judge(heartbeat.host, { lastSeen: now, intervalMs: heartbeat.intervalMs, down: false }, now)] : [];
+    return previous?.down
+      ? [this.judge(heartbeat.host, { lastSeen: now, intervalMs: heartbeat.intervalMs, down: false }, now)]
+      : [];
   }
 
   onTick(now: number): Verdict[] {
@@ -56,9 +59,22 @@ class HostDownRule implements RuleInstance {
   }
 
   private judge(host: string, liveness: Liveness, now: number): Verdict {
-    const vars = { host, rule: this.name, silence: formatDuration(Math.max(0, now - liveness.lastSeen)), interval: formatDuration(liveness.intervalMs) };
-    const summary = liveness.down ? renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars) : `${host} is up again: heartbeats are arriving`;
-    return { host, labels: {}, severity: liveness.down ? this.config.severity : null, value: Math.round((now - liveness.lastSeen) / 1000), summary };
+    const vars = {
+      host,
+      rule: this.name,
+      silence: formatDuration(Math.max(0, now - liveness.lastSeen)),
+      interval: formatDuration(liveness.intervalMs),
+    };
+    const summary = liveness.down
+      ? renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars)
+      : `${host} is up again: heartbeats are arriving`;
+    return {
+      host,
+      labels: {},
+      severity: liveness.down ? this.config.severity : null,
+      value: Math.round((now - liveness.lastSeen) / 1000),
+      summary,
+    };
   }
 
   /** Hosts this rule currently considers down (for the status page). */
@@ -74,7 +90,8 @@ class HostDownRule implements RuleInstance {
   }
   /** The collector's own outage is not the hosts' fault: their timers restart from our start. */
   resume(now: number): void {
-    for (const liveness of this.hosts.values()) if (!liveness.down) liveness.lastSeen = Math.max(liveness.lastSeen, now);
+    for (const liveness of this.hosts.values())
+      if (!liveness.down) liveness.lastSeen = Math.max(liveness.lastSeen, now);
   }
 }
 

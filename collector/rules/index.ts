@@ -11,9 +11,13 @@ export { FlappingConfig } from './types.ts';
 /** Rule kinds: adding one is a new file in this folder and one line here. */
 export const RULE_PLUGINS = [thresholdRule, checkRule, logRule, hostDownRule] as const satisfies readonly RulePlugin[];
 
-export const RuleConfig = z.discriminatedUnion('kind', [thresholdRule.configSchema, checkRule.configSchema, logRule.configSchema, hostDownRule.configSchema], {
-  error: `expected kind to be one of ${RULE_PLUGINS.map((p) => JSON.stringify(p.kind)).join(', ')}`,
-});
+export const RuleConfig = z.discriminatedUnion(
+  'kind',
+  [thresholdRule.configSchema, checkRule.configSchema, logRule.configSchema, hostDownRule.configSchema],
+  {
+    error: `expected kind to be one of ${RULE_PLUGINS.map((p) => JSON.stringify(p.kind)).join(', ')}`,
+  },
+);
 export type RuleConfig = z.infer<typeof RuleConfig>;
 
 export function createRule(config: RuleConfig): RuleInstance {

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { Duration, compileSafeRegex, RegexSource, Severity, type Labels } from '../../shared/index.ts';
 import { matchesAll } from '../matchers.ts';
 import { clip, formatDuration, renderSummary } from '../summary.ts';
-import { RuleCommon, unknownPlaceholdersIssue, type AgentEvent, type RuleInstance, type RulePlugin, type Verdict } from './types.ts';
+import {
+  RuleCommon,
+  unknownPlaceholdersIssue,
+  type AgentEvent,
+  type RuleInstance,
+  type RulePlugin,
+  type Verdict,
+} from './types.ts';
 import { mapToObject, objectToMap, seriesKey } from './series-key.ts';
 
 const PLACEHOLDERS = ['host', 'rule', 'log_rule', 'count', 'window', 'file', 'line'] as const;
@@ -35,7 +42,8 @@ interface LogSeries {
   line: string;
   firing: boolean;
 }
-const isLogSeries = (v: unknown): v is LogSeries => typeof v === 'object' && v !== null && Array.isArray((v as LogSeries).hits);
+const isLogSeries = (v: unknown): v is LogSeries =>
+  typeof v === 'object' && v !== null && Array.isArray((v as LogSeries).hits);
 
 // Log lines are hostile input: no control characters reach a summary, a speech engine or a terminal.
 function speakable(line: string): string {
@@ -64,8 +72,17 @@ class LogRule implements RuleInstance {
     const labels: Labels = { ...(event.labels ?? {}), log_rule: event.rule };
     if (!matchesAll(this.config.match, labels)) return [];
     const key = seriesKey(event.host, labels);
-    const series = this.series.get(key) ?? { host: event.host, labels, hits: [], severity: event.severity, file: event.file, line: '', firing: false };
-    // Window by the agent's timestamp (replays after downtime must not pile old lines into "now"), never ahead of our clock.
+    const series = this.series.get(key) ?? {
+      host: event.host,
+      labels,
+      hits: [],
+      severity: event.severity,
+      file: event.file,
+      line: '',
+      firing: false,
+    };
+    // Window by the agent's timestamp (replays after downtime must not pile old lines into "now"), never ahead of our
+    // clock.
     const at = Math.min(event.ts, now);
     if (at <= now - this.config.within) return [];
     // Matches are counted per second: a flood costs one entry a second, not one per line.
@@ -75,7 +92,8 @@ class LogRule implements RuleInstance {
     else series.hits.push([second, 1 + event.suppressed]);
     series.file = event.file;
     series.line = speakable(event.line);
-    series.severity = series.firing || series.hits.length > 1 ? maxSeverity(series.severity, event.severity) : event.severity;
+    series.severity =
+      series.firing || series.hits.length > 1 ? maxSeverity(series.severity, event.severity) : event.severity;
     this.series.set(key, series);
     return [this.judge(series, now)];
   }
@@ -105,11 +123,25 @@ class LogRule implements RuleInstance {
     series.firing = this.reached(series);
     const total = count(series);
     const window = formatDuration(this.config.within);
-    const vars = { host: series.host, rule: this.name, log_rule: series.labels.log_rule ?? '', count: String(total), window, file: series.file, line: series.line };
+    const vars = {
+      host: series.host,
+      rule: this.name,
+      log_rule: series.labels.log_rule ?? '',
+      count: String(total),
+      window,
+      file: series.file,
+      line: series.line,
+    };
     const summary = series.firing
       ? renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, series.labels)
       : `${series.host}: ${vars.log_rule} is quiet again, ${total} matching log line${total === 1 ? '' : 's'} within ${window}`;
-    return { host: series.host, labels: series.labels, severity: series.firing ? (this.config.severity ?? series.severity) : null, value: total, summary };
+    return {
+      host: series.host,
+      labels: series.labels,
+      severity: series.firing ? (this.config.severity ?? series.severity) : null,
+      value: total,
+      summary,
+    };
   }
 
   snapshot(): unknown {
@@ -133,4 +165,3 @@ export const logRule: RulePlugin<typeof LogRuleConfig> = {
   configSchema: LogRuleConfig,
   create: (config) => new LogRule(config),
 };
-

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import type { Labels, MetricPoint, Severity } from '../../shared/index.ts';
 import { matchesAll } from '../matchers.ts';
 import { formatValue, renderSummary } from '../summary.ts';
-import { RuleCommon, unknownPlaceholdersIssue, type AgentEvent, type RuleInstance, type RulePlugin, type Verdict } from './types.ts';
+import {
+  RuleCommon,
+  unknownPlaceholdersIssue,
+  type AgentEvent,
+  type RuleInstance,
+  type RulePlugin,
+  type Verdict,
+} from './types.ts';
 import { mapToObject, objectToMap, seriesKey } from './series-key.ts';
 
 const PLACEHOLDERS = ['host', 'rule', 'metric', 'value', 'level', 'relation', 'threshold'] as const;
@@ -10,7 +17,10 @@ const DEFAULT_SUMMARY = '{host}: {metric} is {value} ({level} {relation} {thresh
 
 const ThresholdConfig = RuleCommon.extend({
   kind: z.literal('threshold'),
-  /** Metric name as the agent publishes it: a resource gauge (node_load1) or a check's metric (nagios_time, probe_ssl_earliest_cert_expiry). */
+  /**
+   * Metric name as the agent publishes it: a resource gauge (node_load1) or a check's metric (nagios_time,
+   * probe_ssl_earliest_cert_expiry).
+   */
   metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'expected a metric name [a-zA-Z_:][a-zA-Z0-9_:]*' }),
   comparison: z.enum(['>', '>=', '<', '<=']).default('>'),
   warn: z.number().optional(),
@@ -24,13 +34,36 @@ const ThresholdConfig = RuleCommon.extend({
 })
   .strict()
   .superRefine((rule, ctx) => {
-    if (rule.warn === undefined && rule.crit === undefined) ctx.addIssue({ code: 'custom', path: ['crit'], message: 'expected at least one of warn or crit' });
+    if (rule.warn === undefined && rule.crit === undefined)
+      ctx.addIssue({ code: 'custom', path: ['crit'], message: 'expected at least one of warn or crit' });
     const above = rule.comparison.startsWith('>');
-    if (above && rule.clear_above !== undefined) ctx.addIssue({ code: 'custom', path: ['clear_above'], message: `expected clear_below for comparison "${rule.comparison}"` });
-    if (!above && rule.clear_below !== undefined) ctx.addIssue({ code: 'custom', path: ['clear_below'], message: `expected clear_above for comparison "${rule.comparison}"` });
-    const lowest = above ? Math.min(rule.warn ?? Infinity, rule.crit ?? Infinity) : Math.max(rule.warn ?? -Infinity, rule.crit ?? -Infinity);
-    if (above && rule.clear_below !== undefined && rule.clear_below > lowest) ctx.addIssue({ code: 'custom', path: ['clear_below'], message: `expected a value <= ${lowest} (the lowest alerting level)` });
-    if (!above && rule.clear_above !== undefined && rule.clear_above < lowest) ctx.addIssue({ code: 'custom', path: ['clear_above'], message: `expected a value >= ${lowest} (the lowest alerting level)` });
+    if (above && rule.clear_above !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clear_above'],
+        message: `expected clear_below for comparison "${rule.comparison}"`,
+      });
+    if (!above && rule.clear_below !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clear_below'],
+        message: `expected clear_above for comparison "${rule.comparison}"`,
+      });
+    const lowest = above
+      ? Math.min(rule.warn ?? Infinity, rule.crit ?? Infinity)
+      : Math.max(rule.warn ?? -Infinity, rule.crit ?? -Infinity);
+    if (above && rule.clear_below !== undefined && rule.clear_below > lowest)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clear_below'],
+        message: `expected a value <= ${lowest} (the lowest alerting level)`,
+      });
+    if (!above && rule.clear_above !== undefined && rule.clear_above < lowest)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clear_above'],
+        message: `expected a value >= ${lowest} (the lowest alerting level)`,
+      });
     unknownPlaceholdersIssue(rule.summary, PLACEHOLDERS, ctx);
   });
 type ThresholdConfig = z.infer<typeof ThresholdConfig>;
@@ -84,7 +117,8 @@ class ThresholdRule implements RuleInstance {
     const verdicts: Verdict[] = [];
     for (const point of pointsNamed(points, this.config.metric)) {
       // A check's numbers are series of that check: the same labels a check rule uses, plus the point's own.
-      const labels = event.kind === 'check' ? { ...event.labels, ...point.labels, check: event.check } : (point.labels ?? {});
+      const labels =
+        event.kind === 'check' ? { ...event.labels, ...point.labels, check: event.check } : (point.labels ?? {});
       if (!matchesAll(this.config.match, labels)) continue;
       verdicts.push(this.judge(event.host, labels, point.value));
     }
@@ -95,7 +129,12 @@ class ThresholdRule implements RuleInstance {
     const { comparison, warn, crit } = this.config;
     const key = seriesKey(host, labels);
     const previous = this.levels.get(key) ?? 0;
-    let level = crit !== undefined && compare(comparison, value, crit) ? 2 : warn !== undefined && compare(comparison, value, warn) ? 1 : 0;
+    let level =
+      crit !== undefined && compare(comparison, value, crit)
+        ? 2
+        : warn !== undefined && compare(comparison, value, warn)
+          ? 1
+          : 0;
     const clearAt = comparison.startsWith('>') ? this.config.clear_below : this.config.clear_above;
     if (level === 0 && previous > 0 && clearAt !== undefined) {
       const cleared = comparison.startsWith('>') ? value < clearAt : value > clearAt;
@@ -111,7 +150,12 @@ class ThresholdRule implements RuleInstance {
   private describe(host: string, labels: Labels, value: number, level: number, clearAt: number | undefined): string {
     const above = this.config.comparison.startsWith('>');
     const scale = this.config.summary_scale;
-    const threshold = level === 2 ? this.config.crit : level === 1 ? this.config.warn : (clearAt ?? this.config.warn ?? this.config.crit);
+    const threshold =
+      level === 2
+        ? this.config.crit
+        : level === 1
+          ? this.config.warn
+          : (clearAt ?? this.config.warn ?? this.config.crit);
     const vars = {
       host,
       rule: this.name,

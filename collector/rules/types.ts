@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { Duration, Severity, type CheckResult, type Heartbeat, type Labels, type LogMatch, type ResourceSample } from '../../shared/index.ts';
+import {
+  Duration,
+  Severity,
+  type CheckResult,
+  type Heartbeat,
+  type Labels,
+  type LogMatch,
+  type ResourceSample,
+} from '../../shared/index.ts';
 import { MatcherText, unknownPlaceholdersIssue } from './common-config.ts';
 
 export type AgentEvent = ResourceSample | CheckResult | LogMatch;
@@ -43,7 +51,9 @@ export interface RulePlugin<S extends z.ZodType = z.ZodType> {
 
 /** Fields every rule has: identity, host and label selection, timing and notification overrides. */
 export const RuleCommon = z.object({
-  name: z.string().regex(/^[A-Za-z0-9_.:/-]{1,100}$/, { error: 'expected a rule name of letters, digits and _ . : / - (at most 100)' }),
+  name: z.string().regex(/^[A-Za-z0-9_.:/-]{1,100}$/, {
+    error: 'expected a rule name of letters, digits and _ . : / - (at most 100)',
+  }),
   /** Host globs ("web*"); empty = every host. */
   hosts: z.array(z.string().min(1)).default([]),
   exclude_hosts: z.array(z.string().min(1)).default([]),

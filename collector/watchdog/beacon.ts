@@ -1,9 +1,21 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  CANARY_RULE, CollectorHeartbeat, encodeMessage, fingerprint, newId, OFFHOOK_VERSION, publishDurable, SCHEMA_VERSION,
+  CANARY_RULE,
+  CollectorHeartbeat,
+  encodeMessage,
+  fingerprint,
+  newId,
+  OFFHOOK_VERSION,
+  publishDurable,
+  SCHEMA_VERSION,
   WATCHDOG_LABEL,
-  type Alert, type Clock, type ClockTimer, type Logger, type PartitionClaim, type Subjects,
+  type Alert,
+  type Clock,
+  type ClockTimer,
+  type Logger,
+  type PartitionClaim,
+  type Subjects,
 } from '../../shared/index.ts';
 import type { CollectorWatchdogConfig } from './config.ts';
 
@@ -16,11 +28,23 @@ export interface BeaconMetrics {
 export function canaryAlert(member: string, now: number): Alert {
   const labels = { [WATCHDOG_LABEL]: 'canary' };
   return {
-    v: SCHEMA_VERSION, id: newId(), host: member, ts: now, fingerprint: fingerprint(member, CANARY_RULE, labels),
+    v: SCHEMA_VERSION,
+    id: newId(),
+    host: member,
+    ts: now,
+    fingerprint: fingerprint(member, CANARY_RULE, labels),
     status: 'firing',
-    severity: 'info', rule: CANARY_RULE, ruleKind: 'watchdog', labels,
+    severity: 'info',
+    rule: CANARY_RULE,
+    ruleKind: 'watchdog',
+    labels,
     summary: `${member}: offhook watchdog canary, proves the alert path to the gateway works; never phoned or notified`,
-    value: null, startsAt: now, endsAt: 0, generation: 1, inhibited: false, acknowledged: false,
+    value: null,
+    startsAt: now,
+    endsAt: 0,
+    generation: 1,
+    inhibited: false,
+    acknowledged: false,
   };
 }
 
@@ -69,8 +93,14 @@ export class CollectorBeacon {
     const { nc, subjects, member, host, config, clock, logger } = this.deps;
     const now = clock.now();
     const beat = CollectorHeartbeat.parse({
-      v: SCHEMA_VERSION, id: newId(), host, ts: now, kind: 'collector_heartbeat', member,
-      collectorVersion: OFFHOOK_VERSION, uptimeSec: (now - this.startedAt) / 1000,
+      v: SCHEMA_VERSION,
+      id: newId(),
+      host,
+      ts: now,
+      kind: 'collector_heartbeat',
+      member,
+      collectorVersion: OFFHOOK_VERSION,
+      uptimeSec: (now - this.startedAt) / 1000,
       intervalMs: config.heartbeat_interval,
       partitions: this.deps.partitions(),
     });

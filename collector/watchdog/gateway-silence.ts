@@ -89,15 +89,32 @@ export class GatewaySilence {
     const seconds = Math.round((now - lastAt) / 1000);
     const record: AlertRecord = {
       alert: {
-        v: SCHEMA_VERSION, id: `${fp}.${generation}`, host, ts: now, fingerprint: fp, status: 'firing',
-        severity: 'critical', rule: GATEWAY_SILENT_RULE, ruleKind: 'external', labels: {}, value: seconds,
-        startsAt: now, endsAt: 0, generation,
-        inhibited: this.deps.engine.hostDown(host), acknowledged: false,
-        summary: `${host}: the telephony gateway has not been heard for ${seconds} s; nobody can be phoned until it is`
-          + ' back (process, host or its NATS connection)',
+        v: SCHEMA_VERSION,
+        id: `${fp}.${generation}`,
+        host,
+        ts: now,
+        fingerprint: fp,
+        status: 'firing',
+        severity: 'critical',
+        rule: GATEWAY_SILENT_RULE,
+        ruleKind: 'external',
+        labels: {},
+        value: seconds,
+        startsAt: now,
+        endsAt: 0,
+        generation,
+        inhibited: this.deps.engine.hostDown(host),
+        acknowledged: false,
+        summary:
+          `${host}: the telephony gateway has not been heard for ${seconds} s; nobody can be phoned until it is` +
+          ' back (process, host or its NATS connection)',
       },
-      seq: 0, announced: previous?.announced ?? null, lastNotifiedAt: previous?.lastNotifiedAt ?? 0, ack: null,
-      outbox: [], updatedAt: now,
+      seq: 0,
+      announced: previous?.announced ?? null,
+      lastNotifiedAt: previous?.lastNotifiedAt ?? 0,
+      ack: null,
+      outbox: [],
+      updatedAt: now,
     };
     this.deps.engine.records.set(fp, record);
     this.deps.logger.error({ host, fingerprint: fp, silentSeconds: seconds }, 'gateway silent: gateway_silent firing');

@@ -2,7 +2,14 @@ import { hostname } from 'node:os';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  counter, Gauge, type Clock, type InboundValidator, type Logger, type PartitionClaim, type Registry, type Subjects,
+  counter,
+  Gauge,
+  type Clock,
+  type InboundValidator,
+  type Logger,
+  type PartitionClaim,
+  type Registry,
+  type Subjects,
 } from '../../shared/index.ts';
 import type { AlertEngine, EngineOutput } from '../engine.ts';
 import { CollectorBeacon } from './beacon.ts';
@@ -49,7 +56,14 @@ export function startCollectorWatchdog(deps: CollectorWatchdogDeps): CollectorWa
   });
   const gatewayBeats = counter(registry, 'offhook_collector_gateway_heartbeats_total', 'Gateway heartbeats received');
   const beacon = new CollectorBeacon({
-    nc, js: deps.js, subjects, member, host: tokenOrFallback(hostname(), member), config, clock, logger,
+    nc,
+    js: deps.js,
+    subjects,
+    member,
+    host: tokenOrFallback(hostname(), member),
+    config,
+    clock,
+    logger,
     partitions: deps.partitions ?? (() => SINGLE_PARTITION),
     metrics: {
       heartbeats: counter(registry, 'offhook_collector_heartbeats_sent_total', 'Collector heartbeats sent (watchdog)'),
@@ -57,8 +71,14 @@ export function startCollectorWatchdog(deps: CollectorWatchdogDeps): CollectorWa
     },
   });
   const silence = new GatewaySilence({
-    engine: deps.engine, output: deps.output, clock, logger, silenceMs: config.gateway_silence, repeatMs: deps.repeatMs,
-    expected: config.gateways, onChange: (silent) => silentGauge.set(silent),
+    engine: deps.engine,
+    output: deps.output,
+    clock,
+    logger,
+    silenceMs: config.gateway_silence,
+    repeatMs: deps.repeatMs,
+    expected: config.gateways,
+    onChange: (silent) => silentGauge.set(silent),
   });
   const sub = nc.subscribe(subjects.allGatewayHeartbeats, {
     callback: (err, msg) => {

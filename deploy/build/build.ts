@@ -9,8 +9,9 @@ import { NATIVE_ADDON, NATS_TOOLS, ROLE_BUNDLES, VPB_SHIM, launcherScript } from
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 /** CommonJS dependencies (pino, nodemailer, mysql2...) call require() on Node built-ins from inside an ES module. */
-const REQUIRE_SHIM = "import { createRequire as __offhookCreateRequire } from 'node:module';\n"
-  + 'const require = __offhookCreateRequire(import.meta.url);';
+const REQUIRE_SHIM =
+  "import { createRequire as __offhookCreateRequire } from 'node:module';\n" +
+  'const require = __offhookCreateRequire(import.meta.url);';
 
 /** In the dispatcher, each role's `import('./agent/cli.ts')` becomes `import('./agent.mjs')`: a separate bundle. */
 function rolesAsBundles(): Plugin {
@@ -35,7 +36,8 @@ function versionBakedIn(version: string): Plugin {
     name: 'version-baked-in',
     setup(b) {
       b.onLoad({ filter: /shared[\\/]version\.ts$/ }, () => ({
-        contents: `export const OFFHOOK_VERSION = ${JSON.stringify(version)};`, loader: 'ts',
+        contents: `export const OFFHOOK_VERSION = ${JSON.stringify(version)};`,
+        loader: 'ts',
       }));
     },
   };
@@ -50,24 +52,43 @@ export async function buildDist(outdir = join(REPO, 'dist')): Promise<void> {
   mkdirSync(outdir, { recursive: true });
   const version = versionBakedIn(packageVersion());
   const common: BuildOptions = {
-    bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: true, legalComments: 'none',
-    absWorkingDir: REPO, banner: { js: REQUIRE_SHIM }, logLevel: 'warning',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: true,
+    legalComments: 'none',
+    absWorkingDir: REPO,
+    banner: { js: REQUIRE_SHIM },
+    logLevel: 'warning',
     // Native addons stay out of the bundles: better-sqlite3 comes from its own package, the line addon is copied.
     external: ['better-sqlite3'],
   };
   await Promise.all([
     build({
-      ...common, entryPoints: ['offhook.ts'], outfile: join(outdir, 'offhook.mjs'),
+      ...common,
+      entryPoints: ['offhook.ts'],
+      outfile: join(outdir, 'offhook.mjs'),
       plugins: [rolesAsBundles(), version],
     }),
-    ...ROLE_BUNDLES.map((role) => build({
-      ...common, entryPoints: [role.source], outfile: join(outdir, role.bundle), plugins: [version],
-    })),
+    ...ROLE_BUNDLES.map((role) =>
+      build({
+        ...common,
+        entryPoints: [role.source],
+        outfile: join(outdir, role.bundle),
+        plugins: [version],
+      }),
+    ),
     // The NATS host's tools (users file, stream maintenance), runnable by themselves.
-    ...NATS_TOOLS.map((tool) => build({
-      ...common, entryPoints: [tool.source], outfile: join(outdir, tool.bundle), plugins: [version],
-      banner: { js: `#!/usr/bin/env node\n${REQUIRE_SHIM}` },
-    })),
+    ...NATS_TOOLS.map((tool) =>
+      build({
+        ...common,
+        entryPoints: [tool.source],
+        outfile: join(outdir, tool.bundle),
+        plugins: [version],
+        banner: { js: `#!/usr/bin/env node\n${REQUIRE_SHIM}` },
+      }),
+    ),
   ]);
   for (const tool of NATS_TOOLS) chmodSync(join(outdir, tool.bundle), 0o755);
   writeFileSync(join(outdir, 'offhook'), launcherScript('"$(dirname "$(readlink -f "$0")")"'));

@@ -45,7 +45,10 @@ export function writeDeb(root: string, control: DebControl, out: string): string
     'Priority: optional',
     'Homepage: https://github.com/offhook/offhook',
     `Description: ${control.summary}`,
-    ...control.description.trim().split('\n').map((line) => (line.trim() ? ` ${line.trim()}` : ' .')),
+    ...control.description
+      .trim()
+      .split('\n')
+      .map((line) => (line.trim() ? ` ${line.trim()}` : ' .')),
   ];
   writeFileSync(join(debian, 'control'), `${fields.join('\n')}\n`);
   if (control.conffiles.length) writeFileSync(join(debian, 'conffiles'), `${control.conffiles.join('\n')}\n`);

@@ -14,9 +14,11 @@ fi`;
 const SYSTEMD = '[ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1';
 
 /** `role` null: the common offhook package (user only, no unit). */
-export function maintainerScripts(
-  role: 'agent' | 'collector' | 'gateway' | null,
-): { postinst: string; prerm?: string; postrm?: string } {
+export function maintainerScripts(role: 'agent' | 'collector' | 'gateway' | null): {
+  postinst: string;
+  prerm?: string;
+  postrm?: string;
+} {
   if (!role) return { postinst: `case "$1" in\n  configure)${USER_AND_ETC.replaceAll('\n', '\n  ')}\n  ;;\nesac` };
   const unit = `offhook-${role}`;
   const config = `/etc/offhook/${role}.yaml`;

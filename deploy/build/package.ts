@@ -17,7 +17,10 @@ import { maintainerScripts } from './maintainer-scripts.ts';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const NODE_DEPENDS = 'nodejs (>= 20.19)';
 
-export interface PackageSet { dir: string; files: Record<string, string> }
+export interface PackageSet {
+  dir: string;
+  files: Record<string, string>;
+}
 
 /** Copies `from` (repo- or dist-relative) to `to` (absolute install path) under `root`. */
 function put(root: string, from: string, to: string, mode = 0o644): void {
@@ -77,35 +80,59 @@ export async function buildPackages(out: string): Promise<PackageSet> {
     put(common, join(REPO, 'README.md'), '/usr/share/doc/offhook/README.md');
     put(common, join(REPO, 'deploy/README.md'), '/usr/share/doc/offhook/deploy-README.md');
     put(common, join(REPO, 'deploy/nats/README.md'), '/usr/share/doc/offhook/nats-README.md');
-    files.offhook = writeDeb(common, {
-      name: 'offhook', version, architecture: 'all', depends: [NODE_DEPENDS], conffiles: [],
-      suggests: ['nats-server', 'openssl'],
-      summary: 'host monitoring over NATS that ends in a phone call: command and operator tools',
-      description: `The offhook command (/usr/bin/offhook) that the offhook-agent, offhook-collector and
+    files.offhook = writeDeb(
+      common,
+      {
+        name: 'offhook',
+        version,
+        architecture: 'all',
+        depends: [NODE_DEPENDS],
+        conffiles: [],
+        suggests: ['nats-server', 'openssl'],
+        summary: 'host monitoring over NATS that ends in a phone call: command and operator tools',
+        description: `The offhook command (/usr/bin/offhook) that the offhook-agent, offhook-collector and
         offhook-gateway units run, the operator commands (alerts, ack, silence, status, check-config),
         and the NATS server setup: example configs, users-file generator, make-certs.sh.`,
-      scripts: maintainerScripts(null),
-    }, out);
+        scripts: maintainerScripts(null),
+      },
+      out,
+    );
 
     const agent = rolePackage(stage, dist, 'agent');
-    files['offhook-agent'] = writeDeb(agent, {
-      name: 'offhook-agent', version, architecture: 'all', depends: [`offhook ${self}`, NODE_DEPENDS],
-      suggests: ['monitoring-plugins-basic'], conffiles: ['/etc/offhook/agent.yaml'],
-      summary: 'offhook host agent: checks, resources and log rules to NATS',
-      description: `Runs on every monitored server. Plain JavaScript on the system's Node.js: no compiler and
+    files['offhook-agent'] = writeDeb(
+      agent,
+      {
+        name: 'offhook-agent',
+        version,
+        architecture: 'all',
+        depends: [`offhook ${self}`, NODE_DEPENDS],
+        suggests: ['monitoring-plugins-basic'],
+        conffiles: ['/etc/offhook/agent.yaml'],
+        summary: 'offhook host agent: checks, resources and log rules to NATS',
+        description: `Runs on every monitored server. Plain JavaScript on the system's Node.js: no compiler and
         no native addon needed.`,
-      scripts: maintainerScripts('agent'),
-    }, out);
+        scripts: maintainerScripts('agent'),
+      },
+      out,
+    );
 
     const collector = rolePackage(stage, dist, 'collector');
-    files['offhook-collector'] = writeDeb(collector, {
-      name: 'offhook-collector', version, architecture: 'all', depends: [`offhook ${self}`, NODE_DEPENDS],
-      suggests: ['offhook-trac-sqlite', 'nats-server'], conffiles: ['/etc/offhook/collector.yaml'],
-      summary: 'offhook collector: rules, alerts, notifiers, status page',
-      description: `Evaluates the agents' events into alerts and runs the notifiers. The trac notifier's
+    files['offhook-collector'] = writeDeb(
+      collector,
+      {
+        name: 'offhook-collector',
+        version,
+        architecture: 'all',
+        depends: [`offhook ${self}`, NODE_DEPENDS],
+        suggests: ['offhook-trac-sqlite', 'nats-server'],
+        conffiles: ['/etc/offhook/collector.yaml'],
+        summary: 'offhook collector: rules, alerts, notifiers, status page',
+        description: `Evaluates the agents' events into alerts and runs the notifiers. The trac notifier's
         SQLite mode needs offhook-trac-sqlite.`,
-      scripts: maintainerScripts('collector'),
-    }, out);
+        scripts: maintainerScripts('collector'),
+      },
+      out,
+    );
 
     const arch = hostArchitecture();
     const addon = join(dist, NATIVE_ADDON);
@@ -116,15 +143,22 @@ export async function buildPackages(out: string): Promise<PackageSet> {
     put(gateway, addon, `${LIB_DIR}/${NATIVE_ADDON}`);
     // Built here only if this machine has vpb-driver's vpbapi.h; it then needs the same libvpb on the gateway host.
     if (existsSync(join(dist, VPB_SHIM))) put(gateway, join(dist, VPB_SHIM), `${LIB_DIR}/${VPB_SHIM}`);
-    files['offhook-gateway'] = writeDeb(gateway, {
-      name: 'offhook-gateway', version, architecture: arch,
-      depends: [`offhook ${self}`, NODE_DEPENDS, 'libc6', 'libstdc++6', 'espeak-ng', 'sox'],
-      recommends: ['baresip-core'], conffiles: ['/etc/offhook/gateway.yaml'],
-      summary: 'offhook telephony gateway: phones people about alerts on one line',
-      description: `Drives the Voicetronix OpenPCI card through libvpb (loaded at run time) or a SIP account
+    files['offhook-gateway'] = writeDeb(
+      gateway,
+      {
+        name: 'offhook-gateway',
+        version,
+        architecture: arch,
+        depends: [`offhook ${self}`, NODE_DEPENDS, 'libc6', 'libstdc++6', 'espeak-ng', 'sox'],
+        recommends: ['baresip-core'],
+        conffiles: ['/etc/offhook/gateway.yaml'],
+        summary: 'offhook telephony gateway: phones people about alerts on one line',
+        description: `Drives the Voicetronix OpenPCI card through libvpb (loaded at run time) or a SIP account
         through baresip, speaks with espeak-ng and sox. Contains the line addon built for ${arch}.`,
-      scripts: maintainerScripts('gateway'),
-    }, out);
+        scripts: maintainerScripts('gateway'),
+      },
+      out,
+    );
 
     const sqlite = join(stage, 'offhook-trac-sqlite');
     for (const module of ['better-sqlite3', 'bindings', 'file-uri-to-path']) {
@@ -135,15 +169,22 @@ export async function buildPackages(out: string): Promise<PackageSet> {
         cpSync(join(from, part), join(sqlite, LIB_DIR, 'node_modules', module, part), { recursive: true });
       }
     }
-    files['offhook-trac-sqlite'] = writeDeb(sqlite, {
-      name: 'offhook-trac-sqlite', version, architecture: arch,
-      // better-sqlite3 is built against this Node's ABI (not N-API like the line addon): same major on the host.
-      depends: [`offhook-collector ${self}`, ...nodeMajor(), 'libc6', 'libstdc++6'], conffiles: [],
-      summary: 'offhook: SQLite driver for the collector\'s trac notifier',
-      description: `better-sqlite3 (native, built for ${arch}) where the offhook collector finds it. Only the
+    files['offhook-trac-sqlite'] = writeDeb(
+      sqlite,
+      {
+        name: 'offhook-trac-sqlite',
+        version,
+        architecture: arch,
+        // better-sqlite3 is built against this Node's ABI (not N-API like the line addon): same major on the host.
+        depends: [`offhook-collector ${self}`, ...nodeMajor(), 'libc6', 'libstdc++6'],
+        conffiles: [],
+        summary: "offhook: SQLite driver for the collector's trac notifier",
+        description: `better-sqlite3 (native, built for ${arch}) where the offhook collector finds it. Only the
         trac notifier in SQLite mode uses it.`,
-      scripts: {},
-    }, out);
+        scripts: {},
+      },
+      out,
+    );
     return { dir: out, files };
   } finally {
     rmSync(stage, { recursive: true, force: true });

@@ -18,7 +18,11 @@ export interface DemoLayout {
 /** The on-call list the simulated line plays out: Bob never picks up, Alice answers and presses 1. */
 export const DEMO_PEOPLE = [
   { name: 'bob', number: '5550101', far_end: { number: '5550101', noAnswer: true } },
-  { name: 'alice', number: '5550102', far_end: { number: '5550102', answerAfterRings: 2, then: [{ waitForPrompt: 'menu', after: 500 }, { press: '1' }] } },
+  {
+    name: 'alice',
+    number: '5550102',
+    far_end: { number: '5550102', answerAfterRings: 2, then: [{ waitForPrompt: 'menu', after: 500 }, { press: '1' }] },
+  },
 ];
 
 function write(path: string, comment: string, config: object): string {
@@ -35,7 +39,17 @@ export function writeLocalAgentConfig(layout: DemoLayout, host: string): string 
     metrics_listen: layout.agentListens[host],
     heartbeat_interval: '2s',
     resources: { interval: '5s', processes: false },
-    checks: [{ name: 'demo-shop', kind: 'http', url: layout.webUrl, expect_status: [200], interval: '1s', timeout: '1s', labels: { service: 'shop' } }],
+    checks: [
+      {
+        name: 'demo-shop',
+        kind: 'http',
+        url: layout.webUrl,
+        expect_status: [200],
+        interval: '1s',
+        timeout: '1s',
+        labels: { service: 'shop' },
+      },
+    ],
     logs: [
       {
         path: layout.logPath,
@@ -67,9 +81,23 @@ export function writeCollectorConfig(layout: DemoLayout): string {
     evaluation_interval: '1s',
     checkpoint_interval: '5s',
     rules: [
-      { name: 'shop_down', kind: 'check', check: '^demo-shop$', max_attempts: 2, summary: '{host}: the demo shop is not answering' },
+      {
+        name: 'shop_down',
+        kind: 'check',
+        check: '^demo-shop$',
+        max_attempts: 2,
+        summary: '{host}: the demo shop is not answering',
+      },
       { name: 'services', kind: 'check', check: '^message-bus$', max_attempts: 3 },
-      { name: 'database_errors', kind: 'log', log_rule: '^db-error$', count: 3, within: '1m', severity: 'warning', summary: '{host}: {count} database errors in the application log within {window}' },
+      {
+        name: 'database_errors',
+        kind: 'log',
+        log_rule: '^db-error$',
+        count: 3,
+        within: '1m',
+        severity: 'warning',
+        summary: '{host}: {count} database errors in the application log within {window}',
+      },
       { name: 'load_high', kind: 'threshold', metric: 'node_load1', crit: 50, clear_below: 40, for: '1m' },
       { name: 'host_down', kind: 'host_down', missed_heartbeats: 5, severity: 'critical' },
     ],
@@ -91,11 +119,26 @@ export function writeGatewayConfig(layout: DemoLayout): string {
     line: {
       driver: 'card',
       backend: 'sim',
-      sim: { speed: layout.speed, transcript_file: join(layout.dir, 'line-transcript.jsonl'), far_end: DEMO_PEOPLE.map((p) => p.far_end) },
+      sim: {
+        speed: layout.speed,
+        transcript_file: join(layout.dir, 'line-transcript.jsonl'),
+        far_end: DEMO_PEOPLE.map((p) => p.far_end),
+      },
       answer_timeout: '8s',
     },
     people: DEMO_PEOPLE.map(({ name, number }) => ({ name, number, pin: '1234' })),
-    escalation: { attempts_per_person: 1, retry_delay: '5s', round_delay: '10s', max_rounds: 2, min_severity: 'critical' },
-    budget: { max_calls_per_hour: 10, max_calls_per_day: 50, per_number: { max_calls_per_minute: 2 }, cost_per_minute: [{ prefix: '555', cost: 0.1 }] },
+    escalation: {
+      attempts_per_person: 1,
+      retry_delay: '5s',
+      round_delay: '10s',
+      max_rounds: 2,
+      min_severity: 'critical',
+    },
+    budget: {
+      max_calls_per_hour: 10,
+      max_calls_per_day: 50,
+      per_number: { max_calls_per_minute: 2 },
+      cost_per_minute: [{ prefix: '555', cost: 0.1 }],
+    },
   });
 }

@@ -3,7 +3,16 @@ import { basename, join } from 'node:path';
 import { Tail } from 'tail';
 import type { Say } from './narrator.ts';
 
-type Entry = { event: string; number?: string; file?: string; digit?: string; digits?: string; durationMs?: number; interruptedBy?: string | null; detail?: string };
+type Entry = {
+  event: string;
+  number?: string;
+  file?: string;
+  digit?: string;
+  digits?: string;
+  durationMs?: number;
+  interruptedBy?: string | null;
+  detail?: string;
+};
 
 /**
  * Shows what happened on the simulated line, from the gateway's transcript file: what was dialled,
@@ -15,7 +24,11 @@ type Entry = { event: string; number?: string; file?: string; digit?: string; di
 export class LineView {
   private tail: Tail | undefined;
 
-  constructor(private readonly transcriptPath: string, private readonly speechDir: string, private readonly say: Say) {}
+  constructor(
+    private readonly transcriptPath: string,
+    private readonly speechDir: string,
+    private readonly say: Say,
+  ) {}
 
   start(): void {
     // The file must exist before it is watched; the gateway appends to it.
@@ -48,7 +61,10 @@ export class LineView {
       case 'far_hangup':
         return this.say('line', entry.event.replace('_', ' '));
       case 'play':
-        return this.say('line', `speaking: "${spokenText(this.speechDir, entry.file ?? '')}"${entry.interruptedBy ? ` (cut short by key ${entry.interruptedBy})` : ''}`);
+        return this.say(
+          'line',
+          `speaking: "${spokenText(this.speechDir, entry.file ?? '')}"${entry.interruptedBy ? ` (cut short by key ${entry.interruptedBy})` : ''}`,
+        );
       case 'press':
         return this.say('line', `far end pressed ${entry.digit}`);
       case 'on_hook':

@@ -1,6 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { decode, isCanary, Subjects, type Ack, type Alert, type CallRecord, type FallbackRequest } from '../../shared/index.ts';
+import {
+  decode,
+  isCanary,
+  Subjects,
+  type Ack,
+  type Alert,
+  type CallRecord,
+  type FallbackRequest,
+} from '../../shared/index.ts';
 
 export type Say = (kind: string, text: string) => void;
 
@@ -11,12 +19,21 @@ export type Say = (kind: string, text: string) => void;
 export class Narrator extends EventEmitter {
   private readonly subscriptions: Subscription[] = [];
 
-  constructor(private readonly nc: NatsConnection, private readonly subjects: Subjects, private readonly say: Say) {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+    private readonly say: Say,
+  ) {
     super();
   }
 
   /** Resolves with the first message of `type` that satisfies `predicate`. */
-  waitFor<T>(type: 'alert' | 'ack' | 'call' | 'fallback' | 'notify', predicate: (message: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  waitFor<T>(
+    type: 'alert' | 'ack' | 'call' | 'fallback' | 'notify',
+    predicate: (message: T) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.off(type, listener);
@@ -39,7 +56,9 @@ export class Narrator extends EventEmitter {
     });
     this.follow(this.subjects.allAcks, (message) => this.emit('ack', this.ack(message as Ack)));
     this.follow(this.subjects.allCalls, (message) => this.emit('call', this.call(message as CallRecord)));
-    this.follow(this.subjects.allFallbacks, (message) => this.emit('fallback', this.fallback(message as FallbackRequest)));
+    this.follow(this.subjects.allFallbacks, (message) =>
+      this.emit('fallback', this.fallback(message as FallbackRequest)),
+    );
   }
 
   private follow(subject: string, show: (message: unknown) => void): void {
@@ -55,24 +74,36 @@ export class Narrator extends EventEmitter {
 
   private alert(alert: Alert): Alert {
     const state = alert.status === 'firing' ? `FIRING (${alert.severity})` : 'RESOLVED';
-    this.say('alert', `${state} ${alert.host} ${alert.rule}: ${alert.summary} [fp ${alert.fingerprint}, generation ${alert.generation}]`);
+    this.say(
+      'alert',
+      `${state} ${alert.host} ${alert.rule}: ${alert.summary} [fp ${alert.fingerprint}, generation ${alert.generation}]`,
+    );
     return alert;
   }
 
   private ack(ack: Ack): Ack {
-    this.say('ack', `acknowledged ${ack.fingerprint} by ${ack.by} via ${ack.method}${ack.comment ? ` ("${ack.comment}")` : ''}`);
+    this.say(
+      'ack',
+      `acknowledged ${ack.fingerprint} by ${ack.by} via ${ack.method}${ack.comment ? ` ("${ack.comment}")` : ''}`,
+    );
     return ack;
   }
 
   private call(call: CallRecord): CallRecord {
     const who = call.person ? `${call.person} (${call.number})` : call.number;
     const pressed = call.digits ? `, pressed "${call.digits}"` : '';
-    this.say('call', `${call.direction} call ${who}: ${call.outcome}${pressed}, ${(call.durationMs / 1000).toFixed(1)} s, about ${call.estimatedCost.toFixed(2)}${call.currency ? ` ${call.currency}` : ''} in call charges, ${call.fingerprints.length} alert(s)`);
+    this.say(
+      'call',
+      `${call.direction} call ${who}: ${call.outcome}${pressed}, ${(call.durationMs / 1000).toFixed(1)} s, about ${call.estimatedCost.toFixed(2)}${call.currency ? ` ${call.currency}` : ''} in call charges, ${call.fingerprints.length} alert(s)`,
+    );
     return call;
   }
 
   private fallback(request: FallbackRequest): FallbackRequest {
-    this.say('fallback', `gateway handed ${request.alerts.length} alert(s) to the notifiers: ${request.reason}${request.detail ? ` (${request.detail})` : ''}`);
+    this.say(
+      'fallback',
+      `gateway handed ${request.alerts.length} alert(s) to the notifiers: ${request.reason}${request.detail ? ` (${request.detail})` : ''}`,
+    );
     return request;
   }
 

@@ -5,7 +5,13 @@ import { connect } from '@nats-io/transport-node';
 import { ensureStreams, hostToken, Subjects, type Alert, type CallRecord } from '../../shared/index.ts';
 import { EmbeddedNatsServer } from '../lib/embedded-nats.ts';
 import { freeLoopbackPort } from '../lib/free-port.ts';
-import { writeCollectorConfig, writeGatewayConfig, writeLocalAgentConfig, writeSimulatedAgentConfig, type DemoLayout } from './configs.ts';
+import {
+  writeCollectorConfig,
+  writeGatewayConfig,
+  writeLocalAgentConfig,
+  writeSimulatedAgentConfig,
+  type DemoLayout,
+} from './configs.ts';
 import { LineView } from './line-view.ts';
 import { Narrator, type Say } from './narrator.ts';
 import { DemoLog, DemoWebService, startWebhookReceiver } from './services.ts';
@@ -78,7 +84,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     agentListens: {},
     speed: options.speed,
   };
-  for (const host of [localHost, ...SIMULATED_HOSTS]) layout.agentListens[host] = `127.0.0.1:${await freeLoopbackPort()}`;
+  for (const host of [localHost, ...SIMULATED_HOSTS])
+    layout.agentListens[host] = `127.0.0.1:${await freeLoopbackPort()}`;
 
   narrator = new Narrator(nc, subjects, say);
   narrator.start();
@@ -95,11 +102,16 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   started('collector', ['collector', '--config', writeCollectorConfig(layout)]);
   started('gateway', ['gateway', '--config', writeGatewayConfig(layout)]);
   started(`agent-${localHost}`, ['agent', '--config', writeLocalAgentConfig(layout, localHost)]);
-  for (const host of SIMULATED_HOSTS) started(`agent-${host}`, ['agent', '--config', writeSimulatedAgentConfig(layout, host)]);
+  for (const host of SIMULATED_HOSTS)
+    started(`agent-${host}`, ['agent', '--config', writeSimulatedAgentConfig(layout, host)]);
 
   say('demo', `status page:   http://${layout.collectorListen}/`);
-  say('demo', `metrics:       collector http://${layout.collectorListen}/metrics, gateway http://${layout.gatewayListen}/metrics`);
-  for (const [host, listen] of Object.entries(layout.agentListens)) say('demo', `               agent ${host} http://${listen}/metrics`);
+  say(
+    'demo',
+    `metrics:       collector http://${layout.collectorListen}/metrics, gateway http://${layout.gatewayListen}/metrics`,
+  );
+  for (const [host, listen] of Object.entries(layout.agentListens))
+    say('demo', `               agent ${host} http://${listen}/metrics`);
   say('demo', `files:         configs, logs and the line transcript in ${dir}`);
 
   let outcome: string;
@@ -139,7 +151,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   say('demo', `stopped ${supervisor.pids().length + 1} processes (pids ${[...supervisor.pids(), natsPid].join(' ')})`);
 }
 
-async function waitForHeartbeats(nc: import('@nats-io/transport-node').NatsConnection, subjects: Subjects, hosts: string[], stopped: Promise<string>): Promise<void> {
+async function waitForHeartbeats(
+  nc: import('@nats-io/transport-node').NatsConnection,
+  subjects: Subjects,
+  hosts: string[],
+  stopped: Promise<string>,
+): Promise<void> {
   const waiting = new Set(hosts);
   const subscription = nc.subscribe(subjects.allHeartbeats);
   const seen = (async () => {
@@ -148,7 +165,9 @@ async function waitForHeartbeats(nc: import('@nats-io/transport-node').NatsConne
       if (waiting.size === 0) break;
     }
   })();
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no heartbeat from ${[...waiting].join(', ')} within 60 s`)), 60_000).unref());
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`no heartbeat from ${[...waiting].join(', ')} within 60 s`)), 60_000).unref(),
+  );
   try {
     const result = await Promise.race([seen.then(() => 'ok'), stopped, timeout]);
     if (result !== 'ok') throw new Error(`interrupted (${result})`);
@@ -157,34 +176,77 @@ async function waitForHeartbeats(nc: import('@nats-io/transport-node').NatsConne
   }
 }
 
-/** The incident: the shop goes down (phone call, acknowledged by key), comes back, then the log fills with database errors. */
+/**
+ * The incident: the shop goes down (phone call, acknowledged by key), comes back, then the log fills with database
+ * errors.
+ */
 async function playScenario(narrator: Narrator, web: DemoWebService, demoLog: DemoLog, host: string): Promise<void> {
   say('step', `1/3 stopping the demo shop on port ${web.port}: the agent's HTTP check on ${host} will fail`);
-  const firing = narrator.waitFor<Alert>('alert', (a) => a.rule === 'shop_down' && a.status === 'firing', STEP_TIMEOUT_MS, 'shop_down alert');
+  const firing = narrator.waitFor<Alert>(
+    'alert',
+    (a) => a.rule === 'shop_down' && a.status === 'firing',
+    STEP_TIMEOUT_MS,
+    'shop_down alert',
+  );
   await web.stop();
   const alert = await firing;
-  const acknowledged = narrator.waitFor<CallRecord>('call', (c) => c.outcome === 'acknowledged' && c.fingerprints.includes(alert.fingerprint), STEP_TIMEOUT_MS, 'acknowledged call');
+  const acknowledged = narrator.waitFor<CallRecord>(
+    'call',
+    (c) => c.outcome === 'acknowledged' && c.fingerprints.includes(alert.fingerprint),
+    STEP_TIMEOUT_MS,
+    'acknowledged call',
+  );
   await acknowledged;
   // The acknowledged call record already proves the ack; its own message is only narrated if it shows up in time.
-  await narrator.waitFor('ack', (a: { fingerprint: string }) => a.fingerprint === alert.fingerprint, STEP_TIMEOUT_MS, 'acknowledgement').catch(() => undefined);
+  await narrator
+    .waitFor(
+      'ack',
+      (a: { fingerprint: string }) => a.fingerprint === alert.fingerprint,
+      STEP_TIMEOUT_MS,
+      'acknowledgement',
+    )
+    .catch(() => undefined);
 
   say('step', '2/3 the on-call person fixed it: starting the demo shop again');
-  const resolved = narrator.waitFor<Alert>('alert', (a) => a.fingerprint === alert.fingerprint && a.status === 'resolved', STEP_TIMEOUT_MS, 'recovery');
+  const resolved = narrator.waitFor<Alert>(
+    'alert',
+    (a) => a.fingerprint === alert.fingerprint && a.status === 'resolved',
+    STEP_TIMEOUT_MS,
+    'recovery',
+  );
   await web.start();
   await resolved;
 
   say('step', '3/3 the application logs database errors: a warning goes to the notifiers, not to the phone');
-  const logAlert = narrator.waitFor<Alert>('alert', (a) => a.rule === 'database_errors' && a.status === 'firing', STEP_TIMEOUT_MS, 'database_errors alert');
-  const notified = narrator.waitFor<WebhookPayload>('notify', (p) => p?.alerts?.some((a) => a.labels?.alertname === 'database_errors') === true, STEP_TIMEOUT_MS, 'webhook notification');
-  for (const problem of ['connection lost', 'connection lost', 'deadlock detected']) demoLog.write(`ERROR [shop] database ${problem}`);
+  const logAlert = narrator.waitFor<Alert>(
+    'alert',
+    (a) => a.rule === 'database_errors' && a.status === 'firing',
+    STEP_TIMEOUT_MS,
+    'database_errors alert',
+  );
+  const notified = narrator.waitFor<WebhookPayload>(
+    'notify',
+    (p) => p?.alerts?.some((a) => a.labels?.alertname === 'database_errors') === true,
+    STEP_TIMEOUT_MS,
+    'webhook notification',
+  );
+  for (const problem of ['connection lost', 'connection lost', 'deadlock detected'])
+    demoLog.write(`ERROR [shop] database ${problem}`);
   await Promise.all([logAlert, notified]);
 }
 
-type WebhookPayload = { status?: string; receiver?: string; alerts?: { labels?: Record<string, string>; annotations?: Record<string, string> }[] } | null;
+type WebhookPayload = {
+  status?: string;
+  receiver?: string;
+  alerts?: { labels?: Record<string, string>; annotations?: Record<string, string> }[];
+} | null;
 
 function showWebhook(payload: unknown): void {
   const body = payload as WebhookPayload;
   if (!body || !Array.isArray(body.alerts)) return say('notify', 'webhook received a payload it could not read');
   const first = body.alerts[0];
-  say('notify', `webhook "${body.receiver}": ${String(body.status).toUpperCase()} ${body.alerts.length} alert(s): ${first?.annotations?.summary ?? first?.labels?.alertname ?? ''}`);
+  say(
+    'notify',
+    `webhook "${body.receiver}": ${String(body.status).toUpperCase()} ${body.alerts.length} alert(s): ${first?.annotations?.summary ?? first?.labels?.alertname ?? ''}`,
+  );
 }

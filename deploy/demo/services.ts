@@ -2,7 +2,10 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** A tiny web service on a free loopback port that the demo agent's HTTP check watches; the scenario stops and restarts it. */
+/**
+ * A tiny web service on a free loopback port that the demo agent's HTTP check watches; the scenario stops and restarts
+ * it.
+ */
 export class DemoWebService {
   private server: Server | undefined;
   port = 0;
@@ -41,7 +44,9 @@ export class DemoLog {
 }
 
 /** Receives the collector's webhook notifications (Alertmanager v4 payload) so the demo can show them. */
-export async function startWebhookReceiver(onPayload: (payload: unknown) => void): Promise<{ url: string; close: () => Promise<void> }> {
+export async function startWebhookReceiver(
+  onPayload: (payload: unknown) => void,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -21,7 +21,9 @@ export interface SupervisedProcess {
 export class DemoSupervisor {
   private readonly processes: SupervisedProcess[] = [];
 
-  constructor(private readonly onLogLine: (name: string, record: Record<string, unknown> | null, raw: string) => void) {}
+  constructor(
+    private readonly onLogLine: (name: string, record: Record<string, unknown> | null, raw: string) => void,
+  ) {}
 
   start(name: string, args: string[], env: NodeJS.ProcessEnv = {}): SupervisedProcess {
     const child = spawn(process.execPath, [OFFHOOK_BIN, ...args], {

@@ -47,7 +47,10 @@ export class EmbeddedNatsServer {
   private async launch(port: number): Promise<void> {
     const args = [
       ...(this.options.configFile ? ['-c', this.options.configFile] : []),
-      '-a', '127.0.0.1', '-p', String(port),
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(port),
       ...(this.options.jetstream === false ? [] : ['-js', '-sd', this.storeDir]),
       ...(this.options.extraArgs ?? []),
     ];

@@ -3,7 +3,13 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { headers as newHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import {
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
 import { BUCKETS, bucketName, streamNames, type BucketName, type Subjects } from '../../shared/index.ts';
 
 /**
@@ -36,43 +42,68 @@ export interface Manifest {
 }
 
 export function offhookStreams(subjects: Subjects): string[] {
-  return [...Object.values(streamNames(subjects)), ...(Object.keys(BUCKETS) as BucketName[]).map((b) => `KV_${bucketName(subjects, b)}`)];
+  return [
+    ...Object.values(streamNames(subjects)),
+    ...(Object.keys(BUCKETS) as BucketName[]).map((b) => `KV_${bucketName(subjects, b)}`),
+  ];
 }
 
 async function streamExists(jsm: JetStreamManager, name: string): Promise<boolean> {
-  return jsm.streams.info(name).then(() => true, (err: Error) => {
-    if (/stream not found/i.test(err.message)) return false;
-    throw err;
-  });
+  return jsm.streams.info(name).then(
+    () => true,
+    (err: Error) => {
+      if (/stream not found/i.test(err.message)) return false;
+      throw err;
+    },
+  );
 }
 
 /** Copies every message up to the stream's last sequence at the start (a consistent cut per stream). */
-async function backupStream(nc: NatsConnection, jsm: JetStreamManager, name: string, dir: string): Promise<StreamBackup> {
+async function backupStream(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  name: string,
+  dir: string,
+): Promise<StreamBackup> {
   const info = await jsm.streams.info(name);
   writeFileSync(join(dir, `${name}.config.json`), `${JSON.stringify(info.config, null, 2)}\n`);
   const out = createWriteStream(join(dir, `${name}.jsonl`));
   const { first_seq: firstSeq, last_seq: lastSeq, messages } = info.state;
   let written = 0;
   if (messages > 0) {
-    const consumer = await jetstream(nc).consumers.get(name, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: firstSeq });
-    for (let done = false; !done;) {
+    const consumer = await jetstream(nc).consumers.get(name, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: firstSeq,
+    });
+    for (let done = false; !done; ) {
       const batch = await consumer.fetch({ max_messages: 1000, expires: 5000 });
       let got = 0;
       for await (const msg of batch) {
         got++;
-        if (msg.seq > lastSeq) { done = true; break; }
+        if (msg.seq > lastSeq) {
+          done = true;
+          break;
+        }
         const record: BackedUpMessage = {
           seq: msg.seq,
           subject: msg.subject,
           time: msg.time.toISOString(),
-          ...(msg.headers ? { headers: [...msg.headers].flatMap(([key, values]) => values.map((v): [string, string] => [key, v])) } : {}),
+          ...(msg.headers
+            ? { headers: [...msg.headers].flatMap(([key, values]) => values.map((v): [string, string] => [key, v])) }
+            : {}),
           data: Buffer.from(msg.data).toString('base64'),
         };
         written++;
         if (!out.write(`${JSON.stringify(record)}\n`)) await once(out, 'drain');
-        if (msg.seq === lastSeq) { done = true; break; }
+        if (msg.seq === lastSeq) {
+          done = true;
+          break;
+        }
       }
-      if (got === 0) throw new Error(`${name}: stream stopped delivering before sequence ${lastSeq} (${written} of ${messages} messages copied)`);
+      if (got === 0)
+        throw new Error(
+          `${name}: stream stopped delivering before sequence ${lastSeq} (${written} of ${messages} messages copied)`,
+        );
     }
   }
   out.end();
@@ -87,7 +118,12 @@ export async function backup(nc: NatsConnection, subjects: Subjects, dir: string
   for (const name of offhookStreams(subjects)) {
     if (await streamExists(jsm, name)) streams.push(await backupStream(nc, jsm, name, dir));
   }
-  const manifest: Manifest = { format: 'offhook-jetstream-backup/1', createdAt: new Date().toISOString(), prefix: subjects.prefix, streams };
+  const manifest: Manifest = {
+    format: 'offhook-jetstream-backup/1',
+    createdAt: new Date().toISOString(),
+    prefix: subjects.prefix,
+    streams,
+  };
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
@@ -96,7 +132,8 @@ export function readManifest(dir: string): Manifest {
   const file = join(dir, 'manifest.json');
   if (!existsSync(file)) throw new Error(`${file} not found: not an offhook backup directory`);
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-  if (manifest.format !== 'offhook-jetstream-backup/1') throw new Error(`${file}: unknown format ${JSON.stringify(manifest.format)}`);
+  if (manifest.format !== 'offhook-jetstream-backup/1')
+    throw new Error(`${file}: unknown format ${JSON.stringify(manifest.format)}`);
   return manifest;
 }
 
@@ -118,7 +155,10 @@ export async function restore(nc: NatsConnection, dir: string, options: RestoreO
   for (const stream of manifest.streams) {
     if (await streamExists(jsm, stream.name)) {
       const { messages } = (await jsm.streams.info(stream.name)).state;
-      if (messages > 0) throw new Error(`stream ${stream.name} already holds ${messages} messages; restore into an empty server (or delete the stream first)`);
+      if (messages > 0)
+        throw new Error(
+          `stream ${stream.name} already holds ${messages} messages; restore into an empty server (or delete the stream first)`,
+        );
     }
   }
   const restored: StreamBackup[] = [];
@@ -133,7 +173,10 @@ export async function restore(nc: NatsConnection, dir: string, options: RestoreO
     // KV streams deny deletes, so a gap there cannot be reproduced: their sequences (KV revisions) are renumbered,
     // which is harmless because revisions only guard concurrent updates within a running system.
     const exact = saved.deny_delete !== true;
-    const gapSubject = (saved.subjects?.[0] ?? stream.name).split('.').map((t) => (t === '*' || t === '>' ? '_restore_gap' : t)).join('.');
+    const gapSubject = (saved.subjects?.[0] ?? stream.name)
+      .split('.')
+      .map((t) => (t === '*' || t === '>' ? '_restore_gap' : t))
+      .join('.');
     let count = 0;
     let expectedSeq = stream.firstSeq;
     const lines = createInterface({ input: createReadStream(join(dir, `${stream.name}.jsonl`)), crlfDelay: Infinity });
@@ -147,8 +190,14 @@ export async function restore(nc: NatsConnection, dir: string, options: RestoreO
       }
       const hdrs = message.headers?.length ? newHeaders() : undefined;
       for (const [key, value] of message.headers ?? []) hdrs!.append(key, value);
-      const ack = await js.publish(message.subject, Buffer.from(message.data, 'base64'), { ...(hdrs ? { headers: hdrs } : {}), timeout: 10_000 });
-      if (exact && ack.seq !== message.seq) throw new Error(`${stream.name}: message ${message.seq} was stored as ${ack.seq}${ack.duplicate ? ' (a duplicate Nats-Msg-Id)' : ''}`);
+      const ack = await js.publish(message.subject, Buffer.from(message.data, 'base64'), {
+        ...(hdrs ? { headers: hdrs } : {}),
+        timeout: 10_000,
+      });
+      if (exact && ack.seq !== message.seq)
+        throw new Error(
+          `${stream.name}: message ${message.seq} was stored as ${ack.seq}${ack.duplicate ? ' (a duplicate Nats-Msg-Id)' : ''}`,
+        );
       expectedSeq = message.seq + 1;
       count++;
     }

@@ -11,7 +11,10 @@ export type AuthMode = 'nkey' | 'password';
  * leaves every existing agent's credentials working. `<user>.nk` holds an nkey seed, `<user>.password` a password.
  */
 export class CredentialStore {
-  constructor(readonly dir: string, readonly mode: AuthMode) {
+  constructor(
+    readonly dir: string,
+    readonly mode: AuthMode,
+  ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
@@ -27,7 +30,9 @@ export class CredentialStore {
     try {
       return { nkey: nkeys.fromSeed(new TextEncoder().encode(secret)).getPublicKey() };
     } catch (err) {
-      throw new Error(`${file}: not a valid nkey user seed (${(err as Error).message}); delete it to have a new one generated`);
+      throw new Error(
+        `${file}: not a valid nkey user seed (${(err as Error).message}); delete it to have a new one generated`,
+      );
     }
   }
 

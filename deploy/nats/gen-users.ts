@@ -25,16 +25,23 @@ export interface Generated {
   agents: { host: string; token: string; user: string; inboxPrefix: string; secretFile?: string }[];
 }
 
-/** Host tokens must be unique after mapping (web1.example.com and web1_example_com collide), so check before writing. */
+/**
+ * Host tokens must be unique after mapping (web1.example.com and web1_example_com collide), so check before writing.
+ */
 export function parseHosts(names: string[]): { host: string; token: string }[] {
   const seen = new Map<string, string>();
-  return names.map((host) => {
-    const token = hostToken(host);
-    const other = seen.get(token);
-    if (other !== undefined && other !== host) throw new Error(`hosts ${JSON.stringify(other)} and ${JSON.stringify(host)} both map to the subject token "${token}"`);
-    seen.set(token, host);
-    return { host, token };
-  }).filter((entry, i, all) => all.findIndex((e) => e.token === entry.token) === i);
+  return names
+    .map((host) => {
+      const token = hostToken(host);
+      const other = seen.get(token);
+      if (other !== undefined && other !== host)
+        throw new Error(
+          `hosts ${JSON.stringify(other)} and ${JSON.stringify(host)} both map to the subject token "${token}"`,
+        );
+      seen.set(token, host);
+      return { host, token };
+    })
+    .filter((entry, i, all) => all.findIndex((e) => e.token === entry.token) === i);
 }
 
 export function generateUsers(options: GenerateOptions): Generated {
@@ -52,7 +59,14 @@ export function generateUsers(options: GenerateOptions): Generated {
     `Agents publish only ${subjects.root}.events.<host>.> and ${subjects.root}.heartbeat.<host>, and subscribe only to`,
     `their own reply subjects: each agent.yaml needs nats.inbox_prefix: _INBOX_<host>.`,
   ];
-  const text = renderUsersConf(userEntries(subjects, hosts.map((h) => h.token), authFor), header);
+  const text = renderUsersConf(
+    userEntries(
+      subjects,
+      hosts.map((h) => h.token),
+      authFor,
+    ),
+    header,
+  );
   return {
     text,
     agents: hosts.map(({ host, token }) => ({
@@ -71,7 +85,10 @@ function requireDir(dir: string | undefined): string {
 }
 
 function readHostsFile(file: string): string[] {
-  return readFileSync(file, 'utf8').split('\n').map((line) => line.replace(/#.*/, '').trim()).filter(Boolean);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => line.replace(/#.*/, '').trim())
+    .filter(Boolean);
 }
 
 function parseCommandLine(argv: string[]) {
@@ -118,9 +135,22 @@ export function main(argv: string[]): void {
     throw new UsageError(`${(err as Error).message} (see --help)`);
   }
   const { values } = parsed;
-  if (values.auth !== 'nkey' && values.auth !== 'password') throw new Error(`--auth: expected nkey or password, got ${JSON.stringify(values.auth)}`);
-  const hosts = [...values.hosts.split(',').map((h) => h.trim()).filter(Boolean), ...(values['hosts-file'] ? readHostsFile(values['hosts-file']) : [])];
-  const generated = generateUsers({ hosts, prefix: values.prefix, auth: values.auth, secretsDir: values['secrets-dir'], example: values.example });
+  if (values.auth !== 'nkey' && values.auth !== 'password')
+    throw new Error(`--auth: expected nkey or password, got ${JSON.stringify(values.auth)}`);
+  const hosts = [
+    ...values.hosts
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
+    ...(values['hosts-file'] ? readHostsFile(values['hosts-file']) : []),
+  ];
+  const generated = generateUsers({
+    hosts,
+    prefix: values.prefix,
+    auth: values.auth,
+    secretsDir: values['secrets-dir'],
+    example: values.example,
+  });
   if (!values.out) {
     process.stdout.write(generated.text);
     return;
@@ -130,9 +160,10 @@ export function main(argv: string[]): void {
   renameSync(`${values.out}.tmp`, values.out);
   process.stdout.write(`wrote ${values.out}; reload nats-server (nats-server --signal reload) to apply\n`);
   for (const agent of generated.agents) {
-    const credential = values.auth === 'nkey'
-      ? `nkey_seed_file: /etc/offhook/nats.nk }   (copy ${agent.secretFile} there)`
-      : `user: ${agent.user}, password: <contents of ${agent.secretFile}> }`;
+    const credential =
+      values.auth === 'nkey'
+        ? `nkey_seed_file: /etc/offhook/nats.nk }   (copy ${agent.secretFile} there)`
+        : `user: ${agent.user}, password: <contents of ${agent.secretFile}> }`;
     process.stdout.write(`  ${agent.host}: agent.yaml nats: { inbox_prefix: ${agent.inboxPrefix}, ${credential}\n`);
   }
 }

@@ -110,9 +110,14 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
           // its watchdog heartbeat for the gateway (core NATS); the canary goes out on ALERTS like any alert
           subjects.allCollectorHeartbeats,
         ]),
-        // `offhook status` asks the running collector (queue group) for its live view; gateway heartbeats: gateway_silent
+        // `offhook status` asks the running collector (queue group) for its live view; gateway heartbeats:
+        // gateway_silent
         subscribe: [
-          '_INBOX.>', subjects.allHeartbeats, subjects.allAcks, subjects.statusRequest('collector'), subjects.allGatewayHeartbeats,
+          '_INBOX.>',
+          subjects.allHeartbeats,
+          subjects.allAcks,
+          subjects.statusRequest('collector'),
+          subjects.allGatewayHeartbeats,
         ],
         allowResponses: true,
       };
@@ -123,7 +128,8 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
           gatewayControl,
           subjects.allAcks,
           subjects.allCalls,
-          // the Alertmanager bridge (telephony-gateway/alertmanager) publishes bridged alerts (ruleKind external) to ALERTS
+          // the Alertmanager bridge (telephony-gateway/alertmanager) publishes bridged alerts (ruleKind external) to
+          // ALERTS
           subjects.allAlerts,
           // into the GATEWAY stream (JetStream publish), where the collector finds them even if it was down
           subjects.allFallbacks,
@@ -140,12 +146,17 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
         ]),
         // collector heartbeats: the watchdog phones when no collector covers a partition
         subscribe: [
-          '_INBOX.>', subjects.allAcks, gatewayControl, subjects.statusRequest('gateway'), subjects.allCollectorHeartbeats,
+          '_INBOX.>',
+          subjects.allAcks,
+          gatewayControl,
+          subjects.statusRequest('gateway'),
+          subjects.allCollectorHeartbeats,
         ],
         allowResponses: true,
       };
     case 'operator':
-      // The `offhook` CLI on an operator's machine: acknowledge, silence, look at state. Cannot create or delete streams.
+      // The `offhook` CLI on an operator's machine: acknowledge, silence, look at state. Cannot create or delete
+      // streams.
       return {
         publish: unique([
           subjects.allAcks,
@@ -156,13 +167,19 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
           '$JS.API.STREAM.NAMES',
           '$JS.API.STREAM.LIST',
           ...Object.values(names).flatMap(readStream),
-          ...(Object.keys(BUCKETS) as BucketName[]).filter((b) => b !== 'silences').flatMap((b) => readBucket(subjects, b)),
+          ...(Object.keys(BUCKETS) as BucketName[])
+            .filter((b) => b !== 'silences')
+            .flatMap((b) => readBucket(subjects, b)),
           ...writeBucket(subjects, 'silences'),
         ]),
         subscribe: ['_INBOX.>', subjects.allHeartbeats, subjects.allAlerts, subjects.allAcks, subjects.allCalls],
       };
     case 'admin':
-      // Backup/restore (deploy/nats/backup.ts) and maintenance: everything inside the offhook subject space and JetStream.
-      return { publish: ['$JS.API.>', '$JS.ACK.>', '$JS.FC.>', '$KV.>', `${root}.>`], subscribe: ['_INBOX.>', `${root}.>`] };
+      // Backup/restore (deploy/nats/backup.ts) and maintenance: everything inside the offhook subject space and
+      // JetStream.
+      return {
+        publish: ['$JS.API.>', '$JS.ACK.>', '$JS.FC.>', '$KV.>', `${root}.>`],
+        subscribe: ['_INBOX.>', `${root}.>`],
+      };
   }
 }

@@ -26,13 +26,18 @@ export function userEntries(subjects: Subjects, hosts: string[], authFor: (name:
 const quote = (text: string): string => JSON.stringify(text);
 
 function renderList(key: string, subjects: string[]): string[] {
-  return [`      ${key}: { allow: [`, ...subjects.map((s, i) => `        ${quote(s)}${i < subjects.length - 1 ? ',' : ''}`), '      ] }'];
+  return [
+    `      ${key}: { allow: [`,
+    ...subjects.map((s, i) => `        ${quote(s)}${i < subjects.length - 1 ? ',' : ''}`),
+    '      ] }',
+  ];
 }
 
 function renderUser(entry: UserEntry, last: boolean): string[] {
-  const auth = 'nkey' in entry.auth
-    ? [`    nkey: ${quote(entry.auth.nkey)}`]
-    : [`    user: ${quote(entry.name)}`, `    password: ${quote(entry.auth.password)}`];
+  const auth =
+    'nkey' in entry.auth
+      ? [`    nkey: ${quote(entry.auth.nkey)}`]
+      : [`    user: ${quote(entry.name)}`, `    password: ${quote(entry.auth.password)}`];
   return [
     `  # ${entry.name}`,
     '  {',

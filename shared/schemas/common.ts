@@ -27,9 +27,14 @@ export type CheckStatus = z.infer<typeof CheckStatus>;
  * `__proto__` and friends out, so labels can be merged into plain objects safely.
  */
 export const Labels = z
-  .record(z.string().regex(LABEL_NAME_RE, { error: 'label names must match [a-zA-Z_][a-zA-Z0-9_]*' }), z.string().max(1024))
+  .record(
+    z.string().regex(LABEL_NAME_RE, { error: 'label names must match [a-zA-Z_][a-zA-Z0-9_]*' }),
+    z.string().max(1024),
+  )
   .refine((labels) => Object.keys(labels).length <= 64, { error: 'at most 64 labels' })
-  .refine((labels) => !Object.keys(labels).some((k) => k.startsWith('__')), { error: 'label names starting with "__" are reserved' });
+  .refine((labels) => !Object.keys(labels).some((k) => k.startsWith('__')), {
+    error: 'label names starting with "__" are reserved',
+  });
 export type Labels = z.infer<typeof Labels>;
 
 /** Fields every message carries; `id` is also the JetStream Nats-Msg-Id, so a re-send is stored once (publish.ts). */

@@ -21,15 +21,29 @@ export const CollectorStatus = z.object({
   component: z.literal('collector'),
   node: z.string(),
   ts: EpochMs,
-  hosts: z.array(z.object({ host: HostToken, down: z.boolean(), lastHeartbeatAt: EpochMs, lastEventAt: EpochMs, agentVersion: z.string() })),
+  hosts: z.array(
+    z.object({
+      host: HostToken,
+      down: z.boolean(),
+      lastHeartbeatAt: EpochMs,
+      lastEventAt: EpochMs,
+      agentVersion: z.string(),
+    }),
+  ),
   firing: z.array(StatusAlert),
   silences: z.number().int().nonnegative(),
-  /** A collector group: every partition's owner and its lag behind EVENTS (hosts and firing are the answering member's). */
+  /**
+   * A collector group: every partition's owner and its lag behind EVENTS (hosts and firing are the answering member's).
+   */
   partitions: z
-    .array(z.object({
-      partition: z.number().int().nonnegative(), member: z.string().nullable(), seq: z.number().int().nonnegative(),
-      lag: z.number().int().nonnegative(),
-    }))
+    .array(
+      z.object({
+        partition: z.number().int().nonnegative(),
+        member: z.string().nullable(),
+        seq: z.number().int().nonnegative(),
+        lag: z.number().int().nonnegative(),
+      }),
+    )
     .optional(),
 });
 export type CollectorStatus = z.infer<typeof CollectorStatus>;
@@ -40,7 +54,15 @@ export const GatewayStatus = z.object({
   ts: EpochMs,
   gatewayHost: HostToken,
   line: z.object({ driver: z.string(), up: z.boolean(), busy: z.boolean() }),
-  queue: z.array(z.object({ fingerprint: Fingerprint, host: HostToken, rule: z.string(), severity: Severity, round: z.number().int().nonnegative() })),
+  queue: z.array(
+    z.object({
+      fingerprint: Fingerprint,
+      host: HostToken,
+      rule: z.string(),
+      severity: Severity,
+      round: z.number().int().nonnegative(),
+    }),
+  ),
   /** What is left of each total limit (null = no limit). */
   budget: z.record(z.string(), z.number().nullable()),
   /** The currency of budget.cost_per_day (absent from older gateways). */

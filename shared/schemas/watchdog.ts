@@ -43,7 +43,10 @@ export const GatewayHeartbeat = Envelope.extend({
   intervalMs: z.number().int().positive(),
   lineUp: z.boolean(),
   /** What the gateway's own watchdog currently sees (empty when all is well). */
-  blind: z.array(z.enum(['nats', 'collector', 'canary'])).max(3).default([]),
+  blind: z
+    .array(z.enum(['nats', 'collector', 'canary']))
+    .max(3)
+    .default([]),
 });
 export type GatewayHeartbeat = z.infer<typeof GatewayHeartbeat>;
 

@@ -44,7 +44,10 @@ export class AlertmanagerApi {
     try {
       response = await fetch(url, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', ...(this.auth ? { Authorization: authorizationHeader(this.auth) } : {}) },
+        headers: {
+          'Content-Type': 'application/json',
+          ...(this.auth ? { Authorization: authorizationHeader(this.auth) } : {}),
+        },
         body: JSON.stringify(silence),
         signal: AbortSignal.timeout(this.timeoutMs),
         redirect: 'error',
@@ -55,7 +58,10 @@ export class AlertmanagerApi {
     }
     const text = (await response.text().catch(() => '')).slice(0, 500); // detail only: the status decides
     if (!response.ok) {
-      throw new AlertmanagerApiError(`Alertmanager refused the silence: HTTP ${response.status} ${text.trim()}`, response.status >= 500 || response.status === 429 || response.status === 408);
+      throw new AlertmanagerApiError(
+        `Alertmanager refused the silence: HTTP ${response.status} ${text.trim()}`,
+        response.status >= 500 || response.status === 429 || response.status === 408,
+      );
     }
     let id: unknown;
     try {
@@ -63,7 +69,8 @@ export class AlertmanagerApi {
     } catch {
       id = undefined;
     }
-    if (typeof id !== 'string' || id.length === 0) throw new AlertmanagerApiError(`Alertmanager answered without a silenceID: ${text}`, false);
+    if (typeof id !== 'string' || id.length === 0)
+      throw new AlertmanagerApiError(`Alertmanager answered without a silenceID: ${text}`, false);
     return id;
   }
 }

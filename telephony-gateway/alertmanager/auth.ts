@@ -10,23 +10,36 @@ function readSecret(file: string, field: string): string {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`alertmanager.${field}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); create it with the secret on one line`);
+    throw new Error(
+      `alertmanager.${field}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); create it with the secret on one line`,
+    );
   }
   const secret = text.trim();
-  if (secret.length < 8) throw new Error(`alertmanager.${field}: ${file} holds fewer than 8 characters; put a longer secret in it`);
+  if (secret.length < 8)
+    throw new Error(`alertmanager.${field}: ${file} holds fewer than 8 characters; put a longer secret in it`);
   return secret;
 }
 
-/** Reads secret files once at start, so a missing file stops the gateway with a clear message instead of failing every request. */
+/**
+ * Reads secret files once at start, so a missing file stops the gateway with a clear message instead of failing every
+ * request.
+ */
 export function resolveAuth(auth: HttpAuth, section: string): ResolvedAuth {
   if (auth.bearer_token !== undefined) return { kind: 'bearer', token: auth.bearer_token };
-  if (auth.bearer_token_file !== undefined) return { kind: 'bearer', token: readSecret(auth.bearer_token_file, `${section}.bearer_token_file`) };
+  if (auth.bearer_token_file !== undefined)
+    return { kind: 'bearer', token: readSecret(auth.bearer_token_file, `${section}.bearer_token_file`) };
   const basic = auth.basic!;
-  return { kind: 'basic', username: basic.username, password: basic.password ?? readSecret(basic.password_file!, `${section}.basic.password_file`) };
+  return {
+    kind: 'basic',
+    username: basic.username,
+    password: basic.password ?? readSecret(basic.password_file!, `${section}.basic.password_file`),
+  };
 }
 
 export function authorizationHeader(auth: ResolvedAuth): string {
-  return auth.kind === 'bearer' ? `Bearer ${auth.token}` : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  return auth.kind === 'bearer'
+    ? `Bearer ${auth.token}`
+    : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
 }
 
 /** Compares digests, so neither the secret's length nor its content leaks through timing. */

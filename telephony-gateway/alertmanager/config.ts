@@ -9,18 +9,27 @@ export const HttpAuth = z
     bearer_token_file: z.string().min(1).optional(),
     basic: z
       .object({
-        username: z.string().min(1).max(200).regex(/^[^:]*$/, { error: 'expected a user name without ":"' }),
+        username: z
+          .string()
+          .min(1)
+          .max(200)
+          .regex(/^[^:]*$/, { error: 'expected a user name without ":"' }),
         password: z.string().min(8, { error: 'expected at least 8 characters' }).optional(),
         password_file: z.string().min(1).optional(),
       })
       .strict()
-      .refine((basic) => (basic.password === undefined) !== (basic.password_file === undefined), { error: 'expected exactly one of password or password_file' })
+      .refine((basic) => (basic.password === undefined) !== (basic.password_file === undefined), {
+        error: 'expected exactly one of password or password_file',
+      })
       .optional(),
   })
   .strict()
-  .refine((auth) => [auth.bearer_token, auth.bearer_token_file, auth.basic].filter((v) => v !== undefined).length === 1, {
-    error: 'expected exactly one of bearer_token, bearer_token_file or basic',
-  });
+  .refine(
+    (auth) => [auth.bearer_token, auth.bearer_token_file, auth.basic].filter((v) => v !== undefined).length === 1,
+    {
+      error: 'expected exactly one of bearer_token, bearer_token_file or basic',
+    },
+  );
 export type HttpAuth = z.infer<typeof HttpAuth>;
 
 /** Common `severity` label values → our three levels (matched case-insensitively; `severity_map` adds or overrides). */
@@ -57,10 +66,18 @@ export const AlertmanagerBridgeConfig = z
   .object({
     /** Where the webhook listens; `--webhook-listen` overrides it. Absent (and no flag) = the bridge is off. */
     listen: ListenAddress.optional(),
-    path: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, { error: 'expected an URL path such as "/alertmanager"' }).default('/alertmanager'),
+    path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~/-]*$/, { error: 'expected an URL path such as "/alertmanager"' })
+      .default('/alertmanager'),
     /** Required: a phone call is a paid, loud thing, so nobody may trigger one without a secret. */
     auth: HttpAuth,
-    max_body_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    max_body_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
     /** The first of these labels present names the host (`instance` loses its port); hosts become host tokens. */
     host_labels: z.array(z.string().min(1)).min(1).default(['host', 'hostname', 'nodename', 'instance', 'job']),
     /** Host used when no host label is present or none yields a usable host name. */
@@ -73,7 +90,9 @@ export const AlertmanagerBridgeConfig = z
     /** A re-sent (fingerprint, status, startsAt) inside this window is dropped before it reaches the queue. */
     dedup_window: Duration.default(3_600_000),
     /** Alertmanager's base URL (e.g. http://127.0.0.1:9093); when set, an acknowledgement creates a silence there. */
-    alertmanager_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as "http://127.0.0.1:9093"' }).optional(),
+    alertmanager_url: z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as "http://127.0.0.1:9093"' })
+      .optional(),
     /** Credentials for Alertmanager's API when it sits behind an authenticating proxy. */
     alertmanager_auth: HttpAuth.optional(),
     /** Longest silence an acknowledgement creates (Alertmanager sends no endsAt for firing alerts). */

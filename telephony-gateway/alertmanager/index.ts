@@ -3,7 +3,17 @@
 // them back into Alertmanager silences.
 import { EventEmitter } from 'node:events';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { openBucket, publishDurable, type Alert, type Clock, type InboundValidator, type Logger, type NatsConnection, type Registry, type Subjects } from '../../shared/index.ts';
+import {
+  openBucket,
+  publishDurable,
+  type Alert,
+  type Clock,
+  type InboundValidator,
+  type Logger,
+  type NatsConnection,
+  type Registry,
+  type Subjects,
+} from '../../shared/index.ts';
 import { AlertmanagerApi } from './api.ts';
 import { resolveAuth } from './auth.ts';
 import type { AlertmanagerBridgeConfig } from './config.ts';
@@ -20,7 +30,10 @@ export { AlertmanagerBridgeConfig } from './config.ts';
 export interface AlertmanagerBridge {
   /** Full webhook URL with the bound port. */
   url: string;
-  /** `queued` (Alert), `duplicate` (Alert), `rejected` (outcome, detail), `silenced` (fingerprint, silenceId), `silence_failed` (fingerprint, error). */
+  /**
+   * `queued` (Alert), `duplicate` (Alert), `rejected` (outcome, detail), `silenced` (fingerprint, silenceId),
+   * `silence_failed` (fingerprint, error).
+   */
   events: EventEmitter;
   close(): Promise<void>;
 }
@@ -49,9 +62,18 @@ export async function startAlertmanagerBridge(options: BridgeOptions): Promise<A
 
   const publishOne = async (alert: Alert, externalURL: string): Promise<void> => {
     // The record a later ack needs goes first: an ack can only follow a queued alert.
-    if (alert.status === 'firing') await store.saveAlert(alert.fingerprint, { labels: alert.labels, generation: alert.generation, endsAt: 0, externalURL });
+    if (alert.status === 'firing')
+      await store.saveAlert(alert.fingerprint, {
+        labels: alert.labels,
+        generation: alert.generation,
+        endsAt: 0,
+        externalURL,
+      });
     await publishDurable(js, subjects.alert(alert.severity, alert.host), alert);
-    if (alert.status === 'resolved') await store.forgetAlert(alert.fingerprint).catch((err: Error) => logger.warn({ err, fingerprint: alert.fingerprint }, 'cannot forget a resolved alert'));
+    if (alert.status === 'resolved')
+      await store
+        .forgetAlert(alert.fingerprint)
+        .catch((err: Error) => logger.warn({ err, fingerprint: alert.fingerprint }, 'cannot forget a resolved alert'));
   };
 
   const handle = async (payload: WebhookPayload): Promise<{ queued: number; duplicates: number }> => {
@@ -60,7 +82,9 @@ export async function startAlertmanagerBridge(options: BridgeOptions): Promise<A
       try {
         return toOffhookAlert(source, config, now);
       } catch (err) {
-        throw new UnusablePayload(`alerts[${index}]: cannot become an offhook alert (${(err as Error).message.slice(0, 300)})`);
+        throw new UnusablePayload(
+          `alerts[${index}]: cannot become an offhook alert (${(err as Error).message.slice(0, 300)})`,
+        );
       }
     });
     let queued = 0;
@@ -78,16 +102,34 @@ export async function startAlertmanagerBridge(options: BridgeOptions): Promise<A
       recent.remember(key);
       queued++;
       metrics.alerts.inc({ status: alert.status, result: 'queued' });
-      logger.info({ fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule, status: alert.status, severity: alert.severity, receiver: payload.receiver }, 'Alertmanager alert handed to the call queue');
+      logger.info(
+        {
+          fingerprint: alert.fingerprint,
+          host: alert.host,
+          rule: alert.rule,
+          status: alert.status,
+          severity: alert.severity,
+          receiver: payload.receiver,
+        },
+        'Alertmanager alert handed to the call queue',
+      );
       events.emit('queued', alert);
     }
-    if (payload.truncatedAlerts > 0) logger.warn({ truncatedAlerts: payload.truncatedAlerts, groupKey: payload.groupKey }, 'Alertmanager left alerts out of this notification (max_alerts on the receiver)');
+    if (payload.truncatedAlerts > 0)
+      logger.warn(
+        { truncatedAlerts: payload.truncatedAlerts, groupKey: payload.groupKey },
+        'Alertmanager left alerts out of this notification (max_alerts on the receiver)',
+      );
     return { queued, duplicates };
   };
 
   let silencer: Silencer | null = null;
   if (config.alertmanager_url) {
-    const api = new AlertmanagerApi(config.alertmanager_url, config.alertmanager_auth ? resolveAuth(config.alertmanager_auth, 'alertmanager_auth') : null, config.request_timeout);
+    const api = new AlertmanagerApi(
+      config.alertmanager_url,
+      config.alertmanager_auth ? resolveAuth(config.alertmanager_auth, 'alertmanager_auth') : null,
+      config.request_timeout,
+    );
     silencer = new Silencer({
       nc,
       js,
@@ -107,7 +149,13 @@ export async function startAlertmanagerBridge(options: BridgeOptions): Promise<A
     await silencer.start();
   }
 
-  const server = new WebhookServer({ path: config.path, auth: incomingAuth, maxBodyBytes: config.max_body_bytes }, handle, metrics, logger, (outcome, detail) => events.emit('rejected', outcome, detail));
+  const server = new WebhookServer(
+    { path: config.path, auth: incomingAuth, maxBodyBytes: config.max_body_bytes },
+    handle,
+    metrics,
+    logger,
+    (outcome, detail) => events.emit('rejected', outcome, detail),
+  );
   const url = await server.listen(options.listen);
   logger.info({ url, silences: config.alertmanager_url ?? 'off' }, 'Alertmanager webhook listening');
   return {

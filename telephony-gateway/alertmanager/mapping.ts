@@ -5,7 +5,10 @@ import type { WebhookAlert } from './payload.ts';
 
 const MAX_SUMMARY_CHARS = 300;
 
-type MappingConfig = Pick<AlertmanagerBridgeConfig, 'host_labels' | 'default_host' | 'severity_label' | 'severity_map' | 'default_severity'>;
+type MappingConfig = Pick<
+  AlertmanagerBridgeConfig,
+  'host_labels' | 'default_host' | 'severity_label' | 'severity_map' | 'default_severity'
+>;
 
 /**
  * Our fingerprint for an Alertmanager alert: a hash of its label set (what Alertmanager's own
@@ -13,7 +16,12 @@ type MappingConfig = Pick<AlertmanagerBridgeConfig, 'host_labels' | 'default_hos
  * resolve, an offhook alert.
  */
 export function alertmanagerFingerprint(labels: Record<string, string>): string {
-  const canonical = JSON.stringify(['alertmanager', Object.keys(labels).sort().map((name) => [name, labels[name]])]);
+  const canonical = JSON.stringify([
+    'alertmanager',
+    Object.keys(labels)
+      .sort()
+      .map((name) => [name, labels[name]]),
+  ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
@@ -42,7 +50,13 @@ export function hostFor(labels: Record<string, string>, config: MappingConfig): 
       return hostToken(host);
     } catch {
       // Characters a subject cannot carry (IPv6 colons, spaces) become "_" rather than losing the alert.
-      const token = host.toLowerCase().replace(/[^a-z0-9_.-]/g, '_').replace(/\./g, '_').replace(/_+/g, '_').replace(/^_|_$/g, '').slice(0, 128);
+      const token = host
+        .toLowerCase()
+        .replace(/[^a-z0-9_.-]/g, '_')
+        .replace(/\./g, '_')
+        .replace(/_+/g, '_')
+        .replace(/^_|_$/g, '')
+        .slice(0, 128);
       if (token) return token;
     }
   }
@@ -77,7 +91,10 @@ function annotation(annotations: Record<string, string>, name: string): string {
   return Object.hasOwn(annotations, name) ? speakable(annotations[name]!) : '';
 }
 
-/** The deterministic message id of one notification of one alert: a retry carries the same id, so JetStream stores it once. */
+/**
+ * The deterministic message id of one notification of one alert: a retry carries the same id, so JetStream stores it
+ * once.
+ */
 export function notificationId(fingerprint: string, status: string, startsAt: number): string {
   return `am-${fingerprint}-${status}-${startsAt}`;
 }
@@ -91,8 +108,13 @@ export function toOffhookAlert(source: WebhookAlert, config: MappingConfig, now:
   const labels = source.labels;
   const fingerprint = alertmanagerFingerprint(labels);
   const host = hostFor(labels, config);
-  const rule = speakable(Object.hasOwn(labels, 'alertname') && labels.alertname ? labels.alertname : 'alertmanager', 200) || 'alertmanager';
-  const described = annotation(source.annotations, 'summary') || annotation(source.annotations, 'description') || annotation(source.annotations, 'message');
+  const rule =
+    speakable(Object.hasOwn(labels, 'alertname') && labels.alertname ? labels.alertname : 'alertmanager', 200) ||
+    'alertmanager';
+  const described =
+    annotation(source.annotations, 'summary') ||
+    annotation(source.annotations, 'description') ||
+    annotation(source.annotations, 'message');
   const summary = described || speakable(`${rule} on ${host.replace(/_/g, ' ')}`);
   // startsAt is required by the schema; a zero or pre-1970 time would not make a positive generation.
   const startsAt = Math.max(1, source.startsAt);

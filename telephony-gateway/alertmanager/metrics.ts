@@ -4,11 +4,22 @@ import type { Outcome } from './webhook.ts';
 
 /** The label values below, as webhook.ts, payload.ts, index.ts and silencer.ts use them. */
 const OUTCOMES = [
-  'accepted', 'unauthorized', 'too_large', 'unsupported_media_type', 'invalid_payload', 'method_not_allowed', 'not_found',
-  'unavailable', 'error',
+  'accepted',
+  'unauthorized',
+  'too_large',
+  'unsupported_media_type',
+  'invalid_payload',
+  'method_not_allowed',
+  'not_found',
+  'unavailable',
+  'error',
 ] as const satisfies readonly Outcome[];
 const PAYLOAD_REASONS = [
-  'not_json', 'not_utf8', 'prototype_key', 'unsupported_version', 'invalid_field',
+  'not_json',
+  'not_utf8',
+  'prototype_key',
+  'unsupported_version',
+  'invalid_field',
 ] as const satisfies readonly PayloadProblem['reason'][];
 
 /** What an operator graphs about the Alertmanager bridge: who knocked, what got in, what was silenced. */

@@ -21,7 +21,9 @@ const Rfc3339 = z
   });
 
 /** Values we never read are still bounded so a hostile payload cannot make us hold megabytes per alert. */
-const TextMap = z.record(z.string().max(256), z.string().max(64 * 1024)).refine((map) => Object.keys(map).length <= 256, { error: 'at most 256 entries' });
+const TextMap = z
+  .record(z.string().max(256), z.string().max(64 * 1024))
+  .refine((map) => Object.keys(map).length <= 256, { error: 'at most 256 entries' });
 
 export const WebhookAlert = z.object({
   status: z.enum(['firing', 'resolved']),
@@ -31,7 +33,10 @@ export const WebhookAlert = z.object({
   endsAt: Rfc3339,
   generatorURL: z.string().max(8192).optional(),
   /** Sent by Alertmanager 0.19 and later: 16 hex digits, a hash of the label set. */
-  fingerprint: z.string().regex(/^[0-9a-f]{1,16}$/, { error: 'expected up to 16 lowercase hex digits' }).optional(),
+  fingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{1,16}$/, { error: 'expected up to 16 lowercase hex digits' })
+    .optional(),
 });
 export type WebhookAlert = z.infer<typeof WebhookAlert>;
 
@@ -47,16 +52,23 @@ export const WebhookPayload = z.object({
   commonLabels: TextMap,
   commonAnnotations: TextMap,
   externalURL: z.string().max(8192),
-  alerts: z.array(WebhookAlert).max(10_000, { error: 'expected at most 10000 alerts per notification (set max_alerts on the receiver)' }),
+  alerts: z
+    .array(WebhookAlert)
+    .max(10_000, { error: 'expected at most 10000 alerts per notification (set max_alerts on the receiver)' }),
 });
 export type WebhookPayload = z.infer<typeof WebhookPayload>;
 
-export type PayloadProblem = { reason: 'not_json' | 'not_utf8' | 'prototype_key' | 'unsupported_version' | 'invalid_field'; detail: string };
+export type PayloadProblem = {
+  reason: 'not_json' | 'not_utf8' | 'prototype_key' | 'unsupported_version' | 'invalid_field';
+  detail: string;
+};
 
 /** Keys that could reach an object's prototype when a payload is merged or copied somewhere later. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** Walks the parsed JSON without recursion (a hostile body may nest thousands deep) and names the first forbidden key. */
+/**
+ * Walks the parsed JSON without recursion (a hostile body may nest thousands deep) and names the first forbidden key.
+ */
 function findForbiddenKey(root: unknown): string | null {
   const stack: Array<{ value: unknown; path: string }> = [{ value: root, path: '' }];
   while (stack.length > 0) {
@@ -76,7 +88,9 @@ function findForbiddenKey(root: unknown): string | null {
 }
 
 /** Parses and validates a webhook body; a problem names the field and what was expected. */
-export function parsePayload(body: string): { ok: true; payload: WebhookPayload } | { ok: false; problem: PayloadProblem } {
+export function parsePayload(
+  body: string,
+): { ok: true; payload: WebhookPayload } | { ok: false; problem: PayloadProblem } {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -84,12 +98,20 @@ export function parsePayload(body: string): { ok: true; payload: WebhookPayload 
     return { ok: false, problem: { reason: 'not_json', detail: `body is not JSON: ${(err as Error).message}` } };
   }
   const forbidden = findForbiddenKey(json);
-  if (forbidden) return { ok: false, problem: { reason: 'prototype_key', detail: `${forbidden}: the key ${JSON.stringify(forbidden.split(/[.[]/).at(-1))} is not allowed` } };
+  if (forbidden)
+    return {
+      ok: false,
+      problem: {
+        reason: 'prototype_key',
+        detail: `${forbidden}: the key ${JSON.stringify(forbidden.split(/[.[]/).at(-1))} is not allowed`,
+      },
+    };
   const parsed = WebhookPayload.safeParse(json);
   if (parsed.success) return { ok: true, payload: parsed.data };
   for (const issue of parsed.error.issues) {
     // zod reports a bad record key as "Invalid key in record"; the key's own rule says what is wrong with it.
-    if (issue.code === 'invalid_key' && issue.issues[0]) (issue as { message: string }).message = issue.issues[0].message;
+    if (issue.code === 'invalid_key' && issue.issues[0])
+      (issue as { message: string }).message = issue.issues[0].message;
   }
   const versionWrong = parsed.error.issues.some((issue) => issue.path.length === 1 && issue.path[0] === 'version');
   const lines = formatZodIssueLines(parsed.error, json);

@@ -1,6 +1,21 @@
 import { EventEmitter } from 'node:events';
-import { AckPolicy, DeliverPolicy, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
-import { streamNames, type Ack, type Clock, type InboundValidator, type Logger, type NatsConnection, type Subjects } from '../../shared/index.ts';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import {
+  streamNames,
+  type Ack,
+  type Clock,
+  type InboundValidator,
+  type Logger,
+  type NatsConnection,
+  type Subjects,
+} from '../../shared/index.ts';
 import { AlertmanagerApiError, type AlertmanagerApi, type NewSilence } from './api.ts';
 import type { BridgeMetrics } from './metrics.ts';
 import type { BridgeStore, BridgedAlert } from './store.ts';
@@ -10,8 +25,16 @@ const NS_PER_MS = 1_000_000;
 const MAX_DELIVERIES = 50;
 const MIN_SILENCE_MS = 60_000;
 
-/** When the silence ends: the alert's own end time when it has one, the ack's expiry, and never later than `silence_max`. */
-export function silenceEnd(now: number, alert: Pick<BridgedAlert, 'endsAt'>, ack: Pick<Ack, 'until'>, maxMs: number): number {
+/**
+ * When the silence ends: the alert's own end time when it has one, the ack's expiry, and never later than
+ * `silence_max`.
+ */
+export function silenceEnd(
+  now: number,
+  alert: Pick<BridgedAlert, 'endsAt'>,
+  ack: Pick<Ack, 'until'>,
+  maxMs: number,
+): number {
   let end = now + maxMs;
   if (alert.endsAt > now) end = Math.min(end, alert.endsAt);
   if (ack.until > now) end = Math.min(end, ack.until);
@@ -19,7 +42,12 @@ export function silenceEnd(now: number, alert: Pick<BridgedAlert, 'endsAt'>, ack
 }
 
 /** Exact matchers on every label: the silence covers this alert and nothing else. */
-export function silenceFor(alert: BridgedAlert, ack: Ack, now: number, options: { maxMs: number; createdBy: string }): NewSilence {
+export function silenceFor(
+  alert: BridgedAlert,
+  ack: Ack,
+  now: number,
+  options: { maxMs: number; createdBy: string },
+): NewSilence {
   return {
     matchers: Object.keys(alert.labels)
       .sort()
@@ -27,7 +55,11 @@ export function silenceFor(alert: BridgedAlert, ack: Ack, now: number, options: 
     startsAt: new Date(now).toISOString(),
     endsAt: new Date(silenceEnd(now, alert, ack, options.maxMs)).toISOString(),
     createdBy: options.createdBy,
-    comment: `Acknowledged by ${ack.by} (${ack.method === 'dtmf' ? 'phone' : ack.method}) through offhook${ack.comment ? `: ${ack.comment}` : ''}`.slice(0, 1000),
+    comment:
+      `Acknowledged by ${ack.by} (${ack.method === 'dtmf' ? 'phone' : ack.method}) through offhook${ack.comment ? `: ${ack.comment}` : ''}`.slice(
+        0,
+        1000,
+      ),
   };
 }
 
@@ -105,9 +137,16 @@ export class Silencer {
       const now = this.parts.clock.now();
       const silence = silenceFor(alert, ack, now, { maxMs: this.parts.maxMs, createdBy: this.parts.createdBy });
       const silenceId = await this.parts.api.createSilence(silence);
-      await this.parts.store.saveSilence(ack.fingerprint, { generation: alert.generation, silenceId, endsAt: Date.parse(silence.endsAt) });
+      await this.parts.store.saveSilence(ack.fingerprint, {
+        generation: alert.generation,
+        silenceId,
+        endsAt: Date.parse(silence.endsAt),
+      });
       this.parts.metrics.silences.inc({ result: 'created' });
-      log.info({ silenceId, endsAt: silence.endsAt, by: ack.by, alertname: alert.labels.alertname }, 'acknowledged in Alertmanager: silence created');
+      log.info(
+        { silenceId, endsAt: silence.endsAt, by: ack.by, alertname: alert.labels.alertname },
+        'acknowledged in Alertmanager: silence created',
+      );
       this.events.emit('silenced', ack.fingerprint, silenceId);
       msg.ack();
     } catch (err) {
@@ -121,7 +160,10 @@ export class Silencer {
         msg.nak(delayMs);
       } else {
         this.parts.metrics.silences.inc({ result: 'gave_up' });
-        log.error({ err, attempt }, 'giving up on the Alertmanager silence for this acknowledgement; silence the alert by hand');
+        log.error(
+          { err, attempt },
+          'giving up on the Alertmanager silence for this acknowledgement; silence the alert by hand',
+        );
         msg.term();
       }
     }

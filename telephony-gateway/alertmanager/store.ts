@@ -12,12 +12,18 @@ export const BridgedAlert = z.object({
 });
 export type BridgedAlert = z.infer<typeof BridgedAlert>;
 
-export const SilenceMarker = z.object({ generation: z.number().int().positive(), silenceId: z.string(), endsAt: EpochMs });
+export const SilenceMarker = z.object({
+  generation: z.number().int().positive(),
+  silenceId: z.string(),
+  endsAt: EpochMs,
+});
 export type SilenceMarker = z.infer<typeof SilenceMarker>;
 
 const encoder = new TextEncoder();
 
-/** Keys `alertmanager.alert.<fp>` and `alertmanager.silence.<fp>`; survives a gateway restart between firing and ack. */
+/**
+ * Keys `alertmanager.alert.<fp>` and `alertmanager.silence.<fp>`; survives a gateway restart between firing and ack.
+ */
 export class BridgeStore {
   constructor(
     private readonly kv: KV,

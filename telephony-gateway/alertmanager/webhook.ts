@@ -4,10 +4,22 @@ import { challenge, isAuthorized, type ResolvedAuth } from './auth.ts';
 import type { BridgeMetrics } from './metrics.ts';
 import { parsePayload, type PayloadProblem, type WebhookPayload } from './payload.ts';
 
-/** What the bridge does with a valid payload; throws only when the alerts could not be stored (Alertmanager should retry). */
+/**
+ * What the bridge does with a valid payload; throws only when the alerts could not be stored (Alertmanager should
+ * retry).
+ */
 export type PayloadHandler = (payload: WebhookPayload) => Promise<{ queued: number; duplicates: number }>;
 
-export type Outcome = 'accepted' | 'unauthorized' | 'too_large' | 'unsupported_media_type' | 'invalid_payload' | 'method_not_allowed' | 'not_found' | 'unavailable' | 'error';
+export type Outcome =
+  | 'accepted'
+  | 'unauthorized'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'invalid_payload'
+  | 'method_not_allowed'
+  | 'not_found'
+  | 'unavailable'
+  | 'error';
 
 class TooLarge extends Error {}
 
@@ -75,7 +87,13 @@ export class WebhookServer {
     return `${base}${this.options.path}`;
   }
 
-  private reply(res: ServerResponse, status: number, outcome: Outcome, body: object, headers: Record<string, string> = {}): void {
+  private reply(
+    res: ServerResponse,
+    status: number,
+    outcome: Outcome,
+    body: object,
+    headers: Record<string, string> = {},
+  ): void {
     this.metrics.requests.inc({ outcome });
     if (res.headersSent) {
       res.destroy();
@@ -85,7 +103,14 @@ export class WebhookServer {
     res.end(`${JSON.stringify(body)}\n`);
   }
 
-  private reject(res: ServerResponse, status: number, outcome: Outcome, error: string, headers: Record<string, string> = {}, extra: object = {}): void {
+  private reject(
+    res: ServerResponse,
+    status: number,
+    outcome: Outcome,
+    error: string,
+    headers: Record<string, string> = {},
+    extra: object = {},
+  ): void {
     this.onRejected(outcome, error);
     this.reply(res, status, outcome, { error, ...extra }, headers);
   }
@@ -97,19 +122,33 @@ export class WebhookServer {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
       return;
     }
-    if (path !== this.options.path) return this.reject(res, 404, 'not_found', `not found; Alertmanager posts to ${this.options.path}`);
-    if (req.method !== 'POST') return this.reject(res, 405, 'method_not_allowed', 'expected POST (the Alertmanager webhook)', { Allow: 'POST' });
+    if (path !== this.options.path)
+      return this.reject(res, 404, 'not_found', `not found; Alertmanager posts to ${this.options.path}`);
+    if (req.method !== 'POST')
+      return this.reject(res, 405, 'method_not_allowed', 'expected POST (the Alertmanager webhook)', { Allow: 'POST' });
     if (!isAuthorized(req.headers.authorization, this.options.auth)) {
-      return this.reject(res, 401, 'unauthorized', `missing or wrong credentials: set http_config.${this.options.auth.kind === 'bearer' ? 'authorization.credentials' : 'basic_auth'} on the webhook receiver`, {
-        'WWW-Authenticate': challenge(this.options.auth),
-      });
+      return this.reject(
+        res,
+        401,
+        'unauthorized',
+        `missing or wrong credentials: set http_config.${this.options.auth.kind === 'bearer' ? 'authorization.credentials' : 'basic_auth'} on the webhook receiver`,
+        {
+          'WWW-Authenticate': challenge(this.options.auth),
+        },
+      );
     }
     if (!isJson(req.headers['content-type'])) {
-      return this.reject(res, 415, 'unsupported_media_type', `expected Content-Type application/json, got ${JSON.stringify(req.headers['content-type'] ?? 'nothing')}`);
+      return this.reject(
+        res,
+        415,
+        'unsupported_media_type',
+        `expected Content-Type application/json, got ${JSON.stringify(req.headers['content-type'] ?? 'nothing')}`,
+      );
     }
     const declared = Number(req.headers['content-length'] ?? 0);
     const tooLarge = `body larger than ${this.options.maxBodyBytes} bytes: raise alertmanager.max_body_bytes or set max_alerts on the receiver`;
-    if (declared > this.options.maxBodyBytes) return this.reject(res, 413, 'too_large', tooLarge, { Connection: 'close' });
+    if (declared > this.options.maxBodyBytes)
+      return this.reject(res, 413, 'too_large', tooLarge, { Connection: 'close' });
     let body: Buffer;
     try {
       body = await readBody(req, this.options.maxBodyBytes);
@@ -130,8 +169,17 @@ export class WebhookServer {
       result = await this.handle(parsed.payload);
     } catch (err) {
       if (err instanceof UnusablePayload) return this.invalid(res, { reason: 'invalid_field', detail: err.message });
-      this.logger.error({ err, receiver: parsed.payload.receiver, groupKey: parsed.payload.groupKey }, 'cannot hand Alertmanager alerts to the queue; Alertmanager will retry');
-      return this.reject(res, 503, 'unavailable', `cannot store the alerts right now (${(err as Error).message}); retry later`, { 'Retry-After': '5' });
+      this.logger.error(
+        { err, receiver: parsed.payload.receiver, groupKey: parsed.payload.groupKey },
+        'cannot hand Alertmanager alerts to the queue; Alertmanager will retry',
+      );
+      return this.reject(
+        res,
+        503,
+        'unavailable',
+        `cannot store the alerts right now (${(err as Error).message}); retry later`,
+        { 'Retry-After': '5' },
+      );
     }
     this.reply(res, 200, 'accepted', { status: 'ok', ...result });
   }

@@ -36,7 +36,8 @@ export class CardDriver implements LineDriver {
       }
       await this.line.onHook();
       if (progress === 'busy') return { outcome: 'busy', offHookAt };
-      if (progress === 'no_answer' || progress === 'no_ringback') return { outcome: 'no_answer', offHookAt, detail: progress };
+      if (progress === 'no_answer' || progress === 'no_ringback')
+        return { outcome: 'no_answer', offHookAt, detail: progress };
       // Picked up and dropped at once: the person (or their phone) hung up, not a line fault.
       if (progress === 'disconnected') return { outcome: 'hung_up', offHookAt, detail: progress };
       return { outcome: 'failed', offHookAt, detail: `call progress: ${progress}` };

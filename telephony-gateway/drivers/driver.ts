@@ -31,7 +31,12 @@ export interface LineDriver {
   /** Picks up a ringing line; resolves with the caller ID (null when withheld). */
   answerInbound(): Promise<{ callerId: string | null }>;
   play(wavPath: string, options?: { interruptOnDigit?: boolean }): Promise<PlayResult>;
-  collect(options: { maxDigits: number; timeoutMs: number; interDigitTimeoutMs?: number; termKey?: string }): Promise<CollectResult>;
+  collect(options: {
+    maxDigits: number;
+    timeoutMs: number;
+    interDigitTimeoutMs?: number;
+    termKey?: string;
+  }): Promise<CollectResult>;
   record(path: string, options: { timeoutMs: number; termKey?: string }): Promise<RecordResult>;
   flushDigits(): void;
   /** Ends the call (on hook). Safe to call when already on hook. */

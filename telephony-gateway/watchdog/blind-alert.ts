@@ -17,9 +17,22 @@ export function blindAlert(
   now: number,
 ): Alert {
   return {
-    v: SCHEMA_VERSION, id: newId(), host: gatewayHost, ts: now, fingerprint: blindFingerprint(gatewayHost),
-    status: 'firing', severity: 'critical', rule: BLIND_RULE, ruleKind: 'watchdog', labels: { ...BLIND_LABELS },
-    summary: summary.slice(0, 500), value: null, startsAt: since, endsAt: 0, generation, inhibited: false,
+    v: SCHEMA_VERSION,
+    id: newId(),
+    host: gatewayHost,
+    ts: now,
+    fingerprint: blindFingerprint(gatewayHost),
+    status: 'firing',
+    severity: 'critical',
+    rule: BLIND_RULE,
+    ruleKind: 'watchdog',
+    labels: { ...BLIND_LABELS },
+    summary: summary.slice(0, 500),
+    value: null,
+    startsAt: since,
+    endsAt: 0,
+    generation,
+    inhibited: false,
     acknowledged: false,
   };
 }

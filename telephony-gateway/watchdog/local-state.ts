@@ -14,7 +14,13 @@ import { LocalStateFile, mergeCalls } from './local-file.ts';
 export class LocalFirstStateStore extends StateStore {
   private readonly local: LocalStateFile;
 
-  constructor(kv: KV, file: string, bucketId: string, private readonly online: () => boolean, logger: Logger) {
+  constructor(
+    kv: KV,
+    file: string,
+    bucketId: string,
+    private readonly online: () => boolean,
+    logger: Logger,
+  ) {
     super(kv, logger);
     this.local = new LocalStateFile(file, bucketId, logger);
   }

@@ -3,8 +3,20 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
-  encodeMessage, GatewayHeartbeat, isCanary, NatsProbe, newId, OFFHOOK_VERSION, SCHEMA_VERSION,
-  type Alert, type Clock, type ClockTimer, type InboundValidator, type Logger, type Registry, type Subjects,
+  encodeMessage,
+  GatewayHeartbeat,
+  isCanary,
+  NatsProbe,
+  newId,
+  OFFHOOK_VERSION,
+  SCHEMA_VERSION,
+  type Alert,
+  type Clock,
+  type ClockTimer,
+  type InboundValidator,
+  type Logger,
+  type Registry,
+  type Subjects,
 } from '../../shared/index.ts';
 import type { GatewayConfig } from '../config.ts';
 import { initialEscalation } from '../escalation.ts';
@@ -81,7 +93,10 @@ export class GatewayWatchdog {
     this.startedAt = deps.clock.now();
     this.lastCanaryAt = this.startedAt;
     this.coverage = new CollectorCoverage(this.startedAt);
-    this.probe = new NatsProbe(() => deps.nc, () => deps.clock.now());
+    this.probe = new NatsProbe(
+      () => deps.nc,
+      () => deps.clock.now(),
+    );
     this.metrics = watchdogMetrics(deps.registry);
     this.fingerprint = blindFingerprint(deps.gatewayHost);
   }
@@ -101,7 +116,14 @@ export class GatewayWatchdog {
 
   publisher(js: JetStreamClient): OfflineAwarePublisher {
     const { subjects, gatewayHost, logger, clock } = this.deps;
-    return new OfflineAwarePublisher(js, subjects, gatewayHost, logger, () => clock.now(), () => this.probe.online);
+    return new OfflineAwarePublisher(
+      js,
+      subjects,
+      gatewayHost,
+      logger,
+      () => clock.now(),
+      () => this.probe.online,
+    );
   }
 
   /** The collector's canary: counted, acknowledged at once, never queued, never read to a caller. */
@@ -278,8 +300,15 @@ export class GatewayWatchdog {
       .then((lineUp) => {
         const now = clock.now();
         const beat = GatewayHeartbeat.parse({
-          v: SCHEMA_VERSION, id: newId(), host: gatewayHost, ts: now, kind: 'gateway_heartbeat',
-          gatewayVersion: OFFHOOK_VERSION, uptimeSec: (now - this.startedAt) / 1000, intervalMs: interval, lineUp,
+          v: SCHEMA_VERSION,
+          id: newId(),
+          host: gatewayHost,
+          ts: now,
+          kind: 'gateway_heartbeat',
+          gatewayVersion: OFFHOOK_VERSION,
+          uptimeSec: (now - this.startedAt) / 1000,
+          intervalMs: interval,
+          lineUp,
           blind: (this.reasons(now) ?? []).map((r) => r.kind),
         });
         // Core NATS: buffered by the client while disconnected, never waited on.

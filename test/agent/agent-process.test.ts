@@ -27,16 +27,28 @@ describe('agent process: events, heartbeat, metrics, spool before the stream exi
 
   it('spools while the stream does not exist yet (the agent never creates streams), then drains in order', async () => {
     const host = 'nostream1';
-    const config = AgentConfig.parse({ host, nats: { servers: [server.url] }, state_dir: join(dir.path, host), resources: { interval: '100ms', processes: false, filesystems: false }, heartbeat_interval: '200ms' });
+    const config = AgentConfig.parse({
+      host,
+      nats: { servers: [server.url] },
+      state_dir: join(dir.path, host),
+      resources: { interval: '100ms', processes: false, filesystems: false },
+      heartbeat_interval: '200ms',
+    });
     const agent = new Agent(config, { logger: silentLogger(), metricsListen: '127.0.0.1:0' });
     await agent.start();
     try {
       const spooling = await nextMessage<Heartbeat>(nc, subjects.heartbeat(host), (beat) => beat.spoolDepth >= 3);
       assert.ok(spooling.seq >= 3);
-      assert.match(await agent.registry.getSingleMetricAsString('offhook_agent_publish_errors_total'), /reason="no_stream"/);
+      assert.match(
+        await agent.registry.getSingleMetricAsString('offhook_agent_publish_errors_total'),
+        /reason="no_stream"/,
+      );
       await ensureStreams(nc, subjects);
       const events = await readEvents(nc, host, (evs) => evs.length >= spooling.seq + 2);
-      assert.deepEqual(events.map((e) => e.seq), Array.from({ length: events.length }, (_, i) => i + 1));
+      assert.deepEqual(
+        events.map((e) => e.seq),
+        Array.from({ length: events.length }, (_, i) => i + 1),
+      );
     } finally {
       await agent.stop();
     }
@@ -49,7 +61,12 @@ describe('agent process: events, heartbeat, metrics, spool before the stream exi
     await setup.close();
     await down.stop();
     const host = 'startdown1';
-    const config = AgentConfig.parse({ host, nats: { servers: [down.url] }, state_dir: join(dir.path, host), resources: { interval: '100ms', processes: false, filesystems: false } });
+    const config = AgentConfig.parse({
+      host,
+      nats: { servers: [down.url] },
+      state_dir: join(dir.path, host),
+      resources: { interval: '100ms', processes: false, filesystems: false },
+    });
     const agent = new Agent(config, { logger: silentLogger(), metricsListen: '127.0.0.1:0' });
     await agent.start();
     try {
@@ -59,7 +76,10 @@ describe('agent process: events, heartbeat, metrics, spool before the stream exi
       const client = await connectTo(down);
       try {
         const events = await readEvents(client, host, (evs) => evs.length >= 8);
-        assert.deepEqual(events.map((e) => e.seq), Array.from({ length: events.length }, (_, i) => i + 1));
+        assert.deepEqual(
+          events.map((e) => e.seq),
+          Array.from({ length: events.length }, (_, i) => i + 1),
+        );
       } finally {
         await client.close();
       }
@@ -74,14 +94,21 @@ describe('agent process: events, heartbeat, metrics, spool before the stream exi
     await down.stop();
     const host = 'diskfull1';
     const stateDir = join(dir.path, host);
-    const config = AgentConfig.parse({ host, nats: { servers: [down.url] }, state_dir: stateDir, resources: { interval: '100ms', processes: false, filesystems: false } });
+    const config = AgentConfig.parse({
+      host,
+      nats: { servers: [down.url] },
+      state_dir: stateDir,
+      resources: { interval: '100ms', processes: false, filesystems: false },
+    });
     const agent = new Agent(config, { logger: silentLogger(), metricsListen: '127.0.0.1:0' });
     await agent.start();
     try {
       rmSync(join(stateDir, 'spool'), { recursive: true, force: true });
       writeFileSync(join(stateDir, 'spool'), 'not a directory');
       const dropped = async (): Promise<number> => (await agent.metrics.spoolDropped.get()).values[0]?.value ?? 0;
-      await new Promise<void>((resolve) => agent.publisher.on('spool', () => void dropped().then((n) => n >= 3 && resolve())));
+      await new Promise<void>((resolve) =>
+        agent.publisher.on('spool', () => void dropped().then((n) => n >= 3 && resolve())),
+      );
       assert.ok((await dropped()) >= 3);
     } finally {
       await agent.stop();
@@ -148,9 +175,14 @@ describe('agent process: events, heartbeat, metrics, spool before the stream exi
       assert.ok(sample.kind === 'resource' && sample.metrics.some((m) => m.name === 'offhook_cpu_usage_ratio'));
       const metrics = await (await fetch(url!)).text();
       const names = [
-        'offhook_agent_events_published_total', 'offhook_agent_spool_depth', 'offhook_agent_sequence',
-        'offhook_agent_resource_sample_duration_seconds_bucket', 'offhook_memory_available_bytes', 'node_load1',
-        'node_cpu_seconds_total', 'offhook_nats_connected',
+        'offhook_agent_events_published_total',
+        'offhook_agent_spool_depth',
+        'offhook_agent_sequence',
+        'offhook_agent_resource_sample_duration_seconds_bucket',
+        'offhook_memory_available_bytes',
+        'node_load1',
+        'node_cpu_seconds_total',
+        'offhook_nats_connected',
       ];
       for (const name of names) {
         assert.match(metrics, new RegExp(`^${name}[{ ]`, 'm'), `${name} on /metrics`);

@@ -2,13 +2,28 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { probe, selfSignedCertificate, tcpServer, onLines, upgradeServerSide, type SelfSigned, type TestServer } from './probe-helpers.ts';
+import {
+  probe,
+  selfSignedCertificate,
+  tcpServer,
+  onLines,
+  upgradeServerSide,
+  type SelfSigned,
+  type TestServer,
+} from './probe-helpers.ts';
 import { tempDir } from './helpers.ts';
 
 async function listen(server: HttpServer): Promise<{ url: string; close(): Promise<void> }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  return { url: `127.0.0.1:${port}`, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+  return {
+    url: `127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 describe('agent checks against real local servers', () => {
@@ -55,8 +70,14 @@ describe('agent checks against real local servers', () => {
     before(async () => {
       http = await listen(createHttpServer(handler));
       https = await listen(createHttpsServer({ key: tls.key, cert: tls.cert }, handler) as unknown as HttpServer);
-      shortHttps = await listen(createHttpsServer({ key: shortTls.key, cert: shortTls.cert }, handler) as unknown as HttpServer);
-      cleanups.push(() => http.close(), () => https.close(), () => shortHttps.close());
+      shortHttps = await listen(
+        createHttpsServer({ key: shortTls.key, cert: shortTls.cert }, handler) as unknown as HttpServer,
+      );
+      cleanups.push(
+        () => http.close(),
+        () => https.close(),
+        () => shortHttps.close(),
+      );
     });
 
     it('checks status and body regex', async () => {
@@ -79,7 +100,12 @@ describe('agent checks against real local servers', () => {
       assert.equal(none.status, 'critical');
       assert.match(none.message, /status 302/);
       assert.equal((await probe({ kind: 'http', url: `http://${http.url}/moved`, expect_status: [302] })).status, 'ok');
-      const follow = await probe({ kind: 'http', url: `http://${http.url}/moved`, redirects: 'follow', body_regex: 'ok' });
+      const follow = await probe({
+        kind: 'http',
+        url: `http://${http.url}/moved`,
+        redirects: 'follow',
+        body_regex: 'ok',
+      });
       assert.equal(follow.status, 'ok', follow.message);
       const loop = await probe({ kind: 'http', url: `http://${http.url}/loop`, redirects: 'follow', max_redirects: 3 });
       assert.equal(loop.status, 'critical');
@@ -94,10 +120,22 @@ describe('agent checks against real local servers', () => {
       assert.equal(insecure.status, 'ok', insecure.message);
       const days = insecure.metrics!.find((m) => m.name === 'probe_ssl_cert_days_left')!.value;
       assert.ok(days >= 363 && days <= 365, `days left ${days}`);
-      const expiring = await probe({ kind: 'https', url: `https://${shortHttps.url}/health`, insecure: true, cert_warn_days: 21, cert_crit_days: 7 });
+      const expiring = await probe({
+        kind: 'https',
+        url: `https://${shortHttps.url}/health`,
+        insecure: true,
+        cert_warn_days: 21,
+        cert_crit_days: 7,
+      });
       assert.equal(expiring.status, 'critical');
       assert.match(expiring.message, /expires in [23] days/);
-      const warn = await probe({ kind: 'https', url: `https://${shortHttps.url}/health`, insecure: true, cert_warn_days: 21, cert_crit_days: 1 });
+      const warn = await probe({
+        kind: 'https',
+        url: `https://${shortHttps.url}/health`,
+        insecure: true,
+        cert_warn_days: 21,
+        cert_crit_days: 1,
+      });
       assert.equal(warn.status, 'warning');
     });
   });
@@ -144,7 +182,9 @@ describe('agent checks against real local servers', () => {
             }
           });
         }),
-        telnet: await tcpServer((s) => s.write(Buffer.concat([Buffer.from([255, 251, 1, 255, 251, 3]), Buffer.from('\r\nrouter login: ')]))),
+        telnet: await tcpServer((s) =>
+          s.write(Buffer.concat([Buffer.from([255, 251, 1, 255, 251, 3]), Buffer.from('\r\nrouter login: ')])),
+        ),
         silent: await tcpServer(() => undefined),
       };
       cleanups.push(...Object.values(servers).map((s) => () => s.close()));

@@ -23,7 +23,9 @@ describe('agent config', () => {
   });
 
   it('names the field, the expectation and the value', () => {
-    const lines = agentConfigProblems('checks:\n  - { name: a, kind: tcp }\n  - { name: b, kind: tcp, port: eighty }\n  - { name: c, kind: htp }\n');
+    const lines = agentConfigProblems(
+      'checks:\n  - { name: a, kind: tcp }\n  - { name: b, kind: tcp, port: eighty }\n  - { name: c, kind: htp }\n',
+    );
     assert.deepEqual(lines, [
       'checks[0].port: expected integer 1-65535, got nothing',
       'checks[1].port: expected integer 1-65535, got "eighty"',
@@ -32,22 +34,41 @@ describe('agent config', () => {
   });
 
   it('names the rule whose regex is broken', () => {
-    const lines = agentConfigProblems("logs:\n  - path: /var/log/x\n    rules:\n      - { name: ok, pattern: 'a+' }\n      - { name: oom-rule, pattern: 'Killed (' }\n");
+    const lines = agentConfigProblems(
+      "logs:\n  - path: /var/log/x\n    rules:\n      - { name: ok, pattern: 'a+' }\n      - { name: oom-rule, pattern: 'Killed (' }\n",
+    );
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /^logs\[0\]\.rules\[1\]\.pattern: expected a valid regular expression in rule "oom-rule"/);
   });
 
   it('rejects duplicate check names, capture of a group that does not exist, relative log paths and unknown fields', () => {
-    assert.deepEqual(agentConfigProblems('checks:\n  - { name: a, kind: tcp, port: 1 }\n  - { name: a, kind: tcp, port: 2 }\n'), [
-      'checks[1].name: expected a unique check name; "a" is also checks[0], got "a"',
-    ]);
-    assert.match(agentConfigProblems("logs:\n  - path: /x\n    rules: [{ name: r, pattern: 'pid=(?<pid>\\d+)', capture: [comm] }]\n")[0]!, /logs\[0\]\.rules\[0\]\.capture: .*\(\?<comm>/);
-    assert.match(agentConfigProblems('logs:\n  - path: x.log\n    rules: [{ name: r, pattern: a }]\n')[0]!, /^logs\[0\]\.path: expected an absolute path/);
-    assert.match(agentConfigProblems('checks:\n  - { name: a, kind: tcp, port: 1, prot: 2 }\n')[0]!, /^checks\[0\]: unknown field "prot"/);
+    assert.deepEqual(
+      agentConfigProblems('checks:\n  - { name: a, kind: tcp, port: 1 }\n  - { name: a, kind: tcp, port: 2 }\n'),
+      ['checks[1].name: expected a unique check name; "a" is also checks[0], got "a"'],
+    );
+    assert.match(
+      agentConfigProblems(
+        "logs:\n  - path: /x\n    rules: [{ name: r, pattern: 'pid=(?<pid>\\d+)', capture: [comm] }]\n",
+      )[0]!,
+      /logs\[0\]\.rules\[0\]\.capture: .*\(\?<comm>/,
+    );
+    assert.match(
+      agentConfigProblems('logs:\n  - path: x.log\n    rules: [{ name: r, pattern: a }]\n')[0]!,
+      /^logs\[0\]\.path: expected an absolute path/,
+    );
+    assert.match(
+      agentConfigProblems('checks:\n  - { name: a, kind: tcp, port: 1, prot: 2 }\n')[0]!,
+      /^checks\[0\]: unknown field "prot"/,
+    );
     assert.match(agentConfigProblems('spool: { max_bytes: lots }\n')[0]!, /^spool\.max_bytes: expected a size like/);
     assert.match(agentConfigProblems('host: "web 1"\n')[0]!, /^host: expected a host name of letters, digits/);
-    assert.deepEqual(agentConfigProblems('heartbeat_interval: 0s\n'), ['heartbeat_interval: expected a duration of at least 100ms, got "0s"']);
-    assert.match(agentConfigProblems('checks:\n  - { name: m, kind: smtp, tls: true, starttls: true }\n')[0]!, /^checks\[0\]\.starttls: expected either tls: \(implicit TLS\) or starttls:, not both/);
+    assert.deepEqual(agentConfigProblems('heartbeat_interval: 0s\n'), [
+      'heartbeat_interval: expected a duration of at least 100ms, got "0s"',
+    ]);
+    assert.match(
+      agentConfigProblems('checks:\n  - { name: m, kind: smtp, tls: true, starttls: true }\n')[0]!,
+      /^checks\[0\]\.starttls: expected either tls: \(implicit TLS\) or starttls:, not both/,
+    );
   });
 
   it('`offhook agent --once` runs every check once, prints the results and exits with the worst status', async () => {
@@ -56,7 +77,11 @@ describe('agent config', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const open = (server.address() as AddressInfo).port;
     try {
-      const okOnly = writeConfig(dir.path, { resources: { enabled: false }, checks: [{ name: 'open-port', kind: 'tcp', port: open }] }, 'ok-agent.yaml');
+      const okOnly = writeConfig(
+        dir.path,
+        { resources: { enabled: false }, checks: [{ name: 'open-port', kind: 'tcp', port: open }] },
+        'ok-agent.yaml',
+      );
       const ok = await run(['agent', '--config', okOnly, '--once']);
       assert.equal(ok.code, 0, ok.output);
       assert.match(ok.output, /^OK\s+open-port\s+tcp\s+[\d.]+ ms\s+connected in/m);
@@ -76,12 +101,25 @@ describe('agent config', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     try {
       writeFileSync(join(dir.path, 'a-file'), '');
-      const badDir = writeConfig(dir.path, { state_dir: join(dir.path, 'a-file', 'state'), resources: { enabled: false } });
+      const badDir = writeConfig(dir.path, {
+        state_dir: join(dir.path, 'a-file', 'state'),
+        resources: { enabled: false },
+      });
       const first = await run(['agent', '--config', badDir]);
       assert.equal(first.code, 1);
       assert.match(first.output, /agent\.yaml: state_dir .*a-file\/state: ENOTDIR/);
-      const busyPort = writeConfig(dir.path, { state_dir: join(dir.path, 'state'), resources: { enabled: false }, nats: { servers: ['nats://127.0.0.1:1'] } });
-      const second = await run(['agent', '--config', busyPort, '--metrics-listen', `127.0.0.1:${(taken.address() as AddressInfo).port}`]);
+      const busyPort = writeConfig(dir.path, {
+        state_dir: join(dir.path, 'state'),
+        resources: { enabled: false },
+        nats: { servers: ['nats://127.0.0.1:1'] },
+      });
+      const second = await run([
+        'agent',
+        '--config',
+        busyPort,
+        '--metrics-listen',
+        `127.0.0.1:${(taken.address() as AddressInfo).port}`,
+      ]);
       assert.equal(second.code, 1);
       assert.match(second.output, /agent\.yaml: metrics_listen 127\.0\.0\.1:\d+: listen EADDRINUSE/);
     } finally {
@@ -92,13 +130,21 @@ describe('agent config', () => {
 
   it('a second agent on the same state_dir refuses to start; a stale lock is taken over', async () => {
     const dir = tempDir();
-    const file = writeConfig(dir.path, { state_dir: join(dir.path, 'state'), metrics_listen: '127.0.0.1:0', resources: { enabled: false }, nats: { servers: ['nats://127.0.0.1:1'] } });
+    const file = writeConfig(dir.path, {
+      state_dir: join(dir.path, 'state'),
+      metrics_listen: '127.0.0.1:0',
+      resources: { enabled: false },
+      nats: { servers: ['nats://127.0.0.1:1'] },
+    });
     const first = spawnTracked('node', ['offhook.mjs', 'agent', '--config', file]);
     try {
       await waitForOutput(first, /"msg":"agent started"/);
       const second = await run(['agent', '--config', file]);
       assert.equal(second.code, 1);
-      assert.match(second.output, new RegExp(`agent\\.yaml: state_dir: state_dir .* is in use by another agent \\(pid ${first.pid}\\)`));
+      assert.match(
+        second.output,
+        new RegExp(`agent\\.yaml: state_dir: state_dir .* is in use by another agent \\(pid ${first.pid}\\)`),
+      );
     } finally {
       await killAndWait(first, 'SIGKILL');
     }
@@ -119,7 +165,10 @@ describe('agent config', () => {
       const file = writeConfig(dir.path, { checks: [{ name: 'x', kind: 'http', url: 'ftp://nope' }] });
       const { code, output } = await run(['agent', '--config', file]);
       assert.equal(code, 2);
-      assert.match(output, /agent\.yaml: checks\[0\]\.url: expected an http:\/\/ or https:\/\/ URL, got "ftp:\/\/nope"/);
+      assert.match(
+        output,
+        /agent\.yaml: checks\[0\]\.url: expected an http:\/\/ or https:\/\/ URL, got "ftp:\/\/nope"/,
+      );
       const once = await run(['agent', '--once', '--config', file]);
       assert.equal(once.code, 3, once.output);
       assert.match(once.output, /agent\.yaml: checks\[0\]\.url: expected an http/);
@@ -133,10 +182,23 @@ describe('agent config', () => {
   it('`offhook check-config` accepts a backtracking-prone rule (it runs with a budget) and refuses a backreference', async () => {
     const dir = tempDir();
     try {
-      const file = writeConfig(dir.path, { logs: [{ path: '/var/log/x', rules: [{ name: 'mine', pattern: '^(a|aa)+$' }, { name: 'twice', pattern: '(\\w+) \\1' }] }] });
+      const file = writeConfig(dir.path, {
+        logs: [
+          {
+            path: '/var/log/x',
+            rules: [
+              { name: 'mine', pattern: '^(a|aa)+$' },
+              { name: 'twice', pattern: '(\\w+) \\1' },
+            ],
+          },
+        ],
+      });
       const { code, output } = await run(['check-config', file]);
       assert.equal(code, 2, 'a config error exits 2');
-      assert.match(output, /agent\.yaml: logs\[0\]\.rules\[1\]\.pattern: backreferences are not supported \(linear-time engine\); rewrite without \\1/);
+      assert.match(
+        output,
+        /agent\.yaml: logs\[0\]\.rules\[1\]\.pattern: backreferences are not supported \(linear-time engine\); rewrite without \\1/,
+      );
       assert.doesNotMatch(output, /rules\[0\]/);
     } finally {
       dir.remove();

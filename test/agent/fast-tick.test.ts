@@ -70,7 +70,11 @@ describe('agent fast tick: report by exception', () => {
     host.disk('/srv', 0.1);
     let now = 0;
     const gauges = new FastGauges({
-      source: host.source, filesystems: true, mounts: () => mounts, cpuWindowMs: 10_000, now: () => now,
+      source: host.source,
+      filesystems: true,
+      mounts: () => mounts,
+      cpuWindowMs: 10_000,
+      now: () => now,
     });
     const deadband = new Deadband(BANDS);
     const clock = new ManualClock();
@@ -93,8 +97,12 @@ describe('agent fast tick: report by exception', () => {
 
   it('deadband: a group passes only when its key value moved at least its band from the last published one', () => {
     const deadband = new Deadband(BANDS);
-    const group = (family: GaugeGroup['family'], value: number): GaugeGroup =>
-      ({ family, key: family, value, points: [] });
+    const group = (family: GaugeGroup['family'], value: number): GaugeGroup => ({
+      family,
+      key: family,
+      value,
+      points: [],
+    });
     assert.deepEqual(keysOf(deadband.moved([group('memory', 0.5)])), ['memory'], 'never published: moved');
     deadband.published([
       { name: 'offhook_memory_used_ratio', type: 'gauge', value: 0.5 },
@@ -114,9 +122,14 @@ describe('agent fast tick: report by exception', () => {
     const points = await t.tick.tick();
     assert.deepEqual(mountpointsIn(points), ['/srv']);
     assert.deepEqual(points.map((p) => p.name).sort(), [
-      'node_filesystem_avail_bytes', 'node_filesystem_device_error', 'node_filesystem_files',
-      'node_filesystem_files_free', 'node_filesystem_free_bytes', 'node_filesystem_size_bytes',
-      'offhook_filesystem_files_used_ratio', 'offhook_filesystem_used_ratio',
+      'node_filesystem_avail_bytes',
+      'node_filesystem_device_error',
+      'node_filesystem_files',
+      'node_filesystem_files_free',
+      'node_filesystem_free_bytes',
+      'node_filesystem_size_bytes',
+      'offhook_filesystem_files_used_ratio',
+      'offhook_filesystem_used_ratio',
     ]);
     assert.equal(points.find((p) => p.name === 'offhook_filesystem_used_ratio')!.value, 0.7);
     assert.deepEqual(await t.tick.tick(), [], 'the published value is the new baseline');

@@ -26,7 +26,12 @@ export type AgentEvent = Extract<Decoded, { type: 'resource' | 'check' | 'log' }
  * Reads the EVENTS stream from the start (ordered consumer) and returns the events of `host` until
  * `done(events)` is true. The timeout is a failure bound, not a wait.
  */
-export async function readEvents(nc: NatsConnection, host: string, done: (events: AgentEvent[]) => boolean, timeoutMs = 20_000): Promise<AgentEvent[]> {
+export async function readEvents(
+  nc: NatsConnection,
+  host: string,
+  done: (events: AgentEvent[]) => boolean,
+  timeoutMs = 20_000,
+): Promise<AgentEvent[]> {
   const js = jetstream(nc);
   const consumer = await js.consumers.get(streamNames(subjects).events, { deliver_policy: DeliverPolicy.All });
   const messages = await consumer.consume();
@@ -49,7 +54,12 @@ export async function readEvents(nc: NatsConnection, host: string, done: (events
 }
 
 /** Resolves with the first core-NATS message on `subject` matching `accept`. */
-export async function nextMessage<T>(nc: NatsConnection, subject: string, accept: (message: T) => boolean, timeoutMs = 15_000): Promise<T> {
+export async function nextMessage<T>(
+  nc: NatsConnection,
+  subject: string,
+  accept: (message: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
   const sub = nc.subscribe(subject);
   const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
   try {

@@ -22,13 +22,22 @@ async function sampleInNamespace(hidden: string, hostRoot: string | undefined): 
       .map((p) => ({ mountpoint: p.labels.mountpoint, size: p.value }));
     process.stdout.write(JSON.stringify(sizes));`;
   // With hostRoot: the host's / is bind-mounted there first (as a container gets it at /host), then `hidden` goes.
-  const { stdout } = await execFileAsync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
+  const { stdout } = await execFileAsync('unshare', [
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
     '{ [ -z "$3" ] || mount --rbind / "$3"; } && umount "$1" && exec node --import tsx --input-type=module -e "$2"',
-    'sh', hidden, script, hostRoot ?? '']);
+    'sh',
+    hidden,
+    script,
+    hostRoot ?? '',
+  ]);
   return JSON.parse(stdout) as Filesystem[];
 }
 
-describe('agent filesystems under a sandbox: the host\'s mount table, statfs under rootfs', function () {
+describe("agent filesystems under a sandbox: the host's mount table, statfs under rootfs", function () {
   this.timeout(60_000);
   let dir: string;
   let disk: string;
@@ -50,13 +59,13 @@ describe('agent filesystems under a sandbox: the host\'s mount table, statfs und
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('lists a filesystem the agent\'s own namespace hides, from /proc/1/mounts', async () => {
+  it("lists a filesystem the agent's own namespace hides, from /proc/1/mounts", async () => {
     const seen = await sampleInNamespace(disk, undefined);
     const mountpoints = seen.map((m) => m.mountpoint);
     assert.ok(mountpoints.includes(disk), `${disk} missing from ${mountpoints.join(' ')}`);
   });
 
-  it('with rootfs (the host\'s / mounted elsewhere), measures it as the host sees it', async () => {
+  it("with rootfs (the host's / mounted elsewhere), measures it as the host sees it", async () => {
     const hostRoot = join(dir, 'host');
     mkdirSync(hostRoot);
     const seen = await sampleInNamespace(disk, hostRoot);

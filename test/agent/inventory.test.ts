@@ -6,14 +6,16 @@ import { tempDir } from './helpers.ts';
 
 /** Two sockets, two cores each, hyper-threaded: 8 logical processors, 4 physical cores. */
 const MODEL = 'Intel(R) Xeon(R) CPU E5-2620 v4 @ 2.10GHz';
-const CPUINFO = Array.from({ length: 8 }, (_, i) => [
-  `processor\t: ${i}`,
-  'vendor_id\t: GenuineIntel',
-  'model name\t: Intel(R) Xeon(R)  CPU E5-2620 v4 @ 2.10GHz',
-  `physical id\t: ${i >> 2}`,
-  `core id\t\t: ${(i >> 1) & 1}`,
-  '',
-].join('\n')).join('\n');
+const CPUINFO = Array.from({ length: 8 }, (_, i) =>
+  [
+    `processor\t: ${i}`,
+    'vendor_id\t: GenuineIntel',
+    'model name\t: Intel(R) Xeon(R)  CPU E5-2620 v4 @ 2.10GHz',
+    `physical id\t: ${i >> 2}`,
+    `core id\t\t: ${(i >> 1) & 1}`,
+    '',
+  ].join('\n'),
+).join('\n');
 
 describe('agent inventory (OS and CPU labels without systeminformation)', () => {
   const dir = tempDir();

@@ -34,7 +34,10 @@ describe('agent log files: errors are reported, not swallowed (real files)', () 
     } finally {
       await follower.stop();
     }
-    assert.deepEqual(errors.map((e) => (e as NodeJS.ErrnoException).code), ['ENOTDIR']);
+    assert.deepEqual(
+      errors.map((e) => (e as NodeJS.ErrnoException).code),
+      ['ENOTDIR'],
+    );
   });
 
   it('a corrupt position checkpoint is logged as a warning naming the file; a missing one is not', () => {

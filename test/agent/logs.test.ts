@@ -1,5 +1,16 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, openSync, closeSync, readdirSync, readFileSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Agent, AgentConfig } from '../../agent/index.ts';
 import { ensureStreams, silentLogger, type LogMatch } from '../../shared/index.ts';
@@ -32,12 +43,26 @@ describe('agent log rules (real nats-server, real files)', () => {
       state_dir: join(dir.path, host, 'state'),
       heartbeat_interval: '1s',
       resources: { enabled: false },
-      logs: [{ path: logPath, start_at: 'beginning', poll_interval: '50ms', rules: [{ name: 'error', pattern: 'ERROR (?<n>\\d+)' }, { name: 'end', pattern: 'END-OF-TEST', severity: 'info' }], ...log }],
+      logs: [
+        {
+          path: logPath,
+          start_at: 'beginning',
+          poll_interval: '50ms',
+          rules: [
+            { name: 'error', pattern: 'ERROR (?<n>\\d+)' },
+            { name: 'end', pattern: 'END-OF-TEST', severity: 'info' },
+          ],
+          ...log,
+        },
+      ],
     });
     return new Agent(config, { logger: silentLogger(), metricsListen: '127.0.0.1:0' });
   }
 
-  /** Reads this host's log matches from the stream until the END-OF-TEST sentinel; everything before it is what was published. */
+  /**
+   * Reads this host's log matches from the stream until the END-OF-TEST sentinel; everything before it is what was
+   * published.
+   */
   async function matchesUntilSentinel(host: string): Promise<LogMatch[]> {
     const events = await readEvents(nc, host, (events) => events.some((e) => e.kind === 'log' && e.rule === 'end'));
     return events.filter((e): e is LogMatch => e.kind === 'log' && e.rule === 'error');
@@ -110,7 +135,10 @@ describe('agent log rules (real nats-server, real files)', () => {
       for (let i = 7; i <= 40; i++) appendFileSync(path, `2024-01-02T00:00:00 after rotation ERROR ${i}\n`);
       appendFileSync(path, 'END-OF-TEST\n');
       assert.deepEqual(numbers(await matchesUntilSentinel(host)), range(1, 40));
-      assert.match(await agent.registry.getSingleMetricAsString('offhook_agent_log_rotations_total'), /type="truncate"[^\n]* 1\n?/);
+      assert.match(
+        await agent.registry.getSingleMetricAsString('offhook_agent_log_rotations_total'),
+        /type="truncate"[^\n]* 1\n?/,
+      );
     } finally {
       await agent.stop();
     }
@@ -133,7 +161,10 @@ describe('agent log rules (real nats-server, real files)', () => {
       appendFileSync(path, 'ERROR 10\nEND-OF-TEST\n');
       const matches = await matchesUntilSentinel(host);
       assert.deepEqual(numbers(matches), range(1, 10));
-      assert.ok(matches.every((m, i) => i === 0 || m.seq > matches[i - 1]!.seq), 'seq keeps increasing across the restart');
+      assert.ok(
+        matches.every((m, i) => i === 0 || m.seq > matches[i - 1]!.seq),
+        'seq keeps increasing across the restart',
+      );
     } finally {
       await agent.stop();
     }
@@ -161,14 +192,29 @@ describe('agent log rules (real nats-server, real files)', () => {
   it('kill -9 before the position was saved: re-read lines carry their old ids, so the stream holds each line once', async () => {
     const { host, path } = setup();
     const stateDir = join(dir.path, host, 'state');
-    const config = writeConfig(dir.path, {
-      host,
-      nats: { servers: [server.url] },
-      state_dir: stateDir,
-      metrics_listen: '127.0.0.1:0',
-      resources: { enabled: false },
-      logs: [{ path, start_at: 'beginning', poll_interval: '50ms', rate_limit: { per_second: 1e6, burst: 1e6 }, rules: [{ name: 'error', pattern: 'ERROR (?<n>\\d+)' }, { name: 'end', pattern: 'END-OF-TEST' }] }],
-    }, `${host}-agent.yaml`);
+    const config = writeConfig(
+      dir.path,
+      {
+        host,
+        nats: { servers: [server.url] },
+        state_dir: stateDir,
+        metrics_listen: '127.0.0.1:0',
+        resources: { enabled: false },
+        logs: [
+          {
+            path,
+            start_at: 'beginning',
+            poll_interval: '50ms',
+            rate_limit: { per_second: 1e6, burst: 1e6 },
+            rules: [
+              { name: 'error', pattern: 'ERROR (?<n>\\d+)' },
+              { name: 'end', pattern: 'END-OF-TEST' },
+            ],
+          },
+        ],
+      },
+      `${host}-agent.yaml`,
+    );
     writeFileSync(path, Array.from({ length: 300 }, (_, i) => `ERROR ${i + 1} ${'y'.repeat(100)}`).join('\n') + '\n');
     const first = spawnTracked('node', ['offhook.mjs', 'agent', '--config', config]);
     await waitForOutput(first, /"msg":"agent started"/);
@@ -195,7 +241,10 @@ describe('agent log rules (real nats-server, real files)', () => {
     const agent = agentFor(host, path, { max_line_chars: 200, rate_limit: { per_second: 1, burst: 5 } });
     await agent.start();
     try {
-      appendFileSync(path, Array.from({ length: 300 }, (_, i) => `ERROR ${i + 1} flood`).join('\n') + '\nEND-OF-TEST\n');
+      appendFileSync(
+        path,
+        Array.from({ length: 300 }, (_, i) => `ERROR ${i + 1} flood`).join('\n') + '\nEND-OF-TEST\n',
+      );
       // The flood limit holds back the last suppressed match and publishes it (with the count) once a token is free.
       const events = await readEvents(nc, host, (evs) => {
         const logs = evs.filter((e): e is LogMatch => e.kind === 'log' && e.rule === 'error');
@@ -205,7 +254,11 @@ describe('agent log rules (real nats-server, real files)', () => {
       assert.equal(logs[0]!.truncated, true);
       assert.equal(logs[0]!.line.length, 200);
       assert.deepEqual(numbers(logs.slice(0, 5)), [0, 1, 2, 3, 4]);
-      assert.equal(logs.reduce((sum, m) => sum + 1 + m.suppressed, 0), 301, 'published + suppressed = every match');
+      assert.equal(
+        logs.reduce((sum, m) => sum + 1 + m.suppressed, 0),
+        301,
+        'published + suppressed = every match',
+      );
       assert.ok(logs.length < 10, `flood limited to a handful of events, got ${logs.length}`);
       assert.equal(logs[logs.length - 1]!.labels!.n, '300', 'the held-back match is the latest one');
     } finally {

@@ -32,7 +32,12 @@ describe('nagios checks in the agent', () => {
       state_dir: join(dir.path, host),
       resources: { enabled: false },
       checks: [
-        { name: 'load', kind: 'nagios', command: ['check_load', '-w', '1000,1000,1000', '-c', '2000,2000,2000'], interval: '200ms' },
+        {
+          name: 'load',
+          kind: 'nagios',
+          command: ['check_load', '-w', '1000,1000,1000', '-c', '2000,2000,2000'],
+          interval: '200ms',
+        },
         { name: 'flood', kind: 'nagios', command: ['yes', 'FLOOD'], interval: '200ms', timeout: '20s' },
       ],
     });
@@ -74,8 +79,11 @@ describe('nagios checks in the agent', () => {
   });
 
   it('`offhook agent --once` ranks CRITICAL over WARNING over UNKNOWN over OK, as Nagios aggregators do', async () => {
-    const dummy = (name: string, code: number) =>
-      ({ name, kind: 'nagios', command: ['check_dummy', String(code), name] });
+    const dummy = (name: string, code: number) => ({
+      name,
+      kind: 'nagios',
+      command: ['check_dummy', String(code), name],
+    });
     const runOnce = async (name: string, checks: unknown[]): Promise<{ code: number | null; output: string }> => {
       const config = { host: name, state_dir: join(dir.path, name), resources: { enabled: false }, checks };
       const file = writeConfig(dir.path, config, `${name}.yaml`);
@@ -101,9 +109,23 @@ describe('nagios checks in the agent', () => {
     assert.deepEqual(agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: "check_load -w 5" }\n'), [
       'checks[0].command: expected command: as a list of arguments, e.g. [check_load, -w, "5,4,3", -c, "10,8,6"] (no shell is involved), got "check_load -w 5"',
     ]);
-    assert.match(agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: [] }\n')[0]!, /^checks\[0\]\.command: expected at least the plugin to run/);
-    assert.match(agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: [check_users, -w, 5] }\n')[0]!, /^checks\[0\]\.command\[2\]: expected each argument as a string \(quote numbers: "5"\)/);
-    assert.match(agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: [check_load], env: { "BAD-NAME": x } }\n')[0]!, /^checks\[0\]\.env\.BAD-NAME: expected an environment variable name/);
-    assert.match(agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: [check_load], max_output: 10 }\n')[0]!, /^checks\[0\]\.max_output: expected at least 1KiB/);
+    assert.match(
+      agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: [] }\n')[0]!,
+      /^checks\[0\]\.command: expected at least the plugin to run/,
+    );
+    assert.match(
+      agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: [check_users, -w, 5] }\n')[0]!,
+      /^checks\[0\]\.command\[2\]: expected each argument as a string \(quote numbers: "5"\)/,
+    );
+    assert.match(
+      agentConfigProblems(
+        'checks:\n  - { name: a, kind: nagios, command: [check_load], env: { "BAD-NAME": x } }\n',
+      )[0]!,
+      /^checks\[0\]\.env\.BAD-NAME: expected an environment variable name/,
+    );
+    assert.match(
+      agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: [check_load], max_output: 10 }\n')[0]!,
+      /^checks\[0\]\.max_output: expected at least 1KiB/,
+    );
   });
 });

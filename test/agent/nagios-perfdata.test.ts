@@ -15,10 +15,12 @@ describe('nagios plugin output and perfdata (golden files)', () => {
     it(name, () => {
       const input = readFileSync(join(FIXTURES, name, 'input.txt'), 'utf8');
       const actual = readPluginOutput(input, 'golden');
-      for (const point of actual.metrics) assert.ok(MetricPoint.safeParse(point).success, `${point.name} is a valid MetricPoint`);
+      for (const point of actual.metrics)
+        assert.ok(MetricPoint.safeParse(point).success, `${point.name} is a valid MetricPoint`);
       assert.ok(actual.metrics.length <= 200, 'fits in one CheckResult');
       const expectedFile = join(FIXTURES, name, 'expected.json');
-      if (process.env.OFFHOOK_UPDATE_GOLDEN === '1') writeFileSync(expectedFile, `${JSON.stringify(actual, null, 2)}\n`);
+      if (process.env.OFFHOOK_UPDATE_GOLDEN === '1')
+        writeFileSync(expectedFile, `${JSON.stringify(actual, null, 2)}\n`);
       assert.ok(existsSync(expectedFile), `${name}/expected.json is missing: OFFHOOK_UPDATE_GOLDEN=1 writes it`);
       assert.deepEqual(actual, JSON.parse(readFileSync(expectedFile, 'utf8')));
     });

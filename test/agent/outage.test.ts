@@ -57,14 +57,29 @@ describe('agent through a 30 s NATS outage (real agent process, real nats-server
       await server.start();
 
       nc = await connectTo(server);
-      const caughtUp = await nextMessage<Heartbeat>(nc, subjects.heartbeat(host), (beat) => beat.spoolDepth === 0 && beat.seq > 150, 60_000);
+      const caughtUp = await nextMessage<Heartbeat>(
+        nc,
+        subjects.heartbeat(host),
+        (beat) => beat.spoolDepth === 0 && beat.seq > 150,
+        60_000,
+      );
       const events = await readEvents(nc, host, (evs) => evs.some((e) => e.seq >= caughtUp.seq), 30_000);
       const upTo = events.filter((e) => e.seq <= caughtUp.seq);
-      assert.deepEqual(upTo.map((e) => e.seq), Array.from({ length: caughtUp.seq }, (_, i) => i + 1), 'every seq from 1, no gap, in order');
+      assert.deepEqual(
+        upTo.map((e) => e.seq),
+        Array.from({ length: caughtUp.seq }, (_, i) => i + 1),
+        'every seq from 1, no gap, in order',
+      );
       assert.equal(new Set(events.map((e) => e.id)).size, events.length, 'no duplicate id');
       const duringOutage = upTo.filter((e) => e.ts > killedAt && e.ts < restartedAt);
-      assert.ok(duringOutage.some((e) => e.kind === 'resource'), 'resource samples taken during the outage were delivered');
-      assert.ok(duringOutage.some((e) => e.kind === 'check' && e.status === 'critical'), 'check results from the outage were delivered');
+      assert.ok(
+        duringOutage.some((e) => e.kind === 'resource'),
+        'resource samples taken during the outage were delivered',
+      );
+      assert.ok(
+        duringOutage.some((e) => e.kind === 'check' && e.status === 'critical'),
+        'check results from the outage were delivered',
+      );
     } finally {
       await killAndWait(agent, 'SIGTERM');
     }

@@ -14,7 +14,11 @@ export async function probe(config: Record<string, unknown>): Promise<CheckOutco
   const check = CheckConfig.parse({ name: 'probe', ...config }) as unknown as ScheduledCheck['config'];
   const instance = pluginFor(check.kind)!.create(check);
   let result: (CheckOutcome & { failure: string | null }) | null = null;
-  const scheduler = new CheckScheduler([{ config: check, instance }], (_c, outcome, _ms, failure) => (result = { ...outcome, failure }), silentLogger());
+  const scheduler = new CheckScheduler(
+    [{ config: check, instance }],
+    (_c, outcome, _ms, failure) => (result = { ...outcome, failure }),
+    silentLogger(),
+  );
   await scheduler.runOnce({ config: check, instance });
   scheduler.stop();
   return result!;
@@ -68,12 +72,36 @@ export interface SelfSigned {
 export function selfSignedCertificate(dir: string, days: number): SelfSigned {
   const key = join(dir, `key-${days}.pem`);
   const cert = join(dir, `cert-${days}.pem`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', String(days), '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      String(days),
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(key), cert: readFileSync(cert) };
 }
 
 /** Server side of STARTTLS: the plain socket becomes TLS, lines keep flowing to `handler`. */
-export function upgradeServerSide(socket: Socket, tls: SelfSigned, handler: (secure: TLSSocket, line: string) => void): void {
+export function upgradeServerSide(
+  socket: Socket,
+  tls: SelfSigned,
+  handler: (secure: TLSSocket, line: string) => void,
+): void {
   socket.removeAllListeners('data');
   const secure = new TLSSocket(socket, { isServer: true, key: tls.key, cert: tls.cert });
   secure.on('error', () => undefined);

@@ -15,7 +15,9 @@ const FIXTURES = fileURLToPath(new URL('../fixtures/proc/', import.meta.url));
 function render(points: MetricPoint[]): string {
   return points
     .map((p) => {
-      const labels = Object.entries(p.labels ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
+      const labels = Object.entries(p.labels ?? {})
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(',');
       return `${p.name}${labels ? `{${labels}}` : ''} ${p.type} ${p.value}`;
     })
     .join('\n')

@@ -14,7 +14,8 @@ describe('agent/README.md', () => {
     const end = text.indexOf(END);
     assert.ok(start >= BEGIN.length && end > start, 'README has the check-reference markers');
     const generated = checkReference();
-    if (process.env.OFFHOOK_UPDATE_DOCS === '1') writeFileSync(README, text.slice(0, start) + generated + text.slice(end));
+    if (process.env.OFFHOOK_UPDATE_DOCS === '1')
+      writeFileSync(README, text.slice(0, start) + generated + text.slice(end));
     assert.equal(text.slice(start, end), generated, 'run OFFHOOK_UPDATE_DOCS=1 npx mocha test/agent/readme.test.ts');
     for (const kind of checkKinds) assert.ok(generated.includes(`\`${kind}\``), `${kind} documented`);
   });

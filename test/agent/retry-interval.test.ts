@@ -29,7 +29,16 @@ describe('agent soft states: retry_interval', () => {
     // random 0.5 = no jitter, so the normal delay is exactly the interval.
     const scheduler = new CheckScheduler([check], () => undefined, silentLogger(), { random: () => 0.5, retry: RETRY });
     const statuses = [
-      'critical', 'critical', 'critical', 'critical', 'ok', 'warning', 'ok', 'unknown', 'unknown', 'unknown',
+      'critical',
+      'critical',
+      'critical',
+      'critical',
+      'ok',
+      'warning',
+      'ok',
+      'unknown',
+      'unknown',
+      'unknown',
     ] as const;
     const delays = statuses.map((s) => scheduler.nextDelay(check, s));
     assert.deepEqual(delays, [250, 250, 10_000, 10_000, 10_000, 250, 10_000, 250, 250, 10_000]);
@@ -39,7 +48,10 @@ describe('agent soft states: retry_interval', () => {
     const own = tcpCheck(1, { retry_interval: '1s', retry_attempts: 2 });
     const scheduler = new CheckScheduler([own], () => undefined, silentLogger(), { random: () => 0.5, retry: RETRY });
     const critical = (check: ScheduledCheck, on: CheckScheduler): number => on.nextDelay(check, 'critical');
-    assert.deepEqual([1, 2, 3].map(() => critical(own, scheduler)), [1000, 10_000, 10_000]);
+    assert.deepEqual(
+      [1, 2, 3].map(() => critical(own, scheduler)),
+      [1000, 10_000, 10_000],
+    );
     const slow = tcpCheck(1, { retry_interval: '20s' });
     const withRetry = new CheckScheduler([slow], () => undefined, silentLogger(), { random: () => 0.5, retry: RETRY });
     assert.equal(critical(slow, withRetry), 10_000);
@@ -64,10 +76,15 @@ describe('agent soft states: retry_interval', () => {
         },
       },
     };
-    const scheduler = new CheckScheduler([instrumented], (_c, outcome) => {
-      outcomes.push(outcome);
-      settled?.();
-    }, silentLogger(), { random: () => 0, clock, retry: RETRY });
+    const scheduler = new CheckScheduler(
+      [instrumented],
+      (_c, outcome) => {
+        outcomes.push(outcome);
+        settled?.();
+      },
+      silentLogger(),
+      { random: () => 0, clock, retry: RETRY },
+    );
     /** Advances the clock to fire the next run, then waits for its outcome and for the next run to be scheduled. */
     const runAfter = async (ms: number): Promise<void> => {
       const done = new Promise<void>((resolve) => (settled = resolve));
@@ -82,7 +99,10 @@ describe('agent soft states: retry_interval', () => {
     await runAfter(1);
     await runAfter(250);
     assert.deepEqual(runs, [0, 250, 500]);
-    assert.deepEqual(outcomes.map((o) => o.status), ['critical', 'critical', 'critical']);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['critical', 'critical', 'critical'],
+    );
     // Hard now (3 attempts): back to the interval, jittered by -10 % with random() = 0.
     clock.advance(8_999);
     assert.equal(runs.length, 3);

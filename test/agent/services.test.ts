@@ -11,11 +11,19 @@ import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.t
 
 /** The real MariaDB on 127.0.0.1:3306; started here when it is down (as deploy/bootstrap.sh does). */
 function ensureMariaDb(): void {
-  const ping = (): boolean => spawnSync('mysqladmin', ['-uroot', '-h127.0.0.1', 'ping'], { stdio: 'ignore' }).status === 0;
+  const ping = (): boolean =>
+    spawnSync('mysqladmin', ['-uroot', '-h127.0.0.1', 'ping'], { stdio: 'ignore' }).status === 0;
   if (ping()) return;
-  execFileSync('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd', '--', '--user=mysql'], { stdio: 'ignore' });
+  execFileSync(
+    'start-stop-daemon',
+    ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd', '--', '--user=mysql'],
+    { stdio: 'ignore' },
+  );
   // mysqladmin --wait retries the connection itself until the server answers (bounded by the test timeout).
-  const ready = spawnSync('mysqladmin', ['-uroot', '-h127.0.0.1', '--wait=20', '--connect-timeout=2', 'ping'], { stdio: 'ignore', timeout: 25_000 });
+  const ready = spawnSync('mysqladmin', ['-uroot', '-h127.0.0.1', '--wait=20', '--connect-timeout=2', 'ping'], {
+    stdio: 'ignore',
+    timeout: 25_000,
+  });
   if (ready.status !== 0) throw new Error('MariaDB did not come up (mysqladmin ping failed)');
 }
 
@@ -34,7 +42,12 @@ describe('agent checks: dns, mysql, apache, process', () => {
           id: query.id,
           flags: dnsPacket.RECURSION_DESIRED | (known ? 0 : 3),
           questions: query.questions,
-          answers: known ? [{ type: 'A', name: question.name, ttl: 60, data: '192.0.2.10' }, { type: 'A', name: question.name, ttl: 60, data: '192.0.2.11' }] : [],
+          answers: known
+            ? [
+                { type: 'A', name: question.name, ttl: 60, data: '192.0.2.10' },
+                { type: 'A', name: question.name, ttl: 60, data: '192.0.2.11' },
+              ]
+            : [],
         });
         server.send(answer, peer.port, peer.address);
       });
@@ -44,11 +57,24 @@ describe('agent checks: dns, mysql, apache, process', () => {
     after(() => server.close());
 
     it('gets the answer, matches it, and fails on NXDOMAIN or a wrong answer', async () => {
-      const ok = await probe({ kind: 'dns', server: '127.0.0.1', port, query: 'www.example.test', record: 'A', expect: '^192\\.0\\.2\\.11$' });
+      const ok = await probe({
+        kind: 'dns',
+        server: '127.0.0.1',
+        port,
+        query: 'www.example.test',
+        record: 'A',
+        expect: '^192\\.0\\.2\\.11$',
+      });
       assert.equal(ok.status, 'ok', ok.message);
       assert.match(ok.message, /A www\.example\.test: 192\.0\.2\.10, 192\.0\.2\.11/);
       assert.deepEqual(ok.metrics, [{ name: 'probe_dns_answer_rrs', type: 'gauge', value: 2 }]);
-      const wrong = await probe({ kind: 'dns', server: '127.0.0.1', port, query: 'www.example.test', expect: '^10\\.' });
+      const wrong = await probe({
+        kind: 'dns',
+        server: '127.0.0.1',
+        port,
+        query: 'www.example.test',
+        expect: '^10\\.',
+      });
       assert.equal(wrong.status, 'critical');
       assert.match(wrong.message, /do not match/);
       const missing = await probe({ kind: 'dns', server: '127.0.0.1', port, query: 'nope.example.test' });
@@ -77,10 +103,20 @@ describe('agent checks: dns, mysql, apache, process', () => {
     });
 
     it('is critical for a failing query and for bad credentials', async () => {
-      const badQuery = await probe({ kind: 'mysql', port: 3306, user: 'root', query: 'SELECT * FROM no_such_table_offhook' });
+      const badQuery = await probe({
+        kind: 'mysql',
+        port: 3306,
+        user: 'root',
+        query: 'SELECT * FROM no_such_table_offhook',
+      });
       assert.equal(badQuery.status, 'critical');
       assert.match(badQuery.message, /No database selected|doesn't exist/);
-      const badLogin = await probe({ kind: 'mysql', port: 3306, user: `nobody_${randomBytes(3).toString('hex')}`, password: 'wrong' });
+      const badLogin = await probe({
+        kind: 'mysql',
+        port: 3306,
+        user: `nobody_${randomBytes(3).toString('hex')}`,
+        password: 'wrong',
+      });
       assert.equal(badLogin.status, 'critical');
       assert.match(badLogin.message, /Access denied/);
     });
@@ -91,7 +127,9 @@ describe('agent checks: dns, mysql, apache, process', () => {
     let busy = 3;
     const server = createServer((req, res) => {
       if (!req.url?.startsWith('/server-status?auto')) return void res.writeHead(404).end();
-      res.end(`localhost\nServerVersion: Apache/2.4.62 (Debian)\nTotal Accesses: 1234\nReqPerSec: 2.5\nBusyWorkers: ${busy}\nIdleWorkers: ${10 - busy}\nScoreboard: ${'W'.repeat(busy)}${'_'.repeat(10 - busy)}\n`);
+      res.end(
+        `localhost\nServerVersion: Apache/2.4.62 (Debian)\nTotal Accesses: 1234\nReqPerSec: 2.5\nBusyWorkers: ${busy}\nIdleWorkers: ${10 - busy}\nScoreboard: ${'W'.repeat(busy)}${'_'.repeat(10 - busy)}\n`,
+      );
     });
     before(async () => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -117,11 +155,20 @@ describe('agent checks: dns, mysql, apache, process', () => {
   describe('process CPU', () => {
     it('is critical when the matched processes use more CPU than max_cpu_percent since the last run', async () => {
       const marker = `offhook-cpu-marker-${randomBytes(4).toString('hex')}`;
-      const burner = spawnTracked('node', ['-e', `
+      const burner = spawnTracked('node', [
+        '-e',
+        `
         const start = process.cpuUsage(); let said = false;
-        for (;;) { const u = process.cpuUsage(start); if (!said && u.user + u.system > 300000) { console.log('burned'); said = true; } }`, marker]);
+        for (;;) { const u = process.cpuUsage(start); if (!said && u.user + u.system > 300000) { console.log('burned'); said = true; } }`,
+        marker,
+      ]);
       try {
-        const config = CheckConfig.parse({ name: 'cpu', kind: 'process', command: marker, max_cpu_percent: 1 }) as never;
+        const config = CheckConfig.parse({
+          name: 'cpu',
+          kind: 'process',
+          command: marker,
+          max_cpu_percent: 1,
+        }) as never;
         const instance = pluginFor('process')!.create(config);
         const controller = new AbortController();
         const first = await instance.run({ signal: controller.signal, timeoutMs: 5000 });
@@ -139,7 +186,9 @@ describe('agent checks: dns, mysql, apache, process', () => {
   describe('process', () => {
     it('counts processes by command-line regex against min/max and max RSS', async () => {
       const marker = `offhook-proc-marker-${randomBytes(4).toString('hex')}`;
-      const children = [0, 1].map(() => spawnTracked('node', ['-e', 'console.log("up"); setInterval(() => {}, 1000)', marker]));
+      const children = [0, 1].map(() =>
+        spawnTracked('node', ['-e', 'console.log("up"); setInterval(() => {}, 1000)', marker]),
+      );
       await Promise.all(children.map((c) => waitForOutput(c, /up/)));
       const two = await probe({ kind: 'process', command: marker, min: 2, max: 2 });
       assert.equal(two.status, 'ok', two.message);

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { DiskSpool } from '../../agent/index.ts';
 import { tempDir } from './helpers.ts';
 
-const event = (seq: number, pad = 0) => ({ subject: 'offhook.v1.events.h.check', message: { id: `id-${seq}`, seq, pad: 'x'.repeat(pad) } });
+const event = (seq: number, pad = 0) => ({
+  subject: 'offhook.v1.events.h.check',
+  message: { id: `id-${seq}`, seq, pad: 'x'.repeat(pad) },
+});
 
 function drain(spool: DiskSpool): number[] {
   const seqs: number[] = [];
@@ -52,6 +55,10 @@ describe('agent disk spool', () => {
     const left = drain(spool);
     assert.equal(left.length + dropped, 400, 'every event is either kept or counted as dropped');
     assert.ok(dropped > 0);
-    assert.deepEqual(left, Array.from({ length: left.length }, (_, i) => 400 - left.length + 1 + i), 'the newest survive, in order');
+    assert.deepEqual(
+      left,
+      Array.from({ length: left.length }, (_, i) => 400 - left.length + 1 + i),
+      'the newest survive, in order',
+    );
   });
 });

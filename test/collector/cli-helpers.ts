@@ -10,4 +10,3 @@ export async function runCli(args: string[]): Promise<{ code: number | null; std
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   return { code, stdout, stderr };
 }
-

@@ -3,7 +3,15 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createRegistry, jetstreamClient, ManualClock, publishDurable, silentLogger, Subjects, fingerprint } from '../../shared/index.ts';
+import {
+  createRegistry,
+  jetstreamClient,
+  ManualClock,
+  publishDurable,
+  silentLogger,
+  Subjects,
+  fingerprint,
+} from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../collector/service.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
@@ -34,20 +42,39 @@ describe('collector CLI', function () {
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     assert.match(ok.stdout, /collector\.yaml: OK \(collector config\)/);
     const bad = join(dir, 'collector.yaml');
-    writeFileSync(bad, 'rules:\n  - { name: disk, kind: threshold, metric: disk_used, warn: 80, clear_below: 85 }\n  - { name: ssh, kind: check, max_attempts: "three" }\n');
+    writeFileSync(
+      bad,
+      'rules:\n  - { name: disk, kind: threshold, metric: disk_used, warn: 80, clear_below: 85 }\n  - { name: ssh, kind: check, max_attempts: "three" }\n',
+    );
     const result = await runCli(['check-config', bad]);
     assert.equal(result.code, 2, 'a config error exits 2');
-    assert.match(result.stdout, /collector\.yaml: rules\[0\]\.clear_below: expected a value <= 80 \(the lowest alerting level\), got 85/);
+    assert.match(
+      result.stdout,
+      /collector\.yaml: rules\[0\]\.clear_below: expected a value <= 80 \(the lowest alerting level\), got 85/,
+    );
     assert.match(result.stdout, /collector\.yaml: rules\[1\]\.max_attempts: expected number/);
   });
 
   it('alerts, ack, silence add|list|expire against a running collector', async () => {
     const clock = new ManualClock(Date.now());
     const sink = new RecordingSink();
-    const config = CollectorConfig.parse({ nats: { servers: [server.url] }, listen: '127.0.0.1:0', rules: [{ name: 'disk', kind: 'threshold', metric: 'disk_used', crit: 90, repeat_interval: '1h' }] });
-    collector = await startCollector(config, { logger: silentLogger(), registry: createRegistry('collector'), clock, sink });
+    const config = CollectorConfig.parse({
+      nats: { servers: [server.url] },
+      listen: '127.0.0.1:0',
+      rules: [{ name: 'disk', kind: 'threshold', metric: 'disk_used', crit: 90, repeat_interval: '1h' }],
+    });
+    collector = await startCollector(config, {
+      logger: silentLogger(),
+      registry: createRegistry('collector'),
+      clock,
+      sink,
+    });
     const script = new EventScript(clock);
-    await publishDurable(jetstreamClient(nc), new Subjects().event('web1', 'resource'), script.resource('web1', 'disk_used', 95));
+    await publishDurable(
+      jetstreamClient(nc),
+      new Subjects().event('web1', 'resource'),
+      script.resource('web1', 'disk_used', 95),
+    );
     await sink.waitForCount(1);
     await collector.idle();
     const fp = fingerprint('web1', 'disk', {});
@@ -96,13 +123,28 @@ describe('collector CLI', function () {
 
     // Today's bare form and amtool's quoted one, side by side.
     const added = await runCli([
-      'silence', 'add', 'host=web2', 'rule=~"di.*"', 'severity!="info"', '--for', '1h30m',
-      '-c', 'disk swap', '--by', 'bob', '--json', '--nats', server.url,
+      'silence',
+      'add',
+      'host=web2',
+      'rule=~"di.*"',
+      'severity!="info"',
+      '--for',
+      '1h30m',
+      '-c',
+      'disk swap',
+      '--by',
+      'bob',
+      '--json',
+      '--nats',
+      server.url,
     ]);
     assert.equal(added.code, 0, added.stderr);
     const silence = JSON.parse(added.stdout) as { id: string; endsAt: number; startsAt: number };
     assert.equal(silence.endsAt - silence.startsAt, 5_400_000, 'a compound Prometheus duration');
-    await until(() => collector!.engine.activeSilenceList().some((s) => s.id === silence.id), 'the silence to reach the collector');
+    await until(
+      () => collector!.engine.activeSilenceList().some((s) => s.id === silence.id),
+      'the silence to reach the collector',
+    );
     // Stamped with the real time: the manual clock is an hour ahead by now, and the collector refuses events
     // whose ts is further ahead of their arrival in JetStream than intake.max_clock_skew.
     const late = { ...script.resource('web2', 'disk_used', 99), ts: Date.now() };

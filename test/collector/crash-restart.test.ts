@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstreamClient, openBucket, publishDurable, streamNames, Subjects, SCHEMA_VERSION, type ResourceSample } from '../../shared/index.ts';
+import {
+  jetstreamClient,
+  openBucket,
+  publishDurable,
+  streamNames,
+  Subjects,
+  SCHEMA_VERSION,
+  type ResourceSample,
+} from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
 import { until } from '../helpers/wait.ts';
@@ -29,7 +37,9 @@ describe('collector process: SIGKILL and restart mid-incident', function () {
   it('loses no alert, re-announces nothing, resumes `for` timers, and finishes announcements cut off by the kill', async () => {
     const hook = await webhookReceiver();
     const configFile = join(dir, 'collector.yaml');
-    writeFileSync(configFile, `
+    writeFileSync(
+      configFile,
+      `
 nats: { servers: ["${server.url}"] }
 listen: "127.0.0.1:0"
 evaluation_interval: 100ms
@@ -42,18 +52,31 @@ notifications:
   receivers:
     - { name: hook, kind: webhook, url: "${hook.url}", retry: { initial_backoff: 100ms } }
   routes: [{ receiver: hook }]
-`);
+`,
+    );
     const subjects = new Subjects();
     const js = jetstreamClient(nc);
     const seqs = new Map<string, number>();
     const send = (host: string, metric: string, value: number) => {
       const seq = (seqs.get(host) ?? 0) + 1;
       seqs.set(host, seq);
-      const event: ResourceSample = { v: SCHEMA_VERSION, id: `${host}-${seq}`, host, ts: Date.now(), seq, kind: 'resource', intervalMs: 10_000, metrics: [{ name: metric, type: 'gauge', value }] };
+      const event: ResourceSample = {
+        v: SCHEMA_VERSION,
+        id: `${host}-${seq}`,
+        host,
+        ts: Date.now(),
+        seq,
+        kind: 'resource',
+        intervalMs: 10_000,
+        metrics: [{ name: metric, type: 'gauge', value }],
+      };
       return publishDurable(js, subjects.event(host, 'resource'), event);
     };
     const start = async () => {
-      const child = spawnTracked(process.execPath, ['offhook.mjs', 'collector', '--config', configFile], { cwd: process.cwd(), env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info' } });
+      const child = spawnTracked(process.execPath, ['offhook.mjs', 'collector', '--config', configFile], {
+        cwd: process.cwd(),
+        env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info' },
+      });
       await waitForOutput(child, /collector listening on/, 30_000);
       return child;
     };
@@ -65,7 +88,11 @@ notifications:
     await until(() => hook.received.includes('firing disk web1'), 'disk firing notification', 20_000);
     await send('web1', 'load', 50);
     const bucket = checkpoints ?? (await openBucket(nc, subjects, 'checkpoints'));
-    await until(async () => ((await bucket.get('collector.engine'))?.json<{ streamSeq: number }>().streamSeq ?? 0) >= 2, 'a checkpoint covering the load event', 20_000);
+    await until(
+      async () => ((await bucket.get('collector.engine'))?.json<{ streamSeq: number }>().streamSeq ?? 0) >= 2,
+      'a checkpoint covering the load event',
+      20_000,
+    );
     // Cut off whatever the next transition was doing.
     await send('web2', 'disk_used', 99);
     const killedAt = Date.now();
@@ -81,11 +108,19 @@ notifications:
     await until(() => hook.received.includes('firing marker web3'), 'the marker', 20_000);
     // Asked while the collector runs: `offhook alerts` refuses to answer from stored state alone.
     // The restarted collector continued the stored incident (same start, generation 1) rather than re-detecting it.
-    const cli = spawnTracked(process.execPath, ['offhook.mjs', 'alerts', '--all', '--json', '--nats', server.url], { cwd: process.cwd() });
+    const cli = spawnTracked(process.execPath, ['offhook.mjs', 'alerts', '--all', '--json', '--nats', server.url], {
+      cwd: process.cwd(),
+    });
     let out = '';
     cli.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     await new Promise((resolve) => cli.once('exit', resolve));
-    const alerts = JSON.parse(out) as { host: string; rule: string; status: string; generation: number; startsAt: number }[];
+    const alerts = JSON.parse(out) as {
+      host: string;
+      rule: string;
+      status: string;
+      generation: number;
+      startsAt: number;
+    }[];
     const disk = alerts.find((a) => a.host === 'web1' && a.rule === 'disk')!;
     assert.equal(disk.status, 'resolved');
     assert.equal(disk.generation, 1);
@@ -93,7 +128,13 @@ notifications:
     await killAndWait(collector, 'SIGTERM');
     hook.server.close();
 
-    assert.deepEqual([...hook.received].sort(), ['firing disk web1', 'firing disk web2', 'firing load web1', 'firing marker web3', 'resolved disk web1']);
+    assert.deepEqual([...hook.received].sort(), [
+      'firing disk web1',
+      'firing disk web2',
+      'firing load web1',
+      'firing marker web3',
+      'resolved disk web1',
+    ]);
     const info = await (await jetstreamManager(nc)).streams.info(streamNames(subjects).alerts);
     assert.equal(info.state.messages, 5, 'one ALERTS message per transition');
   });

@@ -29,7 +29,9 @@ describe('collector engine: check, log, host-down and flapping rules', () => {
   });
 
   it('check: recovery_attempts and unknown_as are honoured', () => {
-    const { engine, clock, output } = engineFor([{ name: 'svc', kind: 'check', max_attempts: 1, recovery_attempts: 2, unknown_as: 'critical' }]);
+    const { engine, clock, output } = engineFor([
+      { name: 'svc', kind: 'check', max_attempts: 1, recovery_attempts: 2, unknown_as: 'critical' },
+    ]);
     const script = new EventScript(clock);
     for (const status of ['unknown', 'ok', 'critical', 'ok', 'ok'] as const) {
       clock.advance(60_000);
@@ -39,7 +41,9 @@ describe('collector engine: check, log, host-down and flapping rules', () => {
   });
 
   it('log: fires at count matches within the window and resolves when the window slides past them', () => {
-    const { engine, clock, output } = engineFor([{ name: 'oom', kind: 'log', log_rule: 'oom', count: 3, within: '5m', severity: 'critical' }]);
+    const { engine, clock, output } = engineFor([
+      { name: 'oom', kind: 'log', log_rule: 'oom', count: 3, within: '5m', severity: 'critical' },
+    ]);
     const script = new EventScript(clock);
     script.feed(engine, script.log('web1', 'oom', 'Out of memory: Killed process 1'));
     clock.advance(60_000);
@@ -52,7 +56,10 @@ describe('collector engine: check, log, host-down and flapping rules', () => {
     script.feed(engine, script.log('web1', 'oom', 'Out of memory: Killed \u001b[31mprocess 4'));
     const alert = output.announced[0]!.alert;
     assert.deepEqual(output.take(), ['firing web1 oom critical g1']);
-    assert.equal(alert.summary, 'web1: 3 log lines matching oom in /var/log/syslog within 5 minutes, the last: Out of memory: Killed [31mprocess 4');
+    assert.equal(
+      alert.summary,
+      'web1: 3 log lines matching oom in /var/log/syslog within 5 minutes, the last: Out of memory: Killed [31mprocess 4',
+    );
     clock.advance(300_000);
     engine.tick();
     assert.deepEqual(output.take(), ['resolved web1 oom critical g1']);
@@ -65,7 +72,7 @@ describe('collector engine: check, log, host-down and flapping rules', () => {
     assert.deepEqual(output.take(), ['firing web1 errors warning g1']);
   });
 
-  it('host down: fires after missed heartbeats, holds back the host\'s other alerts and says so; never-seen hosts are not down', () => {
+  it("host down: fires after missed heartbeats, holds back the host's other alerts and says so; never-seen hosts are not down", () => {
     const { engine, clock, output } = engineFor([
       { name: 'host_down', kind: 'host_down', missed_heartbeats: 6 },
       { name: 'load', kind: 'threshold', metric: 'node_load1', crit: 10 },
@@ -84,30 +91,43 @@ describe('collector engine: check, log, host-down and flapping rules', () => {
     engine.tick();
     const down = output.announced[0]!.alert;
     assert.deepEqual(output.take(), ['firing web1 host_down critical g1']);
-    assert.match(down.summary, /^web1 is down: no heartbeat for 2 minutes \(expected every 20 seconds\); 1 other alert is held back until it is back$/);
+    assert.match(
+      down.summary,
+      /^web1 is down: no heartbeat for 2 minutes \(expected every 20 seconds\); 1 other alert is held back until it is back$/,
+    );
     const load = engine.records.get(fingerprint('web1', 'load', {}))!;
     assert.equal(load.alert.inhibited, true);
     script.feed(engine, script.resource('web1', 'node_load1', 5));
     script.feed(engine, script.resource('web1', 'node_load1', 50));
     assert.deepEqual(output.take(), ['resolved web1 load critical g1'], 'a re-fire while inhibited is not told');
     engine.handleHeartbeat(script.heartbeat('web1'));
-    assert.deepEqual(output.take(), ['resolved web1 host_down critical g1', 'firing web1 load critical g2'], 'held-back alerts are told when the host is back');
+    assert.deepEqual(
+      output.take(),
+      ['resolved web1 host_down critical g1', 'firing web1 load critical g2'],
+      'held-back alerts are told when the host is back',
+    );
     assert.equal(engine.hostDown('never-seen'), false);
   });
 
   it('flapping: one flapping alert instead of a stream, then the settled state is told once', () => {
-    const { engine, clock, output } = engineFor([{ name: 'ping', kind: 'check', max_attempts: 1 }], { defaults: { flapping: { high_threshold: 30, low_threshold: 15 } } });
+    const { engine, clock, output } = engineFor([{ name: 'ping', kind: 'check', max_attempts: 1 }], {
+      defaults: { flapping: { high_threshold: 30, low_threshold: 15 } },
+    });
     const script = new EventScript(clock);
     for (let i = 0; i < 20; i++) {
       clock.advance(60_000);
       script.feed(engine, script.check('web1', 'ping', i % 2 === 0 ? 'critical' : 'ok'));
     }
     const flapLines = output.take();
-    // Six changes with Nagios weights reach 30 %: three fire/resolve pairs, then one flapping alert for the next 14 changes.
+    // Six changes with Nagios weights reach 30 %: three fire/resolve pairs, then one flapping alert for the next 14
+    // changes.
     assert.deepEqual(flapLines, [
-      'firing web1 ping critical g1', 'resolved web1 ping critical g1',
-      'firing web1 ping critical g2', 'resolved web1 ping critical g2',
-      'firing web1 ping critical g3', 'resolved web1 ping critical g3',
+      'firing web1 ping critical g1',
+      'resolved web1 ping critical g1',
+      'firing web1 ping critical g2',
+      'resolved web1 ping critical g2',
+      'firing web1 ping critical g3',
+      'resolved web1 ping critical g3',
       'flapping web1 ping(flapping) critical g1',
     ]);
     for (let i = 0; i < 30; i++) {
@@ -121,7 +141,20 @@ describe('collector engine: check, log, host-down and flapping rules', () => {
     const { engine, clock, output } = engineFor([{ name: 'disk', kind: 'threshold', metric: 'disk_used', crit: 90 }]);
     const script = new EventScript(clock);
     const now = clock.now();
-    engine.setSilences([{ id: 's1', matchers: [{ name: 'host', op: '=', value: 'web1' }, { name: 'rule', op: '=~', value: 'di.*' }], startsAt: now, endsAt: now + 7_200_000, createdBy: 'alice', comment: 'disk swap', createdAt: now }]);
+    engine.setSilences([
+      {
+        id: 's1',
+        matchers: [
+          { name: 'host', op: '=', value: 'web1' },
+          { name: 'rule', op: '=~', value: 'di.*' },
+        ],
+        startsAt: now,
+        endsAt: now + 7_200_000,
+        createdBy: 'alice',
+        comment: 'disk swap',
+        createdAt: now,
+      },
+    ]);
     script.feed(engine, script.resource('web1', 'disk_used', 95));
     script.feed(engine, script.resource('web2', 'disk_used', 95));
     assert.deepEqual(output.take(), ['firing web2 disk critical g1']);
@@ -155,7 +188,11 @@ describe('collector engine: check, log, host-down and flapping rules', () => {
     second.engine.load([...first.output.stored.values()], checkpoint);
     first.clock.advance(300_000);
     second.engine.tick();
-    assert.deepEqual(second.output.take(), ['firing web1 load critical g1'], 'the for timer started before the restart');
+    assert.deepEqual(
+      second.output.take(),
+      ['firing web1 load critical g1'],
+      'the for timer started before the restart',
+    );
     script.feed(second.engine, script.resource('web1', 'disk_used', 96));
     assert.deepEqual(second.output.take(), []);
   });
@@ -166,7 +203,11 @@ describe('collector engine: replay after a crash', () => {
     const rules = [{ name: 'disk', kind: 'threshold', metric: 'disk_used', crit: 90 }];
     const first = engineFor(rules);
     const script = new EventScript(first.clock);
-    const events = [script.resource('web1', 'disk_used', 10), script.resource('web1', 'disk_used', 95), script.resource('web1', 'disk_used', 10)];
+    const events = [
+      script.resource('web1', 'disk_used', 10),
+      script.resource('web1', 'disk_used', 95),
+      script.resource('web1', 'disk_used', 10),
+    ];
     script.feed(first.engine, events[0]!);
     const checkpoint = JSON.parse(JSON.stringify(first.engine.state.snapshot(first.engine.rules)));
     script.feed(first.engine, events[1]!);

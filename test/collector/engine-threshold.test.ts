@@ -68,7 +68,9 @@ describe('collector engine: threshold rules', () => {
   });
 
   it('host and label matchers select series; other hosts and mounts are ignored', () => {
-    const { engine, clock, output } = engineFor([{ ...disk, for: '0s', hosts: ['web*'], exclude_hosts: ['web9'], match: ['mountpoint!=/boot'] }]);
+    const { engine, clock, output } = engineFor([
+      { ...disk, for: '0s', hosts: ['web*'], exclude_hosts: ['web9'], match: ['mountpoint!=/boot'] },
+    ]);
     const script = new EventScript(clock);
     script.feed(engine, script.resource('db1', 'node_filesystem_used_percent', 99, { mountpoint: '/' }));
     script.feed(engine, script.resource('web9', 'node_filesystem_used_percent', 99, { mountpoint: '/' }));
@@ -93,7 +95,11 @@ describe('collector engine: threshold rules', () => {
     script.feed(engine, script.resource('web1', 'node_filesystem_used_percent', 95));
     clock.advance(3_600_000);
     engine.tick();
-    assert.deepEqual(output.take(), ['resolved web1 disk critical g1', 'firing web1 disk critical g2', 'repeat web1 disk critical g2']);
+    assert.deepEqual(output.take(), [
+      'resolved web1 disk critical g1',
+      'firing web1 disk critical g2',
+      'repeat web1 disk critical g2',
+    ]);
   });
 
   it('skips duplicate and replayed events by stream sequence and agent seq', () => {
@@ -122,7 +128,16 @@ describe('collector engine: threshold rules', () => {
   });
 
   it('summary_scale reads a ratio out as percent', () => {
-    const { engine, clock, output } = engineFor([{ name: 'mem', kind: 'threshold', metric: 'offhook_memory_used_ratio', crit: 0.95, summary_scale: 100, summary: '{host}: memory is {value} % used ({level} {relation} {threshold} %)' }]);
+    const { engine, clock, output } = engineFor([
+      {
+        name: 'mem',
+        kind: 'threshold',
+        metric: 'offhook_memory_used_ratio',
+        crit: 0.95,
+        summary_scale: 100,
+        summary: '{host}: memory is {value} % used ({level} {relation} {threshold} %)',
+      },
+    ]);
     const script = new EventScript(clock);
     script.feed(engine, script.resource('db1', 'offhook_memory_used_ratio', 0.973));
     assert.equal(output.announced[0]!.alert.summary, 'db1: memory is 97.3 % used (critical above 95 %)');

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createRegistry, jetstreamClient, ManualClock, publishDurable, silentLogger, Subjects } from '../../shared/index.ts';
+import {
+  createRegistry,
+  jetstreamClient,
+  ManualClock,
+  publishDurable,
+  silentLogger,
+  Subjects,
+} from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../collector/service.ts';
 import { NATS_SERVER_BIN } from '../../deploy/lib/embedded-nats.ts';
@@ -31,7 +38,11 @@ describe('collector: EVENTS feed across a nats-server restart', () => {
     await server.dispose();
   });
 
-  const startWith = async (registry: ReturnType<typeof createRegistry>, sink: RecordingSink, clock: ManualClock): Promise<RunningCollector> => {
+  const startWith = async (
+    registry: ReturnType<typeof createRegistry>,
+    sink: RecordingSink,
+    clock: ManualClock,
+  ): Promise<RunningCollector> => {
     const config = CollectorConfig.parse({
       nats: { servers: [server.url] },
       listen: '127.0.0.1:0',
@@ -39,7 +50,15 @@ describe('collector: EVENTS feed across a nats-server restart', () => {
       rules: [{ name: 'disk', kind: 'threshold', metric: 'disk_used', crit: 90 }],
     });
     // A pull that outlives the test: the feed must come back because of the reconnect, not because a pull expired.
-    return startCollector(config, { logger: process.env.DEBUG_FEED ? (await import('../../shared/index.ts')).createLogger('c', { level: 'info' }) : silentLogger(), registry, clock, sink, feedPullExpiryMs: 120_000 });
+    return startCollector(config, {
+      logger: process.env.DEBUG_FEED
+        ? (await import('../../shared/index.ts')).createLogger('c', { level: 'info' })
+        : silentLogger(),
+      registry,
+      clock,
+      sink,
+      feedPullExpiryMs: 120_000,
+    });
   };
   /** Right after a restart JetStream may still be recovering its store: retry until the stream takes the event. */
   const sender = (clock: ManualClock) => {
@@ -76,8 +95,17 @@ describe('collector: EVENTS feed across a nats-server restart', () => {
 
     await sink.waitForCount(4, 20_000);
     await collector.idle();
-    assert.deepEqual(sink.lines().sort(), ['firing web1 disk critical g1', 'firing web2 disk critical g1', 'firing web3 disk critical g1', 'firing web4 disk critical g1']);
-    assert.equal(await metricValue(registry, 'offhook_collector_events_total', { kind: 'resource' }), 4, 'each event evaluated once');
+    assert.deepEqual(sink.lines().sort(), [
+      'firing web1 disk critical g1',
+      'firing web2 disk critical g1',
+      'firing web3 disk critical g1',
+      'firing web4 disk critical g1',
+    ]);
+    assert.equal(
+      await metricValue(registry, 'offhook_collector_events_total', { kind: 'resource' }),
+      4,
+      'each event evaluated once',
+    );
     assert.equal(collector.engine.state.streamSeq, 4);
     await collector.stop();
     collector = undefined;
@@ -96,7 +124,9 @@ describe('collector: EVENTS feed across a nats-server restart', () => {
     // The same port answers first without JetStream (a server still recovering, a cluster without a meta leader).
     let collectorBack = nextReconnect(collector.nc);
     await server.stop();
-    const bare = spawnTracked(NATS_SERVER_BIN, ['-a', '127.0.0.1', '-p', String(server.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const bare = spawnTracked(NATS_SERVER_BIN, ['-a', '127.0.0.1', '-p', String(server.port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     await waitForOutput(bare, /Server is ready/, 15_000);
     await collectorBack;
     collectorBack = nextReconnect(collector.nc);
@@ -107,8 +137,16 @@ describe('collector: EVENTS feed across a nats-server restart', () => {
 
     await sink.waitForCount(3, 20_000);
     await collector.idle();
-    assert.deepEqual(sink.lines().sort(), ['firing db1 disk critical g1', 'firing db2 disk critical g1', 'firing db3 disk critical g1']);
-    assert.equal(await metricValue(registry, 'offhook_collector_events_total', { kind: 'resource' }), 3, 'each event evaluated once');
+    assert.deepEqual(sink.lines().sort(), [
+      'firing db1 disk critical g1',
+      'firing db2 disk critical g1',
+      'firing db3 disk critical g1',
+    ]);
+    assert.equal(
+      await metricValue(registry, 'offhook_collector_events_total', { kind: 'resource' }),
+      3,
+      'each event evaluated once',
+    );
     assert.equal(collector.engine.state.streamSeq, before + 3);
   });
 });

@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createRegistry, fingerprint, GatewayEvent, jetstreamClient, ManualClock, newId, publishDurable, silentLogger, streamNames, Subjects } from '../../shared/index.ts';
+import {
+  createRegistry,
+  fingerprint,
+  GatewayEvent,
+  jetstreamClient,
+  ManualClock,
+  newId,
+  publishDurable,
+  silentLogger,
+  streamNames,
+  Subjects,
+} from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../collector/service.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
@@ -11,9 +22,13 @@ import { until } from './nats-harness.ts';
 const subjects = new Subjects();
 const MINUTE = 60_000;
 
-interface WebhookAlert { status: string; labels: Record<string, string>; annotations: Record<string, string> }
+interface WebhookAlert {
+  status: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
 
-describe('collector: the telephony gateway\'s own trouble reaches a person through the notifiers', () => {
+describe("collector: the telephony gateway's own trouble reaches a person through the notifiers", () => {
   let server: EmbeddedNatsServer;
   let nc: NatsConnection;
   let webhook: HttpSink;
@@ -30,7 +45,8 @@ describe('collector: the telephony gateway\'s own trouble reaches a person throu
     await server.dispose();
   });
 
-  const alertsIn = (index: number): WebhookAlert[] => (JSON.parse(webhook.requests[index]!.body) as { alerts: WebhookAlert[] }).alerts;
+  const alertsIn = (index: number): WebhookAlert[] =>
+    (JSON.parse(webhook.requests[index]!.body) as { alerts: WebhookAlert[] }).alerts;
 
   it('line_down fires a critical gateway_line_down (never on ALERTS), quiet period resolves it; budget_exhausted resolves after its window', async () => {
     const clock = new ManualClock(Date.now());
@@ -41,7 +57,10 @@ describe('collector: the telephony gateway\'s own trouble reaches a person throu
       gateway_alerts: { line_down_quiet_period: '10m' },
       // The test clock jumps by hours: the watchdog canary would land on ALERTS, which must stay empty here.
       watchdog: { canary_interval: '0s' },
-      notifications: { receivers: [{ name: 'ops', kind: 'webhook', url: webhook.url, rate_limit: { max: 100, per: '1m' } }], routes: [{ receiver: 'ops' }] },
+      notifications: {
+        receivers: [{ name: 'ops', kind: 'webhook', url: webhook.url, rate_limit: { max: 100, per: '1m' } }],
+        routes: [{ receiver: 'ops' }],
+      },
     });
     let registry = createRegistry('collector');
     collector = await startCollector(config, { logger: silentLogger(), registry, clock });
@@ -49,19 +68,35 @@ describe('collector: the telephony gateway\'s own trouble reaches a person throu
     let sentBefore = 0;
     const delivered = async (count: number): Promise<void> => {
       await webhook.waitFor(count);
-      await until(async () => sentBefore + (await metricValue(registry, 'offhook_notifications_total', { receiver: 'ops', outcome: 'sent' })) >= count, `${count} notifications delivered`);
+      await until(
+        async () =>
+          sentBefore +
+            (await metricValue(registry, 'offhook_notifications_total', { receiver: 'ops', outcome: 'sent' })) >=
+          count,
+        `${count} notifications delivered`,
+      );
     };
     const js = jetstreamClient(nc);
     // Published exactly as telephony-gateway/publisher.ts does: a durable publish into the GATEWAY stream.
     const gatewayEvent = (fields: Partial<GatewayEvent>) =>
-      publishDurable(js, subjects.gatewayEvent('gw1'), GatewayEvent.parse({ v: 1, id: newId(), host: 'gw1', ts: clock.now(), ...fields }));
+      publishDurable(
+        js,
+        subjects.gatewayEvent('gw1'),
+        GatewayEvent.parse({ v: 1, id: newId(), host: 'gw1', ts: clock.now(), ...fields }),
+      );
 
     await gatewayEvent({ kind: 'line_down', detail: 'no dial tone', fingerprints: ['0123456789abcdef'] });
     await delivered(1);
     const [fired] = alertsIn(0);
     assert.equal(fired!.status, 'firing');
-    assert.deepEqual([fired!.labels.alertname, fired!.labels.host, fired!.labels.severity], ['gateway_line_down', 'gw1', 'critical']);
-    assert.match(fired!.annotations.summary!, /gw1: the telephony gateway's phone line is down \(no dial tone\); no calls can be made; 1 alert could not be phoned/);
+    assert.deepEqual(
+      [fired!.labels.alertname, fired!.labels.host, fired!.labels.severity],
+      ['gateway_line_down', 'gw1', 'critical'],
+    );
+    assert.match(
+      fired!.annotations.summary!,
+      /gw1: the telephony gateway's phone line is down \(no dial tone\); no calls can be made; 1 alert could not be phoned/,
+    );
     const fp = fingerprint('gw1', 'gateway_line_down', {});
     assert.equal(collector.engine.records.get(fp)?.alert.ruleKind, 'external');
 
@@ -72,7 +107,11 @@ describe('collector: the telephony gateway\'s own trouble reaches a person throu
     await until(() => collector!.engine.records.get(fp)?.alert.ts === again, 'the second line_down to be applied');
     clock.advance(9 * MINUTE);
     await collector.idle();
-    assert.equal(collector.engine.records.get(fp)?.alert.status, 'firing', 'not resolved before a full quiet period since the last failure');
+    assert.equal(
+      collector.engine.records.get(fp)?.alert.status,
+      'firing',
+      'not resolved before a full quiet period since the last failure',
+    );
     assert.equal(webhook.requests.length, 1);
 
     clock.advance(1 * MINUTE);
@@ -83,10 +122,16 @@ describe('collector: the telephony gateway\'s own trouble reaches a person throu
     await gatewayEvent({ kind: 'budget_exhausted', limit: 'calls_per_hour', detail: 'alice: 6 of 6 calls this hour' });
     await delivered(3);
     const [spent] = alertsIn(2);
-    assert.deepEqual([spent!.status, spent!.labels.alertname, spent!.labels.severity, spent!.labels.limit], ['firing', 'gateway_budget_exhausted', 'warning', 'calls_per_hour']);
+    assert.deepEqual(
+      [spent!.status, spent!.labels.alertname, spent!.labels.severity, spent!.labels.limit],
+      ['firing', 'gateway_budget_exhausted', 'warning', 'calls_per_hour'],
+    );
     clock.advance(60 * MINUTE);
     await delivered(4);
-    assert.deepEqual([alertsIn(3)[0]!.status, alertsIn(3)[0]!.labels.alertname], ['resolved', 'gateway_budget_exhausted']);
+    assert.deepEqual(
+      [alertsIn(3)[0]!.status, alertsIn(3)[0]!.labels.alertname],
+      ['resolved', 'gateway_budget_exhausted'],
+    );
 
     // The phone is what is broken: nothing of this went to ALERTS, where the gateway would try to call.
     await collector.idle();
@@ -124,10 +169,26 @@ describe('collector: the telephony gateway\'s own trouble reaches a person throu
     const first = webhook.requests.length;
     const delivered = async (count: number): Promise<void> => {
       await webhook.waitFor(first + count);
-      await until(async () => (await metricValue(registry, 'offhook_notifications_total', { receiver: 'ops', outcome: 'sent' })) >= count, `${count} notifications delivered`);
+      await until(
+        async () =>
+          (await metricValue(registry, 'offhook_notifications_total', { receiver: 'ops', outcome: 'sent' })) >= count,
+        `${count} notifications delivered`,
+      );
     };
     const js = jetstreamClient(nc);
-    const lineDown = () => publishDurable(js, subjects.gatewayEvent('gw2'), GatewayEvent.parse({ v: 1, id: newId(), host: 'gw2', ts: clock.now(), kind: 'line_down', detail: 'no loop current' }));
+    const lineDown = () =>
+      publishDurable(
+        js,
+        subjects.gatewayEvent('gw2'),
+        GatewayEvent.parse({
+          v: 1,
+          id: newId(),
+          host: 'gw2',
+          ts: clock.now(),
+          kind: 'line_down',
+          detail: 'no loop current',
+        }),
+      );
     const fp = fingerprint('gw2', 'gateway_line_down', {});
 
     await lineDown();
@@ -137,12 +198,18 @@ describe('collector: the telephony gateway\'s own trouble reaches a person throu
       clock.advance(10 * MINUTE);
       const at = clock.now();
       await lineDown();
-      await until(() => collector!.engine.records.get(fp)?.alert.ts === at, `the line_down at minute ${minute} to be applied`);
+      await until(
+        () => collector!.engine.records.get(fp)?.alert.ts === at,
+        `the line_down at minute ${minute} to be applied`,
+      );
       clock.advance(1000);
     }
     await delivered(2);
     const [repeated] = alertsIn(first + 1);
-    assert.deepEqual([repeated!.status, repeated!.labels.alertname, repeated!.labels.host], ['firing', 'gateway_line_down', 'gw2']);
+    assert.deepEqual(
+      [repeated!.status, repeated!.labels.alertname, repeated!.labels.host],
+      ['firing', 'gateway_line_down', 'gw2'],
+    );
     clock.advance(15 * MINUTE);
     await delivered(3);
     assert.equal(alertsIn(first + 2)[0]!.status, 'resolved');

@@ -9,7 +9,11 @@ import { startTestGateway, type TestGateway } from '../gateway/harness.ts';
 import { HttpSink, metricValue } from './notifiers/helpers.ts';
 import { until } from './nats-harness.ts';
 
-interface WebhookAlert { status: string; labels: Record<string, string>; annotations: Record<string, string> }
+interface WebhookAlert {
+  status: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
 
 describe('collector watchdog: a silent telephony gateway reaches a person through the notifiers', function () {
   this.timeout(60_000);
@@ -39,16 +43,19 @@ describe('collector watchdog: a silent telephony gateway reaches a person throug
 
   it('fires gateway_silent (critical, never on ALERTS) for a stopped gateway, resolved when heard again', async () => {
     registry = createRegistry('collector');
-    collector = await startCollector(CollectorConfig.parse({
-      nats: { servers: [server.url] },
-      listen: '127.0.0.1:0',
-      evaluation_interval: '100ms',
-      watchdog: { member: 'c1', heartbeat_interval: '100ms', canary_interval: '0s', gateway_silence: '1s' },
-      notifications: {
-        receivers: [{ name: 'ops', kind: 'webhook', url: webhook.url, rate_limit: { max: 100, per: '1m' } }],
-        routes: [{ receiver: 'ops' }],
-      },
-    }), { logger: silentLogger(), registry });
+    collector = await startCollector(
+      CollectorConfig.parse({
+        nats: { servers: [server.url] },
+        listen: '127.0.0.1:0',
+        evaluation_interval: '100ms',
+        watchdog: { member: 'c1', heartbeat_interval: '100ms', canary_interval: '0s', gateway_silence: '1s' },
+        notifications: {
+          receivers: [{ name: 'ops', kind: 'webhook', url: webhook.url, rate_limit: { max: 100, per: '1m' } }],
+          routes: [{ receiver: 'ops' }],
+        },
+      }),
+      { logger: silentLogger(), registry },
+    );
     const gatewayConfig = { watchdog: { enabled: false, heartbeat_interval: '200ms' } };
     gw = await startTestGateway(server, gatewayConfig, 'offhook');
     const beats = (): Promise<number> => metric('offhook_collector_gateway_heartbeats_total');

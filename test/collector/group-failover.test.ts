@@ -48,7 +48,11 @@ describe('collector group: failover, split brain and join with real processes', 
   const allOnce = (lines: string[]): void => {
     const counts = tally(hook.received);
     for (const line of lines) assert.equal(counts.get(line) ?? 0, 1, `${line} notified once`);
-    assert.deepEqual([...counts].filter(([, n]) => n > 1), [], 'no notification twice');
+    assert.deepEqual(
+      [...counts].filter(([, n]) => n > 1),
+      [],
+      'no notification twice',
+    );
   };
 
   it('kill -9 of a member: survivors take its partitions, resume its `for` timers, lose/repeat nothing', async () => {
@@ -101,15 +105,21 @@ describe('collector group: failover, split brain and join with real processes', 
     // Its checkpoints cover the pending `for` timers before the pause.
     const kv = await openBucket(nc, new Subjects(), 'checkpoints');
     const partitions = [...new Set(pausedHosts.map((h) => partitionOf(h, PARTITIONS)))];
-    await until(async () => {
-      const seqs = await Promise.all(partitions.map(async (p) => {
-        return (await kv.get(`collector.p${p}.engine`))?.json<{ streamSeq: number }>().streamSeq ?? 0;
-      }));
-      return seqs.every((s) => s >= pausedHosts.length);
-    }, 'checkpoints covering the pending timers', 30_000);
+    await until(
+      async () => {
+        const seqs = await Promise.all(
+          partitions.map(async (p) => {
+            return (await kv.get(`collector.p${p}.engine`))?.json<{ streamSeq: number }>().streamSeq ?? 0;
+          }),
+        );
+        return seqs.every((s) => s >= pausedHosts.length);
+      },
+      'checkpoints covering the pending timers',
+      30_000,
+    );
     paused.child.kill('SIGSTOP');
     try {
-      await converge(['c1'], 'c1 took the paused member\'s partitions');
+      await converge(['c1'], "c1 took the paused member's partitions");
       await heard(each(pausedHosts, 'firing load'), 'c1 fired the resumed timers');
     } finally {
       paused.child.kill('SIGCONT');
@@ -135,21 +145,36 @@ describe('collector group: failover, split brain and join with real processes', 
     const after = await leaseOwners(nc);
     const moved = [...after].filter(([p, m]) => before.get(p) !== m);
     assert.ok(moved.length > 0, 'the newcomer got a share');
-    assert.ok(moved.every(([, m]) => m === 'c3'), `only moves to the newcomer: ${JSON.stringify(moved)}`);
+    assert.ok(
+      moved.every(([, m]) => m === 'c3'),
+      `only moves to the newcomer: ${JSON.stringify(moved)}`,
+    );
     // Every member's status lists every partition's owner, whichever member is asked.
-    await until(async () => {
-      const response = await fetch(`${members[0]!.url}/api/partitions`);
-      const listed = (await response.json()) as { partition: number; member: string }[];
-      return same(new Map(listed.map((p) => [p.partition, p.member])), after);
-    }, 'c1 to show the three owners', 30_000);
+    await until(
+      async () => {
+        const response = await fetch(`${members[0]!.url}/api/partitions`);
+        const listed = (await response.json()) as { partition: number; member: string }[];
+        return same(new Map(listed.map((p) => [p.partition, p.member])), after);
+      },
+      'c1 to show the three owners',
+      30_000,
+    );
     // `offhook status` asks every member and puts their partitions' hosts and alerts together.
     // Each member's view of the others' leases is as of its last round: wait until every view has caught up.
     let status = await gatherStatus(nc, new Subjects());
-    await until(async () => {
-      status = await gatherStatus(nc, new Subjects());
-      return status.collector?.partitions?.filter((p) => p.member !== null).length === PARTITIONS;
-    }, 'offhook status to show an owner for every partition', 30_000);
-    assert.deepEqual(status.collector?.hosts.map((h) => h.host), HOSTS, 'every host, whichever member evaluates it');
+    await until(
+      async () => {
+        status = await gatherStatus(nc, new Subjects());
+        return status.collector?.partitions?.filter((p) => p.member !== null).length === PARTITIONS;
+      },
+      'offhook status to show an owner for every partition',
+      30_000,
+    );
+    assert.deepEqual(
+      status.collector?.hosts.map((h) => h.host),
+      HOSTS,
+      'every host, whichever member evaluates it',
+    );
     assert.equal(status.collector?.firing.length, HOSTS.length, 'every firing alert');
     assert.ok(!status.problems.some((p) => /collector|partition/.test(p)), status.problems.join('; '));
     for (const host of HOSTS) await send(host, 'disk_used', 50);

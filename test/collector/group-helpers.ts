@@ -3,7 +3,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  jetstreamClient, openBucket, publishDurable, SCHEMA_VERSION, Subjects, type ResourceSample,
+  jetstreamClient,
+  openBucket,
+  publishDurable,
+  SCHEMA_VERSION,
+  Subjects,
+  type ResourceSample,
 } from '../../shared/index.ts';
 import { spawnTracked, waitForOutput } from '../helpers/processes.ts';
 
@@ -20,7 +25,9 @@ export interface Member {
 /** A real `offhook collector` process of the group, member id `name`. */
 export async function startMember(dir: string, natsUrl: string, hookUrl: string, name: string): Promise<Member> {
   const configFile = join(dir, `${name}.yaml`);
-  writeFileSync(configFile, `
+  writeFileSync(
+    configFile,
+    `
 nats: { servers: ["${natsUrl}"] }
 listen: "127.0.0.1:0"
 evaluation_interval: 100ms
@@ -35,9 +42,11 @@ notifications:
   receivers:
     - { name: hook, kind: webhook, url: "${hookUrl}", retry: { initial_backoff: 100ms }, rate_limit: { max: 10000 } }
   routes: [{ receiver: hook }]
-`);
+`,
+  );
   const child = spawnTracked(process.execPath, ['offhook.mjs', 'collector', '--config', configFile], {
-    cwd: process.cwd(), env: { ...process.env, OFFHOOK_LOG_LEVEL: process.env.OFFHOOK_LOG_LEVEL ?? 'info' },
+    cwd: process.cwd(),
+    env: { ...process.env, OFFHOOK_LOG_LEVEL: process.env.OFFHOOK_LOG_LEVEL ?? 'info' },
   });
   let text = '';
   child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
@@ -65,7 +74,13 @@ export function eventSender(nc: NatsConnection): (host: string, metric: string, 
     const seq = (seqs.get(host) ?? 0) + 1;
     seqs.set(host, seq);
     const event: ResourceSample = {
-      v: SCHEMA_VERSION, id: `${host}-${seq}`, host, ts: Date.now(), seq, kind: 'resource', intervalMs: 10_000,
+      v: SCHEMA_VERSION,
+      id: `${host}-${seq}`,
+      host,
+      ts: Date.now(),
+      seq,
+      kind: 'resource',
+      intervalMs: 10_000,
       metrics: [{ name: metric, type: 'gauge', value }],
     };
     return publishDurable(js, subjects.event(host, 'resource'), event);

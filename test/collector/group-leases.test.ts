@@ -10,7 +10,10 @@ describe('collector group: partition hash and leases', () => {
     assert.equal(partitionOf('web1', 16), partitionOf('web1', 16));
     const counts = new Array<number>(16).fill(0);
     for (let i = 0; i < 16_000; i++) counts[partitionOf(`host-${i}`, 16)]! += 1;
-    assert.ok(counts.every((n) => n > 500), `every partition gets hosts: ${counts.join(',')}`);
+    assert.ok(
+      counts.every((n) => n > 500),
+      `every partition gets hosts: ${counts.join(',')}`,
+    );
   });
 
   it('a joining member wins partitions only from the others, never moving any between them', () => {

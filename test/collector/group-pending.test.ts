@@ -21,7 +21,7 @@ const same = (a: Map<number, string>, b: Map<number, string>): boolean =>
 const hostOf = (member: string, members: string[]): string =>
   HOSTS.find((h) => expected(members).get(partitionOf(h, PARTITIONS)) === member)!;
 
-describe('collector group: pending notifications are resumed by their partition\'s holder', function () {
+describe("collector group: pending notifications are resumed by their partition's holder", function () {
   this.timeout(120_000);
   let server: EmbeddedNatsServer;
   let nc: NatsConnection;
@@ -45,18 +45,28 @@ describe('collector group: pending notifications are resumed by their partition\
   const converge = (names: string[], what: string): Promise<void> =>
     until(async () => same(await leaseOwners(nc), expected(names)), what, 30_000);
   /** Every partition the hash gives `member` is loaded by its current process (its pending entries resumed). */
-  const loaded = (member: Member, names: string[]): Promise<void> => until(() => {
-    const restored = new Set(member.output().split('\n').filter((l) => l.includes('"collector state restored"'))
-      .map((l) => (JSON.parse(l) as { partition?: number }).partition));
-    return [...expected(names)].every(([p, m]) => m !== member.name || restored.has(p));
-  }, `${member.name} loaded its partitions`, 30_000);
+  const loaded = (member: Member, names: string[]): Promise<void> =>
+    until(
+      () => {
+        const restored = new Set(
+          member
+            .output()
+            .split('\n')
+            .filter((l) => l.includes('"collector state restored"'))
+            .map((l) => (JSON.parse(l) as { partition?: number }).partition),
+        );
+        return [...expected(names)].every(([p, m]) => m !== member.name || restored.has(p));
+      },
+      `${member.name} loaded its partitions`,
+      30_000,
+    );
   const start = async (name: string): Promise<Member> => {
     const member = await startMember(dir, server.url, hook.url, name);
     members.push(member);
     return member;
   };
 
-  it('a restart does not re-send another live member\'s pending notification; its partition\'s next holder does, once', async () => {
+  it("a restart does not re-send another live member's pending notification; its partition's next holder does, once", async () => {
     const a = await start('a');
     const b = await start('b');
     await converge(['a', 'b'], 'leases as the hash wants');
@@ -66,7 +76,12 @@ describe('collector group: pending notifications are resumed by their partition\
       const alert = makeAlert({ host, rule, labels: {} });
       const key = NotificationLog.key(alert, 'hook', 'firing');
       const pending: PendingNotification = {
-        receiver: 'hook', reason: 'firing', alert, acceptedAt: Date.now(), member, run: `${member}-earlier-run`,
+        receiver: 'hook',
+        reason: 'firing',
+        alert,
+        acceptedAt: Date.now(),
+        member,
+        run: `${member}-earlier-run`,
       };
       await kv.put(`pending.${key}`, JSON.stringify(pending));
       return key;
@@ -80,8 +95,8 @@ describe('collector group: pending notifications are resumed by their partition\
 
     await killAndWait(a.child, 'SIGKILL');
     await start('a');
-    await until(() => hook.received.includes(`firing own ${ownHost}`), 'a resumed its own earlier run\'s entry', 30_000);
-    assert.ok(!hook.received.includes(`firing orphan ${orphanHost}`), 'a restart leaves a live member\'s entry alone');
+    await until(() => hook.received.includes(`firing own ${ownHost}`), "a resumed its own earlier run's entry", 30_000);
+    assert.ok(!hook.received.includes(`firing orphan ${orphanHost}`), "a restart leaves a live member's entry alone");
     assert.equal((await kv.get(`pending.${orphanKey}`))?.operation, 'PUT', 'still pending');
 
     await killAndWait(b.child, 'SIGKILL');
@@ -93,6 +108,6 @@ describe('collector group: pending notifications are resumed by their partition\
     await converge(['a', 'b'], 'b took its partitions back');
     const counts = tally(hook.received);
     assert.equal(counts.get(`firing orphan ${orphanHost}`), 1, 'the orphan notified once');
-    assert.equal(counts.get(`firing own ${ownHost}`), 1, 'a\'s own notified once');
+    assert.equal(counts.get(`firing own ${ownHost}`), 1, "a's own notified once");
   });
 });

@@ -10,12 +10,17 @@ export class RecordingSink implements NotificationSink {
     this.waiters = this.waiters.filter((w) => (this.submitted.length >= w.count ? (w.resolve(), false) : true));
   }
   lines(): string[] {
-    return this.submitted.map((s) => `${s.reason} ${s.alert.host} ${s.alert.rule} ${s.alert.severity} g${s.alert.generation}`);
+    return this.submitted.map(
+      (s) => `${s.reason} ${s.alert.host} ${s.alert.rule} ${s.alert.severity} g${s.alert.generation}`,
+    );
   }
   async waitForCount(count: number, timeoutMs = 10_000): Promise<void> {
     if (this.submitted.length >= count) return;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${count} notifications; got ${JSON.stringify(this.lines())}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${count} notifications; got ${JSON.stringify(this.lines())}`)),
+        timeoutMs,
+      );
       this.waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
     });
   }

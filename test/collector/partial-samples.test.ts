@@ -7,11 +7,22 @@ import { engineFor, EventScript } from './engine-harness.ts';
  * judge the series a sample carries and leave every other series alone: a gauge missing from a sample is not gone.
  */
 const rules = [
-  { name: 'disk_full', kind: 'threshold', metric: 'offhook_filesystem_used_ratio', crit: 0.9, clear_below: 0.8, for: '30s' },
+  {
+    name: 'disk_full',
+    kind: 'threshold',
+    metric: 'offhook_filesystem_used_ratio',
+    crit: 0.9,
+    clear_below: 0.8,
+    for: '30s',
+  },
   { name: 'memory_full', kind: 'threshold', metric: 'offhook_memory_used_ratio', crit: 0.9, clear_below: 0.8 },
 ];
-const fs = (mountpoint: string, value: number): MetricPoint =>
-  ({ name: 'offhook_filesystem_used_ratio', type: 'gauge', value, labels: { mountpoint } });
+const fs = (mountpoint: string, value: number): MetricPoint => ({
+  name: 'offhook_filesystem_used_ratio',
+  type: 'gauge',
+  value,
+  labels: { mountpoint },
+});
 const memory = (value: number): MetricPoint => ({ name: 'offhook_memory_used_ratio', type: 'gauge', value });
 
 describe('collector engine: partial resource samples (agent fast tick)', () => {

@@ -48,7 +48,9 @@ describe('collector with a real agent: check alert, host down with inhibition, h
     });
     collector = await startCollector(config, { logger: silentLogger(), registry: createRegistry('collector'), sink });
     const agentConfig = join(dir, 'agent.yaml');
-    writeFileSync(agentConfig, `
+    writeFileSync(
+      agentConfig,
+      `
 host: agent1
 nats: { servers: ["${server.url}"] }
 state_dir: ${JSON.stringify(join(dir, 'state'))}
@@ -57,9 +59,12 @@ heartbeat_interval: 300ms
 resources: { enabled: false }
 checks:
   - { name: db-port, kind: tcp, host: 127.0.0.1, port: ${await closedPort()}, interval: 200ms, timeout: 1s }
-`);
+`,
+    );
     const startAgent = async () => {
-      const agent = spawnTracked(process.execPath, ['offhook.mjs', 'agent', '--config', agentConfig], { cwd: process.cwd() });
+      const agent = spawnTracked(process.execPath, ['offhook.mjs', 'agent', '--config', agentConfig], {
+        cwd: process.cwd(),
+      });
       await waitForOutput(agent, /agent started/, 30_000);
       return agent;
     };
@@ -70,7 +75,10 @@ checks:
     await killAndWait(agent, 'SIGKILL');
     await sink.waitForCount(2, 20_000);
     assert.deepEqual(sink.lines().slice(1), ['firing agent1 host_down critical g1']);
-    assert.match(sink.submitted[1]!.alert.summary, /^agent1 is down: no heartbeat for \d+ seconds? \(expected every 300 milliseconds\); 1 other alert is held back until it is back$/);
+    assert.match(
+      sink.submitted[1]!.alert.summary,
+      /^agent1 is down: no heartbeat for \d+ seconds? \(expected every 300 milliseconds\); 1 other alert is held back until it is back$/,
+    );
     const port = [...collector.engine.records.values()].find((r) => r.alert.rule === 'port')!;
     assert.equal(port.alert.inhibited, true);
 
@@ -82,7 +90,11 @@ checks:
     await until(() => collector!.engine.state.hosts.get('agent1')!.seq >= seqAtBack + 3, 'three more check results');
     await killAndWait(agent, 'SIGTERM');
     await collector.idle();
-    assert.deepEqual(sink.lines().slice(2), ['resolved agent1 host_down critical g1'], 'the check alert was already told; it is not told again');
+    assert.deepEqual(
+      sink.lines().slice(2),
+      ['resolved agent1 host_down critical g1'],
+      'the check alert was already told; it is not told again',
+    );
     assert.equal(port.alert.inhibited, false);
   });
 });

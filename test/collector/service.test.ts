@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { encodeMessage, ensureStreams, fingerprint, jetstreamClient, ManualClock, publishDurable, silentLogger, streamNames, Subjects, createRegistry } from '../../shared/index.ts';
+import {
+  encodeMessage,
+  ensureStreams,
+  fingerprint,
+  jetstreamClient,
+  ManualClock,
+  publishDurable,
+  silentLogger,
+  streamNames,
+  Subjects,
+  createRegistry,
+} from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../collector/service.ts';
 import { SilenceStore } from '../../collector/silence-store.ts';
@@ -18,7 +29,13 @@ function config(server: EmbeddedNatsServer) {
     listen: '127.0.0.1:0',
     checkpoint_interval: '1h',
     rules: [
-      { name: 'disk', kind: 'threshold', metric: 'disk_used', crit: 90, summary: '{host}: disk {labels.mountpoint} is {value} % full' },
+      {
+        name: 'disk',
+        kind: 'threshold',
+        metric: 'disk_used',
+        crit: 90,
+        summary: '{host}: disk {labels.mountpoint} is {value} % full',
+      },
       { name: 'load', kind: 'threshold', metric: 'load', crit: 10, for: '5m' },
       { name: 'errors', kind: 'log', count: 1, within: '5m', severity: 'critical' },
       { name: 'host_down', kind: 'host_down' },
@@ -50,7 +67,8 @@ describe('collector service on a real nats-server', () => {
     collector = await startCollector(config(server), { logger: silentLogger(), registry, clock, sink });
     const js = jetstreamClient(nc);
     const script = new EventScript(clock);
-    const send = (event: { id: string; host: string; kind: 'resource' | 'check' | 'log' }) => publishDurable(js, subjects.event(event.host, event.kind), event);
+    const send = (event: { id: string; host: string; kind: 'resource' | 'check' | 'log' }) =>
+      publishDurable(js, subjects.event(event.host, event.kind), event);
 
     nc.publish(subjects.event('web1', 'resource'), encodeMessage({ v: 1, id: 'x', host: 'web1', kind: 'resource' }));
     nc.publish(subjects.event('web1', 'log'), 'not json');
@@ -86,14 +104,28 @@ describe('collector service on a real nats-server', () => {
     // A silence added in KV (as the CLI does) mutes a new alert on web2.
     const silences = new SilenceStore(await openBucket(nc, subjects, 'silences'));
     const now = clock.now();
-    await silences.add({ matchers: [{ name: 'host', op: '=', value: 'web2' }], startsAt: now, endsAt: now + 3_600_000, createdBy: 'bob', comment: 'maintenance', createdAt: now });
+    await silences.add({
+      matchers: [{ name: 'host', op: '=', value: 'web2' }],
+      startsAt: now,
+      endsAt: now + 3_600_000,
+      createdBy: 'bob',
+      comment: 'maintenance',
+      createdAt: now,
+    });
     await until(() => collector!.engine.activeSilenceList().length === 1, 'the silence to arrive');
     await send(script.resource('web2', 'disk_used', 99, { mountpoint: '/' }));
-    await until(() => collector!.engine.records.has(fingerprint('web2', 'disk', { mountpoint: '/' })), 'web2 alert to be tracked');
+    await until(
+      () => collector!.engine.records.has(fingerprint('web2', 'disk', { mountpoint: '/' })),
+      'web2 alert to be tracked',
+    );
     clock.advance(3_600_000);
     await sink.waitForCount(4);
     await collector.idle();
-    assert.deepEqual(sink.lines().slice(2), ['resolved web1 errors critical g1', 'firing web2 disk critical g1'], 'the log window slid past; web2 told when its silence ended; no repeat for the acked web1 alert');
+    assert.deepEqual(
+      sink.lines().slice(2),
+      ['resolved web1 errors critical g1', 'firing web2 disk critical g1'],
+      'the log window slid past; web2 told when its silence ended; no repeat for the acked web1 alert',
+    );
 
     const page = await (await fetch(`${collector.url}/`)).text();
     assert.ok(!page.includes('<script>alert(1)'), 'hostile log text is escaped');
@@ -105,7 +137,10 @@ describe('collector service on a real nats-server', () => {
     assert.match(detailHtml, /<h1>web1: disk \/ is 95 % full<\/h1>/);
     assert.match(detailHtml, /alice at /);
     assert.equal((await fetch(`${collector.url}/alerts/%3Cscript%3E`)).status, 404);
-    const api = (await (await fetch(`${collector.url}/api/alerts`)).json()) as { fingerprint: string; acknowledgedBy: string | null }[];
+    const api = (await (await fetch(`${collector.url}/api/alerts`)).json()) as {
+      fingerprint: string;
+      acknowledgedBy: string | null;
+    }[];
     assert.equal(api.length, 2);
     assert.equal(api.find((a) => a.fingerprint === fp)!.acknowledgedBy, 'alice');
   });
@@ -122,8 +157,16 @@ describe('collector service on a real nats-server', () => {
     // Garbage in the state buckets (a hand edit, a bug in another version) is skipped, not fatal.
     await ensureStreams(nc, own);
     await (await openBucket(nc, own, 'alerts')).put('0123456789abcdef', 'not json');
-    await (await openBucket(nc, own, 'checkpoints')).put('collector.rule.6c6f6164', '{"kind":"threshold","coveredSeq":"x","state":[1,2]}');
-    collector = await startCollector(cfg, { logger: silentLogger(), registry: createRegistry('collector'), clock, sink });
+    await (await openBucket(nc, own, 'checkpoints')).put(
+      'collector.rule.6c6f6164',
+      '{"kind":"threshold","coveredSeq":"x","state":[1,2]}',
+    );
+    collector = await startCollector(cfg, {
+      logger: silentLogger(),
+      registry: createRegistry('collector'),
+      clock,
+      sink,
+    });
     await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'disk_used', 95));
     await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'load', 50));
     await sink.waitForCount(1);
@@ -134,12 +177,21 @@ describe('collector service on a real nats-server', () => {
     await collector.stop();
 
     const again = new RecordingSink();
-    collector = await startCollector(cfg, { logger: silentLogger(), registry: createRegistry('collector'), clock, sink: again });
+    collector = await startCollector(cfg, {
+      logger: silentLogger(),
+      registry: createRegistry('collector'),
+      clock,
+      sink: again,
+    });
     await until(() => collector!.engine.state.streamSeq >= 3, 'replay');
     clock.advance(300_000);
     await again.waitForCount(1);
     await collector.idle();
-    assert.deepEqual(again.lines(), ['firing web1 load critical g1'], 'disk is not re-announced; load fires when its `for` elapses');
+    assert.deepEqual(
+      again.lines(),
+      ['firing web1 load critical g1'],
+      'disk is not re-announced; load fires when its `for` elapses',
+    );
   });
 
   it('an EVENTS stream recreated behind the checkpoint is read from its start, not skipped', async () => {
@@ -150,14 +202,24 @@ describe('collector service on a real nats-server', () => {
     const script = new EventScript(clock);
     const js = jetstreamClient(nc);
     const sink = new RecordingSink();
-    collector = await startCollector(cfg, { logger: silentLogger(), registry: createRegistry('collector'), clock, sink });
+    collector = await startCollector(cfg, {
+      logger: silentLogger(),
+      registry: createRegistry('collector'),
+      clock,
+      sink,
+    });
     await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'disk_used', 50));
     await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'disk_used', 51));
     await until(() => collector!.engine.state.streamSeq === 2, 'events processed');
     await collector.stop();
     await (await jetstreamManager(nc)).streams.delete(streamNames(own).events);
 
-    collector = await startCollector(cfg, { logger: silentLogger(), registry: createRegistry('collector'), clock, sink });
+    collector = await startCollector(cfg, {
+      logger: silentLogger(),
+      registry: createRegistry('collector'),
+      clock,
+      sink,
+    });
     await publishDurable(js, own.event('web2', 'resource'), script.resource('web2', 'disk_used', 99));
     await sink.waitForCount(1);
     assert.deepEqual(sink.lines(), ['firing web2 disk critical g1']);

@@ -7,7 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ensureStreams, jetstreamClient, openBucket, publishDurable, streamNames, Subjects } from '../../shared/index.ts';
+import {
+  ensureStreams,
+  jetstreamClient,
+  openBucket,
+  publishDurable,
+  streamNames,
+  Subjects,
+} from '../../shared/index.ts';
 import { restore } from '../../deploy/nats/backup.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import * as wire from './lib/messages.ts';
@@ -17,7 +24,10 @@ const CLI = fileURLToPath(new URL('../../deploy/nats/offhook-nats.mjs', import.m
 const subjects = new Subjects('offhook');
 const names = streamNames(subjects);
 
-async function readAll(nc: NatsConnection, stream: string): Promise<{ seq: number; subject: string; data: string; msgId?: string }[]> {
+async function readAll(
+  nc: NatsConnection,
+  stream: string,
+): Promise<{ seq: number; subject: string; data: string; msgId?: string }[]> {
   const jsm = await jetstreamManager(nc);
   const { state } = await jsm.streams.info(stream);
   if (state.messages === 0) return [];
@@ -25,7 +35,12 @@ async function readAll(nc: NatsConnection, stream: string): Promise<{ seq: numbe
   const out: { seq: number; subject: string; data: string; msgId?: string }[] = [];
   const batch = await consumer.fetch({ max_messages: state.messages, expires: 5000 });
   for await (const msg of batch as AsyncIterable<JsMsg>) {
-    out.push({ seq: msg.seq, subject: msg.subject, data: msg.string(), ...(msg.headers?.get('Nats-Msg-Id') ? { msgId: msg.headers.get('Nats-Msg-Id') } : {}) });
+    out.push({
+      seq: msg.seq,
+      subject: msg.subject,
+      data: msg.string(),
+      ...(msg.headers?.get('Nats-Msg-Id') ? { msgId: msg.headers.get('Nats-Msg-Id') } : {}),
+    });
     if (msg.seq === state.last_seq) break;
   }
   return out;
@@ -45,7 +60,12 @@ describe('deploy/nats backup and restore through the JetStream API', function ()
     open.push(nc);
     await ensureStreams(nc, subjects);
     const js = jetstreamClient(nc);
-    for (let seq = 1; seq <= 40; seq++) await publishDurable(js, subjects.event(seq % 2 ? 'web1' : 'db1', 'resource'), wire.resourceSample(seq % 2 ? 'web1' : 'db1', seq));
+    for (let seq = 1; seq <= 40; seq++)
+      await publishDurable(
+        js,
+        subjects.event(seq % 2 ? 'web1' : 'db1', 'resource'),
+        wire.resourceSample(seq % 2 ? 'web1' : 'db1', seq),
+      );
     const jsm = await jetstreamManager(nc);
     await jsm.streams.purge(names.events, { seq: 6 }); // max_age trimmed the head: the stream starts at 6
     await jsm.streams.deleteMessage(names.events, 20); // and one message in the middle is gone
@@ -83,7 +103,10 @@ describe('deploy/nats backup and restore through the JetStream API', function ()
     const events = await readAll(to, names.events);
     assert.equal(events[0]?.seq, 6);
     assert.ok(!events.some((e) => e.seq === 20) && events.some((e) => e.seq === 21), 'the deleted message stays a gap');
-    assert.ok(events.every((e) => e.msgId), 'Nats-Msg-Id headers survive, so agent retries after a restore still dedupe');
+    assert.ok(
+      events.every((e) => e.msgId),
+      'Nats-Msg-Id headers survive, so agent retries after a restore still dedupe',
+    );
 
     const alerts = await openBucket(to, subjects, 'alerts');
     assert.equal((await alerts.get('aaaa000000000001'))?.string(), '{"status":"resolved"}');
@@ -99,14 +122,20 @@ describe('deploy/nats backup and restore through the JetStream API', function ()
   it('refuses to restore over streams that hold messages', async function () {
     const nc = await connectTo(target);
     open.push(nc);
-    await assert.rejects(restore(nc, join(dir, 'backup')), new RegExp(`stream ${names.events} already holds 34 messages; restore into an empty server`));
+    await assert.rejects(
+      restore(nc, join(dir, 'backup')),
+      new RegExp(`stream ${names.events} already holds 34 messages; restore into an empty server`),
+    );
   });
 
   it('ensure-streams refuses a replica count JetStream cannot use', async function () {
-    await assert.rejects(run(CLI, ['ensure-streams', '--replicas', '2', '--server', target.url]), (err: { stderr: string }) => {
-      assert.match(err.stderr, /--replicas: expected 1, 3 or 5, got "2"/);
-      return true;
-    });
+    await assert.rejects(
+      run(CLI, ['ensure-streams', '--replicas', '2', '--server', target.url]),
+      (err: { stderr: string }) => {
+        assert.match(err.stderr, /--replicas: expected 1, 3 or 5, got "2"/);
+        return true;
+      },
+    );
   });
 
   it('says so when the directory is not a backup', async function () {

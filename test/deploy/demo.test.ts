@@ -18,7 +18,13 @@ describe('npm start (the demo)', function () {
 
   it('plays alert → notification → call → ack → recovery, and Ctrl-C leaves no process behind', async () => {
     // Its own process group, so "Ctrl-C" can go to the whole group as a terminal sends it.
-    const npm = trackChild(spawn('npm', ['start', '--', '--speed', '20'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } }));
+    const npm = trackChild(
+      spawn('npm', ['start', '--', '--speed', '20'], {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, FORCE_COLOR: '0' },
+      }),
+    );
     let output = '';
     let onOutput = (): void => undefined;
     const collect = (chunk: Buffer): void => {
@@ -72,7 +78,10 @@ describe('npm start (the demo)', function () {
         /far end pressed 1/,
         /speaking: "Acknowledged\./,
       ];
-      const notifications = [/notify +webhook "demo-webhook": FIRING 1 alert/, /notify +webhook "demo-webhook": RESOLVED 1 alert/];
+      const notifications = [
+        /notify +webhook "demo-webhook": FIRING 1 alert/,
+        /notify +webhook "demo-webhook": RESOLVED 1 alert/,
+      ];
       for (const story of [natsStory, lineStory, notifications]) {
         let from = 0;
         for (const pattern of story) {
@@ -83,7 +92,9 @@ describe('npm start (the demo)', function () {
       }
       assert.equal((output.match(/dialling/g) ?? []).length, 2, 'exactly two calls: Bob (no answer), then Alice');
 
-      const pids = [...output.matchAll(/\(pid (\d+)\)/g), ...output.matchAll(/nats-server \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+      const pids = [...output.matchAll(/\(pid (\d+)\)/g), ...output.matchAll(/nats-server \(pid (\d+)\)/g)].map((m) =>
+        Number(m[1]),
+      );
       assert.ok(pids.length >= 6, `pids printed: ${pids.join(' ')}`);
       assert.ok(pids.every(alive), 'every component is running before Ctrl-C');
 
@@ -98,10 +109,20 @@ describe('npm start (the demo)', function () {
   });
 
   it('stops every process and removes its directory when SIGINT reaches npm alone', async () => {
-    const npm = trackChild(spawn('npm', ['start', '--', '--no-scenario'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } }));
+    const npm = trackChild(
+      spawn('npm', ['start', '--', '--no-scenario'], {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, FORCE_COLOR: '0' },
+      }),
+    );
     let output = '';
-    npm.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
-    npm.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+    npm.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    npm.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
     try {
       await waitForOutput(npm, /press Ctrl-C to stop|FAILED/, 200_000);
       assert.doesNotMatch(output, /FAILED/, output);

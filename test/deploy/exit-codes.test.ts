@@ -12,8 +12,18 @@ async function offhook(args: string[]): Promise<{ code: number | null; stderr: s
 }
 
 const COMMANDS = [
-  ['agent'], ['collector'], ['gateway'], ['demo'], ['check-config'], ['status'], ['alerts'], ['ack'],
-  ['silence', 'add'], ['silence', 'list'], ['calls'], ['test-call'],
+  ['agent'],
+  ['collector'],
+  ['gateway'],
+  ['demo'],
+  ['check-config'],
+  ['status'],
+  ['alerts'],
+  ['ack'],
+  ['silence', 'add'],
+  ['silence', 'list'],
+  ['calls'],
+  ['test-call'],
 ];
 
 describe('exit codes: one convention for every command (README, Exit codes)', function () {
@@ -29,7 +39,10 @@ describe('exit codes: one convention for every command (README, Exit codes)', fu
     const unknown = await offhook(['frobnicate']);
     assert.equal(unknown.code, 2, unknown.stderr);
     const help = await Promise.all([['--help'], ['alerts', '--help'], ['demo', '--help'], ['--version']].map(offhook));
-    assert.deepEqual(help.map((h) => h.code), [0, 0, 0, 0]);
+    assert.deepEqual(
+      help.map((h) => h.code),
+      [0, 0, 0, 0],
+    );
   });
 
   it('a bad option value is a usage error (2): demo --speed, alerts --prefix', async () => {

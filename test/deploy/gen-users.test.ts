@@ -17,7 +17,9 @@ const subjects = new Subjects('offhook');
 
 describe('deploy/nats/gen-users.ts', function () {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'offhook-gen-users-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'offhook-gen-users-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps existing credentials when re-run with another host, so deployed agents keep working', function () {
@@ -28,13 +30,26 @@ describe('deploy/nats/gen-users.ts', function () {
     const second = generateUsers({ hosts: ['web1', 'db1'], prefix: 'offhook', auth: 'nkey', secretsDir });
     assert.ok(second.text.includes(`nkey: "${web1Key}"`), 'web1 kept its key');
     assert.match(second.text, /# agent-db1\n {2}\{\n {4}nkey: "U[A-Z0-9]+"/);
-    assert.equal(statSync(join(secretsDir, 'agent-db1.nk')).mode & 0o777, 0o600, 'seeds are readable by their owner only');
+    assert.equal(
+      statSync(join(secretsDir, 'agent-db1.nk')).mode & 0o777,
+      0o600,
+      'seeds are readable by their owner only',
+    );
   });
 
   it('refuses host names that are not tokens or that collide after mapping', function () {
-    assert.throws(() => generateUsers({ hosts: ['web*'], prefix: 'offhook', auth: 'nkey', example: true }), /invalid host name "web\*"/);
     assert.throws(
-      () => generateUsers({ hosts: ['web1.example.com', 'web1_example_com'], prefix: 'offhook', auth: 'nkey', example: true }),
+      () => generateUsers({ hosts: ['web*'], prefix: 'offhook', auth: 'nkey', example: true }),
+      /invalid host name "web\*"/,
+    );
+    assert.throws(
+      () =>
+        generateUsers({
+          hosts: ['web1.example.com', 'web1_example_com'],
+          prefix: 'offhook',
+          auth: 'nkey',
+          example: true,
+        }),
       /both map to the subject token "web1_example_com"/,
     );
   });
@@ -49,25 +64,48 @@ describe('deploy/nats/gen-users.ts', function () {
 
   it('matches the shipped users.example.conf (regenerate it after changing permissions.ts)', function () {
     const shipped = readFileSync(join(NATS_DEPLOY_DIR, 'users.example.conf'), 'utf8');
-    assert.equal(generateUsers({ hosts: ['web1', 'db1'], prefix: 'offhook', auth: 'nkey', example: true }).text, shipped,
-      'run: deploy/nats/gen-users.mjs --hosts web1,db1 --example > deploy/nats/users.example.conf');
+    assert.equal(
+      generateUsers({ hosts: ['web1', 'db1'], prefix: 'offhook', auth: 'nkey', example: true }).text,
+      shipped,
+      'run: deploy/nats/gen-users.mjs --hosts web1,db1 --example > deploy/nats/users.example.conf',
+    );
   });
 
   it('in password mode writes a config nats-server accepts, and the agent logs in with its password', async function () {
     const out = join(dir, 'users.conf');
     // Through the installed entry point, from a directory without node_modules, as an operator runs it.
-    const { stdout } = await run(join(NATS_DEPLOY_DIR, 'gen-users.mjs'), ['--hosts', 'web1', '--auth', 'password', '--secrets-dir', join(dir, 'secrets'), '--out', out], { cwd: dir });
+    const { stdout } = await run(
+      join(NATS_DEPLOY_DIR, 'gen-users.mjs'),
+      ['--hosts', 'web1', '--auth', 'password', '--secrets-dir', join(dir, 'secrets'), '--out', out],
+      { cwd: dir },
+    );
     assert.match(stdout, /web1: agent\.yaml nats: \{ inbox_prefix: _INBOX_web1, user: agent-web1/);
     const certs = makeTestCertificates(join(dir, 'tls'));
     const configFile = adaptConfig(dir, 'nats-server.conf', { certs, storeDir: join(dir, 'jetstream') });
     const server = await startNatsServer({ configFile, jetstream: false });
     try {
       const password = readFileSync(join(dir, 'secrets', 'agent-web1.password'), 'utf8').trim();
-      const nc = await connect({ servers: server.url, user: 'agent-web1', pass: password, inboxPrefix: '_INBOX_web1', tls: { caFile: certs.ca }, maxReconnectAttempts: 0 });
+      const nc = await connect({
+        servers: server.url,
+        user: 'agent-web1',
+        pass: password,
+        inboxPrefix: '_INBOX_web1',
+        tls: { caFile: certs.ca },
+        maxReconnectAttempts: 0,
+      });
       nc.publish(subjects.heartbeat('web1'), encodeMessage(wire.heartbeat('web1', 1)));
       await nc.flush();
       await nc.close();
-      await assert.rejects(connect({ servers: server.url, user: 'agent-web1', pass: 'wrong', tls: { caFile: certs.ca }, maxReconnectAttempts: 0 }), /authorization/i);
+      await assert.rejects(
+        connect({
+          servers: server.url,
+          user: 'agent-web1',
+          pass: 'wrong',
+          tls: { caFile: certs.ca },
+          maxReconnectAttempts: 0,
+        }),
+        /authorization/i,
+      );
     } finally {
       await server.dispose();
     }
@@ -77,6 +115,9 @@ describe('deploy/nats/gen-users.ts', function () {
     const secretsDir = join(dir, 'secrets');
     generateUsers({ hosts: [], prefix: 'offhook', auth: 'nkey', secretsDir });
     writeFileSync(join(secretsDir, 'collector.nk'), 'not a seed\n');
-    assert.throws(() => generateUsers({ hosts: [], prefix: 'offhook', auth: 'nkey', secretsDir }), /collector\.nk: not a valid nkey user seed .*delete it/);
+    assert.throws(
+      () => generateUsers({ hosts: [], prefix: 'offhook', auth: 'nkey', secretsDir }),
+      /collector\.nk: not a valid nkey user seed .*delete it/,
+    );
   });
 });

@@ -15,14 +15,19 @@ async function foldersLoaded(dir: string, args: string[]): Promise<Set<string>> 
   const log = join(dir, `${args.join('_')}.log`);
   const env = { ...process.env, OFFHOOK_IMPORT_LOG: log };
   await execFileAsync(process.execPath, ['--import', REGISTER, 'offhook.mjs', ...args], { cwd: REPO, env });
-  const files = readFileSync(log, 'utf8').trim().split('\n').map((url) => fileURLToPath(url).slice(REPO.length));
+  const files = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((url) => fileURLToPath(url).slice(REPO.length));
   return new Set(files.map((file) => file.split('/')[0]!));
 }
 
 describe('offhook loads only the role a command runs (development entry, tsx)', function () {
   this.timeout(60_000);
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'offhook-lazy-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'offhook-lazy-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const cases: [string[], string, string[]][] = [

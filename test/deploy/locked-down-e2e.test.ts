@@ -38,13 +38,22 @@ describe('deploy/nats: agent, collector and gateway on the locked-down server', 
   let admin: NatsConnection;
 
   const natsSection = (user: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-    servers: [server.url], prefix: 'offhook', nkey_seed_file: credentials.path(user), tls: { ca_file: certs.ca }, ...extra,
+    servers: [server.url],
+    prefix: 'offhook',
+    nkey_seed_file: credentials.path(user),
+    tls: { ca_file: certs.ca },
+    ...extra,
   });
 
   function start(name: string, args: string[]): ChildProcess {
-    const child = spawnTracked(process.execPath, [OFFHOOK, ...args], { cwd: dir, env: { ...process.env, LOG_LEVEL: 'info' } });
+    const child = spawnTracked(process.execPath, [OFFHOOK, ...args], {
+      cwd: dir,
+      env: { ...process.env, LOG_LEVEL: 'info' },
+    });
     output.set(name, '');
-    const keep = (chunk: Buffer): void => { output.set(name, output.get(name)! + chunk.toString()); };
+    const keep = (chunk: Buffer): void => {
+      output.set(name, output.get(name)! + chunk.toString());
+    };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     children.push(child);
@@ -65,14 +74,19 @@ describe('deploy/nats: agent, collector and gateway on the locked-down server', 
       clearTimeout(timer);
       messages.stop();
     }
-    throw new Error(`no matching message in ${stream} within ${timeoutMs} ms\n${[...output].map(([n, o]) => `--- ${n}\n${o.slice(-3000)}`).join('\n')}`);
+    throw new Error(
+      `no matching message in ${stream} within ${timeoutMs} ms\n${[...output].map(([n, o]) => `--- ${n}\n${o.slice(-3000)}`).join('\n')}`,
+    );
   }
 
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), 'offhook-e2e-'));
     certs = makeTestCertificates(join(dir, 'tls'));
     const configFile = adaptConfig(dir, 'nats-server.conf', { certs, storeDir: join(dir, 'jetstream') });
-    writeFileSync(join(dir, 'users.conf'), generateUsers({ hosts: ['web1'], prefix: 'offhook', auth: 'nkey', secretsDir: join(dir, 'credentials') }).text);
+    writeFileSync(
+      join(dir, 'users.conf'),
+      generateUsers({ hosts: ['web1'], prefix: 'offhook', auth: 'nkey', secretsDir: join(dir, 'credentials') }).text,
+    );
     credentials = new CredentialStore(join(dir, 'credentials'), 'nkey');
     server = new NatsNode('offhook-e2e', configFile);
     await server.start();
@@ -92,23 +106,58 @@ describe('deploy/nats: agent, collector and gateway on the locked-down server', 
     const closedPort = await freePort();
     for (const sub of ['agent', 'gateway']) mkdirSync(join(dir, 'state', sub), { recursive: true });
     const collectorYaml = join(dir, 'collector.yaml');
-    writeFileSync(collectorYaml, stringify({
-      nats: natsSection('collector'), listen: '127.0.0.1:0', evaluation_interval: '500ms',
-      rules: [{ name: 'service_down', kind: 'check', check: '^closed$', max_attempts: 1, summary: '{host}: {check} is {status}' }],
-      notifications: {},
-    }));
+    writeFileSync(
+      collectorYaml,
+      stringify({
+        nats: natsSection('collector'),
+        listen: '127.0.0.1:0',
+        evaluation_interval: '500ms',
+        rules: [
+          {
+            name: 'service_down',
+            kind: 'check',
+            check: '^closed$',
+            max_attempts: 1,
+            summary: '{host}: {check} is {status}',
+          },
+        ],
+        notifications: {},
+      }),
+    );
     const gatewayYaml = join(dir, 'gateway.yaml');
-    writeFileSync(gatewayYaml, stringify({
-      gateway_host: 'gw1', nats: natsSection('gateway'), state_dir: join(dir, 'state/gateway'), metrics_listen: '127.0.0.1:0',
-      line: { driver: 'card', backend: 'sim', sim: { speed: 20, far_end: [{ number: '100', answerAfterRings: 1, then: [{ waitForPrompt: true, after: 200 }, { press: '1' }] }] } },
-      people: [{ name: 'alice', number: '100' }],
-    }));
+    writeFileSync(
+      gatewayYaml,
+      stringify({
+        gateway_host: 'gw1',
+        nats: natsSection('gateway'),
+        state_dir: join(dir, 'state/gateway'),
+        metrics_listen: '127.0.0.1:0',
+        line: {
+          driver: 'card',
+          backend: 'sim',
+          sim: {
+            speed: 20,
+            far_end: [
+              { number: '100', answerAfterRings: 1, then: [{ waitForPrompt: true, after: 200 }, { press: '1' }] },
+            ],
+          },
+        },
+        people: [{ name: 'alice', number: '100' }],
+      }),
+    );
     const agentYaml = join(dir, 'agent.yaml');
-    writeFileSync(agentYaml, stringify({
-      host: 'web1', nats: natsSection('agent-web1', { inbox_prefix: agentInboxPrefix('web1') }), state_dir: join(dir, 'state/agent'),
-      metrics_listen: '127.0.0.1:0', heartbeat_interval: '1s', resources: { enabled: false },
-      checks: [{ name: 'closed', kind: 'tcp', host: '127.0.0.1', port: closedPort, interval: '1s', timeout: '1s' }],
-    }));
+    writeFileSync(
+      agentYaml,
+      stringify({
+        host: 'web1',
+        nats: natsSection('agent-web1', { inbox_prefix: agentInboxPrefix('web1') }),
+        state_dir: join(dir, 'state/agent'),
+        metrics_listen: '127.0.0.1:0',
+        heartbeat_interval: '1s',
+        resources: { enabled: false },
+        checks: [{ name: 'closed', kind: 'tcp', host: '127.0.0.1', port: closedPort, interval: '1s', timeout: '1s' }],
+      }),
+    );
 
     const collector = start('collector', ['collector', '--config', collectorYaml]);
     await waitForOutput(collector, /collector listening on/, 30_000);
@@ -119,7 +168,10 @@ describe('deploy/nats: agent, collector and gateway on the locked-down server', 
 
     const alert = await firstMessage<Alert>(names.alerts, (a) => a.rule === 'service_down' && a.status === 'firing');
     assert.equal(alert.host, 'web1');
-    const call = await firstMessage<CallRecord>(names.calls, (c) => c.fingerprints.includes(alert.fingerprint) && c.outcome === 'acknowledged');
+    const call = await firstMessage<CallRecord>(
+      names.calls,
+      (c) => c.fingerprints.includes(alert.fingerprint) && c.outcome === 'acknowledged',
+    );
     assert.equal(call.number, '100');
     const ack = await firstMessage<Ack>(names.acks, (a) => a.fingerprint === alert.fingerprint);
     assert.equal(ack.method, 'dtmf');

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import {
-  connectionOptions, ensureStreams, jetstreamClient, NatsConfig, publishDurable, ResourceSample, streamNames, Subjects,
+  connectionOptions,
+  ensureStreams,
+  jetstreamClient,
+  NatsConfig,
+  publishDurable,
+  ResourceSample,
+  streamNames,
+  Subjects,
 } from '../../shared/index.ts';
 import { generateUsers } from '../../deploy/nats/gen-users.ts';
 import { CredentialStore } from '../../deploy/nats/credentials.ts';
@@ -53,9 +60,18 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
   const open: NatsConnection[] = [];
 
   async function connectAs(user: string, extra: Partial<NatsConfig> = {}): Promise<NatsConnection> {
-    const config = NatsConfig.parse({ servers: cluster.urls, nkey_seed_file: credentials.path(user), tls: { ca_file: certs.ca }, ...extra });
+    const config = NatsConfig.parse({
+      servers: cluster.urls,
+      nkey_seed_file: credentials.path(user),
+      tls: { ca_file: certs.ca },
+      ...extra,
+    });
     // Fast reconnects: the test kills a node and the publisher must move on without waiting a second per try.
-    const nc = await connect({ ...connectionOptions(config, `test-${user}`, true), reconnectTimeWait: 100, reconnectJitter: 50 });
+    const nc = await connect({
+      ...connectionOptions(config, `test-${user}`, true),
+      reconnectTimeWait: 100,
+      reconnectJitter: 50,
+    });
     open.push(nc);
     return nc;
   }
@@ -63,7 +79,12 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), 'offhook-nats-cluster-'));
     certs = makeTestCertificates(join(dir, 'tls'));
-    const generated = generateUsers({ hosts: ['web1'], prefix: 'offhook', auth: 'nkey', secretsDir: join(dir, 'credentials') });
+    const generated = generateUsers({
+      hosts: ['web1'],
+      prefix: 'offhook',
+      auth: 'nkey',
+      secretsDir: join(dir, 'credentials'),
+    });
     credentials = new CredentialStore(join(dir, 'credentials'), 'nkey');
     cluster = await startCluster(dir, certs, generated.text);
   });
@@ -116,7 +137,8 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
           return;
         } catch (err) {
           retries++;
-          if (attempt > 200) throw new Error(`event seq ${event.seq} not stored after ${attempt} tries: ${String(err)}`);
+          if (attempt > 200)
+            throw new Error(`event seq ${event.seq} not stored after ${attempt} tries: ${String(err)}`);
           await new Promise((resolve) => setTimeout(resolve, 50)); // retry backoff, as the agent's spool does
         }
       }
@@ -129,7 +151,10 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
         acked++;
         if (acked === KILL_AFTER && !killed) {
           killed = (async () => {
-            const leader = await until('the EVENTS leader name', async () => (await jsm.streams.info(names.events)).cluster?.leader);
+            const leader = await until(
+              'the EVENTS leader name',
+              async () => (await jsm.streams.info(names.events)).cluster?.leader,
+            );
             const node = cluster.nodes.find((n) => n.name === leader);
             assert.ok(node, `EVENTS leader ${leader} is not one of the test nodes`);
             await node.kill('SIGKILL');
@@ -145,20 +170,28 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
 
     // Every agent seq is in the stream exactly once, in one contiguous run of stream sequences.
     const info = await until('the EVENTS leader to answer after the kill', async () => jsm.streams.info(names.events));
-    assert.equal(info.state.messages, EVENT_COUNT, `stream holds ${info.state.messages} messages (${retries} retries, ${duplicates} deduplicated)`);
+    assert.equal(
+      info.state.messages,
+      EVENT_COUNT,
+      `stream holds ${info.state.messages} messages (${retries} retries, ${duplicates} deduplicated)`,
+    );
     assert.notEqual(info.cluster?.leader, killedName);
     // Consumer creation goes through the meta leader, which may itself be re-elected after the kill.
-    const seen = await until('an ordered consumer on EVENTS to read the stream', async () => {
-      const counts = new Map<number, number>();
-      const consumer = await jetstream(collector).consumers.get(names.events);
-      const messages = await consumer.fetch({ max_messages: EVENT_COUNT, expires: 10_000 });
-      for await (const msg of messages) {
-        const seq = msg.json<ResourceSample>().seq;
-        counts.set(seq, (counts.get(seq) ?? 0) + 1);
-        if (msg.seq === info.state.last_seq) break;
-      }
-      return counts;
-    }, 60_000);
+    const seen = await until(
+      'an ordered consumer on EVENTS to read the stream',
+      async () => {
+        const counts = new Map<number, number>();
+        const consumer = await jetstream(collector).consumers.get(names.events);
+        const messages = await consumer.fetch({ max_messages: EVENT_COUNT, expires: 10_000 });
+        for await (const msg of messages) {
+          const seq = msg.json<ResourceSample>().seq;
+          counts.set(seq, (counts.get(seq) ?? 0) + 1);
+          if (msg.seq === info.state.last_seq) break;
+        }
+        return counts;
+      },
+      60_000,
+    );
     const missing = events.filter((e) => !seen.has(e.seq)).map((e) => e.seq);
     const doubled = [...seen].filter(([, count]) => count > 1).map(([seq]) => seq);
     assert.deepEqual({ missing, doubled, size: seen.size }, { missing: [], doubled: [], size: EVENT_COUNT });
@@ -174,11 +207,17 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
     // The killed node comes back with its store and catches up: three current replicas again.
     const node = cluster.nodes.find((n) => n.name === killedName)!;
     await node.start();
-    await until(`${killedName} to catch up`, async () => {
-      const current = await jsm.streams.info(names.events);
-      return allReplicasCurrent(current) && current.state.messages === EVENT_COUNT ? true : undefined;
-    }, 60_000);
-    process.stdout.write(`      ${EVENT_COUNT} events, killed ${killedName} after ${KILL_AFTER}: ${retries} publish retries, ${duplicates} deduplicated by msgID\n`);
+    await until(
+      `${killedName} to catch up`,
+      async () => {
+        const current = await jsm.streams.info(names.events);
+        return allReplicasCurrent(current) && current.state.messages === EVENT_COUNT ? true : undefined;
+      },
+      60_000,
+    );
+    process.stdout.write(
+      `      ${EVENT_COUNT} events, killed ${killedName} after ${KILL_AFTER}: ${retries} publish retries, ${duplicates} deduplicated by msgID\n`,
+    );
   });
 
   it('a deployment made R1 becomes R3, streams and KV buckets, once the processes start with nats.stream_replicas: 3', async function () {
@@ -189,7 +228,10 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
       return true;
     });
     const jsm = await jetstreamManager(admin);
-    const all = [...Object.values(streamNames(upgraded)), ...['alerts', 'silences', 'nflog', 'checkpoints', 'gateway'].map((b) => `KV_upgrade-${b}`)];
+    const all = [
+      ...Object.values(streamNames(upgraded)),
+      ...['alerts', 'silences', 'nflog', 'checkpoints', 'gateway'].map((b) => `KV_upgrade-${b}`),
+    ];
     assert.equal((await jsm.streams.info(`KV_upgrade-gateway`)).config.num_replicas, 1);
     // What collector.yaml / gateway.yaml's `stream_replicas: 3` hands to ensureStreams at start.
     const replicas = NatsConfig.parse({ stream_replicas: 3 }).stream_replicas;
@@ -197,6 +239,7 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
       await ensureStreams(admin, upgraded, { replicas });
       return true;
     });
-    for (const stream of all) assert.equal((await jsm.streams.info(stream)).config.num_replicas, 3, `${stream} has three replicas`);
+    for (const stream of all)
+      assert.equal((await jsm.streams.info(stream)).config.num_replicas, 3, `${stream} has three replicas`);
   });
 });

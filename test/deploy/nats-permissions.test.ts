@@ -8,8 +8,18 @@ import { connect, errors, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, AckPolicy } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import {
-  connectionOptions, createRegistry, encodeMessage, ensureStreams, InboundValidator, jetstreamClient, NatsConfig, openBucket, publishDurable, silentLogger,
-  streamNames, Subjects,
+  connectionOptions,
+  createRegistry,
+  encodeMessage,
+  ensureStreams,
+  InboundValidator,
+  jetstreamClient,
+  NatsConfig,
+  openBucket,
+  publishDurable,
+  silentLogger,
+  streamNames,
+  Subjects,
 } from '../../shared/index.ts';
 import { generateUsers } from '../../deploy/nats/gen-users.ts';
 import { CredentialStore } from '../../deploy/nats/credentials.ts';
@@ -32,7 +42,11 @@ function permissionError(err: unknown): InstanceType<typeof errors.PermissionVio
   return undefined;
 }
 
-async function assertDenied(action: () => Promise<unknown>, operation: 'publish' | 'subscription', subject: string): Promise<void> {
+async function assertDenied(
+  action: () => Promise<unknown>,
+  operation: 'publish' | 'subscription',
+  subject: string,
+): Promise<void> {
   let caught: unknown;
   try {
     await action();
@@ -54,18 +68,29 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
   const open: NatsConnection[] = [];
 
   async function connectAs(user: string, extra: Partial<NatsConfig> = {}): Promise<NatsConnection> {
-    const config = NatsConfig.parse({ servers: [server.url], nkey_seed_file: credentials.path(user), tls: { ca_file: certs.ca }, ...extra });
+    const config = NatsConfig.parse({
+      servers: [server.url],
+      nkey_seed_file: credentials.path(user),
+      tls: { ca_file: certs.ca },
+      ...extra,
+    });
     const nc = await connect({ ...connectionOptions(config, `test-${user}`, true), maxReconnectAttempts: 0 });
     open.push(nc);
     return nc;
   }
-  const connectAgent = (host: string): Promise<NatsConnection> => connectAs(`agent-${host}`, { inbox_prefix: agentInboxPrefix(host) });
+  const connectAgent = (host: string): Promise<NatsConnection> =>
+    connectAs(`agent-${host}`, { inbox_prefix: agentInboxPrefix(host) });
 
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), 'offhook-nats-perms-'));
     certs = makeTestCertificates(join(dir, 'tls'));
     const configFile = adaptConfig(dir, 'nats-server.conf', { certs, storeDir: join(dir, 'jetstream') });
-    const generated = generateUsers({ hosts: ['web1', 'db1'], prefix: 'offhook', auth: 'nkey', secretsDir: join(dir, 'credentials') });
+    const generated = generateUsers({
+      hosts: ['web1', 'db1'],
+      prefix: 'offhook',
+      auth: 'nkey',
+      secretsDir: join(dir, 'credentials'),
+    });
     writeFileSync(join(dir, 'users.conf'), generated.text);
     credentials = new CredentialStore(join(dir, 'credentials'), 'nkey');
     server = await startNatsServer({ configFile, jetstream: false });
@@ -104,7 +129,11 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     const heartbeats = collector.subscribe(subjects.allHeartbeats, { max: 1 });
     await collector.flush();
     const web1 = await connectAgent('web1');
-    const ack = await publishDurable(jetstreamClient(web1), subjects.event('web1', 'resource'), wire.resourceSample('web1', 1));
+    const ack = await publishDurable(
+      jetstreamClient(web1),
+      subjects.event('web1', 'resource'),
+      wire.resourceSample('web1', 1),
+    );
     assert.equal(ack.stream, names.events);
     web1.publish(subjects.heartbeat('web1'), encodeMessage(wire.heartbeat('web1', 1)));
     for await (const msg of heartbeats) assert.equal(msg.subject, subjects.heartbeat('web1'));
@@ -113,7 +142,11 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
   it('refuses agent web1 publishing events or heartbeats as db1, and stores nothing for db1', async function () {
     const web1 = await connectAgent('web1');
     const event = wire.resourceSample('db1', 1);
-    await assertDenied(() => publishDurable(jetstreamClient(web1), subjects.event('db1', 'resource'), event), 'publish', subjects.event('db1', 'resource'));
+    await assertDenied(
+      () => publishDurable(jetstreamClient(web1), subjects.event('db1', 'resource'), event),
+      'publish',
+      subjects.event('db1', 'resource'),
+    );
 
     const collector = await connectAs('collector');
     const heartbeats = collector.subscribe(subjects.allHeartbeats, { max: 1 });
@@ -127,36 +160,75 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     web1.publish(subjects.heartbeat('db1'), encodeMessage(wire.heartbeat('db1', 1)));
     // Same connection, so the server handles them in order: when web1's heartbeat arrives, db1's would have come first.
     web1.publish(subjects.heartbeat('web1'), encodeMessage(wire.heartbeat('web1', 2)));
-    for await (const msg of heartbeats) assert.equal(msg.subject, subjects.heartbeat('web1'), 'the forged db1 heartbeat was delivered');
+    for await (const msg of heartbeats)
+      assert.equal(msg.subject, subjects.heartbeat('web1'), 'the forged db1 heartbeat was delivered');
     assert.equal(await violations, subjects.heartbeat('db1'));
 
     const jsm = await jetstreamManager(collector);
-    const forged = await jsm.streams.getMessage(names.events, { last_by_subj: subjects.event('db1', 'resource') }).catch((err: Error) => err);
-    assert.ok(forged === null || /no message found/i.test(String(forged)), `expected no db1 event in ${names.events}, got ${String(forged)}`);
+    const forged = await jsm.streams
+      .getMessage(names.events, { last_by_subj: subjects.event('db1', 'resource') })
+      .catch((err: Error) => err);
+    assert.ok(
+      forged === null || /no message found/i.test(String(forged)),
+      `expected no db1 event in ${names.events}, got ${String(forged)}`,
+    );
   });
 
   it('refuses agent web1 reading alerts, events and other replies', async function () {
     const web1 = await connectAgent('web1');
-    for (const subject of [subjects.allAlerts, subjects.alert('critical', 'web1'), subjects.allEvents, '_INBOX.>', '>']) {
+    for (const subject of [
+      subjects.allAlerts,
+      subjects.alert('critical', 'web1'),
+      subjects.allEvents,
+      '_INBOX.>',
+      '>',
+    ]) {
       const sub = web1.subscribe(subject);
       const closed = sub.closed;
       await web1.flush();
-      await assertDenied(() => closed.then((err) => { if (err) throw err; }), 'subscription', subject);
+      await assertDenied(
+        () =>
+          closed.then((err) => {
+            if (err) throw err;
+          }),
+        'subscription',
+        subject,
+      );
     }
     // The JetStream API is closed to agents entirely: no consumer on EVENTS or ALERTS, no stream info.
     await assertDenied(() => jetstreamManager(web1), 'publish', '$JS.API.INFO');
     const js = jetstream(web1);
-    await assertDenied(() => js.consumers.get(names.events).then((c) => c.next({ expires: 1000 })), 'publish', `$JS.API.STREAM.INFO.${names.events}`);
+    await assertDenied(
+      () => js.consumers.get(names.events).then((c) => c.next({ expires: 1000 })),
+      'publish',
+      `$JS.API.STREAM.INFO.${names.events}`,
+    );
     const create = `$JS.API.CONSUMER.CREATE.${names.events}`;
-    await assertDenied(() => web1.request(create, JSON.stringify({ stream_name: names.events, config: {} }), { timeout: 5000 }), 'publish', create);
+    await assertDenied(
+      () => web1.request(create, JSON.stringify({ stream_name: names.events, config: {} }), { timeout: 5000 }),
+      'publish',
+      create,
+    );
   });
 
   it('refuses agent web1 acknowledging alerts, deleting streams or writing KV', async function () {
     const web1 = await connectAgent('web1');
     const ack = wire.ack('web1', 'mallory');
-    await assertDenied(() => publishDurable(jetstreamClient(web1), subjects.ack(ack.fingerprint), ack), 'publish', subjects.ack(ack.fingerprint));
-    await assertDenied(() => web1.request(`$JS.API.STREAM.DELETE.${names.events}`, undefined, { timeout: 5000 }), 'publish', `$JS.API.STREAM.DELETE.${names.events}`);
-    await assertDenied(() => web1.request('$KV.offhook-silences.x', 'forever', { timeout: 5000 }), 'publish', '$KV.offhook-silences.x');
+    await assertDenied(
+      () => publishDurable(jetstreamClient(web1), subjects.ack(ack.fingerprint), ack),
+      'publish',
+      subjects.ack(ack.fingerprint),
+    );
+    await assertDenied(
+      () => web1.request(`$JS.API.STREAM.DELETE.${names.events}`, undefined, { timeout: 5000 }),
+      'publish',
+      `$JS.API.STREAM.DELETE.${names.events}`,
+    );
+    await assertDenied(
+      () => web1.request('$KV.offhook-silences.x', 'forever', { timeout: 5000 }),
+      'publish',
+      '$KV.offhook-silences.x',
+    );
 
     const collector = await connectAs('collector');
     const jsm = await jetstreamManager(collector);
@@ -172,7 +244,11 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     await publishDurable(jetstreamClient(collector), subjects.alert('critical', 'web1'), fired);
 
     const gjsm = await jetstreamManager(gateway);
-    await gjsm.consumers.add(names.alerts, { durable_name: 'gateway', ack_policy: AckPolicy.Explicit, filter_subject: subjects.allAlerts });
+    await gjsm.consumers.add(names.alerts, {
+      durable_name: 'gateway',
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: subjects.allAlerts,
+    });
     const consumer = await jetstream(gateway).consumers.get(names.alerts, 'gateway');
     const msg = await consumer.next({ expires: 5000 });
     assert.ok(msg, 'the gateway received the alert');
@@ -186,54 +262,108 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     await gatewayKv.put('budget.day', '3');
 
     // The Alertmanager bridge publishes what Alertmanager sent as alerts of its own.
-    assert.equal((await publishDurable(jetstreamClient(gateway), subjects.alert('critical', 'web1'), wire.alert('web1'))).stream, names.alerts);
-    await assertDenied(() => publishDurable(jetstreamClient(gateway), subjects.event('web1', 'resource'), wire.resourceSample('web1', 9)), 'publish', subjects.event('web1', 'resource'));
+    assert.equal(
+      (await publishDurable(jetstreamClient(gateway), subjects.alert('critical', 'web1'), wire.alert('web1'))).stream,
+      names.alerts,
+    );
+    await assertDenied(
+      () =>
+        publishDurable(jetstreamClient(gateway), subjects.event('web1', 'resource'), wire.resourceSample('web1', 9)),
+      'publish',
+      subjects.event('web1', 'resource'),
+    );
     await assertDenied(() => gjsm.streams.delete(names.alerts), 'publish', `$JS.API.STREAM.DELETE.${names.alerts}`);
     const alertsKv = await openBucket(gateway, subjects, 'alerts');
-    await assertDenied(() => alertsKv.put(fired.fingerprint, 'x'), 'publish', `$KV.offhook-alerts.${fired.fingerprint}`);
+    await assertDenied(
+      () => alertsKv.put(fired.fingerprint, 'x'),
+      'publish',
+      `$KV.offhook-alerts.${fired.fingerprint}`,
+    );
   });
 
   it('lets the gateway store fallback requests and gateway events in GATEWAY, the collector consume them, and agents neither', async function () {
     const gateway = await connectAs('gateway');
     const fallback = wire.fallback('gw1');
-    assert.equal((await publishDurable(jetstreamClient(gateway), subjects.fallback('gw1'), fallback)).stream, names.gateway);
-    assert.equal((await publishDurable(jetstreamClient(gateway), subjects.gatewayEvent('gw1'), wire.gatewayEvent('gw1'))).stream, names.gateway);
+    assert.equal(
+      (await publishDurable(jetstreamClient(gateway), subjects.fallback('gw1'), fallback)).stream,
+      names.gateway,
+    );
+    assert.equal(
+      (await publishDurable(jetstreamClient(gateway), subjects.gatewayEvent('gw1'), wire.gatewayEvent('gw1'))).stream,
+      names.gateway,
+    );
 
     // The collector's fallback intake: the shared durable, created by the collector user, acknowledged after handling.
     const collector = await connectAs('collector');
     const handled: string[] = [];
-    const intake = await consumeFallbacks(collector, subjects, new InboundValidator(createRegistry('t'), silentLogger(), subjects), silentLogger(), async (request) => {
-      handled.push(request.id);
-      return request.alerts.length;
-    });
+    const intake = await consumeFallbacks(
+      collector,
+      subjects,
+      new InboundValidator(createRegistry('t'), silentLogger(), subjects),
+      silentLogger(),
+      async (request) => {
+        handled.push(request.id);
+        return request.alerts.length;
+      },
+    );
     try {
       await until(() => handled.length === 1, 'the collector to take the fallback request');
       assert.deepEqual(handled, [fallback.id]);
-      await untilPolled(async () => (await (await jetstreamManager(collector)).consumers.info(names.gateway, FALLBACK_DURABLE)).num_ack_pending === 0, 'the acknowledgement');
+      await untilPolled(
+        async () =>
+          (await (await jetstreamManager(collector)).consumers.info(names.gateway, FALLBACK_DURABLE))
+            .num_ack_pending === 0,
+        'the acknowledgement',
+      );
     } finally {
       await intake.stop();
     }
 
     const web1 = await connectAgent('web1');
-    await assertDenied(() => publishDurable(jetstreamClient(web1), subjects.fallback('web1'), wire.fallback('web1')), 'publish', subjects.fallback('web1'));
-    await assertDenied(() => web1.request(`$JS.API.CONSUMER.INFO.${names.gateway}.${FALLBACK_DURABLE}`, undefined, { timeout: 5000 }), 'publish', `$JS.API.CONSUMER.INFO.${names.gateway}.${FALLBACK_DURABLE}`);
+    await assertDenied(
+      () => publishDurable(jetstreamClient(web1), subjects.fallback('web1'), wire.fallback('web1')),
+      'publish',
+      subjects.fallback('web1'),
+    );
+    await assertDenied(
+      () => web1.request(`$JS.API.CONSUMER.INFO.${names.gateway}.${FALLBACK_DURABLE}`, undefined, { timeout: 5000 }),
+      'publish',
+      `$JS.API.CONSUMER.INFO.${names.gateway}.${FALLBACK_DURABLE}`,
+    );
   });
 
   it('lets the operator ask the running collector and gateways for `offhook status`, and agents not', async function () {
     const collector = await connectAs('collector');
-    collector.subscribe(subjects.statusRequest('collector'), { queue: 'offhook-collector-status', callback: (_err, msg) => { msg.respond(JSON.stringify({ component: 'collector' })); } });
+    collector.subscribe(subjects.statusRequest('collector'), {
+      queue: 'offhook-collector-status',
+      callback: (_err, msg) => {
+        msg.respond(JSON.stringify({ component: 'collector' }));
+      },
+    });
     await collector.flush();
     const gateway = await connectAs('gateway');
-    gateway.subscribe(subjects.statusRequest('gateway'), { callback: (_err, msg) => { msg.respond(JSON.stringify({ component: 'gateway' })); } });
+    gateway.subscribe(subjects.statusRequest('gateway'), {
+      callback: (_err, msg) => {
+        msg.respond(JSON.stringify({ component: 'gateway' }));
+      },
+    });
     await gateway.flush();
     const operator = await connectAs('operator');
-    assert.deepEqual((await operator.request(subjects.statusRequest('collector'), '', { timeout: 5000 })).json(), { component: 'collector' });
-    assert.deepEqual((await operator.request(subjects.statusRequest('gateway'), '', { timeout: 5000 })).json(), { component: 'gateway' });
+    assert.deepEqual((await operator.request(subjects.statusRequest('collector'), '', { timeout: 5000 })).json(), {
+      component: 'collector',
+    });
+    assert.deepEqual((await operator.request(subjects.statusRequest('gateway'), '', { timeout: 5000 })).json(), {
+      component: 'gateway',
+    });
     const web1 = await connectAgent('web1');
-    await assertDenied(() => web1.request(subjects.statusRequest('collector'), '', { timeout: 5000 }), 'publish', subjects.statusRequest('collector'));
+    await assertDenied(
+      () => web1.request(subjects.statusRequest('collector'), '', { timeout: 5000 }),
+      'publish',
+      subjects.statusRequest('collector'),
+    );
   });
 
-  it('lets the collector and the gateway hear each other\'s watchdog heartbeats, and agents forge neither', async function () {
+  it("lets the collector and the gateway hear each other's watchdog heartbeats, and agents forge neither", async function () {
     const collector = await connectAs('collector');
     const gateway = await connectAs('gateway');
     const atGateway = gateway.subscribe(subjects.allCollectorHeartbeats, { max: 1 });
@@ -242,7 +372,9 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     const web1 = await connectAgent('web1');
     const violations: string[] = [];
     void (async () => {
-      for await (const status of web1.status()) if (status.type === 'error' && permissionError(status.error)) violations.push(permissionError(status.error)!.subject);
+      for await (const status of web1.status())
+        if (status.type === 'error' && permissionError(status.error))
+          violations.push(permissionError(status.error)!.subject);
     })();
     // The agent's forgeries go first on its one connection: had they been delivered, they would arrive first.
     web1.publish(subjects.collectorHeartbeat('c1'), '{}');
@@ -259,13 +391,21 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
   it('lets the operator ask the running gateway for a test call, and agents not', async function () {
     const gateway = await connectAs('gateway');
     const control = `${subjects.root}.gatewayctl.gw1.test_call`;
-    gateway.subscribe(control, { callback: (_err, msg) => { msg.respond(JSON.stringify({ ok: true, outcome: 'answered' })); } });
+    gateway.subscribe(control, {
+      callback: (_err, msg) => {
+        msg.respond(JSON.stringify({ ok: true, outcome: 'answered' }));
+      },
+    });
     await gateway.flush();
     const operator = await connectAs('operator');
     const reply = await operator.request(control, JSON.stringify({ number: '100' }), { timeout: 5000 });
     assert.deepEqual(reply.json(), { ok: true, outcome: 'answered' });
     const web1 = await connectAgent('web1');
-    await assertDenied(() => web1.request(control, JSON.stringify({ number: '100' }), { timeout: 5000 }), 'publish', control);
+    await assertDenied(
+      () => web1.request(control, JSON.stringify({ number: '100' }), { timeout: 5000 }),
+      'publish',
+      control,
+    );
   });
 
   it('lets the collector replay EVENTS and keep its KV state, but not forge events or delete streams', async function () {
@@ -280,7 +420,11 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     for await (const key of await checkpoints.keys()) keys.push(key);
     assert.deepEqual(keys, ['rules']);
 
-    await assertDenied(() => publishDurable(jetstreamClient(collector), subjects.event('web1', 'log'), wire.resourceSample('web1', 5)), 'publish', subjects.event('web1', 'log'));
+    await assertDenied(
+      () => publishDurable(jetstreamClient(collector), subjects.event('web1', 'log'), wire.resourceSample('web1', 5)),
+      'publish',
+      subjects.event('web1', 'log'),
+    );
     const jsm = await jetstreamManager(collector);
     await assertDenied(() => jsm.streams.delete(names.events), 'publish', `$JS.API.STREAM.DELETE.${names.events}`);
     await assertDenied(() => jsm.streams.purge(names.events), 'publish', `$JS.API.STREAM.PURGE.${names.events}`);
@@ -288,7 +432,8 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
 
   it('lets an operator acknowledge and read state, but not change alert state or streams', async function () {
     const operator = await connectAs('operator');
-    // The operator commands (offhook ack/alerts/silence) run ensureStreams first; with everything in place that only reads.
+    // The operator commands (offhook ack/alerts/silence) run ensureStreams first; with everything in place that only
+    // reads.
     await ensureStreams(operator, subjects);
     const ack = wire.ack('db1', 'bob');
     await publishDurable(jetstreamClient(operator), subjects.ack(ack.fingerprint), ack);
@@ -297,6 +442,10 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     assert.equal(await alerts.get('missing'), null);
     await (await kvm.open('offhook-silences')).put('s1', JSON.stringify({ matchers: [], until: 0 }));
     await assertDenied(() => alerts.put('x', 'y'), 'publish', '$KV.offhook-alerts.x');
-    await assertDenied(() => jetstreamManager(operator).then((jsm) => jsm.streams.delete(names.calls)), 'publish', `$JS.API.STREAM.DELETE.${names.calls}`);
+    await assertDenied(
+      () => jetstreamManager(operator).then((jsm) => jsm.streams.delete(names.calls)),
+      'publish',
+      `$JS.API.STREAM.DELETE.${names.calls}`,
+    );
   });
 });

@@ -11,7 +11,11 @@ const execFileAsync = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const NATS_DIR = join(REPO, 'deploy/nats');
 
-interface Result { code: number; stdout: string; stderr: string }
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 async function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
   try {
     const { stdout, stderr } = await execFileAsync(command, args, { cwd: REPO, env: { ...process.env, ...env } });
@@ -25,7 +29,9 @@ async function run(command: string, args: string[], env: NodeJS.ProcessEnv = {})
 describe('deploy/nats as shipped: nats-server -t, make-certs.sh', function () {
   this.timeout(60_000);
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'offhook-natscfg-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'offhook-natscfg-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('make-certs.sh makes a CA, a server certificate with the given names, a route and a client one', async () => {

@@ -12,7 +12,11 @@ import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts
 import { killAndWait, spawnTracked } from '../helpers/processes.ts';
 import { untilPolled } from '../helpers/wait.ts';
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** `offhook ARGS` with only the given NATS_* variables (none inherited from the shell running the tests). */
 async function offhook(args: string[], env: Record<string, string> = {}): Promise<Run> {
@@ -95,7 +99,7 @@ describe('operator CLI never gives a false all clear', function () {
       await killAndWait(collector.child, 'SIGTERM');
     });
 
-    it('NATS_URL alone takes `offhook alerts` to the collector\'s server, where it sees the firing alert', async () => {
+    it("NATS_URL alone takes `offhook alerts` to the collector's server, where it sees the firing alert", async () => {
       const quiet = await offhook(['alerts', '--json'], { NATS_URL: server.url });
       assert.equal(quiet.code, 0, quiet.stderr);
       assert.deepEqual(JSON.parse(quiet.stdout), [], 'a collector answered that nothing fires: the honest empty list');
@@ -110,7 +114,10 @@ describe('operator CLI never gives a false all clear', function () {
       const firing = await offhook(['alerts', '--json'], { NATS_URL: server.url });
       assert.equal(firing.code, 0, firing.stderr);
       const alerts = JSON.parse(firing.stdout) as Array<{ fingerprint: string; status: string }>;
-      assert.deepEqual(alerts.map((a) => [a.fingerprint, a.status]), [[fingerprint('web1', 'disk', {}), 'firing']]);
+      assert.deepEqual(
+        alerts.map((a) => [a.fingerprint, a.status]),
+        [[fingerprint('web1', 'disk', {}), 'firing']],
+      );
       assert.match(firing.stderr, /^NATS nats:\/\/127\.0\.0\.1:\d+ \(from NATS_URL\), prefix offhook$/m);
       const status = await offhook(['status'], { NATS_URL: server.url });
       assert.match(status.stdout, /firing alerts: 1/);

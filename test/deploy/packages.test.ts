@@ -18,11 +18,14 @@ const run = (command: string, args: string[]): string => execFileSync(command, a
 const field = (deb: string, name: string): string => run('dpkg-deb', ['-f', deb, name]);
 /** Installed paths of a .deb's files ("./usr/bin/x" in dpkg-deb -c becomes "/usr/bin/x"). */
 const contents = (deb: string): string[] =>
-  run('dpkg-deb', ['-c', deb]).split('\n').map((l) => l.replace(/^.* \.\//, '/'));
+  run('dpkg-deb', ['-c', deb])
+    .split('\n')
+    .map((l) => l.replace(/^.* \.\//, '/'));
 const dpkgStatus = (name: string): string => {
   try {
     return execFileSync('dpkg-query', ['-W', '-f', '${Status}', name], {
-      encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
   } catch {
     return 'not-installed';
@@ -84,7 +87,10 @@ describe('npm run package: Debian packages', function () {
 
   it('gives a monitored server no native addon, no node_modules and no tsx, TypeScript or esbuild', () => {
     const files = [...contents(debs.files.offhook!), ...contents(debs.files['offhook-agent']!)];
-    assert.deepEqual(files.filter((f) => /\.node$|node_modules|\/(tsx|typescript|esbuild)(\/|$)|\.ts$/.test(f)), []);
+    assert.deepEqual(
+      files.filter((f) => /\.node$|node_modules|\/(tsx|typescript|esbuild)(\/|$)|\.ts$/.test(f)),
+      [],
+    );
     // Nor does the code ask for them at run time: no import of those packages survives bundling.
     const agentDir = mkdtempSync(join(out, 'agent-'));
     execFileSync('dpkg-deb', ['-x', debs.files['offhook-agent']!, agentDir]);
@@ -126,24 +132,34 @@ describe('npm run package: Debian packages', function () {
       assert.equal(version, JSON.parse(readFileSync('package.json', 'utf8')).version);
       // The installed tree: nothing compiled, nothing from npm.
       const listed = execFileSync('dpkg', ['-L', 'offhook', 'offhook-agent'], { encoding: 'utf8' }).split('\n');
-      assert.deepEqual(listed.filter((f) => /\.node$|node_modules|\/(tsx|typescript|esbuild)(\/|$)/.test(f)), []);
+      assert.deepEqual(
+        listed.filter((f) => /\.node$|node_modules|\/(tsx|typescript|esbuild)(\/|$)/.test(f)),
+        [],
+      );
       // Not installed here: the gateway's command says which package to install.
-      const missing = await execFileAsync('/usr/bin/offhook', ['gateway', '--help'])
-        .then(() => null, (err: { code: number; stderr: string }) => err);
+      const missing = await execFileAsync('/usr/bin/offhook', ['gateway', '--help']).then(
+        () => null,
+        (err: { code: number; stderr: string }) => err,
+      );
       assert.equal(missing?.code, 1);
       assert.match(missing?.stderr ?? '', /offhook-gateway package is not installed on this host/);
       assert.match(missing?.stderr ?? '', /\(apt install offhook-gateway\)/);
 
       const collectorConfig = join(dir, 'collector.yaml');
-      writeFileSync(collectorConfig, `
+      writeFileSync(
+        collectorConfig,
+        `
 nats: { servers: ["${server.url}"] }
 listen: "127.0.0.1:0"
 evaluation_interval: 100ms
 rules:
   - { name: port, kind: check, check: "^db-port$", max_attempts: 1 }
-`);
+`,
+      );
       const agentConfig = join(dir, 'agent.yaml');
-      writeFileSync(agentConfig, `
+      writeFileSync(
+        agentConfig,
+        `
 host: pkg1
 nats: { servers: ["${server.url}"] }
 state_dir: ${JSON.stringify(join(dir, 'state'))}
@@ -151,20 +167,29 @@ metrics_listen: "127.0.0.1:0"
 resources: { enabled: false }
 checks:
   - { name: db-port, kind: tcp, host: 127.0.0.1, port: ${await closedPort()}, interval: 200ms, timeout: 1s }
-`);
+`,
+      );
       // From the installed files only: cwd outside the checkout, the command from /usr/bin.
       const collector = spawnTracked('/usr/bin/offhook', ['collector', '--config', collectorConfig], { cwd: dir });
       await waitForOutput(collector, /collector listening on/, 30_000);
       const agent = spawnTracked('/usr/bin/offhook', ['agent', '--config', agentConfig], { cwd: dir });
       await waitForOutput(agent, /agent started/, 30_000);
       let alerts: { host: string; rule: string; status: string }[] = [];
-      await untilPolled(async () => {
-        const args = ['alerts', '--json', '--nats', server.url];
-        const listedAlerts = await execFileAsync('/usr/bin/offhook', args, { cwd: dir });
-        alerts = JSON.parse(listedAlerts.stdout) as typeof alerts;
-        return alerts.length > 0;
-      }, 'the port alert', 30_000, 200);
-      assert.deepEqual(alerts.map((a) => `${a.status} ${a.host} ${a.rule}`), ['firing pkg1 port']);
+      await untilPolled(
+        async () => {
+          const args = ['alerts', '--json', '--nats', server.url];
+          const listedAlerts = await execFileAsync('/usr/bin/offhook', args, { cwd: dir });
+          alerts = JSON.parse(listedAlerts.stdout) as typeof alerts;
+          return alerts.length > 0;
+        },
+        'the port alert',
+        30_000,
+        200,
+      );
+      assert.deepEqual(
+        alerts.map((a) => `${a.status} ${a.host} ${a.rule}`),
+        ['firing pkg1 port'],
+      );
       await Promise.all([killAndWait(agent, 'SIGTERM'), killAndWait(collector, 'SIGTERM')]);
       assert.equal(agent.exitCode, 0);
     });
@@ -172,19 +197,24 @@ checks:
     it('offhook-gateway: the packaged addon loads, the gateway runs as one process with 16 pool threads', async () => {
       await execFileAsync('dpkg', ['-i', debs.files['offhook-gateway']!]);
       const config = join(dir, 'gateway.yaml');
-      writeFileSync(config, `
+      writeFileSync(
+        config,
+        `
 gateway_host: pkg-gw
 nats: { servers: ["${server.url}"] }
 state_dir: ${JSON.stringify(join(dir, 'gateway-state'))}
 metrics_listen: "127.0.0.1:0"
 line: { backend: sim, sim: { speed: 100 } }
 people: [{ name: alice, number: "100" }]
-`);
+`,
+      );
       const env: NodeJS.ProcessEnv = { ...process.env, OFFHOOK_LOG_LEVEL: 'info' };
       delete env.UV_THREADPOOL_SIZE;
       const gateway = spawnTracked('/usr/bin/offhook', ['gateway', '--config', config], { cwd: dir, env });
       let output = '';
-      gateway.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      gateway.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
       await waitForOutput(gateway, /"msg":"gateway started"/, 60_000);
       assert.match(output, /"uvThreadpoolSize":16/);
       await killAndWait(gateway, 'SIGTERM');

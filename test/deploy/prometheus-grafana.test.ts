@@ -20,7 +20,8 @@ function exportedMetricNames(): Set<string> {
     for (const entry of readdirSync(join(REPO, dir))) {
       const path = join(dir, entry);
       if (statSync(join(REPO, path)).isDirectory()) walk(path);
-      else if (path.endsWith('.ts')) for (const m of read(path).matchAll(/['"`](offhook_[a-z0-9_]+)['"`]/g)) names.add(m[1]!);
+      else if (path.endsWith('.ts'))
+        for (const m of read(path).matchAll(/['"`](offhook_[a-z0-9_]+)['"`]/g)) names.add(m[1]!);
     }
   };
   for (const dir of ['agent', 'collector', 'telephony-gateway', 'shared']) walk(dir);
@@ -53,7 +54,10 @@ interface Panel {
 describe('deploy/grafana dashboard and deploy/prometheus config', function () {
   const exported = exportedMetricNames();
   const dashboard = JSON.parse(read('deploy/grafana/offhook-dashboard.json')) as {
-    schemaVersion: number; uid: string; panels: Panel[]; templating: { list: { name: string; type: string; query: string }[] };
+    schemaVersion: number;
+    uid: string;
+    panels: Panel[];
+    templating: { list: { name: string; type: string; query: string }[] };
   };
   const panels = dashboard.panels.filter((p) => p.type !== 'row');
 
@@ -61,7 +65,10 @@ describe('deploy/grafana dashboard and deploy/prometheus config', function () {
     assert.ok(dashboard.schemaVersion >= 36, `schemaVersion ${dashboard.schemaVersion}`);
     assert.equal(dashboard.uid, 'offhook-overview');
     const variable = dashboard.templating.list.find((v) => v.name === 'datasource');
-    assert.deepEqual(variable && { type: variable.type, query: variable.query }, { type: 'datasource', query: 'prometheus' });
+    assert.deepEqual(variable && { type: variable.type, query: variable.query }, {
+      type: 'datasource',
+      query: 'prometheus',
+    });
     assert.equal(new Set(dashboard.panels.map((p) => p.id)).size, dashboard.panels.length, 'panel ids are unique');
   });
 
@@ -80,9 +87,14 @@ describe('deploy/grafana dashboard and deploy/prometheus config', function () {
   it('covers hosts up, alerts firing, event rate, calls and cost', function () {
     const exprs = panels.flatMap((p) => p.targets!.map((t) => t.expr!)).join('\n');
     const needs = [
-      'offhook_hosts{state="up"}', 'offhook_alerts_firing', 'offhook_collector_events_total', 'offhook_gateway_calls_total',
-      'offhook_gateway_estimated_cost_currency_total', 'offhook_gateway_budget_remaining_calls',
-      'offhook_gateway_budget_remaining_seconds', 'offhook_gateway_budget_remaining_currency',
+      'offhook_hosts{state="up"}',
+      'offhook_alerts_firing',
+      'offhook_collector_events_total',
+      'offhook_gateway_calls_total',
+      'offhook_gateway_estimated_cost_currency_total',
+      'offhook_gateway_budget_remaining_calls',
+      'offhook_gateway_budget_remaining_seconds',
+      'offhook_gateway_budget_remaining_currency',
     ];
     for (const needed of needs) {
       assert.ok(exprs.includes(needed), `no panel queries ${needed}`);
@@ -106,16 +118,29 @@ describe('deploy/grafana dashboard and deploy/prometheus config', function () {
 
   it('queries only metrics the processes export (or the pending contract names)', function () {
     const rules = parse(read('deploy/prometheus/offhook-rules.yml')) as { groups: { rules: { expr: string }[] }[] };
-    const exprs = [...panels.flatMap((p) => p.targets!.map((t) => t.expr!)), ...rules.groups.flatMap((g) => g.rules.map((r) => r.expr))];
-    const unknown = [...new Set(exprs.flatMap(metricNamesIn))].filter((name) => !exported.has(name) && !PENDING_METRICS.has(name));
+    const exprs = [
+      ...panels.flatMap((p) => p.targets!.map((t) => t.expr!)),
+      ...rules.groups.flatMap((g) => g.rules.map((r) => r.expr)),
+    ];
+    const unknown = [...new Set(exprs.flatMap(metricNamesIn))].filter(
+      (name) => !exported.has(name) && !PENDING_METRICS.has(name),
+    );
     assert.deepEqual(unknown, [], 'metric names no process exports: rename them, or add them to the README contract');
-    for (const pending of PENDING_METRICS) assert.ok(!exported.has(pending), `${pending} is exported now: remove it from PENDING_METRICS and the README's pending list`);
+    for (const pending of PENDING_METRICS)
+      assert.ok(
+        !exported.has(pending),
+        `${pending} is exported now: remove it from PENDING_METRICS and the README's pending list`,
+      );
     assert.match(read('deploy/README.md'), /offhook_hosts\{state\}/);
   });
 
   it('scrapes agent, collector and gateway on the ports their configs default to', function () {
     const config = parse(read('deploy/prometheus/prometheus.yml')) as {
-      scrape_configs: { job_name: string; static_configs?: { targets: string[] }[]; file_sd_configs?: { files: string[] }[] }[];
+      scrape_configs: {
+        job_name: string;
+        static_configs?: { targets: string[] }[];
+        file_sd_configs?: { files: string[] }[];
+      }[];
       rule_files: string[];
     };
     const job = (name: string) => config.scrape_configs.find((j) => j.job_name === name);
@@ -131,7 +156,9 @@ describe('deploy/grafana dashboard and deploy/prometheus config', function () {
   });
 
   it('has alerting rules for offhook itself with an alert name, expr and summary each', function () {
-    const rules = parse(read('deploy/prometheus/offhook-rules.yml')) as { groups: { rules: { alert: string; expr: string; annotations: { summary: string } }[] }[] };
+    const rules = parse(read('deploy/prometheus/offhook-rules.yml')) as {
+      groups: { rules: { alert: string; expr: string; annotations: { summary: string } }[] }[];
+    };
     const all = rules.groups.flatMap((g) => g.rules);
     assert.ok(all.length >= 5);
     for (const rule of all) {
@@ -139,6 +166,10 @@ describe('deploy/grafana dashboard and deploy/prometheus config', function () {
       assertBalanced(rule.expr, rule.alert);
       assert.ok(rule.annotations.summary.length > 10, `${rule.alert}: summary`);
     }
-    for (const needed of ['OffhookCollectorDown', 'OffhookGatewayDown', 'OffhookGatewayLineDown']) assert.ok(all.some((r) => r.alert === needed), needed);
+    for (const needed of ['OffhookCollectorDown', 'OffhookGatewayDown', 'OffhookGatewayLineDown'])
+      assert.ok(
+        all.some((r) => r.alert === needed),
+        needed,
+      );
   });
 });

@@ -28,7 +28,9 @@ function familyTypes(text: string): Map<string, string> {
 function zeroIn(text: string): (name: string, labels: Record<string, string>) => boolean {
   const samples = parseMetrics(text);
   return (name, labels) =>
-    samples.some((s) => s.name === name && s.value === 0 && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+    samples.some(
+      (s) => s.name === name && s.value === 0 && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+    );
 }
 
 describe('live /metrics of agent, collector and gateway pass promtool check metrics (issue 18)', function () {
@@ -38,7 +40,8 @@ describe('live /metrics of agent, collector and gateway pass promtool check metr
   const live: OffhookProcess[] = [];
 
   before(async function () {
-    if (spawnSync(PROMTOOL, ['--version']).status !== 0) throw new Error(`${PROMTOOL} missing: apt-get install prometheus`);
+    if (spawnSync(PROMTOOL, ['--version']).status !== 0)
+      throw new Error(`${PROMTOOL} missing: apt-get install prometheus`);
     dir = mkdtempSync(join(tmpdir(), 'offhook-promtool-'));
     server = await startNatsServer();
   });
@@ -61,10 +64,15 @@ describe('live /metrics of agent, collector and gateway pass promtool check metr
     live.push(agent);
     let text = '';
     // Ratios and rates need two samples; by then a pre-computed rate would be there too.
-    await untilPolled(async () => {
-      text = await scrapeText(agent);
-      return parseMetrics(text).some((s) => s.name === 'offhook_cpu_usage_ratio');
-    }, 'host counters on the agent /metrics', 30_000, 200);
+    await untilPolled(
+      async () => {
+        text = await scrapeText(agent);
+        return parseMetrics(text).some((s) => s.name === 'offhook_cpu_usage_ratio');
+      },
+      'host counters on the agent /metrics',
+      30_000,
+      200,
+    );
     const { rc, problems } = promtool(text);
     assert.equal(problems, '', 'promtool problems');
     assert.equal(rc, 0);
@@ -98,7 +106,10 @@ describe('live /metrics of agent, collector and gateway pass promtool check metr
     assert.equal(rc, 0);
     const zero = zeroIn(text);
     assert.ok(zero('offhook_collector_events_total', { kind: 'resource' }), 'events start at 0');
-    assert.ok(zero('offhook_alert_announcements_total', { status: 'firing', severity: 'critical' }), 'announcements start at 0');
+    assert.ok(
+      zero('offhook_alert_announcements_total', { status: 'firing', severity: 'critical' }),
+      'announcements start at 0',
+    );
     assert.ok(zero('offhook_notifications_total', { receiver: 'hook', outcome: 'failed' }), 'notifications start at 0');
   });
 
@@ -114,9 +125,15 @@ describe('live /metrics of agent, collector and gateway pass promtool check metr
     for (const name of budget) assert.equal(types.get(name), 'gauge', name);
     assert.equal(types.get('offhook_gateway_budget_remaining'), undefined, 'no family mixing units');
     const zero = zeroIn(text);
-    assert.ok(zero('offhook_gateway_calls_total', { direction: 'outbound', outcome: 'acknowledged' }), 'calls start at 0');
+    assert.ok(
+      zero('offhook_gateway_calls_total', { direction: 'outbound', outcome: 'acknowledged' }),
+      'calls start at 0',
+    );
     assert.ok(zero('offhook_gateway_estimated_cost_currency_total', { currency: 'EUR' }), 'cost starts at 0');
     assert.ok(zero('offhook_gateway_fallbacks_total', { reason: 'line_down' }), 'fallbacks start at 0');
-    assert.ok(zero('offhook_gateway_budget_exhausted_total', { scope: 'total', limit: 'calls_per_hour' }), 'exhausted starts at 0');
+    assert.ok(
+      zero('offhook_gateway_budget_exhausted_total', { scope: 'total', limit: 'calls_per_hour' }),
+      'exhausted starts at 0',
+    );
   });
 });

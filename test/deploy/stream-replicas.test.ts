@@ -33,14 +33,29 @@ describe('nats.stream_replicas: the replicas collector and gateway create stream
   });
 
   it('the collector creates its streams with nats.stream_replicas', async () => {
-    const config = CollectorConfig.parse({ nats: { servers: [server.url], prefix: 'rcoll', stream_replicas: 3 }, listen: '127.0.0.1:0' });
-    await assert.rejects(startCollector(config, { logger: silentLogger(), registry: createRegistry('collector'), sink: new RecordingSink() }), REFUSED);
+    const config = CollectorConfig.parse({
+      nats: { servers: [server.url], prefix: 'rcoll', stream_replicas: 3 },
+      listen: '127.0.0.1:0',
+    });
+    await assert.rejects(
+      startCollector(config, {
+        logger: silentLogger(),
+        registry: createRegistry('collector'),
+        sink: new RecordingSink(),
+      }),
+      REFUSED,
+    );
   });
 
   it('the gateway creates its streams with nats.stream_replicas', async () => {
     const line = await openSimLine({ speed: 100 });
     try {
-      const config = gatewayConfig({ gateway_host: 'gw1', state_dir: speechStateDir, nats: { servers: [server.url], prefix: 'rgw', stream_replicas: 3 }, line: { backend: 'sim' } });
+      const config = gatewayConfig({
+        gateway_host: 'gw1',
+        state_dir: speechStateDir,
+        nats: { servers: [server.url], prefix: 'rgw', stream_replicas: 3 },
+        line: { backend: 'sim' },
+      });
       await assert.rejects(startGateway({ config, line, logger: silentLogger(), metricsListen: null }), REFUSED);
     } finally {
       await line.close();

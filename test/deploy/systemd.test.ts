@@ -46,9 +46,16 @@ describe('deploy/systemd units', function () {
 
       it('is hardened', function () {
         for (const [key, expected] of [
-          ['NoNewPrivileges', 'yes'], ['ProtectSystem', 'strict'], ['PrivateTmp', 'yes'],
-          ['ProtectKernelTunables', 'yes'], ['ProtectKernelModules', 'yes'], ['ProtectControlGroups', 'yes'],
-          ['RestrictSUIDSGID', 'yes'], ['LockPersonality', 'yes'], ['CapabilityBoundingSet', ''], ['SystemCallFilter', '@system-service'],
+          ['NoNewPrivileges', 'yes'],
+          ['ProtectSystem', 'strict'],
+          ['PrivateTmp', 'yes'],
+          ['ProtectKernelTunables', 'yes'],
+          ['ProtectKernelModules', 'yes'],
+          ['ProtectControlGroups', 'yes'],
+          ['RestrictSUIDSGID', 'yes'],
+          ['LockPersonality', 'yes'],
+          ['CapabilityBoundingSet', ''],
+          ['SystemCallFilter', '@system-service'],
           ['SystemCallErrorNumber', 'EPERM'],
         ] as const) {
           assert.equal(service(key), expected, `${unit}: ${key}=${expected}`);
@@ -56,7 +63,11 @@ describe('deploy/systemd units', function () {
         // The agent statfs()es the host's filesystems, /home included (agent/README.md): read-only, not hidden.
         assert.equal(service('ProtectHome'), command === 'agent' ? 'read-only' : 'yes');
         if (command === 'agent') assert.equal(service('ProtectProc'), undefined, 'the agent reads /proc/1/mounts');
-        assert.equal(service('MemoryDenyWriteExecute'), undefined, 'V8 needs W+X memory: MemoryDenyWriteExecute would kill node');
+        assert.equal(
+          service('MemoryDenyWriteExecute'),
+          undefined,
+          'V8 needs W+X memory: MemoryDenyWriteExecute would kill node',
+        );
       });
     });
   }
@@ -69,8 +80,16 @@ describe('deploy/systemd units', function () {
     assert.match(value(gateway, 'Service', 'SupplementaryGroups') ?? '', /\bdialout\b/);
     assert.equal(value(gateway, 'Service', 'PrivateDevices'), undefined, 'the card must be visible');
     assert.equal(value(gateway, 'Service', 'DevicePolicy'), 'closed');
-    assert.ok(gateway.get('Service')?.get('DeviceAllow')?.some((d) => d.startsWith('/dev/vpb')));
-    assert.ok(gateway.get('Service')?.get('Environment')?.includes('UV_THREADPOOL_SIZE=16'), 'one gateway process with a 16-thread pool');
+    assert.ok(
+      gateway
+        .get('Service')
+        ?.get('DeviceAllow')
+        ?.some((d) => d.startsWith('/dev/vpb')),
+    );
+    assert.ok(
+      gateway.get('Service')?.get('Environment')?.includes('UV_THREADPOOL_SIZE=16'),
+      'one gateway process with a 16-thread pool',
+    );
     const collector = parseUnitFile(join(UNITS, 'offhook-collector.service'));
     assert.equal(value(collector, 'Service', 'SupplementaryGroups'), undefined);
   });
@@ -82,10 +101,15 @@ describe('deploy/systemd units', function () {
       dir = mkdtempSync(join(tmpdir(), 'offhook-units-'));
       // verify checks that ExecStart exists: point the units at this checkout's offhook.mjs.
       for (const { unit } of PROCESSES) {
-        writeFileSync(join(dir, unit), readFileSync(join(UNITS, unit), 'utf8').replaceAll('/usr/bin/offhook', join(REPO, 'offhook.mjs')));
+        writeFileSync(
+          join(dir, unit),
+          readFileSync(join(UNITS, unit), 'utf8').replaceAll('/usr/bin/offhook', join(REPO, 'offhook.mjs')),
+        );
       }
     });
-    after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+    after(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
 
     for (const { unit } of PROCESSES) {
       it(`${unit}: systemd-analyze verify reports nothing and the exposure score stays below 2.5`, async function () {
@@ -93,7 +117,13 @@ describe('deploy/systemd units', function () {
         assert.equal(`${verify.stdout}${verify.stderr}`, '', 'unknown keys, bad values or missing binaries');
         const security = await run('systemd-analyze', ['security', '--offline=yes', '--no-pager', join(dir, unit)]);
         const score = Number(/Overall exposure level for \S+: ([\d.]+)/.exec(security.stdout)?.[1]);
-        assert.ok(score < 2.5, `exposure ${score}:\n${security.stdout.split('\n').filter((l) => l.startsWith('✗')).join('\n')}`);
+        assert.ok(
+          score < 2.5,
+          `exposure ${score}:\n${security.stdout
+            .split('\n')
+            .filter((l) => l.startsWith('✗'))
+            .join('\n')}`,
+        );
       });
     }
   });

@@ -5,7 +5,14 @@ import { createAgentMetrics } from '../../agent/core/metrics.ts';
 import { EventPublisher } from '../../agent/core/publisher.ts';
 import { SequenceCounter } from '../../agent/core/sequence.ts';
 import { DiskSpool } from '../../agent/index.ts';
-import { connectNats, createRegistry, jetstreamClient, NatsConfig, silentLogger, Subjects } from '../../shared/index.ts';
+import {
+  connectNats,
+  createRegistry,
+  jetstreamClient,
+  NatsConfig,
+  silentLogger,
+  Subjects,
+} from '../../shared/index.ts';
 
 /**
  * A simulated host: the agent's real publisher, disk spool and sequence counter on its own NATS
@@ -17,10 +24,17 @@ export class InProcessAgent {
   readonly metrics;
   private nc: NatsConnection | null = null;
 
-  constructor(readonly host: string, stateDir: string, private readonly natsUrl: string, private readonly subjects: Subjects) {
+  constructor(
+    readonly host: string,
+    stateDir: string,
+    private readonly natsUrl: string,
+    private readonly subjects: Subjects,
+  ) {
     mkdirSync(stateDir, { recursive: true });
     this.metrics = createAgentMetrics(createRegistry('agent'));
-    const spool = new DiskSpool(join(stateDir, 'spool'), 64 * 1024 * 1024, (dropped) => this.metrics.spoolDropped.inc(dropped));
+    const spool = new DiskSpool(join(stateDir, 'spool'), 64 * 1024 * 1024, (dropped) =>
+      this.metrics.spoolDropped.inc(dropped),
+    );
     this.publisher = new EventPublisher({
       host,
       subjects,
@@ -34,7 +48,11 @@ export class InProcessAgent {
 
   async connect(): Promise<void> {
     const config = NatsConfig.parse({ servers: [this.natsUrl], prefix: this.subjects.prefix });
-    const nc = await connectNats(config, { name: `offhook-agent-${this.host}`, logger: silentLogger(), registry: createRegistry('agent') });
+    const nc = await connectNats(config, {
+      name: `offhook-agent-${this.host}`,
+      logger: silentLogger(),
+      registry: createRegistry('agent'),
+    });
     this.nc = nc;
     this.publisher.attach(jetstreamClient(nc));
     void (async () => {

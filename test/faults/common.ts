@@ -24,9 +24,19 @@ export function recordFault(record: FaultRecord): void {
 
 after(function () {
   if (records.length === 0) return;
-  const lines = ['', 'fault suite summary', ...records.map((r) => `- ${r.scenario}: ${r.tried}\n    counts: ${Object.entries(r.counts).map(([k, v]) => `${k}=${v}`).join(', ')}\n    lost: ${r.lost}`)];
+  const lines = [
+    '',
+    'fault suite summary',
+    ...records.map(
+      (r) =>
+        `- ${r.scenario}: ${r.tried}\n    counts: ${Object.entries(r.counts)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}\n    lost: ${r.lost}`,
+    ),
+  ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  if (process.env.OFFHOOK_FAULTS_SUMMARY) writeFileSync(process.env.OFFHOOK_FAULTS_SUMMARY, JSON.stringify(records, null, 2));
+  if (process.env.OFFHOOK_FAULTS_SUMMARY)
+    writeFileSync(process.env.OFFHOOK_FAULTS_SUMMARY, JSON.stringify(records, null, 2));
 });
 
 /** One espeak cache for every gateway the suite starts: prompts are rendered once. */
@@ -34,7 +44,11 @@ export const speechDir = mkdtempSync(join(tmpdir(), 'offhook-faults-speech-'));
 
 /** The sim far end answering and acknowledging `times` calls to `number`. */
 export function answersAndAcks(number: string, times: number): object[] {
-  return Array.from({ length: times }, () => ({ number, answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] }));
+  return Array.from({ length: times }, () => ({
+    number,
+    answerAfterRings: 1,
+    then: [{ waitForPrompt: 'menu' }, { press: '1' }],
+  }));
 }
 
 /** Budget wide enough that the scenario, not the rate limits, decides how many calls happen. */
@@ -59,7 +73,12 @@ export function ackingGatewayConfig(natsUrl: string, prefix: string, calls: numb
 }
 
 /** Every message of `stream` from the start (ordered consumer), until `expected` have arrived or `timeoutMs` passed. */
-export async function readStream<T>(nc: NatsConnection, stream: string, expected: number, timeoutMs = 30_000): Promise<{ subject: string; seq: number; data: T }[]> {
+export async function readStream<T>(
+  nc: NatsConnection,
+  stream: string,
+  expected: number,
+  timeoutMs = 30_000,
+): Promise<{ subject: string; seq: number; data: T }[]> {
   const consumer = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
   const messages = await consumer.consume();
   const out: { subject: string; seq: number; data: T }[] = [];

@@ -39,7 +39,12 @@ function aliasBomb(path: string): void {
   writeFileSync(path, `${lines.join('\n')}\n`);
 }
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 async function run(args: string[]): Promise<Run> {
   const child = spawnTracked(process.execPath, ['offhook.mjs', ...args]);
@@ -72,7 +77,11 @@ describe('faults: hostile config files', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const cases = [['a 50 MB file', 'huge'], ['an alias bomb', 'bomb'], ['an empty file', 'empty']] as const;
+  const cases = [
+    ['a 50 MB file', 'huge'],
+    ['an alias bomb', 'bomb'],
+    ['an empty file', 'empty'],
+  ] as const;
   for (const [kind, file] of cases) {
     it(`every command given ${kind}: one line naming the file, exit 2, no stack trace`, async () => {
       const { path, message } = files[file]!;

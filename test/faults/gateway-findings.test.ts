@@ -67,8 +67,15 @@ describe('faults: gateway in an alert storm, with a spent budget, against a PIN 
     notifications: {
       // The receiver's rate limit (default 20 a minute) is not what these scenarios test: under load the sweep hands
       // the held alerts over in more, smaller batches, and a limit would hold the rest for the next minute.
-      receivers: [{ name: 'hook', kind: 'webhook', url: hookUrl, retry: { initial_backoff: '100ms' },
-        rate_limit: { max: 1000, per: '1m' } }],
+      receivers: [
+        {
+          name: 'hook',
+          kind: 'webhook',
+          url: hookUrl,
+          retry: { initial_backoff: '100ms' },
+          rate_limit: { max: 1000, per: '1m' },
+        },
+      ],
       routes: [],
       fallback_receivers: ['hook'],
     },
@@ -95,13 +102,18 @@ describe('faults: gateway in an alert storm, with a spent budget, against a PIN 
     await start('collector', `collector-${prefix}`, collectorConfig(prefix, hook.url));
     const transcript = join(dir, `${prefix}.jsonl`);
     const acks = { number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] };
-    const gateway = await start('gateway', `gateway-${prefix}`, gatewayConfig(prefix, transcript, {
-      sim: { far_end: [acks, acks] },
-      budget: { ...GENEROUS_BUDGET, per_number: { ...GENEROUS_BUDGET.per_number, max_calls_per_minute: 1 } },
-      max_unannounced: '2s',
-    }));
+    const gateway = await start(
+      'gateway',
+      `gateway-${prefix}`,
+      gatewayConfig(prefix, transcript, {
+        sim: { far_end: [acks, acks] },
+        budget: { ...GENEROUS_BUDGET, per_number: { ...GENEROUS_BUDGET.per_number, max_calls_per_minute: 1 } },
+        max_unannounced: '2s',
+      }),
+    );
     const alerts: Alert[] = Array.from({ length: 100 }, (_, i) =>
-      makeAlert({ host: `web${i}`, rule: 'disk', severity: i < 5 ? 'critical' : 'warning', summary: 'disk full' }));
+      makeAlert({ host: `web${i}`, rule: 'disk', severity: i < 5 ? 'critical' : 'warning', summary: 'disk full' }),
+    );
     const byHost = new Map(alerts.map((a) => [a.host, a.fingerprint]));
     const js = jetstreamClient(nc);
     // In ten bursts, as a storm arrives: some alerts land before the first call is answered, most after.
@@ -117,17 +129,20 @@ describe('faults: gateway in an alert storm, with a spent budget, against a PIN 
       }
       return out;
     };
-    const menus = (): string[] => readTranscript(transcript)
-      .flatMap((e) => (e.event === 'play' && e.file.startsWith('menu') ? [promptText(e.file)] : []));
+    const menus = (): string[] =>
+      readTranscript(transcript).flatMap((e) =>
+        e.event === 'play' && e.file.startsWith('menu') ? [promptText(e.file)] : [],
+      );
     /** Alerts acknowledged in a call whose menu said how many pressing 1 acknowledges. */
     const ackedAsAll = (): Set<string> => {
       const said = new Set(menus().map((t) => Number(/acknowledge all (\d+) alerts/.exec(t)?.[1] ?? 0)));
       const told = (c: CallRecord): boolean => c.fingerprints.length === 1 || said.has(c.fingerprints.length);
       return new Set(calls.filter((c) => c.outcome === 'acknowledged' && told(c)).flatMap((c) => c.fingerprints));
     };
-    const fellBack = (): Map<string, string> => new Map(hook.alerts.map((a) => [a.fingerprint, a.annotations[REASON] ?? '']));
-    const informed = (): string[] => alerts.map((a) => a.fingerprint)
-      .filter((fp) => named().has(fp) || ackedAsAll().has(fp) || fellBack().has(fp));
+    const fellBack = (): Map<string, string> =>
+      new Map(hook.alerts.map((a) => [a.fingerprint, a.annotations[REASON] ?? '']));
+    const informed = (): string[] =>
+      alerts.map((a) => a.fingerprint).filter((fp) => named().has(fp) || ackedAsAll().has(fp) || fellBack().has(fp));
     // Bounded well below the per-number minute: on main the held alerts wait for a 5-minute round_delay, unseen.
     await untilPolled(() => informed().length === 100, 'each alert named, acked as all N, or fallback', 45_000, 100);
 
@@ -193,8 +208,8 @@ describe('faults: gateway in an alert storm, with a spent budget, against a PIN 
     const guess = { callerId: '100', then: [prompt, { press: `${WRONG}#` }, prompt, { wait: 600_000 }] };
     const life1 = gatewayConfig(prefix, line1, { inbound, sim: { inbound: [guess] } });
     const gateway1 = await start('gateway', `gateway-${prefix}-1`, life1);
-    const pinPrompts = (): number => readTranscript(line1)
-      .filter((e) => e.event === 'play' && e.file.startsWith('enter-pin')).length;
+    const pinPrompts = (): number =>
+      readTranscript(line1).filter((e) => e.event === 'play' && e.file.startsWith('enter-pin')).length;
     await untilPolled(() => pinPrompts() === 2, 'the second PIN prompt', 30_000, 20);
     await killAndWait(gateway1.child, 'SIGKILL');
     live.delete(gateway1);
@@ -225,7 +240,11 @@ describe('faults: gateway in an alert storm, with a spent budget, against a PIN 
       assert.ok(!text.includes(WRONG), `the wrong PIN appears in the ${where}`);
       assert.ok(!text.includes('2468#'), `the right PIN appears in the ${where}`);
     }
-    assert.deepEqual(calls.map((c) => c.digits), ['x#', ''], 'a PIN try shows as x# in the record');
+    assert.deepEqual(
+      calls.map((c) => c.digits),
+      ['x#', ''],
+      'a PIN try shows as x# in the record',
+    );
     recordFault({
       scenario: 'PIN guessing across a SIGKILL',
       tried: 'wrong PIN, SIGKILL mid-PIN, restart, wrong PIN, right PIN (max_pin_tries 2)',

@@ -5,8 +5,18 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  CallRecord, ensureStreams, fingerprint, jetstreamClient, newId, publishDurable, SCHEMA_VERSION, streamNames, Subjects,
-  type CheckResult, type CheckStatus, type Heartbeat,
+  CallRecord,
+  ensureStreams,
+  fingerprint,
+  jetstreamClient,
+  newId,
+  publishDurable,
+  SCHEMA_VERSION,
+  streamNames,
+  Subjects,
+  type CheckResult,
+  type CheckStatus,
+  type Heartbeat,
 } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts';
@@ -18,17 +28,42 @@ import { ackingGatewayConfig, recordFault } from './common.ts';
 
 type Hook = Awaited<ReturnType<typeof webhookReceiver>>;
 
-function checkResult(host: string, epoch: string | undefined, seq: number, status: CheckStatus, ts = Date.now()): CheckResult {
+function checkResult(
+  host: string,
+  epoch: string | undefined,
+  seq: number,
+  status: CheckStatus,
+  ts = Date.now(),
+): CheckResult {
   return {
-    v: SCHEMA_VERSION, id: newId(), host, ts, seq, ...(epoch ? { epoch } : {}),
-    kind: 'check', check: 'svc', checkKind: 'tcp', status, message: `svc ${status}`, latencyMs: 1,
+    v: SCHEMA_VERSION,
+    id: newId(),
+    host,
+    ts,
+    seq,
+    ...(epoch ? { epoch } : {}),
+    kind: 'check',
+    check: 'svc',
+    checkKind: 'tcp',
+    status,
+    message: `svc ${status}`,
+    latencyMs: 1,
   };
 }
 
 function heartbeat(host: string, intervalMs: number): Heartbeat {
   return {
-    v: SCHEMA_VERSION, id: newId(), host, ts: Date.now(), seq: 0, epoch: 'e1', kind: 'heartbeat',
-    agentVersion: '0.1.0', uptimeSec: 1, intervalMs, spoolDepth: 0,
+    v: SCHEMA_VERSION,
+    id: newId(),
+    host,
+    ts: Date.now(),
+    seq: 0,
+    epoch: 'e1',
+    kind: 'heartbeat',
+    agentVersion: '0.1.0',
+    uptimeSec: 1,
+    intervalMs,
+    spoolDepth: 0,
   };
 }
 
@@ -84,7 +119,8 @@ describe('faults: intake limits against the real collector (issue 15)', function
     const hook = await newHook();
     let running = await collector(prefix, hook);
     const js = jetstreamClient(nc);
-    const send = (event: CheckResult): Promise<unknown> => publishDurable(js, subjects.event(event.host, 'check'), event);
+    const send = (event: CheckResult): Promise<unknown> =>
+      publishDurable(js, subjects.event(event.host, 'check'), event);
 
     await send(checkResult('victim', 'real', 1, 'ok'));
     const year2100 = Date.UTC(2100, 0, 1);
@@ -92,28 +128,46 @@ describe('faults: intake limits against the real collector (issue 15)', function
     await send(checkResult('victim', undefined, Number.MAX_SAFE_INTEGER, 'ok', year2100));
     await send(checkResult('victim', 'spoofed', Number.MAX_SAFE_INTEGER, 'ok'));
     await send(checkResult('victim', 'real', 2, 'critical'));
-    await untilPolled(() => hook.received.includes('firing svc victim'), 'the real critical result of victim notified', 20_000);
+    await untilPolled(
+      () => hook.received.includes('firing svc victim'),
+      'the real critical result of victim notified',
+      20_000,
+    );
 
     // The positions are in the checkpoint: after a restart the real agent goes on, the spoof stays refused.
-    const checkpointed = async (): Promise<number> => sumOf(await scrape(running.metricsUrl), 'offhook_collector_checkpoint_sequence');
+    const checkpointed = async (): Promise<number> =>
+      sumOf(await scrape(running.metricsUrl), 'offhook_collector_checkpoint_sequence');
     await untilPolled(async () => (await checkpointed()) >= 5, 'a checkpoint covering the spoof');
     const before = await scrape(running.metricsUrl);
     await killAndWait(running.child, 'SIGTERM');
     running = await collector(prefix, hook);
     await send(checkResult('victim', 'real', Number.MAX_SAFE_INTEGER - 1, 'ok'));
     await send(checkResult('victim', 'real', 3, 'ok'));
-    await untilPolled(() => hook.received.includes('resolved svc victim'), 'the real recovery of victim notified after the restart', 20_000);
+    await untilPolled(
+      () => hook.received.includes('resolved svc victim'),
+      'the real recovery of victim notified after the restart',
+      20_000,
+    );
     const after = await scrape(running.metricsUrl);
 
     assert.deepEqual(hook.received, ['firing svc victim', 'resolved svc victim']);
     assert.equal(sumOf(before, 'offhook_collector_rejected_events_total', { reason: 'ts_future' }), 2);
     assert.equal(sumOf(before, 'offhook_collector_rejected_events_total', { reason: 'seq_jump' }), 1);
-    assert.equal(sumOf(after, 'offhook_collector_rejected_events_total', { reason: 'seq_jump' }), 1, 'the spoof after the restart');
-    assert.equal(sumOf(before, 'offhook_collector_duplicate_events_total') + sumOf(after, 'offhook_collector_duplicate_events_total'), 0);
+    assert.equal(
+      sumOf(after, 'offhook_collector_rejected_events_total', { reason: 'seq_jump' }),
+      1,
+      'the spoof after the restart',
+    );
+    assert.equal(
+      sumOf(before, 'offhook_collector_duplicate_events_total') +
+        sumOf(after, 'offhook_collector_duplicate_events_total'),
+      0,
+    );
     assert.match(running.output(), /"host":"victim","reason":"seq_jump"/);
     recordFault({
       scenario: 'spoofed seq/ts (issue 15 #2)',
-      tried: 'check events for victim with seq 2^53-1 and ts 2100 (same epoch, no epoch, fresh epoch), collector restarted between',
+      tried:
+        'check events for victim with seq 2^53-1 and ts 2100 (same epoch, no epoch, fresh epoch), collector restarted between',
       counts: {
         refused_ts_future: sumOf(before, 'offhook_collector_rejected_events_total', { reason: 'ts_future' }),
         refused_seq_jump: sumOf(before, 'offhook_collector_rejected_events_total', { reason: 'seq_jump' }) + 1,
@@ -146,7 +200,11 @@ describe('faults: intake limits against the real collector (issue 15)', function
     sub.unsubscribe();
 
     const metrics = await scrape(running.metricsUrl);
-    assert.deepEqual(hook.received.filter((line) => line.endsWith(' steady')), [], 'no host_down notification for steady');
+    assert.deepEqual(
+      hook.received.filter((line) => line.endsWith(' steady')),
+      [],
+      'no host_down notification for steady',
+    );
     assert.equal(called(steadyDown), false, 'no call about steady');
     assert.equal(sumOf(metrics, 'offhook_invalid_messages_total', { subject: 'heartbeat', reason: 'schema' }), 1);
     assert.match(running.output(), /intervalMs[^"]*at least 100/);
@@ -160,7 +218,7 @@ describe('faults: intake limits against the real collector (issue 15)', function
     });
   });
 
-  it('finding 9: one host flooding its own subjects does not push another host\'s events out of EVENTS', async () => {
+  it("finding 9: one host flooding its own subjects does not push another host's events out of EVENTS", async () => {
     const prefix = 'intake9';
     const subjects = new Subjects(prefix);
     const events = streamNames(subjects).events;
@@ -189,11 +247,16 @@ describe('faults: intake limits against the real collector (issue 15)', function
     const stored = info.state.messages;
 
     const running = await collector(prefix, hook, { intake: { events_max_msgs_per_subject: PER_SUBJECT } });
-    const checkpointed = async (): Promise<number> => sumOf(await scrape(running.metricsUrl), 'offhook_collector_checkpoint_sequence');
-    await untilPolled(async () => (await checkpointed()) >= info.state.last_seq, 'the collector read all of EVENTS', 30_000);
-    await untilPolled(() => hook.received.includes('firing svc quiet'), 'quiet\'s critical result notified', 5_000);
+    const checkpointed = async (): Promise<number> =>
+      sumOf(await scrape(running.metricsUrl), 'offhook_collector_checkpoint_sequence');
+    await untilPolled(
+      async () => (await checkpointed()) >= info.state.last_seq,
+      'the collector read all of EVENTS',
+      30_000,
+    );
+    await untilPolled(() => hook.received.includes('firing svc quiet'), "quiet's critical result notified", 5_000);
     const metrics = await scrape(running.metricsUrl);
-    assert.equal(info.state.subjects?.[subjects.event('quiet', 'check')], 1, 'quiet\'s event is still in the stream');
+    assert.equal(info.state.subjects?.[subjects.event('quiet', 'check')], 1, "quiet's event is still in the stream");
     assert.equal(info.state.subjects?.[subjects.event('loud', 'check')], PER_SUBJECT);
     assert.equal(sumOf(metrics, 'offhook_collector_events_total'), stored);
     recordFault({

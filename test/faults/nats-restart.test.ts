@@ -52,24 +52,40 @@ describe('faults: nats-server restarted (same store) while 50 agents publish', f
       checkpoint_interval: '1s',
       defaults: { flapping: { enabled: false } },
       rules: [{ name: 'fault_high', kind: 'threshold', metric: 'fault_gauge', crit: 50 }],
-      notifications: { receivers: [{ name: 'hook', kind: 'webhook', url: hook.url, retry: { initial_backoff: '100ms' }, rate_limit: { max: 10000, per: '1m' } }], routes: [{ receiver: 'hook' }] },
+      notifications: {
+        receivers: [
+          {
+            name: 'hook',
+            kind: 'webhook',
+            url: hook.url,
+            retry: { initial_backoff: '100ms' },
+            rate_limit: { max: 10000, per: '1m' },
+          },
+        ],
+        routes: [{ receiver: 'hook' }],
+      },
     });
     processes.push(collector);
     const realAgents: OffhookProcess[] = [];
     for (let i = 0; i < REAL_AGENTS; i++) {
-      realAgents.push(await startOffhook('agent', dir, `agent-real${i}`, {
-        host: `real${i}`,
-        nats: { servers: [server.url], prefix: PREFIX },
-        state_dir: join(dir, `real${i}`),
-        metrics_listen: '127.0.0.1:0',
-        heartbeat_interval: '1s',
-        publish_timeout: '2s',
-        resources: { interval: '250ms', processes: false, inventory_interval: '10m' },
-      }));
+      realAgents.push(
+        await startOffhook('agent', dir, `agent-real${i}`, {
+          host: `real${i}`,
+          nats: { servers: [server.url], prefix: PREFIX },
+          state_dir: join(dir, `real${i}`),
+          metrics_listen: '127.0.0.1:0',
+          heartbeat_interval: '1s',
+          publish_timeout: '2s',
+          resources: { interval: '250ms', processes: false, inventory_interval: '10m' },
+        }),
+      );
     }
     processes.push(...realAgents);
 
-    const agents = Array.from({ length: SIMULATED_HOSTS }, (_, i) => new InProcessAgent(`sim${String(i).padStart(2, '0')}`, join(dir, `sim${i}`), server.url, subjects));
+    const agents = Array.from(
+      { length: SIMULATED_HOSTS },
+      (_, i) => new InProcessAgent(`sim${String(i).padStart(2, '0')}`, join(dir, `sim${i}`), server.url, subjects),
+    );
     await Promise.all(agents.map((a) => a.connect()));
     // Events that went through the disk spool: every rise of a spool's depth is one appended event.
     let spooled = 0;
@@ -80,7 +96,8 @@ describe('faults: nats-server restarted (same store) while 50 agents publish', f
         last = depth;
       });
     }
-    const phase = (what: string): void => void (process.env.OFFHOOK_TEST_LOG && process.stderr.write(`${new Date().toISOString()} ${what}\n`));
+    const phase = (what: string): void =>
+      void (process.env.OFFHOOK_TEST_LOG && process.stderr.write(`${new Date().toISOString()} ${what}\n`));
 
     let restarted: Promise<void> | null = null;
     for (let round = 1; round <= ROUNDS; round++) {
@@ -92,8 +109,19 @@ describe('faults: nats-server restarted (same store) while 50 agents publish', f
     }
     phase('publishing done');
     await restarted;
-    await untilPolled(() => agents.every((a) => a.publisher.spoolDepth === 0), 'every simulated agent draining its spool', 120_000, 100);
-    for (const agent of realAgents) await untilPolled(async () => (await scrapeSum(agent.metricsUrl, 'offhook_agent_spool_depth')) === 0, `${agent.configFile} draining its spool`, 60_000, 200);
+    await untilPolled(
+      () => agents.every((a) => a.publisher.spoolDepth === 0),
+      'every simulated agent draining its spool',
+      120_000,
+      100,
+    );
+    for (const agent of realAgents)
+      await untilPolled(
+        async () => (await scrapeSum(agent.metricsUrl, 'offhook_agent_spool_depth')) === 0,
+        `${agent.configFile} draining its spool`,
+        60_000,
+        200,
+      );
     phase('spools drained');
     const failedPublishes = (await Promise.all(agents.map(publishFailures))).reduce((a, b) => a + b, 0);
     for (const agent of realAgents) await killAndWait(agent.child, 'SIGTERM');
@@ -113,16 +141,31 @@ describe('faults: nats-server restarted (same store) while 50 agents publish', f
       duplicates += sorted.length - new Set(sorted).size;
       const distinct = [...new Set(sorted)];
       gaps += distinct[distinct.length - 1]! - distinct.length;
-      if (host.startsWith('sim')) assert.deepEqual(distinct, Array.from({ length: ROUNDS }, (_, i) => i + 1), `${host}: seq 1..${ROUNDS}`);
+      if (host.startsWith('sim'))
+        assert.deepEqual(
+          distinct,
+          Array.from({ length: ROUNDS }, (_, i) => i + 1),
+          `${host}: seq 1..${ROUNDS}`,
+        );
     }
     assert.equal(seqsByHost.size, SIMULATED_HOSTS + REAL_AGENTS, 'every host published');
     assert.equal(gaps, 0, 'no gap in any host seq');
     assert.equal(duplicates, 0, 'no event stored twice');
 
     phase('stream read');
-    await untilPolled(async () => (await scrapeSum(collector.metricsUrl, 'offhook_collector_events_total')) >= stored, 'the collector evaluating every stored event', 120_000, 200);
+    await untilPolled(
+      async () => (await scrapeSum(collector.metricsUrl, 'offhook_collector_events_total')) >= stored,
+      'the collector evaluating every stored event',
+      120_000,
+      200,
+    );
     const expectedTransitions = SIMULATED_HOSTS * HIGH_AT.size * 2;
-    await untilPolled(() => hook.alerts.length >= expectedTransitions, `${expectedTransitions} notifications`, 60_000, 100);
+    await untilPolled(
+      () => hook.alerts.length >= expectedTransitions,
+      `${expectedTransitions} notifications`,
+      60_000,
+      100,
+    );
     phase('notified');
     const alertsStored = (await jsm.streams.info(names.alerts)).state.messages;
     const alerts = await readStream<Alert>(nc, names.alerts, alertsStored, 30_000);
@@ -134,7 +177,11 @@ describe('faults: nats-server restarted (same store) while 50 agents publish', f
     assert.equal(perTransition.size, expectedTransitions);
     assert.equal(hook.alerts.length, expectedTransitions, 'one notification per transition');
     for (const host of agents.map((a) => a.host)) {
-      assert.deepEqual(hook.alerts.filter((a) => a.host === host).map((a) => a.status), ['firing', 'resolved', 'firing', 'resolved'], host);
+      assert.deepEqual(
+        hook.alerts.filter((a) => a.host === host).map((a) => a.status),
+        ['firing', 'resolved', 'firing', 'resolved'],
+        host,
+      );
     }
     await hook.close();
 
@@ -157,7 +204,9 @@ describe('faults: nats-server restarted (same store) while 50 agents publish', f
   });
 });
 
-/** Failed publishes of an in-process agent (each sent the event to the spool, from which it must still have arrived). */
+/**
+ * Failed publishes of an in-process agent (each sent the event to the spool, from which it must still have arrived).
+ */
 async function publishFailures(agent: InProcessAgent): Promise<number> {
   return (await agent.metrics.publishErrors.get()).values.reduce((sum, v) => sum + v.value, 0);
 }

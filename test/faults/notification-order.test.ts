@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ensureStreams, jetstreamClient, newId, publishDurable, SCHEMA_VERSION, streamNames, Subjects, type ResourceSample } from '../../shared/index.ts';
+import {
+  ensureStreams,
+  jetstreamClient,
+  newId,
+  publishDurable,
+  SCHEMA_VERSION,
+  streamNames,
+  Subjects,
+  type ResourceSample,
+} from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts';
 import { killAndWait } from '../helpers/processes.ts';
@@ -48,17 +57,30 @@ describe('faults: notifications held by a rate limit keep each alert in order', 
       evaluation_interval: '200ms',
       defaults: { flapping: { enabled: false } },
       rules: [{ name: 'busy', kind: 'threshold', metric: 'fault_gauge', crit: 50 }],
-      notifications: { receivers: [{ name: 'hook', kind: 'webhook', url: hook.url, rate_limit: { max: 1, per: '2s' } }], routes: [{ receiver: 'hook' }] },
+      notifications: {
+        receivers: [{ name: 'hook', kind: 'webhook', url: hook.url, rate_limit: { max: 1, per: '2s' } }],
+        routes: [{ receiver: 'hook' }],
+      },
     });
     const js = jetstreamClient(nc);
     const seqs = new Map<string, number>();
     const send = async (host: string, value: number): Promise<void> => {
       const seq = (seqs.get(host) ?? 0) + 1;
       seqs.set(host, seq);
-      const sample: ResourceSample = { v: SCHEMA_VERSION, id: newId(), host, ts: Date.now(), seq, kind: 'resource', intervalMs: 1000, metrics: [{ name: 'fault_gauge', type: 'gauge', value }] };
+      const sample: ResourceSample = {
+        v: SCHEMA_VERSION,
+        id: newId(),
+        host,
+        ts: Date.now(),
+        seq,
+        kind: 'resource',
+        intervalMs: 1000,
+        metrics: [{ name: 'fault_gauge', type: 'gauge', value }],
+      };
       await publishDurable(js, subjects.event(host, 'resource'), sample);
     };
-    const alertsStored = async (): Promise<number> => (await (await jetstreamManager(nc)).streams.info(streamNames(subjects).alerts)).state.messages;
+    const alertsStored = async (): Promise<number> =>
+      (await (await jetstreamManager(nc)).streams.info(streamNames(subjects).alerts)).state.messages;
 
     // a fires and is notified at once; that spends the rate limit.
     await send('a', 99);
@@ -71,7 +93,12 @@ describe('faults: notifications held by a rate limit keep each alert in order', 
     await untilPolled(() => hook.alerts.length === 4, 'all four notifications', 60_000, 50);
     const forA = hook.alerts.filter((x) => x.host === 'a').map((x) => x.status);
     await hook.close();
-    recordFault({ scenario: 'notification order under a rate limit', tried: 'firing b, resolved a, firing a (re-fire) held by a 1-per-2s rate limit', counts: { notifications: hook.alerts.length }, lost: 0 });
+    recordFault({
+      scenario: 'notification order under a rate limit',
+      tried: 'firing b, resolved a, firing a (re-fire) held by a 1-per-2s rate limit',
+      counts: { notifications: hook.alerts.length },
+      lost: 0,
+    });
     assert.deepEqual(forA, ['firing', 'resolved', 'firing'], 'the receiver last hears that a is firing, as it is');
   });
 });

@@ -46,9 +46,14 @@ describe('faults: a catastrophic-backtracking log rule against the real agent', 
       state_dir: join(dir, 'state'),
       metrics_listen: '127.0.0.1:0',
       heartbeat_interval: '200ms',
-      logs: [{
-        path: log, start_at: 'beginning', poll_interval: '50ms', rules: [{ name: 'landmine', pattern: '^(a|aa)+$' }],
-      }],
+      logs: [
+        {
+          path: log,
+          start_at: 'beginning',
+          poll_interval: '50ms',
+          rules: [{ name: 'landmine', pattern: '^(a|aa)+$' }],
+        },
+      ],
     });
 
     const lines: string[] = [];

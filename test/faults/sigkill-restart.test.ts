@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Ack, CallRecord, ensureStreams, streamNames, Subjects, type Alert, type LogMatch } from '../../shared/index.ts';
+import {
+  Ack,
+  CallRecord,
+  ensureStreams,
+  streamNames,
+  Subjects,
+  type Alert,
+  type LogMatch,
+} from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts';
 import { killAndWait } from '../helpers/processes.ts';
@@ -20,7 +28,9 @@ const LINES_PER_BATCH = 100;
 const MATCH_EVERY = 200;
 const MATCHES = (BATCHES * LINES_PER_BATCH) / MATCH_EVERY;
 const UNITS = 5;
-/** Match k (line 50 + 200k, so in batch 2k+1) names unit floor(k/4): a new alert starts in every phase of the scenario. */
+/**
+ * Match k (line 50 + 200k, so in batch 2k+1) names unit floor(k/4): a new alert starts in every phase of the scenario.
+ */
 const unitOf = (k: number): string => `u${Math.floor(k / (MATCHES / UNITS))}`;
 
 describe('faults: SIGKILL of the collector, of the gateway mid-call and of an agent mid-log-file, each restarted', function () {
@@ -58,19 +68,22 @@ describe('faults: SIGKILL of the collector, of the gateway mid-call and of an ag
       evaluation_interval: '200ms',
       checkpoint_interval: '500ms',
       rules: [{ name: 'app_fatal', kind: 'log', log_rule: '^fatal$', count: 1, within: '1h', severity: 'critical' }],
-      notifications: { receivers: [{ name: 'hook', kind: 'webhook', url: hook.url, retry: { initial_backoff: '100ms' } }], routes: [{ receiver: 'hook' }] },
+      notifications: {
+        receivers: [{ name: 'hook', kind: 'webhook', url: hook.url, retry: { initial_backoff: '100ms' } }],
+        routes: [{ receiver: 'hook' }],
+      },
     };
     const gatewayConfig = (life: string, farEnd: object[]): Record<string, unknown> => {
       writeFileSync(join(dir, `${life}.jsonl`), '');
       return {
-      gateway_host: 'gw1',
-      nats: { servers: [server.url], prefix: PREFIX },
-      state_dir: speechDir,
-      metrics_listen: '127.0.0.1:0',
-      ack_wait: '1s',
-      line: { backend: 'sim', sim: { speed: 100, transcript_file: join(dir, `${life}.jsonl`), far_end: farEnd } },
-      people: [{ name: 'alice', number: '100' }],
-      budget: GENEROUS_BUDGET,
+        gateway_host: 'gw1',
+        nats: { servers: [server.url], prefix: PREFIX },
+        state_dir: speechDir,
+        metrics_listen: '127.0.0.1:0',
+        ack_wait: '1s',
+        line: { backend: 'sim', sim: { speed: 100, transcript_file: join(dir, `${life}.jsonl`), far_end: farEnd } },
+        people: [{ name: 'alice', number: '100' }],
+        budget: GENEROUS_BUDGET,
       };
     };
     const agentConfig = {
@@ -80,9 +93,20 @@ describe('faults: SIGKILL of the collector, of the gateway mid-call and of an ag
       metrics_listen: '127.0.0.1:0',
       heartbeat_interval: '1s',
       resources: { enabled: false },
-      logs: [{ path: logFile, start_at: 'beginning', poll_interval: '50ms', rules: [{ name: 'fatal', pattern: 'FATAL unit=(?<unit>u\\d+)', severity: 'critical', capture: ['unit'] }] }],
+      logs: [
+        {
+          path: logFile,
+          start_at: 'beginning',
+          poll_interval: '50ms',
+          rules: [{ name: 'fatal', pattern: 'FATAL unit=(?<unit>u\\d+)', severity: 'critical', capture: ['unit'] }],
+        },
+      ],
     };
-    const start = async (kind: 'agent' | 'collector' | 'gateway', name: string, config: Record<string, unknown>): Promise<OffhookProcess> => {
+    const start = async (
+      kind: 'agent' | 'collector' | 'gateway',
+      name: string,
+      config: Record<string, unknown>,
+    ): Promise<OffhookProcess> => {
       const p = await startOffhook(kind, dir, name, config);
       live.add(p);
       return p;
@@ -95,20 +119,27 @@ describe('faults: SIGKILL of the collector, of the gateway mid-call and of an ag
     const writeBatch = (): void => {
       const lines: string[] = [];
       for (let i = 0; i < LINES_PER_BATCH; i++, lineNo++) {
-        lines.push(lineNo % MATCH_EVERY === 50
-          ? `2026-11-25T12:00:00Z app[42]: FATAL unit=${unitOf(Math.floor(lineNo / MATCH_EVERY))} line=${lineNo}`
-          : `2026-11-25T12:00:00Z app[42]: INFO request served line=${lineNo}`);
+        lines.push(
+          lineNo % MATCH_EVERY === 50
+            ? `2026-11-25T12:00:00Z app[42]: FATAL unit=${unitOf(Math.floor(lineNo / MATCH_EVERY))} line=${lineNo}`
+            : `2026-11-25T12:00:00Z app[42]: INFO request served line=${lineNo}`,
+        );
       }
       appendFileSync(logFile, `${lines.join('\n')}\n`);
     };
     const names = streamNames(subjects);
     const jsm = await jetstreamManager(nc);
-    const logEventsStored = async (): Promise<number> => (await jsm.streams.info(names.events, { subjects_filter: subjects.event('app1', 'log') })).state.messages;
+    const logEventsStored = async (): Promise<number> =>
+      (await jsm.streams.info(names.events, { subjects_filter: subjects.event('app1', 'log') })).state.messages;
     const firing = (unit: string): boolean => hook.alerts.some((a) => a.status === 'firing' && a.labels.unit === unit);
 
     let collector = await start('collector', 'collector-1', collectorConfig);
     // The gateway's durable consumer is created on first start: start it before any alert.
-    const gateway1 = await start('gateway', 'gateway-1', gatewayConfig('line-1', [{ number: '100', answerAfterRings: 1, then: [{ wait: 600_000 }] }]));
+    const gateway1 = await start(
+      'gateway',
+      'gateway-1',
+      gatewayConfig('line-1', [{ number: '100', answerAfterRings: 1, then: [{ wait: 600_000 }] }]),
+    );
     let agent = await start('agent', 'agent-1', agentConfig);
 
     // 1. Gateway killed mid-call: the first alert (u0) rings Alice, who listens without pressing a key.
@@ -141,14 +172,24 @@ describe('faults: SIGKILL of the collector, of the gateway mid-call and of an ag
     const alertsStored = (await jsm.streams.info(names.alerts)).state.messages;
     const alerts = (await readStream<Alert>(nc, names.alerts, alertsStored)).map((m) => m.data);
     const fingerprints = [...new Set(alerts.map((a) => a.fingerprint))];
-    const acknowledged = (): Set<string> => new Set(calls.filter((c) => c.outcome === 'acknowledged').flatMap((c) => c.fingerprints));
-    await untilPolled(() => fingerprints.every((fp) => acknowledged().has(fp)), 'every alert acknowledged on the phone', 120_000, 100);
+    const acknowledged = (): Set<string> =>
+      new Set(calls.filter((c) => c.outcome === 'acknowledged').flatMap((c) => c.fingerprints));
+    await untilPolled(
+      () => fingerprints.every((fp) => acknowledged().has(fp)),
+      'every alert acknowledged on the phone',
+      120_000,
+      100,
+    );
     await killAndWait(collector.child, 'SIGTERM');
     live.delete(collector);
     await killAndWait(gateway2.child, 'SIGTERM');
     live.delete(gateway2);
 
-    const logEvents = (await readStream<LogMatch>(nc, names.events, (await jsm.streams.info(names.events)).state.messages)).map((m) => m.data).filter((e) => e.kind === 'log');
+    const logEvents = (
+      await readStream<LogMatch>(nc, names.events, (await jsm.streams.info(names.events)).state.messages)
+    )
+      .map((m) => m.data)
+      .filter((e) => e.kind === 'log');
     const offsets = logEvents.map((e) => e.offset);
     assert.equal(logEvents.length, MATCHES, 'every matching line published exactly once across the agent kill');
     assert.equal(new Set(offsets).size, MATCHES, 'no line published twice');
@@ -156,23 +197,36 @@ describe('faults: SIGKILL of the collector, of the gateway mid-call and of an ag
     assert.equal(new Set(seqs).size, seqs.length, 'no seq reused after the kill');
 
     assert.equal(fingerprints.length, UNITS, 'one alert per unit, none lost');
-    assert.deepEqual(alerts.map((a) => `${a.labels.unit} ${a.status} g${a.generation}`).sort(), units.map((u) => `${u} firing g1`), 'one ALERTS message per alert: no re-fire after the collector kill');
+    assert.deepEqual(
+      alerts.map((a) => `${a.labels.unit} ${a.status} g${a.generation}`).sort(),
+      units.map((u) => `${u} firing g1`),
+      'one ALERTS message per alert: no re-fire after the collector kill',
+    );
     // Delivery is at-least-once across a SIGKILL: a notification the receiver took just before the kill, but whose
     // "sent" record was not yet written, is re-sent by the next collector from its pending log. Only those may repeat.
-    const resumed = new Set([...collector.output().matchAll(/"fingerprint":"([^"]+)"[^\n]*resuming a notification/g)]
-      .map((m) => m[1]));
+    const resumed = new Set(
+      [...collector.output().matchAll(/"fingerprint":"([^"]+)"[^\n]*resuming a notification/g)].map((m) => m[1]),
+    );
     const firingNotifications = hook.alerts.filter((a) => a.status === 'firing');
     for (const unit of units) {
       const copies = firingNotifications.filter((a) => a.labels.unit === unit);
       const resent = copies.length === 2 && resumed.has(copies[0]!.fingerprint);
-      assert.ok(copies.length === 1 || resent, `one notification for ${unit} (got ${copies.length}; resumed: ${[...resumed].join(',') || 'none'})`);
+      assert.ok(
+        copies.length === 1 || resent,
+        `one notification for ${unit} (got ${copies.length}; resumed: ${[...resumed].join(',') || 'none'})`,
+      );
     }
 
     const line1 = readTranscript(join(dir, 'line-1.jsonl'));
     const line2 = readTranscript(join(dir, 'line-2.jsonl'));
     assert.equal(assertOneCallAtATime(line1), 1, 'the killed call');
     const repeatedCalls = assertOneCallAtATime(line2);
-    for (const fp of fingerprints) assert.equal(calls.filter((c) => c.fingerprints.includes(fp)).length, 1, `alert ${fp} is in exactly one finished call`);
+    for (const fp of fingerprints)
+      assert.equal(
+        calls.filter((c) => c.fingerprints.includes(fp)).length,
+        1,
+        `alert ${fp} is in exactly one finished call`,
+      );
     assert.equal(new Set(acks.map((a) => a.fingerprint)).size, UNITS);
     await hook.close();
 
@@ -189,7 +243,11 @@ describe('faults: SIGKILL of the collector, of the gateway mid-call and of an ag
         call_records: calls.length,
         acks: acks.length,
       },
-      lost: MATCHES - new Set(offsets).size + (UNITS - fingerprints.length) + fingerprints.filter((fp) => !acknowledged().has(fp)).length,
+      lost:
+        MATCHES -
+        new Set(offsets).size +
+        (UNITS - fingerprints.length) +
+        fingerprints.filter((fp) => !acknowledged().has(fp)).length,
     });
   });
 });

@@ -10,7 +10,12 @@ const MINUTE = 60_000;
 
 describe('gateway budget', () => {
   it('refuses the fourth call in an hour with max_calls_per_hour 3, and allows it an hour later', () => {
-    const budget = new Budget(BudgetConfig.parse({ max_calls_per_hour: 3, per_number: { max_calls_per_minute: 10, max_calls_per_15m: 10, max_calls_per_hour: 10 } }));
+    const budget = new Budget(
+      BudgetConfig.parse({
+        max_calls_per_hour: 3,
+        per_number: { max_calls_per_minute: 10, max_calls_per_15m: 10, max_calls_per_hour: 10 },
+      }),
+    );
     for (let i = 0; i < 3; i++) {
       assert.deepEqual(budget.check('100', T0 + i * MINUTE), { ok: true });
       budget.record({ at: T0 + i * MINUTE, number: '100', durationMs: 30_000, cost: 0 });
@@ -33,7 +38,16 @@ describe('gateway budget', () => {
   });
 
   it('bills started minutes at the longest matching prefix and caps minutes and cost per day', () => {
-    const budget = new Budget(BudgetConfig.parse({ max_call_minutes_per_day: 3, max_cost_per_day: 1, cost_per_minute: [{ prefix: '0', cost: 0.1 }, { prefix: '04', cost: 0.3 }] }));
+    const budget = new Budget(
+      BudgetConfig.parse({
+        max_call_minutes_per_day: 3,
+        max_cost_per_day: 1,
+        cost_per_minute: [
+          { prefix: '0', cost: 0.1 },
+          { prefix: '04', cost: 0.3 },
+        ],
+      }),
+    );
     budget.record({ at: T0, number: '0412', durationMs: 0, cost: 0 });
     assert.equal(budget.finish(T0, '0412', 61_000), 0.6);
     assert.equal(budget.estimateCost('0299', 10_000), 0.1);
@@ -57,7 +71,8 @@ describe('gateway budget', () => {
 
 describe('gateway wording', () => {
   it('strips markup, SSML, entities and control characters and caps the length', () => {
-    const hostile = '<speak><prosody rate="x-slow">disk</prosody></speak> 95% full\u0007\u001b[31m &amp; <audio src="http://evil/x.wav"/>';
+    const hostile =
+      '<speak><prosody rate="x-slow">disk</prosody></speak> 95% full\u0007\u001b[31m &amp; <audio src="http://evil/x.wav"/>';
     const clean = sanitizeSpeech(hostile, 600);
     assert.equal(/[<>&\u0000-\u001f]/.test(clean), false, clean);
     assert.match(clean, /disk 95 percent full/);
@@ -75,7 +90,10 @@ describe('gateway wording', () => {
       'This is offhook with three alerts. critical, web1, HTTP down. web1, disk 95 percent. db1, MySQL not answering.',
     );
     const storm = Array.from({ length: 100 }, (_, i) => makeAlert({ host: `web${i}`, summary: 'HTTP down' }));
-    assert.match(callMessage(storm, { maxAlertsSpoken: 3, maxChars: 600 }), /^This is offhook with 100 alerts\. .*web2, HTTP down\. And 97 more\.$/);
+    assert.match(
+      callMessage(storm, { maxAlertsSpoken: 3, maxChars: 600 }),
+      /^This is offhook with 100 alerts\. .*web2, HTTP down\. And 97 more\.$/,
+    );
   });
 });
 

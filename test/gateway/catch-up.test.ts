@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { DeliverPolicy, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createRegistry, ensureStreams, InboundValidator, jetstreamClient, publishDurable, silentLogger, streamNames, Subjects } from '../../shared/index.ts';
+import {
+  createRegistry,
+  ensureStreams,
+  InboundValidator,
+  jetstreamClient,
+  publishDurable,
+  silentLogger,
+  streamNames,
+  Subjects,
+} from '../../shared/index.ts';
 import { AlertConsumer } from '../../telephony-gateway/alert-consumer.ts';
 import { gatewayConfig } from './helpers.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
@@ -34,9 +43,17 @@ describe('gateway alerts.catch_up: what a freshly created consumer still rings',
     await publishDurable(jetstreamClient(nc), subjects.alert(alert.severity, alert.host), alert);
 
     gw = await startTestGateway(server, {}, subjects.prefix);
-    gw.line.script({ number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu', after: 500 }, { press: '1' }] });
-    await gw.waitFor('the call for the earlier alert', () => gw!.offHooks.some((fps) => fps.includes(alert.fingerprint)));
-    await gw.waitFor('its acknowledgement', () => gw!.finished.some((f) => f.fingerprint === alert.fingerprint && f.reason === 'acknowledged'));
+    gw.line.script({
+      number: '100',
+      answerAfterRings: 1,
+      then: [{ waitForPrompt: 'menu', after: 500 }, { press: '1' }],
+    });
+    await gw.waitFor('the call for the earlier alert', () =>
+      gw!.offHooks.some((fps) => fps.includes(alert.fingerprint)),
+    );
+    await gw.waitFor('its acknowledgement', () =>
+      gw!.finished.some((f) => f.fingerprint === alert.fingerprint && f.reason === 'acknowledged'),
+    );
   });
 
   it('starts catch_up before now: older history is never delivered, and an existing consumer keeps its position', async () => {
@@ -56,7 +73,12 @@ describe('gateway alerts.catch_up: what a freshly created consumer still rings',
 
     const catchUpMs = 15 * 60_000;
     const validator = new InboundValidator(createRegistry('test'), silentLogger(), subjects, () => Date.now());
-    const consumer = new AlertConsumer(nc, js, subjects, validator, silentLogger(), { durableName: 'gw-catchup', ackWaitMs: 30_000, catchUpMs, wallClock: () => cutoff + catchUpMs });
+    const consumer = new AlertConsumer(nc, js, subjects, validator, silentLogger(), {
+      durableName: 'gw-catchup',
+      ackWaitMs: 30_000,
+      catchUpMs,
+      wallClock: () => cutoff + catchUpMs,
+    });
     await consumer.ensure();
     const info = await jsm.consumers.info(stream, 'gw-catchup');
     assert.equal(info.config.deliver_policy, DeliverPolicy.StartTime);
@@ -67,7 +89,11 @@ describe('gateway alerts.catch_up: what a freshly created consumer still rings',
     delivered?.ack();
 
     // A restart with another catch-up leaves the existing durable where it is.
-    const again = new AlertConsumer(nc, js, subjects, validator, silentLogger(), { durableName: 'gw-catchup', ackWaitMs: 30_000, catchUpMs: 3_600_000 });
+    const again = new AlertConsumer(nc, js, subjects, validator, silentLogger(), {
+      durableName: 'gw-catchup',
+      ackWaitMs: 30_000,
+      catchUpMs: 3_600_000,
+    });
     await again.ensure();
     assert.equal(new Date((await jsm.consumers.info(stream, 'gw-catchup')).config.opt_start_time!).getTime(), cutoff);
   });

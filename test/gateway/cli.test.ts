@@ -30,7 +30,14 @@ describe('gateway CLI: test-call and calls', function () {
     gw = await startTestGateway(server, {}, 'gwcli');
     dir = mkdtempSync(join(tmpdir(), 'offhook-gwcli-'));
     configFile = join(dir, 'gateway.yaml');
-    writeFileSync(configFile, stringify({ gateway_host: 'gw1', nats: { servers: [server.url], prefix: 'gwcli' }, people: [{ name: 'alice', number: '100' }] }));
+    writeFileSync(
+      configFile,
+      stringify({
+        gateway_host: 'gw1',
+        nats: { servers: [server.url], prefix: 'gwcli' },
+        people: [{ name: 'alice', number: '100' }],
+      }),
+    );
   });
   after(async () => {
     await gw.stop();
@@ -42,7 +49,10 @@ describe('gateway CLI: test-call and calls', function () {
     gw.line.script({ number: '555', then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
     const result = await runCli(['test-call', '555', '--config', configFile]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^NATS nats:\/\/127\.0\.0\.1:\d+ \(from gateway\.yaml\), prefix gwcli\ntest call to 555: acknowledged, keys 1, \d+ s\n$/);
+    assert.match(
+      result.stdout,
+      /^NATS nats:\/\/127\.0\.0\.1:\d+ \(from gateway\.yaml\), prefix gwcli\ntest call to 555: acknowledged, keys 1, \d+ s\n$/,
+    );
     assert.ok(gw.transcript().some((e) => e.event === 'dial' && e.number === '555'));
     assert.equal(await gw.metric('offhook_gateway_budget_remaining_calls', { limit: 'calls_per_hour' }), 19);
   });
@@ -54,12 +64,22 @@ describe('gateway CLI: test-call and calls', function () {
     assert.match(table.stdout, /outbound\s+test call 555\s+acknowledged\s+\d+s\s+alerts=0 keys=1 cost=0\.00 EUR$/m);
     const json = await runCli(['calls', '--json', '--config', configFile]);
     const records = JSON.parse(json.stdout) as Array<{ number: string; outcome: string }>;
-    assert.deepEqual(records.map((r) => [r.number, r.outcome]), [['555', 'acknowledged']]);
+    assert.deepEqual(
+      records.map((r) => [r.number, r.outcome]),
+      [['555', 'acknowledged']],
+    );
   });
 
   it('test-call without a running gateway says how to start one', async () => {
     const other = join(dir, 'other-gateway.yaml');
-    writeFileSync(other, stringify({ gateway_host: 'nobody', nats: { servers: [server.url], prefix: 'gwcli' }, people: [{ name: 'alice', number: '100' }] }));
+    writeFileSync(
+      other,
+      stringify({
+        gateway_host: 'nobody',
+        nats: { servers: [server.url], prefix: 'gwcli' },
+        people: [{ name: 'alice', number: '100' }],
+      }),
+    );
     const result = await runCli(['test-call', '555', '--config', other]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /no gateway "nobody" is running on this NATS; start it with: offhook gateway --config/);

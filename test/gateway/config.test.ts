@@ -18,7 +18,10 @@ describe('gateway config', () => {
     const result = checkConfigFiles(['deploy/examples/gateway.yaml'], gatewayConfigKinds);
     assert.deepEqual(result, { ok: true, lines: ['gateway.yaml: OK (gateway config)'] });
     const config = loadConfigFile('deploy/examples/gateway.yaml', GatewayConfig);
-    assert.deepEqual(config.people.map((p) => p.name), ['alice', 'bob', 'noc']);
+    assert.deepEqual(
+      config.people.map((p) => p.name),
+      ['alice', 'bob', 'noc'],
+    );
     assert.equal(config.line.answer_timeout, 20_000);
     assert.equal(config.escalation.round_delay, 300_000);
   });
@@ -47,7 +50,8 @@ describe('gateway config', () => {
           /people\[1\]\.quiet_hours\.from: expected a time of day "HH:MM"/,
           /budget\.max_calls_per_hour/,
           /line\.answer_timeout: expected a duration like "30s"/,
-        ]) assert.match(text, expected);
+        ])
+          assert.match(text, expected);
         return true;
       },
     );

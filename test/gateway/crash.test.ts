@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { stringify } from 'yaml';
-import { Ack, CallRecord, Subjects, ensureStreams, jetstreamClient, publishDurable, streamNames } from '../../shared/index.ts';
+import {
+  Ack,
+  CallRecord,
+  Subjects,
+  ensureStreams,
+  jetstreamClient,
+  publishDurable,
+  streamNames,
+} from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
 import { speechStateDir } from './harness.ts';
@@ -55,7 +63,9 @@ describe('gateway killed mid-call (child processes, real nats-server)', function
 
     // First life: Alice answers and listens for a long time; the gateway dies while she does.
     const first = writeConfig('first', [{ number: '100', answerAfterRings: 1, then: [{ wait: 600_000 }] }]);
-    const gateway1 = spawnTracked('node', ['offhook.mjs', 'gateway', '--config', first.file], { env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info' } });
+    const gateway1 = spawnTracked('node', ['offhook.mjs', 'gateway', '--config', first.file], {
+      env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info' },
+    });
     await waitForOutput(gateway1, /"msg":"gateway started"/, 20_000);
     const offHook = waitForOutput(gateway1, /"msg":"off hook"/, 20_000);
     const alert = makeAlert();
@@ -66,7 +76,9 @@ describe('gateway killed mid-call (child processes, real nats-server)', function
     await killAndWait(gateway1, 'SIGKILL');
 
     // Second life: the held message is redelivered after ack_wait; this time Alice presses 1.
-    const second = writeConfig('second', [{ number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] }]);
+    const second = writeConfig('second', [
+      { number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] },
+    ]);
     const gateway2 = spawnTracked('node', ['offhook.mjs', 'gateway', '--config', second.file]);
     if (process.env.OFFHOOK_TEST_LOG) gateway2.stdout?.on('data', (d: Buffer) => process.stderr.write(d));
     const finished = waitForOutput(gateway2, /"reason":"acknowledged".*"msg":"escalation finished"/, 30_000);
@@ -79,10 +91,21 @@ describe('gateway killed mid-call (child processes, real nats-server)', function
     assert.equal(assertOneCallAtATime(secondLine), 1, 'exactly one repeated call after the restart');
     assert.ok(secondLine.some((e) => e.event === 'press' && e.digit === '1'));
     await nc.flush();
-    assert.deepEqual(calls.map((c) => [c.outcome, c.fingerprints]), [['acknowledged', [alert.fingerprint]]], 'the killed call left no record; the repeat did');
-    assert.deepEqual(acks.map((a) => [a.fingerprint, a.method]), [[alert.fingerprint, 'dtmf']]);
+    assert.deepEqual(
+      calls.map((c) => [c.outcome, c.fingerprints]),
+      [['acknowledged', [alert.fingerprint]]],
+      'the killed call left no record; the repeat did',
+    );
+    assert.deepEqual(
+      acks.map((a) => [a.fingerprint, a.method]),
+      [[alert.fingerprint, 'dtmf']],
+    );
     const consumer = await (await jetstreamManager(nc)).consumers.info(streamNames(subjects).alerts, 'gateway-gw1');
-    assert.deepEqual([consumer.num_ack_pending, consumer.num_pending], [0, 0], 'the alert message was acked once its escalation finished');
+    assert.deepEqual(
+      [consumer.num_ack_pending, consumer.num_pending],
+      [0, 0],
+      'the alert message was acked once its escalation finished',
+    );
     await nc.drain();
   });
 });

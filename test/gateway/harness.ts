@@ -59,8 +59,17 @@ export interface TestGateway {
 export { assertOneCallAtATime } from '../helpers/transcript.ts';
 
 /** Runs the real gateway in this process against a real nats-server and the simulated line. */
-/** Collects every message on `subject` into `into` (validated by `parse`) and signals `changed`, so tests wait on outcomes. */
-export function followInto<T>(nc: NatsConnection, changed: EventEmitter, subject: string, parse: (data: unknown) => T, into: T[]): void {
+/**
+ * Collects every message on `subject` into `into` (validated by `parse`) and signals `changed`, so tests wait on
+ * outcomes.
+ */
+export function followInto<T>(
+  nc: NatsConnection,
+  changed: EventEmitter,
+  subject: string,
+  parse: (data: unknown) => T,
+  into: T[],
+): void {
   nc.subscribe(subject, {
     callback: (_err, msg) => {
       into.push(parse(msg.json()));
@@ -82,11 +91,20 @@ export async function startTestGateway(
     state_dir: speechStateDir,
     nats: { servers: [server.url], prefix },
     ack_wait: '2s',
-    // No collector runs beside these gateways: the watchdog would phone about that; test/gateway/watchdog.test.ts turns it on.
+    // No collector runs beside these gateways: the watchdog would phone about that; test/gateway/watchdog.test.ts turns
+    // it on.
     watchdog: { enabled: false },
     ...input,
     line: { backend: 'sim', answer_timeout: '20s', digit_timeout: '8s', ...input.line },
-    budget: { per_number: { max_calls_per_minute: 100, max_calls_per_15m: 100, max_calls_per_hour: 100, max_calls_per_day: 100 }, ...input.budget },
+    budget: {
+      per_number: {
+        max_calls_per_minute: 100,
+        max_calls_per_15m: 100,
+        max_calls_per_hour: 100,
+        max_calls_per_day: 100,
+      },
+      ...input.budget,
+    },
   });
   const line = await openSimLine({ speed: SIM_SPEED, ...sim });
   const nc = await connectTo(server);
@@ -102,7 +120,8 @@ export async function startTestGateway(
   const finished: Array<{ fingerprint: string; reason: string }> = [];
   const handled: string[] = [];
   const offHooks: string[][] = [];
-  const follow = <T>(subject: string, parse: (data: unknown) => T, into: T[]): void => followInto(nc, changed, subject, parse, into);
+  const follow = <T>(subject: string, parse: (data: unknown) => T, into: T[]): void =>
+    followInto(nc, changed, subject, parse, into);
   follow(subjects.allCalls, (d) => CallRecord.parse(d), calls);
   follow(subjects.allAcks, (d) => Ack.parse(d), acks);
   follow(subjects.allFallbacks, (d) => FallbackRequest.parse(d), fallbacks);
@@ -142,7 +161,17 @@ export async function startTestGateway(
       await publishDurable(js, subjects.alert(alert.severity, alert.host), alert);
     },
     async publishAck(alert, method) {
-      const ack: Ack = { v: SCHEMA_VERSION, id: newId(), host: alert.host, ts: Date.now(), fingerprint: alert.fingerprint, generation: alert.generation, by: 'operator', method, until: 0 };
+      const ack: Ack = {
+        v: SCHEMA_VERSION,
+        id: newId(),
+        host: alert.host,
+        ts: Date.now(),
+        fingerprint: alert.fingerprint,
+        generation: alert.generation,
+        by: 'operator',
+        method,
+        until: 0,
+      };
       await publishDurable(js, subjects.ack(alert.fingerprint), ack);
     },
     waitFor(what, condition, timeoutMs = 20_000) {
@@ -167,10 +196,18 @@ export async function startTestGateway(
     transcript: () => line.transcript(),
     async metric(name, labels = {}) {
       // Histogram series (_count, _sum, _bucket) live under the histogram's own name.
-      const metric = gateway.registry.getSingleMetric(name) ?? gateway.registry.getSingleMetric(name.replace(/_(count|sum|bucket)$/, ''));
+      const metric =
+        gateway.registry.getSingleMetric(name) ??
+        gateway.registry.getSingleMetric(name.replace(/_(count|sum|bucket)$/, ''));
       if (!metric) return 0;
       const { values } = await metric.get();
-      return values.filter((v) => ((v as { metricName?: string }).metricName ?? name) === name && Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val)).reduce((sum, v) => sum + v.value, 0);
+      return values
+        .filter(
+          (v) =>
+            ((v as { metricName?: string }).metricName ?? name) === name &&
+            Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val),
+        )
+        .reduce((sum, v) => sum + v.value, 0);
     },
     async stop() {
       await gateway.stop();

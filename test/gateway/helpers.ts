@@ -2,7 +2,9 @@ import { fingerprint, newId, SCHEMA_VERSION, type Alert, type Severity } from '.
 import { GatewayConfig, type GatewayConfigInput } from '../../telephony-gateway/config.ts';
 
 /** A valid firing alert as the collector would publish it. */
-export function makeAlert(overrides: Partial<Alert> & { host?: string; rule?: string; severity?: Severity } = {}): Alert {
+export function makeAlert(
+  overrides: Partial<Alert> & { host?: string; rule?: string; severity?: Severity } = {},
+): Alert {
   const host = overrides.host ?? 'web1';
   const rule = overrides.rule ?? 'http_down';
   const labels = overrides.labels ?? {};

@@ -14,7 +14,11 @@ describe('gateway inbound calls (sim line, real nats-server)', function () {
   });
   beforeEach(async () => {
     // Only critical alerts ring out, so the warnings below are heard by calling in.
-    gw = await startTestGateway(server, { escalation: { min_severity: 'critical' }, inbound: { lockout: '10m' } }, `gwin${++suite}`);
+    gw = await startTestGateway(
+      server,
+      { escalation: { min_severity: 'critical' }, inbound: { lockout: '10m' } },
+      `gwin${++suite}`,
+    );
   });
   afterEach(async () => {
     if (gw) assertOneCallAtATime(gw.transcript());
@@ -29,31 +33,62 @@ describe('gateway inbound calls (sim line, real nats-server)', function () {
 
   it('a known caller with the right PIN hears the firing alerts and acknowledges one with 1', async () => {
     const disk = makeAlert({ host: 'web1', rule: 'disk', severity: 'warning', summary: 'disk 95 %' });
-    const load = makeAlert({ host: 'web2', rule: 'load', severity: 'warning', summary: 'load high', startsAt: disk.startsAt + 1 });
+    const load = makeAlert({
+      host: 'web2',
+      rule: 'load',
+      severity: 'warning',
+      summary: 'load high',
+      startsAt: disk.startsAt + 1,
+    });
     await gw!.publish(disk);
     await gw!.publish(load);
     await gw!.waitFor('both alerts to be taken in', () => gw!.handled.length === 2);
     gw!.line.ring({
       callerId: '100',
-      then: [{ waitForPrompt: 'enter-pin' }, { press: '1234#' }, { waitForPrompt: 'inbound-menu' }, { press: '1' }, { waitForPrompt: 'inbound-menu' }, { press: '9' }],
+      then: [
+        { waitForPrompt: 'enter-pin' },
+        { press: '1234#' },
+        { waitForPrompt: 'inbound-menu' },
+        { press: '1' },
+        { waitForPrompt: 'inbound-menu' },
+        { press: '9' },
+      ],
     });
     await gw!.waitFor('the inbound call record', () => inboundCalls() === 1);
     const record = gw!.calls.find((c) => c.direction === 'inbound')!;
-    assert.deepEqual([record.person, record.number, record.outcome, record.fingerprints, record.error], ['alice', '100', 'acknowledged', [disk.fingerprint], undefined]);
+    assert.deepEqual(
+      [record.person, record.number, record.outcome, record.fingerprints, record.error],
+      ['alice', '100', 'acknowledged', [disk.fingerprint], undefined],
+    );
     await gw!.waitFor('the ack', () => gw!.acks.length === 1);
-    assert.deepEqual([gw!.acks[0]!.fingerprint, gw!.acks[0]!.method, gw!.acks[0]!.by], [disk.fingerprint, 'inbound_call', 'alice']);
+    assert.deepEqual(
+      [gw!.acks[0]!.fingerprint, gw!.acks[0]!.method, gw!.acks[0]!.by],
+      [disk.fingerprint, 'inbound_call', 'alice'],
+    );
     assert.equal(gw!.transcript().filter((e) => e.event === 'off_hook').length, 1);
   });
 
   it('with voice notes on, the caller records a note that is attached to the ack', async () => {
     await gw!.stop();
-    gw = await startTestGateway(server, { escalation: { min_severity: 'critical' }, inbound: { voice_notes: true } }, `gwin${++suite}`);
+    gw = await startTestGateway(
+      server,
+      { escalation: { min_severity: 'critical' }, inbound: { voice_notes: true } },
+      `gwin${++suite}`,
+    );
     const alert = makeAlert({ severity: 'warning' });
     await gw.publish(alert);
     await gw.waitFor('the alert to be taken in', () => gw!.handled.length === 1);
     gw.line.ring({
       callerId: '200',
-      then: [{ waitForPrompt: 'enter-pin' }, { press: '4321#' }, { waitForPrompt: 'inbound-menu' }, { press: '1' }, { waitForPrompt: 'voice-note' }, { wait: 9000 }, { press: '#' }],
+      then: [
+        { waitForPrompt: 'enter-pin' },
+        { press: '4321#' },
+        { waitForPrompt: 'inbound-menu' },
+        { press: '1' },
+        { waitForPrompt: 'voice-note' },
+        { wait: 9000 },
+        { press: '#' },
+      ],
     });
     await gw.waitFor('the ack', () => gw!.acks.length === 1);
     const note = gw.acks[0]!.voiceNote;
@@ -77,13 +112,20 @@ describe('gateway inbound calls (sim line, real nats-server)', function () {
     assert.equal(await gw!.metric('offhook_gateway_inbound_pin_failures_total'), 3);
     assert.equal(await gw!.metric('offhook_gateway_inbound_lockouts_total'), 1);
 
-    gw!.line.ring({ callerId: '100', then: [{ waitForPrompt: 'enter-pin' }, { press: '1234#' }, { waitForPrompt: 'inbound-menu' }, { press: '1' }] });
+    gw!.line.ring({
+      callerId: '100',
+      then: [{ waitForPrompt: 'enter-pin' }, { press: '1234#' }, { waitForPrompt: 'inbound-menu' }, { press: '1' }],
+    });
     await gw!.waitFor('the refused inbound call', () => inboundCalls() === 2);
     const second = gw!.calls.filter((c) => c.direction === 'inbound')[1]!;
     assert.equal(second.outcome, 'failed');
     assert.match(second.error ?? '', /^caller locked out after wrong PINs until /);
     assert.equal(gw!.acks.length, 0);
-    assert.equal(gw!.transcript().filter((e) => e.event === 'play' && e.file.startsWith('enter-pin')).length, 3, 'the locked-out call heard no prompt');
+    assert.equal(
+      gw!.transcript().filter((e) => e.event === 'play' && e.file.startsWith('enter-pin')).length,
+      3,
+      'the locked-out call heard no prompt',
+    );
     assert.equal(await gw!.metric('offhook_gateway_inbound_rejected_total', { reason: 'locked_out' }), 1);
   });
 
@@ -92,7 +134,13 @@ describe('gateway inbound calls (sim line, real nats-server)', function () {
     await gw!.waitFor('the first refused call', () => inboundCalls() === 1);
     gw!.line.ring({ callerId: null, then: [{ wait: 1000 }, { press: '1234#' }] });
     await gw!.waitFor('the second refused call', () => inboundCalls() === 2);
-    assert.deepEqual(gw!.calls.map((c) => [c.outcome, c.error]), [['failed', 'unknown caller'], ['failed', 'caller ID withheld']]);
+    assert.deepEqual(
+      gw!.calls.map((c) => [c.outcome, c.error]),
+      [
+        ['failed', 'unknown caller'],
+        ['failed', 'caller ID withheld'],
+      ],
+    );
     assert.equal(gw!.transcript().filter((e) => e.event === 'play').length, 0);
     assert.equal(await gw!.metric('offhook_gateway_inbound_rejected_total', { reason: 'unknown' }), 1);
     assert.equal(await gw!.metric('offhook_gateway_inbound_rejected_total', { reason: 'withheld' }), 1);

@@ -10,7 +10,13 @@ describe('gateway speech (espeak-ng + sox)', () => {
   let speech: Speech;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'offhook-speech-'));
-    speech = new Speech({ cacheDir: join(dir, 'cache'), voice: 'en', wordsPerMinute: 150, maxChars: 200, recordingsDir: join(dir, 'prompts') });
+    speech = new Speech({
+      cacheDir: join(dir, 'cache'),
+      voice: 'en',
+      wordsPerMinute: 150,
+      maxChars: 200,
+      recordingsDir: join(dir, 'prompts'),
+    });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -22,10 +28,17 @@ describe('gateway speech (espeak-ng + sox)', () => {
     assert.match(info, /Sample Rate\s*: 8000/);
     assert.match(info, /Precision\s*: 16-bit/);
     const before = statSync(file).mtimeMs;
-    const [again, concurrent] = await Promise.all([speech.render('web1 HTTP down', 'alert'), speech.render('web1 HTTP down', 'alert')]);
+    const [again, concurrent] = await Promise.all([
+      speech.render('web1 HTTP down', 'alert'),
+      speech.render('web1 HTTP down', 'alert'),
+    ]);
     assert.deepEqual([again, concurrent], [file, file]);
     assert.equal(statSync(file).mtimeMs, before, 'not rendered again');
-    assert.deepEqual(readdirSync(join(dir, 'cache')).sort(), [basename(file), `${basename(file)}.txt`], 'no temporary files left behind');
+    assert.deepEqual(
+      readdirSync(join(dir, 'cache')).sort(),
+      [basename(file), `${basename(file)}.txt`],
+      'no temporary files left behind',
+    );
     assert.equal(readFileSync(`${file}.txt`, 'utf8'), 'web1 HTTP down\n', 'the spoken text is kept beside the prompt');
   });
 

@@ -32,14 +32,17 @@ describe('gateway libuv thread pool (launcher, one process)', function () {
     server = await startNatsServer();
     dir = mkdtempSync(join(tmpdir(), 'offhook-gwpool-'));
     config = join(dir, 'gateway.yaml');
-    writeFileSync(config, stringify({
-      gateway_host: 'gw1',
-      nats: { servers: [server.url], prefix: 'pool' },
-      state_dir: speechStateDir,
-      metrics_listen: '127.0.0.1:0',
-      line: { backend: 'sim', sim: { speed: 100 } },
-      people: [{ name: 'alice', number: '100' }],
-    }));
+    writeFileSync(
+      config,
+      stringify({
+        gateway_host: 'gw1',
+        nats: { servers: [server.url], prefix: 'pool' },
+        state_dir: speechStateDir,
+        metrics_listen: '127.0.0.1:0',
+        line: { backend: 'sim', sim: { speed: 100 } },
+        people: [{ name: 'alice', number: '100' }],
+      }),
+    );
   });
   after(async () => {
     await server.dispose();
@@ -62,12 +65,30 @@ describe('gateway libuv thread pool (launcher, one process)', function () {
   async function started(child: ChildProcess): Promise<{ logged: number; metric: number }> {
     await waitForOutput(child, /"msg":"gateway started"/, 30_000);
     const text = logs.get(child)!.join('');
-    const metrics = String((JSON.parse(/^.*"msg":"gateway started".*$/m.exec(text)![0]) as { metrics: string }).metrics);
-    return { logged: Number(/"uvThreadpoolSize":(\d+)/.exec(text)?.[1]), metric: await scrapeSum(`${metrics.replace(/\/(metrics)?$/, '')}/metrics`, 'offhook_gateway_libuv_threadpool_size') };
+    const metrics = String(
+      (JSON.parse(/^.*"msg":"gateway started".*$/m.exec(text)![0]) as { metrics: string }).metrics,
+    );
+    return {
+      logged: Number(/"uvThreadpoolSize":(\d+)/.exec(text)?.[1]),
+      metric: await scrapeSum(
+        `${metrics.replace(/\/(metrics)?$/, '')}/metrics`,
+        'offhook_gateway_libuv_threadpool_size',
+      ),
+    };
   }
 
   it('reads UV_THREADPOOL_SIZE as libuv does', () => {
-    assert.deepEqual([libuvPoolSize(undefined), libuvPoolSize(''), libuvPoolSize('16'), libuvPoolSize('0'), libuvPoolSize('5000'), libuvPoolSize('x')], [4, 4, 16, 1, 1024, 1]);
+    assert.deepEqual(
+      [
+        libuvPoolSize(undefined),
+        libuvPoolSize(''),
+        libuvPoolSize('16'),
+        libuvPoolSize('0'),
+        libuvPoolSize('5000'),
+        libuvPoolSize('x'),
+      ],
+      [4, 4, 16, 1, 1024, 1],
+    );
   });
 
   it('the launcher starts `offhook gateway` as one process with 16 pool threads, stopping cleanly', async () => {
@@ -76,7 +97,8 @@ describe('gateway libuv thread pool (launcher, one process)', function () {
     assert.deepEqual(await started(child), { logged: 16, metric: 16 });
     assert.equal(readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim(), 'node', 'the launcher exec()s node: same pid');
     assert.deepEqual(children(child.pid!), [], 'no relay child: a killed gateway leaves nothing holding the line');
-    // The pool is really that big: 16 libuv threads plus the main and V8's threads (the default pool gives about 10 in all).
+    // The pool is really that big: 16 libuv threads plus the main and V8's threads (the default pool gives about 10 in
+    // all).
     assert.ok(threads(child.pid!) >= 17, `only ${threads(child.pid!)} threads`);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');

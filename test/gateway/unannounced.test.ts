@@ -38,11 +38,14 @@ describe('gateway: no alert waits unseen (max_unannounced, per-number waits, gro
     assert.ok(toBob, 'with a second person, the call goes to them at once');
   });
 
-  it('a grouped call\'s menu says how many alerts 1 acknowledges; a follow-up call names new alerts first', () => {
+  it("a grouped call's menu says how many alerts 1 acknowledges; a follow-up call names new alerts first", () => {
     assert.match(menuText(22), /^Press 1 to acknowledge all 22 alerts\. Press 2/);
     assert.match(menuText(1), /^Press 1 to acknowledge\. Press 2/);
     const [a, b, c] = ['a', 'b', 'c'].map((host) => makeAlert({ host }));
-    assert.deepEqual(newFirst([a!, b!, c!], new Set([a!.fingerprint])).map((x) => x.host), ['b', 'c', 'a']);
+    assert.deepEqual(
+      newFirst([a!, b!, c!], new Set([a!.fingerprint])).map((x) => x.host),
+      ['b', 'c', 'a'],
+    );
   });
 
   describe('the sweep, on a running gateway (sim line, real nats-server)', () => {

@@ -5,8 +5,17 @@ import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import {
-  Alert, bucketName, CANARY_RULE, fingerprint, jetstreamClient, newId, publishDurable, SCHEMA_VERSION, streamNames,
-  Subjects, WATCHDOG_LABEL,
+  Alert,
+  bucketName,
+  CANARY_RULE,
+  fingerprint,
+  jetstreamClient,
+  newId,
+  publishDurable,
+  SCHEMA_VERSION,
+  streamNames,
+  Subjects,
+  WATCHDOG_LABEL,
   type ResourceSample,
 } from '../../shared/index.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
@@ -99,8 +108,9 @@ describe('gateway watchdog with a real collector process', function () {
     const fp = gw.gateway.watchdog.incidentFingerprint;
     gw.line.script({ number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
     await gw.waitFor('the acknowledged watchdog call', acknowledged(gw, fp), 30_000);
-    const summary = 'offhook is blind: no test alert came through for less than a minute, '
-      + 'so the alert path from the rules to the phone is broken';
+    const summary =
+      'offhook is blind: no test alert came through for less than a minute, ' +
+      'so the alert path from the rules to the phone is broken';
     const spoken = await spokenFile(summary);
     assert.equal(playedFiles(gw.transcript())[0], spoken, 'the canary reason alone: the collector is alive');
     assert.equal(await gw.metric('offhook_gateway_watchdog_blind', { reason: 'canary' }), 1);
@@ -120,14 +130,24 @@ describe('gateway watchdog with a real collector process', function () {
 
     // A real alert goes the same way after the canaries: once its notification is in, theirs would have been too.
     const sample: ResourceSample = {
-      v: SCHEMA_VERSION, id: newId(), host: 'web1', ts: Date.now(), seq: 1, kind: 'resource', intervalMs: 1000,
+      v: SCHEMA_VERSION,
+      id: newId(),
+      host: 'web1',
+      ts: Date.now(),
+      seq: 1,
+      kind: 'resource',
+      intervalMs: 1000,
       metrics: [{ name: 'wd_gauge', type: 'gauge', value: 99 }],
     };
     await publishDurable(jetstreamClient(gw.nc), new Subjects(prefix).event('web1', 'resource'), sample);
     await untilPolled(() => hook.alerts.some((a) => a.alertname === 'busy'), 'the real alert at the webhook', 30_000);
 
     const canaryFp = fingerprint('c1', CANARY_RULE, { [WATCHDOG_LABEL]: 'canary' });
-    assert.deepEqual(hook.alerts.map((a) => a.alertname), ['busy'], 'no canary at the receiver');
+    assert.deepEqual(
+      hook.alerts.map((a) => a.alertname),
+      ['busy'],
+      'no canary at the receiver',
+    );
     assert.equal(gw.handled.includes(canaryFp), false, 'the canary never reaches the call queue');
     assert.deepEqual(gw.offHooks, []);
     assert.equal(gw.transcript().length, 0, 'the line never went off hook');

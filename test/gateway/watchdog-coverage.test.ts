@@ -7,8 +7,16 @@ const SILENCE = 60_000;
 
 function beat(member: string, partitions: PartitionClaim): CollectorHeartbeat {
   return {
-    v: SCHEMA_VERSION, id: newId(), host: member, ts: 0, kind: 'collector_heartbeat', member, collectorVersion: '0.1.0',
-    uptimeSec: 1, intervalMs: 10_000, partitions,
+    v: SCHEMA_VERSION,
+    id: newId(),
+    host: member,
+    ts: 0,
+    kind: 'collector_heartbeat',
+    member,
+    collectorVersion: '0.1.0',
+    uptimeSec: 1,
+    intervalMs: 10_000,
+    partitions,
   };
 }
 
@@ -48,7 +56,11 @@ describe('gateway watchdog: which partitions a live collector covers', () => {
 describe('gateway watchdog: what is said', () => {
   it('speaks durations in whole minutes', () => {
     assert.deepEqual([59_999, 60_000, 150_000, 7_200_000, 7_500_000].map(spokenDuration), [
-      'less than a minute', '1 minute', '2 minutes', '2 hours', '2 hours and 5 minutes',
+      'less than a minute',
+      '1 minute',
+      '2 minutes',
+      '2 hours',
+      '2 hours and 5 minutes',
     ]);
   });
 
@@ -59,8 +71,8 @@ describe('gateway watchdog: what is said', () => {
     const group = { kind: 'collector' as const, since: 0, partitions: [1, 3], count: 4 };
     assert.equal(
       blindSummary([group, { kind: 'canary', since: now - 240_000 }], now),
-      'offhook is blind: no collector for 10 minutes on partitions 1 and 3 of 4; '
-        + 'and no test alert came through for 4 minutes, so the alert path from the rules to the phone is broken',
+      'offhook is blind: no collector for 10 minutes on partitions 1 and 3 of 4; ' +
+        'and no test alert came through for 4 minutes, so the alert path from the rules to the phone is broken',
     );
   });
 });

@@ -39,12 +39,14 @@ describe('gateway watchdog: started while NATS is down (sim line, real nats-serv
     line.script({ number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
     const starting = startGateway({ config, line, logger: silentLogger(), metricsListen: null });
 
-    const ended = (): boolean => playedFiles(line.transcript()).some((f) => f.startsWith('acked-'))
-      && line.transcript().at(-1)?.event === 'on_hook';
+    const ended = (): boolean =>
+      playedFiles(line.transcript()).some((f) => f.startsWith('acked-')) &&
+      line.transcript().at(-1)?.event === 'on_hook';
     await untilPolled(ended, 'the acknowledged call made without NATS', 30_000);
     assert.deepEqual(dialled(line.transcript()), ['100']);
-    const summary = 'offhook is blind: the telephony gateway has not reached NATS for less than a minute, '
-      + 'so no alert can reach the phone';
+    const summary =
+      'offhook is blind: the telephony gateway has not reached NATS for less than a minute, ' +
+      'so no alert can reach the phone';
     assert.equal(playedFiles(line.transcript())[0], await spokenFile(summary));
     assert.equal(localState(prefix).budget.calls.length, 1);
 

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { assertOneCallAtATime, startTestGateway, type TestGateway } from './harness.ts';
 import {
-  acknowledged, dialled, localState, nextChecks, playedFiles, spokenFile, watchdogInput,
+  acknowledged,
+  dialled,
+  localState,
+  nextChecks,
+  playedFiles,
+  spokenFile,
+  watchdogInput,
 } from './watchdog-helpers.ts';
 
 describe('gateway watchdog: NATS unreachable (sim line, real nats-server stopped)', function () {
@@ -35,20 +41,27 @@ describe('gateway watchdog: NATS unreachable (sim line, real nats-server stopped
     await gw.waitFor('the acknowledged watchdog call', acknowledged(gw, fp), 30_000);
     assert.equal(watchdog.incidentState(), 'acknowledged');
     assert.deepEqual(dialled(gw.transcript()), ['100']);
-    const summary = 'offhook is blind: the telephony gateway has not reached NATS for less than a minute, '
-      + 'so no alert can reach the phone';
+    const summary =
+      'offhook is blind: the telephony gateway has not reached NATS for less than a minute, ' +
+      'so no alert can reach the phone';
     assert.equal(playedFiles(gw.transcript())[0], await spokenFile(summary), 'the reason is what is spoken');
     assert.ok(playedFiles(gw.transcript()).some((f) => f.startsWith('acked-')));
 
     // Still blind for the next checks (NATS is still down), yet nobody is called again: the ack covers the incident.
     const later = await nextChecks(watchdog, 15);
-    assert.ok(later.every((reasons) => reasons?.length === 1 && reasons[0]!.kind === 'nats'), JSON.stringify(later));
+    assert.ok(
+      later.every((reasons) => reasons?.length === 1 && reasons[0]!.kind === 'nats'),
+      JSON.stringify(later),
+    );
     assert.equal(gw.offHooks.filter((fps) => fps.includes(fp)).length, 1);
     assert.equal(gw.gateway.queue.has(fp), false);
     assert.equal(await gw.metric('offhook_gateway_watchdog_blind', { reason: 'nats' }), 1);
     assert.equal(await gw.metric('offhook_gateway_watchdog_incidents_total'), 1);
     // Counted in the same budget, and kept locally where a restart finds it even if KV never got it.
-    assert.equal(await gw.metric('offhook_gateway_budget_remaining_calls', { limit: 'calls_per_hour' }), budgetBefore - 1);
+    assert.equal(
+      await gw.metric('offhook_gateway_budget_remaining_calls', { limit: 'calls_per_hour' }),
+      budgetBefore - 1,
+    );
     assert.equal(await gw.metric('offhook_gateway_calls_total', { outcome: 'acknowledged' }), 1);
     assert.equal(localState(prefix).budget.calls.length, 1);
 
@@ -57,8 +70,9 @@ describe('gateway watchdog: NATS unreachable (sim line, real nats-server stopped
     await server.start();
     await cleared;
     assert.equal(watchdog.incidentState(), null);
-    const stored = (): boolean => gw!.acks.some((a) => a.fingerprint === fp && a.method === 'dtmf')
-      && gw!.calls.some((c) => c.fingerprints.includes(fp));
+    const stored = (): boolean =>
+      gw!.acks.some((a) => a.fingerprint === fp && a.method === 'dtmf') &&
+      gw!.calls.some((c) => c.fingerprints.includes(fp));
     await gw.waitFor('the ack and call record stored after NATS came back', stored, 30_000);
   });
 

@@ -7,7 +7,10 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   return EmbeddedNatsServer.start({ ...options, onSpawn: (child) => trackChild(child) });
 }
 
-export async function connectTo(server: EmbeddedNatsServer, options: Record<string, unknown> = {}): Promise<NatsConnection> {
+export async function connectTo(
+  server: EmbeddedNatsServer,
+  options: Record<string, unknown> = {},
+): Promise<NatsConnection> {
   return connect({ servers: server.url, ...options });
 }
 

@@ -24,15 +24,27 @@ export interface OffhookProcess {
 /** What each process prints once it is up, and how to find its HTTP address in that line. */
 const READY: Record<ProcessKind, { pattern: RegExp; url: (match: RegExpExecArray) => string }> = {
   collector: { pattern: /collector listening on (\S+)/, url: (m) => m[1]!.replace(/\/$/, '') },
-  gateway: { pattern: /"msg":"gateway started"/, url: (m) => String((JSON.parse(m.input) as { metrics?: string }).metrics ?? '').replace(/\/metrics$/, '') },
-  agent: { pattern: /"msg":"agent started"/, url: (m) => String((JSON.parse(m.input) as { metrics?: string }).metrics ?? '').replace(/\/metrics$/, '') },
+  gateway: {
+    pattern: /"msg":"gateway started"/,
+    url: (m) => String((JSON.parse(m.input) as { metrics?: string }).metrics ?? '').replace(/\/metrics$/, ''),
+  },
+  agent: {
+    pattern: /"msg":"agent started"/,
+    url: (m) => String((JSON.parse(m.input) as { metrics?: string }).metrics ?? '').replace(/\/metrics$/, ''),
+  },
 };
 
 /**
  * Writes `config` as YAML to DIR/NAME.yaml and runs the real `offhook <kind> --config` as a tracked child
  * (killed by PID when the run ends), resolving once it says it is up.
  */
-export async function startOffhook(kind: ProcessKind, dir: string, name: string, config: Record<string, unknown>, timeoutMs = 30_000): Promise<OffhookProcess> {
+export async function startOffhook(
+  kind: ProcessKind,
+  dir: string,
+  name: string,
+  config: Record<string, unknown>,
+  timeoutMs = 30_000,
+): Promise<OffhookProcess> {
   const configFile = join(dir, `${name}.yaml`);
   writeFileSync(configFile, stringify(config));
   const child = spawnTracked(process.execPath, [OFFHOOK, kind, '--config', configFile], {

@@ -1,6 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 
-/** A free loopback port right now (nothing listens on it: a connection is refused). Another process may take it later. */
+/**
+ * A free loopback port right now (nothing listens on it: a connection is refused). Another process may take it later.
+ */
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
@@ -14,7 +16,13 @@ export async function freePort(): Promise<number> {
  * A loopback TCP server that accepts every connection, reads what it is sent and never answers:
  * the notifier endpoint that hangs (HTTP, SMTP greeting, anything).
  */
-export async function blackhole(): Promise<{ port: number; connections: () => number; bytesReceived: () => number; open: () => number; close(): Promise<void> }> {
+export async function blackhole(): Promise<{
+  port: number;
+  connections: () => number;
+  bytesReceived: () => number;
+  open: () => number;
+  close(): Promise<void>;
+}> {
   const sockets = new Set<Socket>();
   let connections = 0;
   let bytes = 0;
@@ -32,9 +40,10 @@ export async function blackhole(): Promise<{ port: number; connections: () => nu
     connections: () => connections,
     bytesReceived: () => bytes,
     open: () => sockets.size,
-    close: () => new Promise((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -2,7 +2,10 @@ import { readFileSync, watch } from 'node:fs';
 import type { TranscriptEntry } from '../../native/line.ts';
 
 export function readTranscript(file: string): TranscriptEntry[] {
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as TranscriptEntry);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as TranscriptEntry);
 }
 
 /** Resolves when the sim line's transcript file shows `event` (fs.watch; the timeout is only a failure bound). */

@@ -15,7 +15,13 @@ export interface ReceivedAlert {
 }
 
 /** A real Alertmanager-webhook (v4) receiver on loopback; `received` holds "status alertname host" per alert. */
-export async function webhookReceiver(): Promise<{ server: Server; url: string; received: string[]; alerts: ReceivedAlert[]; close(): Promise<void> }> {
+export async function webhookReceiver(): Promise<{
+  server: Server;
+  url: string;
+  received: string[];
+  alerts: ReceivedAlert[];
+  close(): Promise<void>;
+}> {
   const received: string[] = [];
   const alerts: ReceivedAlert[] = [];
   const server = createServer((req, res) => {
@@ -47,9 +53,10 @@ export async function webhookReceiver(): Promise<{ server: Server; url: string; 
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const close = (): Promise<void> => new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+  const close = (): Promise<void> =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, alerts, close };
 }

@@ -30,7 +30,11 @@ describe('native line input checks', () => {
 
   it('accepts only 0-9 * # , + in dial strings and says which character is wrong', async () => {
     await line.offHook();
-    await rejects(line.dial('0312a45'), 'EBADDIAL', /"0312a45" has 'a' at position 5: only 0-9 \* # , \(1 s pause\) and \+ are allowed/);
+    await rejects(
+      line.dial('0312a45'),
+      'EBADDIAL',
+      /"0312a45" has 'a' at position 5: only 0-9 \* # , \(1 s pause\) and \+ are allowed/,
+    );
     await rejects(line.dial('12 34'), 'EBADDIAL', /' ' at position 3/);
     await rejects(line.dial(''), 'EBADDIAL', /empty/);
     await line.dial('+81,*#0');
@@ -53,7 +57,10 @@ describe('native line input checks', () => {
   it('validates prompts: 8 or 16 kHz mono 16-bit PCM only, with a conversion hint', async () => {
     await line.offHook();
     const cases: Array<[string, RegExp]> = [
-      [writeWav(join(dir, 'cd.wav'), 100, { rate: 44100 }), /cd\.wav: 44100 Hz; the line plays 8000 or 16000 Hz \(convert with: sox/],
+      [
+        writeWav(join(dir, 'cd.wav'), 100, { rate: 44100 }),
+        /cd\.wav: 44100 Hz; the line plays 8000 or 16000 Hz \(convert with: sox/,
+      ],
       [writeWav(join(dir, 'stereo.wav'), 100, { channels: 2 }), /stereo\.wav: 2 channels; the line plays mono/],
       [writeWav(join(dir, '8bit.wav'), 100, { bits: 8 }), /8bit\.wav: 8-bit samples; the line plays 16-bit/],
       [writeWav(join(dir, 'float.wav'), 100, { pcm: false }), /float\.wav: audio format 3 is not PCM/],
@@ -71,12 +78,28 @@ describe('native line input checks', () => {
 
   it('rejects bad arguments before they reach the line', async () => {
     await line.offHook();
-    assert.throws(() => line.collect({ maxDigits: 0, timeoutMs: 10 }), /maxDigits must be an integer from 1 to 64, got 0/);
+    assert.throws(
+      () => line.collect({ maxDigits: 0, timeoutMs: 10 }),
+      /maxDigits must be an integer from 1 to 64, got 0/,
+    );
     assert.throws(() => line.waitForAnswer(Number.NaN), /waitForAnswer timeoutMs must be a finite number/);
-    assert.throws(() => line.record(join(dir, 'r.wav'), { timeoutMs: -1 }), /record timeoutMs must be a finite number of milliseconds >= 0, got -1/);
-    await rejects(line.record(join(dir, 'r.wav'), { timeoutMs: 10, termKey: 'x' }), 'EBADARG', /record termKey must be one DTMF key/);
-    assert.throws(() => line.script({ number: '1', then: [{ press: 'x' }] }), /sim script then\[0\]\.press: 'x' is not a DTMF key/);
-    assert.throws(() => line.script({ number: '1', then: [{ wait: -5 }] }), /sim script then\[0\]\.wait: expected a finite number >= 0/);
+    assert.throws(
+      () => line.record(join(dir, 'r.wav'), { timeoutMs: -1 }),
+      /record timeoutMs must be a finite number of milliseconds >= 0, got -1/,
+    );
+    await rejects(
+      line.record(join(dir, 'r.wav'), { timeoutMs: 10, termKey: 'x' }),
+      'EBADARG',
+      /record termKey must be one DTMF key/,
+    );
+    assert.throws(
+      () => line.script({ number: '1', then: [{ press: 'x' }] }),
+      /sim script then\[0\]\.press: 'x' is not a DTMF key/,
+    );
+    assert.throws(
+      () => line.script({ number: '1', then: [{ wait: -5 }] }),
+      /sim script then\[0\]\.wait: expected a finite number >= 0/,
+    );
     assert.throws(() => line.script({ number: '12b' }), /sim script number: dial string "12b"/);
     await assert.rejects(openLine({ backend: 'isdn' as 'sim' }), /line backend must be "vpb" or "sim", got "isdn"/);
     await assert.rejects(openSimLine({ speed: 0 }), /sim.speed must be a number > 0/);

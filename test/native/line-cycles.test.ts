@@ -17,7 +17,11 @@ const gc = runInNewContext('gc') as () => void;
 
 const threads = (): number => readdirSync('/proc/self/task').length;
 const descriptors = (): number => readdirSync('/proc/self/fd').length;
-const handles = (): string[] => process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap' && kind !== 'Timeout').sort();
+const handles = (): string[] =>
+  process
+    .getActiveResourcesInfo()
+    .filter((kind) => kind !== 'TTYWrap' && kind !== 'Timeout')
+    .sort();
 
 function settle(): number {
   gc();

@@ -55,7 +55,11 @@ describe('native sim line', () => {
     const dtmf: string[] = [];
     line.on('tone', (tone) => tones.push(tone));
     line.on('dtmf', (digit) => dtmf.push(digit));
-    line.script({ number: '+81312345678', answerAfterRings: 2, then: [{ waitForPrompt: 'alert', after: 500 }, { press: '1' }] });
+    line.script({
+      number: '+81312345678',
+      answerAfterRings: 2,
+      then: [{ waitForPrompt: 'alert', after: 500 }, { press: '1' }],
+    });
 
     assert.equal(line.hookState, 'on');
     await line.offHook();
@@ -121,7 +125,11 @@ describe('native sim line', () => {
   });
 
   it('ends a prompt with hungUp when the far end hangs up during it, and emits hangup', async () => {
-    line.script({ number: '600', answerAfterRings: 1, then: [{ waitForPrompt: 'menu', after: 700 }, { hangUp: true }] });
+    line.script({
+      number: '600',
+      answerAfterRings: 1,
+      then: [{ waitForPrompt: 'menu', after: 700 }, { hangUp: true }],
+    });
     let hangups = 0;
     line.on('hangup', () => hangups++);
     await callAndAnswer('600');
@@ -161,14 +169,28 @@ describe('native sim line', () => {
   });
 
   it('collects up to a term key and honours the inter-digit timeout', async () => {
-    line.script({ number: '603', answerAfterRings: 0, then: [{ wait: 100 }, { press: '12#' }, { wait: 300 }, { press: '7' }] });
+    line.script({
+      number: '603',
+      answerAfterRings: 0,
+      then: [{ wait: 100 }, { press: '12#' }, { wait: 300 }, { press: '7' }],
+    });
     await callAndAnswer('603');
-    assert.deepEqual(await line.collect({ maxDigits: 6, timeoutMs: 10000, termKey: '#' }), { digits: '12', reason: 'term_key' });
-    assert.deepEqual(await line.collect({ maxDigits: 6, timeoutMs: 10000, interDigitTimeoutMs: 1000 }), { digits: '7', reason: 'timeout' });
+    assert.deepEqual(await line.collect({ maxDigits: 6, timeoutMs: 10000, termKey: '#' }), {
+      digits: '12',
+      reason: 'term_key',
+    });
+    assert.deepEqual(await line.collect({ maxDigits: 6, timeoutMs: 10000, interDigitTimeoutMs: 1000 }), {
+      digits: '7',
+      reason: 'timeout',
+    });
   });
 
   it('records until the term key, writing a WAV as long as the recording', async () => {
-    line.script({ number: '604', answerAfterRings: 0, then: [{ waitForPrompt: 'beep', after: 200 }, { wait: 1000 }, { press: '#' }] });
+    line.script({
+      number: '604',
+      answerAfterRings: 0,
+      then: [{ waitForPrompt: 'beep', after: 200 }, { wait: 1000 }, { press: '#' }],
+    });
     await callAndAnswer('604');
     await line.play(beepWav);
     const file = join(dir, 'message.wav');
@@ -186,9 +208,17 @@ describe('native sim line', () => {
     line.script({ number: '605', answerAfterRings: 0 });
     await callAndAnswer('605');
     const file = join(dir, 'timeout.wav');
-    assert.deepEqual(await line.record(file, { timeoutMs: 1500, termKey: '#' }), { reason: 'timeout', durationMs: 1500 });
+    assert.deepEqual(await line.record(file, { timeoutMs: 1500, termKey: '#' }), {
+      reason: 'timeout',
+      durationMs: 1500,
+    });
     assert.equal(readWavHeader(file).dataBytes, 1500 * 8 * 2);
-    assert.deepEqual(events(line.transcript()).at(-1), { event: 'record', file: 'timeout.wav', durationMs: 1500, reason: 'timeout' });
+    assert.deepEqual(events(line.transcript()).at(-1), {
+      event: 'record',
+      file: 'timeout.wav',
+      durationMs: 1500,
+      reason: 'timeout',
+    });
   });
 
   it('answers an inbound call with caller ID and collects a PIN', async () => {
@@ -213,7 +243,8 @@ describe('native sim line', () => {
     assert.deepEqual(await line.waitForRing(30000), { callerId: null });
     assert.equal(line.callerId, null);
     await new Promise<void>((resolve) => {
-      const poll = (): void => (line.transcript().some((e) => e.event === 'far_hangup') ? resolve() : void setImmediate(poll));
+      const poll = (): void =>
+        line.transcript().some((e) => e.event === 'far_hangup') ? resolve() : void setImmediate(poll);
       poll();
     });
     assert.deepEqual(
@@ -226,7 +257,10 @@ describe('native sim line', () => {
   it('keeps the most recent 10,000 transcript entries on a long-lived line', async () => {
     line.script({ number: '700', answerAfterRings: 0, then: [{ press: '1'.repeat(10_050) }] });
     await callAndAnswer('700');
-    assert.deepEqual(await line.collect({ maxDigits: 64, timeoutMs: 5000 }), { digits: '1'.repeat(64), reason: 'max_digits' });
+    assert.deepEqual(await line.collect({ maxDigits: 64, timeoutMs: 5000 }), {
+      digits: '1'.repeat(64),
+      reason: 'max_digits',
+    });
     const transcript = line.transcript();
     assert.equal(transcript.length, 10_000);
     assert.equal(transcript[0]!.event, 'press');

@@ -58,7 +58,10 @@ describe('native vpb line (against a stub libvpb built from C)', () => {
   }
 
   async function open(library = cLibrary): Promise<Line> {
-    line = await openLine({ backend: 'vpb', vpb: { libraryPath: library, board: 0, channel: 0, interRingbackMs: 300, ringbackTimeoutMs: 5000 } });
+    line = await openLine({
+      backend: 'vpb',
+      vpb: { libraryPath: library, board: 0, channel: 0, interRingbackMs: 300, ringbackTimeoutMs: 5000 },
+    });
     return line;
   }
 
@@ -120,7 +123,8 @@ describe('native vpb line (against a stub libvpb built from C)', () => {
     // Ringback still within interRingbackMs when the caller's timeout passes: nobody answered yet.
     assert.equal(await l.waitForAnswer(0), 'no_answer');
     await l.close();
-    control = join(dir, `control-${run}-quiet.txt`); // the stub replays its control file from the start at each vpb_open
+    // the stub replays its control file from the start at each vpb_open
+    control = join(dir, `control-${run}-quiet.txt`);
     writeFileSync(control, '');
     process.env.OFFHOOK_VPB_STUB_CONTROL = control;
     // No ringback at all within ringbackTimeoutMs after dialling: VPB_CALL_NO_RING_BACK.
@@ -153,7 +157,10 @@ describe('native vpb line (against a stub libvpb built from C)', () => {
     assert.deepEqual(await played, { interruptedBy: '2', hungUp: false });
     assert.ok(calls().includes('vpb_play_terminate 3'));
     assert.deepEqual(await l.play(prompt, { interruptOnDigit: true }), { interruptedBy: '2', hungUp: false });
-    assert.deepEqual(await l.collect({ maxDigits: 4, timeoutMs: 2000, interDigitTimeoutMs: 50, termKey: '#' }), { digits: '2', reason: 'timeout' });
+    assert.deepEqual(await l.collect({ maxDigits: 4, timeoutMs: 2000, interDigitTimeoutMs: 50, termKey: '#' }), {
+      digits: '2',
+      reason: 'timeout',
+    });
     assert.ok(calls().includes('vpb_get_digits_async 3 term=# max=4 timeout=2000 inter=50'));
   });
 
@@ -166,7 +173,10 @@ describe('native vpb line (against a stub libvpb built from C)', () => {
     press('#');
     const byKey = await recording;
     assert.equal(byKey.reason, 'term_key');
-    assert.deepEqual(calls().filter((c) => c.startsWith('vpb_record')), ['vpb_record_set 3 term=# timeout=5000', `vpb_record_file_async 3 ${message} 0`]);
+    assert.deepEqual(
+      calls().filter((c) => c.startsWith('vpb_record')),
+      ['vpb_record_set 3 term=# timeout=5000', `vpb_record_file_async 3 ${message} 0`],
+    );
     assert.deepEqual(Object.values(readWavHeader(message)).slice(0, 4), [1, 1, 8000, 16]);
 
     const short = join(dir, 'short.wav');
@@ -218,7 +228,10 @@ describe('native vpb line (against a stub libvpb built from C)', () => {
   it('rejects "+" on an analog line and bad dial strings before calling libvpb', async () => {
     const l = await open();
     await l.offHook();
-    await assert.rejects(l.dial('+81312345678'), /an analog line cannot dial '\+'; write the international access code/);
+    await assert.rejects(
+      l.dial('+81312345678'),
+      /an analog line cannot dial '\+'; write the international access code/,
+    );
     await assert.rejects(l.dial('03-1234'), /'-' at position 3/);
     assert.ok(!calls().some((c) => c.startsWith('vpb_dial_sync')));
   });
@@ -227,7 +240,8 @@ describe('native vpb line (against a stub libvpb built from C)', () => {
     await assert.rejects(
       openLine({ backend: 'vpb', vpb: { libraryPath: join(dir, 'nowhere', 'libvpb.so') } }),
       (error: Error & { code?: string }) =>
-        error.code === 'ENOVPB' && /cannot load the Voicetronix library .*nowhere\/libvpb\.so .*set vpb\.libraryPath/.test(error.message),
+        error.code === 'ENOVPB' &&
+        /cannot load the Voicetronix library .*nowhere\/libvpb\.so .*set vpb\.libraryPath/.test(error.message),
     );
     process.env.OFFHOOK_VPB_STUB_OPEN_FAIL = '1';
     await assert.rejects(

@@ -16,14 +16,17 @@ const GENERATIONS = {
   gen4: {
     header: join(HERE, 'fixtures/vpbapi-gen4'),
     defines: [
-      '-DVPB_STR=const std::string &', '-DVPB_CSTR(s)=(s).c_str()', '-DVPB_MASK=unsigned long',
-      '-DVPB_RECMODE=AudioCompress', '-DVPB_ERRSTR=const char *',
+      '-DVPB_STR=const std::string &',
+      '-DVPB_CSTR(s)=(s).c_str()',
+      '-DVPB_MASK=unsigned long',
+      '-DVPB_RECMODE=AudioCompress',
+      '-DVPB_ERRSTR=const char *',
     ],
   },
 };
 type Generation = keyof typeof GENERATIONS;
 
-describe('native vpb: the shim compiled against the driver\'s vpbapi.h, and the dlsym lookup without it', function () {
+describe("native vpb: the shim compiled against the driver's vpbapi.h, and the dlsym lookup without it", function () {
   this.timeout(120_000);
   let dir: string;
   const built: Record<string, { library: string; shim: string; shimOutput: string }> = {};
@@ -37,8 +40,20 @@ describe('native vpb: the shim compiled against the driver\'s vpbapi.h, and the 
       // The stub as the driver would be built: C++, from its own header, exporting the mangled names. Each
       // generation gets its own soname so both can be loaded into this one test process (a host has one libvpb).
       const soname = `libvpb.so.${name}`;
-      execFileSync('g++', ['-x', 'c++', '-shared', '-fPIC', '-O1', `-DVPB_STUB_HEADER="${generation.header}/vpbapi.h"`,
-        ...generation.defines, `-Wl,-soname,${soname}`, '-o', library, STUB, '-lpthread']);
+      execFileSync('g++', [
+        '-x',
+        'c++',
+        '-shared',
+        '-fPIC',
+        '-O1',
+        `-DVPB_STUB_HEADER="${generation.header}/vpbapi.h"`,
+        ...generation.defines,
+        `-Wl,-soname,${soname}`,
+        '-o',
+        library,
+        STUB,
+        '-lpthread',
+      ]);
       symlinkSync('libvpb.so', join(libDir, soname));
       const shim = join(libDir, 'offhook_vpb_shim.so');
       const shimArgs = ['--include', generation.header, '--lib', libDir, '--out', shim];
@@ -78,7 +93,10 @@ describe('native vpb: the shim compiled against the driver\'s vpbapi.h, and the 
       assert.equal(binding, `shim compiled against ${GENERATIONS[generation].header}/vpbapi.h`);
       assert.ok(calls.includes('vpb_open 0 0'), calls.join('\n'));
       assert.ok(calls.includes('vpb_dial_sync 3 5551234'), calls.join('\n'));
-      assert.ok(calls.some((c) => c.startsWith('vpb_set_event_mask 3 ')), calls.join('\n'));
+      assert.ok(
+        calls.some((c) => c.startsWith('vpb_set_event_mask 3 ')),
+        calls.join('\n'),
+      );
       assert.ok(calls.includes('vpb_sethook_sync 3 0'), 'back on hook');
     });
   }

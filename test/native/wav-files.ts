@@ -1,7 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 /** Writes a PCM WAV of `ms` milliseconds (a quiet 440 Hz tone) with the given format, for prompts and bad inputs. */
-export function writeWav(path: string, ms: number, format: { rate?: number; channels?: number; bits?: number; pcm?: boolean } = {}): string {
+export function writeWav(
+  path: string,
+  ms: number,
+  format: { rate?: number; channels?: number; bits?: number; pcm?: boolean } = {},
+): string {
   const rate = format.rate ?? 8000;
   const channels = format.channels ?? 1;
   const bits = format.bits ?? 16;
@@ -9,7 +13,8 @@ export function writeWav(path: string, ms: number, format: { rate?: number; chan
   const bytesPerFrame = (channels * bits) / 8;
   const data = Buffer.alloc(frames * bytesPerFrame);
   if (bits === 16) {
-    for (let i = 0; i < frames * channels; i++) data.writeInt16LE(Math.round(3000 * Math.sin((2 * Math.PI * 440 * i) / rate)), i * 2);
+    for (let i = 0; i < frames * channels; i++)
+      data.writeInt16LE(Math.round(3000 * Math.sin((2 * Math.PI * 440 * i) / rate)), i * 2);
   }
   const header = Buffer.alloc(44);
   header.write('RIFF', 0);
@@ -40,13 +45,25 @@ export interface WavHeader {
 /** Reads a canonical 44-byte-header WAV as the line writes them. */
 export function readWavHeader(path: string): WavHeader {
   const file = readFileSync(path);
-  if (file.toString('ascii', 0, 4) !== 'RIFF' || file.toString('ascii', 8, 16) !== 'WAVEfmt ' || file.toString('ascii', 36, 40) !== 'data') {
+  if (
+    file.toString('ascii', 0, 4) !== 'RIFF' ||
+    file.toString('ascii', 8, 16) !== 'WAVEfmt ' ||
+    file.toString('ascii', 36, 40) !== 'data'
+  ) {
     throw new Error(`${path} is not a canonical WAV`);
   }
   const dataBytes = file.readUInt32LE(40);
-  if (dataBytes !== file.length - 44) throw new Error(`${path}: data size ${dataBytes} but ${file.length - 44} bytes follow the header`);
+  if (dataBytes !== file.length - 44)
+    throw new Error(`${path}: data size ${dataBytes} but ${file.length - 44} bytes follow the header`);
   const rate = file.readUInt32LE(24);
   const bits = file.readUInt16LE(34);
   const channels = file.readUInt16LE(22);
-  return { format: file.readUInt16LE(20), channels, rate, bits, dataBytes, durationMs: (dataBytes / (channels * (bits / 8)) / rate) * 1000 };
+  return {
+    format: file.readUInt16LE(20),
+    channels,
+    rate,
+    bits,
+    dataBytes,
+    durationMs: (dataBytes / (channels * (bits / 8)) / rate) * 1000,
+  };
 }

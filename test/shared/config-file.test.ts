@@ -4,8 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
-  ConfigError, type ConfigFileKind, loadConfigFile, MAX_ALIAS_COUNT, MAX_CONFIG_BYTES, MAX_FLOW_DEPTH,
-  natsDefaultNotice, NatsConfig, readConfigFile, readProcessConfig,
+  ConfigError,
+  type ConfigFileKind,
+  loadConfigFile,
+  MAX_ALIAS_COUNT,
+  MAX_CONFIG_BYTES,
+  MAX_FLOW_DEPTH,
+  natsDefaultNotice,
+  NatsConfig,
+  readConfigFile,
+  readProcessConfig,
 } from '../../shared/index.ts';
 import { checkConfigFiles } from '../../deploy/check-config.ts';
 import { CollectorConfigFile } from '../../collector/config.ts';
@@ -61,24 +69,21 @@ describe('config files: size, alias and nesting limits, empty files', () => {
 
   it('refuses a file over 1 MiB before reading it, in MiB or, near the limit, in bytes', () => {
     assert.equal(MAX_CONFIG_BYTES, 1024 * 1024);
-    assert.deepEqual(
-      problems(sparseFile(join(dir, 'collector.yaml'), 50 * 1024 * 1024)),
-      ['collector.yaml: file is 50.0 MiB; the limit is 1 MiB'],
-    );
-    assert.deepEqual(
-      problems(sparseFile(join(dir, 'edge.yaml'), MAX_CONFIG_BYTES + 1)),
-      [`edge.yaml: file is ${MAX_CONFIG_BYTES + 1} bytes; the limit is 1 MiB`],
-    );
+    assert.deepEqual(problems(sparseFile(join(dir, 'collector.yaml'), 50 * 1024 * 1024)), [
+      'collector.yaml: file is 50.0 MiB; the limit is 1 MiB',
+    ]);
+    assert.deepEqual(problems(sparseFile(join(dir, 'edge.yaml'), MAX_CONFIG_BYTES + 1)), [
+      `edge.yaml: file is ${MAX_CONFIG_BYTES + 1} bytes; the limit is 1 MiB`,
+    ]);
     // Exactly at the limit is allowed (and here is a YAML error about the NUL bytes, not a size error).
     assert.doesNotMatch(problems(sparseFile(join(dir, 'limit.yaml'), MAX_CONFIG_BYTES)).join('\n'), /limit is 1 MiB/);
   });
 
   it('stops an alias bomb with one line naming the file and the limit', () => {
     writeFileSync(join(dir, 'bomb.yaml'), billionLaughs());
-    assert.deepEqual(
-      problems(join(dir, 'bomb.yaml'), z.unknown()),
-      [`bomb.yaml: YAML: too many aliases (limit ${MAX_ALIAS_COUNT} alias expansions); write the values out`],
-    );
+    assert.deepEqual(problems(join(dir, 'bomb.yaml'), z.unknown()), [
+      `bomb.yaml: YAML: too many aliases (limit ${MAX_ALIAS_COUNT} alias expansions); write the values out`,
+    ]);
   });
 
   it('still takes a few aliases for shared settings', () => {
@@ -102,33 +107,33 @@ describe('config files: size, alias and nesting limits, empty files', () => {
   });
 
   it('an empty file, a comments-only file or {} is an error naming the sections to write', () => {
-    const expected = 'the file is empty; the service needs at least nats: and rules: '
-      + '(see deploy/examples/service.yaml)';
+    const expected =
+      'the file is empty; the service needs at least nats: and rules: ' + '(see deploy/examples/service.yaml)';
     const empties = [
-      ['empty.yaml', ''], ['comments.yaml', '# nothing yet\n\n'], ['braces.yaml', '{}\n'], ['tilde.yaml', '~\n'],
+      ['empty.yaml', ''],
+      ['comments.yaml', '# nothing yet\n\n'],
+      ['braces.yaml', '{}\n'],
+      ['tilde.yaml', '~\n'],
     ];
     for (const [name, text] of empties) {
       writeFileSync(join(dir, name!), text!);
       assert.deepEqual(problems(join(dir, name!)), [`${name}: ${expected}`]);
     }
     writeFileSync(join(dir, 'bare.yaml'), '');
-    assert.deepEqual(
-      problems(join(dir, 'bare.yaml'), Service),
-      ['bare.yaml: the file is empty; expected a YAML mapping of settings'],
-    );
+    assert.deepEqual(problems(join(dir, 'bare.yaml'), Service), [
+      'bare.yaml: the file is empty; expected a YAML mapping of settings',
+    ]);
   });
 
   it('a missing required section is an error; a real default is a notice', () => {
     writeFileSync(join(dir, 'no-rules.yaml'), 'nats: { servers: ["nats://a:4222"] }\n');
-    assert.deepEqual(
-      problems(join(dir, 'no-rules.yaml')),
-      ['no-rules.yaml: rules: missing; without rules the service does nothing'],
-    );
+    assert.deepEqual(problems(join(dir, 'no-rules.yaml')), [
+      'no-rules.yaml: rules: missing; without rules the service does nothing',
+    ]);
     writeFileSync(join(dir, 'no-nats.yaml'), 'rules: [x]\n');
-    assert.deepEqual(
-      readConfigFile(join(dir, 'no-nats.yaml'), ServiceFile).notices,
-      ['nats: not set; connecting to nats://127.0.0.1:4222 (the default)'],
-    );
+    assert.deepEqual(readConfigFile(join(dir, 'no-nats.yaml'), ServiceFile).notices, [
+      'nats: not set; connecting to nats://127.0.0.1:4222 (the default)',
+    ]);
   });
 
   it('a process config naming an unreadable nkey seed, creds or TLS file is a config error at start', () => {
@@ -152,10 +157,9 @@ describe('config files: size, alias and nesting limits, empty files', () => {
 
   it('a directory is named as such', () => {
     mkdirSync(join(dir, 'conf.d'));
-    assert.deepEqual(
-      problems(join(dir, 'conf.d')),
-      [`conf.d: cannot read ${join(dir, 'conf.d')}: it is a directory, expected a YAML file`],
-    );
+    assert.deepEqual(problems(join(dir, 'conf.d')), [
+      `conf.d: cannot read ${join(dir, 'conf.d')}: it is a directory, expected a YAML file`,
+    ]);
   });
 
   it('agent, collector and gateway kinds: empty files and rule-less collectors refused, defaults warned', () => {
@@ -169,8 +173,8 @@ describe('config files: size, alias and nesting limits, empty files', () => {
     assert.deepEqual(checkConfigFiles([join(dir, 'collector.yaml')], kinds), {
       ok: false,
       lines: [
-        'collector.yaml: rules: missing; a collector without rules raises no alert, not even host_down '
-          + '(see deploy/examples/collector.yaml)',
+        'collector.yaml: rules: missing; a collector without rules raises no alert, not even host_down ' +
+          '(see deploy/examples/collector.yaml)',
       ],
     });
     writeFileSync(join(dir, 'agent.yaml'), 'host: web1\n');

@@ -3,7 +3,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, Duration, loadConfigFile, parseConfigText, parseDuration, Port, RegexSource } from '../../shared/index.ts';
+import {
+  ConfigError,
+  Duration,
+  loadConfigFile,
+  parseConfigText,
+  parseDuration,
+  Port,
+  RegexSource,
+} from '../../shared/index.ts';
 import { checkConfigFiles } from '../../deploy/check-config.ts';
 
 const ExampleAgent = z
@@ -35,14 +43,17 @@ describe('config loading', () => {
     assert.deepEqual(lines.sort(), [
       'agent.yaml: checks[0].port: expected integer 1-65535, got 70000',
       'agent.yaml: checks[0]: unknown field "colour" (check the spelling)',
-      'agent.yaml: interval: expected a duration like "30s", "5m", "1h30m", "1d", "2w" or "0" (whole numbers with '
-      + 'units ms, s, m, h, d, w, y, largest unit first): no spaces, got "10 minutes"',
+      'agent.yaml: interval: expected a duration like "30s", "5m", "1h30m", "1d", "2w" or "0" (whole numbers with ' +
+        'units ms, s, m, h, d, w, y, largest unit first): no spaces, got "10 minutes"',
     ]);
   });
 
   it('names a bad regular expression', () => {
     const [line] = problems('checks:\n  - {name: a, port: 1, pattern: "(unclosed"}\n');
-    assert.match(line!, /^agent\.yaml: checks\[0\]\.pattern: expected a valid regular expression \(.*\), got "\(unclosed"$/);
+    assert.match(
+      line!,
+      /^agent\.yaml: checks\[0\]\.pattern: expected a valid regular expression \(.*\), got "\(unclosed"$/,
+    );
   });
 
   it('reports YAML syntax errors with the file name', () => {
@@ -65,7 +76,10 @@ describe('config loading', () => {
   });
 
   it('says when a file cannot be read', () => {
-    assert.throws(() => loadConfigFile('/nonexistent/agent.yaml', ExampleAgent), /agent\.yaml: cannot read \/nonexistent\/agent\.yaml: ENOENT/);
+    assert.throws(
+      () => loadConfigFile('/nonexistent/agent.yaml', ExampleAgent),
+      /agent\.yaml: cannot read \/nonexistent\/agent\.yaml: ENOENT/,
+    );
   });
 
   it('check-config validates by kind and reports each file', () => {
@@ -73,7 +87,10 @@ describe('config loading', () => {
     writeFileSync(join(dir, 'agent.yaml'), 'checks:\n  - {name: a, port: 22}\n');
     writeFileSync(join(dir, 'web1-agent.yaml'), 'checks:\n  - {name: a, port: "eighty"}\n');
     writeFileSync(join(dir, 'mystery.yaml'), '{}\n');
-    const result = checkConfigFiles([join(dir, 'agent.yaml'), join(dir, 'web1-agent.yaml'), join(dir, 'mystery.yaml')], { agent: ExampleAgent });
+    const result = checkConfigFiles(
+      [join(dir, 'agent.yaml'), join(dir, 'web1-agent.yaml'), join(dir, 'mystery.yaml')],
+      { agent: ExampleAgent },
+    );
     assert.equal(result.ok, false);
     assert.deepEqual(result.lines, [
       'agent.yaml: OK (agent config)',

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { decode, InboundValidator, createRegistry, silentLogger, Subjects, MAX_PAYLOAD_BYTES } from '../../shared/index.ts';
+import {
+  decode,
+  InboundValidator,
+  createRegistry,
+  silentLogger,
+  Subjects,
+  MAX_PAYLOAD_BYTES,
+} from '../../shared/index.ts';
 import { sampleMessages } from '../fixtures/messages.ts';
 
 const subjects = new Subjects();
@@ -38,13 +45,32 @@ describe('decode', () => {
     for (const field of Object.keys(messages[type])) {
       it(`rejects a ${type} without "${field}" or with a wrong-typed one, naming the field`, () => {
         const original = messages[type] as Record<string, unknown>;
-        const optional = ['truncated', 'suppressed', 'spoolDepth', 'inhibited', 'acknowledged', 'until', 'digits', 'detail', 'labels', 'target', 'generation', 'person', 'blind'];
+        const optional = [
+          'truncated',
+          'suppressed',
+          'spoolDepth',
+          'inhibited',
+          'acknowledged',
+          'until',
+          'digits',
+          'detail',
+          'labels',
+          'target',
+          'generation',
+          'person',
+          'blind',
+        ];
         if (!optional.includes(field)) {
           const { [field]: _dropped, ...without } = original;
           const reason = rejectReason(subjectFor[type], without);
           assert.match(reason, field === 'v' ? /^unsupported_version/ : new RegExp(`^schema: .*${field}`));
         }
-        const wrong = typeof original[field] === 'string' ? 12345 : typeof original[field] === 'number' ? 'twelve' : 'not-an-object';
+        const wrong =
+          typeof original[field] === 'string'
+            ? 12345
+            : typeof original[field] === 'number'
+              ? 'twelve'
+              : 'not-an-object';
         const reason = rejectReason(subjectFor[type], { ...original, [field]: wrong });
         assert.match(reason, field === 'v' ? /^unsupported_version/ : new RegExp(`^schema: .*${field}`));
       });
@@ -70,18 +96,29 @@ describe('decode', () => {
 
   it('rejects prototype-pollution keys anywhere in the payload', () => {
     for (const key of ['__proto__', 'constructor', 'prototype']) {
-      const text = JSON.stringify(messages.log).replace('"labels"', `"${key}":{"polluted":true},"labels"`).replace(/}$/, `,"x":{"${key}":1}}`);
+      const text = JSON.stringify(messages.log)
+        .replace('"labels"', `"${key}":{"polluted":true},"labels"`)
+        .replace(/}$/, `,"x":{"${key}":1}}`);
       assert.match(rejectReason(subjectFor.log, text), /^forbidden_key/);
     }
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
   it('rejects a host in the payload that differs from the subject (an agent speaking for another host)', () => {
-    assert.match(rejectReason(subjects.event('db1', 'log'), messages.log), /^subject_mismatch: host: subject says db1, payload says web1/);
+    assert.match(
+      rejectReason(subjects.event('db1', 'log'), messages.log),
+      /^subject_mismatch: host: subject says db1, payload says web1/,
+    );
     assert.match(rejectReason(subjects.alert('warning', 'web1'), messages.alert), /^subject_mismatch: severity/);
     assert.match(rejectReason(subjects.ack('fedcba9876543210'), messages.ack), /^subject_mismatch: fingerprint/);
-    assert.match(rejectReason(subjects.collectorHeartbeat('c2'), messages.collector_heartbeat), /^subject_mismatch: member: subject says c2, payload says c1/);
-    assert.match(rejectReason(subjects.gatewayHeartbeat('pbx2'), messages.gateway_heartbeat), /^subject_mismatch: host/);
+    assert.match(
+      rejectReason(subjects.collectorHeartbeat('c2'), messages.collector_heartbeat),
+      /^subject_mismatch: member: subject says c2, payload says c1/,
+    );
+    assert.match(
+      rejectReason(subjects.gatewayHeartbeat('pbx2'), messages.gateway_heartbeat),
+      /^subject_mismatch: host/,
+    );
     const claimsTooMuch = { ...messages.collector_heartbeat, partitions: { count: 2, owned: [0, 2] } };
     assert.match(rejectReason(subjects.collectorHeartbeat('c1'), claimsTooMuch), /^schema: .*partitions\.owned/);
   });
@@ -97,7 +134,16 @@ describe('decode', () => {
       const result = decode(Object.values(subjectFor)[i % 8]!, bytes);
       assert.equal(result.ok, false);
     }
-    for (const value of [0, -1, true, 'str', {}, { v: 1 }, { v: 1, id: '', host: '', ts: -5 }, { v: 1, kind: 'log', metrics: 'x' }]) {
+    for (const value of [
+      0,
+      -1,
+      true,
+      'str',
+      {},
+      { v: 1 },
+      { v: 1, id: '', host: '', ts: -5 },
+      { v: 1, kind: 'log', metrics: 'x' },
+    ]) {
       assert.equal(decode(subjectFor.resource, JSON.stringify(value)).ok, false);
     }
   });
@@ -112,7 +158,13 @@ describe('InboundValidator', () => {
     for (let i = 0; i < 5; i++) assert.equal(validator.accept(subjectFor.log, '{oops'), null);
     assert.equal(validator.accept(subjects.heartbeat('db1'), JSON.stringify(messages.heartbeat)), null);
     const text = await registry.metrics();
-    assert.match(text, /offhook_invalid_messages_total\{subject="events\.log",reason="malformed_json",process="test"\} 5/);
-    assert.match(text, /offhook_invalid_messages_total\{subject="heartbeat",reason="subject_mismatch",process="test"\} 1/);
+    assert.match(
+      text,
+      /offhook_invalid_messages_total\{subject="events\.log",reason="malformed_json",process="test"\} 5/,
+    );
+    assert.match(
+      text,
+      /offhook_invalid_messages_total\{subject="heartbeat",reason="subject_mismatch",process="test"\} 1/,
+    );
   });
 });

@@ -93,9 +93,9 @@ describe('durations (Prometheus grammar)', () => {
     const result = Schema.safeParse(input);
     assert.equal(result.success, false);
     assert.deepEqual(formatZodIssueLines(result.error!, input), [
-      'rules[0].for: expected a duration like "30s", "5m", "1h30m", "1d", "2w" or "0" (whole numbers with units ms, '
-      + 's, m, h, d, w, y, largest unit first): no fractions: write "1h30m" rather than "1.5h", "1500ms" rather than '
-      + '"1.5s", got "1.5h"',
+      'rules[0].for: expected a duration like "30s", "5m", "1h30m", "1d", "2w" or "0" (whole numbers with units ms, ' +
+        's, m, h, d, w, y, largest unit first): no fractions: write "1h30m" rather than "1.5h", "1500ms" rather than ' +
+        '"1.5s", got "1.5h"',
     ]);
   });
 
@@ -119,7 +119,10 @@ describe('durations (Prometheus grammar)', () => {
 
   it('refuses 0 for a loop period, which would spin a process, and keeps 0 = off where it is documented', () => {
     const collector = (extra: Record<string, unknown>) => ({ rules: [{ name: 'down', kind: 'host_down' }], ...extra });
-    for (const [field, floor] of [['evaluation_interval', '10ms'], ['checkpoint_interval', '100ms']] as const) {
+    for (const [field, floor] of [
+      ['evaluation_interval', '10ms'],
+      ['checkpoint_interval', '100ms'],
+    ] as const) {
       const input = collector({ [field]: 0 });
       const result = CollectorConfig.safeParse(input);
       assert.equal(result.success, false, field);
@@ -128,7 +131,10 @@ describe('durations (Prometheus grammar)', () => {
     }
     const zeros = { heartbeat_interval: '0s', canary_interval: 0 };
     const watchdog = CollectorConfig.safeParse(collector({ watchdog: zeros }));
-    assert.deepEqual(watchdog.error?.issues.map((i) => i.path.join('.')), ['watchdog.heartbeat_interval']);
+    assert.deepEqual(
+      watchdog.error?.issues.map((i) => i.path.join('.')),
+      ['watchdog.heartbeat_interval'],
+    );
     assert.equal(CollectorConfig.parse(collector({ watchdog: { canary_interval: 0 } })).watchdog.canary_interval, 0);
     assert.equal(WatchdogConfig.safeParse({ check_interval: '0s' }).success, false);
     assert.equal(WatchdogConfig.safeParse({ heartbeat_interval: '0s' }).success, false);

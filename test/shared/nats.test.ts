@@ -3,7 +3,16 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  bucketName, BUCKETS, connectNats, createRegistry, ensureStreams, jetstreamClient, publishDurable, silentLogger, streamNames, Subjects,
+  bucketName,
+  BUCKETS,
+  connectNats,
+  createRegistry,
+  ensureStreams,
+  jetstreamClient,
+  publishDurable,
+  silentLogger,
+  streamNames,
+  Subjects,
   type NatsConfig,
 } from '../../shared/index.ts';
 import { sampleMessages } from '../fixtures/messages.ts';

@@ -4,7 +4,12 @@ import { parseMatcher } from '../../collector/matchers.ts';
 import { NotificationsConfig } from '../../collector/notifiers/config.ts';
 import { Silence } from '../../collector/silence.ts';
 import {
-  compileSafeRegex, ConfigError, foldCase, linearEngineAvailable, parseConfigText, safeRegexProblem,
+  compileSafeRegex,
+  ConfigError,
+  foldCase,
+  linearEngineAvailable,
+  parseConfigText,
+  safeRegexProblem,
 } from '../../shared/index.ts';
 
 function configProblems(text: string, file: string, schema: Parameters<typeof parseConfigText>[2]): string[] {
@@ -29,8 +34,11 @@ describe('safe regex (linear-time fallback for operator patterns)', () => {
     { pattern: '(a+)+$', miss: `${'a'.repeat(10_000)}!`, hit: `!${'a'.repeat(10_000)}` },
     { pattern: '^(\\w+\\s?)*$', miss: `${'word '.repeat(2_000)}!`, hit: 'word '.repeat(2_000) },
     { pattern: '^(\\w+\\s?)*$', flags: 'i', miss: `${'WORD '.repeat(2_000)}!`, hit: 'Word '.repeat(2_000) },
-    { pattern: '(.*a){16}', 
-      miss: `${'a'.repeat(15)}${'b'.repeat(5_000)}`, hit: `${'b'.repeat(5_000)}${'a'.repeat(16)}` },
+    {
+      pattern: '(.*a){16}',
+      miss: `${'a'.repeat(15)}${'b'.repeat(5_000)}`,
+      hit: `${'b'.repeat(5_000)}${'a'.repeat(16)}`,
+    },
   ];
   for (const { pattern, flags = '', miss, hit } of cases) {
     const title = `${pattern}${flags ? ` (${flags})` : ''}`;
@@ -67,24 +75,28 @@ describe('safe regex (linear-time fallback for operator patterns)', () => {
 
   it('agent.yaml: a log rule or check pattern the engine refuses is a config error naming the field', () => {
     const lines = configProblems(
-      "logs:\n  - path: /var/log/x\n    rules:\n"
-        + "      - { name: ok, pattern: '^(a|aa)+$' }\n      - { name: twice, pattern: '(\\w+) \\1' }\n"
-        + "checks:\n  - { name: web, kind: http, url: 'http://127.0.0.1:1/', body_regex: 'ok(?=!)' }\n",
+      'logs:\n  - path: /var/log/x\n    rules:\n' +
+        "      - { name: ok, pattern: '^(a|aa)+$' }\n      - { name: twice, pattern: '(\\w+) \\1' }\n" +
+        "checks:\n  - { name: web, kind: http, url: 'http://127.0.0.1:1/', body_regex: 'ok(?=!)' }\n",
       'agent.yaml',
       AgentConfig,
     );
     assert.deepEqual(lines.sort(), [
-      'agent.yaml: checks[0].body_regex: lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported '
-        + '(linear-time engine); rewrite without them, got "ok(?=!)"',
-      'agent.yaml: logs[0].rules[1].pattern: backreferences are not supported (linear-time engine); '
-        + 'rewrite without \\1 or \\k<name> (rule "twice"), got "(\\\\w+) \\\\1"',
+      'agent.yaml: checks[0].body_regex: lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported ' +
+        '(linear-time engine); rewrite without them, got "ok(?=!)"',
+      'agent.yaml: logs[0].rules[1].pattern: backreferences are not supported (linear-time engine); ' +
+        'rewrite without \\1 or \\k<name> (rule "twice"), got "(\\\\w+) \\\\1"',
     ]);
   });
 
   it('collector: route regexes and silence matchers are refused the same way', () => {
-    const yaml = 'routes: [{receiver: a, match: {host: {regex: "(.*a){20}"}}}]\nreceivers: [{name: a, kind: exec, command: [x]}]';
+    const yaml =
+      'routes: [{receiver: a, match: {host: {regex: "(.*a){20}"}}}]\nreceivers: [{name: a, kind: exec, command: [x]}]';
     const [line] = configProblems(yaml, 'collector.yaml', NotificationsConfig);
-    assert.match(line!, /^collector\.yaml: routes\[0\]\.match\.host\.regex: a repetition count makes this pattern too large/);
+    assert.match(
+      line!,
+      /^collector\.yaml: routes\[0\]\.match\.host\.regex: a repetition count makes this pattern too large/,
+    );
     assert.match(parseMatcher('host=~(web)\\1') as string, /^"host=~\(web\)\\\\1": backreferences are not supported/);
     assert.equal(typeof parseMatcher('host=~(a|aa)+'), 'object');
     const matchers = [{ name: 'host', op: '=~', value: '(?=x)x' }];

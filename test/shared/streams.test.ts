@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { bucketName, BUCKETS, DEFAULT_EVENTS_MAX_MSGS_PER_SUBJECT, ensureStreams, streamNames, Subjects } from '../../shared/index.ts';
+import {
+  bucketName,
+  BUCKETS,
+  DEFAULT_EVENTS_MAX_MSGS_PER_SUBJECT,
+  ensureStreams,
+  streamNames,
+  Subjects,
+} from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 
 const NS_PER_MS = 1_000_000;
@@ -70,7 +77,11 @@ describe('ensureStreams: EVENTS max_msgs_per_subject (one host cannot crowd out 
     await ensureStreams(nc, subjects);
     assert.equal((await jsm.streams.info(events)).config.max_msgs_per_subject, DEFAULT_EVENTS_MAX_MSGS_PER_SUBJECT);
     await ensureStreams(nc, subjects, { eventsMaxMsgsPerSubject: 500 });
-    assert.equal((await jsm.streams.info(events)).config.max_msgs_per_subject, 500, 'the collector updates a drifted value');
+    assert.equal(
+      (await jsm.streams.info(events)).config.max_msgs_per_subject,
+      500,
+      'the collector updates a drifted value',
+    );
     await ensureStreams(nc, subjects);
     assert.equal((await jsm.streams.info(events)).config.max_msgs_per_subject, 500, 'the gateway (no value) keeps it');
     const before = (await jsm.streams.info(events)).config;
@@ -83,7 +94,7 @@ describe('ensureStreams: EVENTS max_msgs_per_subject (one host cannot crowd out 
     assert.deepEqual((await jsm.streams.info(events)).config, unlimited, 'idempotent at 0 too');
   });
 
-  it('discards a flooding subject\'s oldest messages, not another host\'s', async () => {
+  it("discards a flooding subject's oldest messages, not another host's", async () => {
     const subjects = new Subjects('perhostflood');
     await ensureStreams(nc, subjects, { eventsMaxMsgsPerSubject: 10 });
     const js = jetstream(nc);
@@ -91,6 +102,9 @@ describe('ensureStreams: EVENTS max_msgs_per_subject (one host cannot crowd out 
     for (let i = 0; i < 50; i++) await js.publish(subjects.event('loud', 'check'), '{}');
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(streamNames(subjects).events, { subjects_filter: '>' });
-    assert.deepEqual(info.state.subjects, { [subjects.event('quiet', 'check')]: 1, [subjects.event('loud', 'check')]: 10 });
+    assert.deepEqual(info.state.subjects, {
+      [subjects.event('quiet', 'check')]: 1,
+      [subjects.event('loud', 'check')]: 10,
+    });
   });
 });

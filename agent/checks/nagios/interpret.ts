@@ -21,8 +21,17 @@ export function readPluginOutput(stdout: string, check: string): ReadOutput {
   const perfdata = parsePerfdata(output.perfdata);
   const { points, errors } = perfdataMetrics(perfdata.items, check);
   const allErrors = [...perfdata.errors, ...errors];
-  const metrics = [...points, { name: 'offhook_nagios_perfdata_errors', type: 'gauge' as const, value: allErrors.length, labels: { check } }];
-  return { message: output.text, longText: output.longText, metrics, undetermined: perfdata.undetermined, errors: allErrors };
+  const metrics = [
+    ...points,
+    { name: 'offhook_nagios_perfdata_errors', type: 'gauge' as const, value: allErrors.length, labels: { check } },
+  ];
+  return {
+    message: output.text,
+    longText: output.longText,
+    metrics,
+    undetermined: perfdata.undetermined,
+    errors: allErrors,
+  };
 }
 
 const STATUS: Record<number, CheckStatus> = { 0: 'ok', 1: 'warning', 2: 'critical', 3: 'unknown' };
@@ -66,15 +75,24 @@ export function interpretRun(call: PluginCall, run: RunResult): CheckOutcome {
   switch (end.kind) {
     case 'spawn_failed':
       if (end.code === 'ENOENT') {
-        const where = target.includes('/') ? 'no such file (or its #! interpreter is missing)' : `not on PATH ${call.path}; give an absolute path or set env: PATH`;
+        const where = target.includes('/')
+          ? 'no such file (or its #! interpreter is missing)'
+          : `not on PATH ${call.path}; give an absolute path or set env: PATH`;
         return outcome('unknown', `command not found: ${target}: ${where}`);
       }
-      if (end.code === 'EACCES') return outcome('unknown', `cannot execute ${target}: permission denied (is it executable?)`);
+      if (end.code === 'EACCES')
+        return outcome('unknown', `cannot execute ${target}: permission denied (is it executable?)`);
       return outcome('unknown', `cannot start ${target}: ${end.message}`);
     case 'timeout':
-      return outcome('unknown', withOutput(`${name} did not finish within ${call.timeoutMs / 1000}s (timeout); process group killed`));
+      return outcome(
+        'unknown',
+        withOutput(`${name} did not finish within ${call.timeoutMs / 1000}s (timeout); process group killed`),
+      );
     case 'overflow':
-      return outcome('unknown', withOutput(`${name} printed more than ${sizeText(call.maxOutputBytes)} (max_output); process group killed`));
+      return outcome(
+        'unknown',
+        withOutput(`${name} printed more than ${sizeText(call.maxOutputBytes)} (max_output); process group killed`),
+      );
     case 'aborted':
       return outcome('unknown', `${name} stopped: the agent is shutting down`);
     case 'signaled':
@@ -86,7 +104,11 @@ export function interpretRun(call: PluginCall, run: RunResult): CheckOutcome {
   if (end.code === 126) return outcome('unknown', withOutput(`${name}: command not executable (exit 126)`));
   const read = readPluginOutput(run.stdout, call.check);
   const status = STATUS[end.code];
-  let message = status === undefined ? withOutput(`${name} exited with ${end.code}, not a Nagios state (0-3)`) : read.message || firstLine(run.stderr) || '(no output)';
-  if (read.errors.length > 0) message += ` [perfdata ignored: ${cleanText(read.errors[0]!)}${read.errors.length > 1 ? `; +${read.errors.length - 1} more` : ''}]`;
+  let message =
+    status === undefined
+      ? withOutput(`${name} exited with ${end.code}, not a Nagios state (0-3)`)
+      : read.message || firstLine(run.stderr) || '(no output)';
+  if (read.errors.length > 0)
+    message += ` [perfdata ignored: ${cleanText(read.errors[0]!)}${read.errors.length > 1 ? `; +${read.errors.length - 1} more` : ''}]`;
   return outcome(status ?? 'unknown', message, read.metrics);
 }

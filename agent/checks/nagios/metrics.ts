@@ -58,7 +58,9 @@ export function perfdataMetrics(items: PerfItem[], check: string): { points: Met
     const base = metricBaseName(item.label);
     const other = seen.get(base);
     if (other !== undefined) {
-      errors.push(`${JSON.stringify(item.label)}: same metric name ${base} as ${JSON.stringify(other)}; kept the first`);
+      errors.push(
+        `${JSON.stringify(item.label)}: same metric name ${base} as ${JSON.stringify(other)}; kept the first`,
+      );
       continue;
     }
     seen.set(base, item.label);
@@ -66,9 +68,15 @@ export function perfdataMetrics(items: PerfItem[], check: string): { points: Met
     const factor = known?.factor ?? 1;
     const unit = item.uom === 'c' ? '' : (known?.unit ?? item.uom);
     const labels = { check, label: item.label, ...(unit ? { unit } : {}) };
-    const mine: MetricPoint[] = [{ name: base, type: item.uom === 'c' ? 'counter' : 'gauge', value: scaled(item.value, factor), labels }];
-    const bound = (suffix: string, value: number): void => void mine.push({ name: `${base}_${suffix}`, type: 'gauge', value: scaled(value, factor), labels });
-    for (const [field, range] of [['warn', item.warn], ['crit', item.crit]] as [string, Range | undefined][]) {
+    const mine: MetricPoint[] = [
+      { name: base, type: item.uom === 'c' ? 'counter' : 'gauge', value: scaled(item.value, factor), labels },
+    ];
+    const bound = (suffix: string, value: number): void =>
+      void mine.push({ name: `${base}_${suffix}`, type: 'gauge', value: scaled(value, factor), labels });
+    for (const [field, range] of [
+      ['warn', item.warn],
+      ['crit', item.crit],
+    ] as [string, Range | undefined][]) {
       if (!range || range.inside) continue;
       if (Number.isFinite(range.high)) bound(field, range.high);
       if (range.lowGiven) bound(`${field}_low`, range.low);
@@ -77,7 +85,9 @@ export function perfdataMetrics(items: PerfItem[], check: string): { points: Met
     if (item.max !== undefined) bound('max', item.max);
     if (points.length + mine.length > MAX_PERFDATA_POINTS) {
       const dropped = items.length - items.indexOf(item);
-      errors.push(`${dropped} items from ${JSON.stringify(item.label)} on dropped: a result carries at most ${MAX_PERFDATA_POINTS} perfdata points`);
+      errors.push(
+        `${dropped} items from ${JSON.stringify(item.label)} on dropped: a result carries at most ${MAX_PERFDATA_POINTS} perfdata points`,
+      );
       break;
     }
     points.push(...mine);

@@ -27,7 +27,11 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufffd]+/g;
 const ANSI_ESCAPE = /\u001b\[[0-9;?]*[ -\/]*[@-~]/g;
 
 export function cleanText(text: string): string {
-  return text.replace(ANSI_ESCAPE, '').replace(CONTROL, ' ').replace(/[\t ]+/g, ' ').trim();
+  return text
+    .replace(ANSI_ESCAPE, '')
+    .replace(CONTROL, ' ')
+    .replace(/[\t ]+/g, ' ')
+    .trim();
 }
 
 export function splitOutput(stdout: string): PluginOutput {
@@ -55,6 +59,9 @@ export function splitOutput(stdout: string): PluginOutput {
   return {
     text: cleanText(text),
     longText: long.map(cleanText).join('\n').trim(),
-    perfdata: perf.map((p) => p.trim()).filter(Boolean).join(' '),
+    perfdata: perf
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .join(' '),
   };
 }

@@ -108,7 +108,9 @@ function tokenize(text: string): Token[] {
         label += text[i++];
       }
       if (!closed) {
-        pairs.push({ error: `${quote(text.slice(start))}: unterminated quoted label (a quote inside a label is written '')` });
+        pairs.push({
+          error: `${quote(text.slice(start))}: unterminated quoted label (a quote inside a label is written '')`,
+        });
         break;
       }
     } else {
@@ -173,7 +175,8 @@ export function parsePerfdata(text: string): ParsedPerfdata {
       if (fields[field] === '') continue;
       const range = parseRange(fields[field]);
       if (range) parsed[field] = range;
-      else errors.push(`${item}: ${field} ${quote(fields[field])} is not a Nagios range (10, 10:, ~:10, 10:20, @10:20)`);
+      else
+        errors.push(`${item}: ${field} ${quote(fields[field])} is not a Nagios range (10, 10:, ~:10, 10:20, @10:20)`);
     }
     for (const field of ['min', 'max'] as const) {
       if (fields[field] === '' || fields[field] === 'U') continue;

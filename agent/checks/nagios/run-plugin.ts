@@ -30,7 +30,8 @@ export interface RunResult {
 }
 
 /** Where plugins live on Debian/Ubuntu and RHEL, so `command: [check_load, ...]` finds them. */
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/nagios/plugins:/usr/lib64/nagios/plugins';
+export const DEFAULT_PATH =
+  '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/nagios/plugins:/usr/lib64/nagios/plugins';
 
 /** The plugin sees only this plus its configured variables: never the agent's own environment (NATS passwords). */
 export function pluginEnv(configured: Record<string, string>): Record<string, string> {
@@ -100,9 +101,12 @@ export function runPlugin(options: RunOptions): Promise<RunResult> {
     };
     child.stdout!.on('data', collect(stdout));
     child.stderr!.on('data', collect(stderr));
-    child.on('error', (err: NodeJS.ErrnoException) => finish({ kind: 'spawn_failed', code: err.code ?? 'ERROR', message: err.message }));
+    child.on('error', (err: NodeJS.ErrnoException) =>
+      finish({ kind: 'spawn_failed', code: err.code ?? 'ERROR', message: err.message }),
+    );
     // The plugin is done; descendants it left behind would hold the pipes open, so end them here.
-    const ended = (code: number | null, signal: NodeJS.Signals | null): RunEnd => (code !== null ? { kind: 'exited', code } : { kind: 'signaled', signal: signal ?? 'unknown signal' });
+    const ended = (code: number | null, signal: NodeJS.Signals | null): RunEnd =>
+      code !== null ? { kind: 'exited', code } : { kind: 'signaled', signal: signal ?? 'unknown signal' };
     child.on('exit', (code, signal) => {
       exited = ended(code, signal);
       killGroup(child);

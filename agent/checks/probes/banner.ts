@@ -39,7 +39,8 @@ function dialogue(socket: Socket, reader: LineReader): Dialogue {
         const line = await reader.next();
         lines.push(line);
         if (last.test(line)) return lines;
-        if (/^[45]\d\d |^-ERR|^\S+ (NO|BAD)\b/.test(line)) throw new Error(`${what}: server said ${JSON.stringify(line.slice(0, 200))}`);
+        if (/^[45]\d\d |^-ERR|^\S+ (NO|BAD)\b/.test(line))
+          throw new Error(`${what}: server said ${JSON.stringify(line.slice(0, 200))}`);
         if (lines.length > 100) throw new Error(`${what}: no final reply line after 100 lines`);
       }
     },
@@ -47,13 +48,21 @@ function dialogue(socket: Socket, reader: LineReader): Dialogue {
 }
 
 /** Reads the greeting; prompt-style servers (telnet) are read until `expected` matches or they go quiet. */
-async function readGreeting(reader: LineReader, protocol: BannerProtocol, expected: RegExp, signal: AbortSignal): Promise<string[]> {
+async function readGreeting(
+  reader: LineReader,
+  protocol: BannerProtocol,
+  expected: RegExp,
+  signal: AbortSignal,
+): Promise<string[]> {
   if (protocol.acceptPartialGreeting) {
     const text = await new Promise<string>((resolve, reject) => {
       let seen = '';
       let firstDataAt = 0;
       const poll = setInterval(() => {
-        seen += reader.takeLines().map((l) => `${l}\n`).join('');
+        seen += reader
+          .takeLines()
+          .map((l) => `${l}\n`)
+          .join('');
         const raw = seen + reader.pending();
         if (raw.length > 0 && firstDataAt === 0) firstDataAt = Date.now();
         const clean = raw.replace(TELNET_IAC, '').trim();
@@ -63,15 +72,20 @@ async function readGreeting(reader: LineReader, protocol: BannerProtocol, expect
           resolve(clean);
         }
       }, 20);
-      signal.addEventListener('abort', () => {
-        clearInterval(poll);
-        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearInterval(poll);
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        },
+        { once: true },
+      );
     });
     return [text.replace(/\s*\n\s*/g, ' ')];
   }
   const lines = [await reader.next()];
-  while (protocol.lastGreetingLine && !protocol.lastGreetingLine.test(lines[lines.length - 1]!) && lines.length < 50) lines.push(await reader.next());
+  while (protocol.lastGreetingLine && !protocol.lastGreetingLine.test(lines[lines.length - 1]!) && lines.length < 50)
+    lines.push(await reader.next());
   return lines;
 }
 
@@ -89,7 +103,10 @@ export function bannerPlugin(protocol: BannerProtocol): CheckPlugin {
     ...TlsPolicy,
   })
     .strict()
-    .refine((c) => !(c.tls && (c as { starttls?: boolean }).starttls), { error: 'expected either tls: (implicit TLS) or starttls:, not both', path: ['starttls'] });
+    .refine((c) => !(c.tls && (c as { starttls?: boolean }).starttls), {
+      error: 'expected either tls: (implicit TLS) or starttls:, not both',
+      path: ['starttls'],
+    });
   return definePlugin({
     kind: protocol.kind,
     description: protocol.description,
@@ -102,14 +119,22 @@ export function bannerPlugin(protocol: BannerProtocol): CheckPlugin {
         target,
         async run({ signal }): Promise<CheckOutcome> {
           const start = process.hrtime.bigint();
-          let socket: Socket | TLSSocket = await openSocket({ host: config.host, port: config.port, tls: config.tls, insecure: config.insecure }, signal);
+          let socket: Socket | TLSSocket = await openSocket(
+            { host: config.host, port: config.port, tls: config.tls, insecure: config.insecure },
+            signal,
+          );
           try {
             let reader = new LineReader(socket, signal);
             const greeting = await readGreeting(reader, protocol, expected, signal);
             const latencyMs = elapsedMs(start);
             const banner = greeting.join(' | ').slice(0, 300);
             if (!greeting.some((line) => expected.test(line))) {
-              return { status: 'critical', message: `unexpected greeting ${JSON.stringify(banner)}, expected /${expected.source}/`, latencyMs, target };
+              return {
+                status: 'critical',
+                message: `unexpected greeting ${JSON.stringify(banner)}, expected /${expected.source}/`,
+                latencyMs,
+                target,
+              };
             }
             let status: CheckStatus = 'ok';
             let note = '';

@@ -18,7 +18,12 @@ export function openSocket(
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(abortError(signal));
     const socket = options.tls
-      ? tlsConnect({ host: options.host, port: options.port, rejectUnauthorized: !options.insecure, servername: options.servername ?? sniName(options.host) })
+      ? tlsConnect({
+          host: options.host,
+          port: options.port,
+          rejectUnauthorized: !options.insecure,
+          servername: options.servername ?? sniName(options.host),
+        })
       : netConnect({ host: options.host, port: options.port });
     const onAbort = (): void => {
       socket.destroy();
@@ -96,7 +101,10 @@ export class LineReader {
     this.flush();
   };
 
-  constructor(private readonly socket: Socket, private readonly signal: AbortSignal) {
+  constructor(
+    private readonly socket: Socket,
+    private readonly signal: AbortSignal,
+  ) {
     socket.on('data', this.onData);
     socket.once('end', () => this.onEnd());
     socket.once('close', () => this.onEnd());
@@ -144,7 +152,10 @@ export class LineReader {
 }
 
 /** Days until the certificate expires (negative when expired) and its expiry as epoch seconds. */
-export function certificateExpiry(socket: TLSSocket, now = Date.now()): { daysLeft: number; notAfterSec: number; subject: string } | null {
+export function certificateExpiry(
+  socket: TLSSocket,
+  now = Date.now(),
+): { daysLeft: number; notAfterSec: number; subject: string } | null {
   const cert: PeerCertificate = socket.getPeerCertificate(false);
   if (!cert || !cert.valid_to) return null;
   const notAfter = Date.parse(cert.valid_to);

@@ -18,10 +18,14 @@ export interface CertVerdict {
 }
 
 /** Blackbox-exporter metric names, so dashboards built for it read ours. */
-export function judgeCertificate(socket: TLSSocket, policy: { cert_warn_days: number; cert_crit_days: number }): CertVerdict {
+export function judgeCertificate(
+  socket: TLSSocket,
+  policy: { cert_warn_days: number; cert_crit_days: number },
+): CertVerdict {
   const expiry = certificateExpiry(socket);
   if (!expiry) return { status: 'unknown', note: 'no peer certificate', metrics: [] };
-  const status: CheckStatus = expiry.daysLeft < policy.cert_crit_days ? 'critical' : expiry.daysLeft < policy.cert_warn_days ? 'warning' : 'ok';
+  const status: CheckStatus =
+    expiry.daysLeft < policy.cert_crit_days ? 'critical' : expiry.daysLeft < policy.cert_warn_days ? 'warning' : 'ok';
   return {
     status,
     note: `certificate${expiry.subject ? ` ${expiry.subject}` : ''} expires in ${expiry.daysLeft} days`,

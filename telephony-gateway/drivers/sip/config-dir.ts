@@ -37,7 +37,8 @@ export function accountLine(settings: BaresipLaunchSettings, aorHost: string): s
   const domain = account.realm ?? account.registrar.split(':')[0];
   const params = [`<sip:${account.user}@${domain};transport=${transport}>`];
   // Without a password baresip would prompt on stdin when challenged; a trunk that trusts our address never challenges.
-  if (settings.password !== undefined) params.push(`auth_user=${account.auth_user ?? account.user}`, `auth_pass=${quoted(settings.password)}`);
+  if (settings.password !== undefined)
+    params.push(`auth_user=${account.auth_user ?? account.user}`, `auth_pass=${quoted(settings.password)}`);
   params.push(`outbound=${quoted(`sip:${account.registrar};transport=${transport}`)}`);
   params.push(`regint=${Math.max(60, Math.round(account.register_interval / 1000))}`, 'answermode=manual', codecs);
   return `${quoted(account.display_name)} ${params.join(';')}`;
@@ -70,7 +71,12 @@ export function configText(settings: BaresipLaunchSettings): string {
     ['module', 'g711.so'],
     ['module', 'aufile.so'],
     ['module', 'aubridge.so'],
-    ...(settings.callAudioDir !== undefined ? ([['module', 'sndfile.so'], ['snd_path', settings.callAudioDir]] as Array<[string, string]>) : []),
+    ...(settings.callAudioDir !== undefined
+      ? ([
+          ['module', 'sndfile.so'],
+          ['snd_path', settings.callAudioDir],
+        ] as Array<[string, string]>)
+      : []),
     ['module_tmp', 'account.so'],
     ['module_app', 'menu.so'],
     ['module_app', 'ctrl_tcp.so'],

@@ -2,18 +2,22 @@ import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { Duration } from '../../../shared/index.ts';
 
-const HostPort = z
-  .string()
-  .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, { error: 'expected "host" or "host:port", e.g. "sip.example.net" or "192.0.2.10:5060"' });
+const HostPort = z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, {
+  error: 'expected "host" or "host:port", e.g. "sip.example.net" or "192.0.2.10:5060"',
+});
 
-const SipUser = z.string().regex(/^[A-Za-z0-9_.+-]{1,64}$/, { error: 'expected a SIP user name of letters, digits and _ . + -' });
+const SipUser = z
+  .string()
+  .regex(/^[A-Za-z0-9_.+-]{1,64}$/, { error: 'expected a SIP user name of letters, digits and _ . + -' });
 
 /** baresip reads the account line itself: a quoted value may hold anything but a quote or a line break. */
 const AccountSecret = z
   .string()
   .min(1)
   .max(256)
-  .regex(/^[^"\r\n\0]*$/, { error: 'expected a password without double quotes or line breaks (baresip\'s accounts file cannot carry them)' });
+  .regex(/^[^"\r\n\0]*$/, {
+    error: "expected a password without double quotes or line breaks (baresip's accounts file cannot carry them)",
+  });
 
 const Transport = z.enum(['udp', 'tcp', 'tls']);
 
@@ -22,7 +26,10 @@ export const DirectAccount = z
   .object({
     mode: z.literal('direct'),
     user: SipUser.default('offhook'),
-    display_name: z.string().regex(/^[^"\r\n]{0,64}$/).default('offhook'),
+    display_name: z
+      .string()
+      .regex(/^[^"\r\n]{0,64}$/)
+      .default('offhook'),
     transport: Transport.default('udp'),
   })
   .strict();
@@ -40,10 +47,16 @@ export const RegisterAccount = z
     /** A file holding the password (first line), so it need not sit in the gateway config. */
     password_file: z.string().min(1).optional(),
     /** The SIP domain of the account (the part after @); defaults to the registrar's host. */
-    realm: z.string().regex(/^[A-Za-z0-9.-]+$/, { error: 'expected a domain name such as "sip.example.net"' }).optional(),
+    realm: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+$/, { error: 'expected a domain name such as "sip.example.net"' })
+      .optional(),
     transport: Transport.default('udp'),
     register_interval: Duration.default(600_000),
-    display_name: z.string().regex(/^[^"\r\n]{0,64}$/).default('offhook'),
+    display_name: z
+      .string()
+      .regex(/^[^"\r\n]{0,64}$/)
+      .default('offhook'),
   })
   .strict()
   .refine((account) => !(account.password !== undefined && account.password_file !== undefined), {
@@ -51,21 +64,38 @@ export const RegisterAccount = z
     path: ['password_file'],
   });
 
-const PortRange = z.string().regex(/^\d{1,5}-\d{1,5}$/, { error: 'expected a port range "first-last", e.g. "10000-10100"' });
+const PortRange = z
+  .string()
+  .regex(/^\d{1,5}-\d{1,5}$/, { error: 'expected a port range "first-last", e.g. "10000-10100"' });
 
 export const SipLineConfig = z
   .object({
     baresip_path: z.string().min(1).default('/usr/bin/baresip'),
     /** The IPv4 address baresip binds and puts in SDP; absent = baresip's default interface. */
-    local_address: z.string().refine((address) => isIPv4(address), { error: 'expected an IPv4 address such as "192.0.2.5" (baresip 1.0 takes an address, not an interface name)' }).optional(),
+    local_address: z
+      .string()
+      .refine((address) => isIPv4(address), {
+        error: 'expected an IPv4 address such as "192.0.2.5" (baresip 1.0 takes an address, not an interface name)',
+      })
+      .optional(),
     /** SIP port (UDP and TCP; TLS uses the next one); 0 picks a free port at each start. */
     sip_port: z.number().int().min(0).max(65534).default(5060),
     /** RTP port range for firewalls; absent = a free range is picked at each start. */
     rtp_ports: PortRange.optional(),
-    account: z.discriminatedUnion('mode', [DirectAccount, RegisterAccount], { error: 'expected account.mode "direct" or "register"' }),
+    account: z.discriminatedUnion('mode', [DirectAccount, RegisterAccount], {
+      error: 'expected account.mode "direct" or "register"',
+    }),
     /** How a person's number becomes a SIP URI; "{number}" is replaced. Default: sip:{number}@<registrar host>. */
-    dial_uri: z.string().regex(/^sips?:[^\s"<>]*\{number\}[^\s"<>]*$/, { error: 'expected a SIP URI containing {number}, e.g. "sip:{number}@pbx.example.net"' }).optional(),
-    codecs: z.array(z.enum(['pcmu', 'pcma'])).min(1).default(['pcmu', 'pcma']),
+    dial_uri: z
+      .string()
+      .regex(/^sips?:[^\s"<>]*\{number\}[^\s"<>]*$/, {
+        error: 'expected a SIP URI containing {number}, e.g. "sip:{number}@pbx.example.net"',
+      })
+      .optional(),
+    codecs: z
+      .array(z.enum(['pcmu', 'pcma']))
+      .min(1)
+      .default(['pcmu', 'pcma']),
     /** How often baresip is asked a harmless question to prove it is alive. */
     health_interval: Duration.default(5_000),
     health_timeout: Duration.default(3_000),
@@ -75,13 +105,28 @@ export const SipLineConfig = z
   .strict()
   .superRefine((config, ctx) => {
     if (config.account.mode === 'direct' && config.dial_uri === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['dial_uri'], message: 'expected dial_uri (e.g. "sip:{number}@pbx.example.net:5060") when account.mode is "direct": there is no registrar to send calls to' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dial_uri'],
+        message:
+          'expected dial_uri (e.g. "sip:{number}@pbx.example.net:5060") when account.mode is "direct": there is no registrar to send calls to',
+      });
     }
     if (config.rtp_ports !== undefined) {
       const [first, last] = config.rtp_ports.split('-').map(Number) as [number, number];
-      if (first < 1024 || last > 65535 || last - first < 2) ctx.addIssue({ code: 'custom', path: ['rtp_ports'], message: 'expected a range of at least 2 ports within 1024-65535' });
+      if (first < 1024 || last > 65535 || last - first < 2)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rtp_ports'],
+          message: 'expected a range of at least 2 ports within 1024-65535',
+        });
     }
-    if (config.restart_backoff_max < config.restart_backoff_min) ctx.addIssue({ code: 'custom', path: ['restart_backoff_max'], message: 'expected restart_backoff_max >= restart_backoff_min' });
+    if (config.restart_backoff_max < config.restart_backoff_min)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['restart_backoff_max'],
+        message: 'expected restart_backoff_max >= restart_backoff_min',
+      });
   });
 export type SipLineConfig = z.infer<typeof SipLineConfig>;
 export type SipLineConfigInput = z.input<typeof SipLineConfig>;

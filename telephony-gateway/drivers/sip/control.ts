@@ -89,7 +89,8 @@ export class BaresipControl extends EventEmitter<ControlEvents> {
 
   /** Runs a menu command (`dial`, `hangup`, `accept`, `ausrc`, `listcalls`, ...). */
   command(command: string, params?: string, timeoutMs = 5_000): Promise<BaresipResponse> {
-    if (this.closedReason !== null) return Promise.reject(new ControlClosedError(`baresip control is closed (${this.closedReason})`));
+    if (this.closedReason !== null)
+      return Promise.reject(new ControlClosedError(`baresip control is closed (${this.closedReason})`));
     const token = String(this.nextToken++);
     const message: Record<string, string> = { command, token };
     if (params !== undefined) message.params = params;

@@ -23,13 +23,18 @@ export class NetstringDecoder {
     for (;;) {
       const colon = this.pending.indexOf(0x3a);
       if (colon < 0) {
-        if (this.pending.length > 10) throw new NetstringError(`expected "<length>:" at the start of a frame, got ${JSON.stringify(this.pending.subarray(0, 16).toString('latin1'))}`);
+        if (this.pending.length > 10)
+          throw new NetstringError(
+            `expected "<length>:" at the start of a frame, got ${JSON.stringify(this.pending.subarray(0, 16).toString('latin1'))}`,
+          );
         break;
       }
       const lengthText = this.pending.subarray(0, colon).toString('latin1');
-      if (!/^\d{1,10}$/.test(lengthText)) throw new NetstringError(`expected a decimal frame length, got ${JSON.stringify(lengthText.slice(0, 16))}`);
+      if (!/^\d{1,10}$/.test(lengthText))
+        throw new NetstringError(`expected a decimal frame length, got ${JSON.stringify(lengthText.slice(0, 16))}`);
       const length = Number(lengthText);
-      if (length > MAX_FRAME_BYTES) throw new NetstringError(`frame of ${length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`);
+      if (length > MAX_FRAME_BYTES)
+        throw new NetstringError(`frame of ${length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`);
       const end = colon + 1 + length;
       if (this.pending.length < end + 1) break;
       if (this.pending[end] !== 0x2c) throw new NetstringError(`expected "," after a ${length}-byte frame`);

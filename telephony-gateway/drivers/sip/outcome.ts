@@ -12,7 +12,8 @@ const NOT_ANSWERED = new Set([408, 480, 487]);
  */
 export function outcomeOfClose(reason: string): { outcome: SipPlaceOutcome; detail: string; status: number | null } {
   const match = /^([1-6]\d\d)\b\s*(.*)$/.exec(reason.trim());
-  if (!match) return { outcome: 'failed', detail: `call ended before answer: ${reason || 'no reason given'}`, status: null };
+  if (!match)
+    return { outcome: 'failed', detail: `call ended before answer: ${reason || 'no reason given'}`, status: null };
   const status = Number(match[1]);
   const detail = `SIP ${status}${match[2] ? ` ${match[2]}` : ''}`;
   if (BUSY.has(status)) return { outcome: 'busy', detail, status };

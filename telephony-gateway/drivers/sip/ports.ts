@@ -39,7 +39,8 @@ export async function freeTcpPort(host: string): Promise<number> {
 export async function freeSipPort(host: string, attempts = 20): Promise<number> {
   for (let i = 0; i < attempts; i++) {
     const port = await tcpFree(host, 0);
-    if (port !== null && port < 65535 && (await udpFree(host, port)) && (await tcpFree(host, port + 1)) !== null) return port;
+    if (port !== null && port < 65535 && (await udpFree(host, port)) && (await tcpFree(host, port + 1)) !== null)
+      return port;
   }
   throw new Error(`no port free for both UDP and TCP on ${host} after ${attempts} tries`);
 }

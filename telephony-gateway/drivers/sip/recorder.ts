@@ -13,9 +13,12 @@ export class CallRecorder {
   /** The growing file of the current call's received audio, and how far it has got. */
   async mark(): Promise<{ file: string; offset: number }> {
     // Unlistable is the same as empty here: the error thrown below names the directory and the likely cause.
-    const names = (await readdir(this.dir).catch(() => [] as string[])).filter((name) => name.endsWith('-dec.wav')).sort();
+    const names = (await readdir(this.dir).catch(() => [] as string[]))
+      .filter((name) => name.endsWith('-dec.wav'))
+      .sort();
     const newest = names.at(-1);
-    if (!newest) throw new Error(`no call audio is being captured in ${this.dir} (is baresip's sndfile module loaded?)`);
+    if (!newest)
+      throw new Error(`no call audio is being captured in ${this.dir} (is baresip's sndfile module loaded?)`);
     const file = join(this.dir, newest);
     return { file, offset: Math.max(44, (await stat(file)).size) };
   }
@@ -44,6 +47,8 @@ export class CallRecorder {
       if (err.code === 'ENOENT') return [] as string[];
       throw err;
     });
-    await Promise.all(names.filter((name) => name.startsWith('dump-')).map((name) => rm(join(this.dir, name), { force: true })));
+    await Promise.all(
+      names.filter((name) => name.startsWith('dump-')).map((name) => rm(join(this.dir, name), { force: true })),
+    );
   }
 }

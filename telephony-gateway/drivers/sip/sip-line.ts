@@ -70,7 +70,11 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     this.log = options.logger.child({ line: 'sip' });
     this.now = options.now ?? Date.now;
     this.prompts = new PromptCache(join(options.runDir, 'prompts'));
-    const supervisorOptions: ConstructorParameters<typeof BaresipSupervisor>[0] = { config: options.config, runDir: options.runDir, logger: options.logger };
+    const supervisorOptions: ConstructorParameters<typeof BaresipSupervisor>[0] = {
+      config: options.config,
+      runDir: options.runDir,
+      logger: options.logger,
+    };
     if (options.registry) supervisorOptions.registry = options.registry;
     if (options.spawnProcess) supervisorOptions.spawnProcess = options.spawnProcess;
     if (options.stopGraceMs !== undefined) supervisorOptions.stopGraceMs = options.stopGraceMs;
@@ -99,12 +103,16 @@ export class SipLine extends EventEmitter<SipLineEvents> {
    * a card waits for dial tone; still down then, the result is `no_dial_tone`, which the gateway
    * treats as a line fault: the alert stays queued and the same person is tried again later.
    */
-  async placeCall(number: string, options: { answerTimeoutMs: number; dialToneTimeoutMs?: number; onOffHook?: () => void }): Promise<SipPlaceResult> {
+  async placeCall(
+    number: string,
+    options: { answerTimeoutMs: number; dialToneTimeoutMs?: number; onOffHook?: () => void },
+  ): Promise<SipPlaceResult> {
     this.lineFailure = null;
     const control = await this.lineWithin(options.dialToneTimeoutMs ?? 5_000);
     if (!control) return { outcome: 'no_dial_tone', offHookAt: null, detail: `SIP line down: ${this.lastDownReason}` };
     if (this.call.kind === 'incoming') await this.hangUp();
-    if (this.call.kind !== 'idle') return { outcome: 'failed', offHookAt: null, detail: 'a call is already up on the SIP line' };
+    if (this.call.kind !== 'idle')
+      return { outcome: 'failed', offHookAt: null, detail: 'a call is already up on the SIP line' };
     this.digits = '';
     if (!this.sourceIsIdle) {
       await this.switchToSilence().catch((err: unknown) => {
@@ -126,7 +134,10 @@ export class SipLine extends EventEmitter<SipLineEvents> {
       this.setCall({ kind: 'idle' });
       return { outcome: 'failed', offHookAt, detail: `dial ${uri}: ${(err as Error).message}` };
     }
-    const settled = await this.waitFor(() => (this.call.kind === 'connected' || this.call.kind === 'idle' ? this.call.kind : undefined), options.answerTimeoutMs);
+    const settled = await this.waitFor(
+      () => (this.call.kind === 'connected' || this.call.kind === 'idle' ? this.call.kind : undefined),
+      options.answerTimeoutMs,
+    );
     if (settled === 'connected') {
       this.digits = '';
       log.info('call answered');
@@ -142,7 +153,11 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     const heardRinging = current.kind === 'outgoing' && current.ringing;
     await this.hangUp();
     log.info({ answerTimeoutMs: options.answerTimeoutMs, heardRinging }, 'no answer; call cancelled');
-    return { outcome: 'no_answer', offHookAt, detail: heardRinging ? `no answer within ${options.answerTimeoutMs} ms` : 'no_ringback' };
+    return {
+      outcome: 'no_answer',
+      offHookAt,
+      detail: heardRinging ? `no answer within ${options.answerTimeoutMs} ms` : 'no_ringback',
+    };
   }
 
   private async lineWithin(timeoutMs: number): Promise<BaresipControl | null> {
@@ -171,8 +186,16 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     this.digits = '';
     const response = await control.command('accept');
     if (!response.ok) throw new Error(`baresip could not answer: ${response.data.trim()}`);
-    const state = await this.waitFor(() => (this.call.kind === 'connected' || this.call.kind === 'idle' ? this.call.kind : undefined), 5_000);
-    if (state !== 'connected') throw new Error(state === 'idle' ? `the caller hung up before the answer (${this.lastCloseReason})` : 'the inbound call did not connect within 5 s');
+    const state = await this.waitFor(
+      () => (this.call.kind === 'connected' || this.call.kind === 'idle' ? this.call.kind : undefined),
+      5_000,
+    );
+    if (state !== 'connected')
+      throw new Error(
+        state === 'idle'
+          ? `the caller hung up before the answer (${this.lastCloseReason})`
+          : 'the inbound call did not connect within 5 s',
+      );
     return { callerId };
   }
 
@@ -187,7 +210,10 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     const response = await control.command('ausrc', `aufile,${prompt.file}`);
     if (!response.ok) throw new Error(`baresip could not play ${wavPath}: ${response.data.trim()}`);
     this.sourceIsIdle = false;
-    const ended = await this.waitFor(() => (this.call.kind !== 'connected' ? 'hangup' : interrupted() ? 'digit' : undefined), prompt.durationMs);
+    const ended = await this.waitFor(
+      () => (this.call.kind !== 'connected' ? 'hangup' : interrupted() ? 'digit' : undefined),
+      prompt.durationMs,
+    );
     this.throwIfLineFailed();
     if (ended === 'hangup') return { interruptedBy: null, hungUp: true };
     await this.switchToSilence();
@@ -195,7 +221,12 @@ export class SipLine extends EventEmitter<SipLineEvents> {
   }
 
   /** Collects digits already buffered or pressed, like the card: max digits, term key, timeout or hang-up. */
-  async collect(options: { maxDigits: number; timeoutMs: number; interDigitTimeoutMs?: number; termKey?: string }): Promise<CollectResult> {
+  async collect(options: {
+    maxDigits: number;
+    timeoutMs: number;
+    interDigitTimeoutMs?: number;
+    termKey?: string;
+  }): Promise<CollectResult> {
     const start = this.now();
     let collected = '';
     let lastDigitAt = -1;
@@ -204,15 +235,20 @@ export class SipLine extends EventEmitter<SipLineEvents> {
         const digit = this.digits[0]!;
         this.digits = this.digits.slice(1);
         lastDigitAt = this.now();
-        if (options.termKey !== undefined && digit === options.termKey) return { digits: collected, reason: 'term_key' };
+        if (options.termKey !== undefined && digit === options.termKey)
+          return { digits: collected, reason: 'term_key' };
         collected += digit;
         if (collected.length >= options.maxDigits) return { digits: collected, reason: 'max_digits' };
       }
       this.throwIfLineFailed();
       if (this.call.kind !== 'connected') return { digits: collected, reason: 'hangup' };
       let deadline = start + options.timeoutMs;
-      if (lastDigitAt >= 0 && (options.interDigitTimeoutMs ?? 0) > 0) deadline = Math.min(deadline, lastDigitAt + options.interDigitTimeoutMs!);
-      const woke = await this.waitFor(() => (this.digits.length > 0 || this.call.kind !== 'connected' ? true : undefined), Math.max(0, deadline - this.now()));
+      if (lastDigitAt >= 0 && (options.interDigitTimeoutMs ?? 0) > 0)
+        deadline = Math.min(deadline, lastDigitAt + options.interDigitTimeoutMs!);
+      const woke = await this.waitFor(
+        () => (this.digits.length > 0 || this.call.kind !== 'connected' ? true : undefined),
+        Math.max(0, deadline - this.now()),
+      );
       if (woke === undefined) return { digits: collected, reason: 'timeout' };
     }
   }
@@ -231,7 +267,10 @@ export class SipLine extends EventEmitter<SipLineEvents> {
       if (digit === options.termKey && termKeyAt < 0) termKeyAt = this.now();
     };
     this.on('dtmf', onDigit);
-    const ended = await this.waitFor(() => (termKeyAt >= 0 ? 'term_key' : this.call.kind !== 'connected' ? 'hangup' : undefined), options.timeoutMs);
+    const ended = await this.waitFor(
+      () => (termKeyAt >= 0 ? 'term_key' : this.call.kind !== 'connected' ? 'hangup' : undefined),
+      options.timeoutMs,
+    );
     this.off('dtmf', onDigit);
     this.throwIfLineFailed();
     const reason = ended ?? 'timeout';
@@ -241,7 +280,11 @@ export class SipLine extends EventEmitter<SipLineEvents> {
       if (at >= 0) this.digits = this.digits.slice(0, at) + this.digits.slice(at + 1);
     }
     await this.recorder.cut(from, path);
-    return { reason, durationMs: reason === 'timeout' ? options.timeoutMs : reason === 'term_key' ? termKeyAt - start : this.now() - start };
+    return {
+      reason,
+      durationMs:
+        reason === 'timeout' ? options.timeoutMs : reason === 'term_key' ? termKeyAt - start : this.now() - start,
+    };
   }
 
   flushDigits(): void {
@@ -327,10 +370,12 @@ export class SipLine extends EventEmitter<SipLineEvents> {
       }
       case 'CALL_RINGING':
       case 'CALL_PROGRESS':
-        if (call.kind === 'outgoing' && sameCall(call.id)) this.setCall({ kind: 'outgoing', id: event.id ?? call.id, ringing: true });
+        if (call.kind === 'outgoing' && sameCall(call.id))
+          this.setCall({ kind: 'outgoing', id: event.id ?? call.id, ringing: true });
         return;
       case 'CALL_ESTABLISHED':
-        if ((call.kind === 'outgoing' || call.kind === 'incoming') && sameCall(call.id)) this.setCall({ kind: 'connected', id: event.id ?? call.id });
+        if ((call.kind === 'outgoing' || call.kind === 'incoming') && sameCall(call.id))
+          this.setCall({ kind: 'connected', id: event.id ?? call.id });
         return;
       case 'CALL_DTMF_START':
         if (call.kind === 'connected' && sameCall(call.id) && event.param && /^[0-9*#A-D]$/.test(event.param)) {
@@ -378,7 +423,9 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     this.emit('change');
   }
 
-  /** Resolves with the first defined value of `check` (re-run on every state change), or undefined after `timeoutMs`. */
+  /**
+   * Resolves with the first defined value of `check` (re-run on every state change), or undefined after `timeoutMs`.
+   */
   private waitFor<T>(check: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
     const first = check();
     if (first !== undefined) return Promise.resolve(first);

@@ -38,7 +38,10 @@ const BIND_RETRIES = 5;
 const STABLE_AFTER_MS = 30_000;
 
 class LaunchError extends Error {
-  constructor(message: string, readonly portClash: boolean) {
+  constructor(
+    message: string,
+    readonly portClash: boolean,
+  ) {
     super(message);
   }
 }
@@ -81,11 +84,23 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
       return (existing as Gauge | undefined) ?? new Gauge({ name, help, registers: registry ? [registry] : [] });
     };
     this.lineUp = gauge('offhook_sip_line_up', '1 while baresip runs and answers on its control socket');
-    this.registered = gauge('offhook_sip_registered', '1 while the SIP account is registered (always 0 in direct mode)');
+    this.registered = gauge(
+      'offhook_sip_registered',
+      '1 while the SIP account is registered (always 0 in direct mode)',
+    );
     this.restarts = registry
-      ? counter(registry, 'offhook_sip_baresip_restarts_total', 'baresip restarts by cause (exited, hung, control_lost, start_failed)', ['reason'])
+      ? counter(
+          registry,
+          'offhook_sip_baresip_restarts_total',
+          'baresip restarts by cause (exited, hung, control_lost, start_failed)',
+          ['reason'],
+        )
       : null;
-    this.invalidFrames = registry ? counter(registry, 'offhook_sip_control_invalid_total', 'ctrl_tcp frames dropped as invalid, by reason', ['reason']) : null;
+    this.invalidFrames = registry
+      ? counter(registry, 'offhook_sip_control_invalid_total', 'ctrl_tcp frames dropped as invalid, by reason', [
+          'reason',
+        ])
+      : null;
   }
 
   get control(): BaresipControl | null {
@@ -209,7 +224,11 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
     await rm(this.callAudioDir, { recursive: true, force: true });
     await mkdir(this.callAudioDir, { recursive: true, mode: 0o700 });
     this.password = settings.password;
-    this.launched = { sipPort: Number(settings.sipListen.slice(settings.sipListen.lastIndexOf(':') + 1)), ctrlPort: settings.ctrlPort, rtpPorts: settings.rtpPorts };
+    this.launched = {
+      sipPort: Number(settings.sipListen.slice(settings.sipListen.lastIndexOf(':') + 1)),
+      ctrlPort: settings.ctrlPort,
+      rtpPorts: settings.rtpPorts,
+    };
     await writeConfigDir(dir, settings);
     if (this.stopping) throw new LaunchError('stopped before baresip was started', false);
     const spawnProcess = this.options.spawnProcess ?? spawn;
@@ -223,7 +242,8 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
       this.log.warn({ reason, detail }, 'dropped an invalid ctrl_tcp frame from baresip');
     });
     control.on('close', (reason) => {
-      if (this.controlConnection === control && this.state === 'up' && !this.stopping) this.fail('control_lost', `control connection lost: ${reason}`);
+      if (this.controlConnection === control && this.state === 'up' && !this.stopping)
+        this.fail('control_lost', `control connection lost: ${reason}`);
     });
     // The first answer proves the socket belongs to this baresip and its menu is loaded.
     await control.command('listcalls', undefined, config.health_timeout);
@@ -231,7 +251,8 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
     this.registrationState = 'unknown';
     await this.checkRegistration(control);
     child.once('exit', (code, signal) => {
-      if (this.child === child && !this.stopping) this.fail('exited', `baresip exited (code ${code}, signal ${signal})`);
+      if (this.child === child && !this.stopping)
+        this.fail('exited', `baresip exited (code ${code}, signal ${signal})`);
     });
     return control;
   }
@@ -247,13 +268,20 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
   private async checkRegistration(control: BaresipControl): Promise<void> {
     const account = this.options.config.account;
     if (account.mode !== 'register') return;
-    const info = (await control.command('reginfo', undefined, this.options.config.health_timeout)).data.replace(ANSI, '');
+    const info = (await control.command('reginfo', undefined, this.options.config.health_timeout)).data.replace(
+      ANSI,
+      '',
+    );
     const state = /\bOK\b/.test(info) ? 'ok' : /\bERR\b/.test(info) ? 'failed' : 'unknown';
     this.registered.set(state === 'ok' ? 1 : 0);
     if (state === this.registrationState || state === 'unknown') return;
     this.registrationState = state;
     if (state === 'ok') this.log.info({ registrar: account.registrar, user: account.user }, 'SIP account registered');
-    else this.log.error({ registrar: account.registrar, user: account.user, answer: this.lastRegistrarAnswer || 'no answer' }, 'SIP registration failed; check account.user, password and realm');
+    else
+      this.log.error(
+        { registrar: account.registrar, user: account.user, answer: this.lastRegistrarAnswer || 'no answer' },
+        'SIP registration failed; check account.user, password and realm',
+      );
   }
 
   private async readPassword(): Promise<string | undefined> {
@@ -265,7 +293,11 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
       throw new LaunchError(`cannot read account.password_file ${account.password_file}: ${err.message}`, false);
     });
     const password = text.split(/\r?\n/)[0] ?? '';
-    if (password === '' || password.includes('"')) throw new LaunchError(`account.password_file ${account.password_file}: expected the password on the first line, without double quotes`, false);
+    if (password === '' || password.includes('"'))
+      throw new LaunchError(
+        `account.password_file ${account.password_file}: expected the password on the first line, without double quotes`,
+        false,
+      );
     return password;
   }
 
@@ -282,7 +314,10 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
         if (error) reject(error);
         else resolve();
       };
-      const timer = setTimeout(() => finish(new LaunchError(`baresip not ready within ${timeoutMs} ms`, false)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new LaunchError(`baresip not ready within ${timeoutMs} ms`, false)),
+        timeoutMs,
+      );
       const onLine = (raw: string): void => {
         const line = this.redact(raw.replace(ANSI, '').trim());
         if (line === '') return;
@@ -296,9 +331,16 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
         if (/fail|error|not found/i.test(line)) this.log.warn({ pid: child.pid, baresip: line }, 'baresip');
         else this.log.debug({ pid: child.pid, baresip: line }, 'baresip');
       };
-      for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', onLine);
-      child.once('error', (err) => finish(new LaunchError(`cannot run ${this.options.config.baresip_path}: ${err.message}`, false)));
-      child.once('exit', (code, signal) => finish(new LaunchError(`baresip exited during start (code ${code}, signal ${signal})`, portClash || code === 98)));
+      for (const stream of [child.stdout, child.stderr])
+        if (stream) createInterface({ input: stream }).on('line', onLine);
+      child.once('error', (err) =>
+        finish(new LaunchError(`cannot run ${this.options.config.baresip_path}: ${err.message}`, false)),
+      );
+      child.once('exit', (code, signal) =>
+        finish(
+          new LaunchError(`baresip exited during start (code ${code}, signal ${signal})`, portClash || code === 98),
+        ),
+      );
     });
   }
 
@@ -328,7 +370,8 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
           await this.checkRegistration(control);
         })
         .catch((err: Error) => {
-          if (err instanceof CommandTimeoutError && this.controlConnection === control) this.fail('hung', `baresip hung: ${err.message}`);
+          if (err instanceof CommandTimeoutError && this.controlConnection === control)
+            this.fail('hung', `baresip hung: ${err.message}`);
         })
         .finally(() => {
           this.healthInFlight = false;
@@ -356,7 +399,11 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Reports the line down only once the old process is gone, so two baresips never hold calls at once. */
-  private async reap(child: ChildProcess | null, reason: 'exited' | 'hung' | 'control_lost', detail: string): Promise<void> {
+  private async reap(
+    child: ChildProcess | null,
+    reason: 'exited' | 'hung' | 'control_lost',
+    detail: string,
+  ): Promise<void> {
     if (child && reason === 'control_lost') {
       // A dying baresip closes the socket a moment before its exit is seen: tell a crash from a broken socket.
       const status = await exitWithin(child, 1_000);

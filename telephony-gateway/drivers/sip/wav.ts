@@ -31,11 +31,18 @@ export function parseWav(bytes: Buffer, name: string): PcmAudio {
     const size = bytes.readUInt32LE(offset + 4);
     const body = offset + 8;
     if (id === 'fmt ' && size >= 16) {
-      format = { audioFormat: bytes.readUInt16LE(body), channels: bytes.readUInt16LE(body + 2), sampleRate: bytes.readUInt32LE(body + 4), bits: bytes.readUInt16LE(body + 14) };
+      format = {
+        audioFormat: bytes.readUInt16LE(body),
+        channels: bytes.readUInt16LE(body + 2),
+        sampleRate: bytes.readUInt32LE(body + 4),
+        bits: bytes.readUInt16LE(body + 14),
+      };
     } else if (id === 'data') {
       if (format === null) throw new WavFormatError(`${name}: "data" chunk before "fmt " chunk`);
       if ((format.audioFormat !== 1 && format.audioFormat !== 0xfffe) || format.bits !== 16) {
-        throw new WavFormatError(`${name}: expected 16-bit PCM, got format ${format.audioFormat} with ${format.bits} bits (convert with: sox IN -b 16 -e signed OUT.wav)`);
+        throw new WavFormatError(
+          `${name}: expected 16-bit PCM, got format ${format.audioFormat} with ${format.bits} bits (convert with: sox IN -b 16 -e signed OUT.wav)`,
+        );
       }
       if (format.channels < 1) throw new WavFormatError(`${name}: no channels`);
       const length = Math.min(size, bytes.length - body) & ~1;
@@ -63,7 +70,9 @@ export function toPlaybackRate(audio: PcmAudio, name: string): Int16Array {
     for (let i = 0; i < halved.length; i++) halved[i] = Math.round((mono[2 * i]! + mono[2 * i + 1]!) / 2);
     return halved;
   }
-  throw new WavFormatError(`${name}: expected 8 or 16 kHz audio, got ${audio.sampleRate} Hz (convert with: sox IN -r 8000 -c 1 -b 16 OUT.wav)`);
+  throw new WavFormatError(
+    `${name}: expected 8 or 16 kHz audio, got ${audio.sampleRate} Hz (convert with: sox IN -r 8000 -c 1 -b 16 OUT.wav)`,
+  );
 }
 
 export function encodeWav(samples: Int16Array, sampleRate = PLAYBACK_RATE): Buffer {
@@ -106,7 +115,10 @@ export class PromptCache {
     const samples = toPlaybackRate(parseWav(await readFile(wavPath), wavPath), wavPath);
     const padded = new Int16Array(samples.length + (PLAYBACK_RATE * PADDING_MS) / 1000);
     padded.set(samples);
-    const prompt = { file: join(this.dir, `prompt-${key}.wav`), durationMs: Math.round((samples.length * 1000) / PLAYBACK_RATE) };
+    const prompt = {
+      file: join(this.dir, `prompt-${key}.wav`),
+      durationMs: Math.round((samples.length * 1000) / PLAYBACK_RATE),
+    };
     await writeFile(prompt.file, encodeWav(padded), { mode: 0o600 });
     this.prepared.set(key, prompt);
     return prompt;

@@ -14,18 +14,41 @@ function setup(intake: Record<string, unknown> = {}) {
   const output = new MemoryOutput();
   const rejected: string[] = [];
   let duplicates = 0;
-  const make = () => new AlertEngine({
-    rules: buildRules(config.rules, config.defaults), clock, output, logger: silentLogger(),
-    intake: intakeLimits(config.intake),
-    observer: { rejectedEvent: (reason, e) => void rejected.push(`${reason} ${e.host}`), duplicateEvent: () => void duplicates++ },
-  });
+  const make = () =>
+    new AlertEngine({
+      rules: buildRules(config.rules, config.defaults),
+      clock,
+      output,
+      logger: silentLogger(),
+      intake: intakeLimits(config.intake),
+      observer: {
+        rejectedEvent: (reason, e) => void rejected.push(`${reason} ${e.host}`),
+        duplicateEvent: () => void duplicates++,
+      },
+    });
   return { engine: make(), make, clock, output, rejected, duplicates: () => duplicates };
 }
 
-function result(host: string, epoch: string | undefined, seq: number, ts: number, status: CheckResult['status']): CheckResult {
+function result(
+  host: string,
+  epoch: string | undefined,
+  seq: number,
+  ts: number,
+  status: CheckResult['status'],
+): CheckResult {
   return {
-    v: SCHEMA_VERSION, id: `${host}-${epoch}-${seq}`, host, ts, seq, ...(epoch ? { epoch } : {}),
-    kind: 'check', check: 'svc', checkKind: 'tcp', status, message: status, latencyMs: 1,
+    v: SCHEMA_VERSION,
+    id: `${host}-${epoch}-${seq}`,
+    host,
+    ts,
+    seq,
+    ...(epoch ? { epoch } : {}),
+    kind: 'check',
+    check: 'svc',
+    checkKind: 'tcp',
+    status,
+    message: status,
+    latencyMs: 1,
   };
 }
 
@@ -73,6 +96,10 @@ describe('collector intake: the engine refuses what an event may not claim', () 
     const storedAt = clock.now();
     clock.advance(30 * 86_400_000);
     assert.equal(engine.handleEvent(result('web1', 'e', 1, storedAt, 'ok'), 1, storedAt), true);
-    assert.equal(engine.handleEvent(result('web1', 'e', 2, storedAt + 3_600_000, 'ok'), 2, storedAt), false, 'ts_future at arrival');
+    assert.equal(
+      engine.handleEvent(result('web1', 'e', 2, storedAt + 3_600_000, 'ok'), 2, storedAt),
+      false,
+      'ts_future at arrival',
+    );
   });
 });

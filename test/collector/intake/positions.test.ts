@@ -29,7 +29,13 @@ describe('collector intake: per-epoch agent positions', () => {
     assert.equal(p.admit('victim', 'spoof', HUGE, 11, 2), 'seq_jump');
     assert.equal(p.admit('victim', 'spoof2', 1000, 11, 3), 'accept', 'a new epoch may start within the bound');
     assert.equal(p.admit('victim', 'real', 2, 12, 4), 'accept');
-    assert.deepEqual(p.hosts.get('victim')!.map((x) => [x.epoch, x.seq]), [['real', 2], ['spoof2', 1000]]);
+    assert.deepEqual(
+      p.hosts.get('victim')!.map((x) => [x.epoch, x.seq]),
+      [
+        ['real', 2],
+        ['spoof2', 1000],
+      ],
+    );
   });
 
   it('a burst of spoofed epochs evicts each other, not the epoch with the long history', () => {
@@ -47,8 +53,14 @@ describe('collector intake: per-epoch agent positions', () => {
     const p = new AgentPositions(LIMITS);
     for (let seq = 1; seq <= 3; seq++) p.admit('web1', 'old', seq, seq, seq);
     // The restarted agent drains its spool (old 4, 5; 3 again because its ack was lost) before the new epoch.
-    assert.deepEqual([4, 3, 5].map((seq, i) => p.admit('web1', 'old', seq, 10, 10 + i)), ['accept', 'duplicate', 'accept']);
-    assert.deepEqual([1, 2, 2].map((seq, i) => p.admit('web1', 'new', seq, 20, 20 + i)), ['accept', 'accept', 'duplicate']);
+    assert.deepEqual(
+      [4, 3, 5].map((seq, i) => p.admit('web1', 'old', seq, 10, 10 + i)),
+      ['accept', 'duplicate', 'accept'],
+    );
+    assert.deepEqual(
+      [1, 2, 2].map((seq, i) => p.admit('web1', 'new', seq, 20, 20 + i)),
+      ['accept', 'accept', 'duplicate'],
+    );
     assert.equal(p.admit('web1', 'old', 5, 10, 30), 'duplicate', 'a late redelivery of the old epoch is still known');
   });
 
@@ -84,7 +96,8 @@ describe('collector intake: per-epoch agent positions', () => {
 });
 
 describe('collector intake: timestamp bounds', () => {
-  const gate = (): IntakeGate => new IntakeGate({ ...DEFAULT_INTAKE_LIMITS, maxClockSkewMs: 300_000, maxEventAgeMs: 86_400_000 });
+  const gate = (): IntakeGate =>
+    new IntakeGate({ ...DEFAULT_INTAKE_LIMITS, maxClockSkewMs: 300_000, maxEventAgeMs: 86_400_000 });
   const arrivedAt = Date.UTC(2026, 10, 28, 12);
 
   it('refuses ts further ahead of its arrival than max_clock_skew, without touching the position', () => {

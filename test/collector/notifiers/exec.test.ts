@@ -32,7 +32,10 @@ describe('notifiers: exec runs a real command from an argument vector', () => {
   it('passes the batch JSON on stdin and OFFHOOK_* variables, with only the configured environment', async () => {
     const out = join(dir, 'stdin.json');
     const env = join(dir, 'env');
-    const notifier = createNotifier('exec', { command: ['/bin/sh', '-c', 'cat > "$1"; env > "$2"', 'lamp', out, env], env: { LAMP_PORT: '/dev/ttyS0' } });
+    const notifier = createNotifier('exec', {
+      command: ['/bin/sh', '-c', 'cat > "$1"; env > "$2"', 'lamp', out, env],
+      env: { LAMP_PORT: '/dev/ttyS0' },
+    });
     const alert = makeAlert();
     process.env.OFFHOOK_TEST_COLLECTOR_SECRET = 'not for scripts';
     try {
@@ -44,7 +47,12 @@ describe('notifiers: exec runs a real command from an argument vector', () => {
     assert.equal(payload.version, '4');
     assert.equal(payload.reason, 'flapping');
     assert.equal(payload.alerts[0].fingerprint, alert.fingerprint);
-    const vars = Object.fromEntries(readFileSync(env, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const vars = Object.fromEntries(
+      readFileSync(env, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
     assert.equal(vars.OFFHOOK_SEVERITY, 'critical');
     assert.equal(vars.OFFHOOK_HOST, 'web1');
     assert.equal(vars.OFFHOOK_RULE, 'disk_full');
@@ -62,19 +70,32 @@ describe('notifiers: exec runs a real command from an argument vector', () => {
     rmSync(marker, { force: true });
     const out = join(dir, 'stdin.json');
     const said = join(dir, 'summary');
-    const notifier = createNotifier('exec', { command: ['/bin/sh', '-c', 'cat > "$1"; printf %s "$OFFHOOK_SUMMARY" > "$2"', 'lamp', out, said] });
-    assert.deepEqual(await notifier.notify(batchOf([makeAlert({ summary: HOSTILE_SUMMARY })]), neverAborted()), { ok: true });
+    const notifier = createNotifier('exec', {
+      command: ['/bin/sh', '-c', 'cat > "$1"; printf %s "$OFFHOOK_SUMMARY" > "$2"', 'lamp', out, said],
+    });
+    assert.deepEqual(await notifier.notify(batchOf([makeAlert({ summary: HOSTILE_SUMMARY })]), neverAborted()), {
+      ok: true,
+    });
     assert.equal(JSON.parse(readFileSync(out, 'utf8')).alerts[0].annotations.summary, HOSTILE_SUMMARY);
     assert.equal(readFileSync(said, 'utf8'), oneLine(HOSTILE_SUMMARY, 1000));
     assert.equal(existsSync(marker), false, 'the $(...) in the summary ran');
   });
 
   it('exit 75 (EX_TEMPFAIL) is retryable, other failures are not, a missing program is not', async () => {
-    const tempfail = await createNotifier('exec', { command: ['/bin/sh', '-c', 'echo busy >&2; exit 75'] }).notify(batchOf([makeAlert()]), neverAborted());
+    const tempfail = await createNotifier('exec', { command: ['/bin/sh', '-c', 'echo busy >&2; exit 75'] }).notify(
+      batchOf([makeAlert()]),
+      neverAborted(),
+    );
     assert.deepEqual(tempfail, { ok: false, retry: true, error: '/bin/sh exited 75: busy' });
-    const failed = await createNotifier('exec', { command: ['/bin/sh', '-c', 'exit 3'] }).notify(batchOf([makeAlert()]), neverAborted());
+    const failed = await createNotifier('exec', { command: ['/bin/sh', '-c', 'exit 3'] }).notify(
+      batchOf([makeAlert()]),
+      neverAborted(),
+    );
     assert.deepEqual(failed, { ok: false, retry: false, error: '/bin/sh exited 3' });
-    const missing = await createNotifier('exec', { command: [join(dir, 'no-such-program')] }).notify(batchOf([makeAlert()]), neverAborted());
+    const missing = await createNotifier('exec', { command: [join(dir, 'no-such-program')] }).notify(
+      batchOf([makeAlert()]),
+      neverAborted(),
+    );
     assert.equal(missing.ok, false);
     assert.equal((missing as { retry: boolean }).retry, false);
   });
@@ -82,9 +103,14 @@ describe('notifiers: exec runs a real command from an argument vector', () => {
   it('on timeout kills the whole process group, children included', async () => {
     const pidFile = join(dir, 'pid');
     const controller = new AbortController();
-    const notifier = createNotifier('exec', { command: ['/bin/sh', '-c', 'sleep 60 & echo $! > "$1"; wait', 'lamp', pidFile] });
+    const notifier = createNotifier('exec', {
+      command: ['/bin/sh', '-c', 'sleep 60 & echo $! > "$1"; wait', 'lamp', pidFile],
+    });
     const pending = notifier.notify(batchOf([makeAlert()]), controller.signal);
-    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 'the command to start its child');
+    await until(
+      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'),
+      'the command to start its child',
+    );
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
     assert.ok(running(grandchild));
     controller.abort(new Error('timed out'));

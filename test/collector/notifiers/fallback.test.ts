@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createLogger, createRegistry, encodeMessage, ensureStreams, jetstreamClient, newId, silentLogger, streamNames, Subjects, type Alert, type Registry } from '../../../shared/index.ts';
+import {
+  createLogger,
+  createRegistry,
+  encodeMessage,
+  ensureStreams,
+  jetstreamClient,
+  newId,
+  silentLogger,
+  streamNames,
+  Subjects,
+  type Alert,
+  type Registry,
+} from '../../../shared/index.ts';
 import { NotificationsConfig } from '../../../collector/notifiers/config.ts';
 import { createDispatcher, type NotificationDispatcher } from '../../../collector/notifiers/index.ts';
 import { FALLBACK_DURABLE } from '../../../collector/notifiers/fallback.ts';
@@ -28,7 +40,11 @@ describe('notifiers: fallback requests through the GATEWAY stream (real nats-ser
     await server.dispose();
   });
   beforeEach(async () => {
-    subjects = new Subjects(`fb${newId().replace(/[^a-z0-9]/g, '').slice(-10)}`);
+    subjects = new Subjects(
+      `fb${newId()
+        .replace(/[^a-z0-9]/g, '')
+        .slice(-10)}`,
+    );
     await ensureStreams(nc, subjects);
     sms = await HttpSink.start();
   });
@@ -39,13 +55,20 @@ describe('notifiers: fallback requests through the GATEWAY stream (real nats-ser
   });
 
   async function collector(registry: Registry = createRegistry('collector')): Promise<NotificationDispatcher> {
-    const config = NotificationsConfig.parse({ receivers: [{ name: 'sms', kind: 'http-get', url: sms.url }], routes: [], fallback_receivers: ['sms'] });
+    const config = NotificationsConfig.parse({
+      receivers: [{ name: 'sms', kind: 'http-get', url: sms.url }],
+      routes: [],
+      fallback_receivers: ['sms'],
+    });
     const d = await createDispatcher(config as NotificationsConfig, { nc, subjects, logger: logger(), registry });
     open.push(d);
     return d;
   }
   /** The real gateway publisher: stored in the stream before fallback() has even finished retrying. */
-  async function gatewayFallsBack(alerts: Alert[], reason: 'budget_exhausted' | 'line_down' = 'budget_exhausted'): Promise<void> {
+  async function gatewayFallsBack(
+    alerts: Alert[],
+    reason: 'budget_exhausted' | 'line_down' = 'budget_exhausted',
+  ): Promise<void> {
     const publisher = new GatewayPublisher(jetstreamClient(nc), subjects, 'gw1', logger(), () => Date.now());
     await publisher.fallback(reason, alerts, 'daily budget spent');
     await publisher.settle();
@@ -58,13 +81,21 @@ describe('notifiers: fallback requests through the GATEWAY stream (real nats-ser
     const state = await consumerState();
     return state.pending === 0 && state.unacked === 0;
   };
-  const reasons = () => sms.requests.map((r) => `${r.url.searchParams.get('reason')} ${r.url.searchParams.get('status')} ${r.url.searchParams.get('rule')}`);
+  const reasons = () =>
+    sms.requests.map(
+      (r) =>
+        `${r.url.searchParams.get('reason')} ${r.url.searchParams.get('status')} ${r.url.searchParams.get('rule')}`,
+    );
 
   it('a request sent while no collector runs reaches the fallback receivers once the collector starts', async () => {
     const alerts = [makeAlert(), makeAlert({ rule: 'load' })];
     await gatewayFallsBack(alerts);
     const jsm = await jetstreamManager(nc);
-    assert.equal((await jsm.streams.info(streamNames(subjects).gateway)).state.messages, 1, 'kept in the stream while nobody listens');
+    assert.equal(
+      (await jsm.streams.info(streamNames(subjects).gateway)).state.messages,
+      1,
+      'kept in the stream while nobody listens',
+    );
 
     const registry = createRegistry('collector');
     const d = await collector(registry);
@@ -80,8 +111,16 @@ describe('notifiers: fallback requests through the GATEWAY stream (real nats-ser
     assert.equal(reasons()[2], 'resolved resolved disk_full');
 
     // An invalid request is counted and terminated, never redelivered.
-    await jetstreamClient(nc).publish(subjects.fallback('gw1'), encodeMessage({ v: 1, id: 'x', host: 'gw1', alerts: 'nope' }));
-    await until(async () => (await metricValue(registry, 'offhook_invalid_messages_total', { subject: 'fallback', reason: 'schema' })) === 1, 'the invalid request to be counted');
+    await jetstreamClient(nc).publish(
+      subjects.fallback('gw1'),
+      encodeMessage({ v: 1, id: 'x', host: 'gw1', alerts: 'nope' }),
+    );
+    await until(
+      async () =>
+        (await metricValue(registry, 'offhook_invalid_messages_total', { subject: 'fallback', reason: 'schema' })) ===
+        1,
+      'the invalid request to be counted',
+    );
     await untilPolled(settled, 'the invalid request to be terminated', 10_000, 20);
     assert.equal(sms.requests.length, 3);
   });
@@ -100,7 +139,9 @@ describe('notifiers: fallback requests through the GATEWAY stream (real nats-ser
     const stored = await (await jetstreamManager(nc)).streams.getMessage(streamNames(subjects).gateway, { seq: 1 });
     await jetstreamClient(nc).publish(stored!.subject, stored!.data, { msgID: `again-${newId()}` });
     const js = jetstreamClient(nc);
-    const taken = await (await js.consumers.get(streamNames(subjects).gateway, FALLBACK_DURABLE)).next({ expires: 5000 });
+    const taken = await (await js.consumers.get(streamNames(subjects).gateway, FALLBACK_DURABLE)).next({
+      expires: 5000,
+    });
     assert.ok(taken, 'the crashed collector received it');
     taken.nak();
 

@@ -6,8 +6,7 @@ import { NotificationsConfig, type ReceiverConfig } from '../../../collector/not
 import type { NotificationBatch, NotificationReason } from '../../../collector/notifiers/types.ts';
 
 /** Everything a receiver might mis-handle: quotes, CR/LF header injection, shell, IRC control codes, SQL. */
-export const HOSTILE_SUMMARY =
-  `disk "full" it's 'bad'\r\nX-Injected: yes\nPRIVMSG #other :pwned $(touch /tmp/offhook-pwned) \`id\` ; rm -rf / \u0002bold\u0003 4red\u000f \u0001ACTION hi\u0001 '); DROP TABLE ticket; -- }}} [[Image(x)]] é✓`;
+export const HOSTILE_SUMMARY = `disk "full" it's 'bad'\r\nX-Injected: yes\nPRIVMSG #other :pwned $(touch /tmp/offhook-pwned) \`id\` ; rm -rf / \u0002bold\u0003 4red\u000f \u0001ACTION hi\u0001 '); DROP TABLE ticket; -- }}} [[Image(x)]] é✓`;
 
 export function makeAlert(overrides: Partial<Alert> = {}): Alert {
   const host = overrides.host ?? 'web1';
@@ -38,7 +37,13 @@ export function resolvedCopy(alert: Alert): Alert {
 }
 
 export function batchOf(alerts: Alert[], reason: NotificationReason = 'firing', receiver = 'test'): NotificationBatch {
-  return { receiver, reason, status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved', alerts, externalUrl: 'http://status.example:9470' };
+  return {
+    receiver,
+    reason,
+    status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+    alerts,
+    externalUrl: 'http://status.example:9470',
+  };
 }
 
 /** One receiver's parsed config (defaults applied) via the real NotificationsConfig schema. */
@@ -63,7 +68,10 @@ export class HttpSink {
   readonly requests: RecordedRequest[] = [];
   respond: (req: RecordedRequest, index: number) => number | 'hang' = () => 200;
   private waiters: { count: number; resolve: () => void }[] = [];
-  private constructor(private readonly server: Server, readonly url: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
 
   static async start(): Promise<HttpSink> {
     let sink: HttpSink | undefined;
@@ -71,10 +79,18 @@ export class HttpSink {
       let body = '';
       req.setEncoding('utf8');
       req.on('data', (chunk: string) => (body += chunk));
-      req.on('end', () => sink!.record({
-        method: req.method ?? '', url: new URL(req.url ?? '/', 'http://sink'), headers: req.headers, body,
-        remotePort: req.socket.remotePort ?? 0,
-      }, res));
+      req.on('end', () =>
+        sink!.record(
+          {
+            method: req.method ?? '',
+            url: new URL(req.url ?? '/', 'http://sink'),
+            headers: req.headers,
+            body,
+            remotePort: req.socket.remotePort ?? 0,
+          },
+          res,
+        ),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     sink = new HttpSink(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
@@ -86,7 +102,10 @@ export class HttpSink {
     const answer = this.respond(request, index);
     if (answer !== 'hang') {
       // A 3xx points elsewhere on this sink: a client that follows redirects shows up as one more request.
-      res.writeHead(answer, { 'Content-Type': 'text/plain', ...(answer >= 300 && answer < 400 ? { Location: '/moved' } : {}) });
+      res.writeHead(answer, {
+        'Content-Type': 'text/plain',
+        ...(answer >= 300 && answer < 400 ? { Location: '/moved' } : {}),
+      });
       res.end(answer < 300 ? 'ok' : 'nope');
     }
     this.waiters = this.waiters.filter((w) => (this.requests.length >= w.count ? (w.resolve(), false) : true));
@@ -106,15 +125,25 @@ export class HttpSink {
 /** The value of one sample in the registry's text output, or 0 when absent. */
 export async function metricValue(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
-  const sample = (metric?.values as { labels: Record<string, string | number>; value: number }[] | undefined)?.find((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val));
+  const sample = (metric?.values as { labels: Record<string, string | number>; value: number }[] | undefined)?.find(
+    (v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val),
+  );
   return sample?.value ?? 0;
 }
 
 /** A configured notifier of one kind, built the way the dispatcher builds it. */
-export function createNotifier(kind: string, options: Record<string, unknown>, registry?: Registry): import('../../../collector/notifiers/types.ts').Notifier {
+export function createNotifier(
+  kind: string,
+  options: Record<string, unknown>,
+  registry?: Registry,
+): import('../../../collector/notifiers/types.ts').Notifier {
   const plugin = pluginFor(kind);
   if (!plugin) throw new Error(`no plugin ${kind}`);
-  return plugin.create(receiver(kind, options), { logger: silentLogger(), registry: registry ?? createRegistry('test'), receiverName: 'test' });
+  return plugin.create(receiver(kind, options), {
+    logger: silentLogger(),
+    registry: registry ?? createRegistry('test'),
+    receiverName: 'test',
+  });
 }
 
 export function neverAborted(): AbortSignal {

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { ZERO_TIME } from '../../../collector/notifiers/alertmanager-payload.ts';
-import { batchOf, createNotifier, HOSTILE_SUMMARY, HttpSink, makeAlert, neverAborted, resolvedCopy } from './helpers.ts';
+import {
+  batchOf,
+  createNotifier,
+  HOSTILE_SUMMARY,
+  HttpSink,
+  makeAlert,
+  neverAborted,
+  resolvedCopy,
+} from './helpers.ts';
 
 describe('notifiers: webhook (Alertmanager v4) and http-get against a real HTTP server', () => {
   let sink: HttpSink;
@@ -23,7 +31,18 @@ describe('notifiers: webhook (Alertmanager v4) and http-get against a real HTTP 
     assert.equal(request!.headers['content-type'], 'application/json');
     assert.equal(request!.headers['x-team'], 'ops');
     const payload = JSON.parse(request!.body);
-    assert.deepEqual(Object.keys(payload).sort(), ['alerts', 'commonAnnotations', 'commonLabels', 'externalURL', 'groupKey', 'groupLabels', 'receiver', 'status', 'truncatedAlerts', 'version']);
+    assert.deepEqual(Object.keys(payload).sort(), [
+      'alerts',
+      'commonAnnotations',
+      'commonLabels',
+      'externalURL',
+      'groupKey',
+      'groupLabels',
+      'receiver',
+      'status',
+      'truncatedAlerts',
+      'version',
+    ]);
     assert.equal(payload.version, '4');
     assert.equal(payload.status, 'firing');
     assert.equal(payload.receiver, 'test');
@@ -33,7 +52,15 @@ describe('notifiers: webhook (Alertmanager v4) and http-get against a real HTTP 
     assert.deepEqual(payload.groupLabels, { host: 'web1' });
     assert.equal(typeof payload.groupKey, 'string');
     const [a, b] = payload.alerts;
-    assert.deepEqual(Object.keys(a).sort(), ['annotations', 'endsAt', 'fingerprint', 'generatorURL', 'labels', 'startsAt', 'status']);
+    assert.deepEqual(Object.keys(a).sort(), [
+      'annotations',
+      'endsAt',
+      'fingerprint',
+      'generatorURL',
+      'labels',
+      'startsAt',
+      'status',
+    ]);
     assert.deepEqual(a.labels, { mount: '/var', alertname: 'disk_full', host: 'web1', severity: 'critical' });
     assert.deepEqual(a.annotations, { summary: 'disk /var is 97% full', value: '97' });
     assert.equal(a.startsAt, '2023-11-14T22:13:20.000Z');
@@ -59,7 +86,10 @@ describe('notifiers: webhook (Alertmanager v4) and http-get against a real HTTP 
     const notifier = createNotifier('webhook', { url: sink.url });
     const outcomes = [];
     for (let i = 0; i < 3; i++) outcomes.push(await notifier.notify(batchOf([makeAlert()]), neverAborted()));
-    assert.deepEqual(outcomes.map((o) => (o.ok ? 'ok' : o.retry)), [true, true, false]);
+    assert.deepEqual(
+      outcomes.map((o) => (o.ok ? 'ok' : o.retry)),
+      [true, true, false],
+    );
     assert.match((outcomes[2] as { error: string }).error, /HTTP 400/);
     const closed = await HttpSink.start();
     const url = closed.url;
@@ -74,10 +104,17 @@ describe('notifiers: webhook (Alertmanager v4) and http-get against a real HTTP 
     const notifier = createNotifier('webhook', { url: sink.url });
     assert.deepEqual(await notifier.notify(batchOf([makeAlert()]), neverAborted()), { ok: true });
     const redirected = await notifier.notify(batchOf([makeAlert()]), neverAborted());
-    assert.deepEqual({ ok: redirected.ok, retry: (redirected as { retry: boolean }).retry }, { ok: false, retry: false });
+    assert.deepEqual(
+      { ok: redirected.ok, retry: (redirected as { retry: boolean }).retry },
+      { ok: false, retry: false },
+    );
     assert.match((redirected as { error: string }).error, /HTTP 307/);
     assert.equal(sink.requests.length, 2);
-    assert.equal(sink.requests[0]!.remotePort, sink.requests[1]!.remotePort, 'the second POST used the kept-alive connection');
+    assert.equal(
+      sink.requests[0]!.remotePort,
+      sink.requests[1]!.remotePort,
+      'the second POST used the kept-alive connection',
+    );
   });
 
   it('webhook carries a hostile summary verbatim as JSON and adds no header', async () => {
@@ -94,11 +131,20 @@ describe('notifiers: webhook (Alertmanager v4) and http-get against a real HTTP 
     const dir = mkdtempSync(`${tmpdir()}/offhook-webhook-`);
     try {
       writeFileSync(`${dir}/token`, 's3cret\n');
-      await createNotifier('webhook', { url: sink.url, bearer_token_file: `${dir}/token` }).notify(batchOf([makeAlert()]), neverAborted());
-      await createNotifier('webhook', { url: sink.url, basic_auth: { username: 'am', password: 'pw' } }).notify(batchOf([makeAlert()]), neverAborted());
+      await createNotifier('webhook', { url: sink.url, bearer_token_file: `${dir}/token` }).notify(
+        batchOf([makeAlert()]),
+        neverAborted(),
+      );
+      await createNotifier('webhook', { url: sink.url, basic_auth: { username: 'am', password: 'pw' } }).notify(
+        batchOf([makeAlert()]),
+        neverAborted(),
+      );
       assert.equal(sink.requests[0]!.headers.authorization, 'Bearer s3cret');
       assert.equal(sink.requests[1]!.headers.authorization, `Basic ${Buffer.from('am:pw').toString('base64')}`);
-      const missing = await createNotifier('webhook', { url: sink.url, bearer_token_file: `${dir}/absent` }).notify(batchOf([makeAlert()]), neverAborted());
+      const missing = await createNotifier('webhook', { url: sink.url, bearer_token_file: `${dir}/absent` }).notify(
+        batchOf([makeAlert()]),
+        neverAborted(),
+      );
       assert.deepEqual({ ok: missing.ok, retry: (missing as { retry: boolean }).retry }, { ok: false, retry: false });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -106,8 +152,14 @@ describe('notifiers: webhook (Alertmanager v4) and http-get against a real HTTP 
   });
 
   it('http-get sends one GET per alert with the alert as query parameters, hostile text encoded', async () => {
-    const alerts = [makeAlert({ summary: HOSTILE_SUMMARY }), makeAlert({ rule: 'swap', value: null, status: 'resolved', endsAt: 1_700_000_100_000 })];
-    const notifier = createNotifier('http-get', { url: `${sink.url}/notify?apikey=k&summary=preset`, params: { to: 'ops' } });
+    const alerts = [
+      makeAlert({ summary: HOSTILE_SUMMARY }),
+      makeAlert({ rule: 'swap', value: null, status: 'resolved', endsAt: 1_700_000_100_000 }),
+    ];
+    const notifier = createNotifier('http-get', {
+      url: `${sink.url}/notify?apikey=k&summary=preset`,
+      params: { to: 'ops' },
+    });
     assert.deepEqual(await notifier.notify(batchOf(alerts), neverAborted()), { ok: true });
     assert.equal(sink.requests.length, 2);
     const [first, second] = sink.requests.map((r) => r.url.searchParams);
@@ -130,7 +182,10 @@ describe('notifiers: webhook (Alertmanager v4) and http-get against a real HTTP 
 
   it('http-get stops at the first failure and reports it', async () => {
     sink.respond = () => 502;
-    const outcome = await createNotifier('http-get', { url: sink.url }).notify(batchOf([makeAlert(), makeAlert({ rule: 'x' })]), neverAborted());
+    const outcome = await createNotifier('http-get', { url: sink.url }).notify(
+      batchOf([makeAlert(), makeAlert({ rule: 'x' })]),
+      neverAborted(),
+    );
     assert.equal(sink.requests.length, 1);
     assert.deepEqual({ ok: outcome.ok, retry: (outcome as { retry: boolean }).retry }, { ok: false, retry: true });
   });

@@ -21,7 +21,10 @@ async function startNgircd(): Promise<{ port: number; child: ChildProcess; dir: 
     const dir = mkdtempSync(join(tmpdir(), 'offhook-ngircd-'));
     const port = await freeLoopbackPort();
     const conf = join(dir, 'ngircd.conf');
-    writeFileSync(conf, `[Global]\nName = irc.offhook.test\nInfo = offhook test\nListen = 127.0.0.1\nPorts = ${port}\nMotdPhrase = test\n[Options]\nPAM = no\nIdent = no\nDNS = no\n[Channel]\nName = #locked\nModes = tnk\nKey = sesame\n`);
+    writeFileSync(
+      conf,
+      `[Global]\nName = irc.offhook.test\nInfo = offhook test\nListen = 127.0.0.1\nPorts = ${port}\nMotdPhrase = test\n[Options]\nPAM = no\nIdent = no\nDNS = no\n[Channel]\nName = #locked\nModes = tnk\nKey = sesame\n`,
+    );
     const child = spawnTracked('/usr/sbin/ngircd', ['-n', '-f', conf]);
     try {
       await waitForOutput(child, /Server .* ready/, 10_000);
@@ -90,10 +93,18 @@ describe('notifiers: irc against a real IRC server (ngircd)', () => {
     const watcher = await Watcher.join(server.port, ['#ops']);
     try {
       const alert = makeAlert();
-      const outcome = await createNotifier('irc', { host: '127.0.0.1', port: server.port, channel: '#ops', nick: 'offhook' }).notify(batchOf([alert]), neverAborted());
+      const outcome = await createNotifier('irc', {
+        host: '127.0.0.1',
+        port: server.port,
+        channel: '#ops',
+        nick: 'offhook',
+      }).notify(batchOf([alert]), neverAborted());
       assert.deepEqual(outcome, { ok: true });
       const said = await watcher.waitFor((l) => / NOTICE #ops :/.test(l));
-      assert.equal(said.slice(said.indexOf(' :') + 2), `[FIRING:1] critical web1: disk /var is 97% full http://status.example:9470/alerts/${alert.fingerprint}`);
+      assert.equal(
+        said.slice(said.indexOf(' :') + 2),
+        `[FIRING:1] critical web1: disk /var is 97% full http://status.example:9470/alerts/${alert.fingerprint}`,
+      );
       await watcher.waitFor((l) => /^:offhook!\S+ QUIT/.test(l));
     } finally {
       watcher.close();
@@ -103,8 +114,16 @@ describe('notifiers: irc against a real IRC server (ngircd)', () => {
   it('a hostile summary arrives as one clean line and reaches no other channel', async () => {
     const watcher = await Watcher.join(server.port, ['#ops', '#other']);
     try {
-      const alerts = [makeAlert({ summary: HOSTILE_SUMMARY }), makeAlert({ rule: 'second', summary: 'second\r\nQUIT :x' })];
-      const outcome = await createNotifier('irc', { host: '127.0.0.1', port: server.port, channel: '#ops', notice: false }).notify(batchOf(alerts), neverAborted());
+      const alerts = [
+        makeAlert({ summary: HOSTILE_SUMMARY }),
+        makeAlert({ rule: 'second', summary: 'second\r\nQUIT :x' }),
+      ];
+      const outcome = await createNotifier('irc', {
+        host: '127.0.0.1',
+        port: server.port,
+        channel: '#ops',
+        notice: false,
+      }).notify(batchOf(alerts), neverAborted());
       assert.deepEqual(outcome, { ok: true });
       // The server handles the bot's lines in order, so once its QUIT shows, everything it said has shown.
       await watcher.waitFor((l) => /^:offhook!\S+ QUIT/.test(l));
@@ -112,10 +131,19 @@ describe('notifiers: irc against a real IRC server (ngircd)', () => {
       const messages = fromBot.filter((l) => / PRIVMSG /.test(l));
       assert.equal(messages.length, 3, fromBot.join('\n'));
       assert.ok(messages.every((l) => l.includes(' PRIVMSG #ops :')));
-      assert.equal(watcher.lines.some((l) => /^\S+ (PRIVMSG|NOTICE) #other /.test(l)), false);
-      assert.equal(watcher.lines.some((l) => l.includes('pwned') && !l.includes(' PRIVMSG #ops :')), false);
+      assert.equal(
+        watcher.lines.some((l) => /^\S+ (PRIVMSG|NOTICE) #other /.test(l)),
+        false,
+      );
+      assert.equal(
+        watcher.lines.some((l) => l.includes('pwned') && !l.includes(' PRIVMSG #ops :')),
+        false,
+      );
       for (const line of messages) assert.doesNotMatch(line, /[\u0000-\u001f]/);
-      assert.match(messages[1]!, /disk "full" it's 'bad' X-Injected: yes PRIVMSG #other :pwned \$\(touch \/tmp\/offhook-pwned\) `id` ; rm -rf \/ bold 4red ACTION hi '\); DROP TABLE ticket;/);
+      assert.match(
+        messages[1]!,
+        /disk "full" it's 'bad' X-Injected: yes PRIVMSG #other :pwned \$\(touch \/tmp\/offhook-pwned\) `id` ; rm -rf \/ bold 4red ACTION hi '\); DROP TABLE ticket;/,
+      );
       assert.match(messages[2]!, /second QUIT :x/);
     } finally {
       watcher.close();
@@ -123,9 +151,21 @@ describe('notifiers: irc against a real IRC server (ngircd)', () => {
   });
 
   it('joins a keyed channel with its key; a wrong key is a permanent failure', async () => {
-    const ok = await createNotifier('irc', { host: '127.0.0.1', port: server.port, channel: '#locked', channel_key: 'sesame', nick: 'keyed' }).notify(batchOf([makeAlert()]), neverAborted());
+    const ok = await createNotifier('irc', {
+      host: '127.0.0.1',
+      port: server.port,
+      channel: '#locked',
+      channel_key: 'sesame',
+      nick: 'keyed',
+    }).notify(batchOf([makeAlert()]), neverAborted());
     assert.deepEqual(ok, { ok: true });
-    const refused = await createNotifier('irc', { host: '127.0.0.1', port: server.port, channel: '#locked', channel_key: 'wrong', nick: 'keyed' }).notify(batchOf([makeAlert()]), neverAborted());
+    const refused = await createNotifier('irc', {
+      host: '127.0.0.1',
+      port: server.port,
+      channel: '#locked',
+      channel_key: 'wrong',
+      nick: 'keyed',
+    }).notify(batchOf([makeAlert()]), neverAborted());
     assert.equal(refused.ok, false);
     assert.equal((refused as { retry: boolean }).retry, false);
     assert.match((refused as { error: string }).error, /wrong channel key/);
@@ -134,13 +174,21 @@ describe('notifiers: irc against a real IRC server (ngircd)', () => {
   it('takes another nick when its nick is in use, and a dead server is retryable', async () => {
     const squatter = await Watcher.join(server.port, []);
     try {
-      const outcome = await createNotifier('irc', { host: '127.0.0.1', port: server.port, channel: '#ops', nick: 'watcher' }).notify(batchOf([makeAlert()]), neverAborted());
+      const outcome = await createNotifier('irc', {
+        host: '127.0.0.1',
+        port: server.port,
+        channel: '#ops',
+        nick: 'watcher',
+      }).notify(batchOf([makeAlert()]), neverAborted());
       assert.deepEqual(outcome, { ok: true });
     } finally {
       squatter.close();
     }
     const deadPort = await freeLoopbackPort();
-    const dead = await createNotifier('irc', { host: '127.0.0.1', port: deadPort, channel: '#ops' }).notify(batchOf([makeAlert()]), neverAborted());
+    const dead = await createNotifier('irc', { host: '127.0.0.1', port: deadPort, channel: '#ops' }).notify(
+      batchOf([makeAlert()]),
+      neverAborted(),
+    );
     assert.deepEqual({ ok: dead.ok, retry: (dead as { retry: boolean }).retry }, { ok: false, retry: true });
   });
 });

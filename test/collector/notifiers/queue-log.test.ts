@@ -8,7 +8,16 @@ import { makeAlert, receiver } from './helpers.ts';
 /** A pino destination that keeps every line, so the test reads what an operator would. */
 function captureLines(): { lines: Record<string, unknown>[]; write(chunk: string): void } {
   const lines: Record<string, unknown>[] = [];
-  return { lines, write: (chunk: string) => void lines.push(...chunk.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)) };
+  return {
+    lines,
+    write: (chunk: string) =>
+      void lines.push(
+        ...chunk
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      ),
+  };
 }
 
 describe('notifiers: rate-limit logging', () => {
@@ -22,7 +31,11 @@ describe('notifiers: rate-limit logging', () => {
     const delivered: QueueItem[] = [];
     const queue = new ReceiverQueue({
       receiver: receiver('exec', { command: ['/bin/true'], rate_limit: { max: 1, per: '60s' }, max_batch: 500 }),
-      notifier, externalUrl: 'http://127.0.0.1:9465', clock, metrics: notificationMetrics(registry), logger,
+      notifier,
+      externalUrl: 'http://127.0.0.1:9465',
+      clock,
+      metrics: notificationMetrics(registry),
+      logger,
       onDelivered: async (items) => void delivered.push(...items),
       onUndelivered: () => assert.fail('nothing may be dropped'),
     });
@@ -37,8 +50,14 @@ describe('notifiers: rate-limit logging', () => {
     assert.equal(sent.length, 2, 'one send, then the held alerts coalesced');
     const rateLines = capture.lines.filter((l) => /rate limit/.test(String(l.msg)));
     assert.ok(rateLines.length <= 2, `expected at most 2 rate-limit lines, got ${rateLines.length}`);
-    assert.equal(rateLines.reduce((sum, l) => sum + Number(l.held), 0), 119, 'the lines account for every held alert');
-    const metric = (await registry.getSingleMetric('offhook_notifications_rate_limited_total')?.get())?.values.find((v) => v.labels.receiver === 'test');
+    assert.equal(
+      rateLines.reduce((sum, l) => sum + Number(l.held), 0),
+      119,
+      'the lines account for every held alert',
+    );
+    const metric = (await registry.getSingleMetric('offhook_notifications_rate_limited_total')?.get())?.values.find(
+      (v) => v.labels.receiver === 'test',
+    );
     assert.equal(metric?.value, 119);
     await queue.close();
   });

@@ -10,7 +10,11 @@ describe('notifiers: README examples', () => {
   const blocks = [...README.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
 
   it('has a complete example for every registered kind', () => {
-    for (const plugin of notifierPlugins) assert.ok(blocks.some((b) => b.includes(`kind: ${plugin.kind}\n`)), `no example for ${plugin.kind}`);
+    for (const plugin of notifierPlugins)
+      assert.ok(
+        blocks.some((b) => b.includes(`kind: ${plugin.kind}\n`)),
+        `no example for ${plugin.kind}`,
+      );
   });
 
   it('every example is a valid notifications section', () => {

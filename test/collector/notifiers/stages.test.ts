@@ -35,41 +35,85 @@ function scripted(outcomes: (NotifyOutcome | 'hang')[]): Notifier & { calls: num
 describe('notifiers: pipeline stages', () => {
   describe('config', () => {
     it('names file, field, expectation and the fix', () => {
-      assert.match(configError('receivers: [{name: a, kind: pager}]'), /collector\.yaml: receivers\[0\]\.kind: expected kind one of webhook, http-get, mail, irc, trac, exec/);
-      assert.match(configError('receivers: [{name: "a b", kind: exec, command: [x]}]'), /receivers\[0\]\.name: expected a receiver name/);
-      assert.match(configError('receivers: [{name: a, kind: exec, command: []}]'), /receivers\[0\]\.command: expected an argument vector/);
-      assert.match(configError('receivers: [{name: a, kind: webhook, url: "http://x", timeout: soon}]'), /receivers\[0\]\.timeout: expected a duration/);
-      assert.match(configError('receivers: [{name: a, kind: webhook, url: "http://x", colour: red}]'), /receivers\[0\]/);
-      assert.match(configError('receivers: [{name: a, kind: exec, command: [x]}, {name: a, kind: exec, command: [y]}]'), /receivers\[1\]\.name: receiver name "a" is used twice/);
-      assert.match(configError('receivers: [{name: a, kind: exec, command: [x]}]\nroutes: [{receiver: b}]'), /routes\[0\]\.receiver: no receiver named "b" \(known receivers: a\)/);
-      assert.match(configError('receivers: [{name: a, kind: exec, command: [x]}]\nfallback_receivers: [sms]'), /fallback_receivers\[0\]: no receiver named "sms"/);
-      assert.match(configError('routes: [{receiver: a, match: {host: {regex: "("}}}]\nreceivers: [{name: a, kind: exec, command: [x]}]'), /routes\[0\]\.match\.host\.regex: expected a valid regular expression/);
-      assert.match(configError('receivers: [{name: a, kind: irc, host: h, channel: "#ops\\r\\nQUIT"}]'), /receivers\[0\]\.channel: expected a channel/);
+      assert.match(
+        configError('receivers: [{name: a, kind: pager}]'),
+        /collector\.yaml: receivers\[0\]\.kind: expected kind one of webhook, http-get, mail, irc, trac, exec/,
+      );
+      assert.match(
+        configError('receivers: [{name: "a b", kind: exec, command: [x]}]'),
+        /receivers\[0\]\.name: expected a receiver name/,
+      );
+      assert.match(
+        configError('receivers: [{name: a, kind: exec, command: []}]'),
+        /receivers\[0\]\.command: expected an argument vector/,
+      );
+      assert.match(
+        configError('receivers: [{name: a, kind: webhook, url: "http://x", timeout: soon}]'),
+        /receivers\[0\]\.timeout: expected a duration/,
+      );
+      assert.match(
+        configError('receivers: [{name: a, kind: webhook, url: "http://x", colour: red}]'),
+        /receivers\[0\]/,
+      );
+      assert.match(
+        configError('receivers: [{name: a, kind: exec, command: [x]}, {name: a, kind: exec, command: [y]}]'),
+        /receivers\[1\]\.name: receiver name "a" is used twice/,
+      );
+      assert.match(
+        configError('receivers: [{name: a, kind: exec, command: [x]}]\nroutes: [{receiver: b}]'),
+        /routes\[0\]\.receiver: no receiver named "b" \(known receivers: a\)/,
+      );
+      assert.match(
+        configError('receivers: [{name: a, kind: exec, command: [x]}]\nfallback_receivers: [sms]'),
+        /fallback_receivers\[0\]: no receiver named "sms"/,
+      );
+      assert.match(
+        configError(
+          'routes: [{receiver: a, match: {host: {regex: "("}}}]\nreceivers: [{name: a, kind: exec, command: [x]}]',
+        ),
+        /routes\[0\]\.match\.host\.regex: expected a valid regular expression/,
+      );
+      assert.match(
+        configError('receivers: [{name: a, kind: irc, host: h, channel: "#ops\\r\\nQUIT"}]'),
+        /receivers\[0\]\.channel: expected a channel/,
+      );
     });
 
     it('fills defaults for every receiver', () => {
-      const config = NotificationsConfig.parse({ receivers: [{ name: 'lamp', kind: 'exec', command: ['/usr/bin/lamp'] }] });
+      const config = NotificationsConfig.parse({
+        receivers: [{ name: 'lamp', kind: 'exec', command: ['/usr/bin/lamp'] }],
+      });
       assert.deepEqual(config.receivers[0], {
-        kind: 'exec', name: 'lamp', command: ['/usr/bin/lamp'], env: {},
-        timeout: 10_000, retry: { max_attempts: 5, initial_backoff: 1000, max_backoff: 60_000 }, rate_limit: { max: 20, per: 60_000 },
-        send_resolved: true, max_queue: 1000, max_batch: 50,
+        kind: 'exec',
+        name: 'lamp',
+        command: ['/usr/bin/lamp'],
+        env: {},
+        timeout: 10_000,
+        retry: { max_attempts: 5, initial_backoff: 1000, max_backoff: 60_000 },
+        rate_limit: { max: 20, per: 60_000 },
+        send_resolved: true,
+        max_queue: 1000,
+        max_batch: 50,
       });
       assert.equal(config.external_url, 'http://127.0.0.1:9465');
     });
   });
 
   describe('route', () => {
-    const route = createRouter(NotificationsConfig.parse({
-      receivers: ['pager', 'db', 'web', 'rest', 'recoveries'].map((name) => ({ name, kind: 'exec', command: ['x'] })),
-      routes: [
-        { receiver: 'pager', match: { severity: ['critical'], host: ['web1', 'db1'] }, continue: true },
-        { receiver: 'db', match: { labels: { team: 'db' } } },
-        { receiver: 'web', match: { host: { regex: 'web[0-9]+' }, rule: 'disk_full' }, send_resolved: false },
-        { receiver: 'recoveries', match: { reason: 'resolved' } },
-        { receiver: 'rest' },
-      ],
-    }).routes);
-    const names = (alert = makeAlert(), reason: 'firing' | 'resolved' = 'firing') => route(alert, reason).map((t) => t.receiver);
+    const route = createRouter(
+      NotificationsConfig.parse({
+        receivers: ['pager', 'db', 'web', 'rest', 'recoveries'].map((name) => ({ name, kind: 'exec', command: ['x'] })),
+        routes: [
+          { receiver: 'pager', match: { severity: ['critical'], host: ['web1', 'db1'] }, continue: true },
+          { receiver: 'db', match: { labels: { team: 'db' } } },
+          { receiver: 'web', match: { host: { regex: 'web[0-9]+' }, rule: 'disk_full' }, send_resolved: false },
+          { receiver: 'recoveries', match: { reason: 'resolved' } },
+          { receiver: 'rest' },
+        ],
+      }).routes,
+    );
+    const names = (alert = makeAlert(), reason: 'firing' | 'resolved' = 'firing') =>
+      route(alert, reason).map((t) => t.receiver);
 
     it('first match wins, continue goes on, regexes are anchored, absent labels do not match', () => {
       assert.deepEqual(names(makeAlert({ labels: { team: 'db' } })), ['pager', 'db']);
@@ -85,15 +129,25 @@ describe('notifiers: pipeline stages', () => {
   describe('retry and timeout', () => {
     it('backs off exponentially up to the cap', () => {
       const policy = { maxAttempts: 10, initialBackoffMs: 1000, maxBackoffMs: 5000 };
-      assert.deepEqual([1, 2, 3, 4, 5].map((n) => backoffMs(policy, n)), [1000, 2000, 4000, 5000, 5000]);
+      assert.deepEqual(
+        [1, 2, 3, 4, 5].map((n) => backoffMs(policy, n)),
+        [1000, 2000, 4000, 5000, 5000],
+      );
     });
 
     it('retries retryable failures after the backoff, stops on a permanent one', async () => {
       const clock = new ManualClock();
-      const notifier = scripted([{ ok: false, retry: true, error: 'busy' }, { ok: false, retry: false, error: 'no such user' }, { ok: true }]);
+      const notifier = scripted([
+        { ok: false, retry: true, error: 'busy' },
+        { ok: false, retry: false, error: 'no such user' },
+        { ok: true },
+      ]);
       const seen: string[] = [];
       const result = deliverWithRetry(notifier, batchOf([makeAlert()]), {
-        policy: { maxAttempts: 5, initialBackoffMs: 1000, maxBackoffMs: 60_000 }, timeoutMs: 10_000, clock, cancel: new AbortController().signal,
+        policy: { maxAttempts: 5, initialBackoffMs: 1000, maxBackoffMs: 60_000 },
+        timeoutMs: 10_000,
+        clock,
+        cancel: new AbortController().signal,
         onAttempt: (kind) => seen.push(kind),
       });
       await new Promise(setImmediate);
@@ -114,13 +168,22 @@ describe('notifiers: pipeline stages', () => {
       const notifier: Notifier = { notify: (_b, s) => ((signal = s), new Promise(() => {})) };
       const attempt = attemptOnce(notifier, batchOf([makeAlert()]), 5000, clock, new AbortController().signal);
       clock.advance(5000);
-      assert.deepEqual(await attempt, { outcome: { ok: false, retry: true, error: 'timed out after 5000 ms' }, kind: 'timeout' });
+      assert.deepEqual(await attempt, {
+        outcome: { ok: false, retry: true, error: 'timed out after 5000 ms' },
+        kind: 'timeout',
+      });
       assert.equal(signal!.aborted, true);
     });
 
     it('a notifier that throws is a retryable failure, not a crash', async () => {
       const notifier: Notifier = { notify: () => Promise.reject(new Error('boom')) };
-      const { outcome } = await attemptOnce(notifier, batchOf([makeAlert()]), 5000, new ManualClock(), new AbortController().signal);
+      const { outcome } = await attemptOnce(
+        notifier,
+        batchOf([makeAlert()]),
+        5000,
+        new ManualClock(),
+        new AbortController().signal,
+      );
       assert.deepEqual(outcome, { ok: false, retry: true, error: 'boom' });
     });
   });

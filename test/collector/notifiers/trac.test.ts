@@ -66,7 +66,10 @@ describe('notifiers: trac against a real SQLite database with the Trac 1.x schem
     assert.equal(disk!.keywords, 'offhook');
     assert.ok(disk!.time > 1e15, 'Trac 1.x times are microseconds');
     assert.match(disk!.description, new RegExp(`/alerts/${alerts[0]!.fingerprint}`));
-    const custom = read<{ ticket: number; value: string }>('SELECT ticket, value FROM ticket_custom WHERE name = ? ORDER BY ticket', TRAC_FINGERPRINT_FIELD);
+    const custom = read<{ ticket: number; value: string }>(
+      'SELECT ticket, value FROM ticket_custom WHERE name = ? ORDER BY ticket',
+      TRAC_FINGERPRINT_FIELD,
+    );
     assert.deepEqual(custom, [
       { ticket: disk!.id, value: `${alerts[0]!.fingerprint}.1` },
       { ticket: load!.id, value: `${alerts[1]!.fingerprint}.1` },
@@ -79,7 +82,9 @@ describe('notifiers: trac against a real SQLite database with the Trac 1.x schem
     await notifier.notify(batchOf([alert]), neverAborted());
     assert.deepEqual(await notifier.notify(batchOf([resolvedCopy(alert)], 'resolved'), neverAborted()), { ok: true });
     await notifier.close?.();
-    const changes = read<{ field: string; oldvalue: string; newvalue: string; author: string }>('SELECT field, oldvalue, newvalue, author FROM ticket_change');
+    const changes = read<{ field: string; oldvalue: string; newvalue: string; author: string }>(
+      'SELECT field, oldvalue, newvalue, author FROM ticket_change',
+    );
     assert.equal(changes.length, 1);
     assert.equal(changes[0]!.field, 'comment');
     assert.equal(changes[0]!.oldvalue, '1');
@@ -98,12 +103,17 @@ describe('notifiers: trac against a real SQLite database with the Trac 1.x schem
     const [ticket] = read<TicketRow>('SELECT * FROM ticket');
     assert.equal(ticket!.status, 'closed');
     assert.equal(ticket!.resolution, 'worksforme');
-    const changes = read<{ field: string; oldvalue: string; newvalue: string; time: number }>('SELECT field, oldvalue, newvalue, time FROM ticket_change ORDER BY field');
-    assert.deepEqual(changes.map((c) => [c.field, c.oldvalue, c.field === 'comment' ? 'text' : c.newvalue]), [
-      ['comment', '1', 'text'],
-      ['resolution', '', 'worksforme'],
-      ['status', 'new', 'closed'],
-    ]);
+    const changes = read<{ field: string; oldvalue: string; newvalue: string; time: number }>(
+      'SELECT field, oldvalue, newvalue, time FROM ticket_change ORDER BY field',
+    );
+    assert.deepEqual(
+      changes.map((c) => [c.field, c.oldvalue, c.field === 'comment' ? 'text' : c.newvalue]),
+      [
+        ['comment', '1', 'text'],
+        ['resolution', '', 'worksforme'],
+        ['status', 'new', 'closed'],
+      ],
+    );
     assert.equal(new Set(changes.map((c) => c.time)).size, 1, 'one change, one timestamp');
     assert.equal(ticket!.changetime, changes[0]!.time);
   });
@@ -121,7 +131,10 @@ describe('notifiers: trac against a real SQLite database with the Trac 1.x schem
   });
 
   it('a missing database is permanent; a locked one is retryable', async () => {
-    const missing = await createNotifier('trac', { database: join(dir, 'absent.db') }).notify(batchOf([makeAlert()]), neverAborted());
+    const missing = await createNotifier('trac', { database: join(dir, 'absent.db') }).notify(
+      batchOf([makeAlert()]),
+      neverAborted(),
+    );
     assert.deepEqual({ ok: missing.ok, retry: (missing as { retry: boolean }).retry }, { ok: false, retry: false });
     const holder = new Database(file);
     holder.exec('BEGIN EXCLUSIVE');

@@ -9,7 +9,11 @@ export { freePort };
 
 /** A cluster member: its route port is fixed because the other nodes dial it; clients use an ephemeral port. */
 export class ClusterNode extends NatsNode {
-  constructor(name: string, readonly routePort: number, configFile: string) {
+  constructor(
+    name: string,
+    readonly routePort: number,
+    configFile: string,
+  ) {
     super(name, configFile, ['--cluster', `nats://127.0.0.1:${routePort}`]);
   }
 }
@@ -36,16 +40,27 @@ export async function startCluster(dir: string, certs: TestCertificates, usersCo
       const nodeDir = join(dir, `attempt-${attempt}`, name);
       mkdirSync(nodeDir, { recursive: true });
       writeFileSync(join(nodeDir, 'users.conf'), usersConf);
-      const configFile = adaptConfig(nodeDir, 'nats-cluster.conf', { certs, storeDir: join(nodeDir, 'jetstream'), routes });
+      const configFile = adaptConfig(nodeDir, 'nats-cluster.conf', {
+        certs,
+        storeDir: join(nodeDir, 'jetstream'),
+        routes,
+      });
       return new ClusterNode(name, port, configFile);
     });
     try {
       for (const node of nodes) await node.start();
-      return { nodes, urls: nodes.map((n) => n.url), stop: async () => { await Promise.all(nodes.map((n) => n.kill())); } };
+      return {
+        nodes,
+        urls: nodes.map((n) => n.url),
+        stop: async () => {
+          await Promise.all(nodes.map((n) => n.kill()));
+        },
+      };
     } catch (err) {
       lastError = err;
       await Promise.all(nodes.map((n) => n.kill()));
-      if (!nodes.some((n) => /address already in use/i.test(n.output))) throw new Error(`cluster did not start: ${String(err)}\n${nodes.map((n) => n.output).join('\n')}`);
+      if (!nodes.some((n) => /address already in use/i.test(n.output)))
+        throw new Error(`cluster did not start: ${String(err)}\n${nodes.map((n) => n.output).join('\n')}`);
     }
   }
   throw new Error(`cluster did not start after 3 attempts (route ports kept being taken): ${String(lastError)}`);

@@ -10,9 +10,16 @@ export const NATS_DEPLOY_DIR = fileURLToPath(new URL('../../../deploy/nats/', im
  * JetStream store, the monitoring port (ephemeral) and, for the cluster, the route URLs. Everything else
  * (accounts, permissions, TLS settings, limits) is exactly what an operator installs.
  */
-export function adaptConfig(dir: string, file: string, options: { certs: TestCertificates; storeDir: string;
-  /** Route URLs of the test cluster; each node's own route listener is set with --cluster. */
-  routes?: string[] }): string {
+export function adaptConfig(
+  dir: string,
+  file: string,
+  options: {
+    certs: TestCertificates;
+    storeDir: string;
+    /** Route URLs of the test cluster; each node's own route listener is set with --cluster. */
+    routes?: string[];
+  },
+): string {
   let text = readFileSync(join(NATS_DEPLOY_DIR, file), 'utf8');
   const replace = (pattern: RegExp, value: string): void => {
     if (!pattern.test(text)) throw new Error(`${file}: expected to find ${pattern} to adapt for the test`);

@@ -11,18 +11,34 @@ export class NatsNode {
   output = '';
   private child: ChildProcess | undefined;
 
-  constructor(readonly name: string, private readonly configFile: string, private readonly extraArgs: string[] = []) {}
+  constructor(
+    readonly name: string,
+    private readonly configFile: string,
+    private readonly extraArgs: string[] = [],
+  ) {}
 
   get url(): string {
     return `nats://127.0.0.1:${this.clientPort}`;
   }
 
   async start(): Promise<void> {
-    const args = ['-c', this.configFile, '-a', '127.0.0.1', '-p', this.clientPort ? String(this.clientPort) : '-1', ...this.extraArgs];
+    const args = [
+      '-c',
+      this.configFile,
+      '-a',
+      '127.0.0.1',
+      '-p',
+      this.clientPort ? String(this.clientPort) : '-1',
+      ...this.extraArgs,
+    ];
     const child = spawnTracked(NATS_SERVER_BIN, args, { env: { ...process.env, NATS_SERVER_NAME: this.name } });
     this.child = child;
-    child.stdout?.on('data', (chunk: Buffer) => { this.output += chunk.toString(); });
-    child.stderr?.on('data', (chunk: Buffer) => { this.output += chunk.toString(); });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString();
+    });
     const [clients] = await Promise.all([
       waitForOutput(child, /Listening for client connections on [^\s]+:(\d+)/, 15_000),
       waitForOutput(child, /Server is ready/, 15_000),

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { Alert } from '../../../shared/index.ts';
 import { AlertmanagerBridgeConfig } from '../../../telephony-gateway/alertmanager/config.ts';
 import { RecentNotifications } from '../../../telephony-gateway/alertmanager/dedup.ts';
-import { alertmanagerFingerprint, hostFor, severityFor, speakable, toOffhookAlert } from '../../../telephony-gateway/alertmanager/mapping.ts';
+import {
+  alertmanagerFingerprint,
+  hostFor,
+  severityFor,
+  speakable,
+  toOffhookAlert,
+} from '../../../telephony-gateway/alertmanager/mapping.ts';
 import { parsePayload, type WebhookPayload } from '../../../telephony-gateway/alertmanager/payload.ts';
 import { silenceEnd, silenceFor } from '../../../telephony-gateway/alertmanager/silencer.ts';
 import { isAuthorized, resolveAuth } from '../../../telephony-gateway/alertmanager/auth.ts';
@@ -29,8 +35,26 @@ describe('alertmanager bridge: payload and mapping', () => {
     const alert = toOffhookAlert(source!, config, 1000);
     assert.deepEqual(Alert.parse(alert), alert);
     assert.deepEqual(
-      { host: alert.host, rule: alert.rule, severity: alert.severity, summary: alert.summary, status: alert.status, kind: alert.ruleKind, endsAt: alert.endsAt, generation: alert.generation },
-      { host: 'db1_example_com', rule: 'DiskFull', severity: 'critical', summary: 'Disk almost full', status: 'firing', kind: 'external', endsAt: 0, generation: source!.startsAt },
+      {
+        host: alert.host,
+        rule: alert.rule,
+        severity: alert.severity,
+        summary: alert.summary,
+        status: alert.status,
+        kind: alert.ruleKind,
+        endsAt: alert.endsAt,
+        generation: alert.generation,
+      },
+      {
+        host: 'db1_example_com',
+        rule: 'DiskFull',
+        severity: 'critical',
+        summary: 'Disk almost full',
+        status: 'firing',
+        kind: 'external',
+        endsAt: 0,
+        generation: source!.startsAt,
+      },
     );
     assert.deepEqual(alert.labels, { alertname: 'DiskFull', instance: 'db1.example.com:9100', severity: 'critical' });
     assert.match(alert.fingerprint, /^[0-9a-f]{16}$/);
@@ -47,7 +71,11 @@ describe('alertmanager bridge: payload and mapping', () => {
     assert.equal(resolved!.status, 'resolved');
     assert.equal(resolved!.severity, 'warning', 'no severity label → default_severity');
     assert.equal(resolved!.endsAt, Date.parse('2024-05-01T07:30:00Z'));
-    assert.equal(resolved!.summary, 'ProbeFailure on 2001 db8 1', 'without annotations the summary names the rule and host');
+    assert.equal(
+      resolved!.summary,
+      'ProbeFailure on 2001 db8 1',
+      'without annotations the summary names the rule and host',
+    );
   });
 
   it('fingerprints the label set (order-independent) and never collides with the collector namespace', () => {
@@ -60,8 +88,18 @@ describe('alertmanager bridge: payload and mapping', () => {
     assert.equal(hostFor({ host: 'Web-1.Example.com.' }, config), 'web-1_example_com');
     assert.equal(hostFor({ instance: 'weird host/name!' }, config), 'weird_host_name');
     assert.equal(hostFor({ alertname: 'x' }, config), 'alertmanager');
-    assert.equal(hostFor({ instance: '!!!' }, AlertmanagerBridgeConfig.parse({ auth: { bearer_token: 'a-long-secret' }, default_host: 'prom.example.com' })), 'prom_example_com');
-    const custom = AlertmanagerBridgeConfig.parse({ auth: { bearer_token: 'a-long-secret' }, severity_map: { sev2: 'critical', error: 'critical' }, default_severity: 'info' });
+    assert.equal(
+      hostFor(
+        { instance: '!!!' },
+        AlertmanagerBridgeConfig.parse({ auth: { bearer_token: 'a-long-secret' }, default_host: 'prom.example.com' }),
+      ),
+      'prom_example_com',
+    );
+    const custom = AlertmanagerBridgeConfig.parse({
+      auth: { bearer_token: 'a-long-secret' },
+      severity_map: { sev2: 'critical', error: 'critical' },
+      default_severity: 'info',
+    });
     assert.equal(severityFor({ severity: 'SEV2' }, custom), 'critical');
     assert.equal(severityFor({ severity: 'error' }, custom), 'critical', 'severity_map overrides the built-in alias');
     assert.equal(severityFor({ severity: 'error' }, config), 'warning');
@@ -84,7 +122,10 @@ describe('alertmanager bridge: payload and mapping', () => {
   it('rejects garbage, prototype keys, the wrong version and bad fields, naming the field', () => {
     assert.equal(problem('{"version":').reason, 'not_json');
     const proto = problem('{"version":"4","alerts":[{"labels":{"__proto__":{"polluted":"yes"}}}]}');
-    assert.deepEqual([proto.reason, proto.detail], ['prototype_key', 'alerts[0].labels.__proto__: the key "__proto__" is not allowed']);
+    assert.deepEqual(
+      [proto.reason, proto.detail],
+      ['prototype_key', 'alerts[0].labels.__proto__: the key "__proto__" is not allowed'],
+    );
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.equal(problem('{"constructor":{"prototype":{}}}').reason, 'prototype_key');
     const grafana = problem(fixture('grafana-extended.json'));
@@ -121,8 +162,22 @@ describe('alertmanager bridge: payload and mapping', () => {
   });
 
   it('silence: exact matchers on every label, ends at the alert end, the ack expiry or silence_max, whichever is first', () => {
-    const alert = { labels: { alertname: 'DiskFull', instance: 'db1:9100' }, generation: 5, endsAt: 0, externalURL: '' };
-    const ack = { v: 1 as const, id: 'x', host: 'db1', ts: 0, fingerprint: '00000000000000aa', by: 'alice', method: 'dtmf' as const, until: 0 };
+    const alert = {
+      labels: { alertname: 'DiskFull', instance: 'db1:9100' },
+      generation: 5,
+      endsAt: 0,
+      externalURL: '',
+    };
+    const ack = {
+      v: 1 as const,
+      id: 'x',
+      host: 'db1',
+      ts: 0,
+      fingerprint: '00000000000000aa',
+      by: 'alice',
+      method: 'dtmf' as const,
+      until: 0,
+    };
     const silence = silenceFor(alert, ack, 1_000_000, { maxMs: 3_600_000, createdBy: 'offhook' });
     assert.deepEqual(silence.matchers, [
       { name: 'alertname', value: 'DiskFull', isRegex: false, isEqual: true },
@@ -145,12 +200,21 @@ describe('alertmanager bridge: payload and mapping', () => {
     const basic = resolveAuth({ basic: { username: 'am', password: 'hunter2hunter2' } }, 'auth');
     assert.ok(isAuthorized(`Basic ${Buffer.from('am:hunter2hunter2').toString('base64')}`, basic));
     assert.ok(!isAuthorized(`Basic ${Buffer.from('am:hunter2').toString('base64')}`, basic));
-    assert.throws(() => resolveAuth({ bearer_token_file: '/nonexistent/token' }, 'auth'), /alertmanager\.auth\.bearer_token_file: cannot read \/nonexistent\/token \(ENOENT\)/);
+    assert.throws(
+      () => resolveAuth({ bearer_token_file: '/nonexistent/token' }, 'auth'),
+      /alertmanager\.auth\.bearer_token_file: cannot read \/nonexistent\/token \(ENOENT\)/,
+    );
   });
 
   it('config: auth is required and exactly one kind', () => {
     assert.throws(() => AlertmanagerBridgeConfig.parse({}), /auth/);
-    assert.throws(() => AlertmanagerBridgeConfig.parse({ auth: { bearer_token: 'a-long-secret', basic: { username: 'a', password: 'b-long-secret' } } }), /exactly one/);
+    assert.throws(
+      () =>
+        AlertmanagerBridgeConfig.parse({
+          auth: { bearer_token: 'a-long-secret', basic: { username: 'a', password: 'b-long-secret' } },
+        }),
+      /exactly one/,
+    );
     assert.throws(() => AlertmanagerBridgeConfig.parse({ auth: { bearer_token: 'short' } }), /at least 8/);
   });
 });

@@ -42,12 +42,24 @@ describe('offhook gateway --webhook-listen (the real process)', function () {
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, 'token-from-a-file\n');
     const file = writeConfig('on', { auth: { bearer_token_file: tokenFile } });
-    const gateway = spawnTracked('node', ['offhook.mjs', 'gateway', '--config', file, '--webhook-listen', '127.0.0.1:0'], { env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info' } });
+    const gateway = spawnTracked(
+      'node',
+      ['offhook.mjs', 'gateway', '--config', file, '--webhook-listen', '127.0.0.1:0'],
+      { env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info' } },
+    );
     try {
-      const [, url] = await waitForOutput(gateway, /"url":"(http:\/\/127\.0\.0\.1:\d+\/alertmanager)".*"msg":"Alertmanager webhook listening"/, 20_000);
+      const [, url] = await waitForOutput(
+        gateway,
+        /"url":"(http:\/\/127\.0\.0\.1:\d+\/alertmanager)".*"msg":"Alertmanager webhook listening"/,
+        20_000,
+      );
       const body = readFileSync(join(import.meta.dirname, 'fixtures', 'alertmanager-0.25-firing.json'), 'utf8');
       const queued = waitForOutput(gateway, /"msg":"alert queued for a call"/, 20_000);
-      const response = await fetch(url!, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer token-from-a-file' }, body });
+      const response = await fetch(url!, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: 'Bearer token-from-a-file' },
+        body,
+      });
       assert.deepEqual(await response.json(), { status: 'ok', queued: 1, duplicates: 0 });
       await queued;
     } finally {
@@ -56,7 +68,14 @@ describe('offhook gateway --webhook-listen (the real process)', function () {
   });
 
   it('without an alertmanager: section the flag stops the gateway with a message saying what to add', async () => {
-    const gateway = spawnTracked('node', ['offhook.mjs', 'gateway', '--config', writeConfig('off'), '--webhook-listen', '127.0.0.1:0']);
+    const gateway = spawnTracked('node', [
+      'offhook.mjs',
+      'gateway',
+      '--config',
+      writeConfig('off'),
+      '--webhook-listen',
+      '127.0.0.1:0',
+    ]);
     let stderr = '';
     gateway.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     const [code] = (await once(gateway, 'exit')) as [number | null];

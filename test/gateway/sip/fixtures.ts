@@ -10,5 +10,14 @@ export function makePrompt(dir: string, name = 'prompt.wav', rate = 8000, second
 }
 
 export function sipConfig(input: Partial<SipLineConfigInput> & { dial_uri?: string }): SipLineConfig {
-  return SipLineConfig.parse({ local_address: '127.0.0.1', sip_port: 0, account: { mode: 'direct', user: 'gw' }, health_interval: '500ms', health_timeout: '1s', restart_backoff_min: '100ms', restart_backoff_max: '1s', ...input });
+  return SipLineConfig.parse({
+    local_address: '127.0.0.1',
+    sip_port: 0,
+    account: { mode: 'direct', user: 'gw' },
+    health_interval: '500ms',
+    health_timeout: '1s',
+    restart_backoff_min: '100ms',
+    restart_backoff_max: '1s',
+    ...input,
+  });
 }

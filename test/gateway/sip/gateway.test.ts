@@ -4,7 +4,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Ack, CallRecord, FallbackRequest, Subjects, ensureStreams, jetstreamClient, publishDurable, silentLogger, type Alert } from '../../../shared/index.ts';
+import {
+  Ack,
+  CallRecord,
+  FallbackRequest,
+  Subjects,
+  ensureStreams,
+  jetstreamClient,
+  publishDurable,
+  silentLogger,
+  type Alert,
+} from '../../../shared/index.ts';
 import type { GatewayConfigInput } from '../../../telephony-gateway/config.ts';
 import { openSipDriver, type SipDriver } from '../../../telephony-gateway/drivers/sip/index.ts';
 import { startGateway, type RunningGateway } from '../../../telephony-gateway/gateway.ts';
@@ -57,19 +67,48 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startSipGateway(input: Partial<GatewayConfigInput>, phones: Sipp | null, digitTimeout = '3s'): Promise<SipGateway> {
+  async function startSipGateway(
+    input: Partial<GatewayConfigInput>,
+    phones: Sipp | null,
+    digitTimeout = '3s',
+  ): Promise<SipGateway> {
     const prefix = `gwsip${++suite}`;
-    const sip = { local_address: '127.0.0.1', sip_port: 0, account: { mode: 'direct', user: 'gw' }, dial_uri: `sip:{number}@127.0.0.1:${phones?.port ?? 9}` };
+    const sip = {
+      local_address: '127.0.0.1',
+      sip_port: 0,
+      account: { mode: 'direct', user: 'gw' },
+      dial_uri: `sip:{number}@127.0.0.1:${phones?.port ?? 9}`,
+    };
     const config = gatewayConfig({
       gateway_host: 'gw1',
       state_dir: join(dir, prefix),
       nats: { servers: [server.url], prefix },
       ack_wait: '5s',
       ...input,
-      line: { driver: 'sip', sip, answer_timeout: '5s', digit_timeout: digitTimeout, max_repeats: 0 } as GatewayConfigInput['line'],
-      budget: { per_number: { max_calls_per_minute: 100, max_calls_per_15m: 100, max_calls_per_hour: 100, max_calls_per_day: 100 }, ...input.budget },
+      line: {
+        driver: 'sip',
+        sip,
+        answer_timeout: '5s',
+        digit_timeout: digitTimeout,
+        max_repeats: 0,
+      } as GatewayConfigInput['line'],
+      budget: {
+        per_number: {
+          max_calls_per_minute: 100,
+          max_calls_per_15m: 100,
+          max_calls_per_hour: 100,
+          max_calls_per_day: 100,
+        },
+        ...input.budget,
+      },
     });
-    const driver = await openSipDriver({ config: config.line.sip!, runDir: join(dir, prefix, 'sip'), logger: silentLogger(), spawnProcess: spawnTracked, stopGraceMs: 3_000 });
+    const driver = await openSipDriver({
+      config: config.line.sip!,
+      runDir: join(dir, prefix, 'sip'),
+      logger: silentLogger(),
+      spawnProcess: spawnTracked,
+      stopGraceMs: 3_000,
+    });
     const nc = await connectTo(server);
     const subjects = new Subjects(prefix);
     await ensureStreams(nc, subjects);
@@ -81,7 +120,8 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     const fallbacks: FallbackRequest[] = [];
     const finished: string[] = [];
     const handled: string[] = [];
-    const follow = <T>(subject: string, parse: (data: unknown) => T, into: T[]): void => followInto(nc, changed, subject, parse, into);
+    const follow = <T>(subject: string, parse: (data: unknown) => T, into: T[]): void =>
+      followInto(nc, changed, subject, parse, into);
     follow(subjects.allCalls, (d) => CallRecord.parse(d), calls);
     follow(subjects.allAcks, (d) => Ack.parse(d), acks);
     follow(subjects.allFallbacks, (d) => FallbackRequest.parse(d), fallbacks);
@@ -131,7 +171,9 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
   it('storm: 100 alerts become exactly one SIP call, acknowledged with 1', async () => {
     sipp = await startSipp('uas_answer_press1.xml');
     gw = await startSipGateway({ escalation: { group_wait: '2s' } }, sipp);
-    const alerts = Array.from({ length: 100 }, (_, i) => makeAlert({ host: `web${i}`, rule: 'disk', severity: i < 3 ? 'critical' : 'warning' }));
+    const alerts = Array.from({ length: 100 }, (_, i) =>
+      makeAlert({ host: `web${i}`, rule: 'disk', severity: i < 3 ? 'critical' : 'warning' }),
+    );
     await Promise.all(alerts.map((a) => gw!.publish(a)));
     await gw.waitFor('the storm call', () => gw!.finished.length === 100);
     assert.equal(gw.calls.length, 1);
@@ -146,8 +188,17 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     gw = await startSipGateway({ escalation: { attempts_per_person: 1, retry_delay: '200ms' } }, sipp);
     const alert = makeAlert();
     await gw.publish(alert);
-    await gw.waitFor('the acknowledged escalation', () => gw!.finished.includes('acknowledged') && gw!.calls.length === 2);
-    assert.deepEqual(gw.calls.map((c) => [c.person, c.outcome]), [['alice', 'busy'], ['bob', 'acknowledged']]);
+    await gw.waitFor(
+      'the acknowledged escalation',
+      () => gw!.finished.includes('acknowledged') && gw!.calls.length === 2,
+    );
+    assert.deepEqual(
+      gw.calls.map((c) => [c.person, c.outcome]),
+      [
+        ['alice', 'busy'],
+        ['bob', 'acknowledged'],
+      ],
+    );
     assert.equal(gw.acks[0]?.by, 'bob');
     assert.equal(await sipp.exited, 0);
   });
@@ -157,9 +208,15 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     gw = await startSipGateway({ budget: { max_calls_per_hour: 2 } }, sipp);
     for (let index = 0; index < 3; index++) {
       await gw.publish(makeAlert({ host: `web${index}` }));
-      await gw.waitFor(`escalation ${index + 1} to end`, () => gw!.finished.length === index + 1 && gw!.calls.length === index + 1);
+      await gw.waitFor(
+        `escalation ${index + 1} to end`,
+        () => gw!.finished.length === index + 1 && gw!.calls.length === index + 1,
+      );
     }
-    assert.deepEqual(gw.calls.map((c) => c.outcome), ['acknowledged', 'acknowledged', 'rejected_budget']);
+    assert.deepEqual(
+      gw.calls.map((c) => c.outcome),
+      ['acknowledged', 'acknowledged', 'rejected_budget'],
+    );
     // The fallback goes out durably in the background (it must never hold up the line worker).
     await gw.waitFor('the fallback request', () => gw!.fallbacks.length === 1);
     assert.equal(gw.fallbacks[0]?.reason, 'budget_exhausted');
@@ -168,14 +225,24 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
 
   it('inbound from SIPp: the caller ID finds alice, PIN 1234#, 1 acknowledges the firing warning', async () => {
     // Only critical alerts ring out, so the warning is heard by calling in.
-    gw = await startSipGateway({ escalation: { min_severity: 'critical' }, people: [{ name: 'alice', number: '+4930555123', pin: '1234' }] }, null, '8s');
+    gw = await startSipGateway(
+      { escalation: { min_severity: 'critical' }, people: [{ name: 'alice', number: '+4930555123', pin: '1234' }] },
+      null,
+      '8s',
+    );
     const alert = makeAlert({ severity: 'warning', summary: 'disk 95 %' });
     await gw.publish(alert);
     await gw.waitFor('the alert to be taken in', () => gw!.handled.length === 1);
-    sipp = await startSipp('uac_pin_ack.xml', { target: `127.0.0.1:${gw.driver.line.supervisor.endpoint!.sipPort}`, extra: ['-s', 'gw', '-d', '1500'] });
+    sipp = await startSipp('uac_pin_ack.xml', {
+      target: `127.0.0.1:${gw.driver.line.supervisor.endpoint!.sipPort}`,
+      extra: ['-s', 'gw', '-d', '1500'],
+    });
     await gw.waitFor('the inbound call record', () => gw!.calls.some((c) => c.direction === 'inbound'));
     const record = gw.calls.find((c) => c.direction === 'inbound')!;
-    assert.deepEqual([record.person, record.outcome, record.fingerprints], ['alice', 'acknowledged', [alert.fingerprint]]);
+    assert.deepEqual(
+      [record.person, record.outcome, record.fingerprints],
+      ['alice', 'acknowledged', [alert.fingerprint]],
+    );
     await gw.waitFor('the ack', () => gw!.acks.length === 1);
     assert.deepEqual([gw.acks[0]!.by, gw.acks[0]!.method], ['alice', 'inbound_call']);
     assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
@@ -195,7 +262,10 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     const alert = makeAlert();
     await gw.publish(alert);
     await gw.waitFor('the acknowledged retry', () => gw!.finished.includes('acknowledged'));
-    assert.deepEqual(gw.calls.map((c) => c.outcome), ['failed', 'acknowledged']);
+    assert.deepEqual(
+      gw.calls.map((c) => c.outcome),
+      ['failed', 'acknowledged'],
+    );
     assert.match(gw.calls[0]!.error ?? '', /SIP line failed during the call/);
     assert.equal(gw.acks.length, 1);
     assert.equal(pidAtEachAnswer.length, 2, 'exactly one retry reached the phone');
@@ -203,16 +273,30 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
   });
 
   it('inbound with voice notes: after the 1 the caller speaks, # ends the note, and the ack carries it', async () => {
-    gw = await startSipGateway({ escalation: { min_severity: 'critical' }, inbound: { voice_notes: true }, people: [{ name: 'alice', number: '+4930555123', pin: '1234' }] }, null, '8s');
+    gw = await startSipGateway(
+      {
+        escalation: { min_severity: 'critical' },
+        inbound: { voice_notes: true },
+        people: [{ name: 'alice', number: '+4930555123', pin: '1234' }],
+      },
+      null,
+      '8s',
+    );
     const alert = makeAlert({ severity: 'warning' });
     await gw.publish(alert);
     await gw.waitFor('the alert to be taken in', () => gw!.handled.length === 1);
-    sipp = await startSipp('uac_pin_ack_note.xml', { target: `127.0.0.1:${gw.driver.line.supervisor.endpoint!.sipPort}`, extra: ['-s', 'gw', '-d', '1500'] });
+    sipp = await startSipp('uac_pin_ack_note.xml', {
+      target: `127.0.0.1:${gw.driver.line.supervisor.endpoint!.sipPort}`,
+      extra: ['-s', 'gw', '-d', '1500'],
+    });
     await gw.waitFor('the ack', () => gw!.acks.length === 1);
     const note = gw.acks[0]!.voiceNote;
     assert.ok(note && existsSync(note), `voice note ${note} exists`);
     const audio = parseWav(readFileSync(note), note);
-    assert.ok(audio.samples.length >= 8000 * 2 && audio.samples.some((sample) => Math.abs(sample) > 1000), 'the note holds what the caller said');
+    assert.ok(
+      audio.samples.length >= 8000 * 2 && audio.samples.some((sample) => Math.abs(sample) > 1000),
+      'the note holds what the caller said',
+    );
     assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
   });
 });

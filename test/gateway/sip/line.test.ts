@@ -31,8 +31,19 @@ describe('sip line against SIPp', function () {
   });
 
   async function openLine(dialTarget: Sipp | null, extra: Partial<SipLineConfigInput> = {}): Promise<SipLine> {
-    const config = sipConfig({ ...(dialTarget ? { dial_uri: `sip:{number}@127.0.0.1:${dialTarget.port}` } : { dial_uri: 'sip:{number}@127.0.0.1:9' }), ...extra });
-    line = new SipLine({ config, runDir: join(dir, `run-${Date.now()}`), logger: silentLogger(), spawnProcess: spawnTracked, stopGraceMs: 3_000 });
+    const config = sipConfig({
+      ...(dialTarget
+        ? { dial_uri: `sip:{number}@127.0.0.1:${dialTarget.port}` }
+        : { dial_uri: 'sip:{number}@127.0.0.1:9' }),
+      ...extra,
+    });
+    line = new SipLine({
+      config,
+      runDir: join(dir, `run-${Date.now()}`),
+      logger: silentLogger(),
+      spawnProcess: spawnTracked,
+      stopGraceMs: 3_000,
+    });
     await line.open();
     return line;
   }
@@ -100,7 +111,10 @@ describe('sip line against SIPp', function () {
     assert.deepEqual(await sip.answerInbound(), { callerId: '+4930555123' });
     const short = makePrompt(dir, 'short.wav', 16000, 1);
     assert.deepEqual(await sip.play(short), { interruptedBy: null, hungUp: false });
-    assert.deepEqual(await sip.collect({ maxDigits: 8, timeoutMs: 10_000, termKey: '#' }), { digits: '1234', reason: 'term_key' });
+    assert.deepEqual(await sip.collect({ maxDigits: 8, timeoutMs: 10_000, termKey: '#' }), {
+      digits: '1234',
+      reason: 'term_key',
+    });
     assert.deepEqual(await sip.collect({ maxDigits: 1, timeoutMs: 10_000 }), { digits: '1', reason: 'max_digits' });
     await sip.hangUp();
     assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
@@ -109,7 +123,10 @@ describe('sip line against SIPp', function () {
   it('records a voice note: the caller speaks, # ends it, the WAV holds what was said and no call audio is left behind', async () => {
     const sip = await openLine(null);
     const rang = new Promise<void>((resolve) => sip.onRing(() => resolve()));
-    sipp = await startSipp('uac_voice_note.xml', { target: `127.0.0.1:${sip.supervisor.endpoint!.sipPort}`, extra: ['-s', 'gw'] });
+    sipp = await startSipp('uac_voice_note.xml', {
+      target: `127.0.0.1:${sip.supervisor.endpoint!.sipPort}`,
+      extra: ['-s', 'gw'],
+    });
     await rang;
     await sip.answerInbound();
     const note = join(dir, 'note.wav');
@@ -117,9 +134,19 @@ describe('sip line against SIPp', function () {
     assert.equal(recorded.reason, 'term_key');
     const audio = parseWav(readFileSync(note), note);
     assert.deepEqual([audio.sampleRate, audio.channels], [8000, 1]);
-    assert.ok(audio.samples.length >= 8000 * 5, `expected the 7 s the caller said, got ${audio.samples.length} samples`);
-    assert.ok(audio.samples.some((sample) => Math.abs(sample) > 1000), 'the recording is not silence');
-    assert.deepEqual(await sip.collect({ maxDigits: 1, timeoutMs: 100 }), { digits: '', reason: 'timeout' }, 'the # that ended the note is not a menu choice');
+    assert.ok(
+      audio.samples.length >= 8000 * 5,
+      `expected the 7 s the caller said, got ${audio.samples.length} samples`,
+    );
+    assert.ok(
+      audio.samples.some((sample) => Math.abs(sample) > 1000),
+      'the recording is not silence',
+    );
+    assert.deepEqual(
+      await sip.collect({ maxDigits: 1, timeoutMs: 100 }),
+      { digits: '', reason: 'timeout' },
+      'the # that ended the note is not a menu choice',
+    );
     await sip.hangUp();
     assert.deepEqual(readdirSync(sip.supervisor.callAudioDir), []);
     assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));

@@ -20,7 +20,14 @@ describe('gateway call scripts over the sip driver', function () {
   let speech: Speech;
   let driver: SipDriver | null = null;
   let sipp: Sipp | null = null;
-  const settings = { dialToneTimeoutMs: 5_000, answerTimeoutMs: 3_000, digitTimeoutMs: 4_000, maxRepeats: 0, maxAlertsSpoken: 3, maxChars: 600 };
+  const settings = {
+    dialToneTimeoutMs: 5_000,
+    answerTimeoutMs: 3_000,
+    digitTimeoutMs: 4_000,
+    maxRepeats: 0,
+    maxAlertsSpoken: 3,
+    maxChars: 600,
+  };
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'offhook-sip-scripts-'));
@@ -36,7 +43,13 @@ describe('gateway call scripts over the sip driver', function () {
 
   async function open(dialPort: number | null): Promise<SipDriver> {
     const config = sipConfig({ dial_uri: `sip:{number}@127.0.0.1:${dialPort ?? 9}` });
-    driver = await openSipDriver({ config, runDir: join(dir, `run-${Date.now()}`), logger: silentLogger(), spawnProcess: spawnTracked, stopGraceMs: 3_000 });
+    driver = await openSipDriver({
+      config,
+      runDir: join(dir, `run-${Date.now()}`),
+      logger: silentLogger(),
+      spawnProcess: spawnTracked,
+      stopGraceMs: 3_000,
+    });
     return driver;
   }
 
@@ -95,14 +108,27 @@ describe('gateway call scripts over the sip driver', function () {
   it('inbound from SIPp: caller ID matches the person, PIN 1234#, 1 acknowledges the firing alert', async () => {
     const sip = await open(null);
     const person = Person.parse({ name: 'alice', number: '+4930555123', pin: '1234' });
-    const inbound = new InboundScript(sip, speech, [person], InboundConfig.parse({}), { digitTimeoutMs: 8_000, voiceNoteDir: join(dir, 'notes') }, Date.now);
+    const inbound = new InboundScript(
+      sip,
+      speech,
+      [person],
+      InboundConfig.parse({}),
+      { digitTimeoutMs: 8_000, voiceNoteDir: join(dir, 'notes') },
+      Date.now,
+    );
     const alert = makeAlert({ severity: 'critical' });
     const acked: string[] = [];
     const rang = new Promise<void>((resolve) => sip.onRing(() => resolve()));
     // The caller keys the PIN during the PIN prompt and 1 during the intro: both stay buffered (CTPort semantics).
-    sipp = await startSipp('uac_pin_ack.xml', { target: `127.0.0.1:${sip.line.supervisor.endpoint!.sipPort}`, extra: ['-s', 'gw', '-d', '1500'] });
+    sipp = await startSipp('uac_pin_ack.xml', {
+      target: `127.0.0.1:${sip.line.supervisor.endpoint!.sipPort}`,
+      extra: ['-s', 'gw', '-d', '1500'],
+    });
     await rang;
-    const result = await inbound.handle({ firingAlerts: () => [alert], acknowledge: async (a) => void acked.push(a.fingerprint) });
+    const result = await inbound.handle({
+      firingAlerts: () => [alert],
+      acknowledge: async (a) => void acked.push(a.fingerprint),
+    });
     assert.equal(result.callerId, '+4930555123');
     assert.equal(result.person, 'alice');
     assert.equal(result.outcome, 'acknowledged', JSON.stringify(result));

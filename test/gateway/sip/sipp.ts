@@ -26,14 +26,30 @@ async function bound(port: number, protocol: 'udp' | 'tcp'): Promise<boolean> {
  * Starts SIPp on ephemeral loopback ports with one of our scenarios (or a built-in one via `-sn`)
  * and resolves once its SIP socket is bound. `target` makes it a UAC calling that address.
  */
-export async function startSipp(scenario: string, options: { target?: string; extra?: string[]; transport?: 'u1' | 't1' } = {}): Promise<Sipp> {
+export async function startSipp(
+  scenario: string,
+  options: { target?: string; extra?: string[]; transport?: 'u1' | 't1' } = {},
+): Promise<Sipp> {
   const port = await freeSipPort('127.0.0.1');
   const mediaPort = Number((await freeRtpRange('127.0.0.1', 4)).split('-')[0]);
   const args = [
     ...(scenario.startsWith('-sn ') ? ['-sn', scenario.slice(4)] : ['-sf', join(SCENARIOS, scenario)]),
     ...(options.target ? [options.target] : []),
-    '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mediaPort),
-    '-t', options.transport ?? 'u1', '-m', '1', '-nostdin', '-timeout', '60s',
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-mi',
+    '127.0.0.1',
+    '-mp',
+    String(mediaPort),
+    '-t',
+    options.transport ?? 'u1',
+    '-m',
+    '1',
+    '-nostdin',
+    '-timeout',
+    '60s',
     ...(options.extra ?? []),
   ];
   const child = spawnTracked('sipp', args);

@@ -17,7 +17,9 @@ async function metric(registry: Registry, name: string, labels: Record<string, s
   const found = registry.getSingleMetric(name);
   if (!found) return 0;
   const { values } = await found.get();
-  return values.filter((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val)).reduce((sum, v) => sum + v.value, 0);
+  return values
+    .filter((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val))
+    .reduce((sum, v) => sum + v.value, 0);
 }
 
 function alive(pid: number): boolean {
@@ -46,8 +48,19 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
     sipp = null;
   });
 
-  function newLine(config: ReturnType<typeof sipConfig>, registry: Registry, logger = pino({ level: 'silent' })): SipLine {
-    line = new SipLine({ config, runDir: join(dir, `run-${Date.now()}`), logger, registry, spawnProcess: spawnTracked, stopGraceMs: 3_000 });
+  function newLine(
+    config: ReturnType<typeof sipConfig>,
+    registry: Registry,
+    logger = pino({ level: 'silent' }),
+  ): SipLine {
+    line = new SipLine({
+      config,
+      runDir: join(dir, `run-${Date.now()}`),
+      logger,
+      registry,
+      spawnProcess: spawnTracked,
+      stopGraceMs: 3_000,
+    });
     return line;
   }
 
@@ -70,7 +83,10 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
 
   it('baresip hung (SIGSTOP): the health check notices, kills it by PID and starts another', async () => {
     const registry = new Registry();
-    const sip = newLine(sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9', health_interval: '200ms', health_timeout: '500ms' }), registry);
+    const sip = newLine(
+      sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9', health_interval: '200ms', health_timeout: '500ms' }),
+      registry,
+    );
     await sip.open();
     const first = sip.supervisor.pid!;
     const down = once(sip.supervisor, 'down');
@@ -96,7 +112,8 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
     process.kill(first, 'SIGKILL');
     await assert.rejects(playing, /SIP line failed during the call: baresip exited \(code null, signal SIGKILL\)/);
     assert.equal(hangups, 0, 'a lost line is not the person hanging up');
-    // Dialled while baresip is still down: the call waits for the new one (as for dial tone) instead of failing or doubling.
+    // Dialled while baresip is still down: the call waits for the new one (as for dial tone) instead of failing or
+    // doubling.
     const again = await sip.placeCall('4930123', { answerTimeoutMs: 5_000, dialToneTimeoutMs: 10_000 });
     assert.equal(again.outcome, 'answered');
     assert.equal(alive(first), false);
@@ -107,7 +124,10 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
 
   it('line still down after the dial-tone wait: no_dial_tone naming the cause, a line fault for the gateway', async () => {
     const registry = new Registry();
-    const sip = newLine(sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9', restart_backoff_min: '30s', restart_backoff_max: '30s' }), registry);
+    const sip = newLine(
+      sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9', restart_backoff_min: '30s', restart_backoff_max: '30s' }),
+      registry,
+    );
     await sip.open();
     const down = once(sip.supervisor, 'down');
     process.kill(sip.supervisor.pid!, 'SIGKILL');
@@ -120,8 +140,20 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
   it('a registrar refusing the password: registered gauge 0 and one error log naming its answer', async () => {
     sipp = await startSipp('registrar_digest.xml', { extra: ['-key', 'password', 'the-right-one'] });
     const logged: string[] = [];
-    const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) }));
-    const config = sipConfig({ health_interval: '100ms', account: { mode: 'register', registrar: `127.0.0.1:${sipp.port}`, realm: 'offhook.test', user: 'gw', password: 'a-wrong-one' } });
+    const logger = pino(
+      { level: 'info' },
+      new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) }),
+    );
+    const config = sipConfig({
+      health_interval: '100ms',
+      account: {
+        mode: 'register',
+        registrar: `127.0.0.1:${sipp.port}`,
+        realm: 'offhook.test',
+        user: 'gw',
+        password: 'a-wrong-one',
+      },
+    });
     const registry = new Registry();
     const sip = newLine(config, registry, logger);
     await sip.open();
@@ -147,14 +179,24 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
       return child;
     };
     const exitedAll = (): boolean => spawned.every((child) => child.exitCode !== null || child.signalCode !== null);
-    const early = new SipLine({ config: sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9' }), runDir: join(dir, 'early'), logger: pino({ level: 'silent' }), spawnProcess: recording });
+    const early = new SipLine({
+      config: sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9' }),
+      runDir: join(dir, 'early'),
+      logger: pino({ level: 'silent' }),
+      spawnProcess: recording,
+    });
     // open() may reject once close() interrupts it: what is checked is that nothing was spawned.
     const earlyOpen = early.open().catch(() => undefined);
     await early.close(); // while free ports are being picked: nothing may be spawned afterwards
     await earlyOpen;
     assert.equal(spawned.length, 0);
 
-    const starting = new SipLine({ config: sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9' }), runDir: join(dir, 'starting'), logger: pino({ level: 'silent' }), spawnProcess: recording });
+    const starting = new SipLine({
+      config: sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9' }),
+      runDir: join(dir, 'starting'),
+      logger: pino({ level: 'silent' }),
+      spawnProcess: recording,
+    });
     const firstSpawn = once(spawns, 'spawn');
     // Same: open() may reject once close() interrupts it; the check is that the spawned baresip is gone.
     const opened = starting.open().catch(() => undefined);
@@ -164,7 +206,12 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
     assert.equal(spawned.length, 1);
     assert.ok(exitedAll(), 'a baresip spawned during start survived stop()');
 
-    const restarting = new SipLine({ config: sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9', restart_backoff_min: '10ms' }), runDir: join(dir, 'restarting'), logger: pino({ level: 'silent' }), spawnProcess: recording });
+    const restarting = new SipLine({
+      config: sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9', restart_backoff_min: '10ms' }),
+      runDir: join(dir, 'restarting'),
+      logger: pino({ level: 'silent' }),
+      spawnProcess: recording,
+    });
     await restarting.open();
     const respawned = once(spawns, 'spawn');
     process.kill(restarting.supervisor.pid!, 'SIGKILL');
@@ -178,8 +225,20 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
     const password = 'p;w d>x,y';
     sipp = await startSipp('registrar_digest.xml', { transport: 't1', extra: ['-key', 'password', password] });
     const logged: string[] = [];
-    const logger = pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) }));
-    const config = sipConfig({ account: { mode: 'register', registrar: `127.0.0.1:${sipp.port}`, realm: 'offhook.test', user: 'gw', password, transport: 'tcp' } });
+    const logger = pino(
+      { level: 'debug' },
+      new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) }),
+    );
+    const config = sipConfig({
+      account: {
+        mode: 'register',
+        registrar: `127.0.0.1:${sipp.port}`,
+        realm: 'offhook.test',
+        user: 'gw',
+        password,
+        transport: 'tcp',
+      },
+    });
     const registry = new Registry();
     const sip = newLine(config, registry, logger);
     await sip.open();
@@ -204,7 +263,16 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
   it('registers over TLS with digest auth (baresip connects to the registrar with TLS)', async () => {
     const registrar = await startTlsRegistrar(dir, 'offhook.test', 'gw', 'tls-secret');
     try {
-      const config = sipConfig({ account: { mode: 'register', registrar: `127.0.0.1:${registrar.port}`, realm: 'offhook.test', user: 'gw', password: 'tls-secret', transport: 'tls' } });
+      const config = sipConfig({
+        account: {
+          mode: 'register',
+          registrar: `127.0.0.1:${registrar.port}`,
+          realm: 'offhook.test',
+          user: 'gw',
+          password: 'tls-secret',
+          transport: 'tls',
+        },
+      });
       const sip = newLine(config, new Registry());
       await sip.open();
       const deadline = Date.now() + 10_000;

@@ -20,11 +20,34 @@ const md5 = (text: string): string => createHash('md5').update(text).digest('hex
 export function selfSignedCertificate(dir: string): { key: string; cert: string } {
   const key = join(dir, 'registrar-key.pem');
   const cert = join(dir, 'registrar-cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
 }
 
-export async function startTlsRegistrar(dir: string, realm: string, user: string, password: string): Promise<TlsRegistrar> {
+export async function startTlsRegistrar(
+  dir: string,
+  realm: string,
+  user: string,
+  password: string,
+): Promise<TlsRegistrar> {
   const nonce = randomBytes(16).toString('hex');
   const registers: TlsRegistrar['registers'] = [];
   const server: Server = createServer(selfSignedCertificate(dir), (socket: TLSSocket) => {
@@ -37,7 +60,11 @@ export async function startTlsRegistrar(dir: string, realm: string, user: string
         pending = pending.slice(end + 4);
         const lines = request.split('\r\n');
         if (!lines[0]!.startsWith('REGISTER ')) continue;
-        const header = (name: string): string => lines.find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))?.slice(name.length + 1).trim() ?? '';
+        const header = (name: string): string =>
+          lines
+            .find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+            ?.slice(name.length + 1)
+            .trim() ?? '';
         const authorization = header('Authorization');
         let authorised: boolean | null = null;
         if (authorization) {
@@ -47,9 +74,27 @@ export async function startTlsRegistrar(dir: string, realm: string, user: string
         }
         registers.push({ via: header('Via'), authorised });
         const status = authorised === null ? '401 Unauthorized' : authorised ? '200 OK' : '403 Forbidden';
-        const extra = authorised === null ? [`WWW-Authenticate: Digest realm="${realm}", nonce="${nonce}", algorithm=MD5`] : authorised ? [`Contact: ${header('Contact').replace(/;expires=\d+/, '')};expires=600`] : [];
+        const extra =
+          authorised === null
+            ? [`WWW-Authenticate: Digest realm="${realm}", nonce="${nonce}", algorithm=MD5`]
+            : authorised
+              ? [`Contact: ${header('Contact').replace(/;expires=\d+/, '')};expires=600`]
+              : [];
         const to = header('To');
-        socket.write([`SIP/2.0 ${status}`, `Via: ${header('Via')}`, `From: ${header('From')}`, `To: ${to}${to.includes('tag=') ? '' : ';tag=reg1'}`, `Call-ID: ${header('Call-ID')}`, `CSeq: ${header('CSeq')}`, ...extra, 'Content-Length: 0', '', ''].join('\r\n'));
+        socket.write(
+          [
+            `SIP/2.0 ${status}`,
+            `Via: ${header('Via')}`,
+            `From: ${header('From')}`,
+            `To: ${to}${to.includes('tag=') ? '' : ';tag=reg1'}`,
+            `Call-ID: ${header('Call-ID')}`,
+            `CSeq: ${header('CSeq')}`,
+            ...extra,
+            'Content-Length: 0',
+            '',
+            '',
+          ].join('\r\n'),
+        );
       }
     });
   });
