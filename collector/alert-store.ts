@@ -15,7 +15,7 @@ export class AlertStore {
 
   async get(fp: string): Promise<AlertRecord | null> {
     const entry = await this.kv.get(fp);
-    if (!entry || entry.operation !== 'PUT') return null;
+    if (entry?.operation !== 'PUT') return null;
     const parsed = AlertRecord.safeParse(entry.json());
     return parsed.success ? parsed.data : null;
   }

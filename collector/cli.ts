@@ -9,7 +9,7 @@ import {
   EXIT_USAGE,
   readProcessConfig,
 } from '../shared/index.ts';
-import { CollectorConfig, CollectorConfigFile } from './config.ts';
+import { type CollectorConfig, CollectorConfigFile } from './config.ts';
 import { startCollector } from './service.ts';
 
 /** Config schemas `offhook check-config` knows for the collector. */

@@ -162,7 +162,7 @@ export class AlertEngine {
    */
   handleAck(ack: Ack): 'applied' | 'unknown' | 'stale' {
     const record = this.records.get(ack.fingerprint);
-    if (!record || record.alert.status !== 'firing') return 'unknown';
+    if (record?.alert.status !== 'firing') return 'unknown';
     if (ack.generation !== undefined && ack.generation !== record.alert.generation) return 'stale';
     if (
       record.ack?.generation === record.alert.generation &&

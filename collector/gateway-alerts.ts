@@ -206,7 +206,7 @@ export function consumeGatewayEvents(
     ackWaitMs: 60_000,
     async handle(msg) {
       const decoded = validator.accept(msg.subject, msg.data);
-      if (!decoded || decoded.type !== 'gateway') return 'term';
+      if (decoded?.type !== 'gateway') return 'term';
       alerts.handle(decoded.message);
       await settled();
       return 'ack';

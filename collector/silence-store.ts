@@ -36,7 +36,7 @@ export class SilenceStore {
 
   async get(id: string): Promise<Silence | null> {
     const entry = await this.kv.get(id);
-    if (!entry || entry.operation !== 'PUT') return null;
+    if (entry?.operation !== 'PUT') return null;
     const parsed = Silence.safeParse(entry.json());
     if (!parsed.success) this.logger?.warn({ id }, 'silence in KV is not valid; ignoring it');
     return parsed.success ? parsed.data : null;

@@ -8,7 +8,7 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Subjects } from './subjects.ts';
+import type { Subjects } from './subjects.ts';
 
 const NS_PER_MS = 1_000_000;
 const DAY_MS = 86_400_000;

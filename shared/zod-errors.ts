@@ -13,7 +13,7 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): { found: boolean; value: unknown } {
   let current: unknown = root;
   for (const part of path) {
-    if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, part))
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, part))
       return { found: false, value: undefined };
     current = (current as Record<PropertyKey, unknown>)[part];
   }
@@ -35,9 +35,9 @@ function expectation(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       return `expected ${issue.expected}`;
     case 'too_small':
-      return `expected ${issue.origin === 'string' ? 'at least ' + issue.minimum + ' characters' : issue.origin === 'array' ? 'at least ' + issue.minimum + ' items' : 'a value >= ' + issue.minimum}`;
+      return `expected ${issue.origin === 'string' ? `at least ${issue.minimum} characters` : issue.origin === 'array' ? `at least ${issue.minimum} items` : `a value >= ${issue.minimum}`}`;
     case 'too_big':
-      return `expected ${issue.origin === 'string' ? 'at most ' + issue.maximum + ' characters' : issue.origin === 'array' ? 'at most ' + issue.maximum + ' items' : 'a value <= ' + issue.maximum}`;
+      return `expected ${issue.origin === 'string' ? `at most ${issue.maximum} characters` : issue.origin === 'array' ? `at most ${issue.maximum} items` : `a value <= ${issue.maximum}`}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'unrecognized_keys':

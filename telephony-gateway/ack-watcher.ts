@@ -36,7 +36,7 @@ export class AckWatcher {
     this.messages = await consumer.consume({
       callback: (msg) => {
         const decoded = this.validator.accept(msg.subject, msg.data);
-        if (!decoded || decoded.type !== 'ack') return;
+        if (decoded?.type !== 'ack') return;
         this.latest.set(decoded.message.fingerprint, decoded.message);
         onAck(decoded.message);
       },

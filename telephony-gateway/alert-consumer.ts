@@ -94,7 +94,7 @@ export class AlertConsumer {
 
   private async dispatch(msg: JsMsg, handle: (delivery: AlertDelivery) => Promise<Disposition>): Promise<void> {
     const decoded = this.validator.accept(msg.subject, msg.data);
-    if (!decoded || decoded.type !== 'alert') {
+    if (decoded?.type !== 'alert') {
       // Invalid forever: terminate so it is not redelivered (it is counted and logged by the validator).
       msg.term();
       return;

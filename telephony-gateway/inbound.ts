@@ -132,7 +132,7 @@ export class InboundScript {
       pinAttempts: 0,
     };
     try {
-      if (!person || !person.pin || !callerId) {
+      if (!person?.pin || !callerId) {
         return { ...result, outcome: 'failed', error: callerId ? 'unknown caller' : 'caller ID withheld' };
       }
       const callerKey = normaliseNumber(callerId);

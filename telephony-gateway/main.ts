@@ -47,7 +47,7 @@ function followTranscript(line: SimLine, file: string, logger: Logger): () => Pr
       if (entries.length <= written) return;
       const fresh = entries.slice(written);
       written = entries.length;
-      await appendFile(file, fresh.map((e) => JSON.stringify(mask(e))).join('\n') + '\n').catch((err: Error) =>
+      await appendFile(file, `${fresh.map((e) => JSON.stringify(mask(e))).join('\n')}\n`).catch((err: Error) =>
         logger.warn({ err, file }, 'cannot write transcript'),
       );
     }));

@@ -34,7 +34,7 @@ export class StateStore {
   private async read<S extends z.ZodType>(key: string, schema: S): Promise<z.infer<S> | null> {
     try {
       const entry = await this.kv.get(key);
-      if (!entry || entry.operation !== 'PUT' || entry.length === 0) return null;
+      if (entry?.operation !== 'PUT' || entry.length === 0) return null;
       const parsed = schema.safeParse(entry.json());
       if (parsed.success) return parsed.data;
       this.logger.warn({ key }, 'ignoring unreadable gateway state');

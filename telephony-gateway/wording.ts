@@ -22,7 +22,7 @@ const NUMBER_WORDS = [
  * spoken as words, and a hard length cap so one alert cannot monopolise the line.
  */
 export function sanitizeSpeech(text: string, maxChars: number): string {
-  let clean = text
+  const clean = text
     .normalize('NFKC')
     .replace(/<[^>]*>?/g, ' ') // tags, including an unterminated one at the end
     .replace(/&[#a-zA-Z0-9]+;?/g, ' ') // entities

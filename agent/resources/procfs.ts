@@ -30,7 +30,7 @@ export function parseStat(text: string): KernelStat {
     if (/^cpu\d+$/.test(key)) {
       // Guest time is already included in user/nice, so it is not a mode of its own here (node_exporter does the same).
       const times = {} as CpuTimes;
-      CPU_MODES.forEach((mode, i) => (times[mode] = Number(fields[i + 1] ?? 0) / USER_HZ));
+      for (const [i, mode] of CPU_MODES.entries()) times[mode] = Number(fields[i + 1] ?? 0) / USER_HZ;
       stat.cpus.set(key.slice(3), times);
     } else if (key === 'ctxt') stat.contextSwitches = Number(fields[1]);
     else if (key === 'intr') stat.interrupts = Number(fields[1]);

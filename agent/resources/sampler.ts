@@ -176,7 +176,7 @@ export class ResourceSampler {
       if (!before) continue;
       const modeDeltas = CPU_MODES.map((m) => times[m] - before[m]);
       if (modeDeltas.some((d) => d < 0)) continue;
-      CPU_MODES.forEach((m, i) => (deltas[m]! += modeDeltas[i]!));
+      for (const [i, m] of CPU_MODES.entries()) deltas[m]! += modeDeltas[i]!;
       totalDelta += modeDeltas.reduce((a, b) => a + b, 0);
     }
     if (totalDelta <= 0) return;

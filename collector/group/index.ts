@@ -242,7 +242,7 @@ export class CollectorGroup {
 
   private mayTake(lease: LeaseEntry | undefined, preferred: string | undefined, now: number): boolean {
     const mine = preferred === this.deps.member;
-    if (!lease || !lease.value) return mine;
+    if (!lease?.value) return mine;
     // Our own id on a lease we do not hold: this member restarted (kill -9) and may take its lease back at once.
     if (lease.value.member === this.deps.member) return true;
     if (this.stale(lease, now)) return mine || this.stale(lease, now, 2);

@@ -39,7 +39,7 @@ export async function consumeFallbacks(
     ackWaitMs: options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
     async handle(msg) {
       const decoded = validator.accept(msg.subject, msg.data);
-      if (!decoded || decoded.type !== 'fallback') return 'term';
+      if (decoded?.type !== 'fallback') return 'term';
       const request = decoded.message;
       const log = logger.child({ gateway: request.host, reason: request.reason });
       log.warn(

@@ -70,7 +70,7 @@ export class NotificationLog {
     const found: { key: string; notification: PendingNotification | null }[] = [];
     for await (const stored of await this.kv.keys(`${PENDING}>`)) {
       const entry = await this.kv.get(stored);
-      if (!entry || entry.operation !== 'PUT' || entry.length === 0) continue;
+      if (entry?.operation !== 'PUT' || entry.length === 0) continue;
       const key = stored.slice(PENDING.length);
       try {
         const raw = entry.json<PendingNotification>();

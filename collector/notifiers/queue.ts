@@ -99,7 +99,7 @@ export class ReceiverQueue {
     const { metrics, logger, receiver } = this.options;
     const held = this.pending.filter((item) => !item.heldByRateLimit);
     if (held.length === 0) return;
-    held.forEach((item) => (item.heldByRateLimit = true));
+    for (const item of held) item.heldByRateLimit = true;
     metrics.rateLimited.inc({ receiver: receiver.name }, held.length);
     this.heldSinceLog += held.length;
     const now = this.options.clock.now();
@@ -133,7 +133,7 @@ export class ReceiverQueue {
   }
 
   private async drain(): Promise<void> {
-    const { clock, metrics, logger, receiver } = this.options;
+    const { clock, metrics, receiver } = this.options;
     while (this.pending.length > 0 && !this.closing.signal.aborted) {
       const waitMs = this.limiter.waitMs();
       if (waitMs > 0) {

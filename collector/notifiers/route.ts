@@ -37,9 +37,7 @@ export function compileMatch(match: RouteMatch): CompiledMatch {
     (!reason || reason(why)) &&
     (!host || host(alert.host)) &&
     (!rule || rule(alert.rule)) &&
-    labels.every(([name, test]) =>
-      test(Object.prototype.hasOwnProperty.call(alert.labels, name) ? alert.labels[name] : undefined),
-    );
+    labels.every(([name, test]) => test(Object.hasOwn(alert.labels, name) ? alert.labels[name] : undefined));
 }
 
 /** Routes in order, first match wins unless it says continue; each receiver at most once. */

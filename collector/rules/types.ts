@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
   Duration,
-  Severity,
+  type Severity,
   type CheckResult,
   type Heartbeat,
   type Labels,

@@ -3,7 +3,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
   decode,
   isCanary,
-  Subjects,
+  type Subjects,
   type Ack,
   type Alert,
   type CallRecord,

@@ -128,7 +128,7 @@ export function main(argv: string[]): void {
     process.stdout.write(USAGE);
     return;
   }
-  let parsed;
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
     parsed = parseCommandLine(argv);
   } catch (err) {

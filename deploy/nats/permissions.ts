@@ -1,4 +1,4 @@
-import { BUCKETS, bucketName, hostToken, streamNames, Subjects, type BucketName } from '../../shared/index.ts';
+import { BUCKETS, bucketName, hostToken, streamNames, type Subjects, type BucketName } from '../../shared/index.ts';
 
 /**
  * What each offhook role may publish and subscribe to, derived from the same Subjects/stream/bucket names the

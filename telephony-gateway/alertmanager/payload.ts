@@ -75,7 +75,7 @@ function findForbiddenKey(root: unknown): string | null {
     const { value, path } = stack.pop()!;
     if (value === null || typeof value !== 'object') continue;
     if (Array.isArray(value)) {
-      value.forEach((item, index) => stack.push({ value: item, path: `${path}[${index}]` }));
+      for (const [index, item] of value.entries()) stack.push({ value: item, path: `${path}[${index}]` });
       continue;
     }
     for (const key of Object.keys(value)) {

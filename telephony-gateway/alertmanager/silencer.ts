@@ -119,7 +119,7 @@ export class Silencer {
 
   private async handle(msg: JsMsg): Promise<void> {
     const decoded = this.parts.validator.accept(msg.subject, msg.data);
-    if (!decoded || decoded.type !== 'ack') {
+    if (decoded?.type !== 'ack') {
       msg.term();
       return;
     }

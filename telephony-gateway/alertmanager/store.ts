@@ -32,7 +32,7 @@ export class BridgeStore {
 
   private async read<S extends z.ZodType>(key: string, schema: S): Promise<z.infer<S> | null> {
     const entry = await this.kv.get(key);
-    if (!entry || entry.operation !== 'PUT' || entry.length === 0) return null;
+    if (entry?.operation !== 'PUT' || entry.length === 0) return null;
     const parsed = schema.safeParse(entry.json());
     if (!parsed.success) this.logger.warn({ key }, 'ignoring unreadable Alertmanager bridge state');
     return parsed.success ? parsed.data : null;

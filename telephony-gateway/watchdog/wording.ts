@@ -32,7 +32,7 @@ export function blindSummary(reasons: readonly BlindReason[], now: number): stri
       case 'collector':
         if (reason.count === 1) return `no collector for ${how}`;
         return `no collector for ${how} on ${partitionList(reason.partitions)} of ${reason.count}`;
-      case 'canary':
+      default: // 'canary'
         return `no test alert came through for ${how}, so the alert path from the rules to the phone is broken`;
     }
   });

@@ -215,7 +215,7 @@ describe('agent log rules (real nats-server, real files)', () => {
       },
       `${host}-agent.yaml`,
     );
-    writeFileSync(path, Array.from({ length: 300 }, (_, i) => `ERROR ${i + 1} ${'y'.repeat(100)}`).join('\n') + '\n');
+    writeFileSync(path, `${Array.from({ length: 300 }, (_, i) => `ERROR ${i + 1} ${'y'.repeat(100)}`).join('\n')}\n`);
     const first = spawnTracked('node', ['offhook.mjs', 'agent', '--config', config]);
     await waitForOutput(first, /"msg":"agent started"/);
     await waitForLine(host, 300);
@@ -243,7 +243,7 @@ describe('agent log rules (real nats-server, real files)', () => {
     try {
       appendFileSync(
         path,
-        Array.from({ length: 300 }, (_, i) => `ERROR ${i + 1} flood`).join('\n') + '\nEND-OF-TEST\n',
+        `${Array.from({ length: 300 }, (_, i) => `ERROR ${i + 1} flood`).join('\n')}\nEND-OF-TEST\n`,
       );
       // The flood limit holds back the last suppressed match and publishes it (with the count) once a token is free.
       const events = await readEvents(nc, host, (evs) => {

@@ -15,7 +15,7 @@ import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/
 import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
 import { EventScript } from './engine-harness.ts';
 import { metricValue } from './notifiers/helpers.ts';
-import { RecordingSink, until } from './nats-harness.ts';
+import { RecordingSink } from './nats-harness.ts';
 
 const subjects = new Subjects();
 

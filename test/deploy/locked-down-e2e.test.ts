@@ -7,7 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { stringify } from 'yaml';
-import { Ack, Alert, CallRecord, connectionOptions, NatsConfig, streamNames, Subjects } from '../../shared/index.ts';
+import {
+  type Ack,
+  type Alert,
+  type CallRecord,
+  connectionOptions,
+  NatsConfig,
+  streamNames,
+  Subjects,
+} from '../../shared/index.ts';
 import { generateUsers } from '../../deploy/nats/gen-users.ts';
 import { CredentialStore } from '../../deploy/nats/credentials.ts';
 import { agentInboxPrefix } from '../../deploy/nats/permissions.ts';

@@ -10,7 +10,7 @@ import {
   jetstreamClient,
   NatsConfig,
   publishDurable,
-  ResourceSample,
+  type ResourceSample,
   streamNames,
   Subjects,
 } from '../../shared/index.ts';

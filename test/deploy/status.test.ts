@@ -119,7 +119,7 @@ describe('offhook status (asks the running collector and gateway over NATS)', fu
       const table = await status();
       assert.equal(table.code, 0, table.stdout);
       assert.match(table.stdout, /hosts: 1 known, 0 down/);
-      assert.match(table.stdout, /  up +web1 +heartbeat \d+s ago, agent 9\.9\.9/);
+      assert.match(table.stdout, / {2}up +web1 +heartbeat \d+s ago, agent 9\.9\.9/);
       assert.match(
         table.stdout,
         new RegExp(`firing alerts: 1\\n  critical ${fired!.fingerprint}  web1: shop is critical: HTTP 503`),
@@ -127,7 +127,7 @@ describe('offhook status (asks the running collector and gateway over NATS)', fu
       assert.match(table.stdout, /gateway phonebox: line card\/sim in a call, 1 alert\(s\) waiting for a call/);
       assert.match(table.stdout, /budget left: calls per hour 6, /);
       assert.match(table.stdout, /, cost per day 5 CHF(,|$)/m, 'the cost limit is shown in the configured currency');
-      assert.match(table.stdout, /  watchdog: offhook sees \(NATS, collectors, canary\)/);
+      assert.match(table.stdout, / {2}watchdog: offhook sees \(NATS, collectors, canary\)/);
       assert.match(table.stdout, /queued critical web1 services \(round 1\)/);
 
       const json = JSON.parse((await status('--json')).stdout) as {

@@ -11,7 +11,7 @@ import {
   jetstreamClient,
   NatsConfig,
   silentLogger,
-  Subjects,
+  type Subjects,
 } from '../../shared/index.ts';
 
 /**

@@ -23,7 +23,7 @@ describe('subjects', () => {
     'a/b',
     'a\u0000b',
     'x'.repeat(129),
-    'web1..'.repeat(1) + '*',
+    `${'web1..'.repeat(1)}*`,
   ];
   for (const name of hostile) {
     it(`refuses hostile host name ${JSON.stringify(name.slice(0, 20))}`, () => {

@@ -103,7 +103,7 @@ export class LineReader {
 
   constructor(
     private readonly socket: Socket,
-    private readonly signal: AbortSignal,
+    readonly signal: AbortSignal,
   ) {
     socket.on('data', this.onData);
     socket.once('end', () => this.onEnd());
@@ -157,7 +157,7 @@ export function certificateExpiry(
   now = Date.now(),
 ): { daysLeft: number; notAfterSec: number; subject: string } | null {
   const cert: PeerCertificate = socket.getPeerCertificate(false);
-  if (!cert || !cert.valid_to) return null;
+  if (!cert?.valid_to) return null;
   const notAfter = Date.parse(cert.valid_to);
   return {
     daysLeft: Math.floor((notAfter - now) / 86_400_000),

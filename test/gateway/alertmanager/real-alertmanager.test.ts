@@ -123,13 +123,11 @@ describe(`gateway as a real Alertmanager's voice receiver (${ALERTMANAGER})`, fu
   let gw: TestGateway | null = null;
   let suite = 0;
 
-  before(function () {
+  before(async function () {
     if (!existsSync(ALERTMANAGER))
       throw new Error(
         `${ALERTMANAGER} is missing: apt-get install -y --no-install-recommends prometheus-alertmanager (deploy/bootstrap.sh does)`,
       );
-  });
-  before(async () => {
     server = await startNatsServer();
   });
   beforeEach(async () => {
