@@ -7,10 +7,10 @@ import {
   natsDefaultNotice,
   NatsConfig,
 } from '../shared/index.ts';
-import { GatewayAlertsConfig } from './gateway-alerts.ts';
+import { GatewayAlertsConfig } from './alerts/index.ts';
 import { DEFAULT_GROUP, GroupConfig } from './group/index.ts';
-import { DEFAULT_INTAKE_CONFIG, IntakeConfig } from './intake/config.ts';
-import { NotificationsConfig } from './notifiers/index.ts';
+import { DEFAULT_INTAKE_CONFIG, IntakeConfig } from './intake/index.ts';
+import { NotificationsConfig } from './notify/index.ts';
 import { FlappingConfig, RuleConfig } from './rules/index.ts';
 import { CollectorWatchdogConfig, DEFAULT_COLLECTOR_WATCHDOG } from './watchdog/config.ts';
 
@@ -43,7 +43,7 @@ export const CollectorConfig = z
     watchdog: CollectorWatchdogConfig.default(DEFAULT_COLLECTOR_WATCHDOG),
     /** Several collectors sharing the hosts by partition, with failover (README, Collector group). */
     group: GroupConfig.default(DEFAULT_GROUP),
-    /** Receivers and routes (collector/notifiers); its external_url is also the status page's link base. */
+    /** Receivers and routes (collector/notify); its external_url is also the status page's link base. */
     notifications: NotificationsConfig,
   })
   .strict()

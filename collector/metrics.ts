@@ -1,5 +1,5 @@
 import { counter, EVENT_KINDS, Gauge, Histogram, initCounter, labelProduct, type Registry } from '../shared/index.ts';
-import type { AlertRecord } from './alert-record.ts';
+import type { AlertRecord } from './alerts/index.ts';
 
 export interface CollectorMetrics {
   events: ReturnType<typeof counter<'kind'>>;

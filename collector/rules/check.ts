@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { compileSafeRegex, RegexSource, type CheckResult, type Labels, type Severity } from '../../shared/index.ts';
-import { matchesAll } from '../matchers.ts';
-import { clip, formatValue, renderSummary } from '../summary.ts';
+import { matchesAll } from '../silences/index.ts';
+import { clip, formatValue, renderSummary } from './summary.ts';
 import {
   RuleCommon,
   unknownPlaceholdersIssue,

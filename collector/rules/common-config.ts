@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { unknownPlaceholders } from '../summary.ts';
-export { MatcherText } from '../matchers.ts';
+import { unknownPlaceholders } from './summary.ts';
+export { MatcherText } from '../silences/index.ts';
 
 /**
  * Adds a config issue for each placeholder the rule kind does not fill (a typo would otherwise be read out literally).

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Severity, type Heartbeat } from '../../shared/index.ts';
-import { formatDuration, renderSummary } from '../summary.ts';
+import { formatDuration, renderSummary } from './summary.ts';
 import { RuleCommon, unknownPlaceholdersIssue, type RuleInstance, type RulePlugin, type Verdict } from './types.ts';
 import { mapToObject, objectToMap } from './series-key.ts';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Duration, compileSafeRegex, RegexSource, Severity, type Labels } from '../../shared/index.ts';
-import { matchesAll } from '../matchers.ts';
-import { clip, formatDuration, renderSummary } from '../summary.ts';
+import { matchesAll } from '../silences/index.ts';
+import { clip, formatDuration, renderSummary } from './summary.ts';
 import {
   RuleCommon,
   unknownPlaceholdersIssue,

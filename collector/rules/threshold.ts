@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Labels, MetricPoint, Severity } from '../../shared/index.ts';
-import { matchesAll } from '../matchers.ts';
-import { formatValue, renderSummary } from '../summary.ts';
+import { matchesAll } from '../silences/index.ts';
+import { formatValue, renderSummary } from './summary.ts';
 import {
   RuleCommon,
   unknownPlaceholdersIssue,

@@ -1,7 +1,7 @@
 import { fingerprint, SCHEMA_VERSION, type Clock, type GatewayHeartbeat, type Logger } from '../../shared/index.ts';
-import { cloneRecord, type AlertRecord } from '../alert-record.ts';
-import { reconcile, repeatDue } from '../announce.ts';
-import type { AlertEngine, EngineOutput } from '../engine.ts';
+import { cloneRecord, type AlertRecord } from '../alerts/index.ts';
+import { reconcile, repeatDue } from '../alerts/index.ts';
+import type { AlertEngine, EngineOutput } from '../alerts/index.ts';
 
 export const GATEWAY_SILENT_RULE = 'gateway_silent';
 

@@ -11,7 +11,7 @@ import {
   type Registry,
   type Subjects,
 } from '../../shared/index.ts';
-import type { AlertEngine, EngineOutput } from '../engine.ts';
+import type { AlertEngine, EngineOutput } from '../alerts/index.ts';
 import { CollectorBeacon } from './beacon.ts';
 import { memberId, tokenOrFallback, type CollectorWatchdogConfig } from './config.ts';
 import { GatewaySilence } from './gateway-silence.ts';

@@ -1,5 +1,5 @@
 import type { Alert } from '../../shared/index.ts';
-import type { NotificationReason, NotificationSink, SubmitContext } from '../../collector/notifiers/index.ts';
+import type { NotificationReason, NotificationSink, SubmitContext } from '../../collector/notify/index.ts';
 
 /** Records every submit and lets a test wait for the n-th one (no sleeping). */
 export class RecordingSink implements NotificationSink {

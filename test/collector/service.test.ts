@@ -15,10 +15,10 @@ import {
 } from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../collector/service.ts';
-import { SilenceStore } from '../../collector/silence-store.ts';
+import { SilenceStore } from '../../collector/silences/silence-store.ts';
 import { openBucket } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { EventScript } from './engine-harness.ts';
+import { EventScript } from './alerts/engine-harness.ts';
 import { RecordingSink, until } from './nats-harness.ts';
 
 const subjects = new Subjects();

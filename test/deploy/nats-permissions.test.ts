@@ -24,7 +24,7 @@ import {
 import { generateUsers } from '../../deploy/nats/gen-users.ts';
 import { CredentialStore } from '../../deploy/nats/credentials.ts';
 import { agentInboxPrefix } from '../../deploy/nats/permissions.ts';
-import { consumeFallbacks, FALLBACK_DURABLE } from '../../collector/notifiers/fallback.ts';
+import { consumeFallbacks, FALLBACK_DURABLE } from '../../collector/notify/fallback.ts';
 import { until, untilPolled } from '../helpers/wait.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { adaptConfig } from './lib/nats-config.ts';

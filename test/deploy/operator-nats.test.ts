@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { fingerprint, jetstreamClient, ManualClock, publishDurable, Subjects } from '../../shared/index.ts';
-import { EventScript } from '../collector/engine-harness.ts';
+import { EventScript } from '../collector/alerts/engine-harness.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts';
 import { killAndWait, spawnTracked } from '../helpers/processes.ts';

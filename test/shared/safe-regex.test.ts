@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { AgentConfig } from '../../agent/index.ts';
-import { parseMatcher } from '../../collector/matchers.ts';
-import { NotificationsConfig } from '../../collector/notifiers/config.ts';
-import { Silence } from '../../collector/silence.ts';
+import { parseMatcher } from '../../collector/silences/matchers.ts';
+import { NotificationsConfig } from '../../collector/notify/config.ts';
+import { Silence } from '../../collector/silences/silence.ts';
 import {
   compileSafeRegex,
   ConfigError,

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { CollectorConfig } from '../../../collector/config.ts';
 import { intakeLimits } from '../../../collector/intake/config.ts';
-import { AlertEngine } from '../../../collector/engine.ts';
-import { buildRules } from '../../../collector/engine-rules.ts';
+import { AlertEngine } from '../../../collector/alerts/engine.ts';
+import { buildRules } from '../../../collector/alerts/engine-rules.ts';
 import { ManualClock, silentLogger, SCHEMA_VERSION, type CheckResult } from '../../../shared/index.ts';
-import { MemoryOutput } from '../engine-harness.ts';
+import { MemoryOutput } from '../alerts/engine-harness.ts';
 
 const check = { name: 'svc', kind: 'check', max_attempts: 1 };
 

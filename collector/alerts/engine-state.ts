@@ -1,0 +1,122 @@
+import type { Labels, Severity } from '../../shared/index.ts';
+import type { EngineRule } from './engine-rules.ts';
+import { DEFAULT_INTAKE_LIMITS, IntakeGate, type IntakeLimits } from '../intake/index.ts';
+import type { EpochPosition } from '../intake/index.ts';
+
+export interface HostInfo {
+  /** Last accepted agent `seq` and its `ts` (shown only; intake/positions.ts decides on duplicates). */
+  seq: number;
+  ts: number;
+  lastEventAt: number;
+  lastHeartbeatAt: number;
+  agentVersion: string;
+  intervalMs: number;
+}
+
+/** Per-series engine state: the `for` timer and the flap history. */
+export interface SeriesState {
+  pending: {
+    rule: string;
+    host: string;
+    labels: Labels;
+    severity: Severity;
+    value: number | null;
+    summary: string;
+    since: number;
+  } | null;
+  history: number[];
+  flapping: boolean;
+  /** Rule + series key, so a restored series is found again without hashing every healthy one. */
+  key?: string;
+}
+
+/**
+ * Everything the engine must remember across a restart besides the alert records (checkpointed together with the stream
+ * sequence).
+ */
+export interface EngineCheckpoint {
+  streamSeq: number;
+  ackSeq: number;
+  hosts: Record<string, HostInfo>;
+  /** Per host, the agent sequence positions of its recent epochs (intake/positions.ts); absent before epochs. */
+  positions?: Record<string, EpochPosition[]>;
+  series: Record<string, SeriesState>;
+  rules: Record<string, { kind: string; coveredSeq: number; state: unknown }>;
+}
+
+export class EngineState {
+  streamSeq = 0;
+  ackSeq = 0;
+  readonly hosts = new Map<string, HostInfo>();
+  readonly series = new Map<string, SeriesState>();
+  /** What an event may claim (timestamp, sequence step); its positions are checkpointed with the rest. */
+  readonly intake: IntakeGate;
+
+  constructor(limits: IntakeLimits = DEFAULT_INTAKE_LIMITS) {
+    this.intake = new IntakeGate(limits);
+  }
+
+  touchHost(host: string, fields: Partial<HostInfo>): void {
+    const info = this.hosts.get(host) ?? {
+      seq: -1,
+      ts: 0,
+      lastEventAt: 0,
+      lastHeartbeatAt: 0,
+      agentVersion: '',
+      intervalMs: 0,
+    };
+    Object.assign(info, fields);
+    this.hosts.set(host, info);
+  }
+
+  seriesFor(fp: string): SeriesState {
+    let series = this.series.get(fp);
+    if (!series) {
+      series = { pending: null, history: [], flapping: false };
+      this.series.set(fp, series);
+    }
+    return series;
+  }
+
+  /** Quiet series cost nothing: a fleet of healthy hosts keeps no per-series state. */
+  dropIfIdle(fp: string): void {
+    const series = this.series.get(fp);
+    if (series && !series.pending && !series.flapping && series.history.every((level) => level === 0))
+      this.series.delete(fp);
+  }
+
+  snapshot(rules: EngineRule[]): EngineCheckpoint {
+    return {
+      streamSeq: this.streamSeq,
+      ackSeq: this.ackSeq,
+      hosts: Object.fromEntries(this.hosts),
+      positions: this.intake.snapshot(),
+      series: Object.fromEntries(this.series),
+      rules: Object.fromEntries(
+        rules.map((r) => [
+          r.instance.name,
+          { kind: r.instance.kind, coveredSeq: r.coveredSeq, state: r.instance.snapshot() },
+        ]),
+      ),
+    };
+  }
+
+  restore(checkpoint: unknown, rules: EngineRule[]): void {
+    if (!checkpoint || typeof checkpoint !== 'object') return;
+    const saved = checkpoint as Partial<EngineCheckpoint>;
+    this.streamSeq = Number(saved.streamSeq) || 0;
+    this.ackSeq = Number(saved.ackSeq) || 0;
+    for (const [host, info] of Object.entries(saved.hosts ?? {})) this.hosts.set(host, info);
+    // A checkpoint from before epochs kept one seq per host: it becomes that host's legacy position.
+    this.intake.restore(saved.positions, saved.positions ? undefined : saved.hosts);
+    for (const [fp, series] of Object.entries(saved.series ?? {}))
+      if (Array.isArray(series?.history)) this.series.set(fp, series);
+    for (const rule of rules) {
+      const state = saved.rules?.[rule.instance.name];
+      // A rule whose kind changed starts fresh rather than misreading old state.
+      if (!state || state.kind !== rule.instance.kind) continue;
+      rule.instance.restore(state.state);
+      rule.coveredSeq = Number(state.coveredSeq) || 0;
+    }
+  }
+}

@@ -1,0 +1,528 @@
+import {
+  fingerprint,
+  SCHEMA_VERSION,
+  type Ack,
+  type Alert,
+  type Clock,
+  type Heartbeat,
+  type Logger,
+  type Severity,
+} from '../../shared/index.ts';
+import { cloneRecord, type AlertRecord } from './alert-record.ts';
+import { ackCovers, reconcile, repeatDue, severityLevel, type MuteState } from './announce.ts';
+import { updateFlapping } from './flapping.ts';
+import type { AgentEvent, Verdict } from '../rules/index.ts';
+import { seriesKey } from '../rules/series-key.ts';
+import type { EngineRule } from './engine-rules.ts';
+import { silenceActive, silenceMatches, silenceTarget, type Silence } from '../silences/index.ts';
+import { EngineState, type HostInfo, type SeriesState } from './engine-state.ts';
+import type { IntakeLimits, RejectReason } from '../intake/index.ts';
+
+/** Where transitions go: persisted first (KV), then the record's outbox is published and notified. */
+export interface EngineOutput {
+  commit(record: AlertRecord): void;
+}
+
+export interface EngineObserver {
+  eventProcessed?(kind: string, seconds: number): void;
+  duplicateEvent?(): void;
+  /** An event the intake gate refused (intake/gate.ts): counted and logged by the caller. */
+  rejectedEvent?(reason: RejectReason, event: AgentEvent): void;
+  ruleFailed?(rule: string): void;
+}
+
+export interface EngineOptions {
+  rules: EngineRule[];
+  clock: Clock;
+  output: EngineOutput;
+  logger: Logger;
+  observer?: EngineObserver;
+  /** Bounds on what an event may claim (collector.yaml `intake:`); defaults when absent. */
+  intake?: IntakeLimits;
+}
+
+/**
+ * The alert engine: events, heartbeats, acks, silences and the clock in; alert transitions out.
+ * No I/O: the NATS wiring feeds it and persists what it commits, so every rule and lifecycle
+ * path is testable with a ManualClock and an in-memory output.
+ */
+export class AlertEngine {
+  readonly state: EngineState;
+  readonly records = new Map<string, AlertRecord>();
+  private silences: Silence[] = [];
+  private activeSilences = '';
+  private readonly rulesByName: Map<string, EngineRule>;
+  /** Series that have an alert or engine state, by rule + series key → fingerprint. */
+  private readonly active = new Map<string, string>();
+
+  constructor(private readonly options: EngineOptions) {
+    this.state = new EngineState(options.intake);
+    this.rulesByName = new Map(options.rules.map((r) => [r.instance.name, r]));
+  }
+
+  get rules(): EngineRule[] {
+    return this.options.rules;
+  }
+
+  /** Restores KV alert records and the checkpoint, then settles anything a config change orphaned. */
+  load(records: AlertRecord[], checkpoint: unknown): void {
+    for (const record of records) this.records.set(record.alert.fingerprint, record);
+    this.state.restore(checkpoint, this.options.rules);
+    for (const record of records)
+      this.active.set(
+        `${record.alert.rule}\u0000${seriesKey(record.alert.host, record.alert.labels)}`,
+        record.alert.fingerprint,
+      );
+    for (const [fp, series] of this.state.series) if (series.key) this.active.set(series.key, fp);
+    const now = this.options.clock.now();
+    for (const rule of this.options.rules) rule.instance.resume?.(now);
+    for (const record of this.records.values()) {
+      const base = record.alert.rule;
+      // `external` alerts are not the rules' (gateway-alerts.ts raises and resolves them).
+      if (record.alert.status === 'firing' && record.alert.ruleKind !== 'external' && !this.rulesByName.has(base)) {
+        this.options.logger.warn(
+          { fingerprint: record.alert.fingerprint, rule: base },
+          'rule no longer configured: resolving its alert',
+        );
+        this.resolve(
+          record,
+          { summary: `${record.alert.host}: rule ${base} was removed from the configuration`, value: null },
+          now,
+          this.state.streamSeq,
+        );
+      }
+    }
+  }
+
+  /**
+   * The EVENTS stream was recreated (its sequence is behind our checkpoint): forget stream
+   * positions so new events are not mistaken for replays. Alert state is kept.
+   */
+  rebaseEventSequence(): void {
+    this.state.streamSeq = 0;
+    for (const rule of this.options.rules) rule.coveredSeq = 0;
+    for (const record of this.records.values()) record.seq = 0;
+  }
+
+  /**
+   * One event from the EVENTS stream; `streamSeq` is its stream sequence and `arrivedAt` when
+   * JetStream stored it (the intake gate's reference time). Returns false for a duplicate or a refusal.
+   */
+  handleEvent(event: AgentEvent, streamSeq: number, arrivedAt = this.options.clock.now()): boolean {
+    const started = performance.now();
+    if (streamSeq <= this.state.streamSeq) {
+      this.options.observer?.duplicateEvent?.();
+      return false;
+    }
+    const verdict = this.state.intake.admit(event, streamSeq, arrivedAt);
+    if (verdict !== 'accept') {
+      if (verdict === 'duplicate') this.options.observer?.duplicateEvent?.();
+      else this.options.observer?.rejectedEvent?.(verdict, event);
+      // Passed over for good: the checkpoint may move beyond it.
+      this.state.streamSeq = streamSeq;
+      return false;
+    }
+    const now = this.options.clock.now();
+    this.state.touchHost(event.host, { lastEventAt: now, seq: event.seq, ts: event.ts });
+    for (const rule of this.options.rules) {
+      if (!rule.instance.onEvent || !rule.hosts.matches(event.host) || streamSeq <= rule.coveredSeq) continue;
+      // One rule tripping over an odd event must not stop the others (or the stream).
+      try {
+        for (const verdict of rule.instance.onEvent(event, now)) this.apply(rule, verdict, now, streamSeq);
+      } catch (err) {
+        this.options.logger.error(
+          { err, host: event.host, rule: rule.instance.name, streamSeq },
+          'rule failed on an event; skipped',
+        );
+        this.options.observer?.ruleFailed?.(rule.instance.name);
+      }
+      rule.coveredSeq = streamSeq;
+    }
+    this.state.streamSeq = streamSeq;
+    this.options.observer?.eventProcessed?.(event.kind, (performance.now() - started) / 1000);
+    return true;
+  }
+
+  handleHeartbeat(heartbeat: Heartbeat): void {
+    const now = this.options.clock.now();
+    this.state.touchHost(heartbeat.host, {
+      lastHeartbeatAt: now,
+      agentVersion: heartbeat.agentVersion,
+      intervalMs: heartbeat.intervalMs,
+    });
+    for (const rule of this.options.rules) {
+      if (!rule.instance.onHeartbeat || !rule.hosts.matches(heartbeat.host)) continue;
+      for (const verdict of rule.instance.onHeartbeat(heartbeat, now)) this.apply(rule, verdict, now, null);
+    }
+  }
+
+  /**
+   * An acknowledgement covers the generation it names (or the current one); it stops re-notification, nothing is
+   * published.
+   */
+  handleAck(ack: Ack): 'applied' | 'unknown' | 'stale' {
+    const record = this.records.get(ack.fingerprint);
+    if (record?.alert.status !== 'firing') return 'unknown';
+    if (ack.generation !== undefined && ack.generation !== record.alert.generation) return 'stale';
+    if (
+      record.ack?.generation === record.alert.generation &&
+      record.ack.until === ack.until &&
+      record.ack.by === ack.by
+    )
+      return 'applied';
+    record.ack = {
+      generation: record.alert.generation,
+      by: ack.by,
+      until: ack.until,
+      at: ack.ts,
+      ...(ack.comment ? { comment: ack.comment } : {}),
+    };
+    record.alert.acknowledged = true;
+    this.commit(record);
+    return 'applied';
+  }
+
+  setSilences(silences: Silence[]): void {
+    this.silences = silences;
+    this.activeSilences = '';
+    this.tickSilences(this.options.clock.now());
+  }
+
+  activeSilenceList(): Silence[] {
+    const now = this.options.clock.now();
+    return this.silences.filter((s) => s.endsAt > now);
+  }
+
+  /** Time passes: windows slide, heartbeats go missing, `for` elapses, repeats fall due, silences and acks expire. */
+  tick(): void {
+    const now = this.options.clock.now();
+    for (const rule of this.options.rules) {
+      if (!rule.instance.onTick) continue;
+      for (const verdict of rule.instance.onTick(now)) this.apply(rule, verdict, now, null);
+    }
+    for (const [fp, series] of this.state.series) {
+      const rule = this.rulesByName.get(series.pending?.rule ?? '');
+      if (series.pending && rule && now - series.pending.since >= rule.instance.forMs)
+        this.fire(rule, fp, series, now, this.state.streamSeq);
+    }
+    for (const record of this.records.values()) {
+      if (record.alert.status !== 'firing') continue;
+      if (record.ack && record.ack.until > 0 && now >= record.ack.until) {
+        record.ack = null;
+        record.alert.acknowledged = false;
+        this.commit(record);
+      }
+      const rule = this.rulesByName.get(record.alert.rule);
+      if (rule && repeatDue(record, this.mute(record, now), rule.repeatMs, now)) {
+        record.lastNotifiedAt = now;
+        record.outbox.push({ reason: 'repeat', repeat: now, publish: false, alert: { ...record.alert } });
+        this.commit(record);
+      }
+    }
+    this.tickSilences(now);
+  }
+
+  /** Is this alert silenced right now, and by which silence. */
+  silencedBy(alert: Alert, now = this.options.clock.now()): Silence | undefined {
+    const target = silenceTarget(alert);
+    return this.silences.find((s) => silenceMatches(s, target, now));
+  }
+
+  hostDown(host: string): boolean {
+    for (const record of this.records.values())
+      if (record.alert.host === host && record.alert.ruleKind === 'host_down' && record.alert.status === 'firing')
+        return true;
+    return false;
+  }
+
+  hosts(): Map<string, HostInfo> {
+    return this.state.hosts;
+  }
+
+  private tickSilences(now: number): void {
+    const active = this.silences
+      .filter((s) => silenceActive(s, now))
+      .map((s) => s.id)
+      .sort()
+      .join(',');
+    if (active === this.activeSilences) return;
+    this.activeSilences = active;
+    for (const record of this.records.values()) if (reconcile(record, this.mute(record, now), now)) this.commit(record);
+  }
+
+  private mute(record: AlertRecord, now: number): MuteState {
+    const flapping =
+      record.alert.ruleKind !== 'flapping' && (this.state.series.get(record.alert.fingerprint)?.flapping ?? false);
+    return { silenced: this.silencedBy(record.alert, now) !== undefined, flapping };
+  }
+
+  private apply(rule: EngineRule, verdict: Verdict, now: number, streamSeq: number | null): void {
+    // Fast path for the common case: a healthy series with no alert and no history costs no hashing or state.
+    const key = `${rule.instance.name}\u0000${seriesKey(verdict.host, verdict.labels)}`;
+    let fp = this.active.get(key);
+    if (fp === undefined) {
+      if (verdict.severity === null) return;
+      fp = fingerprint(verdict.host, rule.instance.name, verdict.labels);
+      this.active.set(key, fp);
+    }
+    this.applyTo(rule, fp, key, verdict, now, streamSeq);
+    const record = this.records.get(fp);
+    if (!this.state.series.has(fp) && record?.alert.status !== 'firing') this.active.delete(key);
+  }
+
+  private applyTo(
+    rule: EngineRule,
+    fp: string,
+    key: string,
+    verdict: Verdict,
+    now: number,
+    streamSeq: number | null,
+  ): void {
+    const record = this.records.get(fp);
+    // Replaying events the alert's last transition already covered: the stored alert is newer than
+    // anything they could say, so only the rule state catches up (and no stale `for` timer survives).
+    if (streamSeq !== null && record !== undefined && streamSeq <= record.seq) {
+      const stale = this.state.series.get(fp);
+      if (stale) stale.pending = null;
+      this.state.dropIfIdle(fp);
+      return;
+    }
+    const series = this.state.seriesFor(fp);
+    series.key = key;
+    const seq = streamSeq ?? this.state.streamSeq;
+    const flap = updateFlapping(series.history, severityLevel(verdict.severity), series.flapping, rule.flapping);
+    if (flap.flapping !== series.flapping)
+      this.setFlapping(rule, fp, series, verdict, flap.flapping, flap.percent, now, seq);
+    if (verdict.severity !== null) {
+      if (record?.alert.status === 'firing') {
+        series.pending = null;
+        this.update(record, verdict, now, seq);
+      } else {
+        series.pending = {
+          rule: rule.instance.name,
+          host: verdict.host,
+          labels: verdict.labels,
+          severity: verdict.severity,
+          value: verdict.value,
+          summary: verdict.summary,
+          since: series.pending?.since ?? now,
+        };
+        if (now - series.pending.since >= rule.instance.forMs) this.fire(rule, fp, series, now, seq);
+      }
+    } else {
+      series.pending = null;
+      if (record?.alert.status === 'firing') this.resolve(record, verdict, now, seq);
+    }
+    this.state.dropIfIdle(fp);
+  }
+
+  private fire(rule: EngineRule, fp: string, series: SeriesState, now: number, seq: number): void {
+    const pending = series.pending!;
+    series.pending = null;
+    const previous = this.records.get(fp);
+    // A timer restored from an older checkpoint for an alert the KV says already fires.
+    if (previous?.alert.status === 'firing') return;
+    const kind = rule.instance.kind;
+    const inhibited = kind !== 'host_down' && this.hostDown(pending.host);
+    const alert = this.newAlert(
+      fp,
+      pending.host,
+      rule.instance.name,
+      kind,
+      pending.labels,
+      pending.severity,
+      pending.summary,
+      pending.value,
+      (previous?.alert.generation ?? 0) + 1,
+      now,
+      inhibited,
+    );
+    const record: AlertRecord = {
+      alert,
+      seq,
+      announced: previous?.announced ?? null,
+      lastNotifiedAt: previous?.lastNotifiedAt ?? 0,
+      ack: null,
+      outbox: [],
+      updatedAt: now,
+    };
+    this.records.set(fp, record);
+    this.options.logger.info(
+      {
+        host: alert.host,
+        rule: alert.rule,
+        fingerprint: fp,
+        generation: alert.generation,
+        severity: alert.severity,
+        inhibited,
+      },
+      'alert firing',
+    );
+    if (kind === 'host_down') this.setInhibition(alert.host, true, now, record);
+    reconcile(record, this.mute(record, now), now);
+    this.commit(record);
+  }
+
+  private update(record: AlertRecord, verdict: Verdict, now: number, seq: number): void {
+    const alert = record.alert;
+    const rose = severityLevel(verdict.severity) > severityLevel(alert.severity);
+    const changed = verdict.severity !== alert.severity;
+    alert.value = verdict.value;
+    alert.summary = verdict.summary;
+    if (!changed) return;
+    alert.ts = now;
+    alert.severity = verdict.severity!;
+    record.seq = seq;
+    record.updatedAt = now;
+    if (rose) reconcile(record, this.mute(record, now), now);
+    this.commit(record);
+  }
+
+  private resolve(record: AlertRecord, verdict: Pick<Verdict, 'summary' | 'value'>, now: number, seq: number): void {
+    const alert = record.alert;
+    alert.status = 'resolved';
+    alert.ts = now;
+    alert.endsAt = now;
+    alert.summary = verdict.summary || `${alert.host}: ${alert.rule} is back to normal`;
+    alert.value = verdict.value;
+    record.seq = seq;
+    record.updatedAt = now;
+    this.options.logger.info(
+      { host: alert.host, rule: alert.rule, fingerprint: alert.fingerprint, generation: alert.generation },
+      'alert resolved',
+    );
+    reconcile(record, this.mute(record, now), now);
+    this.commit(record);
+    if (alert.ruleKind === 'host_down') this.setInhibition(alert.host, false, now);
+  }
+
+  /** A down host holds back its other alerts; the down alert says how many. */
+  private setInhibition(host: string, inhibited: boolean, now: number, downRecord?: AlertRecord): void {
+    let count = 0;
+    for (const record of this.records.values()) {
+      const alert = record.alert;
+      if (alert.host !== host || alert.ruleKind === 'host_down' || alert.status !== 'firing') continue;
+      count += 1;
+      if (alert.inhibited === inhibited) continue;
+      alert.inhibited = inhibited;
+      record.updatedAt = now;
+      reconcile(record, this.mute(record, now), now);
+      this.commit(record);
+    }
+    if (downRecord && count > 0) {
+      downRecord.alert.summary = `${downRecord.alert.summary}; ${count} other alert${count === 1 ? ' is' : 's are'} held back until it is back`;
+    }
+  }
+
+  private setFlapping(
+    rule: EngineRule,
+    fp: string,
+    series: SeriesState,
+    verdict: Verdict,
+    flapping: boolean,
+    percent: number,
+    now: number,
+    seq: number,
+  ): void {
+    series.flapping = flapping;
+    const labels = { ...verdict.labels, flapping: 'true' };
+    const flapFp = fingerprint(verdict.host, rule.instance.name, labels);
+    const previous = this.records.get(flapFp);
+    const worst: Severity = series.history.some((level) => level >= 2) ? 'critical' : 'warning';
+    const percentText = `${Math.round(percent)} %`;
+    if (flapping) {
+      const summary = `${verdict.host}: ${rule.instance.name} is flapping, its state changed ${percentText} of the last checks; notifications are paused until it settles`;
+      const alert = this.newAlert(
+        flapFp,
+        verdict.host,
+        rule.instance.name,
+        'flapping',
+        labels,
+        worst,
+        summary,
+        Math.round(percent),
+        (previous?.alert.generation ?? 0) + 1,
+        now,
+        this.hostDown(verdict.host),
+      );
+      const record: AlertRecord = {
+        alert,
+        seq,
+        announced: previous?.announced ?? null,
+        lastNotifiedAt: previous?.lastNotifiedAt ?? 0,
+        ack: null,
+        outbox: [],
+        updatedAt: now,
+      };
+      this.records.set(flapFp, record);
+      this.options.logger.warn(
+        { host: verdict.host, rule: rule.instance.name, fingerprint: fp, percent },
+        'series started flapping',
+      );
+      reconcile(record, this.mute(record, now), now);
+      this.commit(record);
+    } else if (previous?.alert.status === 'firing') {
+      this.options.logger.info(
+        { host: verdict.host, rule: rule.instance.name, fingerprint: fp, percent },
+        'series stopped flapping',
+      );
+      this.resolve(
+        previous,
+        {
+          summary: `${verdict.host}: ${rule.instance.name} stopped flapping (${percentText} state change)`,
+          value: Math.round(percent),
+        },
+        now,
+        seq,
+      );
+    }
+    // What the series did while flapping is told now (only if it differs from what people last heard).
+    const underlying = this.records.get(fp);
+    if (!flapping && underlying && reconcile(underlying, this.mute(underlying, now), now)) this.commit(underlying);
+  }
+
+  private newAlert(
+    fp: string,
+    host: string,
+    rule: string,
+    ruleKind: Alert['ruleKind'],
+    labels: Record<string, string>,
+    severity: Severity,
+    summary: string,
+    value: number | null,
+    generation: number,
+    now: number,
+    inhibited: boolean,
+  ): Alert {
+    return {
+      v: SCHEMA_VERSION,
+      id: `${fp}.${generation}`,
+      host,
+      ts: now,
+      fingerprint: fp,
+      status: 'firing',
+      severity,
+      rule,
+      ruleKind,
+      labels,
+      summary,
+      value,
+      startsAt: now,
+      endsAt: 0,
+      generation,
+      inhibited,
+      acknowledged: false,
+    };
+  }
+
+  private commit(record: AlertRecord): void {
+    record.updatedAt = this.options.clock.now();
+    this.options.output.commit(cloneRecord(record));
+    record.outbox = [];
+  }
+
+  /** Exposed for status pages and the CLI. */
+  isAcknowledged(record: AlertRecord): boolean {
+    return ackCovers(record, this.options.clock.now());
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Alerts: the engine (rules in, transitions out), alert records and their store, what people are told
+ * (announce), checkpoints, and the commit queue that writes a record before anything is published.
+ */
+export { AlertRecord, cloneRecord } from './alert-record.ts';
+export { AlertStore } from './alert-store.ts';
+export { reconcile, repeatDue } from './announce.ts';
+export { CheckpointStore, checkpointPrefix } from './checkpoint.ts';
+export { CommitQueue, type RecentNotification } from './commit-queue.ts';
+export { buildRules } from './engine-rules.ts';
+export type { HostInfo } from './engine-state.ts';
+export { AlertEngine, type EngineOutput } from './engine.ts';
+export { GatewayAlerts, GatewayAlertsConfig, consumeGatewayEvents } from './gateway-alerts.ts';

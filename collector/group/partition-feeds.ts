@@ -1,0 +1,88 @@
+import type { InboundValidator, Logger, NatsConnection, Subjects } from '../../shared/index.ts';
+import { readStreamFrom, type StreamFeed } from '../intake/index.ts';
+import { partitionOf } from './index.ts';
+import { storedAtMs } from '../intake/index.ts';
+import type { PartitionRuntime } from './partition.ts';
+
+export interface PartitionFeedOptions {
+  nc: NatsConnection;
+  streams: { events: string; acks: string };
+  validator: InboundValidator;
+  subjects: Subjects;
+  logger: Logger;
+  count: number;
+  runtimes: Map<number, PartitionRuntime>;
+  expiresMs?: number;
+}
+
+/**
+ * One EVENTS and one ACKS reader per member, whatever it owns: each event goes to the partition of its host.
+ * When a partition is taken the readers start again from the oldest position of the partitions held, so the new
+ * one replays from its checkpoint while the others skip what they have already seen.
+ */
+export class PartitionFeeds {
+  private round = 0;
+  private events: StreamFeed | undefined;
+  private acks: StreamFeed | undefined;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: PartitionFeedOptions) {}
+
+  restart(): Promise<void> {
+    this.chain = this.chain.then(() => this.open());
+    return this.chain;
+  }
+
+  stop(): void {
+    this.round++;
+    this.events?.stop();
+    this.acks?.stop();
+    this.events = this.acks = undefined;
+  }
+
+  private async open(): Promise<void> {
+    this.stop();
+    const round = this.round;
+    const held = [...this.options.runtimes.values()];
+    if (held.length === 0) return;
+    for (const runtime of held) runtime.readerRound = round;
+    const eventsFrom = Math.min(...held.map((r) => r.engine.state.streamSeq));
+    const acksFrom = Math.min(...held.map((r) => r.engine.state.ackSeq));
+    const { nc, streams, validator, logger, count, runtimes } = this.options;
+    const feedOptions = { logger, ...(this.options.expiresMs ? { expiresMs: this.options.expiresMs } : {}) };
+    const current = (): PartitionRuntime[] => [...runtimes.values()].filter((r) => r.readerRound === round);
+    this.events = await readStreamFrom(nc, streams.events, eventsFrom, feedOptions, (msg) => {
+      if (round !== this.round) return;
+      // Another member's host: its subject says so, and the payload is not even decoded (the owner validates it).
+      const parsed = this.options.subjects.parse(msg.subject);
+      if (count > 1 && parsed?.type === 'event' && !runtimes.has(partitionOf(parsed.host, count))) {
+        for (const runtime of current()) runtime.passed(msg.seq);
+        return;
+      }
+      const decoded = validator.accept(msg.subject, msg.data);
+      const isEvent = decoded && (decoded.type === 'resource' || decoded.type === 'check' || decoded.type === 'log');
+      const event = isEvent ? decoded.message : null;
+      const target = event ? partitionOf(event.host, count) : -1;
+      for (const runtime of current()) {
+        const mine = runtime.partition === target && msg.seq > runtime.engine.state.streamSeq;
+        if (mine) runtime.handleEvent(event!, msg.seq, storedAtMs(msg));
+        else runtime.passed(msg.seq);
+      }
+    });
+    this.acks = await readStreamFrom(nc, streams.acks, acksFrom, feedOptions, (msg) => {
+      if (round !== this.round) return;
+      const decoded = validator.accept(msg.subject, msg.data);
+      for (const runtime of current()) {
+        if (decoded?.type !== 'ack') {
+          runtime.engine.state.ackSeq = Math.max(runtime.engine.state.ackSeq, msg.seq);
+          continue;
+        }
+        const outcome = runtime.handleAck(decoded.message, msg.seq);
+        if (outcome === 'applied' || (outcome !== 'skipped' && count <= 1)) {
+          const { fingerprint, by, method } = decoded.message;
+          runtime.logger.info({ fingerprint, by, method, outcome }, 'acknowledgement received');
+        }
+      }
+    });
+  }
+}

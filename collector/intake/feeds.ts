@@ -1,0 +1,93 @@
+import { DeliverPolicy, jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '../../shared/index.ts';
+
+const DEFAULT_PULL_EXPIRY_MS = 5000;
+const MAX_RETRY_MS = 2000;
+
+export interface FeedOptions {
+  logger: Logger;
+  /** How long one pull waits for messages. Recovery after a reconnect does not wait for it. */
+  expiresMs?: number;
+}
+
+export interface StreamFeed {
+  stop(): void;
+}
+
+/**
+ * Reads a stream in order from `afterSeq + 1` with an ordered consumer: no per-message acks,
+ * the collector's checkpoint is the position. Each stream sequence reaches `onMessage` once and
+ * in order. On every reconnect the feed is opened afresh after the last sequence it delivered:
+ * left to itself, the client retries a consumer it cannot look up only after a whole pull expiry,
+ * and gives up on a later reconnect while it waits.
+ */
+export async function readStreamFrom(
+  nc: NatsConnection,
+  stream: string,
+  afterSeq: number,
+  options: FeedOptions,
+  onMessage: (msg: JsMsg) => void,
+): Promise<StreamFeed> {
+  const js = jetstream(nc);
+  const log = options.logger.child({ stream });
+  let lastSeq = afterSeq;
+  let generation = 0;
+  let current: ConsumerMessages | undefined;
+  let stopped = false;
+
+  const open = async (mine: number): Promise<void> => {
+    const from = lastSeq;
+    const consumer = await js.consumers.get(
+      stream,
+      from > 0
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 }
+        : { deliver_policy: DeliverPolicy.All },
+    );
+    const messages = await consumer.consume({
+      expires: options.expiresMs ?? DEFAULT_PULL_EXPIRY_MS,
+      callback: (msg) => {
+        // A replaced feed may still hand over what it had buffered; its successor delivers the same sequences.
+        if (mine !== generation || msg.seq <= lastSeq) return;
+        lastSeq = msg.seq;
+        onMessage(msg);
+      },
+    });
+    if (mine !== generation || stopped) void messages.stop();
+    else current = messages;
+  };
+
+  const reopen = async (): Promise<void> => {
+    const mine = ++generation;
+    // Stopped before the start position is read: nothing the old feed delivers from here on counts.
+    void current?.stop();
+    current = undefined;
+    for (let attempt = 0; !stopped && mine === generation; attempt++) {
+      try {
+        await open(mine);
+        log.info({ afterSeq: lastSeq }, 'stream feed reopened after reconnect');
+        return;
+      } catch (err) {
+        if (attempt === 0 || attempt % 20 === 0)
+          log.warn({ err, attempt }, 'cannot reopen the stream feed yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_MS, 100 * 2 ** attempt)));
+      }
+    }
+  };
+
+  await open(generation);
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (stopped) return;
+      if (status.type === 'reconnect') void reopen();
+    }
+  })();
+  return {
+    stop() {
+      stopped = true;
+      generation++;
+      void current?.stop();
+      current = undefined;
+    },
+  };
+}

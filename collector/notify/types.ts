@@ -1,0 +1,73 @@
+import type { z } from 'zod';
+import type { Alert, Logger, Registry } from '../../shared/index.ts';
+
+/** Why a notification goes out; receivers may word it differently (and routes may filter on it). */
+export type NotificationReason = 'firing' | 'repeat' | 'resolved' | 'flapping' | 'fallback';
+
+export interface NotificationBatch {
+  receiver: string;
+  reason: NotificationReason;
+  /** firing when at least one alert fires (Alertmanager's rule). */
+  status: 'firing' | 'resolved';
+  alerts: Alert[];
+  /** Base URL of the collector's status page, for links in messages. */
+  externalUrl: string;
+  /** For reason 'fallback': why the gateway did not phone (FallbackRequest.reason), told by every receiver. */
+  fallbackReason?: string;
+}
+
+/**
+ * Alertmanager's contract: the notifier says whether a failure is worth retrying; one retry
+ * stage does the backoff for all of them.
+ */
+export type NotifyOutcome = { ok: true } | { ok: false; retry: boolean; error: string };
+
+export interface Notifier {
+  notify(batch: NotificationBatch, signal: AbortSignal): Promise<NotifyOutcome>;
+  close?(): Promise<void>;
+}
+
+export interface NotifierDeps {
+  logger: Logger;
+  registry: Registry;
+  /** The receiver's name from config (for logs and for receivers that label what they write). */
+  receiverName?: string;
+}
+
+/**
+ * A receiver kind: one file under collector/notify/, one line in the registry.
+ * `configSchema` holds only the kind's own options; name, timeout, retry and rate limit are added
+ * by config.ts, so the schema must be an object schema (its shape is merged).
+ */
+export interface NotifierPlugin<S extends z.ZodObject = z.ZodObject> {
+  kind: string;
+  configSchema: S;
+  create(config: z.infer<S>, deps: NotifierDeps): Notifier;
+}
+
+/** What the alert engine hands notifications to; the dispatcher implements it. */
+export interface NotificationSink {
+  /**
+   * Routing, dedup (notification log), retry and rate limits happen behind it. The dispatcher's
+   * promise resolves once the notification is durably accepted (a pending entry in the
+   * notification log that a restarted collector resumes) or deliberately not sent; await it
+   * before forgetting an announcement, so a crash right after cannot lose it. Never rejects.
+   */
+  submit(alert: Alert, reason: NotificationReason, context?: SubmitContext): void | Promise<void>;
+}
+
+export interface SubmitContext {
+  /**
+   * For reason 'repeat': which re-notification this is (1, 2, ...), part of the notification-log key
+   * so a restarted collector does not send the same repeat twice. When omitted, the dispatcher
+   * uses one more than the highest repeat it logged for that alert generation and receiver.
+   */
+  repeat?: number;
+  /** For reason 'fallback': why the gateway gave up (FallbackRequest.reason), part of the log key. */
+  fallbackReason?: string;
+}
+
+/** Declares a plugin with its config type inferred from its schema. */
+export function defineNotifier<S extends z.ZodObject>(plugin: NotifierPlugin<S>): NotifierPlugin<S> {
+  return plugin;
+}

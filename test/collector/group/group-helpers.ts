@@ -1,0 +1,95 @@
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  jetstreamClient,
+  openBucket,
+  publishDurable,
+  SCHEMA_VERSION,
+  Subjects,
+  type ResourceSample,
+} from '../../../shared/index.ts';
+import { spawnTracked, waitForOutput } from '../../helpers/processes.ts';
+
+export const PARTITIONS = 8;
+
+export interface Member {
+  name: string;
+  child: ChildProcess;
+  /** Its status page. */
+  url: string;
+  output(): string;
+}
+
+/** A real `offhook collector` process of the group, member id `name`. */
+export async function startMember(dir: string, natsUrl: string, hookUrl: string, name: string): Promise<Member> {
+  const configFile = join(dir, `${name}.yaml`);
+  writeFileSync(
+    configFile,
+    `
+nats: { servers: ["${natsUrl}"] }
+listen: "127.0.0.1:0"
+evaluation_interval: 100ms
+checkpoint_interval: 200ms
+group: { partitions: ${PARTITIONS}, lease_timeout: 2s }
+watchdog: { member: ${name}, canary_interval: "0s", heartbeat_interval: 300ms }
+rules:
+  - { name: disk, kind: threshold, metric: disk_used, crit: 90 }
+  - { name: load, kind: threshold, metric: load, crit: 10, for: 3s }
+  - { name: marker, kind: threshold, metric: marker, crit: 0 }
+notifications:
+  receivers:
+    - { name: hook, kind: webhook, url: "${hookUrl}", retry: { initial_backoff: 100ms }, rate_limit: { max: 10000 } }
+  routes: [{ receiver: hook }]
+`,
+  );
+  const child = spawnTracked(process.execPath, ['offhook.mjs', 'collector', '--config', configFile], {
+    cwd: process.cwd(),
+    env: { ...process.env, OFFHOOK_LOG_LEVEL: process.env.OFFHOOK_LOG_LEVEL ?? 'info' },
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  const match = await waitForOutput(child, /collector listening on (\S+)/, 30_000);
+  return { name, child, url: match[1]!.replace(/\/$/, ''), output: () => text };
+}
+
+/** Partition → the member its lease names (from KV, as every member sees it). */
+export async function leaseOwners(nc: NatsConnection): Promise<Map<number, string>> {
+  const kv = await openBucket(nc, new Subjects(), 'checkpoints');
+  const owners = new Map<number, string>();
+  for (let p = 0; p < PARTITIONS; p++) {
+    const entry = await kv.get(`group.partition.${p}`);
+    if (entry?.operation === 'PUT' && entry.length > 0) owners.set(p, entry.json<{ member: string }>().member);
+  }
+  return owners;
+}
+
+export function eventSender(nc: NatsConnection): (host: string, metric: string, value: number) => Promise<unknown> {
+  const js = jetstreamClient(nc);
+  const subjects = new Subjects();
+  const seqs = new Map<string, number>();
+  return (host, metric, value) => {
+    const seq = (seqs.get(host) ?? 0) + 1;
+    seqs.set(host, seq);
+    const event: ResourceSample = {
+      v: SCHEMA_VERSION,
+      id: `${host}-${seq}`,
+      host,
+      ts: Date.now(),
+      seq,
+      kind: 'resource',
+      intervalMs: 10_000,
+      metrics: [{ name: metric, type: 'gauge', value }],
+    };
+    return publishDurable(js, subjects.event(host, 'resource'), event);
+  };
+}
+
+/** How often each "status alertname host" arrived. */
+export function tally(received: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const line of received) counts.set(line, (counts.get(line) ?? 0) + 1);
+  return counts;
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { partitionOf, preferredOwner } from '../../../collector/group/index.ts';
+import { NotificationLog, type PendingNotification } from '../../../collector/notify/nflog.ts';
+import { openBucket, Subjects } from '../../../shared/index.ts';
+import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { killAndWait } from '../../helpers/processes.ts';
+import { until } from '../../helpers/wait.ts';
+import { webhookReceiver } from '../../helpers/webhook-receiver.ts';
+import { makeAlert } from '../notify/helpers.ts';
+import { leaseOwners, PARTITIONS, startMember, tally, type Member } from './group-helpers.ts';
+
+const HOSTS = Array.from({ length: 24 }, (_, i) => `h${String(i + 1).padStart(2, '0')}`);
+const expected = (members: string[]): Map<number, string> =>
+  new Map(Array.from({ length: PARTITIONS }, (_, p) => [p, preferredOwner(p, members)!]));
+const same = (a: Map<number, string>, b: Map<number, string>): boolean =>
+  a.size === b.size && [...a].every(([p, m]) => b.get(p) === m);
+const hostOf = (member: string, members: string[]): string =>
+  HOSTS.find((h) => expected(members).get(partitionOf(h, PARTITIONS)) === member)!;
+
+describe("collector group: pending notifications are resumed by their partition's holder", function () {
+  this.timeout(120_000);
+  let server: EmbeddedNatsServer;
+  let nc: NatsConnection;
+  let dir: string;
+  let hook: Awaited<ReturnType<typeof webhookReceiver>>;
+  const members: Member[] = [];
+  beforeEach(async () => {
+    server = await startNatsServer();
+    nc = await connectTo(server);
+    dir = mkdtempSync(join(tmpdir(), 'offhook-group-pending-'));
+    hook = await webhookReceiver();
+  });
+  afterEach(async () => {
+    for (const m of members.splice(0)) if (m.child.exitCode === null) await killAndWait(m.child, 'SIGKILL');
+    await hook.close();
+    await nc.drain();
+    await server.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const converge = (names: string[], what: string): Promise<void> =>
+    until(async () => same(await leaseOwners(nc), expected(names)), what, 30_000);
+  /** Every partition the hash gives `member` is loaded by its current process (its pending entries resumed). */
+  const loaded = (member: Member, names: string[]): Promise<void> =>
+    until(
+      () => {
+        const restored = new Set(
+          member
+            .output()
+            .split('\n')
+            .filter((l) => l.includes('"collector state restored"'))
+            .map((l) => (JSON.parse(l) as { partition?: number }).partition),
+        );
+        return [...expected(names)].every(([p, m]) => m !== member.name || restored.has(p));
+      },
+      `${member.name} loaded its partitions`,
+      30_000,
+    );
+  const start = async (name: string): Promise<Member> => {
+    const member = await startMember(dir, server.url, hook.url, name);
+    members.push(member);
+    return member;
+  };
+
+  it("a restart does not re-send another live member's pending notification; its partition's next holder does, once", async () => {
+    const a = await start('a');
+    const b = await start('b');
+    await converge(['a', 'b'], 'leases as the hash wants');
+    await loaded(b, ['a', 'b']);
+    const kv = await openBucket(nc, new Subjects(), 'nflog');
+    const pend = async (host: string, rule: string, member: string): Promise<string> => {
+      const alert = makeAlert({ host, rule, labels: {} });
+      const key = NotificationLog.key(alert, 'hook', 'firing');
+      const pending: PendingNotification = {
+        receiver: 'hook',
+        reason: 'firing',
+        alert,
+        acceptedAt: Date.now(),
+        member,
+        run: `${member}-earlier-run`,
+      };
+      await kv.put(`pending.${key}`, JSON.stringify(pending));
+      return key;
+    };
+    // b's, in b's partition: b is live, so only b (or whoever takes the partition once b is gone) may send it.
+    const orphanHost = hostOf('b', ['a', 'b']);
+    const orphanKey = await pend(orphanHost, 'orphan', 'b');
+    // a's own from its previous run, written after the orphan so a resume of both would queue the orphan first.
+    const ownHost = hostOf('a', ['a', 'b']);
+    await pend(ownHost, 'own', 'a');
+
+    await killAndWait(a.child, 'SIGKILL');
+    await start('a');
+    await until(() => hook.received.includes(`firing own ${ownHost}`), "a resumed its own earlier run's entry", 30_000);
+    assert.ok(!hook.received.includes(`firing orphan ${orphanHost}`), "a restart leaves a live member's entry alone");
+    assert.equal((await kv.get(`pending.${orphanKey}`))?.operation, 'PUT', 'still pending');
+
+    await killAndWait(b.child, 'SIGKILL');
+    await converge(['a'], 'a holds every partition once b is gone');
+    await until(() => hook.received.includes(`firing orphan ${orphanHost}`), 'the new holder resumed it', 30_000);
+    await until(async () => (await kv.get(`pending.${orphanKey}`))?.operation === 'DEL', 'delivered', 30_000);
+    // b back under its id takes its partition again: the entry is delivered and logged, nothing is resumed twice.
+    await start('b');
+    await converge(['a', 'b'], 'b took its partitions back');
+    const counts = tally(hook.received);
+    assert.equal(counts.get(`firing orphan ${orphanHost}`), 1, 'the orphan notified once');
+    assert.equal(counts.get(`firing own ${ownHost}`), 1, "a's own notified once");
+  });
+});
