@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { partitionOf, preferredOwner } from '../collector/group/index.ts';
+import { partitionOf } from '../collector/group/index.ts';
 import { killAndWait, waitForOutput } from '../deploy/lib/child-process.ts';
 import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
 import {
@@ -91,11 +91,16 @@ async function owners(nc: NatsConnection, prefix: string): Promise<string[]> {
   return found;
 }
 
-async function converged(nc: NatsConnection, prefix: string, names: string[]): Promise<void> {
-  const want = Array.from({ length: PARTITIONS }, (_, p) => preferredOwner(p, names));
+/** Every partition held by one of `names`, each holding its share (floor or ceil of partitions / members). */
+async function converged(nc: NatsConnection, prefix: string, names: string[]): Promise<string[]> {
   for (;;) {
     const have = await owners(nc, prefix);
-    if (have.every((m, p) => m === want[p])) return;
+    const loads = names.map((name) => have.filter((m) => m === name).length);
+    const settled =
+      have.every((m) => names.includes(m)) &&
+      Math.min(...loads) >= Math.floor(PARTITIONS / names.length) &&
+      Math.max(...loads) <= Math.ceil(PARTITIONS / names.length);
+    if (settled) return have;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -173,11 +178,11 @@ async function failover(
   nc: NatsConnection,
   prefix: string,
   members: Member[],
+  held: string[],
 ): Promise<{ ms: number; victim: string }> {
   const subjects = new Subjects(prefix);
   const victim = members[members.length - 1]!;
-  const names = members.map((m) => m.name);
-  const partition = PARTITION_IDS.find((p) => preferredOwner(p, names) === victim.name)!;
+  const partition = PARTITION_IDS.find((p) => held[p] === victim.name)!;
   let host = 'failover0';
   for (let i = 0; partitionOf(host, PARTITIONS) !== partition; i++) host = `failover${i}`;
   const arrived = new Promise<number>((resolve) => {
@@ -212,17 +217,16 @@ export async function run(): Promise<void> {
     const three: Member[] = [];
     for (const name of ['m1', 'm2', 'm3']) three.push(await startMember(dir, server.url, 'three', name));
     started.push(...three);
-    await converged(nc, 'three', ['m1', 'm2', 'm3']);
+    const shares = await converged(nc, 'three', ['m1', 'm2', 'm3']);
     const group = await throughput(nc, 'three', three);
     for (const member of three) await killAndWait(member.child, 'SIGTERM');
     await ensureStreams(nc, new Subjects('fail'));
     const trio: Member[] = [];
     for (const name of ['m1', 'm2', 'm3']) trio.push(await startMember(dir, server.url, 'fail', name, LEASE_TIMEOUT));
     started.push(...trio);
-    await converged(nc, 'fail', ['m1', 'm2', 'm3']);
-    const down = await failover(nc, 'fail', trio);
-    const share = (name: string): number =>
-      PARTITION_IDS.filter((p) => preferredOwner(p, ['m1', 'm2', 'm3']) === name).length;
+    const held = await converged(nc, 'fail', ['m1', 'm2', 'm3']);
+    const down = await failover(nc, 'fail', trio, held);
+    const share = (name: string): number => shares.filter((m) => m === name).length;
     report({
       bench: 'group',
       rows: [

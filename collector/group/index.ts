@@ -2,10 +2,11 @@ import type { KV } from '@nats-io/kv';
 import type { Clock, ClockTimer, Logger, PartitionClaim } from '../../shared/index.ts';
 import type { GroupConfig } from './config.ts';
 import { LeaseTable, type LeaseEntry } from './leases.ts';
-import { preferredOwner } from './partition-of.ts';
+import { planRound } from './balance.ts';
 
 export { GroupConfig, DEFAULT_GROUP } from './config.ts';
-export { alertPartition, partitionOf, preferredOwner } from './partition-of.ts';
+export { alertPartition, partitionOf } from './partition-of.ts';
+export { planRound, score, settledAssignment } from './balance.ts';
 export { LeaseTable } from './leases.ts';
 
 /** What the group asks of the collector when a partition comes or goes. */
@@ -38,13 +39,14 @@ interface Seen {
 }
 
 /**
- * One member of a collector group. Each round (a third of the lease timeout) it says it is alive, renews the
- * leases it holds, hands over partitions the rendezvous hash gives to another live member, and takes partitions
- * that are free or whose lease went stale. All lease writes are compare-and-swap on the KV revision, so two
+ * One member of a collector group. Each round (a third of the lease timeout, at most a second) it says it is alive,
+ * renews the leases it holds, and follows `planRound`: hands over what it holds above its share, takes free or stale
+ * partitions the plan gives it. All lease writes are compare-and-swap on the KV revision, so two
  * members can never both renew one lease: the loser finds out on its next write and stops.
  */
 export class CollectorGroup {
   private readonly held = new Map<number, number>();
+  private readonly renewedAt = new Map<number, number>();
   private readonly seen = new Map<string, Seen>();
   private owners: PartitionOwner[] = [];
   private live = new Set<string>();
@@ -142,12 +144,20 @@ export class CollectorGroup {
       return false;
     }
     this.held.set(partition, next);
+    this.renewedAt.set(partition, this.deps.clock.now());
     return true;
+  }
+
+  /** A lease is renewed a third of the timeout after its last write at the latest (writes renew it too). */
+  private renewDue(partition: number, now: number): boolean {
+    const { lease_timeout } = this.deps.config;
+    const since = now - (this.renewedAt.get(partition) ?? 0);
+    return since >= Math.floor(lease_timeout / 3) - roundEvery(this.deps.config);
   }
 
   private schedule(): void {
     if (this.stopped) return;
-    const every = Math.max(200, Math.floor(this.deps.config.lease_timeout / 3));
+    const every = roundEvery(this.deps.config);
     this.timer = this.deps.clock.setTimeout(() => void this.round().then(() => this.schedule()), every);
   }
 
@@ -156,7 +166,7 @@ export class CollectorGroup {
     const { member, config, clock } = this.deps;
     const now = clock.now();
     await this.table.announce(member, now);
-    for (const partition of [...this.held.keys()]) await this.chainFence(partition);
+    for (const partition of [...this.held.keys()]) if (this.renewDue(partition, now)) await this.chainFence(partition);
     const entries = await withTimeout(this.table.list(), config.lease_timeout / 2, 'listing the group leases');
     const live = this.liveMembers(entries, now);
     const gone = [...this.live].filter((id) => !live.includes(id));
@@ -167,22 +177,36 @@ export class CollectorGroup {
       const partition = LeaseTable.partitionOfKey(entry.key);
       if (partition !== null && partition < config.partitions) leases.set(partition, entry);
     }
-    const owners: PartitionOwner[] = [];
+    const holders = Array.from({ length: config.partitions }, (_, p) => this.viewHolder(p, leases.get(p), now));
+    const plan = planRound(member, { partitions: config.partitions, live, holders });
+    for (const partition of plan.release) if (this.held.has(partition)) await this.handOver(partition);
+    const cap = Math.ceil(config.partitions / live.length);
     const taken: number[] = [];
     for (let partition = 0; partition < config.partitions; partition++) {
       const lease = leases.get(partition);
-      const preferred = preferredOwner(partition, live);
-      if (this.held.has(partition)) {
-        if (preferred !== undefined && preferred !== member) await this.handOver(partition);
-      } else if (this.mayTake(lease, preferred, now) && (await this.take(partition, lease))) {
-        taken.push(partition);
-      }
-      const holder = this.held.has(partition) ? member : this.holderOf(lease, now);
-      owners.push({ partition, member: holder, seq: lease?.value?.seq ?? 0 });
+      if (this.held.has(partition) || plan.release.includes(partition)) continue;
+      const wanted = plan.take.includes(partition) || (holders[partition] === member && lease?.value != null);
+      // A stale lease nobody took for twice the timeout (its planned taker is gone too): anyone with room takes it.
+      const orphan = !!lease?.value && this.stale(lease, now, 2) && this.held.size < cap;
+      if ((wanted || orphan) && (await this.take(partition, lease))) taken.push(partition);
     }
-    this.owners = owners;
+    this.owners = Array.from({ length: config.partitions }, (_, partition) => {
+      const lease = leases.get(partition);
+      const holder = this.held.has(partition) ? member : this.holderOf(lease, now);
+      return { partition, member: holder, seq: lease?.value?.seq ?? 0 };
+    });
     if (taken.length > 0) await this.load(taken);
     if (gone.length > 0 && this.held.size > 0) await this.deps.handler.membersLeft?.(gone);
+  }
+
+  /**
+   * Who holds `partition` as far as the plan is concerned: us, or the member of a fresh lease. A fresh lease with
+   * our own id that we do not hold is this member's from before a restart (kill -9): it counts as ours, to take back.
+   */
+  private viewHolder(partition: number, lease: LeaseEntry | undefined, now: number): string | null {
+    if (this.held.has(partition)) return this.deps.member;
+    if (!lease?.value) return null;
+    return this.stale(lease, now) ? null : lease.value.member;
   }
 
   /** State is read only once every lease taken this round is ours: no earlier holder can write after it. */
@@ -240,15 +264,6 @@ export class CollectorGroup {
     return fresh ? lease.value.member : null;
   }
 
-  private mayTake(lease: LeaseEntry | undefined, preferred: string | undefined, now: number): boolean {
-    const mine = preferred === this.deps.member;
-    if (!lease?.value) return mine;
-    // Our own id on a lease we do not hold: this member restarted (kill -9) and may take its lease back at once.
-    if (lease.value.member === this.deps.member) return true;
-    if (this.stale(lease, now)) return mine || this.stale(lease, now, 2);
-    return false;
-  }
-
   /** The lease only; the partition is loaded once the round has taken all it takes. */
   private async take(partition: number, lease: LeaseEntry | undefined): Promise<boolean> {
     const value = { member: this.deps.member, seq: lease?.value?.seq ?? 0, at: this.deps.clock.now() };
@@ -257,6 +272,7 @@ export class CollectorGroup {
       : await this.table.create(partition, value);
     if (revision === null) return false; // another member was quicker; the next round sees who
     this.held.set(partition, revision);
+    this.renewedAt.set(partition, this.deps.clock.now());
     this.logger.info({ partition, from: lease?.value?.member ?? null }, 'partition taken');
     return true;
   }
@@ -268,6 +284,14 @@ export class CollectorGroup {
     if (revision !== undefined) await this.table.release(partition, revision);
     this.logger.info({ partition }, 'partition handed over');
   }
+}
+
+/**
+ * A third of the lease timeout, at most a second: a dead member's lease is seen stale within one round of
+ * lease_timeout (the failover goal is lease_timeout + 2 s); renewals stay at a third of the timeout (renewDue).
+ */
+function roundEvery(config: GroupConfig): number {
+  return Math.max(200, Math.min(1000, Math.floor(config.lease_timeout / 3)));
 }
 
 /** A read that hangs (a KV key listing once stalled a round for good in testing) fails the round; the next retries. */

@@ -18,17 +18,3 @@ export function partitionOf(host: string, count: number): number {
 export function alertPartition(alert: Pick<Alert, 'host' | 'ruleKind'>, count: number): number {
   return alert.ruleKind === 'external' ? 0 : partitionOf(alert.host, count);
 }
-
-/** Rendezvous hashing: the live member with the highest score owns the partition, so a join moves only what it wins. */
-export function preferredOwner(partition: number, members: string[]): string | undefined {
-  let best: string | undefined;
-  let bestScore = -1;
-  for (const member of members) {
-    const score = partitionOf(`${member}#${partition}`, 0x7fffffff);
-    if (score > bestScore || (score === bestScore && best !== undefined && member < best)) {
-      best = member;
-      bestScore = score;
-    }
-  }
-  return best;
-}

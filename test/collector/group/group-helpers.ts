@@ -10,6 +10,7 @@ import {
   Subjects,
   type ResourceSample,
 } from '../../../shared/index.ts';
+import { partitionOf } from '../../../collector/group/index.ts';
 import { spawnTracked, waitForOutput } from '../../helpers/processes.ts';
 
 export const PARTITIONS = 8;
@@ -92,4 +93,19 @@ export function tally(received: string[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const line of received) counts.set(line, (counts.get(line) ?? 0) + 1);
   return counts;
+}
+
+/** Every partition held by one of `names`, each holding between floor and ceil of its share (the settled plan). */
+export function balanced(owners: Map<number, string>, names: string[]): boolean {
+  if (owners.size !== PARTITIONS || [...owners.values()].some((m) => !names.includes(m))) return false;
+  const loads = names.map((name) => [...owners.values()].filter((m) => m === name).length);
+  return (
+    Math.min(...loads) >= Math.floor(PARTITIONS / names.length) &&
+    Math.max(...loads) <= Math.ceil(PARTITIONS / names.length)
+  );
+}
+
+/** The hosts of `hosts` whose partition `member` holds in `owners`. */
+export function hostsHeldBy(hosts: string[], owners: Map<number, string>, member: string): string[] {
+  return hosts.filter((h) => owners.get(partitionOf(h, PARTITIONS)) === member);
 }

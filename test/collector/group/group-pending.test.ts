@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { partitionOf, preferredOwner } from '../../../collector/group/index.ts';
 import { NotificationLog, type PendingNotification } from '../../../collector/notify/nflog.ts';
 import { openBucket, Subjects } from '../../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
@@ -11,15 +10,9 @@ import { killAndWait } from '../../helpers/processes.ts';
 import { until } from '../../helpers/wait.ts';
 import { webhookReceiver } from '../../helpers/webhook-receiver.ts';
 import { makeAlert } from '../notify/helpers.ts';
-import { leaseOwners, PARTITIONS, startMember, tally, type Member } from './group-helpers.ts';
+import { balanced, hostsHeldBy, leaseOwners, startMember, tally, type Member } from './group-helpers.ts';
 
 const HOSTS = Array.from({ length: 24 }, (_, i) => `h${String(i + 1).padStart(2, '0')}`);
-const expected = (members: string[]): Map<number, string> =>
-  new Map(Array.from({ length: PARTITIONS }, (_, p) => [p, preferredOwner(p, members)!]));
-const same = (a: Map<number, string>, b: Map<number, string>): boolean =>
-  a.size === b.size && [...a].every(([p, m]) => b.get(p) === m);
-const hostOf = (member: string, members: string[]): string =>
-  HOSTS.find((h) => expected(members).get(partitionOf(h, PARTITIONS)) === member)!;
 
 describe("collector group: pending notifications are resumed by their partition's holder", function () {
   this.timeout(120_000);
@@ -43,11 +36,12 @@ describe("collector group: pending notifications are resumed by their partition'
   });
 
   const converge = (names: string[], what: string): Promise<void> =>
-    until(async () => same(await leaseOwners(nc), expected(names)), what, 30_000);
-  /** Every partition the hash gives `member` is loaded by its current process (its pending entries resumed). */
-  const loaded = (member: Member, names: string[]): Promise<void> =>
+    until(async () => balanced(await leaseOwners(nc), names), what, 30_000);
+  /** Every partition `member`'s lease holds is loaded by its current process (its pending entries resumed). */
+  const loaded = (member: Member): Promise<void> =>
     until(
-      () => {
+      async () => {
+        const owners = await leaseOwners(nc);
         const restored = new Set(
           member
             .output()
@@ -55,7 +49,7 @@ describe("collector group: pending notifications are resumed by their partition'
             .filter((l) => l.includes('"collector state restored"'))
             .map((l) => (JSON.parse(l) as { partition?: number }).partition),
         );
-        return [...expected(names)].every(([p, m]) => m !== member.name || restored.has(p));
+        return [...owners].every(([p, m]) => m !== member.name || restored.has(p));
       },
       `${member.name} loaded its partitions`,
       30_000,
@@ -70,7 +64,7 @@ describe("collector group: pending notifications are resumed by their partition'
     const a = await start('a');
     const b = await start('b');
     await converge(['a', 'b'], 'leases as the hash wants');
-    await loaded(b, ['a', 'b']);
+    await loaded(b);
     const kv = await openBucket(nc, new Subjects(), 'nflog');
     const pend = async (host: string, rule: string, member: string): Promise<string> => {
       const alert = makeAlert({ host, rule, labels: {} });
@@ -87,10 +81,11 @@ describe("collector group: pending notifications are resumed by their partition'
       return key;
     };
     // b's, in b's partition: b is live, so only b (or whoever takes the partition once b is gone) may send it.
-    const orphanHost = hostOf('b', ['a', 'b']);
+    const owners = await leaseOwners(nc);
+    const orphanHost = hostsHeldBy(HOSTS, owners, 'b')[0]!;
     const orphanKey = await pend(orphanHost, 'orphan', 'b');
     // a's own from its previous run, written after the orphan so a resume of both would queue the orphan first.
-    const ownHost = hostOf('a', ['a', 'b']);
+    const ownHost = hostsHeldBy(HOSTS, owners, 'a')[0]!;
     await pend(ownHost, 'own', 'a');
 
     await killAndWait(a.child, 'SIGKILL');
