@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Alert, EpochMs, Severity } from '../../shared/index.ts';
+import { Alert, EpochMs, SCHEMA_VERSION, Severity } from '../../shared/index.ts';
 
 /** What people were last told about an alert: the basis for "announce only what changed". */
 export const Announced = z.object({
@@ -51,4 +51,54 @@ export function alertMessageId(fingerprint: string, generation: number, status: 
 
 export function cloneRecord(record: AlertRecord): AlertRecord {
   return structuredClone(record);
+}
+
+/** What raises an alert says about it; the rest of a new generation's record is the same for every source. */
+export interface FiringAlert {
+  fingerprint: string;
+  host: string;
+  rule: string;
+  ruleKind: Alert['ruleKind'];
+  labels: Record<string, string>;
+  severity: Severity;
+  summary: string;
+  value: number | null;
+  /** When it started (the engine: now; a gateway event: the event's ts). */
+  startsAt: number;
+  inhibited: boolean;
+}
+
+/**
+ * The record of a new firing generation, after `previous` (the same fingerprint's last record, if any): what people
+ * last heard and when carry over, so reconcile() tells only what differs; no ack, nothing queued yet. The one way
+ * an alert is made, for the engine's rules, flapping, and the collector's own external alerts.
+ */
+export function firingRecord(
+  spec: FiringAlert,
+  previous: AlertRecord | undefined,
+  seq: number,
+  now: number,
+): AlertRecord {
+  const generation = (previous?.alert.generation ?? 0) + 1;
+  const { fingerprint, startsAt, ...rest } = spec;
+  return {
+    alert: {
+      v: SCHEMA_VERSION,
+      id: `${fingerprint}.${generation}`,
+      ts: startsAt,
+      fingerprint,
+      status: 'firing',
+      ...rest,
+      startsAt,
+      endsAt: 0,
+      generation,
+      acknowledged: false,
+    },
+    seq,
+    announced: previous?.announced ?? null,
+    lastNotifiedAt: previous?.lastNotifiedAt ?? 0,
+    ack: null,
+    outbox: [],
+    updatedAt: now,
+  };
 }

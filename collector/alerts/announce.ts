@@ -1,16 +1,11 @@
 import type { Severity } from '../../shared/index.ts';
+import type { MuteFn } from '../mute/index.ts';
 import { alertMessageId, type AlertRecord } from './alert-record.ts';
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 export function severityLevel(severity: Severity | null): number {
   return severity === null ? 0 : Math.max(1, RANK[severity]);
-}
-
-export interface MuteState {
-  silenced: boolean;
-  /** Flap suppression also holds back resolutions: the flapping alert speaks for the series. */
-  flapping: boolean;
 }
 
 /**
@@ -21,24 +16,19 @@ export function publishesToAlerts(alert: { ruleKind: string }): boolean {
   return alert.ruleKind !== 'external';
 }
 
-export function ackCovers(record: AlertRecord, now: number): boolean {
-  const ack = record.ack;
-  return ack !== null && ack.generation === record.alert.generation && (ack.until === 0 || now < ack.until);
-}
-
 /**
  * Decides what people must hear so that what they last heard matches the alert's state, and
- * queues it in the record's outbox. Firing is told only when nothing mutes it (silence, host
- * down, flapping); a severity rise is told again unless acknowledged; a resolution is told
- * whenever a firing was told and flapping does not hold it back.
+ * queues it in the record's outbox. Whether something may be told is `mute`'s (mute/mute.ts):
+ * the first firing of a generation, a severity rise within it (a fall is not told) and the
+ * resolution of a told firing each ask it once.
  */
-export function reconcile(record: AlertRecord, mute: MuteState, now: number): boolean {
+export function reconcile(record: AlertRecord, mute: MuteFn, now: number): boolean {
   const alert = record.alert;
   const told = record.announced;
   if (alert.status === 'firing') {
-    if (mute.silenced || mute.flapping || alert.inhibited) return false;
     const toldThisGeneration = told !== null && told.generation === alert.generation && told.status === 'firing';
-    if (toldThisGeneration && (RANK[alert.severity] <= RANK[told.severity] || ackCovers(record, now))) return false;
+    if (toldThisGeneration && RANK[alert.severity] <= RANK[told.severity]) return false;
+    if (mute(record, now, toldThisGeneration ? 'rise' : 'firing').muted) return false;
     alert.id = alertMessageId(alert.fingerprint, alert.generation, alert.status, alert.severity);
     // A rise within one generation is a fresh page for the notifiers (its own log key), not a repeat of the old one.
     const publish = publishesToAlerts(alert);
@@ -53,25 +43,24 @@ export function reconcile(record: AlertRecord, mute: MuteState, now: number): bo
     record.lastNotifiedAt = now;
     return true;
   }
-  if (told?.status !== 'firing' || mute.flapping) return false;
+  if (told?.status !== 'firing' || mute(record, now, 'resolved').muted) return false;
   alert.id = alertMessageId(alert.fingerprint, alert.generation, alert.status, alert.severity);
   record.outbox.push({ reason: 'resolved', publish: publishesToAlerts(alert), alert: { ...alert } });
   record.announced = { generation: alert.generation, status: 'resolved', severity: alert.severity };
   return true;
 }
 
-/** Re-notification while firing, told, unmuted and not acknowledged. */
-export function repeatDue(record: AlertRecord, mute: MuteState, repeatMs: number, now: number): boolean {
+/** Re-notification of a told firing, `repeatMs` after the last one, unless `mute` holds repeats back. */
+export function repeatDue(record: AlertRecord, mute: MuteFn, repeatMs: number, now: number): boolean {
   const alert = record.alert;
-  if (
-    repeatMs <= 0 ||
-    alert.status !== 'firing' ||
-    mute.silenced ||
-    mute.flapping ||
-    alert.inhibited ||
-    ackCovers(record, now)
-  )
-    return false;
+  if (repeatMs <= 0 || alert.status !== 'firing') return false;
   if (record.announced?.generation !== alert.generation || record.announced.status !== 'firing') return false;
-  return now - record.lastNotifiedAt >= repeatMs;
+  if (now - record.lastNotifiedAt < repeatMs) return false;
+  return !mute(record, now, 'repeat').muted;
+}
+
+/** Queues a re-notification in the record's outbox (to the notifiers only: ALERTS has the transition already). */
+export function queueRepeat(record: AlertRecord, now: number): void {
+  record.lastNotifiedAt = now;
+  record.outbox.push({ reason: 'repeat', repeat: now, publish: false, alert: { ...record.alert } });
 }

@@ -1,6 +1,5 @@
 import {
   fingerprint,
-  SCHEMA_VERSION,
   type Ack,
   type Alert,
   type Clock,
@@ -8,8 +7,9 @@ import {
   type Logger,
   type Severity,
 } from '../../shared/index.ts';
-import { cloneRecord, type AlertRecord } from './alert-record.ts';
-import { ackCovers, reconcile, repeatDue, severityLevel, type MuteState } from './announce.ts';
+import { cloneRecord, firingRecord, type AlertRecord } from './alert-record.ts';
+import { queueRepeat, reconcile, repeatDue, severityLevel } from './announce.ts';
+import { ackCovers, acknowledger, createMute, flapDetector, inhibitor, silencer, type MuteFn } from '../mute/index.ts';
 import { updateFlapping } from './flapping.ts';
 import type { AgentEvent, Verdict } from '../rules/index.ts';
 import { seriesKey } from '../rules/series-key.ts';
@@ -54,9 +54,20 @@ export class AlertEngine {
   private readonly rulesByName: Map<string, EngineRule>;
   /** Series that have an alert or engine state, by rule + series key → fingerprint. */
   private readonly active = new Map<string, string>();
+  /**
+   * Whether people are told about an alert now (mute/mute.ts): silences, host-down inhibition, flapping of its
+   * series and its acknowledgement. Every announcement of the engine, and of the collector's external alerts, asks it.
+   */
+  readonly mute: MuteFn;
 
   constructor(private readonly options: EngineOptions) {
     this.state = new EngineState(options.intake);
+    this.mute = createMute([
+      inhibitor,
+      silencer((alert, now) => this.silencedBy(alert, now)),
+      flapDetector((fp) => this.state.series.get(fp)?.flapping ?? false),
+      acknowledger,
+    ]);
     this.rulesByName = new Map(options.rules.map((r) => [r.instance.name, r]));
   }
 
@@ -213,9 +224,8 @@ export class AlertEngine {
         this.commit(record);
       }
       const rule = this.rulesByName.get(record.alert.rule);
-      if (rule && repeatDue(record, this.mute(record, now), rule.repeatMs, now)) {
-        record.lastNotifiedAt = now;
-        record.outbox.push({ reason: 'repeat', repeat: now, publish: false, alert: { ...record.alert } });
+      if (rule && repeatDue(record, this.mute, rule.repeatMs, now)) {
+        queueRepeat(record, now);
         this.commit(record);
       }
     }
@@ -247,13 +257,7 @@ export class AlertEngine {
       .join(',');
     if (active === this.activeSilences) return;
     this.activeSilences = active;
-    for (const record of this.records.values()) if (reconcile(record, this.mute(record, now), now)) this.commit(record);
-  }
-
-  private mute(record: AlertRecord, now: number): MuteState {
-    const flapping =
-      record.alert.ruleKind !== 'flapping' && (this.state.series.get(record.alert.fingerprint)?.flapping ?? false);
-    return { silenced: this.silencedBy(record.alert, now) !== undefined, flapping };
+    for (const record of this.records.values()) if (reconcile(record, this.mute, now)) this.commit(record);
   }
 
   private apply(rule: EngineRule, verdict: Verdict, now: number, streamSeq: number | null): void {
@@ -324,28 +328,24 @@ export class AlertEngine {
     if (previous?.alert.status === 'firing') return;
     const kind = rule.instance.kind;
     const inhibited = kind !== 'host_down' && this.hostDown(pending.host);
-    const alert = this.newAlert(
-      fp,
-      pending.host,
-      rule.instance.name,
-      kind,
-      pending.labels,
-      pending.severity,
-      pending.summary,
-      pending.value,
-      (previous?.alert.generation ?? 0) + 1,
-      now,
-      inhibited,
-    );
-    const record: AlertRecord = {
-      alert,
+    const record = firingRecord(
+      {
+        fingerprint: fp,
+        host: pending.host,
+        rule: rule.instance.name,
+        ruleKind: kind,
+        labels: pending.labels,
+        severity: pending.severity,
+        summary: pending.summary,
+        value: pending.value,
+        startsAt: now,
+        inhibited,
+      },
+      previous,
       seq,
-      announced: previous?.announced ?? null,
-      lastNotifiedAt: previous?.lastNotifiedAt ?? 0,
-      ack: null,
-      outbox: [],
-      updatedAt: now,
-    };
+      now,
+    );
+    const alert = record.alert;
     this.records.set(fp, record);
     this.options.logger.info(
       {
@@ -359,7 +359,7 @@ export class AlertEngine {
       'alert firing',
     );
     if (kind === 'host_down') this.setInhibition(alert.host, true, now, record);
-    reconcile(record, this.mute(record, now), now);
+    reconcile(record, this.mute, now);
     this.commit(record);
   }
 
@@ -374,7 +374,7 @@ export class AlertEngine {
     alert.severity = verdict.severity!;
     record.seq = seq;
     record.updatedAt = now;
-    if (rose) reconcile(record, this.mute(record, now), now);
+    if (rose) reconcile(record, this.mute, now);
     this.commit(record);
   }
 
@@ -391,7 +391,7 @@ export class AlertEngine {
       { host: alert.host, rule: alert.rule, fingerprint: alert.fingerprint, generation: alert.generation },
       'alert resolved',
     );
-    reconcile(record, this.mute(record, now), now);
+    reconcile(record, this.mute, now);
     this.commit(record);
     if (alert.ruleKind === 'host_down') this.setInhibition(alert.host, false, now);
   }
@@ -406,7 +406,7 @@ export class AlertEngine {
       if (alert.inhibited === inhibited) continue;
       alert.inhibited = inhibited;
       record.updatedAt = now;
-      reconcile(record, this.mute(record, now), now);
+      reconcile(record, this.mute, now);
       this.commit(record);
     }
     if (downRecord && count > 0) {
@@ -432,34 +432,27 @@ export class AlertEngine {
     const percentText = `${Math.round(percent)} %`;
     if (flapping) {
       const summary = `${verdict.host}: ${rule.instance.name} is flapping, its state changed ${percentText} of the last checks; notifications are paused until it settles`;
-      const alert = this.newAlert(
-        flapFp,
-        verdict.host,
-        rule.instance.name,
-        'flapping',
-        labels,
-        worst,
-        summary,
-        Math.round(percent),
-        (previous?.alert.generation ?? 0) + 1,
-        now,
-        this.hostDown(verdict.host),
-      );
-      const record: AlertRecord = {
-        alert,
+      const spec = { fingerprint: flapFp, host: verdict.host, rule: rule.instance.name, ruleKind: 'flapping' as const };
+      const record = firingRecord(
+        {
+          ...spec,
+          labels,
+          severity: worst,
+          summary,
+          value: Math.round(percent),
+          startsAt: now,
+          inhibited: this.hostDown(verdict.host),
+        },
+        previous,
         seq,
-        announced: previous?.announced ?? null,
-        lastNotifiedAt: previous?.lastNotifiedAt ?? 0,
-        ack: null,
-        outbox: [],
-        updatedAt: now,
-      };
+        now,
+      );
       this.records.set(flapFp, record);
       this.options.logger.warn(
         { host: verdict.host, rule: rule.instance.name, fingerprint: fp, percent },
         'series started flapping',
       );
-      reconcile(record, this.mute(record, now), now);
+      reconcile(record, this.mute, now);
       this.commit(record);
     } else if (previous?.alert.status === 'firing') {
       this.options.logger.info(
@@ -478,41 +471,7 @@ export class AlertEngine {
     }
     // What the series did while flapping is told now (only if it differs from what people last heard).
     const underlying = this.records.get(fp);
-    if (!flapping && underlying && reconcile(underlying, this.mute(underlying, now), now)) this.commit(underlying);
-  }
-
-  private newAlert(
-    fp: string,
-    host: string,
-    rule: string,
-    ruleKind: Alert['ruleKind'],
-    labels: Record<string, string>,
-    severity: Severity,
-    summary: string,
-    value: number | null,
-    generation: number,
-    now: number,
-    inhibited: boolean,
-  ): Alert {
-    return {
-      v: SCHEMA_VERSION,
-      id: `${fp}.${generation}`,
-      host,
-      ts: now,
-      fingerprint: fp,
-      status: 'firing',
-      severity,
-      rule,
-      ruleKind,
-      labels,
-      summary,
-      value,
-      startsAt: now,
-      endsAt: 0,
-      generation,
-      inhibited,
-      acknowledged: false,
-    };
+    if (!flapping && underlying && reconcile(underlying, this.mute, now)) this.commit(underlying);
   }
 
   private commit(record: AlertRecord): void {
@@ -523,6 +482,6 @@ export class AlertEngine {
 
   /** Exposed for status pages and the CLI. */
   isAcknowledged(record: AlertRecord): boolean {
-    return ackCovers(record, this.options.clock.now());
+    return ackCovers(record.ack, record.alert.generation, this.options.clock.now());
   }
 }

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import {
   Duration,
   fingerprint,
-  SCHEMA_VERSION,
   streamNames,
   type Clock,
   type GatewayEvent,
@@ -12,8 +11,8 @@ import {
   type Severity,
   type Subjects,
 } from '../../shared/index.ts';
-import { cloneRecord, type AlertRecord } from './alert-record.ts';
-import { reconcile, repeatDue } from './announce.ts';
+import { cloneRecord, firingRecord, type AlertRecord } from './alert-record.ts';
+import { queueRepeat, reconcile, repeatDue } from './announce.ts';
 import { consumeDurably, type DurableIntake } from '../intake/index.ts';
 import type { AlertEngine, EngineOutput } from './engine.ts';
 
@@ -102,37 +101,27 @@ export class GatewayAlerts {
       this.commit(previous);
       return;
     }
-    const generation = (previous?.alert.generation ?? 0) + 1;
-    const record: AlertRecord = {
-      alert: {
-        v: SCHEMA_VERSION,
-        id: `${fp}.${generation}`,
-        host: event.host,
-        ts: event.ts,
+    const record = firingRecord(
+      {
         fingerprint: fp,
-        status: 'firing',
-        severity,
+        host: event.host,
         rule,
         ruleKind: 'external',
         labels,
+        severity,
         summary: summaryOf(event),
         value: event.fingerprints.length,
         startsAt: event.ts,
-        endsAt: 0,
-        generation,
         inhibited: engine.hostDown(event.host),
-        acknowledged: false,
       },
-      seq: 0,
-      announced: previous?.announced ?? null,
-      lastNotifiedAt: previous?.lastNotifiedAt ?? 0,
-      ack: null,
-      outbox: [],
-      updatedAt: now,
-    };
+      previous,
+      0,
+      now,
+    );
+    const { generation } = record.alert;
     engine.records.set(fp, record);
     log.warn({ severity, generation, detail: event.detail, limit: event.limit }, 'gateway alert firing');
-    reconcile(record, { silenced: engine.silencedBy(record.alert, now) !== undefined, flapping: false }, now);
+    reconcile(record, engine.mute, now);
     this.commit(record);
   }
 
@@ -144,16 +133,8 @@ export class GatewayAlerts {
       const alert = record.alert;
       if (alert.status !== 'firing' || !GatewayAlerts.owns(record)) continue;
       if (now < alert.ts + this.lastsMs(alert.rule, alert.labels)) {
-        if (
-          repeatDue(
-            record,
-            { silenced: engine.silencedBy(alert, now) !== undefined, flapping: false },
-            this.deps.repeatMs,
-            now,
-          )
-        ) {
-          record.lastNotifiedAt = now;
-          record.outbox.push({ reason: 'repeat', repeat: now, publish: false, alert: { ...alert } });
+        if (repeatDue(record, engine.mute, this.deps.repeatMs, now)) {
+          queueRepeat(record, now);
           this.commit(record);
         }
         continue;
@@ -163,7 +144,7 @@ export class GatewayAlerts {
         { host: alert.host, rule: alert.rule, fingerprint: alert.fingerprint, generation: alert.generation },
         'gateway alert resolved',
       );
-      reconcile(record, { silenced: engine.silencedBy(alert, now) !== undefined, flapping: false }, now);
+      reconcile(record, engine.mute, now);
       this.commit(record);
     }
   }

@@ -1,7 +1,14 @@
-import { fingerprint, SCHEMA_VERSION, type Clock, type GatewayHeartbeat, type Logger } from '../../shared/index.ts';
-import { cloneRecord, type AlertRecord } from '../alerts/index.ts';
-import { reconcile, repeatDue } from '../alerts/index.ts';
-import type { AlertEngine, EngineOutput } from '../alerts/index.ts';
+import { fingerprint, type Clock, type GatewayHeartbeat, type Logger } from '../../shared/index.ts';
+import {
+  cloneRecord,
+  firingRecord,
+  queueRepeat,
+  reconcile,
+  repeatDue,
+  type AlertEngine,
+  type AlertRecord,
+  type EngineOutput,
+} from '../alerts/index.ts';
 
 export const GATEWAY_SILENT_RULE = 'gateway_silent';
 
@@ -71,10 +78,8 @@ export class GatewaySilence {
       const record = engine.records.get(fingerprint(host, GATEWAY_SILENT_RULE));
       if (now - at <= silenceMs) continue;
       if (record?.alert.status === 'firing') {
-        const mute = { silenced: engine.silencedBy(record.alert, now) !== undefined, flapping: false };
-        if (repeatDue(record, mute, this.deps.repeatMs, now)) {
-          record.lastNotifiedAt = now;
-          record.outbox.push({ reason: 'repeat', repeat: now, publish: false, alert: { ...record.alert } });
+        if (repeatDue(record, engine.mute, this.deps.repeatMs, now)) {
+          queueRepeat(record, now);
           this.commit(record);
         }
         continue;
@@ -85,44 +90,34 @@ export class GatewaySilence {
 
   private raise(host: string, lastAt: number, now: number, previous: AlertRecord | undefined): void {
     const fp = fingerprint(host, GATEWAY_SILENT_RULE);
-    const generation = (previous?.alert.generation ?? 0) + 1;
     const seconds = Math.round((now - lastAt) / 1000);
-    const record: AlertRecord = {
-      alert: {
-        v: SCHEMA_VERSION,
-        id: `${fp}.${generation}`,
-        host,
-        ts: now,
+    const summary =
+      `${host}: the telephony gateway has not been heard for ${seconds} s; nobody can be phoned until it is` +
+      ' back (process, host or its NATS connection)';
+    const record = firingRecord(
+      {
         fingerprint: fp,
-        status: 'firing',
-        severity: 'critical',
+        host,
         rule: GATEWAY_SILENT_RULE,
         ruleKind: 'external',
         labels: {},
+        severity: 'critical',
+        summary,
         value: seconds,
         startsAt: now,
-        endsAt: 0,
-        generation,
         inhibited: this.deps.engine.hostDown(host),
-        acknowledged: false,
-        summary:
-          `${host}: the telephony gateway has not been heard for ${seconds} s; nobody can be phoned until it is` +
-          ' back (process, host or its NATS connection)',
       },
-      seq: 0,
-      announced: previous?.announced ?? null,
-      lastNotifiedAt: previous?.lastNotifiedAt ?? 0,
-      ack: null,
-      outbox: [],
-      updatedAt: now,
-    };
+      previous,
+      0,
+      now,
+    );
     this.deps.engine.records.set(fp, record);
     this.deps.logger.error({ host, fingerprint: fp, silentSeconds: seconds }, 'gateway silent: gateway_silent firing');
     this.announce(record, now);
   }
 
   private announce(record: AlertRecord, now: number): void {
-    reconcile(record, { silenced: this.deps.engine.silencedBy(record.alert, now) !== undefined, flapping: false }, now);
+    reconcile(record, this.deps.engine.mute, now);
     this.commit(record);
     this.deps.onChange?.(this.silentCount());
   }
