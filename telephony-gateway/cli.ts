@@ -20,7 +20,7 @@ import {
 } from '../shared/index.ts';
 import { hostname } from 'node:os';
 import { GatewayConfigFile } from './config.ts';
-import { controlSubject } from './control.ts';
+import { controlSubject } from './line/control.ts';
 import { runGatewayProcess } from './main.ts';
 
 /** Config schemas `offhook check-config` knows for the gateway. */

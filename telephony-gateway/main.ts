@@ -7,7 +7,7 @@ import type { LineDriver } from './drivers/driver.ts';
 import { openSipDriver } from './drivers/sip/index.ts';
 import { GatewayConfigFile, type GatewayConfig } from './config.ts';
 import { startGateway } from './gateway.ts';
-import { pinMasker } from './transcript-mask.ts';
+import { pinMasker } from './inbound/transcript-mask.ts';
 
 /** Opens the line the config names: the Voicetronix card, or the simulated line with its far-end scripts. */
 export async function openConfiguredLine(config: GatewayConfig): Promise<Line> {

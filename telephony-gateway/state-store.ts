@@ -1,9 +1,9 @@
 import type { KV } from '@nats-io/kv';
 import { z } from 'zod';
 import type { Logger } from '../shared/index.ts';
-import { BudgetState } from './budget.ts';
-import { EscalationState } from './escalation.ts';
-import { LockoutState } from './pin-guard.ts';
+import { BudgetState } from './calls/budget.ts';
+import { EscalationState } from './calls/escalation.ts';
+import { LockoutState } from './inbound/pin-guard.ts';
 
 /** One alert's escalation as the KV bucket keeps it: in progress, or how it ended. */
 export const EscalationRecord = z.object({

@@ -86,7 +86,7 @@ export function agentPermissions(subjects: Subjects, host: string): Permissions 
 export function rolePermissions(subjects: Subjects, role: Role): Permissions {
   const names = streamNames(subjects);
   const root = subjects.root;
-  // Requests to a running gateway (telephony-gateway/control.ts): <root>.gatewayctl.<gateway host>.<action>
+  // Requests to a running gateway (telephony-gateway/line/control.ts): <root>.gatewayctl.<gateway host>.<action>
   const gatewayControl = `${root}.gatewayctl.*.*`;
   switch (role) {
     case 'collector':

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../../shared/index.ts';
-import { BudgetState, type PlacedCall } from '../budget.ts';
+import { BudgetState, type PlacedCall } from '../calls/budget.ts';
 
 /** The gateway's own copy of what it needs with NATS down: the budget's calls and the watchdog's incident number. */
 const LocalFileContent = z.object({

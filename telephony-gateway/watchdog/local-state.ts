@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import type { Logger } from '../../shared/index.ts';
-import type { BudgetState } from '../budget.ts';
-import type { LockoutState } from '../pin-guard.ts';
+import type { BudgetState } from '../calls/budget.ts';
+import type { LockoutState } from '../inbound/pin-guard.ts';
 import { StateStore, type EscalationRecord } from '../state-store.ts';
 import { LocalStateFile, mergeCalls } from './local-file.ts';
 

@@ -1,11 +1,11 @@
 import type { Alert, Clock, ClockTimer, Logger } from '../../shared/index.ts';
-import { Budget } from '../budget.ts';
-import { CallScript, callSettingsFrom } from '../call-script.ts';
+import { Budget } from '../calls/budget.ts';
+import { CallScript, callSettingsFrom } from '../calls/call-script.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { LineDriver } from '../drivers/driver.ts';
-import { afterAttempt, initialEscalation, resolveTarget, type EscalationState } from '../escalation.ts';
-import type { GatewayMetrics } from '../metrics.ts';
-import type { Speech } from '../speech.ts';
+import { afterAttempt, initialEscalation, resolveTarget, type EscalationState } from '../calls/escalation.ts';
+import type { GatewayMetrics } from '../status/metrics.ts';
+import type { Speech } from '../calls/speech.ts';
 import { blindAlert } from './blind-alert.ts';
 import { LocalStateFile, localStatePath } from './local-file.ts';
 import { blindSummary } from './wording.ts';

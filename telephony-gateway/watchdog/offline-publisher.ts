@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger, Subjects } from '../../shared/index.ts';
-import { GatewayPublisher } from '../publisher.ts';
+import { GatewayPublisher } from '../status/publisher.ts';
 
 /**
  * The gateway publisher, except that while NATS is known to be unreachable a call record or acknowledgement goes

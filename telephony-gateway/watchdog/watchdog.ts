@@ -19,9 +19,9 @@ import {
   type Subjects,
 } from '../../shared/index.ts';
 import type { GatewayConfig } from '../config.ts';
-import { initialEscalation } from '../escalation.ts';
-import type { AlertIntake } from '../intake.ts';
-import type { CallQueue } from '../queue.ts';
+import { initialEscalation } from '../calls/escalation.ts';
+import type { AlertIntake } from '../intake/intake.ts';
+import type { CallQueue } from '../calls/queue.ts';
 import { blindAlert, blindFingerprint } from './blind-alert.ts';
 import { CollectorCoverage } from './coverage.ts';
 import { localStatePath } from './local-file.ts';

@@ -4,8 +4,8 @@ import { startCollector } from '../../collector/service.ts';
 import { createRegistry, NatsConfig, silentLogger } from '../../shared/index.ts';
 import { startGateway } from '../../telephony-gateway/gateway.ts';
 import { openSimLine } from '../../native/index.ts';
-import { gatewayConfig } from '../gateway/helpers.ts';
-import { speechStateDir, removeSpeechCache } from '../gateway/harness.ts';
+import { gatewayConfig } from '../telephony-gateway/helpers.ts';
+import { speechStateDir, removeSpeechCache } from '../telephony-gateway/harness.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { RecordingSink } from '../collector/nats-harness.ts';
 

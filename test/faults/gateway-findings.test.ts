@@ -12,7 +12,7 @@ import { scrapeSum } from '../helpers/metrics.ts';
 import { readTranscript } from '../helpers/transcript.ts';
 import { untilPolled } from '../helpers/wait.ts';
 import { webhookReceiver } from '../helpers/webhook-receiver.ts';
-import { makeAlert } from '../gateway/helpers.ts';
+import { makeAlert } from '../telephony-gateway/helpers.ts';
 import { GENEROUS_BUDGET, recordFault, speechDir } from './common.ts';
 
 const REASON = 'offhook_fallback_reason';

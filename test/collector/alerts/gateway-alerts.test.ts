@@ -77,7 +77,7 @@ describe("collector: the telephony gateway's own trouble reaches a person throug
       );
     };
     const js = jetstreamClient(nc);
-    // Published exactly as telephony-gateway/publisher.ts does: a durable publish into the GATEWAY stream.
+    // Published exactly as telephony-gateway/status/publisher.ts does: a durable publish into the GATEWAY stream.
     const gatewayEvent = (fields: Partial<GatewayEvent>) =>
       publishDurable(
         js,

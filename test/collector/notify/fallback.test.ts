@@ -17,7 +17,7 @@ import {
 import { NotificationsConfig } from '../../../collector/notify/config.ts';
 import { createDispatcher, type NotificationDispatcher } from '../../../collector/notify/index.ts';
 import { FALLBACK_DURABLE } from '../../../collector/notify/fallback.ts';
-import { GatewayPublisher } from '../../../telephony-gateway/publisher.ts';
+import { GatewayPublisher } from '../../../telephony-gateway/status/publisher.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
 import { until, untilPolled } from '../../helpers/wait.ts';
 import { HttpSink, makeAlert, metricValue, resolvedCopy } from './helpers.ts';

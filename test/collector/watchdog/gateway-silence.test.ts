@@ -5,7 +5,7 @@ import { createRegistry, fingerprint, silentLogger, streamNames, Subjects } from
 import { CollectorConfig } from '../../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../../collector/service.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
-import { startTestGateway, type TestGateway } from '../../gateway/harness.ts';
+import { startTestGateway, type TestGateway } from '../../telephony-gateway/harness.ts';
 import { HttpSink, metricValue } from '../notify/helpers.ts';
 import { until } from '../nats-harness.ts';
 
