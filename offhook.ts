@@ -19,7 +19,7 @@ const ROLES: Record<string, Role> = {
     load: async () => (await import('./agent/cli.ts')).registerAgentCommands,
   },
   collector: {
-    commands: ['collector'],
+    commands: ['collector', 'console'],
     debPackage: 'offhook-collector',
     load: async () => (await import('./collector/cli.ts')).registerCollectorCommands,
   },

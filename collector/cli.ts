@@ -10,12 +10,14 @@ import {
   readProcessConfig,
 } from '../shared/index.ts';
 import { type CollectorConfig, CollectorConfigFile } from './config.ts';
+import { registerConsoleCommands } from './console/cli.ts';
 import { startCollector } from './service.ts';
 
 /** Config schemas `offhook check-config` knows for the collector. */
 export const collectorConfigKinds: ConfigKinds = { collector: CollectorConfigFile };
 
 export function registerCollectorCommands(program: Command): void {
+  registerConsoleCommands(program);
   program
     .command('collector')
     .description(

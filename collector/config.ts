@@ -8,6 +8,7 @@ import {
   NatsConfig,
 } from '../shared/index.ts';
 import { GatewayAlertsConfig } from './alerts/index.ts';
+import { ConsoleConfig, DEFAULT_CONSOLE } from './console/config.ts';
 import { DEFAULT_GROUP, GroupConfig } from './group/index.ts';
 import { DEFAULT_INTAKE_CONFIG, IntakeConfig } from './intake/index.ts';
 import { NotificationsConfig } from './notify/index.ts';
@@ -45,6 +46,8 @@ export const CollectorConfig = z
     group: GroupConfig.default(DEFAULT_GROUP),
     /** Receivers and routes (collector/notify); its external_url is also the status page's link base. */
     notifications: NotificationsConfig,
+    /** The operator web console at /console/ on `listen`: users who may act, proxy login (collector/README.md). */
+    console: ConsoleConfig.default(DEFAULT_CONSOLE),
   })
   .strict()
   .superRefine((config, ctx) => {

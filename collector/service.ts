@@ -35,6 +35,7 @@ import { SilenceStore } from './silences/index.ts';
 import { statusRoutes, type PartitionStatus } from './status/index.ts';
 import { serveStatus } from './status/index.ts';
 import { groupView } from './group/group-view.ts';
+import { startConsole } from './console/index.ts';
 import { startCollectorWatchdog } from './watchdog/index.ts';
 import { memberId } from './watchdog/config.ts';
 
@@ -305,7 +306,22 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
       return { partition, member: owner, seq: position, lag: Math.max(0, eventsLastSeq - position) };
     });
   const statusDeps = { ...groupView(runtimes, idleEngine, clock), clock, ...(count > 1 ? { partitions } : {}) };
-  const http: HttpEndpoint = await serveHttp(config.listen, registry, { logger, routes: statusRoutes(statusDeps) });
+  const webConsole = config.console.enabled
+    ? await startConsole({
+        config: config.console,
+        nc,
+        subjects,
+        validator,
+        logger,
+        registry,
+        clock,
+        member,
+        engineHosts: () => statusDeps.engine.hosts(),
+      })
+    : null;
+  // The console's prefix routes go first: '/' of the status page matches every path.
+  const routes = { ...webConsole?.routes, ...statusRoutes(statusDeps) };
+  const http: HttpEndpoint = await serveHttp(config.listen, registry, { logger, routes });
   const statusReplies = serveStatus(nc, subjects, statusDeps, logger);
   logger.info({ url: http.url, rules: config.rules.length }, 'collector running');
 
@@ -329,6 +345,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
       heartbeats.unsubscribe();
       watchdog.stop();
       statusReplies.unsubscribe();
+      webConsole?.stop();
       silenceWatch.stop();
       // Hands every partition over (checkpointed, everything told) so the others need not wait for the lease timeout.
       await group.stop();

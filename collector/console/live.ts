@@ -1,0 +1,163 @@
+import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
+import type { KV, KvWatchEntry } from '@nats-io/kv';
+import {
+  CallRecord,
+  GatewayStatus,
+  jetstreamClient,
+  streamNames,
+  type Heartbeat,
+  type InboundValidator,
+  type Logger,
+  type NatsConnection,
+  type Subjects,
+} from '../../shared/index.ts';
+import type { Subscription } from '@nats-io/transport-node';
+import { AlertRecord } from '../alerts/index.ts';
+import { Silence } from '../silences/index.ts';
+
+export interface Heard {
+  beat: Heartbeat;
+  /** When this member received it (the agent's `ts` is its own clock). */
+  at: number;
+}
+
+const MAX_CALLS = 50;
+const GATEWAY_FORGET_MS = 10_000;
+
+export interface LiveDeps {
+  nc: NatsConnection;
+  subjects: Subjects;
+  alertsKv: KV;
+  silencesKv: KV;
+  validator: InboundValidator;
+  logger: Logger;
+  now: () => number;
+  /** Called after anything the console shows changed (the SSE side coalesces). */
+  changed: () => void;
+}
+
+/**
+ * What the console shows, kept current from NATS: alert records and silences by watching their KV buckets (so every
+ * collector member shows the same), heartbeats, the gateways' status answers and the CALLS stream.
+ */
+export class ConsoleLive {
+  readonly records = new Map<string, AlertRecord>();
+  readonly silences = new Map<string, Silence>();
+  readonly heard = new Map<string, Heard>();
+  readonly gateways = new Map<string, { status: GatewayStatus; at: number }>();
+  calls: CallRecord[] = [];
+  private readonly stops: (() => void)[] = [];
+  private stopped = false;
+  private polling: Promise<void> | null = null;
+
+  constructor(private readonly deps: LiveDeps) {}
+
+  async start(): Promise<void> {
+    await this.watchBucket(this.deps.alertsKv, (entry) => {
+      if (entry.operation !== 'PUT') return this.records.delete(entry.key);
+      const parsed = AlertRecord.safeParse(safeJson(entry.string()));
+      if (parsed.success) this.records.set(entry.key, parsed.data);
+      else this.deps.logger.warn({ fingerprint: entry.key }, 'console: alert record in KV is not valid; ignoring it');
+    });
+    await this.watchBucket(this.deps.silencesKv, (entry) => {
+      if (entry.operation !== 'PUT') return this.silences.delete(entry.key);
+      const parsed = Silence.safeParse(safeJson(entry.string()));
+      if (parsed.success) this.silences.set(entry.key, parsed.data);
+      else this.deps.logger.warn({ id: entry.key }, 'console: silence in KV is not valid; ignoring it');
+    });
+    const beats: Subscription = this.deps.nc.subscribe(this.deps.subjects.allHeartbeats, {
+      callback: (err, msg) => {
+        if (err) return;
+        const decoded = this.deps.validator.accept(msg.subject, msg.data);
+        if (decoded?.type !== 'heartbeat') return;
+        this.heard.set(decoded.message.host, { beat: decoded.message, at: this.deps.now() });
+        this.deps.changed();
+      },
+    });
+    this.stops.push(() => beats.unsubscribe());
+    await this.followCalls();
+  }
+
+  private async watchBucket(kv: KV, apply: (entry: KvWatchEntry) => unknown): Promise<void> {
+    const watcher = await kv.watch({ key: '>' });
+    this.stops.push(() => watcher.stop());
+    void (async () => {
+      for await (const entry of watcher) {
+        apply(entry);
+        this.deps.changed();
+      }
+    })().catch((err: Error) => this.deps.logger.warn({ err }, 'console: KV watch ended'));
+  }
+
+  /** The last calls, then each new one as the gateway publishes it (an ordered consumer: no acks, no state). */
+  private async followCalls(): Promise<void> {
+    const { nc, subjects } = this.deps;
+    const js = jetstreamClient(nc);
+    const stream = streamNames(subjects).calls;
+    let start = 1;
+    try {
+      const info = await (await js.jetstreamManager()).streams.info(stream);
+      start = Math.max(1, info.state.first_seq, info.state.last_seq - MAX_CALLS + 1);
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'console: no CALLS stream yet; calls show once a gateway made one');
+      return;
+    }
+    const consumer = await js.consumers.get(stream, {
+      filter_subjects: subjects.allCalls,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: start,
+    });
+    const messages: ConsumerMessages = await consumer.consume();
+    this.stops.push(() => void messages.stop());
+    void (async () => {
+      for await (const msg of messages) {
+        const parsed = CallRecord.safeParse(safeJson(msg.string()));
+        if (!parsed.success) continue;
+        this.calls = [parsed.data, ...this.calls].slice(0, MAX_CALLS);
+        this.deps.changed();
+      }
+    })().catch((err: Error) => this.deps.logger.warn({ err }, 'console: CALLS reader ended'));
+  }
+
+  /** Asks every gateway for its status (line, queue, escalation, budget); called about once a second while watched. */
+  pollGateways(): Promise<void> {
+    this.polling ??= this.askGateways().finally(() => {
+      this.polling = null;
+    });
+    return this.polling;
+  }
+
+  private async askGateways(): Promise<void> {
+    const now = this.deps.now();
+    try {
+      const replies = await this.deps.nc.requestMany(this.deps.subjects.statusRequest('gateway'), '', {
+        strategy: 'stall',
+        stall: 200,
+        maxWait: 1000,
+      });
+      for await (const msg of replies) {
+        const parsed = GatewayStatus.safeParse(safeJson(msg.string()));
+        if (parsed.success) this.gateways.set(parsed.data.gatewayHost, { status: parsed.data, at: now });
+      }
+    } catch (err) {
+      // No gateway running answers "no responders": the panel then shows none after GATEWAY_FORGET_MS.
+      if (!/no responders/i.test((err as Error).message))
+        this.deps.logger.debug({ err }, 'console: asking the gateways failed');
+    }
+    for (const [host, entry] of this.gateways) if (now - entry.at > GATEWAY_FORGET_MS) this.gateways.delete(host);
+    if (!this.stopped) this.deps.changed();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const stop of this.stops.splice(0)) stop();
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
