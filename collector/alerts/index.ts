@@ -4,7 +4,7 @@
  */
 export { AlertRecord, cloneRecord, firingRecord, type FiringAlert } from './alert-record.ts';
 export { AlertStore } from './alert-store.ts';
-export { ackCovers, queueRepeat, reconcile, repeatDue } from './announce.ts';
+export { queueRepeat, reconcile, repeatDue } from './announce.ts';
 export { CheckpointStore, checkpointPrefix } from './checkpoint.ts';
 export { CommitQueue, type RecentNotification } from './commit-queue.ts';
 export { buildRules } from './engine-rules.ts';

@@ -22,7 +22,7 @@ export const ConsoleAlert = z.object({
   fingerprint: Fingerprint,
   generation: z.number().int().positive(),
   status: AlertStatus,
-  /** What an operator needs first: silenced > inhibited (host down) > acknowledged > flapping > firing. */
+  /** The collector's mute reason, same precedence: inhibited (host down) > silenced > flapping > acknowledged. */
   state: AlertState,
   severity: Severity,
   host: z.string(),

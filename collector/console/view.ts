@@ -1,6 +1,6 @@
 import type { Heartbeat } from '../../shared/index.ts';
 import type { AlertRecord } from '../alerts/index.ts';
-import { ackCovers } from '../alerts/index.ts';
+import { acknowledger, createMute, flapDetector, inhibitor, silencer } from '../mute/index.ts';
 import type { HostInfo } from '../alerts/index.ts';
 import { silenceActive, silenceMatches, silenceTarget, type Silence } from '../silences/index.ts';
 import type { AlertState, ConsoleAlert, ConsoleHost, ConsoleSilence } from './api-schema.ts';
@@ -43,13 +43,15 @@ export function alertViews(records: Iterable<AlertRecord>, silences: Silence[], 
 export function alertView(record: AlertRecord, silences: Silence[], now: number, flapping: boolean): ConsoleAlert {
   const { alert } = record;
   const silence = silences.find((s) => silenceMatches(s, silenceTarget(alert), now)) ?? null;
-  const acked = ackCovers(record, now);
-  let state: AlertState = 'firing';
-  if (alert.status === 'resolved') state = 'resolved';
-  else if (silence) state = 'silenced';
-  else if (alert.inhibited) state = 'inhibited';
-  else if (acked) state = 'acknowledged';
-  else if (flapping || alert.ruleKind === 'flapping') state = 'flapping';
+  // The collector's own decision and precedence (mute/); 'repeat' is what every reason holds back.
+  const mute = createMute([
+    inhibitor,
+    silencer(() => silence ?? undefined),
+    flapDetector(() => flapping),
+    acknowledger,
+  ])({ alert, ack: record.ack }, now, 'repeat');
+  let state: AlertState = alert.status === 'resolved' ? 'resolved' : mute.muted ? mute.reason : 'firing';
+  if (state === 'firing' && alert.ruleKind === 'flapping') state = 'flapping';
   return {
     fingerprint: alert.fingerprint,
     generation: alert.generation,
