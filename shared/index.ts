@@ -19,3 +19,4 @@ export * from './version.ts';
 export * from './nats-probe.ts';
 export * from './exit.ts';
 export * from './nats-cli.ts';
+export * from './run-service.ts';

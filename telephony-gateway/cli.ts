@@ -169,7 +169,7 @@ export function registerGatewayCommands(program: Command): void {
       'receive Alertmanager webhooks here (needs the alertmanager: section; off by default)',
     )
     .action((options: { config: string; metricsListen?: string; webhookListen?: string }) =>
-      runGatewayProcess(options.config, options).catch(fail),
+      runGatewayProcess(options.config, options),
     );
   addNatsOptions(
     program.command('calls').description('List recent calls from the CALLS stream; exits 1 when no gateway answers'),

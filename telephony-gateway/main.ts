@@ -2,7 +2,15 @@ import { appendFile } from 'node:fs/promises';
 import { openLine } from '../native/index.ts';
 import type { FarEndScript, InboundScript, Line, SimLine } from '../native/line.ts';
 import { join } from 'node:path';
-import { createLogger, createRegistry, Gauge, readProcessConfig, type Logger, type Registry } from '../shared/index.ts';
+import {
+  createRegistry,
+  Gauge,
+  readProcessConfig,
+  runService,
+  type Logger,
+  type Registry,
+  type RunningService,
+} from '../shared/index.ts';
 import type { LineDriver } from './drivers/driver.ts';
 import { openSipDriver } from './drivers/sip/index.ts';
 import { GatewayConfigFile, type GatewayConfig } from './config.ts';
@@ -100,14 +108,31 @@ function reportPoolSize(registry: Registry, logger: Logger): void {
   else logger.info({ uvThreadpoolSize: size }, 'libuv thread pool');
 }
 
+/**
+ * Below offhook-gateway.service's TimeoutStopSec (60 s): a stop hangs up a call in progress, stores the budget and
+ * stops baresip (SIGKILL after its own grace).
+ */
+const STOP_DEADLINE_MS = 45_000;
+
 /** `offhook gateway`: load config, open the line, connect, start the loops, serve metrics, stop cleanly on SIGTERM. */
 export async function runGatewayProcess(
   configFile: string,
   options: { metricsListen?: string; webhookListen?: string },
 ): Promise<void> {
-  const { config, notices } = readProcessConfig(configFile, GatewayConfigFile);
-  const logger = createLogger('gateway');
-  for (const notice of notices) logger.warn({ file: configFile, notice }, 'config leaves a setting to its default');
+  await runService<GatewayConfig>({
+    name: 'gateway',
+    configFile,
+    loadConfig: (file) => readProcessConfig(file, GatewayConfigFile),
+    stopDeadlineMs: STOP_DEADLINE_MS,
+    start: (config, logger) => startGatewayProcess(config, logger, options),
+  });
+}
+
+async function startGatewayProcess(
+  config: GatewayConfig,
+  logger: Logger,
+  options: { metricsListen?: string; webhookListen?: string },
+): Promise<RunningService> {
   const registry = createRegistry('gateway');
   reportPoolSize(registry, logger);
   let line: Line | null = null;
@@ -123,34 +148,32 @@ export async function runGatewayProcess(
     line?.backend === 'sim' && config.line.sim.transcript_file
       ? followTranscript(line as SimLine, config.line.sim.transcript_file, logger)
       : null;
-  const gateway = await startGateway({
-    config,
-    ...(line ? { line } : {}),
-    ...(driver ? { driver } : {}),
-    logger,
-    registry,
-    metricsListen: options.metricsListen ?? config.metrics_listen,
-    ...(options.webhookListen ? { webhookListen: options.webhookListen } : {}),
-  });
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gateway = await startGateway({
+      config,
+      ...(line ? { line } : {}),
+      ...(driver ? { driver } : {}),
+      logger,
+      registry,
+      metricsListen: options.metricsListen ?? config.metrics_listen,
+      ...(options.webhookListen ? { webhookListen: options.webhookListen } : {}),
+    });
+  } catch (err) {
+    // The line is ours until the gateway owns it: a start that fails (port taken) must not leave baresip running.
+    await stopTranscript?.();
+    await (driver ?? line)?.close();
+    throw err;
+  }
   const sim = line?.backend === 'sim' ? (line as SimLine) : null;
   const callers = config.line.sim.inbound as unknown as InboundScript[];
   const stopRinging = sim ? ringInSequence(sim, callers) : () => undefined;
-  const shutdown = async (signal: string): Promise<void> => {
-    logger.info({ signal }, 'stopping gateway');
-    stopRinging();
-    await gateway.stop();
-    await stopTranscript?.();
-    await (driver ?? line)?.close();
-    process.exit(0);
+  return {
+    async stop() {
+      stopRinging();
+      await gateway.stop();
+      await stopTranscript?.();
+      await (driver ?? line)?.close();
+    },
   };
-  // `on`, not `once`: a terminal's Ctrl-C or the demo can deliver SIGINT and SIGTERM both; the second one must not
-  // kill a shutdown in progress.
-  let stopping = false;
-  const onSignal = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    void shutdown(signal);
-  };
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
 }

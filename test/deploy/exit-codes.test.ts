@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ackingGatewayConfig } from '../faults/common.ts';
+import { startNatsServer } from '../helpers/nats-server.ts';
+import { startOffhook } from '../helpers/offhook-process.ts';
 import { spawnTracked } from '../helpers/processes.ts';
 
 async function offhook(args: string[]): Promise<{ code: number | null; stderr: string }> {
@@ -51,5 +57,56 @@ describe('exit codes: one convention for every command (README, Exit codes)', fu
     const prefix = await offhook(['alerts', '--prefix', 'a.b', '--nats', 'nats://127.0.0.1:1']);
     assert.equal(prefix.code, 2, prefix.stderr);
     assert.match(prefix.stderr, /--prefix: expected one NATS token/);
+  });
+
+  describe('agent, collector and gateway share one lifecycle (shared/run-service.ts)', () => {
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), 'offhook-exit-'));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('a config that does not load exits 2 with the field named, for each of the three', async () => {
+      const runs = ['agent', 'collector', 'gateway'].map(async (role) => {
+        const file = join(dir, `${role}.yaml`);
+        writeFileSync(file, 'nats: 5\n');
+        return { role, ...(await offhook([role, '--config', file])) };
+      });
+      for (const { role, code, stderr } of await Promise.all(runs)) {
+        assert.equal(code, 2, `offhook ${role}: ${stderr}`);
+        assert.match(stderr, new RegExp(`^${role}\\.yaml: nats: expected object, got 5$`, 'm'), role);
+      }
+    });
+
+    it('SIGTERM stops each of the three cleanly: exit 0 well before its deadline, start and stop logged', async () => {
+      const server = await startNatsServer();
+      try {
+        const agent = startOffhook('agent', dir, 'agent-ok', {
+          host: 'exit1',
+          nats: { servers: [server.url], prefix: 'ex1' },
+          state_dir: join(dir, 'agent-state'),
+          metrics_listen: '127.0.0.1:0',
+        });
+        const collector = startOffhook('collector', dir, 'collector-ok', {
+          nats: { servers: [server.url], prefix: 'ex2' },
+          listen: '127.0.0.1:0',
+          rules: [{ name: 'cpu', kind: 'threshold', metric: 'cpu_usage_percent', crit: 95 }],
+        });
+        const gateway = startOffhook('gateway', dir, 'gateway-ok', ackingGatewayConfig(server.url, 'ex3', 1));
+        for (const running of await Promise.all([agent, collector, gateway])) {
+          const exited = once(running.child, 'exit');
+          running.child.kill('SIGTERM');
+          const [code] = (await exited) as [number | null];
+          const log = running.output();
+          assert.equal(code, 0, `${running.kind}: ${log.slice(-2000)}`);
+          for (const msg of ['starting', 'stopping', 'exiting'])
+            assert.match(log, new RegExp(`"msg":"${running.kind} ${msg}"`), `${running.kind} ${msg}`);
+          assert.match(log, /"signal":"SIGTERM"/);
+          assert.doesNotMatch(log, /did not stop/);
+        }
+      } finally {
+        await server.dispose();
+      }
+    });
   });
 });
