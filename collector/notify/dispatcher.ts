@@ -1,9 +1,13 @@
 import { isCanary, type Alert, type Clock, type Logger } from '../../shared/index.ts';
 import type { ReceiverConfig } from './config.ts';
+import { DedupStage } from './dedup.ts';
+import { groupStage } from './group-stage.ts';
 import type { NotificationMetrics } from './metrics.ts';
-import { NotificationLog, type PendingNotification, type PendingOwner } from './nflog.ts';
-import type { ReceiverQueue, QueueItem } from './queue.ts';
-import type { RouteTarget } from './route.ts';
+import { muteStage } from './mute-stage.ts';
+import type { NotificationLog, PendingNotification, PendingOwner } from './nflog.ts';
+import type { QueueItem, ReceiverQueue } from './queue.ts';
+import { routeStage, type RouteTarget } from './route.ts';
+import { fallbackReasonOf, runStages, type Notification, type NotifyStage, type Submission } from './stage.ts';
 import type { NotificationReason, NotificationSink, SubmitContext } from './types.ts';
 
 export interface DispatcherParts {
@@ -19,17 +23,39 @@ export interface DispatcherParts {
 }
 
 /**
- * Admission: route → suppress (inhibited, acknowledged repeats, resolved never announced) →
- * dedup against the notification log and what is in flight → the receiver's queue.
- * Submissions are admitted one at a time, in order, so a firing is queued before its resolve.
+ * The notification pipeline, Alertmanager's order: route (a notification per receiver) → mute → group → dedup
+ * against the notification log, with the pending hand-off → each receiver's queue (rate limit → retry → send).
+ * Each stage is its own module (stage.ts has the interface); grouping is where issue #18 plugs in.
+ */
+export function createStages(parts: DispatcherParts): {
+  route: (submission: Submission) => Notification[];
+  stages: NotifyStage[];
+  dedup: DedupStage;
+} {
+  const { receivers, fallbackReceivers, metrics, clock, nflog, logger, owner } = parts;
+  const dedup = new DedupStage({ nflog, metrics, logger, clock, ...(owner ? { owner } : {}) });
+  return {
+    route: routeStage({ route: parts.route, fallbackReceivers, receivers, metrics }),
+    stages: [muteStage({ metrics, clock }), groupStage(), dedup],
+    dedup,
+  };
+}
+
+/**
+ * Takes submissions one at a time, in order, through the pipeline (createStages), so a firing is queued before its
+ * resolve; resumes what an earlier run accepted; marks deliveries in the notification log.
  */
 export class Dispatcher implements NotificationSink {
   private admission: Promise<void> = Promise.resolve();
-  /** Keys queued or being sent; a second submit of the same notification waits on the first. */
-  private readonly inFlight = new Set<string>();
   private closed = false;
+  private readonly pipeline: ReturnType<typeof createStages>;
+  /** Keys queued or being sent (the dedup stage's): a second submit of the same notification waits on the first. */
+  private readonly inFlight: Set<string>;
 
-  constructor(private readonly parts: DispatcherParts) {}
+  constructor(private readonly parts: DispatcherParts) {
+    this.pipeline = createStages(parts);
+    this.inFlight = this.pipeline.dedup.inFlight;
+  }
 
   submit(alert: Alert, reason: NotificationReason, context: SubmitContext = {}): Promise<void> {
     // The watchdog canary only proves the path to the gateway; it must never reach a person by mail, IRC or webhook.
@@ -74,7 +100,7 @@ export class Dispatcher implements NotificationSink {
     for (const { key, notification } of await nflog.pending()) {
       if (this.inFlight.has(key) || (notification && !select(notification))) continue;
       const receiver = notification && this.parts.receivers.get(notification.receiver);
-      if (!notification || !receiver || (await this.loggedAsSent(key, logger))) {
+      if (!notification || !receiver || (await this.pipeline.dedup.loggedAsSent(key, logger))) {
         if (!notification) logger.warn({ key }, 'unreadable pending notification in the notification log; cleared');
         else if (!receiver)
           logger.warn(
@@ -165,108 +191,23 @@ export class Dispatcher implements NotificationSink {
     }
   }
 
-  private targets(alert: Alert, reason: NotificationReason): RouteTarget[] {
-    if (reason === 'fallback')
-      return this.parts.fallbackReceivers.map((receiver) => ({ receiver, sendResolved: true }));
-    const routed = this.parts.route(alert, reason);
-    // A resolve also goes to fallback receivers that were told about the problem (checked below).
-    if (reason === 'resolved')
-      for (const receiver of this.parts.fallbackReceivers)
-        if (!routed.some((t) => t.receiver === receiver)) routed.push({ receiver, sendResolved: true });
-    return routed;
-  }
-
   private async admit(alert: Alert, reason: NotificationReason, context: SubmitContext): Promise<void> {
-    const { metrics, logger, nflog } = this.parts;
-    const log = logger.child({ fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule });
-    for (const target of this.targets(alert, reason)) {
-      const receiver = this.parts.receivers.get(target.receiver);
-      if (!receiver) {
-        metrics.dropped.inc({ receiver: target.receiver, reason: 'unknown_receiver' });
+    const { route, stages } = this.pipeline;
+    await runStages(stages, route({ alert, reason, context }), (items) => this.handOff(items));
+  }
+
+  /** The end of the pipeline: each notification into its receiver's queue (rate limit → retry → send). */
+  private handOff(items: Notification[]): void {
+    for (const item of items) {
+      if (item.key === undefined) {
+        // Only a pipeline without its dedup stage gets here: without a log key nothing could be marked as sent.
+        this.parts.metrics.dropped.inc({ receiver: item.receiver.config.name, reason: 'no_log_key' });
+        this.parts.logger.error({ fingerprint: item.alert.fingerprint }, 'notification without a log key; dropped');
         continue;
       }
-      const name = receiver.config.name;
-      if (reason === 'resolved' && !(target.sendResolved ?? receiver.config.send_resolved)) continue;
-      if (alert.inhibited && reason !== 'resolved' && reason !== 'fallback') {
-        metrics.dropped.inc({ receiver: name, reason: 'inhibited' });
-        continue;
-      }
-      if (reason === 'repeat' && alert.acknowledged) {
-        metrics.dropped.inc({ receiver: name, reason: 'acknowledged' });
-        continue;
-      }
-      // In-flight keys move to the log only after their write, so looking here before reading the
-      // log (and not after) means a notification delivered meanwhile is seen in one or the other.
-      const inFlightBefore = [...this.inFlight];
-      let sent: string[] = [];
-      if (reason === 'repeat' || reason === 'resolved') {
-        try {
-          sent = await nflog.sentKinds(alert, name);
-        } catch (err) {
-          log.warn({ err, receiver: name }, 'notification log unreadable; deciding without it');
-        }
-      }
-      const known = [...sent, ...this.inFlightKinds(alert, name, inFlightBefore)];
-      const what = this.what(reason, context, known);
-      const key = NotificationLog.key(alert, name, what);
-      if (reason === 'resolved' && !known.some((kind) => kind !== 'resolved')) {
-        log.debug({ receiver: name }, 'resolve not sent: this receiver was never told the alert fired');
-        continue;
-      }
-      if (this.inFlight.has(key)) {
-        metrics.deduplicated.inc({ receiver: name });
-        continue;
-      }
-      const fallbackReason = reason === 'fallback' ? (context.fallbackReason ?? 'unspecified') : undefined;
+      const fallbackReason = fallbackReasonOf(item);
       const why = fallbackReason ? { fallbackReason } : {};
-      const owner = this.parts.owner ?? {};
-      const pending = { receiver: name, reason, alert, acceptedAt: this.parts.clock.now(), ...why, ...owner };
-      // The dedup lookup and the pending entry go side by side (one round trip, not two). A pending entry for a key
-      // already sent is harmless: it is cleared right below, and resumePending clears it too if we stop before that.
-      const [alreadySent, marked] = await Promise.all([
-        this.loggedAsSent(key, log),
-        nflog.markPending(key, pending).then(
-          () => true,
-          (err: unknown) => {
-            const message = 'could not log the pending notification; sending it anyway (a crash now would lose it)';
-            log.warn({ err, receiver: name }, message);
-            return false;
-          },
-        ),
-      ]);
-      if (alreadySent) {
-        metrics.deduplicated.inc({ receiver: name });
-        const cleared = marked ? nflog.clearPending(key) : Promise.resolve();
-        await cleared.catch((err: Error) => log.warn({ err, key }, 'could not clear a pending notification'));
-        continue;
-      }
-      this.inFlight.add(key);
-      receiver.queue.enqueue({ alert, reason, key, ...(fallbackReason ? { fallbackReason } : {}) });
-    }
-  }
-
-  private inFlightKinds(alert: Alert, receiver: string, keys: string[]): string[] {
-    const prefix = NotificationLog.key(alert, receiver, '');
-    return keys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
-  }
-
-  /** The <what> part of the log key; `known` is what was sent or is in flight for this generation and receiver. */
-  private what(reason: NotificationReason, context: SubmitContext, known: string[]): string {
-    if (reason === 'fallback')
-      return `fallback-${(context.fallbackReason ?? 'unspecified').replace(/[^A-Za-z0-9_-]/g, '_')}`;
-    if (reason !== 'repeat') return reason;
-    if (context.repeat !== undefined) return `repeat-${context.repeat}`;
-    const highest = known.reduce((max, kind) => Math.max(max, Number(/^repeat-(\d+)$/.exec(kind)?.[1] ?? 0)), 0);
-    return `repeat-${highest + 1}`;
-  }
-
-  private async loggedAsSent(key: string, log: Logger): Promise<boolean> {
-    try {
-      return await this.parts.nflog.wasSent(key);
-    } catch (err) {
-      // Better a duplicate than silence: an unreadable log must not stop a notification.
-      log.warn({ err, key }, 'notification log unreadable; sending without dedup');
-      return false;
+      item.receiver.queue.enqueue({ alert: item.alert, reason: item.reason, key: item.key, ...why });
     }
   }
 }

@@ -1,5 +1,7 @@
 import { compileSafeRegex, type Alert } from '../../shared/index.ts';
 import type { RouteConfig, RouteMatch, StringMatcher } from './config.ts';
+import type { NotificationMetrics } from './metrics.ts';
+import type { Notification, ReceiverEntry, Submission } from './stage.ts';
 import type { NotificationReason } from './types.ts';
 
 export interface RouteTarget {
@@ -52,5 +54,39 @@ export function createRouter(routes: RouteConfig[]): (alert: Alert, reason: Noti
       if (!route.continue) break;
     }
     return targets;
+  };
+}
+
+/**
+ * Route: a submission becomes one notification per receiver its routes name. A fallback goes to the fallback
+ * receivers; a resolve also to fallback receivers (the dedup stage sends it only where the firing was told), and
+ * only where send_resolved (the route's, else the receiver's) says so. An unknown receiver is counted and skipped.
+ */
+export function routeStage(parts: {
+  route: (alert: Alert, reason: NotificationReason) => RouteTarget[];
+  fallbackReceivers: readonly string[];
+  receivers: ReadonlyMap<string, ReceiverEntry>;
+  metrics: NotificationMetrics;
+}): (submission: Submission) => Notification[] {
+  const targets = ({ alert, reason }: Submission): RouteTarget[] => {
+    if (reason === 'fallback') return parts.fallbackReceivers.map((receiver) => ({ receiver, sendResolved: true }));
+    const routed = parts.route(alert, reason);
+    if (reason === 'resolved')
+      for (const receiver of parts.fallbackReceivers)
+        if (!routed.some((t) => t.receiver === receiver)) routed.push({ receiver, sendResolved: true });
+    return routed;
+  };
+  return (submission) => {
+    const out: Notification[] = [];
+    for (const target of targets(submission)) {
+      const receiver = parts.receivers.get(target.receiver);
+      if (!receiver) {
+        parts.metrics.dropped.inc({ receiver: target.receiver, reason: 'unknown_receiver' });
+        continue;
+      }
+      if (submission.reason === 'resolved' && !(target.sendResolved ?? receiver.config.send_resolved)) continue;
+      out.push({ ...submission, receiver });
+    }
+    return out;
   };
 }

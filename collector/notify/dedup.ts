@@ -1,0 +1,114 @@
+import type { Alert, Clock, Logger } from '../../shared/index.ts';
+import type { NotificationMetrics } from './metrics.ts';
+import { NotificationLog, type PendingOwner } from './nflog.ts';
+import { fallbackReasonOf, type Notification, type NotifyStage } from './stage.ts';
+import type { NotificationReason, SubmitContext } from './types.ts';
+
+/**
+ * Dedup against the notification log (nflog.ts) and what is in flight, and the hand-off: each notification gets its
+ * log key and a `pending.<key>` entry (alert included) before it goes on, so the caller may forget it. A resolve goes
+ * only to receivers that were told the alert fired. Runs one notification after another, in order.
+ */
+export class DedupStage implements NotifyStage {
+  readonly name = 'dedup';
+  /** Keys queued or being sent; a second submit of the same notification waits on the first. */
+  readonly inFlight = new Set<string>();
+
+  constructor(
+    private readonly parts: {
+      nflog: NotificationLog;
+      metrics: NotificationMetrics;
+      logger: Logger;
+      clock: Clock;
+      /** Written into each pending entry, so a collector group resumes only what no live member is still sending. */
+      owner?: PendingOwner;
+    },
+  ) {}
+
+  async run(items: Notification[]): Promise<Notification[]> {
+    const out: Notification[] = [];
+    for (const item of items) {
+      const key = await this.admit(item);
+      if (key !== null) out.push({ ...item, key });
+    }
+    return out;
+  }
+
+  /** Whether the log says `key` was delivered; an unreadable log says no (better a duplicate than silence). */
+  async loggedAsSent(key: string, log: Logger): Promise<boolean> {
+    try {
+      return await this.parts.nflog.wasSent(key);
+    } catch (err) {
+      log.warn({ err, key }, 'notification log unreadable; sending without dedup');
+      return false;
+    }
+  }
+
+  private async admit(item: Notification): Promise<string | null> {
+    const { metrics, logger, nflog } = this.parts;
+    const { alert, reason, context } = item;
+    const name = item.receiver.config.name;
+    const log = logger.child({ fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule });
+    // In-flight keys move to the log only after their write, so looking here before reading the
+    // log (and not after) means a notification delivered meanwhile is seen in one or the other.
+    const inFlightBefore = [...this.inFlight];
+    let sent: string[] = [];
+    if (reason === 'repeat' || reason === 'resolved') {
+      try {
+        sent = await nflog.sentKinds(alert, name);
+      } catch (err) {
+        log.warn({ err, receiver: name }, 'notification log unreadable; deciding without it');
+      }
+    }
+    const known = [...sent, ...inFlightKinds(alert, name, inFlightBefore)];
+    const key = NotificationLog.key(alert, name, what(reason, context, known));
+    if (reason === 'resolved' && !known.some((kind) => kind !== 'resolved')) {
+      log.debug({ receiver: name }, 'resolve not sent: this receiver was never told the alert fired');
+      return null;
+    }
+    if (this.inFlight.has(key)) {
+      metrics.deduplicated.inc({ receiver: name });
+      return null;
+    }
+    const fallbackReason = fallbackReasonOf(item);
+    const why = fallbackReason ? { fallbackReason } : {};
+    const owner = this.parts.owner ?? {};
+    const pending = { receiver: name, reason, alert, acceptedAt: this.parts.clock.now(), ...why, ...owner };
+    // The dedup lookup and the pending entry go side by side (one round trip, not two). A pending entry for a key
+    // already sent is harmless: it is cleared right below, and resumePending clears it too if we stop before that.
+    const [alreadySent, marked] = await Promise.all([
+      this.loggedAsSent(key, log),
+      nflog.markPending(key, pending).then(
+        () => true,
+        (err: unknown) => {
+          const message = 'could not log the pending notification; sending it anyway (a crash now would lose it)';
+          log.warn({ err, receiver: name }, message);
+          return false;
+        },
+      ),
+    ]);
+    if (alreadySent) {
+      metrics.deduplicated.inc({ receiver: name });
+      const cleared = marked ? nflog.clearPending(key) : Promise.resolve();
+      await cleared.catch((err: Error) => log.warn({ err, key }, 'could not clear a pending notification'));
+      return null;
+    }
+    this.inFlight.add(key);
+    return key;
+  }
+}
+
+function inFlightKinds(alert: Alert, receiver: string, keys: string[]): string[] {
+  const prefix = NotificationLog.key(alert, receiver, '');
+  return keys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+}
+
+/** The <what> part of the log key; `known` is what was sent or is in flight for this generation and receiver. */
+function what(reason: NotificationReason, context: SubmitContext, known: string[]): string {
+  if (reason === 'fallback')
+    return `fallback-${(context.fallbackReason ?? 'unspecified').replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  if (reason !== 'repeat') return reason;
+  if (context.repeat !== undefined) return `repeat-${context.repeat}`;
+  const highest = known.reduce((max, kind) => Math.max(max, Number(/^repeat-(\d+)$/.exec(kind)?.[1] ?? 0)), 0);
+  return `repeat-${highest + 1}`;
+}
