@@ -31,7 +31,7 @@ const ROLES: Record<string, Role> = {
   cli: {
     commands: ['alerts', 'ack', 'silence', 'status', 'check-config'],
     debPackage: 'offhook',
-    load: async () => (await import('./deploy/operator-cli.ts')).registerOperatorCli,
+    load: async () => (await import('./ops/cli.ts')).registerOperatorCli,
   },
   demo: {
     commands: ['demo'],

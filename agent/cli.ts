@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { ConfigKinds } from '../deploy/check-config.ts';
 import { EXIT_USAGE, ListenAddress } from '../shared/index.ts';
+import type { ConfigKinds } from '../shared/index.ts';
 import { AgentConfigFile } from './config.ts';
 import { runAgentProcess } from './main.ts';
 

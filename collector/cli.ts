@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { ConfigKinds } from '../deploy/check-config.ts';
 import { createRegistry, readProcessConfig, runService } from '../shared/index.ts';
+import type { ConfigKinds } from '../shared/index.ts';
 import { type CollectorConfig, CollectorConfigFile } from './config.ts';
 import { registerConsoleCommands } from './console/cli.ts';
 import { startCollector } from './service.ts';

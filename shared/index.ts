@@ -20,3 +20,4 @@ export * from './nats-probe.ts';
 export * from './exit.ts';
 export * from './nats-cli.ts';
 export * from './run-service.ts';
+export * from './config-kinds.ts';

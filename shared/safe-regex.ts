@@ -21,8 +21,8 @@ setFlagsFromString(`--regexp-backtracks-before-fallback=${BACKTRACK_BUDGET}`);
 /** True when this V8 took the flags (the `l` flag only parses with the linear engine switched on). */
 export const linearEngineAvailable: boolean = (() => {
   try {
-    // biome-ignore lint/complexity/useRegexLiterals: a literal with the `l` flag would not even parse without the
-    // engine
+    // A literal with the `l` flag would not even parse without the engine (and the ignore must stay on one line).
+    // biome-ignore lint/complexity/useRegexLiterals: see above
     new RegExp('a', 'l');
     return true;
   } catch {

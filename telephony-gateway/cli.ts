@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { DeliverPolicy, jetstreamManager } from '@nats-io/jetstream';
-import type { ConfigKinds } from '../deploy/check-config.ts';
 import {
   addNatsOptions,
   CallRecord,
@@ -18,6 +17,7 @@ import {
   type NatsConnection,
   type NatsFlags,
 } from '../shared/index.ts';
+import type { ConfigKinds } from '../shared/index.ts';
 import { hostname } from 'node:os';
 import { GatewayConfigFile } from './config.ts';
 import { controlSubject } from './line/control.ts';

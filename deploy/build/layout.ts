@@ -11,7 +11,7 @@ export const ROLE_BUNDLES: readonly RoleBundle[] = [
   { role: 'agent', source: 'agent/cli.ts', bundle: 'agent.mjs' },
   { role: 'collector', source: 'collector/cli.ts', bundle: 'collector.mjs' },
   { role: 'gateway', source: 'telephony-gateway/cli.ts', bundle: 'gateway.mjs' },
-  { role: 'cli', source: 'deploy/operator-cli.ts', bundle: 'cli.mjs' },
+  { role: 'cli', source: 'ops/cli.ts', bundle: 'cli.mjs' },
 ];
 
 export const NATS_TOOLS: readonly { source: string; bundle: string }[] = [

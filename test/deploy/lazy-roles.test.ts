@@ -31,9 +31,11 @@ describe('offhook loads only the role a command runs (development entry, tsx)', 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const cases: [string[], string, string[]][] = [
-    [['agent', '--help'], 'agent', ['collector', 'telephony-gateway', 'native']],
-    [['collector', '--help'], 'collector', ['agent', 'telephony-gateway', 'native']],
-    [['gateway', '--help'], 'telephony-gateway', ['agent', 'collector']],
+    // No process loads deploy/ or ops/: what they share with the operator's commands lives in shared/.
+    [['agent', '--help'], 'agent', ['collector', 'telephony-gateway', 'native', 'deploy', 'ops']],
+    [['collector', '--help'], 'collector', ['agent', 'telephony-gateway', 'native', 'deploy', 'ops']],
+    [['gateway', '--help'], 'telephony-gateway', ['agent', 'collector', 'deploy', 'ops']],
+    [['status', '--help'], 'ops', ['native', 'deploy']],
   ];
   for (const [args, expected, absent] of cases) {
     it(`offhook ${args.join(' ')}: ${expected}/, none of ${absent.join(', ')}`, async () => {

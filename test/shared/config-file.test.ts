@@ -15,7 +15,7 @@ import {
   readConfigFile,
   readProcessConfig,
 } from '../../shared/index.ts';
-import { checkConfigFiles } from '../../deploy/check-config.ts';
+import { checkConfigFiles } from '../../ops/check-config.ts';
 import { CollectorConfigFile } from '../../collector/config.ts';
 import { AgentConfigFile } from '../../agent/config.ts';
 import { GatewayConfigFile } from '../../telephony-gateway/config.ts';

@@ -12,7 +12,7 @@ import {
   Port,
   RegexSource,
 } from '../../shared/index.ts';
-import { checkConfigFiles } from '../../deploy/check-config.ts';
+import { checkConfigFiles } from '../../ops/check-config.ts';
 
 const ExampleAgent = z
   .object({

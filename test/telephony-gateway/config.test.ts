@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkConfigFiles } from '../../deploy/check-config.ts';
+import { checkConfigFiles } from '../../ops/check-config.ts';
 import { ConfigError, loadConfigFile } from '../../shared/index.ts';
 import { gatewayConfigKinds } from '../../telephony-gateway/cli.ts';
 import { GatewayConfig } from '../../telephony-gateway/config.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { partitionOf } from '../../../collector/group/index.ts';
-import { gatherStatus } from '../../../deploy/status.ts';
+import { gatherStatus } from '../../../ops/status.ts';
 import { openBucket, Subjects } from '../../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
 import { killAndWait } from '../../helpers/processes.ts';

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { AgentConfigFile } from '../agent/config.ts';
-import { registerOperatorCommands } from '../collector/cli-operator.ts';
 import { CollectorConfigFile } from '../collector/config.ts';
 import { GatewayConfigFile } from '../telephony-gateway/config.ts';
+import { registerOperatorCommands } from './alerts.ts';
 import { registerCheckConfig } from './check-config.ts';
 import { registerStatusCommand } from './status.ts';
 

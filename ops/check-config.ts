@@ -1,10 +1,6 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import type { z } from 'zod';
-import { type ConfigFileKind, ConfigError, EXIT_OK, EXIT_USAGE, readConfigFile } from '../shared/index.ts';
-
-/** A bare schema, or a kind that also says which sections a file must set and which defaults deserve a warning. */
-export type ConfigKinds = Record<string, z.ZodType | ConfigFileKind>;
+import { ConfigError, type ConfigKinds, EXIT_OK, EXIT_USAGE, readConfigFile } from '../shared/index.ts';
 
 /**
  * Which schema a file is checked against: --kind, else the kind named in the file name (agent.yaml, web1-agent.yaml).

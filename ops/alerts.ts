@@ -21,10 +21,10 @@ import {
   type NatsConnection,
   type NatsFlags,
 } from '../shared/index.ts';
-import { AlertStore } from './alerts/index.ts';
-import { parseMatchers, type Matcher } from './silences/index.ts';
-import { describeMatchers, silenceActive, silenceMatches, silenceTarget } from './silences/index.ts';
-import { SilenceStore } from './silences/index.ts';
+import { AlertStore } from '../collector/alerts/index.ts';
+import { parseMatchers, type Matcher } from '../collector/silences/index.ts';
+import { describeMatchers, silenceActive, silenceMatches, silenceTarget } from '../collector/silences/index.ts';
+import { SilenceStore } from '../collector/silences/index.ts';
 
 const COLLECTOR_WAIT_MS = 3000;
 

@@ -15,8 +15,8 @@ import {
 import { CollectorConfig } from '../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../collector/service.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { EventScript } from './alerts/engine-harness.ts';
-import { RecordingSink, until } from './nats-harness.ts';
+import { EventScript } from '../collector/alerts/engine-harness.ts';
+import { RecordingSink, until } from '../collector/nats-harness.ts';
 import { runCli } from './cli-helpers.ts';
 
 describe('collector CLI', function () {
