@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The frontend's entry point (source tree only). */
 export const CONSOLE_ENTRY = fileURLToPath(new URL('./web/main.ts', import.meta.url));
+const CONSOLE_STYLE = fileURLToPath(new URL('./web/style.css', import.meta.url));
 /** Where `npm run build` puts the bundle, relative to the collector's own bundle (dist/console/). */
 export const CONSOLE_DIST_DIR = 'console';
 
@@ -11,7 +12,10 @@ export const CONSOLE_DIST_DIR = 'console';
  */
 export function consoleBuildOptions(outdir: string) {
   return {
-    entryPoints: { app: CONSOLE_ENTRY },
+    entryPoints: [
+      { in: CONSOLE_ENTRY, out: 'app' },
+      { in: CONSOLE_STYLE, out: 'app' },
+    ],
     bundle: true,
     minify: true,
     format: 'iife' as const,

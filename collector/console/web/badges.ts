@@ -1,0 +1,26 @@
+/// <reference lib="dom" />
+import type { AlertState } from '../api-schema.ts';
+import { html } from './html.ts';
+
+/**
+ * Severity is told three ways: a shape, the word and a colour from the Okabe-Ito palette (vermillion, yellow, blue),
+ * which stays distinct under the common colour-vision deficiencies and in greyscale.
+ */
+const SHAPE = { critical: '◆', warning: '▲', info: '●' } as const;
+
+export function Severity(props: { severity: 'critical' | 'warning' | 'info' }) {
+  return html`<span class=${`sev ${props.severity}`}><span aria-hidden="true">${SHAPE[props.severity]}</span> ${props.severity}</span>`;
+}
+
+const STATE_TEXT: Record<AlertState, string> = {
+  firing: 'firing',
+  acknowledged: 'acked',
+  silenced: 'silenced',
+  inhibited: 'host down',
+  flapping: 'flapping',
+  resolved: 'resolved',
+};
+
+export function StateBadge(props: { state: AlertState }) {
+  return html`<span class=${`state ${props.state}`} title=${props.state}>${STATE_TEXT[props.state]}</span>`;
+}
