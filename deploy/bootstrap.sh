@@ -35,6 +35,8 @@ if [ "$mode" = test ]; then
   needed[/usr/lib/nagios/plugins/check_tcp]=monitoring-plugins-basic
   # promtool lints each process's /metrics (test/deploy/promtool.test.ts); Debian ships it only in the server package.
   needed[promtool]=prometheus
+  # The web console's browser tests drive Debian's chromium through playwright-core (no browser download).
+  needed[chromium]=chromium
 fi
 missing=()
 for cmd in "${!needed[@]}"; do

@@ -4,6 +4,7 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONSOLE_DIST_DIR, consoleBuildOptions } from '../../collector/console/bundle.ts';
 import { NATIVE_ADDON, NATS_TOOLS, ROLE_BUNDLES, VPB_SHIM, launcherScript } from './layout.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -79,6 +80,8 @@ export async function buildDist(outdir = join(REPO, 'dist')): Promise<void> {
         plugins: [version],
       }),
     ),
+    // The collector's web console: app.js + app.css beside collector.mjs (collector/console/assets.ts looks there).
+    build(consoleBuildOptions(join(outdir, CONSOLE_DIST_DIR))),
     // The NATS host's tools (users file, stream maintenance), runnable by themselves.
     ...NATS_TOOLS.map((tool) =>
       build({

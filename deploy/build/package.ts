@@ -117,6 +117,7 @@ export async function buildPackages(out: string): Promise<PackageSet> {
     );
 
     const collector = rolePackage(stage, dist, 'collector');
+    for (const file of ['app.js', 'app.css']) put(collector, join(dist, 'console', file), `${LIB_DIR}/console/${file}`);
     files['offhook-collector'] = writeDeb(
       collector,
       {

@@ -61,7 +61,8 @@ export function AlertsPanel(props: { alerts: ConsoleAlert[]; now: number; action
         <span>Group by</span>
         ${(['host', 'rule'] as const).map(
           (value) =>
-            html`<button type="button" aria-pressed=${groupBy === value} onClick=${() => choose(value)}>${value}</button>`,
+            html`<button type="button" aria-pressed=${groupBy === value} onClick=${() => choose(value)}>
+              ${value}</button>`,
         )}
       </div>
       <label class="filter">
@@ -76,12 +77,16 @@ export function AlertsPanel(props: { alerts: ConsoleAlert[]; now: number; action
           onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)}
         />
       </label>
-      <label class="check"><input type="checkbox" checked=${showResolved}
+      <label class="toggle"><input type="checkbox" checked=${showResolved}
         onChange=${(e: Event) => setShowResolved((e.target as HTMLInputElement).checked)} /> resolved (1 h)</label>
     </div>
     ${filter.error ? html`<p class="error" role="alert">${filter.error}</p>` : null}
     <p class="summary">${shown.length} of ${firing} firing shown${text ? ' (filtered)' : ''}</p>
-    ${groups.length === 0 ? html`<p class="empty">${firing === 0 ? 'Nothing is firing.' : 'No alert matches.'}</p>` : null}
+    ${
+      groups.length === 0
+        ? html`<p class="empty">${firing === 0 ? 'Nothing is firing.' : 'No alert matches.'}</p>`
+        : null
+    }
     ${groups.map(
       ([key, alerts]) => html`<div class="group" key=${key}>
         <h3>${groupBy}: ${key} <small>${alerts.length} alert${alerts.length === 1 ? '' : 's'}</small></h3>
@@ -98,7 +103,11 @@ export function AlertsPanel(props: { alerts: ConsoleAlert[]; now: number; action
                 <span class="text">${a.summary}</span>
                 <span class="since" title="since / last change">${ago(props.now, a.startsAt)}</span>
               </button>
-              ${open === a.fingerprint ? html`<${AlertDetail} alert=${a} now=${props.now} actions=${props.actions} />` : null}
+              ${
+                open === a.fingerprint
+                  ? html`<${AlertDetail} alert=${a} now=${props.now} actions=${props.actions} />`
+                  : null
+              }
             </li>`,
           )}
         </ul>
