@@ -1,38 +1,21 @@
-import type { Alert } from '../../shared/index.ts';
+import {
+  type Alert,
+  type AlertmanagerAlertJson,
+  type AlertmanagerPayloadJson,
+  GO_ZERO_TIME,
+} from '../../shared/index.ts';
 import { alertUrl, rfc3339 } from './text.ts';
 import type { NotificationBatch } from './types.ts';
 
-/** Go's zero time, which Alertmanager sends as endsAt while an alert fires. */
-export const ZERO_TIME = '0001-01-01T00:00:00Z';
-
-export interface AlertmanagerAlert {
-  status: 'firing' | 'resolved';
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: string;
-  endsAt: string;
-  generatorURL: string;
-  fingerprint: string;
-}
-
-/** Prometheus Alertmanager webhook payload, version 4 (what Alertmanager 0.19+ posts to a webhook), field for field. */
-export interface AlertmanagerPayload {
-  version: '4';
-  groupKey: string;
-  truncatedAlerts: number;
-  status: 'firing' | 'resolved';
-  receiver: string;
-  groupLabels: Record<string, string>;
-  commonLabels: Record<string, string>;
-  commonAnnotations: Record<string, string>;
-  externalURL: string;
-  alerts: AlertmanagerAlert[];
-}
+/**
+ * Builds Alertmanager's webhook payload (version 4, field for field) from a batch; the schema, shared with the gateway
+ * that receives it, is shared/schemas/alertmanager.ts.
+ */
 
 /** The annotation (per alert, hence also in commonAnnotations) saying why the gateway did not phone. */
 export const FALLBACK_REASON_ANNOTATION = 'offhook_fallback_reason';
 
-export function alertmanagerAlert(alert: Alert, externalUrl: string, fallbackReason?: string): AlertmanagerAlert {
+export function alertmanagerAlert(alert: Alert, externalUrl: string, fallbackReason?: string): AlertmanagerAlertJson {
   return {
     status: alert.status,
     // Our own fields win over same-named labels: receivers route on alertname/host/severity.
@@ -43,7 +26,7 @@ export function alertmanagerAlert(alert: Alert, externalUrl: string, fallbackRea
       ...(fallbackReason ? { [FALLBACK_REASON_ANNOTATION]: fallbackReason } : {}),
     },
     startsAt: rfc3339(alert.startsAt),
-    endsAt: alert.status === 'firing' || alert.endsAt === 0 ? ZERO_TIME : rfc3339(alert.endsAt),
+    endsAt: alert.status === 'firing' || alert.endsAt === 0 ? GO_ZERO_TIME : rfc3339(alert.endsAt),
     generatorURL: alertUrl(externalUrl, alert),
     fingerprint: alert.fingerprint,
   };
@@ -56,7 +39,7 @@ function common(maps: Record<string, string>[]): Record<string, string> {
 }
 
 /** Builds the payload; `maxAlerts` > 0 truncates the list and reports how many were left out. */
-export function alertmanagerPayload(batch: NotificationBatch, maxAlerts = 0): AlertmanagerPayload {
+export function alertmanagerPayload(batch: NotificationBatch, maxAlerts = 0): AlertmanagerPayloadJson {
   const why = batch.reason === 'fallback' ? (batch.fallbackReason ?? 'unspecified') : undefined;
   const all = batch.alerts.map((a) => alertmanagerAlert(a, batch.externalUrl, why));
   const alerts = maxAlerts > 0 ? all.slice(0, maxAlerts) : all;

@@ -10,3 +10,4 @@ export * from './fallback.ts';
 export * from './gateway-event.ts';
 export * from './status.ts';
 export * from './watchdog.ts';
+export * from './alertmanager.ts';

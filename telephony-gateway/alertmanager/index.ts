@@ -13,6 +13,7 @@ import {
   type NatsConnection,
   type Registry,
   type Subjects,
+  type AlertmanagerPayload,
 } from '../../shared/index.ts';
 import { AlertmanagerApi } from './api.ts';
 import { resolveAuth } from './auth.ts';
@@ -20,7 +21,6 @@ import type { AlertmanagerBridgeConfig } from './config.ts';
 import { RecentNotifications } from './dedup.ts';
 import { toOffhookAlert } from './mapping.ts';
 import { bridgeMetrics } from './metrics.ts';
-import type { WebhookPayload } from './payload.ts';
 import { Silencer } from './silencer.ts';
 import { BridgeStore } from './store.ts';
 import { UnusablePayload, WebhookServer } from './webhook.ts';
@@ -76,7 +76,7 @@ export async function startAlertmanagerBridge(options: BridgeOptions): Promise<A
         .catch((err: Error) => logger.warn({ err, fingerprint: alert.fingerprint }, 'cannot forget a resolved alert'));
   };
 
-  const handle = async (payload: WebhookPayload): Promise<{ queued: number; duplicates: number }> => {
+  const handle = async (payload: AlertmanagerPayload): Promise<{ queued: number; duplicates: number }> => {
     const now = clock.now();
     const alerts = payload.alerts.map((source, index) => {
       try {

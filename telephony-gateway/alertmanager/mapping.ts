@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Alert, SCHEMA_VERSION, hostToken, type Severity } from '../../shared/index.ts';
+import { Alert, type AlertmanagerAlert, SCHEMA_VERSION, hostToken, type Severity } from '../../shared/index.ts';
 import { DEFAULT_SEVERITY_MAP, type AlertmanagerBridgeConfig } from './config.ts';
-import type { WebhookAlert } from './payload.ts';
 
 const MAX_SUMMARY_CHARS = 300;
 
@@ -104,7 +103,7 @@ export function notificationId(fingerprint: string, status: string, startsAt: nu
  * grouping, escalation, budget and acknowledgement. The firing's `startsAt` is its generation, so a
  * re-fire (new startsAt) is a new problem and an acknowledgement covers only the firing it was given for.
  */
-export function toOffhookAlert(source: WebhookAlert, config: MappingConfig, now: number): Alert {
+export function toOffhookAlert(source: AlertmanagerAlert, config: MappingConfig, now: number): Alert {
   const labels = source.labels;
   const fingerprint = alertmanagerFingerprint(labels);
   const host = hostFor(labels, config);

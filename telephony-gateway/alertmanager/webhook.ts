@@ -1,14 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listenOn, type Logger } from '../../shared/index.ts';
+import { type AlertmanagerPayload, listenOn, type Logger } from '../../shared/index.ts';
 import { challenge, isAuthorized, type ResolvedAuth } from './auth.ts';
 import type { BridgeMetrics } from './metrics.ts';
-import { parsePayload, type PayloadProblem, type WebhookPayload } from './payload.ts';
+import { parsePayload, type PayloadProblem } from './payload.ts';
 
 /**
  * What the bridge does with a valid payload; throws only when the alerts could not be stored (Alertmanager should
  * retry).
  */
-export type PayloadHandler = (payload: WebhookPayload) => Promise<{ queued: number; duplicates: number }>;
+export type PayloadHandler = (payload: AlertmanagerPayload) => Promise<{ queued: number; duplicates: number }>;
 
 export type Outcome =
   | 'accepted'

@@ -12,6 +12,7 @@ import {
   silentLogger,
   streamNames,
   Subjects,
+  type AlertmanagerAlertJson,
 } from '../../../shared/index.ts';
 import { CollectorConfig } from '../../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../../collector/service.ts';
@@ -21,12 +22,6 @@ import { until } from '../nats-harness.ts';
 
 const subjects = new Subjects();
 const MINUTE = 60_000;
-
-interface WebhookAlert {
-  status: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
 
 describe("collector: the telephony gateway's own trouble reaches a person through the notifiers", () => {
   let server: EmbeddedNatsServer;
@@ -45,8 +40,8 @@ describe("collector: the telephony gateway's own trouble reaches a person throug
     await server.dispose();
   });
 
-  const alertsIn = (index: number): WebhookAlert[] =>
-    (JSON.parse(webhook.requests[index]!.body) as { alerts: WebhookAlert[] }).alerts;
+  const alertsIn = (index: number): AlertmanagerAlertJson[] =>
+    (JSON.parse(webhook.requests[index]!.body) as { alerts: AlertmanagerAlertJson[] }).alerts;
 
   it('line_down fires a critical gateway_line_down (never on ALERTS), quiet period resolves it; budget_exhausted resolves after its window', async () => {
     const clock = new ManualClock(Date.now());

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ZERO_TIME } from '../../../collector/notify/alertmanager-payload.ts';
+import { GO_ZERO_TIME } from '../../../shared/index.ts';
 import {
   batchOf,
   createNotifier,
@@ -64,7 +64,7 @@ describe('notifiers: webhook (Alertmanager v4) and http-get against a real HTTP 
     assert.deepEqual(a.labels, { mount: '/var', alertname: 'disk_full', host: 'web1', severity: 'critical' });
     assert.deepEqual(a.annotations, { summary: 'disk /var is 97% full', value: '97' });
     assert.equal(a.startsAt, '2023-11-14T22:13:20.000Z');
-    assert.equal(a.endsAt, ZERO_TIME);
+    assert.equal(a.endsAt, GO_ZERO_TIME);
     assert.equal(a.fingerprint, firing.fingerprint);
     assert.equal(a.generatorURL, `http://status.example:9470/alerts/${firing.fingerprint}`);
     assert.equal(b.status, 'resolved');

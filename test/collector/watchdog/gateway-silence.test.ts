@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createRegistry, fingerprint, silentLogger, streamNames, Subjects } from '../../../shared/index.ts';
+import {
+  createRegistry,
+  fingerprint,
+  silentLogger,
+  streamNames,
+  Subjects,
+  type AlertmanagerAlertJson,
+} from '../../../shared/index.ts';
 import { CollectorConfig } from '../../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../../collector/service.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
 import { startTestGateway, type TestGateway } from '../../telephony-gateway/harness.ts';
 import { HttpSink, metricValue } from '../notify/helpers.ts';
 import { until } from '../nats-harness.ts';
-
-interface WebhookAlert {
-  status: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
 
 describe('collector watchdog: a silent telephony gateway reaches a person through the notifiers', function () {
   this.timeout(60_000);
@@ -36,8 +37,8 @@ describe('collector watchdog: a silent telephony gateway reaches a person throug
     await server.dispose();
   });
 
-  const received = (): WebhookAlert[] =>
-    webhook.requests.flatMap((r) => (JSON.parse(r.body) as { alerts: WebhookAlert[] }).alerts);
+  const received = (): AlertmanagerAlertJson[] =>
+    webhook.requests.flatMap((r) => (JSON.parse(r.body) as { alerts: AlertmanagerAlertJson[] }).alerts);
   const metric = (name: string): Promise<number> => metricValue(registry, name, {});
   let registry = createRegistry('collector');
 

@@ -11,14 +11,15 @@ import {
   speakable,
   toOffhookAlert,
 } from '../../../telephony-gateway/alertmanager/mapping.ts';
-import { parsePayload, type WebhookPayload } from '../../../telephony-gateway/alertmanager/payload.ts';
+import type { AlertmanagerPayload } from '../../../shared/index.ts';
+import { parsePayload } from '../../../telephony-gateway/alertmanager/payload.ts';
 import { silenceEnd, silenceFor } from '../../../telephony-gateway/alertmanager/silencer.ts';
 import { isAuthorized, resolveAuth } from '../../../telephony-gateway/alertmanager/auth.ts';
 
 const fixture = (name: string): string => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
 const config = AlertmanagerBridgeConfig.parse({ auth: { bearer_token: 'a-long-secret' } });
 
-function parsed(body: string): WebhookPayload {
+function parsed(body: string): AlertmanagerPayload {
   const result = parsePayload(body);
   if (!result.ok) throw new Error(`${result.problem.reason}: ${result.problem.detail}`);
   return result.payload;
