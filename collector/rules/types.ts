@@ -7,11 +7,16 @@ import {
   type Labels,
   type LogMatch,
   type ResourceSample,
+  type RuleKind,
 } from '../../shared/index.ts';
 import { MatcherText, unknownPlaceholdersIssue } from './common-config.ts';
 
 export type AgentEvent = ResourceSample | CheckResult | LogMatch;
-export type AlertRuleKind = 'threshold' | 'check' | 'log' | 'host_down';
+/**
+ * The kinds rules raise: every alert kind (shared/schemas/alert.ts `RuleKind`, carried across processes) except
+ * those the engine and the collector raise themselves.
+ */
+export type AlertRuleKind = Exclude<z.infer<typeof RuleKind>, 'flapping' | 'external' | 'watchdog'>;
 
 /**
  * What a rule says about one series (host + labels) right now. `severity: null` means the
