@@ -9,7 +9,7 @@ import { FileFollower, ResourceSampler } from '../agent/index.ts';
 import { RuleSet } from '../agent/logs/rules.ts';
 import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
 import { buildDist } from '../deploy/build/build.ts';
-import { killAndWait, waitForOutput } from '../deploy/lib/child-process.ts';
+import { killAndWait, waitForOutput } from '../deploy/lib/processes.ts';
 import { ensureStreams, Subjects } from '../shared/index.ts';
 import { connect } from '@nats-io/transport-node';
 import { report, type BenchRow } from './lib.ts';

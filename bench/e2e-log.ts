@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import type { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureStreams, Subjects } from '../shared/index.ts';
-import { startOffhook } from '../test/helpers/offhook-process.ts';
-import { killAndWait } from '../test/helpers/processes.ts';
-import { webhookReceiver } from '../test/helpers/webhook-receiver.ts';
+import { startOffhook } from '../deploy/lib/offhook-process.ts';
+import { killAndWait } from '../deploy/lib/processes.ts';
+import { webhookReceiver } from '../deploy/lib/webhook-receiver.ts';
 import { percentile, type BenchRow } from './lib.ts';
 
 const LOG_TRIALS = Number(process.env.OFFHOOK_BENCH_LOG_TRIALS ?? 50);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { partitionOf } from '../collector/group/index.ts';
-import { killAndWait, waitForOutput } from '../deploy/lib/child-process.ts';
+import { killAndWait, waitForOutput } from '../deploy/lib/processes.ts';
 import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
 import {
   ensureStreams,

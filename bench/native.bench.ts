@@ -1,14 +1,23 @@
 import { stat } from 'node:fs/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSimLine } from '../native/index.ts';
-import { writeWav } from '../test/native/wav-files.ts';
+import { encodeWav, PLAYBACK_RATE } from '../telephony-gateway/drivers/sip/wav.ts';
 import { percentile, report } from './lib.ts';
 
 const OPS = 2000;
 const CYCLES = 300;
 const PROMPTS = 10;
+
+/** A prompt of `ms` milliseconds (a quiet 440 Hz tone), 8 kHz mono 16-bit PCM as the line plays it. */
+function writeTone(path: string, ms: number): string {
+  const samples = Int16Array.from({ length: Math.round((ms * PLAYBACK_RATE) / 1000) }, (_, i) =>
+    Math.round(3000 * Math.sin((2 * Math.PI * 440 * i) / PLAYBACK_RATE)),
+  );
+  writeFileSync(path, encodeWav(samples));
+  return path;
+}
 
 const micros = (since: bigint): number => Number(process.hrtime.bigint() - since) / 1000;
 
@@ -16,8 +25,8 @@ const micros = (since: bigint): number => Number(process.hrtime.bigint() - since
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'offhook-native-bench-'));
   try {
-    const prompt = writeWav(join(dir, 'prompt.wav'), 200);
-    const second = writeWav(join(dir, 'second.wav'), 1000);
+    const prompt = writeTone(join(dir, 'prompt.wav'), 200);
+    const second = writeTone(join(dir, 'second.wav'), 1000);
 
     // 1. One line operation: offHook (an AsyncWorker on the libuv pool, Promise settled in OnOK).
     //    Baseline: fs.promises.stat, the same pool round trip with no line behind it.

@@ -2,8 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { killAndWait, spawnTracked } from '../test/helpers/processes.ts';
-import { freePort } from '../test/helpers/ports.ts';
+import { killAndWait, spawnTracked } from '../deploy/lib/processes.ts';
+import { freeTcpPort } from '../shared/index.ts';
 
 /**
  * The peer the e2e bench compares with, on loopback, every process killed by its own PID: node_exporter and
@@ -60,10 +60,10 @@ export async function startPeerStack(options: PeerOptions): Promise<PeerStack> {
   const dir = join(options.dir, 'peer');
   mkdirSync(dir, { recursive: true });
   const [nodePort, blackboxPort, promPort, amPort] = await Promise.all([
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
+    freeTcpPort(),
+    freeTcpPort(),
+    freeTcpPort(),
+    freeTcpPort(),
   ]);
   const at = (port: number): string => `127.0.0.1:${port}`;
   writeFileSync(join(dir, 'blackbox.yml'), stringify({ modules: { http_2xx: { prober: 'http', timeout: '2s' } } }));

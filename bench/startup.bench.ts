@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { buildDist } from '../deploy/build/build.ts';
-import { killAndWait, waitForOutput } from '../deploy/lib/child-process.ts';
+import { killAndWait, waitForOutput } from '../deploy/lib/processes.ts';
 import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
 import { report, type BenchRow } from './lib.ts';
 import { MIB, rssBytes } from './proc-stats.ts';

@@ -21,3 +21,5 @@ export * from './exit.ts';
 export * from './nats-cli.ts';
 export * from './run-service.ts';
 export * from './config-kinds.ts';
+export * from './child-process.ts';
+export * from './ports.ts';

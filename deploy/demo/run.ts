@@ -2,9 +2,8 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { ensureStreams, hostToken, Subjects, type Alert, type CallRecord } from '../../shared/index.ts';
+import { ensureStreams, freeTcpPort, hostToken, Subjects, type Alert, type CallRecord } from '../../shared/index.ts';
 import { EmbeddedNatsServer } from '../lib/embedded-nats.ts';
-import { freeLoopbackPort } from '../lib/free-port.ts';
 import {
   writeCollectorConfig,
   writeGatewayConfig,
@@ -79,13 +78,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     webUrl: `http://127.0.0.1:${web.port}/`,
     logPath: demoLog.path,
     webhookUrl: webhook.url,
-    collectorListen: `127.0.0.1:${await freeLoopbackPort()}`,
-    gatewayListen: `127.0.0.1:${await freeLoopbackPort()}`,
+    collectorListen: `127.0.0.1:${await freeTcpPort()}`,
+    gatewayListen: `127.0.0.1:${await freeTcpPort()}`,
     agentListens: {},
     speed: options.speed,
   };
-  for (const host of [localHost, ...SIMULATED_HOSTS])
-    layout.agentListens[host] = `127.0.0.1:${await freeLoopbackPort()}`;
+  for (const host of [localHost, ...SIMULATED_HOSTS]) layout.agentListens[host] = `127.0.0.1:${await freeTcpPort()}`;
 
   narrator = new Narrator(nc, subjects, say);
   narrator.start();

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { killAndWait } from '../lib/child-process.ts';
+import { killAndWait } from '../../shared/child-process.ts';
 
 /** A process still running this long after SIGTERM is SIGKILLed: Ctrl-C ends the whole demo within seconds. */
 const STOP_GRACE_MS = 3000;

@@ -7,7 +7,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Agent, AgentConfig } from '../../agent/index.ts';
 import { ensureStreams, silentLogger, type CheckResult, type Heartbeat } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { nextMessage, readEvents, subjects, tempDir, writeConfig } from './helpers.ts';
 
 describe('agent process: events, heartbeat, metrics, spool before the stream exists', () => {

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
-import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { agentConfigProblems, tempDir, writeConfig } from './helpers.ts';
 
 async function run(args: string[]): Promise<{ code: number | null; output: string }> {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureStreams } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
-import { mountTmpfs } from '../helpers/tmpfs.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
+import { mountTmpfs } from '../../deploy/lib/tmpfs.ts';
 import { readEvents, subjects, tempDir, writeConfig, type AgentEvent } from './helpers.ts';
 
 const isFull = (e: AgentEvent): boolean =>

@@ -16,7 +16,7 @@ import { Agent, AgentConfig } from '../../agent/index.ts';
 import { ensureStreams, silentLogger, type LogMatch } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { readEvents, subjects, tempDir, writeConfig } from './helpers.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 describe('agent log rules (real nats-server, real files)', () => {

@@ -5,7 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Agent, AgentConfig } from '../../agent/index.ts';
 import { ensureStreams, silentLogger, type CheckResult } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { spawnTracked } from '../helpers/processes.ts';
+import { spawnTracked } from '../../deploy/lib/processes.ts';
 import { agentConfigProblems, readEvents, subjects, tempDir, writeConfig } from './helpers.ts';
 
 describe('nagios checks in the agent', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { startOffhook } from '../helpers/offhook-process.ts';
-import { killAndWait, waitForOutput } from '../helpers/processes.ts';
-import { scrapeSum } from '../helpers/metrics.ts';
+import { startOffhook } from '../../deploy/lib/offhook-process.ts';
+import { killAndWait, waitForOutput } from '../../deploy/lib/processes.ts';
+import { scrapeSum } from '../../deploy/lib/metrics-text.ts';
 import { tempDir } from './helpers.ts';
 
 describe('agent nats_silence (real agent process, real nats-server stopped)', function () {

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureStreams, type Heartbeat } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { nextMessage, readEvents, subjects, tempDir, writeConfig } from './helpers.ts';
 
 const OUTAGE_MS = 30_000;

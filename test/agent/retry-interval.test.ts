@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { CheckConfig, pluginFor } from '../../agent/index.ts';
 import type { CheckOutcome } from '../../agent/checks/index.ts';
 import { CheckScheduler, type ScheduledCheck } from '../../agent/core/scheduler.ts';
-import { ManualClock, silentLogger } from '../../shared/index.ts';
+import { ManualClock, silentLogger, freeTcpPort } from '../../shared/index.ts';
 
 const RETRY = { interval: 250, attempts: 3 };
 
@@ -12,15 +10,6 @@ function tcpCheck(port: number, extra: Record<string, unknown> = {}): ScheduledC
   const parsed = CheckConfig.parse({ name: 'svc', kind: 'tcp', port, interval: '10s', timeout: '2s', ...extra });
   const config = parsed as unknown as ScheduledCheck['config'];
   return { config, instance: pluginFor('tcp')!.create(config) };
-}
-
-/** A loopback port nothing listens on (a server bound and closed again). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('agent soft states: retry_interval', () => {
@@ -60,7 +49,7 @@ describe('agent soft states: retry_interval', () => {
   });
 
   it('a real tcp check on a closed port runs at 0, 250, 500 ms, then after its interval (injected clock)', async () => {
-    const check = tcpCheck(await closedPort());
+    const check = tcpCheck(await freeTcpPort());
     const clock = new ManualClock();
     const start = clock.now();
     const runs: number[] = [];

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import dnsPacket from 'dns-packet';
 import { probe } from './probe-helpers.ts';
 import { CheckConfig, pluginFor } from '../../agent/index.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 
 /** The real MariaDB on 127.0.0.1:3306; started here when it is down (as deploy/bootstrap.sh does). */
 function ensureMariaDb(): void {

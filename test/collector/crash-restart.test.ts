@@ -14,9 +14,9 @@ import {
   type ResourceSample,
 } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { until } from '../helpers/wait.ts';
-import { webhookReceiver } from '../helpers/webhook-receiver.ts';
+import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
 
 describe('collector process: SIGKILL and restart mid-incident', function () {
   this.timeout(90_000);

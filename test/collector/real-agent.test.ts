@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRegistry, silentLogger } from '../../shared/index.ts';
+import { createRegistry, silentLogger, freeTcpPort } from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../collector/service.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { RecordingSink, until } from './nats-harness.ts';
-
-/** A loopback port nothing listens on (bound by the OS, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('collector with a real agent: check alert, host down with inhibition, host back', function () {
   this.timeout(90_000);
@@ -58,7 +47,7 @@ metrics_listen: "127.0.0.1:0"
 heartbeat_interval: 300ms
 resources: { enabled: false }
 checks:
-  - { name: db-port, kind: tcp, host: 127.0.0.1, port: ${await closedPort()}, interval: 200ms, timeout: 1s }
+  - { name: db-port, kind: tcp, host: 127.0.0.1, port: ${await freeTcpPort()}, interval: 200ms, timeout: 1s }
 `,
     );
     const startAgent = async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { trackChild, waitForOutput } from '../helpers/processes.ts';
+import { trackChild, waitForOutput } from '../../deploy/lib/processes.ts';
 
 function alive(pid: number): boolean {
   try {

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ackingGatewayConfig } from '../faults/common.ts';
 import { startNatsServer } from '../helpers/nats-server.ts';
-import { startOffhook } from '../helpers/offhook-process.ts';
-import { spawnTracked } from '../helpers/processes.ts';
+import { startOffhook } from '../../deploy/lib/offhook-process.ts';
+import { spawnTracked } from '../../deploy/lib/processes.ts';
 
 async function offhook(args: string[]): Promise<{ code: number | null; stderr: string }> {
   const child = spawnTracked(process.execPath, ['offhook.mjs', ...args]);

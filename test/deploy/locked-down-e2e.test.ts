@@ -15,12 +15,12 @@ import {
   NatsConfig,
   streamNames,
   Subjects,
+  freeTcpPort,
 } from '../../shared/index.ts';
 import { generateUsers } from '../../deploy/nats/gen-users.ts';
 import { CredentialStore } from '../../deploy/nats/credentials.ts';
 import { agentInboxPrefix } from '../../deploy/nats/permissions.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
-import { freePort } from './lib/cluster.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { adaptConfig } from './lib/nats-config.ts';
 import { NatsNode } from './lib/nats-node.ts';
 import { makeTestCertificates, type TestCertificates } from './lib/tls.ts';
@@ -111,7 +111,7 @@ describe('deploy/nats: agent, collector and gateway on the locked-down server', 
   });
 
   it('turns a failed check into an alert, a call and a DTMF acknowledgement without a permissions violation', async function () {
-    const closedPort = await freePort();
+    const closedPort = await freeTcpPort();
     for (const sub of ['agent', 'gateway']) mkdirSync(join(dir, 'state', sub), { recursive: true });
     const collectorYaml = join(dir, 'collector.yaml');
     writeFileSync(

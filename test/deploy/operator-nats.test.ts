@@ -8,8 +8,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { fingerprint, jetstreamClient, ManualClock, publishDurable, Subjects } from '../../shared/index.ts';
 import { EventScript } from '../collector/alerts/engine-harness.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts';
-import { killAndWait, spawnTracked } from '../helpers/processes.ts';
+import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
+import { killAndWait, spawnTracked } from '../../deploy/lib/processes.ts';
 import { untilPolled } from '../helpers/wait.ts';
 
 interface Run {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildPackages, type PackageSet } from '../../deploy/build/package.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { untilPolled } from '../helpers/wait.ts';
+import { freeTcpPort } from '../../shared/index.ts';
 
 const execFileAsync = promisify(execFile);
 const INSTALLED = ['offhook', 'offhook-agent', 'offhook-collector'];
@@ -39,14 +39,6 @@ const userExists = (name: string): boolean => {
     return false;
   }
 };
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('npm run package: Debian packages', function () {
   this.timeout(180_000);
@@ -166,7 +158,7 @@ state_dir: ${JSON.stringify(join(dir, 'state'))}
 metrics_listen: "127.0.0.1:0"
 resources: { enabled: false }
 checks:
-  - { name: db-port, kind: tcp, host: 127.0.0.1, port: ${await closedPort()}, interval: 200ms, timeout: 1s }
+  - { name: db-port, kind: tcp, host: 127.0.0.1, port: ${await freeTcpPort()}, interval: 200ms, timeout: 1s }
 `,
       );
       // From the installed files only: cwd outside the checkout, the command from /usr/bin.

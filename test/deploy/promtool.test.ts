@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ackingGatewayConfig } from '../faults/common.ts';
-import { parseMetrics } from '../helpers/metrics.ts';
+import { parseMetrics } from '../../deploy/lib/metrics-text.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts';
-import { killAndWait } from '../helpers/processes.ts';
+import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
+import { killAndWait } from '../../deploy/lib/processes.ts';
 import { untilPolled } from '../helpers/wait.ts';
 
 const PROMTOOL = '/usr/bin/promtool';

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnTracked } from '../helpers/processes.ts';
+import { spawnTracked } from '../../deploy/lib/processes.ts';
 import { recordFault } from './common.ts';
 
 /** What each real command is started with: the three configs that used to kill or fool a process. */

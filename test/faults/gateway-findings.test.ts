@@ -6,12 +6,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { CallRecord, ensureStreams, jetstreamClient, publishDurable, Subjects } from '../../shared/index.ts';
 import type { Alert } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts';
-import { killAndWait } from '../helpers/processes.ts';
-import { scrapeSum } from '../helpers/metrics.ts';
+import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
+import { killAndWait } from '../../deploy/lib/processes.ts';
+import { scrapeSum } from '../../deploy/lib/metrics-text.ts';
 import { readTranscript } from '../helpers/transcript.ts';
 import { untilPolled } from '../helpers/wait.ts';
-import { webhookReceiver } from '../helpers/webhook-receiver.ts';
+import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
 import { makeAlert } from '../telephony-gateway/helpers.ts';
 import { GENEROUS_BUDGET, recordFault, speechDir } from './common.ts';
 

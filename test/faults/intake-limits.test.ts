@@ -19,11 +19,11 @@ import {
   type Heartbeat,
 } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts';
-import { killAndWait } from '../helpers/processes.ts';
-import { scrape, sumOf } from '../helpers/metrics.ts';
+import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
+import { killAndWait } from '../../deploy/lib/processes.ts';
+import { scrape, sumOf } from '../../deploy/lib/metrics-text.ts';
 import { untilPolled } from '../helpers/wait.ts';
-import { webhookReceiver } from '../helpers/webhook-receiver.ts';
+import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
 import { ackingGatewayConfig, recordFault } from './common.ts';
 
 type Hook = Awaited<ReturnType<typeof webhookReceiver>>;

@@ -6,11 +6,11 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureStreams, streamNames, Subjects, type Alert } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts';
-import { killAndWait } from '../helpers/processes.ts';
-import { scrape, scrapeSum, sumOf } from '../helpers/metrics.ts';
+import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
+import { killAndWait } from '../../deploy/lib/processes.ts';
+import { scrape, scrapeSum, sumOf } from '../../deploy/lib/metrics-text.ts';
 import { untilPolled } from '../helpers/wait.ts';
-import { webhookReceiver } from '../helpers/webhook-receiver.ts';
+import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
 import { InProcessAgent } from './agent-publishers.ts';
 import { readStream, recordFault } from './common.ts';
 

@@ -15,10 +15,10 @@ import {
   type ResourceSample,
 } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts';
-import { killAndWait } from '../helpers/processes.ts';
+import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
+import { killAndWait } from '../../deploy/lib/processes.ts';
 import { untilPolled } from '../helpers/wait.ts';
-import { webhookReceiver } from '../helpers/webhook-receiver.ts';
+import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
 import { recordFault } from './common.ts';
 
 const PREFIX = 'order';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureStreams, Subjects } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts';
-import { killAndWait } from '../helpers/processes.ts';
+import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
+import { killAndWait } from '../../deploy/lib/processes.ts';
 import { untilPolled } from '../helpers/wait.ts';
 import { recordFault } from './common.ts';
 

@@ -13,14 +13,15 @@ import {
   SCHEMA_VERSION,
   Subjects,
   type ResourceSample,
+  freeTcpPort,
 } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { startOffhook, type OffhookProcess } from '../helpers/offhook-process.ts';
-import { killAndWait } from '../helpers/processes.ts';
-import { blackhole, freePort } from '../helpers/ports.ts';
-import { scrape, sumOf } from '../helpers/metrics.ts';
+import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
+import { killAndWait } from '../../deploy/lib/processes.ts';
+import { blackhole } from '../helpers/ports.ts';
+import { scrape, sumOf } from '../../deploy/lib/metrics-text.ts';
 import { untilPolled } from '../helpers/wait.ts';
-import { webhookReceiver } from '../helpers/webhook-receiver.ts';
+import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
 import { ackingGatewayConfig, recordFault } from './common.ts';
 
 const PREFIX = 'slownotify';
@@ -50,7 +51,7 @@ describe('faults: slow and dead notifier endpoints', function () {
   it('an endpoint that accepts and never answers, or refuses, delays neither the other receivers nor the phone', async () => {
     const good = await webhookReceiver();
     const hanging = await blackhole();
-    const refused = await freePort();
+    const refused = await freeTcpPort();
     // Long timeouts: the hanging requests must still be open when everything else has been delivered.
     const slow = { timeout: '120s', retry: { max_attempts: 2, initial_backoff: '100ms' } };
     const collector = await startOffhook('collector', dir, 'collector', {

@@ -1,4 +1,4 @@
-import { killAllTracked } from './processes.ts';
+import { killAllTracked } from '../../deploy/lib/processes.ts';
 
 /** Root hook: whatever a test file forgot to stop is killed by PID when the run ends. */
 export const mochaHooks = {

@@ -1,16 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 
-/**
- * A free loopback port right now (nothing listens on it: a connection is refused). Another process may take it later.
- */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port from listen(0)');
-  return address.port;
-}
+// A free port: freeTcpPort() in shared/ports.ts.
 
 /**
  * A loopback TCP server that accepts every connection, reads what it is sent and never answers:

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { openLine } from '../../native/index.ts';
-import { spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { writeWav } from './wav-files.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

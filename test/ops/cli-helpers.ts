@@ -1,4 +1,4 @@
-import { spawnTracked } from '../helpers/processes.ts';
+import { spawnTracked } from '../../deploy/lib/processes.ts';
 
 /** Runs `node offhook.mjs ...` to completion, collecting output. */
 export async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/service/service.ts', import.meta.url));
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { stringify } from 'yaml';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { spawnTracked } from '../helpers/processes.ts';
+import { spawnTracked } from '../../deploy/lib/processes.ts';
 import { startTestGateway, type TestGateway } from './harness.ts';
 
 async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

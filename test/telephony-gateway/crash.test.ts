@@ -14,7 +14,7 @@ import {
   streamNames,
 } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { speechStateDir } from './harness.ts';
 import { assertOneCallAtATime, readTranscript, waitForTranscript } from '../helpers/transcript.ts';
 import { makeAlert } from './helpers.ts';

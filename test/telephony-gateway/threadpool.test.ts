@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { libuvPoolSize } from '../../telephony-gateway/main.ts';
 import { builtDist } from '../helpers/dist.ts';
-import { scrapeSum } from '../helpers/metrics.ts';
+import { scrapeSum } from '../../deploy/lib/metrics-text.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { speechStateDir } from './harness.ts';
 
 /** Threads of a live process, from /proc: libuv starts its whole pool at first use. */

@@ -1,21 +1,10 @@
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { tcpPortFree as tcpFree } from '../../../shared/index.ts';
 
 /**
  * Free ports for one baresip start. A port found free can be taken again before baresip binds it,
  * so the supervisor treats "Address already in use" from baresip as "pick again", not as a fault.
  */
-
-function tcpFree(host: string, port: number): Promise<number | null> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(null));
-    server.listen({ host, port, exclusive: true }, () => {
-      const bound = (server.address() as { port: number }).port;
-      server.close(() => resolve(bound));
-    });
-  });
-}
 
 function udpFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -26,13 +15,6 @@ function udpFree(host: string, port: number): Promise<boolean> {
     });
     socket.bind({ address: host, port, exclusive: true }, () => socket.close(() => resolve(true)));
   });
-}
-
-/** A TCP port nobody listens on (for ctrl_tcp). */
-export async function freeTcpPort(host: string): Promise<number> {
-  const port = await tcpFree(host, 0);
-  if (port === null) throw new Error(`cannot bind any TCP port on ${host}`);
-  return port;
 }
 
 /** A port free for UDP and TCP, with the next one free for TCP (baresip's sip_listen binds both, TLS on port + 1). */

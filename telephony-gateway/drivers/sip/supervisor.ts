@@ -3,12 +3,12 @@ import { EventEmitter } from 'node:events';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { counter, Gauge, type Logger, type Registry } from '../../../shared/index.ts';
+import { counter, freeTcpPort, Gauge, killAndWait, type Logger, type Registry } from '../../../shared/index.ts';
 import type { SipLineConfig } from './config.ts';
 import { writeConfigDir, type BaresipLaunchSettings } from './config-dir.ts';
 import { BaresipControl, CommandTimeoutError, type BaresipEvent } from './control.ts';
-import { freeRtpRange, freeSipPort, freeTcpPort } from './ports.ts';
-import { exitWithin, terminate } from './process.ts';
+import { freeRtpRange, freeSipPort } from './ports.ts';
+import { exitWithin } from './process.ts';
 
 export type SpawnProcess = (command: string, args: string[], options: SpawnOptions) => ChildProcess;
 
@@ -163,7 +163,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
     this.stopHealthChecks();
     const child = this.child;
     this.controlConnection?.close();
-    if (child) await terminate(child, this.options.stopGraceMs ?? 5_000);
+    if (child) await killAndWait(child, 'SIGTERM', this.options.stopGraceMs ?? 5_000);
     // A start under way notices `stopping` and kills what it spawned; wait so nothing outlives stop().
     await this.launching;
     const wasUp = this.state === 'up';
@@ -179,7 +179,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
         const control = await this.launchOnce();
         if (this.stopping) {
           control.close();
-          if (this.child) await terminate(this.child, this.options.stopGraceMs ?? 5_000);
+          if (this.child) await killAndWait(this.child, 'SIGTERM', this.options.stopGraceMs ?? 5_000);
           this.child = null;
           return;
         }
@@ -193,7 +193,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
         return;
       } catch (err) {
         const error = err as LaunchError;
-        if (this.child) await terminate(this.child, 1_000);
+        if (this.child) await killAndWait(this.child, 'SIGTERM', 1_000);
         this.child = null;
         if (this.stopping) return;
         if (error.portClash && attempt < BIND_RETRIES) {
@@ -409,7 +409,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
       const status = await exitWithin(child, 1_000);
       if (status) [reason, detail] = ['exited', `baresip exited (code ${status.code}, signal ${status.signal})`];
     }
-    if (child) await terminate(child, 0);
+    if (child) await killAndWait(child, 'SIGKILL', 0);
     this.restarts?.inc({ reason });
     if (!this.stopping) this.scheduleRestart(detail);
   }

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserServer, chromium, type Page } from 'playwright-core';
-import { killAndWait, trackChild } from '../../helpers/processes.ts';
+import { killAndWait, trackChild } from '../../../deploy/lib/processes.ts';
 
 /** Debian's chromium (deploy/bootstrap.sh installs it for the tests); playwright-core never downloads a browser. */
 export const CHROMIUM = process.env.OFFHOOK_CHROMIUM ?? '/usr/bin/chromium';

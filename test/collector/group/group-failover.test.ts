@@ -7,9 +7,9 @@ import { partitionOf } from '../../../collector/group/index.ts';
 import { gatherStatus } from '../../../ops/status.ts';
 import { openBucket, Subjects } from '../../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
-import { killAndWait } from '../../helpers/processes.ts';
+import { killAndWait } from '../../../deploy/lib/processes.ts';
 import { until } from '../../helpers/wait.ts';
-import { webhookReceiver } from '../../helpers/webhook-receiver.ts';
+import { webhookReceiver } from '../../../deploy/lib/webhook-receiver.ts';
 import {
   balanced,
   eventSender,

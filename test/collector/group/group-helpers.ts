@@ -11,7 +11,7 @@ import {
   type ResourceSample,
 } from '../../../shared/index.ts';
 import { partitionOf } from '../../../collector/group/index.ts';
-import { spawnTracked, waitForOutput } from '../../helpers/processes.ts';
+import { spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
 
 export const PARTITIONS = 8;
 

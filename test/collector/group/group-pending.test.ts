@@ -6,9 +6,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { NotificationLog, type PendingNotification } from '../../../collector/notify/nflog.ts';
 import { openBucket, Subjects } from '../../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
-import { killAndWait } from '../../helpers/processes.ts';
+import { killAndWait } from '../../../deploy/lib/processes.ts';
 import { until } from '../../helpers/wait.ts';
-import { webhookReceiver } from '../../helpers/webhook-receiver.ts';
+import { webhookReceiver } from '../../../deploy/lib/webhook-receiver.ts';
 import { makeAlert } from '../notify/helpers.ts';
 import { balanced, hostsHeldBy, leaseOwners, startMember, tally, type Member } from './group-helpers.ts';
 

@@ -12,7 +12,7 @@ import { CollectorConfig } from '../../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../../collector/service.ts';
 import { NATS_SERVER_BIN } from '../../../deploy/lib/embedded-nats.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
 import { EventScript } from '../alerts/engine-harness.ts';
 import { metricValue } from '../notify/helpers.ts';
 import { RecordingSink } from '../nats-harness.ts';

@@ -1,25 +1,18 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killAndWait, spawnTracked, waitForOutput } from '../../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
 import { batchOf, createNotifier, HOSTILE_SUMMARY, makeAlert, neverAborted } from './helpers.ts';
-
-async function freeLoopbackPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+import { freeTcpPort } from '../../../shared/index.ts';
 
 /** A real ngircd in a temp dir (ngircd cannot pick its own port, so a freed ephemeral one is retried on a clash). */
 async function startNgircd(): Promise<{ port: number; child: ChildProcess; dir: string }> {
   for (let attempt = 0; ; attempt++) {
     const dir = mkdtempSync(join(tmpdir(), 'offhook-ngircd-'));
-    const port = await freeLoopbackPort();
+    const port = await freeTcpPort();
     const conf = join(dir, 'ngircd.conf');
     writeFileSync(
       conf,
@@ -184,7 +177,7 @@ describe('notifiers: irc against a real IRC server (ngircd)', () => {
     } finally {
       squatter.close();
     }
-    const deadPort = await freeLoopbackPort();
+    const deadPort = await freeTcpPort();
     const dead = await createNotifier('irc', { host: '127.0.0.1', port: deadPort, channel: '#ops' }).notify(
       batchOf([makeAlert()]),
       neverAborted(),

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
-import { spawnTracked } from '../../helpers/processes.ts';
+import { spawnTracked } from '../../../deploy/lib/processes.ts';
 import { batchOf, createNotifier, HOSTILE_SUMMARY, makeAlert, neverAborted } from './helpers.ts';
 
 interface Received {

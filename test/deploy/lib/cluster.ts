@@ -3,9 +3,7 @@ import { join } from 'node:path';
 import { NatsNode } from './nats-node.ts';
 import { adaptConfig } from './nats-config.ts';
 import type { TestCertificates } from './tls.ts';
-import { freePort } from '../../helpers/ports.ts';
-
-export { freePort };
+import { freeTcpPort } from '../../../shared/index.ts';
 
 /** A cluster member: its route port is fixed because the other nodes dial it; clients use an ephemeral port. */
 export class ClusterNode extends NatsNode {
@@ -32,7 +30,7 @@ export interface Cluster {
 export async function startCluster(dir: string, certs: TestCertificates, usersConf: string): Promise<Cluster> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const routePorts = [await freePort(), await freePort(), await freePort()];
+    const routePorts = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
     const routes = routePorts.map((port) => `nats-route://127.0.0.1:${port}`);
     // One copy of the shipped file per node, because each node needs its own JetStream store directory.
     const nodes = routePorts.map((port, i) => {

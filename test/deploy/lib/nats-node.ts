@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { NATS_SERVER_BIN } from '../../../deploy/lib/embedded-nats.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
 
 /**
  * One nats-server from a config file, on an ephemeral client port, keeping everything it logs so a test can

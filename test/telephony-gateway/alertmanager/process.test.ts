@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
 import { speechStateDir } from '../harness.ts';
 
 describe('offhook gateway --webhook-listen (the real process)', function () {

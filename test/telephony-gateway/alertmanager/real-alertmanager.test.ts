@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { TranscriptEntry } from '../../../native/line.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../../helpers/processes.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
 import { untilPolled } from '../../helpers/wait.ts';
 import { assertOneCallAtATime, startTestGateway, type TestGateway } from '../harness.ts';
 import { gatewayConfig } from '../helpers.ts';

@@ -19,7 +19,7 @@ import type { GatewayConfigInput } from '../../../../telephony-gateway/config.ts
 import { openSipDriver, type SipDriver } from '../../../../telephony-gateway/drivers/sip/index.ts';
 import { startGateway, type RunningGateway } from '../../../../telephony-gateway/gateway.ts';
 import { startNatsServer, connectTo, type EmbeddedNatsServer } from '../../../helpers/nats-server.ts';
-import { killAndWait, spawnTracked } from '../../../helpers/processes.ts';
+import { killAndWait, spawnTracked } from '../../../../deploy/lib/processes.ts';
 import { gatewayConfig, makeAlert } from '../../helpers.ts';
 import { followInto } from '../../harness.ts';
 import { parseWav } from '../../../../telephony-gateway/drivers/sip/wav.ts';

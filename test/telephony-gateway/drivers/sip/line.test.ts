@@ -6,7 +6,7 @@ import { silentLogger } from '../../../../shared/index.ts';
 import type { SipLineConfigInput } from '../../../../telephony-gateway/drivers/sip/config.ts';
 import { SipLine } from '../../../../telephony-gateway/drivers/sip/sip-line.ts';
 import { parseWav } from '../../../../telephony-gateway/drivers/sip/wav.ts';
-import { killAndWait, spawnTracked } from '../../../helpers/processes.ts';
+import { killAndWait, spawnTracked } from '../../../../deploy/lib/processes.ts';
 import { makePrompt, sipConfig } from './fixtures.ts';
 import { startSipp, type Sipp } from './sipp.ts';
 

@@ -9,7 +9,7 @@ import { openSipDriver, type SipDriver } from '../../../../telephony-gateway/dri
 import { InboundScript } from '../../../../telephony-gateway/inbound/inbound.ts';
 import { Speech } from '../../../../telephony-gateway/calls/speech.ts';
 import { makeAlert } from '../../helpers.ts';
-import { killAndWait, spawnTracked } from '../../../helpers/processes.ts';
+import { killAndWait, spawnTracked } from '../../../../deploy/lib/processes.ts';
 import { sipConfig } from './fixtures.ts';
 import { startSipp, type Sipp } from './sipp.ts';
 

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freeRtpRange, freeSipPort } from '../../../../telephony-gateway/drivers/sip/ports.ts';
-import { spawnTracked } from '../../../helpers/processes.ts';
+import { spawnTracked } from '../../../../deploy/lib/processes.ts';
 
 export const SCENARIOS = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
 

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Registry } from '../../../../shared/index.ts';
 import { SipLine } from '../../../../telephony-gateway/drivers/sip/sip-line.ts';
-import { killAndWait, spawnTracked } from '../../../helpers/processes.ts';
+import { killAndWait, spawnTracked } from '../../../../deploy/lib/processes.ts';
 import { makePrompt, sipConfig } from './fixtures.ts';
 import { startSipp, type Sipp } from './sipp.ts';
 import { startTlsRegistrar } from './tls-registrar.ts';

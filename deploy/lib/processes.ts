@@ -1,21 +1,25 @@
-import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { killAndWait } from '../../shared/child-process.ts';
 
-/** Kills by PID and waits for the exit; SIGKILL after `graceMs`. */
-export async function killAndWait(
-  child: ChildProcess,
-  signal: NodeJS.Signals = 'SIGTERM',
-  graceMs = 5000,
-): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = once(child, 'exit');
-  process.kill(child.pid, signal);
-  const timer = setTimeout(() => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
-      process.kill(child.pid, 'SIGKILL');
-  }, graceMs);
-  await exited;
-  clearTimeout(timer);
+// Child processes for the demo, tests and benchmarks (killAndWait itself is shared/child-process.ts, which the gateway
+// uses too).
+export { killAndWait };
+
+/** Every child a test starts, so a failing test can never leave one running. */
+const live = new Set<ChildProcess>();
+
+export function trackChild(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+export function spawnTracked(command: string, args: string[], options: SpawnOptions = {}): ChildProcess {
+  return trackChild(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options }));
+}
+
+export async function killAllTracked(): Promise<void> {
+  await Promise.all([...live].map((child) => killAndWait(child, 'SIGKILL')));
 }
 
 /**
