@@ -9,6 +9,7 @@ import {
 } from '../../shared/index.ts';
 import { cloneRecord, firingRecord, type AlertRecord } from './alert-record.ts';
 import { queueRepeat, reconcile, repeatDue, severityLevel } from './announce.ts';
+import { AlertLifecycle } from './lifecycle.ts';
 import { ackCovers, acknowledger, createMute, flapDetector, inhibitor, silencer, type MuteFn } from '../mute/index.ts';
 import { updateFlapping } from './flapping.ts';
 import type { AgentEvent, Verdict } from '../rules/index.ts';
@@ -59,6 +60,7 @@ export class AlertEngine {
    * series and its acknowledgement. Every announcement of the engine, and of the collector's external alerts, asks it.
    */
   readonly mute: MuteFn;
+  private readonly lifecycle: AlertLifecycle;
 
   constructor(private readonly options: EngineOptions) {
     this.state = new EngineState(options.intake);
@@ -69,6 +71,12 @@ export class AlertEngine {
       acknowledger,
     ]);
     this.rulesByName = new Map(options.rules.map((r) => [r.instance.name, r]));
+    this.lifecycle = new AlertLifecycle({
+      records: this.records,
+      mute: this.mute,
+      commit: (record) => this.commit(record),
+      logger: options.logger,
+    });
   }
 
   get rules(): EngineRule[] {
@@ -95,7 +103,7 @@ export class AlertEngine {
           { fingerprint: record.alert.fingerprint, rule: base },
           'rule no longer configured: resolving its alert',
         );
-        this.resolve(
+        this.lifecycle.resolve(
           record,
           { summary: `${record.alert.host}: rule ${base} was removed from the configuration`, value: null },
           now,
@@ -239,10 +247,7 @@ export class AlertEngine {
   }
 
   hostDown(host: string): boolean {
-    for (const record of this.records.values())
-      if (record.alert.host === host && record.alert.ruleKind === 'host_down' && record.alert.status === 'firing')
-        return true;
-    return false;
+    return this.lifecycle.hostDown(host);
   }
 
   hosts(): Map<string, HostInfo> {
@@ -300,7 +305,7 @@ export class AlertEngine {
     if (verdict.severity !== null) {
       if (record?.alert.status === 'firing') {
         series.pending = null;
-        this.update(record, verdict, now, seq);
+        this.lifecycle.update(record, verdict, now, seq);
       } else {
         series.pending = {
           rule: rule.instance.name,
@@ -315,7 +320,7 @@ export class AlertEngine {
       }
     } else {
       series.pending = null;
-      if (record?.alert.status === 'firing') this.resolve(record, verdict, now, seq);
+      if (record?.alert.status === 'firing') this.lifecycle.resolve(record, verdict, now, seq);
     }
     this.state.dropIfIdle(fp);
   }
@@ -346,7 +351,6 @@ export class AlertEngine {
       now,
     );
     const alert = record.alert;
-    this.records.set(fp, record);
     this.options.logger.info(
       {
         host: alert.host,
@@ -358,60 +362,7 @@ export class AlertEngine {
       },
       'alert firing',
     );
-    if (kind === 'host_down') this.setInhibition(alert.host, true, now, record);
-    reconcile(record, this.mute, now);
-    this.commit(record);
-  }
-
-  private update(record: AlertRecord, verdict: Verdict, now: number, seq: number): void {
-    const alert = record.alert;
-    const rose = severityLevel(verdict.severity) > severityLevel(alert.severity);
-    const changed = verdict.severity !== alert.severity;
-    alert.value = verdict.value;
-    alert.summary = verdict.summary;
-    if (!changed) return;
-    alert.ts = now;
-    alert.severity = verdict.severity!;
-    record.seq = seq;
-    record.updatedAt = now;
-    if (rose) reconcile(record, this.mute, now);
-    this.commit(record);
-  }
-
-  private resolve(record: AlertRecord, verdict: Pick<Verdict, 'summary' | 'value'>, now: number, seq: number): void {
-    const alert = record.alert;
-    alert.status = 'resolved';
-    alert.ts = now;
-    alert.endsAt = now;
-    alert.summary = verdict.summary || `${alert.host}: ${alert.rule} is back to normal`;
-    alert.value = verdict.value;
-    record.seq = seq;
-    record.updatedAt = now;
-    this.options.logger.info(
-      { host: alert.host, rule: alert.rule, fingerprint: alert.fingerprint, generation: alert.generation },
-      'alert resolved',
-    );
-    reconcile(record, this.mute, now);
-    this.commit(record);
-    if (alert.ruleKind === 'host_down') this.setInhibition(alert.host, false, now);
-  }
-
-  /** A down host holds back its other alerts; the down alert says how many. */
-  private setInhibition(host: string, inhibited: boolean, now: number, downRecord?: AlertRecord): void {
-    let count = 0;
-    for (const record of this.records.values()) {
-      const alert = record.alert;
-      if (alert.host !== host || alert.ruleKind === 'host_down' || alert.status !== 'firing') continue;
-      count += 1;
-      if (alert.inhibited === inhibited) continue;
-      alert.inhibited = inhibited;
-      record.updatedAt = now;
-      reconcile(record, this.mute, now);
-      this.commit(record);
-    }
-    if (downRecord && count > 0) {
-      downRecord.alert.summary = `${downRecord.alert.summary}; ${count} other alert${count === 1 ? ' is' : 's are'} held back until it is back`;
-    }
+    this.lifecycle.raise(record, now);
   }
 
   private setFlapping(
@@ -425,53 +376,12 @@ export class AlertEngine {
     seq: number,
   ): void {
     series.flapping = flapping;
-    const labels = { ...verdict.labels, flapping: 'true' };
-    const flapFp = fingerprint(verdict.host, rule.instance.name, labels);
-    const previous = this.records.get(flapFp);
     const worst: Severity = series.history.some((level) => level >= 2) ? 'critical' : 'warning';
-    const percentText = `${Math.round(percent)} %`;
-    if (flapping) {
-      const summary = `${verdict.host}: ${rule.instance.name} is flapping, its state changed ${percentText} of the last checks; notifications are paused until it settles`;
-      const spec = { fingerprint: flapFp, host: verdict.host, rule: rule.instance.name, ruleKind: 'flapping' as const };
-      const record = firingRecord(
-        {
-          ...spec,
-          labels,
-          severity: worst,
-          summary,
-          value: Math.round(percent),
-          startsAt: now,
-          inhibited: this.hostDown(verdict.host),
-        },
-        previous,
-        seq,
-        now,
-      );
-      this.records.set(flapFp, record);
-      this.options.logger.warn(
-        { host: verdict.host, rule: rule.instance.name, fingerprint: fp, percent },
-        'series started flapping',
-      );
-      reconcile(record, this.mute, now);
-      this.commit(record);
-    } else if (previous?.alert.status === 'firing') {
-      this.options.logger.info(
-        { host: verdict.host, rule: rule.instance.name, fingerprint: fp, percent },
-        'series stopped flapping',
-      );
-      this.resolve(
-        previous,
-        {
-          summary: `${verdict.host}: ${rule.instance.name} stopped flapping (${percentText} state change)`,
-          value: Math.round(percent),
-        },
-        now,
-        seq,
-      );
-    }
-    // What the series did while flapping is told now (only if it differs from what people last heard).
-    const underlying = this.records.get(fp);
-    if (!flapping && underlying && reconcile(underlying, this.mute, now)) this.commit(underlying);
+    const { host, labels } = verdict;
+    this.lifecycle.flapping({ host, rule: rule.instance.name, labels, fingerprint: fp }, flapping, percent, worst, {
+      now,
+      seq,
+    });
   }
 
   private commit(record: AlertRecord): void {

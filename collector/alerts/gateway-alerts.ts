@@ -57,7 +57,8 @@ function summaryOf(event: GatewayEvent): string {
       : '';
   return event.kind === 'line_down'
     ? `${event.host}: the telephony gateway's phone line is down${detail}; no calls can be made${held}`
-    : `${event.host}: the telephony gateway's call budget ${event.limit || '(unnamed limit)'} is used up${detail}${held}`;
+    : `${event.host}: the telephony gateway's call budget ${event.limit || '(unnamed limit)'} is used up` +
+        `${detail}${held}`;
 }
 
 /**
@@ -156,8 +157,9 @@ export class GatewayAlerts {
 
   private resolvedSummary(record: AlertRecord): string {
     const { host, rule } = record.alert;
+    const minutes = Math.round(this.deps.config.line_down_quiet_period / 60_000);
     return rule === GATEWAY_RULES.line_down.rule
-      ? `${host}: no line failure reported by the telephony gateway for ${Math.round(this.deps.config.line_down_quiet_period / 60_000)} min; calls are assumed to work again`
+      ? `${host}: no line failure reported by the telephony gateway for ${minutes} min; calls are assumed to work again`
       : `${host}: the call budget ${record.alert.labels.limit ?? ''} window has passed; calls can be placed again`;
   }
 

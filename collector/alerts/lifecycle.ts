@@ -1,0 +1,130 @@
+import { fingerprint, type Logger, type Severity } from '../../shared/index.ts';
+import type { MuteFn } from '../mute/index.ts';
+import { firingRecord, type AlertRecord } from './alert-record.ts';
+import { reconcile, severityLevel } from './announce.ts';
+import type { Verdict } from '../rules/index.ts';
+
+/**
+ * An alert's life once it fires: its generation's record goes live, its severity changes, it resolves, and a down
+ * host holds back the host's other alerts (inhibition). Every change asks reconcile() (and so the engine's mute)
+ * what people must hear, then commits the record. The engine decides *when* (rules, `for`, flapping); this, *how*.
+ */
+export class AlertLifecycle {
+  constructor(
+    private readonly deps: {
+      records: Map<string, AlertRecord>;
+      mute: MuteFn;
+      commit: (record: AlertRecord) => void;
+      logger: Logger;
+    },
+  ) {}
+
+  /** A new generation's record (firingRecord()) goes live: stored, told if nothing mutes it, committed. */
+  raise(record: AlertRecord, now: number): void {
+    this.deps.records.set(record.alert.fingerprint, record);
+    if (record.alert.ruleKind === 'host_down') this.setInhibition(record.alert.host, true, now, record);
+    reconcile(record, this.deps.mute, now);
+    this.deps.commit(record);
+  }
+
+  /** A firing alert's new verdict: value and summary follow; a severity change is committed, a rise is told. */
+  update(record: AlertRecord, verdict: Verdict, now: number, seq: number): void {
+    const alert = record.alert;
+    const rose = severityLevel(verdict.severity) > severityLevel(alert.severity);
+    const changed = verdict.severity !== alert.severity;
+    alert.value = verdict.value;
+    alert.summary = verdict.summary;
+    if (!changed) return;
+    alert.ts = now;
+    alert.severity = verdict.severity!;
+    record.seq = seq;
+    record.updatedAt = now;
+    if (rose) reconcile(record, this.deps.mute, now);
+    this.deps.commit(record);
+  }
+
+  resolve(record: AlertRecord, verdict: Pick<Verdict, 'summary' | 'value'>, now: number, seq: number): void {
+    const alert = record.alert;
+    alert.status = 'resolved';
+    alert.ts = now;
+    alert.endsAt = now;
+    alert.summary = verdict.summary || `${alert.host}: ${alert.rule} is back to normal`;
+    alert.value = verdict.value;
+    record.seq = seq;
+    record.updatedAt = now;
+    this.deps.logger.info(
+      { host: alert.host, rule: alert.rule, fingerprint: alert.fingerprint, generation: alert.generation },
+      'alert resolved',
+    );
+    reconcile(record, this.deps.mute, now);
+    this.deps.commit(record);
+    if (alert.ruleKind === 'host_down') this.setInhibition(alert.host, false, now);
+  }
+
+  /**
+   * A series started or stopped flapping: one `flapping` alert (its labels + flapping="true") is told instead of
+   * the fire/resolve stream; when it settles, the series' own state is told once if it differs from what people
+   * last heard.
+   */
+  flapping(
+    series: { host: string; rule: string; labels: Record<string, string>; fingerprint: string },
+    flapping: boolean,
+    percent: number,
+    worst: Severity,
+    at: { now: number; seq: number },
+  ): void {
+    const { host, rule } = series;
+    const { now, seq } = at;
+    const labels = { ...series.labels, flapping: 'true' };
+    const flapFp = fingerprint(host, rule, labels);
+    const previous = this.deps.records.get(flapFp);
+    const percentText = `${Math.round(percent)} %`;
+    const log = { host, rule, fingerprint: series.fingerprint, percent };
+    if (flapping) {
+      const summary =
+        `${host}: ${rule} is flapping, its state changed ${percentText} of the last checks;` +
+        ' notifications are paused until it settles';
+      const spec = { fingerprint: flapFp, host, rule, ruleKind: 'flapping' as const, labels, severity: worst };
+      const record = firingRecord(
+        { ...spec, summary, value: Math.round(percent), startsAt: now, inhibited: this.hostDown(host) },
+        previous,
+        seq,
+        now,
+      );
+      this.deps.logger.warn(log, 'series started flapping');
+      this.raise(record, now);
+    } else if (previous?.alert.status === 'firing') {
+      this.deps.logger.info(log, 'series stopped flapping');
+      const summary = `${host}: ${rule} stopped flapping (${percentText} state change)`;
+      this.resolve(previous, { summary, value: Math.round(percent) }, now, seq);
+    }
+    const underlying = this.deps.records.get(series.fingerprint);
+    if (!flapping && underlying && reconcile(underlying, this.deps.mute, now)) this.deps.commit(underlying);
+  }
+
+  hostDown(host: string): boolean {
+    for (const record of this.deps.records.values())
+      if (record.alert.host === host && record.alert.ruleKind === 'host_down' && record.alert.status === 'firing')
+        return true;
+    return false;
+  }
+
+  /** A down host holds back its other alerts; the down alert says how many. */
+  private setInhibition(host: string, inhibited: boolean, now: number, downRecord?: AlertRecord): void {
+    let count = 0;
+    for (const record of this.deps.records.values()) {
+      const alert = record.alert;
+      if (alert.host !== host || alert.ruleKind === 'host_down' || alert.status !== 'firing') continue;
+      count += 1;
+      if (alert.inhibited === inhibited) continue;
+      alert.inhibited = inhibited;
+      record.updatedAt = now;
+      reconcile(record, this.deps.mute, now);
+      this.deps.commit(record);
+    }
+    if (downRecord && count > 0) {
+      const others = `${count} other alert${count === 1 ? ' is' : 's are'}`;
+      downRecord.alert.summary = `${downRecord.alert.summary}; ${others} held back until it is back`;
+    }
+  }
+}
