@@ -11,6 +11,7 @@ import {
   NatsConfig,
   safeRegexProblem,
   Severity,
+  refineUniqueNames,
 } from '../shared/index.ts';
 import { CheckConfig } from './checks/index.ts';
 import { Bytes, DurationAtLeast, DurationBetween } from './config-types.ts';
@@ -178,17 +179,12 @@ export const AgentConfig = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    const seen = new Map<string, number>();
-    (config.checks as { name: string }[]).forEach((check, i) => {
-      const first = seen.get(check.name);
-      if (first !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['checks', i, 'name'],
-          message: `expected a unique check name; "${check.name}" is also checks[${first}]`,
-        });
-      else seen.set(check.name, i);
-    });
+    refineUniqueNames(
+      ctx,
+      'checks',
+      (config.checks as { name: string }[]).map((check) => check.name),
+      'check name',
+    );
     const paths = new Set<string>();
     config.logs.forEach((log, i) => {
       if (paths.has(log.path))

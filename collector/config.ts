@@ -6,6 +6,7 @@ import {
   ListenAddress,
   natsDefaultNotice,
   NatsConfig,
+  refineUniqueNames,
 } from '../shared/index.ts';
 import { GatewayAlertsConfig } from './alerts/index.ts';
 import { ConsoleConfig, DEFAULT_CONSOLE } from './console/config.ts';
@@ -51,17 +52,12 @@ export const CollectorConfig = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    const seen = new Map<string, number>();
-    config.rules.forEach((rule, index) => {
-      const first = seen.get(rule.name);
-      if (first !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['rules', index, 'name'],
-          message: `expected a unique rule name; rules[${first}] is also called ${JSON.stringify(rule.name)}`,
-        });
-      else seen.set(rule.name, index);
-    });
+    refineUniqueNames(
+      ctx,
+      'rules',
+      config.rules.map((rule) => rule.name),
+      'rule name',
+    );
   });
 export type CollectorConfig = z.infer<typeof CollectorConfig>;
 

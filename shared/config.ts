@@ -67,3 +67,27 @@ export const RegexSource = z
     const problem = safeRegexProblem(source);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
+
+/**
+ * Refuses a second entry with the same name in a config list (`checks`, `rules`, `receivers`, `people`, `users`),
+ * pointing at `<list>[i].name` and the first entry that has it. Returns every name seen, for later cross-checks.
+ */
+export function refineUniqueNames(
+  ctx: z.RefinementCtx,
+  list: string,
+  names: readonly string[],
+  what = 'name',
+): Map<string, number> {
+  const seen = new Map<string, number>();
+  names.forEach((name, index) => {
+    const first = seen.get(name);
+    if (first === undefined) seen.set(name, index);
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: [list, index, 'name'],
+        message: `expected a unique ${what}; ${JSON.stringify(name)} is also ${list}[${first}]`,
+      });
+  });
+  return seen;
+}

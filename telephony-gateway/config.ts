@@ -6,6 +6,7 @@ import {
   natsDefaultNotice,
   NatsConfig,
   Severity,
+  refineUniqueNames,
 } from '../shared/index.ts';
 import { SipLineConfig } from './drivers/sip/config.ts';
 import { AlertmanagerBridgeConfig } from './alertmanager/config.ts';
@@ -227,16 +228,12 @@ export const GatewayConfig = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    const names = new Set<string>();
-    config.people.forEach((person, index) => {
-      if (names.has(person.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['people', index, 'name'],
-          message: `expected unique names, "${person.name}" appears twice`,
-        });
-      names.add(person.name);
-    });
+    refineUniqueNames(
+      ctx,
+      'people',
+      config.people.map((person) => person.name),
+      'person name',
+    );
   });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 export type GatewayConfigInput = z.input<typeof GatewayConfig>;

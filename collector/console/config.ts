@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration } from '../../shared/index.ts';
+import { Duration, refineUniqueNames } from '../../shared/index.ts';
 import { PASSWORD_HASH_RE } from './password.ts';
 
 /** A person who may act from the web console (acknowledge, silence). */
@@ -38,16 +38,12 @@ export const ConsoleConfig = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    const seen = new Set<string>();
-    config.users.forEach((user, index) => {
-      if (seen.has(user.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['users', index, 'name'],
-          message: `expected unique user names; ${JSON.stringify(user.name)} appears twice`,
-        });
-      seen.add(user.name);
-    });
+    refineUniqueNames(
+      ctx,
+      'users',
+      config.users.map((user) => user.name),
+      'user name',
+    );
   });
 export type ConsoleConfig = z.infer<typeof ConsoleConfig>;
 

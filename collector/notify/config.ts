@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration, RegexSource, Severity } from '../../shared/index.ts';
+import { Duration, RegexSource, refineUniqueNames, Severity } from '../../shared/index.ts';
 import { notifierPlugins } from './registry.ts';
 
 /** Receiver names are part of notification-log keys (fingerprint.generation.receiver.reason), so one KV token. */
@@ -113,18 +113,13 @@ export const NotificationsConfig = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    const names = new Set<string>();
-    config.receivers.forEach((receiver, index) => {
-      const name = (receiver as { name: string }).name;
-      if (names.has(name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['receivers', index, 'name'],
-          message: `receiver name "${name}" is used twice; names must be unique`,
-        });
-      names.add(name);
-    });
-    const known = `known receivers: ${[...names].join(', ') || 'none'}`;
+    const names = refineUniqueNames(
+      ctx,
+      'receivers',
+      config.receivers.map((receiver) => (receiver as { name: string }).name),
+      'receiver name',
+    );
+    const known = `known receivers: ${[...names.keys()].join(', ') || 'none'}`;
     config.routes.forEach((route, index) => {
       if (!names.has(route.receiver))
         ctx.addIssue({

@@ -62,6 +62,9 @@ describe('gateway config', () => {
     writeFileSync(file, 'people: []\n');
     assert.throws(() => loadConfigFile(file, GatewayConfig), /people: expected at least one person to call/);
     writeFileSync(file, 'people: [{ name: a, number: "1" }, { name: a, number: "2" }]\n');
-    assert.throws(() => loadConfigFile(file, GatewayConfig), /people\[1\]\.name: expected unique names/);
+    assert.throws(
+      () => loadConfigFile(file, GatewayConfig),
+      /people\[1\]\.name: expected a unique person name; "[^"]+" is also people\[0\]/,
+    );
   });
 });

@@ -57,7 +57,7 @@ describe('notifiers: pipeline stages', () => {
       );
       assert.match(
         configError('receivers: [{name: a, kind: exec, command: [x]}, {name: a, kind: exec, command: [y]}]'),
-        /receivers\[1\]\.name: receiver name "a" is used twice/,
+        /receivers\[1\]\.name: expected a unique receiver name; "a" is also receivers\[0\]/,
       );
       assert.match(
         configError('receivers: [{name: a, kind: exec, command: [x]}]\nroutes: [{receiver: b}]'),
