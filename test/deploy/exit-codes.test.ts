@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { ackingGatewayConfig } from '../faults/common.ts';
 import { startNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook } from '../../deploy/lib/offhook-process.ts';
@@ -16,6 +18,8 @@ async function offhook(args: string[]): Promise<{ code: number | null; stderr: s
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, stderr };
 }
+
+const CPU_RULE = { name: 'cpu', kind: 'threshold', metric: 'cpu_usage_percent', crit: 95 };
 
 const COMMANDS = [
   ['agent'],
@@ -78,6 +82,33 @@ describe('exit codes: one convention for every command (README, Exit codes)', fu
       }
     });
 
+    it('a start that fails (its port taken) exits 1 with one line naming the file, for each of the three', async () => {
+      const server = await startNatsServer();
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+      const taken = `127.0.0.1:${(holder.address() as AddressInfo).port}`;
+      try {
+        const configs: Record<string, Record<string, unknown>> = {
+          agent: { host: 'taken1', nats: { servers: [server.url] }, state_dir: join(dir, 'taken-state') },
+          collector: { nats: { servers: [server.url], prefix: 'tk2' }, listen: taken, rules: [CPU_RULE] },
+          gateway: { ...ackingGatewayConfig(server.url, 'tk3', 1), metrics_listen: taken },
+        };
+        configs.agent!.metrics_listen = taken;
+        const runs = Object.entries(configs).map(async ([role, config]) => {
+          const file = join(dir, `${role}-taken.yaml`);
+          writeFileSync(file, stringify(config));
+          return { role, ...(await offhook([role, '--config', file])) };
+        });
+        for (const { role, code, stderr } of await Promise.all(runs)) {
+          assert.equal(code, 1, `offhook ${role}: ${stderr}`);
+          assert.match(stderr, new RegExp(`^${role}-taken\\.yaml: .*EADDRINUSE.*\\n$`), role);
+        }
+      } finally {
+        holder.close();
+        await server.dispose();
+      }
+    });
+
     it('SIGTERM stops each of the three cleanly: exit 0 well before its deadline, start and stop logged', async () => {
       const server = await startNatsServer();
       try {
@@ -90,7 +121,7 @@ describe('exit codes: one convention for every command (README, Exit codes)', fu
         const collector = startOffhook('collector', dir, 'collector-ok', {
           nats: { servers: [server.url], prefix: 'ex2' },
           listen: '127.0.0.1:0',
-          rules: [{ name: 'cpu', kind: 'threshold', metric: 'cpu_usage_percent', crit: 95 }],
+          rules: [CPU_RULE],
         });
         const gateway = startOffhook('gateway', dir, 'gateway-ok', ackingGatewayConfig(server.url, 'ex3', 1));
         for (const running of await Promise.all([agent, collector, gateway])) {
