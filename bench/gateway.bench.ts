@@ -19,6 +19,7 @@ import {
 } from '../shared/index.ts';
 import { GatewayConfig } from '../telephony-gateway/config.ts';
 import { startGateway } from '../telephony-gateway/gateway.ts';
+import { openDriver } from '../telephony-gateway/drivers/open.ts';
 import { percentile, report } from './lib.ts';
 
 const SAMPLES = 100;
@@ -111,7 +112,8 @@ export async function run(): Promise<void> {
       },
     });
     const line = await openSimLine({ speed: 1000 });
-    const gateway = await startGateway({ config, line, logger: silentLogger(), metricsListen: null });
+    const driver = await openDriver(config.line, { stateDir: config.state_dir, logger: silentLogger(), line });
+    const gateway = await startGateway({ config, driver, logger: silentLogger(), metricsListen: null });
     const nc = await connect({ servers: server.url });
     await ensureStreams(nc, subjects);
     const js = jetstreamClient(nc);

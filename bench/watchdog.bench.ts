@@ -6,6 +6,7 @@ import { openSimLine } from '../native/index.ts';
 import { silentLogger } from '../shared/index.ts';
 import { GatewayConfig } from '../telephony-gateway/config.ts';
 import { startGateway } from '../telephony-gateway/gateway.ts';
+import { openDriver } from '../telephony-gateway/drivers/open.ts';
 import { percentile, report } from './lib.ts';
 
 const RUNS = 5;
@@ -32,7 +33,8 @@ async function natsStopToOffHook(stateDir: string, run: number): Promise<number>
       check_interval: '100ms',
     },
   });
-  const gateway = await startGateway({ config, line, logger: silentLogger(), metricsListen: null });
+  const driver = await openDriver(config.line, { stateDir: config.state_dir, logger: silentLogger(), line });
+  const gateway = await startGateway({ config, driver, logger: silentLogger(), metricsListen: null });
   await new Promise((resolve) => gateway.watchdog.events.once('checked', resolve));
   const offHook = new Promise<number>((resolve) => gateway.events.once('offhook', () => resolve(performance.now())));
   const finished = new Promise((resolve) => gateway.events.once('finished', resolve));

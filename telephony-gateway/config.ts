@@ -8,6 +8,7 @@ import {
   Severity,
   refineUniqueNames,
 } from '../shared/index.ts';
+import { DRIVER_NAMES } from './drivers/open.ts';
 import { SipLineConfig } from './drivers/sip/config.ts';
 import { AlertmanagerBridgeConfig } from './alertmanager/config.ts';
 import { DEFAULT_WATCHDOG, WatchdogConfig } from './watchdog/config.ts';
@@ -126,8 +127,11 @@ export const SimLineConfig = z
 
 export const LineConfig = z
   .object({
-    /** card = the analog line through native/ (backend vpb or sim); sip = a SIP trunk or PBX through baresip. */
-    driver: z.enum(['card', 'sip']).default('card'),
+    /**
+     * card = the analog line through native/ (backend vpb or sim); sip = a SIP trunk or PBX through baresip. The names
+     * are those drivers/open.ts registers.
+     */
+    driver: z.enum(DRIVER_NAMES).default('card'),
     backend: z.enum(['vpb', 'sim']).default('vpb'),
     vpb: z
       .object({
@@ -157,6 +161,7 @@ export const LineConfig = z
     error: 'expected a sip: section when driver is "sip"',
     path: ['sip'],
   });
+export type LineConfig = z.infer<typeof LineConfig>;
 
 export const SpeechConfig = z
   .object({

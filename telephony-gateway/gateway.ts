@@ -19,7 +19,6 @@ import {
   type Registry,
   UsageError,
 } from '../shared/index.ts';
-import type { Line } from '../native/line.ts';
 import { AckWatcher } from './intake/ack-watcher.ts';
 import { startAlertmanagerBridge, type AlertmanagerBridge } from './alertmanager/index.ts';
 import { AlertConsumer } from './intake/alert-consumer.ts';
@@ -28,7 +27,6 @@ import { CallScript, callSettingsFrom } from './calls/call-script.ts';
 import type { GatewayConfig } from './config.ts';
 import { control } from './line/control.ts';
 import { serveStatus } from './status/status.ts';
-import { CardDriver } from './drivers/card.ts';
 import type { LineDriver } from './drivers/driver.ts';
 import { InboundScript, type LockoutState } from './inbound/inbound.ts';
 import { AlertIntake } from './intake/intake.ts';
@@ -44,10 +42,8 @@ import { GatewayWatchdog } from './watchdog/watchdog.ts';
 
 export interface GatewayOptions {
   config: GatewayConfig;
-  /** The analog line for the card driver; the process entry opens it from `config.line`, tests pass a sim line. */
-  line?: Line;
-  /** A ready call-level driver instead (sip); takes precedence over `line`. */
-  driver?: LineDriver;
+  /** The line, opened by drivers/open.ts `openDriver(config.line, ...)`; whoever opened it closes it. */
+  driver: LineDriver;
   logger: Logger;
   clock?: Clock;
   registry?: Registry;
@@ -79,11 +75,6 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-function cardDriver(line: Line | undefined, config: GatewayConfig, clock: Clock): LineDriver {
-  if (!line) throw new Error('startGateway needs a line (card driver) or a ready driver');
-  return new CardDriver(line, { dialPrefix: config.line.dial_prefix, now: () => clock.now() });
-}
-
 /** Wires the gateway: NATS streams and state, the alert consumer and ack watcher, and the one line worker. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, logger } = options;
@@ -109,7 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Fail at start, not during the first 3 a.m. call, when espeak-ng or sox is missing.
   await speech.render(MENU_TEXT, 'menu');
 
-  const driver = options.driver ?? cardDriver(options.line, config, clock);
+  const { driver } = options;
   // Started while NATS is down: the watchdog phones from config and local files until NATS answers.
   const name = `offhook-gateway-${gatewayHost}`;
   const connect = (): Promise<NatsConnection> => connectNats(config.nats, { name, logger, registry });

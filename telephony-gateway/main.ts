@@ -1,7 +1,3 @@
-import { appendFile } from 'node:fs/promises';
-import { openLine } from '../native/index.ts';
-import type { FarEndScript, InboundScript, Line, SimLine } from '../native/line.ts';
-import { join } from 'node:path';
 import {
   createRegistry,
   Gauge,
@@ -11,77 +7,9 @@ import {
   type Registry,
   type RunningService,
 } from '../shared/index.ts';
-import type { LineDriver } from './drivers/driver.ts';
-import { openSipDriver } from './drivers/sip/index.ts';
 import { GatewayConfigFile, type GatewayConfig } from './config.ts';
+import { openDriver } from './drivers/open.ts';
 import { startGateway } from './gateway.ts';
-import { pinMasker } from './inbound/transcript-mask.ts';
-
-/** Opens the line the config names: the Voicetronix card, or the simulated line with its far-end scripts. */
-export async function openConfiguredLine(config: GatewayConfig): Promise<Line> {
-  const line = config.line;
-  if (line.backend === 'vpb') {
-    return openLine({
-      backend: 'vpb',
-      vpb: {
-        board: line.vpb.board,
-        channel: line.vpb.channel,
-        ...(line.vpb.library_path ? { libraryPath: line.vpb.library_path } : {}),
-      },
-    });
-  }
-  const sim = await openLine({
-    backend: 'sim',
-    sim: {
-      speed: line.sim.speed,
-      noDialTone: line.sim.no_dial_tone,
-      ...(line.sim.dial_tone_delay !== undefined ? { dialToneDelayMs: line.sim.dial_tone_delay } : {}),
-      ...(line.sim.ring_period !== undefined ? { ringPeriodMs: line.sim.ring_period } : {}),
-    },
-  });
-  for (const script of line.sim.far_end) sim.script(script as unknown as FarEndScript);
-  return sim;
-}
-
-/** Appends new transcript entries to a JSON-lines file, so a test or the demo can follow a gateway process's line. */
-function followTranscript(line: SimLine, file: string, logger: Logger): () => Promise<void> {
-  let written = 0;
-  // PINs never reach a file, even a test's.
-  const mask = pinMasker();
-  let writing: Promise<void> = Promise.resolve();
-  const flush = (): Promise<void> =>
-    (writing = writing.then(async () => {
-      const entries = line.transcript();
-      if (entries.length <= written) return;
-      const fresh = entries.slice(written);
-      written = entries.length;
-      await appendFile(file, `${fresh.map((e) => JSON.stringify(mask(e))).join('\n')}\n`).catch((err: Error) =>
-        logger.warn({ err, file }, 'cannot write transcript'),
-      );
-    }));
-  const timer = setInterval(() => void flush(), 20);
-  return async () => {
-    clearInterval(timer);
-    await flush();
-  };
-}
-
-/** Rings the sim line with each scripted caller in turn: the first at once, each next one after an on hook. */
-function ringInSequence(line: SimLine, scripts: InboundScript[]): () => void {
-  if (scripts.length === 0) return () => undefined;
-  const onHooks = (): number => line.transcript().filter((e) => e.event === 'on_hook').length;
-  let seen = onHooks();
-  let next = 0;
-  line.ring(scripts[next++]!);
-  const timer = setInterval(() => {
-    const count = onHooks();
-    if (count === seen) return;
-    seen = count;
-    if (next < scripts.length) line.ring(scripts[next++]!);
-    else clearInterval(timer);
-  }, 20);
-  return () => clearInterval(timer);
-}
 
 /**
  * libuv's pool size as libuv reads UV_THREADPOOL_SIZE (the launcher and the unit set it for the gateway): 4 unless set,
@@ -135,25 +63,12 @@ async function startGatewayProcess(
 ): Promise<RunningService> {
   const registry = createRegistry('gateway');
   reportPoolSize(registry, logger);
-  let line: Line | null = null;
-  let driver: LineDriver | undefined;
-  if (config.line.driver === 'sip') {
-    driver = await openSipDriver({ config: config.line.sip!, runDir: join(config.state_dir, 'sip'), logger, registry });
-  } else {
-    line = await openConfiguredLine(config);
-    // Which libvpb binding is in use says which driver generation the addon was built for (native/README.md).
-    if (line.backend === 'vpb') logger.info({ binding: line.binding }, 'vpb line open');
-  }
-  const stopTranscript =
-    line?.backend === 'sim' && config.line.sim.transcript_file
-      ? followTranscript(line as SimLine, config.line.sim.transcript_file, logger)
-      : null;
+  const driver = await openDriver(config.line, { stateDir: config.state_dir, logger, registry });
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
     gateway = await startGateway({
       config,
-      ...(line ? { line } : {}),
-      ...(driver ? { driver } : {}),
+      driver,
       logger,
       registry,
       metricsListen: options.metricsListen ?? config.metrics_listen,
@@ -161,19 +76,13 @@ async function startGatewayProcess(
     });
   } catch (err) {
     // The line is ours until the gateway owns it: a start that fails (port taken) must not leave baresip running.
-    await stopTranscript?.();
-    await (driver ?? line)?.close();
+    await driver.close();
     throw err;
   }
-  const sim = line?.backend === 'sim' ? (line as SimLine) : null;
-  const callers = config.line.sim.inbound as unknown as InboundScript[];
-  const stopRinging = sim ? ringInSequence(sim, callers) : () => undefined;
   return {
     async stop() {
-      stopRinging();
       await gateway.stop();
-      await stopTranscript?.();
-      await (driver ?? line)?.close();
+      await driver.close();
     },
   };
 }

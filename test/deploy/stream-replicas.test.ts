@@ -3,6 +3,7 @@ import { CollectorConfig } from '../../collector/config.ts';
 import { startCollector } from '../../collector/service.ts';
 import { createRegistry, NatsConfig, silentLogger } from '../../shared/index.ts';
 import { startGateway } from '../../telephony-gateway/gateway.ts';
+import { openDriver } from '../../telephony-gateway/drivers/open.ts';
 import { openSimLine } from '../../native/index.ts';
 import { gatewayConfig } from '../telephony-gateway/helpers.ts';
 import { speechStateDir, removeSpeechCache } from '../telephony-gateway/harness.ts';
@@ -56,7 +57,8 @@ describe('nats.stream_replicas: the replicas collector and gateway create stream
         nats: { servers: [server.url], prefix: 'rgw', stream_replicas: 3 },
         line: { backend: 'sim' },
       });
-      await assert.rejects(startGateway({ config, line, logger: silentLogger(), metricsListen: null }), REFUSED);
+      const driver = await openDriver(config.line, { stateDir: config.state_dir, logger: silentLogger(), line });
+      await assert.rejects(startGateway({ config, driver, logger: silentLogger(), metricsListen: null }), REFUSED);
     } finally {
       await line.close();
     }

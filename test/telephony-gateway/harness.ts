@@ -23,6 +23,7 @@ import {
 } from '../../shared/index.ts';
 import type { GatewayConfigInput } from '../../telephony-gateway/config.ts';
 import { startGateway, type RunningGateway } from '../../telephony-gateway/gateway.ts';
+import { openDriver } from '../../telephony-gateway/drivers/open.ts';
 import { connectTo, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { gatewayConfig } from './helpers.ts';
 
@@ -130,7 +131,13 @@ export async function startTestGateway(
 
   // OFFHOOK_TEST_LOG=1 shows the gateway's own log while debugging a test.
   const logger = process.env.OFFHOOK_TEST_LOG ? createLogger('gateway', { level: 'debug' }) : silentLogger();
-  const gateway = await startGateway({ config, line, logger, metricsListen: null, ...(clock ? { clock } : {}) });
+  const driver = await openDriver(config.line, {
+    stateDir: config.state_dir,
+    logger,
+    line,
+    ...(clock ? { clock } : {}),
+  });
+  const gateway = await startGateway({ config, driver, logger, metricsListen: null, ...(clock ? { clock } : {}) });
   gateway.events.on('finished', (fingerprint: string, reason: string) => {
     finished.push({ fingerprint, reason });
     changed.emit('change');

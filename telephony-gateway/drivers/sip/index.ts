@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { LineDriver, PlaceOptions, PlaceResult } from '../driver.ts';
+import type { OpenDriver } from '../open.ts';
 import { SipLine, type SipLineOptions } from './sip-line.ts';
 
 export { SipLineConfig, type SipLineConfigInput, dialUri } from './config.ts';
@@ -53,3 +55,12 @@ export async function openSipDriver(options: SipLineOptions): Promise<SipDriver>
   await line.open();
   return new SipDriver(line);
 }
+
+/** The `sip` driver as `line.driver: sip` opens it: baresip's run files under `<state_dir>/sip`. */
+export const open: OpenDriver = (config, context) => {
+  if (context.line) throw new Error('a line opened already is for the card driver; line.driver is sip');
+  if (!config.sip) throw new Error('line.sip: expected a sip: section when driver is "sip"');
+  const { logger, registry } = context;
+  const runDir = join(context.stateDir, 'sip');
+  return openSipDriver({ config: config.sip, runDir, logger, ...(registry ? { registry } : {}) });
+};

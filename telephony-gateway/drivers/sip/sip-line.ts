@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger, Registry } from '../../../shared/index.ts';
-import type { CollectResult, PlayResult, RecordResult } from '../../../native/line.ts';
+import type { CollectResult, PlayResult, RecordResult } from '../driver.ts';
 import { dialUri, type SipLineConfig } from './config.ts';
 import { IDLE_AUDIO_SOURCE } from './config-dir.ts';
 import type { BaresipControl, BaresipEvent } from './control.ts';

@@ -3,6 +3,7 @@ import { openSimLine } from '../../../native/index.ts';
 import type { SimLine } from '../../../native/line.ts';
 import { silentLogger } from '../../../shared/index.ts';
 import { startGateway, type RunningGateway } from '../../../telephony-gateway/gateway.ts';
+import { openDriver } from '../../../telephony-gateway/drivers/open.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
 import { untilPolled } from '../../helpers/wait.ts';
 import { SIM_SPEED, speechStateDir } from '../harness.ts';
@@ -37,7 +38,8 @@ describe('gateway watchdog: started while NATS is down (sim line, real nats-serv
       watchdog: watchdogInput({ nats: '1s' }),
     });
     line.script({ number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
-    const starting = startGateway({ config, line, logger: silentLogger(), metricsListen: null });
+    const driver = await openDriver(config.line, { stateDir: config.state_dir, logger: silentLogger(), line });
+    const starting = startGateway({ config, driver, logger: silentLogger(), metricsListen: null });
 
     const ended = (): boolean =>
       playedFiles(line.transcript()).some((f) => f.startsWith('acked-')) &&

@@ -1,5 +1,5 @@
-import type { Line } from '../../native/line.ts';
-import type { LineDriver, PlaceOptions, PlaceResult } from './driver.ts';
+import type { Line } from '../../../native/line.ts';
+import type { LineDriver, PlaceOptions, PlaceResult } from '../driver.ts';
 
 /**
  * The analog card driver: a call is the CTPort sequence off hook, dial tone, dial, call progress.
