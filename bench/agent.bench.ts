@@ -20,7 +20,7 @@ import { report, type BenchRow } from './lib.ts';
  * 2. CPU share and RSS of `offhook agent` at its default configuration (10 s full samples, 250 ms fast tick), built
  *    and through tsx, over 60 s next to prometheus-node-exporter scraped once a second in the same run;
  * 3. log lines/s through the follower and 20 rules vs `tail -n +1 FILE | grep -E` on the same file.
- * OFFHOOK_BENCH_SECONDS shortens part 2 for a quick look (the reported run uses 60).
+ * OFFHOOK_BENCH_SECONDS shortens part 2 for a quick look (the reported run uses 60); OFFHOOK_BENCH_PARTS picks parts.
  */
 const WINDOW_S = Number(process.env.OFFHOOK_BENCH_SECONDS ?? 60);
 const LOG_LINES = 400_000;
@@ -78,8 +78,14 @@ async function sampleCost(): Promise<BenchRow[]> {
   ];
 }
 
-/** The agents measured side by side: each at the default configuration (10 s full samples + the 250 ms fast tick). */
-const AGENTS = ['built', 'tsx'] as const;
+/**
+ * The agents measured side by side, each at the default configuration (10 s full samples + the 250 ms fast tick):
+ * built = the bundle through the `offhook` launcher, as installed; tsx = the sources, as in development;
+ * before = another build (OFFHOOK_BENCH_AGENT_BEFORE=DIR, e.g. `npm run build -- DIR` on an older
+ * commit, run through its own launcher) for a before/after in the same window.
+ */
+const BEFORE_DIST = process.env.OFFHOOK_BENCH_AGENT_BEFORE;
+const AGENTS = ['built', 'tsx', ...(BEFORE_DIST ? (['before'] as const) : [])] as const;
 
 async function agentVersusNodeExporter(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'offhook-bench-agent-'));
@@ -90,7 +96,11 @@ async function agentVersusNodeExporter(): Promise<BenchRow[]> {
     await ensureStreams(nc, new Subjects());
     // The bundle as installed (npm run build into a scratch dir) and the source through tsx, as in development.
     await buildDist(join(dir, 'dist'));
-    const command = { built: [join(dir, 'dist', 'offhook')], tsx: [process.execPath, 'offhook.mjs'] };
+    const command: Record<(typeof AGENTS)[number], string[]> = {
+      built: [join(dir, 'dist', 'offhook')],
+      tsx: [process.execPath, 'offhook.mjs'],
+      before: [join(BEFORE_DIST ?? '', 'offhook')],
+    };
     const pids = {} as Record<(typeof AGENTS)[number], number>;
     for (const how of AGENTS) {
       const config = join(dir, `agent-${how}.yaml`);
@@ -159,10 +169,11 @@ async function agentVersusNodeExporter(): Promise<BenchRow[]> {
       );
     }
     rows.at(-1)!.note =
-      `both agents and node_exporter ran side by side for the same ${WINDOW_S} s window; ` +
+      `the agents and node_exporter ran side by side for the same ${WINDOW_S} s window; ` +
       `node_exporter served ${(scrapeBytes / WINDOW_S / 1024).toFixed(0)} KiB per scrape; built = the esbuild ` +
-      "bundle (npm run build), tsx = node offhook.mjs; the agent's RSS includes the Node runtime (a bare node " +
-      'process is ~40 MiB)';
+      'bundle (npm run build) through the offhook launcher, ' +
+      `tsx = node offhook.mjs${BEFORE_DIST ? `, before = ${BEFORE_DIST}` : ''}; ` +
+      "the agent's RSS includes the Node runtime (a bare node process is ~40 MiB)";
     return rows;
   } finally {
     for (const child of children) await killAndWait(child, 'SIGTERM');
@@ -300,11 +311,13 @@ function landmineThroughput(): BenchRow[] {
 }
 
 export async function run(): Promise<void> {
+  // OFFHOOK_BENCH_PARTS=footprint (or sample, log; comma-separated) runs only those, into their own results file.
+  const parts = (process.env.OFFHOOK_BENCH_PARTS ?? 'sample,log,footprint').split(',');
+  const all = ['sample', 'log', 'footprint'].every((part) => parts.includes(part));
   const rows = [
-    ...(await sampleCost()),
-    ...(await logThroughput()),
-    ...landmineThroughput(),
-    ...(await agentVersusNodeExporter()),
+    ...(parts.includes('sample') ? await sampleCost() : []),
+    ...(parts.includes('log') ? [...(await logThroughput()), ...landmineThroughput()] : []),
+    ...(parts.includes('footprint') ? await agentVersusNodeExporter() : []),
   ];
-  report({ bench: 'agent', rows });
+  report({ bench: all ? 'agent' : `agent-${parts.join('-')}`, rows });
 }

@@ -19,6 +19,11 @@ export const NATS_TOOLS: readonly { source: string; bundle: string }[] = [
   { source: 'deploy/nats/offhook-nats.ts', bundle: 'nats/offhook-nats.mjs' },
 ];
 
+/** Where a role bundle's on-demand chunks go (e.g. agent-chunks/ for agent.mjs), so each package ships its own. */
+export function chunkDir(bundle: string): string {
+  return bundle.replace(/\.mjs$/, '-chunks');
+}
+
 /** The line addon, relative to native/ in the tree and to the bundles' directory once built. */
 export const NATIVE_ADDON = 'build/Release/offhook_line.node';
 /** The libvpb binding compiled against the driver's vpbapi.h, built only where that header is (native/README.md). */

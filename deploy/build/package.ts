@@ -5,13 +5,23 @@
 //   offhook-gateway    (arch)  the gateway bundle and the line addon built at package time, unit, gateway.yaml
 //   offhook-trac-sqlite (arch) better-sqlite3 for the collector's trac notifier (only that notifier needs it)
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDist, packageVersion } from './build.ts';
 import { writeDeb } from './deb.ts';
-import { LIB_DIR, NATIVE_ADDON, NATS_TOOLS, VPB_SHIM, launcherScript } from './layout.ts';
+import { LIB_DIR, NATIVE_ADDON, NATS_TOOLS, VPB_SHIM, chunkDir, launcherScript } from './layout.ts';
 import { maintainerScripts } from './maintainer-scripts.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,9 +40,14 @@ function put(root: string, from: string, to: string, mode = 0o644): void {
   chmodSync(target, mode);
 }
 
+/** A bundle, its source map and its on-demand chunks (deploy/build/build.ts), if it has any. */
 function putBundle(root: string, dist: string, bundle: string, mode = 0o644): void {
   put(root, join(dist, bundle), `${LIB_DIR}/${bundle}`, mode);
   put(root, join(dist, `${bundle}.map`), `${LIB_DIR}/${bundle}.map`);
+  const chunks = chunkDir(bundle);
+  if (!existsSync(join(dist, chunks))) return;
+  for (const file of readdirSync(join(dist, chunks)))
+    put(root, join(dist, chunks, file), `${LIB_DIR}/${chunks}/${file}`);
 }
 
 /** Depends on exactly this Node major (a V8-ABI addon does not load in another). */
