@@ -10,6 +10,7 @@ export * from './safe-regex.ts';
 export * from './zod-errors.ts';
 export * from './nats.ts';
 export * from './streams.ts';
+export * from './kv-keys.ts';
 export * from './publish.ts';
 export * from './metrics.ts';
 export * from './logger.ts';

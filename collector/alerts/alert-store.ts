@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import type { Logger } from '../../shared/index.ts';
+import { listKeys, type Logger } from '../../shared/index.ts';
 import { AlertRecord } from './alert-record.ts';
 
 /** Alert records in the KV bucket `<prefix>-alerts`, one key per fingerprint. */
@@ -24,11 +24,13 @@ export class AlertStore {
   async loadAll(): Promise<AlertRecord[]> {
     const records: AlertRecord[] = [];
     const keys: string[] = [];
-    for await (const key of await this.kv.keys()) keys.push(key);
+    keys.push(...(await listKeys(this.kv)));
     for (const key of keys) {
       try {
-        const record = await this.get(key);
-        if (record) records.push(record);
+        const entry = await this.kv.get(key);
+        if (entry?.operation !== 'PUT') continue; // a deleted record is listed with its delete marker
+        const record = AlertRecord.safeParse(entry.json());
+        if (record.success) records.push(record.data);
         else this.logger.warn({ fingerprint: key }, 'alert record in KV is not valid; ignoring it');
       } catch (err) {
         this.logger.warn({ err, fingerprint: key }, 'cannot read alert record');

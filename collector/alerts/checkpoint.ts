@@ -46,10 +46,15 @@ export class CheckpointStore {
     return { ...(meta as Omit<EngineCheckpoint, 'rules'>), rules };
   }
 
+  /**
+   * A shard that cannot be parsed starts fresh; a read that fails (timeout, no JetStream leader during an election)
+   * throws: starting fresh then would replay or forget what the checkpoint holds, so the load fails and is retried.
+   */
   private async read(key: string): Promise<unknown> {
+    const entry = await this.kv.get(key);
+    if (entry?.operation !== 'PUT') return null;
     try {
-      const entry = await this.kv.get(key);
-      return entry && entry.operation === 'PUT' ? entry.json() : null;
+      return entry.json();
     } catch (err) {
       this.logger.warn({ err, key }, 'checkpoint shard unreadable; starting that part fresh');
       return null;

@@ -1,4 +1,5 @@
 import type { KV } from '@nats-io/kv';
+import { listKeys } from '../../shared/index.ts';
 
 const PARTITION_PREFIX = 'group.partition.';
 const MEMBER_PREFIX = 'group.member.';
@@ -78,7 +79,7 @@ export class LeaseTable {
   /** Every `group.*` entry, deleted ones with a null value (a released partition is free at once). */
   async list(): Promise<LeaseEntry[]> {
     const keys: string[] = [];
-    for await (const key of await this.kv.keys('group.>')) keys.push(key);
+    keys.push(...(await listKeys(this.kv, 'group.>')));
     const entries: LeaseEntry[] = [];
     for (const key of keys) {
       const entry = await this.kv.get(key);

@@ -28,9 +28,11 @@ export class PartitionFeeds {
 
   constructor(private readonly options: PartitionFeedOptions) {}
 
+  /** A failed open rejects this call only: the chain stays usable, or one bad moment would stop every later one. */
   restart(): Promise<void> {
-    this.chain = this.chain.then(() => this.open());
-    return this.chain;
+    const run = this.chain.then(() => this.open());
+    this.chain = run.catch(() => undefined); // the caller gets the error through `run`
+    return run;
   }
 
   stop(): void {

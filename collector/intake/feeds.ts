@@ -54,7 +54,25 @@ export async function readStreamFrom(
       },
     });
     if (mine !== generation || stopped) void messages.stop();
-    else current = messages;
+    else {
+      current = messages;
+      void watchHeartbeats(messages, mine);
+    }
+  };
+
+  /**
+   * An ordered consumer lives on one node. When that node dies without this connection noticing (it was connected
+   * to another node), the client's own recovery was seen to stall the feed for good on a three-node cluster: missed
+   * idle heartbeats open a fresh consumer after the last sequence delivered.
+   */
+  const watchHeartbeats = async (messages: ConsumerMessages, mine: number): Promise<void> => {
+    for await (const status of messages.status()) {
+      if (stopped || mine !== generation) return;
+      if (status.type !== 'heartbeats_missed') continue;
+      log.warn({ missed: status.count, afterSeq: lastSeq }, 'stream feed heartbeats missed; opening it afresh');
+      void reopen();
+      return;
+    }
   };
 
   const reopen = async (): Promise<void> => {
@@ -65,7 +83,7 @@ export async function readStreamFrom(
     for (let attempt = 0; !stopped && mine === generation; attempt++) {
       try {
         await open(mine);
-        log.info({ afterSeq: lastSeq }, 'stream feed reopened after reconnect');
+        log.info({ afterSeq: lastSeq }, 'stream feed reopened');
         return;
       } catch (err) {
         if (attempt === 0 || attempt % 20 === 0)
@@ -75,7 +93,14 @@ export async function readStreamFrom(
     }
   };
 
-  await open(generation);
+  try {
+    await open(generation);
+  } catch (err) {
+    // No consumer yet (a JetStream leader election, a node just lost): keep trying in the background rather than
+    // leave the caller without a reader it would never open again.
+    log.warn({ err }, 'cannot open the stream feed yet; retrying');
+    void reopen();
+  }
   void (async () => {
     for await (const status of nc.status()) {
       if (stopped) return;

@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { Alert } from '../../shared/index.ts';
+import { Alert, listKeys, liveKeys } from '../../shared/index.ts';
 import type { NotificationReason } from './types.ts';
 
 /** What a notification-log entry records: enough to answer "was this sent, when, how". */
@@ -68,7 +68,7 @@ export class NotificationLog {
   /** Every pending notification; unreadable entries are returned as null so the caller can clear them. */
   async pending(): Promise<{ key: string; notification: PendingNotification | null }[]> {
     const found: { key: string; notification: PendingNotification | null }[] = [];
-    for await (const stored of await this.kv.keys(`${PENDING}>`)) {
+    for (const stored of await listKeys(this.kv, `${PENDING}>`)) {
       const entry = await this.kv.get(stored);
       if (entry?.operation !== 'PUT' || entry.length === 0) continue;
       const key = stored.slice(PENDING.length);
@@ -95,9 +95,9 @@ export class NotificationLog {
   async sentKinds(alert: Pick<Alert, 'fingerprint' | 'generation'>, receiver: string): Promise<string[]> {
     const prefix = NotificationLog.key(alert, receiver, '');
     const kinds = new Set<string>();
-    for await (const key of await this.kv.keys(`${prefix}*`)) kinds.add(key.slice(prefix.length));
+    for (const key of await liveKeys(this.kv, `${prefix}*`)) kinds.add(key.slice(prefix.length));
     const pending = `${PENDING}${prefix}`;
-    for await (const key of await this.kv.keys(`${pending}*`)) kinds.add(key.slice(pending.length));
+    for (const key of await liveKeys(this.kv, `${pending}*`)) kinds.add(key.slice(pending.length));
     return [...kinds];
   }
 }

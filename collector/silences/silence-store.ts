@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { newId, type Logger } from '../../shared/index.ts';
+import { listKeys, newId, type Logger } from '../../shared/index.ts';
 import type { Matcher } from './matchers.ts';
 import { Silence } from './silence.ts';
 
@@ -25,7 +25,7 @@ export class SilenceStore {
 
   async list(): Promise<Silence[]> {
     const keys: string[] = [];
-    for await (const key of await this.kv.keys()) keys.push(key);
+    keys.push(...(await listKeys(this.kv)));
     const silences: Silence[] = [];
     for (const key of keys) {
       const silence = await this.get(key);
