@@ -23,22 +23,35 @@ export interface Member {
   output(): string;
 }
 
+export interface MemberOptions {
+  /** The whole `nats:` mapping (flow style) instead of the single server URL, e.g. a cluster with TLS and nkeys. */
+  nats?: string;
+  leaseTimeout?: string;
+}
+
 /** A real `offhook collector` process of the group, member id `name`. */
-export async function startMember(dir: string, natsUrl: string, hookUrl: string, name: string): Promise<Member> {
+export async function startMember(
+  dir: string,
+  natsUrl: string,
+  hookUrl: string,
+  name: string,
+  options: MemberOptions = {},
+): Promise<Member> {
   const configFile = join(dir, `${name}.yaml`);
   writeFileSync(
     configFile,
     `
-nats: { servers: ["${natsUrl}"] }
+nats: ${options.nats ?? `{ servers: ["${natsUrl}"] }`}
 listen: "127.0.0.1:0"
 evaluation_interval: 100ms
 checkpoint_interval: 200ms
-group: { partitions: ${PARTITIONS}, lease_timeout: 2s }
+group: { partitions: ${PARTITIONS}, lease_timeout: ${options.leaseTimeout ?? '2s'} }
 watchdog: { member: ${name}, canary_interval: "0s", heartbeat_interval: 300ms }
 rules:
   - { name: disk, kind: threshold, metric: disk_used, crit: 90 }
   - { name: load, kind: threshold, metric: load, crit: 10, for: 3s }
   - { name: marker, kind: threshold, metric: marker, crit: 0 }
+  - { name: probe, kind: threshold, metric: probe, crit: 0 }
 notifications:
   receivers:
     - { name: hook, kind: webhook, url: "${hookUrl}", retry: { initial_backoff: 100ms }, rate_limit: { max: 10000 } }
@@ -57,8 +70,8 @@ notifications:
 }
 
 /** Partition → the member its lease names (from KV, as every member sees it). */
-export async function leaseOwners(nc: NatsConnection): Promise<Map<number, string>> {
-  const kv = await openBucket(nc, new Subjects(), 'checkpoints');
+export async function leaseOwners(nc: NatsConnection, subjects = new Subjects()): Promise<Map<number, string>> {
+  const kv = await openBucket(nc, subjects, 'checkpoints');
   const owners = new Map<number, string>();
   for (let p = 0; p < PARTITIONS; p++) {
     const entry = await kv.get(`group.partition.${p}`);
@@ -67,9 +80,16 @@ export async function leaseOwners(nc: NatsConnection): Promise<Map<number, strin
   return owners;
 }
 
-export function eventSender(nc: NatsConnection): (host: string, metric: string, value: number) => Promise<unknown> {
+/**
+ * Publishes one resource sample per call. With `retries`, a failed publish (a cluster node just died) is sent again
+ * with the same id until the stream confirms it, as the agent's spool does.
+ */
+export function eventSender(
+  nc: NatsConnection,
+  subjects = new Subjects(),
+  retries = 0,
+): (host: string, metric: string, value: number) => Promise<unknown> {
   const js = jetstreamClient(nc);
-  const subjects = new Subjects();
   const seqs = new Map<string, number>();
   return (host, metric, value) => {
     const seq = (seqs.get(host) ?? 0) + 1;
@@ -84,7 +104,16 @@ export function eventSender(nc: NatsConnection): (host: string, metric: string, 
       intervalMs: 10_000,
       metrics: [{ name: metric, type: 'gauge', value }],
     };
-    return publishDurable(js, subjects.event(host, 'resource'), event);
+    const send = async (attempt: number): Promise<unknown> => {
+      try {
+        return await publishDurable(js, subjects.event(host, 'resource'), event);
+      } catch (err) {
+        if (attempt >= retries) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100)); // retry back-off, as the agent's spool does
+        return send(attempt + 1);
+      }
+    };
+    return send(0);
   };
 }
 

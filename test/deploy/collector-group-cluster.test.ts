@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { stringify } from 'yaml';
+import { partitionOf } from '../../collector/group/index.ts';
+import { CredentialStore } from '../../deploy/nats/credentials.ts';
+import { generateUsers } from '../../deploy/nats/gen-users.ts';
+import { Alert, CallRecord, connectionOptions, ensureStreams, NatsConfig, Subjects } from '../../shared/index.ts';
+import {
+  balanced,
+  eventSender,
+  hostsHeldBy,
+  leaseOwners,
+  PARTITIONS,
+  startMember,
+  tally,
+  type Member,
+} from '../collector/group/group-helpers.ts';
+import { speechStateDir } from '../gateway/harness.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { assertOneCallAtATime, readTranscript } from '../helpers/transcript.ts';
+import { untilPolled } from '../helpers/wait.ts';
+import { webhookReceiver } from '../helpers/webhook-receiver.ts';
+import { startCluster, type Cluster } from './lib/cluster.ts';
+import { makeTestCertificates, type TestCertificates } from './lib/tls.ts';
+
+const subjects = new Subjects('offhook');
+const HOSTS = Array.from({ length: 12 }, (_, i) => `h${String(i + 1).padStart(2, '0')}`);
+const LEASE_TIMEOUT = '3s';
+const each = (hosts: string[], ...what: string[]): string[] => hosts.flatMap((h) => what.map((w) => `${w} ${h}`));
+
+/**
+ * The collector group on the shipped three-node cluster config (TLS, nkeys, R3 streams and KV): three real
+ * collectors, a real gateway on the simulated line, real processes killed. Every alert must reach the webhook once
+ * and be named in exactly one phone call, whatever dies: a member (kill -9), the NATS node leading the lease bucket,
+ * or a member frozen past its lease.
+ */
+describe('collector group on the three-node NATS cluster', function () {
+  this.timeout(300_000);
+  let dir: string;
+  let certs: TestCertificates;
+  let cluster: Cluster;
+  let credentials: CredentialStore;
+  let admin: NatsConnection;
+  let hook: Awaited<ReturnType<typeof webhookReceiver>>;
+  let gateway: ChildProcess;
+  let transcript: string;
+  const members = new Map<string, Member>();
+  const calls: CallRecord[] = [];
+  /** Fingerprint of every alert that went firing on ALERTS, by "rule host". */
+  const fired = new Map<string, string>();
+  /** "rule host" of every alert that resolved (one resolved before the gateway got to it is rightly not called). */
+  const resolved = new Set<string>();
+  const figures: string[] = [];
+
+  const natsBlock = (user: string): string =>
+    JSON.stringify({
+      servers: cluster.urls,
+      nkey_seed_file: credentials.path(user),
+      tls: { ca_file: certs.ca },
+      stream_replicas: 3,
+    });
+  const start = async (name: string): Promise<Member> => {
+    const member = await startMember(dir, '', hook.url, name, {
+      nats: natsBlock('collector'),
+      leaseTimeout: LEASE_TIMEOUT,
+    });
+    members.set(name, member);
+    return member;
+  };
+  const converge = (names: string[], what: string): Promise<void> =>
+    untilPolled(async () => balanced(await leaseOwners(admin, subjects), names), what, 60_000, 100);
+  const heard = (lines: string[], what: string): Promise<void> =>
+    untilPolled(() => lines.every((line) => hook.received.includes(line)), what, 60_000, 50);
+  /** One sender for the whole run: it numbers each host's events, and a restarted numbering would be refused. */
+  let sender: ReturnType<typeof eventSender>;
+  const allOnce = (): void => {
+    const twice = [...tally(hook.received)].filter(([, n]) => n > 1);
+    assert.deepEqual(twice, [], 'no notification twice');
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'offhook-group-cluster-'));
+    certs = makeTestCertificates(join(dir, 'tls'));
+    const generated = generateUsers({ hosts: [], prefix: 'offhook', auth: 'nkey', secretsDir: join(dir, 'creds') });
+    credentials = new CredentialStore(join(dir, 'creds'), 'nkey');
+    cluster = await startCluster(dir, certs, generated.text);
+    const config = NatsConfig.parse({
+      servers: cluster.urls,
+      nkey_seed_file: credentials.path('admin'),
+      tls: { ca_file: certs.ca },
+    });
+    admin = await connect({ ...connectionOptions(config, 'test-admin', true), reconnectTimeWait: 100 });
+    // JetStream answers once the nodes have elected a meta leader; the collectors then find R3 streams in place.
+    await untilPolled(
+      async () => {
+        try {
+          await ensureStreams(admin, subjects, { replicas: 3 });
+          return true;
+        } catch {
+          return false; // no meta leader yet: asked again
+        }
+      },
+      'the cluster to accept R3 streams',
+      60_000,
+      200,
+    );
+    admin.subscribe(subjects.allCalls, { callback: (_e, m) => void calls.push(CallRecord.parse(m.json())) });
+    admin.subscribe(subjects.allAlerts, {
+      callback: (_e, m) => {
+        const alert = Alert.safeParse(m.json());
+        if (!alert.success || alert.data.ruleKind === 'watchdog') return;
+        const what = `${alert.data.rule} ${alert.data.host}`;
+        if (alert.data.status === 'firing') fired.set(what, alert.data.fingerprint);
+        else resolved.add(what);
+      },
+    });
+    sender = eventSender(admin, subjects, 100);
+    hook = await webhookReceiver();
+    gateway = await startGateway();
+    for (const name of ['c1', 'c2', 'c3']) await start(name);
+    await converge(['c1', 'c2', 'c3'], 'leases balanced over the three');
+  });
+
+  after(async () => {
+    if (process.env.OFFHOOK_GROUP_DUMP)
+      for (const m of members.values())
+        writeFileSync(join(process.env.OFFHOOK_GROUP_DUMP, `${m.name}.log`), m.output());
+    for (const member of members.values()) {
+      if (member.child.signalCode === 'SIGSTOP') member.child.kill('SIGCONT');
+      if (member.child.exitCode === null) await killAndWait(member.child, 'SIGKILL');
+    }
+    if (gateway && gateway.exitCode === null) await killAndWait(gateway, 'SIGKILL');
+    await hook?.close();
+    await admin?.close().catch(() => undefined); // its server may be the one killed last
+    await cluster?.stop();
+    if (figures.length > 0) process.stdout.write(`      ${figures.join('\n      ')}\n`);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The gateway on the simulated line; Alice answers every call and presses 1 (acknowledge all named alerts). */
+  async function startGateway(): Promise<ChildProcess> {
+    transcript = join(dir, 'line.jsonl');
+    writeFileSync(transcript, '');
+    const answer = { number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] };
+    const file = join(dir, 'gateway.yaml');
+    const config = {
+      gateway_host: 'gw1',
+      nats: JSON.parse(natsBlock('gateway')),
+      state_dir: speechStateDir,
+      metrics_listen: '127.0.0.1:0',
+      line: { backend: 'sim', sim: { speed: 100, transcript_file: transcript, far_end: Array(80).fill(answer) } },
+      people: [{ name: 'alice', number: '100' }],
+      budget: {
+        max_calls_per_hour: 1000,
+        max_calls_per_day: 1000,
+        max_call_minutes_per_day: 1000,
+        per_number: { max_calls_per_minute: 1000, max_calls_per_15m: 1000, max_calls_per_hour: 1000 },
+      },
+    };
+    writeFileSync(file, stringify(config));
+    const child = spawnTracked(process.execPath, ['offhook.mjs', 'gateway', '--config', file], {
+      env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info' },
+    });
+    await waitForOutput(child, /"msg":"gateway started"/, 30_000);
+    return child;
+  }
+
+  it('kill -9 of a member: the survivors take its partitions and carry its `for` timers; nothing lost or doubled', async () => {
+    for (const host of HOSTS) await sender(host, 'disk_used', 95);
+    await heard(each(HOSTS, 'firing disk'), 'every disk alert');
+    for (const host of HOSTS) await sender(host, 'load', 50);
+    const owners = await leaseOwners(admin, subjects);
+    assert.ok(hostsHeldBy(HOSTS, owners, 'c3').length > 0, 'the victim evaluates some hosts');
+    const killed = Date.now();
+    await killAndWait(members.get('c3')!.child, 'SIGKILL');
+    for (const host of HOSTS) await sender(host, 'disk_used', 50);
+    await converge(['c1', 'c2'], 'the survivors hold every partition');
+    figures.push(
+      `kill -9 of a member → survivors hold its partitions: ${Date.now() - killed} ms (lease ${LEASE_TIMEOUT})`,
+    );
+    await heard(each(HOSTS, 'resolved disk', 'firing load'), 'resolves and `for` alerts after the takeover');
+    // The member comes back: it takes its share from the others, and only that moves.
+    const before = await leaseOwners(admin, subjects);
+    await start('c3');
+    await converge(['c1', 'c2', 'c3'], 'c3 back in');
+    const moved = [...(await leaseOwners(admin, subjects))].filter(([p, m]) => before.get(p) !== m);
+    assert.ok(
+      moved.every(([, m]) => m === 'c3'),
+      `a rejoin moves partitions only to the newcomer: ${JSON.stringify(moved)}`,
+    );
+    allOnce();
+  });
+
+  it('the NATS node leading the lease bucket killed: every alert still notified once', async () => {
+    const jsm = await jetstreamManager(admin);
+    const leader = (await jsm.streams.info('KV_offhook-checkpoints')).cluster?.leader;
+    const node = cluster.nodes.find((n) => n.name === leader);
+    assert.ok(node, `lease bucket leader ${leader} is one of the nodes`);
+    const killed = Date.now();
+    await node.kill('SIGKILL');
+    for (const host of HOSTS) await sender(host, 'marker', 1);
+    await heard(each(HOSTS, 'firing marker'), 'every marker after the node kill');
+    figures.push(`${leader} (lease KV leader) killed → all ${HOSTS.length} alerts notified: ${Date.now() - killed} ms`);
+    await converge(['c1', 'c2', 'c3'], 'members settled after the node kill');
+    await node.start();
+    allOnce();
+  });
+
+  it('a member frozen past its lease (SIGSTOP) resumes, finds its leases taken and sends nothing', async () => {
+    const frozen = members.get('c2')!;
+    const hosts = hostsHeldBy(HOSTS, await leaseOwners(admin, subjects), 'c2');
+    assert.ok(hosts.length > 0);
+    frozen.child.kill('SIGSTOP');
+    try {
+      await converge(['c1', 'c3'], "the others took the frozen member's partitions");
+      for (const host of hosts) await sender(host, 'probe', 1);
+      await heard(each(hosts, 'firing probe'), 'probes through the new holders');
+    } finally {
+      frozen.child.kill('SIGCONT');
+    }
+    await untilPolled(
+      () => frozen.output().includes('partition lease lost to another member'),
+      'the frozen member to notice',
+      60_000,
+    );
+    await converge(['c1', 'c2', 'c3'], 'c2 back to its share');
+    allOnce();
+  });
+
+  it('the gateway placed exactly one call per firing alert, one call at a time', async () => {
+    assert.ok(fired.size >= HOSTS.length * 3, `every rule fired for every host (${fired.size})`);
+    const called = (fp: string): number => calls.filter((c) => c.fingerprints.includes(fp)).length;
+    const stillFiring = [...fired].filter(([what]) => !resolved.has(what)).map(([, fp]) => fp);
+    await untilPolled(() => stillFiring.every((fp) => called(fp) > 0), 'a call about every firing alert', 120_000, 100);
+    const twice = [...fired].filter(([, fp]) => called(fp) > 1).map(([what, fp]) => `${what}: ${called(fp)}`);
+    assert.deepEqual(twice, [], 'no alert named in two calls');
+    const counted = stillFiring.filter((fp) => called(fp) === 1).length;
+    assert.equal(counted, stillFiring.length, 'every alert still firing named in exactly one call');
+    assert.equal(assertOneCallAtATime(readTranscript(transcript)), calls.length, 'one call on the line at a time');
+    const inPartition = new Set(HOSTS.map((h) => partitionOf(h, PARTITIONS)));
+    figures.push(
+      `${fired.size} alerts (${stillFiring.length} still firing) over ${inPartition.size} partitions → ` +
+        `${calls.length} calls, none naming an alert twice`,
+    );
+  });
+});
