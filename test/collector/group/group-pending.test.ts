@@ -55,7 +55,9 @@ describe("collector group: pending notifications are resumed by their partition'
       30_000,
     );
   const start = async (name: string): Promise<Member> => {
-    const member = await startMember(dir, server.url, hook.url, name);
+    // A lease long enough for a restarted member to come back before its leases go stale: it then takes its own
+    // partitions back rather than the share the survivor would hand it (which could hold the other member's entry).
+    const member = await startMember(dir, server.url, hook.url, name, { leaseTimeout: '10s' });
     members.push(member);
     return member;
   };
