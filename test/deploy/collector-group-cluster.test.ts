@@ -20,11 +20,11 @@ import {
   tally,
   type Member,
 } from '../collector/group/group-helpers.ts';
-import { speechStateDir } from '../gateway/harness.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../helpers/processes.ts';
+import { speechStateDir } from '../telephony-gateway/harness.ts';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { assertOneCallAtATime, readTranscript } from '../helpers/transcript.ts';
 import { untilPolled } from '../helpers/wait.ts';
-import { webhookReceiver } from '../helpers/webhook-receiver.ts';
+import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
 import { startCluster, type Cluster } from './lib/cluster.ts';
 import { makeTestCertificates, type TestCertificates } from './lib/tls.ts';
 
