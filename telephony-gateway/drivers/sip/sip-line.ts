@@ -1,46 +1,19 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger, Registry } from '../../../shared/index.ts';
+import type { Logger } from '../../../shared/index.ts';
 import type { CollectResult, PlayResult, RecordResult } from '../driver.ts';
-import { dialUri, type SipLineConfig } from './config.ts';
+import type { CallState, SipLineEvents, SipLineOptions, SipPlaceResult } from './line-types.ts';
+import { dialUri } from './config.ts';
 import { IDLE_AUDIO_SOURCE } from './config-dir.ts';
-import type { BaresipControl, BaresipEvent } from './control.ts';
-import { callerIdOf, outcomeOfClose, type SipPlaceOutcome } from './outcome.ts';
-import { BaresipSupervisor, type SpawnProcess } from './supervisor.ts';
+import type { BaresipEvent } from './control.ts';
+import { callerIdOf, outcomeOfClose } from './outcome.ts';
+import { BaresipSupervisor } from './supervisor.ts';
 import { CallRecorder } from './recorder.ts';
 import { encodeWav, PromptCache } from './wav.ts';
+import { firstValue, upWithin } from './waits.ts';
 
-export interface SipLineOptions {
-  config: SipLineConfig;
-  runDir: string;
-  logger: Logger;
-  registry?: Registry;
-  spawnProcess?: SpawnProcess;
-  now?: () => number;
-  /** An inbound call "rings" again this often until answered, like an analog line's cadence. */
-  ringRepeatMs?: number;
-  stopGraceMs?: number;
-}
-
-export interface SipPlaceResult {
-  outcome: SipPlaceOutcome | 'no_dial_tone';
-  offHookAt: number | null;
-  detail?: string;
-}
-
-type CallState =
-  | { kind: 'idle' }
-  | { kind: 'outgoing'; id: string | null; ringing: boolean }
-  | { kind: 'incoming'; id: string; callerId: string | null }
-  | { kind: 'connected'; id: string | null };
-
-interface SipLineEvents {
-  ring: [{ callerId: string | null }];
-  hangup: [];
-  dtmf: [string];
-  change: [];
-}
+export type { SipLineOptions, SipPlaceResult } from './line-types.ts';
 
 /**
  * One phone line over SIP: baresip (kept alive by the supervisor) places and answers calls, plays
@@ -108,7 +81,7 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     options: { answerTimeoutMs: number; dialToneTimeoutMs?: number; onOffHook?: () => void },
   ): Promise<SipPlaceResult> {
     this.lineFailure = null;
-    const control = await this.lineWithin(options.dialToneTimeoutMs ?? 5_000);
+    const control = await upWithin(this.supervisor, options.dialToneTimeoutMs ?? 5_000);
     if (!control) return { outcome: 'no_dial_tone', offHookAt: null, detail: `SIP line down: ${this.lastDownReason}` };
     if (this.call.kind === 'incoming') await this.hangUp();
     if (this.call.kind !== 'idle')
@@ -158,17 +131,6 @@ export class SipLine extends EventEmitter<SipLineEvents> {
       offHookAt,
       detail: heardRinging ? `no answer within ${options.answerTimeoutMs} ms` : 'no_ringback',
     };
-  }
-
-  private async lineWithin(timeoutMs: number): Promise<BaresipControl | null> {
-    const up = this.supervisor.control;
-    if (up) return up;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
-    // A line that fails to come up is reported by the caller as no dial tone, with lastDownReason as the detail.
-    const control = await Promise.race([this.supervisor.waitUntilUp().catch(() => null), timeout]);
-    clearTimeout(timer);
-    return control;
   }
 
   /** A call lost with baresip is a line fault, not the person hanging up: say so by throwing. */
@@ -423,25 +385,8 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     this.emit('change');
   }
 
-  /**
-   * Resolves with the first defined value of `check` (re-run on every state change), or undefined after `timeoutMs`.
-   */
+  /** Resolves with the first defined value of `check` (re-run on every state change), or undefined after `timeoutMs`. */
   private waitFor<T>(check: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
-    const first = check();
-    if (first !== undefined) return Promise.resolve(first);
-    return new Promise((resolve) => {
-      const onChange = (): void => {
-        const value = check();
-        if (value === undefined) return;
-        clearTimeout(timer);
-        this.off('change', onChange);
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        this.off('change', onChange);
-        resolve(undefined);
-      }, timeoutMs);
-      this.on('change', onChange);
-    });
+    return firstValue(this, check, timeoutMs);
   }
 }
