@@ -30,7 +30,9 @@ import { serveStatus } from './status/status.ts';
 import type { LineDriver } from './drivers/driver.ts';
 import { InboundScript, type LockoutState } from './inbound/inbound.ts';
 import { AlertIntake } from './intake/intake.ts';
+import { LineActivity } from './line/line-activity.ts';
 import { LineWorker } from './line/line-worker.ts';
+import { serveVoiceNotes } from './line/voice-notes.ts';
 import { gatewayMetrics } from './status/metrics.ts';
 import type { GatewayPublisher } from './status/publisher.ts';
 import { CallQueue } from './calls/queue.ts';
@@ -100,7 +102,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Fail at start, not during the first 3 a.m. call, when espeak-ng or sox is missing.
   await speech.render(MENU_TEXT, 'menu');
 
-  const { driver } = options;
+  // The console's phone panel shows what the line does and what was said (line/line-activity.ts).
+  const activity = new LineActivity(options.driver, clock);
+  const { driver } = activity;
   // Started while NATS is down: the watchdog phones from config and local files until NATS answers.
   const name = `offhook-gateway-${gatewayHost}`;
   const connect = (): Promise<NatsConnection> => connectNats(config.nats, { name, logger, registry });
@@ -159,6 +163,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics,
     logger,
     clock,
+    activity,
   });
   worker.updateBudgetGauges();
   worker.updatePinGauges();
@@ -183,10 +188,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return disposition;
   });
   const controlSub = control(nc, subjects, gatewayHost, running, logger);
+  const voiceNotesSub = serveVoiceNotes(nc, subjects, gatewayHost, inboundSettings.voiceNoteDir, logger);
   const statusSub = serveStatus(
     nc,
     subjects,
-    { gatewayHost, driver, worker: running, queue, budget, metrics, clock, watchdog },
+    { gatewayHost, driver, worker: running, queue, budget, metrics, clock, watchdog, people: config.people, activity },
     logger,
   );
   running.start();
@@ -221,6 +227,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     (stopping ??= (async () => {
       await watchdog.stop();
       controlSub.unsubscribe();
+      voiceNotesSub.unsubscribe();
       statusSub.unsubscribe();
       await alertmanager?.close();
       await running.stop();

@@ -60,6 +60,16 @@ export type ConsoleHost = z.infer<typeof ConsoleHost>;
 export const ConsoleSilence = Silence.extend({ state: z.enum(['active', 'pending', 'expired']) });
 export type ConsoleSilence = z.infer<typeof ConsoleSilence>;
 
+/** A voice note a caller left with an acknowledgement (inbound call); audio at /console/api/voice-notes/<file>. */
+export const ConsoleVoiceNote = z.object({
+  file: z.string(),
+  fingerprint: Fingerprint,
+  by: z.string(),
+  at: EpochMs,
+  comment: z.string().nullable(),
+});
+export type ConsoleVoiceNote = z.infer<typeof ConsoleVoiceNote>;
+
 export const ConsoleState = z.object({
   ts: EpochMs,
   /** The collector member that answered (any member serves the same alerts and silences from KV). */
@@ -69,6 +79,7 @@ export const ConsoleState = z.object({
   silences: z.array(ConsoleSilence),
   gateways: z.array(GatewayStatus),
   calls: z.array(CallRecord),
+  voiceNotes: z.array(ConsoleVoiceNote),
 });
 export type ConsoleState = z.infer<typeof ConsoleState>;
 

@@ -23,6 +23,7 @@ import { ConsoleLive } from './live.ts';
 import { consoleMetrics } from './metrics.ts';
 import { consoleRoutes } from './routes.ts';
 import { SseHub } from './sse.ts';
+import { fetchVoiceNote } from './voice-notes.ts';
 import { alertViews, hostViews, silenceViews } from './view.ts';
 
 export { ConsoleConfig, DEFAULT_CONSOLE } from './config.ts';
@@ -73,6 +74,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
       silences: silenceViews(silences, at, RECENT_MS),
       gateways: [...live.gateways.values()].map((g) => g.status),
       calls: live.calls,
+      voiceNotes: live.voiceNotes,
     };
     return JSON.stringify(body);
   };
@@ -123,6 +125,11 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
     },
     metrics,
     logger,
+    voiceNote: (file) => {
+      // Gateways answering status now, then any that placed a recent call (its record names the gateway host).
+      const hosts = new Set([...live.gateways.keys(), ...live.calls.map((c) => c.host)]);
+      return fetchVoiceNote(nc, subjects, [...hosts], file);
+    },
   });
   return {
     routes,

@@ -1,8 +1,11 @@
+import { basename } from 'node:path';
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import {
+  Ack,
   CallRecord,
   GatewayStatus,
+  VOICE_NOTE_FILE_RE,
   jetstreamClient,
   streamNames,
   type Heartbeat,
@@ -14,6 +17,7 @@ import {
 import type { Subscription } from '@nats-io/transport-node';
 import { AlertRecord } from '../alerts/index.ts';
 import { Silence } from '../silences/index.ts';
+import type { ConsoleVoiceNote } from './api-schema.ts';
 
 export interface Heard {
   beat: Heartbeat;
@@ -22,6 +26,9 @@ export interface Heard {
 }
 
 const MAX_CALLS = 50;
+const MAX_VOICE_NOTES = 50;
+/** Acks read back at start to find voice notes (they ride on inbound-call acks, a small share of all acks). */
+const ACKS_BACK = 1000;
 const GATEWAY_FORGET_MS = 10_000;
 
 export interface LiveDeps {
@@ -46,6 +53,7 @@ export class ConsoleLive {
   readonly heard = new Map<string, Heard>();
   readonly gateways = new Map<string, { status: GatewayStatus; at: number }>();
   calls: CallRecord[] = [];
+  voiceNotes: ConsoleVoiceNote[] = [];
   private readonly stops: (() => void)[] = [];
   private stopped = false;
   private polling: Promise<void> | null = null;
@@ -75,7 +83,21 @@ export class ConsoleLive {
       },
     });
     this.stops.push(() => beats.unsubscribe());
-    await this.followCalls();
+    await this.follow('calls', MAX_CALLS, (data) => {
+      const parsed = CallRecord.safeParse(data);
+      if (!parsed.success) return false;
+      this.calls = [parsed.data, ...this.calls].slice(0, MAX_CALLS);
+      return true;
+    });
+    await this.follow('acks', ACKS_BACK, (data) => {
+      const parsed = Ack.safeParse(data);
+      const file = parsed.success && parsed.data.voiceNote ? basename(parsed.data.voiceNote) : '';
+      if (!parsed.success || !VOICE_NOTE_FILE_RE.test(file)) return false;
+      const { fingerprint, by, ts, comment } = parsed.data;
+      const note = { file, fingerprint, by, at: ts, comment: comment ?? null };
+      this.voiceNotes = [note, ...this.voiceNotes].slice(0, MAX_VOICE_NOTES);
+      return true;
+    });
   }
 
   private async watchBucket(kv: KV, apply: (entry: KvWatchEntry) => unknown): Promise<void> {
@@ -89,34 +111,29 @@ export class ConsoleLive {
     })().catch((err: Error) => this.deps.logger.warn({ err }, 'console: KV watch ended'));
   }
 
-  /** The last calls, then each new one as the gateway publishes it (an ordered consumer: no acks, no state). */
-  private async followCalls(): Promise<void> {
+  /** The last `back` messages of a stream, then each new one (an ordered consumer: no acks, no state). */
+  private async follow(kind: 'calls' | 'acks', back: number, take: (data: unknown) => boolean): Promise<void> {
     const { nc, subjects } = this.deps;
     const js = jetstreamClient(nc);
-    const stream = streamNames(subjects).calls;
+    const stream = streamNames(subjects)[kind];
     let start = 1;
     try {
       const info = await (await js.jetstreamManager()).streams.info(stream);
-      start = Math.max(1, info.state.first_seq, info.state.last_seq - MAX_CALLS + 1);
+      start = Math.max(1, info.state.first_seq, info.state.last_seq - back + 1);
     } catch (err) {
-      this.deps.logger.warn({ err }, 'console: no CALLS stream yet; calls show once a gateway made one');
+      this.deps.logger.warn({ err, stream }, 'console: cannot read a stream; its part of the page stays empty');
       return;
     }
     const consumer = await js.consumers.get(stream, {
-      filter_subjects: subjects.allCalls,
+      filter_subjects: kind === 'calls' ? subjects.allCalls : subjects.allAcks,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: start,
     });
     const messages: ConsumerMessages = await consumer.consume();
     this.stops.push(() => void messages.stop());
     void (async () => {
-      for await (const msg of messages) {
-        const parsed = CallRecord.safeParse(safeJson(msg.string()));
-        if (!parsed.success) continue;
-        this.calls = [parsed.data, ...this.calls].slice(0, MAX_CALLS);
-        this.deps.changed();
-      }
-    })().catch((err: Error) => this.deps.logger.warn({ err }, 'console: CALLS reader ended'));
+      for await (const msg of messages) if (take(safeJson(msg.string()))) this.deps.changed();
+    })().catch((err: Error) => this.deps.logger.warn({ err, stream }, 'console: stream reader ended'));
   }
 
   /** Asks every gateway for its status (line, queue, escalation, budget); called about once a second while watched. */

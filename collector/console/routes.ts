@@ -17,6 +17,8 @@ export interface RouteDeps {
   assets: () => Promise<Assets>;
   metrics: ConsoleMetrics;
   logger: Logger;
+  /** A voice note's WAV from whichever gateway has it, null when none does. */
+  voiceNote: (file: string) => Promise<Buffer | null>;
 }
 
 const REFUSAL_TEXT: Record<Refusal['reason'], string> = {
@@ -151,6 +153,19 @@ export function consoleRoutes(deps: RouteDeps): Record<string, RouteHandler> {
     }),
   );
 
+  const voiceNote: RouteHandler = async (_req, res, url) => {
+    const file = decodeURIComponent(url.pathname.slice('/console/api/voice-notes/'.length));
+    const audio = await deps.voiceNote(file);
+    if (!audio) return sendError(res, 404, `no gateway has the voice note ${file.slice(0, 100)}`);
+    res.writeHead(200, {
+      ...securityHeaders(),
+      'Content-Type': 'audio/wav',
+      'Content-Length': String(audio.length),
+      'Cache-Control': 'private, max-age=3600',
+    });
+    res.end(audio);
+  };
+
   const dispatch: RouteHandler = (req, res, url) => {
     if (url.pathname === '/console') {
       res.writeHead(308, { Location: '/console/' });
@@ -158,7 +173,10 @@ export function consoleRoutes(deps: RouteDeps): Record<string, RouteHandler> {
       return;
     }
     const path = url.pathname.slice('/console'.length);
-    const handler = routes[path] ?? (/^\/api\/silences\/[^/]+\/expire$/.test(path) ? expire : undefined);
+    const handler =
+      routes[path] ??
+      (/^\/api\/silences\/[^/]+\/expire$/.test(path) ? expire : undefined) ??
+      (path.startsWith('/api/voice-notes/') ? voiceNote : undefined);
     if (handler) return handler(req, res, url);
     sendError(res, 404, `no console route ${path.slice(0, 100)}`);
   };

@@ -109,6 +109,9 @@ export function rolePermissions(subjects: Subjects, role: Role): Permissions {
           ...readBucket(subjects, 'gateway'),
           // its watchdog heartbeat for the gateway (core NATS); the canary goes out on ALERTS like any alert
           subjects.allCollectorHeartbeats,
+          // the web console's phone panel: each gateway's status, and the voice notes it keeps
+          subjects.statusRequest('gateway'),
+          `${root}.gatewayctl.*.voice_note`,
         ]),
         // `offhook status` asks the running collector (queue group) for its live view; gateway heartbeats:
         // gateway_silent

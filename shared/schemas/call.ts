@@ -30,5 +30,7 @@ export const CallRecord = Envelope.extend({
   /** The gateway's budget.currency, which estimatedCost is in (absent from older gateways). */
   currency: z.string().max(8).optional(),
   error: z.string().max(1000).optional(),
+  /** The text of each prompt played in the call, in order (absent from older gateways). */
+  spoken: z.array(z.string().max(1000)).max(50).optional(),
 });
 export type CallRecord = z.infer<typeof CallRecord>;

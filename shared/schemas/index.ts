@@ -11,3 +11,4 @@ export * from './gateway-event.ts';
 export * from './status.ts';
 export * from './watchdog.ts';
 export * from './alertmanager.ts';
+export * from './voice-note.ts';

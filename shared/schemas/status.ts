@@ -48,12 +48,34 @@ export const CollectorStatus = z.object({
 });
 export type CollectorStatus = z.infer<typeof CollectorStatus>;
 
+/** What the gateway's line is doing (absent from older gateways). Outbound dialling and ringing are one state. */
+export const LineState = z.enum([
+  'idle',
+  'ringing',
+  'dialling',
+  'connected',
+  'speaking',
+  'waiting_for_key',
+  'recording',
+]);
+export type LineState = z.infer<typeof LineState>;
+
 export const GatewayStatus = z.object({
   component: z.literal('gateway'),
   node: z.string(),
   ts: EpochMs,
   gatewayHost: HostToken,
-  line: z.object({ driver: z.string(), up: z.boolean(), busy: z.boolean() }),
+  line: z.object({
+    driver: z.string(),
+    up: z.boolean(),
+    busy: z.boolean(),
+    state: LineState.optional(),
+    /** Who is on the line and since when (the caller ID for inbound calls). */
+    call: z
+      .object({ direction: z.enum(['outbound', 'inbound']), number: z.string(), since: EpochMs })
+      .nullable()
+      .optional(),
+  }),
   queue: z.array(
     z.object({
       fingerprint: Fingerprint,
@@ -61,6 +83,15 @@ export const GatewayStatus = z.object({
       rule: z.string(),
       severity: Severity,
       round: z.number().int().nonnegative(),
+      /** The escalation: who is called next and when, attempts on them this round, calls made (absent: older). */
+      escalation: z
+        .object({
+          next: z.string().nullable(),
+          nextAt: z.number(),
+          attempts: z.number().int().nonnegative(),
+          callsMade: z.number().int().nonnegative(),
+        })
+        .optional(),
     }),
   ),
   /** What is left of each total limit (null = no limit). */

@@ -31,6 +31,8 @@ export class CallRecords {
       publisher: GatewayPublisher;
       metrics: GatewayMetrics;
       clock: Clock;
+      /** The text of the prompts played in the call (line-activity.ts), for the web console. */
+      activity?: { takeSpoken(): Promise<string[]> };
     },
   ) {
     this.inboundFingerprint = makeFingerprint(parts.gatewayHost, 'inbound-call');
@@ -42,6 +44,7 @@ export class CallRecords {
     metrics.callSeconds.inc({ direction }, call.durationMs / 1000);
     metrics.callDuration.observe({ direction }, call.durationMs / 1000);
     const fingerprints = call.fingerprints ?? call.alerts.map((a) => a.fingerprint);
+    const spoken = (await this.parts.activity?.takeSpoken()) ?? [];
     await publisher.callRecord(
       {
         callId: newId(),
@@ -56,6 +59,7 @@ export class CallRecords {
         estimatedCost: call.cost,
         currency: this.parts.budget.currency,
         ...(call.error ? { error: call.error.slice(0, 1000) } : {}),
+        ...(spoken.length > 0 ? { spoken } : {}),
       },
       fingerprints[0] ?? this.inboundFingerprint,
     );

@@ -7,7 +7,7 @@ import type { LineWorker } from './line-worker.ts';
 export const TestCallRequest = z.object({ number: PhoneNumber });
 
 /** Request subject for operator actions on a running gateway (the line belongs to it alone). */
-export function controlSubject(subjects: Subjects, gatewayHost: string, action: 'test_call'): string {
+export function controlSubject(subjects: Subjects, gatewayHost: string, action: 'test_call' | 'voice_note'): string {
   return `${subjects.root}.gatewayctl.${gatewayHost}.${action}`;
 }
 

@@ -8,6 +8,7 @@ import type { InboundScript } from '../inbound/inbound.ts';
 import type { AckWatcher } from '../intake/ack-watcher.ts';
 import type { AlertIntake } from '../intake/intake.ts';
 import type { StateStore } from '../state-store.ts';
+import type { LineActivity } from './line-activity.ts';
 import type { GatewayMetrics } from '../status/metrics.ts';
 import type { GatewayPublisher } from '../status/publisher.ts';
 import { CallRecords } from './call-records.ts';
@@ -33,6 +34,8 @@ export interface LineWorkerParts {
   metrics: GatewayMetrics;
   logger: Logger;
   clock: Clock;
+  /** The prompts' text for each call record. */
+  activity?: Pick<LineActivity, 'takeSpoken'>;
 }
 
 /**

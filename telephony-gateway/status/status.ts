@@ -6,6 +6,8 @@ import type { LineDriver } from '../drivers/driver.ts';
 import type { LineWorker } from '../line/line-worker.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { CallQueue } from '../calls/queue.ts';
+import type { Person } from '../config.ts';
+import type { LineActivity } from '../line/line-activity.ts';
 
 export interface StatusParts {
   gatewayHost: string;
@@ -16,6 +18,9 @@ export interface StatusParts {
   metrics: GatewayMetrics;
   clock: Clock;
   watchdog?: { status(): GatewayStatus['watchdog'] };
+  /** For the escalation's next person by name, and the line's state (the web console's phone panel). */
+  people?: readonly Person[];
+  activity?: LineActivity;
 }
 
 export async function gatewayStatus(parts: StatusParts): Promise<GatewayStatus> {
@@ -27,13 +32,28 @@ export async function gatewayStatus(parts: StatusParts): Promise<GatewayStatus> 
     node: hostname(),
     ts: now,
     gatewayHost: parts.gatewayHost,
-    line: { driver: parts.driver.name, up: lineUp === 1, busy: parts.worker.busy },
+    line: {
+      driver: parts.driver.name,
+      up: lineUp === 1,
+      busy: parts.worker.busy,
+      ...(parts.activity ? { state: parts.activity.state, call: parts.activity.call } : {}),
+    },
     queue: parts.queue.all().map((entry) => ({
       fingerprint: entry.alert.fingerprint,
       host: entry.alert.host,
       rule: entry.alert.rule,
       severity: entry.alert.severity,
       round: entry.escalation.round,
+      ...(parts.people
+        ? {
+            escalation: {
+              next: parts.people[entry.escalation.person]?.name ?? null,
+              nextAt: entry.escalation.nextAt,
+              attempts: entry.escalation.attempts,
+              callsMade: entry.escalation.callsMade,
+            },
+          }
+        : {}),
     })),
     currency: parts.budget.currency,
     budget: Object.fromEntries(

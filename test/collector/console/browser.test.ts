@@ -1,83 +1,25 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Page } from 'playwright-core';
-import { CollectorConfig } from '../../../collector/config.ts';
-import { hashPassword } from '../../../collector/console/password.ts';
-import { startCollector, type RunningCollector } from '../../../collector/service.ts';
-import {
-  createRegistry,
-  encodeMessage,
-  fingerprint,
-  jetstreamClient,
-  ManualClock,
-  publishDurable,
-  silentLogger,
-  Subjects,
-  type CheckStatus,
-} from '../../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
-import { EventScript } from '../alerts/engine-harness.ts';
-import { RecordingSink } from '../nats-harness.ts';
-import { launchBrowser, shoot, type TestBrowser } from './browser.ts';
+import { fingerprint } from '../../../shared/index.ts';
+import { shoot } from './browser.ts';
+import { startStack, type ConsoleStack } from './stack.ts';
 
-const subjects = new Subjects();
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
 describe('web console in a real browser (Debian chromium via playwright-core)', () => {
-  let server: EmbeddedNatsServer;
-  let nc: NatsConnection;
-  let collector: RunningCollector;
-  let browser: TestBrowser;
-  const script = new EventScript(new ManualClock(Date.now()));
-
-  const check = async (host: string, name: string, status: CheckStatus, message: string): Promise<string> => {
-    await publishDurable(jetstreamClient(nc), subjects.event(host, 'check'), script.check(host, name, status, message));
-    return fingerprint(host, 'services', { check: name });
-  };
-  const open = async (): Promise<Page> => {
-    const page = await browser.browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('dialog', (dialog) => {
-      throw new Error(`a dialog opened: ${dialog.message()}`);
-    });
-    await page.goto(`${collector.url}/console/`);
-    await page.locator('.live').waitFor();
-    return page;
-  };
-  const login = async (page: Page): Promise<void> => {
-    await page.getByRole('button', { name: 'Log in' }).first().click();
-    await page.locator('input[name=user]').fill('alice');
-    await page.locator('input[name=password]').fill('alice-secret');
-    await page.locator('form.login button[type=submit]').click();
-    await page.getByText('logged in as alice').waitFor();
-  };
+  let stack: ConsoleStack;
+  const check: ConsoleStack['check'] = (...args) => stack.check(...args);
+  const open = (): Promise<Page> => stack.open();
+  const login = (page: Page): Promise<void> => stack.login(page);
   const alertRow = (page: Page, fp: string) => page.locator(`.main li.alert[data-fingerprint="${fp}"]`);
+  const out = (): string => stack.browser.outDir;
 
   before(async () => {
-    server = await startNatsServer();
-    nc = await connectTo(server);
-    const config = CollectorConfig.parse({
-      nats: { servers: [server.url] },
-      listen: '127.0.0.1:0',
-      rules: [
-        { name: 'services', kind: 'check', max_attempts: 1, summary: '{host}: {labels.check}: {message}' },
-        { name: 'host_down', kind: 'host_down' },
-      ],
-      console: { users: [{ name: 'alice', password_hash: await hashPassword('alice-secret') }] },
-    });
-    collector = await startCollector(config, {
-      logger: silentLogger(),
-      registry: createRegistry('collector'),
-      sink: new RecordingSink(),
-    });
-    for (const host of ['web1', 'web2', 'db1'])
-      nc.publish(subjects.heartbeat(host), encodeMessage(script.heartbeat(host)));
-    browser = await launchBrowser();
+    stack = await startStack();
+    for (const host of ['web1', 'web2', 'db1']) stack.heartbeat(host);
   });
   after(async () => {
-    await browser?.close();
-    await collector?.stop();
-    await nc?.drain();
-    await server?.dispose();
+    await stack?.stop();
   });
 
   it('an alert fires live while the page is open; the filter and grouping find it', async () => {
@@ -101,7 +43,7 @@ describe('web console in a real browser (Debian chromium via playwright-core)', 
     await page.locator('.group h3', { hasText: 'rule: services' }).waitFor();
     await page.getByRole('button', { name: 'host', exact: true }).click();
     await page.locator('.group h3', { hasText: 'host: db1' }).waitFor();
-    await shoot(page, browser.outDir, '1-alerts-live');
+    await shoot(page, out(), '1-alerts-live');
     await page.close();
   });
 
@@ -115,7 +57,7 @@ describe('web console in a real browser (Debian chromium via playwright-core)', 
     await row.locator('button.row').click();
     await row.locator('.detail').waitFor();
     assert.equal(await page.locator('img').count(), 0);
-    await shoot(page, browser.outDir, '2-hostile-text');
+    await shoot(page, out(), '2-hostile-text');
     await page.close();
   });
 
@@ -137,13 +79,13 @@ describe('web console in a real browser (Debian chromium via playwright-core)', 
     await row.locator('input[name=reason]').fill('planned maintenance');
     await row.getByRole('button', { name: 'Silence' }).click();
     await row.locator('.state.silenced').waitFor();
-    await shoot(page, browser.outDir, '3-acknowledged-silenced');
+    await shoot(page, out(), '3-acknowledged-silenced');
     await page.locator('nav a[href="#silences"]').click();
     const silence = page.locator('li.silence.active', { hasText: 'planned maintenance' });
     await silence.waitFor();
     await silence.getByRole('button', { name: 'Expire' }).click();
     await page.locator('li.silence.expired', { hasText: 'planned maintenance' }).waitFor();
-    await shoot(page, browser.outDir, '4-silences');
+    await shoot(page, out(), '4-silences');
     await page.locator('nav a[href="#alerts"]').click();
     await alertRow(page, fp).locator('.state.acknowledged').waitFor();
     await page.close();
@@ -169,7 +111,7 @@ describe('web console in a real browser (Debian chromium via playwright-core)', 
     assert.equal(await post('not-the-token'), 403);
     assert.equal(await post(null), 403);
     await alertRow(page, fp).locator('.state.firing').waitFor();
-    await shoot(page, browser.outDir, '5-refused');
+    await shoot(page, out(), '5-refused');
     await page.close();
   });
 });
