@@ -13,6 +13,8 @@ export interface DemoLayout {
   gatewayListen: string;
   agentListens: Record<string, string>;
   speed: number;
+  /** The web console's demo login (printed by the demo, hashed into collector.yaml). */
+  consoleUser: { name: string; password: string; hash: string };
 }
 
 /** The on-call list the simulated line plays out: Bob never picks up, Alice answers and presses 1. */
@@ -101,6 +103,7 @@ export function writeCollectorConfig(layout: DemoLayout): string {
       { name: 'load_high', kind: 'threshold', metric: 'node_load1', crit: 50, clear_below: 40, for: '1m' },
       { name: 'host_down', kind: 'host_down', missed_heartbeats: 5, severity: 'critical' },
     ],
+    console: { users: [{ name: layout.consoleUser.name, password_hash: layout.consoleUser.hash }] },
     notifications: {
       external_url: `http://${layout.collectorListen}`,
       receivers: [{ name: 'demo-webhook', kind: 'webhook', url: layout.webhookUrl }],

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hashPassword } from '../../collector/console/password.ts';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,7 +84,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     gatewayListen: `127.0.0.1:${await freeTcpPort()}`,
     agentListens: {},
     speed: options.speed,
+    // A fresh password per run: the console is on loopback, but a fixed one would end up in real configs.
+    consoleUser: { name: 'demo', password: randomBytes(9).toString('base64url'), hash: '' },
   };
+  layout.consoleUser.hash = await hashPassword(layout.consoleUser.password);
   for (const host of [localHost, ...SIMULATED_HOSTS]) layout.agentListens[host] = `127.0.0.1:${await freeTcpPort()}`;
 
   narrator = new Narrator(nc, subjects, say);
@@ -104,6 +109,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     started(`agent-${host}`, ['agent', '--config', writeSimulatedAgentConfig(layout, host)]);
 
   say('demo', `status page:   http://${layout.collectorListen}/`);
+  say(
+    'demo',
+    `web console:   http://${layout.collectorListen}/console/ (log in as ${layout.consoleUser.name}, password ` +
+      `${layout.consoleUser.password})`,
+  );
   say(
     'demo',
     `metrics:       collector http://${layout.collectorListen}/metrics, gateway http://${layout.gatewayListen}/metrics`,
