@@ -91,7 +91,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
     validator: deps.validator,
     logger,
     now,
-    changed: () => hub.changed(),
+    changed: (routine) => hub.changed(routine),
   });
   await live.start();
 

@@ -39,8 +39,8 @@ export interface LiveDeps {
   validator: InboundValidator;
   logger: Logger;
   now: () => number;
-  /** Called after anything the console shows changed (the SSE side coalesces). */
-  changed: () => void;
+  /** Called after anything the console shows changed (the SSE side coalesces; routine ones wait longer). */
+  changed: (routine?: boolean) => void;
 }
 
 /**
@@ -78,8 +78,10 @@ export class ConsoleLive {
         if (err) return;
         const decoded = this.deps.validator.accept(msg.subject, msg.data);
         if (decoded?.type !== 'heartbeat') return;
+        const before = this.heard.get(decoded.message.host);
         this.heard.set(decoded.message.host, { beat: decoded.message, at: this.deps.now() });
-        this.deps.changed();
+        // A new host or agent version shows at once; a heartbeat only refreshes "last heartbeat".
+        this.deps.changed(before?.beat.agentVersion === decoded.message.agentVersion);
       },
     });
     this.stops.push(() => beats.unsubscribe());
@@ -146,6 +148,7 @@ export class ConsoleLive {
 
   private async askGateways(): Promise<void> {
     const now = this.deps.now();
+    const before = this.gatewaysKey();
     try {
       const replies = await this.deps.nc.requestMany(this.deps.subjects.statusRequest('gateway'), '', {
         strategy: 'stall',
@@ -162,7 +165,12 @@ export class ConsoleLive {
         this.deps.logger.debug({ err }, 'console: asking the gateways failed');
     }
     for (const [host, entry] of this.gateways) if (now - entry.at > GATEWAY_FORGET_MS) this.gateways.delete(host);
-    if (!this.stopped) this.deps.changed();
+    // Asked every second: only a real change (not the answer's own timestamp) is news.
+    if (!this.stopped && this.gatewaysKey() !== before) this.deps.changed();
+  }
+
+  private gatewaysKey(): string {
+    return JSON.stringify([...this.gateways.values()].map((g) => ({ ...g.status, ts: 0 })));
   }
 
   stop(): void {

@@ -6,6 +6,8 @@ const MAX_CLIENTS = 200;
 const KEEPALIVE_MS = 15_000;
 /** Changes within this window go out as one event: a burst of KV writes is one redraw, well inside the 1 s goal. */
 const COALESCE_MS = 100;
+/** Routine changes (heartbeats) wait longer: a thousand agents must not mean a snapshot every 100 ms. */
+const ROUTINE_MS = 2000;
 
 /**
  * Server-Sent Events: every client gets the whole state as one `state` event at connect and after each change
@@ -14,6 +16,7 @@ const COALESCE_MS = 100;
 export class SseHub {
   private readonly clients = new Set<ServerResponse>();
   private flushTimer: ClockTimer | undefined;
+  private flushAt = 0;
   private keepaliveTimer: ClockTimer | undefined;
 
   constructor(
@@ -49,14 +52,21 @@ export class SseHub {
     this.keepalive();
   }
 
-  /** Something changed: send the new state to everyone within COALESCE_MS. */
-  changed(): void {
-    if (this.flushTimer || this.clients.size === 0) return;
+  /** Something changed: send the new state to everyone within COALESCE_MS (ROUTINE_MS for routine changes). */
+  changed(routine = false): void {
+    if (this.clients.size === 0) return;
+    const delay = routine ? ROUTINE_MS : COALESCE_MS;
+    const at = this.clock.now() + delay;
+    if (this.flushTimer) {
+      if (this.flushAt <= at) return;
+      this.clock.clearTimeout(this.flushTimer);
+    }
+    this.flushAt = at;
     this.flushTimer = this.clock.setTimeout(() => {
       this.flushTimer = undefined;
       const frame = `event: state\ndata: ${this.snapshot()}\n\n`;
       for (const client of this.clients) client.write(frame);
-    }, COALESCE_MS);
+    }, delay);
   }
 
   private keepalive(): void {

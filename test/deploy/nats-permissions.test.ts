@@ -363,6 +363,32 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     );
   });
 
+  it("lets the collector's web console ask gateways for status and voice notes, not test calls", async function () {
+    const gateway = await connectAs('gateway');
+    gateway.subscribe(subjects.statusRequest('gateway'), {
+      callback: (_err, msg) => {
+        msg.respond(JSON.stringify({ component: 'gateway' }));
+      },
+    });
+    gateway.subscribe(`${subjects.root}.gatewayctl.gw1.voice_note`, {
+      callback: (_err, msg) => {
+        msg.respond(JSON.stringify({ total: 0, offset: 0, data: '' }));
+      },
+    });
+    await gateway.flush();
+    const collector = await connectAs('collector');
+    assert.deepEqual((await collector.request(subjects.statusRequest('gateway'), '', { timeout: 5000 })).json(), {
+      component: 'gateway',
+    });
+    const note = await collector.request(`${subjects.root}.gatewayctl.gw1.voice_note`, '{}', { timeout: 5000 });
+    assert.deepEqual(note.json(), { total: 0, offset: 0, data: '' });
+    await assertDenied(
+      () => collector.request(`${subjects.root}.gatewayctl.gw1.test_call`, '{}', { timeout: 5000 }),
+      'publish',
+      `${subjects.root}.gatewayctl.gw1.test_call`,
+    );
+  });
+
   it("lets the collector and the gateway hear each other's watchdog heartbeats, and agents forge neither", async function () {
     const collector = await connectAs('collector');
     const gateway = await connectAs('gateway');
