@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { Duration, formatPromDuration, Port, RegexSource } from '../shared/index.ts';
+import { Duration, formatPromDuration, Labels, Port, RegexSource } from '../shared/index.ts';
 import { checkPlugins } from './checks/index.ts';
 import { Bytes } from './config-types.ts';
 
@@ -22,6 +22,7 @@ const NAMED = new Map<unknown, string>([
   [Port, 'port'],
   [RegexSource, 'regex'],
   [Bytes, 'size'],
+  [Labels, 'map'],
 ]);
 
 function describe(schema: z.ZodType): { type: string; required: boolean; defaultValue?: unknown } {

@@ -7,6 +7,7 @@ import {
   silentLogger,
   Subjects,
   MAX_PAYLOAD_BYTES,
+  ResourceSample,
 } from '../../shared/index.ts';
 import { sampleMessages } from '../fixtures/messages.ts';
 
@@ -126,6 +127,36 @@ describe('decode', () => {
   it('rejects label names that could pollute objects or break Prometheus', () => {
     assert.match(rejectReason(subjectFor.check, { ...messages.check, labels: { 'bad-name': 'x' } }), /^schema: labels/);
     assert.match(rejectReason(subjectFor.check, { ...messages.check, labels: { __name__: 'x' } }), /^schema: labels/);
+  });
+
+  it('checks every label rule on metric points, naming the label', () => {
+    const withLabels = (labels: unknown) => ({
+      ...messages.resource,
+      metrics: [{ name: 'node_load1', type: 'gauge', value: 1, labels }],
+    });
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'x']));
+    const cases: [unknown, RegExp][] = [
+      [{ 'bad-name': 'x' }, /metrics\[0\]\.labels\.bad-name: label names must match/],
+      [{ __name__: 'x' }, /metrics\[0\]\.labels\.__name__: label names starting with "__" are reserved/],
+      [{ device: 5 }, /metrics\[0\]\.labels\.device: expected a string, got number/],
+      [{ device: 'x'.repeat(1025) }, /metrics\[0\]\.labels\.device: expected at most 1024 characters/],
+      [many, /metrics\[0\]\.labels: at most 64 labels/],
+      [['x'], /metrics\[0\]\.labels: expected an object of label names to string values/],
+      ['x', /metrics\[0\]\.labels: expected an object/],
+      [null, /metrics\[0\]\.labels: expected an object/],
+    ];
+    for (const [labels, expected] of cases)
+      assert.match(rejectReason(subjectFor.resource, withLabels(labels)), expected);
+    const fine = { device: 'sda1', mountpoint: '/', _x: '' };
+    assert.ok(decode(subjectFor.resource, JSON.stringify(withLabels(fine))).ok);
+    assert.ok(decode(subjectFor.resource, JSON.stringify(withLabels({}))).ok);
+  });
+
+  it('refuses a metric value that is not a finite number (NaN and Infinity cannot come from JSON, but from code)', () => {
+    for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, '1']) {
+      const sample = { ...messages.resource, metrics: [{ name: 'node_load1', type: 'gauge', value }] };
+      assert.equal(ResourceSample.safeParse(sample).success, false, String(value));
+    }
   });
 
   it('never throws on random bytes or random JSON', () => {
