@@ -3,6 +3,7 @@ import { CheckConfig, pluginFor } from '../../agent/index.ts';
 import type { CheckOutcome } from '../../agent/checks/index.ts';
 import { CheckScheduler, type ScheduledCheck } from '../../agent/core/scheduler.ts';
 import { ManualClock, silentLogger, freeTcpPort } from '../../shared/index.ts';
+import { AgentConfig } from '../../agent/config.ts';
 
 const RETRY = { interval: 250, attempts: 3 };
 
@@ -31,6 +32,19 @@ describe('agent soft states: retry_interval', () => {
     ] as const;
     const delays = statuses.map((s) => scheduler.nextDelay(check, s));
     assert.deepEqual(delays, [250, 250, 10_000, 10_000, 10_000, 250, 10_000, 250, 250, 10_000]);
+  });
+
+  it("the config's default check_retry retries at 100 ms twice, then waits the interval", () => {
+    const { check_retry } = AgentConfig.parse({ host: 'h1', checks: [] });
+    const check = tcpCheck(1);
+    const scheduler = new CheckScheduler([check], () => undefined, silentLogger(), {
+      random: () => 0.5,
+      retry: check_retry,
+    });
+    assert.deepEqual(
+      [1, 2, 3].map(() => scheduler.nextDelay(check, 'critical')),
+      [100, 100, 10_000],
+    );
   });
 
   it('per-check retry_interval / retry_attempts override check_retry; one not below the interval is moot', () => {
