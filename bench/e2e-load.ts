@@ -95,9 +95,18 @@ export async function publishHosts(
   return { events, bytes };
 }
 
-/** The baseline: an ordered consumer over the same stream that only JSON-parses each message. Returns messages/s. */
-export async function bareSubscriberRate(nc: NatsConnection, stream: string, total: number): Promise<number> {
+/**
+ * The baseline: an ordered consumer over the same stream that only JSON-parses each message. Returns messages/s and
+ * the CPU seconds this process spent (nothing else runs in it meanwhile): on a machine shared with other work the
+ * wall-clock rates of two processes depend on how the scheduler treated each, CPU per event does much less.
+ */
+export async function bareSubscriberRate(
+  nc: NatsConnection,
+  stream: string,
+  total: number,
+): Promise<{ rate: number; cpuSeconds: number }> {
   const consumer = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+  const cpuAtStart = process.cpuUsage();
   const started = performance.now();
   let seen = 0;
   let points = 0;
@@ -112,7 +121,8 @@ export async function bareSubscriberRate(nc: NatsConnection, stream: string, tot
     poll();
   });
   const rate = total / ((performance.now() - started) / 1000);
+  const cpu = process.cpuUsage(cpuAtStart);
   messages.stop();
   if (points === 0) throw new Error('the baseline parsed nothing');
-  return rate;
+  return { rate, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
