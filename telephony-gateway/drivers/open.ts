@@ -1,7 +1,9 @@
 import type { Line } from '../../native/line.ts';
 import type { Clock, Logger, Registry } from '../../shared/index.ts';
 import type { LineConfig } from '../config.ts';
+import { open as card } from './card/index.ts';
 import type { LineDriver } from './driver.ts';
+import { open as sip } from './sip/index.ts';
 
 /** What a driver may need besides its `line:` settings. */
 export interface DriverContext {
@@ -20,19 +22,16 @@ export interface DriverContext {
 export type OpenDriver = (line: LineConfig, context: DriverContext) => Promise<LineDriver>;
 
 /**
- * Every line driver, by the name `line.driver` gives it. A module is loaded only when its driver is chosen, so a card
- * gateway never loads the SIP code (and config.ts can take the names from here without loading any driver).
+ * Every line driver, by the name `line.driver` gives it; config.ts takes the names from here. Imported statically, not
+ * with import(): the build splits each role's on-demand imports into chunks in a folder of their own, where native/
+ * would no longer find its addon next to the module (dist/build/Release).
  */
-const DRIVERS = {
-  card: () => import('./card/index.ts'),
-  sip: () => import('./sip/index.ts'),
-};
+const DRIVERS = { card, sip } satisfies Record<string, OpenDriver>;
 
 export type DriverName = keyof typeof DRIVERS;
 export const DRIVER_NAMES = Object.keys(DRIVERS) as [DriverName, ...DriverName[]];
 
 /** The one place a line driver is chosen: the process, the tests and the benches all open their line here. */
-export async function openDriver(line: LineConfig, context: DriverContext): Promise<LineDriver> {
-  const driver: { open: OpenDriver } = await DRIVERS[line.driver]();
-  return driver.open(line, context);
+export function openDriver(line: LineConfig, context: DriverContext): Promise<LineDriver> {
+  return DRIVERS[line.driver](line, context);
 }

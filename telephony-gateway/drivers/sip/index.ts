@@ -57,7 +57,7 @@ export async function openSipDriver(options: SipLineOptions): Promise<SipDriver>
 }
 
 /** The `sip` driver as `line.driver: sip` opens it: baresip's run files under `<state_dir>/sip`. */
-export const open: OpenDriver = (config, context) => {
+export const open: OpenDriver = async (config, context) => {
   if (context.line) throw new Error('a line opened already is for the card driver; line.driver is sip');
   if (!config.sip) throw new Error('line.sip: expected a sip: section when driver is "sip"');
   const { logger, registry } = context;

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
+import { builtDist } from '../helpers/dist.ts';
+import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+
+describe('npm run build: the gateway bundle', function () {
+  this.timeout(120_000);
+  let dist: string;
+  let dir: string;
+  let server: EmbeddedNatsServer;
+  before(async () => {
+    dist = await builtDist();
+    dir = mkdtempSync(join(tmpdir(), 'offhook-gw-bundle-'));
+    server = await startNatsServer();
+  });
+  after(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens its line from the bundle: the card driver finds the native addon next to the bundle', async () => {
+    const config = join(dir, 'gateway.yaml');
+    writeFileSync(
+      config,
+      stringify({
+        nats: { servers: [server.url], prefix: 'gwbundle' },
+        state_dir: join(dir, 'state'),
+        metrics_listen: '127.0.0.1:0',
+        line: { backend: 'sim' },
+        people: [{ name: 'alice', number: '100' }],
+      }),
+    );
+    const gateway = spawnTracked('node', [join(dist, 'offhook.mjs'), 'gateway', '--config', config], { cwd: dir });
+    try {
+      const [line] = await waitForOutput(gateway, /^.*("msg":"gateway started"|did not start).*$/, 60_000);
+      assert.match(line, /"line":"card\/sim"/, line);
+    } finally {
+      await killAndWait(gateway, 'SIGTERM');
+    }
+  });
+});
