@@ -7,21 +7,18 @@ import {
   EXIT_FAILURE,
   EXIT_USAGE,
   jetstreamClient,
-  newId,
   openBucket,
-  publishDurable,
   readDuration,
   reportError,
   resolveCliNats,
-  SCHEMA_VERSION,
   silentLogger,
   Subjects,
-  type Ack,
   type Alert,
   type NatsConnection,
   type NatsFlags,
 } from '../shared/index.ts';
 import { AlertStore } from '../collector/alerts/index.ts';
+import { acknowledge } from '../collector/console/actions.ts';
 import { parseMatchers, type Matcher } from '../collector/silences/index.ts';
 import { describeMatchers, silenceActive, silenceMatches, silenceTarget } from '../collector/silences/index.ts';
 import { SilenceStore } from '../collector/silences/index.ts';
@@ -188,25 +185,29 @@ export function registerOperatorCommands(program: Command): void {
         }
         const forMs = forParse.ms;
         await withNats(options, { needCollector: false }, async (nc, subjects) => {
-          const record = await new AlertStore(await openBucket(nc, subjects, 'alerts'), silentLogger()).get(fp);
-          if (!record) return fail(`no alert with fingerprint ${fp} (see \`offhook alerts\`)`);
-          if (record.alert.status !== 'firing')
-            return fail(`alert ${fp} (${record.alert.host} ${record.alert.rule}) is resolved; nothing to acknowledge`);
-          const ack: Ack = {
-            v: SCHEMA_VERSION,
-            id: newId(),
-            host: record.alert.host,
-            ts: Date.now(),
-            fingerprint: fp,
-            generation: record.alert.generation,
-            by: options.by,
-            method: 'cli',
-            until: forMs > 0 ? Date.now() + forMs : 0,
-            ...(options.comment ? { comment: options.comment } : {}),
-          };
-          await publishDurable(jetstreamClient(nc), subjects.ack(fp), ack);
+          // The web console's acknowledge (collector/console/actions.ts): one path for both.
+          const acked = await acknowledge(
+            {
+              js: jetstreamClient(nc),
+              subjects,
+              alerts: new AlertStore(await openBucket(nc, subjects, 'alerts'), silentLogger()),
+              now: Date.now,
+            },
+            {
+              fingerprint: fp,
+              by: options.by,
+              comment: options.comment ?? '',
+              method: 'cli',
+              until: forMs > 0 ? Date.now() + forMs : 0,
+            },
+          );
+          if (!acked.ok) {
+            const reason = acked.error.replace(/^fingerprint: /, '');
+            return fail(acked.status === 404 ? `no alert with fingerprint ${fp} (see \`offhook alerts\`)` : reason);
+          }
+          const { alert, generation } = acked.value;
           process.stdout.write(
-            `acknowledged ${fp} (${record.alert.host} ${record.alert.rule}, generation ${record.alert.generation}) as ${clean(options.by)}\n`,
+            `acknowledged ${fp} (${alert.host} ${alert.rule}, generation ${generation}) as ${clean(options.by)}\n`,
           );
         });
       }),

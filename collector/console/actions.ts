@@ -26,21 +26,21 @@ export interface ActionDeps {
 }
 
 /**
- * Acknowledges exactly as `offhook ack` does: an Ack on `<prefix>.v1.ack.<fp>` in the ACKS stream for the alert's
- * current generation, which the collector applies and the gateway watches (it drops or hangs up a pending call).
+ * Acknowledges (the console and `offhook ack` both call this): an Ack on `<prefix>.v1.ack.<fp>` in the ACKS stream
+ * for the alert's current generation, which the collector applies and the gateway watches (it drops or hangs up a
+ * pending call). `until` 0 = until the alert resolves.
  */
 export async function acknowledge(
-  deps: ActionDeps,
-  input: { fingerprint: string; by: string; comment: string },
-): Promise<ActionResult<Ack>> {
+  deps: Pick<ActionDeps, 'js' | 'subjects' | 'alerts' | 'now'>,
+  input: { fingerprint: string; by: string; comment: string; method?: 'http' | 'cli'; until?: number },
+): Promise<ActionResult<Ack & { alert: { host: string; rule: string } }>> {
   const record = await deps.alerts.get(input.fingerprint);
   if (!record) return { ok: false, status: 404, error: `fingerprint: no alert ${input.fingerprint}` };
-  if (record.alert.status !== 'firing')
-    return {
-      ok: false,
-      status: 409,
-      error: `fingerprint: alert ${input.fingerprint} is resolved; nothing to acknowledge`,
-    };
+  const { host, rule } = record.alert;
+  if (record.alert.status !== 'firing') {
+    const error = `fingerprint: alert ${input.fingerprint} (${host} ${rule}) is resolved; nothing to acknowledge`;
+    return { ok: false, status: 409, error };
+  }
   const now = deps.now();
   const ack: Ack = {
     v: SCHEMA_VERSION,
@@ -50,12 +50,12 @@ export async function acknowledge(
     fingerprint: input.fingerprint,
     generation: record.alert.generation,
     by: input.by,
-    method: 'http',
-    until: 0,
+    method: input.method ?? 'http',
+    until: input.until ?? 0,
     ...(input.comment ? { comment: input.comment } : {}),
   };
   await publishDurable(deps.js, deps.subjects.ack(input.fingerprint), ack);
-  return { ok: true, value: ack };
+  return { ok: true, value: { ...ack, alert: { host, rule } } };
 }
 
 /** Parses matchers as `offhook silence add` does (Alertmanager syntax; several separated by spaces or in braces). */
