@@ -7,7 +7,9 @@ import { startStack, type ConsoleStack } from './stack.ts';
  * The phone panel against a real gateway on the simulated line: alice's number is busy, bob's rings (30 min of line
  * time, 18 s at the harness' speed) until the page acknowledges the alert and the gateway hangs up.
  */
-describe('web console phone panel with a real gateway (chromium via playwright-core)', () => {
+describe('web console phone panel with a real gateway (chromium via playwright-core)', function () {
+  // Chromium, the collector, the gateway and its speech cache start here; the call steps wait on conditions.
+  this.timeout(120_000);
   let stack: ConsoleStack;
   let gw: TestGateway;
 

@@ -6,7 +6,9 @@ import { startStack, type ConsoleStack } from './stack.ts';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
-describe('web console in a real browser (Debian chromium via playwright-core)', () => {
+describe('web console in a real browser (Debian chromium via playwright-core)', function () {
+  // A browser start and page loads on a loaded 2-core machine; each step still waits on a condition.
+  this.timeout(120_000);
   let stack: ConsoleStack;
   const check: ConsoleStack['check'] = (...args) => stack.check(...args);
   const open = (): Promise<Page> => stack.open();
