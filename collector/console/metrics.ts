@@ -19,7 +19,7 @@ export function consoleMetrics(registry: Registry) {
         'outcome',
       ]),
       ['ack', 'silence_add', 'silence_expire'].flatMap((action) =>
-        ['done', 'invalid'].map((outcome) => ({ action, outcome })),
+        ['done', 'invalid', 'failed'].map((outcome) => ({ action, outcome })),
       ),
     ),
     refused: initCounter(

@@ -66,7 +66,12 @@ export function consoleRoutes(deps: RouteDeps): Record<string, RouteHandler> {
         deps.logger.info({ action: name, user: session.user, via: session.via }, 'console action');
         sendJson(res, 200, { ok: true, by: session.user, value: result.value });
       } catch (err) {
-        if (!(err instanceof BodyError)) throw err;
+        if (!(err instanceof BodyError)) {
+          // NATS unreachable or a store refusing the write: the action did not happen; say so, do not crash.
+          deps.logger.error({ err, action: name, user: session.user }, 'console action failed');
+          deps.metrics.actions.inc({ action: name, outcome: 'failed' });
+          return sendError(res, 503, `not done: ${(err as Error).message}`);
+        }
         deps.metrics.actions.inc({ action: name, outcome: 'invalid' });
         sendError(res, err.status, err.message);
       }

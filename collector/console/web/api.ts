@@ -19,6 +19,9 @@ export async function getSession(): Promise<SessionInfo> {
 }
 
 /** POSTs JSON with the session's CSRF token; resolves with the body or throws the server's message. */
+/** An action refused for want of a session (it expired, or the collector restarted): log in again. */
+export class LoginNeeded extends Error {}
+
 export async function post<T>(path: string, body: unknown, csrf: string | null): Promise<T> {
   const res = await fetch(`/console/api/${path}`, {
     method: 'POST',
@@ -26,6 +29,7 @@ export async function post<T>(path: string, body: unknown, csrf: string | null):
     headers: { 'Content-Type': 'application/json', ...(csrf ? { 'X-CSRF-Token': csrf } : {}) },
     body: JSON.stringify(body),
   });
+  if (res.status === 401 && path !== 'login') throw new LoginNeeded(await errorOf(res));
   if (!res.ok) throw new Error(await errorOf(res));
   return (await res.json()) as T;
 }

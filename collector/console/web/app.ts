@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ConsoleState, SessionInfo } from '../api-schema.ts';
 import { AlertsPanel } from './alerts.ts';
-import { follow, getSession, post } from './api.ts';
+import { follow, getSession, LoginNeeded, post } from './api.ts';
 import { HostsPanel } from './hosts.ts';
 import { html } from './html.ts';
 import { LoginForm } from './login.ts';
@@ -60,6 +60,10 @@ export function App() {
         setMessage({ text: `${done} (as ${result.by})`, error: false });
       } catch (err) {
         setMessage({ text: (err as Error).message, error: true });
+        if (err instanceof LoginNeeded) {
+          setSession({ ...session, user: null, csrf: null });
+          setLoggingIn(true);
+        }
       }
     },
   };
@@ -87,7 +91,9 @@ export function App() {
         ${
           session?.user
             ? html`<span>${session.user}</span> <button type="button" onClick=${logout}>Log out</button>`
-            : html`<button type="button" class="primary" onClick=${() => setLoggingIn(true)}>Log in</button>`
+            : session && !session.passwordLogin
+              ? html`<span class="readonly" title="collector.yaml console.users is empty">read-only</span>`
+              : html`<button type="button" class="primary" onClick=${() => setLoggingIn(true)}>Log in</button>`
         }
       </div>
     </header>
