@@ -48,7 +48,10 @@ export const CollectorStatus = z.object({
 });
 export type CollectorStatus = z.infer<typeof CollectorStatus>;
 
-/** What the gateway's line is doing (absent from older gateways). Outbound dialling and ringing are one state. */
+/**
+ * What the gateway's line is doing (absent from older gateways). `ringing` is an inbound ring or, once the number is
+ * dialled, an outbound call ringing at the far end (drivers that cannot tell stay `dialling` until answered).
+ */
 export const LineState = z.enum([
   'idle',
   'ringing',

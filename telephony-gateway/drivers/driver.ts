@@ -37,6 +37,8 @@ export interface PlaceOptions {
   answerTimeoutMs: number;
   /** Called the moment the line is seized, before dialling. */
   onOffHook?: () => void;
+  /** Called once the number is dialled and the far end rings (drivers that cannot tell may never call it). */
+  onDialled?: () => void;
 }
 
 /**

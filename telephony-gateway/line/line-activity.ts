@@ -7,9 +7,10 @@ const MAX_SPOKEN = 50;
 
 /**
  * Watches what the line does by standing between the gateway and its driver: the state the operator console shows
- * (idle, ringing, dialling, connected, speaking, waiting for a key, recording), who is on the line since when, and the
+ * (idle, dialling, ringing, connected, speaking, waiting for a key, recording), who is on the line since when, and the
  * text of each prompt played (the speech cache keeps it beside the WAV as `<file>.txt`), for the call record.
- * The driver cannot tell dialling from ringing on an outbound call: both are `dialling` until it is answered.
+ * An outbound call rings once the driver says the number is dialled (`onDialled`: the card driver; the SIP driver
+ * does not, so its calls stay `dialling` until answered).
  */
 export class LineActivity {
   readonly driver: LineDriver;
@@ -40,9 +41,20 @@ export class LineActivity {
       name: inner.name,
       placeCall: async (number, options) => {
         this.begin('outbound', number);
-        const result = await track('dialling', () => inner.placeCall(number, options));
-        if (result.outcome !== 'answered') this.end();
-        return result;
+        this.state = 'dialling';
+        const onDialled = (): void => {
+          if (this.state === 'dialling') this.state = 'ringing';
+          options.onDialled?.();
+        };
+        try {
+          const result = await inner.placeCall(number, { ...options, onDialled });
+          if (result.outcome === 'answered') this.state = 'connected';
+          else this.end();
+          return result;
+        } catch (err) {
+          this.end();
+          throw err;
+        }
       },
       answerInbound: async () => {
         const answered = await track('connected', () => inner.answerInbound());

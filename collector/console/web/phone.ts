@@ -8,8 +8,8 @@ type Call = ConsoleState['calls'][number];
 
 const LINE_TEXT: Record<string, string> = {
   idle: 'idle',
-  ringing: 'ringing (inbound)',
-  dialling: 'dialling / ringing',
+  ringing: 'ringing',
+  dialling: 'dialling',
   connected: 'connected',
   speaking: 'speaking',
   waiting_for_key: 'waiting for a key',

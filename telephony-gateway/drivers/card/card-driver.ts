@@ -29,6 +29,7 @@ export class CardDriver implements LineDriver {
         return { outcome: 'no_dial_tone', offHookAt, detail: `no dial tone within ${options.dialToneTimeoutMs} ms` };
       }
       await this.line.dial(`${this.options.dialPrefix ?? ''}${number}`);
+      options.onDialled?.();
       const progress = await this.line.waitForAnswer(options.answerTimeoutMs);
       if (progress === 'answered') {
         this.line.flushDigits();

@@ -35,12 +35,12 @@ describe('web console phone panel with a real gateway (chromium via playwright-c
     gw.line.script({ number: '100', busy: true });
     const fp = await stack.check('web1', 'payments', 'critical', 'HTTP 503 from /pay');
     const entry = page.locator(`.main .queue li[data-fingerprint="${fp}"], .side .queue li[data-fingerprint="${fp}"]`);
-    await page.locator('.side [data-line-state="dialling"]').waitFor();
+    await page.locator('.side [data-line-state="ringing"]').waitFor();
     await entry.first().getByText('alice: busy').waitFor();
     await page.locator('.side .gateway', { hasText: 'to 200' }).waitFor();
     await page.locator('.side .budget li', { hasText: 'calls per hour' }).waitFor();
     await page.locator('nav a[href="#phone"]').click();
-    await page.locator('.main [data-line-state="dialling"]').waitFor();
+    await page.locator('.main [data-line-state="ringing"]').waitFor();
     await shoot(page, stack.browser.outDir, '6-phone-ringing');
 
     await page.locator('nav a[href="#alerts"]').click();
