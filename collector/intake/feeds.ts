@@ -35,6 +35,7 @@ export async function readStreamFrom(
   let generation = 0;
   let current: ConsumerMessages | undefined;
   let stopped = false;
+  let lastDelivery = Date.now();
 
   const open = async (mine: number): Promise<void> => {
     const from = lastSeq;
@@ -50,6 +51,7 @@ export async function readStreamFrom(
         // A replaced feed may still hand over what it had buffered; its successor delivers the same sequences.
         if (mine !== generation || msg.seq <= lastSeq) return;
         lastSeq = msg.seq;
+        lastDelivery = Date.now();
         onMessage(msg);
       },
     });
@@ -69,6 +71,9 @@ export async function readStreamFrom(
     for await (const status of messages.status()) {
       if (stopped || mine !== generation) return;
       if (status.type !== 'heartbeats_missed') continue;
+      // Messages still arriving: the consumer is alive and this process was only busy (or paused) past the
+      // heartbeat timer. Reopening then would restart a feed that is catching up, again and again under load.
+      if (Date.now() - lastDelivery < (options.expiresMs ?? DEFAULT_PULL_EXPIRY_MS)) continue;
       log.warn({ missed: status.count, afterSeq: lastSeq }, 'stream feed heartbeats missed; opening it afresh');
       void reopen();
       return;
