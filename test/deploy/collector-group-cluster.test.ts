@@ -49,12 +49,15 @@ describe('collector group on the three-node NATS cluster', function () {
   let hook: Awaited<ReturnType<typeof webhookReceiver>>;
   let gateway: ChildProcess;
   let transcript: string;
+  let gatewayOutput = '';
   const members = new Map<string, Member>();
   const calls: CallRecord[] = [];
   /** Fingerprint of every alert that went firing on ALERTS, by "rule host". */
   const fired = new Map<string, string>();
   /** "rule host" of every alert that resolved (one resolved before the gateway got to it is rightly not called). */
   const resolved = new Set<string>();
+  /** Every ALERTS message, for the report when an alert is called twice (published twice, or called twice?). */
+  const published: string[] = [];
   const figures: string[] = [];
 
   const natsBlock = (user: string): string =>
@@ -115,6 +118,7 @@ describe('collector group on the three-node NATS cluster', function () {
         const alert = Alert.safeParse(m.json());
         if (!alert.success || alert.data.ruleKind === 'watchdog') return;
         const what = `${alert.data.rule} ${alert.data.host}`;
+        published.push(`${alert.data.status} ${what} g${alert.data.generation} ${alert.data.id}`);
         if (alert.data.status === 'firing') fired.set(what, alert.data.fingerprint);
         else resolved.add(what);
       },
@@ -127,9 +131,13 @@ describe('collector group on the three-node NATS cluster', function () {
   });
 
   after(async () => {
-    if (process.env.OFFHOOK_GROUP_DUMP)
-      for (const m of members.values())
-        writeFileSync(join(process.env.OFFHOOK_GROUP_DUMP, `${m.name}.log`), m.output());
+    // OFFHOOK_GROUP_DUMP=<dir>: every process's log and the calls kept there for a failure's post-mortem.
+    const dump = process.env.OFFHOOK_GROUP_DUMP;
+    if (dump) {
+      for (const m of members.values()) writeFileSync(join(dump, `${m.name}.log`), m.output());
+      writeFileSync(join(dump, 'gateway.log'), gatewayOutput);
+      writeFileSync(join(dump, 'calls.json'), JSON.stringify({ calls, published }, null, 1));
+    }
     for (const member of members.values()) {
       if (member.child.signalCode === 'SIGSTOP') member.child.kill('SIGCONT');
       if (member.child.exitCode === null) await killAndWait(member.child, 'SIGKILL');
@@ -166,6 +174,8 @@ describe('collector group on the three-node NATS cluster', function () {
     const child = spawnTracked(process.execPath, ['offhook.mjs', 'gateway', '--config', file], {
       env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info' },
     });
+    child.stdout?.on('data', (chunk: Buffer) => (gatewayOutput += chunk.toString('utf8')));
+    child.stderr?.on('data', (chunk: Buffer) => (gatewayOutput += chunk.toString('utf8')));
     await waitForOutput(child, /"msg":"gateway started"/, 30_000);
     return child;
   }
@@ -237,7 +247,14 @@ describe('collector group on the three-node NATS cluster', function () {
     const called = (fp: string): number => calls.filter((c) => c.fingerprints.includes(fp)).length;
     const stillFiring = [...fired].filter(([what]) => !resolved.has(what)).map(([, fp]) => fp);
     await untilPolled(() => stillFiring.every((fp) => called(fp) > 0), 'a call about every firing alert', 120_000, 100);
-    const twice = [...fired].filter(([, fp]) => called(fp) > 1).map(([what, fp]) => `${what}: ${called(fp)}`);
+    const twice = [...fired]
+      .filter(([, fp]) => called(fp) > 1)
+      .map(([what, fp]) => {
+        const how = calls
+          .filter((c) => c.fingerprints.includes(fp))
+          .map((c) => `${c.callId} ${c.outcome} attempt ${c.attempt}`);
+        return `${what}: calls ${how.join(' ')}; ALERTS ${published.filter((p) => p.includes(` ${what} `)).join(', ')}`;
+      });
     assert.deepEqual(twice, [], 'no alert named in two calls');
     const counted = stillFiring.filter((fp) => called(fp) === 1).length;
     assert.equal(counted, stillFiring.length, 'every alert still firing named in exactly one call');
