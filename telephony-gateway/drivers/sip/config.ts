@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { Duration } from '../../../shared/index.ts';
@@ -138,4 +139,21 @@ export function dialUri(config: SipLineConfig, number: string): string {
   if (config.account.mode !== 'register') throw new Error('sip: dial_uri is required without a registrar');
   const host = config.account.realm ?? config.account.registrar.split(':')[0];
   return `sip:${number}@${host}`;
+}
+
+/** The register account's password: inline, or the first line of `password_file`; undefined without one. */
+export async function readAccountPassword(config: SipLineConfig): Promise<string | undefined> {
+  const account = config.account;
+  if (account.mode !== 'register') return undefined;
+  if (account.password !== undefined) return account.password;
+  if (account.password_file === undefined) return undefined;
+  const text = await readFile(account.password_file, 'utf8').catch((err: Error) => {
+    throw new Error(`cannot read account.password_file ${account.password_file}: ${err.message}`);
+  });
+  const password = text.split(/\r?\n/)[0] ?? '';
+  if (password === '' || password.includes('"'))
+    throw new Error(
+      `account.password_file ${account.password_file}: expected the password on the first line, without double quotes`,
+    );
+  return password;
 }

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { counter, freeTcpPort, Gauge, killAndWait, type Logger, type Registry } from '../../../shared/index.ts';
-import type { SipLineConfig } from './config.ts';
+import { freeTcpPort, killAndWait, type Logger, type Registry } from '../../../shared/index.ts';
+import { readAccountPassword, type SipLineConfig } from './config.ts';
 import { writeConfigDir, type BaresipLaunchSettings } from './config-dir.ts';
 import { BaresipControl, CommandTimeoutError, type BaresipEvent } from './control.ts';
+import { sipLineMetrics, type SipLineMetrics } from './metrics.ts';
 import { freeRtpRange, freeSipPort } from './ports.ts';
 import { exitWithin } from './process.ts';
 
@@ -69,38 +70,13 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
   /** baresip's last "reg: ..." output line: the registrar's answer an operator needs to see. */
   private lastRegistrarAnswer = '';
   private registrationState: 'unknown' | 'ok' | 'failed' = 'unknown';
-  private readonly lineUp: Gauge;
-  private readonly registered: Gauge;
-  private readonly restarts;
-  private readonly invalidFrames;
+  private readonly metrics: SipLineMetrics;
   private readonly log: Logger;
 
   constructor(private readonly options: SupervisorOptions) {
     super();
     this.log = options.logger.child({ line: 'sip' });
-    const registry = options.registry;
-    const gauge = (name: string, help: string): Gauge => {
-      const existing = registry?.getSingleMetric(name);
-      return (existing as Gauge | undefined) ?? new Gauge({ name, help, registers: registry ? [registry] : [] });
-    };
-    this.lineUp = gauge('offhook_sip_line_up', '1 while baresip runs and answers on its control socket');
-    this.registered = gauge(
-      'offhook_sip_registered',
-      '1 while the SIP account is registered (always 0 in direct mode)',
-    );
-    this.restarts = registry
-      ? counter(
-          registry,
-          'offhook_sip_baresip_restarts_total',
-          'baresip restarts by cause (exited, hung, control_lost, start_failed)',
-          ['reason'],
-        )
-      : null;
-    this.invalidFrames = registry
-      ? counter(registry, 'offhook_sip_control_invalid_total', 'ctrl_tcp frames dropped as invalid, by reason', [
-          'reason',
-        ])
-      : null;
+    this.metrics = sipLineMetrics(options.registry);
   }
 
   get control(): BaresipControl | null {
@@ -168,8 +144,8 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
     await this.launching;
     const wasUp = this.state === 'up';
     this.state = 'stopped';
-    this.lineUp.set(0);
-    this.registered.set(0);
+    this.metrics.lineUp.set(0);
+    this.metrics.registered.set(0);
     this.emit('down', wasUp ? 'stopped' : 'stopped before it came up');
   }
 
@@ -186,7 +162,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
         this.controlConnection = control;
         this.state = 'up';
         this.upSince = Date.now();
-        this.lineUp.set(1);
+        this.metrics.lineUp.set(1);
         this.log.info({ pid: this.child?.pid }, 'SIP line up (baresip ready)');
         this.startHealthChecks();
         this.emit('up', control);
@@ -200,7 +176,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
           this.log.debug({ err: error, attempt }, 'baresip port taken meanwhile; picking new ports');
           continue;
         }
-        this.restarts?.inc({ reason: 'start_failed' });
+        this.metrics.restarts?.inc({ reason: 'start_failed' });
         this.scheduleRestart(`start failed: ${error.message}`);
         return;
       }
@@ -216,7 +192,9 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
       ctrlPort: await freeTcpPort('127.0.0.1'),
       rtpPorts: config.rtp_ports ?? (await freeRtpRange(host)),
       account: config.account,
-      password: await this.readPassword(),
+      password: await readAccountPassword(this.options.config).catch((err: Error) => {
+        throw new LaunchError(err.message, false);
+      }),
       codecs: config.codecs,
     };
     if (config.local_address !== undefined) settings.localAddress = config.local_address;
@@ -238,7 +216,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
     const control = await BaresipControl.connect(settings.ctrlPort);
     control.on('event', (event) => this.onEvent(event));
     control.on('invalid', (reason, detail) => {
-      this.invalidFrames?.inc({ reason });
+      this.metrics.invalidFrames?.inc({ reason });
       this.log.warn({ reason, detail }, 'dropped an invalid ctrl_tcp frame from baresip');
     });
     control.on('close', (reason) => {
@@ -273,7 +251,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
       '',
     );
     const state = /\bOK\b/.test(info) ? 'ok' : /\bERR\b/.test(info) ? 'failed' : 'unknown';
-    this.registered.set(state === 'ok' ? 1 : 0);
+    this.metrics.registered.set(state === 'ok' ? 1 : 0);
     if (state === this.registrationState || state === 'unknown') return;
     this.registrationState = state;
     if (state === 'ok') this.log.info({ registrar: account.registrar, user: account.user }, 'SIP account registered');
@@ -282,23 +260,6 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
         { registrar: account.registrar, user: account.user, answer: this.lastRegistrarAnswer || 'no answer' },
         'SIP registration failed; check account.user, password and realm',
       );
-  }
-
-  private async readPassword(): Promise<string | undefined> {
-    const account = this.options.config.account;
-    if (account.mode !== 'register') return undefined;
-    if (account.password !== undefined) return account.password;
-    if (account.password_file === undefined) return undefined;
-    const text = await readFile(account.password_file, 'utf8').catch((err: Error) => {
-      throw new LaunchError(`cannot read account.password_file ${account.password_file}: ${err.message}`, false);
-    });
-    const password = text.split(/\r?\n/)[0] ?? '';
-    if (password === '' || password.includes('"'))
-      throw new LaunchError(
-        `account.password_file ${account.password_file}: expected the password on the first line, without double quotes`,
-        false,
-      );
-    return password;
   }
 
   /** Resolves at "baresip is ready."; rejects on exit, a failed ctrl_tcp module, or the ready timeout. */
@@ -389,7 +350,7 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
   private fail(reason: 'exited' | 'hung' | 'control_lost', detail: string): void {
     if (this.state !== 'up' || this.stopping) return;
     this.state = 'down';
-    this.lineUp.set(0);
+    this.metrics.lineUp.set(0);
     this.stopHealthChecks();
     const child = this.child;
     this.child = null;
@@ -410,14 +371,14 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
       if (status) [reason, detail] = ['exited', `baresip exited (code ${status.code}, signal ${status.signal})`];
     }
     if (child) await killAndWait(child, 'SIGKILL', 0);
-    this.restarts?.inc({ reason });
+    this.metrics.restarts?.inc({ reason });
     if (!this.stopping) this.scheduleRestart(detail);
   }
 
   private scheduleRestart(reason: string): void {
     this.state = 'down';
-    this.lineUp.set(0);
-    this.registered.set(0);
+    this.metrics.lineUp.set(0);
+    this.metrics.registered.set(0);
     const { restart_backoff_min: min, restart_backoff_max: max } = this.options.config;
     const delay = Math.min(max, min * 2 ** this.failures);
     this.failures++;
