@@ -12,6 +12,7 @@ import { scrapeSum } from '../../deploy/lib/metrics-text.ts';
 import { readTranscript } from '../helpers/transcript.ts';
 import { untilPolled } from '../helpers/wait.ts';
 import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
+import { countWord } from '../../telephony-gateway/calls/wording.ts';
 import { makeAlert } from '../telephony-gateway/helpers.ts';
 import { GENEROUS_BUDGET, recordFault, speechDir } from './common.ts';
 
@@ -135,8 +136,10 @@ describe('faults: gateway in an alert storm, with a spent budget, against a PIN 
       );
     /** Alerts acknowledged in a call whose menu said how many pressing 1 acknowledges. */
     const ackedAsAll = (): Set<string> => {
-      const said = new Set(menus().map((t) => Number(/acknowledge all (\d+) alerts/.exec(t)?.[1] ?? 0)));
-      const told = (c: CallRecord): boolean => c.fingerprints.length === 1 || said.has(c.fingerprints.length);
+      // The menu says the count as speech does: "all seven alerts" up to the number words, "all 20 alerts" beyond.
+      const said = menus().join('\n');
+      const told = (c: CallRecord): boolean =>
+        c.fingerprints.length === 1 || said.includes(`acknowledge all ${countWord(c.fingerprints.length)} alerts`);
       return new Set(calls.filter((c) => c.outcome === 'acknowledged' && told(c)).flatMap((c) => c.fingerprints));
     };
     const fellBack = (): Map<string, string> =>
@@ -148,7 +151,7 @@ describe('faults: gateway in an alert storm, with a spent budget, against a PIN 
 
     const first = calls.find((c) => c.direction === 'outbound' && c.outcome === 'acknowledged')!;
     assert.ok(first.fingerprints.length > 1, 'the first call grouped the storm');
-    const all = new RegExp(`Press 1 to acknowledge all ${first.fingerprints.length} alerts`);
+    const all = new RegExp(`Press 1 to acknowledge all ${countWord(first.fingerprints.length)} alerts`);
     assert.match(menus()[0] ?? '', all, 'the prompt says how many pressing 1 acknowledges');
     const reasons = [...fellBack().values()];
     assert.ok(reasons.length > 0, 'the alerts held by the per-number limit went to fallback');
