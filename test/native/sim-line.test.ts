@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLine, openSimLine, type SimLine, type TranscriptEntry } from '../../native/index.ts';
+import { until } from '../helpers/wait.ts';
 import { readWavHeader, writeWav } from './wav-files.ts';
 
 // Line time runs 50x faster than real time: a 3 s ring period passes in 60 ms.
@@ -242,11 +243,7 @@ describe('native sim line', () => {
     line.ring({ callerId: null, maxRings: 2 });
     assert.deepEqual(await line.waitForRing(30000), { callerId: null });
     assert.equal(line.callerId, null);
-    await new Promise<void>((resolve) => {
-      const poll = (): void =>
-        line.transcript().some((e) => e.event === 'far_hangup') ? resolve() : void setImmediate(poll);
-      poll();
-    });
+    await until(() => line.transcript().some((e) => e.event === 'far_hangup'), 'the far end to hang up', 30_000);
     assert.deepEqual(
       events(line.transcript()).map((e) => e.event),
       ['ring', 'ring', 'far_hangup'],

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openLine, type Line } from '../../native/index.ts';
+import { until } from '../helpers/wait.ts';
 import { readWavHeader, writeWav } from './wav-files.ts';
 
 const STUB_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'vpb-stub.c');
@@ -54,7 +55,7 @@ describe('native vpb line (against a stub libvpb built from C)', () => {
 
   /** Waits until the stub has logged a call matching `pattern` (the line calls libvpb from its worker threads). */
   async function called(pattern: RegExp): Promise<void> {
-    while (!calls().some((c) => pattern.test(c))) await new Promise((resolve) => setImmediate(resolve));
+    await until(() => calls().some((c) => pattern.test(c)), `the stub to log ${pattern}`, 30_000);
   }
 
   async function open(library = cLibrary): Promise<Line> {
