@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
+import {
+  Aggregator,
+  type GroupedAlert,
+  type GroupOptions,
+  labelSetString,
+  routeKey,
+} from '../../../collector/notify/aggregation.ts';
+import { until } from '../../helpers/wait.ts';
+
+/**
+ * Feeds the same alert steps to a real Alertmanager (Debian 0.25) and to offhook's aggregation groups, and compares
+ * what each sends per step: groupKey, groupLabels, status, and the alerts (labels, status, order). Steps wait on
+ * Alertmanager's POSTs, never on a time; offhook's side runs on a simulated clock.
+ */
+const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
+
+interface Sent {
+  groupKey: string;
+  groupLabels: Record<string, string>;
+  status: string;
+  alerts: string[];
+}
+
+const options: GroupOptions = {
+  groupBy: ['alertname'],
+  groupWait: 1000,
+  groupInterval: 1000,
+  repeatInterval: 4 * 3600 * 1000,
+  sendResolved: true,
+};
+
+function amConfig(url: string): string {
+  return stringify({
+    route: {
+      receiver: 'hook',
+      routes: [
+        {
+          receiver: 'hook',
+          matchers: ['severity="page"'],
+          group_by: ['alertname'],
+          group_wait: '1s',
+          group_interval: '1s',
+          repeat_interval: '4h',
+        },
+      ],
+    },
+    receivers: [{ name: 'hook', webhook_configs: [{ url, send_resolved: true }] }],
+  });
+}
+
+const labels = (alertname: string, host: string) => ({ alertname, host, severity: 'page' });
+
+describe(`grouped notifications against a real Alertmanager (${ALERTMANAGER})`, function () {
+  this.timeout(60_000);
+  let hook: Server;
+  const posts: Sent[] = [];
+  let am: ChildProcess;
+  let amUrl = '';
+  let dir = '';
+
+  before(async function () {
+    if (!existsSync(ALERTMANAGER))
+      throw new Error(`${ALERTMANAGER} is missing: apt-get install prometheus-alertmanager (deploy/bootstrap.sh does)`);
+    hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      req.on('end', () => {
+        const p = JSON.parse(body) as Sent & { alerts: { labels: Record<string, string>; status: string }[] };
+        posts.push({
+          groupKey: p.groupKey,
+          groupLabels: p.groupLabels,
+          status: p.status,
+          alerts: p.alerts.map((a) => `${labelSetString(a.labels)}:${a.status}`),
+        });
+        res.end();
+      });
+    });
+    hook.listen(0, '127.0.0.1');
+    await new Promise((resolve) => hook.once('listening', resolve));
+    dir = mkdtempSync(join(tmpdir(), 'offhook-amconf-'));
+    writeFileSync(join(dir, 'am.yml'), amConfig(`http://127.0.0.1:${(hook.address() as AddressInfo).port}/`));
+    am = spawnTracked(ALERTMANAGER, [
+      `--config.file=${join(dir, 'am.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      '--web.listen-address=127.0.0.1:0',
+      '--cluster.listen-address=',
+    ]);
+    const [, port] = await waitForOutput(am, /msg="Listening on" address=127\.0\.0\.1:(\d+)/, 20_000);
+    amUrl = `http://127.0.0.1:${port}`;
+  });
+  after(async () => {
+    if (am) await killAndWait(am);
+    hook?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('agrees per step on groupKey, groupLabels, status and the alerts of each POST', async () => {
+    const agg = new Aggregator<GroupedAlert>();
+    const route = routeKey([[{ name: 'severity', op: '=', value: 'page' }]]);
+    let now = Date.now();
+    const ours: Sent[] = [];
+    async function step(alerts: { l: Record<string, string>; resolved?: boolean }[], expectPosts: number) {
+      const body = alerts.map(({ l, resolved }) =>
+        resolved ? { labels: l, endsAt: new Date(Date.now() - 1000).toISOString() } : { labels: l },
+      );
+      const before = posts.length;
+      const res = await fetch(`${amUrl}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.ok(res.ok, `Alertmanager took the alerts: HTTP ${res.status}`);
+      await until(() => posts.length >= before + expectPosts, `${expectPosts} POST(s) from Alertmanager`, 20_000);
+      for (const { l, resolved } of alerts)
+        agg.insert(
+          { fingerprint: labelSetString(l), labels: l, resolved: !!resolved, startsAt: now },
+          'hook',
+          route,
+          options,
+          now,
+        );
+      // Offhook's side: flush until this step's notifications came out (bounded), on the simulated clock.
+      const mine: Sent[] = [];
+      for (let i = 0; i < 10 && mine.length < expectPosts; i++) {
+        now = agg.nextDueAt() ?? now;
+        for (const n of agg.flush(now))
+          mine.push({
+            groupKey: n.groupKey,
+            groupLabels: n.groupLabels,
+            status: n.status,
+            alerts: n.alerts.map((a) => `${labelSetString(a.labels)}:${a.resolved ? 'resolved' : 'firing'}`),
+          });
+      }
+      ours.push(...mine);
+    }
+    await step([{ l: labels('DiskFull', 'b') }, { l: labels('DiskFull', 'a') }, { l: labels('Load', 'x') }], 2);
+    await step([{ l: labels('DiskFull', 'c') }], 1);
+    await step([{ l: labels('DiskFull', 'a'), resolved: true }], 1);
+    await step([{ l: labels('Load', 'x'), resolved: true }], 1);
+    // Alertmanager flushes groups due at the same time in no fixed order: compare per groupKey, in order.
+    const byKey = (list: Sent[]) => {
+      const map = new Map<string, Sent[]>();
+      for (const s of list) map.set(s.groupKey, [...(map.get(s.groupKey) ?? []), s]);
+      return Object.fromEntries([...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+    };
+    assert.equal(posts.length, 5, 'two first notifications, then one per step');
+    assert.deepEqual(byKey(ours), byKey(posts));
+    assert.equal(posts[0]?.groupKey.startsWith('{}/{severity="page"}:{alertname='), true);
+  });
+});
