@@ -45,6 +45,14 @@ function amConfig(url: string): string {
       routes: [
         {
           receiver: 'hook',
+          matchers: ['team=~"db|web"', 'severity!="info"'],
+          group_by: ['alertname'],
+          group_wait: '1s',
+          group_interval: '1s',
+          repeat_interval: '4h',
+        },
+        {
+          receiver: 'hook',
           matchers: ['severity="page"'],
           group_by: ['alertname'],
           group_wait: '1s',
@@ -108,6 +116,12 @@ describe(`grouped notifications against a real Alertmanager (${ALERTMANAGER})`, 
   it('agrees per step on groupKey, groupLabels, status and the alerts of each POST', async () => {
     const agg = new Aggregator<GroupedAlert>();
     const route = routeKey([[{ name: 'severity', op: '=', value: 'page' }]]);
+    const teams = routeKey([
+      [
+        { name: 'team', op: '=~', value: 'db|web' },
+        { name: 'severity', op: '!=', value: 'info' },
+      ],
+    ]);
     let now = Date.now();
     const ours: Sent[] = [];
     async function step(alerts: { l: Record<string, string>; resolved?: boolean }[], expectPosts: number) {
@@ -126,7 +140,7 @@ describe(`grouped notifications against a real Alertmanager (${ALERTMANAGER})`, 
         agg.insert(
           { fingerprint: labelSetString(l), labels: l, resolved: !!resolved, startsAt: now },
           'hook',
-          route,
+          l.team ? teams : route,
           options,
           now,
         );
@@ -148,14 +162,16 @@ describe(`grouped notifications against a real Alertmanager (${ALERTMANAGER})`, 
     await step([{ l: labels('DiskFull', 'c') }], 1);
     await step([{ l: labels('DiskFull', 'a'), resolved: true }], 1);
     await step([{ l: labels('Load', 'x'), resolved: true }], 1);
+    await step([{ l: { ...labels('Db', 'd'), team: 'db' } }], 1);
     // Alertmanager flushes groups due at the same time in no fixed order: compare per groupKey, in order.
     const byKey = (list: Sent[]) => {
       const map = new Map<string, Sent[]>();
       for (const s of list) map.set(s.groupKey, [...(map.get(s.groupKey) ?? []), s]);
       return Object.fromEntries([...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
     };
-    assert.equal(posts.length, 5, 'two first notifications, then one per step');
+    assert.equal(posts.length, 6, 'two first notifications, then one per step');
     assert.deepEqual(byKey(ours), byKey(posts));
     assert.equal(posts[0]?.groupKey.startsWith('{}/{severity="page"}:{alertname='), true);
+    assert.equal(posts[5]?.groupKey, '{}/{severity!="info",team=~"db|web"}:{alertname="Db"}');
   });
 });
