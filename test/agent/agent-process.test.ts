@@ -151,7 +151,7 @@ describe('agent process: events, heartbeat, metrics, spool before the stream exi
     }
   });
 
-  it('`offhook agent` publishes heartbeats and resource samples, serves /metrics, and stops cleanly on SIGTERM', async () => {
+  it('`offhook agent` publishes heartbeats and samples, serves /metrics, stops cleanly on SIGTERM', async () => {
     await ensureStreams(nc, subjects);
     const host = 'proc1.example.org';
     const file = writeConfig(dir.path, {

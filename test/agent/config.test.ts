@@ -41,7 +41,7 @@ describe('agent config', () => {
     assert.match(lines[0]!, /^logs\[0\]\.rules\[1\]\.pattern: expected a valid regular expression in rule "oom-rule"/);
   });
 
-  it('rejects duplicate check names, capture of a group that does not exist, relative log paths and unknown fields', () => {
+  it('rejects duplicate check names, capture of a missing group, relative log paths and unknown fields', () => {
     assert.deepEqual(
       agentConfigProblems('checks:\n  - { name: a, kind: tcp, port: 1 }\n  - { name: a, kind: tcp, port: 2 }\n'),
       ['checks[1].name: expected a unique check name; "a" is also checks[0], got "a"'],
@@ -159,7 +159,7 @@ describe('agent config', () => {
     }
   });
 
-  it('`offhook agent` exits 2 with the check-config style error on a bad config; 3 (Nagios UNKNOWN) under --once', async () => {
+  it("`offhook agent` exits 2 with check-config's error on a bad config; 3 (Nagios UNKNOWN) under --once", async () => {
     const dir = tempDir();
     try {
       const file = writeConfig(dir.path, { checks: [{ name: 'x', kind: 'http', url: 'ftp://nope' }] });
@@ -179,7 +179,7 @@ describe('agent config', () => {
     }
   });
 
-  it('`offhook check-config` accepts a backtracking-prone rule (it runs with a budget) and refuses a backreference', async () => {
+  it('`offhook check-config` accepts a backtracking-prone rule (run on a budget), refuses backreferences', async () => {
     const dir = tempDir();
     try {
       const file = writeConfig(dir.path, {

@@ -195,7 +195,7 @@ describe('agent fast tick: report by exception', () => {
     assert.deepEqual(mountpointsIn(await t.tick.tick()), ['/srv']);
   });
 
-  it('a statfs still out (a hung NFS mount) is shared, never issued again, so the libuv pool is not exhausted', async () => {
+  it('a statfs still out (hung NFS mount) is shared, never issued again: the libuv pool is not exhausted', async () => {
     let calls = 0;
     let answer!: (stats: FsStats) => void;
     const source: ProcSource = {

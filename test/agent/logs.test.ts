@@ -189,7 +189,7 @@ describe('agent log rules (real nats-server, real files)', () => {
     }
   });
 
-  it('kill -9 before the position was saved: re-read lines carry their old ids, so the stream holds each line once', async () => {
+  it('kill -9 before the position was saved: re-read lines keep their ids, so the stream holds each once', async () => {
     const { host, path } = setup();
     const stateDir = join(dir.path, host, 'state');
     const config = writeConfig(

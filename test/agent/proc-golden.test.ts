@@ -76,7 +76,7 @@ describe('/proc readers (golden files)', () => {
     assert.equal(value(points, 'node_processes_threads'), 7);
   });
 
-  it('counter-wrap: a 32-bit wrap gives the true rate, a reset gives none, a CPU going backwards is left out', async () => {
+  it('counter-wrap: a 32-bit wrap gives the true rate, a reset none, a CPU going backwards is left out', async () => {
     const points = await sampleScenario(join(FIXTURES, 'counter-wrap'));
     assert.equal(value(points, 'offhook_network_receive_bytes_per_second', { device: 'eth0' }), 496);
     assert.equal(value(points, 'offhook_network_receive_packets_per_second', { device: 'eth0' }), 16);

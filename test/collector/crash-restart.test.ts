@@ -34,7 +34,7 @@ describe('collector process: SIGKILL and restart mid-incident', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('loses no alert, re-announces nothing, resumes `for` timers, and finishes announcements cut off by the kill', async () => {
+  it('loses no alert, re-announces nothing, resumes `for` timers, ends announcements the kill cut off', async () => {
     const hook = await webhookReceiver();
     const configFile = join(dir, 'collector.yaml');
     writeFileSync(

@@ -24,7 +24,7 @@ describe('collector with a real agent: check alert, host down with inhibition, h
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('announces exactly: the hard check failure, the host down (holding back the check alert), the host back', async () => {
+  it('announces exactly: the hard check failure, the host down (check alert held back), the host back', async () => {
     const sink = new RecordingSink();
     const config = CollectorConfig.parse({
       nats: { servers: [server.url] },

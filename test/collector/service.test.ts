@@ -60,7 +60,7 @@ describe('collector service on a real nats-server', () => {
     await server.dispose();
   });
 
-  it('events in, alert published to ALERTS, KV record written, notifier told; acks, silences, bad input and the status page', async () => {
+  it('events in, alert on ALERTS, KV record, notifier told; acks, silences, bad input, status page', async () => {
     const clock = new ManualClock(Date.now());
     const sink = new RecordingSink();
     const registry = createRegistry('collector');

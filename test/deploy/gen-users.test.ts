@@ -71,7 +71,7 @@ describe('deploy/nats/gen-users.ts', function () {
     );
   });
 
-  it('in password mode writes a config nats-server accepts, and the agent logs in with its password', async function () {
+  it('in password mode writes a config nats-server accepts; the agent logs in with its password', async function () {
     const out = join(dir, 'users.conf');
     // Through the installed entry point, from a directory without node_modules, as an operator runs it.
     const { stdout } = await run(

@@ -61,7 +61,7 @@ describe('deploy/install.sh', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('installs the bundles (no node_modules to install, no compiler), the example configs, and units pointing at both', async function () {
+  it('installs the bundles (no node_modules, no compiler), example configs, units pointing at both', async function () {
     const result = await install(args);
     assert.equal(result.code, 0, result.stderr);
     accessSync(join(paths.prefix, 'offhook'), constants.X_OK);
@@ -97,7 +97,7 @@ describe('deploy/install.sh', function () {
     for (const name of EXAMPLES) assert.match(check.stdout, new RegExp(`${name}: OK`));
   });
 
-  it('runs again as an upgrade: keeps edited configs (new example as .dist), keeps the previous code for rollback', async function () {
+  it('runs again as an upgrade: keeps edited configs (new example as .dist) and the previous code', async function () {
     const [edited, untouched] = [EXAMPLES[0]!, EXAMPLES[1]];
     const mine = `# edited by the operator\n${readFileSync(join(paths.etc, edited), 'utf8')}`;
     writeFileSync(join(paths.etc, edited), mine);
@@ -118,7 +118,7 @@ describe('deploy/install.sh', function () {
     );
   });
 
-  it('with DESTDIR stages files under it, keeps the real paths in the units, and touches no system account', async function () {
+  it('with DESTDIR stages files under it, keeps real paths in the units, touches no system account', async function () {
     const stage = join(dir, 'stage');
     const before = await userExists('offhook');
     const result = await install([], { ...process.env, DESTDIR: stage });

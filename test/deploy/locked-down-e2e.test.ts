@@ -110,7 +110,7 @@ describe('deploy/nats: agent, collector and gateway on the locked-down server', 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('turns a failed check into an alert, a call and a DTMF acknowledgement without a permissions violation', async function () {
+  it('turns a failed check into an alert, a call and a DTMF ack without a permissions violation', async function () {
     const closedPort = await freeTcpPort();
     for (const sub of ['agent', 'gateway']) mkdirSync(join(dir, 'state', sub), { recursive: true });
     const collectorYaml = join(dir, 'collector.yaml');

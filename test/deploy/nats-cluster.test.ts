@@ -220,7 +220,7 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
     );
   });
 
-  it('a deployment made R1 becomes R3, streams and KV buckets, once the processes start with nats.stream_replicas: 3', async function () {
+  it('an R1 deployment becomes R3 (streams, KV) once processes start with nats.stream_replicas: 3', async function () {
     const admin = await connectAs('admin');
     const upgraded = new Subjects('upgrade');
     await until('the single-replica deployment', async () => {

@@ -236,7 +236,7 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     assert.equal((await jsm.streams.info(names.events)).config.name, names.events, 'EVENTS still exists');
   });
 
-  it('gives the gateway its durable ALERTS consumer, acks, call records and bridged Alertmanager alerts, but not events', async function () {
+  it('gives the gateway its ALERTS consumer, acks, call records, Alertmanager alerts; no events', async function () {
     const collector = await connectAs('collector');
     const gateway = await connectAs('gateway');
     await ensureStreams(gateway, subjects);
@@ -281,7 +281,7 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     );
   });
 
-  it('lets the gateway store fallback requests and gateway events in GATEWAY, the collector consume them, and agents neither', async function () {
+  it('lets the gateway store fallbacks, events in GATEWAY, the collector read them; agents neither', async function () {
     const gateway = await connectAs('gateway');
     const fallback = wire.fallback('gw1');
     assert.equal(
@@ -332,7 +332,7 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     );
   });
 
-  it('lets the operator ask the running collector and gateways for `offhook status`, and agents not', async function () {
+  it('lets the operator ask the running collector and gateways for `offhook status`, agents not', async function () {
     const collector = await connectAs('collector');
     collector.subscribe(subjects.statusRequest('collector'), {
       queue: 'offhook-collector-status',
@@ -389,7 +389,7 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     );
   });
 
-  it("lets the collector and the gateway hear each other's watchdog heartbeats, and agents forge neither", async function () {
+  it("lets collector and gateway hear each other's watchdog heartbeats; agents forge neither", async function () {
     const collector = await connectAs('collector');
     const gateway = await connectAs('gateway');
     const atGateway = gateway.subscribe(subjects.allCollectorHeartbeats, { max: 1 });
@@ -434,7 +434,7 @@ describe('deploy/nats: nats-server.conf accounts and per-user permissions', func
     );
   });
 
-  it('lets the collector replay EVENTS and keep its KV state, but not forge events or delete streams', async function () {
+  it('lets the collector replay EVENTS and keep its KV state, not forge events or delete streams', async function () {
     const collector = await connectAs('collector');
     const consumer = await jetstream(collector).consumers.get(names.events, { opt_start_seq: 1 });
     const first = await consumer.next({ expires: 5000 });

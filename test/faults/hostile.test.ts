@@ -173,7 +173,7 @@ describe('faults: 10,000 hostile messages against the real collector and gateway
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('counts every one by subject and reason, crashes nothing, and valid alerts are still notified and called', async () => {
+  it('counts each by subject and reason, crashes nothing; valid alerts are still notified and called', async () => {
     const hook = await webhookReceiver();
     const collector = await startOffhook('collector', dir, 'collector', {
       nats: { servers: [server.url], prefix: PREFIX },

@@ -113,7 +113,7 @@ describe('faults: intake limits against the real collector (issue 15)', function
     return hook;
   }
 
-  it('finding 2: a spoofed event (seq 2^53-1, ts in 2100) does not silence the host, before or after a restart', async () => {
+  it('finding 2: a spoofed event (seq 2^53-1, ts in 2100) never silences the host, even after a restart', async () => {
     const prefix = 'intake2';
     const subjects = new Subjects(prefix);
     const hook = await newHook();

@@ -33,7 +33,7 @@ const UNITS = 5;
  */
 const unitOf = (k: number): string => `u${Math.floor(k / (MATCHES / UNITS))}`;
 
-describe('faults: SIGKILL of the collector, of the gateway mid-call and of an agent mid-log-file, each restarted', function () {
+describe('faults: SIGKILL of the collector, the gateway mid-call, an agent mid-log-file, each restarted', function () {
   this.timeout(240_000);
   let server: EmbeddedNatsServer;
   let nc: NatsConnection;
@@ -53,7 +53,7 @@ describe('faults: SIGKILL of the collector, of the gateway mid-call and of an ag
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('loses no alert, sends no duplicate notification, repeats at most the killed call, never two calls at once', async () => {
+  it('loses no alert, no duplicate notification, repeats at most the killed call, never 2 calls at once', async () => {
     const hook = await webhookReceiver();
     const logFile = join(dir, 'app.log');
     writeFileSync(logFile, '');

@@ -48,7 +48,7 @@ describe('faults: slow and dead notifier endpoints', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('an endpoint that accepts and never answers, or refuses, delays neither the other receivers nor the phone', async () => {
+  it('an endpoint that accepts and never answers, or refuses, delays neither other receivers nor phone', async () => {
     const good = await webhookReceiver();
     const hanging = await blackhole();
     const refused = await freeTcpPort();

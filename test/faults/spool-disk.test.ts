@@ -38,7 +38,7 @@ describe('faults: the agent spool on a full or unwritable disk', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('logs a clear error, stays up, counts every dropped event, and publishes again once the disk is back', async () => {
+  it('logs a clear error, stays up, counts every dropped event, publishes again once the disk is back', async () => {
     const stateDir = join(dir, 'state');
     // A real 256 KiB filesystem where root may mount; otherwise the spool directory is swapped for a file (ENOTDIR).
     tmpfs = process.env.OFFHOOK_FAULTS_NO_TMPFS ? null : mountTmpfs(stateDir, 256 * 1024);

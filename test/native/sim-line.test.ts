@@ -51,7 +51,7 @@ describe('native sim line', () => {
     assert.equal(await line.waitForAnswer(20000), 'answered');
   }
 
-  it('places an outbound call: dial tone, dial, answer after 2 rings, prompt, the far end presses 1, collect, on hook', async () => {
+  it('places an outbound call: dial tone, dial, answer after 2 rings, prompt, far end presses 1, on hook', async () => {
     const tones: string[] = [];
     const dtmf: string[] = [];
     line.on('tone', (tone) => tones.push(tone));
@@ -152,7 +152,7 @@ describe('native sim line', () => {
     assert.ok(Math.abs(entry(t, 'far_hangup').t - entry(t, 'answered').t - 2000) <= 1);
   });
 
-  it('stops an interruptible prompt at a digit, keeps the digit for collect, and lets it fall through the next prompt', async () => {
+  it('stops an interruptible prompt at a digit, keeps it for collect, lets it fall through the next one', async () => {
     line.script({ number: '602', answerAfterRings: 0, then: [{ waitForPrompt: 'menu', after: 400 }, { press: '2' }] });
     await callAndAnswer('602');
     assert.deepEqual(await line.play(menuWav, { interruptOnDigit: true }), { interruptedBy: '2', hungUp: false });

@@ -237,7 +237,7 @@ describe('native vpb line (against a stub libvpb built from C)', () => {
     assert.ok(!calls().some((c) => c.startsWith('vpb_dial_sync')));
   });
 
-  it('fails at open, naming the library, when libvpb is missing or vpb_open fails, and the process can still exit', async () => {
+  it('fails at open naming the library when libvpb is missing or vpb_open fails; the process still exits', async () => {
     await assert.rejects(
       openLine({ backend: 'vpb', vpb: { libraryPath: join(dir, 'nowhere', 'libvpb.so') } }),
       (error: Error & { code?: string }) =>

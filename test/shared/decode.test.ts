@@ -181,7 +181,7 @@ describe('decode', () => {
 });
 
 describe('InboundValidator', () => {
-  it('counts every rejection in offhook_invalid_messages_total by subject family and reason, and passes valid ones', async () => {
+  it('counts rejections in offhook_invalid_messages_total by subject family, reason; passes valid ones', async () => {
     const registry = createRegistry('test');
     const validator = new InboundValidator(registry, silentLogger());
     const messages = sampleMessages();

@@ -70,7 +70,7 @@ describe('runService: one lifecycle for agent, collector and gateway (shared/run
     assert.match(run.stdout(), /"msg":"second SIGTERM: exiting without finishing the stop"/);
   });
 
-  it("SIGINT then SIGTERM (a terminal's Ctrl-C, then a supervisor) is one request: the stop finishes, exit 0", async () => {
+  it("SIGINT then SIGTERM (a terminal's Ctrl-C, then a supervisor) is one request: the stop ends, exit 0", async () => {
     const run = service('wait-stop');
     await waitForOutput(run.child, /"msg":"svc up"/);
     run.child.kill('SIGINT');

@@ -70,7 +70,7 @@ describe('ensureStreams: EVENTS max_msgs_per_subject (one host cannot crowd out 
     await server?.dispose();
   });
 
-  it('a new EVENTS stream gets the default; a process that does not set it leaves an operator value alone', async () => {
+  it("a new EVENTS stream gets the default; a process that does not set it leaves an operator's value", async () => {
     const subjects = new Subjects('perhost');
     const events = streamNames(subjects).events;
     const jsm = await jetstreamManager(nc);

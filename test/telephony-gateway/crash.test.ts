@@ -52,7 +52,7 @@ describe('gateway killed mid-call (child processes, real nats-server)', function
     return { file, transcript };
   }
 
-  it('SIGKILL during a call: the alert is called about once more after restart, never lost, never two calls at once', async () => {
+  it('SIGKILL mid-call: the alert is called about once more after restart, never lost, never 2 at once', async () => {
     const nc = await connectTo(server);
     const subjects = new Subjects('crash');
     await ensureStreams(nc, subjects);

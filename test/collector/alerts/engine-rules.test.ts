@@ -72,7 +72,7 @@ describe('collector engine: check, log, host-down and flapping rules', () => {
     assert.deepEqual(output.take(), ['firing web1 errors warning g1']);
   });
 
-  it("host down: fires after missed heartbeats, holds back the host's other alerts and says so; never-seen hosts are not down", () => {
+  it("host down: fires after missed heartbeats, holds back the host's other alerts; unseen hosts are not down", () => {
     const { engine, clock, output } = engineFor([
       { name: 'host_down', kind: 'host_down', missed_heartbeats: 6 },
       { name: 'load', kind: 'threshold', metric: 'node_load1', crit: 10 },

@@ -43,7 +43,7 @@ describe("collector: the telephony gateway's own trouble reaches a person throug
   const alertsIn = (index: number): AlertmanagerAlertJson[] =>
     (JSON.parse(webhook.requests[index]!.body) as { alerts: AlertmanagerAlertJson[] }).alerts;
 
-  it('line_down fires a critical gateway_line_down (never on ALERTS), quiet period resolves it; budget_exhausted resolves after its window', async () => {
+  it('line_down: critical gateway_line_down (not on ALERTS) till quiet; budget_exhausted till its window', async () => {
     const clock = new ManualClock(Date.now());
     const config = CollectorConfig.parse({
       nats: { servers: [server.url] },

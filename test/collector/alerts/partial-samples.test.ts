@@ -26,7 +26,7 @@ const fs = (mountpoint: string, value: number): MetricPoint => ({
 const memory = (value: number): MetricPoint => ({ name: 'offhook_memory_used_ratio', type: 'gauge', value });
 
 describe('collector engine: partial resource samples (agent fast tick)', () => {
-  it('a series missing from a partial sample keeps its alert and its `for` timer; only carried series are judged', () => {
+  it('a series missing from a partial sample keeps its alert and `for` timer; only carried series are judged', () => {
     const { engine, clock, output } = engineFor(rules);
     const script = new EventScript(clock);
     const sample = (metrics: MetricPoint[]): ResourceSample => ({ ...script.resource('web1', 'x', 0), metrics });

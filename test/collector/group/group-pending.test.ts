@@ -62,7 +62,7 @@ describe("collector group: pending notifications are resumed by their partition'
     return member;
   };
 
-  it("a restart does not re-send another live member's pending notification; its partition's next holder does, once", async () => {
+  it("a restart never re-sends a live member's pending notification; the partition's next holder does", async () => {
     const a = await start('a');
     const b = await start('b');
     await converge(['a', 'b'], 'leases as the hash wants');

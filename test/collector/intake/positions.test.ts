@@ -49,7 +49,7 @@ describe('collector intake: per-epoch agent positions', () => {
     assert.equal(p.admit('victim', 'real', 51, 70, 201), 'accept');
   });
 
-  it("after an agent restart with a new epoch, the old epoch's spooled events are accepted once, then the new epoch's", () => {
+  it("after an agent restart in a new epoch, the old epoch's spooled events are taken once, then the new one's", () => {
     const p = new AgentPositions(LIMITS);
     for (let seq = 1; seq <= 3; seq++) p.admit('web1', 'old', seq, seq, seq);
     // The restarted agent drains its spool (old 4, 5; 3 again because its ack was lost) before the new epoch.

@@ -65,7 +65,7 @@ describe('notifiers: exec runs a real command from an argument vector', () => {
     assert.ok(vars.PATH);
   });
 
-  it('never lets a hostile summary reach a shell: it arrives verbatim in JSON and as one line in the environment', async () => {
+  it('never lets a hostile summary reach a shell: verbatim in JSON, one line in the environment', async () => {
     const marker = '/tmp/offhook-pwned';
     rmSync(marker, { force: true });
     const out = join(dir, 'stdin.json');

@@ -99,7 +99,7 @@ describe('notifiers: webhook (Alertmanager v4) and http-get against a real HTTP 
     assert.equal((refused as { retry: boolean }).retry, true);
   });
 
-  it('webhook: a redirect is not followed (one request, a failure not retried) and the connection is reused', async () => {
+  it('webhook: a redirect is not followed (one request, a failure not retried); the connection is reused', async () => {
     sink.respond = (_req, index) => (index === 0 ? 200 : 307);
     const notifier = createNotifier('webhook', { url: sink.url });
     assert.deepEqual(await notifier.notify(batchOf([makeAlert()]), neverAborted()), { ok: true });

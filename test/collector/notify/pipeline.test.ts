@@ -96,7 +96,7 @@ describe('notifiers: the notification pipeline, stage by stage', () => {
   });
 
   describe('mute', () => {
-    it('holds back inhibited firings and acknowledged repeats, never a resolve or a fallback; counts each', async () => {
+    it('holds back inhibited firings and acknowledged repeats, never a resolve or fallback; counts each', async () => {
       const ops = receiversOf({ receivers: [exec('ops')] }, registry).get('ops')!;
       const stage = muteStage({ metrics: notificationMetrics(registry), clock: new ManualClock() });
       const item = (overrides: Partial<Alert>, reason: NotificationReason): Notification => ({
@@ -133,7 +133,7 @@ describe('notifiers: the notification pipeline, stage by stage', () => {
       assert.deepEqual(await groupStage().run(items, () => Promise.resolve()), items);
     });
 
-    it('a stage may hold notifications and send them on later: only the stages after it run, then delivery', async () => {
+    it('a stage may hold notifications and send them later: only the stages after it run, then delivery', async () => {
       const ops = receiversOf({ receivers: [exec('ops')] }, registry).get('ops')!;
       const seen: string[] = [];
       const tap = (name: string): NotifyStage => ({

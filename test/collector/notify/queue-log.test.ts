@@ -21,7 +21,7 @@ function captureLines(): { lines: Record<string, unknown>[]; write(chunk: string
 }
 
 describe('notifiers: rate-limit logging', () => {
-  it('a burst held by the rate limit is logged once per window with the count, while the metric counts each', async () => {
+  it('a burst held by the rate limit is logged once per window with its count; the metric counts each', async () => {
     const clock = new ManualClock();
     const registry = createRegistry('collector');
     const capture = captureLines();

@@ -162,7 +162,7 @@ describe('alertmanager bridge: payload and mapping', () => {
     assert.deepEqual([recent.has('k1'), recent.has('k4'), recent.size], [false, true, 3]);
   });
 
-  it('silence: exact matchers on every label, ends at the alert end, the ack expiry or silence_max, whichever is first', () => {
+  it('silence: exact matchers on every label, ends at the first of alert end, ack expiry, silence_max', () => {
     const alert = {
       labels: { alertname: 'DiskFull', instance: 'db1:9100' },
       generation: 5,

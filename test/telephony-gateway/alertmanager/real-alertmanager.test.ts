@@ -238,7 +238,7 @@ describe(`gateway as a real Alertmanager's voice receiver (${ALERTMANAGER})`, fu
     assert.equal(await gw.metric('offhook_gateway_alertmanager_silences_total', { result: 'created' }), 1);
   });
 
-  it('an acknowledgement while Alertmanager is down becomes a silence once it is back; a second ack adds none', async () => {
+  it('an ack while Alertmanager is down becomes a silence once it is back; a second ack adds none', async () => {
     gw = await connect({ escalation: { group_wait: '1h' } });
     const queued = waitForBridgeEvent(gw, 'queued');
     await amApi(am!, '/api/v2/alerts', { method: 'POST', body: JSON.stringify([{ labels: diskFull }]) });

@@ -221,7 +221,7 @@ describe('gateway Alertmanager webhook (real nats-server, sim line)', function (
     assert.equal(({} as Record<string, unknown>).isAdmin, undefined);
   });
 
-  it('answers 503 while NATS is down, so Alertmanager retries, and takes the retry once NATS is back', async function () {
+  it('answers 503 while NATS is down, so Alertmanager retries; takes the retry once NATS is back', async function () {
     this.timeout(120_000);
     gw = await start();
     await server.stop();

@@ -85,7 +85,7 @@ describe('gateway calls (sim line, real nats-server)', function () {
     assert.deepEqual(prompts, ['alert', 'menu', 'wrong-key', 'menu', 'help', 'menu', 'alert', 'menu', 'acked']);
   });
 
-  it('an answering machine (answered, no key) is not an acknowledgement: read out, repeated, then the next person', async () => {
+  it('an answering machine (answered, no key) is no acknowledgement: read out, repeated, next person', async () => {
     gw = await startTestGateway(
       server,
       { line: { backend: 'sim', max_repeats: 1 }, escalation: { max_rounds: 1 } },
@@ -131,7 +131,7 @@ describe('gateway calls (sim line, real nats-server)', function () {
     );
   });
 
-  it('busy, then no answer, escalates to the second person who acknowledges; the first is not called again', async () => {
+  it('busy, then no answer, escalates to the second person, who acks; the first is not called again', async () => {
     gw = await startTestGateway(server, { escalation: { attempts_per_person: 2, retry_delay: '200ms' } }, prefix());
     gw.line.script({ number: '100', busy: true });
     gw.line.script({ number: '100', noAnswer: true });
@@ -221,7 +221,7 @@ describe('gateway calls (sim line, real nats-server)', function () {
     assert.deepEqual(gw.handled, [alert.fingerprint]);
   });
 
-  it('no dial tone: retries the same person, reports the line down and hands the alert to the fallback meanwhile', async () => {
+  it('no dial tone: retries the same person, reports the line down, hands the alert to the fallback', async () => {
     gw = await startTestGateway(
       server,
       { line: { backend: 'sim', dial_tone_timeout: '2s' }, escalation: { retry_delay: '50ms' } },
@@ -347,7 +347,7 @@ describe('gateway calls (sim line, real nats-server)', function () {
     assert.equal(played?.event === 'play' ? played.file : null, basename(await speech.render(text, 'alert')));
   });
 
-  it('budget: with max_calls_per_hour 3 the fourth call is not placed, goes to the fallback and shows in the metrics', async () => {
+  it('budget: with max_calls_per_hour 3 the fourth call is not placed, goes to the fallback, is counted', async () => {
     gw = await startTestGateway(server, { budget: { max_calls_per_hour: 3 } }, prefix());
     const alerts = Array.from({ length: 4 }, (_, i) => makeAlert({ host: `web${i}` }));
     for (const [index, alert] of alerts.entries()) {

@@ -48,7 +48,7 @@ describe('gateway speech (espeak-ng + sox)', () => {
     assert.equal(hostile, plain);
   });
 
-  it('prefers a recorded prompt for the rule (<rule>_<warn|crit>.wav, then <rule>.wav) and never leaves the folder', async () => {
+  it("prefers the rule's recording (<rule>_<warn|crit>.wav, then <rule>.wav), never leaves the folder", async () => {
     execFileSync('mkdir', ['-p', join(dir, 'prompts')]);
     writeFileSync(join(dir, 'prompts', 'mysql_crit.wav'), 'RIFF');
     writeFileSync(join(dir, 'prompts', 'disk.wav'), 'RIFF');

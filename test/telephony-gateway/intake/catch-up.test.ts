@@ -56,7 +56,7 @@ describe('gateway alerts.catch_up: what a freshly created consumer still rings',
     );
   });
 
-  it('starts catch_up before now: older history is never delivered, and an existing consumer keeps its position', async () => {
+  it('starts catch_up before now: older history never comes; an existing consumer keeps its position', async () => {
     const subjects = new Subjects('catchup2');
     await ensureStreams(nc, subjects);
     const js = jetstreamClient(nc);

@@ -248,7 +248,7 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
   });
 
-  it('baresip killed as the call is answered: one retry after the restart, acknowledged; never two calls at once', async () => {
+  it('baresip killed as the call is answered: one retry after the restart, acked; never 2 calls at once', async () => {
     sipp = await startSipp('uas_answer_press1.xml', { extra: ['-m', '2'] });
     gw = await startSipGateway({ escalation: { retry_delay: '200ms' } }, sipp);
     const supervisor = gw.driver.line.supervisor;

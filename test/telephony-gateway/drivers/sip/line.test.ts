@@ -120,7 +120,7 @@ describe('sip line against SIPp', function () {
     assert.equal(await sipp.exited, 0, sipp.output().slice(-1500));
   });
 
-  it('records a voice note: the caller speaks, # ends it, the WAV holds what was said and no call audio is left behind', async () => {
+  it('records a voice note: the caller speaks, # ends it, the WAV holds what was said, no audio kept', async () => {
     const sip = await openLine(null);
     const rang = new Promise<void>((resolve) => sip.onRing(() => resolve()));
     sipp = await startSipp('uac_voice_note.xml', {

@@ -85,7 +85,7 @@ describe('gateway call scripts over the sip driver', function () {
     assert.equal(sippCode, 0);
   });
 
-  it('baresip killed as the call is answered: a line fault, and the retry after the restart is acknowledged', async () => {
+  it('baresip killed as the call is answered: a line fault; the retry after the restart is acknowledged', async () => {
     sipp = await startSipp('uas_answer_press1.xml', { extra: ['-m', '2'] });
     const sip = await open(sipp.port);
     const script = new CallScript(sip, speech, settings);

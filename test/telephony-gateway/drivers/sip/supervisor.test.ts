@@ -98,7 +98,7 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
     assert.equal(await metric(registry, 'offhook_sip_baresip_restarts_total', { reason: 'hung' }), 1);
   });
 
-  it('killed mid-call: the prompt fails as a line fault, the next call waits for the restart and is placed once', async () => {
+  it('killed mid-call: the prompt fails as a line fault; the next call waits for the restart, once', async () => {
     sipp = await startSipp('-sn uas', { extra: ['-m', '2'] });
     const registry = new Registry();
     const sip = newLine(sipConfig({ dial_uri: `sip:{number}@127.0.0.1:${sipp.port}` }), registry);
@@ -122,7 +122,7 @@ describe('sip line supervision (baresip dies, hangs, registers)', function () {
     assert.equal(await metric(registry, 'offhook_sip_baresip_restarts_total', { reason: 'exited' }), 1);
   });
 
-  it('line still down after the dial-tone wait: no_dial_tone naming the cause, a line fault for the gateway', async () => {
+  it('line still down after the dial-tone wait: no_dial_tone naming the cause, a gateway line fault', async () => {
     const registry = new Registry();
     const sip = newLine(
       sipConfig({ dial_uri: 'sip:{number}@127.0.0.1:9', restart_backoff_min: '30s', restart_backoff_max: '30s' }),
