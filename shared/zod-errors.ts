@@ -27,6 +27,13 @@ function describeValue(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** "at least 3 characters", "at most 5 items", "a value >= 1": a size or value limit as an operator reads it. */
+function bound(origin: string, words: string, sign: string, limit: number | bigint): string {
+  if (origin === 'string') return `${words} ${limit} characters`;
+  if (origin === 'array') return `${words} ${limit} items`;
+  return `a value ${sign} ${limit}`;
+}
+
 /** Rewrites zod's wording into "expected X" so every message reads "<path>: expected X, got Y". */
 function expectation(issue: z.core.$ZodIssue): string {
   const message = issue.message;
@@ -35,9 +42,9 @@ function expectation(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       return `expected ${issue.expected}`;
     case 'too_small':
-      return `expected ${issue.origin === 'string' ? `at least ${issue.minimum} characters` : issue.origin === 'array' ? `at least ${issue.minimum} items` : `a value >= ${issue.minimum}`}`;
+      return `expected ${bound(issue.origin, 'at least', '>=', issue.minimum)}`;
     case 'too_big':
-      return `expected ${issue.origin === 'string' ? `at most ${issue.maximum} characters` : issue.origin === 'array' ? `at most ${issue.maximum} items` : `a value <= ${issue.maximum}`}`;
+      return `expected ${bound(issue.origin, 'at most', '<=', issue.maximum)}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'unrecognized_keys':

@@ -132,8 +132,36 @@ export interface Mount {
 }
 
 /** Pseudo and read-only image filesystems, as node_exporter excludes them by default. */
-export const FSTYPE_EXCLUDE =
-  /^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs|ramfs|efivarfs|fuse\.lxcfs|fuse\.portal)$/;
+const EXCLUDED_FSTYPES = [
+  'autofs',
+  'binfmt_misc',
+  'bpf',
+  'cgroup2?',
+  'configfs',
+  'debugfs',
+  'devpts',
+  'devtmpfs',
+  'fusectl',
+  'hugetlbfs',
+  'iso9660',
+  'mqueue',
+  'nsfs',
+  'overlay',
+  'proc',
+  'procfs',
+  'pstore',
+  'rpc_pipefs',
+  'securityfs',
+  'selinuxfs',
+  'squashfs',
+  'sysfs',
+  'tracefs',
+  'ramfs',
+  'efivarfs',
+  'fuse\\.lxcfs',
+  'fuse\\.portal',
+];
+export const FSTYPE_EXCLUDE = new RegExp(`^(${EXCLUDED_FSTYPES.join('|')})$`);
 export const MOUNTPOINT_EXCLUDE =
   /^\/(dev|proc|run\/credentials\/.+|sys|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/;
 

@@ -103,7 +103,8 @@ export const tracPlugin = defineNotifier({
       const now = usNow();
       const result = conn
         .prepare(
-          `INSERT INTO ticket (type, time, changetime, component, severity, priority, owner, reporter, cc, version, milestone, status, resolution, summary, description, keywords)
+          `INSERT INTO ticket (type, time, changetime, component, severity, priority, owner, reporter, cc, version,
+             milestone, status, resolution, summary, description, keywords)
            VALUES (?, ?, ?, ?, '', ?, ?, ?, '', '', ?, ?, '', ?, ?, ?)`,
         )
         .run(

@@ -71,12 +71,28 @@ function ago(now: number, at: number): string {
 
 function table(headers: string[], rows: string[][], empty: string): string {
   if (rows.length === 0) return `<p class="empty">${escapeHtml(empty)}</p>`;
-  return `<table><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.join('')}</tr>`).join('')}</table>`;
+  const head = headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  return `<table><tr>${head}</tr>${rows.map((r) => `<tr>${r.join('')}</tr>`).join('')}</table>`;
 }
 const td = (value: unknown, cls = ''): string => `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(value)}</td>`;
 
-const STYLE =
-  '<style>body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f3f3f3}.critical{background:#fdd}.warning{background:#ffd}.mono{font-family:monospace}.empty{color:#666}</style>';
+const STYLE = `<style>${[
+  'body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}',
+  'table{border-collapse:collapse;margin-bottom:1.5em}',
+  'td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}',
+  'th{background:#f3f3f3}',
+  '.critical{background:#fdd}',
+  '.warning{background:#ffd}',
+  '.mono{font-family:monospace}',
+  '.empty{color:#666}',
+].join('')}</style>`;
+
+/** "alice at <time> until <time>: comment", or "no". */
+function ackText(ack: AlertRecord['ack']): string {
+  if (!ack) return 'no';
+  const until = ack.until ? ` until ${new Date(ack.until).toISOString()}` : '';
+  return `${ack.by} at ${new Date(ack.at).toISOString()}${until}${ack.comment ? `: ${ack.comment}` : ''}`;
+}
 
 /** /alerts/<fingerprint>: the page notifications link to. */
 function alertPage(deps: StatusDeps, fp: string): string | null {
@@ -100,12 +116,7 @@ function alertPage(deps: StatusDeps, fp: string): string | null {
     ['started', `${new Date(view.startsAt).toISOString()} (${ago(now, view.startsAt)})`],
     ['ended', view.endsAt ? new Date(view.endsAt).toISOString() : '-'],
     ['generation', view.generation],
-    [
-      'acknowledged',
-      record.ack
-        ? `${record.ack.by} at ${new Date(record.ack.at).toISOString()}${record.ack.until ? ` until ${new Date(record.ack.until).toISOString()}` : ''}${record.ack.comment ? `: ${record.ack.comment}` : ''}`
-        : 'no',
-    ],
+    ['acknowledged', ackText(record.ack)],
     ['silenced by', view.silencedBy ?? 'no'],
     ['held back (host down)', view.inhibited ? 'yes' : 'no'],
     ['last notified', ago(now, view.lastNotifiedAt)],
@@ -114,10 +125,12 @@ function alertPage(deps: StatusDeps, fp: string): string | null {
   const notes = deps.queue.recent
     .filter((n) => n.fingerprint === fp)
     .map((n) => [td(ago(now, n.at)), td(n.reason), td(n.severity, n.severity), td(`g${n.generation}`), td(n.summary)]);
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(view.host)} ${escapeHtml(view.rule)}: ${escapeHtml(view.status)}</title>${STYLE}</head><body>
+  const title = `${escapeHtml(view.host)} ${escapeHtml(view.rule)}: ${escapeHtml(view.status)}`;
+  const noteTable = table(['when', 'why', 'severity', 'generation', 'summary'], notes, 'None.');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${STYLE}</head><body>
 <p><a href="/">← all alerts</a></p><h1>${escapeHtml(view.summary)}</h1>
 <table>${fields.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th>${td(v)}</tr>`).join('')}</table>
-<h2>Notifications since the collector started</h2>${table(['when', 'why', 'severity', 'generation', 'summary'], notes, 'None.')}
+<h2>Notifications since the collector started</h2>${noteTable}
 <p>Acknowledge: <code>offhook ack ${escapeHtml(fp)} -c "what you are doing"</code></p></body></html>`;
 }
 
@@ -168,14 +181,25 @@ function page(deps: StatusDeps): string {
   const noteRows = deps.queue.recent
     .slice(0, 30)
     .map((n) => [td(ago(now, n.at)), td(n.reason), td(n.severity, n.severity), td(n.host), td(n.rule), td(n.summary)]);
-  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="15"><title>offhook collector: ${alerts.length} firing</title>
+  const alertColumns = ['severity', 'host', 'rule', 'summary', 'since', 'gen', 'state', 'fingerprint'];
+  const hostColumns = ['host', 'state', 'last heartbeat', 'last event', 'agent'];
+  const silenceColumns = ['id', 'matchers', 'starts', 'ends', 'by', 'comment'];
+  const json = ['alerts', 'hosts', 'silences', 'notifications'].map((api) => `<a href="/api/${api}">${api}</a>`);
+  const partitionTable = table(['partition', 'owner', 'EVENTS seq', 'lag'], partitionRows, '');
+  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="15">\
+<title>offhook collector: ${alerts.length} firing</title>
 ${STYLE}</head><body>
-<h1>offhook collector</h1><p>${escapeHtml(new Date(now).toISOString())} · ${alerts.length} firing · JSON: <a href="/api/alerts">alerts</a> <a href="/api/hosts">hosts</a> <a href="/api/silences">silences</a> <a href="/api/notifications">notifications</a> · <a href="/metrics">metrics</a></p>
-<h2>Firing alerts</h2>${table(['severity', 'host', 'rule', 'summary', 'since', 'gen', 'state', 'fingerprint'], alertRows, 'Nothing is firing.')}
-<h2>Hosts</h2>${table(['host', 'state', 'last heartbeat', 'last event', 'agent'], hostRows, 'No agent has been heard from yet.')}
-<h2>Silences</h2>${table(['id', 'matchers', 'starts', 'ends', 'by', 'comment'], silenceRows, 'No active or upcoming silences.')}
-<h2>Recent notifications</h2>${table(['when', 'why', 'severity', 'host', 'rule', 'summary'], noteRows, 'Nothing has been announced since the collector started.')}
-${partitionRows.length > 1 ? `<h2>Partitions</h2>${table(['partition', 'owner', 'EVENTS seq', 'lag'], partitionRows, '')}` : ''}
+<h1>offhook collector</h1><p>${escapeHtml(new Date(now).toISOString())} · ${alerts.length} firing · \
+JSON: ${json.join(' ')} · <a href="/metrics">metrics</a></p>
+<h2>Firing alerts</h2>${table(alertColumns, alertRows, 'Nothing is firing.')}
+<h2>Hosts</h2>${table(hostColumns, hostRows, 'No agent has been heard from yet.')}
+<h2>Silences</h2>${table(silenceColumns, silenceRows, 'No active or upcoming silences.')}
+<h2>Recent notifications</h2>${table(
+    ['when', 'why', 'severity', 'host', 'rule', 'summary'],
+    noteRows,
+    'Nothing has been announced since the collector started.',
+  )}
+${partitionRows.length > 1 ? `<h2>Partitions</h2>${partitionTable}` : ''}
 </body></html>`;
 }
 

@@ -60,11 +60,10 @@ export class LineView {
       case 'no_answer':
       case 'far_hangup':
         return this.say('line', entry.event.replace('_', ' '));
-      case 'play':
-        return this.say(
-          'line',
-          `speaking: "${spokenText(this.speechDir, entry.file ?? '')}"${entry.interruptedBy ? ` (cut short by key ${entry.interruptedBy})` : ''}`,
-        );
+      case 'play': {
+        const cut = entry.interruptedBy ? ` (cut short by key ${entry.interruptedBy})` : '';
+        return this.say('line', `speaking: "${spokenText(this.speechDir, entry.file ?? '')}"${cut}`);
+      }
       case 'press':
         return this.say('line', `far end pressed ${entry.digit}`);
       case 'on_hook':

@@ -195,10 +195,8 @@ describe('agent config', () => {
       });
       const { code, output } = await run(['check-config', file]);
       assert.equal(code, 2, 'a config error exits 2');
-      assert.match(
-        output,
-        /agent\.yaml: logs\[0\]\.rules\[1\]\.pattern: backreferences are not supported \(linear-time engine\); rewrite without \\1/,
-      );
+      const problem = 'backreferences are not supported (linear-time engine); rewrite without \\1';
+      assert.ok(output.includes(`agent.yaml: logs[0].rules[1].pattern: ${problem}`), output);
       assert.doesNotMatch(output, /rules\[0\]/);
     } finally {
       dir.remove();

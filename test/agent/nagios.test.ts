@@ -263,7 +263,16 @@ describe('nagios check', () => {
         assert.deepEqual(result.end, { kind: 'exited', code: 0 });
         assert.deepEqual(result.stdout.trim().split('\n').sort(), [
           'LANG=C',
-          'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/nagios/plugins:/usr/lib64/nagios/plugins',
+          `PATH=${[
+            '/usr/local/sbin',
+            '/usr/local/bin',
+            '/usr/sbin',
+            '/usr/bin',
+            '/sbin',
+            '/bin',
+            '/usr/lib/nagios/plugins',
+            '/usr/lib64/nagios/plugins',
+          ].join(':')}`,
           'PGPASSFILE=/etc/offhook/pgpass',
         ]);
       } finally {

@@ -141,7 +141,10 @@ describe('agent checks: dns, mysql, apache, process', () => {
         '-e',
         `
         const start = process.cpuUsage(); let said = false;
-        for (;;) { const u = process.cpuUsage(start); if (!said && u.user + u.system > 300000) { console.log('burned'); said = true; } }`,
+        for (;;) {
+          const u = process.cpuUsage(start);
+          if (!said && u.user + u.system > 300000) { console.log('burned'); said = true; }
+        }`,
         marker,
       ]);
       try {

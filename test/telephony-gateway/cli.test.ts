@@ -49,10 +49,11 @@ describe('gateway CLI: test-call and calls', function () {
     gw.line.script({ number: '555', then: [{ waitForPrompt: 'menu' }, { press: '1' }] });
     const result = await runCli(['test-call', '555', '--config', configFile]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(
-      result.stdout,
-      /^NATS nats:\/\/127\.0\.0\.1:\d+ \(from gateway\.yaml\), prefix gwcli\ntest call to 555: acknowledged, keys 1, \d+ s\n$/,
-    );
+    const lines = result.stdout.split('\n');
+    assert.equal(lines.length, 3, result.stdout);
+    assert.match(lines[0]!, /^NATS nats:\/\/127\.0\.0\.1:\d+ \(from gateway\.yaml\), prefix gwcli$/);
+    assert.match(lines[1]!, /^test call to 555: acknowledged, keys 1, \d+ s$/);
+    assert.equal(lines[2], '', 'the output ends with the result line');
     assert.ok(gw.transcript().some((e) => e.event === 'dial' && e.number === '555'));
     assert.equal(await gw.metric('offhook_gateway_budget_remaining_calls', { limit: 'calls_per_hour' }), 19);
   });

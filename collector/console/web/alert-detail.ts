@@ -29,9 +29,23 @@ export function AlertDetail(props: { alert: ConsoleAlert; now: number; actions: 
       <${Field} name="last change">${clock(a.lastChangeAt)} (${ago(props.now, a.lastChangeAt)})<//>
       <${Field} name="last notified">${ago(props.now, a.lastNotifiedAt)}<//>
       ${a.endsAt ? html`<${Field} name="resolved">${clock(a.endsAt)}<//>` : null}
-      <${Field} name="labels">${labels.length === 0 ? '-' : labels.map(([k, v]) => html`<code class="label">${k}=${v}</code> `)}<//>
-      ${a.ack ? html`<${Field} name="acknowledged">by ${a.ack.by} ${ago(props.now, a.ack.at)}${a.ack.comment ? `: ${a.ack.comment}` : ''}<//>` : null}
-      ${a.silence ? html`<${Field} name="silenced">by ${a.silence.createdBy} until ${clock(a.silence.endsAt)}: ${a.silence.comment}<//>` : null}
+      <${Field} name="labels">${
+        labels.length === 0 ? '-' : labels.map(([k, v]) => html`<code class="label">${k}=${v}</code> `)
+      }<//>
+      ${
+        a.ack
+          ? html`<${Field} name="acknowledged">by ${a.ack.by} ${ago(props.now, a.ack.at)}${
+              a.ack.comment ? `: ${a.ack.comment}` : ''
+            }<//>`
+          : null
+      }
+      ${
+        a.silence
+          ? html`<${Field} name="silenced">by ${a.silence.createdBy} until ${clock(a.silence.endsAt)}: ${
+              a.silence.comment
+            }<//>`
+          : null
+      }
     </dl>
     ${
       a.status === 'firing'
@@ -40,7 +54,8 @@ export function AlertDetail(props: { alert: ConsoleAlert; now: number; actions: 
         e.preventDefault();
         void props.actions.run('ack', { fingerprint: a.fingerprint, comment }, `acknowledged ${a.host} ${a.rule}`);
       }}>
-        <label><span>Comment</span><input name="comment" value=${comment} maxlength="1000" placeholder="what you are doing"
+        <label><span>Comment</span><input name="comment" value=${comment} maxlength="1000"
+          placeholder="what you are doing"
           onInput=${(e: Event) => setComment((e.target as HTMLInputElement).value)} /></label>
         <button type="submit" class="primary" disabled=${a.ack !== null}>Acknowledge</button>
       </form>

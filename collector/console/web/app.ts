@@ -73,6 +73,7 @@ export function App() {
   const at = now + skew;
   const firing = state?.alerts.filter((a) => a.status === 'firing') ?? [];
   const critical = firing.filter((a) => a.severity === 'critical').length;
+  const criticalNote = critical ? html`, <strong>${critical} critical</strong>` : null;
   const down = state?.hosts.filter((h) => h.down).length ?? 0;
   const counts: Record<Tab, string> = {
     alerts: `${firing.length}`,
@@ -84,7 +85,7 @@ export function App() {
       <h1>offhook</h1>
       <p class="status">
         <span class=${live ? 'live' : 'offline'}>${live ? '● live' : '○ reconnecting…'}</span>
-        ${state ? html` · ${firing.length} firing${critical ? html`, <strong>${critical} critical</strong>` : null}` : null}
+        ${state ? html` · ${firing.length} firing${criticalNote}` : null}
         ${state ? html` · <span class="member">collector ${state.member}</span>` : null}
       </p>
       <div class="user">
@@ -130,7 +131,11 @@ export function App() {
             ${tab === 'hosts' ? html`<${HostsPanel} hosts=${state.hosts} now=${at} />` : null}
             ${tab === 'silences' ? html`<${SilencesPanel} silences=${state.silences} actions=${actions} />` : null}
           </div>
-          ${tab === 'alerts' ? html`<aside class="side"><h2>Phone</h2><${PhonePanel} state=${state} now=${at} /></aside>` : null}
+          ${
+            tab === 'alerts'
+              ? html`<aside class="side"><h2>Phone</h2><${PhonePanel} state=${state} now=${at} /></aside>`
+              : null
+          }
         </div>`
     }`;
 }

@@ -9,7 +9,8 @@ import { html } from './html.ts';
 const SHAPE = { critical: '◆', warning: '▲', info: '●' } as const;
 
 export function Severity(props: { severity: 'critical' | 'warning' | 'info' }) {
-  return html`<span class=${`sev ${props.severity}`}><span aria-hidden="true">${SHAPE[props.severity]}</span> ${props.severity}</span>`;
+  const shape = html`<span aria-hidden="true">${SHAPE[props.severity]}</span>`;
+  return html`<span class=${`sev ${props.severity}`}>${shape} ${props.severity}</span>`;
 }
 
 const STATE_TEXT: Record<AlertState, string> = {

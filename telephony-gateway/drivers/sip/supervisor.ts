@@ -187,8 +187,9 @@ export class BaresipSupervisor extends EventEmitter<SupervisorEvents> {
     const config = this.options.config;
     const host = config.local_address ?? '127.0.0.1';
     const dir = join(this.options.runDir, 'baresip');
+    const sipPort = config.sip_port === 0 ? await freeSipPort(host) : config.sip_port;
     const settings: BaresipLaunchSettings = {
-      sipListen: `${config.local_address ?? '0.0.0.0'}:${config.sip_port === 0 ? await freeSipPort(host) : config.sip_port}`,
+      sipListen: `${config.local_address ?? '0.0.0.0'}:${sipPort}`,
       ctrlPort: await freeTcpPort('127.0.0.1'),
       rtpPorts: config.rtp_ports ?? (await freeRtpRange(host)),
       account: config.account,

@@ -88,10 +88,8 @@ describe("collector: the telephony gateway's own trouble reaches a person throug
       [fired!.labels.alertname, fired!.labels.host, fired!.labels.severity],
       ['gateway_line_down', 'gw1', 'critical'],
     );
-    assert.match(
-      fired!.annotations.summary!,
-      /gw1: the telephony gateway's phone line is down \(no dial tone\); no calls can be made; 1 alert could not be phoned/,
-    );
+    assert.match(fired!.annotations.summary!, /gw1: the telephony gateway's phone line is down \(no dial tone\); /);
+    assert.match(fired!.annotations.summary!, /\(no dial tone\); no calls can be made; 1 alert could not be phoned/);
     const fp = fingerprint('gw1', 'gateway_line_down', {});
     assert.equal(collector.engine.records.get(fp)?.alert.ruleKind, 'external');
 
