@@ -22,7 +22,8 @@ export function registerAgentCommands(program: Command): void {
     .action(async (options: { config: string; metricsListen?: string; once?: boolean }) => {
       if (options.metricsListen !== undefined && !ListenAddress.safeParse(options.metricsListen).success) {
         process.stderr.write(
-          `--metrics-listen: expected "host:port", e.g. "127.0.0.1:9464", got ${JSON.stringify(options.metricsListen)}\n`,
+          `--metrics-listen: expected "host:port", e.g. "127.0.0.1:9464", ` +
+            `got ${JSON.stringify(options.metricsListen)}\n`,
         );
         process.exit(EXIT_USAGE);
       }

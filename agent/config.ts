@@ -87,7 +87,9 @@ const LogRule = z
           ctx.addIssue({
             code: 'custom',
             path: ['capture'],
-            message: `expected capture names that are named groups of rule "${rule.name}"'s pattern; (?<${name}>...) is missing`,
+            message:
+              `expected capture names that are named groups of rule "${rule.name}"'s ` +
+              `pattern; (?<${name}>...) is missing`,
           });
     }
   });

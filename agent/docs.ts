@@ -73,7 +73,8 @@ export function checkReference(): string {
       if (field === 'kind') continue;
       const info = describe(schema);
       out.push(
-        `| \`${field}\` | ${info.type} | ${info.required ? '**required**' : showDefault(plugin.kind, field, info.defaultValue)} |`,
+        `| \`${field}\` | ${info.type} | ` +
+          `${info.required ? '**required**' : showDefault(plugin.kind, field, info.defaultValue)} |`,
       );
     }
     out.push('');

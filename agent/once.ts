@@ -44,7 +44,8 @@ export async function runOnce(config: AgentConfig, write: (line: string) => void
     worst = worstStatus(worst, outcome.status);
     const latency = outcome.latencyMs === null ? '-' : `${outcome.latencyMs} ms`;
     write(
-      `${outcome.status.toUpperCase().padEnd(8)} ${check.name.padEnd(width)} ${check.kind.padEnd(7)} ${latency.padStart(10)}  ${outcome.message}`,
+      `${outcome.status.toUpperCase().padEnd(8)} ${check.name.padEnd(width)} ` +
+        `${check.kind.padEnd(7)} ${latency.padStart(10)}  ${outcome.message}`,
     );
   }
   if (config.resources.enabled) {
@@ -55,7 +56,8 @@ export async function runOnce(config: AgentConfig, write: (line: string) => void
     }).sample();
     const pick = (name: string): string => String(points.find((p) => p.name === name)?.value ?? '-');
     write(
-      `resources: ${points.length} metrics (load1 ${pick('node_load1')}, memory used ${pick('offhook_memory_used_ratio')}, processes ${pick('node_processes_pids')})`,
+      `resources: ${points.length} metrics (load1 ${pick('node_load1')}, ` +
+        `memory used ${pick('offhook_memory_used_ratio')}, processes ${pick('node_processes_pids')})`,
     );
   }
   for (const log of config.logs) {
@@ -65,7 +67,8 @@ export async function runOnce(config: AgentConfig, write: (line: string) => void
     } catch (err) {
       worst = worstStatus(worst, 'warning');
       write(
-        `log ${log.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (the agent waits for it to appear)`,
+        `log ${log.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} ` +
+          `(the agent waits for it to appear)`,
       );
     }
   }

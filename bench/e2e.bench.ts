@@ -503,11 +503,16 @@ async function collectorThroughput(dir: string, hosts: number, rounds: number): 
     const label = `${hosts.toLocaleString('en')} hosts`;
     return [
       {
-        name: `collector process events/s, ${label} (${events} samples, ${Math.round(bytes / events)} B each, 38 points)`,
+        name:
+          `collector process events/s, ${label} (${events} samples, ` +
+          `${Math.round(bytes / events)} B each, 38 points)`,
         value: events / seconds,
         unit: 'events/s',
         baseline: { name: 'bare subscriber, JSON.parse only', value: baseline },
-        note: `replay from the stream start, 5 threshold rules + host_down; measured from "listening" to the last event counted in /metrics (200 ms polls); ${hosts.toLocaleString('en')} agents at the default 10 s sampling send ${hosts / 10} events/s`,
+        note:
+          `replay from the stream start, 5 threshold rules + host_down; ` +
+          `measured from "listening" to the last event counted in /metrics (200 ms polls); ` +
+          `${hosts.toLocaleString('en')} agents at the default 10 s sampling send ${hosts / 10} events/s`,
       },
       {
         name: `collector CPU per 1,000 events, ${label}`,
@@ -559,7 +564,8 @@ async function agentFootprint(dir: string, server: EmbeddedNatsServer): Promise<
         unit: 'MiB',
         note:
           k === '10s'
-            ? `both agents ran side by side for the same ${FOOTPRINT_S} s window, resources (with filesystems and processes) + heartbeat, no checks or logs`
+            ? `both agents ran side by side for the same ${FOOTPRINT_S} s window, ` +
+              `resources (with filesystems and processes) + heartbeat, no checks or logs`
             : undefined,
       },
     );

@@ -12,7 +12,8 @@ export function registerDeployCommands(program: Command): void {
   program
     .command('demo')
     .description(
-      'All-in-one demo: embedded nats-server on a free loopback port, three agents, the collector, and the gateway on the simulated line',
+      'All-in-one demo: embedded nats-server on a free loopback port, three agents, the collector, ' +
+        'and the gateway on the simulated line',
     )
     .option('--speed <factor>', 'run the simulated phone line this many times faster than real time', speed, 1)
     .option('--no-scenario', 'do not play the scripted incident (shop down → call → ack → recovery → log errors)')

@@ -67,7 +67,8 @@ function loadAddon(): Addon {
       addon = createRequire(import.meta.url)('./build/Release/offhook_line.node') as Addon;
     } catch (error) {
       throw new Error(
-        `the phone line addon native/build/Release/offhook_line.node is not built or does not load (${(error as Error).message}); ` +
+        `the phone line addon native/build/Release/offhook_line.node is not built or does not load ` +
+          `(${(error as Error).message}); ` +
           'build it with: npm rebuild --workspace native',
       );
     }

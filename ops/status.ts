@@ -113,21 +113,25 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
   if (collector) {
     const down = collector.hosts.filter((h) => h.down);
     lines.push(
-      `hosts: ${collector.hosts.length} known, ${down.length} down${down.length ? ` (${down.map((h) => h.host).join(', ')})` : ''}`,
+      `hosts: ${collector.hosts.length} known, ` +
+        `${down.length} down${down.length ? ` (${down.map((h) => h.host).join(', ')})` : ''}`,
     );
     for (const host of collector.hosts)
       lines.push(
-        `  ${host.down ? 'DOWN' : 'up  '}  ${host.host.padEnd(24)} heartbeat ${ago(now, host.lastHeartbeatAt)}, agent ${clean(host.agentVersion) || '?'}`,
+        `  ${host.down ? 'DOWN' : 'up  '}  ${host.host.padEnd(24)} heartbeat ` +
+          `${ago(now, host.lastHeartbeatAt)}, agent ${clean(host.agentVersion) || '?'}`,
       );
     lines.push(
-      `firing alerts: ${collector.firing.length}${collector.silences ? `, ${collector.silences} active silence(s)` : ''}`,
+      `firing alerts: ` +
+        `${collector.firing.length}${collector.silences ? `, ${collector.silences} active silence(s)` : ''}`,
     );
     for (const alert of collector.firing) {
       const flags = [alert.acknowledged && 'acked', alert.silenced && 'silenced', alert.inhibited && 'inhibited']
         .filter(Boolean)
         .join(',');
       lines.push(
-        `  ${alert.severity.padEnd(8)} ${alert.fingerprint}  ${clean(alert.summary)}${flags ? ` [${flags}]` : ''} (since ${ago(now, alert.startsAt)})`,
+        `  ${alert.severity.padEnd(8)} ${alert.fingerprint}  ` +
+          `${clean(alert.summary)}${flags ? ` [${flags}]` : ''} (since ${ago(now, alert.startsAt)})`,
       );
     }
     const partitions = collector.partitions ?? [];
@@ -141,7 +145,8 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
   for (const gateway of report.gateways) {
     const line = gateway.line.up ? (gateway.line.busy ? 'in a call' : 'idle') : 'DOWN';
     lines.push(
-      `gateway ${gateway.gatewayHost}: line ${gateway.line.driver} ${line}, ${gateway.queue.length} alert(s) waiting for a call`,
+      `gateway ${gateway.gatewayHost}: line ${gateway.line.driver} ${line}, ` +
+        `${gateway.queue.length} alert(s) waiting for a call`,
     );
     const unit = (limit: string): string =>
       limit === 'cost_per_day' && gateway.currency ? ` ${clean(gateway.currency)}` : '';

@@ -48,7 +48,10 @@ function expectation(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'unrecognized_keys':
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (check the spelling)`;
+      return (
+        `unknown field${issue.keys.length > 1 ? 's' : ''} ` +
+        `${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (check the spelling)`
+      );
     case 'invalid_union':
       return 'expected one of the allowed shapes';
     default:

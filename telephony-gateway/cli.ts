@@ -142,14 +142,16 @@ async function testCall(number: string, options: NatsFlags & { gateway?: string 
     };
     if (!result.ok) fail(new Error(result.error ?? 'the gateway refused the test call'));
     process.stdout.write(
-      `test call to ${number}: ${result.outcome}${result.digits ? `, keys ${result.digits}` : ''}, ${Math.round((result.durationMs ?? 0) / 1000)} s${result.detail ? ` (${result.detail})` : ''}\n`,
+      `test call to ${number}: ${result.outcome}${result.digits ? `, keys ${result.digits}` : ''}, ` +
+        `${Math.round((result.durationMs ?? 0) / 1000)} s${result.detail ? ` (${result.detail})` : ''}\n`,
     );
     process.exitCode = result.outcome === 'acknowledged' || result.outcome === 'answered' ? EXIT_OK : EXIT_FAILURE;
   } catch (err) {
     if (/no responders/i.test((err as Error).message))
       fail(
         new Error(
-          `no gateway "${gatewayHost}" is running on this NATS; start it with: offhook gateway --config ${options.config ?? DEFAULT_CONFIG}`,
+          `no gateway "${gatewayHost}" is running on this NATS; start it with: ` +
+            `offhook gateway --config ${options.config ?? DEFAULT_CONFIG}`,
         ),
       );
     throw err;

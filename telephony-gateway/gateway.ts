@@ -88,7 +88,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const webhookListen = options.webhookListen ?? config.alertmanager?.listen;
   if (webhookListen && !config.alertmanager)
     throw new UsageError(
-      '--webhook-listen needs an alertmanager: section in the gateway config (at least auth:, see telephony-gateway/alertmanager/README.md)',
+      '--webhook-listen needs an alertmanager: section in the gateway config (at least auth:, ' +
+        'see telephony-gateway/alertmanager/README.md)',
     );
 
   await mkdir(join(config.state_dir, 'voice-notes'), { recursive: true });

@@ -25,7 +25,8 @@ function answerText(answer: unknown): string {
 export default definePlugin({
   kind: 'dns',
   description:
-    'DNS: asks `server` for `query`/`record` (UDP, TCP on truncation) and expects an answer, optionally matching a regex',
+    'DNS: asks `server` for `query`/`record` (UDP, TCP on truncation) and expects an answer, ' +
+    'optionally matching a regex',
   configSchema: CheckBase.extend({
     kind: z.literal('dns'),
     server: z

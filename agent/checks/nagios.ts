@@ -58,7 +58,8 @@ function killDeadline(timeoutMs: number): number {
 export default definePlugin({
   kind: 'nagios',
   description:
-    'Runs a Nagios-compatible plugin (no shell, own process group, minimal env): exit 0/1/2/3 → ok/warning/critical/unknown, first line → message, perfdata → `nagios_*` gauges',
+    'Runs a Nagios-compatible plugin (no shell, own process group, minimal env): ' +
+    'exit 0/1/2/3 → ok/warning/critical/unknown, first line → message, perfdata → `nagios_*` gauges',
   configSchema: NagiosConfig,
   create(config) {
     const env = pluginEnv(config.env);

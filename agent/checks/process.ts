@@ -80,7 +80,8 @@ export default definePlugin({
         const message =
           problems.length > 0
             ? problems.join('; ')
-            : `${matched.length} running (pid ${pids || '-'}), RSS ${formatBytes(rss)}${cpuPercent !== null ? `, CPU ${cpuPercent}%` : ''}`;
+            : `${matched.length} running (pid ${pids || '-'}), ` +
+              `RSS ${formatBytes(rss)}${cpuPercent !== null ? `, CPU ${cpuPercent}%` : ''}`;
         return { status, message, latencyMs: Math.round((performance.now() - start) * 100) / 100, target, metrics };
       },
     };

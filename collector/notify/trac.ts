@@ -91,7 +91,8 @@ export const tracPlugin = defineNotifier({
     const ticketFor = (conn: Database.Database, alert: Alert): { id: number; status: string } | undefined =>
       conn
         .prepare(
-          `SELECT t.id AS id, t.status AS status FROM ticket t JOIN ticket_custom c ON c.ticket = t.id WHERE c.name = ? AND c.value = ? ORDER BY t.id DESC LIMIT 1`,
+          `SELECT t.id AS id, t.status AS status FROM ticket t JOIN ticket_custom c ON c.ticket = t.id ` +
+            `WHERE c.name = ? AND c.value = ? ORDER BY t.id DESC LIMIT 1`,
         )
         .get(TRAC_FINGERPRINT_FIELD, `${alert.fingerprint}.${alert.generation}`) as
         | { id: number; status: string }

@@ -134,7 +134,8 @@ class LogRule implements RuleInstance {
     };
     const summary = series.firing
       ? renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, series.labels)
-      : `${series.host}: ${vars.log_rule} is quiet again, ${total} matching log line${total === 1 ? '' : 's'} within ${window}`;
+      : `${series.host}: ${vars.log_rule} is quiet again, ` +
+        `${total} matching log line${total === 1 ? '' : 's'} within ${window}`;
     return {
       host: series.host,
       labels: series.labels,

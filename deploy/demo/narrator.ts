@@ -76,7 +76,8 @@ export class Narrator extends EventEmitter {
     const state = alert.status === 'firing' ? `FIRING (${alert.severity})` : 'RESOLVED';
     this.say(
       'alert',
-      `${state} ${alert.host} ${alert.rule}: ${alert.summary} [fp ${alert.fingerprint}, generation ${alert.generation}]`,
+      `${state} ${alert.host} ${alert.rule}: ${alert.summary} [fp ${alert.fingerprint}, ` +
+        `generation ${alert.generation}]`,
     );
     return alert;
   }
@@ -94,7 +95,10 @@ export class Narrator extends EventEmitter {
     const pressed = call.digits ? `, pressed "${call.digits}"` : '';
     this.say(
       'call',
-      `${call.direction} call ${who}: ${call.outcome}${pressed}, ${(call.durationMs / 1000).toFixed(1)} s, about ${call.estimatedCost.toFixed(2)}${call.currency ? ` ${call.currency}` : ''} in call charges, ${call.fingerprints.length} alert(s)`,
+      `${call.direction} call ${who}: ${call.outcome}${pressed}, ` +
+        `${(call.durationMs / 1000).toFixed(1)} s, ` +
+        `about ${call.estimatedCost.toFixed(2)}${call.currency ? ` ${call.currency}` : ''} in ` +
+        `call charges, ${call.fingerprints.length} alert(s)`,
     );
     return call;
   }
@@ -102,7 +106,8 @@ export class Narrator extends EventEmitter {
   private fallback(request: FallbackRequest): FallbackRequest {
     this.say(
       'fallback',
-      `gateway handed ${request.alerts.length} alert(s) to the notifiers: ${request.reason}${request.detail ? ` (${request.detail})` : ''}`,
+      `gateway handed ${request.alerts.length} alert(s) to the notifiers: ` +
+        `${request.reason}${request.detail ? ` (${request.detail})` : ''}`,
     );
     return request;
   }

@@ -255,6 +255,7 @@ function showWebhook(payload: unknown): void {
   const first = body.alerts[0];
   say(
     'notify',
-    `webhook "${body.receiver}": ${String(body.status).toUpperCase()} ${body.alerts.length} alert(s): ${first?.annotations?.summary ?? first?.labels?.alertname ?? ''}`,
+    `webhook "${body.receiver}": ${String(body.status).toUpperCase()} ${body.alerts.length} ` +
+      `alert(s): ${first?.annotations?.summary ?? first?.labels?.alertname ?? ''}`,
   );
 }

@@ -157,7 +157,8 @@ export async function restore(nc: NatsConnection, dir: string, options: RestoreO
       const { messages } = (await jsm.streams.info(stream.name)).state;
       if (messages > 0)
         throw new Error(
-          `stream ${stream.name} already holds ${messages} messages; restore into an empty server (or delete the stream first)`,
+          `stream ${stream.name} already holds ${messages} messages; ` +
+            `restore into an empty server (or delete the stream first)`,
         );
     }
   }
@@ -196,7 +197,8 @@ export async function restore(nc: NatsConnection, dir: string, options: RestoreO
       });
       if (exact && ack.seq !== message.seq)
         throw new Error(
-          `${stream.name}: message ${message.seq} was stored as ${ack.seq}${ack.duplicate ? ' (a duplicate Nats-Msg-Id)' : ''}`,
+          `${stream.name}: message ${message.seq} was stored as ` +
+            `${ack.seq}${ack.duplicate ? ' (a duplicate Nats-Msg-Id)' : ''}`,
         );
       expectedSeq = message.seq + 1;
       count++;

@@ -53,7 +53,8 @@ export function generateUsers(options: GenerateOptions): Generated {
     return options.auth === 'nkey' ? { nkey: `<public nkey of ${user}>` } : { password: `<password of ${user}>` };
   };
   const header = [
-    `offhook NATS users (account OFFHOOK), written by deploy/nats/gen-users.ts: re-run it instead of editing this file.`,
+    `offhook NATS users (account OFFHOOK), written by deploy/nats/gen-users.ts: ` +
+      `re-run it instead of editing this file.`,
     `prefix: ${options.prefix}   auth: ${options.auth}   agents: ${hosts.map((h) => h.token).join(' ') || '(none)'}`,
     ...(options.example ? ['EXAMPLE: placeholders instead of keys; nats-server refuses to start with it as is.'] : []),
     `Agents publish only ${subjects.root}.events.<host>.> and ${subjects.root}.heartbeat.<host>, and subscribe only to`,

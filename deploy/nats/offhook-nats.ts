@@ -52,7 +52,8 @@ export function buildProgram(): Command {
     addNatsOptions(command, 'YAML file whose nats: section says how to connect (admin user)');
   connection(program.command('ensure-streams'))
     .description(
-      'Create or update every offhook stream and KV bucket; on a cluster run once with --replicas 3 before starting offhook',
+      'Create or update every offhook stream and KV bucket; on a cluster run once with --replicas 3 ' +
+        'before starting offhook',
     )
     .option('--replicas <n>', 'replicas per stream (1 server, 3 cluster)', replicasOption, 1)
     .action(async (flags: ConnectionFlags & { replicas: number }) => {

@@ -11,7 +11,9 @@ function readSecret(file: string, field: string): string {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new Error(
-      `alertmanager.${field}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); create it with the secret on one line`,
+      `alertmanager.${field}: ` +
+        `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ` +
+        `create it with the secret on one line`,
     );
   }
   const secret = text.trim();

@@ -55,11 +55,10 @@ export function silenceFor(
     startsAt: new Date(now).toISOString(),
     endsAt: new Date(silenceEnd(now, alert, ack, options.maxMs)).toISOString(),
     createdBy: options.createdBy,
-    comment:
-      `Acknowledged by ${ack.by} (${ack.method === 'dtmf' ? 'phone' : ack.method}) through offhook${ack.comment ? `: ${ack.comment}` : ''}`.slice(
-        0,
-        1000,
-      ),
+    comment: (
+      `Acknowledged by ${ack.by} (${ack.method === 'dtmf' ? 'phone' : ack.method}) through ` +
+      `offhook${ack.comment ? `: ${ack.comment}` : ''}`
+    ).slice(0, 1000),
   };
 }
 

@@ -131,7 +131,9 @@ export class WebhookServer {
         res,
         401,
         'unauthorized',
-        `missing or wrong credentials: set http_config.${this.options.auth.kind === 'bearer' ? 'authorization.credentials' : 'basic_auth'} on the webhook receiver`,
+        `missing or wrong credentials: ` +
+          `set http_config.${this.options.auth.kind === 'bearer' ? 'authorization.credentials' : 'basic_auth'} on ` +
+          `the webhook receiver`,
         {
           'WWW-Authenticate': challenge(this.options.auth),
         },
@@ -146,7 +148,9 @@ export class WebhookServer {
       );
     }
     const declared = Number(req.headers['content-length'] ?? 0);
-    const tooLarge = `body larger than ${this.options.maxBodyBytes} bytes: raise alertmanager.max_body_bytes or set max_alerts on the receiver`;
+    const tooLarge =
+      `body larger than ${this.options.maxBodyBytes} bytes: ` +
+      `raise alertmanager.max_body_bytes or set max_alerts on the receiver`;
     if (declared > this.options.maxBodyBytes)
       return this.reject(res, 413, 'too_large', tooLarge, { Connection: 'close' });
     let body: Buffer;

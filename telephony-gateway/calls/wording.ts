@@ -73,7 +73,8 @@ export function menuText(count: number): string {
   return MENU_TEXT.replace('Press 1 to acknowledge.', `Press 1 to acknowledge all ${countWord(count)} alerts.`);
 }
 export const HELP_TEXT =
-  'Pressing 1 acknowledges every alert in this call and stops the calls. Pressing 2 calls the next person on the list. Pressing 3 or star repeats the message.';
+  'Pressing 1 acknowledges every alert in this call and stops the calls. Pressing 2 calls the next ' +
+  'person on the list. Pressing 3 or star repeats the message.';
 export const ACKED_TEXT = 'Acknowledged. Thank you. Goodbye.';
 export const PASSED_TEXT = 'Passing on to the next person. Goodbye.';
 export const WRONG_KEY_TEXT = 'That key does nothing here.';

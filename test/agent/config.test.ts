@@ -29,13 +29,15 @@ describe('agent config', () => {
     assert.deepEqual(lines, [
       'checks[0].port: expected integer 1-65535, got nothing',
       'checks[1].port: expected integer 1-65535, got "eighty"',
-      `checks[2].kind: expected kind: one of tcp, http, https, ssh, ftp, smtp, pop3, imap, telnet, dns, mysql, apache, process, nagios, got "htp"`,
+      `checks[2].kind: expected kind: one of tcp, http, https, ssh, ftp, smtp, pop3, imap, telnet, ` +
+        `dns, mysql, apache, process, nagios, got "htp"`,
     ]);
   });
 
   it('names the rule whose regex is broken', () => {
     const lines = agentConfigProblems(
-      "logs:\n  - path: /var/log/x\n    rules:\n      - { name: ok, pattern: 'a+' }\n      - { name: oom-rule, pattern: 'Killed (' }\n",
+      'logs:\n  - path: /var/log/x\n    rules:\n      - { name: ok, pattern: ' +
+        "'a+' }\n      - { name: oom-rule, pattern: 'Killed (' }\n",
     );
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /^logs\[0\]\.rules\[1\]\.pattern: expected a valid regular expression in rule "oom-rule"/);

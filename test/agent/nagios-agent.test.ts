@@ -107,7 +107,8 @@ describe('nagios checks in the agent', () => {
 
   it('config errors name the field and the fix', () => {
     assert.deepEqual(agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: "check_load -w 5" }\n'), [
-      'checks[0].command: expected command: as a list of arguments, e.g. [check_load, -w, "5,4,3", -c, "10,8,6"] (no shell is involved), got "check_load -w 5"',
+      'checks[0].command: expected command: as a list of arguments, e.g. [check_load, -w, "5,4,3", ' +
+        '-c, "10,8,6"] (no shell is involved), got "check_load -w 5"',
     ]);
     assert.match(
       agentConfigProblems('checks:\n  - { name: a, kind: nagios, command: [] }\n')[0]!,

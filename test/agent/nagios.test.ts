@@ -189,7 +189,8 @@ describe('nagios check', () => {
     it('a daemon that escapes the group and holds stdout costs time, not the result', async () => {
       const plugin = script(
         'escapes',
-        `setsid sh -c 'echo $$ > "$0"; exec sleep 600' "$1/escaped.pid" &\nwhile [ ! -s "$1/escaped.pid" ]; do :; done\necho "WARNING - started a daemon"\nexit 1`,
+        `setsid sh -c 'echo $$ > "$0"; exec sleep 600' "$1/escaped.pid" &\nwhile [ ! -s ` +
+          `"$1/escaped.pid" ]; do :; done\necho "WARNING - started a daemon"\nexit 1`,
       );
       try {
         const result = await probe({ kind: 'nagios', command: [plugin, dir.path], timeout: '1s' });
@@ -223,7 +224,8 @@ describe('nagios check', () => {
       assert.equal(missing.status, 'unknown');
       assert.equal(
         missing.message,
-        'command not found: /usr/lib/nagios/plugins/check_nothing_here: no such file (or its #! interpreter is missing)',
+        'command not found: /usr/lib/nagios/plugins/check_nothing_here: ' +
+          'no such file (or its #! interpreter is missing)',
       );
       const notOnPath = await probe({ kind: 'nagios', command: ['check_nothing_here'] });
       assert.match(

@@ -110,7 +110,9 @@ describe('agent checks: dns, mysql, apache, process', () => {
     const server = createServer((req, res) => {
       if (!req.url?.startsWith('/server-status?auto')) return void res.writeHead(404).end();
       res.end(
-        `localhost\nServerVersion: Apache/2.4.62 (Debian)\nTotal Accesses: 1234\nReqPerSec: 2.5\nBusyWorkers: ${busy}\nIdleWorkers: ${10 - busy}\nScoreboard: ${'W'.repeat(busy)}${'_'.repeat(10 - busy)}\n`,
+        `localhost\nServerVersion: Apache/2.4.62 (Debian)\nTotal Accesses: 1234\nReqPerSec: ` +
+          `2.5\nBusyWorkers: ${busy}\nIdleWorkers: ${10 - busy}\nScoreboard: ` +
+          `${'W'.repeat(busy)}${'_'.repeat(10 - busy)}\n`,
       );
     });
     before(async () => {

@@ -83,7 +83,8 @@ describe('deploy/nats: agent, collector and gateway on the locked-down server', 
       messages.stop();
     }
     throw new Error(
-      `no matching message in ${stream} within ${timeoutMs} ms\n${[...output].map(([n, o]) => `--- ${n}\n${o.slice(-3000)}`).join('\n')}`,
+      `no matching message in ${stream} within ${timeoutMs} ` +
+        `ms\n${[...output].map(([n, o]) => `--- ${n}\n${o.slice(-3000)}`).join('\n')}`,
     );
   }
 

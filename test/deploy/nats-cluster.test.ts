@@ -216,7 +216,8 @@ describe('deploy/nats: three-node cluster with R3 streams', function () {
       60_000,
     );
     process.stdout.write(
-      `      ${EVENT_COUNT} events, killed ${killedName} after ${KILL_AFTER}: ${retries} publish retries, ${duplicates} deduplicated by msgID\n`,
+      `      ${EVENT_COUNT} events, killed ${killedName} after ${KILL_AFTER}: ` +
+        `${retries} publish retries, ${duplicates} deduplicated by msgID\n`,
     );
   });
 

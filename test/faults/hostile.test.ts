@@ -322,7 +322,10 @@ describe('faults: 10,000 hostile messages against the real collector and gateway
 
     recordFault({
       scenario: 'hostile messages',
-      tried: `${TOTAL} hostile messages (${[...byCategory].map(([c, n]) => `${c} ${n}`).join(', ')}) on events/heartbeat/alerts/ack subjects, with ${validEvents} valid events interleaved`,
+      tried:
+        `${TOTAL} hostile messages ` +
+        `(${[...byCategory].map(([c, n]) => `${c} ${n}`).join(', ')}) on ` +
+        `events/heartbeat/alerts/ack subjects, with ${validEvents} valid events interleaved`,
       counts: {
         collector_invalid_counted: sumOf(collectorMetrics, 'offhook_invalid_messages_total'),
         gateway_invalid_counted: sumOf(gatewayMetrics, 'offhook_invalid_messages_total'),

@@ -167,7 +167,8 @@ describe('faults: intake limits against the real collector (issue 15)', function
     recordFault({
       scenario: 'spoofed seq/ts (issue 15 #2)',
       tried:
-        'check events for victim with seq 2^53-1 and ts 2100 (same epoch, no epoch, fresh epoch), collector restarted between',
+        'check events for victim with seq 2^53-1 and ts 2100 (same epoch, no epoch, fresh epoch), ' +
+        'collector restarted between',
       counts: {
         refused_ts_future: sumOf(before, 'offhook_collector_rejected_events_total', { reason: 'ts_future' }),
         refused_seq_jump: sumOf(before, 'offhook_collector_rejected_events_total', { reason: 'seq_jump' }) + 1,
@@ -261,7 +262,9 @@ describe('faults: intake limits against the real collector (issue 15)', function
     assert.equal(sumOf(metrics, 'offhook_collector_events_total'), stored);
     recordFault({
       scenario: 'one host floods EVENTS (issue 15 #9)',
-      tried: `${FLOOD} events from one host on its own subject into an EVENTS stream full at ${STREAM_CAP} messages, collector away`,
+      tried:
+        `${FLOOD} events from one host on its own subject into an EVENTS stream full at ` +
+        `${STREAM_CAP} messages, collector away`,
       counts: {
         stored_loud: info.state.subjects?.[subjects.event('loud', 'check')] ?? 0,
         stored_quiet: info.state.subjects?.[subjects.event('quiet', 'check')] ?? 0,

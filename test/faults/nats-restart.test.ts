@@ -187,7 +187,11 @@ describe('faults: nats-server restarted (same store) while 50 agents publish', f
 
     recordFault({
       scenario: 'nats-server restart under load',
-      tried: `${SIMULATED_HOSTS} in-process agents (real EventPublisher + DiskSpool + SequenceCounter, one NATS connection each) x ${ROUNDS} events + ${REAL_AGENTS} real agent processes at 250 ms sampling; nats-server SIGTERM-restarted on the same port and store at round ${RESTART_AT_ROUND}`,
+      tried:
+        `${SIMULATED_HOSTS} in-process agents (real EventPublisher + DiskSpool + ` +
+        `SequenceCounter, one NATS connection each) x ${ROUNDS} events + ${REAL_AGENTS} real agent ` +
+        `processes at 250 ms sampling; nats-server SIGTERM-restarted on the same port and store ` +
+        `at round ${RESTART_AT_ROUND}`,
       counts: {
         events_stored: stored,
         events_through_spool: spooled,

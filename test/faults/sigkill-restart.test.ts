@@ -232,7 +232,11 @@ describe('faults: SIGKILL of the collector, the gateway mid-call, an agent mid-l
 
     recordFault({
       scenario: 'SIGKILL collector / gateway mid-call / agent mid-log-file',
-      tried: `${BATCHES * LINES_PER_BATCH} log lines (${MATCHES} matching, ${UNITS} alerts) written while the gateway was SIGKILLed during a call, the agent SIGKILLed after ${storedAtAgentKill} matches and the collector SIGKILLed mid-stream, each restarted`,
+      tried:
+        `${BATCHES * LINES_PER_BATCH} log lines (${MATCHES} matching, ` +
+        `${UNITS} alerts) written while the gateway was SIGKILLed during a call, ` +
+        `the agent SIGKILLed after ${storedAtAgentKill} matches and the collector SIGKILLed ` +
+        `mid-stream, each restarted`,
       counts: {
         log_matches_published: logEvents.length,
         alerts_fired: fingerprints.length,

@@ -165,7 +165,10 @@ describe('faults: slow and dead notifier endpoints', function () {
 
     recordFault({
       scenario: 'slow and dead notifier endpoints',
-      tried: `${HOSTS.length} alerts routed to a webhook and a mail receiver on a TCP endpoint that accepts and never answers (120 s timeout), a webhook and an http-get receiver on a refused port, a working webhook, and the phone`,
+      tried:
+        `${HOSTS.length} alerts routed to a webhook and a mail receiver on a TCP endpoint that ` +
+        `accepts and never answers (120 s timeout), a webhook and an http-get receiver on a refused ` +
+        `port, a working webhook, and the phone`,
       counts: {
         good_receiver_alerts: good.received.length,
         acknowledged_by_phone: acknowledged().size,

@@ -44,7 +44,8 @@ describe('collector CLI', function () {
     const bad = join(dir, 'collector.yaml');
     writeFileSync(
       bad,
-      'rules:\n  - { name: disk, kind: threshold, metric: disk_used, warn: 80, clear_below: 85 }\n  - { name: ssh, kind: check, max_attempts: "three" }\n',
+      'rules:\n  - { name: disk, kind: threshold, metric: disk_used, warn: 80, clear_below: ' +
+        '85 }\n  - { name: ssh, kind: check, max_attempts: "three" }\n',
     );
     const result = await runCli(['check-config', bad]);
     assert.equal(result.code, 2, 'a config error exits 2');

@@ -109,6 +109,8 @@ export function interpretRun(call: PluginCall, run: RunResult): CheckOutcome {
       ? withOutput(`${name} exited with ${end.code}, not a Nagios state (0-3)`)
       : read.message || firstLine(run.stderr) || '(no output)';
   if (read.errors.length > 0)
-    message += ` [perfdata ignored: ${cleanText(read.errors[0]!)}${read.errors.length > 1 ? `; +${read.errors.length - 1} more` : ''}]`;
+    message +=
+      ` [perfdata ignored: ` +
+      `${cleanText(read.errors[0]!)}${read.errors.length > 1 ? `; +${read.errors.length - 1} more` : ''}]`;
   return outcome(status ?? 'unknown', message, read.metrics);
 }

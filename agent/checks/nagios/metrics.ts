@@ -86,7 +86,8 @@ export function perfdataMetrics(items: PerfItem[], check: string): { points: Met
     if (points.length + mine.length > MAX_PERFDATA_POINTS) {
       const dropped = items.length - items.indexOf(item);
       errors.push(
-        `${dropped} items from ${JSON.stringify(item.label)} on dropped: a result carries at most ${MAX_PERFDATA_POINTS} perfdata points`,
+        `${dropped} items from ${JSON.stringify(item.label)} on dropped: ` +
+          `a result carries at most ${MAX_PERFDATA_POINTS} perfdata points`,
       );
       break;
     }

@@ -32,7 +32,10 @@ export function accountLine(settings: BaresipLaunchSettings, aorHost: string): s
   const transport = account.transport;
   const codecs = `audio_codecs=${settings.codecs.join(',')}`;
   if (account.mode === 'direct') {
-    return `${quoted(account.display_name)} <sip:${account.user}@${aorHost};transport=${transport}>;regint=0;answermode=manual;${codecs}`;
+    return (
+      `${quoted(account.display_name)} ` +
+      `<sip:${account.user}@${aorHost};transport=${transport}>;regint=0;answermode=manual;${codecs}`
+    );
   }
   const domain = account.realm ?? account.registrar.split(':')[0];
   const params = [`<sip:${account.user}@${domain};transport=${transport}>`];
@@ -82,7 +85,10 @@ export function configText(settings: BaresipLaunchSettings): string {
     ['module_app', 'ctrl_tcp.so'],
     ['ctrl_tcp_listen', `127.0.0.1:${settings.ctrlPort}`],
   );
-  return `# Written by the offhook gateway at each start; edits are overwritten.\n${lines.map(([key, value]) => `${key}\t\t${value}`).join('\n')}\n`;
+  return (
+    `# Written by the offhook gateway at each start; ` +
+    `edits are overwritten.\n${lines.map(([key, value]) => `${key}\t\t${value}`).join('\n')}\n`
+  );
 }
 
 /**

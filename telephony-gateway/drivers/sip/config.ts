@@ -110,7 +110,8 @@ export const SipLineConfig = z
         code: 'custom',
         path: ['dial_uri'],
         message:
-          'expected dial_uri (e.g. "sip:{number}@pbx.example.net:5060") when account.mode is "direct": there is no registrar to send calls to',
+          'expected dial_uri (e.g. "sip:{number}@pbx.example.net:5060") when account.mode is ' +
+          '"direct": there is no registrar to send calls to',
       });
     }
     if (config.rtp_ports !== undefined) {

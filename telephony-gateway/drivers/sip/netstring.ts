@@ -25,7 +25,8 @@ export class NetstringDecoder {
       if (colon < 0) {
         if (this.pending.length > 10)
           throw new NetstringError(
-            `expected "<length>:" at the start of a frame, got ${JSON.stringify(this.pending.subarray(0, 16).toString('latin1'))}`,
+            `expected "<length>:" at the start of a frame, ` +
+              `got ${JSON.stringify(this.pending.subarray(0, 16).toString('latin1'))}`,
           );
         break;
       }

@@ -41,7 +41,8 @@ export function parseWav(bytes: Buffer, name: string): PcmAudio {
       if (format === null) throw new WavFormatError(`${name}: "data" chunk before "fmt " chunk`);
       if ((format.audioFormat !== 1 && format.audioFormat !== 0xfffe) || format.bits !== 16) {
         throw new WavFormatError(
-          `${name}: expected 16-bit PCM, got format ${format.audioFormat} with ${format.bits} bits (convert with: sox IN -b 16 -e signed OUT.wav)`,
+          `${name}: expected 16-bit PCM, got format ${format.audioFormat} with ${format.bits} bits ` +
+            `(convert with: sox IN -b 16 -e signed OUT.wav)`,
         );
       }
       if (format.channels < 1) throw new WavFormatError(`${name}: no channels`);

@@ -26,7 +26,9 @@ export class MemoryOutput implements EngineOutput {
   lines(): string[] {
     return this.announced.map(
       (e) =>
-        `${e.reason} ${e.alert.host} ${e.alert.rule}${e.alert.ruleKind === 'flapping' ? '(flapping)' : ''} ${e.alert.severity} g${e.alert.generation}`,
+        `${e.reason} ${e.alert.host} ` +
+        `${e.alert.rule}${e.alert.ruleKind === 'flapping' ? '(flapping)' : ''} ` +
+        `${e.alert.severity} g${e.alert.generation}`,
     );
   }
   take(): string[] {

@@ -58,7 +58,8 @@ describe('collector engine: check, log, host-down and flapping rules', () => {
     assert.deepEqual(output.take(), ['firing web1 oom critical g1']);
     assert.equal(
       alert.summary,
-      'web1: 3 log lines matching oom in /var/log/syslog within 5 minutes, the last: Out of memory: Killed [31mprocess 4',
+      'web1: 3 log lines matching oom in /var/log/syslog within 5 minutes, the last: Out of memory: ' +
+        'Killed [31mprocess 4',
     );
     clock.advance(300_000);
     engine.tick();
@@ -93,7 +94,8 @@ describe('collector engine: check, log, host-down and flapping rules', () => {
     assert.deepEqual(output.take(), ['firing web1 host_down critical g1']);
     assert.equal(
       down.summary,
-      'web1 is down: no heartbeat for 2 minutes (expected every 20 seconds); 1 other alert is held back until it is back',
+      'web1 is down: no heartbeat for 2 minutes (expected every 20 seconds); ' +
+        '1 other alert is held back until it is back',
     );
     const load = engine.records.get(fingerprint('web1', 'load', {}))!;
     assert.equal(load.alert.inhibited, true);

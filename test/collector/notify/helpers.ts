@@ -6,7 +6,10 @@ import { NotificationsConfig, type ReceiverConfig } from '../../../collector/not
 import type { NotificationBatch, NotificationReason } from '../../../collector/notify/types.ts';
 
 /** Everything a receiver might mis-handle: quotes, CR/LF header injection, shell, IRC control codes, SQL. */
-export const HOSTILE_SUMMARY = `disk "full" it's 'bad'\r\nX-Injected: yes\nPRIVMSG #other :pwned $(touch /tmp/offhook-pwned) \`id\` ; rm -rf / \u0002bold\u0003 4red\u000f \u0001ACTION hi\u0001 '); DROP TABLE ticket; -- }}} [[Image(x)]] é✓`;
+export const HOSTILE_SUMMARY =
+  `disk "full" it's 'bad'\r\nX-Injected: ` +
+  `yes\nPRIVMSG #other :pwned $(touch /tmp/offhook-pwned) \`id\` ; ` +
+  `rm -rf / \u0002bold\u0003 4red\u000f \u0001ACTION hi\u0001 '); DROP TABLE ticket; -- }}} [[Image(x)]] é✓`;
 
 export function makeAlert(overrides: Partial<Alert> = {}): Alert {
   const host = overrides.host ?? 'web1';

@@ -16,7 +16,9 @@ async function startNgircd(): Promise<{ port: number; child: ChildProcess; dir: 
     const conf = join(dir, 'ngircd.conf');
     writeFileSync(
       conf,
-      `[Global]\nName = irc.offhook.test\nInfo = offhook test\nListen = 127.0.0.1\nPorts = ${port}\nMotdPhrase = test\n[Options]\nPAM = no\nIdent = no\nDNS = no\n[Channel]\nName = #locked\nModes = tnk\nKey = sesame\n`,
+      `[Global]\nName = irc.offhook.test\nInfo = offhook test\nListen = 127.0.0.1\nPorts = ${port}\n` +
+        `MotdPhrase = test\n[Options]\nPAM = no\nIdent = no\nDNS = no\n` +
+        `[Channel]\nName = #locked\nModes = tnk\nKey = sesame\n`,
     );
     const child = spawnTracked('/usr/sbin/ngircd', ['-n', '-f', conf]);
     try {

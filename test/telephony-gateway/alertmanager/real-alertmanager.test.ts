@@ -126,7 +126,8 @@ describe(`gateway as a real Alertmanager's voice receiver (${ALERTMANAGER})`, fu
   before(async function () {
     if (!existsSync(ALERTMANAGER))
       throw new Error(
-        `${ALERTMANAGER} is missing: apt-get install -y --no-install-recommends prometheus-alertmanager (deploy/bootstrap.sh does)`,
+        `${ALERTMANAGER} is missing: apt-get install -y --no-install-recommends ` +
+          `prometheus-alertmanager (deploy/bootstrap.sh does)`,
       );
     server = await startNatsServer();
   });

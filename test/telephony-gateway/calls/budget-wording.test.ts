@@ -72,7 +72,8 @@ describe('gateway budget', () => {
 describe('gateway wording', () => {
   it('strips markup, SSML, entities and control characters and caps the length', () => {
     const hostile =
-      '<speak><prosody rate="x-slow">disk</prosody></speak> 95% full\u0007\u001b[31m &amp; <audio src="http://evil/x.wav"/>';
+      '<speak><prosody rate="x-slow">disk</prosody></speak> 95% full\u0007\u001b[31m &amp; ' +
+      '<audio src="http://evil/x.wav"/>';
     const clean = sanitizeSpeech(hostile, 600);
     assert.equal(/[<>&\u0000-\u001f]/.test(clean), false, clean);
     assert.match(clean, /disk 95 percent full/);

@@ -70,7 +70,8 @@ describe('sip driver units', () => {
   describe('config', () => {
     it('names the field and the fix for bad settings', () => {
       assert.deepEqual(issues({ account: { mode: 'direct' } }), [
-        'dial_uri: expected dial_uri (e.g. "sip:{number}@pbx.example.net:5060") when account.mode is "direct": there is no registrar to send calls to',
+        'dial_uri: expected dial_uri (e.g. "sip:{number}@pbx.example.net:5060") when account.mode ' +
+          'is "direct": there is no registrar to send calls to',
       ]);
       assert.match(
         issues({ account: { mode: 'register', registrar: 'sip.example.net', user: 'gw', password: 'a"b' } })[0]!,
@@ -133,7 +134,8 @@ describe('sip driver units', () => {
       };
       assert.equal(
         accountLine(settings, '127.0.0.1'),
-        '"offhook" <sip:gw@offhook.test;transport=tls>;auth_user=gw;auth_pass="p;w d";outbound="sip:127.0.0.1:5080;transport=tls";regint=600;answermode=manual;audio_codecs=pcmu',
+        '"offhook" <sip:gw@offhook.test;transport=tls>;auth_user=gw;auth_pass="p;w ' +
+          'd";outbound="sip:127.0.0.1:5080;transport=tls";regint=600;answermode=manual;audio_codecs=pcmu',
       );
       const direct = SipLineConfig.parse({ dial_uri: 'sip:{number}@pbx', account: { mode: 'direct', user: 'alerts' } });
       assert.match(
