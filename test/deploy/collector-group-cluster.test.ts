@@ -180,7 +180,7 @@ describe('collector group on the three-node NATS cluster', function () {
     return child;
   }
 
-  it('kill -9 of a member: the survivors take its partitions and carry its `for` timers; nothing lost or doubled', async () => {
+  it('kill -9 of a member: survivors take its partitions, carry its `for` timers; none lost or doubled', async () => {
     for (const host of HOSTS) await sender(host, 'disk_used', 95);
     await heard(each(HOSTS, 'firing disk'), 'every disk alert');
     for (const host of HOSTS) await sender(host, 'load', 50);

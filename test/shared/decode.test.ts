@@ -152,7 +152,7 @@ describe('decode', () => {
     assert.ok(decode(subjectFor.resource, JSON.stringify(withLabels({}))).ok);
   });
 
-  it('refuses a metric value that is not a finite number (NaN and Infinity cannot come from JSON, but from code)', () => {
+  it('refuses a metric value that is not a finite number (NaN and Infinity come from code, not JSON)', () => {
     for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, '1']) {
       const sample = { ...messages.resource, metrics: [{ name: 'node_load1', type: 'gauge', value }] };
       assert.equal(ResourceSample.safeParse(sample).success, false, String(value));

@@ -385,7 +385,9 @@ export class SipLine extends EventEmitter<SipLineEvents> {
     this.emit('change');
   }
 
-  /** Resolves with the first defined value of `check` (re-run on every state change), or undefined after `timeoutMs`. */
+  /**
+   * Resolves with the first defined value of `check` (re-run on every state change), or undefined after `timeoutMs`.
+   */
   private waitFor<T>(check: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
     return firstValue(this, check, timeoutMs);
   }
