@@ -10,7 +10,7 @@ import { connect } from '@nats-io/transport-node';
 import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
 import { Alert, CallRecord, ensureStreams, streamNames, Subjects } from '../shared/index.ts';
 import { startOffhook, type OffhookProcess } from '../deploy/lib/offhook-process.ts';
-import { killAllTracked, killAndWait } from '../deploy/lib/processes.ts';
+import { killAllTracked, killAndWait, waitForOutput } from '../deploy/lib/processes.ts';
 import { scrape, sumOf } from '../deploy/lib/metrics-text.ts';
 import { mountTmpfs } from '../deploy/lib/tmpfs.ts';
 import { webhookReceiver, type ReceivedAlert } from '../deploy/lib/webhook-receiver.ts';
@@ -76,25 +76,9 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
 }
 
 /** Resolves with the `time` of the next "off hook" line the gateway logs. */
-function nextOffHook(gateway: OffhookProcess): Promise<number> {
-  return withTimeout(
-    new Promise<number>((resolve) => {
-      let buffered = '';
-      const onData = (chunk: Buffer): void => {
-        buffered += chunk.toString('utf8');
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        for (const line of lines) {
-          if (!line.includes('"msg":"off hook"')) continue;
-          gateway.child.stdout!.off('data', onData);
-          resolve(Date.parse((JSON.parse(line) as { time: string }).time));
-          return;
-        }
-      };
-      gateway.child.stdout!.on('data', onData);
-    }),
-    'off hook',
-  );
+async function nextOffHook(gateway: OffhookProcess): Promise<number> {
+  const line = await waitForOutput(gateway.child, /"msg":"off hook"/, TRIAL_TIMEOUT_MS);
+  return Date.parse((JSON.parse(line.input) as { time: string }).time);
 }
 
 /** Hands each alert the webhook receiver gets to whoever waits for one like it (no polling). */
