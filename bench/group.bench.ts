@@ -156,7 +156,9 @@ export async function run(): Promise<void> {
           note: `one nats-server; victim ${down.victim}; lease_timeout + up to one survivors' round (≤ 1 s) + replay`,
         },
         {
-          name: `failover on the 3-node NATS cluster (TLS, R3), median of ${onCluster.length} (lease_timeout ${LEASE_TIMEOUT})`,
+          name:
+            `failover on the 3-node NATS cluster (TLS, R3), ` +
+            `median of ${onCluster.length} (lease_timeout ${LEASE_TIMEOUT})`,
           value: onCluster[Math.floor(onCluster.length / 2)]!,
           unit: 'ms',
           note:
