@@ -34,7 +34,9 @@ export interface GroupNotification<A extends GroupedAlert> {
   receiver: string;
   groupLabels: Record<string, string>;
   status: 'firing' | 'resolved';
-  /** Sorted as Alertmanager sorts them (job, instance, then all labels); resolved ones left out without send_resolved. */
+  /**
+   * Sorted as Alertmanager sorts them (job, instance, then all labels); resolved ones left out without send_resolved.
+   */
   alerts: A[];
 }
 
