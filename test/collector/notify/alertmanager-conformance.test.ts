@@ -84,7 +84,9 @@ describe(`grouped notifications against a real Alertmanager (${ALERTMANAGER})`, 
         body += chunk.toString('utf8');
       });
       req.on('end', () => {
-        const p = JSON.parse(body) as Sent & { alerts: { labels: Record<string, string>; status: string }[] };
+        const p = JSON.parse(body) as Omit<Sent, 'alerts'> & {
+          alerts: { labels: Record<string, string>; status: string }[];
+        };
         posts.push({
           groupKey: p.groupKey,
           groupLabels: p.groupLabels,
