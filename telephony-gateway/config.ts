@@ -8,7 +8,7 @@ import {
   Severity,
   refineUniqueNames,
 } from '../shared/index.ts';
-import { DRIVER_NAMES } from './drivers/open.ts';
+import { DRIVER_NAMES } from './drivers/names.ts';
 import { SipLineConfig } from './drivers/sip/config.ts';
 import { AlertmanagerBridgeConfig } from './alertmanager/config.ts';
 import { DEFAULT_WATCHDOG, WatchdogConfig } from './watchdog/config.ts';
@@ -129,7 +129,7 @@ export const LineConfig = z
   .object({
     /**
      * card = the analog line through native/ (backend vpb or sim); sip = a SIP trunk or PBX through baresip. The names
-     * are those drivers/open.ts registers.
+     * are those drivers/names.ts lists.
      */
     driver: z.enum(DRIVER_NAMES).default('card'),
     backend: z.enum(['vpb', 'sim']).default('vpb'),

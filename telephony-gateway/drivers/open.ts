@@ -3,6 +3,7 @@ import type { Clock, Logger, Registry } from '../../shared/index.ts';
 import type { LineConfig } from '../config.ts';
 import { open as card } from './card/index.ts';
 import type { LineDriver } from './driver.ts';
+import type { DriverName } from './names.ts';
 import { open as sip } from './sip/index.ts';
 
 /** What a driver may need besides its `line:` settings. */
@@ -22,14 +23,13 @@ export interface DriverContext {
 export type OpenDriver = (line: LineConfig, context: DriverContext) => Promise<LineDriver>;
 
 /**
- * Every line driver, by the name `line.driver` gives it; config.ts takes the names from here. Imported statically, not
+ * Every line driver, by the name `line.driver` gives it (names.ts lists the names for the config). Imported statically, not
  * with import(): the build splits each role's on-demand imports into chunks in a folder of their own, where native/
  * would no longer find its addon next to the module (dist/build/Release).
  */
-const DRIVERS = { card, sip } satisfies Record<string, OpenDriver>;
+const DRIVERS = { card, sip } satisfies Record<DriverName, OpenDriver>;
 
-export type DriverName = keyof typeof DRIVERS;
-export const DRIVER_NAMES = Object.keys(DRIVERS) as [DriverName, ...DriverName[]];
+export { DRIVER_NAMES, type DriverName } from './names.ts';
 
 /** The one place a line driver is chosen: the process, the tests and the benches all open their line here. */
 export function openDriver(line: LineConfig, context: DriverContext): Promise<LineDriver> {
