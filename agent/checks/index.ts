@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { configUnion } from '../../shared/config-union.ts';
 import type { CheckPlugin } from './types.ts';
 import tcp from './tcp.ts';
 import http from './http.ts';
@@ -14,8 +15,11 @@ import apache from './apache.ts';
 import processCheck from './process.ts';
 import nagios from './nagios.ts';
 
-/** Every check kind the agent knows. Adding one = a new file in this folder + one line here. */
-export const checkPlugins: readonly CheckPlugin[] = [
+/**
+ * Every check kind the agent knows. Adding one = a new file in this folder, its import and its entry here: its
+ * config schema joins CheckConfig below through this tuple (keep `as const`, it carries each schema's type).
+ */
+export const checkPlugins = [
   tcp,
   http,
   ssh,
@@ -29,7 +33,7 @@ export const checkPlugins: readonly CheckPlugin[] = [
   apache,
   processCheck,
   nagios,
-];
+] as const satisfies readonly CheckPlugin[];
 
 const byKind = new Map<string, CheckPlugin>();
 for (const plugin of checkPlugins)
@@ -41,21 +45,8 @@ export function pluginFor(kind: string): CheckPlugin | undefined {
 
 export const checkKinds = [...byKind.keys()];
 
-type Schemas = [z.ZodType, ...z.ZodType[]];
 /** `checks:` entries, validated by the schema of the plugin their `kind:` names. */
-export const CheckConfig = z.discriminatedUnion(
-  'kind',
-  checkPlugins.map((p) => p.configSchema) as unknown as Schemas as never,
-  { error: `expected kind: one of ${checkKinds.join(', ')}` },
-);
-export type CheckConfig = {
-  kind: string;
-  name: string;
-  interval: number;
-  timeout: number;
-  labels?: Record<string, string>;
-  retry_interval?: number;
-  retry_attempts?: number;
-} & Record<string, unknown>;
+export const CheckConfig = configUnion(checkPlugins, `expected kind: one of ${checkKinds.join(', ')}`);
+export type CheckConfig = z.infer<typeof CheckConfig>;
 
 export type { CheckPlugin, CheckInstance, CheckOutcome, CheckContext } from './types.ts';

@@ -7,16 +7,16 @@ import {
   type Labels,
   type LogMatch,
   type ResourceSample,
-  type RuleKind,
 } from '../../shared/index.ts';
 import { MatcherText, unknownPlaceholdersIssue } from './common-config.ts';
 
 export type AgentEvent = ResourceSample | CheckResult | LogMatch;
 /**
- * The kinds rules raise: every alert kind (shared/schemas/alert.ts `RuleKind`, carried across processes) except
- * those the engine and the collector raise themselves.
+ * Alert kinds raised by the engine, the collector and the gateway themselves, never by a registered rule: a rule
+ * plugin may not take one of these names (the rule registry test checks it).
  */
-export type AlertRuleKind = Exclude<z.infer<typeof RuleKind>, 'flapping' | 'external' | 'watchdog'>;
+export const ENGINE_KINDS = ['flapping', 'external', 'watchdog'] as const;
+export type EngineKind = (typeof ENGINE_KINDS)[number];
 
 /**
  * What a rule says about one series (host + labels) right now. `severity: null` means the
@@ -34,7 +34,7 @@ export interface Verdict {
 
 export interface RuleInstance {
   readonly name: string;
-  readonly kind: AlertRuleKind;
+  readonly kind: string;
   /** How long a condition must hold before the alert fires (Prometheus `for`). */
   readonly forMs: number;
   onEvent?(event: AgentEvent, now: number): Verdict[];
@@ -49,7 +49,8 @@ export interface RuleInstance {
 }
 
 export interface RulePlugin<S extends z.ZodType = z.ZodType> {
-  kind: AlertRuleKind;
+  /** Must equal the `kind` literal of configSchema (the rule registry test checks it). */
+  kind: string;
   configSchema: S;
   create(config: z.infer<S>): RuleInstance;
 }

@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { EpochMs, Envelope, Fingerprint, Labels, Severity } from './common.ts';
 
 export const AlertStatus = z.enum(['firing', 'resolved']);
-export const RuleKind = z.enum(['threshold', 'check', 'log', 'host_down', 'flapping', 'external', 'watchdog']);
+/**
+ * The kind of rule that raised an alert, as carried on the wire: an open name, not an enum. The collector owns the
+ * set (its rule registry plus the kinds it and the gateway raise themselves: flapping, external, watchdog) and checks
+ * its own kinds against this pattern; readers only branch on the kinds they know, so a collector with a new rule kind
+ * never makes an older gateway or console reject its alerts.
+ */
+export const RuleKind = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, {
+  error: 'expected a rule kind of lower-case letters, digits and _ (at most 40), e.g. threshold or host_down',
+});
 
 export const Alert = Envelope.extend({
   fingerprint: Fingerprint,

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
 import { Port, compileSafeRegex, RegexSource, type CheckStatus, type MetricPoint } from '../../../shared/index.ts';
-import { CheckBase, definePlugin, type CheckOutcome, type CheckPlugin } from '../types.ts';
+import { CheckBase, definePlugin, type CheckOutcome } from '../types.ts';
 import { elapsedMs, LineReader, openSocket, upgradeToTls } from './net.ts';
 import { judgeCertificate, TlsPolicy, worst } from './tls-policy.ts';
 
@@ -90,7 +90,7 @@ async function readGreeting(
 }
 
 /** Builds the plugin for one banner protocol: connect, read the greeting, optionally STARTTLS, quit. */
-export function bannerPlugin(protocol: BannerProtocol): CheckPlugin {
+export function bannerPlugin<K extends string>(protocol: BannerProtocol & { kind: K }) {
   const schema = CheckBase.extend({
     kind: z.literal(protocol.kind),
     host: z.string().min(1).default('127.0.0.1'),
