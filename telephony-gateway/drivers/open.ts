@@ -23,9 +23,9 @@ export interface DriverContext {
 export type OpenDriver = (line: LineConfig, context: DriverContext) => Promise<LineDriver>;
 
 /**
- * Every line driver, by the name `line.driver` gives it (names.ts lists the names for the config). Imported statically, not
- * with import(): the build splits each role's on-demand imports into chunks in a folder of their own, where native/
- * would no longer find its addon next to the module (dist/build/Release).
+ * Every line driver, by the name `line.driver` gives it (names.ts lists the names for the config). Imported
+ * statically, not with import(): the build splits each role's on-demand imports into chunks in a folder of their own,
+ * where native/ would no longer find its addon next to the module (dist/build/Release).
  */
 const DRIVERS = { card, sip } satisfies Record<DriverName, OpenDriver>;
 
