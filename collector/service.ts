@@ -311,7 +311,6 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
         config: config.console,
         nc,
         subjects,
-        validator,
         logger,
         registry,
         clock,

@@ -5,7 +5,6 @@ import {
   systemClock,
   type Clock,
   type ClockTimer,
-  type InboundValidator,
   type Logger,
   type NatsConnection,
   type Registry,
@@ -36,7 +35,6 @@ export interface ConsoleDeps {
   config: ConsoleConfig;
   nc: NatsConnection;
   subjects: Subjects;
-  validator: InboundValidator;
   logger: Logger;
   registry: Registry;
   clock: Clock;
@@ -88,7 +86,6 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
     subjects,
     alertsKv,
     silencesKv,
-    validator: deps.validator,
     logger,
     now,
     changed: (routine) => hub.changed(routine),

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import {
+  decode,
   Ack,
   CallRecord,
   GatewayStatus,
@@ -9,7 +10,6 @@ import {
   jetstreamClient,
   streamNames,
   type Heartbeat,
-  type InboundValidator,
   type Logger,
   type NatsConnection,
   type Subjects,
@@ -36,7 +36,6 @@ export interface LiveDeps {
   subjects: Subjects;
   alertsKv: KV;
   silencesKv: KV;
-  validator: InboundValidator;
   logger: Logger;
   now: () => number;
   /** Called after anything the console shows changed (the SSE side coalesces; routine ones wait longer). */
@@ -76,8 +75,10 @@ export class ConsoleLive {
     const beats: Subscription = this.deps.nc.subscribe(this.deps.subjects.allHeartbeats, {
       callback: (err, msg) => {
         if (err) return;
-        const decoded = this.deps.validator.accept(msg.subject, msg.data);
-        if (decoded?.type !== 'heartbeat') return;
+        // decode(), not the intake's validator: the intake already counts and logs every invalid heartbeat once,
+        // and offhook_invalid_messages_total must not count it a second time for the console's copy.
+        const decoded = decode(msg.subject, msg.data, this.deps.subjects);
+        if (!decoded.ok || decoded.type !== 'heartbeat') return;
         const before = this.heard.get(decoded.message.host);
         this.heard.set(decoded.message.host, { beat: decoded.message, at: this.deps.now() });
         // A new host or agent version shows at once; a heartbeat only refreshes "last heartbeat".
