@@ -7,14 +7,13 @@ import {
   createRegistry,
   ensureStreams,
   jetstreamClient,
-  SCHEMA_VERSION,
   silentLogger,
   streamNames,
   Subjects,
   type Alert,
   type ResourceSample,
 } from '../shared/index.ts';
-import { percentile, report } from './lib.ts';
+import { percentile, report, resourceSample } from './lib.ts';
 
 const HOSTS = 1000;
 const RULES = 100;
@@ -29,16 +28,7 @@ function sample(host: string, seq: number, over: boolean): ResourceSample {
     type: 'gauge' as const,
     value: over && i === 0 ? 99 : (seq * 7 + i * 13) % 80,
   }));
-  return {
-    v: SCHEMA_VERSION,
-    id: `${host}-${seq}`,
-    host,
-    ts: Date.now(),
-    seq,
-    kind: 'resource',
-    intervalMs: 10_000,
-    metrics,
-  };
+  return resourceSample(host, seq, metrics);
 }
 
 async function preload(nc: NatsConnection, subjects: Subjects): Promise<number> {

@@ -1,12 +1,7 @@
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  jetstreamClient,
-  SCHEMA_VERSION,
-  type MetricPoint,
-  type ResourceSample,
-  type Subjects,
-} from '../shared/index.ts';
+import { jetstreamClient, type MetricPoint, type ResourceSample, type Subjects } from '../shared/index.ts';
+import { resourceSample } from './lib.ts';
 
 /**
  * What one agent sends every interval, shaped like agent/resources: CPU and memory ratios, load,
@@ -54,16 +49,7 @@ export function realisticSample(host: string, seq: number): ResourceSample {
       metrics.push({ name: `node_network_${name}_total`, type: 'counter', value: seq * (1000 + i), labels });
     }
   }
-  return {
-    v: SCHEMA_VERSION,
-    id: `${host}-${seq}`,
-    host,
-    ts: Date.now(),
-    seq,
-    kind: 'resource',
-    intervalMs: 10_000,
-    metrics,
-  };
+  return resourceSample(host, seq, metrics);
 }
 
 /** One process publishing `rounds` samples for each of `hosts` hosts, 1,000 publishes in flight at most. */

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { partitionOf } from '../collector/group/index.ts';
 import { waitForOutput } from '../deploy/lib/processes.ts';
-import { jetstreamClient, openBucket, SCHEMA_VERSION, Subjects, type ResourceSample } from '../shared/index.ts';
+import { jetstreamClient, openBucket, Subjects, type ResourceSample } from '../shared/index.ts';
+import { resourceSample } from './lib.ts';
 
 /** The collector group members of bench/group: real `offhook collector` processes and what is measured on them. */
 export const PARTITIONS = 16;
@@ -29,16 +30,7 @@ export function sample(host: string, seq: number): ResourceSample {
     type: 'gauge' as const,
     value: (seq * 7 + i * 13) % 80,
   }));
-  return {
-    v: SCHEMA_VERSION,
-    id: `${host}-${seq}`,
-    host,
-    ts: Date.now(),
-    seq,
-    kind: 'resource',
-    intervalMs: 10_000,
-    metrics,
-  };
+  return resourceSample(host, seq, metrics);
 }
 
 export async function startMember(

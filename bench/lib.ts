@@ -1,5 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { type MetricPoint, type ResourceSample, SCHEMA_VERSION } from '../shared/index.ts';
 
 export interface BenchRow {
   name: string;
@@ -63,4 +64,18 @@ function format(value: number): string {
   if (Math.abs(value) >= 100) return value.toFixed(0);
   if (Math.abs(value) >= 1) return value.toFixed(2);
   return value.toPrecision(3);
+}
+
+/** One agent's resource sample as it goes on the wire, every 10 s; the benches differ only in its points. */
+export function resourceSample(host: string, seq: number, metrics: MetricPoint[]): ResourceSample {
+  return {
+    v: SCHEMA_VERSION,
+    id: `${host}-${seq}`,
+    host,
+    ts: Date.now(),
+    seq,
+    kind: 'resource',
+    intervalMs: 10_000,
+    metrics,
+  };
 }
