@@ -17,6 +17,8 @@ type CallRecordFields = Omit<CallRecord, 'v' | 'id' | 'host' | 'ts' | 'digits'> 
 /** Retries of a fallback request or gateway event while NATS is unreachable: about 5 minutes in all. */
 const BACKGROUND_ATTEMPTS = 12;
 const BACKGROUND_MAX_BACKOFF_MS = 30_000;
+/** Attempts at a call record or ack, which the line worker awaits: a few, then logged and dropped. */
+const DURABLE_ATTEMPTS = 3;
 
 /**
  * Everything the gateway tells the rest of offhook, all through JetStream (durable, deduplicated by
@@ -141,13 +143,23 @@ export class GatewayPublisher {
   }
 
   protected async durable(subject: string, message: { id: string }, context: Record<string, unknown>): Promise<void> {
-    // A retry with the same id is stored once (duplicate window), so retrying is safe.
-    for (let attempt = 1; attempt <= 3; attempt++) {
+    // A retry with the same id is stored once (duplicate window), so retrying is safe. Each retry is logged with the
+    // id: one whose first attempt was stored but unconfirmed (the stream leader died) reaches plain subscribers twice.
+    for (let attempt = 1; attempt <= DURABLE_ATTEMPTS; attempt++) {
       try {
         await publishDurable(this.js, subject, message);
         return;
       } catch (err) {
-        if (attempt === 3) this.logger.error({ err, subject, ...context }, 'cannot publish to JetStream');
+        if (attempt === DURABLE_ATTEMPTS)
+          this.logger.error(
+            { err, subject, id: message.id, attempts: attempt, ...context },
+            'cannot publish to JetStream',
+          );
+        else
+          this.logger.warn(
+            { err, subject, id: message.id, attempt, ...context },
+            'JetStream did not confirm a publish; retrying with the same Nats-Msg-Id',
+          );
       }
     }
   }
