@@ -233,6 +233,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await alertmanager?.close();
       await running.stop();
       await consumer.stop();
+      intake.ended.stop();
       acks.stop();
       await http?.close();
       await publisher.settle();

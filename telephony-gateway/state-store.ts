@@ -21,6 +21,20 @@ export type EscalationRecord = z.infer<typeof EscalationRecord>;
 const encoder = new TextEncoder();
 
 /**
+ * A read of gateway state that failed (NATS unreachable, bucket leader gone): the state is unknown, which is not the
+ * same as "no record". An escalation must never start on an unknown state: it may have ended already.
+ */
+export class StateUnavailable extends Error {
+  constructor(
+    readonly key: string,
+    cause: unknown,
+  ) {
+    super(`cannot read gateway state ${key}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'StateUnavailable';
+  }
+}
+
+/**
  * Gateway state that must survive a restart, in the `gateway` KV bucket: budget counters,
  * PIN lockouts and each alert's escalation progress. A write that fails is logged and retried on
  * the next change; the line never waits on it for longer than one KV round trip.
@@ -31,45 +45,63 @@ export class StateStore {
     private readonly logger: Logger,
   ) {}
 
+  /** The record, null when there is none (or it is unreadable); throws StateUnavailable when KV did not answer. */
   private async read<S extends z.ZodType>(key: string, schema: S): Promise<z.infer<S> | null> {
+    let entry: Awaited<ReturnType<KV['get']>>;
     try {
-      const entry = await this.kv.get(key);
-      if (entry?.operation !== 'PUT' || entry.length === 0) return null;
-      const parsed = schema.safeParse(entry.json());
-      if (parsed.success) return parsed.data;
-      this.logger.warn({ key }, 'ignoring unreadable gateway state');
-      return null;
+      entry = await this.kv.get(key);
     } catch (err) {
       this.logger.warn({ err, key }, 'cannot read gateway state');
-      return null;
+      throw new StateUnavailable(key, err);
+    }
+    if (entry?.operation !== 'PUT' || entry.length === 0) return null;
+    const parsed = schema.safeParse(entry.json());
+    if (parsed.success) return parsed.data;
+    this.logger.warn({ key }, 'ignoring unreadable gateway state');
+    return null;
+  }
+
+  /** Budget and lockouts at start: an unreachable KV starts them empty (the local file keeps the budget). */
+  private async readOrEmpty<S extends z.ZodType>(key: string, schema: S): Promise<z.infer<S> | null> {
+    try {
+      return await this.read(key, schema);
+    } catch (err) {
+      // Safe: already logged; the budget is merged with the local file and lockouts start empty, as before a restart.
+      if (err instanceof StateUnavailable) return null;
+      throw err;
     }
   }
 
-  private async write(key: string, value: unknown): Promise<void> {
+  /** True once stored; false (logged) when KV did not take it. */
+  protected async write(key: string, value: unknown): Promise<boolean> {
     try {
       await this.kv.put(key, encoder.encode(JSON.stringify(value)));
+      return true;
     } catch (err) {
       this.logger.warn({ err, key }, 'cannot write gateway state');
+      return false;
     }
   }
 
   loadBudget(): Promise<BudgetState | null> {
-    return this.read('budget', BudgetState);
+    return this.readOrEmpty('budget', BudgetState);
   }
-  saveBudget(state: BudgetState): Promise<void> {
-    return this.write('budget', state);
+  async saveBudget(state: BudgetState): Promise<void> {
+    await this.write('budget', state);
   }
   loadLockouts(): Promise<LockoutState | null> {
     // `pin-guard`, not the older `lockouts` key: that one held a different shape (per number only).
-    return this.read('pin-guard', LockoutState);
+    return this.readOrEmpty('pin-guard', LockoutState);
   }
-  saveLockouts(state: LockoutState): Promise<void> {
-    return this.write('pin-guard', state);
+  async saveLockouts(state: LockoutState): Promise<void> {
+    await this.write('pin-guard', state);
   }
+  /** Throws StateUnavailable when KV did not answer: the caller holds the alert instead of guessing. */
   loadEscalation(fingerprint: string): Promise<EscalationRecord | null> {
     return this.read(`escalation.${fingerprint}`, EscalationRecord);
   }
-  saveEscalation(fingerprint: string, record: EscalationRecord): Promise<void> {
+  /** True once stored; false when KV did not take it (the caller decides whether it must be written again). */
+  saveEscalation(fingerprint: string, record: EscalationRecord): Promise<boolean> {
     return this.write(`escalation.${fingerprint}`, record);
   }
 }

@@ -8,6 +8,7 @@ import {
 } from '@nats-io/jetstream';
 import type { Alert, InboundValidator, Logger, NatsConnection, Subjects } from '../../shared/index.ts';
 import { streamNames } from '../../shared/index.ts';
+import { StateUnavailable } from '../state-store.ts';
 
 const NS_PER_MS = 1_000_000;
 
@@ -108,10 +109,11 @@ export class AlertConsumer {
       if (disposition === 'ack') msg.ack();
       else this.hold(decoded.message.fingerprint, msg);
     } catch (err) {
-      this.logger.error(
-        { err, fingerprint: decoded.message.fingerprint },
-        'handling an alert failed; it will be redelivered',
-      );
+      const fingerprint = decoded.message.fingerprint;
+      // An unknown escalation state (KV did not answer) may be an ended escalation: held back, never called on.
+      if (err instanceof StateUnavailable)
+        this.logger.warn({ err, fingerprint }, 'escalation state unknown; the alert comes back once KV answers');
+      else this.logger.error({ err, fingerprint }, 'handling an alert failed; it will be redelivered');
       msg.nak(1000);
     }
   }

@@ -7,6 +7,7 @@ import type { GatewayMetrics } from '../status/metrics.ts';
 import type { CallQueue, QueuedAlert } from '../calls/queue.ts';
 import { severityAtLeast } from '../calls/schedule.ts';
 import type { EscalationRecord, StateStore } from '../state-store.ts';
+import { EndedEscalations } from './ended.ts';
 
 export type FinishReason =
   | 'acknowledged'
@@ -33,6 +34,8 @@ export class AlertIntake {
    * escalations start and end: tests and the benchmark wait on them.
    */
   readonly events = new EventEmitter();
+  /** Ended generations KV has not taken yet (written again until it does). */
+  readonly ended: EndedEscalations;
   private readonly startedAt: number;
 
   constructor(
@@ -47,6 +50,7 @@ export class AlertIntake {
     private readonly wake: () => void,
   ) {
     this.startedAt = clock.now();
+    this.ended = new EndedEscalations(store, logger, clock);
   }
 
   async onAlert(delivery: AlertDelivery): Promise<Disposition> {
@@ -64,11 +68,7 @@ export class AlertIntake {
       const queued = this.queue.get(alert.fingerprint);
       if (queued && queued.alert.generation <= alert.generation) await this.finish(queued, 'resolved');
       else
-        await this.store.saveEscalation(alert.fingerprint, {
-          generation: alert.generation,
-          status: 'done',
-          reason: 'resolved',
-        });
+        await this.ended.end(alert.fingerprint, { generation: alert.generation, status: 'done', reason: 'resolved' });
       log.info({ wasQueued: Boolean(queued) }, 'alert resolved');
       return 'ack';
     }
@@ -91,7 +91,9 @@ export class AlertIntake {
     }
     // It re-fired: the old generation's escalation is over, the new one starts from the top.
     if (queued) await this.finish(queued, 'resolved');
-    const record = await this.store.loadEscalation(alert.fingerprint);
+    // An ended generation KV has not taken yet speaks first. A KV that does not answer throws StateUnavailable out of
+    // here: the consumer naks the message and it comes back, because an unknown state may be an ended escalation.
+    const record = this.endedInMemory(alert) ?? (await this.store.loadEscalation(alert.fingerprint));
     if (record && record.generation > alert.generation) return 'ack';
     if (record?.generation === alert.generation && record.status === 'done') {
       // Ended for good, or ended already and this is only the crash/restart redelivery of it.
@@ -100,6 +102,7 @@ export class AlertIntake {
     const resumed = record?.generation === alert.generation && record.status === 'active' && record.state;
     const receivedAt = resumed ? (record.receivedAt ?? now) : now;
     const escalation = resumed ? record.state! : initialEscalation(now, this.config.escalation);
+    this.ended.supersede(alert.fingerprint, alert.generation);
     const entry = this.queue.upsert(alert, receivedAt, escalation);
     if (resumed && record.announced) entry.announced = true;
     if (resumed && record.unannouncedFallback) entry.unannouncedFallback = true;
@@ -130,7 +133,12 @@ export class AlertIntake {
     await this.finish(entry, 'acknowledged');
   }
 
-  persist(entry: QueuedAlert): Promise<void> {
+  private endedInMemory(alert: Alert): EscalationRecord | undefined {
+    const ended = this.ended.get(alert.fingerprint);
+    return ended && ended.generation >= alert.generation ? ended : undefined;
+  }
+
+  async persist(entry: QueuedAlert): Promise<void> {
     const record: EscalationRecord = {
       generation: entry.alert.generation,
       status: 'active',
@@ -139,7 +147,7 @@ export class AlertIntake {
       ...(entry.announced ? { announced: true } : {}),
       ...(entry.unannouncedFallback ? { unannouncedFallback: true } : {}),
     };
-    return this.store.saveEscalation(entry.alert.fingerprint, record);
+    await this.store.saveEscalation(entry.alert.fingerprint, record);
   }
 
   async finish(entry: QueuedAlert, reason: FinishReason): Promise<void> {
@@ -149,7 +157,7 @@ export class AlertIntake {
     this.queue.remove(fingerprint);
     if (reason === 'acknowledged' || reason === 'resolved') this.firing.delete(fingerprint);
     // KV first: if the process dies between the two, the redelivered message is recognised as done.
-    await this.store.saveEscalation(fingerprint, { generation: entry.alert.generation, status: 'done', reason });
+    await this.ended.end(fingerprint, { generation: entry.alert.generation, status: 'done', reason });
     this.release(fingerprint);
     this.metrics.escalations.inc({ result: reason });
     this.logger.info({ fingerprint, host: entry.alert.host, rule: entry.alert.rule, reason }, 'escalation finished');

@@ -36,8 +36,9 @@ export class LocalFirstStateStore extends StateStore {
     if (this.online()) await super.saveBudget(state);
   }
 
-  override async saveEscalation(fingerprint: string, record: EscalationRecord): Promise<void> {
-    if (this.online()) await super.saveEscalation(fingerprint, record);
+  /** Not stored while NATS is known to be unreachable: false, so an ended escalation is written again later. */
+  override async saveEscalation(fingerprint: string, record: EscalationRecord): Promise<boolean> {
+    return this.online() ? super.saveEscalation(fingerprint, record) : false;
   }
 
   override async saveLockouts(state: LockoutState): Promise<void> {
