@@ -3,13 +3,21 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { stringify } from 'yaml';
 import { partitionOf } from '../../collector/group/index.ts';
 import { CredentialStore } from '../../deploy/nats/credentials.ts';
 import { generateUsers } from '../../deploy/nats/gen-users.ts';
-import { Alert, CallRecord, connectionOptions, ensureStreams, NatsConfig, Subjects } from '../../shared/index.ts';
+import {
+  Alert,
+  CallRecord,
+  connectionOptions,
+  ensureStreams,
+  NatsConfig,
+  streamNames,
+  Subjects,
+} from '../../shared/index.ts';
 import {
   balanced,
   eventSender,
@@ -51,7 +59,12 @@ describe('collector group on the three-node NATS cluster', function () {
   let transcript: string;
   let gatewayOutput = '';
   const members = new Map<string, Member>();
-  const calls: CallRecord[] = [];
+  /**
+   * Call records by id. The gateway's publisher retries a record with the same Nats-Msg-Id when the stream's
+   * confirmation is lost with a killed node: the stream stores it once, but a plain subscriber sees every attempt.
+   */
+  const callsById = new Map<string, CallRecord>();
+  let callDeliveries = 0;
   /** Fingerprint of every alert that went firing on ALERTS, by "rule host". */
   const fired = new Map<string, string>();
   /** "rule host" of every alert that resolved (one resolved before the gateway got to it is rightly not called). */
@@ -112,7 +125,13 @@ describe('collector group on the three-node NATS cluster', function () {
       60_000,
       200,
     );
-    admin.subscribe(subjects.allCalls, { callback: (_e, m) => void calls.push(CallRecord.parse(m.json())) });
+    admin.subscribe(subjects.allCalls, {
+      callback: (_e, m) => {
+        const record = CallRecord.parse(m.json());
+        callDeliveries++;
+        callsById.set(record.id, record);
+      },
+    });
     admin.subscribe(subjects.allAlerts, {
       callback: (_e, m) => {
         const alert = Alert.safeParse(m.json());
@@ -136,7 +155,7 @@ describe('collector group on the three-node NATS cluster', function () {
     if (dump) {
       for (const m of members.values()) writeFileSync(join(dump, `${m.name}.log`), m.output());
       writeFileSync(join(dump, 'gateway.log'), gatewayOutput);
-      writeFileSync(join(dump, 'calls.json'), JSON.stringify({ calls, published }, null, 1));
+      writeFileSync(join(dump, 'calls.json'), JSON.stringify({ calls: [...callsById.values()], published }, null, 1));
     }
     for (const member of members.values()) {
       if (member.child.signalCode === 'SIGSTOP') member.child.kill('SIGCONT');
@@ -178,6 +197,21 @@ describe('collector group on the three-node NATS cluster', function () {
     child.stderr?.on('data', (chunk: Buffer) => (gatewayOutput += chunk.toString('utf8')));
     await waitForOutput(child, /"msg":"gateway started"/, 30_000);
     return child;
+  }
+
+  /** The id of every record in the CALLS stream, in stream order (duplicates kept, to be counted). */
+  async function storedCallIds(): Promise<string[]> {
+    const stream = streamNames(subjects).calls;
+    const { state } = await (await jetstreamManager(admin)).streams.info(stream);
+    if (state.messages === 0) return [];
+    const consumer = await jetstream(admin).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+    const ids: string[] = [];
+    const batch = await consumer.fetch({ max_messages: state.messages, expires: 5000 });
+    for await (const msg of batch as AsyncIterable<JsMsg>) {
+      ids.push(CallRecord.parse(msg.json()).id);
+      if (msg.seq === state.last_seq) break;
+    }
+    return ids;
   }
 
   it('kill -9 of a member: survivors take its partitions, carry its `for` timers; none lost or doubled', async () => {
@@ -243,14 +277,15 @@ describe('collector group on the three-node NATS cluster', function () {
   });
 
   it('the gateway placed exactly one call per firing alert, one call at a time', async () => {
+    const calls = (): CallRecord[] => [...callsById.values()];
     assert.ok(fired.size >= HOSTS.length * 3, `every rule fired for every host (${fired.size})`);
-    const called = (fp: string): number => calls.filter((c) => c.fingerprints.includes(fp)).length;
+    const called = (fp: string): number => calls().filter((c) => c.fingerprints.includes(fp)).length;
     const stillFiring = [...fired].filter(([what]) => !resolved.has(what)).map(([, fp]) => fp);
     await untilPolled(() => stillFiring.every((fp) => called(fp) > 0), 'a call about every firing alert', 120_000, 100);
     const twice = [...fired]
       .filter(([, fp]) => called(fp) > 1)
       .map(([what, fp]) => {
-        const how = calls
+        const how = calls()
           .filter((c) => c.fingerprints.includes(fp))
           .map((c) => `${c.callId} ${c.outcome} attempt ${c.attempt}`);
         return `${what}: calls ${how.join(' ')}; ALERTS ${published.filter((p) => p.includes(` ${what} `)).join(', ')}`;
@@ -258,11 +293,17 @@ describe('collector group on the three-node NATS cluster', function () {
     assert.deepEqual(twice, [], 'no alert named in two calls');
     const counted = stillFiring.filter((fp) => called(fp) === 1).length;
     assert.equal(counted, stillFiring.length, 'every alert still firing named in exactly one call');
-    assert.equal(assertOneCallAtATime(readTranscript(transcript)), calls.length, 'one call on the line at a time');
+    const onTheLine = assertOneCallAtATime(readTranscript(transcript));
+    assert.equal(onTheLine, callsById.size, 'one call on the line at a time, one distinct record per call');
+    const stored = await storedCallIds();
+    const storedTwice = stored.filter((id, i) => stored.indexOf(id) !== i);
+    assert.deepEqual(storedTwice, [], 'the CALLS stream stored each record once (Nats-Msg-Id dedup)');
+    assert.deepEqual(new Set(stored), new Set(callsById.keys()), 'the CALLS stream holds exactly the records seen');
     const inPartition = new Set(HOSTS.map((h) => partitionOf(h, PARTITIONS)));
     figures.push(
       `${fired.size} alerts (${stillFiring.length} still firing) over ${inPartition.size} partitions → ` +
-        `${calls.length} calls, none naming an alert twice`,
+        `${callsById.size} calls, none naming an alert twice; ${callDeliveries - callsById.size} publisher ` +
+        'retries of a call record seen on the plain subject, stored once',
     );
   });
 });
