@@ -52,6 +52,8 @@ rules:
   - { name: load, kind: threshold, metric: load, crit: 10, for: 3s }
   - { name: marker, kind: threshold, metric: marker, crit: 0 }
   - { name: probe, kind: threshold, metric: probe, crit: 0 }
+  # One transition per event (95 fires, 50 resolves): the steady-load test counts events by their notifications.
+  - { name: toggle, kind: threshold, metric: toggle, crit: 90, flapping: { enabled: false } }
 notifications:
   receivers:
     - { name: hook, kind: webhook, url: "${hookUrl}", retry: { initial_backoff: 100ms }, rate_limit: { max: 10000 } }
