@@ -41,10 +41,14 @@ export async function startMember(
   lease = PAUSE_LEASE_TIMEOUT,
   /** The whole `nats:` mapping (flow style), e.g. a cluster with TLS and nkeys; `natsUrl` and `prefix` then unused. */
   natsBlock?: string,
+  /** A webhook receiver every alert is routed to (none by default: the throughput runs notify nothing). */
+  hookUrl?: string,
 ): Promise<Member> {
   const file = join(dir, `${prefix}-${name}.yaml`);
   const rule = (i: number): string => `  - { name: g${i}, kind: threshold, metric: gauge_${i}, crit: 95 }`;
-  const rules = Array.from({ length: RULES }, (_, i) => rule(i)).join('\n');
+  // With a webhook: a probe rule whose every event is a transition (no flap damping), to count events by notification.
+  const probe = '  - { name: probe, kind: threshold, metric: probe_flip, crit: 95, flapping: { enabled: false } }';
+  const rules = [...Array.from({ length: RULES }, (_, i) => rule(i)), ...(hookUrl ? [probe] : [])].join('\n');
   writeFileSync(
     file,
     `nats: ${natsBlock ?? `{ servers: ["${natsUrl}"], prefix: ${prefix} }`}
@@ -54,7 +58,19 @@ group: { partitions: ${PARTITIONS}, lease_timeout: ${lease} }
 watchdog: { member: ${name}, canary_interval: "0s" }
 rules:
 ${rules}
-notifications: { receivers: [], routes: [] }
+${
+  hookUrl
+    ? `notifications:
+  receivers:
+    - name: hook
+      kind: webhook
+      url: "${hookUrl}"
+      rate_limit: { max: 100000 }
+      max_queue: 100000
+      retry: { initial_backoff: 100ms }
+  routes: [{ receiver: hook }]`
+    : 'notifications: { receivers: [], routes: [] }'
+}
 `,
   );
   const env = { ...process.env, OFFHOOK_LOG_LEVEL: 'warn' };
