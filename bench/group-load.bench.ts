@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
@@ -79,6 +79,8 @@ export async function run(): Promise<void> {
     const lostAlerts = expected.size - new Set(stored).size;
     const storedTwice = stored.length - new Set(stored).size;
 
+    const logs = process.env.GROUP_LOAD_LOGS;
+    if (logs) for (const m of members) writeFileSync(join(logs, `${m.name}.log`), m.output());
     const background = HOSTS / 10;
     const probeRate = (PROBES * 1000) / PROBE_MS;
     const setting =

@@ -22,6 +22,8 @@ export interface Member {
   name: string;
   child: ChildProcess;
   url: string;
+  /** What it logged, when GROUP_LOAD_LOGS is set (empty otherwise). */
+  output(): string;
 }
 
 export function sample(host: string, seq: number): ResourceSample {
@@ -73,10 +75,13 @@ ${
 }
 `,
   );
-  const env = { ...process.env, OFFHOOK_LOG_LEVEL: 'warn' };
+  // OFFHOOK_LOG_LEVEL=info and GROUP_LOAD_LOGS=<dir> keep what the members said for a post-mortem (group-load).
+  const env = { ...process.env, OFFHOOK_LOG_LEVEL: process.env.OFFHOOK_LOG_LEVEL ?? 'warn' };
   const child = spawn(process.execPath, [OFFHOOK, 'collector', '--config', file], { env });
+  let text = '';
+  if (process.env.GROUP_LOAD_LOGS) child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
   const match = await waitForOutput(child, /collector listening on (\S+)/, 60_000);
-  return { name, child, url: match[1]!.replace(/\/$/, '') };
+  return { name, child, url: match[1]!.replace(/\/$/, ''), output: () => text };
 }
 
 export async function owners(nc: NatsConnection, prefix: string): Promise<string[]> {
