@@ -182,13 +182,22 @@ export class CollectorGroup {
     for (const partition of plan.release) if (this.held.has(partition)) await this.handOver(partition);
     const cap = Math.ceil(config.partitions / live.length);
     const taken: number[] = [];
+    let takeFailed: unknown;
     for (let partition = 0; partition < config.partitions; partition++) {
       const lease = leases.get(partition);
       if (this.held.has(partition) || plan.release.includes(partition)) continue;
       const wanted = plan.take.includes(partition) || (holders[partition] === member && lease?.value != null);
       // A stale lease nobody took for twice the timeout (its planned taker is gone too): anyone with room takes it.
       const orphan = !!lease?.value && this.stale(lease, now, 2) && this.held.size < cap;
-      if ((wanted || orphan) && (await this.take(partition, lease))) taken.push(partition);
+      if (!wanted && !orphan) continue;
+      try {
+        if (await this.take(partition, lease)) taken.push(partition);
+      } catch (err) {
+        // The partitions taken so far are ours and must still be loaded below: a lease held and renewed but never
+        // loaded is a partition nobody evaluates (seen for 75 s after a NATS node was killed).
+        takeFailed = err;
+        break;
+      }
     }
     this.owners = Array.from({ length: config.partitions }, (_, partition) => {
       const lease = leases.get(partition);
@@ -196,6 +205,7 @@ export class CollectorGroup {
       return { partition, member: holder, seq: lease?.value?.seq ?? 0 };
     });
     if (taken.length > 0) await this.load(taken);
+    if (takeFailed !== undefined) throw takeFailed;
     if (gone.length > 0 && this.held.size > 0) await this.deps.handler.membersLeft?.(gone);
   }
 
@@ -229,11 +239,22 @@ export class CollectorGroup {
     await this.deps.handler.acquired();
   }
 
+  /**
+   * Drops a partition that could not be loaded. Never throws: a failed release used to end the round in the middle of
+   * `load`, leaving the partitions after it held (leases renewed every round) but never loaded or read, so nobody
+   * evaluated them until the lease changed hands for another reason.
+   */
   private async giveUp(partition: number): Promise<void> {
     const held = this.held.get(partition);
     this.held.delete(partition);
     this.deps.handler.lost(partition);
-    if (held !== undefined) await this.table.release(partition, held);
+    if (held === undefined) return;
+    try {
+      await this.table.release(partition, held);
+    } catch (err) {
+      // Safe: no longer renewed, the lease goes stale after lease_timeout and is taken again (by any member).
+      this.logger.warn({ err, partition }, 'cannot release the lease of a partition given up; it goes stale');
+    }
   }
 
   /** Members whose key moved within the lease timeout; we count ourselves even before our first write is seen. */
