@@ -35,16 +35,20 @@ export const LIB_DIR = '/usr/lib/offhook';
 /**
  * The `offhook` command of an install. The gateway wants a 16-thread libuv pool (each waiting line operation holds
  * one thread); libuv reads UV_THREADPOOL_SIZE before any JavaScript runs, so it is set here, before Node starts,
- * and the gateway stays one process.
+ * and the gateway stays one process. The agent's V8 flag is set here too, so neither the unit nor an operator
+ * running `offhook agent` by hand has to know it.
  */
 export function launcherScript(dirExpression: string): string {
   return `#!/bin/sh
 # offhook launcher: runs the bundled JavaScript next to it with the system's node.
 # Stack traces name the TypeScript sources with NODE_OPTIONS=--enable-source-maps (about 30 MB more per process).
 dir=${dirExpression}
+flags=
 case "\${1:-}" in
   gateway) : "\${UV_THREADPOOL_SIZE:=16}"; export UV_THREADPOOL_SIZE ;;
+  # A 1 MiB young generation (V8 grows it to 16): the agent allocates little per sample (agent/README.md, Footprint).
+  agent) flags=--max-semi-space-size=1 ;;
 esac
-exec node "$dir/offhook.mjs" "$@"
+exec node $flags "$dir/offhook.mjs" "$@"
 `;
 }
