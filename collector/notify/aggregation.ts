@@ -12,6 +12,8 @@
  *   so a group that empties and fills again is compared with the last notification, as Alertmanager's nflog does.
  */
 
+import { goQuote } from './go-quote.ts';
+
 export interface GroupOptions {
   /** Label names, or 'all' for Alertmanager's `group_by: ['...']`. */
   groupBy: readonly string[] | 'all';
@@ -40,8 +42,8 @@ export interface GroupNotification<A extends GroupedAlert> {
   alerts: A[];
 }
 
-/** Go's strconv.Quote for the printable characters labels carry; JSON differs only for control/non-ASCII runes. */
-const quote = (value: string): string => JSON.stringify(value);
+/** Alertmanager quotes label and matcher values with Go's strconv.Quote, not as JSON. */
+const quote = goQuote;
 
 /** Prometheus' LabelSet.String(): `{a="1", b="2"}`, names sorted. */
 export function labelSetString(labels: Readonly<Record<string, string>>): string {

@@ -4,6 +4,8 @@ import {
   type AlertmanagerPayloadJson,
   GO_ZERO_TIME,
 } from '../../shared/index.ts';
+import { groupKeyOf } from './aggregation.ts';
+import { goQuote } from './go-quote.ts';
 import { alertUrl, rfc3339 } from './text.ts';
 import type { NotificationBatch } from './types.ts';
 
@@ -47,9 +49,8 @@ export function alertmanagerPayload(batch: NotificationBatch, maxAlerts = 0): Al
   const groupLabels = Object.fromEntries(
     ['alertname', 'host'].filter((k) => k in commonLabels).map((k) => [k, commonLabels[k]!]),
   );
-  const groupKey = `{}/{receiver=${JSON.stringify(batch.receiver)}}:{${Object.entries(groupLabels)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join(', ')}}`;
+  // Not yet Alertmanager's route path (issue #18 wires aggregation.ts in); quoted as Alertmanager quotes, though.
+  const groupKey = groupKeyOf(`{}/{receiver=${goQuote(batch.receiver)}}`, groupLabels);
   return {
     version: '4',
     groupKey,

@@ -11,6 +11,7 @@ import {
   Aggregator,
   type GroupedAlert,
   type GroupOptions,
+  groupKeyOf,
   labelSetString,
   routeKey,
 } from '../../../collector/notify/aggregation.ts';
@@ -175,5 +176,22 @@ describe(`grouped notifications against a real Alertmanager (${ALERTMANAGER})`, 
     assert.deepEqual(byKey(ours), byKey(posts));
     assert.equal(posts[0]?.groupKey.startsWith('{}/{severity="page"}:{alertname='), true);
     assert.equal(posts[5]?.groupKey, '{}/{severity!="info",team=~"db|web"}:{alertname="Db"}');
+  });
+
+  it('quotes label values in the groupKey as Alertmanager does (Go strconv.Quote, not JSON)', async () => {
+    // Control characters, DEL, printable and non-printable non-ASCII (NBSP, zero-width space, private use, astral).
+    const names = ['tab\tbell\u0007vt\u000bnul\u0000del\u007f', 'é ü 日本 🚒 "q" \\', 'nb\u00a0zw\u200bpu\ue000𝄞'];
+    const before = posts.length;
+    const res = await fetch(`${amUrl}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(names.map((alertname) => ({ labels: labels(alertname, 'q') }))),
+    });
+    assert.ok(res.ok, `Alertmanager took the alerts: HTTP ${res.status}`);
+    await until(() => posts.length >= before + names.length, `${names.length} POSTs from Alertmanager`, 20_000);
+    const route = routeKey([[{ name: 'severity', op: '=', value: 'page' }]]);
+    const theirs = posts.slice(before).map((p) => p.groupKey);
+    const ours = names.map((alertname) => groupKeyOf(route, { alertname }));
+    assert.deepEqual([...theirs].sort(), [...ours].sort());
   });
 });
