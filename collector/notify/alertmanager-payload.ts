@@ -17,11 +17,18 @@ import type { NotificationBatch } from './types.ts';
 /** The annotation (per alert, hence also in commonAnnotations) saying why the gateway did not phone. */
 export const FALLBACK_REASON_ANNOTATION = 'offhook_fallback_reason';
 
+/** The labels Alertmanager would see: our own fields win over same-named labels (receivers route on them). */
+export const alertmanagerLabels = (alert: Alert): Record<string, string> => ({
+  ...alert.labels,
+  alertname: alert.rule,
+  host: alert.host,
+  severity: alert.severity,
+});
+
 export function alertmanagerAlert(alert: Alert, externalUrl: string, fallbackReason?: string): AlertmanagerAlertJson {
   return {
     status: alert.status,
-    // Our own fields win over same-named labels: receivers route on alertname/host/severity.
-    labels: { ...alert.labels, alertname: alert.rule, host: alert.host, severity: alert.severity },
+    labels: alertmanagerLabels(alert),
     annotations: {
       summary: alert.summary,
       ...(alert.value === null ? {} : { value: String(alert.value) }),
@@ -46,11 +53,11 @@ export function alertmanagerPayload(batch: NotificationBatch, maxAlerts = 0): Al
   const all = batch.alerts.map((a) => alertmanagerAlert(a, batch.externalUrl, why));
   const alerts = maxAlerts > 0 ? all.slice(0, maxAlerts) : all;
   const commonLabels = common(all.map((a) => a.labels));
-  const groupLabels = Object.fromEntries(
-    ['alertname', 'host'].filter((k) => k in commonLabels).map((k) => [k, commonLabels[k]!]),
-  );
-  // Not yet Alertmanager's route path (issue #18 wires aggregation.ts in); quoted as Alertmanager quotes, though.
-  const groupKey = groupKeyOf(`{}/{receiver=${goQuote(batch.receiver)}}`, groupLabels);
+  // A batch without a group (queued by an older version and resumed) keeps the old invented key.
+  const groupLabels =
+    batch.group?.labels ??
+    Object.fromEntries(['alertname', 'host'].filter((k) => k in commonLabels).map((k) => [k, commonLabels[k]!]));
+  const groupKey = batch.group?.key ?? groupKeyOf(`{}/{receiver=${goQuote(batch.receiver)}}`, groupLabels);
   return {
     version: '4',
     groupKey,

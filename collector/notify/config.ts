@@ -94,6 +94,11 @@ export const RouteConfig = z
     /** Keep evaluating later routes after this one matched (Alertmanager's `continue`). */
     continue: z.boolean().default(false),
     send_resolved: z.boolean().optional(),
+    /**
+     * Alertmanager's group_by: alerts with equal values of these labels (alertname, host, severity and the alert's
+     * own labels) share a notification; ['...'] groups by every label; absent or [] puts the route's alerts in one.
+     */
+    group_by: z.array(z.string().min(1)).optional(),
   })
   .strict();
 export type RouteConfig = z.infer<typeof RouteConfig>;

@@ -73,7 +73,9 @@ export class DedupStage implements NotifyStage {
     const fallbackReason = fallbackReasonOf(item);
     const why = fallbackReason ? { fallbackReason } : {};
     const owner = this.parts.owner ?? {};
-    const pending = { receiver: name, reason, alert, acceptedAt: this.parts.clock.now(), ...why, ...owner };
+    const accepted = { receiver: name, reason, alert, acceptedAt: this.parts.clock.now(), group: item.group };
+    // The group rides in the pending entry: grouping happens after this hand-off, so a resumed alert keeps its group.
+    const pending = { ...accepted, ...why, ...owner };
     // The dedup lookup and the pending entry go side by side (one round trip, not two). A pending entry for a key
     // already sent is harmless: it is cleared right below, and resumePending clears it too if we stop before that.
     const [alreadySent, marked] = await Promise.all([

@@ -125,8 +125,8 @@ export class Dispatcher implements NotificationSink {
         { key, fingerprint: notification.alert.fingerprint, receiver: notification.receiver },
         'resuming a notification accepted before the last stop',
       );
-      const { fallbackReason } = notification;
-      const why = fallbackReason ? { fallbackReason } : {};
+      const { fallbackReason, group } = notification;
+      const why = { ...(fallbackReason ? { fallbackReason } : {}), ...(group ? { group } : {}) };
       receiver.queue.enqueue({ alert: notification.alert, reason: notification.reason, key, ...why });
       resumed++;
     }
@@ -207,7 +207,7 @@ export class Dispatcher implements NotificationSink {
       }
       const fallbackReason = fallbackReasonOf(item);
       const why = fallbackReason ? { fallbackReason } : {};
-      item.receiver.queue.enqueue({ alert: item.alert, reason: item.reason, key: item.key, ...why });
+      item.receiver.queue.enqueue({ alert: item.alert, reason: item.reason, key: item.key, group: item.group, ...why });
     }
   }
 }

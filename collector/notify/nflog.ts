@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { Alert, listKeys, liveKeys } from '../../shared/index.ts';
-import type { NotificationReason } from './types.ts';
+import type { NotificationGroup, NotificationReason } from './types.ts';
 
 /** What a notification-log entry records: enough to answer "was this sent, when, how". */
 export interface NflogEntry {
@@ -17,6 +17,8 @@ export interface PendingNotification {
   acceptedAt: number;
   /** For reason 'fallback': why the gateway did not phone, so a resumed notification still says it. */
   fallbackReason?: string;
+  /** Its aggregation group (groupKey and group labels); absent in entries of older versions. */
+  group?: NotificationGroup;
   /** Which collector (member id) and which run of it accepted this; absent in entries of older versions. */
   member?: string;
   run?: string;
@@ -76,10 +78,12 @@ export class NotificationLog {
         const raw = entry.json<PendingNotification>();
         const alert = Alert.safeParse(raw.alert);
         const valid = alert.success && typeof raw.receiver === 'string' && REASONS.includes(raw.reason);
-        const { fallbackReason, member, run, ...rest } = raw;
+        const { fallbackReason, member, run, group, ...rest } = raw;
         const reason = typeof fallbackReason === 'string' ? { fallbackReason } : {};
         const owner = typeof member === 'string' && typeof run === 'string' ? { member, run } : {};
-        found.push({ key, notification: valid ? { ...rest, ...reason, ...owner, alert: alert.data } : null });
+        const grouped = isGroup(group) ? { group } : {};
+        const notification = valid ? { ...rest, ...reason, ...owner, ...grouped, alert: alert.data } : null;
+        found.push({ key, notification });
       } catch {
         found.push({ key, notification: null });
       }
@@ -100,4 +104,15 @@ export class NotificationLog {
     for (const key of await liveKeys(this.kv, `${pending}*`)) kinds.add(key.slice(pending.length));
     return [...kinds];
   }
+}
+
+function isGroup(value: unknown): value is NotificationGroup {
+  if (typeof value !== 'object' || value === null) return false;
+  const { key, labels } = value as Record<string, unknown>;
+  return (
+    typeof key === 'string' &&
+    typeof labels === 'object' &&
+    labels !== null &&
+    Object.values(labels).every((v) => typeof v === 'string')
+  );
 }

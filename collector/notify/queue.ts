@@ -3,7 +3,7 @@ import type { ReceiverConfig } from './config.ts';
 import type { NotificationMetrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { deliverWithRetry, sleep } from './retry.ts';
-import type { NotificationBatch, NotificationReason, Notifier } from './types.ts';
+import type { NotificationBatch, NotificationGroup, NotificationReason, Notifier } from './types.ts';
 
 export interface QueueItem {
   alert: Alert;
@@ -12,6 +12,8 @@ export interface QueueItem {
   key: string;
   /** For reason 'fallback': why the gateway did not phone; only items with the same one share a batch. */
   fallbackReason?: string;
+  /** Its aggregation group; only items of the same group share a batch (absent: entries of older versions). */
+  group?: NotificationGroup;
   heldByRateLimit?: boolean;
 }
 
@@ -150,14 +152,15 @@ export class ReceiverQueue {
   }
 
   /**
-   * The head item's reason decides the batch; every queued item with that reason joins it (up to max_batch), unless an
-   * earlier item of the same alert stays behind: an alert's notifications never overtake each other.
+   * The head item's group and reason decide the batch; every queued item with both the same joins it (up to max_batch),
+   * unless an earlier item of the same alert stays behind: an alert's notifications never overtake each other.
    */
   private takeBatch(): QueueItem[] {
-    const { reason, fallbackReason } = this.pending[0]!;
+    const { reason, fallbackReason, group } = this.pending[0]!;
     const batch: QueueItem[] = [];
     const rest: QueueItem[] = [];
-    const same = (item: QueueItem): boolean => item.reason === reason && item.fallbackReason === fallbackReason;
+    const same = (item: QueueItem): boolean =>
+      item.reason === reason && item.fallbackReason === fallbackReason && item.group?.key === group?.key;
     for (const item of this.pending) {
       const fits = batch.length < this.options.receiver.max_batch;
       const overtakes = rest.some((r) => r.alert.fingerprint === item.alert.fingerprint);
@@ -177,6 +180,7 @@ export class ReceiverQueue {
       alerts,
       externalUrl: this.options.externalUrl,
       ...(items[0]!.fallbackReason ? { fallbackReason: items[0]!.fallbackReason } : {}),
+      ...(items[0]!.group ? { group: items[0]!.group } : {}),
     };
     const fingerprints = alerts.map((a) => a.fingerprint);
     const result = await deliverWithRetry(notifier, batch, {

@@ -2,12 +2,44 @@ import { compileSafeRegex, type Alert } from '../../shared/index.ts';
 import type { RouteConfig, RouteMatch, StringMatcher } from './config.ts';
 import type { NotificationMetrics } from './metrics.ts';
 import type { Notification, ReceiverEntry, Submission } from './stage.ts';
-import type { NotificationReason } from './types.ts';
+import { groupKeyOf, groupLabelsOf, type KeyMatcher, routeKey } from './aggregation.ts';
+import { alertmanagerLabels } from './alertmanager-payload.ts';
+import type { NotificationGroup, NotificationReason } from './types.ts';
 
 export interface RouteTarget {
   receiver: string;
   /** The route's send_resolved when given, else undefined (the receiver's setting applies). */
   sendResolved: boolean | undefined;
+  /** The aggregation group (Alertmanager's groupKey and group labels) the alert is in on this route. */
+  group: NotificationGroup;
+}
+
+/** Fallback receivers are reached by no route: one group per receiver, like Alertmanager's root route. */
+export const FALLBACK_GROUP: NotificationGroup = { key: groupKeyOf(routeKey([]), {}), labels: {} };
+
+function keyMatcher(name: string, matcher: StringMatcher): KeyMatcher {
+  if (typeof matcher === 'string') return { name, op: '=', value: matcher };
+  if (Array.isArray(matcher)) return { name, op: '=~', value: matcher.join('|') };
+  return { name, op: '=~', value: matcher.regex };
+}
+
+/**
+ * A `match:` block as the Alertmanager matchers it stands for, for the route part of the groupKey; `reason` has no
+ * Alertmanager counterpart and is left out.
+ */
+export function matchersOf(match: RouteMatch): KeyMatcher[] {
+  const out: KeyMatcher[] = [];
+  if (match.severity !== undefined) out.push(keyMatcher('severity', match.severity));
+  if (match.host !== undefined) out.push(keyMatcher('host', match.host));
+  if (match.rule !== undefined) out.push(keyMatcher('alertname', match.rule));
+  for (const [name, matcher] of Object.entries(match.labels ?? {})) out.push(keyMatcher(name, matcher));
+  return out;
+}
+
+function groupOf(route: RouteConfig, path: string, alert: Alert): NotificationGroup {
+  const groupBy = route.group_by?.includes('...') ? 'all' : (route.group_by ?? []);
+  const labels = groupLabelsOf(alertmanagerLabels(alert), groupBy);
+  return { key: groupKeyOf(path, labels), labels };
 }
 
 type Test = (value: string | undefined) => boolean;
@@ -44,13 +76,21 @@ export function compileMatch(match: RouteMatch): CompiledMatch {
 
 /** Routes in order, first match wins unless it says continue; each receiver at most once. */
 export function createRouter(routes: RouteConfig[]): (alert: Alert, reason: NotificationReason) => RouteTarget[] {
-  const compiled = routes.map((route) => ({ route, matches: compileMatch(route.match) }));
+  const compiled = routes.map((route) => ({
+    route,
+    matches: compileMatch(route.match),
+    path: routeKey([matchersOf(route.match)]),
+  }));
   return (alert, reason) => {
     const targets: RouteTarget[] = [];
-    for (const { route, matches } of compiled) {
+    for (const { route, matches, path } of compiled) {
       if (!matches(alert, reason)) continue;
       if (!targets.some((t) => t.receiver === route.receiver))
-        targets.push({ receiver: route.receiver, sendResolved: route.send_resolved });
+        targets.push({
+          receiver: route.receiver,
+          sendResolved: route.send_resolved,
+          group: groupOf(route, path, alert),
+        });
       if (!route.continue) break;
     }
     return targets;
@@ -69,11 +109,13 @@ export function routeStage(parts: {
   metrics: NotificationMetrics;
 }): (submission: Submission) => Notification[] {
   const targets = ({ alert, reason }: Submission): RouteTarget[] => {
-    if (reason === 'fallback') return parts.fallbackReceivers.map((receiver) => ({ receiver, sendResolved: true }));
+    if (reason === 'fallback')
+      return parts.fallbackReceivers.map((receiver) => ({ receiver, sendResolved: true, group: FALLBACK_GROUP }));
     const routed = parts.route(alert, reason);
     if (reason === 'resolved')
       for (const receiver of parts.fallbackReceivers)
-        if (!routed.some((t) => t.receiver === receiver)) routed.push({ receiver, sendResolved: true });
+        if (!routed.some((t) => t.receiver === receiver))
+          routed.push({ receiver, sendResolved: true, group: FALLBACK_GROUP });
     return routed;
   };
   return (submission) => {
@@ -85,7 +127,7 @@ export function routeStage(parts: {
         continue;
       }
       if (submission.reason === 'resolved' && !(target.sendResolved ?? receiver.config.send_resolved)) continue;
-      out.push({ ...submission, receiver });
+      out.push({ ...submission, receiver, group: target.group });
     }
     return out;
   };

@@ -1,7 +1,7 @@
 import type { Alert } from '../../shared/index.ts';
 import type { ReceiverConfig } from './config.ts';
 import type { ReceiverQueue } from './queue.ts';
-import type { NotificationReason, SubmitContext } from './types.ts';
+import type { NotificationGroup, NotificationReason, SubmitContext } from './types.ts';
 
 export interface ReceiverEntry {
   config: ReceiverConfig;
@@ -18,6 +18,8 @@ export interface Submission {
 /** One alert on its way to one receiver: what the route stage makes of a submission, per receiver. */
 export interface Notification extends Submission {
   receiver: ReceiverEntry;
+  /** Its aggregation group on the route that reached the receiver. */
+  group: NotificationGroup;
   /** The notification-log key (fingerprint.generation.receiver.what), set by the dedup stage. */
   key?: string;
 }

@@ -4,12 +4,21 @@ import type { Alert, Logger, Registry } from '../../shared/index.ts';
 /** Why a notification goes out; receivers may word it differently (and routes may filter on it). */
 export type NotificationReason = 'firing' | 'repeat' | 'resolved' | 'flapping' | 'fallback';
 
+/** Alertmanager's aggregation group a notification belongs to: its groupKey and group labels. */
+export interface NotificationGroup {
+  /** `<route path>:<group labels>` as Alertmanager builds it, e.g. `{}/{severity="page"}:{alertname="DiskFull"}`. */
+  key: string;
+  labels: Record<string, string>;
+}
+
 export interface NotificationBatch {
   receiver: string;
   reason: NotificationReason;
   /** firing when at least one alert fires (Alertmanager's rule). */
   status: 'firing' | 'resolved';
   alerts: Alert[];
+  /** The aggregation group every alert of the batch is in; a batch never mixes groups. */
+  group?: NotificationGroup;
   /** Base URL of the collector's status page, for links in messages. */
   externalUrl: string;
   /** For reason 'fallback': why the gateway did not phone (FallbackRequest.reason), told by every receiver. */

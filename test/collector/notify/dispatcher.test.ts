@@ -306,6 +306,43 @@ describe('notifiers: dispatcher (real nats-server, real HTTP receivers)', () => 
     await d.idle();
   });
 
+  it('group_by: the queue coalesces only alerts of one group; each POST carries its groupKey and group labels', async () => {
+    const clock = new ManualClock();
+    const s = await sink();
+    const route = { receiver: 'ops', match: { severity: 'critical' }, group_by: ['alertname'] };
+    const d = await dispatcher(
+      { receivers: [hook('ops', s.url, { rate_limit: { max: 1, per: '1h' } })], routes: [route] },
+      clock,
+    );
+    const sent = { receiver: 'ops', kind: 'webhook', outcome: 'sent' };
+    const sends = () => metricValue(registry, 'offhook_notifications_total', sent);
+    d.submit(makeAlert({ rule: 'a' }), 'firing');
+    // Once counted as sent, the send's timeout timer is gone: the one timer left is the rate limit's.
+    await until(async () => (await sends()) === 1, 'the first send');
+    // 16 alerts of two rules, interleaved, all held by the rate limit: two POSTs of 8, one per group.
+    for (let i = 0; i < 16; i++) d.submit(makeAlert({ rule: i % 2 ? 'c' : 'b', host: `web${i}` }), 'firing');
+    await until(() => clock.pendingTimers() === 1, 'the queue to wait for the limit');
+    await until(
+      async () => (await metricValue(registry, 'offhook_notification_queue_depth', { receiver: 'ops' })) === 16,
+      'sixteen queued alerts',
+    );
+    clock.advance(3_600_000);
+    await until(async () => (await sends()) === 2, 'the second send');
+    await until(() => clock.pendingTimers() === 1, 'the queue to wait for the limit again');
+    clock.advance(3_600_000);
+    await s.waitFor(3);
+    await d.idle();
+    const posts = s.requests.map((r) => JSON.parse(r.body) as Record<string, unknown> & { alerts: unknown[] });
+    assert.deepEqual(
+      posts.map((p) => [p.groupKey, p.groupLabels, p.alerts.length]),
+      [
+        ['{}/{severity="critical"}:{alertname="a"}', { alertname: 'a' }, 1],
+        ['{}/{severity="critical"}:{alertname="b"}', { alertname: 'b' }, 8],
+        ['{}/{severity="critical"}:{alertname="c"}', { alertname: 'c' }, 8],
+      ],
+    );
+  });
+
   it('a full queue drops the oldest alert, logged and counted', async () => {
     const clock = new ManualClock();
     const s = await sink();
@@ -373,7 +410,7 @@ describe('notifiers: dispatcher (real nats-server, real HTTP receivers)', () => 
     const alert = makeAlert();
     const first = await dispatcher({
       receivers: [hook('ops', stuck.url, { timeout: '1h' })],
-      routes: [{ receiver: 'ops' }],
+      routes: [{ receiver: 'ops', group_by: ['alertname'] }],
     });
     await first.submit(alert, 'firing'); // resolves once durably accepted
     const kv = await new Kvm(nc).open(bucketName(subjects, 'nflog'));
@@ -388,6 +425,8 @@ describe('notifiers: dispatcher (real nats-server, real HTTP receivers)', () => 
       alertsIn(healthy).map((a) => a.fingerprint),
       [alert.fingerprint],
     );
+    // The group rode in the pending entry: the resumed POST carries the group of the route that accepted it.
+    assert.equal(JSON.parse(healthy.requests[0]!.body).groupKey, '{}/{}:{alertname="disk_full"}');
     assert.equal((await kv.get(`pending.${alert.fingerprint}.1.ops.firing`))?.operation, 'DEL');
     await second.close();
 

@@ -9,7 +9,7 @@ import { notificationMetrics } from '../../../collector/notify/metrics.ts';
 import { muteStage } from '../../../collector/notify/mute-stage.ts';
 import { NotificationLog } from '../../../collector/notify/nflog.ts';
 import { ReceiverQueue } from '../../../collector/notify/queue.ts';
-import { createRouter, routeStage } from '../../../collector/notify/route.ts';
+import { createRouter, FALLBACK_GROUP, routeStage } from '../../../collector/notify/route.ts';
 import { runStages, type Notification, type NotifyStage, type ReceiverEntry } from '../../../collector/notify/stage.ts';
 import type { NotificationReason, SubmitContext } from '../../../collector/notify/types.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
@@ -103,6 +103,7 @@ describe('notifiers: the notification pipeline, stage by stage', () => {
         alert: makeAlert(overrides),
         reason,
         context: {},
+        group: FALLBACK_GROUP,
         receiver: ops,
       });
       const passed = await stage.run(
@@ -129,7 +130,9 @@ describe('notifiers: the notification pipeline, stage by stage', () => {
   describe('group (the seam for issue #18) and runStages', () => {
     it('group passes everything on at once', async () => {
       const ops = receiversOf({ receivers: [exec('ops')] }, registry).get('ops')!;
-      const items: Notification[] = [{ alert: makeAlert(), reason: 'firing', context: {}, receiver: ops }];
+      const items: Notification[] = [
+        { alert: makeAlert(), reason: 'firing', context: {}, receiver: ops, group: FALLBACK_GROUP },
+      ];
       assert.deepEqual(await groupStage().run(items, () => Promise.resolve()), items);
     });
 
@@ -152,7 +155,9 @@ describe('notifiers: the notification pipeline, stage by stage', () => {
         },
       };
       const delivered: Notification[][] = [];
-      const items: Notification[] = [{ alert: makeAlert(), reason: 'firing', context: {}, receiver: ops }];
+      const items: Notification[] = [
+        { alert: makeAlert(), reason: 'firing', context: {}, receiver: ops, group: FALLBACK_GROUP },
+      ];
       await runStages([tap('before'), holding, tap('after')], items, (out) => delivered.push(out));
       assert.deepEqual(seen, ['before:1']);
       assert.equal(delivered.length, 0, 'held: nothing delivered yet');
@@ -185,7 +190,9 @@ describe('notifiers: the notification pipeline, stage by stage', () => {
       });
       const ops = receiversOf({ receivers: [exec('ops')] }, registry).get('ops')!;
       const run = async (alert: Alert, reason: NotificationReason, context: SubmitContext = {}) =>
-        (await dedup.run([{ alert, reason, context, receiver: ops }])).map((n) => n.key!.split('.').slice(2).join('.'));
+        (await dedup.run([{ alert, reason, context, receiver: ops, group: FALLBACK_GROUP }])).map((n) =>
+          n.key!.split('.').slice(2).join('.'),
+        );
       return { nflog, dedup, run };
     }
     const deduplicated = () => metricValue(registry, 'offhook_notifications_deduplicated_total', { receiver: 'ops' });
