@@ -53,9 +53,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "offhook bootstrap: installing npm packages (npm ci)" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2 || fail "npm ci failed; run: npm ci"
+# Decided by the lock file's content, not its mtime: a checkout or clone rewrites package-lock.json with a new mtime
+# and the same content, and an npm ci then (slow, needless) would also pull node_modules from under a running test.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.offhook-lock-sha256
+if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
+  if [ -d node_modules ] && [ -f node_modules/.package-lock.json ] && [ ! -f "$stamp" ] \
+    && ! [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    # Installed before this stamp existed and not older than the lock file: trust it once and stamp it.
+    :
+  else
+    echo "offhook bootstrap: installing npm packages (npm ci)" >&2
+    npm ci --no-audit --no-fund --loglevel=error >&2 || fail "npm ci failed; run: npm ci"
+  fi
+  # A new file renamed into place: node_modules may be hard links into another checkout's, never rewritten in place.
+  echo "$lock_hash" > "$stamp.tmp" && mv -f "$stamp.tmp" "$stamp"
 fi
 # Rebuilt when missing or older than its sources (a pull that changed native/src must not run a stale addon).
 addon=native/build/Release/offhook_line.node
