@@ -27,3 +27,28 @@ export function createLogger(
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+/**
+ * Calls `done` once every line logged so far is out, for a process about to exit. pino's flush() on the async
+ * stdout destination (sonic-boom, minLength 0) calls back at once even while a write is in flight; exiting then made
+ * pino's exit hook write the later lines synchronously ahead of that one (a loaded box printed "svc stopping" after
+ * "svc exiting"), or lose it. sonic-boom emits 'drain' when its last write completes; `_writing` is how it knows.
+ */
+export function whenLogsWritten(logger: Logger, done: () => void): void {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    | { _writing?: boolean; once(event: 'drain' | 'error', listener: () => void): unknown }
+    | undefined;
+  if (stream?._writing !== true) {
+    // A failed flush has nowhere left to be reported: the caller's exit code still says what happened.
+    logger.flush(() => done());
+    return;
+  }
+  let called = false;
+  const finish = (): void => {
+    if (!called) done();
+    called = true;
+  };
+  stream.once('drain', finish);
+  // A write that fails (stdout closed) never drains; the process still has to exit, and there is no one to tell.
+  stream.once('error', finish);
+}

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { ConfigError } from './config.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger, type Logger, whenLogsWritten } from './logger.ts';
 import { OFFHOOK_VERSION } from './version.ts';
 
 /** What a started service hands back: the one way to stop it cleanly. */
@@ -132,10 +132,6 @@ function watchSignals(): SignalWatch {
 /** Writes out what the logger still buffers, then ends the process with `code`. */
 function exit(logger: Logger, code: number): Promise<never> {
   return new Promise<never>(() => {
-    logger.flush((err) => {
-      // Nothing is left to report a failed flush to: the exit code still says what happened.
-      void err;
-      process.exit(code);
-    });
+    whenLogsWritten(logger, () => process.exit(code));
   });
 }
