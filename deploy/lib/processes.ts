@@ -23,11 +23,13 @@ const OFFHOOK_MJS = fileURLToPath(new URL('../../offhook.mjs', import.meta.url))
  * With OFFHOOK_TEST_BUNDLE naming a directory `npm run build` made from this checkout (the test run's global setup
  * does that once), `node offhook.mjs ...` runs that directory's offhook.mjs instead: the same code without tsx
  * compiling it again in each of the suite's ~110 processes (1.05 s → 0.30 s of CPU each on the 2-core CI box).
- * A child whose env leaves the variable out keeps the tsx path.
+ * A child whose env leaves the variable out keeps the tsx path, and so does `demo`, which runs from a source
+ * checkout only (the bundle's dispatcher says so and exits).
  */
 function viaBundle(command: string, args: string[], options: SpawnOptions): string[] {
   const bundle = (options.env ?? process.env).OFFHOOK_TEST_BUNDLE;
   if (!bundle || (command !== process.execPath && command !== 'node') || args[0] === undefined) return args;
+  if (args[1] === 'demo') return args;
   const entry = isAbsolute(args[0]) ? args[0] : resolve(String(options.cwd ?? process.cwd()), args[0]);
   return entry === OFFHOOK_MJS ? [join(bundle, 'offhook.mjs'), ...args.slice(1)] : args;
 }
