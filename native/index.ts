@@ -3,6 +3,7 @@
  * either the Voicetronix card through libvpb (`vpb`) or the simulated exchange line (`sim`).
  */
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type {
   Backend,
@@ -60,11 +61,19 @@ interface Addon {
   LineHandle: new (onEvent: EventCallback) => NativeHandle;
 }
 
+/**
+ * Where the addon is, relative to this module: native/build/Release in the tree and next to the gateway bundle once
+ * built (dist/build/Release); one folder up when the build put this module into a chunk of gateway-chunks/, as it
+ * does for a driver the gateway imports on demand (telephony-gateway/drivers/registry.ts).
+ */
+const ADDON_PATHS = ['./build/Release/offhook_line.node', '../build/Release/offhook_line.node'];
+
 let addon: Addon | undefined;
 function loadAddon(): Addon {
   if (!addon) {
+    const path = ADDON_PATHS.find((candidate) => existsSync(new URL(candidate, import.meta.url))) ?? ADDON_PATHS[0]!;
     try {
-      addon = createRequire(import.meta.url)('./build/Release/offhook_line.node') as Addon;
+      addon = createRequire(import.meta.url)(path) as Addon;
     } catch (error) {
       throw new Error(
         `the phone line addon native/build/Release/offhook_line.node is not built or does not load ` +

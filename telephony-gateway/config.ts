@@ -8,8 +8,7 @@ import {
   Severity,
   refineUniqueNames,
 } from '../shared/index.ts';
-import { DRIVER_NAMES } from './drivers/names.ts';
-import { SipLineConfig } from './drivers/sip/config.ts';
+import { DRIVER_NAMES, driverEntry, driverSettings } from './drivers/registry.ts';
 import { AlertmanagerBridgeConfig } from './alertmanager/config.ts';
 import { DEFAULT_WATCHDOG, WatchdogConfig } from './watchdog/config.ts';
 
@@ -110,40 +109,12 @@ export const BudgetConfig = z
   .strict();
 export type BudgetConfig = z.infer<typeof BudgetConfig>;
 
-export const SimLineConfig = z
-  .object({
-    speed: z.number().min(1).max(1000).default(1),
-    dial_tone_delay: Duration.optional(),
-    ring_period: Duration.optional(),
-    no_dial_tone: z.boolean().default(false),
-    /** Appends the sim's transcript as JSON lines (tests and the demo read it). */
-    transcript_file: z.string().optional(),
-    /** Far-end behaviour per number, consumed in order (see native/line.ts FarEndScript). */
-    far_end: z.array(z.record(z.string(), z.unknown())).default([]),
-    /** Inbound calls (native/line.ts InboundScript), rung one after another from start: each after the last on hook. */
-    inbound: z.array(z.record(z.string(), z.unknown())).default([]),
-  })
-  .strict();
-
 export const LineConfig = z
   .object({
-    /**
-     * card = the analog line through native/ (backend vpb or sim); sip = a SIP trunk or PBX through baresip. The names
-     * are those drivers/names.ts lists.
-     */
+    /** Which driver runs the line: a name drivers/registry.ts lists (card = the analog line, sip = baresip). */
     driver: z.enum(DRIVER_NAMES).default('card'),
-    backend: z.enum(['vpb', 'sim']).default('vpb'),
-    vpb: z
-      .object({
-        library_path: z.string().optional(),
-        board: z.number().int().min(0).default(0),
-        channel: z.number().int().min(0).default(0),
-      })
-      .strict()
-      .default({ board: 0, channel: 0 }),
-    sim: SimLineConfig.default(SimLineConfig.parse({})),
-    /** Required when driver is sip (see telephony-gateway/drivers/sip/README.md). */
-    sip: SipLineConfig.optional(),
+    /** Each driver's settings (drivers/registry.ts): card's backend, vpb and sim; sip's sip: section. */
+    ...driverSettings(),
     dial_tone_timeout: Duration.default(5_000),
     answer_timeout: Duration.default(20_000),
     /** Wait for a key after the menu before repeating it. */
@@ -157,9 +128,15 @@ export const LineConfig = z
       .default(''),
   })
   .strict()
-  .refine((line) => line.driver !== 'sip' || line.sip !== undefined, {
-    error: 'expected a sip: section when driver is "sip"',
-    path: ['sip'],
+  .superRefine((line, ctx) => {
+    for (const key of driverEntry(line.driver)?.requires ?? []) {
+      if (line[key as keyof typeof line] !== undefined) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `expected a ${key}: section when driver is "${line.driver}"`,
+      });
+    }
   });
 export type LineConfig = z.infer<typeof LineConfig>;
 

@@ -1,10 +1,8 @@
 import type { Line } from '../../native/line.ts';
 import type { Clock, Logger, Registry } from '../../shared/index.ts';
 import type { LineConfig } from '../config.ts';
-import { open as card } from './card/index.ts';
 import type { LineDriver } from './driver.ts';
-import type { DriverName } from './names.ts';
-import { open as sip } from './sip/index.ts';
+import { driverEntry } from './registry.ts';
 
 /** What a driver may need besides its `line:` settings. */
 export interface DriverContext {
@@ -22,16 +20,16 @@ export interface DriverContext {
 /** Each driver module exports `open` of this type. */
 export type OpenDriver = (line: LineConfig, context: DriverContext) => Promise<LineDriver>;
 
+export { DRIVER_NAMES, type DriverName } from './registry.ts';
+
 /**
- * Every line driver, by the name `line.driver` gives it (names.ts lists the names for the config). Imported
- * statically, not with import(): the build splits each role's on-demand imports into chunks in a folder of their own,
- * where native/ would no longer find its addon next to the module (dist/build/Release).
+ * The one place a line driver is chosen: the process, the tests and the benches all open their line here. The driver
+ * module is loaded now, on demand (drivers/registry.ts), so only the chosen driver's code is ever loaded.
  */
-const DRIVERS = { card, sip } satisfies Record<DriverName, OpenDriver>;
-
-export { DRIVER_NAMES, type DriverName } from './names.ts';
-
-/** The one place a line driver is chosen: the process, the tests and the benches all open their line here. */
-export function openDriver(line: LineConfig, context: DriverContext): Promise<LineDriver> {
-  return DRIVERS[line.driver](line, context);
+export async function openDriver(line: LineConfig, context: DriverContext): Promise<LineDriver> {
+  const entry = driverEntry(line.driver);
+  // The config schema accepts only registered names; a hand-built config may still name another.
+  if (!entry) throw new Error(`line.driver: no driver named "${line.driver}"`);
+  const { open } = await entry.load();
+  return open(line, context);
 }

@@ -34,7 +34,8 @@ describe('offhook loads only the role a command runs (development entry, tsx)', 
     // No process loads deploy/ or ops/: what they share with the operator's commands lives in shared/.
     [['agent', '--help'], 'agent', ['collector', 'telephony-gateway', 'native', 'deploy', 'ops']],
     [['collector', '--help'], 'collector', ['agent', 'telephony-gateway', 'native', 'deploy', 'ops']],
-    [['gateway', '--help'], 'telephony-gateway', ['agent', 'collector', 'deploy', 'ops']],
+    // The line driver (and native/ with it) is loaded when the line opens, not with the gateway's code.
+    [['gateway', '--help'], 'telephony-gateway', ['agent', 'collector', 'native', 'deploy', 'ops']],
     [['status', '--help'], 'ops', ['native', 'deploy']],
   ];
   for (const [args, expected, absent] of cases) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { openSimLine } from '../../../native/index.ts';
 import { silentLogger } from '../../../shared/index.ts';
 import { DRIVER_NAMES, openDriver } from '../../../telephony-gateway/drivers/open.ts';
+import { LINE_DRIVERS } from '../../../telephony-gateway/drivers/registry.ts';
 import { untilPolled } from '../../helpers/wait.ts';
 import { gatewayConfig } from '../helpers.ts';
 
@@ -24,6 +25,16 @@ describe('gateway line drivers: openDriver is the one place a driver is chosen',
       () => gatewayConfig({ line: { driver: 'acme' as 'card' } }),
       (err: Error) => err.message.includes('driver') && err.message.includes('"sip"'),
     );
+  });
+
+  it("the config wants the chosen driver's required section, naming it", () => {
+    assert.throws(
+      () => gatewayConfig({ line: { driver: 'sip' } }),
+      (err: Error) => err.message.includes('expected a sip: section when driver is'),
+    );
+    // Every driver's settings share line:, each under a name no other driver uses (driverSettings() checks at load).
+    const keys = LINE_DRIVERS.flatMap((entry) => Object.keys(entry.settings));
+    assert.deepEqual(keys, [...new Set(keys)]);
   });
 
   it('card: drives a line the caller opened, with the config dial prefix', async () => {
