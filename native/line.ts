@@ -10,6 +10,7 @@ export type HookState = 'on' | 'off';
 /** Call progress after dialling, as libvpb's VPB_CALL_* results name them. */
 export type CallProgress = 'answered' | 'busy' | 'no_answer' | 'no_ringback' | 'disconnected';
 
+/** How a prompt ended. */
 export interface PlayResult {
   /** The DTMF digit that cut the prompt short, or null when it played to the end. */
   interruptedBy: string | null;
@@ -17,11 +18,13 @@ export interface PlayResult {
   hungUp: boolean;
 }
 
+/** How a recording (a voice note) ended. */
 export interface RecordResult {
   reason: 'term_key' | 'timeout' | 'hangup';
   durationMs: number;
 }
 
+/** The keys collected, and why collecting stopped. */
 export interface CollectResult {
   digits: string;
   reason: 'max_digits' | 'term_key' | 'timeout' | 'hangup';

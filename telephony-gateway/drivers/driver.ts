@@ -1,26 +1,9 @@
-// The call-level contract every line driver implements, and the results it gives. The native line (native/line.ts)
-// has results of the same shape for the addon; the card driver passes them through, so TypeScript checks there that
-// the two agree.
+// The call-level contract every line driver implements, and the results it gives. The results of a prompt, a
+// recording and key collection are the native line's (native/line.ts, the addon package's types): the card driver
+// passes them through, and every other driver gives the same shapes.
+import type { CollectResult, PlayResult, RecordResult } from '../../native/line.ts';
 
-/** How a prompt ended. */
-export interface PlayResult {
-  /** The DTMF digit that cut the prompt short, or null when it played to the end. */
-  interruptedBy: string | null;
-  /** True when the far end hung up during the prompt. */
-  hungUp: boolean;
-}
-
-/** How a recording (a voice note) ended. */
-export interface RecordResult {
-  reason: 'term_key' | 'timeout' | 'hangup';
-  durationMs: number;
-}
-
-/** The keys collected, and why collecting stopped. */
-export interface CollectResult {
-  digits: string;
-  reason: 'max_digits' | 'term_key' | 'timeout' | 'hangup';
-}
+export type { CollectResult, PlayResult, RecordResult } from '../../native/line.ts';
 
 /** How an outbound call attempt ended before anyone spoke. Only `answered` leaves the call up. */
 export type PlaceOutcome = 'answered' | 'busy' | 'no_answer' | 'no_dial_tone' | 'hung_up' | 'failed';

@@ -1,4 +1,5 @@
 import type { Logger, Registry } from '../../../shared/index.ts';
+import type { PlaceResult } from '../driver.ts';
 import type { SipLineConfig } from './config.ts';
 import type { SipPlaceOutcome } from './outcome.ts';
 import type { SpawnProcess } from './supervisor.ts';
@@ -17,11 +18,8 @@ export interface SipLineOptions {
   stopGraceMs?: number;
 }
 
-export interface SipPlaceResult {
-  outcome: SipPlaceOutcome | 'no_dial_tone';
-  offHookAt: number | null;
-  detail?: string;
-}
+/** The driver contract's PlaceResult, with the outcomes a SIP call can have. */
+export type SipPlaceResult = PlaceResult & { outcome: SipPlaceOutcome | 'no_dial_tone' };
 
 export type CallState =
   | { kind: 'idle' }
