@@ -93,6 +93,8 @@ export interface ConnectOptions {
   registry?: Registry;
   /** Fail instead of waiting when the first connect is refused (CLI tools). */
   failFast?: boolean;
+  /** Gives up the first connect when aborted: a process stopped while NATS is unreachable stops at once. */
+  signal?: AbortSignal;
 }
 
 export function connectionOptions(config: NatsConfig, name: string, failFast = false): NodeConnectionOptions {
@@ -129,6 +131,41 @@ export function connectionOptions(config: NatsConfig, name: string, failFast = f
 }
 
 /**
+ * The first connect, given up when `signal` aborts: rejects with the signal's reason at once, and ends nats.js's dial
+ * loop at its next attempt (it asks reconnectToServer before every dial; throwing there ends the loop), so nothing
+ * keeps retrying. A connection that still comes up in between is closed.
+ */
+async function connectUnlessAborted(options: NodeConnectionOptions, signal?: AbortSignal): Promise<NatsConnection> {
+  if (!signal) return connect(options);
+  signal.throwIfAborted();
+  let first = true;
+  options.reconnectToServer = () => {
+    if (first && signal.aborted) throw signal.reason;
+    return null;
+  };
+  const connecting = connect(options);
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const nc = await Promise.race([connecting, aborted]);
+    first = false;
+    return nc;
+  } catch (err) {
+    void connecting.then(
+      (nc) => nc.close(),
+      // The dial loop ended on the abort (or on the error already thrown above): nothing is left open.
+      () => undefined,
+    );
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
  * Connects and keeps connecting: state changes are logged and exported as
  * offhook_nats_connected (0/1) and offhook_nats_reconnects_total.
  */
@@ -141,7 +178,7 @@ export async function connectNats(config: NatsConfig, options: ConnectOptions): 
   const reconnects = registry ? counter(registry, 'offhook_nats_reconnects_total', 'Reconnections to NATS') : undefined;
   connected?.set(0);
   logger.info({ servers: config.servers }, 'connecting to NATS');
-  const nc = await connect(connectionOptions(config, options.name, options.failFast));
+  const nc = await connectUnlessAborted(connectionOptions(config, options.name, options.failFast), options.signal);
   connected?.set(1);
   logger.info({ server: nc.getServer() }, 'connected to NATS');
   void (async () => {

@@ -15,7 +15,11 @@ export interface ServiceSpec<C> {
   configFile: string;
   /** Reads and validates the config file; a ConfigError exits 2 before anything starts. */
   loadConfig: (file: string) => { config: C; notices: string[] };
-  start: (config: C, logger: Logger) => Promise<RunningService>;
+  /**
+   * Starts the service. `stopping` aborts at the first signal: a start still waiting (for NATS) may give up with the
+   * signal's reason, and the process then exits 0 as after a stop.
+   */
+  start: (config: C, logger: Logger, stopping: AbortSignal) => Promise<RunningService>;
   /**
    * How long after the first signal the start (if still running) and the stop may take before the process exits 1
    * with the stop unfinished. Keep it below the unit's TimeoutStopSec, so the process says what hung rather than
@@ -64,9 +68,14 @@ export async function runService<C>(spec: ServiceSpec<C>): Promise<never> {
   };
   signals.onOther = (signal) => logger.info({ signal }, 'already stopping');
 
-  const started = spec.start(config, logger).then(
+  const stopping = new AbortController();
+  const started = spec.start(config, logger, stopping.signal).then(
     (service) => service,
     async (err: unknown) => {
+      if (stopping.signal.aborted && err === stopping.signal.reason) {
+        logger.info(`${spec.name} stopped while starting`);
+        return { stop: async () => undefined };
+      }
       logger.error({ err }, `${spec.name} did not start`);
       const what = spec.describeStartFailure?.(err, config) ?? `${spec.name} did not start`;
       const message = err instanceof Error ? err.message : String(err);
@@ -76,6 +85,7 @@ export async function runService<C>(spec: ServiceSpec<C>): Promise<never> {
   );
   const signal = await signals.first;
   const since = Date.now();
+  stopping.abort(new StopRequested(signal));
   logger.info({ signal, deadlineMs: spec.stopDeadlineMs }, `${spec.name} stopping`);
   let deadline: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => {
@@ -99,6 +109,14 @@ export async function runService<C>(spec: ServiceSpec<C>): Promise<never> {
   const code = outcome === 'stopped' ? EXIT_OK : EXIT_FAILURE;
   logger.info({ exitCode: code, stopMs: Date.now() - since }, `${spec.name} exiting`);
   return exit(logger, code);
+}
+
+/** Why a start was given up: the process was asked to stop. */
+class StopRequested extends Error {
+  override name = 'AbortError';
+  constructor(signal: StopSignal) {
+    super(`${signal} during the start`);
+  }
 }
 
 interface SignalWatch {

@@ -49,6 +49,8 @@ export interface GatewayOptions {
   logger: Logger;
   clock?: Clock;
   registry?: Registry;
+  /** Aborted when the process is asked to stop: a start still connecting to NATS gives up. */
+  stopping?: AbortSignal;
   /** Serve /metrics (null = do not listen). */
   metricsListen?: string | null;
   /**
@@ -108,7 +110,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { driver } = activity;
   // Started while NATS is down: the watchdog phones from config and local files until NATS answers.
   const name = `offhook-gateway-${gatewayHost}`;
-  const connect = (): Promise<NatsConnection> => connectNats(config.nats, { name, logger, registry });
+  const signal = options.stopping;
+  const connect = (): Promise<NatsConnection> =>
+    connectNats(config.nats, { name, logger, registry, ...(signal ? { signal } : {}) });
   const offline = { config, gatewayHost, prefix: subjects.prefix, driver, speech, metrics, logger, clock };
   const nc = await connectOrPhone(connect, offline);
   await ensureStreams(nc, subjects, { replicas: config.nats.stream_replicas });

@@ -52,7 +52,7 @@ export async function runGatewayProcess(
     configFile,
     loadConfig: (file) => readProcessConfig(file, GatewayConfigFile),
     stopDeadlineMs: STOP_DEADLINE_MS,
-    start: (config, logger) => startGatewayProcess(config, logger, options),
+    start: (config, logger, stopping) => startGatewayProcess(config, logger, options, stopping),
   });
 }
 
@@ -60,6 +60,7 @@ async function startGatewayProcess(
   config: GatewayConfig,
   logger: Logger,
   options: { metricsListen?: string; webhookListen?: string },
+  stopping: AbortSignal,
 ): Promise<RunningService> {
   const registry = createRegistry('gateway');
   reportPoolSize(registry, logger);
@@ -71,6 +72,7 @@ async function startGatewayProcess(
       driver,
       logger,
       registry,
+      stopping,
       metricsListen: options.metricsListen ?? config.metrics_listen,
       ...(options.webhookListen ? { webhookListen: options.webhookListen } : {}),
     });
