@@ -13,6 +13,7 @@ import { ConsoleConfig, DEFAULT_CONSOLE } from './console/config.ts';
 import { DEFAULT_GROUP, GroupConfig } from './group/index.ts';
 import { DEFAULT_INTAKE_CONFIG, IntakeConfig } from './intake/index.ts';
 import { NotificationsConfig } from './notify/index.ts';
+import { routeMatchNotices } from './notify/route-notices.ts';
 import { FlappingConfig, RuleConfig } from './rules/index.ts';
 import { CollectorWatchdogConfig, DEFAULT_COLLECTOR_WATCHDOG } from './watchdog/config.ts';
 
@@ -79,5 +80,6 @@ export const CollectorConfigFile: ConfigFileKind<typeof CollectorConfig> = {
     ...(hasReceivers(input)
       ? []
       : ['notifications: no receivers; alerts reach only the telephony gateway, if one runs']),
+    ...routeMatchNotices(input),
   ],
 };

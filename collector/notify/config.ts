@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Duration, RegexSource, refineUniqueNames, Severity } from '../../shared/index.ts';
+import { MatcherText } from '../silences/matchers.ts';
 import { notifierPlugins } from './registry.ts';
 
 /** Receiver names are part of notification-log keys (fingerprint.generation.receiver.reason), so one KV token. */
@@ -89,8 +90,13 @@ export type RouteMatch = z.infer<typeof RouteMatch>;
 export const RouteConfig = z
   .object({
     receiver: ReceiverName,
-    /** Every given field must match; an empty match catches everything. */
+    /** Every given field must match; an empty match catches everything. Deprecated for `matchers` (but `reason`). */
     match: RouteMatch.prefault({}),
+    /**
+     * Alertmanager's matchers (`severity=~"critical|warning"`, `host!="db1"`), on the labels Alertmanager would see:
+     * alertname (the rule), host, severity and the alert's own labels. All must match, and `match` too.
+     */
+    matchers: z.array(MatcherText).optional(),
     /** Keep evaluating later routes after this one matched (Alertmanager's `continue`). */
     continue: z.boolean().default(false),
     send_resolved: z.boolean().optional(),

@@ -2,6 +2,7 @@ import { compileSafeRegex, type Alert } from '../../shared/index.ts';
 import type { RouteConfig, RouteMatch, StringMatcher } from './config.ts';
 import type { NotificationMetrics } from './metrics.ts';
 import type { Notification, ReceiverEntry, Submission } from './stage.ts';
+import { matchesAll } from '../silences/matchers.ts';
 import { groupKeyOf, groupLabelsOf, type KeyMatcher, routeKey } from './aggregation.ts';
 import { alertmanagerLabels } from './alertmanager-payload.ts';
 import type { NotificationGroup, NotificationReason } from './types.ts';
@@ -19,7 +20,9 @@ export const FALLBACK_GROUP: NotificationGroup = { key: groupKeyOf(routeKey([]),
 
 function keyMatcher(name: string, matcher: StringMatcher): KeyMatcher {
   if (typeof matcher === 'string') return { name, op: '=', value: matcher };
-  if (Array.isArray(matcher)) return { name, op: '=~', value: matcher.join('|') };
+  // A list is exact values: regex characters in them are escaped so the =~ means the same.
+  if (Array.isArray(matcher))
+    return { name, op: '=~', value: matcher.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') };
   return { name, op: '=~', value: matcher.regex };
 }
 
@@ -79,12 +82,14 @@ export function createRouter(routes: RouteConfig[]): (alert: Alert, reason: Noti
   const compiled = routes.map((route) => ({
     route,
     matches: compileMatch(route.match),
-    path: routeKey([matchersOf(route.match)]),
+    // Alertmanager's route key lists every matcher of the route, match: and matchers: alike.
+    path: routeKey([[...matchersOf(route.match), ...(route.matchers ?? [])]]),
   }));
   return (alert, reason) => {
     const targets: RouteTarget[] = [];
     for (const { route, matches, path } of compiled) {
       if (!matches(alert, reason)) continue;
+      if (route.matchers && !matchesAll(route.matchers, alertmanagerLabels(alert))) continue;
       if (!targets.some((t) => t.receiver === route.receiver))
         targets.push({
           receiver: route.receiver,

@@ -177,6 +177,13 @@ describe('config files: size, alias and nesting limits, empty files', () => {
           '(see deploy/examples/collector.yaml)',
       ],
     });
+    const routes = [
+      { receiver: 'x', match: { severity: ['warning', 'critical'], rule: 'disk_full', reason: 'firing' } },
+    ];
+    assert.deepEqual(CollectorConfigFile.notices?.({ nats: {}, notifications: { receivers: [{}], routes } }), [
+      'notifications.routes.0.match: deprecated; write matchers: [\'severity=~"warning|critical"\', ' +
+        '\'alertname="disk_full"\'] and keep match: { reason: "firing" } (Alertmanager syntax)',
+    ]);
     writeFileSync(join(dir, 'agent.yaml'), 'host: web1\n');
     assert.deepEqual(checkConfigFiles([join(dir, 'agent.yaml')], kinds), {
       ok: true,

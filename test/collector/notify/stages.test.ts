@@ -124,6 +124,37 @@ describe('notifiers: pipeline stages', () => {
       assert.deepEqual(names(makeAlert({ host: 'x', labels: { constructor: 'y' } })), ['rest']);
       assert.equal(route(makeAlert({ host: 'web2' }), 'firing')[0]!.sendResolved, false);
     });
+
+    it("matchers: Alertmanager's syntax on alertname/host/severity/labels; the groupKey lists every matcher", () => {
+      const amRoute = createRouter(
+        NotificationsConfig.parse({
+          receivers: [{ name: 'ops', kind: 'exec', command: ['x'] }],
+          routes: [
+            {
+              receiver: 'ops',
+              match: { labels: { team: ['db.1'] } },
+              matchers: ['severity=~"critical|warning"', 'host!="db1"', 'alertname="disk_full"'],
+              group_by: ['host'],
+            },
+          ],
+        }).routes,
+      );
+      const team = { team: 'db.1' };
+      const [target] = amRoute(makeAlert({ host: 'web1', labels: team }), 'firing');
+      assert.deepEqual(target?.group, {
+        key: '{}/{alertname="disk_full",host!="db1",severity=~"critical|warning",team=~"db\\\\.1"}:{host="web1"}',
+        labels: { host: 'web1' },
+      });
+      assert.deepEqual(amRoute(makeAlert({ host: 'db1', labels: team }), 'firing'), []);
+      assert.deepEqual(amRoute(makeAlert({ host: 'web1', severity: 'info', labels: team }), 'firing'), []);
+      assert.deepEqual(amRoute(makeAlert({ host: 'web1', labels: { team: 'dbx1' } }), 'firing'), []);
+      assert.match(
+        configError(
+          'routes: [{ receiver: x, matchers: ["severity=~(a"] }]\nreceivers: [{ name: x, kind: exec, command: [x] }]',
+        ),
+        /routes\[0\]\.matchers\[0\]: "severity=~\(a": invalid regular expression/,
+      );
+    });
   });
 
   describe('retry and timeout', () => {
