@@ -105,6 +105,11 @@ export const RouteConfig = z
      * own labels) share a notification; ['...'] groups by every label; absent or [] puts the route's alerts in one.
      */
     group_by: z.array(z.string().min(1)).optional(),
+    /**
+     * Alertmanager's group_wait, applied after the durable hand-off (README: Grouping): a group's first queued alert
+     * waits this long for the rest of its group, then they go in one notification. 0 (the default) sends at once.
+     */
+    group_wait: Duration.prefault('0'),
   })
   .strict();
 export type RouteConfig = z.infer<typeof RouteConfig>;

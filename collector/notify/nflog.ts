@@ -108,9 +108,10 @@ export class NotificationLog {
 
 function isGroup(value: unknown): value is NotificationGroup {
   if (typeof value !== 'object' || value === null) return false;
-  const { key, labels } = value as Record<string, unknown>;
+  const { key, labels, wait } = value as Record<string, unknown>;
   return (
     typeof key === 'string' &&
+    (wait === undefined || typeof wait === 'number') &&
     typeof labels === 'object' &&
     labels !== null &&
     Object.values(labels).every((v) => typeof v === 'string')

@@ -35,6 +35,10 @@ export interface ReceiverQueueOptions {
  */
 export class ReceiverQueue {
   private pending: QueueItem[] = [];
+  /** When each waiting group (group_wait) may go; set by its first queued alert, cleared when its batch is taken. */
+  private readonly groupReadyAt = new Map<string, number>();
+  /** Aborted by enqueue, so a worker waiting for a group wakes when an alert that may go at once arrives. */
+  private wake = new AbortController();
   private running: Promise<void> | null = null;
   private readonly closing = new AbortController();
   private readonly limiter: RateLimiter;
@@ -70,6 +74,10 @@ export class ReceiverQueue {
       );
     }
     this.pending.push(item);
+    const wait = item.group?.wait ?? 0;
+    if (wait > 0 && !this.groupReadyAt.has(item.group!.key))
+      this.groupReadyAt.set(item.group!.key, this.options.clock.now() + wait);
+    this.wake.abort();
     metrics.queueDepth.set({ receiver: receiver.name }, this.pending.length);
     const waitMs = this.limiter.waitMs();
     if (waitMs > 0) this.hold(waitMs);
@@ -143,8 +151,17 @@ export class ReceiverQueue {
         await sleep(clock, waitMs, this.closing.signal);
         continue;
       }
+      const now = clock.now();
+      const head = this.pending.findIndex((item) => (this.groupReadyAt.get(item.group?.key ?? '') ?? 0) <= now);
+      if (head < 0) {
+        // Every queued alert waits for its group (group_wait); they are pending in KV, so a crash loses none.
+        const next = Math.min(...this.pending.map((item) => this.groupReadyAt.get(item.group?.key ?? '') ?? now));
+        this.wake = new AbortController();
+        await sleep(clock, next - now, AbortSignal.any([this.closing.signal, this.wake.signal]));
+        continue;
+      }
       this.logHeldSinceWarning();
-      const items = this.takeBatch();
+      const items = this.takeBatch(head);
       metrics.queueDepth.set({ receiver: receiver.name }, this.pending.length);
       this.limiter.record();
       await this.send(items);
@@ -155,8 +172,9 @@ export class ReceiverQueue {
    * The head item's group and reason decide the batch; every queued item with both the same joins it (up to max_batch),
    * unless an earlier item of the same alert stays behind: an alert's notifications never overtake each other.
    */
-  private takeBatch(): QueueItem[] {
-    const { reason, fallbackReason, group } = this.pending[0]!;
+  private takeBatch(head: number): QueueItem[] {
+    const { reason, fallbackReason, group } = this.pending[head]!;
+    if (group) this.groupReadyAt.delete(group.key);
     const batch: QueueItem[] = [];
     const rest: QueueItem[] = [];
     const same = (item: QueueItem): boolean =>

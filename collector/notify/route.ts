@@ -42,7 +42,7 @@ export function matchersOf(match: RouteMatch): KeyMatcher[] {
 function groupOf(route: RouteConfig, path: string, alert: Alert): NotificationGroup {
   const groupBy = route.group_by?.includes('...') ? 'all' : (route.group_by ?? []);
   const labels = groupLabelsOf(alertmanagerLabels(alert), groupBy);
-  return { key: groupKeyOf(path, labels), labels };
+  return { key: groupKeyOf(path, labels), labels, ...(route.group_wait > 0 ? { wait: route.group_wait } : {}) };
 }
 
 type Test = (value: string | undefined) => boolean;

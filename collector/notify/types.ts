@@ -9,6 +9,8 @@ export interface NotificationGroup {
   /** `<route path>:<group labels>` as Alertmanager builds it, e.g. `{}/{severity="page"}:{alertname="DiskFull"}`. */
   key: string;
   labels: Record<string, string>;
+  /** The route's group_wait (ms): how long the group's first queued alert waits for others of its group. */
+  wait?: number;
 }
 
 export interface NotificationBatch {

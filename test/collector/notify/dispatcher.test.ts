@@ -306,7 +306,7 @@ describe('notifiers: dispatcher (real nats-server, real HTTP receivers)', () => 
     await d.idle();
   });
 
-  it('group_by: the queue coalesces only alerts of one group; each POST carries its groupKey and group labels', async () => {
+  it("group_by: the queue coalesces only one group's alerts; each POST carries its groupKey", async () => {
     const clock = new ManualClock();
     const s = await sink();
     const route = { receiver: 'ops', match: { severity: 'critical' }, group_by: ['alertname'] };
@@ -341,6 +341,34 @@ describe('notifiers: dispatcher (real nats-server, real HTTP receivers)', () => 
         ['{}/{severity="critical"}:{alertname="c"}', { alertname: 'c' }, 8],
       ],
     );
+  });
+
+  it('group_wait: 16 alerts wait durably for their groups, survive a stop, and go as one POST per group', async () => {
+    const clock = new ManualClock();
+    const s = await sink();
+    const config = {
+      receivers: [hook('ops', s.url)],
+      routes: [{ receiver: 'ops', matchers: ['severity="critical"'], group_by: ['alertname'], group_wait: '30s' }],
+    };
+    const first = await dispatcher(config, clock);
+    const alerts = Array.from({ length: 16 }, (_, i) => makeAlert({ rule: i % 2 ? 'c' : 'b', host: `web${i}` }));
+    for (const alert of alerts) await first.submit(alert, 'firing'); // each durably accepted before it waits
+    const kv = await new Kvm(nc).open(bucketName(subjects, 'nflog'));
+    for (const alert of alerts) assert.ok(await kv.get(`pending.${alert.fingerprint}.1.ops.firing`));
+    await until(() => clock.pendingTimers() === 1, 'the queue to wait for its groups');
+    assert.equal(s.requests.length, 0, 'nothing sent before group_wait');
+    await first.close(0); // stops while the groups wait, like a kill: the alerts stay pending
+
+    const second = await dispatcher(config, clock); // resumes the pending alerts, grouped again
+    await until(() => clock.pendingTimers() === 1, 'the resumed alerts to wait for their groups');
+    clock.advance(30_000);
+    await s.waitFor(2);
+    await second.idle();
+    const posts = s.requests.map((r) => JSON.parse(r.body) as { groupKey: string; alerts: unknown[] });
+    assert.deepEqual(posts.map((p) => [p.groupKey, p.alerts.length]).sort(), [
+      ['{}/{severity="critical"}:{alertname="b"}', 8],
+      ['{}/{severity="critical"}:{alertname="c"}', 8],
+    ]);
   });
 
   it('a full queue drops the oldest alert, logged and counted', async () => {
