@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { stringify } from 'yaml';
+import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
+import { CollectorConfig } from '../../../collector/config.ts';
+import { startCollector, type RunningCollector } from '../../../collector/service.ts';
+import {
+  createRegistry,
+  jetstreamClient,
+  publishDurable,
+  silentLogger,
+  Subjects,
+  ManualClock,
+} from '../../../shared/index.ts';
+import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { until } from '../../helpers/wait.ts';
+import { EventScript } from '../alerts/engine-harness.ts';
+import { metricValue } from './helpers.ts';
+
+/**
+ * The same alerts fired into a real Alertmanager 0.25 (its v2 API) and into the collector's service (agents' resource
+ * events on a real nats-server, its rules raising the alerts) with the equivalent route; both webhooks are captured on
+ * loopback and compared on what grouping decides: POSTs per group, alerts per POST, groupKey, groupLabels, status,
+ * commonLabels. Alertmanager gets the three alerts in one request; the collector runs on a simulated clock advanced
+ * past group_wait once all three wait in its queue, so neither side depends on timing. Only the first notification of a group is compared: the collector has no group_interval yet, so a
+ * later change sends only the new alerts where Alertmanager resends the whole group (collector/notify/README.md).
+ */
+const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
+
+interface Post {
+  groupKey: string;
+  groupLabels: Record<string, string>;
+  commonLabels: Record<string, string>;
+  status: string;
+  alerts: number;
+}
+
+const route = { matchers: ['severity="critical"'], group_by: ['alertname'], group_wait: '2s' };
+
+describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMANAGER}) agree`, function () {
+  this.timeout(60_000);
+  const posts: Record<string, Post[]> = { am: [], offhook: [] };
+  let hook: Server;
+  let am: ChildProcess | undefined;
+  let amUrl = '';
+  let dir = '';
+  let server: EmbeddedNatsServer;
+  let nc: NatsConnection;
+  let collector: RunningCollector | undefined;
+
+  before(async () => {
+    if (!existsSync(ALERTMANAGER))
+      throw new Error(`${ALERTMANAGER} is missing: apt-get install prometheus-alertmanager (deploy/bootstrap.sh does)`);
+    hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      req.on('end', () => {
+        const p = JSON.parse(body) as Omit<Post, 'alerts'> & { alerts: unknown[] };
+        const { groupKey, groupLabels, commonLabels, status } = p;
+        posts[req.url === '/am' ? 'am' : 'offhook']!.push({
+          groupKey,
+          groupLabels,
+          commonLabels,
+          status,
+          alerts: p.alerts.length,
+        });
+        res.end();
+      });
+    });
+    hook.listen(0, '127.0.0.1');
+    await new Promise((resolve) => hook.once('listening', resolve));
+    const base = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`;
+    dir = mkdtempSync(join(tmpdir(), 'offhook-am-e2e-'));
+    writeFileSync(
+      join(dir, 'am.yml'),
+      stringify({
+        route: {
+          receiver: 'hook',
+          routes: [{ receiver: 'hook', ...route, group_interval: '1h', repeat_interval: '4h' }],
+        },
+        receivers: [{ name: 'hook', webhook_configs: [{ url: `${base}/am`, send_resolved: true }] }],
+      }),
+    );
+    am = spawnTracked(ALERTMANAGER, [
+      `--config.file=${join(dir, 'am.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      '--web.listen-address=127.0.0.1:0',
+      '--cluster.listen-address=',
+    ]);
+    const [, port] = await waitForOutput(am, /msg="Listening on" address=127\.0\.0\.1:(\d+)/, 20_000);
+    amUrl = `http://127.0.0.1:${port}`;
+    server = await startNatsServer();
+    nc = await connectTo(server);
+  });
+  after(async () => {
+    await collector?.stop();
+    await nc?.drain();
+    await server?.dispose();
+    if (am) await killAndWait(am);
+    hook?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the first notification of each group: same POSTs, alerts per POST, groupKey, labels and status', async () => {
+    const config = CollectorConfig.parse({
+      nats: { servers: [server.url], prefix: 'ame2e' },
+      listen: '127.0.0.1:0',
+      rules: [{ name: 'disk', kind: 'threshold', metric: 'disk_used', crit: 90 }],
+      notifications: {
+        receivers: [
+          { name: 'hook', kind: 'webhook', url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/offhook` },
+        ],
+        routes: [{ receiver: 'hook', ...route }],
+      },
+    });
+    // The collector's clock is simulated, so its group_wait ends when all three alerts are queued, never by timing.
+    const clock = new ManualClock(Date.now());
+    const registry = createRegistry('collector');
+    collector = await startCollector(config, { logger: silentLogger(), registry, clock });
+    const js = jetstreamClient(nc);
+    const script = new EventScript(clock);
+    const hosts = ['web1', 'web2', 'web3'];
+    for (const host of hosts)
+      await publishDurable(js, new Subjects('ame2e').event(host, 'resource'), script.resource(host, 'disk_used', 95));
+    // Alertmanager gets the same alerts with the labels the collector's webhook carries.
+    const res = await fetch(`${amUrl}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(hosts.map((host) => ({ labels: { alertname: 'disk', host, severity: 'critical' } }))),
+    });
+    assert.ok(res.ok, `Alertmanager took the alerts: HTTP ${res.status}`);
+    const depth = () => metricValue(registry, 'offhook_notification_queue_depth', { receiver: 'hook' });
+    await until(async () => (await depth()) === 3, 'the three alerts waiting for their group', 30_000);
+    assert.equal(posts.offhook!.length, 0, 'nothing sent before group_wait');
+    clock.advance(2_000);
+    const alertsIn = (side: Post[]) => side.reduce((n, p) => n + p.alerts, 0);
+    await until(() => alertsIn(posts.am!) === 3 && alertsIn(posts.offhook!) === 3, 'three alerts on each side', 30_000);
+    await collector.idle();
+    assert.deepEqual(posts.offhook, posts.am);
+    assert.equal(posts.am!.length, 1, 'one POST for the one group');
+    assert.equal(posts.am![0]!.groupKey, '{}/{severity="critical"}:{alertname="disk"}');
+  });
+});
