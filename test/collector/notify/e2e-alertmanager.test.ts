@@ -27,9 +27,10 @@ import { metricValue } from './helpers.ts';
  * The same alerts fired into a real Alertmanager 0.25 (its v2 API) and into the collector's service (agents' resource
  * events on a real nats-server, its rules raising the alerts) with the equivalent route; both webhooks are captured on
  * loopback and compared on what grouping decides: POSTs per group, alerts per POST, groupKey, groupLabels, status,
- * commonLabels. Alertmanager gets the three alerts in one request; the collector runs on a simulated clock advanced
- * past group_wait once all three wait in its queue, so neither side depends on timing. Only the first notification of a group is compared: the collector has no group_interval yet, so a
- * later change sends only the new alerts where Alertmanager resends the whole group (collector/notify/README.md).
+ * commonLabels. Alertmanager gets the 16 alerts in one request; the collector runs on a simulated clock advanced
+ * past group_wait once all 16 wait in its queue, so neither side depends on timing. Only the first notification of a
+ * group is compared: the collector has no group_interval yet, so a later change sends only the new alerts where
+ * Alertmanager resends the whole group (collector/notify/README.md).
  */
 const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 
@@ -121,13 +122,13 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
         routes: [{ receiver: 'hook', ...route }],
       },
     });
-    // The collector's clock is simulated, so its group_wait ends when all three alerts are queued, never by timing.
+    // The collector's clock is simulated, so its group_wait ends when all 16 alerts are queued, never by timing.
     const clock = new ManualClock(Date.now());
     const registry = createRegistry('collector');
     collector = await startCollector(config, { logger: silentLogger(), registry, clock });
     const js = jetstreamClient(nc);
     const script = new EventScript(clock);
-    const hosts = ['web1', 'web2', 'web3'];
+    const hosts = Array.from({ length: 16 }, (_, i) => `web${i + 1}`);
     for (const host of hosts)
       await publishDurable(js, new Subjects('ame2e').event(host, 'resource'), script.resource(host, 'disk_used', 95));
     // Alertmanager gets the same alerts with the labels the collector's webhook carries.
@@ -138,11 +139,11 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
     });
     assert.ok(res.ok, `Alertmanager took the alerts: HTTP ${res.status}`);
     const depth = () => metricValue(registry, 'offhook_notification_queue_depth', { receiver: 'hook' });
-    await until(async () => (await depth()) === 3, 'the three alerts waiting for their group', 30_000);
+    await until(async () => (await depth()) === 16, 'the 16 alerts waiting for their group', 30_000);
     assert.equal(posts.offhook!.length, 0, 'nothing sent before group_wait');
     clock.advance(2_000);
     const alertsIn = (side: Post[]) => side.reduce((n, p) => n + p.alerts, 0);
-    await until(() => alertsIn(posts.am!) === 3 && alertsIn(posts.offhook!) === 3, 'three alerts on each side', 30_000);
+    await until(() => alertsIn(posts.am!) === 16 && alertsIn(posts.offhook!) === 16, '16 alerts on each side', 30_000);
     await collector.idle();
     assert.deepEqual(posts.offhook, posts.am);
     assert.equal(posts.am!.length, 1, 'one POST for the one group');
