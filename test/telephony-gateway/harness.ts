@@ -20,8 +20,10 @@ import {
   SCHEMA_VERSION,
   type Alert,
   type Clock,
+  type Logger,
 } from '../../shared/index.ts';
-import type { GatewayConfigInput } from '../../telephony-gateway/config.ts';
+import type { GatewayConfig, GatewayConfigInput } from '../../telephony-gateway/config.ts';
+import type { LineDriver } from '../../telephony-gateway/drivers/driver.ts';
 import { startGateway, type RunningGateway } from '../../telephony-gateway/gateway.ts';
 import { openDriver } from '../../telephony-gateway/drivers/open.ts';
 import { connectTo, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
@@ -33,9 +35,9 @@ export const SIM_SPEED = 100;
 /** Shared speech cache across suites: espeak renders each prompt once per run. */
 export const speechStateDir = mkdtempSync(join(tmpdir(), 'offhook-gw-speech-'));
 
-export interface TestGateway {
+/** A gateway started in this process, with what it published on NATS and the events it emitted, to wait on. */
+export interface WatchedGateway {
   gateway: RunningGateway;
-  line: SimLine;
   nc: NatsConnection;
   subjects: Subjects;
   calls: CallRecord[];
@@ -51,15 +53,28 @@ export interface TestGateway {
   publishAck(alert: Alert, method: Ack['method']): Promise<void>;
   /** Resolves once `condition()` holds, re-checked on every message or gateway event; rejects after `timeoutMs`. */
   waitFor(what: string, condition: () => boolean, timeoutMs?: number): Promise<void>;
-  transcript(): TranscriptEntry[];
   metric(name: string, labels?: Record<string, string>): Promise<number>;
+  /** Stops the gateway, closes its line (or driver), drains the connection. */
   stop(): Promise<void>;
 }
+
+/** The gateway on the simulated line. */
+export interface TestGateway extends WatchedGateway {
+  line: SimLine;
+  transcript(): TranscriptEntry[];
+}
+
+/** Per-number limits high enough that no test call is held back by them (GoAlert's defaults would). */
+export const UNTHROTTLED = {
+  max_calls_per_minute: 100,
+  max_calls_per_15m: 100,
+  max_calls_per_hour: 100,
+  max_calls_per_day: 100,
+};
 
 /** Every off hook is followed by an on hook before the next off hook: never two calls at once. */
 export { assertOneCallAtATime } from '../helpers/transcript.ts';
 
-/** Runs the real gateway in this process against a real nats-server and the simulated line. */
 /**
  * Collects every message on `subject` into `into` (validated by `parse`) and signals `changed`, so tests wait on
  * outcomes.
@@ -79,6 +94,7 @@ export function followInto<T>(
   });
 }
 
+/** Runs the real gateway in this process against a real nats-server and the simulated line. */
 export async function startTestGateway(
   server: EmbeddedNatsServer,
   input: Partial<GatewayConfigInput>,
@@ -97,19 +113,39 @@ export async function startTestGateway(
     watchdog: { enabled: false },
     ...input,
     line: { backend: 'sim', answer_timeout: '20s', digit_timeout: '8s', ...input.line },
-    budget: {
-      per_number: {
-        max_calls_per_minute: 100,
-        max_calls_per_15m: 100,
-        max_calls_per_hour: 100,
-        max_calls_per_day: 100,
-      },
-      ...input.budget,
-    },
+    budget: { per_number: UNTHROTTLED, ...input.budget },
   });
   const line = await openSimLine({ speed: SIM_SPEED, ...sim });
+  // OFFHOOK_TEST_LOG=1 shows the gateway's own log while debugging a test.
+  const logger = process.env.OFFHOOK_TEST_LOG ? createLogger('gateway', { level: 'debug' }) : silentLogger();
+  const driver = await openDriver(config.line, {
+    stateDir: config.state_dir,
+    logger,
+    line,
+    ...(clock ? { clock } : {}),
+  });
+  const watched = await startWatchedGateway(server, config, driver, {
+    logger,
+    close: () => line.close(),
+    ...(clock ? { clock } : {}),
+  });
+  return { ...watched, line, transcript: () => line.transcript() };
+}
+
+/**
+ * Starts the gateway on `driver` and watches it: every call record, ack, fallback and gateway event it publishes under
+ * the config's prefix, and its finished/offhook/queued/handled events, each waking `waitFor`. `close` ends the line
+ * after the gateway stopped (the test opened it).
+ */
+export async function startWatchedGateway(
+  server: EmbeddedNatsServer,
+  config: GatewayConfig,
+  driver: LineDriver,
+  options: { logger: Logger; close: () => Promise<void>; clock?: Clock; waitTimeoutMs?: number },
+): Promise<WatchedGateway> {
+  const { logger, clock } = options;
   const nc = await connectTo(server);
-  const subjects = new Subjects(prefix);
+  const subjects = new Subjects(config.nats.prefix);
   await ensureStreams(nc, subjects);
   const js = jetstreamClient(nc);
   const changed = new EventEmitter();
@@ -129,14 +165,6 @@ export async function startTestGateway(
   follow(subjects.allGatewayEvents, (d) => GatewayEvent.parse(d), gatewayEvents);
   await nc.flush();
 
-  // OFFHOOK_TEST_LOG=1 shows the gateway's own log while debugging a test.
-  const logger = process.env.OFFHOOK_TEST_LOG ? createLogger('gateway', { level: 'debug' }) : silentLogger();
-  const driver = await openDriver(config.line, {
-    stateDir: config.state_dir,
-    logger,
-    line,
-    ...(clock ? { clock } : {}),
-  });
   const gateway = await startGateway({ config, driver, logger, metricsListen: null, ...(clock ? { clock } : {}) });
   gateway.events.on('finished', (fingerprint: string, reason: string) => {
     finished.push({ fingerprint, reason });
@@ -154,7 +182,6 @@ export async function startTestGateway(
 
   return {
     gateway,
-    line,
     nc,
     subjects,
     calls,
@@ -181,7 +208,7 @@ export async function startTestGateway(
       };
       await publishDurable(js, subjects.ack(alert.fingerprint), ack);
     },
-    waitFor(what, condition, timeoutMs = 20_000) {
+    waitFor(what, condition, timeoutMs = options.waitTimeoutMs ?? 20_000) {
       return new Promise((resolve, reject) => {
         const check = (): void => {
           if (!condition()) return;
@@ -200,7 +227,6 @@ export async function startTestGateway(
         check();
       });
     },
-    transcript: () => line.transcript(),
     async metric(name, labels = {}) {
       // Histogram series (_count, _sum, _bucket) live under the histogram's own name.
       const metric =
@@ -218,7 +244,7 @@ export async function startTestGateway(
     },
     async stop() {
       await gateway.stop();
-      await line.close();
+      await options.close();
       await nc.drain();
     },
   };

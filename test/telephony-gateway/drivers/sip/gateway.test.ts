@@ -1,27 +1,14 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  Ack,
-  CallRecord,
-  FallbackRequest,
-  Subjects,
-  ensureStreams,
-  jetstreamClient,
-  publishDurable,
-  silentLogger,
-  type Alert,
-} from '../../../../shared/index.ts';
+import { silentLogger } from '../../../../shared/index.ts';
 import type { GatewayConfigInput } from '../../../../telephony-gateway/config.ts';
 import { openSipDriver, type SipDriver } from '../../../../telephony-gateway/drivers/sip/index.ts';
-import { startGateway, type RunningGateway } from '../../../../telephony-gateway/gateway.ts';
-import { startNatsServer, connectTo, type EmbeddedNatsServer } from '../../../helpers/nats-server.ts';
+import { startNatsServer, type EmbeddedNatsServer } from '../../../helpers/nats-server.ts';
 import { killAndWait, spawnTracked } from '../../../../deploy/lib/processes.ts';
 import { gatewayConfig, makeAlert } from '../../helpers.ts';
-import { followInto } from '../../harness.ts';
+import { startWatchedGateway, UNTHROTTLED, type WatchedGateway } from '../../harness.ts';
 import { parseWav } from '../../../../telephony-gateway/drivers/sip/wav.ts';
 import { startSipp, type Sipp } from './sipp.ts';
 
@@ -30,19 +17,7 @@ import { startSipp, type Sipp } from './sipp.ts';
  * sip driver, with SIPp as the people's phones and a real nats-server.
  */
 
-interface SipGateway {
-  gateway: RunningGateway;
-  driver: SipDriver;
-  nc: NatsConnection;
-  calls: CallRecord[];
-  acks: Ack[];
-  fallbacks: FallbackRequest[];
-  finished: string[];
-  handled: string[];
-  publish(alert: Alert): Promise<void>;
-  waitFor(what: string, condition: () => boolean, timeoutMs?: number): Promise<void>;
-  stop(): Promise<void>;
-}
+type SipGateway = WatchedGateway & { driver: SipDriver };
 
 describe('gateway over the sip driver (SIPp phones, real nats-server)', function () {
   this.timeout(120_000);
@@ -92,15 +67,7 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
         digit_timeout: digitTimeout,
         max_repeats: 0,
       } as GatewayConfigInput['line'],
-      budget: {
-        per_number: {
-          max_calls_per_minute: 100,
-          max_calls_per_15m: 100,
-          max_calls_per_hour: 100,
-          max_calls_per_day: 100,
-        },
-        ...input.budget,
-      },
+      budget: { per_number: UNTHROTTLED, ...input.budget },
     });
     const driver = await openSipDriver({
       config: config.line.sip!,
@@ -109,63 +76,13 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
       spawnProcess: spawnTracked,
       stopGraceMs: 3_000,
     });
-    const nc = await connectTo(server);
-    const subjects = new Subjects(prefix);
-    await ensureStreams(nc, subjects);
-    const js = jetstreamClient(nc);
-    const changed = new EventEmitter();
-    changed.setMaxListeners(100);
-    const calls: CallRecord[] = [];
-    const acks: Ack[] = [];
-    const fallbacks: FallbackRequest[] = [];
-    const finished: string[] = [];
-    const handled: string[] = [];
-    const follow = <T>(subject: string, parse: (data: unknown) => T, into: T[]): void =>
-      followInto(nc, changed, subject, parse, into);
-    follow(subjects.allCalls, (d) => CallRecord.parse(d), calls);
-    follow(subjects.allAcks, (d) => Ack.parse(d), acks);
-    follow(subjects.allFallbacks, (d) => FallbackRequest.parse(d), fallbacks);
-    await nc.flush();
-    const gateway = await startGateway({ config, driver, logger: silentLogger(), metricsListen: null });
-    gateway.events.on('finished', (_fingerprint: string, reason: string) => {
-      finished.push(reason);
-      changed.emit('change');
+    const close = () => driver.close();
+    const watched = await startWatchedGateway(server, config, driver, {
+      logger: silentLogger(),
+      close,
+      waitTimeoutMs: 60_000,
     });
-    gateway.events.on('handled', (fingerprint: string) => {
-      handled.push(fingerprint);
-      changed.emit('change');
-    });
-    return {
-      gateway,
-      driver,
-      nc,
-      calls,
-      acks,
-      fallbacks,
-      finished,
-      handled,
-      publish: async (alert) => void (await publishDurable(js, subjects.alert(alert.severity, alert.host), alert)),
-      waitFor: (what, condition, timeoutMs = 60_000) =>
-        new Promise((resolve, reject) => {
-          const check = (): void => {
-            if (!condition()) return;
-            cleanup();
-            resolve();
-          };
-          const timer = setTimeout(() => (cleanup(), reject(new Error(`timed out waiting for ${what}`))), timeoutMs);
-          const cleanup = (): void => {
-            clearTimeout(timer);
-            changed.off('change', check);
-          };
-          changed.on('change', check);
-          check();
-        }),
-      async stop() {
-        await gateway.stop();
-        await driver.close();
-        await nc.drain();
-      },
-    };
+    return { ...watched, driver };
   }
 
   it('storm: 100 alerts become exactly one SIP call, acknowledged with 1', async () => {
@@ -190,7 +107,7 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     await gw.publish(alert);
     await gw.waitFor(
       'the acknowledged escalation',
-      () => gw!.finished.includes('acknowledged') && gw!.calls.length === 2,
+      () => gw!.finished.some((f) => f.reason === 'acknowledged') && gw!.calls.length === 2,
     );
     assert.deepEqual(
       gw.calls.map((c) => [c.person, c.outcome]),
@@ -261,7 +178,7 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     });
     const alert = makeAlert();
     await gw.publish(alert);
-    await gw.waitFor('the acknowledged retry', () => gw!.finished.includes('acknowledged'));
+    await gw.waitFor('the acknowledged retry', () => gw!.finished.some((f) => f.reason === 'acknowledged'));
     assert.deepEqual(
       gw.calls.map((c) => c.outcome),
       ['failed', 'acknowledged'],
