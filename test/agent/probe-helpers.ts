@@ -1,8 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { selfSignedCertificate as certificate, type SelfSigned } from '../helpers/certificate.ts';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
 import { CheckConfig, pluginFor } from '../../agent/index.ts';
 import type { CheckOutcome } from '../../agent/checks/index.ts';
@@ -63,37 +61,16 @@ export function onLines(socket: Socket | TLSSocket, handler: (line: string) => v
   });
 }
 
-export interface SelfSigned {
-  key: Buffer;
-  cert: Buffer;
-}
+export type { SelfSigned } from '../helpers/certificate.ts';
 
-/** A fresh self-signed certificate valid for `days`, made by the real openssl. */
+/** A certificate for localhost and 127.0.0.1 valid for `days` (the TLS checks' expiry cases differ by days). */
 export function selfSignedCertificate(dir: string, days: number): SelfSigned {
-  const key = join(dir, `key-${days}.pem`);
-  const cert = join(dir, `cert-${days}.pem`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      String(days),
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(key), cert: readFileSync(cert) };
+  return certificate(dir, {
+    name: `tls-${days}`,
+    days,
+    commonName: 'localhost',
+    altNames: 'DNS:localhost,IP:127.0.0.1',
+  });
 }
 
 /** Server side of STARTTLS: the plain socket becomes TLS, lines keep flowing to `handler`. */
