@@ -75,8 +75,11 @@ export class ReceiverQueue {
     }
     this.pending.push(item);
     const wait = item.group?.wait ?? 0;
-    if (wait > 0 && !this.groupReadyAt.has(item.group!.key))
-      this.groupReadyAt.set(item.group!.key, this.options.clock.now() + wait);
+    const now = this.options.clock.now();
+    // Alertmanager's rule: an alert that started group_wait ago already (a resumed one, say) ends the wait at once.
+    const readyAt = item.alert.startsAt + wait < now ? now : now + wait;
+    const key = item.group?.key ?? '';
+    if (wait > 0) this.groupReadyAt.set(key, Math.min(this.groupReadyAt.get(key) ?? readyAt, readyAt));
     this.wake.abort();
     metrics.queueDepth.set({ receiver: receiver.name }, this.pending.length);
     const waitMs = this.limiter.waitMs();

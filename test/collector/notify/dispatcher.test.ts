@@ -369,6 +369,11 @@ describe('notifiers: dispatcher (real nats-server, real HTTP receivers)', () => 
       ['{}/{severity="critical"}:{alertname="b"}', 8],
       ['{}/{severity="critical"}:{alertname="c"}', 8],
     ]);
+    // As in Alertmanager, an alert that started group_wait ago already does not wait (nor does its group).
+    const old = makeAlert({ rule: 'old', startsAt: clock.now() - 60_000 });
+    await second.submit(old, 'firing');
+    await s.waitFor(3);
+    assert.equal(JSON.parse(s.requests[2]!.body).groupKey, '{}/{severity="critical"}:{alertname="old"}');
   });
 
   it('a full queue drops the oldest alert, logged and counted', async () => {
