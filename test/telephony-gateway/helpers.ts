@@ -1,4 +1,5 @@
 import { fingerprint, newId, SCHEMA_VERSION, type Alert, type Severity } from '../../shared/index.ts';
+import type { InboundScript } from '../../native/line.ts';
 import { GatewayConfig, type GatewayConfigInput } from '../../telephony-gateway/config.ts';
 
 /** A valid firing alert as the collector would publish it. */
@@ -42,4 +43,23 @@ export function gatewayConfig(input: Partial<GatewayConfigInput> = {}): GatewayC
     ],
     ...input,
   });
+}
+
+/**
+ * A caller (bob, PIN 4321 in gatewayConfig) calls in, acknowledges the first alert with 1 and leaves a 9 s voice note
+ * ended by #.
+ */
+export function voiceNoteCall(callerId = '200', pin = '4321'): InboundScript {
+  return {
+    callerId,
+    then: [
+      { waitForPrompt: 'enter-pin' },
+      { press: `${pin}#` },
+      { waitForPrompt: 'inbound-menu' },
+      { press: '1' },
+      { waitForPrompt: 'voice-note' },
+      { wait: 9000 },
+      { press: '#' },
+    ],
+  };
 }

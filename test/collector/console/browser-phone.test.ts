@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { startTestGateway, type TestGateway } from '../../telephony-gateway/harness.ts';
+import { voiceNoteCall } from '../../telephony-gateway/helpers.ts';
 import { shoot } from './browser.ts';
 import { startStack, type ConsoleStack } from './stack.ts';
 
@@ -64,18 +65,7 @@ describe('web console phone panel with a real gateway (chromium via playwright-c
     const page = await stack.open();
     const fp = await stack.check('db1', 'replication', 'warning', 'replica 40 s behind');
     await gw.waitFor('the alert to reach the gateway', () => gw.handled.includes(fp));
-    gw.line.ring({
-      callerId: '200',
-      then: [
-        { waitForPrompt: 'enter-pin' },
-        { press: '4321#' },
-        { waitForPrompt: 'inbound-menu' },
-        { press: '1' },
-        { waitForPrompt: 'voice-note' },
-        { wait: 9000 },
-        { press: '#' },
-      ],
-    });
+    gw.line.ring(voiceNoteCall());
     await gw.waitFor('the ack with a voice note', () => gw.acks.some((a) => a.voiceNote));
     await page.locator('nav a[href="#phone"]').click();
     const note = page.locator('.main .voice-notes li').first();

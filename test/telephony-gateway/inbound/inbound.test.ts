@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
 import { assertOneCallAtATime, startTestGateway, type TestGateway } from '../harness.ts';
-import { makeAlert } from '../helpers.ts';
+import { makeAlert, voiceNoteCall } from '../helpers.ts';
 
 describe('gateway inbound calls (sim line, real nats-server)', function () {
   let server: EmbeddedNatsServer;
@@ -78,18 +78,7 @@ describe('gateway inbound calls (sim line, real nats-server)', function () {
     const alert = makeAlert({ severity: 'warning' });
     await gw.publish(alert);
     await gw.waitFor('the alert to be taken in', () => gw!.handled.length === 1);
-    gw.line.ring({
-      callerId: '200',
-      then: [
-        { waitForPrompt: 'enter-pin' },
-        { press: '4321#' },
-        { waitForPrompt: 'inbound-menu' },
-        { press: '1' },
-        { waitForPrompt: 'voice-note' },
-        { wait: 9000 },
-        { press: '#' },
-      ],
-    });
+    gw.line.ring(voiceNoteCall());
     await gw.waitFor('the ack', () => gw!.acks.length === 1);
     const note = gw.acks[0]!.voiceNote;
     assert.ok(note && existsSync(note), `voice note ${note} exists`);
