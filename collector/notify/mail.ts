@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createTransport } from 'nodemailer';
 import { z } from 'zod';
 import { Port } from '../../shared/index.ts';
+import { type TemplateRenderer, TemplateSource, templateRenderer } from './template.ts';
 import { alertLine, alertUrl, fallbackNote, headline, oneLine, rfc3339 } from './text.ts';
 import { defineNotifier, type NotificationBatch } from './types.ts';
 
@@ -56,8 +57,11 @@ export const mailPlugin = defineNotifier({
       .string()
       .regex(/^[^\r\n]*$/)
       .default('[offhook]'),
+    /** Liquid templates over Alertmanager's data model (README "Templates"); unset = today's texts. */
+    templates: z.object({ subject: TemplateSource.optional(), body: TemplateSource.optional() }).strict().optional(),
   }),
-  create(config) {
+  create(config, deps) {
+    const templates: TemplateRenderer = templateRenderer(deps.receiverName ?? 'mail', deps.logger, deps.registry);
     const password = (): string | undefined =>
       config.password_file ? readFileSync(config.password_file, 'utf8').trim() : config.password;
     const transport = createTransport({
@@ -80,8 +84,16 @@ export const mailPlugin = defineNotifier({
           const sending = transport.sendMail({
             from: config.from,
             to: config.to,
-            subject: oneLine(`${config.subject_prefix} ${headline(batch)}`, 900),
-            text: mailBody(batch),
+            subject: oneLine(
+              templates.render(
+                'subject',
+                config.templates?.subject,
+                batch,
+                () => `${config.subject_prefix} ${headline(batch)}`,
+              ),
+              900,
+            ),
+            text: templates.render('body', config.templates?.body, batch, () => mailBody(batch)),
             headers: {
               'X-Offhook-Receiver': batch.receiver,
               'X-Offhook-Reason': batch.reason,
