@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { Port } from '../../shared/index.ts';
 import { deliverToChannel, IrcError } from './irc-client.ts';
-import { alertLine, alertUrl, headline } from './text.ts';
+import { TemplateSource, templateRenderer } from './template.ts';
+import { alertLine, alertUrl, headline, oneLine } from './text.ts';
 import { defineNotifier, type NotificationBatch } from './types.ts';
 
 /** The lines said in the channel: headline, then one per alert up to maxLines, then how many more. */
@@ -48,8 +49,23 @@ export const ircPlugin = defineNotifier({
     notice: z.boolean().default(true),
     /** Lines per notification, so a storm cannot flood the channel (the rest is summarised). */
     max_lines: z.number().int().min(1).max(20).default(5),
+    /** A Liquid template (README "Templates"): each non-empty output line is one IRC line, at most max_lines. */
+    templates: z.object({ text: TemplateSource.optional() }).strict().optional(),
   }),
-  create(config) {
+  create(config, deps) {
+    const templates = templateRenderer(deps.receiverName ?? 'irc', deps.logger, deps.registry);
+    const linesOf = (batch: NotificationBatch): string[] => {
+      const builtin = ircLines(batch, config.max_lines);
+      const source = config.templates?.text;
+      if (source === undefined) return builtin;
+      const text = templates.render('text', source, batch, () => builtin.join('\n'));
+      // Template output is operator text plus alert text: every line is flattened like the built-in ones.
+      const lines = text
+        .split('\n')
+        .map((line) => oneLine(line))
+        .filter((line) => line !== '');
+      return lines.length > 0 ? lines.slice(0, config.max_lines) : builtin;
+    };
     return {
       async notify(batch, signal) {
         try {
@@ -65,7 +81,7 @@ export const ircPlugin = defineNotifier({
             channel: config.channel,
             channelKey: config.channel_key,
             notice: config.notice,
-            lines: ircLines(batch, config.max_lines),
+            lines: linesOf(batch),
             signal,
           });
           return { ok: true };

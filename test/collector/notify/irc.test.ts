@@ -106,6 +106,29 @@ describe('notifiers: irc against a real IRC server (ngircd)', () => {
     }
   });
 
+  it('a templates.text says one line per non-empty template line', async () => {
+    const watcher = await Watcher.join(server.port, ['#ops']);
+    try {
+      const outcome = await createNotifier('irc', {
+        host: '127.0.0.1',
+        port: server.port,
+        channel: '#ops',
+        nick: 'offhook',
+        templates: {
+          text: '{{ Status }}: {{ CommonLabels.alertname }}\n\n{% for a in Alerts %}{{ a.Labels.host }}{% endfor %}',
+        },
+      }).notify(batchOf([makeAlert()]), neverAborted());
+      assert.deepEqual(outcome, { ok: true });
+      const first = await watcher.waitFor((l) => / NOTICE #ops :firing/.test(l));
+      assert.equal(first.slice(first.indexOf(' :') + 2), 'firing: disk_full');
+      const second = await watcher.waitFor((l) => / NOTICE #ops :web1$/.test(l));
+      assert.ok(second);
+      await watcher.waitFor((l) => /^:offhook!\S+ QUIT/.test(l));
+    } finally {
+      watcher.close();
+    }
+  });
+
   it('a hostile summary arrives as one clean line and reaches no other channel', async () => {
     const watcher = await Watcher.join(server.port, ['#ops', '#other']);
     try {
