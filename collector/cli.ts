@@ -28,8 +28,9 @@ export function registerCollectorCommands(program: Command): void {
         configFile: options.config,
         loadConfig: (file) => readProcessConfig(file, CollectorConfigFile),
         stopDeadlineMs: STOP_DEADLINE_MS,
-        start: async (config, logger) => {
-          const collector = await startCollector(config, { logger, registry: createRegistry('collector') });
+        start: async (config, logger, stopping) => {
+          const registry = createRegistry('collector');
+          const collector = await startCollector(config, { logger, registry, stopping });
           process.stdout.write(`collector listening on ${collector.url}\n`);
           return collector;
         },

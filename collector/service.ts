@@ -43,6 +43,8 @@ export interface CollectorDeps {
   logger: Logger;
   registry: Registry;
   clock?: Clock;
+  /** Aborted when the process is asked to stop: a start still connecting to NATS gives up. */
+  stopping?: AbortSignal;
   /** Tests hand in a recording sink; otherwise the notifiers' dispatcher is built from config. */
   sink?: NotificationSink;
   /**
@@ -77,7 +79,13 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const count = config.group.partitions;
   const member = memberId(config.watchdog);
   const subjects = new Subjects(config.nats.prefix);
-  const nc = await connectNats(config.nats, { name: 'offhook-collector', logger, registry });
+  const signal = deps.stopping;
+  const nc = await connectNats(config.nats, {
+    name: 'offhook-collector',
+    logger,
+    registry,
+    ...(signal ? { signal } : {}),
+  });
   await ensureStreams(nc, subjects, {
     replicas: config.nats.stream_replicas,
     eventsMaxMsgsPerSubject: config.intake.events_max_msgs_per_subject,
