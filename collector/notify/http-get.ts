@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HttpClientOptions, httpFailure, httpOutcome, requestHeaders } from './http-common.ts';
 import { sendHttp } from './http-request.ts';
+import { TemplateSource, templateRenderer } from './template.ts';
 import { alertUrl } from './text.ts';
 import { defineNotifier } from './types.ts';
 
@@ -15,8 +16,11 @@ export const httpGetPlugin = defineNotifier({
     ...HttpClientOptions,
     /** Fixed parameters added to every request (an API key, a recipient). */
     params: z.record(z.string().min(1), z.string()).default({}),
+    /** `summary`: a Liquid template (README "Templates") over a batch of this one alert, sent as `summary`. */
+    templates: z.object({ summary: TemplateSource.optional() }).strict().optional(),
   }),
-  create(config) {
+  create(config, deps) {
+    const templates = templateRenderer(deps.receiverName ?? 'http-get', deps.logger, deps.registry);
     return {
       async notify(batch, signal) {
         for (const alert of batch.alerts) {
@@ -28,7 +32,12 @@ export const httpGetPlugin = defineNotifier({
             severity: alert.severity,
             host: alert.host,
             rule: alert.rule,
-            summary: alert.summary,
+            summary: templates.render(
+              'summary',
+              config.templates?.summary,
+              { ...batch, status: alert.status, alerts: [alert] },
+              () => alert.summary,
+            ),
             value: alert.value === null ? '' : String(alert.value),
             fingerprint: alert.fingerprint,
             generation: String(alert.generation),

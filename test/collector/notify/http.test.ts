@@ -180,6 +180,19 @@ describe('notifiers: webhook (Alertmanager v4) and http-get against a real HTTP 
     assert.equal(second!.get('value'), '');
   });
 
+  it('http-get templates.summary renders the summary parameter per alert', async () => {
+    const alerts = [makeAlert(), makeAlert({ host: 'web2', status: 'resolved', endsAt: 1_700_000_100_000 })];
+    const notifier = createNotifier('http-get', {
+      url: `${sink.url}/notify`,
+      templates: { summary: '{{ Status | upcase }} {{ CommonLabels.host }}: {{ CommonAnnotations.summary }}' },
+    });
+    assert.deepEqual(await notifier.notify(batchOf(alerts), neverAborted()), { ok: true });
+    assert.deepEqual(
+      sink.requests.map((r) => r.url.searchParams.get('summary')),
+      ['FIRING web1: disk /var is 97% full', 'RESOLVED web2: disk /var is 97% full'],
+    );
+  });
+
   it('http-get stops at the first failure and reports it', async () => {
     sink.respond = () => 502;
     const outcome = await createNotifier('http-get', { url: sink.url }).notify(
