@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { partitionOf } from '../collector/group/index.ts';
 import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
 import { killAndWait } from '../deploy/lib/processes.ts';
-import { webhookReceiver, type ReceivedAlert } from '../deploy/lib/webhook-receiver.ts';
+import { copiesOf, webhookReceiver, type ReceivedAlert } from '../deploy/lib/webhook-receiver.ts';
 import { Alert, ensureStreams, jetstreamClient, streamNames, Subjects } from '../shared/index.ts';
 import { converged, LEASE_TIMEOUT, type Member, owners, PARTITIONS, sample, startMember } from './group-members.ts';
 import { report, resourceSample } from './lib.ts';
@@ -71,10 +71,8 @@ export async function run(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 200));
     const heard = new Set(probeAlerts().map(key));
     const lost = [...expected].filter((k) => !heard.has(k)).length;
-    const counts = new Map<string, number>();
-    for (const a of probeAlerts()) counts.set(`${a.status} ${key(a)}`, (counts.get(`${a.status} ${key(a)}`) ?? 0) + 1);
-    const twiceKeys = [...counts].filter(([, n]) => n > 1).map(([k]) => k);
-    const twice = twiceKeys.length;
+    const copies = copiesOf(probeAlerts(), (a) => `${a.status} ${key(a)}`);
+    const twice = copies.twice.length;
     const stored = await storedTransitions(nc, subjects);
     const lostAlerts = expected.size - new Set(stored).size;
     const storedTwice = stored.length - new Set(stored).size;
@@ -112,10 +110,18 @@ export async function run(): Promise<void> {
           note: `${expected.size} probe events, each one alert transition`,
         },
         {
-          name: 'duplicate notifications (by alert + reason + event)',
+          name: 'duplicate notifications: one transition under two idempotency keys (two decisions)',
           value: twice,
           unit: 'notifications',
-          note: twice > 0 ? `twice: ${twiceKeys.slice(0, 5).join(', ')}` : 'none',
+          note: twice > 0 ? `twice: ${copies.twice.slice(0, 5).join(', ')}` : 'none',
+        },
+        {
+          name: 'resent notifications: one transition twice under one key (at-least-once across the kill)',
+          value: copies.resent.length,
+          unit: 'notifications',
+          note:
+            `${copies.unkeyed} without a key; ` +
+            (copies.resent.length > 0 ? `resent: ${copies.resent.slice(0, 5).join(', ')}` : 'none'),
         },
         {
           name: 'probe transitions missing on ALERTS',

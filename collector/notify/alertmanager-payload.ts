@@ -6,6 +6,7 @@ import {
 } from '../../shared/index.ts';
 import { groupKeyOf } from './aggregation.ts';
 import { goQuote } from './go-quote.ts';
+import { alertKeys, NOTIFICATION_KEY_ANNOTATION } from './idempotency.ts';
 import { alertUrl, rfc3339 } from './text.ts';
 import type { NotificationBatch } from './types.ts';
 
@@ -25,7 +26,12 @@ export const alertmanagerLabels = (alert: Alert): Record<string, string> => ({
   severity: alert.severity,
 });
 
-export function alertmanagerAlert(alert: Alert, externalUrl: string, fallbackReason?: string): AlertmanagerAlertJson {
+export function alertmanagerAlert(
+  alert: Alert,
+  externalUrl: string,
+  fallbackReason?: string,
+  idempotencyKey?: string,
+): AlertmanagerAlertJson {
   return {
     status: alert.status,
     labels: alertmanagerLabels(alert),
@@ -33,6 +39,7 @@ export function alertmanagerAlert(alert: Alert, externalUrl: string, fallbackRea
       summary: alert.summary,
       ...(alert.value === null ? {} : { value: String(alert.value) }),
       ...(fallbackReason ? { [FALLBACK_REASON_ANNOTATION]: fallbackReason } : {}),
+      ...(idempotencyKey ? { [NOTIFICATION_KEY_ANNOTATION]: idempotencyKey } : {}),
     },
     startsAt: rfc3339(alert.startsAt),
     endsAt: alert.status === 'firing' || alert.endsAt === 0 ? GO_ZERO_TIME : rfc3339(alert.endsAt),
@@ -50,7 +57,8 @@ function common(maps: Record<string, string>[]): Record<string, string> {
 /** Builds the payload; `maxAlerts` > 0 truncates the list and reports how many were left out. */
 export function alertmanagerPayload(batch: NotificationBatch, maxAlerts = 0): AlertmanagerPayloadJson {
   const why = batch.reason === 'fallback' ? (batch.fallbackReason ?? 'unspecified') : undefined;
-  const all = batch.alerts.map((a) => alertmanagerAlert(a, batch.externalUrl, why));
+  const keys = alertKeys(batch);
+  const all = batch.alerts.map((a, i) => alertmanagerAlert(a, batch.externalUrl, why, keys[i]));
   const alerts = maxAlerts > 0 ? all.slice(0, maxAlerts) : all;
   const commonLabels = common(all.map((a) => a.labels));
   // A batch without a group (queued by an older version and resumed) keeps the old invented key.

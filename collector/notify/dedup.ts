@@ -1,5 +1,6 @@
 import type { Alert, Clock, Logger } from '../../shared/index.ts';
 import type { NotificationMetrics } from './metrics.ts';
+import { acceptanceId, idempotencyKey } from './idempotency.ts';
 import { NotificationLog, type PendingOwner } from './nflog.ts';
 import { fallbackReasonOf, type Notification, type NotifyStage } from './stage.ts';
 import type { NotificationReason, SubmitContext } from './types.ts';
@@ -28,8 +29,8 @@ export class DedupStage implements NotifyStage {
   async run(items: Notification[]): Promise<Notification[]> {
     const out: Notification[] = [];
     for (const item of items) {
-      const key = await this.admit(item);
-      if (key !== null) out.push({ ...item, key });
+      const admitted = await this.admit(item);
+      if (admitted !== null) out.push({ ...item, ...admitted });
     }
     return out;
   }
@@ -44,7 +45,7 @@ export class DedupStage implements NotifyStage {
     }
   }
 
-  private async admit(item: Notification): Promise<string | null> {
+  private async admit(item: Notification): Promise<{ key: string; idempotencyKey: string } | null> {
     const { metrics, logger, nflog } = this.parts;
     const { alert, reason, context } = item;
     const name = item.receiver.config.name;
@@ -73,7 +74,9 @@ export class DedupStage implements NotifyStage {
     const fallbackReason = fallbackReasonOf(item);
     const why = fallbackReason ? { fallbackReason } : {};
     const owner = this.parts.owner ?? {};
-    const accepted = { receiver: name, reason, alert, acceptedAt: this.parts.clock.now(), group: item.group };
+    const acceptedAt = this.parts.clock.now();
+    const id = acceptanceId();
+    const accepted = { receiver: name, reason, alert, acceptedAt, id, group: item.group };
     // The group rides in the pending entry: grouping happens after this hand-off, so a resumed alert keeps its group.
     const pending = { ...accepted, ...why, ...owner };
     // The dedup lookup and the pending entry go side by side (one round trip, not two). A pending entry for a key
@@ -96,7 +99,7 @@ export class DedupStage implements NotifyStage {
       return null;
     }
     this.inFlight.add(key);
-    return key;
+    return { key, idempotencyKey: idempotencyKey(key, id, acceptedAt) };
   }
 }
 

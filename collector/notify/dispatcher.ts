@@ -3,6 +3,7 @@ import type { ReceiverConfig } from './config.ts';
 import { DedupStage } from './dedup.ts';
 import { groupStage } from './group-stage.ts';
 import type { NotificationMetrics } from './metrics.ts';
+import { idempotencyKey } from './idempotency.ts';
 import { muteStage } from './mute-stage.ts';
 import type { NotificationLog, PendingNotification, PendingOwner } from './nflog.ts';
 import type { QueueItem, ReceiverQueue } from './queue.ts';
@@ -127,7 +128,10 @@ export class Dispatcher implements NotificationSink {
       );
       const { fallbackReason, group } = notification;
       const why = { ...(fallbackReason ? { fallbackReason } : {}), ...(group ? { group } : {}) };
-      receiver.queue.enqueue({ alert: notification.alert, reason: notification.reason, key, ...why });
+      // The key the first send carried, so a receiver that honours it sees this resend as the same notification.
+      const idempotent = idempotencyKey(key, notification.id, notification.acceptedAt);
+      const { alert, reason } = notification;
+      receiver.queue.enqueue({ alert, reason, key, idempotencyKey: idempotent, ...why });
       resumed++;
     }
     if (resumed > 0) logger.info({ resumed }, 'resuming notifications accepted before the last stop');
@@ -207,7 +211,9 @@ export class Dispatcher implements NotificationSink {
       }
       const fallbackReason = fallbackReasonOf(item);
       const why = fallbackReason ? { fallbackReason } : {};
-      item.receiver.queue.enqueue({ alert: item.alert, reason: item.reason, key: item.key, group: item.group, ...why });
+      const idempotent = item.idempotencyKey ? { idempotencyKey: item.idempotencyKey } : {};
+      const { alert, reason, key, group } = item;
+      item.receiver.queue.enqueue({ alert, reason, key, group, ...idempotent, ...why });
     }
   }
 }

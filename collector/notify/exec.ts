@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { alertmanagerPayload } from './alertmanager-payload.ts';
+import { batchKey } from './idempotency.ts';
 import { oneLine, worstSeverity } from './text.ts';
 import { defineNotifier, type NotificationBatch } from './types.ts';
 
@@ -12,6 +13,7 @@ const KEPT_OUTPUT_CHARS = 2000;
 /** OFFHOOK_* variables: the headline facts for scripts that do not want to parse JSON. */
 export function execEnvironment(batch: NotificationBatch): Record<string, string> {
   const first = batch.alerts[0]!;
+  const key = batchKey(batch);
   // Environment strings cannot hold NUL; everything else is passed as is (no shell reads it).
   const clean = (text: string): string => oneLine(text, 1000);
   return {
@@ -25,6 +27,8 @@ export function execEnvironment(batch: NotificationBatch): Record<string, string
     OFFHOOK_SUMMARY: clean(first.summary),
     OFFHOOK_FINGERPRINT: first.fingerprint,
     OFFHOOK_EXTERNAL_URL: batch.externalUrl,
+    // The batch's idempotency key: the same when a resend from the pending log runs the command again.
+    ...(key === undefined ? {} : { OFFHOOK_IDEMPOTENCY_KEY: key }),
     ...(batch.reason === 'fallback' ? { OFFHOOK_FALLBACK_REASON: clean(batch.fallbackReason ?? 'unspecified') } : {}),
   };
 }

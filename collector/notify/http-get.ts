@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HttpClientOptions, httpFailure, httpOutcome, requestHeaders } from './http-common.ts';
 import { sendHttp } from './http-request.ts';
+import { alertKeys, idempotencyHeaders } from './idempotency.ts';
 import { TemplateSource, templateRenderer } from './template.ts';
 import { alertUrl } from './text.ts';
 import { defineNotifier } from './types.ts';
@@ -23,7 +24,8 @@ export const httpGetPlugin = defineNotifier({
     const templates = templateRenderer(deps.receiverName ?? 'http-get', deps.logger, deps.registry);
     return {
       async notify(batch, signal) {
-        for (const alert of batch.alerts) {
+        const keys = alertKeys(batch);
+        for (const [i, alert] of batch.alerts.entries()) {
           const url = new URL(config.url);
           const params: Record<string, string> = {
             ...config.params,
@@ -35,7 +37,8 @@ export const httpGetPlugin = defineNotifier({
             summary: templates.render(
               'summary',
               config.templates?.summary,
-              { ...batch, status: alert.status, alerts: [alert] },
+              // This alert's key only: the batch's keys are indexed by its alerts.
+              { ...batch, status: alert.status, alerts: [alert], idempotencyKeys: keys[i] ? [keys[i]] : [] },
               () => alert.summary,
             ),
             value: alert.value === null ? '' : String(alert.value),
@@ -47,7 +50,9 @@ export const httpGetPlugin = defineNotifier({
           };
           for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
           try {
-            const answer = await sendHttp(url, { method: 'GET', headers: requestHeaders(config), signal });
+            // One request per alert, so each carries its own alert's key.
+            const headers = { ...requestHeaders(config), ...idempotencyHeaders(keys[i]) };
+            const answer = await sendHttp(url, { method: 'GET', headers, signal });
             const outcome = httpOutcome(answer);
             if (!outcome.ok) return outcome;
           } catch (err) {

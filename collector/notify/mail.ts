@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createTransport } from 'nodemailer';
 import { z } from 'zod';
 import { Port } from '../../shared/index.ts';
+import { batchKey, idempotencyHeaders, messageId } from './idempotency.ts';
 import { type TemplateRenderer, TemplateSource, templateRenderer } from './template.ts';
 import { alertLine, alertUrl, fallbackNote, headline, oneLine, rfc3339 } from './text.ts';
 import { defineNotifier, type NotificationBatch } from './types.ts';
@@ -81,6 +82,8 @@ export const mailPlugin = defineNotifier({
       async notify(batch, signal) {
         try {
           const auth = config.username ? { user: config.username, pass: password() ?? '' } : undefined;
+          const id = messageId(batch);
+          const key = batchKey(batch);
           const sending = transport.sendMail({
             from: config.from,
             to: config.to,
@@ -94,7 +97,10 @@ export const mailPlugin = defineNotifier({
               900,
             ),
             text: templates.render('body', config.templates?.body, batch, () => mailBody(batch)),
+            // A resend from the pending log has the same Message-ID, so mail clients show it once.
+            ...(id ? { messageId: id } : {}),
             headers: {
+              ...idempotencyHeaders(key),
               'X-Offhook-Receiver': batch.receiver,
               'X-Offhook-Reason': batch.reason,
               ...(batch.reason === 'fallback'

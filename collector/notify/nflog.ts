@@ -15,6 +15,8 @@ export interface PendingNotification {
   reason: NotificationReason;
   alert: Alert;
   acceptedAt: number;
+  /** This acceptance's id (idempotency.ts), kept on resume; absent in entries of older versions. */
+  id?: string;
   /** For reason 'fallback': why the gateway did not phone, so a resumed notification still says it. */
   fallbackReason?: string;
   /** Its aggregation group (groupKey and group labels); absent in entries of older versions. */
@@ -78,11 +80,14 @@ export class NotificationLog {
         const raw = entry.json<PendingNotification>();
         const alert = Alert.safeParse(raw.alert);
         const valid = alert.success && typeof raw.receiver === 'string' && REASONS.includes(raw.reason);
-        const { fallbackReason, member, run, group, ...rest } = raw;
+        const { fallbackReason, member, run, group, id, ...rest } = raw;
         const reason = typeof fallbackReason === 'string' ? { fallbackReason } : {};
         const owner = typeof member === 'string' && typeof run === 'string' ? { member, run } : {};
         const grouped = isGroup(group) ? { group } : {};
-        const notification = valid ? { ...rest, ...reason, ...owner, ...grouped, alert: alert.data } : null;
+        const accepted = typeof id === 'string' ? { id } : {};
+        const notification = valid
+          ? { ...rest, ...reason, ...owner, ...grouped, ...accepted, alert: alert.data }
+          : null;
         found.push({ key, notification });
       } catch {
         found.push({ key, notification: null });

@@ -10,6 +10,8 @@ export interface QueueItem {
   reason: NotificationReason;
   /** Notification-log key, recorded once this item is delivered. */
   key: string;
+  /** Told to the receiver (idempotency.ts): the same on a resend from the pending log. */
+  idempotencyKey?: string;
   /** For reason 'fallback': why the gateway did not phone; only items with the same one share a batch. */
   fallbackReason?: string;
   /** Its aggregation group; only items of the same group share a batch (absent: entries of older versions). */
@@ -194,6 +196,7 @@ export class ReceiverQueue {
   private async send(items: QueueItem[]): Promise<void> {
     const { receiver, notifier, clock, metrics, logger } = this.options;
     const alerts = items.map((item) => item.alert);
+    const keys = items.map((item) => item.idempotencyKey).filter((k) => k !== undefined);
     const batch: NotificationBatch = {
       receiver: receiver.name,
       reason: items[0]!.reason,
@@ -202,6 +205,7 @@ export class ReceiverQueue {
       externalUrl: this.options.externalUrl,
       ...(items[0]!.fallbackReason ? { fallbackReason: items[0]!.fallbackReason } : {}),
       ...(items[0]!.group ? { group: items[0]!.group } : {}),
+      ...(keys.length === items.length ? { idempotencyKeys: keys } : {}),
     };
     const fingerprints = alerts.map((a) => a.fingerprint);
     const result = await deliverWithRetry(notifier, batch, {

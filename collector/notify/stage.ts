@@ -22,6 +22,8 @@ export interface Notification extends Submission {
   group: NotificationGroup;
   /** The notification-log key (fingerprint.generation.receiver.what), set by the dedup stage. */
   key?: string;
+  /** What the receiver is told (idempotency.ts), set by the dedup stage with the pending entry. */
+  idempotencyKey?: string;
 }
 
 /**

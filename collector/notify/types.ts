@@ -25,6 +25,8 @@ export interface NotificationBatch {
   externalUrl: string;
   /** For reason 'fallback': why the gateway did not phone (FallbackRequest.reason), told by every receiver. */
   fallbackReason?: string;
+  /** Each alert's idempotency key (idempotency.ts), in the order of `alerts`; a resend repeats them. */
+  idempotencyKeys?: string[];
 }
 
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alertmanagerPayload } from './alertmanager-payload.ts';
 import { HttpClientOptions, httpFailure, httpOutcome, requestHeaders } from './http-common.ts';
 import { sendHttp } from './http-request.ts';
+import { batchKey, idempotencyHeaders } from './idempotency.ts';
 import { defineNotifier } from './types.ts';
 
 /** POSTs the Alertmanager webhook payload (version 4), so existing Alertmanager receivers work unchanged. */
@@ -19,7 +20,11 @@ export const webhookPlugin = defineNotifier({
           return httpOutcome(
             await sendHttp(config.url, {
               method: 'POST',
-              headers: { ...requestHeaders(config), 'Content-Type': 'application/json' },
+              headers: {
+                ...requestHeaders(config),
+                ...idempotencyHeaders(batchKey(batch)),
+                'Content-Type': 'application/json',
+              },
               body: JSON.stringify(alertmanagerPayload(batch, config.max_alerts)),
               signal,
             }),
