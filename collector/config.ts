@@ -12,6 +12,7 @@ import { GatewayAlertsConfig } from './alerts/index.ts';
 import { ConsoleConfig, DEFAULT_CONSOLE } from './console/config.ts';
 import { DEFAULT_GROUP, GroupConfig } from './group/index.ts';
 import { DEFAULT_INTAKE_CONFIG, IntakeConfig } from './intake/index.ts';
+import { InhibitRuleConfig, inhibitRuleNotices } from './mute/inhibit-rules.ts';
 import { NotificationsConfig } from './notify/index.ts';
 import { routeMatchNotices } from './notify/route-notices.ts';
 import { FlappingConfig, RuleConfig } from './rules/index.ts';
@@ -38,6 +39,8 @@ export const CollectorConfig = z
       .strict()
       .default({ repeat_interval: 4 * 3_600_000, flapping: DEFAULT_FLAPPING }),
     rules: z.array(RuleConfig).max(10_000).default([]),
+    /** Alertmanager's inhibit_rules: a firing source alert holds back matching targets (README, Inhibit rules). */
+    inhibit_rules: z.array(InhibitRuleConfig).max(1000).default([]),
     /** Bounds on what an agent event may claim and on one host's share of EVENTS (README, Limits). */
     intake: IntakeConfig.default(DEFAULT_INTAKE_CONFIG),
     /** The telephony gateway's line down / budget spent become alerts for the notifiers (never the phone). */
@@ -81,5 +84,6 @@ export const CollectorConfigFile: ConfigFileKind<typeof CollectorConfig> = {
       ? []
       : ['notifications: no receivers; alerts reach only the telephony gateway, if one runs']),
     ...routeMatchNotices(input),
+    ...inhibitRuleNotices(input),
   ],
 };

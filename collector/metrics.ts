@@ -6,6 +6,7 @@ export interface CollectorMetrics {
   duplicates: ReturnType<typeof counter>;
   rejected: ReturnType<typeof counter<'reason'>>;
   ruleErrors: ReturnType<typeof counter<'rule'>>;
+  inhibited: ReturnType<typeof counter<'rule'>>;
   evaluation: Histogram<'kind'>;
   transitions: ReturnType<typeof counter<'status' | 'severity'>>;
   published: ReturnType<typeof counter<'outcome'>>;
@@ -52,6 +53,12 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
     events: counter(registry, 'offhook_collector_events_total', 'Events processed from the EVENTS stream, by kind', [
       'kind',
     ]),
+    inhibited: counter(
+      registry,
+      'offhook_alerts_inhibited_total',
+      'Firing alerts held back by an inhibit_rules entry (their notifications are not sent), by the alert rule',
+      ['rule'],
+    ),
     ruleErrors: counter(
       registry,
       'offhook_collector_rule_errors_total',

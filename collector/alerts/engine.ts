@@ -12,6 +12,7 @@ import { queueRepeat, reconcile, repeatDue, severityLevel } from './announce.ts'
 import { AlertLifecycle } from './lifecycle.ts';
 import { ackCovers, acknowledger, createMute, flapDetector, inhibitor, silencer, type MuteFn } from '../mute/index.ts';
 import { updateFlapping } from './flapping.ts';
+import type { InhibitOptions } from './inhibition.ts';
 import type { AgentEvent, Verdict } from '../rules/index.ts';
 import { seriesKey } from '../rules/series-key.ts';
 import type { EngineRule } from './engine-rules.ts';
@@ -40,6 +41,7 @@ export interface EngineOptions {
   observer?: EngineObserver;
   /** Bounds on what an event may claim (collector.yaml `intake:`); defaults when absent. */
   intake?: IntakeLimits;
+  inhibit?: InhibitOptions; // collector.yaml `inhibit_rules:`, beside host-down inhibition (alerts/inhibition.ts)
 }
 
 /**
@@ -76,6 +78,7 @@ export class AlertEngine {
       mute: this.mute,
       commit: (record) => this.commit(record),
       logger: options.logger,
+      inhibit: options.inhibit,
     });
   }
 
@@ -332,7 +335,7 @@ export class AlertEngine {
     // A timer restored from an older checkpoint for an alert the KV says already fires.
     if (previous?.alert.status === 'firing') return;
     const kind = rule.instance.kind;
-    const inhibited = kind !== 'host_down' && this.hostDown(pending.host);
+    const inhibited = this.lifecycle.inhibition.inhibitedNow({ ...pending, ruleKind: kind });
     const record = firingRecord(
       {
         fingerprint: fp,

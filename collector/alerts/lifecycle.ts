@@ -3,6 +3,7 @@ import type { MuteFn } from '../mute/index.ts';
 import { firingRecord, type AlertRecord } from './alert-record.ts';
 import { reconcile, severityLevel } from './announce.ts';
 import type { Verdict } from '../rules/index.ts';
+import { type InhibitOptions, RuleInhibition } from './inhibition.ts';
 
 /**
  * An alert's life once it fires: its generation's record goes live, its severity changes, it resolves, and a down
@@ -16,13 +17,27 @@ export class AlertLifecycle {
       mute: MuteFn;
       commit: (record: AlertRecord) => void;
       logger: Logger;
+      inhibit?: InhibitOptions | undefined;
     },
-  ) {}
+  ) {
+    this.inhibition = new RuleInhibition({
+      rules: deps.inhibit?.rules ?? [],
+      records: deps.records,
+      hostDown: (host) => this.hostDown(host),
+      mute: deps.mute,
+      commit: deps.commit,
+      onInhibited: deps.inhibit?.onInhibited,
+    });
+  }
+
+  /** collector.yaml `inhibit_rules:`; their decision joins host-down's in each alert's `inhibited` flag. */
+  readonly inhibition: RuleInhibition;
 
   /** A new generation's record (firingRecord()) goes live: stored, told if nothing mutes it, committed. */
   raise(record: AlertRecord, now: number): void {
     this.deps.records.set(record.alert.fingerprint, record);
     if (record.alert.ruleKind === 'host_down') this.setInhibition(record.alert.host, true, now, record);
+    this.inhibition.refresh(now, record);
     reconcile(record, this.deps.mute, now);
     this.deps.commit(record);
   }
@@ -41,6 +56,7 @@ export class AlertLifecycle {
     record.updatedAt = now;
     if (rose) reconcile(record, this.deps.mute, now);
     this.deps.commit(record);
+    this.inhibition.refresh(now, record);
   }
 
   resolve(record: AlertRecord, verdict: Pick<Verdict, 'summary' | 'value'>, now: number, seq: number): void {
@@ -59,6 +75,7 @@ export class AlertLifecycle {
     reconcile(record, this.deps.mute, now);
     this.deps.commit(record);
     if (alert.ruleKind === 'host_down') this.setInhibition(alert.host, false, now);
+    this.inhibition.refresh(now);
   }
 
   /**
@@ -86,7 +103,7 @@ export class AlertLifecycle {
         ' notifications are paused until it settles';
       const spec = { fingerprint: flapFp, host, rule, ruleKind: 'flapping' as const, labels, severity: worst };
       const record = firingRecord(
-        { ...spec, summary, value: Math.round(percent), startsAt: now, inhibited: this.hostDown(host) },
+        { ...spec, summary, value: Math.round(percent), startsAt: now, inhibited: this.inhibition.inhibitedNow(spec) },
         previous,
         seq,
         now,
@@ -116,8 +133,10 @@ export class AlertLifecycle {
       const alert = record.alert;
       if (alert.host !== host || alert.ruleKind === 'host_down' || alert.status !== 'firing') continue;
       count += 1;
-      if (alert.inhibited === inhibited) continue;
-      alert.inhibited = inhibited;
+      // An inhibit rule may still hold it back once the host is up again.
+      const held = inhibited || this.inhibition.ruleInhibits(alert);
+      if (alert.inhibited === held) continue;
+      alert.inhibited = held;
       record.updatedAt = now;
       reconcile(record, this.deps.mute, now);
       this.deps.commit(record);

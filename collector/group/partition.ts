@@ -1,3 +1,4 @@
+import { compileInhibitRules } from '../mute/inhibit-rules.ts';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { Ack, Clock, Heartbeat, Logger, Subjects } from '../../shared/index.ts';
@@ -70,6 +71,10 @@ export class PartitionRuntime {
       output: queue,
       logger,
       intake: intakeLimits(config.intake),
+      inhibit: {
+        rules: compileInhibitRules(config.inhibit_rules),
+        onInhibited: (alert) => metrics.inhibited.inc({ rule: alert.rule }),
+      },
       observer: {
         eventProcessed: (kind, seconds) => {
           metrics.events.inc({ kind });

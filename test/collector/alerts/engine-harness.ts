@@ -13,6 +13,7 @@ import type { AlertRecord, OutboxEntry } from '../../../collector/alerts/alert-r
 import { AlertEngine, type EngineOutput } from '../../../collector/alerts/engine.ts';
 import { buildRules } from '../../../collector/alerts/engine-rules.ts';
 import { CollectorConfig } from '../../../collector/config.ts';
+import { compileInhibitRules } from '../../../collector/mute/inhibit-rules.ts';
 
 /** Persists like KV would and keeps every announcement, in order. */
 export class MemoryOutput implements EngineOutput {
@@ -40,9 +41,13 @@ export class MemoryOutput implements EngineOutput {
 
 export function engineFor(
   rules: unknown[],
-  options: { clock?: ManualClock; defaults?: unknown; output?: MemoryOutput } = {},
+  options: { clock?: ManualClock; defaults?: unknown; output?: MemoryOutput; inhibit_rules?: unknown[] } = {},
 ) {
-  const config = CollectorConfig.parse({ rules, ...(options.defaults ? { defaults: options.defaults } : {}) });
+  const config = CollectorConfig.parse({
+    rules,
+    ...(options.defaults ? { defaults: options.defaults } : {}),
+    ...(options.inhibit_rules ? { inhibit_rules: options.inhibit_rules } : {}),
+  });
   const clock = options.clock ?? new ManualClock();
   const output = options.output ?? new MemoryOutput();
   const engine = new AlertEngine({
@@ -50,6 +55,7 @@ export function engineFor(
     clock,
     output,
     logger: silentLogger(),
+    inhibit: { rules: compileInhibitRules(config.inhibit_rules) },
   });
   return { engine, clock, output, config };
 }
