@@ -118,7 +118,7 @@ function alertPage(deps: StatusDeps, fp: string): string | null {
     ['generation', view.generation],
     ['acknowledged', ackText(record.ack)],
     ['silenced by', view.silencedBy ?? 'no'],
-    ['held back (host down)', view.inhibited ? 'yes' : 'no'],
+    ['held back (host down or inhibit rule)', view.inhibited ? 'yes' : 'no'],
     ['last notified', ago(now, view.lastNotifiedAt)],
     ['fingerprint', view.fingerprint],
   ];
@@ -146,7 +146,7 @@ function page(deps: StatusDeps): string {
     td(a.generation),
     td(
       [
-        a.inhibited ? 'host down' : '',
+        a.inhibited ? 'inhibited' : '',
         a.silencedBy ? `silenced (${a.silencedBy})` : '',
         a.acknowledgedBy ? `acked by ${a.acknowledgedBy}` : '',
       ]

@@ -17,7 +17,7 @@ const STATE_TEXT: Record<AlertState, string> = {
   firing: 'firing',
   acknowledged: 'acked',
   silenced: 'silenced',
-  inhibited: 'host down',
+  inhibited: 'inhibited',
   flapping: 'flapping',
   resolved: 'resolved',
 };
