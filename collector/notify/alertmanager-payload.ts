@@ -54,11 +54,21 @@ function common(maps: Record<string, string>[]): Record<string, string> {
   return Object.fromEntries(Object.entries(first!).filter(([k, v]) => rest.every((m) => m[k] === v)));
 }
 
-/** Builds the payload; `maxAlerts` > 0 truncates the list and reports how many were left out. */
-export function alertmanagerPayload(batch: NotificationBatch, maxAlerts = 0): AlertmanagerPayloadJson {
+/**
+ * Builds the payload; `maxAlerts` > 0 truncates the list and reports how many were left out. `annotate(i)` adds
+ * (or replaces) annotations of the i-th alert before commonAnnotations is computed (webhook templates).
+ */
+export function alertmanagerPayload(
+  batch: NotificationBatch,
+  maxAlerts = 0,
+  annotate?: (index: number) => Record<string, string>,
+): AlertmanagerPayloadJson {
   const why = batch.reason === 'fallback' ? (batch.fallbackReason ?? 'unspecified') : undefined;
   const keys = alertKeys(batch);
-  const all = batch.alerts.map((a, i) => alertmanagerAlert(a, batch.externalUrl, why, keys[i]));
+  const all = batch.alerts.map((a, i) => {
+    const alert = alertmanagerAlert(a, batch.externalUrl, why, keys[i]);
+    return annotate ? { ...alert, annotations: { ...alert.annotations, ...annotate(i) } } : alert;
+  });
   const alerts = maxAlerts > 0 ? all.slice(0, maxAlerts) : all;
   const commonLabels = common(all.map((a) => a.labels));
   // A batch without a group (queued by an older version and resumed) keeps the old invented key.

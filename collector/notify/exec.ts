@@ -2,13 +2,16 @@ import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { alertmanagerPayload } from './alertmanager-payload.ts';
 import { batchKey } from './idempotency.ts';
-import { oneLine, worstSeverity } from './text.ts';
+import { TemplateSource, templateRenderer } from './template.ts';
+import { headline, oneLine, worstSeverity } from './text.ts';
 import { defineNotifier, type NotificationBatch } from './types.ts';
 
 /** sysexits EX_TEMPFAIL: the command asks to be run again later. */
 export const EXIT_TEMPFAIL = 75;
 const KILL_GRACE_MS = 2000;
 const KEPT_OUTPUT_CHARS = 2000;
+/** A templated text longer than this is cut: an environment block is limited (ARG_MAX) and shared with argv. */
+const MAX_TEXT_CHARS = 16_000;
 
 /** OFFHOOK_* variables: the headline facts for scripts that do not want to parse JSON. */
 export function execEnvironment(batch: NotificationBatch): Record<string, string> {
@@ -48,10 +51,23 @@ export const execPlugin = defineNotifier({
     /** Extra environment; the command otherwise sees only PATH, HOME, LANG and the OFFHOOK_* variables. */
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
     cwd: z.string().optional(),
+    /** `text`: a Liquid template (README "Templates"), passed as OFFHOOK_TEXT and as `text` in the stdin JSON. */
+    templates: z.object({ text: TemplateSource.optional() }).strict().optional(),
   }),
   create(config, deps) {
+    const templates = templateRenderer(deps.receiverName ?? 'exec', deps.logger, deps.registry);
+    // Unset: no OFFHOOK_TEXT at all, so existing scripts see exactly what they saw before.
+    const textOf = (batch: NotificationBatch): string | undefined =>
+      config.templates?.text === undefined
+        ? undefined
+        : // Environment strings cannot hold NUL; newlines stay (a display may want several lines).
+          templates
+            .render('text', config.templates.text, batch, () => headline(batch))
+            .replaceAll('\0', '')
+            .slice(0, MAX_TEXT_CHARS);
     return {
       notify(batch, signal) {
+        const text = textOf(batch);
         return new Promise((resolve) => {
           const [file, ...args] = config.command as [string, ...string[]];
           const child = spawn(file, args, {
@@ -64,6 +80,7 @@ export const execPlugin = defineNotifier({
               ...(process.env.LANG ? { LANG: process.env.LANG } : {}),
               ...config.env,
               ...execEnvironment(batch),
+              ...(text === undefined ? {} : { OFFHOOK_TEXT: text }),
             },
           });
           let output = '';
@@ -75,7 +92,10 @@ export const execPlugin = defineNotifier({
           child.stderr.on('data', keep);
           child.stdin.on('error', () => {}); // a command that does not read stdin closes it early; that is fine
           const fallback = batch.reason === 'fallback' ? { fallbackReason: batch.fallbackReason ?? 'unspecified' } : {};
-          child.stdin.end(JSON.stringify({ ...alertmanagerPayload(batch), reason: batch.reason, ...fallback }));
+          const templated = text === undefined ? {} : { text };
+          child.stdin.end(
+            JSON.stringify({ ...alertmanagerPayload(batch), reason: batch.reason, ...fallback, ...templated }),
+          );
 
           let killTimer: NodeJS.Timeout | undefined;
           const killGroup = (sig: NodeJS.Signals): void => {

@@ -1,9 +1,25 @@
 import { z } from 'zod';
-import { alertmanagerPayload } from './alertmanager-payload.ts';
+import { alertmanagerPayload, FALLBACK_REASON_ANNOTATION } from './alertmanager-payload.ts';
 import { HttpClientOptions, httpFailure, httpOutcome, requestHeaders } from './http-common.ts';
 import { sendHttp } from './http-request.ts';
-import { batchKey, idempotencyHeaders } from './idempotency.ts';
-import { defineNotifier } from './types.ts';
+import { alertKeys, batchKey, idempotencyHeaders, NOTIFICATION_KEY_ANNOTATION } from './idempotency.ts';
+import { TemplateSource, templateRenderer } from './template.ts';
+import { defineNotifier, type NotificationBatch } from './types.ts';
+
+/** Annotations offhook itself writes; a template replacing them would break idempotency or the fallback story. */
+const RESERVED = new Set([NOTIFICATION_KEY_ANNOTATION, FALLBACK_REASON_ANNOTATION]);
+
+/** Alertmanager's label/annotation name syntax, so the receiver can route on a templated annotation. */
+const AnnotationName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'annotation names are [A-Za-z_][A-Za-z0-9_]*' })
+  .refine((name) => !RESERVED.has(name), { error: 'this annotation is written by offhook; choose another name' });
+
+/** The batch a per-alert template sees: this one alert, with its own idempotency key. */
+function batchOfOne(batch: NotificationBatch, i: number, keys: (string | undefined)[]): NotificationBatch {
+  const alert = batch.alerts[i]!;
+  return { ...batch, status: alert.status, alerts: [alert], idempotencyKeys: keys[i] ? [keys[i]] : [] };
+}
 
 /** POSTs the Alertmanager webhook payload (version 4), so existing Alertmanager receivers work unchanged. */
 export const webhookPlugin = defineNotifier({
@@ -12,8 +28,33 @@ export const webhookPlugin = defineNotifier({
     ...HttpClientOptions,
     /** At most this many alerts per payload (0 = all); the rest is reported in truncatedAlerts. */
     max_alerts: z.number().int().min(0).default(0),
+    /**
+     * `annotations`: name → Liquid template (README "Templates"), rendered per alert over a batch of that one alert
+     * and set as that alert's annotation (replacing `summary` if so named); commonAnnotations follows.
+     */
+    templates: z
+      .object({ annotations: z.record(AnnotationName, TemplateSource).optional() })
+      .strict()
+      .optional(),
   }),
-  create(config) {
+  create(config, deps) {
+    const templates = templateRenderer(deps.receiverName ?? 'webhook', deps.logger, deps.registry);
+    const sources = Object.entries(config.templates?.annotations ?? {});
+    const annotator = (batch: NotificationBatch) => {
+      if (sources.length === 0) return undefined;
+      const keys = alertKeys(batch);
+      return (i: number): Record<string, string> => {
+        const one = batchOfOne(batch, i, keys);
+        const built = alertmanagerPayload(one).alerts[0]!.annotations;
+        // A failed render falls back to the annotation's built-in value, or leaves a new annotation empty.
+        return Object.fromEntries(
+          sources.map(([name, source]) => [
+            name,
+            templates.render(`annotations.${name}`, source, one, () => built[name] ?? ''),
+          ]),
+        );
+      };
+    };
     return {
       async notify(batch, signal) {
         try {
@@ -25,7 +66,7 @@ export const webhookPlugin = defineNotifier({
                 ...idempotencyHeaders(batchKey(batch)),
                 'Content-Type': 'application/json',
               },
-              body: JSON.stringify(alertmanagerPayload(batch, config.max_alerts)),
+              body: JSON.stringify(alertmanagerPayload(batch, config.max_alerts, annotator(batch))),
               signal,
             }),
           );
