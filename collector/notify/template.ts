@@ -28,6 +28,19 @@ export function compileTemplate(source: string): Template[] {
   return liquid.parse(source);
 }
 
+/** The root variable names a template reads (`{{ labels.x }}` → `labels`), for check-config's name check. */
+export function templateVariables(source: string): string[] {
+  return liquid.globalVariablesSync(compileTemplate(source));
+}
+
+/**
+ * Renders with missing variables as empty text (check-config has already checked the root names): a rule summary's
+ * `{{ labels.mountpoint }}` on a series without that label reads as nothing, like `{labels.mountpoint}` does.
+ */
+export function renderLenient(parsed: Template[], scope: Record<string, unknown>): string {
+  return liquid.renderSync(parsed, scope, { strictVariables: false }) as string;
+}
+
 /** A config string that must be a valid template: check-config reports the field and Liquid's message. */
 export const TemplateSource = z
   .string()

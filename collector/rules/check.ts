@@ -95,7 +95,7 @@ class CheckRule implements RuleInstance {
       labels,
       severity: state.hard,
       value: Number.isFinite(value) ? value : null,
-      summary: renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, labels),
+      summary: renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, labels, DEFAULT_SUMMARY),
     };
   }
 

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { unknownPlaceholders } from './summary.ts';
+import { compileTemplate } from '../notify/template.ts';
+import { isLiquid, unknownPlaceholders } from './summary.ts';
 export { MatcherText } from '../silences/index.ts';
 
 /**
@@ -11,6 +12,22 @@ export function unknownPlaceholdersIssue(
   ctx: z.core.$RefinementCtx,
 ): void {
   if (!template) return;
+  if (isLiquid(template)) {
+    try {
+      compileTemplate(template);
+    } catch (err) {
+      const message = `invalid template: ${(err as Error).message.split('\n')[0]}`;
+      ctx.addIssue({ code: 'custom', path: ['summary'], message });
+      return;
+    }
+    for (const key of unknownPlaceholders(template, known))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['summary'],
+        message: `expected variables among ${known.join(', ')} or labels.NAME; ${key} is unknown`,
+      });
+    return;
+  }
   for (const key of unknownPlaceholders(template, known)) {
     ctx.addIssue({
       code: 'custom',

@@ -66,7 +66,7 @@ class HostDownRule implements RuleInstance {
       interval: formatDuration(liveness.intervalMs),
     };
     const summary = liveness.down
-      ? renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars)
+      ? renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, {}, DEFAULT_SUMMARY)
       : `${host} is up again: heartbeats are arriving`;
     return {
       host,

@@ -133,7 +133,7 @@ class LogRule implements RuleInstance {
       line: series.line,
     };
     const summary = series.firing
-      ? renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, series.labels)
+      ? renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, series.labels, DEFAULT_SUMMARY)
       : `${series.host}: ${vars.log_rule} is quiet again, ` +
         `${total} matching log line${total === 1 ? '' : 's'} within ${window}`;
     return {

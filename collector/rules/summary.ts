@@ -1,3 +1,6 @@
+import type { Template } from 'liquidjs';
+import { compileTemplate, renderLenient, templateVariables } from '../notify/template.ts';
+
 /** Numbers read out on the phone: no long fractions ("95.3", not "95.2999"). */
 export function formatValue(value: number | null): string {
   if (value === null || !Number.isFinite(value)) return 'unknown';
@@ -22,21 +25,49 @@ function plural(n: number, unit: string): string {
   return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 
+/** `{{` or `{%` anywhere means the summary is a Liquid template; otherwise `{name}` placeholders as before. */
+export const isLiquid = (template: string): boolean => template.includes('{{') || template.includes('{%');
+
+const compiled = new Map<string, Template[]>();
+
+/** Liquid summary: the kind's placeholders as variables (`{{ host }}`, `{{ value }}`) and `labels`. */
+function renderLiquid(template: string, vars: Record<string, string>, labels: Record<string, string>): string {
+  let parsed = compiled.get(template);
+  if (!parsed) {
+    parsed = compileTemplate(template);
+    compiled.set(template, parsed);
+  }
+  return renderLenient(parsed, { ...vars, labels });
+}
+
 const PLACEHOLDER_RE = /\{([a-zA-Z_][a-zA-Z0-9_]*(?:\.[a-zA-Z_][a-zA-Z0-9_]*)?)\}/g;
 
 /**
  * Fills "{host}: disk {labels.mountpoint} is {value} % full" from the variables; an unknown
  * placeholder stays visible rather than vanishing, so a typo shows up in the first alert.
+ * A Liquid summary (see isLiquid) that fails while rendering gives `fallback` (the kind's built-in summary) instead:
+ * check-config has checked its syntax and variable names, so only a filter failing on this data gets here.
  */
 export function renderSummary(
   template: string,
   vars: Record<string, string>,
   labels: Record<string, string> = {},
+  fallback?: string,
 ): string {
-  const text = template.replace(PLACEHOLDER_RE, (whole, key: string) => {
-    if (key.startsWith('labels.')) return labels[key.slice(7)] ?? '';
-    return vars[key] ?? whole;
-  });
+  let text: string;
+  if (isLiquid(template)) {
+    try {
+      text = renderLiquid(template, vars, labels);
+    } catch {
+      // Safe: the alert still needs a sentence; the built-in one says the same facts. Config checks make this rare.
+      return fallback === undefined ? clip(template, 500) : renderSummary(fallback, vars, labels);
+    }
+  } else {
+    text = template.replace(PLACEHOLDER_RE, (whole, key: string) => {
+      if (key.startsWith('labels.')) return labels[key.slice(7)] ?? '';
+      return vars[key] ?? whole;
+    });
+  }
   return clip(text.replace(/\s+/g, ' ').trim(), 500);
 }
 
@@ -44,8 +75,10 @@ export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** Placeholders a template may use, for config validation. */
+/** Placeholders a template may use, for config validation (Liquid: root variable names other than `labels`). */
 export function unknownPlaceholders(template: string, known: readonly string[]): string[] {
+  if (isLiquid(template))
+    return templateVariables(template).filter((name) => name !== 'labels' && !known.includes(name));
   const unknown: string[] = [];
   for (const match of template.matchAll(PLACEHOLDER_RE)) {
     const key = match[1]!;

@@ -165,7 +165,7 @@ class ThresholdRule implements RuleInstance {
       relation: level === 0 ? (above ? 'below' : 'above') : above ? 'above' : 'below',
       threshold: formatValue(threshold === undefined ? null : threshold * scale),
     };
-    return renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, labels);
+    return renderSummary(this.config.summary ?? DEFAULT_SUMMARY, vars, labels, DEFAULT_SUMMARY);
   }
 
   snapshot(): unknown {
