@@ -55,7 +55,12 @@ export const execPlugin = defineNotifier({
     templates: z.object({ text: TemplateSource.optional() }).strict().optional(),
   }),
   create(config, deps) {
-    const templates = templateRenderer(deps.receiverName ?? 'exec', deps.logger, deps.registry);
+    const templates = templateRenderer(
+      deps.receiverName ?? 'exec',
+      deps.logger,
+      deps.registry,
+      Object.keys(config.templates ?? {}),
+    );
     // Unset: no OFFHOOK_TEXT at all, so existing scripts see exactly what they saw before.
     const textOf = (batch: NotificationBatch): string | undefined =>
       config.templates?.text === undefined

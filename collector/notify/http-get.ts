@@ -21,7 +21,12 @@ export const httpGetPlugin = defineNotifier({
     templates: z.object({ summary: TemplateSource.optional() }).strict().optional(),
   }),
   create(config, deps) {
-    const templates = templateRenderer(deps.receiverName ?? 'http-get', deps.logger, deps.registry);
+    const templates = templateRenderer(
+      deps.receiverName ?? 'http-get',
+      deps.logger,
+      deps.registry,
+      Object.keys(config.templates ?? {}),
+    );
     return {
       async notify(batch, signal) {
         const keys = alertKeys(batch);

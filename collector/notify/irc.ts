@@ -53,7 +53,12 @@ export const ircPlugin = defineNotifier({
     templates: z.object({ text: TemplateSource.optional() }).strict().optional(),
   }),
   create(config, deps) {
-    const templates = templateRenderer(deps.receiverName ?? 'irc', deps.logger, deps.registry);
+    const templates = templateRenderer(
+      deps.receiverName ?? 'irc',
+      deps.logger,
+      deps.registry,
+      Object.keys(config.templates ?? {}),
+    );
     const linesOf = (batch: NotificationBatch): string[] => {
       const builtin = ircLines(batch, config.max_lines);
       const source = config.templates?.text;

@@ -62,7 +62,12 @@ export const mailPlugin = defineNotifier({
     templates: z.object({ subject: TemplateSource.optional(), body: TemplateSource.optional() }).strict().optional(),
   }),
   create(config, deps) {
-    const templates: TemplateRenderer = templateRenderer(deps.receiverName ?? 'mail', deps.logger, deps.registry);
+    const templates: TemplateRenderer = templateRenderer(
+      deps.receiverName ?? 'mail',
+      deps.logger,
+      deps.registry,
+      Object.keys(config.templates ?? {}),
+    );
     const password = (): string | undefined =>
       config.password_file ? readFileSync(config.password_file, 'utf8').trim() : config.password;
     const transport = createTransport({

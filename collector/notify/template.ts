@@ -1,6 +1,6 @@
 import { Liquid, type Template } from 'liquidjs';
 import { z } from 'zod';
-import { counter, type Logger, type Registry } from '../../shared/index.ts';
+import { counter, initCounter, type Logger, type Registry } from '../../shared/index.ts';
 import { alertmanagerPayload } from './alertmanager-payload.ts';
 import { headline } from './text.ts';
 import type { NotificationBatch } from './types.ts';
@@ -105,12 +105,25 @@ export interface TemplateRenderer {
   render(field: string, source: string | undefined, batch: NotificationBatch, fallback: () => string): string;
 }
 
-export function templateRenderer(receiver: string, logger: Logger, registry: Registry): TemplateRenderer {
+/**
+ * `fields`: the template fields this receiver has configured; each gets a 0 sample at start, so the failure series
+ * exists before the first failure (a Grafana panel or an alerting rule on it does not see "No data").
+ */
+export function templateRenderer(
+  receiver: string,
+  logger: Logger,
+  registry: Registry,
+  fields: readonly string[] = [],
+): TemplateRenderer {
   const failures = counter(
     registry,
     'offhook_notification_template_failures_total',
     'Notification templates that failed to render; the default text was sent instead',
     ['receiver', 'field'],
+  );
+  initCounter(
+    failures,
+    fields.map((field) => ({ receiver, field })),
   );
   const compiled = new Map<string, Template[]>();
   return {

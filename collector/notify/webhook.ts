@@ -38,8 +38,9 @@ export const webhookPlugin = defineNotifier({
       .optional(),
   }),
   create(config, deps) {
-    const templates = templateRenderer(deps.receiverName ?? 'webhook', deps.logger, deps.registry);
     const sources = Object.entries(config.templates?.annotations ?? {});
+    const fields = sources.map(([name]) => `annotations.${name}`);
+    const templates = templateRenderer(deps.receiverName ?? 'webhook', deps.logger, deps.registry, fields);
     const annotator = (batch: NotificationBatch) => {
       if (sources.length === 0) return undefined;
       const keys = alertKeys(batch);

@@ -129,3 +129,22 @@ describe('notifiers: the README examples of webhook and exec templates', () => {
     assert.equal(await metricValue(registry, FAILURES, {}), 0);
   });
 });
+
+describe('notifiers: offhook_notification_template_failures_total starts at 0 for each configured field', () => {
+  it('has a 0 sample per receiver and configured template field before any notification', async () => {
+    const registry = createRegistry('test');
+    createNotifier(
+      'webhook',
+      { url: 'http://127.0.0.1:9/', templates: { annotations: { summary: '{{ Status }}' } } },
+      registry,
+    );
+    createNotifier('exec', { command: ['/bin/true'], templates: { text: '{{ Status }}' } }, registry);
+    createNotifier('exec', { command: ['/bin/true'] }, registry);
+    const text = await registry.getSingleMetricAsString(FAILURES);
+    const samples = text.split('\n').filter((line) => line.startsWith(`${FAILURES}{`));
+    assert.deepEqual(samples, [
+      `${FAILURES}{receiver="test",field="annotations.summary",process="test"} 0`,
+      `${FAILURES}{receiver="test",field="text",process="test"} 0`,
+    ]);
+  });
+});
