@@ -110,6 +110,12 @@ export const RouteConfig = z
      * waits this long for the rest of its group, then they go in one notification. 0 (the default) sends at once.
      */
     group_wait: Duration.prefault('0'),
+    /**
+     * Alertmanager's group_interval: once a group was notified, changes to it go no sooner than this after the
+     * previous notification, each carrying the whole group (firing alerts and those resolved since). 0 (the default,
+     * Alertmanager's is 5m) keeps offhook's older behaviour: each change goes on its own after group_wait.
+     */
+    group_interval: Duration.prefault('0'),
   })
   .strict();
 export type RouteConfig = z.infer<typeof RouteConfig>;

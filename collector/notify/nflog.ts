@@ -113,10 +113,11 @@ export class NotificationLog {
 
 function isGroup(value: unknown): value is NotificationGroup {
   if (typeof value !== 'object' || value === null) return false;
-  const { key, labels, wait } = value as Record<string, unknown>;
+  const { key, labels, wait, interval } = value as Record<string, unknown>;
   return (
     typeof key === 'string' &&
     (wait === undefined || typeof wait === 'number') &&
+    (interval === undefined || typeof interval === 'number') &&
     typeof labels === 'object' &&
     labels !== null &&
     Object.values(labels).every((v) => typeof v === 'string')

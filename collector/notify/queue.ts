@@ -1,6 +1,7 @@
 import type { Alert, Clock, Logger } from '../../shared/index.ts';
 import type { ReceiverConfig } from './config.ts';
 import type { NotificationMetrics } from './metrics.ts';
+import { GroupIntervals } from './group-interval.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { deliverWithRetry, sleep } from './retry.ts';
 import type { NotificationBatch, NotificationGroup, NotificationReason, Notifier } from './types.ts';
@@ -39,6 +40,8 @@ export class ReceiverQueue {
   private pending: QueueItem[] = [];
   /** When each waiting group (group_wait) may go; set by its first queued alert, cleared when its batch is taken. */
   private readonly groupReadyAt = new Map<string, number>();
+  /** group_interval: when notified groups may go again, and the rest of each group a notification carries. */
+  readonly intervals = new GroupIntervals();
   /** Aborted by enqueue, so a worker waiting for a group wakes when an alert that may go at once arrives. */
   private wake = new AbortController();
   private running: Promise<void> | null = null;
@@ -81,7 +84,11 @@ export class ReceiverQueue {
     // Alertmanager's rule: an alert that started group_wait ago already (a resumed one, say) ends the wait at once.
     const readyAt = item.alert.startsAt + wait < now ? now : now + wait;
     const key = item.group?.key ?? '';
-    if (wait > 0) this.groupReadyAt.set(key, Math.min(this.groupReadyAt.get(key) ?? readyAt, readyAt));
+    // A group notified before goes on its group_interval grid instead (Alertmanager's later flushes).
+    const nextFlush = this.intervals.readyAt(item.group, now);
+    if (nextFlush !== undefined)
+      this.groupReadyAt.set(key, Math.min(this.groupReadyAt.get(key) ?? nextFlush, nextFlush));
+    else if (wait > 0) this.groupReadyAt.set(key, Math.min(this.groupReadyAt.get(key) ?? readyAt, readyAt));
     this.wake.abort();
     metrics.queueDepth.set({ receiver: receiver.name }, this.pending.length);
     const waitMs = this.limiter.waitMs();
@@ -180,10 +187,15 @@ export class ReceiverQueue {
   private takeBatch(head: number): QueueItem[] {
     const { reason, fallbackReason, group } = this.pending[head]!;
     if (group) this.groupReadyAt.delete(group.key);
+    this.intervals.flushed(group, this.options.clock.now());
     const batch: QueueItem[] = [];
     const rest: QueueItem[] = [];
+    // With group_interval a notification is the whole group: firing and resolved alerts go together.
+    const whole = this.intervals.wholeGroup(group) && (reason === 'firing' || reason === 'resolved');
+    const sameReason = (r: NotificationReason): boolean =>
+      r === reason || (whole && (r === 'firing' || r === 'resolved'));
     const same = (item: QueueItem): boolean =>
-      item.reason === reason && item.fallbackReason === fallbackReason && item.group?.key === group?.key;
+      sameReason(item.reason) && item.fallbackReason === fallbackReason && item.group?.key === group?.key;
     for (const item of this.pending) {
       const fits = batch.length < this.options.receiver.max_batch;
       const overtakes = rest.some((r) => r.alert.fingerprint === item.alert.fingerprint);
@@ -195,19 +207,25 @@ export class ReceiverQueue {
 
   private async send(items: QueueItem[]): Promise<void> {
     const { receiver, notifier, clock, metrics, logger } = this.options;
-    const alerts = items.map((item) => item.alert);
+    const group = items[0]!.group;
+    const changed = items.map((item) => item.alert);
+    const alerts = this.intervals.payload(group, changed);
     const keys = items.map((item) => item.idempotencyKey).filter((k) => k !== undefined);
+    const firing = alerts.some((a) => a.status === 'firing');
+    // A whole-group batch mixing firing and resolved alerts is a firing notification, as its status says.
+    const mixed = this.intervals.wholeGroup(group) && items.some((item) => item.reason !== items[0]!.reason);
     const batch: NotificationBatch = {
       receiver: receiver.name,
-      reason: items[0]!.reason,
-      status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+      reason: mixed ? (firing ? 'firing' : 'resolved') : items[0]!.reason,
+      status: firing ? 'firing' : 'resolved',
       alerts,
       externalUrl: this.options.externalUrl,
       ...(items[0]!.fallbackReason ? { fallbackReason: items[0]!.fallbackReason } : {}),
       ...(items[0]!.group ? { group: items[0]!.group } : {}),
-      ...(keys.length === items.length ? { idempotencyKeys: keys } : {}),
+      // Keys pair with alerts by position; the group's context alerts (already logged as sent) have none.
+      ...(keys.length === items.length && alerts === changed ? { idempotencyKeys: keys } : {}),
     };
-    const fingerprints = alerts.map((a) => a.fingerprint);
+    const fingerprints = changed.map((a) => a.fingerprint);
     const result = await deliverWithRetry(notifier, batch, {
       policy: {
         maxAttempts: receiver.retry.max_attempts,
@@ -226,6 +244,7 @@ export class ReceiverQueue {
     if (result.outcome.ok) {
       metrics.notifications.inc({ ...this.labels, outcome: 'sent' });
       logger.info({ fingerprints, reason: batch.reason, attempts: result.attempts }, 'notification sent');
+      this.intervals.delivered(group, changed);
       await this.options.onDelivered(items, result.attempts);
     } else {
       metrics.notifications.inc({ ...this.labels, outcome: 'failed' });

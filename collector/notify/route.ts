@@ -42,7 +42,12 @@ export function matchersOf(match: RouteMatch): KeyMatcher[] {
 function groupOf(route: RouteConfig, path: string, alert: Alert): NotificationGroup {
   const groupBy = route.group_by?.includes('...') ? 'all' : (route.group_by ?? []);
   const labels = groupLabelsOf(alertmanagerLabels(alert), groupBy);
-  return { key: groupKeyOf(path, labels), labels, ...(route.group_wait > 0 ? { wait: route.group_wait } : {}) };
+  return {
+    key: groupKeyOf(path, labels),
+    labels,
+    ...(route.group_wait > 0 ? { wait: route.group_wait } : {}),
+    ...(route.group_interval > 0 ? { interval: route.group_interval } : {}),
+  };
 }
 
 type Test = (value: string | undefined) => boolean;
@@ -131,7 +136,11 @@ export function routeStage(parts: {
         parts.metrics.dropped.inc({ receiver: target.receiver, reason: 'unknown_receiver' });
         continue;
       }
-      if (submission.reason === 'resolved' && !(target.sendResolved ?? receiver.config.send_resolved)) continue;
+      if (submission.reason === 'resolved' && !(target.sendResolved ?? receiver.config.send_resolved)) {
+        // Not told, but no longer part of its group's later notifications (Alertmanager drops it there too).
+        receiver.queue.intervals.forget(target.group, submission.alert.fingerprint);
+        continue;
+      }
       out.push({ ...submission, receiver, group: target.group });
     }
     return out;

@@ -11,6 +11,11 @@ export interface NotificationGroup {
   labels: Record<string, string>;
   /** The route's group_wait (ms): how long the group's first queued alert waits for others of its group. */
   wait?: number;
+  /**
+   * The route's group_interval (ms), when set: after the group's first notification, changes go no sooner than this
+   * after the previous one, and each notification carries the whole group (group-interval.ts).
+   */
+  interval?: number;
 }
 
 export interface NotificationBatch {
