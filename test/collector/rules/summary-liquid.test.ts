@@ -66,7 +66,8 @@ describe('rules: a summary may be a Liquid template ({{ or {% present), {name} p
 
   it('check-config names the rule field for a broken template and for an unknown variable', () => {
     assert.deepEqual(checkRuleSummary('{{ host | nope }}'), [
-      'collector.yaml: rules[1].summary: invalid template: undefined filter: nope, line:1, col:1, got "{{ host | nope }}"',
+      'collector.yaml: rules[1].summary: invalid template: undefined filter: nope, line:1, col:1, ' +
+        'got "{{ host | nope }}"',
     ]);
     assert.deepEqual(checkRuleSummary('{{ hots }} {{ labels.mountpoint }}'), [
       'collector.yaml: rules[1].summary: expected variables among host, rule, metric, value, level, relation, ' +
