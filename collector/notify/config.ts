@@ -87,38 +87,48 @@ export const RouteMatch = z
   .strict();
 export type RouteMatch = z.infer<typeof RouteMatch>;
 
-export const RouteConfig = z
-  .object({
-    receiver: ReceiverName,
-    /** Every given field must match; an empty match catches everything. Deprecated for `matchers` (but `reason`). */
-    match: RouteMatch.prefault({}),
-    /**
-     * Alertmanager's matchers (`severity=~"critical|warning"`, `host!="db1"`), on the labels Alertmanager would see:
-     * alertname (the rule), host, severity and the alert's own labels. All must match, and `match` too.
-     */
-    matchers: z.array(MatcherText).optional(),
-    /** Keep evaluating later routes after this one matched (Alertmanager's `continue`). */
-    continue: z.boolean().default(false),
-    send_resolved: z.boolean().optional(),
-    /**
-     * Alertmanager's group_by: alerts with equal values of these labels (alertname, host, severity and the alert's
-     * own labels) share a notification; ['...'] groups by every label; absent or [] puts the route's alerts in one.
-     */
-    group_by: z.array(z.string().min(1)).optional(),
-    /**
-     * Alertmanager's group_wait, applied after the durable hand-off (README: Grouping): a group's first queued alert
-     * waits this long for the rest of its group, then they go in one notification. 0 (the default) sends at once.
-     */
-    group_wait: Duration.prefault('0'),
-    /**
-     * Alertmanager's group_interval: once a group was notified, changes to it go no sooner than this after the
-     * previous notification, each carrying the whole group (firing alerts and those resolved since). 0 (the default,
-     * Alertmanager's is 5m) keeps offhook's older behaviour: each change goes on its own after group_wait.
-     */
-    group_interval: Duration.prefault('0'),
-  })
+const RouteFields = {
+  /** Required on a top-level route; a nested route inherits its parent's when it names none. */
+  receiver: ReceiverName.optional(),
+  /** Every given field must match; an empty match catches everything. Deprecated for `matchers` (but `reason`). */
+  match: RouteMatch.prefault({}),
+  /**
+   * Alertmanager's matchers (`severity=~"critical|warning"`, `host!="db1"`), on the labels Alertmanager would see:
+   * alertname (the rule), host, severity and the alert's own labels. All must match, and `match` too.
+   */
+  matchers: z.array(MatcherText).optional(),
+  /** Keep evaluating later routes after this one matched (Alertmanager's `continue`). */
+  continue: z.boolean().default(false),
+  send_resolved: z.boolean().optional(),
+  /**
+   * Alertmanager's group_by: alerts with equal values of these labels (alertname, host, severity and the alert's
+   * own labels) share a notification; ['...'] groups by every label; absent or [] puts the route's alerts in one.
+   */
+  group_by: z.array(z.string().min(1)).optional(),
+  /**
+   * Alertmanager's group_wait, applied after the durable hand-off (README: Grouping): a group's first queued alert
+   * waits this long for the rest of its group, then they go in one notification. 0 (the default) sends at once.
+   */
+  group_wait: Duration.optional(),
+  /**
+   * Alertmanager's group_interval: once a group was notified, changes to it go no sooner than this after the
+   * previous notification, each carrying the whole group (firing alerts and those resolved since). 0 (the default,
+   * Alertmanager's is 5m) keeps offhook's older behaviour: each change goes on its own after group_wait.
+   */
+  group_interval: Duration.optional(),
+};
+
+/**
+ * Nested routes (Alertmanager's route tree): an alert goes down into the first child that matches (each child's
+ * children likewise, `continue` as at the top), else stays at the route it reached. A child inherits receiver,
+ * group_by, group_wait, group_interval and send_resolved when it names none; its groupKey lists the path's matchers.
+ */
+export interface RouteConfig extends z.infer<z.ZodObject<typeof RouteFields>> {
+  routes?: RouteConfig[];
+}
+export const RouteConfig: z.ZodType<RouteConfig> = z
+  .object({ ...RouteFields, routes: z.array(z.lazy(() => RouteConfig)).optional() })
   .strict();
-export type RouteConfig = z.infer<typeof RouteConfig>;
 
 export const NotificationsConfig = z
   .object({
@@ -142,14 +152,24 @@ export const NotificationsConfig = z
       'receiver name',
     );
     const known = `known receivers: ${[...names.keys()].join(', ') || 'none'}`;
-    config.routes.forEach((route, index) => {
-      if (!names.has(route.receiver))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['routes', index, 'receiver'],
-          message: `no receiver named "${route.receiver}" (${known})`,
-        });
-    });
+    const walk = (routes: RouteConfig[], path: (string | number)[]): void =>
+      routes.forEach((route, index) => {
+        const at = [...path, index];
+        if (route.receiver === undefined && path.length === 1)
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, 'receiver'],
+            message: `a top-level route names its receiver (${known}); nested routes may inherit it`,
+          });
+        if (route.receiver !== undefined && !names.has(route.receiver))
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, 'receiver'],
+            message: `no receiver named "${route.receiver}" (${known})`,
+          });
+        walk(route.routes ?? [], [...at, 'routes']);
+      });
+    walk(config.routes, ['routes']);
     config.fallback_receivers.forEach((name, index) => {
       if (!names.has(name))
         ctx.addIssue({

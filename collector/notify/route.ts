@@ -39,15 +39,65 @@ export function matchersOf(match: RouteMatch): KeyMatcher[] {
   return out;
 }
 
-function groupOf(route: RouteConfig, path: string, alert: Alert): NotificationGroup {
-  const groupBy = route.group_by?.includes('...') ? 'all' : (route.group_by ?? []);
+/** A route with what it inherited filled in (Alertmanager's route tree: children take their parent's settings). */
+interface Node {
+  receiver: string;
+  sendResolved: boolean | undefined;
+  groupBy: string[];
+  wait: number;
+  interval: number;
+  continue: boolean;
+  matches: (alert: Alert, reason: NotificationReason) => boolean;
+  /** The route key: the matchers of every route from the top down to this one. */
+  path: string;
+  children: Node[];
+}
+
+function groupOf(node: Node, alert: Alert): NotificationGroup {
+  const groupBy = node.groupBy.includes('...') ? 'all' : node.groupBy;
   const labels = groupLabelsOf(alertmanagerLabels(alert), groupBy);
   return {
-    key: groupKeyOf(path, labels),
+    key: groupKeyOf(node.path, labels),
     labels,
-    ...(route.group_wait > 0 ? { wait: route.group_wait } : {}),
-    ...(route.group_interval > 0 ? { interval: route.group_interval } : {}),
+    ...(node.wait > 0 ? { wait: node.wait } : {}),
+    ...(node.interval > 0 ? { interval: node.interval } : {}),
   };
+}
+
+type Inherited = Pick<Node, 'receiver' | 'sendResolved' | 'groupBy' | 'wait' | 'interval'>;
+
+function compileNode(route: RouteConfig, parent: Inherited, chain: KeyMatcher[][]): Node {
+  const match = compileMatch(route.match);
+  // Alertmanager's route key lists every matcher of the route, match: and matchers: alike.
+  const own = [...matchersOf(route.match), ...(route.matchers ?? [])];
+  const node: Inherited = {
+    // config.ts refuses a top-level route without a receiver, so '' is never reached.
+    receiver: route.receiver ?? parent.receiver,
+    sendResolved: route.send_resolved ?? parent.sendResolved,
+    groupBy: route.group_by ?? parent.groupBy,
+    wait: route.group_wait ?? parent.wait,
+    interval: route.group_interval ?? parent.interval,
+  };
+  return {
+    ...node,
+    continue: route.continue,
+    matches: (alert, reason) =>
+      match(alert, reason) && (!route.matchers || matchesAll(route.matchers, alertmanagerLabels(alert))),
+    path: routeKey([...chain, own]),
+    children: (route.routes ?? []).map((child) => compileNode(child, node, [...chain, own])),
+  };
+}
+
+/** Alertmanager's Route.Match: the deepest matching routes under `nodes`, first match wins unless `continue`. */
+function matching(nodes: Node[], alert: Alert, reason: NotificationReason): Node[] {
+  const out: Node[] = [];
+  for (const node of nodes) {
+    if (!node.matches(alert, reason)) continue;
+    const deeper = matching(node.children, alert, reason);
+    out.push(...(deeper.length > 0 ? deeper : [node]));
+    if (!node.continue) break;
+  }
+  return out;
 }
 
 type Test = (value: string | undefined) => boolean;
@@ -82,27 +132,18 @@ export function compileMatch(match: RouteMatch): CompiledMatch {
     labels.every(([name, test]) => test(Object.hasOwn(alert.labels, name) ? alert.labels[name] : undefined));
 }
 
-/** Routes in order, first match wins unless it says continue; each receiver at most once. */
+/**
+ * Routes in order, first match wins unless it says continue; a matching route's children are tried the same way and
+ * the deepest matching routes are used (Alertmanager's tree). Each receiver at most once.
+ */
 export function createRouter(routes: RouteConfig[]): (alert: Alert, reason: NotificationReason) => RouteTarget[] {
-  const compiled = routes.map((route) => ({
-    route,
-    matches: compileMatch(route.match),
-    // Alertmanager's route key lists every matcher of the route, match: and matchers: alike.
-    path: routeKey([[...matchersOf(route.match), ...(route.matchers ?? [])]]),
-  }));
+  const top: Inherited = { receiver: '', sendResolved: undefined, groupBy: [], wait: 0, interval: 0 };
+  const compiled = routes.map((route) => compileNode(route, top, []));
   return (alert, reason) => {
     const targets: RouteTarget[] = [];
-    for (const { route, matches, path } of compiled) {
-      if (!matches(alert, reason)) continue;
-      if (route.matchers && !matchesAll(route.matchers, alertmanagerLabels(alert))) continue;
-      if (!targets.some((t) => t.receiver === route.receiver))
-        targets.push({
-          receiver: route.receiver,
-          sendResolved: route.send_resolved,
-          group: groupOf(route, path, alert),
-        });
-      if (!route.continue) break;
-    }
+    for (const node of matching(compiled, alert, reason))
+      if (!targets.some((t) => t.receiver === node.receiver))
+        targets.push({ receiver: node.receiver, sendResolved: node.sendResolved, group: groupOf(node, alert) });
     return targets;
   };
 }
