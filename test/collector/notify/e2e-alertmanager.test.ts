@@ -31,7 +31,8 @@ import { metricValue } from './helpers.ts';
  * past group_wait once all 16 wait in its queue, so neither side depends on timing. Then the group changes, one step at
  * a time (each step waits for both sides' POST, so no step's change can fall into another's notification): an alert
  * is added, one resolves, and two are added of which an inhibit rule holds one back. After group_interval both resend
- * the whole group: every firing alert, plus the resolved one once. Each POST's alerts are compared by host and status.
+ * the whole group: every firing alert, plus the resolved one once. Last, a nested route takes an alert into a group
+ * of its own. Each POST's alerts are compared by host and status.
  */
 const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 
@@ -44,7 +45,13 @@ interface Post {
   alerts: string[];
 }
 
-const route = { matchers: ['severity="critical"'], group_by: ['alertname'], group_wait: '2s' };
+// A nested route (inheriting receiver and group_wait) takes web20 into a group of its own, keyed by the whole path.
+const route = {
+  matchers: ['severity="critical"'],
+  group_by: ['alertname'],
+  group_wait: '2s',
+  routes: [{ matchers: ['host="web20"'], group_by: ['host'] }],
+};
 // Same rule both sides: a firing disk alert on web2 holds back the one on web18 (and nothing else).
 const inhibitRules = [
   {
@@ -217,5 +224,11 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
     assert.equal(posts.am!.at(-1)!.alerts.length, 17, 'web2..web17, web19; web1 left the group');
     assert.deepEqual(posts.offhook, posts.am);
     assert.ok(posts.am!.every((p) => p.groupKey === key && p.status === 'firing'));
+  });
+
+  it('a nested route: its own group, the groupKey listing the matchers of the path', async () => {
+    await step('web20 fires (nested route)', { web20: 95 }, 1);
+    assert.equal(posts.am!.at(-1)!.groupKey, '{}/{severity="critical"}/{host="web20"}:{host="web20"}');
+    assert.deepEqual(posts.am!.at(-1)!.alerts, ['web20:firing']);
   });
 });
