@@ -8,6 +8,7 @@ import {
   Severity,
   refineUniqueNames,
 } from '../shared/index.ts';
+import { TemplateSource } from '../shared/liquid.ts';
 import { DRIVER_NAMES, driverEntry, driverSettings } from './drivers/registry.ts';
 import { AlertmanagerBridgeConfig } from './alertmanager/config.ts';
 import { DEFAULT_WATCHDOG, WatchdogConfig } from './watchdog/config.ts';
@@ -152,6 +153,8 @@ export const SpeechConfig = z
     max_chars: z.number().int().min(50).max(4000).default(600),
     /** Alerts named one by one in a grouped call; the rest are counted. */
     max_alerts_spoken: z.number().int().min(1).max(20).default(3),
+    /** `message`: a Liquid template for the spoken alert text (README "Spoken text template"); unset = built-in. */
+    templates: z.object({ message: TemplateSource.optional() }).strict().optional(),
   })
   .strict();
 

@@ -24,6 +24,7 @@ import { startAlertmanagerBridge, type AlertmanagerBridge } from './alertmanager
 import { AlertConsumer } from './intake/alert-consumer.ts';
 import { Budget } from './calls/budget.ts';
 import { CallScript, callSettingsFrom } from './calls/call-script.ts';
+import { callTemplate } from './calls/call-template.ts';
 import type { GatewayConfig } from './config.ts';
 import { control } from './line/control.ts';
 import { serveStatus } from './status/status.ts';
@@ -126,7 +127,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const queue = new CallQueue(config.people, config.escalation);
   const budget = new Budget(config.budget);
   budget.load(await store.loadBudget());
-  const callScript = new CallScript(driver, speech, callSettingsFrom(config), () => clock.now());
+  const message = config.speech.templates?.message;
+  const callSettings = {
+    ...callSettingsFrom(config),
+    ...(message === undefined ? {} : { message: callTemplate(message, logger, registry) }),
+  };
+  const callScript = new CallScript(driver, speech, callSettings, () => clock.now());
   const inboundSettings = {
     digitTimeoutMs: config.line.digit_timeout,
     voiceNoteDir: join(config.state_dir, 'voice-notes'),

@@ -12,6 +12,7 @@ import {
   countWord,
   describeAlert,
   menuText,
+  sanitizeSpeech,
 } from './wording.ts';
 
 export interface CallSettings {
@@ -21,6 +22,8 @@ export interface CallSettings {
   maxRepeats: number;
   maxAlertsSpoken: number;
   maxChars: number;
+  /** From speech.templates.message (call-template.ts): the spoken text for these alerts, given the built-in one. */
+  message?: (alerts: readonly Alert[], builtIn: string) => string;
 }
 
 export interface OutboundCall {
@@ -191,7 +194,11 @@ export class CallScript {
     const named = alerts.slice(0, this.settings.maxAlertsSpoken);
     const recordings = await Promise.all(named.map((a) => this.speech.recordingFor(a.rule, a.severity)));
     if (recordings.every((r) => r === null)) {
-      return [await this.speech.render(callMessage(alerts, this.settings), 'alert')];
+      const builtIn = callMessage(alerts, this.settings);
+      const { message } = this.settings;
+      // Template output is sanitised like a summary: it holds alert text, and the engine must never see markup.
+      const text = message ? sanitizeSpeech(message(alerts, builtIn), this.settings.maxChars) : builtIn;
+      return [await this.speech.render(text, 'alert')];
     }
     const head =
       alerts.length === 1
