@@ -258,6 +258,8 @@ export class ReceiverQueue {
         },
         'notification failed',
       );
+      // A group whose first notification failed has told the receiver nothing: its next alert waits group_wait.
+      this.intervals.delivered(group, []);
       this.options.onUndelivered(items, this.closing.signal.aborted ? 'shutdown' : 'failed');
     }
   }

@@ -8,22 +8,28 @@ import { matchersOf } from './route.ts';
  * schema refuses gets the schema's error instead, not a notice.
  */
 export function routeMatchNotices(input: Record<string, unknown>): string[] {
-  const routes = (input.notifications as { routes?: unknown } | null | undefined)?.routes;
-  if (!Array.isArray(routes)) return [];
   const notices: string[] = [];
-  routes.forEach((route: unknown, index) => {
-    const raw = (route as { match?: unknown } | null)?.match;
-    if (raw === undefined) return;
-    const parsed = RouteMatch.safeParse(raw);
-    if (!parsed.success) return;
-    const { reason, ...rest } = parsed.data;
-    const matchers = matchersOf(rest).map((m) => `'${m.name}${m.op}${goQuote(m.value)}'`);
-    if (matchers.length === 0) return;
-    const keep = reason === undefined ? '' : ` and keep match: { reason: ${JSON.stringify(reason)} }`;
-    notices.push(
-      `notifications.routes.${index}.match: deprecated; write matchers: [${matchers.join(', ')}]${keep} ` +
-        '(Alertmanager syntax)',
-    );
-  });
+  // Nested routes (`routes:` under a route) get the same notice, named by their path.
+  const walk = (routes: unknown, path: string): void => {
+    if (!Array.isArray(routes)) return;
+    routes.forEach((route: unknown, index) => {
+      const at = `${path}.${index}`;
+      walk((route as { routes?: unknown } | null)?.routes, `${at}.routes`);
+      const notice = matchNotice((route as { match?: unknown } | null)?.match);
+      if (notice) notices.push(`${at}.match: ${notice}`);
+    });
+  };
+  walk((input.notifications as { routes?: unknown } | null | undefined)?.routes, 'notifications.routes');
   return notices;
+}
+
+function matchNotice(raw: unknown): string | undefined {
+  if (raw === undefined) return undefined;
+  const parsed = RouteMatch.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const { reason, ...rest } = parsed.data;
+  const matchers = matchersOf(rest).map((m) => `'${m.name}${m.op}${goQuote(m.value)}'`);
+  if (matchers.length === 0) return undefined;
+  const keep = reason === undefined ? '' : ` and keep match: { reason: ${JSON.stringify(reason)} }`;
+  return `deprecated; write matchers: [${matchers.join(', ')}]${keep} (Alertmanager syntax)`;
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { NotificationsConfig } from '../../../collector/notify/config.ts';
+import { routeMatchNotices } from '../../../collector/notify/route-notices.ts';
 import { createRouter } from '../../../collector/notify/route.ts';
 import { makeAlert } from './helpers.ts';
 
@@ -57,5 +58,12 @@ describe("notifiers: nested routes (Alertmanager's route tree)", () => {
     assert.ok(!nested.success);
     assert.deepEqual(nested.error.issues[0]!.path, ['routes', 0, 'routes', 0, 'receiver']);
     assert.match(nested.error.issues[0]!.message, /no receiver named "nope"/);
+  });
+
+  it("check-config's match: deprecation notice names a nested route by its path", () => {
+    const routes = [{ receiver: 'ops', routes: [{ matchers: ['a="1"'] }, { match: { host: 'db1' } }] }];
+    assert.deepEqual(routeMatchNotices({ notifications: { routes } }), [
+      'notifications.routes.0.routes.1.match: deprecated; write matchers: [\'host="db1"\'] (Alertmanager syntax)',
+    ]);
   });
 });
