@@ -67,8 +67,8 @@ export class GroupIntervals {
   /** A resolve this receiver is not sent (no send_resolved): Alertmanager still takes it out of the group. */
   forget(group: NotificationGroup, fingerprint: string): void {
     const state = this.groups.get(group.key);
-    if (!state) return;
-    state.firing.delete(fingerprint);
+    // Only a member's leaving can end the group: a first notification still in flight has no members yet.
+    if (!state?.firing.delete(fingerprint)) return;
     if (state.firing.size === 0) this.groups.delete(group.key);
   }
 }

@@ -18,6 +18,8 @@ export interface QueueItem {
   /** Its aggregation group; only items of the same group share a batch (absent: entries of older versions). */
   group?: NotificationGroup;
   heldByRateLimit?: boolean;
+  /** Its alert resolved meanwhile and the receiver is not told (no send_resolved): not kept as part of its group. */
+  resolvedUntold?: boolean;
 }
 
 export interface ReceiverQueueOptions {
@@ -94,6 +96,17 @@ export class ReceiverQueue {
     const waitMs = this.limiter.waitMs();
     if (waitMs > 0) this.hold(waitMs);
     this.kick();
+  }
+
+  /**
+   * A resolve this receiver is not sent (no send_resolved): Alertmanager takes the alert out of its group, so later
+   * notifications of the group leave it out, also when its firing is still queued here.
+   */
+  forget(group: NotificationGroup, alert: Alert): void {
+    this.intervals.forget(group, alert.fingerprint);
+    for (const item of this.pending)
+      if (item.alert.fingerprint === alert.fingerprint && item.alert.generation <= alert.generation)
+        item.resolvedUntold = true;
   }
 
   /** Resolves once nothing is queued or being sent. */
@@ -244,7 +257,10 @@ export class ReceiverQueue {
     if (result.outcome.ok) {
       metrics.notifications.inc({ ...this.labels, outcome: 'sent' });
       logger.info({ fingerprints, reason: batch.reason, attempts: result.attempts }, 'notification sent');
-      this.intervals.delivered(group, changed);
+      this.intervals.delivered(
+        group,
+        items.filter((item) => !item.resolvedUntold).map((item) => item.alert),
+      );
       await this.options.onDelivered(items, result.attempts);
     } else {
       metrics.notifications.inc({ ...this.labels, outcome: 'failed' });

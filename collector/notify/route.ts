@@ -179,7 +179,7 @@ export function routeStage(parts: {
       }
       if (submission.reason === 'resolved' && !(target.sendResolved ?? receiver.config.send_resolved)) {
         // Not told, but no longer part of its group's later notifications (Alertmanager drops it there too).
-        receiver.queue.intervals.forget(target.group, submission.alert.fingerprint);
+        receiver.queue.forget(target.group, submission.alert);
         continue;
       }
       out.push({ ...submission, receiver, group: target.group });

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { createRegistry, ManualClock, silentLogger } from '../../../shared/index.ts';
 import { GroupIntervals } from '../../../collector/notify/group-interval.ts';
+import { notificationMetrics } from '../../../collector/notify/metrics.ts';
+import { ReceiverQueue } from '../../../collector/notify/queue.ts';
 import type { NotificationGroup } from '../../../collector/notify/types.ts';
-import { makeAlert, resolvedCopy } from './helpers.ts';
+import { makeAlert, receiver, resolvedCopy } from './helpers.ts';
+import { until } from '../../helpers/wait.ts';
 
 const group: NotificationGroup = { key: '{}:{alertname="disk"}', labels: { alertname: 'disk' }, interval: 5_000 };
 
@@ -51,5 +55,44 @@ describe('notifiers: group_interval (group-interval.ts)', () => {
     );
     intervals.delivered(group, [resolvedCopy(c)]);
     assert.equal(intervals.readyAt(group, 1_000), undefined, 'all resolved: the next alert starts a new group');
+  });
+
+  it('a queued firing whose untold resolve (no send_resolved) came meanwhile does not stay in the group', async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const sent: string[][] = [];
+    const queue = new ReceiverQueue({
+      receiver: receiver('exec', { command: ['/bin/true'] }),
+      notifier: {
+        notify: (batch) => {
+          sent.push(batch.alerts.map((a) => a.host));
+          return Promise.resolve({ ok: true });
+        },
+      },
+      externalUrl: 'http://127.0.0.1:9465',
+      clock,
+      metrics: notificationMetrics(createRegistry('collector')),
+      logger: silentLogger(),
+      onDelivered: () => Promise.resolve(),
+      onUndelivered: () => {},
+    });
+    const at = clock.now();
+    const item = (host: string) => ({
+      alert: makeAlert({ host, startsAt: at }),
+      reason: 'firing' as const,
+      key: host,
+      group,
+    });
+    queue.enqueue(item('web1'));
+    await until(() => sent.length === 1, 'the first notification');
+    const web2 = item('web2');
+    queue.enqueue(web2);
+    queue.forget(group, resolvedCopy(web2.alert));
+    clock.advance(5_000);
+    await until(() => sent.length === 2, 'the second notification');
+    queue.enqueue(item('web3'));
+    clock.advance(5_000);
+    await until(() => sent.length === 3, 'the third notification');
+    await queue.close();
+    assert.deepEqual(sent, [['web1'], ['web1', 'web2'], ['web1', 'web3']]);
   });
 });
