@@ -1,4 +1,3 @@
-import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamClient, type MetricPoint, type ResourceSample, type Subjects } from '../shared/index.ts';
 import { resourceSample } from './lib.ts';
@@ -79,36 +78,4 @@ export async function publishHosts(
   }
   await Promise.all(inflight);
   return { events, bytes };
-}
-
-/**
- * The baseline: an ordered consumer over the same stream that only JSON-parses each message. Returns messages/s and
- * the CPU seconds this process spent (nothing else runs in it meanwhile): on a machine shared with other work the
- * wall-clock rates of two processes depend on how the scheduler treated each, CPU per event does much less.
- */
-export async function bareSubscriberRate(
-  nc: NatsConnection,
-  stream: string,
-  total: number,
-): Promise<{ rate: number; cpuSeconds: number }> {
-  const consumer = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
-  const cpuAtStart = process.cpuUsage();
-  const started = performance.now();
-  let seen = 0;
-  let points = 0;
-  const messages = await consumer.consume({
-    callback: (msg) => {
-      points += (JSON.parse(new TextDecoder().decode(msg.data)) as ResourceSample).metrics.length;
-      seen++;
-    },
-  });
-  await new Promise<void>((resolve) => {
-    const poll = (): void => (seen >= total ? resolve() : void setTimeout(poll, 5));
-    poll();
-  });
-  const rate = total / ((performance.now() - started) / 1000);
-  const cpu = process.cpuUsage(cpuAtStart);
-  messages.stop();
-  if (points === 0) throw new Error('the baseline parsed nothing');
-  return { rate, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }

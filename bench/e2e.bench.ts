@@ -4,17 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connect } from '@nats-io/transport-node';
 import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
-import { Alert, CallRecord, ensureStreams, streamNames, Subjects } from '../shared/index.ts';
+import { Alert, CallRecord, ensureStreams, Subjects } from '../shared/index.ts';
 import { startOffhook, type OffhookProcess } from '../deploy/lib/offhook-process.ts';
 import { killAllTracked, killAndWait, waitForOutput } from '../deploy/lib/processes.ts';
-import { scrape, sumOf } from '../deploy/lib/metrics-text.ts';
 import { mountTmpfs } from '../deploy/lib/tmpfs.ts';
 import { webhookReceiver, type ReceivedAlert } from '../deploy/lib/webhook-receiver.ts';
-import { bareSubscriberRate, publishHosts } from './e2e-load.ts';
+import { collectorThroughput } from './e2e-throughput.ts';
 import { logLatencies } from './e2e-log.ts';
 import { startPeerStack } from './peer-stack.ts';
 import { percentile, report, type BenchRow } from './lib.ts';
@@ -28,8 +26,9 @@ import { average, cpuSeconds, MIB, rssBytes } from './proc-stats.ts';
  * 2. log line → alert on NATS → webhook, with where the time goes (bench/e2e-log.ts);
  * 2b. HTTP service down → webhook: the agent's http check (1 s interval, default check_retry) against a loopback
  *    server closed at a known instant, judged by a collector check rule with the default max_attempts 3;
- * 3. the collector process replaying 1,000 and 10,000 hosts' realistic samples, next to a bare
- *    subscriber that only parses the same messages, with the collector's CPU and RSS;
+ * 3. the collector process replaying 60,000 realistic samples of 1,000 and of 10,000 hosts, published first, next to
+ *    a bare subscriber process that only parses the same messages, both counted from spawn with an idle run's
+ *    start-up subtracted (bench/e2e-throughput.ts; OFFHOOK_BENCH_THROUGHPUT_ROUNDS, default 60 rounds of 1,000);
  * 4. agent footprint at 1 s and 10 s sampling (CPU seconds per minute, RSS).
  * The peer for 1 and 2b (bench/peer-stack.ts: Prometheus, node_exporter, blackbox_exporter, Alertmanager at 1 s) runs
  * the same trials on the same tmpfs, service and webhook receiver after offhook's (OFFHOOK_BENCH_PEER=0 skips it).
@@ -40,6 +39,8 @@ const BREACH_TRIALS = Number(process.env.OFFHOOK_BENCH_TRIALS ?? 30);
 const HTTP_TRIALS = Number(process.env.OFFHOOK_BENCH_TRIALS ?? 30);
 const FOOTPRINT_S = Number(process.env.OFFHOOK_BENCH_SECONDS ?? 60);
 const PREFIX = 'e2e';
+/** 60,000 events per throughput row: several seconds of collector work, not a second measured in 200 ms steps. */
+const THROUGHPUT_ROUNDS_1K = Number(process.env.OFFHOOK_BENCH_THROUGHPUT_ROUNDS ?? 60);
 const TRIAL_TIMEOUT_MS = 30_000;
 
 interface Waiter<T> {
@@ -418,104 +419,6 @@ async function latencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnec
   }
 }
 
-async function collectorThroughput(dir: string, hosts: number, rounds: number): Promise<BenchRow[]> {
-  const server = await EmbeddedNatsServer.start({ storeDir: join(dir, `js-${hosts}`) });
-  const nc = await connect({ servers: server.url });
-  const subjects = new Subjects(`tp${hosts}`);
-  try {
-    await ensureStreams(nc, subjects);
-    const { events, bytes } = await publishHosts(nc, subjects, hosts, rounds);
-    const stream = streamNames(subjects).events;
-    const stored = (await (await jetstreamManager(nc)).streams.info(stream)).state.messages;
-    if (stored !== events) throw new Error(`stored ${stored} of ${events} events`);
-    const { rate: baseline, cpuSeconds: baselineCpu } = await bareSubscriberRate(nc, stream, events);
-
-    const collector = await startOffhook('collector', dir, `collector-${hosts}`, {
-      nats: { servers: [server.url], prefix: subjects.prefix },
-      listen: '127.0.0.1:0',
-      rules: [
-        {
-          name: 'disk_full',
-          kind: 'threshold',
-          metric: 'offhook_filesystem_used_ratio',
-          warn: 0.85,
-          crit: 0.95,
-          clear_below: 0.8,
-          for: '2m',
-        },
-        { name: 'load_high', kind: 'threshold', metric: 'node_load5', crit: 20, clear_below: 15, for: '5m' },
-        {
-          name: 'memory_full',
-          kind: 'threshold',
-          metric: 'offhook_memory_used_ratio',
-          warn: 0.9,
-          crit: 0.97,
-          clear_below: 0.85,
-          for: '1m',
-        },
-        {
-          name: 'few_processes',
-          kind: 'threshold',
-          metric: 'node_processes_pids',
-          comparison: '<',
-          crit: 5,
-          clear_above: 10,
-        },
-        { name: 'cpu_busy', kind: 'threshold', metric: 'offhook_cpu_usage_ratio', warn: 0.9, crit: 0.98, for: '10m' },
-        { name: 'host_down', kind: 'host_down', missed_heartbeats: 6 },
-      ],
-    });
-    const pid = collector.child.pid!;
-    const cpuAtStart = cpuSeconds(pid);
-    const started = performance.now();
-    const rss: number[] = [];
-    let done = 0;
-    while (done < events) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      rss.push(rssBytes(pid));
-      const m = await scrape(collector.metricsUrl);
-      done =
-        sumOf(m, 'offhook_collector_events_total') +
-        sumOf(m, 'offhook_invalid_messages_total') +
-        sumOf(m, 'offhook_collector_duplicate_events_total');
-      if (performance.now() - started > 600_000)
-        throw new Error(`collector processed ${done} of ${events} events in 10 minutes`);
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = cpuSeconds(pid) - cpuAtStart;
-    await killAndWait(collector.child, 'SIGTERM');
-    const label = `${hosts.toLocaleString('en')} hosts`;
-    return [
-      {
-        name:
-          `collector process events/s, ${label} (${events} samples, ` +
-          `${Math.round(bytes / events)} B each, 38 points)`,
-        value: events / seconds,
-        unit: 'events/s',
-        baseline: { name: 'bare subscriber, JSON.parse only', value: baseline },
-        note:
-          `replay from the stream start, 5 threshold rules + host_down; ` +
-          `measured from "listening" to the last event counted in /metrics (200 ms polls); ` +
-          `${hosts.toLocaleString('en')} agents at the default 10 s sampling send ${hosts / 10} events/s`,
-      },
-      {
-        name: `collector CPU per 1,000 events, ${label}`,
-        value: (cpu / events) * 1000,
-        unit: 'CPU s',
-        baseline: { name: 'bare subscriber, JSON.parse only', value: (baselineCpu / events) * 1000 },
-        note:
-          "the inverse of this ratio is the collector's share of the bare rate when both have a core to themselves; " +
-          'the events/s ratio above also holds how the machine scheduled the two processes',
-      },
-      { name: `collector CPU share while replaying, ${label}`, value: (cpu / seconds) * 100, unit: '% of a core' },
-      { name: `collector RSS max, ${label}`, value: Math.max(...rss) / MIB, unit: 'MiB' },
-    ];
-  } finally {
-    await nc.close();
-    await server.dispose();
-  }
-}
-
 async function agentFootprint(dir: string, server: EmbeddedNatsServer): Promise<BenchRow[]> {
   const agents: Record<string, OffhookProcess> = {};
   for (const interval of ['1s', '10s']) {
@@ -569,8 +472,8 @@ export async function run(): Promise<void> {
     const rows = [
       ...(parts.includes('latency') ? await latencies(dir, server, nc) : []),
       ...(parts.includes('log') ? await logLatencies(dir, server, nc) : []),
-      ...(parts.includes('throughput') ? await collectorThroughput(dir, 1000, 10) : []),
-      ...(parts.includes('throughput') ? await collectorThroughput(dir, 10_000, 3) : []),
+      ...(parts.includes('throughput') ? await collectorThroughput(dir, 1000, THROUGHPUT_ROUNDS_1K) : []),
+      ...(parts.includes('throughput') ? await collectorThroughput(dir, 10_000, THROUGHPUT_ROUNDS_1K / 10) : []),
       ...(parts.includes('footprint') ? await agentFootprint(dir, server) : []),
     ];
     // A partial run writes its own results file, so it never replaces the full run's.
