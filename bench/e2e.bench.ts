@@ -1,22 +1,20 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { parse as parseYaml } from 'yaml';
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connect } from '@nats-io/transport-node';
 import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
 import { Alert, CallRecord, ensureStreams, Subjects } from '../shared/index.ts';
-import { startOffhook, type OffhookProcess } from '../deploy/lib/offhook-process.ts';
-import { killAllTracked, killAndWait, waitForOutput } from '../deploy/lib/processes.ts';
+import { startOffhook } from '../deploy/lib/offhook-process.ts';
+import { killAllTracked, killAndWait } from '../deploy/lib/processes.ts';
 import { mountTmpfs } from '../deploy/lib/tmpfs.ts';
 import { webhookReceiver, type ReceivedAlert } from '../deploy/lib/webhook-receiver.ts';
 import { collectorThroughput } from './e2e-throughput.ts';
+import { agentFootprint } from './e2e-footprint.ts';
+import { exampleAgentConfig, Inbox, nextOffHook, Service, webhookInbox } from './e2e-waits.ts';
 import { logLatencies } from './e2e-log.ts';
 import { startPeerStack } from './peer-stack.ts';
 import { percentile, report, type BenchRow } from './lib.ts';
-import { average, cpuSeconds, MIB, rssBytes } from './proc-stats.ts';
 
 /**
  * End to end on this machine, with the real agent, collector and gateway processes on loopback:
@@ -37,95 +35,10 @@ import { average, cpuSeconds, MIB, rssBytes } from './proc-stats.ts';
  */
 const BREACH_TRIALS = Number(process.env.OFFHOOK_BENCH_TRIALS ?? 30);
 const HTTP_TRIALS = Number(process.env.OFFHOOK_BENCH_TRIALS ?? 30);
-const FOOTPRINT_S = Number(process.env.OFFHOOK_BENCH_SECONDS ?? 60);
+const _FOOTPRINT_S = Number(process.env.OFFHOOK_BENCH_SECONDS ?? 60);
 const PREFIX = 'e2e';
 /** 60,000 events per throughput row: several seconds of collector work, not a second measured in 200 ms steps. */
 const THROUGHPUT_ROUNDS_1K = Number(process.env.OFFHOOK_BENCH_THROUGHPUT_ROUNDS ?? 60);
-const TRIAL_TIMEOUT_MS = 30_000;
-
-interface Waiter<T> {
-  match: (value: T) => boolean;
-  resolve: (arrival: { value: T; at: number }) => void;
-}
-
-/** Subscribes once and hands each message to whoever waits for one like it (no polling, no sleeps). */
-class Inbox<T> {
-  private waiters: Waiter<T>[] = [];
-  constructor(nc: NatsConnection, subject: string, parse: (data: unknown) => T) {
-    nc.subscribe(subject, {
-      callback: (_err, msg) => {
-        const at = Date.now();
-        const value = parse(msg.json());
-        this.waiters = this.waiters.filter((w) => (w.match(value) ? (w.resolve({ value, at }), false) : true));
-      },
-    });
-  }
-  /** The next message matching, with the time it arrived here. */
-  next(match: (value: T) => boolean, what: string): Promise<{ value: T; at: number }> {
-    return withTimeout(new Promise<{ value: T; at: number }>((resolve) => this.waiters.push({ match, resolve })), what);
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<T>(
-      (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), TRIAL_TIMEOUT_MS)),
-    ),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** Resolves with the `time` of the next "off hook" line the gateway logs. */
-async function nextOffHook(gateway: OffhookProcess): Promise<number> {
-  const line = await waitForOutput(gateway.child, /"msg":"off hook"/, TRIAL_TIMEOUT_MS);
-  return Date.parse((JSON.parse(line.input) as { time: string }).time);
-}
-
-/** Hands each alert the webhook receiver gets to whoever waits for one like it (no polling). */
-type WebhookWait = (match: (a: ReceivedAlert) => boolean, what: string) => Promise<ReceivedAlert>;
-function webhookInbox(hook: Awaited<ReturnType<typeof webhookReceiver>>): WebhookWait {
-  let seen = 0;
-  let waiters: { match: (a: ReceivedAlert) => boolean; resolve: (a: ReceivedAlert) => void }[] = [];
-  hook.server.on('request', (req) =>
-    req.on('end', () =>
-      setImmediate(() => {
-        for (; seen < hook.alerts.length; seen++) {
-          const alert = hook.alerts[seen]!;
-          waiters = waiters.filter((w) => (w.match(alert) ? (w.resolve(alert), false) : true));
-        }
-      }),
-    ),
-  );
-  return (match, what) => withTimeout(new Promise<ReceivedAlert>((resolve) => waiters.push({ match, resolve })), what);
-}
-
-/** A loopback HTTP service the bench kills (close + drop keep-alive connections) and brings back on the same port. */
-class Service {
-  private server: Server | null = null;
-  port = 0;
-  async start(): Promise<void> {
-    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-  kill(): void {
-    this.server?.close();
-    this.server?.closeAllConnections();
-    this.server = null;
-  }
-}
-
-/**
- * deploy/examples/agent.yaml as shipped; the caller replaces only what must point at this bench (and its checks and
- * logs, which name hosts and files that do not exist here).
- */
-function exampleAgentConfig(): Record<string, unknown> {
-  const text = readFileSync(new URL('../deploy/examples/agent.yaml', import.meta.url), 'utf8');
-  return parseYaml(text) as Record<string, unknown>;
-}
-
 async function latencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnection): Promise<BenchRow[]> {
   const subjects = new Subjects(PREFIX);
   await ensureStreams(nc, subjects);
@@ -419,48 +332,6 @@ async function latencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnec
   }
 }
 
-async function agentFootprint(dir: string, server: EmbeddedNatsServer): Promise<BenchRow[]> {
-  const agents: Record<string, OffhookProcess> = {};
-  for (const interval of ['1s', '10s']) {
-    agents[interval] = await startOffhook('agent', dir, `footprint-${interval}`, {
-      host: `footprint-${interval}`,
-      nats: { servers: [server.url], prefix: PREFIX },
-      state_dir: join(dir, `footprint-${interval}`),
-      metrics_listen: '127.0.0.1:0',
-      heartbeat_interval: '10s',
-      resources: { interval },
-    });
-  }
-  // Past start-up (module loading, first inventory) before the window opens.
-  await new Promise((resolve) => setTimeout(resolve, 3000));
-  const start = Object.fromEntries(Object.entries(agents).map(([k, a]) => [k, cpuSeconds(a.child.pid!)]));
-  const rss: Record<string, number[]> = { '1s': [], '10s': [] };
-  for (let s = 0; s < FOOTPRINT_S; s++) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    for (const [k, a] of Object.entries(agents)) rss[k]!.push(rssBytes(a.child.pid!));
-  }
-  const rows: BenchRow[] = [];
-  for (const [k, a] of Object.entries(agents)) {
-    const perMinute = ((cpuSeconds(a.child.pid!) - start[k]!) / FOOTPRINT_S) * 60;
-    rows.push(
-      { name: `agent CPU seconds per minute, ${k} sampling`, value: perMinute, unit: 'CPU s/min' },
-      { name: `agent RSS average, ${k} sampling`, value: average(rss[k]!) / MIB, unit: 'MiB' },
-      {
-        name: `agent RSS max, ${k} sampling`,
-        value: Math.max(...rss[k]!) / MIB,
-        unit: 'MiB',
-        note:
-          k === '10s'
-            ? `both agents ran side by side for the same ${FOOTPRINT_S} s window, ` +
-              `resources (with filesystems and processes) + heartbeat, no checks or logs`
-            : undefined,
-      },
-    );
-    await killAndWait(a.child, 'SIGTERM');
-  }
-  return rows;
-}
-
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'offhook-bench-e2e-'));
   mkdirSync(join(dir, 'gateway'));
@@ -474,7 +345,7 @@ export async function run(): Promise<void> {
       ...(parts.includes('log') ? await logLatencies(dir, server, nc) : []),
       ...(parts.includes('throughput') ? await collectorThroughput(dir, 1000, THROUGHPUT_ROUNDS_1K) : []),
       ...(parts.includes('throughput') ? await collectorThroughput(dir, 10_000, THROUGHPUT_ROUNDS_1K / 10) : []),
-      ...(parts.includes('footprint') ? await agentFootprint(dir, server) : []),
+      ...(parts.includes('footprint') ? await agentFootprint(dir, server, PREFIX) : []),
     ];
     // A partial run writes its own results file, so it never replaces the full run's.
     const all = parts.length === 4 && ['latency', 'log', 'throughput', 'footprint'].every((p) => parts.includes(p));
