@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Alert } from '../../shared/index.ts';
 import { alertUrl, fallbackNote, oneLine, rfc3339 } from './text.ts';
+import { createTracRpc } from './trac-xmlrpc.ts';
 import { defineNotifier, type NotificationBatch } from './types.ts';
 
 /** ticket_custom field holding "<fingerprint>.<generation>", how a resolve finds its ticket. */
@@ -55,36 +56,83 @@ function description(alert: Alert, batch: NotificationBatch): string {
  */
 export const tracPlugin = defineNotifier({
   kind: 'trac',
-  configSchema: z.object({
-    /** The Trac environment's db/trac.db. */
-    database: z.string().min(1),
-    reporter: z.string().min(1).default('offhook'),
-    owner: z.string().default(''),
-    component: z.string().default(''),
-    milestone: z.string().default(''),
-    type: z.string().min(1).default('defect'),
-    keywords: z.string().default('offhook'),
-    /** Trac priority per alert severity. */
-    priority: z
-      .object({
-        info: z.string().default('minor'),
-        warning: z.string().default('major'),
-        critical: z.string().default('critical'),
-      })
-      .strict()
-      .prefault({}),
-    /** What a resolve does to the ticket: add a comment, or close it as `resolution`. */
-    on_resolve: z.enum(['comment', 'close']).default('comment'),
-    resolution: z.string().min(1).default('fixed'),
-    /** How long to wait for Trac's own writers to release the database. */
-    busy_timeout_ms: z.number().int().min(0).default(5000),
-  }),
+  configSchema: z
+    .object({
+      /** xmlrpc (XmlRpcPlugin, the default when `url` is set) or sqlite (writes db/trac.db directly). */
+      mode: z.enum(['xmlrpc', 'sqlite']).optional(),
+      /** The Trac environment's db/trac.db (mode: sqlite). */
+      database: z.string().min(1).optional(),
+      /** The Trac project's base URL (mode: xmlrpc); calls go to <url>/login/rpc. */
+      url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
+      user: z.string().min(1).optional(),
+      /** File or environment variable holding the password, so the secret stays out of collector.yaml. */
+      password_file: z.string().min(1).optional(),
+      password_env: z.string().min(1).optional(),
+      reporter: z.string().min(1).default('offhook'),
+      owner: z.string().default(''),
+      component: z.string().default(''),
+      milestone: z.string().default(''),
+      type: z.string().min(1).default('defect'),
+      keywords: z.string().default('offhook'),
+      /** Trac priority per alert severity. */
+      priority: z
+        .object({
+          info: z.string().default('minor'),
+          warning: z.string().default('major'),
+          critical: z.string().default('critical'),
+        })
+        .strict()
+        .prefault({}),
+      /** What a resolve does to the ticket: add a comment, or close it as `resolution`. */
+      on_resolve: z.enum(['comment', 'close']).default('comment'),
+      resolution: z.string().min(1).default('fixed'),
+      /** How long to wait for Trac's own writers to release the database. */
+      busy_timeout_ms: z.number().int().min(0).default(5000),
+    })
+    .superRefine((c, ctx) => {
+      const mode = c.mode ?? (c.url ? 'xmlrpc' : 'sqlite');
+      if (mode === 'xmlrpc' && (!c.url || !c.user))
+        ctx.addIssue({ code: 'custom', message: 'mode xmlrpc needs url and user (and password_file or password_env)' });
+      if (mode === 'sqlite' && !c.database)
+        ctx.addIssue({ code: 'custom', message: 'mode sqlite needs database: <env>/db/trac.db' });
+    }),
   create(config) {
+    if ((config.mode ?? (config.url ? 'xmlrpc' : 'sqlite')) === 'xmlrpc') {
+      const send = createTracRpc({
+        url: config.url ?? '',
+        user: config.user ?? '',
+        password_file: config.password_file,
+        password_env: config.password_env,
+        reporter: config.reporter,
+        fingerprintField: TRAC_FINGERPRINT_FIELD,
+        ticketFields: (alert, batch) => ({
+          summary: oneLine(`${alert.host}: ${alert.summary}`, 250),
+          description: description(alert, batch),
+        }),
+        attributes: (alert) => ({
+          type: config.type,
+          priority: config.priority[alert.severity],
+          owner: config.owner,
+          component: config.component,
+          milestone: config.milestone,
+          keywords: config.keywords,
+          reporter: config.reporter,
+        }),
+        resolveComment: (alert, resolvedAt) => `Resolved at ${resolvedAt}:\n${verbatim(alert.summary)}`,
+        on_resolve: config.on_resolve,
+        resolution: config.resolution,
+      });
+      return {
+        notify: (batch, signal) => send(batch, signal),
+        async close() {},
+      };
+    }
+    const database = config.database ?? '';
     let db: Database.Database | null = null;
     const open = async (): Promise<Database.Database> => {
       if (!db) {
         const SqliteDatabase = await loadSqlite();
-        db = new SqliteDatabase(config.database, { fileMustExist: true, timeout: config.busy_timeout_ms });
+        db = new SqliteDatabase(database, { fileMustExist: true, timeout: config.busy_timeout_ms });
       }
       return db;
     };
