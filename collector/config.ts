@@ -15,6 +15,7 @@ import { DEFAULT_INTAKE_CONFIG, IntakeConfig } from './intake/index.ts';
 import { InhibitRuleConfig, inhibitRuleNotices } from './mute/inhibit-rules.ts';
 import { NotificationsConfig } from './notify/index.ts';
 import { routeMatchNotices } from './notify/route-notices.ts';
+import { tracModeNotices } from './notify/trac.ts';
 import { FlappingConfig, RuleConfig } from './rules/index.ts';
 import { CollectorWatchdogConfig, DEFAULT_COLLECTOR_WATCHDOG } from './watchdog/config.ts';
 
@@ -84,6 +85,7 @@ export const CollectorConfigFile: ConfigFileKind<typeof CollectorConfig> = {
       ? []
       : ['notifications: no receivers; alerts reach only the telephony gateway, if one runs']),
     ...routeMatchNotices(input),
+    ...tracModeNotices(input),
     ...inhibitRuleNotices(input),
   ],
 };

@@ -97,7 +97,12 @@ export const tracPlugin = defineNotifier({
         ctx.addIssue({ code: 'custom', message: 'mode sqlite needs database: <env>/db/trac.db' });
     }),
   create(config) {
-    if ((config.mode ?? (config.url ? 'xmlrpc' : 'sqlite')) === 'xmlrpc') {
+    // The notify config builds receivers with .extend(shape), which drops the superRefine above: checked again here.
+    const mode = config.mode ?? (config.url ? 'xmlrpc' : 'sqlite');
+    if (mode === 'xmlrpc' && (!config.url || !config.user))
+      throw new Error('trac: mode xmlrpc needs url and user (and password_file or password_env)');
+    if (mode === 'sqlite' && !config.database) throw new Error('trac: mode sqlite needs database: <env>/db/trac.db');
+    if (mode === 'xmlrpc') {
       const send = createTracRpc({
         url: config.url ?? '',
         user: config.user ?? '',
@@ -237,3 +242,17 @@ export const tracPlugin = defineNotifier({
     };
   },
 });
+
+/** check-config's notice for a trac receiver that relies on the old implicit SQLite mode. */
+export function tracModeNotices(input: Record<string, unknown>): string[] {
+  const receivers = (input.notifications as { receivers?: unknown } | null | undefined)?.receivers;
+  if (!Array.isArray(receivers)) return [];
+  return receivers.flatMap((r: unknown, i) => {
+    const rec = r as { kind?: unknown; mode?: unknown; database?: unknown } | null;
+    if (rec?.kind !== 'trac' || rec.mode !== undefined || rec.database === undefined) return [];
+    return [
+      `notifications.receivers.${i}: a trac receiver with database and no mode writes Trac's SQLite file directly; ` +
+        'say mode: sqlite to keep that, or switch to mode: xmlrpc with url and user (XmlRpcPlugin)',
+    ];
+  });
+}

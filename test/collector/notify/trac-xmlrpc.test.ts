@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killAndWait } from '../../../shared/child-process.ts';
 import { oneLine } from '../../../collector/notify/text.ts';
+import { tracModeNotices } from '../../../collector/notify/trac.ts';
 import { decodeResponse, encodeCall } from '../../../collector/notify/xmlrpc.ts';
 import { batchOf, createNotifier, HOSTILE_SUMMARY, makeAlert, neverAborted, resolvedCopy } from './helpers.ts';
 
@@ -143,5 +144,17 @@ describe('xmlrpc codec', () => {
       '<value>bare</value><value><struct><member><name>a</name><value><boolean>1</boolean></value></member>' +
       '</struct></value></data></array></value></param></params></methodResponse>';
     assert.deepEqual(decodeResponse(xml), [7, 'bare', { a: true }]);
+  });
+});
+
+describe('trac config modes', () => {
+  it('an old config with database only still means sqlite, with a check-config notice', () => {
+    const input = { notifications: { receivers: [{ name: 't', kind: 'trac', database: '/x/trac.db' }] } };
+    assert.match(tracModeNotices(input)[0] ?? '', /notifications\.receivers\.0: .*mode: sqlite/);
+    const explicit = { notifications: { receivers: [{ name: 't', kind: 'trac', mode: 'sqlite', database: '/x' }] } };
+    assert.deepEqual(tracModeNotices(explicit), []);
+  });
+  it('xmlrpc without user is refused, naming what is missing', () => {
+    assert.throws(() => createNotifier('trac', { url: 'http://127.0.0.1:1/' }), /needs url and user/);
   });
 });
