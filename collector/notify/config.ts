@@ -45,7 +45,10 @@ const receiverSchemas = notifierPlugins.map((plugin) =>
   z
     .object({ kind: z.literal(plugin.kind), ...receiverCommonShape })
     .extend(plugin.configSchema.shape)
-    .strict(),
+    .strict()
+    // .extend() takes the kind's fields but not its cross-field checks (e.g. trac's mode needs url or database):
+    // carried over so check-config reports them, not the collector's start.
+    .check(...((plugin.configSchema.def.checks ?? []) as z.core.$ZodCheck<Record<string, unknown>>[])),
 );
 
 export const ReceiverConfig = z.discriminatedUnion(

@@ -97,7 +97,7 @@ export const tracPlugin = defineNotifier({
         ctx.addIssue({ code: 'custom', message: 'mode sqlite needs database: <env>/db/trac.db' });
     }),
   create(config) {
-    // The notify config builds receivers with .extend(shape), which drops the superRefine above: checked again here.
+    // The receiver schema carries the superRefine above (notify/config.ts); checked again for callers that skip it.
     const mode = config.mode ?? (config.url ? 'xmlrpc' : 'sqlite');
     if (mode === 'xmlrpc' && (!config.url || !config.user))
       throw new Error('trac: mode xmlrpc needs url and user (and password_file or password_env)');
