@@ -62,7 +62,27 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-export async function buildDist(outdir = join(REPO, 'dist')): Promise<void> {
+export interface BuildDistOptions {
+  /** Where the built line addon is looked for (the tree's native/; a test points it elsewhere). */
+  nativeDir?: string;
+}
+
+/**
+ * The gateway bundle cannot open its line without the addon, and a build without it once became a gateway .deb that
+ * failed only on the host. Checked before dist/ is emptied, so a failed build leaves the previous one in place.
+ */
+function requireLineAddon(nativeDir: string): void {
+  const addon = join(nativeDir, NATIVE_ADDON);
+  if (existsSync(addon)) return;
+  throw new Error(
+    `${addon} is missing and the gateway bundle needs it: build it with npm run bootstrap ` +
+      '(or npm rebuild --workspace native; needs g++, make, python3)',
+  );
+}
+
+export async function buildDist(outdir = join(REPO, 'dist'), options: BuildDistOptions = {}): Promise<void> {
+  const nativeDir = options.nativeDir ?? join(REPO, 'native');
+  requireLineAddon(nativeDir);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const version = versionBakedIn(packageVersion());
@@ -124,15 +144,16 @@ export async function buildDist(outdir = join(REPO, 'dist')): Promise<void> {
   // native/index.ts requires ./build/Release/offhook_line.node next to the module that became dist/gateway.mjs; the
   // vpb shim (only on a box with the driver's vpbapi.h) is looked for next to the addon.
   for (const file of [NATIVE_ADDON, VPB_SHIM]) {
-    if (!existsSync(join(REPO, 'native', file))) continue;
+    if (file === VPB_SHIM && !existsSync(join(nativeDir, file))) continue;
     mkdirSync(dirname(join(outdir, file)), { recursive: true });
-    copyFileSync(join(REPO, 'native', file), join(outdir, file));
+    copyFileSync(join(nativeDir, file), join(outdir, file));
   }
 }
 
 const USAGE = `Usage: npm run build [-- OUTDIR]
 Bundles offhook.ts and one file per role (agent, collector, gateway, cli) into OUTDIR (default dist/) with esbuild,
-with source maps, plus the \`offhook\` launcher and the gateway's native addon if native/ is built. Offline.
+with source maps, plus the \`offhook\` launcher and the gateway's native addon. Fails, naming the fix, if native/
+is not built. Offline.
 `;
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -147,6 +168,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(2);
   }
   const started = Date.now();
-  await buildDist(args[0]);
+  await buildDist(args[0]).catch((err: Error) => {
+    process.stderr.write(`offhook build: ${err.message}\n`);
+    process.exit(1);
+  });
   process.stdout.write(`offhook build: dist/ in ${Date.now() - started} ms\n`);
 }

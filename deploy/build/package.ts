@@ -151,10 +151,8 @@ export async function buildPackages(out: string): Promise<PackageSet> {
     );
 
     const arch = hostArchitecture();
+    // buildDist has failed already if native/ had no addon to copy.
     const addon = join(dist, NATIVE_ADDON);
-    if (!existsSync(addon)) {
-      throw new Error(`${NATIVE_ADDON} is not built: run npm rebuild --workspace native first (g++, make, python3)`);
-    }
     const gateway = rolePackage(stage, dist, 'gateway');
     put(gateway, addon, `${LIB_DIR}/${NATIVE_ADDON}`);
     // Built here only if this machine has vpb-driver's vpbapi.h; it then needs the same libvpb on the gateway host.
@@ -225,6 +223,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.stderr.write(`offhook package: unexpected argument ${args[0]} (see --help)\n`);
     process.exit(2);
   }
-  const { files } = await buildPackages(out);
+  const { files } = await buildPackages(out).catch((err: Error) => {
+    process.stderr.write(`offhook package: ${err.message}\n`);
+    process.exit(1);
+  });
   for (const file of Object.values(files)) process.stdout.write(`${file}\n`);
 }

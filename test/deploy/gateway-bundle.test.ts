@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { buildDist } from '../../deploy/build/build.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { builtDist } from '../helpers/dist.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
@@ -41,5 +42,19 @@ describe('npm run build: the gateway bundle', function () {
     } finally {
       await killAndWait(gateway, 'SIGTERM');
     }
+  });
+
+  it('is not built without the line addon: one line names the missing file and how to build it', async () => {
+    const native = join(dir, 'native-unbuilt');
+    const out = join(dir, 'dist-unbuilt');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'previous-build'), '');
+    await assert.rejects(buildDist(out, { nativeDir: native }), (err: Error) => {
+      assert.equal(err.message.includes('\n'), false, err.message);
+      assert.ok(err.message.includes(join(native, 'build/Release/offhook_line.node')), err.message);
+      assert.match(err.message, /npm run bootstrap/);
+      return true;
+    });
+    assert.ok(existsSync(join(out, 'previous-build')), 'a failed build leaves the previous dist/ in place');
   });
 });
