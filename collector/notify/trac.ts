@@ -49,6 +49,22 @@ function description(alert: Alert, batch: NotificationBatch): string {
   return `${why}${verbatim(alert.summary)}\n\n${verbatim(facts.join('\n'))}\n\n${link}\n`;
 }
 
+interface TracModeFields {
+  mode?: 'xmlrpc' | 'sqlite';
+  url?: string;
+  user?: string;
+  database?: string;
+}
+
+/** The mode a trac receiver runs in (xmlrpc when `url` is set) and what that mode lacks: for the schema and create(). */
+function tracMode(c: TracModeFields): { mode: 'xmlrpc' | 'sqlite'; missing?: string } {
+  const mode = c.mode ?? (c.url ? 'xmlrpc' : 'sqlite');
+  if (mode === 'xmlrpc' && (!c.url || !c.user))
+    return { mode, missing: 'mode xmlrpc needs url and user (and password_file or password_env)' };
+  if (mode === 'sqlite' && !c.database) return { mode, missing: 'mode sqlite needs database: <env>/db/trac.db' };
+  return { mode };
+}
+
 /**
  * Opens a ticket per firing alert in a Trac 1.x SQLite database (App::MadEye's Notify::Trac) and,
  * on resolve, comments on it or closes it. All values go through bound parameters; the alert text
@@ -90,18 +106,13 @@ export const tracPlugin = defineNotifier({
       busy_timeout_ms: z.number().int().min(0).default(5000),
     })
     .superRefine((c, ctx) => {
-      const mode = c.mode ?? (c.url ? 'xmlrpc' : 'sqlite');
-      if (mode === 'xmlrpc' && (!c.url || !c.user))
-        ctx.addIssue({ code: 'custom', message: 'mode xmlrpc needs url and user (and password_file or password_env)' });
-      if (mode === 'sqlite' && !c.database)
-        ctx.addIssue({ code: 'custom', message: 'mode sqlite needs database: <env>/db/trac.db' });
+      const { missing } = tracMode(c);
+      if (missing) ctx.addIssue({ code: 'custom', message: missing });
     }),
   create(config) {
     // The receiver schema carries the superRefine above (notify/config.ts); checked again for callers that skip it.
-    const mode = config.mode ?? (config.url ? 'xmlrpc' : 'sqlite');
-    if (mode === 'xmlrpc' && (!config.url || !config.user))
-      throw new Error('trac: mode xmlrpc needs url and user (and password_file or password_env)');
-    if (mode === 'sqlite' && !config.database) throw new Error('trac: mode sqlite needs database: <env>/db/trac.db');
+    const { mode, missing } = tracMode(config);
+    if (missing) throw new Error(`trac: ${missing}`);
     if (mode === 'xmlrpc') {
       const send = createTracRpc({
         url: config.url ?? '',
