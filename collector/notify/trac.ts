@@ -56,7 +56,7 @@ interface TracModeFields {
   database?: string;
 }
 
-/** The mode a trac receiver runs in (xmlrpc when `url` is set) and what that mode lacks: for the schema and create(). */
+/** The mode a trac receiver runs in (xmlrpc when `url` is set) and what it lacks: for the schema and create(). */
 function tracMode(c: TracModeFields): { mode: 'xmlrpc' | 'sqlite'; missing?: string } {
   const mode = c.mode ?? (c.url ? 'xmlrpc' : 'sqlite');
   if (mode === 'xmlrpc' && (!c.url || !c.user))
