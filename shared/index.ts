@@ -24,3 +24,4 @@ export * from './run-service.ts';
 export * from './config-kinds.ts';
 export * from './child-process.ts';
 export * from './ports.ts';
+export * from './alertmanager-data.ts';

@@ -1,6 +1,5 @@
-import type { Alert } from '../../shared/index.ts';
+import { type Alert, alertmanagerLabels } from '../../shared/index.ts';
 import { compareAlerts } from './aggregation.ts';
-import { alertmanagerLabels } from './alertmanager-payload.ts';
 import type { NotificationGroup } from './types.ts';
 
 /**

@@ -1,10 +1,9 @@
-import { compileSafeRegex, type Alert } from '../../shared/index.ts';
+import { alertmanagerLabels, compileSafeRegex, type Alert } from '../../shared/index.ts';
 import type { RouteConfig, RouteMatch, StringMatcher } from './config.ts';
 import type { NotificationMetrics } from './metrics.ts';
 import type { Notification, ReceiverEntry, Submission } from './stage.ts';
 import { matchesAll } from '../silences/matchers.ts';
 import { groupKeyOf, groupLabelsOf, type KeyMatcher, routeKey } from './aggregation.ts';
-import { alertmanagerLabels } from './alertmanager-payload.ts';
 import type { NotificationGroup, NotificationReason } from './types.ts';
 
 export interface RouteTarget {

@@ -1,53 +1,23 @@
 import type { Template } from 'liquidjs';
 import { compileTemplate, renderStrict } from '../../shared/liquid.ts';
-import { counter, initCounter, type Logger, type Registry } from '../../shared/index.ts';
+import { alertmanagerTemplateData, counter, initCounter, type Logger, type Registry } from '../../shared/index.ts';
 import { alertmanagerPayload } from './alertmanager-payload.ts';
 import { headline } from './text.ts';
 import type { NotificationBatch } from './types.ts';
 
 export { compileTemplate, renderLenient, TemplateSource, templateVariables } from '../../shared/liquid.ts';
 
-type AlertData = ReturnType<typeof alertmanagerPayload>['alerts'][number];
-
 /**
- * Alertmanager's template data (`.Receiver`, `.Status`, `.Alerts`, `.Alerts.Firing`, `.Alerts.Resolved`,
- * `.GroupLabels`, `.CommonLabels`, `.CommonAnnotations`, `.ExternalURL`; per alert `.Status`, `.Labels`,
- * `.Annotations`, `.StartsAt`, `.EndsAt`, `.GeneratorURL`, `.Fingerprint`), built from the same payload the webhook
- * sends, so a batch of one today and a group later give the same names. offhook adds `.Reason`, `.FallbackReason`
- * and `.Headline` (the default one-line text).
+ * Alertmanager's template data (shared/alertmanager-data.ts), built from the same payload the webhook sends, so a
+ * batch of one and a group give the same names. offhook adds `.Reason`, `.FallbackReason` and `.Headline` (the
+ * default one-line text).
  */
 export function templateData(batch: NotificationBatch): Record<string, unknown> {
-  const payload = alertmanagerPayload(batch);
-  const alerts = payload.alerts.map(alertData);
-  const list = Object.assign([...alerts], {
-    Firing: alerts.filter((a) => a.Status === 'firing'),
-    Resolved: alerts.filter((a) => a.Status === 'resolved'),
-  });
-  return {
-    Receiver: payload.receiver,
-    Status: payload.status,
-    Alerts: list,
-    GroupKey: payload.groupKey,
-    GroupLabels: payload.groupLabels,
-    CommonLabels: payload.commonLabels,
-    CommonAnnotations: payload.commonAnnotations,
-    ExternalURL: payload.externalURL,
+  return alertmanagerTemplateData(alertmanagerPayload(batch), {
     Reason: batch.reason,
     FallbackReason: batch.fallbackReason ?? '',
     Headline: headline(batch),
-  };
-}
-
-function alertData(alert: AlertData) {
-  return {
-    Status: alert.status,
-    Labels: alert.labels,
-    Annotations: alert.annotations,
-    StartsAt: alert.startsAt,
-    EndsAt: alert.endsAt,
-    GeneratorURL: alert.generatorURL,
-    Fingerprint: alert.fingerprint,
-  };
+  });
 }
 
 export interface TemplateRenderer {

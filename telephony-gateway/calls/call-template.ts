@@ -1,48 +1,37 @@
 import type { Template } from 'liquidjs';
-import { type Alert, counter, initCounter, type Logger, type Registry } from '../../shared/index.ts';
+import {
+  type Alert,
+  alertmanagerAlert,
+  alertmanagerTemplateData,
+  commonPairs,
+  counter,
+  initCounter,
+  type Logger,
+  type Registry,
+} from '../../shared/index.ts';
 import { compileTemplate, renderStrict } from '../../shared/liquid.ts';
 
-/** Go's zero time, which Alertmanager sends as endsAt of a firing alert. */
-const ZERO_TIME = '0001-01-01T00:00:00Z';
-
-const common = (maps: Record<string, string>[]): Record<string, string> => {
-  const [first, ...rest] = maps;
-  if (!first) return {};
-  return Object.fromEntries(Object.entries(first).filter(([k, v]) => rest.every((m) => m[k] === v)));
-};
-
 /**
- * The collector's template data model (Alertmanager's names) for the alerts of one call, so a template written for a
- * receiver reads the same here. The gateway has no receiver, group or console URL: `Receiver` is
- * `telephony-gateway`, `GroupLabels` is empty, `GroupKey` and `ExternalURL`/`GeneratorURL` are empty strings.
- * `Headline` is the built-in spoken message.
+ * The collector's template data model (Alertmanager's names, shared/alertmanager-data.ts) for the alerts of one
+ * call, so a template written for a receiver reads the same here. The gateway has no receiver, group or console URL:
+ * `Receiver` is `telephony-gateway`, `GroupLabels` is empty, `GroupKey` and `ExternalURL`/`GeneratorURL` are empty
+ * strings. `Headline` is the built-in spoken message.
  */
 export function callTemplateData(alerts: readonly Alert[], builtIn: string): Record<string, unknown> {
-  const list = alerts.map((alert) => ({
-    Status: alert.status,
-    Labels: { ...alert.labels, alertname: alert.rule, host: alert.host, severity: alert.severity },
-    Annotations: { summary: alert.summary, ...(alert.value === null ? {} : { value: String(alert.value) }) },
-    StartsAt: new Date(alert.startsAt).toISOString(),
-    EndsAt: alert.status === 'firing' || alert.endsAt === 0 ? ZERO_TIME : new Date(alert.endsAt).toISOString(),
-    GeneratorURL: '',
-    Fingerprint: alert.fingerprint,
-  }));
-  return {
-    Receiver: 'telephony-gateway',
-    Status: list.some((a) => a.Status === 'firing') ? 'firing' : 'resolved',
-    Alerts: Object.assign([...list], {
-      Firing: list.filter((a) => a.Status === 'firing'),
-      Resolved: list.filter((a) => a.Status === 'resolved'),
-    }),
-    GroupKey: '',
-    GroupLabels: {},
-    CommonLabels: common(list.map((a) => a.Labels)),
-    CommonAnnotations: common(list.map((a) => a.Annotations)),
-    ExternalURL: '',
-    Reason: 'call',
-    FallbackReason: '',
-    Headline: builtIn,
-  };
+  const list = alerts.map((alert) => alertmanagerAlert(alert, ''));
+  return alertmanagerTemplateData(
+    {
+      receiver: 'telephony-gateway',
+      status: list.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+      groupKey: '',
+      groupLabels: {},
+      commonLabels: commonPairs(list.map((a) => a.labels)),
+      commonAnnotations: commonPairs(list.map((a) => a.annotations)),
+      externalURL: '',
+      alerts: list,
+    },
+    { Reason: 'call', FallbackReason: '', Headline: builtIn },
+  );
 }
 
 /**
