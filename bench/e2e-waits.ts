@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import type { OffhookProcess } from '../deploy/lib/offhook-process.ts';
 import { waitForOutput } from '../deploy/lib/processes.ts';
 import type { ReceivedAlert, webhookReceiver } from '../deploy/lib/webhook-receiver.ts';
+import { nowMs } from './lib.ts';
 
 // Waiting for the end-to-end bench's events without polling or sleeps, and the loopback service it kills.
 
@@ -22,7 +23,7 @@ export class Inbox<T> {
   constructor(nc: NatsConnection, subject: string, parse: (data: unknown) => T) {
     nc.subscribe(subject, {
       callback: (_err, msg) => {
-        const at = Date.now();
+        const at = nowMs();
         const value = parse(msg.json());
         this.waiters = this.waiters.filter((w) => (w.match(value) ? (w.resolve({ value, at }), false) : true));
       },

@@ -21,6 +21,14 @@ export function machine(): string {
   return `${cpus().length} cores, ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}`;
 }
 
+/**
+ * Epoch ms with sub-ms resolution for latencies measured inside the bench process (Date.now() steps by 1 ms, as big
+ * as the log path's whole budget). Compare it only with itself or with Date.now()-based times of other processes.
+ */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -35,10 +43,10 @@ export function report(result: BenchReport): string {
   const header = ['measurement', 'value', 'unit', 'baseline', 'baseline value', 'ratio'];
   const rows = result.rows.map((row) => [
     row.name,
-    format(row.value),
+    formatValue(row.value),
     row.unit,
     row.baseline?.name ?? '',
-    row.baseline ? format(row.baseline.value) : '',
+    row.baseline ? formatValue(row.baseline.value) : '',
     row.baseline && row.baseline.value !== 0 ? `${(row.value / row.baseline.value).toFixed(2)}x` : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -59,7 +67,7 @@ export function report(result: BenchReport): string {
   return text;
 }
 
-function format(value: number): string {
+export function formatValue(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   if (Math.abs(value) >= 100) return value.toFixed(0);
   if (Math.abs(value) >= 1) return value.toFixed(2);

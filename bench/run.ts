@@ -1,8 +1,10 @@
 import { readdirSync } from 'node:fs';
+import { summary } from './summary.ts';
 
 /**
  * `npm run bench` runs every bench/<name>.bench.ts; `npm run bench -- agent collector` runs those.
- * Each module exports `run(): Promise<void>` and prints its own table through bench/lib.ts.
+ * Each module exports `run(): Promise<void>` and prints its own table through bench/lib.ts; at the end one table
+ * of every row with a baseline (offhook, the peer, the ratio) from bench/results/*.json (bench/summary.ts).
  */
 const available = readdirSync(new URL('.', import.meta.url))
   .filter((file) => file.endsWith('.bench.ts'))
@@ -18,4 +20,5 @@ for (const name of wanted.length > 0 ? wanted : available) {
   const module = (await import(new URL(`./${name}.bench.ts`, import.meta.url).href)) as { run: () => Promise<void> };
   await module.run();
 }
+process.stdout.write(`${summary()}\n`);
 process.exit(0);

@@ -14,7 +14,10 @@ export interface ReceivedAlert {
   key: string;
   /** The request's Idempotency-Key header as sent (a quoted string), '' when absent. */
   requestKey: string;
-  /** Date.now() when the request arrived. */
+  /**
+   * Epoch ms when the request arrived, with sub-ms resolution (performance.timeOrigin + performance.now()), so a bench
+   * in this process can measure a few milliseconds without Date.now()'s 1 ms steps.
+   */
   at: number;
 }
 
@@ -32,7 +35,7 @@ export async function webhookReceiver(): Promise<{
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
     req.on('end', () => {
-      const at = Date.now();
+      const at = performance.timeOrigin + performance.now();
       type Strings = Record<string, string>;
       type Payload = {
         commonAnnotations?: Strings;
