@@ -46,6 +46,16 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
   const events: Arrivals = new Map();
   const alerts: Arrivals = new Map();
   const webhooks: Arrivals = new Map();
+  const stored: Arrivals = new Map();
+  const pending: Arrivals = new Map();
+  // The collector's KV writes as they reach the server: the alert record (written before anything is told) and the
+  // dispatcher's pending mark (written before the POST); the first of each per trial.
+  const trialOf = (data: unknown): string | undefined =>
+    (data as { alert?: { labels?: Record<string, string> } }).alert?.labels?.trial;
+  nc.subscribe(`$KV.${PREFIX}-alerts.>`, { callback: (_err, msg) => settle(stored, trialOf(msg.json()), nowMs()) });
+  nc.subscribe(`$KV.${PREFIX}-nflog.pending.>`, {
+    callback: (_err, msg) => msg.data.length > 0 && settle(pending, trialOf(msg.json()), nowMs()),
+  });
   nc.subscribe(subjects.allEvents, {
     callback: (_err, msg) => {
       const at = nowMs();
@@ -93,6 +103,8 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
   const toEvent: number[] = [];
   const toAlert: number[] = [];
   const toWebhook: number[] = [];
+  const toStored: number[] = [];
+  const toPending: number[] = [];
   try {
     // Trial 0 warms up (first KV keys, first HTTP connection) and is not counted.
     for (let trial = 0; trial <= LOG_TRIALS; trial++) {
@@ -100,10 +112,14 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
       const event = arrival(events, key, 'the log event');
       const alert = arrival(alerts, key, 'the alert');
       const webhook = arrival(webhooks, key, 'the webhook');
+      const record = arrival(stored, key, 'the alert record in KV');
+      const mark = arrival(pending, key, 'the pending notification in KV');
       const writtenAt = nowMs();
       appendFileSync(logFile, `2026-11-25T12:00:00Z app[7]: FATAL trial=${trial} out of widgets\n`);
-      const [e, a, w] = await Promise.all([event, alert, webhook]);
+      const [e, a, w, r, m] = await Promise.all([event, alert, webhook, record, mark]);
       if (trial === 0) continue;
+      toStored.push(r - writtenAt);
+      toPending.push(m - writtenAt);
       toEvent.push(e - writtenAt);
       toAlert.push(a - writtenAt);
       toWebhook.push(w - writtenAt);
@@ -118,6 +134,10 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
   const diff = (a: number[], b: number[]): number[] => a.map((v, i) => v - b[i]!);
   const range = (values: number[]): string =>
     `min/max ${Math.min(...values).toFixed(2)}/${Math.max(...values).toFixed(2)} ms`;
+  const breakdown = (what: string, to: number[], from: number[] | undefined): BenchRow[] => {
+    const step = from ? diff(to, from) : to;
+    return [50, 99].map((p) => ({ name: `breakdown p${p}: ${what}`, value: ms(step, p), unit: 'ms' }));
+  };
   return [
     { name: `log line -> webhook p50 (${LOG_TRIALS} trials)`, value: ms(toWebhook, 50), unit: 'ms' },
     {
@@ -131,20 +151,10 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
     },
     { name: 'log line -> alert on NATS p50', value: ms(toAlert, 50), unit: 'ms' },
     { name: 'log line -> alert on NATS p99', value: ms(toAlert, 99), unit: 'ms' },
-    {
-      name: 'breakdown p50: line -> event on NATS (agent: follower, rules, publish)',
-      value: ms(toEvent, 50),
-      unit: 'ms',
-    },
-    {
-      name: 'breakdown p50: event -> alert on NATS (collector: intake, engine, fence, KV, publish)',
-      value: ms(diff(toAlert, toEvent), 50),
-      unit: 'ms',
-    },
-    {
-      name: 'breakdown p50: alert -> webhook (dispatcher: nflog, queue, HTTP POST)',
-      value: ms(diff(toWebhook, toAlert), 50),
-      unit: 'ms',
-    },
+    ...breakdown('line -> event on NATS (agent: follower, rules, publish)', toEvent, undefined),
+    ...breakdown('event -> alert record in KV (collector: intake, engine, KV put)', toStored, toEvent),
+    ...breakdown('alert record in KV -> alert on NATS (KV ack, ALERTS publish)', toAlert, toStored),
+    ...breakdown('alert record in KV -> pending in nflog (KV ack, dispatcher: route, dedup)', toPending, toStored),
+    ...breakdown('pending in nflog -> webhook (KV ack, queue, HTTP POST)', toWebhook, toPending),
   ];
 }
