@@ -72,6 +72,10 @@ export class Agent {
   private inventory: MetricPoint[] = [];
   private stopping = false;
   private sampling = false;
+  /** A full sample is between reading its gauges and submitting itself (see sampleResources). */
+  private readingGauges = false;
+  /** Full samples that have read their gauges so far (a fast tick's read that straddles one is dropped). */
+  private fullSamples = 0;
   private readonly unlockStateDir: () => void;
 
   constructor(
@@ -121,7 +125,8 @@ export class Agent {
       intervalMs: resources.fast.interval,
       read: () => this.fastGauges.read(),
       deadband: this.deadband,
-      busy: () => this.sampling || this.stopping,
+      busy: () => this.readingGauges || this.stopping,
+      fullSamples: () => this.fullSamples,
       publish: (points) => this.publishFast(points),
       logger: this.logger,
     });
@@ -227,7 +232,13 @@ export class Agent {
     this.sampling = true;
     const end = this.metrics.sampleDuration.startTimer();
     try {
-      const points = [...(await this.sampler.sample()), ...this.inventory];
+      // The fast tick goes on during the process scan: what it publishes meanwhile, the gauges read next confirm.
+      const processes = await this.sampler.processPoints();
+      // From the gauges' read to the sample's submit (its seq), a fast tick's values would be older than the
+      // sample's yet published after it: it stands aside, and one already reading drops its result (fullSamples).
+      this.readingGauges = true;
+      this.fullSamples++;
+      const points = [...(await this.sampler.gauges()), ...processes, ...this.inventory];
       end();
       this.deadband.published(points);
       this.hostGauges.update(points);
@@ -242,10 +253,13 @@ export class Agent {
           }),
         );
       }
+      // Submitted: the seqs are taken, any fast publish from here on comes after the sample. The ack is not waited.
+      this.readingGauges = false;
       await Promise.all(batches);
     } catch (err) {
       this.logger.warn({ err }, 'resource sample failed');
     } finally {
+      this.readingGauges = false;
       this.sampling = false;
     }
   }

@@ -8,8 +8,13 @@ export interface FastTickOptions {
   deadband: Deadband;
   /** Publishes a partial ResourceSample (only the moved groups' points). */
   publish: (points: MetricPoint[]) => Promise<void>;
-  /** True while a full sample is being taken: it carries everything, a fast read would only race it. */
+  /** True while a full sample reads its gauges until it is submitted: a fast read would only race it. */
   busy: () => boolean;
+  /**
+   * How many full samples have read their gauges: one that did during this tick's read was submitted with values at
+   * least as new, and this tick's (older) publish after it would contradict it. Absent: no full samples to race.
+   */
+  fullSamples?: () => number;
   logger: Logger;
   clock?: Clock;
 }
@@ -39,9 +44,11 @@ export class FastTick {
   /** One read and, if anything moved, one publish; never throws. Returns the points published. */
   async tick(): Promise<MetricPoint[]> {
     if (this.stopped || this.options.busy()) return [];
+    const fullSamples = this.options.fullSamples?.();
     try {
       const moved = this.options.deadband.moved(await this.options.read());
-      if (moved.length === 0 || this.stopped || this.options.busy()) return [];
+      const raced = this.options.busy() || this.options.fullSamples?.() !== fullSamples;
+      if (moved.length === 0 || this.stopped || raced) return [];
       const points = moved.flatMap((group) => group.points);
       this.options.deadband.published(points);
       await this.options.publish(points);

@@ -16,7 +16,7 @@ import {
   type Mount,
   type NetCounters,
 } from './procfs.ts';
-import { filesystemGauges, memoryGauges, round, type GaugeSink } from './gauges.ts';
+import { filesystemGauges, gaugeSink, memoryGauges, round, type GaugeSink } from './gauges.ts';
 
 export interface SamplerOptions {
   source?: ProcSource;
@@ -73,7 +73,26 @@ export class ResourceSampler {
     this.now = options.now ?? (() => performance.now());
   }
 
+  /** A whole sample: the process scan first, then the gauges (see `gauges`). */
   async sample(): Promise<MetricPoint[]> {
+    const processes = await this.processPoints();
+    return [...(await this.gauges()), ...processes];
+  }
+
+  /**
+   * The slow part of a full sample (the /proc/<pid>/stat scan), taken apart and first so that the gauges a fast tick
+   * also reads (filesystems, memory, load, CPU) are read last, just before the sample is published: a breach that
+   * happens during the scan is then in the full sample, and the fast tick need only stand aside for the short read.
+   */
+  async processPoints(): Promise<MetricPoint[]> {
+    if (this.options.processes === false) return [];
+    const out: MetricPoint[] = [];
+    await this.processes(gaugeSink(out));
+    return out;
+  }
+
+  /** Everything but the process scan. */
+  async gauges(): Promise<MetricPoint[]> {
     const at = this.now();
     const read = async (f: string): Promise<string> => this.procFile(f).read();
     // One call per file (not a mapped array) so the result is a tuple and each text is a definite string.
@@ -154,7 +173,6 @@ export class ResourceSampler {
       this.mounts = parseMounts(mountText);
       await this.filesystems(this.mounts, gauge);
     }
-    if (this.options.processes !== false) await this.processes(gauge);
 
     this.previous = { at, cpus: stat.cpus, net, disks };
     return out;

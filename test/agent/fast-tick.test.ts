@@ -64,7 +64,7 @@ describe('agent fast tick: report by exception', () => {
   after(() => dir.remove());
   let n = 0;
 
-  function setUp(options: { busy?: () => boolean } = {}) {
+  function setUp(options: { busy?: () => boolean; fullSamples?: () => number; onRead?: () => void } = {}) {
     const host = fakeHost(join(dir.path, `proc${n++}`));
     host.disk('/', 0.4);
     host.disk('/srv', 0.1);
@@ -84,10 +84,12 @@ describe('agent fast tick: report by exception', () => {
       intervalMs: 250,
       read: () => {
         reads.push(clock.now());
+        options.onRead?.();
         return gauges.read();
       },
       deadband,
       busy: options.busy ?? (() => false),
+      ...(options.fullSamples ? { fullSamples: options.fullSamples } : {}),
       publish: async (points) => void published.push(points),
       logger: silentLogger(),
       clock,
@@ -193,6 +195,22 @@ describe('agent fast tick: report by exception', () => {
     assert.deepEqual(await t.tick.tick(), [], 'busy');
     fullSampleRunning = false;
     assert.deepEqual(mountpointsIn(await t.tick.tick()), ['/srv']);
+  });
+
+  it('a tick whose read straddles a full sample gauge read publishes nothing: its values may be older', async () => {
+    let fullSamples = 0;
+    let fullSampleDuringRead = true;
+    const t = setUp({
+      fullSamples: () => fullSamples,
+      // A full sample reads its gauges (and is submitted) while this tick's read is out.
+      onRead: () => void (fullSampleDuringRead && fullSamples++),
+    });
+    t.deadband.published((await t.gauges.read()).flatMap((g) => g.points));
+    t.host.disk('/srv', 0.7);
+    assert.deepEqual(await t.tick.tick(), [], 'raced a full sample');
+    assert.equal(t.published.length, 0);
+    fullSampleDuringRead = false;
+    assert.deepEqual(mountpointsIn(await t.tick.tick()), ['/srv'], 'the next tick, alone, publishes the move');
   });
 
   it('a statfs still out (hung NFS mount) is shared, never issued again: the libuv pool is not exhausted', async () => {
