@@ -54,7 +54,10 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
     (data as { alert?: { labels?: Record<string, string> } }).alert?.labels?.trial;
   nc.subscribe(`$KV.${PREFIX}-alerts.>`, { callback: (_err, msg) => settle(stored, trialOf(msg.json()), nowMs()) });
   nc.subscribe(`$KV.${PREFIX}-nflog.pending.>`, {
-    callback: (_err, msg) => msg.data.length > 0 && settle(pending, trialOf(msg.json()), nowMs()),
+    callback: (_err, msg) => {
+      // The delete after the POST carries no data.
+      if (msg.data.length > 0) settle(pending, trialOf(msg.json()), nowMs());
+    },
   });
   nc.subscribe(subjects.allEvents, {
     callback: (_err, msg) => {
