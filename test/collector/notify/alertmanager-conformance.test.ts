@@ -1,12 +1,4 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
 import {
   Aggregator,
   type GroupedAlert,
@@ -15,6 +7,7 @@ import {
   labelSetString,
   routeKey,
 } from '../../../collector/notify/aggregation.ts';
+import { ALERTMANAGER, type AlertmanagerProcess, startAlertmanager } from '../../helpers/alertmanager.ts';
 import { until } from '../../helpers/wait.ts';
 
 /**
@@ -22,8 +15,6 @@ import { until } from '../../helpers/wait.ts';
  * what each sends per step: groupKey, groupLabels, status, and the alerts (labels, status, order). Steps wait on
  * Alertmanager's POSTs, never on a time; offhook's side runs on a simulated clock.
  */
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
-
 interface Sent {
   groupKey: string;
   groupLabels: Record<string, string>;
@@ -39,8 +30,8 @@ const options: GroupOptions = {
   sendResolved: true,
 };
 
-function amConfig(url: string): string {
-  return stringify({
+function amConfig(url: string): Record<string, unknown> {
+  return {
     route: {
       receiver: 'hook',
       routes: [
@@ -63,57 +54,30 @@ function amConfig(url: string): string {
       ],
     },
     receivers: [{ name: 'hook', webhook_configs: [{ url, send_resolved: true }] }],
-  });
+  };
 }
 
 const labels = (alertname: string, host: string) => ({ alertname, host, severity: 'page' });
 
 describe(`grouped notifications against a real Alertmanager (${ALERTMANAGER})`, function () {
   this.timeout(60_000);
-  let hook: Server;
   const posts: Sent[] = [];
-  let am: ChildProcess;
-  let amUrl = '';
-  let dir = '';
+  let am: AlertmanagerProcess | undefined;
 
-  before(async function () {
-    if (!existsSync(ALERTMANAGER))
-      throw new Error(`${ALERTMANAGER} is missing: apt-get install prometheus-alertmanager (deploy/bootstrap.sh does)`);
-    hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => {
-        body += chunk.toString('utf8');
-      });
-      req.on('end', () => {
-        const p = JSON.parse(body) as Omit<Sent, 'alerts'> & {
-          alerts: { labels: Record<string, string>; status: string }[];
-        };
+  before(async () => {
+    am = await startAlertmanager(
+      (hookBase) => amConfig(`${hookBase}/`),
+      (_path, p) =>
         posts.push({
           groupKey: p.groupKey,
           groupLabels: p.groupLabels,
           status: p.status,
           alerts: p.alerts.map((a) => `${labelSetString(a.labels)}:${a.status}`),
-        });
-        res.end();
-      });
-    });
-    hook.listen(0, '127.0.0.1');
-    await new Promise((resolve) => hook.once('listening', resolve));
-    dir = mkdtempSync(join(tmpdir(), 'offhook-amconf-'));
-    writeFileSync(join(dir, 'am.yml'), amConfig(`http://127.0.0.1:${(hook.address() as AddressInfo).port}/`));
-    am = spawnTracked(ALERTMANAGER, [
-      `--config.file=${join(dir, 'am.yml')}`,
-      `--storage.path=${join(dir, 'data')}`,
-      '--web.listen-address=127.0.0.1:0',
-      '--cluster.listen-address=',
-    ]);
-    const [, port] = await waitForOutput(am, /msg="Listening on" address=127\.0\.0\.1:(\d+)/, 20_000);
-    amUrl = `http://127.0.0.1:${port}`;
+        }),
+    );
   });
   after(async () => {
-    if (am) await killAndWait(am);
-    hook?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await am?.stop();
   });
 
   it('agrees per step on groupKey, groupLabels, status and the alerts of each POST', async () => {
@@ -132,12 +96,7 @@ describe(`grouped notifications against a real Alertmanager (${ALERTMANAGER})`, 
         resolved ? { labels: l, endsAt: new Date(Date.now() - 1000).toISOString() } : { labels: l },
       );
       const before = posts.length;
-      const res = await fetch(`${amUrl}/api/v2/alerts`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      assert.ok(res.ok, `Alertmanager took the alerts: HTTP ${res.status}`);
+      await am!.postAlerts(body);
       await until(() => posts.length >= before + expectPosts, `${expectPosts} POST(s) from Alertmanager`, 20_000);
       for (const { l, resolved } of alerts)
         agg.insert(
@@ -182,12 +141,7 @@ describe(`grouped notifications against a real Alertmanager (${ALERTMANAGER})`, 
     // Control characters, DEL, printable and non-printable non-ASCII (NBSP, zero-width space, private use, astral).
     const names = ['tab\tbell\u0007vt\u000bnul\u0000del\u007f', 'é ü 日本 🚒 "q" \\', 'nb\u00a0zw\u200bpu\ue000𝄞'];
     const before = posts.length;
-    const res = await fetch(`${amUrl}/api/v2/alerts`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(names.map((alertname) => ({ labels: labels(alertname, 'q') }))),
-    });
-    assert.ok(res.ok, `Alertmanager took the alerts: HTTP ${res.status}`);
+    await am!.postAlerts(names.map((alertname) => ({ labels: labels(alertname, 'q') })));
     await until(() => posts.length >= before + names.length, `${names.length} POSTs from Alertmanager`, 20_000);
     const route = routeKey([[{ name: 'severity', op: '=', value: 'page' }]]);
     const theirs = posts.slice(before).map((p) => p.groupKey);

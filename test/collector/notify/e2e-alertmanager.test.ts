@@ -1,13 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { stringify } from 'yaml';
-import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
 import { CollectorConfig } from '../../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../../collector/service.ts';
 import {
@@ -18,6 +10,7 @@ import {
   Subjects,
   ManualClock,
 } from '../../../shared/index.ts';
+import { ALERTMANAGER, type AlertmanagerProcess, startAlertmanager } from '../../helpers/alertmanager.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
 import { until } from '../../helpers/wait.ts';
 import { EventScript } from '../alerts/engine-harness.ts';
@@ -34,8 +27,6 @@ import { metricValue } from './helpers.ts';
  * the whole group: every firing alert, plus the resolved one once. Last, a nested route takes an alert into a group
  * of its own. Each POST's alerts are compared by host and status.
  */
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
-
 interface Post {
   groupKey: string;
   groupLabels: Record<string, string>;
@@ -64,10 +55,7 @@ const inhibitRules = [
 describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMANAGER}) agree`, function () {
   this.timeout(60_000);
   const posts: Record<string, Post[]> = { am: [], offhook: [] };
-  let hook: Server;
-  let am: ChildProcess | undefined;
-  let amUrl = '';
-  let dir = '';
+  let am: AlertmanagerProcess | undefined;
   let server: EmbeddedNatsServer;
   let nc: NatsConnection;
   let collector: RunningCollector | undefined;
@@ -76,51 +64,25 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
   let registry: ReturnType<typeof createRegistry>;
 
   before(async () => {
-    if (!existsSync(ALERTMANAGER))
-      throw new Error(`${ALERTMANAGER} is missing: apt-get install prometheus-alertmanager (deploy/bootstrap.sh does)`);
-    hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => {
-        body += chunk.toString('utf8');
-      });
-      req.on('end', () => {
-        type Sent = { status: string; labels: Record<string, string> };
-        const p = JSON.parse(body) as Omit<Post, 'alerts'> & { alerts: Sent[] };
-        const { groupKey, groupLabels, commonLabels, status } = p;
-        posts[req.url === '/am' ? 'am' : 'offhook']!.push({
-          groupKey,
-          groupLabels,
-          commonLabels,
-          status,
-          alerts: p.alerts.map((a) => `${a.labels.host}:${a.status}`).sort(),
-        });
-        res.end();
-      });
-    });
-    hook.listen(0, '127.0.0.1');
-    await new Promise((resolve) => hook.once('listening', resolve));
-    const base = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`;
-    dir = mkdtempSync(join(tmpdir(), 'offhook-am-e2e-'));
-    writeFileSync(
-      join(dir, 'am.yml'),
-      stringify({
+    am = await startAlertmanager(
+      (hookBase) => ({
         route: {
           receiver: 'hook',
           // Real time on Alertmanager's side: each step below waits for its POST, so the length only costs time.
           routes: [{ receiver: 'hook', ...route, group_interval: '2s', repeat_interval: '4h' }],
         },
         inhibit_rules: inhibitRules,
-        receivers: [{ name: 'hook', webhook_configs: [{ url: `${base}/am`, send_resolved: true }] }],
+        receivers: [{ name: 'hook', webhook_configs: [{ url: `${hookBase}/am`, send_resolved: true }] }],
       }),
+      (path, p) =>
+        posts[path === '/am' ? 'am' : 'offhook']!.push({
+          groupKey: p.groupKey,
+          groupLabels: p.groupLabels,
+          commonLabels: p.commonLabels,
+          status: p.status,
+          alerts: p.alerts.map((a) => `${a.labels.host}:${a.status}`).sort(),
+        }),
     );
-    am = spawnTracked(ALERTMANAGER, [
-      `--config.file=${join(dir, 'am.yml')}`,
-      `--storage.path=${join(dir, 'data')}`,
-      '--web.listen-address=127.0.0.1:0',
-      '--cluster.listen-address=',
-    ]);
-    const [, port] = await waitForOutput(am, /msg="Listening on" address=127\.0\.0\.1:(\d+)/, 20_000);
-    amUrl = `http://127.0.0.1:${port}`;
     server = await startNatsServer();
     nc = await connectTo(server);
   });
@@ -128,9 +90,7 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
     await collector?.stop();
     await nc?.drain();
     await server?.dispose();
-    if (am) await killAndWait(am);
-    hook?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await am?.stop();
   });
 
   it('the first notification of each group: same POSTs, alerts per POST, groupKey, labels and status', async () => {
@@ -140,9 +100,7 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
       rules: [{ name: 'disk', kind: 'threshold', metric: 'disk_used', crit: 90 }],
       inhibit_rules: inhibitRules,
       notifications: {
-        receivers: [
-          { name: 'hook', kind: 'webhook', url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/offhook` },
-        ],
+        receivers: [{ name: 'hook', kind: 'webhook', url: `${am!.hookBase}/offhook` }],
         routes: [{ receiver: 'hook', ...route, group_interval: '5s', send_resolved: true }],
       },
     });
@@ -156,12 +114,7 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
     for (const host of hosts)
       await publishDurable(js, new Subjects('ame2e').event(host, 'resource'), script.resource(host, 'disk_used', 95));
     // Alertmanager gets the same alerts with the labels the collector's webhook carries.
-    const res = await fetch(`${amUrl}/api/v2/alerts`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(hosts.map((host) => ({ labels: { alertname: 'disk', host, severity: 'critical' } }))),
-    });
-    assert.ok(res.ok, `Alertmanager took the alerts: HTTP ${res.status}`);
+    await am!.postAlerts(hosts.map((host) => ({ labels: { alertname: 'disk', host, severity: 'critical' } })));
     const depth = () => metricValue(registry, 'offhook_notification_queue_depth', { receiver: 'hook' });
     await until(async () => (await depth()) === 16, 'the 16 alerts waiting for their group', 30_000);
     assert.equal(posts.offhook!.length, 0, 'nothing sent before group_wait');
@@ -187,17 +140,12 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
         script.resource(host, 'disk_used', value),
       );
     const past = new Date(Date.now() - 1_000).toISOString();
-    const res = await fetch(`${amUrl}/api/v2/alerts`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(
-        Object.entries(hosts).map(([host, value]) => ({
-          labels: { alertname: 'disk', host, severity: 'critical' },
-          ...(value < 90 ? { endsAt: past } : {}),
-        })),
-      ),
-    });
-    assert.ok(res.ok, `${name}: Alertmanager took the alerts: HTTP ${res.status}`);
+    await am!.postAlerts(
+      Object.entries(hosts).map(([host, value]) => ({
+        labels: { alertname: 'disk', host, severity: 'critical' },
+        ...(value < 90 ? { endsAt: past } : {}),
+      })),
+    );
     const depth = () => metricValue(registry, 'offhook_notification_queue_depth', { receiver: 'hook' });
     await until(async () => (await depth()) === queued, `${name}: ${queued} queued in the collector`, 30_000);
     if (held > 0) await until(async () => (await inhibited()) >= heldBefore + held, `${name}: inhibited`, 30_000);
