@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  jetstreamClient,
-  openBucket,
-  publishDurable,
-  streamNames,
-  Subjects,
-  SCHEMA_VERSION,
-  type ResourceSample,
-} from '../../shared/index.ts';
+import { openBucket, streamNames, Subjects } from '../../shared/index.ts';
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
+import { killAndWait } from '../../deploy/lib/processes.ts';
+import { alertsFromCli, collectorYaml, eventSender, startCollectorWith } from '../helpers/collector-process.ts';
 import { until } from '../helpers/wait.ts';
 import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
 
@@ -36,50 +29,20 @@ describe('collector process: SIGKILL and restart mid-incident', function () {
 
   it('loses no alert, re-announces nothing, resumes `for` timers, ends announcements the kill cut off', async () => {
     const hook = await webhookReceiver();
-    const configFile = join(dir, 'collector.yaml');
-    writeFileSync(
-      configFile,
-      `
-nats: { servers: ["${server.url}"] }
-listen: "127.0.0.1:0"
-evaluation_interval: 100ms
+    const yaml = collectorYaml({
+      nats: `{ servers: ["${server.url}"] }`,
+      hookUrl: hook.url,
+      body: `
 checkpoint_interval: 200ms
 rules:
   - { name: disk, kind: threshold, metric: disk_used, crit: 90 }
   - { name: load, kind: threshold, metric: load, crit: 10, for: 3s }
   - { name: marker, kind: threshold, metric: marker, crit: 0 }
-notifications:
-  receivers:
-    - { name: hook, kind: webhook, url: "${hook.url}", retry: { initial_backoff: 100ms } }
-  routes: [{ receiver: hook }]
 `,
-    );
+    });
     const subjects = new Subjects();
-    const js = jetstreamClient(nc);
-    const seqs = new Map<string, number>();
-    const send = (host: string, metric: string, value: number) => {
-      const seq = (seqs.get(host) ?? 0) + 1;
-      seqs.set(host, seq);
-      const event: ResourceSample = {
-        v: SCHEMA_VERSION,
-        id: `${host}-${seq}`,
-        host,
-        ts: Date.now(),
-        seq,
-        kind: 'resource',
-        intervalMs: 10_000,
-        metrics: [{ name: metric, type: 'gauge', value }],
-      };
-      return publishDurable(js, subjects.event(host, 'resource'), event);
-    };
-    const start = async () => {
-      const child = spawnTracked(process.execPath, ['offhook.mjs', 'collector', '--config', configFile], {
-        cwd: process.cwd(),
-        env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info' },
-      });
-      await waitForOutput(child, /collector listening on/, 30_000);
-      return child;
-    };
+    const send = eventSender(nc, subjects);
+    const start = async () => (await startCollectorWith(dir, 'collector', yaml)).child;
     // The collector creates the bucket; if it is not there yet it is opened again after the first alert.
     const checkpoints = await openBucket(nc, subjects, 'checkpoints').catch(() => null);
 
@@ -108,19 +71,13 @@ notifications:
     await until(() => hook.received.includes('firing marker web3'), 'the marker', 20_000);
     // Asked while the collector runs: `offhook alerts` refuses to answer from stored state alone.
     // The restarted collector continued the stored incident (same start, generation 1) rather than re-detecting it.
-    const cli = spawnTracked(process.execPath, ['offhook.mjs', 'alerts', '--all', '--json', '--nats', server.url], {
-      cwd: process.cwd(),
-    });
-    let out = '';
-    cli.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    await new Promise((resolve) => cli.once('exit', resolve));
-    const alerts = JSON.parse(out) as {
+    const alerts = await alertsFromCli<{
       host: string;
       rule: string;
       status: string;
       generation: number;
       startsAt: number;
-    }[];
+    }>(server.url, ['--all']);
     const disk = alerts.find((a) => a.host === 'web1' && a.rule === 'disk')!;
     assert.equal(disk.status, 'resolved');
     assert.equal(disk.generation, 1);

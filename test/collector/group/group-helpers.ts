@@ -1,26 +1,14 @@
-import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  jetstreamClient,
-  openBucket,
-  publishDurable,
-  SCHEMA_VERSION,
-  Subjects,
-  type ResourceSample,
-} from '../../../shared/index.ts';
 import { partitionOf } from '../../../collector/group/index.ts';
-import { spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
+import { openBucket, Subjects } from '../../../shared/index.ts';
+import { type CollectorProcess, collectorYaml, startCollectorWith } from '../../helpers/collector-process.ts';
+
+export { eventSender } from '../../helpers/collector-process.ts';
 
 export const PARTITIONS = 8;
 
-export interface Member {
+export interface Member extends CollectorProcess {
   name: string;
-  child: ChildProcess;
-  /** Its status page. */
-  url: string;
-  output(): string;
 }
 
 export interface MemberOptions {
@@ -37,13 +25,11 @@ export async function startMember(
   name: string,
   options: MemberOptions = {},
 ): Promise<Member> {
-  const configFile = join(dir, `${name}.yaml`);
-  writeFileSync(
-    configFile,
-    `
-nats: ${options.nats ?? `{ servers: ["${natsUrl}"] }`}
-listen: "127.0.0.1:0"
-evaluation_interval: 100ms
+  const yaml = collectorYaml({
+    nats: options.nats ?? `{ servers: ["${natsUrl}"] }`,
+    hookUrl,
+    hookFields: 'rate_limit: { max: 10000 }',
+    body: `
 checkpoint_interval: 200ms
 group: { partitions: ${PARTITIONS}, lease_timeout: ${options.leaseTimeout ?? '2s'} }
 watchdog: { member: ${name}, canary_interval: "0s", heartbeat_interval: 300ms }
@@ -54,21 +40,9 @@ rules:
   - { name: probe, kind: threshold, metric: probe, crit: 0 }
   # One transition per event (95 fires, 50 resolves): the steady-load test counts events by their notifications.
   - { name: toggle, kind: threshold, metric: toggle, crit: 90, flapping: { enabled: false } }
-notifications:
-  receivers:
-    - { name: hook, kind: webhook, url: "${hookUrl}", retry: { initial_backoff: 100ms }, rate_limit: { max: 10000 } }
-  routes: [{ receiver: hook }]
 `,
-  );
-  const child = spawnTracked(process.execPath, ['offhook.mjs', 'collector', '--config', configFile], {
-    cwd: process.cwd(),
-    env: { ...process.env, OFFHOOK_LOG_LEVEL: process.env.OFFHOOK_LOG_LEVEL ?? 'info' },
   });
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  const match = await waitForOutput(child, /collector listening on (\S+)/, 30_000);
-  return { name, child, url: match[1]!.replace(/\/$/, ''), output: () => text };
+  return { name, ...(await startCollectorWith(dir, name, yaml)) };
 }
 
 /** Partition → the member its lease names (from KV, as every member sees it). */
@@ -80,43 +54,6 @@ export async function leaseOwners(nc: NatsConnection, subjects = new Subjects())
     if (entry?.operation === 'PUT' && entry.length > 0) owners.set(p, entry.json<{ member: string }>().member);
   }
   return owners;
-}
-
-/**
- * Publishes one resource sample per call. With `retries`, a failed publish (a cluster node just died) is sent again
- * with the same id until the stream confirms it, as the agent's spool does.
- */
-export function eventSender(
-  nc: NatsConnection,
-  subjects = new Subjects(),
-  retries = 0,
-): (host: string, metric: string, value: number) => Promise<unknown> {
-  const js = jetstreamClient(nc);
-  const seqs = new Map<string, number>();
-  return (host, metric, value) => {
-    const seq = (seqs.get(host) ?? 0) + 1;
-    seqs.set(host, seq);
-    const event: ResourceSample = {
-      v: SCHEMA_VERSION,
-      id: `${host}-${seq}`,
-      host,
-      ts: Date.now(),
-      seq,
-      kind: 'resource',
-      intervalMs: 10_000,
-      metrics: [{ name: metric, type: 'gauge', value }],
-    };
-    const send = async (attempt: number): Promise<unknown> => {
-      try {
-        return await publishDurable(js, subjects.event(host, 'resource'), event);
-      } catch (err) {
-        if (attempt >= retries) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 100)); // retry back-off, as the agent's spool does
-        return send(attempt + 1);
-      }
-    };
-    return send(0);
-  };
 }
 
 /** How often each "status alertname host" arrived. */
