@@ -14,19 +14,6 @@ import { createDispatcher, type NotificationDispatcher } from '../../../collecto
 import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
 import { HttpSink } from './helpers.ts';
 
-/** Waits for a condition the code under test will reach; the bound is a failure, never a pacing. */
-export async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  boundMs = 10_000,
-): Promise<void> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > boundMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 export interface DispatcherFixture {
   readonly nc: NatsConnection;
   readonly subjects: Subjects;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { Kvm } from '@nats-io/kv';
 import { bucketName, ManualClock } from '../../../shared/index.ts';
 import { makeAlert, metricValue } from './helpers.ts';
-import { alertsIn, hook, until, useDispatcherFixture } from './dispatcher-fixture.ts';
+import { until } from '../../helpers/wait.ts';
+import { alertsIn, hook, useDispatcherFixture } from './dispatcher-fixture.ts';
 
 describe('notifiers: dispatcher queue: rate limit, groups, full queue, stop (real nats-server and receivers)', () => {
   const fx = useDispatcherFixture();

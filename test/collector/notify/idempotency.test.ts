@@ -1,67 +1,19 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { createRegistry, ensureStreams, newId, silentLogger, Subjects } from '../../../shared/index.ts';
-import { NotificationsConfig } from '../../../collector/notify/config.ts';
+import { createRegistry, silentLogger } from '../../../shared/index.ts';
 import { execEnvironment } from '../../../collector/notify/exec.ts';
 import { httpGetPlugin } from '../../../collector/notify/http-get.ts';
 import { batchKey, messageId } from '../../../collector/notify/idempotency.ts';
-import { createDispatcher, type NotificationDispatcher } from '../../../collector/notify/index.ts';
 import type { NotificationBatch } from '../../../collector/notify/types.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
-import { HttpSink, makeAlert, type RecordedRequest } from './helpers.ts';
+import { hook as webhook, useDispatcherFixture } from './dispatcher-fixture.ts';
+import { makeAlert, type RecordedRequest } from './helpers.ts';
 
 /**
  * Idempotency keys: delivery is at-least-once, so each accepted notification carries a key that a resend from the
  * pending log repeats, and that a second, separate acceptance of the same notification does not.
  */
 describe('notifiers: idempotency keys (real nats-server, real HTTP receivers)', () => {
-  let server: EmbeddedNatsServer;
-  let nc: NatsConnection;
-  let sinks: HttpSink[] = [];
-  let dispatchers: NotificationDispatcher[] = [];
-  let subjects: Subjects;
-
-  before(async () => {
-    server = await startNatsServer();
-    nc = await connectTo(server);
-  });
-  after(async () => {
-    await nc.drain();
-    await server.dispose();
-  });
-  beforeEach(() => {
-    subjects = new Subjects(
-      `t${newId()
-        .replace(/[^a-z0-9]/g, '')
-        .slice(-10)}`,
-    );
-  });
-  afterEach(async () => {
-    await Promise.all(dispatchers.map((d) => d.close()));
-    await Promise.all(sinks.map((s) => s.close()));
-    dispatchers = [];
-    sinks = [];
-  });
-
-  async function sink(): Promise<HttpSink> {
-    const s = await HttpSink.start();
-    sinks.push(s);
-    return s;
-  }
-  async function dispatcher(config: unknown): Promise<NotificationDispatcher> {
-    await ensureStreams(nc, subjects);
-    const deps = { nc, subjects, logger: silentLogger(), registry: createRegistry('collector') };
-    const d = await createDispatcher(NotificationsConfig.parse(config) as NotificationsConfig, deps);
-    dispatchers.push(d);
-    return d;
-  }
-  const hook = (url: string, extra: Record<string, unknown> = {}) => ({
-    name: 'ops',
-    kind: 'webhook',
-    url,
-    retry: { initial_backoff: '10ms', max_backoff: '20ms' },
-    ...extra,
-  });
+  const { sink, dispatcher } = useDispatcherFixture();
+  const hook = (url: string, extra: Record<string, unknown> = {}) => webhook('ops', url, extra);
   const header = (r: RecordedRequest): string | undefined => r.headers['idempotency-key'] as string | undefined;
   const annotation = (r: RecordedRequest): string =>
     JSON.parse(r.body).alerts[0].annotations.offhook_notification_key as string;

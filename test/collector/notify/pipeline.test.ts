@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { createRegistry, ManualClock, newId, silentLogger, type Alert, type Registry } from '../../../shared/index.ts';
 import { NotificationsConfig } from '../../../collector/notify/config.ts';
 import { DedupStage } from '../../../collector/notify/dedup.ts';
@@ -12,7 +11,7 @@ import { ReceiverQueue } from '../../../collector/notify/queue.ts';
 import { createRouter, FALLBACK_GROUP, routeStage } from '../../../collector/notify/route.ts';
 import { runStages, type Notification, type NotifyStage, type ReceiverEntry } from '../../../collector/notify/stage.ts';
 import type { NotificationReason, SubmitContext } from '../../../collector/notify/types.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { useDispatcherFixture } from './dispatcher-fixture.ts';
 import { makeAlert, metricValue, resolvedCopy } from './helpers.ts';
 
 /** Receivers as the dispatcher builds them; their queues are never fed here (nothing is sent). */
@@ -168,19 +167,12 @@ describe('notifiers: the notification pipeline, stage by stage', () => {
   });
 
   describe('dedup via the notification log (real nats-server)', () => {
-    let server: EmbeddedNatsServer;
-    let nc: NatsConnection;
-    before(async () => {
-      server = await startNatsServer();
-      nc = await connectTo(server);
-    });
-    after(async () => {
-      await nc.drain();
-      await server.dispose();
-    });
+    const fixture = useDispatcherFixture();
 
     async function setup() {
-      const nflog = new NotificationLog(await new Kvm(nc).create(`nflog-${newId().replace(/[^A-Za-z0-9]/g, '')}`));
+      const nflog = new NotificationLog(
+        await new Kvm(fixture.nc).create(`nflog-${newId().replace(/[^A-Za-z0-9]/g, '')}`),
+      );
       const dedup = new DedupStage({
         nflog,
         metrics: notificationMetrics(registry),
