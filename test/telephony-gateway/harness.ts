@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { openSimLine } from '../../native/index.ts';
@@ -24,6 +24,7 @@ import {
 } from '../../shared/index.ts';
 import type { GatewayConfig, GatewayConfigInput } from '../../telephony-gateway/config.ts';
 import type { LineDriver } from '../../telephony-gateway/drivers/driver.ts';
+import { Speech } from '../../telephony-gateway/calls/speech.ts';
 import { startGateway, type RunningGateway } from '../../telephony-gateway/gateway.ts';
 import { openDriver } from '../../telephony-gateway/drivers/open.ts';
 import { connectTo, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
@@ -34,6 +35,17 @@ export const SIM_SPEED = 100;
 
 /** Shared speech cache across suites: espeak renders each prompt once per run. */
 export const speechStateDir = mkdtempSync(join(tmpdir(), 'offhook-gw-speech-'));
+
+/** The speech file (its name in the shared cache) the test gateways play for `text` as an alert message. */
+export async function speechFileOf(text: string): Promise<string> {
+  const speech = new Speech({
+    cacheDir: join(speechStateDir, 'speech'),
+    voice: 'en',
+    wordsPerMinute: 150,
+    maxChars: 600,
+  });
+  return basename(await speech.render(text, 'alert'));
+}
 
 /** A gateway started in this process, with what it published on NATS and the events it emitted, to wait on. */
 export interface WatchedGateway {

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { createRegistry, silentLogger } from '../../../shared/index.ts';
 import { callTemplate } from '../../../telephony-gateway/calls/call-template.ts';
-import { Speech } from '../../../telephony-gateway/calls/speech.ts';
 import { callMessage, sanitizeSpeech } from '../../../telephony-gateway/calls/wording.ts';
 import { GatewayConfig } from '../../../telephony-gateway/config.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
-import { assertOneCallAtATime, speechStateDir, startTestGateway, type TestGateway } from '../harness.ts';
+import { assertOneCallAtATime, speechFileOf, startTestGateway, type TestGateway } from '../harness.ts';
 import { makeAlert } from '../helpers.ts';
 
 const FAILURES = 'offhook_notification_template_failures_total';
@@ -83,14 +81,8 @@ describe('gateway: a templated call is spoken sanitised (sim line, real nats-ser
       600,
     );
     assert.equal(expected, '1 down. web1 says disk 99 percent full. Worst: critical.');
-    const speech = new Speech({
-      cacheDir: join(speechStateDir, 'speech'),
-      voice: 'en',
-      wordsPerMinute: 150,
-      maxChars: 600,
-    });
     const played = gw.transcript().find((e) => e.event === 'play');
-    assert.equal(played?.event === 'play' ? played.file : null, basename(await speech.render(expected, 'alert')));
+    assert.equal(played?.event === 'play' ? played.file : null, await speechFileOf(expected));
     assert.equal(await gw.metric(FAILURES, { receiver: 'telephony-gateway', field: 'speech.message' }), 0);
   });
 });

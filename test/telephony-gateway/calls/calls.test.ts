@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { streamNames } from '../../../shared/index.ts';
 import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
-import { basename, join } from 'node:path';
-import { Speech } from '../../../telephony-gateway/calls/speech.ts';
 import { callMessage } from '../../../telephony-gateway/calls/wording.ts';
-import { assertOneCallAtATime, speechStateDir, startTestGateway, type TestGateway } from '../harness.ts';
+import { assertOneCallAtATime, speechFileOf, startTestGateway, type TestGateway } from '../harness.ts';
 import { makeAlert, resolvedOf } from '../helpers.ts';
 
 describe('gateway calls (sim line, real nats-server)', function () {
@@ -335,14 +333,8 @@ describe('gateway calls (sim line, real nats-server)', function () {
     const text = callMessage(announced, { maxAlertsSpoken: 3, maxChars: 600 });
     const one = 'critical, (db1|db2|web9), not answering\\.';
     assert.match(text, new RegExp(`^This is offhook with 100 alerts\\. ${one} ${one} ${one} And 97 more\\.$`));
-    const speech = new Speech({
-      cacheDir: join(speechStateDir, 'speech'),
-      voice: 'en',
-      wordsPerMinute: 150,
-      maxChars: 600,
-    });
     const played = gw.transcript().find((e) => e.event === 'play');
-    assert.equal(played?.event === 'play' ? played.file : null, basename(await speech.render(text, 'alert')));
+    assert.equal(played?.event === 'play' ? played.file : null, await speechFileOf(text));
   });
 
   it('budget: with max_calls_per_hour 3 the fourth call is not placed, goes to the fallback, is counted', async () => {

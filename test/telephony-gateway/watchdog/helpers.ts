@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { TranscriptEntry } from '../../../native/line.ts';
-import { Speech } from '../../../telephony-gateway/calls/speech.ts';
 import { callMessage } from '../../../telephony-gateway/calls/wording.ts';
 import type { GatewayWatchdog } from '../../../telephony-gateway/watchdog/watchdog.ts';
 import type { BlindReason } from '../../../telephony-gateway/watchdog/wording.ts';
-import { speechStateDir, type TestGateway } from '../harness.ts';
+import { speechFileOf, speechStateDir, type TestGateway } from '../harness.ts';
 import { makeAlert } from '../helpers.ts';
 
 /** Short watchdog settings for tests: each check is turned on by giving its silence. */
@@ -37,11 +36,8 @@ export function nextChecks(watchdog: GatewayWatchdog, count: number): Promise<Ar
 
 /** The speech file the gateway plays for a one-alert call about gw1 with this summary. */
 export async function spokenFile(summary: string): Promise<string> {
-  const cacheDir = join(speechStateDir, 'speech');
-  const speech = new Speech({ cacheDir, voice: 'en', wordsPerMinute: 150, maxChars: 600 });
   const alert = makeAlert({ host: 'gw1', severity: 'critical', summary });
-  const text = callMessage([alert], { maxAlertsSpoken: 3, maxChars: 600 });
-  return basename(await speech.render(text, 'alert'));
+  return speechFileOf(callMessage([alert], { maxAlertsSpoken: 3, maxChars: 600 }));
 }
 
 export function playedFiles(transcript: TranscriptEntry[]): string[] {
