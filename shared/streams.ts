@@ -72,6 +72,15 @@ export function streamDefinitions(
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
   };
+  // Every stream but EVENTS keeps records (alerts, acks, calls, gateway reports) as long as alerts are kept.
+  const record = (name: string, streamSubjects: string[], description: string): StreamDefinition => ({
+    ...common,
+    name,
+    subjects: streamSubjects,
+    max_age: options.alertsMaxAgeMs * NS_PER_MS,
+    duplicate_window: 2 * 60_000 * NS_PER_MS,
+    description,
+  });
   return [
     {
       ...common,
@@ -83,39 +92,15 @@ export function streamDefinitions(
       ...(perSubject === undefined ? {} : { max_msgs_per_subject: perSubject }),
       description: 'Agent events: resource samples, check results, log matches',
     },
-    {
-      ...common,
-      name: names.alerts,
-      subjects: [subjects.allAlerts],
-      max_age: options.alertsMaxAgeMs * NS_PER_MS,
-      duplicate_window: 2 * 60_000 * NS_PER_MS,
-      description: 'Alert transitions published by the collector',
-    },
-    {
-      ...common,
-      name: names.acks,
-      subjects: [subjects.allAcks],
-      max_age: options.alertsMaxAgeMs * NS_PER_MS,
-      duplicate_window: 2 * 60_000 * NS_PER_MS,
-      description: 'Acknowledgements from phone, CLI and HTTP',
-    },
-    {
-      ...common,
-      name: names.calls,
-      subjects: [subjects.allCalls],
-      max_age: options.alertsMaxAgeMs * NS_PER_MS,
-      duplicate_window: 2 * 60_000 * NS_PER_MS,
-      description: 'Call records from the telephony gateway',
-    },
-    {
-      ...common,
-      name: names.gateway,
-      // Kept while the collector is down, so a fallback request still reaches the fallback receivers when it is back.
-      subjects: [subjects.allFallbacks, subjects.allGatewayEvents],
-      max_age: options.alertsMaxAgeMs * NS_PER_MS,
-      duplicate_window: 2 * 60_000 * NS_PER_MS,
-      description: 'Fallback requests and events from the telephony gateway',
-    },
+    record(names.alerts, [subjects.allAlerts], 'Alert transitions published by the collector'),
+    record(names.acks, [subjects.allAcks], 'Acknowledgements from phone, CLI and HTTP'),
+    record(names.calls, [subjects.allCalls], 'Call records from the telephony gateway'),
+    // Kept while the collector is down, so a fallback request still reaches the fallback receivers when it is back.
+    record(
+      names.gateway,
+      [subjects.allFallbacks, subjects.allGatewayEvents],
+      'Fallback requests and events from the telephony gateway',
+    ),
   ];
 }
 

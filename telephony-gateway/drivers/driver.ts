@@ -1,7 +1,7 @@
 // The call-level contract every line driver implements, and the results it gives. The results of a prompt, a
 // recording and key collection are the native line's (native/line.ts, the addon package's types): the card driver
 // passes them through, and every other driver gives the same shapes.
-import type { CollectResult, PlayResult, RecordResult } from '../../native/line.ts';
+import type { Line } from '../../native/line.ts';
 
 export type { CollectResult, PlayResult, RecordResult } from '../../native/line.ts';
 
@@ -26,24 +26,16 @@ export interface PlaceOptions {
 
 /**
  * A call-level phone line. Queue, escalation and budget talk only to this; the `card` driver
- * composes the native CTPort operations, and a SIP user agent can implement the same contract.
+ * composes the native CTPort operations, and a SIP user agent can implement the same contract. Prompts, recordings
+ * and key collection are the native line's own calls (play, collect, record, flushDigits), same signatures.
  * One call at a time: callers must not start a call while another is up (the line worker ensures it).
  */
-export interface LineDriver {
+export interface LineDriver extends Pick<Line, 'play' | 'collect' | 'record' | 'flushDigits'> {
   readonly name: string;
   /** Dials and waits for answer; on anything but `answered` the line is back on hook when this resolves. */
   placeCall(number: string, options: PlaceOptions): Promise<PlaceResult>;
   /** Picks up a ringing line; resolves with the caller ID (null when withheld). */
   answerInbound(): Promise<{ callerId: string | null }>;
-  play(wavPath: string, options?: { interruptOnDigit?: boolean }): Promise<PlayResult>;
-  collect(options: {
-    maxDigits: number;
-    timeoutMs: number;
-    interDigitTimeoutMs?: number;
-    termKey?: string;
-  }): Promise<CollectResult>;
-  record(path: string, options: { timeoutMs: number; termKey?: string }): Promise<RecordResult>;
-  flushDigits(): void;
   /** Ends the call (on hook). Safe to call when already on hook. */
   hangUp(): Promise<void>;
   /** The line rings with an inbound call. Returns an unsubscribe function. */
