@@ -10,7 +10,8 @@ export function checkpointPrefix(partition: number, count: number): string {
 /**
  * The checkpoint in KV `<prefix>-checkpoints`, sharded (one key per rule plus the engine's own)
  * so a large fleet stays under the message size limit. Shards carry the stream sequence they
- * cover, so a crash between two shard writes only means some rules skip events they have seen.
+ * cover and the rule's series (its `for` timers), so a crash between two shard writes only means
+ * some rules skip events they have seen, with their state as of those events.
  */
 export class CheckpointStore {
   constructor(

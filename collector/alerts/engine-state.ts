@@ -40,8 +40,10 @@ export interface EngineCheckpoint {
   hosts: Record<string, HostInfo>;
   /** Per host, the agent sequence positions of its recent epochs (intake/positions.ts); absent before epochs. */
   positions?: Record<string, EpochPosition[]>;
+  /** Series of no configured rule (older checkpoints: every series). */
   series: Record<string, SeriesState>;
-  rules: Record<string, { kind: string; coveredSeq: number; state: unknown }>;
+  /** Per rule: what its events have covered, its own state and its series (`series` absent in older checkpoints). */
+  rules: Record<string, { kind: string; coveredSeq: number; state: unknown; series?: Record<string, SeriesState> }>;
 }
 
 export class EngineState {
@@ -85,17 +87,35 @@ export class EngineState {
       this.series.delete(fp);
   }
 
+  /**
+   * Each rule's series (`for` timers, flap history) travel in that rule's shard, beside the `coveredSeq` that makes a
+   * replay skip what the rule has seen: the shards are written one by one, so a kill between two writes must leave
+   * every rule's series as of its own `coveredSeq`. In the engine's key they were a checkpoint older than a rule key
+   * written just before the kill: the replay skipped the event that started (or stopped) a `for` timer, and the timer
+   * was lost (or came back and fired).
+   */
   snapshot(rules: EngineRule[]): EngineCheckpoint {
+    const byRule = new Map<string, Record<string, SeriesState>>(rules.map((r) => [r.instance.name, {}]));
+    const unowned: Record<string, SeriesState> = {};
+    for (const [fp, series] of this.series) {
+      const own = byRule.get(ruleOf(series) ?? '');
+      (own ?? unowned)[fp] = series;
+    }
     return {
       streamSeq: this.streamSeq,
       ackSeq: this.ackSeq,
       hosts: Object.fromEntries(this.hosts),
       positions: this.intake.snapshot(),
-      series: Object.fromEntries(this.series),
+      series: unowned,
       rules: Object.fromEntries(
         rules.map((r) => [
           r.instance.name,
-          { kind: r.instance.kind, coveredSeq: r.coveredSeq, state: r.instance.snapshot() },
+          {
+            kind: r.instance.kind,
+            coveredSeq: r.coveredSeq,
+            state: r.instance.snapshot(),
+            series: byRule.get(r.instance.name)!,
+          },
         ]),
       ),
     };
@@ -109,14 +129,30 @@ export class EngineState {
     for (const [host, info] of Object.entries(saved.hosts ?? {})) this.hosts.set(host, info);
     // A checkpoint from before epochs kept one seq per host: it becomes that host's legacy position.
     this.intake.restore(saved.positions, saved.positions ? undefined : saved.hosts);
-    for (const [fp, series] of Object.entries(saved.series ?? {}))
-      if (Array.isArray(series?.history)) this.series.set(fp, series);
+    // A checkpoint from before the series moved into the rule shards keeps them all in the engine's key.
+    this.restoreSeries(saved.series);
     for (const rule of rules) {
       const state = saved.rules?.[rule.instance.name];
       // A rule whose kind changed starts fresh rather than misreading old state.
       if (!state || state.kind !== rule.instance.kind) continue;
       rule.instance.restore(state.state);
       rule.coveredSeq = Number(state.coveredSeq) || 0;
+      if (!state.series || typeof state.series !== 'object') continue;
+      // The shard's series are as of its coveredSeq: they replace whatever the engine's key says of this rule.
+      for (const [fp, series] of this.series) if (ruleOf(series) === rule.instance.name) this.series.delete(fp);
+      this.restoreSeries(state.series);
     }
   }
+
+  private restoreSeries(saved: Record<string, SeriesState> | undefined): void {
+    for (const [fp, series] of Object.entries(saved ?? {}))
+      if (Array.isArray(series?.history)) this.series.set(fp, series);
+  }
+}
+
+/** The rule a series belongs to: its key is "<rule>\0<series>" (a pending timer names the rule too). */
+function ruleOf(series: SeriesState): string | null {
+  const cut = series.key?.indexOf('\u0000') ?? -1;
+  if (series.key && cut > 0) return series.key.slice(0, cut);
+  return series.pending?.rule ?? null;
 }
