@@ -153,7 +153,14 @@ describe('collector group on the three-node NATS cluster', function () {
     // OFFHOOK_GROUP_DUMP=<dir>: every process's log and the calls kept there for a failure's post-mortem.
     const dump = process.env.OFFHOOK_GROUP_DUMP;
     if (dump) {
-      for (const m of members.values()) writeFileSync(join(dump, `${m.name}.log`), m.output());
+      for (const m of members.values()) {
+        writeFileSync(join(dump, `${m.name}.log`), m.output());
+        // Who holds what and how far each partition has read EVENTS, as the member itself sees it at the end.
+        const parts = await fetch(`${m.url}/api/partitions`, { signal: AbortSignal.timeout(2000) })
+          .then((r) => r.text())
+          .catch((err: unknown) => `unreachable: ${String(err)}`);
+        writeFileSync(join(dump, `${m.name}.partitions.json`), parts);
+      }
       writeFileSync(join(dump, 'gateway.log'), gatewayOutput);
       writeFileSync(join(dump, 'calls.json'), JSON.stringify({ calls: [...callsById.values()], published }, null, 1));
     }
