@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   AGENT_INTERVAL_MAX_MS,
   AGENT_INTERVAL_MIN_MS,

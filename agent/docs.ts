@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { Duration, formatPromDuration, Labels, Port, RegexSource } from '../shared/index.ts';
 import { checkPlugins } from './checks/index.ts';
 import { Bytes } from './config-types.ts';

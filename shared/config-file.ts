@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError } from './config.ts';
 import { unreadableNatsFiles, type NatsConfig } from './nats.ts';
 import { formatZodIssueLines } from './zod-errors.ts';

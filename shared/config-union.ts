@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 type Discriminable = z.core.$ZodTypeDiscriminable;
 /** What a registry entry needs for the union: a collector rule plugin and an agent check plugin both fit. */

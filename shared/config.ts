@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationMessage, type DurationParse, readDuration } from './duration.ts';
 import { safeRegexProblem } from './safe-regex.ts';
 

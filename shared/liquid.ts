@@ -1,5 +1,5 @@
 import { Liquid, type Template } from 'liquidjs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Operator-written templates (issue #18; the collector's notifications and rule summaries, the gateway's spoken

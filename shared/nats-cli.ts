@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './config.ts';
 import { loadConfigFile } from './config-file.ts';
 import { UsageError } from './exit.ts';

@@ -6,7 +6,7 @@ import {
   type NatsConnection,
   type NodeConnectionOptions,
 } from '@nats-io/transport-node';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from './logger.ts';
 import { counter, Gauge, type Registry } from './metrics.ts';
 import { DEFAULT_PREFIX } from './subjects.ts';

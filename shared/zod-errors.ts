@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** Renders a zod path the way an operator reads a YAML/JSON path: checks[2].port */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {

@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from '../shared/index.ts';
 import { BudgetState } from './calls/budget.ts';
 import { EscalationState } from './calls/escalation.ts';

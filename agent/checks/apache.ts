@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CheckStatus, MetricPoint } from '../../shared/index.ts';
 import { CheckBase, definePlugin, type CheckOutcome } from './types.ts';
 import { elapsedMs } from './probes/net.ts';

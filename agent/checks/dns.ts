@@ -1,6 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Port, compileSafeRegex, RegexSource } from '../../shared/index.ts';
 import { CheckBase, definePlugin, type CheckOutcome } from './types.ts';
 import { elapsedMs } from './probes/net.ts';

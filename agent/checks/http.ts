@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { z } from 'zod';
+import * as z from 'zod';
 import { compileSafeRegex, RegexSource, type CheckStatus, type MetricPoint } from '../../shared/index.ts';
 import { CheckBase, definePlugin, type CheckOutcome } from './types.ts';
 import { elapsedMs } from './probes/net.ts';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { configUnion } from '../../shared/config-union.ts';
 import type { CheckPlugin } from './types.ts';
 import tcp from './tcp.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CheckBase, definePlugin } from './types.ts';
 import { Bytes } from '../config-types.ts';
 import { pluginEnv, runPlugin } from './nagios/run-plugin.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { compileSafeRegex, RegexSource, type CheckStatus, type MetricPoint } from '../../shared/index.ts';
 import { CheckBase, definePlugin, type CheckOutcome } from './types.ts';
 import { liveProc, readProcesses, type ProcSource } from '../resources/proc-reader.ts';

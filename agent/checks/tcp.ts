@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Port } from '../../shared/index.ts';
 import { CheckBase, definePlugin } from './types.ts';
 import { elapsedMs, openSocket } from './probes/net.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Labels, type CheckStatus, type MetricPoint } from '../../shared/index.ts';
 import { DurationAtLeast } from '../config-types.ts';
 

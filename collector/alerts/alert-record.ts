@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Alert, EpochMs, SCHEMA_VERSION, Severity } from '../../shared/index.ts';
 
 /** What people were last told about an alert: the basis for "announce only what changed". */

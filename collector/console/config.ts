@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Duration, refineUniqueNames } from '../../shared/index.ts';
 import { PASSWORD_HASH_RE } from './password.ts';
 

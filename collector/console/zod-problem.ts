@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** The first problem of a request body as `field: message`, e.g. `fingerprint: expected 16 lowercase hex digits`. */
 export function zodProblem(error: z.ZodError): string {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_EVENTS_MAX_MSGS_PER_SUBJECT, Duration } from '../../shared/index.ts';
 import { DEFAULT_INTAKE_LIMITS, type IntakeLimits } from './gate.ts';
 

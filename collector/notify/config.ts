@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Duration, RegexSource, refineUniqueNames, Severity } from '../../shared/index.ts';
 import { MatcherText } from '../silences/matchers.ts';
 import { notifierPlugins } from './registry.ts';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { z } from 'zod';
+import * as z from 'zod';
 import { alertmanagerPayload } from './alertmanager-payload.ts';
 import { batchKey } from './idempotency.ts';
 import { TemplateSource, templateRenderer } from './template.ts';

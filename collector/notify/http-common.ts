@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { HttpAnswer } from './http-request.ts';
 import type { NotifyOutcome } from './types.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpClientOptions, httpFailure, httpOutcome, requestHeaders } from './http-common.ts';
 import { sendHttp } from './http-request.ts';
 import { alertKeys, idempotencyHeaders } from './idempotency.ts';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Port } from '../../shared/index.ts';
 import { deliverToChannel, IrcError } from './irc-client.ts';
 import { TemplateSource, templateRenderer } from './template.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createTransport } from 'nodemailer';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Port } from '../../shared/index.ts';
 import { batchKey, idempotencyHeaders, messageId } from './idempotency.ts';
 import { type TemplateRenderer, TemplateSource, templateRenderer } from './template.ts';

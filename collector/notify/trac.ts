@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Alert } from '../../shared/index.ts';
 import { alertUrl, fallbackNote, oneLine, rfc3339 } from './text.ts';
 import { createTracRpc } from './trac-xmlrpc.ts';

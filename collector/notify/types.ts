@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Alert, Logger, Registry } from '../../shared/index.ts';
 
 /** Why a notification goes out; receivers may word it differently (and routes may filter on it). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { alertmanagerPayload, FALLBACK_REASON_ANNOTATION } from './alertmanager-payload.ts';
 import { HttpClientOptions, httpFailure, httpOutcome, requestHeaders } from './http-common.ts';
 import { sendHttp } from './http-request.ts';

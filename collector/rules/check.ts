@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { compileSafeRegex, RegexSource, type CheckResult, type Labels, type Severity } from '../../shared/index.ts';
 import { matchesAll } from '../silences/index.ts';
 import { clip, formatValue, renderSummary } from './summary.ts';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { compileTemplate } from '../notify/template.ts';
 import { isLiquid, unknownPlaceholders } from './summary.ts';
 export { MatcherText } from '../silences/index.ts';

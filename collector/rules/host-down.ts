@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Severity, type Heartbeat } from '../../shared/index.ts';
 import { formatDuration, renderSummary } from './summary.ts';
 import { RuleCommon, unknownPlaceholdersIssue, type RuleInstance, type RulePlugin, type Verdict } from './types.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Duration, compileSafeRegex, RegexSource, Severity, type Labels } from '../../shared/index.ts';
 import { matchesAll } from '../silences/index.ts';
 import { clip, formatDuration, renderSummary } from './summary.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Labels, MetricPoint, Severity } from '../../shared/index.ts';
 import { matchesAll } from '../silences/index.ts';
 import { formatValue, renderSummary } from './summary.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { compileSafeRegex, safeRegexProblem } from '../../shared/index.ts';
 
 /** One label matcher, Alertmanager style: `name=value`, `name!=value`, `name=~regex`, `name!~regex`. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EpochMs, safeRegexProblem } from '../../shared/index.ts';
 import { formatMatcher, matchesAll, type Matcher } from './matchers.ts';
 

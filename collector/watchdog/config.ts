@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Duration, DurationAtLeast, HostToken, hostToken } from '../../shared/index.ts';
 
 /** collector.yaml `watchdog:` — the collector's side of offhook watching itself (README, Watchdog). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EpochMs, Envelope, Fingerprint } from './common.ts';
 
 /** A person took responsibility for an alert. `host` is the alert's host. */

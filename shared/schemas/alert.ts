@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EpochMs, Envelope, Fingerprint, Labels, Severity } from './common.ts';
 
 export const AlertStatus = z.enum(['firing', 'resolved']);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentEnvelope, CheckStatus, Labels } from './common.ts';
 import { MetricPoint } from './resource.ts';
 

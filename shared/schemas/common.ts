@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Wire schema version carried as `v` in every payload. Bump on breaking changes only. */
 export const SCHEMA_VERSION = 1 as const;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentEnvelope, AgentIntervalMs, MAX_AGENT_COUNT } from './common.ts';
 
 const CENTURY_SEC = 100 * 365 * 86_400;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentEnvelope, Labels, MAX_AGENT_COUNT, Severity } from './common.ts';
 
 export const MAX_LOG_LINE_CHARS = 4096;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentEnvelope, AgentIntervalMs, Labels, METRIC_NAME_RE } from './common.ts';
 
 export const MetricPoint = z.object({

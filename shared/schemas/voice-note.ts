@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A voice note's file name on the gateway: `<fingerprint>-<epoch ms>.wav` (telephony-gateway/inbound). */
 export const VOICE_NOTE_FILE_RE = /^[0-9a-f]{16}-\d{1,16}\.wav$/;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Duration, ListenAddress, Severity } from '../../shared/index.ts';
 
 /** How a client proves it is allowed in (incoming webhook) or how we prove it to Alertmanager (silences). */

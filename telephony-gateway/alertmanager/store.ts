@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EpochMs, Labels, type Logger } from '../../shared/index.ts';
 
 /** What a later acknowledgement needs to silence an Alertmanager alert, kept in the gateway KV bucket. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BudgetConfig } from '../config.ts';
 
 const MINUTE = 60_000;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Severity } from '../../shared/index.ts';
 import type { GatewayConfig, Person } from '../config.ts';
 import { mayCall } from './schedule.ts';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { cardSettings } from './card/config.ts';
 import type { OpenDriver } from './open.ts';
 import { SipLineConfig } from './sip/config.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { GatewayMetrics } from '../status/metrics.ts';
 
 const HOUR = 3_600_000;

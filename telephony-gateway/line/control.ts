@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger, Subjects } from '../../shared/index.ts';
 import { PhoneNumber } from '../config.ts';
 import type { LineWorker } from './line-worker.ts';

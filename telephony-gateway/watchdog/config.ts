@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Duration, DurationAtLeast } from '../../shared/index.ts';
 
 /**

@@ -30,6 +30,15 @@ describe('npm run build: what the bundles hold in memory', function () {
     }
   });
 
+  it("keeps zod's 40-odd locales out of every bundle (import * as z from 'zod' lets esbuild drop them)", () => {
+    // A word only zod's Spanish messages use; if zod rewords them, this check must pick another one.
+    const marker = '"caracteres"';
+    assert.ok(readFileSync('node_modules/zod/v4/locales/es.js', 'utf8').includes(marker));
+    for (const file of scripts(dist).filter((f) => !f.includes('/'))) {
+      assert.ok(!readFileSync(join(dist, file), 'utf8').includes(marker), `${file} holds zod's locales`);
+    }
+  });
+
   it('keeps mysql2 out of agent.mjs, in a chunk of agent-chunks/ that only a mysql login imports', () => {
     const agent = readFileSync(join(dist, 'agent.mjs'), 'utf8');
     assert.doesNotMatch(agent, /node_modules\/mysql2\//);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CollectorConfig } from '../../collector/config.ts';
 import { WatchdogConfig } from '../../telephony-gateway/watchdog/config.ts';
 import { Duration, formatPromDuration, formatZodIssueLines, parseDuration, readDuration } from '../../shared/index.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CollectorConfig } from '../../collector/config.ts';
 import { refineUniqueNames } from '../../shared/index.ts';
 

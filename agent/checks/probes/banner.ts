@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Port, compileSafeRegex, RegexSource, type CheckStatus, type MetricPoint } from '../../../shared/index.ts';
 import { CheckBase, definePlugin, type CheckOutcome } from '../types.ts';
 import { elapsedMs, LineReader, openSocket, upgradeToTls } from './net.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CheckStatus, MetricPoint } from '../../../shared/index.ts';
 import { certificateExpiry } from './net.ts';
 import type { TLSSocket } from 'node:tls';

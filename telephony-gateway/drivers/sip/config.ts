@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Duration } from '../../../shared/index.ts';
 
 const HostPort = z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, {

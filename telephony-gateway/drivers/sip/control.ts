@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { encodeNetstring, NetstringDecoder } from './netstring.ts';
 
 /** An event baresip pushes over ctrl_tcp (CALL_RINGING, CALL_DTMF_START, REGISTER_OK, ...). */
