@@ -29,17 +29,19 @@ export function silentLogger(): Logger {
 }
 
 /**
- * Calls `done` once every line logged so far is out, for a process about to exit. pino's flush() on the async
- * stdout destination (sonic-boom, minLength 0) calls back at once even while a write is in flight; exiting then made
- * pino's exit hook write the later lines synchronously ahead of that one (a loaded box printed "svc stopping" after
- * "svc exiting"), or lose it. sonic-boom emits 'drain' when its last write completes; `_writing` is how it knows.
+ * Ends the logger's destination and calls `done` once every line logged so far is out, for a process about to exit.
+ * pino's flush(cb) on the async stdout destination (sonic-boom, minLength 0) calls back at once even while a write is
+ * in flight; exiting then made pino's exit hook write the later lines synchronously ahead of that one (a loaded box
+ * printed "svc stopping" after "svc exiting"), or lose it. sonic-boom's public end() waits for the write in flight and
+ * writes what is buffered behind it, in order, then emits 'finish' (fd 1 and 2 are left open). A line logged after
+ * that throws, so this is for the exit path only.
  */
-export function whenLogsWritten(logger: Logger, done: () => void): void {
+export function endLogs(logger: Logger, done: () => void): void {
   const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
-    | { _writing?: boolean; once(event: 'drain' | 'error', listener: () => void): unknown }
+    | { end?: () => void; once?: (event: 'finish' | 'close' | 'error', listener: () => void) => unknown }
     | undefined;
-  if (stream?._writing !== true) {
-    // A failed flush has nowhere left to be reported: the caller's exit code still says what happened.
+  if (typeof stream?.end !== 'function' || typeof stream.once !== 'function') {
+    // A destination that cannot be ended (a plain { write } object) has nothing in flight to wait for.
     logger.flush(() => done());
     return;
   }
@@ -48,7 +50,14 @@ export function whenLogsWritten(logger: Logger, done: () => void): void {
     if (!called) done();
     called = true;
   };
-  stream.once('drain', finish);
-  // A write that fails (stdout closed) never drains; the process still has to exit, and there is no one to tell.
+  stream.once('finish', finish);
+  stream.once('close', finish);
+  // A write that fails (stdout closed) never finishes; the process still has to exit, and there is no one to tell.
   stream.once('error', finish);
+  try {
+    stream.end();
+  } catch {
+    // Already ended or destroyed: nothing more will be written.
+    finish();
+  }
 }

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { ConfigError } from './config.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit.ts';
-import { createLogger, type Logger, whenLogsWritten } from './logger.ts';
+import { createLogger, type Logger, endLogs } from './logger.ts';
 import { OFFHOOK_VERSION } from './version.ts';
 
 /** What a started service hands back: the one way to stop it cleanly. */
@@ -150,6 +150,6 @@ function watchSignals(): SignalWatch {
 /** Writes out what the logger still buffers, then ends the process with `code`. */
 function exit(logger: Logger, code: number): Promise<never> {
   return new Promise<never>(() => {
-    whenLogsWritten(logger, () => process.exit(code));
+    endLogs(logger, () => process.exit(code));
   });
 }
