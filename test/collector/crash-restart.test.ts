@@ -1,33 +1,23 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { openBucket, streamNames, Subjects } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { killAndWait } from '../../deploy/lib/processes.ts';
-import { alertsFromCli, collectorYaml, eventSender, startCollectorWith } from '../helpers/collector-process.ts';
+import {
+  alertsFromCli,
+  collectorYaml,
+  eventSender,
+  startCollectorWith,
+  useProcessTestBed,
+} from '../helpers/collector-process.ts';
 import { until } from '../helpers/wait.ts';
 import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
 
 describe('collector process: SIGKILL and restart mid-incident', function () {
   this.timeout(90_000);
-  let server: EmbeddedNatsServer;
-  let nc: NatsConnection;
-  let dir: string;
-  before(async () => {
-    server = await startNatsServer();
-    nc = await connectTo(server);
-    dir = mkdtempSync(join(tmpdir(), 'offhook-collector-'));
-  });
-  after(async () => {
-    await nc.drain();
-    await server.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const bed = useProcessTestBed();
 
   it('loses no alert, re-announces nothing, resumes `for` timers, ends announcements the kill cut off', async () => {
+    const { server, nc, dir } = bed;
     const hook = await webhookReceiver();
     const yaml = collectorYaml({
       nats: `{ servers: ["${server.url}"] }`,

@@ -1,31 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { killAndWait } from '../../deploy/lib/processes.ts';
-import { alertsFromCli, collectorYaml, eventSender, startCollectorWith } from '../helpers/collector-process.ts';
+import {
+  alertsFromCli,
+  collectorYaml,
+  eventSender,
+  startCollectorWith,
+  useProcessTestBed,
+} from '../helpers/collector-process.ts';
 import { until } from '../helpers/wait.ts';
 import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
 
 describe('collector process: inhibit_rules', function () {
   this.timeout(90_000);
-  let server: EmbeddedNatsServer;
-  let nc: NatsConnection;
-  let dir: string;
-  before(async () => {
-    server = await startNatsServer();
-    nc = await connectTo(server);
-    dir = mkdtempSync(join(tmpdir(), 'offhook-inhibit-'));
-  });
-  after(async () => {
-    await nc.drain();
-    await server.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const bed = useProcessTestBed();
 
   it("a firing source holds back the target's webhook; once it resolves the target is told", async () => {
+    const { server, nc, dir } = bed;
     const hook = await webhookReceiver();
     const yaml = collectorYaml({
       nats: `{ servers: ["${server.url}"] }`,

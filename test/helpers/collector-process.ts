@@ -1,9 +1,47 @@
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { jetstreamClient, publishDurable, SCHEMA_VERSION, Subjects, type ResourceSample } from '../../shared/index.ts';
+import { connectTo, type EmbeddedNatsServer, startNatsServer } from './nats-server.ts';
+
+export interface ProcessTestBed {
+  readonly server: EmbeddedNatsServer;
+  /** A connection of the test's own, to publish events and read KV. */
+  readonly nc: NatsConnection;
+  /** A temp directory for config files, removed after the describe. */
+  readonly dir: string;
+}
+
+/** Registers, in the calling describe, one nats-server, a connection to it and a temp directory, all closed after. */
+export function useProcessTestBed(): ProcessTestBed {
+  let server: EmbeddedNatsServer;
+  let nc: NatsConnection;
+  let dir: string;
+  before(async () => {
+    server = await startNatsServer();
+    nc = await connectTo(server);
+    dir = mkdtempSync(join(tmpdir(), 'offhook-collector-'));
+  });
+  after(async () => {
+    await nc?.drain();
+    await server?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get server() {
+      return server;
+    },
+    get nc() {
+      return nc;
+    },
+    get dir() {
+      return dir;
+    },
+  };
+}
 
 export interface CollectorConfigParts {
   /** The whole `nats:` mapping in flow style, e.g. `{ servers: ["nats://127.0.0.1:4222"] }`. */
