@@ -25,6 +25,7 @@ export interface FastTickOptions {
  */
 export class FastTick {
   private timer: ClockTimer | null = null;
+  private dueAt: number | null = null;
   private stopped = false;
   private readonly clock: Clock;
 
@@ -36,9 +37,16 @@ export class FastTick {
     this.schedule();
   }
 
+  /**
+   * At a fixed rate: each tick is due one interval after the previous one was, not after it finished. Timed from the
+   * end, the period grew by the tick's own read (a statfs per mount through the libuv pool, slow on a busy host), and
+   * with it the worst case of breach to publish. A tick that overran its interval is followed at once, not by a burst.
+   */
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = this.clock.setTimeout(() => void this.tick().finally(() => this.schedule()), this.options.intervalMs);
+    const now = this.clock.now();
+    this.dueAt = Math.max(now, (this.dueAt ?? now) + this.options.intervalMs);
+    this.timer = this.clock.setTimeout(() => void this.tick().finally(() => this.schedule()), this.dueAt - now);
   }
 
   /** One read and, if anything moved, one publish; never throws. Returns the points published. */

@@ -64,7 +64,9 @@ describe('agent fast tick: report by exception', () => {
   after(() => dir.remove());
   let n = 0;
 
-  function setUp(options: { busy?: () => boolean; fullSamples?: () => number; onRead?: () => void } = {}) {
+  function setUp(
+    options: { busy?: () => boolean; fullSamples?: () => number; onRead?: () => void; readMs?: number } = {},
+  ) {
     const host = fakeHost(join(dir.path, `proc${n++}`));
     host.disk('/', 0.4);
     host.disk('/srv', 0.1);
@@ -85,7 +87,10 @@ describe('agent fast tick: report by exception', () => {
       read: () => {
         reads.push(clock.now());
         options.onRead?.();
-        return gauges.read();
+        const { readMs } = options;
+        if (!readMs) return gauges.read();
+        // A read that takes time on the test's clock (a statfs per mount on a busy host).
+        return new Promise<GaugeGroup[]>((resolve) => clock.setTimeout(() => resolve(gauges.read()), readMs));
       },
       deadband,
       busy: options.busy ?? (() => false),
@@ -254,5 +259,22 @@ describe('agent fast tick: report by exception', () => {
     t.clock.advance(10_000);
     assert.equal(t.reads.length, 1);
     assert.equal(t.clock.pendingTimers(), 0);
+  });
+
+  it('ticks at a fixed rate: a slow read does not stretch the period; an overrun is followed at once', async () => {
+    const run = async (readMs: number): Promise<number[]> => {
+      const t = setUp({ readMs });
+      const start = t.clock.now();
+      t.tick.start();
+      for (let ms = 0; ms < 1000; ms++) {
+        t.clock.advance(1);
+        await new Promise((resolve) => setImmediate(resolve)); // lets the finished read schedule the next tick
+      }
+      t.tick.stop();
+      return t.reads.map((at) => at - start);
+    };
+    assert.deepEqual(await run(40), [250, 500, 750, 1000]);
+    // Due at 250, done at 550: the next starts at once (550, done 850), and so on; never two at a time.
+    assert.deepEqual((await run(300)).slice(0, 3), [250, 550, 850]);
   });
 });
