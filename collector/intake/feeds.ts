@@ -52,14 +52,31 @@ export async function readStreamFrom(
         if (mine !== generation || msg.seq <= lastSeq) return;
         lastSeq = msg.seq;
         lastDelivery = Date.now();
-        onMessage(msg);
+        // The client stops a consume whose callback throws, silently for good: one bad message would end the feed.
+        try {
+          onMessage(msg);
+        } catch (err) {
+          log.error({ err, seq: msg.seq }, 'stream feed handler failed on a message; passed over');
+        }
       },
     });
     if (mine !== generation || stopped) void messages.stop();
     else {
       current = messages;
       void watchHeartbeats(messages, mine);
+      void watchClosed(messages, mine);
     }
+  };
+
+  /**
+   * The client ends a consume for good on some errors (a rejected pull, a subscription error, a consumer it could not
+   * recreate 30 times before a first message); its status stream ends with it, so no missed heartbeat would tell.
+   */
+  const watchClosed = async (messages: ConsumerMessages, mine: number): Promise<void> => {
+    const err = await messages.closed();
+    if (stopped || mine !== generation) return;
+    log.error({ err, afterSeq: lastSeq }, 'stream feed ended by the client; opening it afresh');
+    void reopen();
   };
 
   /**
