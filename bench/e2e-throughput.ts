@@ -15,7 +15,7 @@ const BARE = fileURLToPath(new URL('./bare-subscriber.ts', import.meta.url));
 const POLL_MS = 100;
 const LIMIT_MS = 600_000;
 
-const RULES = [
+export const RULES = [
   {
     name: 'disk_full',
     kind: 'threshold',
