@@ -47,7 +47,7 @@ const MAY_HOLD_FORBIDDEN_KEY = /__proto__|constructor|prototype|\\u/;
 const defaultSubjects = new Subjects();
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
-function reject(reason: RejectReason, detail: string): DecodeResult {
+function reject(reason: RejectReason, detail: string): { ok: false; reason: RejectReason; detail: string } {
   return { ok: false, reason, detail };
 }
 
@@ -66,36 +66,46 @@ export function decode(
   const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
   if (size > MAX_PAYLOAD_BYTES) return reject('too_large', `payload is ${size} bytes, limit is ${MAX_PAYLOAD_BYTES}`);
 
-  let raw: unknown;
-  let forbidden: string | undefined;
-  try {
-    const text = typeof bytes === 'string' ? bytes : decoder.decode(bytes);
-    // A reviver makes JSON.parse several times slower; a key can only be one of the forbidden
-    // words if the text spells it out or uses a \u escape, so only such texts take the slow path.
-    raw = MAY_HOLD_FORBIDDEN_KEY.test(text)
-      ? JSON.parse(text, (key, value) => {
-          if (FORBIDDEN_KEYS.has(key)) forbidden ??= key;
-          return value;
-        })
-      : JSON.parse(text);
-  } catch (err) {
-    return reject('malformed_json', `payload is not JSON: ${(err as Error).message.slice(0, 200)}`);
-  }
-  if (forbidden) return reject('forbidden_key', `payload contains the key ${JSON.stringify(forbidden)}`);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    return reject('schema', 'payload must be a JSON object');
-  const version = (raw as { v?: unknown }).v;
-  if (version !== SCHEMA_VERSION)
-    return reject('unsupported_version', `v: expected ${SCHEMA_VERSION}, got ${JSON.stringify(version) ?? 'nothing'}`);
-
   const type = typeOf(parsedSubject);
-  // Resource samples are most of the traffic: a hand-written acceptor passes the valid ones (resource-fast.ts);
-  // anything it is unsure of goes to zod, which words the rejection.
-  let data: unknown = type === 'resource' ? acceptResourceSample(raw) : undefined;
+  const text = typeof bytes === 'string' ? bytes : decoder.decode(bytes);
+  let raw: unknown;
+  let data: unknown;
+  let sample: ResourceSample | undefined;
+  if (type === 'resource') {
+    // Resource samples are most of the traffic. One the fast acceptor returns as-is has only the schema's keys and
+    // no label named like a prototype member (resource-fast.ts), so it holds no forbidden key and the text need not
+    // be searched for one; anything else takes the general path below, with the same checks and reasons as ever.
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      return reject('malformed_json', `payload is not JSON: ${(err as Error).message.slice(0, 200)}`);
+    }
+    sample = acceptResourceSample(raw);
+    if (sample !== undefined && sample === raw) data = sample;
+    else if (MAY_HOLD_FORBIDDEN_KEY.test(text)) raw = sample = undefined; // parsed again below, with the reviver
+  }
   if (data === undefined) {
-    const result = SCHEMA_BY_TYPE[type].safeParse(raw);
-    if (!result.success) return reject('schema', formatZodIssues(result.error, raw));
-    data = result.data;
+    if (raw === undefined) {
+      const checked = parseJson(text);
+      if ('reason' in checked) return checked;
+      raw = checked.raw;
+      if (type === 'resource') sample = acceptResourceSample(raw);
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      return reject('schema', 'payload must be a JSON object');
+    const version = (raw as { v?: unknown }).v;
+    if (version !== SCHEMA_VERSION)
+      return reject(
+        'unsupported_version',
+        `v: expected ${SCHEMA_VERSION}, got ${JSON.stringify(version) ?? 'nothing'}`,
+      );
+    // Anything the hand-written acceptor is unsure of goes to zod, which words the rejection.
+    data = sample;
+    if (data === undefined) {
+      const result = SCHEMA_BY_TYPE[type].safeParse(raw);
+      if (!result.success) return reject('schema', formatZodIssues(result.error, raw));
+      data = result.data;
+    }
   }
   const message = data as {
     host: string;
@@ -108,6 +118,26 @@ export function decode(
   const mismatch = subjectMismatch(parsedSubject, message);
   if (mismatch) return reject('subject_mismatch', mismatch);
   return { ok: true, type, subject: parsedSubject, message } as DecodeResult;
+}
+
+/** JSON.parse, refusing a forbidden key anywhere (the rejection when the text is not JSON or holds one). */
+function parseJson(text: string): { raw: unknown } | { ok: false; reason: RejectReason; detail: string } {
+  let forbidden: string | undefined;
+  let raw: unknown;
+  try {
+    // A reviver makes JSON.parse several times slower; a key can only be one of the forbidden
+    // words if the text spells it out or uses a \u escape, so only such texts take the slow path.
+    raw = MAY_HOLD_FORBIDDEN_KEY.test(text)
+      ? JSON.parse(text, (key, value) => {
+          if (FORBIDDEN_KEYS.has(key)) forbidden ??= key;
+          return value;
+        })
+      : JSON.parse(text);
+  } catch (err) {
+    return reject('malformed_json', `payload is not JSON: ${(err as Error).message.slice(0, 200)}`);
+  }
+  if (forbidden) return reject('forbidden_key', `payload contains the key ${JSON.stringify(forbidden)}`);
+  return { raw };
 }
 
 type DecodedType = Decoded['type'];

@@ -13,16 +13,27 @@ import type { MetricPoint, ResourceSample } from './resource.ts';
  * The collector's hot path: every agent sends a resource sample each interval, and zod's generic object and array
  * walk was the largest cost of intake (bench/e2e.bench.ts, collector throughput). acceptResourceSample() decides the
  * common case, a valid sample, by hand and returns exactly the value ResourceSample.parse() would (same keys, same
- * order, unknown keys stripped, labels passed through as zod's custom schema does). It answers only "yes, valid"
- * or "not sure": on undefined the caller parses with zod, which words the rejection, so bad input is reported and
- * counted as before. It must never accept what zod refuses; test/shared/resource-fast.test.ts holds the two equal
- * on edge values and thousands of random mutations. A change to resource.ts or common.ts must be mirrored here.
+ * order, unknown keys stripped, labels passed through as zod's custom schema does), and the input itself when it
+ * already is that value, so a valid sample costs no copy. It answers only "yes, valid" or "not sure": on undefined
+ * the caller parses with zod, which words the rejection, so bad input is reported and counted as before. It must
+ * never accept what zod refuses; test/shared/resource-fast.test.ts holds the two equal on edge values and thousands
+ * of random mutations. A change to resource.ts or common.ts must be mirrored here.
  */
 
 const MAX_METRICS = 5000;
 const MAX_LABELS = 64;
 const MAX_LABEL_VALUE = 1024;
 const MAX_MESSAGE_ID = 128;
+/** How many distinct valid names each cache below keeps: a flood of new names then only takes the regex again. */
+const KNOWN_NAMES_CAP = 10_000;
+
+/** Keys in the order zod's output has them (resource.ts, common.ts AgentEnvelope). */
+const SAMPLE_KEYS = ['v', 'id', 'host', 'ts', 'seq', 'kind', 'intervalMs', 'metrics'];
+const SAMPLE_KEYS_EPOCH = ['v', 'id', 'host', 'ts', 'seq', 'epoch', 'kind', 'intervalMs', 'metrics'];
+const POINT_KEYS = ['name', 'type', 'value'];
+const POINT_KEYS_LABELS = ['name', 'type', 'value', 'labels'];
+/** Valid label names that decode() refuses as keys anywhere (shared/decode.ts FORBIDDEN_KEYS). */
+const PROTOTYPE_WORDS = new Set(['constructor', 'prototype']);
 
 type Loose = Record<string, unknown>;
 
@@ -35,31 +46,74 @@ function isCount(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
-function labelsValid(labels: Loose): boolean {
-  const keys = Object.keys(labels);
-  if (keys.length > MAX_LABELS) return false;
-  for (const key of keys) {
-    if (!LABEL_NAME_RE.test(key) || key.startsWith('__')) return false;
-    const value = labels[key];
-    if (typeof value !== 'string' || value.length > MAX_LABEL_VALUE) return false;
-  }
+/**
+ * A plain object whose enumerable keys are exactly `keys`, in that order: zod would build an equal object with the
+ * same key order, so the input can stand for it (a JSON.parse result has no symbol or non-enumerable keys).
+ */
+function hasExactly(obj: Loose, keys: readonly string[]): boolean {
+  if (Object.getPrototypeOf(obj) !== Object.prototype) return false;
+  let i = 0;
+  for (const key in obj) if (key !== keys[i++]) return false;
+  return i === keys.length;
+}
+
+/** Agents send the same few dozen names in every sample: a name seen valid once skips the regex. */
+const knownMetricNames = new Set<string>();
+const knownLabelNames = new Set<string>();
+
+function metricNameValid(name: string): boolean {
+  if (knownMetricNames.has(name)) return true;
+  if (!METRIC_NAME_RE.test(name)) return false;
+  if (knownMetricNames.size < KNOWN_NAMES_CAP) knownMetricNames.add(name);
   return true;
 }
 
+function labelNameValid(name: string): boolean {
+  if (knownLabelNames.has(name)) return true;
+  if (!LABEL_NAME_RE.test(name) || name.startsWith('__')) return false;
+  if (knownLabelNames.size < KNOWN_NAMES_CAP) knownLabelNames.add(name);
+  return true;
+}
+
+const INVALID = 0;
+const VALID = 1;
+/** Valid, but a key is one decode() looks for in the text (PROTOTYPE_WORDS). */
+const VALID_PROTOTYPE_WORD = 2;
+
+function labelsValid(labels: Loose): number {
+  const keys = Object.keys(labels);
+  if (keys.length > MAX_LABELS) return INVALID;
+  let verdict = VALID;
+  for (const key of keys) {
+    if (!labelNameValid(key)) return INVALID;
+    const value = labels[key];
+    if (typeof value !== 'string' || value.length > MAX_LABEL_VALUE) return INVALID;
+    if (PROTOTYPE_WORDS.has(key)) verdict = VALID_PROTOTYPE_WORD;
+  }
+  return verdict;
+}
+
+/** The point itself when it has exactly the schema's keys and no label is a prototype word, else a copy. */
 function acceptPoint(point: unknown): MetricPoint | undefined {
   if (!isObject(point)) return undefined;
   const { name, type, value } = point;
-  if (typeof name !== 'string' || !METRIC_NAME_RE.test(name)) return undefined;
+  if (typeof name !== 'string' || !metricNameValid(name)) return undefined;
   if (type !== 'gauge' && type !== 'counter') return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
   // zod keeps an optional key that is present, even when its value is undefined, and drops an absent one.
-  if (!('labels' in point)) return { name, type, value };
+  if (!('labels' in point)) return hasExactly(point, POINT_KEYS) ? (point as MetricPoint) : { name, type, value };
   const labels = point.labels;
-  if (labels !== undefined && !(isObject(labels) && labelsValid(labels))) return undefined;
+  const verdict = labels === undefined ? VALID : isObject(labels) ? labelsValid(labels) : INVALID;
+  if (verdict === INVALID) return undefined;
+  if (verdict === VALID && hasExactly(point, POINT_KEYS_LABELS)) return point as MetricPoint;
   return { name, type, value, labels: labels as MetricPoint['labels'] };
 }
 
-/** The parsed sample when `raw` is a valid resource sample; undefined when zod must decide (and word why not). */
+/**
+ * The parsed sample when `raw` is a valid resource sample; undefined when zod must decide (and word why not).
+ * It is `raw` itself when every object in it has exactly the schema's keys in the schema's order and no label key
+ * is a prototype word (what an agent sends): decode() then knows the JSON held no key it forbids.
+ */
 export function acceptResourceSample(raw: unknown): ResourceSample | undefined {
   if (!isObject(raw)) return undefined;
   const { v, id, host, ts, seq, kind, intervalMs, metrics } = raw;
@@ -70,14 +124,23 @@ export function acceptResourceSample(raw: unknown): ResourceSample | undefined {
   if (!isCount(intervalMs) || intervalMs < AGENT_INTERVAL_MIN_MS || intervalMs > AGENT_INTERVAL_MAX_MS)
     return undefined;
   if (!Array.isArray(metrics) || metrics.length > MAX_METRICS) return undefined;
-  const points: MetricPoint[] = new Array(metrics.length);
+  // A copy of the list only once a point had to be copied.
+  let copied: MetricPoint[] | undefined;
   for (let i = 0; i < metrics.length; i++) {
     const point = acceptPoint(metrics[i]);
     if (point === undefined) return undefined;
-    points[i] = point;
+    if (copied) copied.push(point);
+    else if (point !== metrics[i]) {
+      copied = metrics.slice(0, i) as MetricPoint[];
+      copied.push(point);
+    }
   }
-  if (!('epoch' in raw)) return { v, id, host, ts, seq, kind, intervalMs, metrics: points };
+  const sameList = copied === undefined && Object.getPrototypeOf(metrics) === Array.prototype;
+  const points = sameList ? (metrics as MetricPoint[]) : (copied ?? [...(metrics as MetricPoint[])]);
+  const hasEpoch = 'epoch' in raw;
   const epoch = raw.epoch;
-  if (epoch !== undefined && (typeof epoch !== 'string' || !EPOCH_RE.test(epoch))) return undefined;
+  if (hasEpoch && epoch !== undefined && (typeof epoch !== 'string' || !EPOCH_RE.test(epoch))) return undefined;
+  if (sameList && hasExactly(raw, hasEpoch ? SAMPLE_KEYS_EPOCH : SAMPLE_KEYS)) return raw as ResourceSample;
+  if (!hasEpoch) return { v, id, host, ts, seq, kind, intervalMs, metrics: points };
   return { v, id, host, ts, seq, epoch: epoch as string | undefined, kind, intervalMs, metrics: points };
 }

@@ -105,6 +105,25 @@ describe('decode', () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
+  it('refuses a forbidden key in a resource sample too, though a plain one is not searched for them', () => {
+    const sample = (labels: Record<string, string>) => ({
+      ...messages.resource,
+      metrics: [{ name: 'offhook_filesystem_used_ratio', type: 'gauge', value: 0.5, labels }],
+    });
+    const plain = JSON.stringify(sample({ device: 'constructor', mountpoint: '/' }));
+    assert.ok(decode(subjectFor.resource, plain).ok, 'a prototype word as a label value is fine');
+    const cases = [
+      JSON.stringify(sample({ constructor: 'x' })),
+      JSON.stringify(sample({ prototype: 'x' })),
+      JSON.stringify(sample({ constructor: 'x' })).replace('"constructor"', '"\\u0063onstructor"'),
+      plain.replace('{"v":1', '{"__proto__":{"polluted":true},"v":1'),
+      plain.replace('"labels"', '"prototype":1,"labels"'),
+      plain.replace('"labels":{"device"', '"labels":{"\\u005f_proto__":"x","device"'),
+    ];
+    for (const text of cases) assert.match(rejectReason(subjectFor.resource, text), /^forbidden_key/, text);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
   it('rejects a host in the payload that differs from the subject (an agent speaking for another host)', () => {
     assert.match(
       rejectReason(subjects.event('db1', 'log'), messages.log),

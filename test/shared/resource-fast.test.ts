@@ -136,6 +136,21 @@ describe('acceptResourceSample (the collector fast path) agrees with zod', () =>
     assert.equal(assertSameAsZod({ ...validSample(), metrics: [] }, 'no metrics'), 'accepted');
   });
 
+  it('returns the input itself when it already is what zod returns, and a copy otherwise', () => {
+    const agent = validSample();
+    assert.equal(acceptResourceSample(agent), agent, 'keys in the schema order: no copy');
+    const { v, ...rest } = validSample();
+    const reordered = { ...rest, v };
+    assert.notEqual(acceptResourceSample(reordered), reordered, 'another key order: copied, in zod order');
+    assert.equal(assertSameAsZod(reordered, 'reordered'), 'accepted');
+    const prototypeWord = validSample();
+    (prototypeWord.metrics as { labels: Record<string, string> }[])[1]!.labels = { constructor: 'x' };
+    const accepted = acceptResourceSample(prototypeWord);
+    // decode() relies on this: only a sample returned as-is skips its search for forbidden keys.
+    assert.ok(accepted && accepted !== prototypeWord, 'a label named constructor: copied');
+    assert.equal(assertSameAsZod(prototypeWord, 'constructor label'), 'accepted');
+  });
+
   it('agrees on every edge value in every field of the envelope and of a metric point', () => {
     for (const key of TOP_KEYS)
       for (const [i, value] of EDGE_VALUES.entries())
