@@ -71,6 +71,15 @@ export class EngineState {
     this.hosts.set(host, info);
   }
 
+  /** touchHost() for an event, without an object per event. */
+  eventFrom(host: string, at: number, seq: number, ts: number): void {
+    const info = this.hosts.get(host);
+    if (info === undefined) return this.touchHost(host, { lastEventAt: at, seq, ts });
+    info.lastEventAt = at;
+    info.seq = seq;
+    info.ts = ts;
+  }
+
   seriesFor(fp: string): SeriesState {
     let series = this.series.get(fp);
     if (!series) {

@@ -145,7 +145,7 @@ export class AlertEngine {
       return false;
     }
     const now = this.options.clock.now();
-    this.state.touchHost(event.host, { lastEventAt: now, seq: event.seq, ts: event.ts });
+    this.state.eventFrom(event.host, now, event.seq, event.ts);
     for (const rule of this.options.rules) {
       if (!rule.instance.onEvent || !rule.hosts.matches(event.host) || streamSeq <= rule.coveredSeq) continue;
       // One rule tripping over an odd event must not stop the others (or the stream).
@@ -270,7 +270,7 @@ export class AlertEngine {
 
   private apply(rule: EngineRule, verdict: Verdict, now: number, streamSeq: number | null): void {
     // Fast path for the common case: a healthy series with no alert and no history costs no hashing or state.
-    const key = `${rule.instance.name}\u0000${seriesKey(verdict.host, verdict.labels)}`;
+    const key = `${rule.instance.name}\u0000${verdict.key ?? seriesKey(verdict.host, verdict.labels)}`;
     let fp = this.active.get(key);
     if (fp === undefined) {
       if (verdict.severity === null) return;

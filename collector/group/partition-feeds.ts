@@ -52,29 +52,31 @@ export class PartitionFeeds {
     const acksFrom = Math.min(...held.map((r) => r.engine.state.ackSeq));
     const { nc, streams, validator, logger, count, runtimes } = this.options;
     const feedOptions = { logger, ...(this.options.expiresMs ? { expiresMs: this.options.expiresMs } : {}) };
-    const current = (): PartitionRuntime[] => [...runtimes.values()].filter((r) => r.readerRound === round);
     this.events = await readStreamFrom(nc, streams.events, eventsFrom, feedOptions, (msg) => {
       if (round !== this.round) return;
+      const seq = msg.seq;
       // Another member's host: its subject says so, and the payload is not even decoded (the owner validates it).
-      const parsed = this.options.subjects.parse(msg.subject);
-      if (count > 1 && parsed?.type === 'event' && !runtimes.has(partitionOf(parsed.host, count))) {
-        for (const runtime of current()) runtime.passed(msg.seq);
+      const parsed = count > 1 ? this.options.subjects.parse(msg.subject) : null;
+      if (parsed?.type === 'event' && !runtimes.has(partitionOf(parsed.host, count))) {
+        for (const runtime of runtimes.values()) if (runtime.readerRound === round) runtime.passed(seq);
         return;
       }
       const decoded = validator.accept(msg.subject, msg.data);
       const isEvent = decoded && (decoded.type === 'resource' || decoded.type === 'check' || decoded.type === 'log');
       const event = isEvent ? decoded.message : null;
       const target = event ? partitionOf(event.host, count) : -1;
-      for (const runtime of current()) {
-        const mine = runtime.partition === target && msg.seq > runtime.engine.state.streamSeq;
-        if (mine) runtime.handleEvent(event!, msg.seq, storedAtMs(msg));
-        else runtime.passed(msg.seq);
+      for (const runtime of runtimes.values()) {
+        if (runtime.readerRound !== round) continue;
+        const mine = runtime.partition === target && seq > runtime.engine.state.streamSeq;
+        if (mine) runtime.handleEvent(event!, seq, storedAtMs(msg));
+        else runtime.passed(seq);
       }
     });
     this.acks = await readStreamFrom(nc, streams.acks, acksFrom, feedOptions, (msg) => {
       if (round !== this.round) return;
       const decoded = validator.accept(msg.subject, msg.data);
-      for (const runtime of current()) {
+      for (const runtime of runtimes.values()) {
+        if (runtime.readerRound !== round) continue;
         if (decoded?.type !== 'ack') {
           runtime.engine.state.ackSeq = Math.max(runtime.engine.state.ackSeq, msg.seq);
           continue;

@@ -68,20 +68,26 @@ const ThresholdConfig = RuleCommon.extend({
   });
 type ThresholdConfig = z.infer<typeof ThresholdConfig>;
 
-/** Index of one event's points by name, built once and shared by every threshold rule judging it. */
-const pointIndex = new WeakMap<MetricPoint[], Map<string, MetricPoint[]>>();
+/** Metric names some threshold rule reads: an event's index holds only their points. */
+const readNames = new Set<string>();
+const NO_POINTS: MetricPoint[] = [];
+/**
+ * The index of the last event's points by name, built once and shared by every threshold rule judging it (the rules
+ * judge one event after the other); rebuilt when a rule reading a new name was created since.
+ */
+let lastIndex: { points: MetricPoint[]; names: number; byName: Map<string, MetricPoint[]> } | undefined;
 function pointsNamed(points: MetricPoint[], name: string): MetricPoint[] {
-  let index = pointIndex.get(points);
-  if (!index) {
-    index = new Map();
+  if (lastIndex?.points !== points || lastIndex.names !== readNames.size) {
+    const byName = new Map<string, MetricPoint[]>();
     for (const point of points) {
-      const list = index.get(point.name);
+      if (!readNames.has(point.name)) continue;
+      const list = byName.get(point.name);
       if (list) list.push(point);
-      else index.set(point.name, [point]);
+      else byName.set(point.name, [point]);
     }
-    pointIndex.set(points, index);
+    lastIndex = { points, names: readNames.size, byName };
   }
-  return index.get(name) ?? [];
+  return lastIndex.byName.get(name) ?? NO_POINTS;
 }
 
 const LEVEL_SEVERITY: Record<number, Severity | null> = { 0: null, 1: 'warning', 2: 'critical' };
@@ -109,6 +115,7 @@ class ThresholdRule implements RuleInstance {
   constructor(private readonly config: ThresholdConfig) {
     this.name = config.name;
     this.forMs = config.for;
+    readNames.add(config.metric);
   }
 
   onEvent(event: AgentEvent): Verdict[] {
@@ -144,7 +151,7 @@ class ThresholdRule implements RuleInstance {
     else this.levels.set(key, level);
     // Rendering is the costliest step; a series that is and was fine needs no sentence.
     const summary = level > 0 || previous > 0 ? this.describe(host, labels, value, level, clearAt) : '';
-    return { host, labels, severity: LEVEL_SEVERITY[level]!, value, summary };
+    return { host, labels, severity: LEVEL_SEVERITY[level]!, value, summary, key };
   }
 
   private describe(host: string, labels: Labels, value: number, level: number, clearAt: number | undefined): string {

@@ -30,6 +30,8 @@ export interface Verdict {
   value: number | null;
   /** The sentence read out on the phone, describing the current value. */
   summary: string;
+  /** seriesKey(host, labels) when the rule has it at hand: the engine then does not build it again. */
+  key?: string;
 }
 
 export interface RuleInstance {
