@@ -88,8 +88,36 @@ describe('collector group on the three-node NATS cluster', function () {
     members.set(name, member);
     return member;
   };
-  const converge = (names: string[], what: string): Promise<void> =>
-    untilPolled(async () => balanced(await leaseOwners(admin, subjects), names), what, 60_000, 100);
+  /**
+   * A read of the cluster's state, asked again while it fails: a starved or frozen node makes the R3 KV and streams
+   * elect a leader now and then, and a read then gets "JetStream system temporarily unavailable" or a timeout. The
+   * last error is named if the reads never succeed.
+   */
+  const settled = async <T>(read: () => Promise<T>, what: string, ok: (value: T) => boolean = () => true) => {
+    let value: T | undefined;
+    let lastError: unknown;
+    const attempt = async (): Promise<boolean> => {
+      try {
+        value = await read();
+        return ok(value);
+      } catch (err) {
+        lastError = err;
+        return false;
+      }
+    };
+    await untilPolled(attempt, what, 60_000, 100).catch((err: Error) => {
+      throw lastError ? new Error(`${err.message} (last read failed: ${String(lastError)})`) : err;
+    });
+    return value as T;
+  };
+  const owners = (): Promise<Map<number, string>> => settled(() => leaseOwners(admin, subjects), 'the lease table');
+  const converge = async (names: string[], what: string): Promise<void> => {
+    await settled(
+      () => leaseOwners(admin, subjects),
+      what,
+      (leases) => balanced(leases, names),
+    );
+  };
   const heard = (lines: string[], what: string): Promise<void> =>
     untilPolled(() => lines.every((line) => hook.received.includes(line)), what, 60_000, 50);
   /** One sender for the whole run: it numbers each host's events, and a restarted numbering would be refused. */
@@ -209,7 +237,7 @@ describe('collector group on the three-node NATS cluster', function () {
   /** The id of every record in the CALLS stream, in stream order (duplicates kept, to be counted). */
   async function storedCallIds(): Promise<string[]> {
     const stream = streamNames(subjects).calls;
-    const { state } = await (await jetstreamManager(admin)).streams.info(stream);
+    const { state } = await settled(async () => (await jetstreamManager(admin)).streams.info(stream), 'CALLS info');
     if (state.messages === 0) return [];
     const consumer = await jetstream(admin).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
     const ids: string[] = [];
@@ -225,8 +253,7 @@ describe('collector group on the three-node NATS cluster', function () {
     for (const host of HOSTS) await sender(host, 'disk_used', 95);
     await heard(each(HOSTS, 'firing disk'), 'every disk alert');
     for (const host of HOSTS) await sender(host, 'load', 50);
-    const owners = await leaseOwners(admin, subjects);
-    assert.ok(hostsHeldBy(HOSTS, owners, 'c3').length > 0, 'the victim evaluates some hosts');
+    assert.ok(hostsHeldBy(HOSTS, await owners(), 'c3').length > 0, 'the victim evaluates some hosts');
     const killed = Date.now();
     await killAndWait(members.get('c3')!.child, 'SIGKILL');
     for (const host of HOSTS) await sender(host, 'disk_used', 50);
@@ -236,10 +263,10 @@ describe('collector group on the three-node NATS cluster', function () {
     );
     await heard(each(HOSTS, 'resolved disk', 'firing load'), 'resolves and `for` alerts after the takeover');
     // The member comes back: it takes its share from the others, and only that moves.
-    const before = await leaseOwners(admin, subjects);
+    const before = await owners();
     await start('c3');
     await converge(['c1', 'c2', 'c3'], 'c3 back in');
-    const moved = [...(await leaseOwners(admin, subjects))].filter(([p, m]) => before.get(p) !== m);
+    const moved = [...(await owners())].filter(([p, m]) => before.get(p) !== m);
     assert.ok(
       moved.every(([, m]) => m === 'c3'),
       `a rejoin moves partitions only to the newcomer: ${JSON.stringify(moved)}`,
@@ -248,8 +275,8 @@ describe('collector group on the three-node NATS cluster', function () {
   });
 
   it('the NATS node leading the lease bucket killed: every alert still notified once', async () => {
-    const jsm = await jetstreamManager(admin);
-    const leader = (await jsm.streams.info('KV_offhook-checkpoints')).cluster?.leader;
+    const bucket = async () => (await jetstreamManager(admin)).streams.info('KV_offhook-checkpoints');
+    const leader = (await settled(bucket, 'the lease bucket info')).cluster?.leader;
     const node = cluster.nodes.find((n) => n.name === leader);
     assert.ok(node, `lease bucket leader ${leader} is one of the nodes`);
     const killed = Date.now();
@@ -264,7 +291,7 @@ describe('collector group on the three-node NATS cluster', function () {
 
   it('a member frozen past its lease (SIGSTOP) resumes, finds its leases taken and sends nothing', async () => {
     const frozen = members.get('c2')!;
-    const hosts = hostsHeldBy(HOSTS, await leaseOwners(admin, subjects), 'c2');
+    const hosts = hostsHeldBy(HOSTS, await owners(), 'c2');
     assert.ok(hosts.length > 0);
     frozen.child.kill('SIGSTOP');
     try {
