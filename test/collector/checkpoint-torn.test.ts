@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   createRegistry,
@@ -46,7 +47,12 @@ describe('a checkpoint torn by a kill between its KV writes', () => {
    * Runs `before` events, checkpoints (A), runs `after` events, checkpoints (B), stops; then puts A's engine key
    * back: the KV as a kill after B's rule keys and before B's engine key leaves it. Returns what a restart tells.
    */
-  async function tornRestart(prefix: string, before: [string, number][], after: [string, number][]): Promise<string[]> {
+  async function tornRestart(
+    prefix: string,
+    before: [string, number][],
+    after: [string, number][],
+    leave: 'torn' | 'old-format' = 'torn',
+  ): Promise<string[]> {
     const own = new Subjects(prefix);
     const cfg = CollectorConfig.parse({
       nats: { servers: [server.url], prefix },
@@ -79,7 +85,8 @@ describe('a checkpoint torn by a kill between its KV writes', () => {
     await send(after);
     await collector.checkpoint();
     await collector.stop();
-    await checkpoints.put('collector.engine', engineKeyOfA);
+    if (leave === 'torn') await checkpoints.put('collector.engine', engineKeyOfA);
+    else await asOldFormat(checkpoints, ['disk', 'load']);
 
     const sink = new RecordingSink();
     collector = await start(sink);
@@ -95,8 +102,25 @@ describe('a checkpoint torn by a kill between its KV writes', () => {
     assert.deepEqual(lines, ['firing web1 load critical g1'], 'load over its threshold for 5 minutes fires');
   });
 
+  it('a checkpoint of an older version (every series in the engine key) still restores its `for` timers', async () => {
+    const lines = await tornRestart('old-format', [['load', 50]], [], 'old-format');
+    assert.deepEqual(lines, ['firing web1 load critical g1'], 'the timer started before the upgrade fires');
+  });
+
   it('a `for` timer the torn rule key saw stopped is not brought back', async () => {
     const lines = await tornRestart('torn-stop', [['load', 50]], [['load', 1]]);
     assert.deepEqual(lines, [], 'load back under its threshold before 5 minutes: nothing to tell');
   });
 });
+
+/** Rewrites a checkpoint as versions before the series moved into the rule keys wrote it. */
+async function asOldFormat(kv: KV, rules: string[]): Promise<void> {
+  const engine = (await kv.get('collector.engine'))!.json<{ series: Record<string, unknown> }>();
+  for (const name of rules) {
+    const key = `collector.rule.${Buffer.from(name).toString('hex')}`;
+    const { series, ...rule } = (await kv.get(key))!.json<{ series?: Record<string, unknown> }>();
+    Object.assign(engine.series, series);
+    await kv.put(key, JSON.stringify(rule));
+  }
+  await kv.put('collector.engine', JSON.stringify(engine));
+}
