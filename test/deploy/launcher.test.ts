@@ -46,9 +46,9 @@ describe('dist/offhook: the node flags each role gets', function () {
       env: { ...env, ...extra },
     });
 
-  it('agent: a 1 MiB young generation and no optimising compiler, and the agent runs under them', async () => {
+  it('agent: a 1 MiB young generation, no optimising or baseline compiler; the agent runs under them', async () => {
     const { stdout } = await agentOnce();
-    assert.deepEqual(nodeFlags(), ['--max-semi-space-size=1', '--no-opt']);
+    assert.deepEqual(nodeFlags(), ['--max-semi-space-size=1', '--no-opt', '--no-sparkplug']);
     assert.match(stdout, /^resources: \d+ metrics/m);
   });
 
