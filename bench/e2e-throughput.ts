@@ -6,7 +6,7 @@ import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
 import { startOffhook } from '../deploy/lib/offhook-process.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../deploy/lib/processes.ts';
 import { scrape, sumOf } from '../deploy/lib/metrics-text.ts';
-import { ensureStreams, streamNames, Subjects } from '../shared/index.ts';
+import { bucketName, ensureStreams, streamNames, Subjects } from '../shared/index.ts';
 import { publishHosts } from './e2e-load.ts';
 import type { BenchRow } from './lib.ts';
 import { cpuSeconds, MIB, rssBytes } from './proc-stats.ts';
@@ -101,10 +101,27 @@ async function bareRun(url: string, stream: string, events: number): Promise<Run
   }
 }
 
+/** Trials per host count, bare subscriber and collector in alternating order (OFFHOOK_BENCH_THROUGHPUT_TRIALS). */
+const TRIALS = Math.max(1, Number(process.env.OFFHOOK_BENCH_THROUGHPUT_TRIALS ?? 3));
+
+interface Net {
+  cpu: number;
+  seconds: number;
+  rssMax: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /**
  * The collector process replaying `hosts` × `rounds` realistic samples published beforehand, next to a bare
  * subscriber process over the same stream. Both are counted from spawn and each has its own idle run (same start-up,
- * empty stream) subtracted, so neither start-up nor where a "ready" line falls shifts the figures.
+ * empty stream) subtracted, so neither start-up nor where a "ready" line falls shifts the figures. TRIALS pairs of
+ * runs, the bare subscriber first in even trials and second in odd ones, so neither always meets the machine the
+ * other left behind; the rows hold the medians and the notes every trial.
  */
 export async function collectorThroughput(dir: string, hosts: number, rounds: number): Promise<BenchRow[]> {
   const server = await EmbeddedNatsServer.start({ storeDir: join(dir, `js-${hosts}`) });
@@ -116,19 +133,37 @@ export async function collectorThroughput(dir: string, hosts: number, rounds: nu
     await ensureStreams(nc, idle);
     const { events, bytes } = await publishHosts(nc, subjects, hosts, rounds);
     const stream = streamNames(subjects).events;
-    const stored = (await (await jetstreamManager(nc)).streams.info(stream)).state.messages;
+    const jsm = await jetstreamManager(nc);
+    const stored = (await jsm.streams.info(stream)).state.messages;
     if (stored !== events) throw new Error(`stored ${stored} of ${events} events`);
 
     const idleCollector = await collectorRun(dir, server.url, idle.prefix, 0);
     const idleBare = await bareRun(server.url, streamNames(idle).events, 0);
-    const bare = await bareRun(server.url, stream, events);
-    const collector = await collectorRun(dir, server.url, subjects.prefix, events);
-    const net = (run: Run, start: Run): { cpu: number; seconds: number } => ({
+    const net = (run: Run, start: Run): Net => ({
       cpu: run.cpu - start.cpu,
       seconds: run.seconds - start.seconds,
+      rssMax: run.rssMax,
     });
-    const c = net(collector, idleCollector);
-    const b = net(bare, idleBare);
+    const collectorTrial = async (): Promise<Net> => {
+      // A collector resumes from its predecessor's checkpoint: each trial's starts from none and replays everything.
+      await jsm.streams.purge(`KV_${bucketName(subjects, 'checkpoints')}`);
+      return net(await collectorRun(dir, server.url, subjects.prefix, events), idleCollector);
+    };
+    const bareTrial = async (): Promise<Net> => net(await bareRun(server.url, stream, events), idleBare);
+    const trials: { c: Net; b: Net }[] = [];
+    for (let t = 0; t < TRIALS; t++) {
+      if (t % 2 === 0) {
+        const b = await bareTrial();
+        trials.push({ b, c: await collectorTrial() });
+      } else {
+        const c = await collectorTrial();
+        trials.push({ c, b: await bareTrial() });
+      }
+    }
+    const rate = (n: Net): number => events / n.seconds;
+    const per1k = (n: Net): number => (n.cpu / events) * 1000;
+    const each = (f: (t: { c: Net; b: Net }) => number, digits: number): string =>
+      trials.map((t) => f(t).toFixed(digits)).join(', ');
     const label = `${hosts.toLocaleString('en')} hosts`;
     const startup =
       `start-up subtracted (idle run, empty stream): collector ${idleCollector.cpu.toFixed(2)} CPU s / ` +
@@ -138,26 +173,32 @@ export async function collectorThroughput(dir: string, hosts: number, rounds: nu
         name:
           `collector process events/s, ${label} (${events} samples, ` +
           `${Math.round(bytes / events)} B each, 38 points)`,
-        value: events / c.seconds,
+        value: median(trials.map((t) => rate(t.c))),
         unit: 'events/s',
-        baseline: { name: 'bare subscriber process, JSON.parse only', value: events / b.seconds },
+        baseline: { name: 'bare subscriber process, JSON.parse only', value: median(trials.map((t) => rate(t.b))) },
         note:
-          `published first, then each process replays the stream from its start; 5 threshold rules + host_down; ` +
-          `wall time from spawn to the last event (collector: /metrics polled every ${POLL_MS} ms; bare: its ` +
-          `"done" line) minus the idle run's spawn-to-ready; ${startup}`,
+          `median of ${TRIALS} trials, bare and collector in alternating order (per trial collector/bare: ` +
+          `${each((t) => rate(t.c) / rate(t.b), 2)}); published first, then each process replays the stream from ` +
+          'its start; 5 threshold rules + host_down; wall time from spawn to the last event (collector: /metrics ' +
+          `polled every ${POLL_MS} ms; bare: its "done" line) minus the idle run's spawn-to-ready; ${startup}`,
       },
       {
         name: `collector CPU per 1,000 events, ${label}`,
-        value: (c.cpu / events) * 1000,
+        value: median(trials.map((t) => per1k(t.c))),
         unit: 'CPU s',
-        baseline: { name: 'bare subscriber process, JSON.parse only', value: (b.cpu / events) * 1000 },
+        baseline: { name: 'bare subscriber process, JSON.parse only', value: median(trials.map((t) => per1k(t.b))) },
         note:
-          `whole-process CPU from spawn (/proc) minus the idle run's; collector ${c.cpu.toFixed(2)} CPU s, ` +
-          `bare ${b.cpu.toFixed(2)} CPU s of work. The inverse of this ratio is the collector's share of the bare ` +
-          'rate when both have a core to themselves; the events/s ratio also holds how the machine scheduled them',
+          `median of ${TRIALS} trials; whole-process CPU from spawn (/proc) minus the idle run's; collector ` +
+          `${each((t) => t.c.cpu, 2)} CPU s, bare ${each((t) => t.b.cpu, 2)} CPU s of work. The inverse of this ` +
+          "ratio is the collector's share of the bare rate when both have a core to themselves; the events/s " +
+          'ratio also holds how the machine scheduled them',
       },
-      { name: `collector CPU share while replaying, ${label}`, value: (c.cpu / c.seconds) * 100, unit: '% of a core' },
-      { name: `collector RSS max, ${label}`, value: collector.rssMax / MIB, unit: 'MiB' },
+      {
+        name: `collector CPU share while replaying, ${label}`,
+        value: median(trials.map((t) => (t.c.cpu / t.c.seconds) * 100)),
+        unit: '% of a core',
+      },
+      { name: `collector RSS max, ${label}`, value: Math.max(...trials.map((t) => t.c.rssMax)) / MIB, unit: 'MiB' },
     ];
   } finally {
     await nc.close();

@@ -26,7 +26,8 @@ import { nowMs, percentile, report, type BenchRow } from './lib.ts';
  *    server closed at a known instant, judged by a collector check rule with the default max_attempts 3;
  * 3. the collector process replaying 60,000 realistic samples of 1,000 and of 10,000 hosts, published first, next to
  *    a bare subscriber process that only parses the same messages, both counted from spawn with an idle run's
- *    start-up subtracted (bench/e2e-throughput.ts; OFFHOOK_BENCH_THROUGHPUT_ROUNDS, default 60 rounds of 1,000);
+ *    start-up subtracted, medians of 3 trials in alternating order (bench/e2e-throughput.ts;
+ *    OFFHOOK_BENCH_THROUGHPUT_ROUNDS, default 60 rounds of 1,000; OFFHOOK_BENCH_THROUGHPUT_TRIALS, default 3);
  * 4. agent footprint at 1 s and 10 s sampling (CPU seconds per minute, RSS).
  * The peer for 1 and 2b (bench/peer-stack.ts: Prometheus, node_exporter, blackbox_exporter, Alertmanager at 1 s) runs
  * the same trials on the same tmpfs, service and webhook receiver after offhook's (OFFHOOK_BENCH_PEER=0 skips it).
