@@ -18,6 +18,7 @@ import { seriesKey } from '../rules/series-key.ts';
 import type { EngineRule } from './engine-rules.ts';
 import { silenceActive, silenceMatches, silenceTarget, type Silence } from '../silences/index.ts';
 import { EngineState, type HostInfo, type SeriesState } from './engine-state.ts';
+import { ActiveSeries } from './active-series.ts';
 import type { IntakeLimits, RejectReason } from '../intake/index.ts';
 
 /** Where transitions go: persisted first (KV), then the record's outbox is published and notified. */
@@ -56,7 +57,7 @@ export class AlertEngine {
   private activeSilences = '';
   private readonly rulesByName: Map<string, EngineRule>;
   /** Series that have an alert or engine state, by rule + series key → fingerprint. */
-  private readonly active = new Map<string, string>();
+  private readonly active = new ActiveSeries();
   /**
    * Whether people are told about an alert now (mute/mute.ts): silences, host-down inhibition, flapping of its
    * series and its acknowledgement. Every announcement of the engine, and of the collector's external alerts, asks it.
@@ -90,11 +91,8 @@ export class AlertEngine {
   load(records: AlertRecord[], checkpoint: unknown): void {
     for (const record of records) this.records.set(record.alert.fingerprint, record);
     this.state.restore(checkpoint, this.options.rules);
-    for (const record of records)
-      this.active.set(
-        `${record.alert.rule}\u0000${seriesKey(record.alert.host, record.alert.labels)}`,
-        record.alert.fingerprint,
-      );
+    for (const { alert } of records)
+      this.active.set(ActiveSeries.key(alert.rule, seriesKey(alert.host, alert.labels)), alert.fingerprint);
     for (const [fp, series] of this.state.series) if (series.key) this.active.set(series.key, fp);
     const now = this.options.clock.now();
     for (const rule of this.options.rules) rule.instance.resume?.(now);
@@ -270,7 +268,8 @@ export class AlertEngine {
 
   private apply(rule: EngineRule, verdict: Verdict, now: number, streamSeq: number | null): void {
     // Fast path for the common case: a healthy series with no alert and no history costs no hashing or state.
-    const key = `${rule.instance.name}\u0000${verdict.key ?? seriesKey(verdict.host, verdict.labels)}`;
+    if (verdict.severity === null && !this.active.any(rule.instance.name)) return;
+    const key = ActiveSeries.key(rule.instance.name, verdict.key ?? seriesKey(verdict.host, verdict.labels));
     let fp = this.active.get(key);
     if (fp === undefined) {
       if (verdict.severity === null) return;

@@ -134,8 +134,9 @@ class ThresholdRule implements RuleInstance {
 
   private judge(host: string, labels: Labels, value: number): Verdict {
     const { comparison, warn, crit } = this.config;
-    const key = seriesKey(host, labels);
-    const previous = this.levels.get(key) ?? 0;
+    // A healthy fleet keeps no levels: its series need no key here (the engine builds one only if it has to).
+    let key = this.levels.size > 0 ? seriesKey(host, labels) : undefined;
+    const previous = key === undefined ? 0 : (this.levels.get(key) ?? 0);
     let level =
       crit !== undefined && compare(comparison, value, crit)
         ? 2
@@ -147,11 +148,15 @@ class ThresholdRule implements RuleInstance {
       const cleared = comparison.startsWith('>') ? value < clearAt : value > clearAt;
       if (!cleared) level = warn !== undefined ? 1 : previous;
     }
-    if (level === 0) this.levels.delete(key);
-    else this.levels.set(key, level);
+    if (level > 0) {
+      key ??= seriesKey(host, labels);
+      this.levels.set(key, level);
+    } else if (key !== undefined) this.levels.delete(key);
     // Rendering is the costliest step; a series that is and was fine needs no sentence.
     const summary = level > 0 || previous > 0 ? this.describe(host, labels, value, level, clearAt) : '';
-    return { host, labels, severity: LEVEL_SEVERITY[level]!, value, summary, key };
+    const verdict: Verdict = { host, labels, severity: LEVEL_SEVERITY[level]!, value, summary };
+    if (key !== undefined) verdict.key = key;
+    return verdict;
   }
 
   private describe(host: string, labels: Labels, value: number, level: number, clearAt: number | undefined): string {
