@@ -43,15 +43,19 @@ const child = spawnTracked(process.execPath, [
 ]);
 const ready = await waitForOutput(child, /collector listening on (\S+)/, 30_000);
 const collector = { child, metricsUrl: `${ready[1]!.replace(/\/$/, '')}/metrics` };
+let counts = '';
 for (;;) {
   const m = await scrape(collector.metricsUrl);
-  const done = sumOf(m, 'offhook_collector_events_total') + sumOf(m, 'offhook_collector_duplicate_events_total');
-  if (done >= events) break;
+  const processed = sumOf(m, 'offhook_collector_events_total');
+  const duplicates = sumOf(m, 'offhook_collector_duplicate_events_total');
+  counts = `${processed} processed, ${duplicates} duplicates`;
+  if (processed + duplicates >= events) break;
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 const seconds = (performance.now() - started) / 1000;
 process.stdout.write(
-  `${events} events in ${seconds.toFixed(2)} s from spawn, ${cpuSeconds(collector.child.pid!).toFixed(2)} CPU s\n`,
+  `${events} events (${counts}) in ${seconds.toFixed(2)} s from spawn, ` +
+    `${cpuSeconds(collector.child.pid!).toFixed(2)} CPU s\n`,
 );
 await killAndWait(collector.child, 'SIGTERM');
 await nc.close();

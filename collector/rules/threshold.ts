@@ -76,11 +76,35 @@ const NO_POINTS: MetricPoint[] = [];
  * judge one event after the other); rebuilt when a rule reading a new name was created since.
  */
 let lastIndex: { points: MetricPoint[]; names: number; byName: Map<string, MetricPoint[]> } | undefined;
+/**
+ * By position, the last name seen there and whether a rule reads it: agents send their points in the same order each
+ * time, and a name (a fresh string from JSON.parse) compares with its predecessor faster than it is hashed.
+ */
+const nameAt: string[] = [];
+const readAt: boolean[] = [];
+let readAtNames = 0;
+const MAX_POSITIONS = 5000;
+
+function isRead(name: string, at: number): boolean {
+  if (readAtNames !== readNames.size) {
+    nameAt.length = readAt.length = 0;
+    readAtNames = readNames.size;
+  }
+  if (nameAt[at] === name) return readAt[at]!;
+  const read = readNames.has(name);
+  if (at < MAX_POSITIONS) {
+    nameAt[at] = name;
+    readAt[at] = read;
+  }
+  return read;
+}
+
 function pointsNamed(points: MetricPoint[], name: string): MetricPoint[] {
   if (lastIndex?.points !== points || lastIndex.names !== readNames.size) {
     const byName = new Map<string, MetricPoint[]>();
-    for (const point of points) {
-      if (!readNames.has(point.name)) continue;
+    for (let i = 0; i < points.length; i++) {
+      const point = points[i]!;
+      if (!isRead(point.name, i)) continue;
       const list = byName.get(point.name);
       if (list) list.push(point);
       else byName.set(point.name, [point]);

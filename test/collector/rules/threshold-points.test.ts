@@ -45,4 +45,21 @@ describe('threshold rules: the shared index of an event points', () => {
     );
     assert.equal(rule('none', 'absent').onEvent!(event, 0).length, 0);
   });
+
+  it('another sample with its points in another order is indexed by its own names', () => {
+    const a = rule('a2', 'used_a');
+    assert.equal(a.onEvent!(event, 0).length, 2);
+    const reordered = { ...event, seq: 2, metrics: [...event.metrics].reverse() };
+    reordered.metrics[0] = { name: 'unread', type: 'gauge', value: 30 };
+    assert.deepEqual(
+      a.onEvent!(reordered, 0).map((v) => v.value),
+      [20],
+      'the /var point at position 0 was replaced by an unread name',
+    );
+    const b = rule('b2', 'used_b');
+    assert.deepEqual(
+      b.onEvent!(reordered, 0).map((v) => v.value),
+      [5],
+    );
+  });
 });
