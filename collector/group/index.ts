@@ -39,10 +39,13 @@ interface Seen {
 }
 
 /**
- * One member of a collector group. Each round (a third of the lease timeout, at most a second) it says it is alive,
- * renews the leases it holds, and follows `planRound`: hands over what it holds above its share, takes free or stale
- * partitions the plan gives it. All lease writes are compare-and-swap on the KV revision, so two
- * members can never both renew one lease: the loser finds out on its next write and stops.
+ * One member of a collector group. Each round (a third of the lease timeout, at most a second) it follows
+ * `planRound`: hands over what it holds above its share, takes free or stale partitions the plan gives it. Saying it
+ * is alive and renewing the leases it holds run on their own timer, never behind a round: a round waits for the
+ * partitions it took to load and their feeds to open (a JetStream API timeout, ~5 s), and leases left unrenewed that
+ * long went stale under a live member, whose partitions then changed hands for nothing. All lease writes are
+ * compare-and-swap on the KV revision, so two members can never both renew one lease: the loser finds out on its
+ * next write and stops.
  */
 export class CollectorGroup {
   private readonly held = new Map<number, number>();
@@ -52,6 +55,8 @@ export class CollectorGroup {
   private live = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
   private timer: ClockTimer | undefined;
+  private renewTimer: ClockTimer | undefined;
+  private renewing: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly table: LeaseTable;
   private readonly logger: Logger;
@@ -91,6 +96,8 @@ export class CollectorGroup {
 
   /** First round: a lone member (or one restarted under the same id) owns its partitions before it serves. */
   async start(): Promise<void> {
+    await this.renewAll();
+    this.scheduleRenewal(); // before the first round, which loads what it takes: that can outlast a lease
     await this.round();
     this.schedule();
   }
@@ -109,7 +116,9 @@ export class CollectorGroup {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) this.deps.clock.clearTimeout(this.timer);
+    if (this.renewTimer) this.deps.clock.clearTimeout(this.renewTimer);
     await this.chain;
+    await this.renewing;
     for (const partition of [...this.held.keys()]) await this.handOver(partition);
     await this.table.leave(this.deps.member).catch((err: unknown) => {
       this.logger.warn({ err }, 'cannot remove the member key; it goes stale after the lease timeout');
@@ -122,7 +131,15 @@ export class CollectorGroup {
   }
 
   private chainFence(partition: number): Promise<boolean> {
-    const run = this.fenceChain.then(async () => this.renew(partition));
+    return this.onLease(() => this.renew(partition));
+  }
+
+  /**
+   * Every write to a lease we hold (renewal, fenced write, release) goes through here one at a time: a renewal
+   * running beside a release could otherwise move the revision the release deletes at, and hold the partition again.
+   */
+  private onLease<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.fenceChain.then(work);
     this.fenceChain = run.then(
       () => undefined,
       () => undefined,
@@ -161,12 +178,38 @@ export class CollectorGroup {
     this.timer = this.deps.clock.setTimeout(() => void this.round().then(() => this.schedule()), every);
   }
 
+  private scheduleRenewal(): void {
+    if (this.stopped) return;
+    const every = roundEvery(this.deps.config);
+    this.renewTimer = this.deps.clock.setTimeout(() => {
+      this.renewing = this.renewAll().then(() => this.scheduleRenewal());
+    }, every);
+  }
+
+  /** Presence and every due lease, loading or not; a failed write is retried next time (before the lease is stale). */
+  private async renewAll(): Promise<void> {
+    if (this.stopped) return;
+    const { member, clock } = this.deps;
+    const now = clock.now();
+    try {
+      await this.table.announce(member, now);
+    } catch (err) {
+      this.logger.warn({ err }, 'cannot say this member is alive; retrying');
+    }
+    for (const partition of [...this.held.keys()]) {
+      if (!this.renewDue(partition, now)) continue;
+      try {
+        await this.chainFence(partition);
+      } catch (err) {
+        this.logger.warn({ err, partition }, 'cannot renew the partition lease; retrying');
+      }
+    }
+  }
+
   private async runRound(): Promise<void> {
     if (this.stopped) return;
     const { member, config, clock } = this.deps;
     const now = clock.now();
-    await this.table.announce(member, now);
-    for (const partition of [...this.held.keys()]) if (this.renewDue(partition, now)) await this.chainFence(partition);
     const entries = await withTimeout(this.table.list(), config.lease_timeout / 2, 'listing the group leases');
     const live = this.liveMembers(entries, now);
     const gone = [...this.live].filter((id) => !live.includes(id));
@@ -231,6 +274,8 @@ export class CollectorGroup {
     for (const partition of taken) {
       try {
         await this.deps.handler.acquire(partition, () => this.fence(partition));
+        // Lost while it loaded (a renewal found the revision moved): `lost` came before there was anything to stop.
+        if (!this.held.has(partition)) this.deps.handler.lost(partition);
       } catch (err) {
         this.logger.error({ err, partition }, 'cannot load the partition; releasing it');
         await this.giveUp(partition);
@@ -245,16 +290,18 @@ export class CollectorGroup {
    * evaluated them until the lease changed hands for another reason.
    */
   private async giveUp(partition: number): Promise<void> {
-    const held = this.held.get(partition);
-    this.held.delete(partition);
     this.deps.handler.lost(partition);
-    if (held === undefined) return;
-    try {
-      await this.table.release(partition, held);
-    } catch (err) {
-      // Safe: no longer renewed, the lease goes stale after lease_timeout and is taken again (by any member).
-      this.logger.warn({ err, partition }, 'cannot release the lease of a partition given up; it goes stale');
-    }
+    await this.onLease(async () => {
+      const held = this.held.get(partition);
+      this.held.delete(partition);
+      if (held === undefined) return;
+      try {
+        await this.table.release(partition, held);
+      } catch (err) {
+        // Safe: no longer renewed, the lease goes stale after lease_timeout and is taken again (by any member).
+        this.logger.warn({ err, partition }, 'cannot release the lease of a partition given up; it goes stale');
+      }
+    });
   }
 
   /** Members whose key moved within the lease timeout; we count ourselves even before our first write is seen. */
@@ -300,9 +347,11 @@ export class CollectorGroup {
 
   private async handOver(partition: number): Promise<void> {
     await this.deps.handler.release(partition);
-    const revision = this.held.get(partition);
-    this.held.delete(partition);
-    if (revision !== undefined) await this.table.release(partition, revision);
+    await this.onLease(async () => {
+      const revision = this.held.get(partition);
+      this.held.delete(partition);
+      if (revision !== undefined) await this.table.release(partition, revision);
+    });
     this.logger.info({ partition }, 'partition handed over');
   }
 }

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { CollectorGroup, GroupConfig, type PartitionHandler } from '../../../collector/group/index.ts';
+import { ensureStreams, openBucket, silentLogger, Subjects, systemClock } from '../../../shared/index.ts';
+import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { until } from '../../helpers/wait.ts';
+
+const PARTITIONS = 4;
+const RENEWALS = 6;
+
+/**
+ * A round waits for the partitions it took to load and for their feeds to open; opening a feed can take a JetStream
+ * API timeout. Renewals used to run inside the round, so a member busy loading let its leases (and its member key) go
+ * stale: the others took its partitions although it was alive. Real nats-server and KV; only the member's own load
+ * step (the handler at the module boundary) is held open until the test lets it go.
+ */
+describe('collector group: leases are renewed while partitions load and feeds open', function () {
+  this.timeout(60_000);
+  let server: EmbeddedNatsServer;
+  let nc: NatsConnection;
+  const groups: CollectorGroup[] = [];
+
+  before(async () => {
+    server = await startNatsServer();
+    nc = await connectTo(server);
+  });
+  afterEach(async () => {
+    for (const group of groups.splice(0)) await group.stop();
+  });
+  after(async () => {
+    await nc.drain();
+    await server.dispose();
+  });
+
+  const handler = (slow: Partial<PartitionHandler>): PartitionHandler => ({
+    prepare: async () => undefined,
+    acquire: async () => undefined,
+    acquired: async () => undefined,
+    release: async () => undefined,
+    lost: () => undefined,
+    position: () => 0,
+    ...slow,
+  });
+
+  const member = async (prefix: string, name: string, h: PartitionHandler): Promise<CollectorGroup> => {
+    const kv = await openBucket(nc, new Subjects(prefix), 'checkpoints');
+    const config = GroupConfig.parse({ partitions: PARTITIONS, lease_timeout: '2s' });
+    const group = new CollectorGroup(kv, {
+      member: name,
+      config,
+      clock: systemClock,
+      logger: silentLogger(),
+      handler: h,
+    });
+    groups.push(group);
+    return group;
+  };
+
+  const leases = async (prefix: string): Promise<Map<number, { member: string; revision: number }>> => {
+    const kv = await openBucket(nc, new Subjects(prefix), 'checkpoints');
+    const out = new Map<number, { member: string; revision: number }>();
+    for (let p = 0; p < PARTITIONS; p++) {
+      const entry = await kv.get(`group.partition.${p}`);
+      if (entry?.operation === 'PUT')
+        out.set(p, { member: entry.json<{ member: string }>().member, revision: entry.revision });
+    }
+    return out;
+  };
+
+  /** `a` takes every partition and stalls in `stall`; `b` joins; a's leases must keep moving and stay a's. */
+  const keepsItsLeases = async (prefix: string, stallIn: 'acquire' | 'acquired'): Promise<void> => {
+    await ensureStreams(nc, new Subjects(prefix));
+    let stalled = false;
+    let letGo: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (letGo = resolve));
+    const stall = async (): Promise<void> => {
+      stalled = true;
+      await gate;
+    };
+    const a = await member(prefix, 'a', handler({ [stallIn]: stall }));
+    const started = a.start();
+    try {
+      await until(() => stalled, `member a stalled in ${stallIn}`);
+      assert.deepEqual(a.claim().owned, [0, 1, 2, 3], 'a took every partition before it stalled');
+      const b = await member(prefix, 'b', handler({}));
+      await b.start();
+      // Every write of a lease from here on, counted per partition by the member it names.
+      const kv = await openBucket(nc, new Subjects(prefix), 'checkpoints');
+      const watch = await kv.watch({ key: 'group.partition.>', include: 'updates' });
+      const renewed = new Map<string, number>();
+      void (async () => {
+        for await (const entry of watch) {
+          const by = entry.operation === 'PUT' ? entry.json<{ member: string }>().member : 'deleted';
+          renewed.set(`${entry.key} ${by}`, (renewed.get(`${entry.key} ${by}`) ?? 0) + 1);
+        }
+      })();
+      const allRenewed = (): boolean =>
+        Array.from({ length: PARTITIONS }, (_, p) => renewed.get(`group.partition.${p} a`) ?? 0).every(
+          (n) => n >= RENEWALS,
+        );
+      // RENEWALS renewals of each lease: a few lease timeouts (2 s, renewed every ~0.7 s) during which a stale
+      // lease would have been taken.
+      await until(allRenewed, `a's leases renewed while a is stalled in ${stallIn}`, 30_000)
+        .catch((err: Error) => {
+          throw new Error(`${err.message}: writes seen ${JSON.stringify([...renewed])}`);
+        })
+        .finally(() => watch.stop());
+      const owners = [...(await leases(prefix)).values()].map((lease) => lease.member);
+      assert.deepEqual(owners, ['a', 'a', 'a', 'a'], 'nobody took the partitions of a member that is alive');
+      assert.deepEqual(b.claim().owned, [], 'b holds nothing while a is alive and loading');
+      assert.deepEqual(a.claim().owned, [0, 1, 2, 3]);
+    } finally {
+      letGo();
+      await started;
+    }
+  };
+
+  it('a partition that takes long to load: every lease of the member is renewed meanwhile', async () => {
+    await keepsItsLeases('gslowacq', 'acquire');
+  });
+
+  it('feeds that take long to open: every lease of the member is renewed meanwhile', async () => {
+    await keepsItsLeases('gslowfeed', 'acquired');
+  });
+});
