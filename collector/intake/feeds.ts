@@ -1,5 +1,5 @@
 import { DeliverPolicy, jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection, Status } from '@nats-io/transport-node';
 import type { Logger } from '../../shared/index.ts';
 
 const DEFAULT_PULL_EXPIRY_MS = 5000;
@@ -130,8 +130,11 @@ export async function readStreamFrom(
     log.warn({ err }, 'cannot open the stream feed yet; retrying');
     void reopen();
   }
+  // Stopped with the feed: left to end at the next connection event, one listener stayed behind per feed ever opened
+  // (a group member opens two per round that takes partitions).
+  const statuses = nc.status() as AsyncIterable<Status> & { stop?: () => void };
   void (async () => {
-    for await (const status of nc.status()) {
+    for await (const status of statuses) {
       if (stopped) return;
       if (status.type === 'reconnect') void reopen();
     }
@@ -139,6 +142,7 @@ export async function readStreamFrom(
   return {
     stop() {
       stopped = true;
+      statuses.stop?.();
       generation++;
       void current?.stop();
       current = undefined;
