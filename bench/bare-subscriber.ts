@@ -5,8 +5,9 @@ import { connect } from '@nats-io/transport-node';
  * The collector throughput bench's baseline as its own process, so it is measured the way the collector is (CPU of
  * the whole process from spawn, the same start-up subtracted): an ordered consumer over STREAM that only
  * JSON-parses each message, pulling the same 500 messages ahead as the collector's feeds (collector/intake/feeds.ts),
- * so the ratio compares the work per message and not the pull cadence. Prints "done <n>" once it has parsed TOTAL messages (at once when TOTAL is 0: the idle
- * run whose CPU is the start-up), then waits to be killed so the bench reads its CPU from /proc like the collector's.
+ * so the ratio compares the work per message and not the pull cadence. Prints "done <n>" once it has parsed TOTAL
+ * messages (at once when TOTAL is 0: the idle run whose CPU is the start-up), then waits to be killed so the bench
+ * reads its CPU from /proc like the collector's.
  * Usage: node --import tsx bench/bare-subscriber.ts NATS_URL STREAM TOTAL
  */
 const [url, stream, totalText] = process.argv.slice(2);
