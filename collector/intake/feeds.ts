@@ -42,6 +42,9 @@ export async function readStreamFrom(
   let current: ConsumerMessages | undefined;
   let stopped = false;
   let lastDelivery = Date.now();
+  // Consumes the client ended with nothing delivered since: a rejection that persists (a subscribe permission taken
+  // away) ended each fresh consume at once, ~500 reopens (consumer creates) a second, each logged.
+  let endedInARow = 0;
 
   const open = async (mine: number): Promise<void> => {
     const from = lastSeq;
@@ -59,6 +62,7 @@ export async function readStreamFrom(
         if (mine !== generation || msg.seq <= lastSeq) return;
         lastSeq = msg.seq;
         lastDelivery = Date.now();
+        endedInARow = 0;
         // The client stops a consume whose callback throws, silently for good: one bad message would end the feed.
         try {
           onMessage(msg);
@@ -82,8 +86,10 @@ export async function readStreamFrom(
   const watchClosed = async (messages: ConsumerMessages, mine: number): Promise<void> => {
     const err = await messages.closed();
     if (stopped || mine !== generation) return;
-    log.error({ err, afterSeq: lastSeq }, 'stream feed ended by the client; opening it afresh');
-    void reopen();
+    endedInARow++;
+    if (endedInARow === 1 || endedInARow % 20 === 0)
+      log.error({ err, afterSeq: lastSeq, endedInARow }, 'stream feed ended by the client; opening it afresh');
+    void reopen(endedInARow === 1 ? 0 : Math.min(MAX_RETRY_MS, 100 * 2 ** (endedInARow - 1)));
   };
 
   /**
@@ -104,11 +110,12 @@ export async function readStreamFrom(
     }
   };
 
-  const reopen = async (): Promise<void> => {
+  const reopen = async (delayMs = 0): Promise<void> => {
     const mine = ++generation;
     // Stopped before the start position is read: nothing the old feed delivers from here on counts.
     void current?.stop();
     current = undefined;
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     for (let attempt = 0; !stopped && mine === generation; attempt++) {
       try {
         await open(mine);
