@@ -348,7 +348,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
       stopped = true;
       if (tickTimer) clock.clearTimeout(tickTimer);
       if (checkpointTimer) clock.clearTimeout(checkpointTimer);
-      feeds.stop();
+      feeds.close();
       heartbeats.unsubscribe();
       watchdog.stop();
       statusReplies.unsubscribe();

@@ -57,6 +57,7 @@ export class CollectorGroup {
   private timer: ClockTimer | undefined;
   private renewTimer: ClockTimer | undefined;
   private renewing: Promise<void> = Promise.resolve();
+  private reading: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly table: LeaseTable;
   private readonly logger: Logger;
@@ -119,6 +120,7 @@ export class CollectorGroup {
     if (this.renewTimer) this.deps.clock.clearTimeout(this.renewTimer);
     await this.chain;
     await this.renewing;
+    await this.reading;
     for (const partition of [...this.held.keys()]) await this.handOver(partition);
     await this.table.leave(this.deps.member).catch((err: unknown) => {
       this.logger.warn({ err }, 'cannot remove the member key; it goes stale after the lease timeout');
@@ -281,7 +283,12 @@ export class CollectorGroup {
         await this.giveUp(partition);
       }
     }
-    await this.deps.handler.acquired();
+    // Not awaited: opening the feeds can take a JetStream API timeout, and meanwhile the rounds go on (hand a share
+    // over to a joining member, take a dead member's partitions). Feeds are restarted one after the other anyway.
+    const reading = this.deps.handler.acquired().catch((err: unknown) => {
+      this.logger.error({ err }, 'cannot start reading the partitions taken; the next round that takes one retries');
+    });
+    this.reading = this.reading.then(() => reading);
   }
 
   /**

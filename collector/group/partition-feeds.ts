@@ -25,6 +25,7 @@ export class PartitionFeeds {
   private events: StreamFeed | undefined;
   private acks: StreamFeed | undefined;
   private chain: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(private readonly options: PartitionFeedOptions) {}
 
@@ -33,6 +34,12 @@ export class PartitionFeeds {
     const run = this.chain.then(() => this.open());
     this.chain = run.catch(() => undefined); // the caller gets the error through `run`
     return run;
+  }
+
+  /** For good (the collector stops): a restart still pending or under way opens nothing, or stops what it opened. */
+  close(): void {
+    this.closed = true;
+    this.stop();
   }
 
   stop(): void {
@@ -46,13 +53,13 @@ export class PartitionFeeds {
     this.stop();
     const round = this.round;
     const held = [...this.options.runtimes.values()];
-    if (held.length === 0) return;
+    if (held.length === 0 || this.closed) return;
     for (const runtime of held) runtime.readerRound = round;
     const eventsFrom = Math.min(...held.map((r) => r.engine.state.streamSeq));
     const acksFrom = Math.min(...held.map((r) => r.engine.state.ackSeq));
     const { nc, streams, validator, logger, count, runtimes } = this.options;
     const feedOptions = { logger, ...(this.options.expiresMs ? { expiresMs: this.options.expiresMs } : {}) };
-    this.events = await readStreamFrom(nc, streams.events, eventsFrom, feedOptions, (msg) => {
+    const events = await readStreamFrom(nc, streams.events, eventsFrom, feedOptions, (msg) => {
       if (round !== this.round) return;
       const seq = msg.seq;
       // Another member's host: its subject says so, and the payload is not even decoded (the owner validates it).
@@ -72,7 +79,10 @@ export class PartitionFeeds {
         else runtime.passed(seq);
       }
     });
-    this.acks = await readStreamFrom(nc, streams.acks, acksFrom, feedOptions, (msg) => {
+    // Stopped while it opened (the next restart, or close): what was just opened would be left reading.
+    if (round !== this.round) return events.stop();
+    this.events = events;
+    const acks = await readStreamFrom(nc, streams.acks, acksFrom, feedOptions, (msg) => {
       if (round !== this.round) return;
       const decoded = validator.accept(msg.subject, msg.data);
       for (const runtime of runtimes.values()) {
@@ -88,5 +98,7 @@ export class PartitionFeeds {
         }
       }
     });
+    if (round !== this.round) return acks.stop();
+    this.acks = acks;
   }
 }
