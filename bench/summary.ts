@@ -28,7 +28,9 @@ export function summary(): string {
     if (parsed.success) reports.push(parsed.data);
   }
   reports.sort((a, b) => b.date.localeCompare(a.date));
-  const seen = new Set<string>();
+  // Which report showed a row first: rows of one report never hide each other ("agent (built) RSS" and
+  // "agent (tsx) RSS" are both kept); only an older report's row of the same name is hidden.
+  const seen = new Map<string, SavedReport>();
   const rows: string[][] = [];
   for (const report of reports) {
     const family = report.bench.split('-')[0]!;
@@ -36,8 +38,9 @@ export function summary(): string {
       // Without its parenthesis ("(example config: 30 trials)"), so a newer partial run's row replaces the older one.
       const key = `${family}\0${row.name.replace(/\s*\([^)]*\)/g, '')}`;
       const base = row.baseline;
-      if (!base || row.value === null || base.value === null || seen.has(key)) continue;
-      seen.add(key);
+      const shownBy = seen.get(key);
+      if (!base || row.value === null || base.value === null || (shownBy && shownBy !== report)) continue;
+      seen.set(key, report);
       rows.push([
         report.bench,
         row.name,
