@@ -26,12 +26,21 @@ export class PartitionFeeds {
   private acks: StreamFeed | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  private queued: Promise<void> | undefined;
 
   constructor(private readonly options: PartitionFeedOptions) {}
 
   /** A failed open rejects this call only: the chain stays usable, or one bad moment would stop every later one. */
   restart(): Promise<void> {
-    const run = this.chain.then(() => this.open());
+    // Rounds no longer wait for the feeds: while one restart opens (up to a JetStream API timeout per feed), every
+    // round that takes a partition asks again. A restart not started yet opens for every partition held when it
+    // starts, so those callers share it instead of queueing one stop-and-open each.
+    if (this.queued) return this.queued;
+    const run = this.chain.then(() => {
+      this.queued = undefined;
+      return this.open();
+    });
+    this.queued = run;
     this.chain = run.catch(() => undefined); // the caller gets the error through `run`
     return run;
   }
