@@ -128,6 +128,42 @@ describe('collector group: leases are renewed while partitions load and feeds op
     await keepsItsLeases('gslowacq', 'acquire', 0);
   });
 
+  it('a lease lost while its partition loads: the partition is stopped once loaded, not left running', async () => {
+    const prefix = 'gslowlost';
+    await ensureStreams(nc, new Subjects(prefix));
+    const running = new Set<number>();
+    let stalled = false;
+    let letGo: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (letGo = resolve));
+    const a = await member(
+      prefix,
+      'a',
+      handler({
+        acquire: async (partition) => {
+          if (partition === 0) {
+            stalled = true;
+            await gate;
+          }
+          running.add(partition);
+        },
+        release: async (partition) => void running.delete(partition),
+        lost: (partition) => void running.delete(partition),
+      }),
+    );
+    const started = a.start();
+    try {
+      await until(() => stalled, 'partition 0 loading');
+      // Another writer moves the lease (what a member that took it over would do): a's next renewal finds out.
+      const kv = await openBucket(nc, new Subjects(prefix), 'checkpoints');
+      await kv.put('group.partition.0', JSON.stringify({ member: 'other', seq: 0, at: Date.now() }));
+      await until(() => !a.claim().owned.includes(0), 'a renewal finding the lease of partition 0 moved');
+    } finally {
+      letGo();
+      await started;
+    }
+    assert.deepEqual([...running].sort(), [1, 2, 3], 'partition 0 stopped once its load ended: it is not ours');
+  });
+
   it('feeds slow to open: the rounds go on (a joiner gets its share) and the leases are renewed', async () => {
     await keepsItsLeases('gslowfeed', 'acquired', PARTITIONS / 2);
   });
