@@ -7,6 +7,7 @@ import { startOffhook } from '../deploy/lib/offhook-process.ts';
 import { killAndWait } from '../deploy/lib/processes.ts';
 import { webhookReceiver } from '../deploy/lib/webhook-receiver.ts';
 import { nowMs, percentile, type BenchRow } from './lib.ts';
+import { roundTrips } from './e2e-log-baseline.ts';
 
 const LOG_TRIALS = Number(process.env.OFFHOOK_BENCH_LOG_TRIALS ?? 50);
 const TRIAL_TIMEOUT_MS = 30_000;
@@ -35,7 +36,8 @@ function settle(waiting: Arrivals, trial: string | undefined, at: number): void 
  * rules and publish), as the collector's alert on ALERTS (the collector's intake, engine, lease fence, KV write and
  * publish) and at the webhook receiver (the dispatcher: notification log, queue, HTTP POST).
  * Each line raises a new alert (label trial=N), so no dedup or coalescing hides a trial.
- * OFFHOOK_BENCH_PARTS=log runs only this; OFFHOOK_BENCH_LOG_TRIALS (default 50) bounds it.
+ * OFFHOOK_BENCH_PARTS=log runs only this; OFFHOOK_BENCH_LOG_TRIALS (default 50) bounds it; OFFHOOK_AGENT_NODE_FLAGS
+ * runs the agent with V8 flags (the installed launcher's are '--max-semi-space-size=1 --no-opt --no-sparkplug').
  */
 export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnection): Promise<BenchRow[]> {
   const subjects = new Subjects(PREFIX);
@@ -133,6 +135,8 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
     for (const p of [agent, collector]) await killAndWait(p.child, 'SIGTERM');
     await hook.close();
   }
+  // After the trials, with the agent and collector gone: nothing consumes these messages, nothing competes.
+  const floor = await roundTrips(nc, subjects);
   const ms = (values: number[], p: number): number => percentile(values, p);
   const diff = (a: number[], b: number[]): number[] => a.map((v, i) => v - b[i]!);
   const range = (values: number[]): string =>
@@ -142,7 +146,14 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
     return [50, 99].map((p) => ({ name: `breakdown p${p}: ${what}`, value: ms(step, p), unit: 'ms' }));
   };
   return [
-    { name: `log line -> webhook p50 (${LOG_TRIALS} trials)`, value: ms(toWebhook, 50), unit: 'ms' },
+    {
+      name: `log line -> webhook p50 (${LOG_TRIALS} trials)`,
+      value: ms(toWebhook, 50),
+      unit: 'ms',
+      baseline: { name: 'JetStream publish + 4 KV puts, awaited in turn, p50', value: floor.chainP50 },
+    },
+    { name: 'bare JetStream publish -> PubAck p50 (bench process)', value: floor.publishP50, unit: 'ms' },
+    { name: 'bare KV put -> ack p50 (bench process)', value: floor.kvPutP50, unit: 'ms' },
     {
       name: 'log line -> webhook p99',
       value: ms(toWebhook, 99),

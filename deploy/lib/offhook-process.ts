@@ -47,7 +47,10 @@ export async function startOffhook(
 ): Promise<OffhookProcess> {
   const configFile = join(dir, `${name}.yaml`);
   writeFileSync(configFile, stringify(config));
-  const child = spawnTracked(process.execPath, [OFFHOOK, kind, '--config', configFile], {
+  // The installed launcher runs the agent with V8 flags (deploy/build/layout.ts); the same variable lets a bench or
+  // test run the development entry point with them too, to see what they cost.
+  const flags = kind === 'agent' ? (process.env.OFFHOOK_AGENT_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []) : [];
+  const child = spawnTracked(process.execPath, [...flags, OFFHOOK, kind, '--config', configFile], {
     cwd: dir,
     env: { ...process.env, OFFHOOK_LOG_LEVEL: process.env.OFFHOOK_LOG_LEVEL ?? 'info' },
   });
