@@ -11,6 +11,10 @@ const MAX_RETRY_MS = 2000;
  */
 const PULL_BATCH = 500;
 
+/** Waits between reopen attempts: 100 ms, 200 ms, 400 ms… capped at MAX_RETRY_MS; `n` counts from 0. */
+const retryDelayMs = (n: number): number => Math.min(MAX_RETRY_MS, 100 * 2 ** n);
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 export interface FeedOptions {
   logger: Logger;
   /** How long one pull waits for messages. Recovery after a reconnect does not wait for it. */
@@ -89,7 +93,7 @@ export async function readStreamFrom(
     endedInARow++;
     if (endedInARow === 1 || endedInARow % 20 === 0)
       log.error({ err, afterSeq: lastSeq, endedInARow }, 'stream feed ended by the client; opening it afresh');
-    void reopen(endedInARow === 1 ? 0 : Math.min(MAX_RETRY_MS, 100 * 2 ** (endedInARow - 1)));
+    void reopen(endedInARow === 1 ? 0 : retryDelayMs(endedInARow - 1));
   };
 
   /**
@@ -115,7 +119,7 @@ export async function readStreamFrom(
     // Stopped before the start position is read: nothing the old feed delivers from here on counts.
     void current?.stop();
     current = undefined;
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (delayMs > 0) await pause(delayMs);
     for (let attempt = 0; !stopped && mine === generation; attempt++) {
       try {
         await open(mine);
@@ -124,7 +128,7 @@ export async function readStreamFrom(
       } catch (err) {
         if (attempt === 0 || attempt % 20 === 0)
           log.warn({ err, attempt }, 'cannot reopen the stream feed yet; retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_MS, 100 * 2 ** attempt)));
+        await pause(retryDelayMs(attempt));
       }
     }
   };
