@@ -16,7 +16,7 @@ export class ActiveSeries {
 
   set(key: string, fp: string): void {
     if (!this.byKey.has(key)) {
-      const rule = ruleOf(key);
+      const rule = ruleOfKey(key);
       this.perRule.set(rule, (this.perRule.get(rule) ?? 0) + 1);
     }
     this.byKey.set(key, fp);
@@ -24,7 +24,7 @@ export class ActiveSeries {
 
   delete(key: string): void {
     if (!this.byKey.delete(key)) return;
-    const rule = ruleOf(key);
+    const rule = ruleOfKey(key);
     const left = (this.perRule.get(rule) ?? 1) - 1;
     if (left === 0) this.perRule.delete(rule);
     else this.perRule.set(rule, left);
@@ -36,8 +36,11 @@ export class ActiveSeries {
   }
 }
 
-/** Rule names cannot hold \0 (rules/types.ts RuleCommon), so the first one ends the name. */
-function ruleOf(key: string): string {
+/**
+ * The rule part of a key made by ActiveSeries.key() (the whole key when it holds no \0). Rule names cannot hold \0
+ * (rules/types.ts RuleCommon), so the first one ends the name.
+ */
+export function ruleOfKey(key: string): string {
   const end = key.indexOf('\u0000');
   return end === -1 ? key : key.slice(0, end);
 }

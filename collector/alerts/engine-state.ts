@@ -1,5 +1,6 @@
 import type { Labels, Severity } from '../../shared/index.ts';
 import type { EngineRule } from './engine-rules.ts';
+import { ruleOfKey } from './active-series.ts';
 import { DEFAULT_INTAKE_LIMITS, IntakeGate, type IntakeLimits } from '../intake/index.ts';
 import type { EpochPosition } from '../intake/index.ts';
 
@@ -161,7 +162,8 @@ export class EngineState {
 
 /** The rule a series belongs to: its key is "<rule>\0<series>" (a pending timer names the rule too). */
 function ruleOf(series: SeriesState): string | null {
-  const cut = series.key?.indexOf('\u0000') ?? -1;
-  if (series.key && cut > 0) return series.key.slice(0, cut);
+  // ruleOfKey gives back the whole key when it holds no rule part, and '' when the rule part is empty.
+  const rule = series.key ? ruleOfKey(series.key) : '';
+  if (rule && rule !== series.key) return rule;
   return series.pending?.rule ?? null;
 }
