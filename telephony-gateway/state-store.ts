@@ -104,4 +104,15 @@ export class StateStore {
   saveEscalation(fingerprint: string, record: EscalationRecord): Promise<boolean> {
     return this.write(`escalation.${fingerprint}`, record);
   }
+  /** Ended escalations KV had not taken when the last process stopped (none here: this store keeps no file). */
+  loadUnwrittenEnds(): Record<string, EscalationRecord> {
+    return {};
+  }
+  /**
+   * Keeps the ended escalations KV has not taken yet where a restart finds them; false when this store cannot (then a
+   * restart forgets them). LocalFirstStateStore, what the gateway runs on, keeps them in its local file.
+   */
+  keepUnwrittenEnds(_pending: Record<string, EscalationRecord>): boolean {
+    return false;
+  }
 }

@@ -50,7 +50,7 @@ export class AlertIntake {
     private readonly wake: () => void,
   ) {
     this.startedAt = clock.now();
-    this.ended = new EndedEscalations(store, logger, clock);
+    this.ended = new EndedEscalations(store, metrics, logger, clock);
   }
 
   async onAlert(delivery: AlertDelivery): Promise<Disposition> {
@@ -97,7 +97,10 @@ export class AlertIntake {
     if (record && record.generation > alert.generation) return 'ack';
     if (record?.generation === alert.generation && record.status === 'done') {
       // Ended for good, or ended already and this is only the crash/restart redelivery of it.
-      if (record.reason === 'acknowledged' || record.reason === 'resolved' || delivery.redelivered) return 'ack';
+      if (record.reason === 'acknowledged' || record.reason === 'resolved' || delivery.redelivered) {
+        log.info({ generation: alert.generation, reason: record.reason }, 'repeat of an ended escalation: acked');
+        return 'ack';
+      }
     }
     const resumed = record?.generation === alert.generation && record.status === 'active' && record.state;
     const receivedAt = resumed ? (record.receivedAt ?? now) : now;

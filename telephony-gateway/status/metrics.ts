@@ -128,6 +128,14 @@ export function gatewayMetrics(registry: Registry, currency = 'EUR') {
       labelNames: ['reason'] as const,
       registers,
     }),
+    endedWriteRetries: new Counter({
+      name: 'offhook_gateway_ended_write_retries_total',
+      help:
+        'Ended escalations written to KV again after KV refused the first write or the gateway restarted before it ' +
+        'took it, by result (written, failed = will retry)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
     escalations: new Counter({
       name: 'offhook_gateway_escalations_finished_total',
       help: 'Finished escalations by how they ended',
@@ -183,6 +191,7 @@ export function gatewayMetrics(registry: Registry, currency = 'EUR') {
   initCounter(metrics.fallbacks, labelProduct({ reason: FallbackReason.options }));
   initCounter(metrics.unannounced, labelProduct({ reason: UNANNOUNCED_REASONS }));
   initCounter(metrics.escalations, labelProduct({ result: FINISH_REASONS }));
+  initCounter(metrics.endedWriteRetries, labelProduct({ result: ['written', 'failed'] }));
   initCounter(metrics.rejectedCallers, labelProduct({ reason: REJECTED_REASONS }));
   return {
     ...metrics,

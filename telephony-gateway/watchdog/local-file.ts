@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import * as z from 'zod';
 import type { Logger } from '../../shared/index.ts';
 import { BudgetState, type PlacedCall } from '../calls/budget.ts';
+import { EscalationRecord } from '../state-store.ts';
 
 /** The gateway's own copy of what it needs with NATS down: the budget's calls and the watchdog's incident number. */
 const LocalFileContent = z.object({
@@ -13,6 +14,8 @@ const LocalFileContent = z.object({
   bucket: z.string(),
   budget: BudgetState.default({ calls: [] }),
   watchdogGeneration: z.number().int().nonnegative().default(0),
+  /** Ended escalations KV has not taken yet, by fingerprint (intake/ended.ts): written before KV is asked. */
+  unwrittenEnds: z.record(z.string(), EscalationRecord).default({}),
 });
 type LocalFileContent = z.infer<typeof LocalFileContent>;
 
@@ -53,6 +56,16 @@ export class LocalStateFile {
     this.write();
   }
 
+  get unwrittenEnds(): Record<string, EscalationRecord> {
+    return this.content.unwrittenEnds;
+  }
+
+  /** False when the file could not be written (logged). */
+  keepUnwrittenEnds(pending: Record<string, EscalationRecord>): boolean {
+    this.content.unwrittenEnds = pending;
+    return this.write();
+  }
+
   nextGeneration(): number {
     this.content.watchdogGeneration += 1;
     this.write();
@@ -60,7 +73,12 @@ export class LocalStateFile {
   }
 
   private read(bucketId: string | null): LocalFileContent {
-    const empty: LocalFileContent = { bucket: bucketId ?? '', budget: { calls: [] }, watchdogGeneration: 0 };
+    const empty: LocalFileContent = {
+      bucket: bucketId ?? '',
+      budget: { calls: [] },
+      watchdogGeneration: 0,
+      unwrittenEnds: {},
+    };
     let text: string;
     try {
       text = readFileSync(this.file, 'utf8');
@@ -85,14 +103,16 @@ export class LocalStateFile {
     return { ...empty, watchdogGeneration: data.watchdogGeneration };
   }
 
-  private write(): void {
+  private write(): boolean {
     try {
       mkdirSync(dirname(this.file), { recursive: true });
       const tmp = `${this.file}.tmp`;
       writeFileSync(tmp, JSON.stringify(this.content));
       renameSync(tmp, this.file);
+      return true;
     } catch (err) {
       this.logger.error({ err, file: this.file }, 'cannot write the local gateway state');
+      return false;
     }
   }
 }

@@ -41,6 +41,14 @@ export class LocalFirstStateStore extends StateStore {
     return this.online() ? super.saveEscalation(fingerprint, record) : false;
   }
 
+  override loadUnwrittenEnds(): Record<string, EscalationRecord> {
+    return { ...this.local.unwrittenEnds };
+  }
+
+  override keepUnwrittenEnds(pending: Record<string, EscalationRecord>): boolean {
+    return this.local.keepUnwrittenEnds(pending);
+  }
+
   override async saveLockouts(state: LockoutState): Promise<void> {
     if (this.online()) await super.saveLockouts(state);
   }
