@@ -23,18 +23,27 @@ export interface NatsServerOptions {
  * chosen by the server itself (-p -1) and read from its log, so there is no port race.
  */
 export class EmbeddedNatsServer {
-  readonly storeDir: string;
   port = 0;
   private child: ChildProcess | undefined;
+  private store: string | undefined;
 
-  private constructor(private readonly options: NatsServerOptions) {
-    this.storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'offhook-nats-'));
+  private constructor(private readonly options: NatsServerOptions) {}
+
+  /** Made on first use, so a server created but never started leaves no temp dir behind. */
+  get storeDir(): string {
+    this.store ??= this.options.storeDir ?? mkdtempSync(join(tmpdir(), 'offhook-nats-'));
+    return this.store;
   }
 
   static async start(options: NatsServerOptions = {}): Promise<EmbeddedNatsServer> {
-    const server = new EmbeddedNatsServer(options);
-    await server.launch(-1);
+    const server = EmbeddedNatsServer.create(options);
+    await server.start();
     return server;
+  }
+
+  /** One not started yet: start() launches it. A test fixture holds it from the describe on, before it runs. */
+  static create(options: NatsServerOptions = {}): EmbeddedNatsServer {
+    return new EmbeddedNatsServer(options);
   }
 
   get url(): string {
@@ -75,12 +84,16 @@ export class EmbeddedNatsServer {
     await this.launch(this.port);
   }
 
+  /** Starts it again on the same port; the first start takes an ephemeral one (-p -1: port 0 is nats' 4222). */
   async start(): Promise<void> {
-    if (!this.child) await this.launch(this.port);
+    if (!this.child) await this.launch(this.port || -1);
   }
 
+  /** Kills it and deletes its store; a start() after this is a fresh server, on a new port with an empty store. */
   async dispose(): Promise<void> {
     await this.stop('SIGKILL');
-    rmSync(this.storeDir, { recursive: true, force: true });
+    if (this.store) rmSync(this.store, { recursive: true, force: true });
+    this.store = undefined;
+    this.port = 0;
   }
 }

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureStreams } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { mountTmpfs } from '../../deploy/lib/tmpfs.ts';
 import { readEvents, subjects, tempDir, writeConfig, type AgentEvent } from './helpers.ts';
@@ -17,18 +17,16 @@ const usedRatio = (e: AgentEvent, mountpoint: string): number | undefined => {
 };
 
 describe('agent process: a disk breach travels on the fast tick', () => {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   const dir = tempDir();
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
     await ensureStreams(nc, subjects);
   });
   after(async () => {
     await nc.close();
-    await server.dispose();
     dir.remove();
   });
 

@@ -14,25 +14,23 @@ import {
 import { join } from 'node:path';
 import { Agent, AgentConfig } from '../../agent/index.ts';
 import { ensureStreams, silentLogger, type LogMatch } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { readEvents, subjects, tempDir, writeConfig } from './helpers.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 describe('agent log rules (real nats-server, real files)', () => {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   const dir = tempDir();
   let hostCounter = 0;
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
     await ensureStreams(nc, subjects);
   });
   after(async () => {
     await nc.close();
-    await server.dispose();
     dir.remove();
   });
 

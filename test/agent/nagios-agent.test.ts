@@ -4,23 +4,21 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Agent, AgentConfig } from '../../agent/index.ts';
 import { ensureStreams, silentLogger, type CheckResult } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { spawnTracked } from '../../deploy/lib/processes.ts';
 import { agentConfigProblems, readEvents, subjects, tempDir, writeConfig } from './helpers.ts';
 
 describe('nagios checks in the agent', () => {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   const dir = tempDir();
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
     await ensureStreams(nc, subjects);
   });
   after(async () => {
     await nc.close();
-    await server.dispose();
     dir.remove();
   });
 

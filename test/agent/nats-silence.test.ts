@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { useNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook } from '../../deploy/lib/offhook-process.ts';
 import { killAndWait, waitForOutput } from '../../deploy/lib/processes.ts';
 import { scrapeSum } from '../../deploy/lib/metrics-text.ts';
@@ -7,14 +7,10 @@ import { tempDir } from './helpers.ts';
 
 describe('agent nats_silence (real agent process, real nats-server stopped)', function () {
   this.timeout(60_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   const dir = tempDir();
 
-  before(async () => {
-    server = await startNatsServer();
-  });
   after(async () => {
-    await server.dispose();
     dir.remove();
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureStreams, type Heartbeat } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { nextMessage, readEvents, subjects, tempDir, writeConfig } from './helpers.ts';
 
@@ -10,12 +10,11 @@ const OUTAGE_MS = 30_000;
 
 describe('agent through a 30 s NATS outage (real agent process, real nats-server)', function () {
   this.timeout(120_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   const dir = tempDir();
 
   before(async () => {
-    server = await startNatsServer();
     const setup = await connectTo(server);
     await ensureStreams(setup, subjects);
     await setup.close();
@@ -23,7 +22,6 @@ describe('agent through a 30 s NATS outage (real agent process, real nats-server
   after(async () => {
     // Teardown: the connection may already be closed by the test; nothing to check here.
     await nc?.close().catch(() => undefined);
-    await server.dispose();
     dir.remove();
   });
 

@@ -13,7 +13,7 @@ import {
 } from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../collector/service.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { EventScript } from './alerts/engine-harness.ts';
 import { RecordingSink, until } from './nats-harness.ts';
 
@@ -27,11 +27,10 @@ const FOR_MS = 300_000;
  * not lost, nor brought back.
  */
 describe('a checkpoint torn by a kill between its KV writes', () => {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let collector: RunningCollector | undefined;
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   afterEach(async () => {
@@ -40,7 +39,6 @@ describe('a checkpoint torn by a kill between its KV writes', () => {
   });
   after(async () => {
     await nc.drain();
-    await server.dispose();
   });
 
   /**

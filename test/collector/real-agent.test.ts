@@ -5,22 +5,20 @@ import { join } from 'node:path';
 import { createRegistry, silentLogger, freeTcpPort } from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../collector/service.ts';
-import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { useNatsServer } from '../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { RecordingSink, until } from './nats-harness.ts';
 
 describe('collector with a real agent: check alert, host down with inhibition, host back', function () {
   this.timeout(90_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let collector: RunningCollector | undefined;
   let dir: string;
   before(async () => {
-    server = await startNatsServer();
     dir = mkdtempSync(join(tmpdir(), 'offhook-agent-collector-'));
   });
   after(async () => {
     await collector?.stop();
-    await server.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -17,7 +17,7 @@ import { CollectorConfig } from '../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../collector/service.ts';
 import { SilenceStore } from '../../collector/silences/silence-store.ts';
 import { openBucket } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { EventScript } from './alerts/engine-harness.ts';
 import { RecordingSink, until } from './nats-harness.ts';
 
@@ -44,11 +44,10 @@ function config(server: EmbeddedNatsServer) {
 }
 
 describe('collector service on a real nats-server', () => {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let collector: RunningCollector | undefined;
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   afterEach(async () => {
@@ -57,7 +56,6 @@ describe('collector service on a real nats-server', () => {
   });
   after(async () => {
     await nc.drain();
-    await server.dispose();
   });
 
   it('events in, alert on ALERTS, KV record, notifier told; acks, silences, bad input, status page', async () => {

@@ -16,7 +16,7 @@ import {
   Subjects,
 } from '../../shared/index.ts';
 import { restore } from '../../deploy/nats/backup.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import * as wire from './lib/messages.ts';
 
 const run = promisify(execFile);
@@ -49,13 +49,12 @@ async function readAll(
 describe('deploy/nats backup and restore through the JetStream API', function () {
   this.timeout(60_000);
   let dir: string;
-  let source: EmbeddedNatsServer;
-  let target: EmbeddedNatsServer;
+  const source = useNatsServer();
+  const target = useNatsServer();
   const open: NatsConnection[] = [];
 
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), 'offhook-backup-'));
-    [source, target] = await Promise.all([startNatsServer(), startNatsServer()]);
     const nc = await connectTo(source);
     open.push(nc);
     await ensureStreams(nc, subjects);
@@ -83,7 +82,6 @@ describe('deploy/nats backup and restore through the JetStream API', function ()
   after(async function () {
     // Teardown: some connections were closed by the test already.
     await Promise.all(open.map((nc) => nc.close().catch(() => undefined)));
-    await Promise.all([source?.dispose(), target?.dispose()]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

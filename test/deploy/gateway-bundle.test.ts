@@ -6,20 +6,18 @@ import { stringify } from 'yaml';
 import { buildDist } from '../../deploy/build/build.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { builtDist } from '../helpers/dist.ts';
-import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { useNatsServer } from '../helpers/nats-server.ts';
 
 describe('npm run build: the gateway bundle', function () {
   this.timeout(120_000);
   let dist: string;
   let dir: string;
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   before(async () => {
     dist = await builtDist();
     dir = mkdtempSync(join(tmpdir(), 'offhook-gw-bundle-'));
-    server = await startNatsServer();
   });
   after(async () => {
-    await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

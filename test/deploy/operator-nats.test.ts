@@ -7,7 +7,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { fingerprint, jetstreamClient, ManualClock, publishDurable, Subjects } from '../../shared/index.ts';
 import { EventScript } from '../collector/alerts/engine-harness.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
 import { killAndWait, spawnTracked } from '../../deploy/lib/processes.ts';
 import { untilPolled } from '../helpers/wait.ts';
@@ -32,14 +32,12 @@ async function offhook(args: string[], env: Record<string, string> = {}): Promis
 
 describe('operator CLI never gives a false all clear', function () {
   this.timeout(90_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let dir: string;
   before(async () => {
-    server = await startNatsServer();
     dir = mkdtempSync(join(tmpdir(), 'offhook-operator-nats-'));
   });
   after(async () => {
-    await server.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

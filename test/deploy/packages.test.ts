@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildPackages, type PackageSet } from '../../deploy/build/package.ts';
-import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { useNatsServer } from '../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { untilPolled } from '../helpers/wait.ts';
 import { freeTcpPort } from '../../shared/index.ts';
@@ -98,7 +98,6 @@ describe('npm run package: Debian packages', function () {
   });
 
   describe('installed with dpkg -i on this machine', function () {
-    let server: EmbeddedNatsServer;
     let dir: string;
     let userBefore: boolean;
     before(async function () {
@@ -108,12 +107,11 @@ describe('npm run package: Debian packages', function () {
         throw new Error(`an offhook package is already installed here (${states}): not touching it`);
       }
       userBefore = userExists('offhook');
-      server = await startNatsServer();
       dir = mkdtempSync(join(tmpdir(), 'offhook-dpkg-'));
     });
+    const server = useNatsServer(); // after the root check: none started when skipped
     after(async function () {
       if (!dir) return;
-      await server.dispose();
       rmSync(dir, { recursive: true, force: true });
       // Leave the machine as it was: purge (configs too), and the user if the packages made it.
       execFileSync('dpkg', ['--purge', ...ALL_INSTALLED], { stdio: 'ignore' });

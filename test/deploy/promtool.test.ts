@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ackingGatewayConfig } from '../faults/common.ts';
 import { parseMetrics } from '../../deploy/lib/metrics-text.ts';
-import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { useNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
 import { killAndWait } from '../../deploy/lib/processes.ts';
 import { untilPolled } from '../helpers/wait.ts';
@@ -35,7 +35,7 @@ function zeroIn(text: string): (name: string, labels: Record<string, string>) =>
 
 describe('live /metrics of agent, collector and gateway pass promtool check metrics (issue 18)', function () {
   this.timeout(120_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let dir: string;
   const live: OffhookProcess[] = [];
 
@@ -43,11 +43,9 @@ describe('live /metrics of agent, collector and gateway pass promtool check metr
     if (spawnSync(PROMTOOL, ['--version']).status !== 0)
       throw new Error(`${PROMTOOL} missing: apt-get install prometheus`);
     dir = mkdtempSync(join(tmpdir(), 'offhook-promtool-'));
-    server = await startNatsServer();
   });
   after(async () => {
     for (const p of live) await killAndWait(p.child, 'SIGTERM');
-    await server?.dispose();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -7,7 +7,7 @@ import { openDriver } from '../../telephony-gateway/drivers/open.ts';
 import { openSimLine } from '../../native/index.ts';
 import { gatewayConfig } from '../telephony-gateway/helpers.ts';
 import { speechStateDir, removeSpeechCache } from '../telephony-gateway/harness.ts';
-import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { useNatsServer } from '../helpers/nats-server.ts';
 import { RecordingSink } from '../collector/nats-harness.ts';
 
 // A single server refuses R3 streams, which shows the configured replicas reach ensureStreams; the cluster test
@@ -15,12 +15,8 @@ import { RecordingSink } from '../collector/nats-harness.ts';
 const REFUSED = /replicas > 1 not supported in non-clustered mode/;
 
 describe('nats.stream_replicas: the replicas collector and gateway create streams with', function () {
-  let server: EmbeddedNatsServer;
-  before(async () => {
-    server = await startNatsServer();
-  });
+  const server = useNatsServer();
   after(async () => {
-    await server?.dispose();
     removeSpeechCache();
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CallRecord, ensureStreams, jetstreamClient, publishDurable, Subjects } from '../../shared/index.ts';
 import type { Alert } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
 import { killAndWait } from '../../deploy/lib/processes.ts';
 import { scrapeSum } from '../../deploy/lib/metrics-text.ts';
@@ -26,7 +26,7 @@ function promptText(file: string): string {
 
 describe('faults: gateway in an alert storm, with a spent budget, against a PIN guesser (issue 15)', function () {
   this.timeout(180_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let dir: string;
   let n = 0;
@@ -34,7 +34,6 @@ describe('faults: gateway in an alert storm, with a spent budget, against a PIN 
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'offhook-faults-gw-'));
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   afterEach(async () => {
@@ -43,7 +42,6 @@ describe('faults: gateway in an alert storm, with a spent budget, against a PIN 
   });
   after(async () => {
     await nc?.drain();
-    await server?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

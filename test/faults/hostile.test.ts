@@ -14,7 +14,7 @@ import {
   Subjects,
   type ResourceSample,
 } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
 import { killAndWait } from '../../deploy/lib/processes.ts';
 import { scrape, sumOf } from '../../deploy/lib/metrics-text.ts';
@@ -155,13 +155,12 @@ const CATEGORIES: Category[] = [
 
 describe('faults: 10,000 hostile messages against the real collector and gateway', function () {
   this.timeout(240_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let dir: string;
   const started: OffhookProcess[] = [];
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
     dir = mkdtempSync(join(tmpdir(), 'offhook-faults-hostile-'));
     await ensureStreams(nc, subjects);
@@ -169,7 +168,6 @@ describe('faults: 10,000 hostile messages against the real collector and gateway
   after(async () => {
     for (const p of started) await killAndWait(p.child, 'SIGTERM');
     await nc?.drain();
-    await server?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

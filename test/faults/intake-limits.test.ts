@@ -18,7 +18,7 @@ import {
   type CheckStatus,
   type Heartbeat,
 } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
 import { killAndWait } from '../../deploy/lib/processes.ts';
 import { scrape, sumOf } from '../../deploy/lib/metrics-text.ts';
@@ -70,14 +70,13 @@ function heartbeat(host: string, intervalMs: number): Heartbeat {
 /** Issue 15, findings 2, 3 and 9: what one agent (or one with its credentials) may do to the collector. */
 describe('faults: intake limits against the real collector (issue 15)', function () {
   this.timeout(120_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let dir: string;
   const started: OffhookProcess[] = [];
   const hooks: Hook[] = [];
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
     dir = mkdtempSync(join(tmpdir(), 'offhook-faults-intake-'));
   });
@@ -85,7 +84,6 @@ describe('faults: intake limits against the real collector (issue 15)', function
     for (const p of started) await killAndWait(p.child, 'SIGTERM');
     for (const hook of hooks) await hook.close();
     await nc?.drain();
-    await server?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

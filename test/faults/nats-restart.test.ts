@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureStreams, streamNames, Subjects, type Alert } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
 import { killAndWait } from '../../deploy/lib/processes.ts';
 import { scrape, scrapeSum, sumOf } from '../../deploy/lib/metrics-text.ts';
@@ -25,21 +25,19 @@ const HIGH_AT = new Set([50, 150]);
 
 describe('faults: nats-server restarted (same store) while 50 agents publish', function () {
   this.timeout(240_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let dir: string;
   const processes: OffhookProcess[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'offhook-faults-restart-'));
-    server = await startNatsServer();
     nc = await connectTo(server, { maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     await ensureStreams(nc, subjects);
   });
   after(async () => {
     for (const p of processes) await killAndWait(p.child, 'SIGTERM');
     await nc?.close();
-    await server?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

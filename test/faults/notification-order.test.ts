@@ -14,7 +14,7 @@ import {
   Subjects,
   type ResourceSample,
 } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
 import { killAndWait } from '../../deploy/lib/processes.ts';
 import { untilPolled } from '../helpers/wait.ts';
@@ -31,21 +31,19 @@ const subjects = new Subjects(PREFIX);
  */
 describe('faults: notifications held by a rate limit keep each alert in order', function () {
   this.timeout(120_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let dir: string;
   let collector: OffhookProcess | undefined;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'offhook-faults-order-'));
-    server = await startNatsServer();
     nc = await connectTo(server);
     await ensureStreams(nc, subjects);
   });
   after(async () => {
     if (collector) await killAndWait(collector.child, 'SIGTERM');
     await nc?.drain();
-    await server?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

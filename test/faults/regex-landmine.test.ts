@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureStreams, Subjects } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
 import { killAndWait } from '../../deploy/lib/processes.ts';
 import { untilPolled } from '../helpers/wait.ts';
@@ -19,13 +19,12 @@ const MATCHING = 'aaaaaaaa';
 
 describe('faults: a catastrophic-backtracking log rule against the real agent', function () {
   this.timeout(120_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let dir: string;
   let agent: OffhookProcess | undefined;
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
     dir = mkdtempSync(join(tmpdir(), 'offhook-faults-regex-'));
     await ensureStreams(nc, subjects);
@@ -33,7 +32,6 @@ describe('faults: a catastrophic-backtracking log rule against the real agent', 
   after(async () => {
     if (agent) await killAndWait(agent.child, 'SIGTERM');
     await nc?.drain();
-    await server?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -13,7 +13,7 @@ import {
   type Alert,
   type LogMatch,
 } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
 import { killAndWait } from '../../deploy/lib/processes.ts';
 import { assertOneCallAtATime, readTranscript, waitForTranscript } from '../helpers/transcript.ts';
@@ -35,21 +35,19 @@ const unitOf = (k: number): string => `u${Math.floor(k / (MATCHES / UNITS))}`;
 
 describe('faults: SIGKILL of the collector, the gateway mid-call, an agent mid-log-file, each restarted', function () {
   this.timeout(240_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let dir: string;
   const live = new Set<OffhookProcess>();
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'offhook-faults-kill-'));
-    server = await startNatsServer();
     nc = await connectTo(server);
     await ensureStreams(nc, subjects);
   });
   after(async () => {
     for (const p of live) await killAndWait(p.child, 'SIGTERM');
     await nc?.drain();
-    await server?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

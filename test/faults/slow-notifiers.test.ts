@@ -15,7 +15,7 @@ import {
   type ResourceSample,
   freeTcpPort,
 } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
 import { killAndWait } from '../../deploy/lib/processes.ts';
 import { blackhole } from '../helpers/ports.ts';
@@ -30,21 +30,19 @@ const HOSTS = ['db1', 'db2', 'db3', 'db4', 'db5'];
 
 describe('faults: slow and dead notifier endpoints', function () {
   this.timeout(180_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let dir: string;
   const started: OffhookProcess[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'offhook-faults-notify-'));
-    server = await startNatsServer();
     nc = await connectTo(server);
     await ensureStreams(nc, subjects);
   });
   after(async () => {
     for (const p of started) await killAndWait(p.child, 'SIGTERM');
     await nc?.drain();
-    await server?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureStreams, streamNames, Subjects } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
 import { killAndWait } from '../../deploy/lib/processes.ts';
 import { scrape, scrapeSum, sumOf } from '../../deploy/lib/metrics-text.ts';
@@ -18,7 +18,7 @@ const subjects = new Subjects(PREFIX);
 
 describe('faults: the agent spool on a full or unwritable disk', function () {
   this.timeout(180_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let dir: string;
   let agent: OffhookProcess | undefined;
@@ -26,7 +26,6 @@ describe('faults: the agent spool on a full or unwritable disk', function () {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'offhook-faults-disk-'));
-    server = await startNatsServer();
     nc = await connectTo(server, { maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     await ensureStreams(nc, subjects);
   });
@@ -34,7 +33,6 @@ describe('faults: the agent spool on a full or unwritable disk', function () {
     if (agent) await killAndWait(agent.child, 'SIGTERM');
     tmpfs?.unmount();
     await nc?.close();
-    await server?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { jetstreamClient, publishDurable, SCHEMA_VERSION, Subjects, type ResourceSample } from '../../shared/index.ts';
-import { connectTo, type EmbeddedNatsServer, startNatsServer } from './nats-server.ts';
+import { connectTo, type EmbeddedNatsServer, useNatsServer } from './nats-server.ts';
 
 export interface ProcessTestBed {
   readonly server: EmbeddedNatsServer;
@@ -17,23 +17,19 @@ export interface ProcessTestBed {
 
 /** Registers, in the calling describe, one nats-server, a connection to it and a temp directory, all closed after. */
 export function useProcessTestBed(): ProcessTestBed {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let dir: string;
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
     dir = mkdtempSync(join(tmpdir(), 'offhook-collector-'));
   });
   after(async () => {
     await nc?.drain();
-    await server?.dispose();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
   return {
-    get server() {
-      return server;
-    },
+    server,
     get nc() {
       return nc;
     },

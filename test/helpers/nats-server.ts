@@ -4,7 +4,44 @@ import { trackChild } from '../../deploy/lib/processes.ts';
 
 /** Starts a real nats-server for one suite; every child it spawns is tracked and killed by PID. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<EmbeddedNatsServer> {
-  return EmbeddedNatsServer.start({ ...options, onSpawn: (child) => trackChild(child) });
+  const server = trackedServer(options);
+  await server.start();
+  return server;
+}
+
+export interface UseNatsServerOptions extends NatsServerOptions {
+  /** A server of its own for every test (beforeEach / afterEach) instead of one for the describe. */
+  perTest?: boolean;
+}
+
+/**
+ * Registers, in the calling describe, a real nats-server started before its tests (before hook, or beforeEach with
+ * perTest) and disposed after them. Returned at once, not yet started: read url, port and the rest inside hooks and
+ * tests. The hooks registered after this call run once it is up; the dispose runs after all the describe's own
+ * after hooks, since those may still need the server (a collector or client drains its connection on stop).
+ */
+export function useNatsServer(options: UseNatsServerOptions = {}): EmbeddedNatsServer {
+  const { perTest, ...serverOptions } = options;
+  const server = trackedServer(serverOptions);
+  let disposeRegistered = false;
+  const start = async function (this: Mocha.Context): Promise<void> {
+    const suite = this.test?.parent;
+    if (!suite) throw new Error('useNatsServer: its hook has no suite');
+    if (!disposeRegistered) {
+      disposeRegistered = true;
+      // Added while the describe runs, so it comes after the after hooks the describe declared.
+      if (perTest) suite.afterEach(() => server.dispose());
+      else suite.afterAll(() => server.dispose());
+    }
+    await server.start();
+  };
+  if (perTest) beforeEach(start);
+  else before(start);
+  return server;
+}
+
+function trackedServer(options: NatsServerOptions): EmbeddedNatsServer {
+  return EmbeddedNatsServer.create({ ...options, onSpawn: (child) => trackChild(child) });
 }
 
 export async function connectTo(

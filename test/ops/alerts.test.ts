@@ -14,26 +14,24 @@ import {
 } from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../collector/service.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { EventScript } from '../collector/alerts/engine-harness.ts';
 import { RecordingSink, until } from '../collector/nats-harness.ts';
 import { runCli } from './cli-helpers.ts';
 
 describe('collector CLI', function () {
   this.timeout(60_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let collector: RunningCollector | undefined;
   let dir: string;
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
     dir = mkdtempSync(join(tmpdir(), 'offhook-cli-'));
   });
   after(async () => {
     await collector?.stop();
     await nc.drain();
-    await server.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

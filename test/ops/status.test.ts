@@ -15,22 +15,20 @@ import {
   type CheckResult,
   type Heartbeat,
 } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 
 const run = promisify(execFile);
 
 describe('offhook status (asks the running collector and gateway over NATS)', function () {
   this.timeout(90_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let dir: string;
 
   before(async () => {
-    server = await startNatsServer();
     dir = mkdtempSync(join(tmpdir(), 'offhook-status-'));
   });
   after(async () => {
-    await server.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

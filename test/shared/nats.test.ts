@@ -16,20 +16,18 @@ import {
   type NatsConfig,
 } from '../../shared/index.ts';
 import { sampleMessages } from '../fixtures/messages.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 
 describe('NATS helpers against a real nats-server', function () {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   const subjects = new Subjects();
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   after(async () => {
     await nc?.close();
-    await server?.dispose();
   });
 
   it('creates every stream and KV bucket, and a second run changes nothing', async () => {

@@ -10,22 +10,20 @@ import {
   streamNames,
   Subjects,
 } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 
 const NS_PER_MS = 1_000_000;
 const DAY_MS = 86_400_000;
 
 describe('ensureStreams: KV bucket limits', function () {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   after(async () => {
     await nc?.close();
-    await server?.dispose();
   });
 
   it('gives the gateway bucket a 30-day TTL, so escalation markers do not pile up forever', async () => {
@@ -58,16 +56,14 @@ describe('ensureStreams: KV bucket limits', function () {
 });
 
 describe('ensureStreams: EVENTS max_msgs_per_subject (one host cannot crowd out the others)', function () {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   after(async () => {
     await nc?.close();
-    await server?.dispose();
   });
 
   it("a new EVENTS stream gets the default; a process that does not set it leaves an operator's value", async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { stringify } from 'yaml';
-import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { useNatsServer } from '../helpers/nats-server.ts';
 import { spawnTracked } from '../../deploy/lib/processes.ts';
 import { startTestGateway, type TestGateway } from './harness.ts';
 
@@ -20,13 +20,12 @@ async function runCli(args: string[]): Promise<{ code: number | null; stdout: st
 
 describe('gateway CLI: test-call and calls', function () {
   this.timeout(60_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let gw: TestGateway;
   let dir: string;
   let configFile: string;
 
   before(async () => {
-    server = await startNatsServer();
     gw = await startTestGateway(server, {}, 'gwcli');
     dir = mkdtempSync(join(tmpdir(), 'offhook-gwcli-'));
     configFile = join(dir, 'gateway.yaml');
@@ -41,7 +40,6 @@ describe('gateway CLI: test-call and calls', function () {
   });
   after(async () => {
     await gw.stop();
-    await server.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -13,7 +13,7 @@ import {
   publishDurable,
   streamNames,
 } from '../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { speechStateDir } from './harness.ts';
 import { assertOneCallAtATime, readTranscript, waitForTranscript } from '../helpers/transcript.ts';
@@ -21,15 +21,13 @@ import { makeAlert } from './helpers.ts';
 
 describe('gateway killed mid-call (child processes, real nats-server)', function () {
   this.timeout(90_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let dir: string;
 
   before(async () => {
-    server = await startNatsServer();
     dir = mkdtempSync(join(tmpdir(), 'offhook-gwcrash-'));
   });
   after(async () => {
-    await server.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

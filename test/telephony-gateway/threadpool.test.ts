@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { libuvPoolSize } from '../../telephony-gateway/main.ts';
 import { builtDist } from '../helpers/dist.ts';
 import { scrapeSum } from '../../deploy/lib/metrics-text.ts';
-import { startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { useNatsServer } from '../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { speechStateDir } from './harness.ts';
 
@@ -22,14 +22,13 @@ function children(pid: number): number[] {
 
 describe('gateway libuv thread pool (launcher, one process)', function () {
   this.timeout(60_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let dir: string;
   let config: string;
   let dist: string;
 
   before(async () => {
     dist = await builtDist();
-    server = await startNatsServer();
     dir = mkdtempSync(join(tmpdir(), 'offhook-gwpool-'));
     config = join(dir, 'gateway.yaml');
     writeFileSync(
@@ -45,7 +44,6 @@ describe('gateway libuv thread pool (launcher, one process)', function () {
     );
   });
   after(async () => {
-    await server.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

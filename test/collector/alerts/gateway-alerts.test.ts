@@ -16,7 +16,7 @@ import {
 } from '../../../shared/index.ts';
 import { CollectorConfig } from '../../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../../collector/service.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { HttpSink, metricValue } from '../notify/helpers.ts';
 import { until } from '../nats-harness.ts';
 
@@ -24,12 +24,11 @@ const subjects = new Subjects();
 const MINUTE = 60_000;
 
 describe("collector: the telephony gateway's own trouble reaches a person through the notifiers", () => {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let webhook: HttpSink;
   let collector: RunningCollector | undefined;
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
     webhook = await HttpSink.start();
   });
@@ -37,7 +36,6 @@ describe("collector: the telephony gateway's own trouble reaches a person throug
     await collector?.stop();
     await webhook.close();
     await nc.drain();
-    await server.dispose();
   });
 
   const alertsIn = (index: number): AlertmanagerAlertJson[] =>

@@ -15,7 +15,7 @@ import {
   streamNames,
   Subjects,
 } from '../../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
 import { EventScript } from '../alerts/engine-harness.ts';
 import { RecordingSink } from '../nats-harness.ts';
 import { ConsoleClient, SseFollower } from './client.ts';
@@ -36,12 +36,11 @@ async function config(server: EmbeddedNatsServer) {
 }
 
 describe('web console API and live feed on a real nats-server', () => {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let collector: RunningCollector | undefined;
   let follower: SseFollower | undefined;
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   afterEach(async () => {
@@ -51,7 +50,6 @@ describe('web console API and live feed on a real nats-server', () => {
   });
   after(async () => {
     await nc.drain();
-    await server.dispose();
   });
 
   it('shows an alert live (check name, state); ack, silence, expire as a user, recorded as them', async () => {

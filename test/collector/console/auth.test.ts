@@ -5,24 +5,18 @@ import { CollectorConfig } from '../../../collector/config.ts';
 import { hashPassword, PASSWORD_HASH_RE, verifyPassword } from '../../../collector/console/password.ts';
 import { startCollector, type RunningCollector } from '../../../collector/service.ts';
 import { createRegistry, silentLogger } from '../../../shared/index.ts';
-import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { useNatsServer } from '../../helpers/nats-server.ts';
 import { RecordingSink } from '../nats-harness.ts';
 import { ConsoleClient } from './client.ts';
 
 const run = promisify(execFile);
 
 describe('web console login: passwords, proxy header, Secure cookie, throttle', () => {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let collector: RunningCollector | undefined;
-  before(async () => {
-    server = await startNatsServer();
-  });
   afterEach(async () => {
     await collector?.stop();
     collector = undefined;
-  });
-  after(async () => {
-    await server.dispose();
   });
   const start = async (console: Record<string, unknown>): Promise<string> => {
     const config = CollectorConfig.parse({

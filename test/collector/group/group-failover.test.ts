@@ -6,7 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { partitionOf } from '../../../collector/group/index.ts';
 import { gatherStatus } from '../../../ops/status.ts';
 import { openBucket, Subjects } from '../../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { killAndWait } from '../../../deploy/lib/processes.ts';
 import { until } from '../../helpers/wait.ts';
 import { webhookReceiver } from '../../../deploy/lib/webhook-receiver.ts';
@@ -28,12 +28,11 @@ const each = (hosts: string[], ...what: string[]): string[] => hosts.flatMap((h)
 
 describe('collector group: failover, split brain and join with real processes', function () {
   this.timeout(120_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer({ perTest: true });
   let nc: NatsConnection;
   let dir: string;
   let hook: Awaited<ReturnType<typeof webhookReceiver>>;
   beforeEach(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
     dir = mkdtempSync(join(tmpdir(), 'offhook-group-'));
     hook = await webhookReceiver();
@@ -41,7 +40,6 @@ describe('collector group: failover, split brain and join with real processes', 
   afterEach(async () => {
     await hook.close();
     await nc.drain();
-    await server.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

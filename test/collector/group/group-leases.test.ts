@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { LeaseTable, partitionOf, planRound, settledAssignment } from '../../../collector/group/index.ts';
 import { ensureStreams, openBucket, Subjects } from '../../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 
 describe('collector group: partition hash and leases', () => {
   it('a host always lands in the same partition, and partitions spread the hosts', () => {
@@ -101,16 +101,14 @@ describe('collector group: partition hash and leases', () => {
   });
 
   describe('leases on a real nats-server', () => {
-    let server: EmbeddedNatsServer;
+    const server = useNatsServer();
     let nc: NatsConnection;
     before(async () => {
-      server = await startNatsServer();
       nc = await connectTo(server);
       await ensureStreams(nc, new Subjects());
     });
     after(async () => {
       await nc.drain();
-      await server.dispose();
     });
 
     it('compare-and-swap: one creator wins, a stale revision cannot renew, a released lease is free', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CollectorGroup, GroupConfig } from '../../../collector/group/index.ts';
 import { ensureStreams, openBucket, silentLogger, Subjects, systemClock } from '../../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { untilPolled } from '../../helpers/wait.ts';
 
 /**
@@ -14,18 +14,16 @@ import { untilPolled } from '../../helpers/wait.ts';
  */
 describe('collector group: a partition given up while NATS is down leaves no partition held but unloaded', function () {
   this.timeout(60_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let group: CollectorGroup | undefined;
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server, { reconnectTimeWait: 100, maxReconnectAttempts: -1 });
   });
   after(async () => {
     await group?.stop().catch(() => undefined); // NATS may be the reason it cannot hand over; nothing to check here
     await nc?.close();
-    await server?.dispose();
   });
 
   it('every partition it holds is loaded once NATS is back', async () => {

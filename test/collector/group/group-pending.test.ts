@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NotificationLog, type PendingNotification } from '../../../collector/notify/nflog.ts';
 import { openBucket, Subjects } from '../../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { killAndWait } from '../../../deploy/lib/processes.ts';
 import { until } from '../../helpers/wait.ts';
 import { webhookReceiver } from '../../../deploy/lib/webhook-receiver.ts';
@@ -16,13 +16,12 @@ const HOSTS = Array.from({ length: 24 }, (_, i) => `h${String(i + 1).padStart(2,
 
 describe("collector group: pending notifications are resumed by their partition's holder", function () {
   this.timeout(120_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer({ perTest: true });
   let nc: NatsConnection;
   let dir: string;
   let hook: Awaited<ReturnType<typeof webhookReceiver>>;
   const members: Member[] = [];
   beforeEach(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
     dir = mkdtempSync(join(tmpdir(), 'offhook-group-pending-'));
     hook = await webhookReceiver();
@@ -31,7 +30,6 @@ describe("collector group: pending notifications are resumed by their partition'
     for (const m of members.splice(0)) if (m.child.exitCode === null) await killAndWait(m.child, 'SIGKILL');
     await hook.close();
     await nc.drain();
-    await server.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

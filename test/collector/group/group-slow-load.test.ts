@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CollectorGroup, GroupConfig, type PartitionHandler } from '../../../collector/group/index.ts';
 import { ensureStreams, openBucket, silentLogger, Subjects, systemClock } from '../../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { until } from '../../helpers/wait.ts';
 
 const PARTITIONS = 4;
@@ -16,12 +16,11 @@ const RENEWALS = 6;
  */
 describe('collector group: leases are renewed while partitions load and feeds open', function () {
   this.timeout(60_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   const groups: CollectorGroup[] = [];
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   afterEach(async () => {
@@ -29,7 +28,6 @@ describe('collector group: leases are renewed while partitions load and feeds op
   });
   after(async () => {
     await nc.drain();
-    await server.dispose();
   });
 
   const handler = (slow: Partial<PartitionHandler>): PartitionHandler => ({

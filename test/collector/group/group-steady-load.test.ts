@@ -7,7 +7,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Alert, streamNames, Subjects } from '../../../shared/index.ts';
 import { killAndWait } from '../../../deploy/lib/processes.ts';
 import { copiesOf, webhookReceiver, type ReceivedAlert } from '../../../deploy/lib/webhook-receiver.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { until, untilPolled } from '../../helpers/wait.ts';
 import { balanced, eventSender, hostsHeldBy, leaseOwners, startMember, type Member } from './group-helpers.ts';
 
@@ -37,7 +37,7 @@ const toggleValue = (seq: number): number => (seq % 2 === 1 ? 100 + seq : -seq);
  */
 describe('collector group: kill -9 under steady load (single nats-server)', function () {
   this.timeout(180_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let dir: string;
   let hook: Awaited<ReturnType<typeof webhookReceiver>>;
@@ -45,7 +45,6 @@ describe('collector group: kill -9 under steady load (single nats-server)', func
   const figures: string[] = [];
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
     dir = mkdtempSync(join(tmpdir(), 'offhook-group-load-'));
     hook = await webhookReceiver();
@@ -54,7 +53,6 @@ describe('collector group: kill -9 under steady load (single nats-server)', func
     for (const m of members) if (m.child.exitCode === null) await killAndWait(m.child, 'SIGKILL');
     await hook?.close();
     await nc?.drain();
-    await server?.dispose();
     if (figures.length > 0) process.stdout.write(`      ${figures.join('\n      ')}\n`);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -12,7 +12,7 @@ import {
   Subjects,
 } from '../../../shared/index.ts';
 import { readStreamFrom, type StreamFeed } from '../../../collector/intake/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { until } from '../../helpers/wait.ts';
 
 /**
@@ -45,25 +45,23 @@ async function permissionViolation(nc: NatsConnection): Promise<void> {
  */
 describe('a stream feed whose consume the client ended', function () {
   this.timeout(60_000);
-  let server: EmbeddedNatsServer;
   let nc: NatsConnection;
   let feed: StreamFeed | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'offhook-feed-ended-'));
   const config = join(dir, 'nats.conf');
+  writeFileSync(config, authorization(dir, false)); // read by the server as it starts
+  const server = useNatsServer({ configFile: config, jetstream: false });
   const reload = (denyConsume: boolean): void => {
     writeFileSync(config, authorization(dir, denyConsume));
     process.kill(server.pid!, 'SIGHUP'); // our own child, by its PID: nats-server rereads its config
   };
 
   before(async () => {
-    writeFileSync(config, authorization(dir, false));
-    server = await startNatsServer({ configFile: config, jetstream: false });
     nc = await connectTo(server, { user: 'feed', pass: 'feed' });
   });
   after(async () => {
     feed?.stop();
     await nc?.drain();
-    await server?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -9,7 +9,7 @@ import {
   Subjects,
 } from '../../../shared/index.ts';
 import { readStreamFrom, type StreamFeed } from '../../../collector/intake/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { until } from '../../helpers/wait.ts';
 
 /**
@@ -17,17 +17,15 @@ import { until } from '../../helpers/wait.ts';
  * handler that failed once on one message used to leave the collector reading nothing more, its leases still held.
  */
 describe('a stream feed whose handler throws on one message', () => {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let feed: StreamFeed | undefined;
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   after(async () => {
     feed?.stop();
     await nc.drain();
-    await server.dispose();
   });
 
   it('passes that message over and goes on reading', async () => {

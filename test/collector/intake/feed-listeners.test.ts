@@ -9,7 +9,7 @@ import {
   Subjects,
 } from '../../../shared/index.ts';
 import { readStreamFrom } from '../../../collector/intake/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { until } from '../../helpers/wait.ts';
 
 /**
@@ -25,15 +25,13 @@ function statusListeners(nc: NatsConnection): number {
  * group member opens two feeds in every round that takes partitions: on a quiet connection they piled up for good.
  */
 describe('a stream feed stopped', () => {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   after(async () => {
     await nc.drain();
-    await server.dispose();
   });
 
   it('stops listening to the connection: opening and stopping feeds leaves no listener behind', async () => {

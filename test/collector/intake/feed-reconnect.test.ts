@@ -11,7 +11,7 @@ import {
 import { CollectorConfig } from '../../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../../collector/service.ts';
 import { NATS_SERVER_BIN } from '../../../deploy/lib/embedded-nats.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
 import { EventScript } from '../alerts/engine-harness.ts';
 import { metricValue } from '../notify/helpers.ts';
@@ -25,17 +25,15 @@ async function nextReconnect(nc: NatsConnection): Promise<void> {
 }
 
 describe('collector: EVENTS feed across a nats-server restart', () => {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let collector: RunningCollector | undefined;
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server, { maxReconnectAttempts: -1, reconnectTimeWait: 100 });
   });
   after(async () => {
     await collector?.stop();
     await nc.close();
-    await server.dispose();
   });
 
   const startWith = async (

@@ -11,7 +11,7 @@ import {
 } from '../../../shared/index.ts';
 import { NotificationsConfig } from '../../../collector/notify/config.ts';
 import { createDispatcher, type NotificationDispatcher } from '../../../collector/notify/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { HttpSink } from './helpers.ts';
 
 export interface DispatcherFixture {
@@ -27,7 +27,7 @@ export interface DispatcherFixture {
  * prefix and metrics registry per test, and every dispatcher and HTTP sink a test opened closed after it.
  */
 export function useDispatcherFixture(): DispatcherFixture {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let sinks: HttpSink[] = [];
   let dispatchers: NotificationDispatcher[] = [];
@@ -35,12 +35,10 @@ export function useDispatcherFixture(): DispatcherFixture {
   let registry: Registry;
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   after(async () => {
     await nc.drain();
-    await server.dispose();
   });
   beforeEach(() => {
     subjects = new Subjects(

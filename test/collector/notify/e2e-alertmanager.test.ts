@@ -11,7 +11,7 @@ import {
   ManualClock,
 } from '../../../shared/index.ts';
 import { ALERTMANAGER, type AlertmanagerProcess, startAlertmanager } from '../../helpers/alertmanager.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { until } from '../../helpers/wait.ts';
 import { EventScript } from '../alerts/engine-harness.ts';
 import { metricValue } from './helpers.ts';
@@ -56,7 +56,7 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
   this.timeout(60_000);
   const posts: Record<string, Post[]> = { am: [], offhook: [] };
   let am: AlertmanagerProcess | undefined;
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let collector: RunningCollector | undefined;
   let clock: ManualClock;
@@ -83,13 +83,11 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
           alerts: p.alerts.map((a) => `${a.labels.host}:${a.status}`).sort(),
         }),
     );
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   after(async () => {
     await collector?.stop();
     await nc?.drain();
-    await server?.dispose();
     await am?.stop();
   });
 

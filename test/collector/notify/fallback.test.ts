@@ -18,26 +18,24 @@ import { NotificationsConfig } from '../../../collector/notify/config.ts';
 import { createDispatcher, type NotificationDispatcher } from '../../../collector/notify/index.ts';
 import { FALLBACK_DURABLE } from '../../../collector/notify/fallback.ts';
 import { GatewayPublisher } from '../../../telephony-gateway/status/publisher.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { until, untilPolled } from '../../helpers/wait.ts';
 import { HttpSink, makeAlert, metricValue, resolvedCopy } from './helpers.ts';
 
 const logger = () => (process.env.TEST_LOG ? createLogger('t') : silentLogger());
 
 describe('notifiers: fallback requests through the GATEWAY stream (real nats-server)', () => {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let sms: HttpSink;
   let subjects: Subjects;
   let open: NotificationDispatcher[] = [];
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   after(async () => {
     await nc.drain();
-    await server.dispose();
   });
   beforeEach(async () => {
     subjects = new Subjects(

@@ -11,21 +11,20 @@ import {
 } from '../../../shared/index.ts';
 import { CollectorConfig } from '../../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../../collector/service.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { startTestGateway, type TestGateway } from '../../telephony-gateway/harness.ts';
 import { HttpSink, metricValue } from '../notify/helpers.ts';
 import { until } from '../nats-harness.ts';
 
 describe('collector watchdog: a silent telephony gateway reaches a person through the notifiers', function () {
   this.timeout(60_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let webhook: HttpSink;
   let collector: RunningCollector | undefined;
   let gw: TestGateway | undefined;
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
     webhook = await HttpSink.start();
   });
@@ -34,7 +33,6 @@ describe('collector watchdog: a silent telephony gateway reaches a person throug
     await collector?.stop();
     await webhook.close();
     await nc.drain();
-    await server.dispose();
   });
 
   const received = (): AlertmanagerAlertJson[] =>

@@ -4,21 +4,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { useNatsServer } from '../../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
 import { speechStateDir } from '../harness.ts';
 
 describe('offhook gateway --webhook-listen (the real process)', function () {
   this.timeout(60_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let dir: string;
 
   before(async () => {
-    server = await startNatsServer();
     dir = mkdtempSync(join(tmpdir(), 'offhook-gwam-'));
   });
   after(async () => {
-    await server.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

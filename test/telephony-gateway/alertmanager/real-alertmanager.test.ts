@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { TranscriptEntry } from '../../../native/line.ts';
-import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { useNatsServer } from '../../helpers/nats-server.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
 import { untilPolled } from '../../helpers/wait.ts';
 import { assertOneCallAtATime, startTestGateway, type TestGateway } from '../harness.ts';
@@ -118,7 +118,7 @@ function readable(transcript: TranscriptEntry[]): string {
 
 describe(`gateway as a real Alertmanager's voice receiver (${ALERTMANAGER})`, function () {
   this.timeout(60_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let am: RunningAlertmanager | null = null;
   let gw: TestGateway | null = null;
   let suite = 0;
@@ -129,7 +129,6 @@ describe(`gateway as a real Alertmanager's voice receiver (${ALERTMANAGER})`, fu
         `${ALERTMANAGER} is missing: apt-get install -y --no-install-recommends ` +
           `prometheus-alertmanager (deploy/bootstrap.sh does)`,
       );
-    server = await startNatsServer();
   });
   beforeEach(async () => {
     am = await startAlertmanager();
@@ -143,9 +142,6 @@ describe(`gateway as a real Alertmanager's voice receiver (${ALERTMANAGER})`, fu
       rmSync(am.dir, { recursive: true, force: true });
     }
     am = null;
-  });
-  after(async () => {
-    await server.dispose();
   });
 
   /** Starts the gateway with the webhook on, then points Alertmanager's receiver at it. */

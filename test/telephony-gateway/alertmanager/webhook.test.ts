@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { useNatsServer } from '../../helpers/nats-server.ts';
 import { startTestGateway, type TestGateway } from '../harness.ts';
 
 const TOKEN = 'webhook-test-token';
@@ -33,19 +33,13 @@ function notification(
 }
 
 describe('gateway Alertmanager webhook (real nats-server, sim line)', function () {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let gw: TestGateway | null = null;
   let suite = 0;
 
-  before(async () => {
-    server = await startNatsServer();
-  });
   afterEach(async () => {
     await gw?.stop();
     gw = null;
-  });
-  after(async () => {
-    await server.dispose();
   });
 
   /** A gateway whose calls wait an hour (group_wait), so queued alerts stay queued for the test to look at. */

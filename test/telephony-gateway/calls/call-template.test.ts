@@ -5,7 +5,7 @@ import { createRegistry, silentLogger } from '../../../shared/index.ts';
 import { callTemplate } from '../../../telephony-gateway/calls/call-template.ts';
 import { callMessage, sanitizeSpeech } from '../../../telephony-gateway/calls/wording.ts';
 import { GatewayConfig } from '../../../telephony-gateway/config.ts';
-import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { useNatsServer } from '../../helpers/nats-server.ts';
 import { assertOneCallAtATime, speechFileOf, startTestGateway, type TestGateway } from '../harness.ts';
 import { makeAlert } from '../helpers.ts';
 
@@ -48,18 +48,12 @@ describe('gateway: speech.templates.message, the spoken call text as a Liquid te
 });
 
 describe('gateway: a templated call is spoken sanitised (sim line, real nats-server)', () => {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let gw: TestGateway | null = null;
-  before(async () => {
-    server = await startNatsServer();
-  });
   afterEach(async () => {
     if (gw) assertOneCallAtATime(gw.transcript());
     await gw?.stop();
     gw = null;
-  });
-  after(async () => {
-    await server.dispose();
   });
 
   it('plays the rendered text after the speech sanitiser: no markup reaches espeak-ng', async () => {

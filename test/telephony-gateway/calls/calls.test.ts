@@ -1,27 +1,21 @@
 import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { streamNames } from '../../../shared/index.ts';
-import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { useNatsServer } from '../../helpers/nats-server.ts';
 import { callMessage } from '../../../telephony-gateway/calls/wording.ts';
 import { assertOneCallAtATime, speechFileOf, startTestGateway, type TestGateway } from '../harness.ts';
 import { makeAlert, resolvedOf } from '../helpers.ts';
 
 describe('gateway calls (sim line, real nats-server)', function () {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let gw: TestGateway | null = null;
   let suite = 0;
   const prefix = (): string => `gwcalls${++suite}`;
 
-  before(async () => {
-    server = await startNatsServer();
-  });
   afterEach(async () => {
     if (gw) assertOneCallAtATime(gw.transcript());
     await gw?.stop();
     gw = null;
-  });
-  after(async () => {
-    await server.dispose();
   });
 
   async function unackedAlertMessages(g: TestGateway): Promise<number> {

@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { useNatsServer } from '../../helpers/nats-server.ts';
 import { assertOneCallAtATime, startTestGateway, type TestGateway } from '../harness.ts';
 import { makeAlert, voiceNoteCall } from '../helpers.ts';
 
 describe('gateway inbound calls (sim line, real nats-server)', function () {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let gw: TestGateway | null = null;
   let suite = 0;
 
-  before(async () => {
-    server = await startNatsServer();
-  });
   beforeEach(async () => {
     // Only critical alerts ring out, so the warnings below are heard by calling in.
     gw = await startTestGateway(
@@ -24,9 +21,6 @@ describe('gateway inbound calls (sim line, real nats-server)', function () {
     if (gw) assertOneCallAtATime(gw.transcript());
     await gw?.stop();
     gw = null;
-  });
-  after(async () => {
-    await server.dispose();
   });
 
   const inboundCalls = (): number => gw!.calls.filter((c) => c.direction === 'inbound').length;

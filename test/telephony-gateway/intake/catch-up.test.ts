@@ -13,22 +13,20 @@ import {
 } from '../../../shared/index.ts';
 import { AlertConsumer } from '../../../telephony-gateway/intake/alert-consumer.ts';
 import { gatewayConfig } from '../helpers.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { startTestGateway, type TestGateway } from '../harness.ts';
 import { makeAlert } from '../helpers.ts';
 
 describe('gateway alerts.catch_up: what a freshly created consumer still rings', function () {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let gw: TestGateway | null = null;
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   after(async () => {
     await gw?.stop();
     await nc?.close();
-    await server?.dispose();
   });
 
   it('defaults to 15 minutes', () => {

@@ -7,7 +7,7 @@ import { CallQueue } from '../../../telephony-gateway/calls/queue.ts';
 import { AlertIntake } from '../../../telephony-gateway/intake/intake.ts';
 import { EscalationRecord, StateStore } from '../../../telephony-gateway/state-store.ts';
 import { gatewayMetrics } from '../../../telephony-gateway/status/metrics.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { untilPolled } from '../../helpers/wait.ts';
 import { gatewayConfig, makeAlert } from '../helpers.ts';
 
@@ -19,13 +19,12 @@ import { gatewayConfig, makeAlert } from '../helpers.ts';
  */
 describe('gateway intake: an ended escalation never calls again when KV fails', function () {
   this.timeout(60_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let kv: KV;
   let n = 0;
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server, { reconnectTimeWait: 100, maxReconnectAttempts: -1 });
   });
   // A test that failed with the server stopped leaves it stopped: the next one starts from a running server.
@@ -43,7 +42,6 @@ describe('gateway intake: an ended escalation never calls again when KV fails', 
   });
   after(async () => {
     await nc?.close();
-    await server?.dispose();
   });
 
   let queue: CallQueue;

@@ -7,7 +7,7 @@ import { newFirst } from '../../../telephony-gateway/calls/call-script.ts';
 import { BudgetConfig } from '../../../telephony-gateway/config.ts';
 import { afterAttempt, initialEscalation } from '../../../telephony-gateway/calls/escalation.ts';
 import { menuText } from '../../../telephony-gateway/calls/wording.ts';
-import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { useNatsServer } from '../../helpers/nats-server.ts';
 import { speechStateDir, startTestGateway, type TestGateway } from '../harness.ts';
 import { gatewayConfig, makeAlert } from '../helpers.ts';
 
@@ -49,15 +49,13 @@ describe('gateway: no alert waits unseen (max_unannounced, per-number waits, gro
   });
 
   describe('the sweep, on a running gateway (sim line, real nats-server)', () => {
-    let server: EmbeddedNatsServer;
+    const server = useNatsServer();
     let gw: TestGateway | null = null;
     let n = 0;
-    before(async () => (server = await startNatsServer()));
     afterEach(async () => {
       await gw?.stop();
       gw = null;
     });
-    after(async () => server.dispose());
 
     it('an alert held by an escalation wait goes to fallback (reason escalation_wait) and stays queued', async () => {
       gw = await startTestGateway(server, { escalation: { group_wait: '1h' }, max_unannounced: '200ms' }, `gwun${++n}`);

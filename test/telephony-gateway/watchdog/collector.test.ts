@@ -18,7 +18,7 @@ import {
   WATCHDOG_LABEL,
   type ResourceSample,
 } from '../../../shared/index.ts';
-import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { useNatsServer } from '../../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../../../deploy/lib/offhook-process.ts';
 import { killAndWait } from '../../../deploy/lib/processes.ts';
 import { untilPolled } from '../../helpers/wait.ts';
@@ -43,14 +43,13 @@ function collectorConfig(url: string, prefix: string, hookUrl: string, canaryInt
 
 describe('gateway watchdog with a real collector process', function () {
   this.timeout(90_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let dir: string;
   let gw: TestGateway | null = null;
   let collector: OffhookProcess | null = null;
   let hook: Awaited<ReturnType<typeof webhookReceiver>>;
 
   before(async () => {
-    server = await startNatsServer();
     dir = mkdtempSync(join(tmpdir(), 'offhook-wd-'));
   });
   beforeEach(async () => {
@@ -65,7 +64,6 @@ describe('gateway watchdog with a real collector process', function () {
     await hook.close();
   });
   after(async () => {
-    await server.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -4,7 +4,7 @@ import type { SimLine } from '../../../native/line.ts';
 import { silentLogger } from '../../../shared/index.ts';
 import { startGateway, type RunningGateway } from '../../../telephony-gateway/gateway.ts';
 import { openDriver } from '../../../telephony-gateway/drivers/open.ts';
-import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { useNatsServer } from '../../helpers/nats-server.ts';
 import { untilPolled } from '../../helpers/wait.ts';
 import { SIM_SPEED, speechStateDir } from '../harness.ts';
 import { gatewayConfig } from '../helpers.ts';
@@ -12,12 +12,11 @@ import { dialled, localState, playedFiles, spokenFile, watchdogInput } from './h
 
 describe('gateway watchdog: started while NATS is down (sim line, real nats-server started later)', function () {
   this.timeout(60_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let line: SimLine;
   let gateway: RunningGateway | undefined;
 
   before(async () => {
-    server = await startNatsServer();
     await server.stop();
     line = await openSimLine({ speed: SIM_SPEED });
   });
@@ -25,7 +24,6 @@ describe('gateway watchdog: started while NATS is down (sim line, real nats-serv
     await server.start();
     await gateway?.stop();
     await line.close();
-    await server.dispose();
   });
 
   it('phones from config and local files, 1 acknowledges, and the call counts in the budget later', async () => {

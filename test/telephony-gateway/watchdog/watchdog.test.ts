@@ -1,22 +1,18 @@
 import assert from 'node:assert/strict';
-import { startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { useNatsServer } from '../../helpers/nats-server.ts';
 import { assertOneCallAtATime, startTestGateway, type TestGateway } from '../harness.ts';
 import { acknowledged, dialled, localState, nextChecks, playedFiles, spokenFile, watchdogInput } from './helpers.ts';
 
 describe('gateway watchdog: NATS unreachable (sim line, real nats-server stopped)', function () {
   this.timeout(60_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer({ perTest: true });
   let gw: TestGateway | null = null;
 
-  beforeEach(async () => {
-    server = await startNatsServer();
-  });
   afterEach(async () => {
     if (gw) assertOneCallAtATime(gw.transcript());
     await server.start();
     await gw?.stop();
     gw = null;
-    await server.dispose();
   });
 
   it('phones alice with NATS down, says why, 1 acknowledges, and no more calls come for that incident', async () => {

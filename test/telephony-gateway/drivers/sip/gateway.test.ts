@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../../../../shared/index.ts';
 import type { GatewayConfigInput } from '../../../../telephony-gateway/config.ts';
 import { openSipDriver, type SipDriver } from '../../../../telephony-gateway/drivers/sip/index.ts';
-import { startNatsServer, type EmbeddedNatsServer } from '../../../helpers/nats-server.ts';
+import { useNatsServer } from '../../../helpers/nats-server.ts';
 import { killAndWait, spawnTracked } from '../../../../deploy/lib/processes.ts';
 import { gatewayConfig, makeAlert } from '../../helpers.ts';
 import { startWatchedGateway, UNTHROTTLED, type WatchedGateway } from '../../harness.ts';
@@ -21,14 +21,13 @@ type SipGateway = WatchedGateway & { driver: SipDriver };
 
 describe('gateway over the sip driver (SIPp phones, real nats-server)', function () {
   this.timeout(120_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let dir: string;
   let gw: SipGateway | null = null;
   let sipp: Sipp | null = null;
   let suite = 0;
 
   before(async () => {
-    server = await startNatsServer();
     dir = mkdtempSync(join(tmpdir(), 'offhook-sip-gw-'));
   });
   afterEach(async () => {
@@ -38,7 +37,6 @@ describe('gateway over the sip driver (SIPp phones, real nats-server)', function
     sipp = null;
   });
   after(async () => {
-    await server.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 
