@@ -87,7 +87,7 @@ export const AlertmanagerBridgeConfig = z
     severity_map: z.record(z.string().min(1), Severity).default({}),
     /** Severity when the label is missing or not in the map. */
     default_severity: Severity.default('warning'),
-    /** A re-sent (fingerprint, status, startsAt) inside this window is dropped before it reaches the queue. */
+    /** A re-sent (fingerprint, status, startsAt) inside this window is dropped before the queue (dedup.ts). */
     dedup_window: Duration.default(3_600_000),
     /** Alertmanager's base URL (e.g. http://127.0.0.1:9093); when set, an acknowledgement creates a silence there. */
     alertmanager_url: z

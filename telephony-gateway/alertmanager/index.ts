@@ -18,7 +18,7 @@ import {
 import { AlertmanagerApi } from './api.ts';
 import { resolveAuth } from './auth.ts';
 import type { AlertmanagerBridgeConfig } from './config.ts';
-import { RecentNotifications } from './dedup.ts';
+import { AcceptedNotifications } from './dedup.ts';
 import { toOffhookAlert } from './mapping.ts';
 import { bridgeMetrics } from './metrics.ts';
 import { Silencer } from './silencer.ts';
@@ -31,8 +31,8 @@ export interface AlertmanagerBridge {
   /** Full webhook URL with the bound port. */
   url: string;
   /**
-   * `queued` (Alert), `duplicate` (Alert), `rejected` (outcome, detail), `silenced` (fingerprint, silenceId),
-   * `silence_failed` (fingerprint, error).
+   * `queued` (Alert), `duplicate` (Alert, DropReason), `rejected` (outcome, detail),
+   * `silenced` (fingerprint, silenceId), `silence_failed` (fingerprint, error).
    */
   events: EventEmitter;
   close(): Promise<void>;
@@ -58,7 +58,7 @@ export async function startAlertmanagerBridge(options: BridgeOptions): Promise<A
   const events = new EventEmitter();
   const incomingAuth = resolveAuth(config.auth, 'auth');
   const store = new BridgeStore(await openBucket(nc, subjects, 'gateway'), logger);
-  const recent = new RecentNotifications(config.dedup_window, () => clock.now());
+  const accepted = new AcceptedNotifications(store, config.dedup_window, () => clock.now(), logger);
 
   const publishOne = async (alert: Alert, externalURL: string): Promise<void> => {
     // The record a later ack needs goes first: an ack can only follow a queued alert.
@@ -91,15 +91,20 @@ export async function startAlertmanagerBridge(options: BridgeOptions): Promise<A
     let duplicates = 0;
     // In payload order, one at a time: a firing and its resolve must reach the stream in that order.
     for (const alert of alerts) {
-      const key = RecentNotifications.key(alert.fingerprint, alert.status, alert.startsAt);
-      if (recent.has(key)) {
+      const dropped = await accepted.dropReason(alert.fingerprint, alert);
+      if (dropped) {
         duplicates++;
         metrics.alerts.inc({ status: alert.status, result: 'duplicate' });
-        events.emit('duplicate', alert);
+        metrics.dropped.inc({ reason: dropped });
+        logger.info(
+          { fingerprint: alert.fingerprint, status: alert.status, startsAt: alert.startsAt, reason: dropped },
+          'Alertmanager notification already handed over: dropped',
+        );
+        events.emit('duplicate', alert, dropped);
         continue;
       }
       await publishOne(alert, payload.externalURL);
-      recent.remember(key);
+      await accepted.accepted(alert.fingerprint, alert);
       queued++;
       metrics.alerts.inc({ status: alert.status, result: 'queued' });
       logger.info(

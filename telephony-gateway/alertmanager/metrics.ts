@@ -1,4 +1,5 @@
 import { Counter, initCounter, labelProduct, type Registry } from '../../shared/index.ts';
+import { DROP_REASONS } from './dedup.ts';
 import type { PayloadProblem } from './payload.ts';
 import type { Outcome } from './webhook.ts';
 
@@ -50,6 +51,14 @@ export function bridgeMetrics(registry: Registry) {
       labelNames: ['status', 'result'] as const,
       registers,
     }),
+    dropped: new Counter({
+      name: 'offhook_gateway_alertmanager_dropped_total',
+      help:
+        'Alerts of a notification not handed to the queue, by reason (duplicate = the same firing or resolve ' +
+        'within dedup_window, also after a restart; superseded = older than one already handed over)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     silences: new Counter({
       name: 'offhook_gateway_alertmanager_silences_total',
       help:
@@ -63,6 +72,7 @@ export function bridgeMetrics(registry: Registry) {
   initCounter(metrics.requests, labelProduct({ outcome: OUTCOMES }));
   initCounter(metrics.invalidPayloads, labelProduct({ reason: PAYLOAD_REASONS }));
   initCounter(metrics.alerts, labelProduct({ status: ['firing', 'resolved'], result: ['queued', 'duplicate'] }));
+  initCounter(metrics.dropped, labelProduct({ reason: DROP_REASONS }));
   initCounter(metrics.silences, labelProduct({ result: ['created', 'failed', 'gave_up', 'skipped'] }));
   return metrics;
 }

@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import * as z from 'zod';
-import { EpochMs, Labels, type Logger } from '../../shared/index.ts';
+import { AlertStatus, EpochMs, Labels, type Logger } from '../../shared/index.ts';
 
 /** What a later acknowledgement needs to silence an Alertmanager alert, kept in the gateway KV bucket. */
 export const BridgedAlert = z.object({
@@ -19,10 +19,20 @@ export const SilenceMarker = z.object({
 });
 export type SilenceMarker = z.infer<typeof SilenceMarker>;
 
+/** The last notification of an alert handed to the queue (dedup.ts). */
+export const AcceptedNotification = z.object({
+  status: AlertStatus,
+  startsAt: EpochMs,
+  /** When it was handed over (the gateway's clock). */
+  at: EpochMs,
+});
+export type AcceptedNotification = z.infer<typeof AcceptedNotification>;
+
 const encoder = new TextEncoder();
 
 /**
- * Keys `alertmanager.alert.<fp>` and `alertmanager.silence.<fp>`; survives a gateway restart between firing and ack.
+ * Keys `alertmanager.alert.<fp>`, `alertmanager.silence.<fp>` and `alertmanager.accepted.<fp>`; survives a gateway
+ * restart between firing and ack, and between a notification and its repeat.
  */
 export class BridgeStore {
   constructor(
@@ -52,5 +62,11 @@ export class BridgeStore {
   }
   loadSilence(fingerprint: string): Promise<SilenceMarker | null> {
     return this.read(`alertmanager.silence.${fingerprint}`, SilenceMarker);
+  }
+  async saveAccepted(fingerprint: string, notification: AcceptedNotification): Promise<void> {
+    await this.kv.put(`alertmanager.accepted.${fingerprint}`, encoder.encode(JSON.stringify(notification)));
+  }
+  loadAccepted(fingerprint: string): Promise<AcceptedNotification | null> {
+    return this.read(`alertmanager.accepted.${fingerprint}`, AcceptedNotification);
   }
 }

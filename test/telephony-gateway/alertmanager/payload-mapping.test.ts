@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Alert } from '../../../shared/index.ts';
 import { AlertmanagerBridgeConfig } from '../../../telephony-gateway/alertmanager/config.ts';
-import { RecentNotifications } from '../../../telephony-gateway/alertmanager/dedup.ts';
 import {
   alertmanagerFingerprint,
   hostFor,
@@ -147,19 +146,6 @@ describe('alertmanager bridge: payload and mapping', () => {
     delete body.truncatedAlerts;
     body.orgId = 1;
     assert.equal(parsed(JSON.stringify(body)).truncatedAlerts, 0);
-  });
-
-  it('dedup window: a retry inside the window is seen, after it or after the entry cap it is forgotten', () => {
-    let now = 0;
-    const recent = new RecentNotifications(1000, () => now, 3);
-    const key = RecentNotifications.key('00000000000000aa', 'firing', 1);
-    recent.remember(key);
-    now = 999;
-    assert.ok(recent.has(key));
-    now = 1001;
-    assert.ok(!recent.has(key));
-    for (const n of [1, 2, 3, 4]) recent.remember(`k${n}`);
-    assert.deepEqual([recent.has('k1'), recent.has('k4'), recent.size], [false, true, 3]);
   });
 
   it('silence: exact matchers on every label, ends at the first of alert end, ack expiry, silence_max', () => {
