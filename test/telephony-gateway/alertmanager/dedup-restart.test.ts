@@ -3,7 +3,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { ensureStreams, openBucket, silentLogger, streamNames, Subjects } from '../../../shared/index.ts';
 import { AcceptedNotifications } from '../../../telephony-gateway/alertmanager/dedup.ts';
 import { BridgeStore } from '../../../telephony-gateway/alertmanager/store.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { startTestGateway, type TestGateway } from '../harness.ts';
 
 const TOKEN = 'dedup-test-token';
@@ -42,19 +42,13 @@ function notification(status: 'firing' | 'resolved', startsAt: string) {
  */
 describe('gateway Alertmanager webhook: repeats dropped across a restart (real nats-server, sim line)', function () {
   this.timeout(60_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let gw: TestGateway | null = null;
   let suite = 0;
 
-  before(async () => {
-    server = await startNatsServer();
-  });
   afterEach(async () => {
     await gw?.stop();
     gw = null;
-  });
-  after(async () => {
-    await server.dispose();
   });
 
   async function start(prefix: string, alertmanager: object = {}): Promise<TestGateway> {

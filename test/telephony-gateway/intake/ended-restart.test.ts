@@ -14,7 +14,7 @@ import {
 } from '../../../shared/index.ts';
 import { EscalationRecord } from '../../../telephony-gateway/state-store.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { readTranscript } from '../../helpers/transcript.ts';
 import { untilPolled } from '../../helpers/wait.ts';
 import { makeAlert } from '../helpers.ts';
@@ -25,16 +25,14 @@ import { makeAlert } from '../helpers.ts';
  */
 describe('gateway killed with an ended escalation not yet in KV (child processes, real nats-server)', function () {
   this.timeout(90_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let dir: string;
   const prefix = 'endedkill';
 
-  before(async () => {
-    server = await startNatsServer();
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'offhook-gwended-'));
   });
-  after(async () => {
-    await server.dispose();
+  after(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
