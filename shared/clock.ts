@@ -4,6 +4,11 @@
  */
 export interface Clock {
   now(): number;
+  /**
+   * Milliseconds from an arbitrary origin that never step (performance.now()): for measuring how long ago something
+   * happened where a wall-clock step (NTP, an operator) must not stretch or shrink the interval, e.g. lease ages.
+   */
+  monotonic(): number;
   setTimeout(fn: () => void, ms: number): ClockTimer;
   clearTimeout(timer: ClockTimer): void;
 }
@@ -11,6 +16,7 @@ export type ClockTimer = { readonly __timer: unique symbol } | NodeJS.Timeout;
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
 };
@@ -24,6 +30,10 @@ export class ManualClock implements Clock {
     this.current = start;
   }
   now(): number {
+    return this.current;
+  }
+  /** The same time as now(): a test's advance() moves both, as real time moves both clocks. */
+  monotonic(): number {
     return this.current;
   }
   setTimeout(fn: () => void, ms: number): ClockTimer {
