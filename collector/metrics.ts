@@ -1,5 +1,6 @@
 import { counter, EVENT_KINDS, Gauge, Histogram, initCounter, labelProduct, type Registry } from '../shared/index.ts';
 import type { AlertRecord } from './alerts/index.ts';
+import { FENCE_OUTCOMES } from './group/index.ts';
 
 export interface CollectorMetrics {
   events: ReturnType<typeof counter<'kind'>>;
@@ -12,6 +13,7 @@ export interface CollectorMetrics {
   published: ReturnType<typeof counter<'outcome'>>;
   checkpointSeq: Gauge;
   fenced: ReturnType<typeof counter>;
+  leaseFences: ReturnType<typeof counter<'outcome'>>;
 }
 
 export interface CollectorView {
@@ -105,6 +107,13 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
       'offhook_collector_fenced_writes_total',
       'Alert writes dropped because another collector took the partition lease (split brain fenced off)',
     ),
+    leaseFences: counter(
+      registry,
+      'offhook_collector_lease_fence_total',
+      'Partition lease checks before a write, by outcome: local (renewed recently, no KV round trip), renewed ' +
+        '(compare-and-swap in KV), lost (the partition is not ours: write dropped), error (KV unreachable, retried)',
+      ['outcome'],
+    ),
   };
   // Known label values start at 0, so a fresh collector graphs 0 rather than "No data".
   initCounter(metrics.events, labelProduct({ kind: EVENT_KINDS }));
@@ -112,5 +121,6 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
   const severities = ['info', 'warning', 'critical'];
   initCounter(metrics.transitions, labelProduct({ status: ['firing', 'resolved'], severity: severities }));
   initCounter(metrics.published, labelProduct({ outcome: ['ok', 'duplicate', 'failed'] }));
+  initCounter(metrics.leaseFences, labelProduct({ outcome: FENCE_OUTCOMES }));
   return metrics;
 }

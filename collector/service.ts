@@ -160,6 +160,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
     config: config.group,
     clock,
     logger,
+    fences: metrics.leaseFences,
     handler: {
       prepare: async () => {
         records = await store.loadAll();

@@ -1,13 +1,15 @@
 import type { KV } from '@nats-io/kv';
-import type { Clock, ClockTimer, Logger, PartitionClaim } from '../../shared/index.ts';
+import type { Clock, ClockTimer, Counter, Logger, PartitionClaim } from '../../shared/index.ts';
 import type { GroupConfig } from './config.ts';
 import { LeaseTable, type LeaseEntry } from './leases.ts';
 import { planRound } from './balance.ts';
+import { type FenceOutcome, LeaseTrust } from './lease-trust.ts';
 
 export { GroupConfig, DEFAULT_GROUP } from './config.ts';
 export { alertPartition, partitionOf } from './partition-of.ts';
 export { planRound, score, settledAssignment } from './balance.ts';
 export { LeaseTable } from './leases.ts';
+export { FENCE_OUTCOMES, type FenceOutcome } from './lease-trust.ts';
 
 /** What the group asks of the collector when a partition comes or goes. */
 export interface PartitionHandler {
@@ -35,6 +37,7 @@ export interface PartitionOwner {
 
 interface Seen {
   revision: number;
+  /** clock.monotonic() of the first sighting of `revision`. */
   since: number;
 }
 
@@ -49,7 +52,7 @@ interface Seen {
  */
 export class CollectorGroup {
   private readonly held = new Map<number, number>();
-  private readonly renewedAt = new Map<number, number>();
+  private readonly trust: LeaseTrust;
   private readonly seen = new Map<string, Seen>();
   private owners: PartitionOwner[] = [];
   private live = new Set<string>();
@@ -70,9 +73,12 @@ export class CollectorGroup {
       clock: Clock;
       logger: Logger;
       handler: PartitionHandler;
+      /** offhook_collector_lease_fence_total{outcome}: how often a fenced write needed a KV round trip. */
+      fences?: Counter<'outcome'>;
     },
   ) {
     this.table = new LeaseTable(kv);
+    this.trust = new LeaseTrust(deps.clock, deps.config.lease_timeout);
     this.logger = deps.logger.child({ component: 'group', member: deps.member });
   }
 
@@ -95,7 +101,10 @@ export class CollectorGroup {
     return member === this.deps.member || this.live.has(member);
   }
 
-  /** First round: a lone member (or one restarted under the same id) owns its partitions before it serves. */
+  /**
+   * First round: a lone member owns its partitions before it serves; one restarted under the same id takes its own
+   * leases back as soon as its previous run can no longer trust them (`outlived`), at once if they are that old.
+   */
   async start(): Promise<void> {
     await this.renewAll();
     this.scheduleRenewal(); // before the first round, which loads what it takes: that can outlast a lease
@@ -127,13 +136,29 @@ export class CollectorGroup {
     });
   }
 
-  /** Fences one write of `partition`: renews the lease at the revision we hold; false once it is someone else's. */
+  /**
+   * Fences one write of `partition`: true while the lease is ours, false once it is not (lost, handed over, given up).
+   * No KV round trip while the last successful write of the lease was sent less than lease_timeout / 2 ago: nobody
+   * can take a lease before its last write was sent + lease_timeout, since the others count lease_timeout from their
+   * first sighting of its revision (the argument: LeaseTrust). The renewal timer writes every lease_timeout / 3, so
+   * in steady state no fence goes to KV. Past the margin (renewals failing, or a member paused by SIGSTOP, GC or a VM
+   * freeze) the fence renews at the revision held, which fails if the lease moved: fenced, as before.
+   */
   fence(partition: number): Promise<boolean> {
-    return this.chainFence(partition);
+    return this.onLease(async () => {
+      if (!this.held.has(partition)) return this.fenced('lost', false);
+      if (this.trust.fresh(partition)) return this.fenced('local', true);
+      const renewed = await this.renew(partition).catch((err: unknown) => {
+        this.deps.fences?.inc({ outcome: 'error' });
+        throw err;
+      });
+      return this.fenced(renewed ? 'renewed' : 'lost', renewed);
+    });
   }
 
-  private chainFence(partition: number): Promise<boolean> {
-    return this.onLease(() => this.renew(partition));
+  private fenced(outcome: FenceOutcome, passes: boolean): boolean {
+    this.deps.fences?.inc({ outcome });
+    return passes;
   }
 
   /**
@@ -154,7 +179,8 @@ export class CollectorGroup {
   private async renew(partition: number): Promise<boolean> {
     const revision = this.held.get(partition);
     if (revision === undefined) return false;
-    const value = { member: this.deps.member, seq: this.deps.handler.position(partition), at: this.deps.clock.now() };
+    const sent = this.trust.sending();
+    const value = { member: this.deps.member, seq: this.deps.handler.position(partition), at: sent.wall };
     const next = await this.table.swap(partition, value, revision);
     if (next === null) {
       this.held.delete(partition);
@@ -163,15 +189,14 @@ export class CollectorGroup {
       return false;
     }
     this.held.set(partition, next);
-    this.renewedAt.set(partition, this.deps.clock.now());
+    this.trust.wrote(partition, sent);
     return true;
   }
 
-  /** A lease is renewed a third of the timeout after its last write at the latest (writes renew it too). */
-  private renewDue(partition: number, now: number): boolean {
+  /** A lease is renewed a third of the timeout after its last write at the latest: fences stay local (`fence`). */
+  private renewDue(partition: number): boolean {
     const { lease_timeout } = this.deps.config;
-    const since = now - (this.renewedAt.get(partition) ?? 0);
-    return since >= Math.floor(lease_timeout / 3) - roundEvery(this.deps.config);
+    return this.trust.age(partition) >= Math.floor(lease_timeout / 3) - roundEvery(this.deps.config);
   }
 
   private schedule(): void {
@@ -192,16 +217,15 @@ export class CollectorGroup {
   private async renewAll(): Promise<void> {
     if (this.stopped) return;
     const { member, clock } = this.deps;
-    const now = clock.now();
     try {
-      await this.table.announce(member, now);
+      await this.table.announce(member, clock.now());
     } catch (err) {
       this.logger.warn({ err }, 'cannot say this member is alive; retrying');
     }
     for (const partition of [...this.held.keys()]) {
-      if (!this.renewDue(partition, now)) continue;
+      if (!this.renewDue(partition)) continue;
       try {
-        await this.chainFence(partition);
+        await this.onLease(() => this.renew(partition));
       } catch (err) {
         this.logger.warn({ err, partition }, 'cannot renew the partition lease; retrying');
       }
@@ -211,8 +235,10 @@ export class CollectorGroup {
   private async runRound(): Promise<void> {
     if (this.stopped) return;
     const { member, config, clock } = this.deps;
-    const now = clock.now();
     const entries = await withTimeout(this.table.list(), config.lease_timeout / 2, 'listing the group leases');
+    // Read after the listing, on the monotonic clock: a first sighting is never dated before the write it saw, and
+    // a wall-clock step never makes a live lease look stale (both are what LeaseTrust relies on).
+    const now = clock.monotonic();
     const live = this.liveMembers(entries, now);
     const gone = [...this.live].filter((id) => !live.includes(id));
     this.live = new Set(live);
@@ -231,7 +257,8 @@ export class CollectorGroup {
     for (let partition = 0; partition < config.partitions; partition++) {
       const lease = leases.get(partition);
       if (this.held.has(partition) || plan.release.includes(partition)) continue;
-      const wanted = plan.take.includes(partition) || (holders[partition] === member && lease?.value != null);
+      const ownBack = holders[partition] === member && !!lease?.value && this.outlived(lease, now);
+      const wanted = plan.take.includes(partition) || ownBack;
       // A stale lease nobody took for twice the timeout (its planned taker is gone too): anyone with room takes it.
       const orphan = !!lease?.value && this.stale(lease, now, 2) && this.held.size < cap;
       if (!wanted && !orphan) continue;
@@ -256,12 +283,19 @@ export class CollectorGroup {
 
   /**
    * Who holds `partition` as far as the plan is concerned: us, or the member of a fresh lease. A fresh lease with
-   * our own id that we do not hold is this member's from before a restart (kill -9): it counts as ours, to take back.
+   * our own id that we do not hold is this member's from before a restart (kill -9): it counts as ours, to take back
+   * (once `outlived`).
    */
   private viewHolder(partition: number, lease: LeaseEntry | undefined, now: number): string | null {
     if (this.held.has(partition)) return this.deps.member;
     if (!lease?.value) return null;
     return this.stale(lease, now) ? null : lease.value.member;
+  }
+
+  /** A previous run's lease of our own id: taken back once that run no longer trusts it (LeaseTrust.outlived). */
+  private outlived(lease: LeaseEntry, now: number): boolean {
+    const seen = this.seen.get(lease.key);
+    return this.trust.outlived(lease.value?.at ?? 0, seen ? now - seen.since : 0);
   }
 
   /** State is read only once every lease taken this round is ours: no earlier holder can write after it. */
@@ -341,13 +375,14 @@ export class CollectorGroup {
 
   /** The lease only; the partition is loaded once the round has taken all it takes. */
   private async take(partition: number, lease: LeaseEntry | undefined): Promise<boolean> {
-    const value = { member: this.deps.member, seq: lease?.value?.seq ?? 0, at: this.deps.clock.now() };
+    const sent = this.trust.sending();
+    const value = { member: this.deps.member, seq: lease?.value?.seq ?? 0, at: sent.wall };
     const revision = lease?.value
       ? await this.table.swap(partition, value, lease.revision)
       : await this.table.create(partition, value);
     if (revision === null) return false; // another member was quicker; the next round sees who
     this.held.set(partition, revision);
-    this.renewedAt.set(partition, this.deps.clock.now());
+    this.trust.wrote(partition, sent);
     this.logger.info({ partition, from: lease?.value?.member ?? null }, 'partition taken');
     return true;
   }
