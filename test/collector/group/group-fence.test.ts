@@ -15,7 +15,7 @@ import {
   silentLogger,
   Subjects,
 } from '../../../shared/index.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { EventScript } from '../alerts/engine-harness.ts';
 import { RecordingSink } from '../nats-harness.ts';
 
@@ -51,13 +51,12 @@ async function fenceCounts(registry: Registry): Promise<Record<string, number>> 
  */
 describe('collector group: the lease fence is local while the lease is fresh', function () {
   this.timeout(30_000);
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let collector: RunningCollector | undefined;
   const groups: CollectorGroup[] = [];
 
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   afterEach(async () => {
@@ -67,7 +66,6 @@ describe('collector group: the lease fence is local while the lease is fresh', f
   });
   after(async () => {
     await nc.drain();
-    await server.dispose();
   });
 
   const leaseRevision = async (subjects: Subjects, partition: number): Promise<number | undefined> =>
