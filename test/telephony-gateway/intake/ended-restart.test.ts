@@ -47,9 +47,13 @@ describe('gateway killed with an ended escalation not yet in KV (child processes
       state_dir: join(dir, 'state'),
       metrics_listen: '127.0.0.1:0',
       ack_wait: '1s',
-      // 15 minutes of line time (9 s real at speed 100): NATS must be stopped while Alice's phone rings, and stopping
-      // it on a loaded CI machine can take seconds; the precondition below fails loudly if it ever took longer.
-      line: { backend: 'sim', answer_timeout: '15m', sim: { speed: 100, transcript_file: transcript, far_end: farEnd } },
+      // 15 minutes of line time (9 s real at speed 100): NATS must be stopped while Alice's phone rings, and
+      // stopping it on a loaded CI box can take seconds; the precondition below fails loudly if it took longer.
+      line: {
+        backend: 'sim',
+        answer_timeout: '15m',
+        sim: { speed: 100, transcript_file: transcript, far_end: farEnd },
+      },
       people: [{ name: 'alice', number: '100' }],
       escalation: { max_rounds: 1, attempts_per_person: 1 },
       budget: { per_number: { max_calls_per_minute: 10 } },
