@@ -63,7 +63,7 @@ export interface FiringAlert {
   severity: Severity;
   summary: string;
   value: number | null;
-  /** When it started (the engine: now; a gateway event: the event's ts). */
+  /** When it started (the engine: event time, alerts/event-time.ts; a gateway event: the event's ts). */
   startsAt: number;
   inhibited: boolean;
 }

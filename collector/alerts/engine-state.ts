@@ -3,11 +3,13 @@ import type { EngineRule } from './engine-rules.ts';
 import { ruleOfKey } from './active-series.ts';
 import { DEFAULT_INTAKE_LIMITS, IntakeGate, type IntakeLimits } from '../intake/index.ts';
 import type { EpochPosition } from '../intake/index.ts';
+import { EventTime } from './event-time.ts';
 
 export interface HostInfo {
   /** Last accepted agent `seq` and its `ts` (shown only; intake/positions.ts decides on duplicates). */
   seq: number;
   ts: number;
+  /** Event time (event-time.ts) of its last event: shown only, host liveness is heartbeats'. */
   lastEventAt: number;
   lastHeartbeatAt: number;
   agentVersion: string;
@@ -38,6 +40,8 @@ export interface SeriesState {
 export interface EngineCheckpoint {
   streamSeq: number;
   ackSeq: number;
+  /** Event time of the last event covered (event-time.ts); absent in older checkpoints. */
+  eventTime?: number;
   hosts: Record<string, HostInfo>;
   /** Per host, the agent sequence positions of its recent epochs (intake/positions.ts); absent before epochs. */
   positions?: Record<string, EpochPosition[]>;
@@ -52,6 +56,8 @@ export class EngineState {
   ackSeq = 0;
   readonly hosts = new Map<string, HostInfo>();
   readonly series = new Map<string, SeriesState>();
+  /** When the events being evaluated happened: their transitions' times and the `for` timers' (event-time.ts). */
+  readonly time = new EventTime();
   /** What an event may claim (timestamp, sequence step); its positions are checkpointed with the rest. */
   readonly intake: IntakeGate;
 
@@ -114,6 +120,7 @@ export class EngineState {
     return {
       streamSeq: this.streamSeq,
       ackSeq: this.ackSeq,
+      eventTime: this.time.snapshot(),
       hosts: Object.fromEntries(this.hosts),
       positions: this.intake.snapshot(),
       series: unowned,
@@ -131,11 +138,13 @@ export class EngineState {
     };
   }
 
-  restore(checkpoint: unknown, rules: EngineRule[]): void {
+  /** `now`: our clock at the restore, from which event time is carried forward until the first replayed event. */
+  restore(checkpoint: unknown, rules: EngineRule[], now: number): void {
     if (!checkpoint || typeof checkpoint !== 'object') return;
     const saved = checkpoint as Partial<EngineCheckpoint>;
     this.streamSeq = Number(saved.streamSeq) || 0;
     this.ackSeq = Number(saved.ackSeq) || 0;
+    this.time.restore(saved.eventTime, now);
     for (const [host, info] of Object.entries(saved.hosts ?? {})) this.hosts.set(host, info);
     // A checkpoint from before epochs kept one seq per host: it becomes that host's legacy position.
     this.intake.restore(saved.positions, saved.positions ? undefined : saved.hosts);

@@ -9,7 +9,7 @@ import {
 } from '../../shared/index.ts';
 import { cloneRecord, firingRecord, type AlertRecord } from './alert-record.ts';
 import { queueRepeat, reconcile, repeatDue, severityLevel } from './announce.ts';
-import { AlertLifecycle } from './lifecycle.ts';
+import { AlertLifecycle, type Moment } from './lifecycle.ts';
 import { ackCovers, acknowledger, createMute, flapDetector, inhibitor, silencer, type MuteFn } from '../mute/index.ts';
 import { updateFlapping } from './flapping.ts';
 import type { InhibitOptions } from './inhibition.ts';
@@ -90,11 +90,11 @@ export class AlertEngine {
   /** Restores KV alert records and the checkpoint, then settles anything a config change orphaned. */
   load(records: AlertRecord[], checkpoint: unknown): void {
     for (const record of records) this.records.set(record.alert.fingerprint, record);
-    this.state.restore(checkpoint, this.options.rules);
+    const now = this.options.clock.now();
+    this.state.restore(checkpoint, this.options.rules, now);
     for (const { alert } of records)
       this.active.set(ActiveSeries.key(alert.rule, seriesKey(alert.host, alert.labels)), alert.fingerprint);
     for (const [fp, series] of this.state.series) if (series.key) this.active.set(series.key, fp);
-    const now = this.options.clock.now();
     for (const rule of this.options.rules) rule.instance.resume?.(now);
     for (const record of this.records.values()) {
       const base = record.alert.rule;
@@ -107,7 +107,7 @@ export class AlertEngine {
         this.lifecycle.resolve(
           record,
           { summary: `${record.alert.host}: rule ${base} was removed from the configuration`, value: null },
-          now,
+          { at: now, now },
           this.state.streamSeq,
         );
       }
@@ -126,7 +126,8 @@ export class AlertEngine {
 
   /**
    * One event from the EVENTS stream; `streamSeq` is its stream sequence and `arrivedAt` when
-   * JetStream stored it (the intake gate's reference time). Returns false for a duplicate or a refusal.
+   * JetStream stored it: the intake gate's reference time and the event time its transitions carry
+   * (event-time.ts). Returns false for a duplicate or a refusal.
    */
   handleEvent(event: AgentEvent, streamSeq: number, arrivedAt = this.options.clock.now()): boolean {
     const started = performance.now();
@@ -134,6 +135,8 @@ export class AlertEngine {
       this.options.observer?.duplicateEvent?.();
       return false;
     }
+    const now = this.options.clock.now();
+    const moment = { at: this.state.time.advance(arrivedAt, now), now };
     const verdict = this.state.intake.admit(event, streamSeq, arrivedAt);
     if (verdict !== 'accept') {
       if (verdict === 'duplicate') this.options.observer?.duplicateEvent?.();
@@ -142,13 +145,13 @@ export class AlertEngine {
       this.state.streamSeq = streamSeq;
       return false;
     }
-    const now = this.options.clock.now();
-    this.state.eventFrom(event.host, now, event.seq, event.ts);
+    this.state.eventFrom(event.host, moment.at, event.seq, event.ts);
     for (const rule of this.options.rules) {
       if (!rule.instance.onEvent || !rule.hosts.matches(event.host) || streamSeq <= rule.coveredSeq) continue;
       // One rule tripping over an odd event must not stop the others (or the stream).
       try {
-        for (const verdict of rule.instance.onEvent(event, now)) this.apply(rule, verdict, now, streamSeq);
+        const m = rule.instance.timeBase === 'clock' ? { at: now, now } : moment;
+        for (const verdict of rule.instance.onEvent(event, m.at)) this.apply(rule, verdict, m, streamSeq);
       } catch (err) {
         this.options.logger.error(
           { err, host: event.host, rule: rule.instance.name, streamSeq },
@@ -172,7 +175,8 @@ export class AlertEngine {
     });
     for (const rule of this.options.rules) {
       if (!rule.instance.onHeartbeat || !rule.hosts.matches(heartbeat.host)) continue;
-      for (const verdict of rule.instance.onHeartbeat(heartbeat, now)) this.apply(rule, verdict, now, null);
+      const moment = this.momentFor(rule, now);
+      for (const verdict of rule.instance.onHeartbeat(heartbeat, moment.at)) this.apply(rule, verdict, moment, null);
     }
   }
 
@@ -218,12 +222,15 @@ export class AlertEngine {
     const now = this.options.clock.now();
     for (const rule of this.options.rules) {
       if (!rule.instance.onTick) continue;
-      for (const verdict of rule.instance.onTick(now)) this.apply(rule, verdict, now, null);
+      const moment = this.momentFor(rule, now);
+      for (const verdict of rule.instance.onTick(moment.at)) this.apply(rule, verdict, moment, null);
     }
     for (const [fp, series] of this.state.series) {
       const rule = this.rulesByName.get(series.pending?.rule ?? '');
-      if (series.pending && rule && now - series.pending.since >= rule.instance.forMs)
-        this.fire(rule, fp, series, now, this.state.streamSeq);
+      if (!series.pending || !rule) continue;
+      const moment = this.momentFor(rule, now);
+      if (moment.at - series.pending.since >= rule.instance.forMs)
+        this.fire(rule, fp, series, moment, this.state.streamSeq);
     }
     for (const record of this.records.values()) {
       if (record.alert.status !== 'firing') continue;
@@ -255,6 +262,11 @@ export class AlertEngine {
     return this.state.hosts;
   }
 
+  /** A rule's time (event time, or our clock for a rule judged on live input) beside our clock. */
+  private momentFor(rule: EngineRule, now: number): Moment {
+    return { at: rule.instance.timeBase === 'clock' ? now : this.state.time.at(now), now };
+  }
+
   private tickSilences(now: number): void {
     const active = this.silences
       .filter((s) => silenceActive(s, now))
@@ -266,7 +278,7 @@ export class AlertEngine {
     for (const record of this.records.values()) if (reconcile(record, this.mute, now)) this.commit(record);
   }
 
-  private apply(rule: EngineRule, verdict: Verdict, now: number, streamSeq: number | null): void {
+  private apply(rule: EngineRule, verdict: Verdict, moment: Moment, streamSeq: number | null): void {
     // Fast path for the common case: a healthy series with no alert and no history costs no hashing or state.
     if (verdict.severity === null && !this.active.any(rule.instance.name)) return;
     const key = ActiveSeries.key(rule.instance.name, verdict.key ?? seriesKey(verdict.host, verdict.labels));
@@ -276,7 +288,7 @@ export class AlertEngine {
       fp = fingerprint(verdict.host, rule.instance.name, verdict.labels);
       this.active.set(key, fp);
     }
-    this.applyTo(rule, fp, key, verdict, now, streamSeq);
+    this.applyTo(rule, fp, key, verdict, moment, streamSeq);
     const record = this.records.get(fp);
     if (!this.state.series.has(fp) && record?.alert.status !== 'firing') this.active.delete(key);
   }
@@ -286,7 +298,7 @@ export class AlertEngine {
     fp: string,
     key: string,
     verdict: Verdict,
-    now: number,
+    moment: Moment,
     streamSeq: number | null,
   ): void {
     const record = this.records.get(fp);
@@ -303,11 +315,11 @@ export class AlertEngine {
     const seq = streamSeq ?? this.state.streamSeq;
     const flap = updateFlapping(series.history, severityLevel(verdict.severity), series.flapping, rule.flapping);
     if (flap.flapping !== series.flapping)
-      this.setFlapping(rule, fp, series, verdict, flap.flapping, flap.percent, now, seq);
+      this.setFlapping(rule, fp, series, verdict, flap.flapping, flap.percent, moment, seq);
     if (verdict.severity !== null) {
       if (record?.alert.status === 'firing') {
         series.pending = null;
-        this.lifecycle.update(record, verdict, now, seq);
+        this.lifecycle.update(record, verdict, moment, seq);
       } else {
         series.pending = {
           rule: rule.instance.name,
@@ -316,18 +328,18 @@ export class AlertEngine {
           severity: verdict.severity,
           value: verdict.value,
           summary: verdict.summary,
-          since: series.pending?.since ?? now,
+          since: series.pending?.since ?? moment.at,
         };
-        if (now - series.pending.since >= rule.instance.forMs) this.fire(rule, fp, series, now, seq);
+        if (moment.at - series.pending.since >= rule.instance.forMs) this.fire(rule, fp, series, moment, seq);
       }
     } else {
       series.pending = null;
-      if (record?.alert.status === 'firing') this.lifecycle.resolve(record, verdict, now, seq);
+      if (record?.alert.status === 'firing') this.lifecycle.resolve(record, verdict, moment, seq);
     }
     this.state.dropIfIdle(fp);
   }
 
-  private fire(rule: EngineRule, fp: string, series: SeriesState, now: number, seq: number): void {
+  private fire(rule: EngineRule, fp: string, series: SeriesState, { at, now }: Moment, seq: number): void {
     const pending = series.pending!;
     series.pending = null;
     const previous = this.records.get(fp);
@@ -345,25 +357,16 @@ export class AlertEngine {
         severity: pending.severity,
         summary: pending.summary,
         value: pending.value,
-        startsAt: now,
+        startsAt: at,
         inhibited,
       },
       previous,
       seq,
       now,
     );
-    const alert = record.alert;
-    this.options.logger.info(
-      {
-        host: alert.host,
-        rule: alert.rule,
-        fingerprint: fp,
-        generation: alert.generation,
-        severity: alert.severity,
-        inhibited,
-      },
-      'alert firing',
-    );
+    const { host, generation, severity } = record.alert;
+    const fields = { host, rule: rule.instance.name, fingerprint: fp, generation, severity, inhibited };
+    this.options.logger.info(fields, 'alert firing');
     this.lifecycle.raise(record, now);
   }
 
@@ -374,14 +377,14 @@ export class AlertEngine {
     verdict: Verdict,
     flapping: boolean,
     percent: number,
-    now: number,
+    moment: Moment,
     seq: number,
   ): void {
     series.flapping = flapping;
     const worst: Severity = series.history.some((level) => level >= 2) ? 'critical' : 'warning';
     const { host, labels } = verdict;
     this.lifecycle.flapping({ host, rule: rule.instance.name, labels, fingerprint: fp }, flapping, percent, worst, {
-      now,
+      ...moment,
       seq,
     });
   }

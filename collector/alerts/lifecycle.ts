@@ -6,6 +6,15 @@ import type { Verdict } from '../rules/index.ts';
 import { type InhibitOptions, RuleInhibition } from './inhibition.ts';
 
 /**
+ * When a transition happened (`at`: event time for a rule judged on events, alerts/event-time.ts) and our clock
+ * (`now`: what silences, acks and re-notification are measured against, and when the record changed).
+ */
+export interface Moment {
+  at: number;
+  now: number;
+}
+
+/**
  * An alert's life once it fires: its generation's record goes live, its severity changes, it resolves, and a down
  * host holds back the host's other alerts (inhibition). Every change asks reconcile() (and so the engine's mute)
  * what people must hear, then commits the record. The engine decides *when* (rules, `for`, flapping); this, *how*.
@@ -43,14 +52,16 @@ export class AlertLifecycle {
   }
 
   /** A firing alert's new verdict: value and summary follow; a severity change is committed, a rise is told. */
-  update(record: AlertRecord, verdict: Verdict, now: number, seq: number): void {
+  update(record: AlertRecord, verdict: Verdict, { at, now }: Moment, seq: number): void {
     const alert = record.alert;
     const rose = severityLevel(verdict.severity) > severityLevel(alert.severity);
     const changed = verdict.severity !== alert.severity;
     alert.value = verdict.value;
     alert.summary = verdict.summary;
     if (!changed) return;
-    alert.ts = now;
+    // Event time never goes back from event to event, but a tick's (a `for` that elapsed during a stalled feed) may
+    // be later than a backlog event's: an alert's own times never go back.
+    alert.ts = Math.max(at, alert.ts);
     alert.severity = verdict.severity!;
     record.seq = seq;
     record.updatedAt = now;
@@ -59,11 +70,12 @@ export class AlertLifecycle {
     this.inhibition.refresh(now, record);
   }
 
-  resolve(record: AlertRecord, verdict: Pick<Verdict, 'summary' | 'value'>, now: number, seq: number): void {
+  resolve(record: AlertRecord, verdict: Pick<Verdict, 'summary' | 'value'>, moment: Moment, seq: number): void {
+    const { at, now } = moment;
     const alert = record.alert;
     alert.status = 'resolved';
-    alert.ts = now;
-    alert.endsAt = now;
+    alert.ts = Math.max(at, alert.ts);
+    alert.endsAt = alert.ts;
     alert.summary = verdict.summary || `${alert.host}: ${alert.rule} is back to normal`;
     alert.value = verdict.value;
     record.seq = seq;
@@ -88,10 +100,10 @@ export class AlertLifecycle {
     flapping: boolean,
     percent: number,
     worst: Severity,
-    at: { now: number; seq: number },
+    moment: Moment & { seq: number },
   ): void {
     const { host, rule } = series;
-    const { now, seq } = at;
+    const { at, now, seq } = moment;
     const labels = { ...series.labels, flapping: 'true' };
     const flapFp = fingerprint(host, rule, labels);
     const previous = this.deps.records.get(flapFp);
@@ -103,7 +115,7 @@ export class AlertLifecycle {
         ' notifications are paused until it settles';
       const spec = { fingerprint: flapFp, host, rule, ruleKind: 'flapping' as const, labels, severity: worst };
       const record = firingRecord(
-        { ...spec, summary, value: Math.round(percent), startsAt: now, inhibited: this.inhibition.inhibitedNow(spec) },
+        { ...spec, summary, value: Math.round(percent), startsAt: at, inhibited: this.inhibition.inhibitedNow(spec) },
         previous,
         seq,
         now,
@@ -113,7 +125,7 @@ export class AlertLifecycle {
     } else if (previous?.alert.status === 'firing') {
       this.deps.logger.info(log, 'series stopped flapping');
       const summary = `${host}: ${rule} stopped flapping (${percentText} state change)`;
-      this.resolve(previous, { summary, value: Math.round(percent) }, now, seq);
+      this.resolve(previous, { summary, value: Math.round(percent) }, moment, seq);
     }
     const underlying = this.deps.records.get(series.fingerprint);
     if (!flapping && underlying && reconcile(underlying, this.deps.mute, now)) this.deps.commit(underlying);

@@ -30,6 +30,7 @@ class HostDownRule implements RuleInstance {
   readonly kind = 'host_down' as const;
   readonly name: string;
   readonly forMs: number;
+  readonly timeBase = 'clock' as const;
   private hosts = new Map<string, Liveness>();
 
   constructor(private readonly config: HostDownConfig) {

@@ -39,6 +39,11 @@ export interface RuleInstance {
   readonly kind: string;
   /** How long a condition must hold before the alert fires (Prometheus `for`). */
   readonly forMs: number;
+  /**
+   * 'clock': judged on what arrives live, not on EVENTS (host_down: heartbeats, never replayed), so its `now`, its
+   * transitions' times and its `for` timer are our clock. Otherwise event time (alerts/event-time.ts).
+   */
+  readonly timeBase?: 'clock';
   onEvent?(event: AgentEvent, now: number): Verdict[];
   onHeartbeat?(heartbeat: Heartbeat, now: number): Verdict[];
   /** Time-driven judgements: sliding windows, missing heartbeats. */

@@ -103,7 +103,10 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
       },
     });
     // The collector's clock is simulated, so its group_wait ends when all 16 alerts are queued, never by timing.
-    clock = new ManualClock(Date.now());
+    // An alert's startsAt is the NATS server's store time (alerts/event-time.ts): the simulated clock, advanced 17 s
+    // in all, starts a minute behind it, or the last step's alert would look as if it started group_wait ago and be
+    // sent at once (Alertmanager's rule for an old alert, right for a replayed one).
+    clock = new ManualClock(Date.now() - 60_000);
     registry = createRegistry('collector');
     collector = await startCollector(config, { logger: silentLogger(), registry, clock });
     const js = jetstreamClient(nc);
