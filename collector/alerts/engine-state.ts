@@ -1,4 +1,4 @@
-import type { Labels, Severity } from '../../shared/index.ts';
+import type { Clock, Labels, Severity } from '../../shared/index.ts';
 import type { EngineRule } from './engine-rules.ts';
 import { ruleOfKey } from './active-series.ts';
 import { DEFAULT_INTAKE_LIMITS, IntakeGate, type IntakeLimits } from '../intake/index.ts';
@@ -138,13 +138,13 @@ export class EngineState {
     };
   }
 
-  /** `now`: our clock at the restore, from which event time is carried forward until the first replayed event. */
-  restore(checkpoint: unknown, rules: EngineRule[], now: number): void {
+  /** `clock`: event time is carried forward from the restore by it until the first replayed event. */
+  restore(checkpoint: unknown, rules: EngineRule[], clock: Clock): void {
     if (!checkpoint || typeof checkpoint !== 'object') return;
     const saved = checkpoint as Partial<EngineCheckpoint>;
     this.streamSeq = Number(saved.streamSeq) || 0;
     this.ackSeq = Number(saved.ackSeq) || 0;
-    this.time.restore(saved.eventTime, now);
+    this.time.restore(saved.eventTime, clock);
     for (const [host, info] of Object.entries(saved.hosts ?? {})) this.hosts.set(host, info);
     // A checkpoint from before epochs kept one seq per host: it becomes that host's legacy position.
     this.intake.restore(saved.positions, saved.positions ? undefined : saved.hosts);

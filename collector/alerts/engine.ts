@@ -90,11 +90,11 @@ export class AlertEngine {
   /** Restores KV alert records and the checkpoint, then settles anything a config change orphaned. */
   load(records: AlertRecord[], checkpoint: unknown): void {
     for (const record of records) this.records.set(record.alert.fingerprint, record);
-    const now = this.options.clock.now();
-    this.state.restore(checkpoint, this.options.rules, now);
+    this.state.restore(checkpoint, this.options.rules, this.options.clock);
     for (const { alert } of records)
       this.active.set(ActiveSeries.key(alert.rule, seriesKey(alert.host, alert.labels)), alert.fingerprint);
     for (const [fp, series] of this.state.series) if (series.key) this.active.set(series.key, fp);
+    const now = this.options.clock.now();
     for (const rule of this.options.rules) rule.instance.resume?.(now);
     for (const record of this.records.values()) {
       const base = record.alert.rule;
@@ -136,7 +136,7 @@ export class AlertEngine {
       return false;
     }
     const now = this.options.clock.now();
-    const moment = { at: this.state.time.advance(arrivedAt, now), now };
+    const moment = { at: this.state.time.advance(arrivedAt, this.options.clock), now };
     const verdict = this.state.intake.admit(event, streamSeq, arrivedAt);
     if (verdict !== 'accept') {
       if (verdict === 'duplicate') this.options.observer?.duplicateEvent?.();
@@ -264,7 +264,7 @@ export class AlertEngine {
 
   /** A rule's time (event time, or our clock for a rule judged on live input) beside our clock. */
   private momentFor(rule: EngineRule, now: number): Moment {
-    return { at: rule.instance.timeBase === 'clock' ? now : this.state.time.at(now), now };
+    return { at: rule.instance.timeBase === 'clock' ? now : this.state.time.at(this.options.clock), now };
   }
 
   private tickSilences(now: number): void {

@@ -1,3 +1,5 @@
+import type { Clock } from '../../shared/index.ts';
+
 /**
  * When the engine's events happened: the EVENTS stream's store time of the event being evaluated. Why not our clock:
  * a replay (after a restart, or of a partition taken over from its checkpoint) or a backlog (a feed stalled by a
@@ -8,26 +10,28 @@
  * all three are within milliseconds.
  *
  * Between events (ticks: a `for` timer elapsing, a log window sliding) it is the last event's time carried forward by
- * our clock's elapsed time, not our clock itself: during a replay our clock is far ahead of the events, and a `for`
- * timer started by a replayed event would fire on the next tick although the replay has not yet reached the event
- * that cleared it. An event stored earlier than one already evaluated (another stream leader with a slower clock)
- * takes the later time: event time never moves backwards from event to event.
+ * our clock's elapsed time (monotonic: a wall-clock step does not move it), not our clock itself: during a replay
+ * our clock is far ahead of the events, and a `for` timer started by a replayed event would fire on the next tick
+ * although the replay has not yet reached the event that cleared it. An event stored earlier than one already
+ * evaluated (another stream leader with a slower clock) takes the later time: event time never moves backwards from
+ * event to event.
  */
 export class EventTime {
   /** Event time of the last event evaluated; 0 before the first one. */
   private last = 0;
-  /** Our clock when it was evaluated. */
+  /** Our monotonic clock when it was evaluated. */
   private seenAt = 0;
 
   /** Event time now, between events; before any event (nothing to measure against yet), our clock. */
-  at(now: number): number {
-    return this.last === 0 ? now : this.last + Math.max(0, now - this.seenAt);
+  at(clock: Clock): number {
+    // Whole milliseconds: alert times are integers on the wire (EpochMs), and monotonic() has fractions.
+    return this.last === 0 ? clock.now() : this.last + Math.max(0, Math.floor(clock.monotonic() - this.seenAt));
   }
 
   /** An event JetStream stored at `storedAt` is evaluated now: the time its transitions carry. */
-  advance(storedAt: number, now: number): number {
+  advance(storedAt: number, clock: Clock): number {
     this.last = Math.max(this.last, storedAt);
-    this.seenAt = now;
+    this.seenAt = clock.monotonic();
     return this.last;
   }
 
@@ -36,9 +40,9 @@ export class EventTime {
   }
 
   /** From a checkpoint (absent in older ones: the first replayed event sets it). */
-  restore(saved: unknown, now: number): void {
+  restore(saved: unknown, clock: Clock): void {
     if (typeof saved !== 'number' || !Number.isFinite(saved) || saved <= 0) return;
     this.last = saved;
-    this.seenAt = now;
+    this.seenAt = clock.monotonic();
   }
 }

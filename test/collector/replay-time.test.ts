@@ -12,18 +12,17 @@ import {
 } from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
 import { startCollector, type RunningCollector } from '../../collector/service.ts';
-import { connectTo, startNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { EventScript } from './alerts/engine-harness.ts';
 import { RecordingSink, until } from './nats-harness.ts';
 
 const HOUR = 3_600_000;
 
 describe('collector replay on a real nats-server: transitions carry their events’ time', () => {
-  let server: EmbeddedNatsServer;
+  const server = useNatsServer();
   let nc: NatsConnection;
   let collector: RunningCollector | undefined;
   before(async () => {
-    server = await startNatsServer();
     nc = await connectTo(server);
   });
   afterEach(async () => {
@@ -32,7 +31,6 @@ describe('collector replay on a real nats-server: transitions carry their events
   });
   after(async () => {
     await nc.drain();
-    await server.dispose();
   });
 
   it('events stored while the collector was down: startsAt/endsAt are their store times, not the replay', async () => {

@@ -129,4 +129,16 @@ describe('collector engine: a replayed transition carries the time its event was
     assert.equal(disk2!.startsAt, t0 + 240_000, 'the backlog event’s own store time');
     assert.equal(resolved!.endsAt, t0 + 300_000, 'not before it started');
   });
+
+  it('a tick’s event time is whole milliseconds though the monotonic clock has fractions (EpochMs on the wire)', () => {
+    const clock = new ManualClock(10 * HOUR);
+    let fraction = 0;
+    clock.monotonic = () => clock.now() + (fraction += 0.3); // as performance.now() does
+    const { engine, output } = engineFor([load], { clock });
+    replayer(engine, clock.now())(0, (s) => s.resource('web1', 'load', 50));
+    clock.advance(300_000);
+    engine.tick();
+    assert.deepEqual(output.lines(), ['firing web1 load critical g1']);
+    assert.ok(Number.isInteger(output.announced[0]!.alert.startsAt), String(output.announced[0]!.alert.startsAt));
+  });
 });
