@@ -137,9 +137,18 @@ export class FileFollower {
   private async poll(): Promise<void> {
     if (!this.current && !(await this.openInitial())) return;
     const file = this.current!;
-    // Side by side (two thread-pool round trips become one): the head is read even when it turns out not to matter.
-    const [{ size }, headMatches] = await Promise.all([file.handle.stat(), this.headStillMatches(file)]);
+    // Side by side (three thread-pool round trips become one, a third of a line's way to NATS when the box is busy):
+    // the head is read even when it turns out not to matter, and what follows the position before knowing it is
+    // still the same file's (thrown away below if it is not).
+    const buffer = Buffer.alloc(READ_CHUNK);
+    const [{ size }, headMatches, ahead] = await Promise.all([
+      file.handle.stat(),
+      this.headStillMatches(file),
+      file.handle.read(buffer, 0, READ_CHUNK, file.readPos),
+    ]);
+    let first: number | undefined = ahead.bytesRead;
     if (size < file.readPos || (size > file.readPos && !headMatches)) {
+      first = undefined;
       this.options.onRotation?.(
         'truncate',
         `${this.path} was truncated at ${file.readPos} (now ${size} bytes); reading from the start`,
@@ -147,7 +156,7 @@ export class FileFollower {
       this.reset(file, 0);
       file.head = '';
     }
-    const gained = await this.readToEnd(file);
+    const gained = await this.readToEnd(file, buffer, first);
     file.quietPolls = gained > 0 ? 0 : file.quietPolls + 1;
 
     // Nothing on the path yet, mid-rotation: keep reading the open file; the next poll looks again.
@@ -258,15 +267,19 @@ export class FileFollower {
     return bytesRead === expected.length && actual.equals(expected);
   }
 
-  /** Reads to EOF in batches, handing out complete lines; returns the bytes read. */
-  private async readToEnd(file: OpenFile): Promise<number> {
+  /**
+   * Reads to EOF in batches, handing out complete lines; returns the bytes read. `first`: that many bytes at the
+   * position are already in `buffer`.
+   */
+  private async readToEnd(file: OpenFile, buffer = Buffer.alloc(READ_CHUNK), first?: number): Promise<number> {
     let total = 0;
-    const buffer = Buffer.alloc(READ_CHUNK);
+    let readAhead = first;
     for (;;) {
       const lines: LogLine[] = [];
       let batchBytes = 0;
       while (batchBytes < BATCH_BYTES) {
-        const { bytesRead } = await file.handle.read(buffer, 0, READ_CHUNK, file.readPos);
+        const bytesRead = readAhead ?? (await file.handle.read(buffer, 0, READ_CHUNK, file.readPos)).bytesRead;
+        readAhead = undefined;
         if (bytesRead === 0) break;
         if (file.head.length < HEAD_BYTES * 2 && file.readPos < HEAD_BYTES) await this.captureHead(file);
         this.split(file, buffer.subarray(0, bytesRead), lines);
