@@ -51,7 +51,7 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
   const stored: Arrivals = new Map();
   const pending: Arrivals = new Map();
   // The collector's KV writes as they reach the server: the alert record (written before anything is told) and the
-  // dispatcher's pending mark (written before the POST); the first of each per trial.
+  // dispatcher's pending mark (written once the record is, beside the POST); the first of each per trial.
   const trialOf = (data: unknown): string | undefined =>
     (data as { alert?: { labels?: Record<string, string> } }).alert?.labels?.trial;
   nc.subscribe(`$KV.${PREFIX}-alerts.>`, { callback: (_err, msg) => settle(stored, trialOf(msg.json()), nowMs()) });
@@ -171,7 +171,8 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
     ...breakdown('line -> event on NATS (agent: follower, rules, publish)', toEvent, undefined),
     ...breakdown('event -> alert record in KV (collector: intake, engine, KV put)', toStored, toEvent),
     ...breakdown('alert record in KV -> alert on NATS (KV ack, ALERTS publish)', toAlert, toStored),
-    ...breakdown('alert record in KV -> pending in nflog (KV ack, dispatcher: route, dedup)', toPending, toStored),
-    ...breakdown('pending in nflog -> webhook (KV ack, queue, HTTP POST)', toWebhook, toPending),
+    // The dispatcher's log lookup runs beside the record's write; its pending mark beside the POST.
+    ...breakdown('alert record in KV -> webhook (KV ack, lease check, queue, HTTP POST)', toWebhook, toStored),
+    ...breakdown('alert record in KV -> pending in nflog (KV ack, lease check, KV put)', toPending, toStored),
   ];
 }

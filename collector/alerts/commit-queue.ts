@@ -22,8 +22,8 @@ export interface RecentNotification {
 }
 
 /**
- * Performs the engine's commits in order: write the record (with its outbox) to KV, publish
- * each transition to ALERTS while handing it to the notifiers, then clear the outbox.
+ * Performs the engine's commits in order: write the record (with its outbox) to KV while the notifiers admit its
+ * entries, then publish each transition to ALERTS while the notifiers send, then clear the outbox.
  * A crash anywhere in between leaves the outbox in KV, and start() redoes it.
  */
 export class CommitQueue implements EngineOutput {
@@ -55,6 +55,20 @@ export class CommitQueue implements EngineOutput {
     return this.chain;
   }
 
+  /**
+   * The record's write and the notifiers' admission (their log lookup) run side by side; nothing is told before the
+   * write is done: the notifiers wait on `gate`, ALERTS is published after it (the gateway phones from ALERTS and a
+   * call is not deduplicated by a person's phone). A crash at each point:
+   * - before the write lands: nothing was sent, no pending entry written (the dispatcher writes it once the gate
+   *   opens), only the log read. KV holds the older record, and the checkpoint does not cover the event (it is saved
+   *   only after idle(), i.e. after this write), so EVENTS replay recomputes what an event caused; a transition of a
+   *   timer, a silence or a lost host may not recur, and then nobody heard of it either.
+   * - written, while sending or before the dispatcher's pending entry lands: the outbox is in KV and start() redoes it
+   *   (ALERTS drops the duplicate by message id; the log does not say "sent" yet, so the receiver may hear it twice).
+   * - pending entry written, outbox not yet cleared: the resumed notification is in flight when the redo comes.
+   * - outbox cleared: the pending entry alone carries it (resumePending) until the log says "sent".
+   * - fenced off after the write: the gate closes, nothing is told here; the member that took over redoes the outbox.
+   */
   private async perform(record: AlertRecord): Promise<void> {
     const log = this.parts.logger.child({
       host: record.alert.host,
@@ -62,19 +76,34 @@ export class CommitQueue implements EngineOutput {
       fingerprint: record.alert.fingerprint,
     });
     if (!(await this.fenced(log))) return;
-    await this.persist(record, log);
-    if (record.outbox.length === 0) return;
-    // Checked again: a member paused after the write must not tell what its successor (redoing the outbox) tells.
-    if (!(await this.fenced(log))) return;
+    let open: (told: boolean) => void = () => undefined;
+    const gate = new Promise<boolean>((resolve) => (open = resolve));
+    // Submitted in order, so the dispatcher admits (and queues) a record's entries in the order they were made.
+    const accepted = record.outbox.map((entry) =>
+      this.parts.sink.submit(entry.alert, entry.reason, {
+        ...(entry.repeat !== undefined ? { repeat: entry.repeat } : {}),
+        gate,
+      }),
+    );
+    let told = false;
+    try {
+      await this.persist(record, log);
+      // Checked again: a member paused after the write must not tell what its successor (redoing the outbox) tells.
+      told = record.outbox.length > 0 && (await this.fenced(log));
+    } finally {
+      if (!told) open(false);
+    }
+    if (!told) {
+      await Promise.all(accepted);
+      return;
+    }
+    // ALERTS first, the notifiers right after: the gateway's phone call does not queue behind a POST's preparation.
+    const published = this.publishAll(record.outbox, log);
+    open(true);
+    await published;
+    // The dispatcher resolves once each notification is durably in its log, so clearing the outbox cannot lose it.
+    await Promise.all(accepted);
     for (const entry of record.outbox) {
-      // ALERTS (the gateway's way) and the notifiers are told side by side: neither waits for the other's round trip.
-      // Both awaited: the dispatcher resolves once the notification is durably in its log, so clearing the outbox below
-      // cannot lose it; entries stay in order, the next one starts once both are done.
-      const context = entry.repeat !== undefined ? { repeat: entry.repeat } : undefined;
-      await Promise.all([
-        entry.publish ? this.publish(entry, log) : undefined,
-        this.parts.sink.submit(entry.alert, entry.reason, context),
-      ]);
       this.parts.metrics.transitions.inc({ status: entry.alert.status, severity: entry.alert.severity });
       this.remember(entry);
     }
@@ -109,6 +138,11 @@ export class CommitQueue implements EngineOutput {
         await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * attempt)));
       }
     }
+  }
+
+  /** One entry after the other: an alert's ALERTS messages keep their order. */
+  private async publishAll(outbox: OutboxEntry[], log: Logger): Promise<void> {
+    for (const entry of outbox) if (entry.publish) await this.publish(entry, log);
   }
 
   private async publish(entry: OutboxEntry, log: Logger): Promise<void> {

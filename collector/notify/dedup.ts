@@ -1,19 +1,22 @@
 import type { Alert, Clock, Logger } from '../../shared/index.ts';
 import type { NotificationMetrics } from './metrics.ts';
 import { acceptanceId, idempotencyKey } from './idempotency.ts';
-import { NotificationLog, type PendingOwner } from './nflog.ts';
+import { NotificationLog, type PendingNotification, type PendingOwner } from './nflog.ts';
 import { fallbackReasonOf, type Notification, type NotifyStage } from './stage.ts';
 import type { NotificationReason, SubmitContext } from './types.ts';
 
 /**
  * Dedup against the notification log (nflog.ts) and what is in flight, and the hand-off: each notification gets its
- * log key and a `pending.<key>` entry (alert included) before it goes on, so the caller may forget it. A resolve goes
- * only to receivers that were told the alert fired. Runs one notification after another, in order.
+ * log key and, beside its send, a `pending.<key>` entry (alert included); once that is written (`marked`) the caller
+ * may forget it. A resolve goes only to receivers that were told the alert fired. Runs one notification after
+ * another, in order.
  */
 export class DedupStage implements NotifyStage {
   readonly name = 'dedup';
   /** Keys queued or being sent; a second submit of the same notification waits on the first. */
   readonly inFlight = new Set<string>();
+  /** Each admitted key's pending entry: resolves true once written (or given up on), false if the gate closed. */
+  readonly marks = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly parts: {
@@ -79,27 +82,45 @@ export class DedupStage implements NotifyStage {
     const accepted = { receiver: name, reason, alert, acceptedAt, id, group: item.group };
     // The group rides in the pending entry: grouping happens after this hand-off, so a resumed alert keeps its group.
     const pending = { ...accepted, ...why, ...owner };
-    // The dedup lookup and the pending entry go side by side (one round trip, not two). A pending entry for a key
-    // already sent is harmless: it is cleared right below, and resumePending clears it too if we stop before that.
-    const [alreadySent, marked] = await Promise.all([
-      this.loggedAsSent(key, log),
-      nflog.markPending(key, pending).then(
-        () => true,
-        (err: unknown) => {
-          const message = 'could not log the pending notification; sending it anyway (a crash now would lose it)';
-          log.warn({ err, receiver: name }, message);
-          return false;
-        },
-      ),
-    ]);
-    if (alreadySent) {
+    // Only the lookup is awaited here; with the engine's gate it runs beside the record's write (one round trip for
+    // both). Two admissions of one key cannot both pass: the first is in flight before the next one reads.
+    if (await this.loggedAsSent(key, log)) {
       metrics.deduplicated.inc({ receiver: name });
-      const cleared = marked ? nflog.clearPending(key) : Promise.resolve();
-      await cleared.catch((err: Error) => log.warn({ err, key }, 'could not clear a pending notification'));
       return null;
     }
     this.inFlight.add(key);
+    this.marks.set(key, this.mark(key, pending, context.gate, log));
     return { key, idempotencyKey: idempotencyKey(key, id, acceptedAt) };
+  }
+
+  /**
+   * The pending entry, written once the gate opens, beside the send. A crash before it is written loses nothing: the
+   * submitter still holds its copy until submit() resolves (the engine's outbox is cleared, the gateway's fallback
+   * request acknowledged, only then), redoes it, and the log, not yet saying "sent", lets it go again. Never before
+   * the gate: a pending entry of a record that never reached KV would be resumed after a crash and tell a transition
+   * KV does not show; replaying EVENTS recomputes one an event caused, not one of a timer, a silence or a lost host.
+   */
+  private async mark(
+    key: string,
+    pending: PendingNotification,
+    gate: Promise<boolean> | undefined,
+    log: Logger,
+  ): Promise<boolean> {
+    if (gate && !(await gate)) return false;
+    try {
+      await this.parts.nflog.markPending(key, pending);
+    } catch (err) {
+      const message = 'could not log the pending notification; sending it anyway (a crash now would lose it)';
+      log.warn({ err, receiver: pending.receiver }, message);
+    }
+    return true;
+  }
+
+  /** Resolves once `key`'s pending entry is written (or will not be), and forgets it: call when it is settled. */
+  async marked(key: string): Promise<boolean> {
+    const mark = this.marks.get(key);
+    this.marks.delete(key);
+    return (await mark) ?? false;
   }
 }
 

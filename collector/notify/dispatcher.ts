@@ -52,6 +52,8 @@ export class Dispatcher implements NotificationSink {
   private readonly pipeline: ReturnType<typeof createStages>;
   /** Keys queued or being sent (the dedup stage's): a second submit of the same notification waits on the first. */
   private readonly inFlight: Set<string>;
+  /** Hand-offs waiting for their gate (the record's write), so idle() waits for them too. */
+  private readonly gated = new Set<Promise<void>>();
 
   constructor(private readonly parts: DispatcherParts) {
     this.pipeline = createStages(parts);
@@ -69,16 +71,18 @@ export class Dispatcher implements NotificationSink {
       this.parts.logger.warn({ fingerprint: alert.fingerprint, reason }, 'notification submitted after close; dropped');
       return Promise.resolve();
     }
+    const where = { fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule };
+    const gate = context.gate?.catch((err: unknown) => {
+      this.parts.logger.error({ err, ...where }, 'notification gate failed; not sent');
+      return false;
+    });
+    const accepted: Promise<unknown>[] = [];
     const admitted = this.admission
-      .then(() => this.admit(alert, reason, context))
-      .catch((err: Error) =>
-        this.parts.logger.error(
-          { err, fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule },
-          'notification admission failed',
-        ),
-      );
+      .then(() => this.admit(alert, reason, gate ? { ...context, gate } : context, accepted))
+      .catch((err: Error) => this.parts.logger.error({ err, ...where }, 'notification admission failed'));
+    // The next submission is admitted once this one is (the lookup), not once its gate opens and its entry is written.
     this.admission = admitted;
-    return admitted;
+    return admitted.then(() => Promise.all(accepted)).then(() => undefined);
   }
 
   /**
@@ -138,9 +142,10 @@ export class Dispatcher implements NotificationSink {
     return resumed;
   }
 
-  /** Resolves once every submission so far is admitted and every queue is empty. */
+  /** Resolves once every submission so far is admitted, past its gate, and every queue is empty. */
   async idle(): Promise<void> {
     await this.admission;
+    await Promise.all(this.gated);
     await Promise.all([...this.parts.receivers.values()].map(({ queue }) => queue.idle()));
   }
 
@@ -165,6 +170,8 @@ export class Dispatcher implements NotificationSink {
   async delivered(receiver: string, items: QueueItem[], attempts: number): Promise<void> {
     const sentAt = this.parts.clock.now();
     for (const item of items) {
+      // The pending entry goes beside the send: cleared before it lands, it would stay behind.
+      await this.pipeline.dedup.marked(item.key);
       try {
         await this.parts.nflog.record(item.key, { sentAt, receiver, reason: item.reason, attempts });
       } catch (err) {
@@ -186,22 +193,31 @@ export class Dispatcher implements NotificationSink {
     for (const item of items) {
       this.inFlight.delete(item.key);
       // Given up for good; a shutdown keeps it pending so the next run sends it.
+      const marked = this.pipeline.dedup.marked(item.key);
       if (why !== 'shutdown')
-        void this.parts.nflog
-          .clearPending(item.key)
+        void marked
+          .then(() => this.parts.nflog.clearPending(item.key))
           .catch((err: Error) =>
             this.parts.logger.warn({ err, key: item.key }, 'could not clear a pending notification'),
           );
     }
   }
 
-  private async admit(alert: Alert, reason: NotificationReason, context: SubmitContext): Promise<void> {
+  private async admit(
+    alert: Alert,
+    reason: NotificationReason,
+    context: SubmitContext,
+    accepted: Promise<unknown>[],
+  ): Promise<void> {
     const { route, stages } = this.pipeline;
-    await runStages(stages, route({ alert, reason, context }), (items) => this.handOff(items));
+    await runStages(stages, route({ alert, reason, context }), (items) => this.handOff(items, accepted));
   }
 
-  /** The end of the pipeline: each notification into its receiver's queue (rate limit → retry → send). */
-  private handOff(items: Notification[]): void {
+  /**
+   * The end of the pipeline: each notification into its receiver's queue (rate limit → retry → send), once its gate
+   * is open; `accepted` gets what submit() waits for (the pending entries).
+   */
+  private handOff(items: Notification[], accepted: Promise<unknown>[] = []): void {
     for (const item of items) {
       if (item.key === undefined) {
         // Only a pipeline without its dedup stage gets here: without a log key nothing could be marked as sent.
@@ -213,7 +229,26 @@ export class Dispatcher implements NotificationSink {
       const why = fallbackReason ? { fallbackReason } : {};
       const idempotent = item.idempotencyKey ? { idempotencyKey: item.idempotencyKey } : {};
       const { alert, reason, key, group } = item;
-      item.receiver.queue.enqueue({ alert, reason, key, group, ...idempotent, ...why });
+      const queued = { alert, reason, key, group, ...idempotent, ...why };
+      const mark = this.pipeline.dedup.marks.get(key);
+      if (mark) accepted.push(mark);
+      const gate = item.context.gate;
+      if (!gate) {
+        item.receiver.queue.enqueue(queued);
+        continue;
+      }
+      // Not sent before its record is in KV; closed (fenced off): the member that takes over redoes the outbox.
+      const passed = gate
+        .then((open) => {
+          if (open) item.receiver.queue.enqueue(queued);
+          else {
+            this.inFlight.delete(key);
+            void this.pipeline.dedup.marked(key);
+          }
+        })
+        .catch((err: Error) => this.parts.logger.error({ err, key }, 'notification hand-off failed'))
+        .finally(() => this.gated.delete(passed));
+      this.gated.add(passed);
     }
   }
 }

@@ -69,7 +69,8 @@ export interface NotificationSink {
    * Routing, dedup (notification log), retry and rate limits happen behind it. The dispatcher's
    * promise resolves once the notification is durably accepted (a pending entry in the
    * notification log that a restarted collector resumes) or deliberately not sent; await it
-   * before forgetting an announcement, so a crash right after cannot lose it. Never rejects.
+   * before forgetting an announcement, so a crash right after cannot lose it. Never rejects. With a `gate`
+   * it resolves only after the gate does: resolve the gate before awaiting it.
    */
   submit(alert: Alert, reason: NotificationReason, context?: SubmitContext): void | Promise<void>;
 }
@@ -83,6 +84,13 @@ export interface SubmitContext {
   repeat?: number;
   /** For reason 'fallback': why the gateway gave up (FallbackRequest.reason), part of the log key. */
   fallbackReason?: string;
+  /**
+   * The engine's commit: resolves true once the record announcing this (with its outbox) is durably in KV, false
+   * when it never will be (fenced off). Admission (the log lookup) runs beside that write; nothing is sent, and no
+   * pending entry written, before it resolves true: a crash before then leaves no trace a restart could act on.
+   * Must not reject.
+   */
+  gate?: Promise<boolean>;
 }
 
 /** Declares a plugin with its config type inferred from its schema. */

@@ -190,9 +190,11 @@ describe('notifiers: the notification pipeline, stage by stage', () => {
     const deduplicated = () => metricValue(registry, 'offhook_notifications_deduplicated_total', { receiver: 'ops' });
 
     it('gives each notification its log key and a pending entry; the same one in flight is dropped', async () => {
-      const { nflog, run } = await setup();
+      const { nflog, dedup, run } = await setup();
       const alert = makeAlert();
       assert.deepEqual(await run(alert, 'firing'), ['ops.firing']);
+      // Written beside the send, not before the stage lets it on.
+      assert.equal(await dedup.marked(NotificationLog.key(alert, 'ops', 'firing')), true);
       const [pending] = await nflog.pending();
       assert.equal(pending?.key, NotificationLog.key(alert, 'ops', 'firing'));
       assert.equal(pending?.notification?.member, 'm1');
@@ -200,7 +202,7 @@ describe('notifiers: the notification pipeline, stage by stage', () => {
       assert.equal(await deduplicated(), 1);
     });
 
-    it('what the log says was sent is dropped and its pending entry cleared', async () => {
+    it('what the log says was sent is dropped, and no pending entry is written for it', async () => {
       const { nflog, dedup, run } = await setup();
       const alert = makeAlert();
       const key = NotificationLog.key(alert, 'ops', 'firing');
