@@ -7,6 +7,7 @@ export * from './config.ts';
 export * from './duration.ts';
 export * from './config-file.ts';
 export * from './safe-regex.ts';
+export * from './by-position.ts';
 export * from './zod-errors.ts';
 export * from './nats.ts';
 export * from './streams.ts';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { Labels, MetricPoint, Severity } from '../../shared/index.ts';
+import { ByPosition, type Labels, type MetricPoint, type Severity } from '../../shared/index.ts';
 import { matchesAll } from '../silences/index.ts';
 import { formatValue, renderSummary } from './summary.ts';
 import {
@@ -76,27 +76,16 @@ const NO_POINTS: MetricPoint[] = [];
  * judge one event after the other); rebuilt when a rule reading a new name was created since.
  */
 let lastIndex: { points: MetricPoint[]; names: number; byName: Map<string, MetricPoint[]> } | undefined;
-/**
- * By position, the last name seen there and whether a rule reads it: agents send their points in the same order each
- * time, and a name (a fresh string from JSON.parse) compares with its predecessor faster than it is hashed.
- */
-const nameAt: string[] = [];
-const readAt: boolean[] = [];
+/** By position, whether a rule reads the name last seen there; forgotten once a rule reading a new name exists. */
+const readAt = new ByPosition<boolean>(5000);
 let readAtNames = 0;
-const MAX_POSITIONS = 5000;
 
 function isRead(name: string, at: number): boolean {
   if (readAtNames !== readNames.size) {
-    nameAt.length = readAt.length = 0;
+    readAt.clear();
     readAtNames = readNames.size;
   }
-  if (nameAt[at] === name) return readAt[at]!;
-  const read = readNames.has(name);
-  if (at < MAX_POSITIONS) {
-    nameAt[at] = name;
-    readAt[at] = read;
-  }
-  return read;
+  return readAt.get(name, at) ?? readAt.set(name, at, readNames.has(name));
 }
 
 function pointsNamed(points: MetricPoint[], name: string): MetricPoint[] {

@@ -8,6 +8,7 @@ import {
   SCHEMA_VERSION,
 } from './common.ts';
 import type { MetricPoint, ResourceSample } from './resource.ts';
+import { ByPosition } from '../by-position.ts';
 
 /*
  * The collector's hot path: every agent sends a resource sample each interval, and zod's generic object and array
@@ -61,21 +62,15 @@ function hasExactly(obj: Loose, keys: readonly string[]): boolean {
 const knownMetricNames = new Set<string>();
 const knownLabelNames = new Set<string>();
 
-/**
- * The valid metric names of the last sample, by position: agents send theirs in the same order each time, and a name
- * (a fresh string from JSON.parse, unlike a key) compares with its predecessor faster than it is hashed for the Set.
- */
-const namesAt: string[] = [];
-
-function metricNameValid(name: string, at: number): boolean {
-  if (name === namesAt[at]) return true;
-  if (!knownMetricNames.has(name)) {
-    if (!METRIC_NAME_RE.test(name)) return false;
-    if (knownMetricNames.size < KNOWN_NAMES_CAP) knownMetricNames.add(name);
-  }
-  if (at < MAX_METRICS) namesAt[at] = name;
+function metricNameValid(name: string): boolean {
+  if (knownMetricNames.has(name)) return true;
+  if (!METRIC_NAME_RE.test(name)) return false;
+  if (knownMetricNames.size < KNOWN_NAMES_CAP) knownMetricNames.add(name);
   return true;
 }
+
+/** The metric names of the last sample, by position (a name, unlike a key, is a fresh string every time). */
+const metricNameAt = new ByPosition<boolean>(MAX_METRICS);
 
 function labelNameValid(name: string): boolean {
   if (knownLabelNames.has(name)) return true;
@@ -106,7 +101,8 @@ function labelsValid(labels: Loose): number {
 function acceptPoint(point: unknown, at: number): MetricPoint | undefined {
   if (!isObject(point)) return undefined;
   const { name, type, value } = point;
-  if (typeof name !== 'string' || !metricNameValid(name, at)) return undefined;
+  if (typeof name !== 'string') return undefined;
+  if (!(metricNameAt.get(name, at) ?? metricNameAt.set(name, at, metricNameValid(name)))) return undefined;
   if (type !== 'gauge' && type !== 'counter') return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
   // zod keeps an optional key that is present, even when its value is undefined, and drops an absent one.
