@@ -97,10 +97,11 @@ export class CommitQueue implements EngineOutput {
       await Promise.all(accepted);
       return;
     }
-    // ALERTS first, the notifiers right after: the gateway's phone call does not queue behind a POST's preparation.
-    const published = this.publishAll(record.outbox, log);
     open(true);
-    await published;
+    // The dispatcher's hand-offs wait on the gate since admission, so they run before this: the POSTs are on their
+    // way before ALERTS is (a phone call takes seconds to ring, a webhook is the last hop of a few milliseconds).
+    await gate;
+    await this.publishAll(record.outbox, log);
     // The dispatcher resolves once each notification is durably in its log, so clearing the outbox cannot lose it.
     await Promise.all(accepted);
     for (const entry of record.outbox) {

@@ -17,6 +17,8 @@ export class DedupStage implements NotifyStage {
   readonly inFlight = new Set<string>();
   /** Each admitted key's pending entry: resolves true once written (or given up on), false if the gate closed. */
   readonly marks = new Map<string, Promise<boolean>>();
+  /** Each admitted key's hand-off to its queue (handedOff), which its pending entry waits for. */
+  private readonly handOffs = new Map<string, (queued: boolean) => void>();
 
   constructor(
     private readonly parts: {
@@ -89,24 +91,30 @@ export class DedupStage implements NotifyStage {
       return null;
     }
     this.inFlight.add(key);
-    this.marks.set(key, this.mark(key, pending, context.gate, log));
+    const queued = new Promise<boolean>((resolve) => this.handOffs.set(key, resolve));
+    this.marks.set(key, this.mark(key, pending, queued, log));
     return { key, idempotencyKey: idempotencyKey(key, id, acceptedAt) };
   }
 
   /**
-   * The pending entry, written once the gate opens, beside the send. A crash before it is written loses nothing: the
-   * submitter still holds its copy until submit() resolves (the engine's outbox is cleared, the gateway's fallback
-   * request acknowledged, only then), redoes it, and the log, not yet saying "sent", lets it go again. Never before
-   * the gate: a pending entry of a record that never reached KV would be resumed after a crash and tell a transition
-   * KV does not show; replaying EVENTS recomputes one an event caused, not one of a timer, a silence or a lost host.
+   * The notification `key` is in its receiver's queue (its send under way when it could go at once), or, `queued`
+   * false, will not be (its gate closed): its pending entry is written now, or never.
    */
-  private async mark(
-    key: string,
-    pending: PendingNotification,
-    gate: Promise<boolean> | undefined,
-    log: Logger,
-  ): Promise<boolean> {
-    if (gate && !(await gate)) return false;
+  handedOff(key: string, queued: boolean): void {
+    this.handOffs.get(key)?.(queued);
+    this.handOffs.delete(key);
+  }
+
+  /**
+   * The pending entry, written once the notification is queued (past its gate), after its send started. A crash
+   * before it is written loses nothing: the submitter still holds its copy until submit() resolves (the engine's
+   * outbox is cleared, the gateway's fallback request acknowledged, only then), redoes it, and the log, not yet saying
+   * "sent", lets it go again. Never before the gate: a pending entry of a record that never reached KV would be
+   * resumed after a crash and tell a transition KV does not show; replaying EVENTS recomputes one an event caused,
+   * not one of a timer, a silence or a lost host.
+   */
+  private async mark(key: string, pending: PendingNotification, queued: Promise<boolean>, log: Logger) {
+    if (!(await queued)) return false;
     try {
       await this.parts.nflog.markPending(key, pending);
     } catch (err) {

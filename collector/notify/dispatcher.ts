@@ -72,13 +72,9 @@ export class Dispatcher implements NotificationSink {
       return Promise.resolve();
     }
     const where = { fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule };
-    const gate = context.gate?.catch((err: unknown) => {
-      this.parts.logger.error({ err, ...where }, 'notification gate failed; not sent');
-      return false;
-    });
     const accepted: Promise<unknown>[] = [];
     const admitted = this.admission
-      .then(() => this.admit(alert, reason, gate ? { ...context, gate } : context, accepted))
+      .then(() => this.admit(alert, reason, context, accepted))
       .catch((err: Error) => this.parts.logger.error({ err, ...where }, 'notification admission failed'));
     // The next submission is admitted once this one is (the lookup), not once its gate opens and its entry is written.
     this.admission = admitted;
@@ -234,17 +230,30 @@ export class Dispatcher implements NotificationSink {
       if (mark) accepted.push(mark);
       const gate = item.context.gate;
       if (!gate) {
-        item.receiver.queue.enqueue(queued);
+        try {
+          item.receiver.queue.enqueue(queued);
+        } finally {
+          this.pipeline.dedup.handedOff(key, true);
+        }
         continue;
       }
       // Not sent before its record is in KV; closed (fenced off): the member that takes over redoes the outbox.
-      const passed = gate
-        .then((open) => {
+      // Queued (and sent, when it may go at once) before its pending entry is written: that is not on the way.
+      const pass = (open: boolean): void => {
+        try {
           if (open) item.receiver.queue.enqueue(queued);
-          else {
-            this.inFlight.delete(key);
-            void this.pipeline.dedup.marked(key);
-          }
+          else this.inFlight.delete(key);
+        } finally {
+          this.pipeline.dedup.handedOff(key, open);
+        }
+        if (!open) void this.pipeline.dedup.marked(key);
+      };
+      // One reaction on the gate itself (not on a promise derived from it): the submitter, awaiting the gate right
+      // after opening it, then comes after this hand-off.
+      const passed = gate
+        .then(pass, (err: unknown) => {
+          this.parts.logger.error({ err, key }, 'notification gate failed; not sent');
+          pass(false);
         })
         .catch((err: Error) => this.parts.logger.error({ err, key }, 'notification hand-off failed'))
         .finally(() => this.gated.delete(passed));

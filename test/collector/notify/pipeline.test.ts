@@ -181,20 +181,31 @@ describe('notifiers: the notification pipeline, stage by stage', () => {
         owner: { member: 'm1', run: 'r1' },
       });
       const ops = receiversOf({ receivers: [exec('ops')] }, registry).get('ops')!;
-      const run = async (alert: Alert, reason: NotificationReason, context: SubmitContext = {}) =>
-        (await dedup.run([{ alert, reason, context, receiver: ops, group: FALLBACK_GROUP }])).map((n) =>
-          n.key!.split('.').slice(2).join('.'),
-        );
-      return { nflog, dedup, run };
+      const admit = (alert: Alert, reason: NotificationReason, context: SubmitContext = {}) =>
+        dedup.run([{ alert, reason, context, receiver: ops, group: FALLBACK_GROUP }]);
+      // As the dispatcher does: each admitted notification into its queue, then its pending entry written.
+      const run = async (alert: Alert, reason: NotificationReason, context: SubmitContext = {}) => {
+        const admitted = await admit(alert, reason, context);
+        for (const { key } of admitted) dedup.handedOff(key!, true);
+        await Promise.all(admitted.map(({ key }) => dedup.marks.get(key!)));
+        return admitted.map((n) => n.key!.split('.').slice(2).join('.'));
+      };
+      return { nflog, dedup, admit, run };
     }
     const deduplicated = () => metricValue(registry, 'offhook_notifications_deduplicated_total', { receiver: 'ops' });
 
     it('gives each notification its log key and a pending entry; the same one in flight is dropped', async () => {
-      const { nflog, dedup, run } = await setup();
+      const { nflog, dedup, admit, run } = await setup();
       const alert = makeAlert();
-      assert.deepEqual(await run(alert, 'firing'), ['ops.firing']);
-      // Written beside the send, not before the stage lets it on.
-      assert.equal(await dedup.marked(NotificationLog.key(alert, 'ops', 'firing')), true);
+      const key = NotificationLog.key(alert, 'ops', 'firing');
+      assert.deepEqual(
+        (await admit(alert, 'firing')).map((n) => n.key),
+        [key],
+      );
+      // Written once it is in its queue (the dispatcher's hand-off), not when the stage lets it on.
+      assert.deepEqual(await nflog.pending(), []);
+      dedup.handedOff(key, true);
+      assert.equal(await dedup.marked(key), true);
       const [pending] = await nflog.pending();
       assert.equal(pending?.key, NotificationLog.key(alert, 'ops', 'firing'));
       assert.equal(pending?.notification?.member, 'm1');
