@@ -1,3 +1,4 @@
+import { rfc3339 } from './clock.ts';
 import type { Alert } from './schemas/alert.ts';
 import { type AlertmanagerAlertJson, type AlertmanagerPayloadJson, GO_ZERO_TIME } from './schemas/alertmanager.ts';
 
@@ -26,8 +27,8 @@ export function alertmanagerAlert(
       ...(alert.value === null ? {} : { value: String(alert.value) }),
       ...annotations,
     },
-    startsAt: new Date(alert.startsAt).toISOString(),
-    endsAt: alert.status === 'firing' || alert.endsAt === 0 ? GO_ZERO_TIME : new Date(alert.endsAt).toISOString(),
+    startsAt: rfc3339(alert.startsAt),
+    endsAt: alert.status === 'firing' || alert.endsAt === 0 ? GO_ZERO_TIME : rfc3339(alert.endsAt),
     generatorURL,
     fingerprint: alert.fingerprint,
   };

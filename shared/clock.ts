@@ -21,6 +21,11 @@ export const systemClock: Clock = {
   clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
 };
 
+/** An epoch-ms time as RFC 3339 in UTC with milliseconds, as Alertmanager's API and the notifiers write times. */
+export function rfc3339(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
+
 /** A clock tests advance by hand; timers fire in due order during advance(). */
 export class ManualClock implements Clock {
   private current: number;

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { rfc3339 } from '../../shared/index.ts';
 import { HttpClientOptions, httpFailure, httpOutcome, requestHeaders } from './http-common.ts';
 import { sendHttp } from './http-request.ts';
 import { alertKeys, idempotencyHeaders } from './idempotency.ts';
@@ -49,7 +50,7 @@ export const httpGetPlugin = defineNotifier({
             value: alert.value === null ? '' : String(alert.value),
             fingerprint: alert.fingerprint,
             generation: String(alert.generation),
-            startsAt: new Date(alert.startsAt).toISOString(),
+            startsAt: rfc3339(alert.startsAt),
             url: alertUrl(batch.externalUrl, alert),
             ...(batch.reason === 'fallback' ? { fallback_reason: batch.fallbackReason ?? 'unspecified' } : {}),
           };

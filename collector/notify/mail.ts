@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createTransport } from 'nodemailer';
 import * as z from 'zod';
-import { Port } from '../../shared/index.ts';
+import { Port, rfc3339 } from '../../shared/index.ts';
 import { batchKey, idempotencyHeaders, messageId } from './idempotency.ts';
 import { type TemplateRenderer, TemplateSource, templateRenderer } from './template.ts';
-import { alertLine, alertUrl, fallbackNote, headline, oneLine, rfc3339 } from './text.ts';
+import { alertLine, alertUrl, fallbackNote, headline, oneLine } from './text.ts';
 import { defineNotifier, type NotificationBatch } from './types.ts';
 
 const Address = z

@@ -66,7 +66,3 @@ export function alertLine(alert: Alert): string {
     `${alert.status.toUpperCase()} ${alert.severity} ${alert.host} ${alert.rule}: ${alert.summary}${value}`,
   );
 }
-
-export function rfc3339(epochMs: number): string {
-  return new Date(epochMs).toISOString();
-}

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Alert } from '../../shared/index.ts';
-import { rfc3339 } from './text.ts';
+import { type Alert, rfc3339 } from '../../shared/index.ts';
 import type { NotificationBatch, NotifyOutcome } from './types.ts';
 import { decodeResponse, encodeCall, XmlRpcFault, type XmlRpcValue } from './xmlrpc.ts';
 

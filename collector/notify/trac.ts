@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import * as z from 'zod';
-import type { Alert } from '../../shared/index.ts';
-import { alertUrl, fallbackNote, oneLine, rfc3339 } from './text.ts';
+import { type Alert, rfc3339 } from '../../shared/index.ts';
+import { alertUrl, fallbackNote, oneLine } from './text.ts';
 import { createTracRpc } from './trac-xmlrpc.ts';
 import { defineNotifier, type NotificationBatch } from './types.ts';
 

@@ -8,6 +8,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import {
+  rfc3339,
   streamNames,
   type Ack,
   type Clock,
@@ -52,8 +53,8 @@ export function silenceFor(
     matchers: Object.keys(alert.labels)
       .sort()
       .map((name) => ({ name, value: alert.labels[name]!, isRegex: false, isEqual: true })),
-    startsAt: new Date(now).toISOString(),
-    endsAt: new Date(silenceEnd(now, alert, ack, options.maxMs)).toISOString(),
+    startsAt: rfc3339(now),
+    endsAt: rfc3339(silenceEnd(now, alert, ack, options.maxMs)),
     createdBy: options.createdBy,
     comment: (
       `Acknowledged by ${ack.by} (${ack.method === 'dtmf' ? 'phone' : ack.method}) through ` +
