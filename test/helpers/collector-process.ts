@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
-import { jetstreamClient, publishDurable, SCHEMA_VERSION, Subjects, type ResourceSample } from '../../shared/index.ts';
+import { jetstreamClient, publishDurable, Subjects } from '../../shared/index.ts';
+import { resourceSample } from '../../bench/lib.ts';
 import { connectTo, type EmbeddedNatsServer, useNatsServer } from './nats-server.ts';
 
 export interface ProcessTestBed {
@@ -118,16 +119,7 @@ export function eventSender(
   return (host, metric, value) => {
     const seq = (seqs.get(host) ?? 0) + 1;
     seqs.set(host, seq);
-    const event: ResourceSample = {
-      v: SCHEMA_VERSION,
-      id: `${host}-${seq}`,
-      host,
-      ts: Date.now(),
-      seq,
-      kind: 'resource',
-      intervalMs: 10_000,
-      metrics: [{ name: metric, type: 'gauge', value }],
-    };
+    const event = resourceSample(host, seq, [{ name: metric, type: 'gauge', value }]);
     const send = async (attempt: number): Promise<unknown> => {
       try {
         return await publishDurable(js, subjects.event(host, 'resource'), event);

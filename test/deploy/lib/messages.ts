@@ -9,19 +9,12 @@ import {
   ResourceSample,
   SCHEMA_VERSION,
 } from '../../../shared/index.ts';
+import { resourceSample as sampleWith } from '../../../bench/lib.ts';
 
 /** Real wire messages, validated by the shared schemas so the tests send what the processes send. */
 export function resourceSample(host: string, seq: number): ResourceSample {
-  return ResourceSample.parse({
-    v: SCHEMA_VERSION,
-    id: newId(),
-    host,
-    ts: Date.now(),
-    seq,
-    kind: 'resource',
-    intervalMs: 10_000,
-    metrics: [{ name: 'node_load1', type: 'gauge', value: 0.5 + seq / 1000 }],
-  });
+  const metrics = [{ name: 'node_load1', type: 'gauge' as const, value: 0.5 + seq / 1000 }];
+  return ResourceSample.parse({ ...sampleWith(host, seq, metrics), id: newId() });
 }
 
 export function heartbeat(host: string, seq: number): Heartbeat {
