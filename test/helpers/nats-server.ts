@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { EmbeddedNatsServer, type NatsServerOptions } from '../../deploy/lib/embedded-nats.ts';
 import { trackChild } from '../../deploy/lib/processes.ts';
+import { untilPolled } from './wait.ts';
 
 /** Starts a real nats-server for one suite; every child it spawns is tracked and killed by PID. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<EmbeddedNatsServer> {
@@ -49,6 +50,18 @@ export async function connectTo(
   options: Record<string, unknown> = {},
 ): Promise<NatsConnection> {
   return connect({ servers: server.url, ...options });
+}
+
+/** Resolves once `nc` is on a (re)started server again: a flush while it still reconnects is refused, so it retries. */
+export function untilReconnected(nc: NatsConnection, what: string): Promise<void> {
+  return untilPolled(
+    () =>
+      nc.flush().then(
+        () => true,
+        () => false,
+      ),
+    what,
+  );
 }
 
 export type { EmbeddedNatsServer } from '../../deploy/lib/embedded-nats.ts';

@@ -14,7 +14,7 @@ import {
 } from '../../../shared/index.ts';
 import { EscalationRecord } from '../../../telephony-gateway/state-store.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
-import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, untilReconnected, useNatsServer } from '../../helpers/nats-server.ts';
 import { readTranscript } from '../../helpers/transcript.ts';
 import { untilPolled } from '../../helpers/wait.ts';
 import { makeAlert } from '../helpers.ts';
@@ -84,14 +84,7 @@ describe('gateway killed with an ended escalation not yet in KV (child processes
     await killAndWait(gateway1, 'SIGKILL');
 
     await server.start();
-    await untilPolled(
-      () =>
-        nc.flush().then(
-          () => true,
-          () => false,
-        ),
-      'the test client back on the restarted server',
-    );
+    await untilReconnected(nc, 'the test client back on the restarted server');
     const kv = await openBucket(nc, subjects, 'gateway');
     const before = await kv.get(`escalation.${alert.fingerprint}`);
     assert.notEqual(

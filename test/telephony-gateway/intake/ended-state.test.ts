@@ -7,7 +7,7 @@ import { CallQueue } from '../../../telephony-gateway/calls/queue.ts';
 import { AlertIntake } from '../../../telephony-gateway/intake/intake.ts';
 import { EscalationRecord, StateStore } from '../../../telephony-gateway/state-store.ts';
 import { gatewayMetrics } from '../../../telephony-gateway/status/metrics.ts';
-import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
+import { connectTo, untilReconnected, useNatsServer } from '../../helpers/nats-server.ts';
 import { untilPolled } from '../../helpers/wait.ts';
 import { gatewayConfig, makeAlert } from '../helpers.ts';
 
@@ -30,15 +30,7 @@ describe('gateway intake: an ended escalation never calls again when KV fails', 
   // A test that failed with the server stopped leaves it stopped: the next one starts from a running server.
   beforeEach(async () => {
     await server.start();
-    // A flush while the client is still reconnecting is refused: asked again until it is back.
-    await untilPolled(
-      () =>
-        nc.flush().then(
-          () => true,
-          () => false,
-        ),
-      'the client on the running server',
-    );
+    await untilReconnected(nc, 'the client on the running server');
   });
   after(async () => {
     await nc?.close();
