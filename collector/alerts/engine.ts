@@ -366,8 +366,10 @@ export class AlertEngine {
     );
     const { host, generation, severity } = record.alert;
     const fields = { host, rule: rule.instance.name, fingerprint: fp, generation, severity, inhibited };
-    this.options.logger.info(fields, 'alert firing');
     this.lifecycle.raise(record, now);
+    // Once the commit's first KV request is on the wire: formatting and handing over the line (~0.1 ms, ~1 ms at p90
+    // on a busy box, bench e2e-log) was on every alert's way to its notification. Still ahead of that request's reply.
+    setImmediate(() => this.options.logger.info(fields, 'alert firing'));
   }
 
   private setFlapping(
