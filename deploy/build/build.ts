@@ -58,6 +58,15 @@ function writeOutput(path: string, text: string): void {
   writeFileSync(path, ascii);
 }
 
+/**
+ * The agent, on every monitored server, and the dispatcher it starts through are minified whole: short local names
+ * make the source V8 keeps for the process's lifetime and the names in its scope data ~30 % smaller again, ~0.6 MiB
+ * less RSS (agent/README.md, Footprint). The price: stack traces and pino's `err.type` name minified functions and
+ * classes unless node runs with --enable-source-maps (the maps are there); error messages and `err.name` stay.
+ * The collector, gateway and CLI keep their names: one process each, where readable traces matter more.
+ */
+const MINIFIED: BuildOptions = { minifyIdentifiers: true, minifySyntax: true };
+
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 }
@@ -106,6 +115,7 @@ export async function buildDist(outdir = join(REPO, 'dist'), options: BuildDistO
   await Promise.all([
     build({
       ...common,
+      ...MINIFIED,
       entryPoints: ['offhook.ts'],
       outfile: join(outdir, 'offhook.mjs'),
       plugins: [rolesAsBundles(), version],
@@ -115,6 +125,7 @@ export async function buildDist(outdir = join(REPO, 'dist'), options: BuildDistO
     ...ROLE_BUNDLES.map((role) =>
       build({
         ...common,
+        ...(role.role === 'agent' ? MINIFIED : {}),
         entryPoints: { [role.bundle.replace(/\.mjs$/, '')]: role.source },
         outdir,
         outExtension: { '.js': '.mjs' },
