@@ -20,15 +20,21 @@ describe('dist/offhook: the node flags each role gets', function () {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   const argsFile = (): string => join(dir, 'node-args');
+  const envFile = (): string => join(dir, 'node-env');
 
   before(async () => {
     dist = await builtDist();
     dir = mkdtempSync(join(tmpdir(), 'offhook-launcher-'));
     const recorder = join(dir, 'node');
-    writeFileSync(recorder, `#!/bin/sh\nprintf '%s\\n' "$@" > "${argsFile()}"\nexec "${process.execPath}" "$@"\n`);
+    writeFileSync(
+      recorder,
+      `#!/bin/sh\nprintf '%s\\n' "$@" > "${argsFile()}"\nenv > "${envFile()}"\nexec "${process.execPath}" "$@"\n`,
+    );
     chmodSync(recorder, 0o755);
     env = { ...process.env, PATH: `${dir}:${process.env.PATH}` };
     delete env.OFFHOOK_AGENT_NODE_FLAGS;
+    delete env.MALLOC_ARENA_MAX;
+    delete env.MALLOC_MMAP_THRESHOLD_;
     writeFileSync(join(dir, 'agent.yaml'), stringify({ host: 'launcher-test', state_dir: join(dir, 'state') }));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,6 +47,12 @@ describe('dist/offhook: the node flags each role gets', function () {
       args.findIndex((arg) => arg.endsWith('offhook.mjs')),
     );
   };
+  /** The glibc malloc settings node started with. */
+  const mallocEnv = (): string[] =>
+    readFileSync(envFile(), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('MALLOC_'))
+      .sort();
   const agentOnce = (extra: NodeJS.ProcessEnv = {}) =>
     execFileAsync(join(dist, 'offhook'), ['agent', '--config', join(dir, 'agent.yaml'), '--once'], {
       env: { ...env, ...extra },
@@ -52,14 +64,23 @@ describe('dist/offhook: the node flags each role gets', function () {
     assert.match(stdout, /^resources: \d+ metrics/m);
   });
 
+  it('agent: two malloc arenas and mmap from 8 KiB, unless the environment sets them', async () => {
+    await agentOnce();
+    assert.deepEqual(mallocEnv(), ['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=8192']);
+    const { stdout } = await agentOnce({ MALLOC_ARENA_MAX: '4' });
+    assert.deepEqual(mallocEnv(), ['MALLOC_ARENA_MAX=4', 'MALLOC_MMAP_THRESHOLD_=8192']);
+    assert.match(stdout, /^resources: \d+ metrics/m);
+  });
+
   it('agent: OFFHOOK_AGENT_NODE_FLAGS replaces them (e.g. --lite-mode on a host without log rules)', async () => {
     const { stdout } = await agentOnce({ OFFHOOK_AGENT_NODE_FLAGS: '--max-semi-space-size=1 --lite-mode' });
     assert.deepEqual(nodeFlags(), ['--max-semi-space-size=1', '--lite-mode']);
     assert.match(stdout, /^resources: \d+ metrics/m);
   });
 
-  it('other commands: no agent flags', async () => {
+  it('other commands: no agent flags or malloc settings', async () => {
     await execFileAsync(join(dist, 'offhook'), ['--version'], { env });
     assert.deepEqual(nodeFlags(), []);
+    assert.deepEqual(mallocEnv(), []);
   });
 });
