@@ -78,6 +78,11 @@ export class FileFollower {
   private again = false;
   private stopped = false;
   private firstOpen = true;
+  /**
+   * Read into by one poll at a time (polls never overlap) and never handed out: lines are decoded or copied from it.
+   * Zeroing a fresh 64 KiB at every wake-up cost ~0.06 ms of a line's way to NATS.
+   */
+  private readonly buffer = Buffer.allocUnsafe(READ_CHUNK);
 
   constructor(
     readonly path: string,
@@ -140,7 +145,7 @@ export class FileFollower {
   private async poll(): Promise<void> {
     if (!this.current && !(await this.openInitial())) return;
     const file = this.current!;
-    const buffer = Buffer.alloc(READ_CHUNK);
+    const { buffer } = this;
     const { size, headMatches, bytesRead } = await this.look(file, buffer);
     let first: number | undefined = bytesRead;
     if (size < file.readPos || (size > file.readPos && !headMatches)) {
@@ -152,7 +157,7 @@ export class FileFollower {
       this.reset(file, 0);
       file.head = '';
     }
-    const gained = await this.readToEnd(file, buffer, first);
+    const gained = await this.readToEnd(file, first);
     file.quietPolls = gained > 0 ? 0 : file.quietPolls + 1;
 
     // Nothing on the path yet, mid-rotation: keep reading the open file; the next poll looks again.
@@ -292,9 +297,10 @@ export class FileFollower {
 
   /**
    * Reads to EOF in batches, handing out complete lines; returns the bytes read. `first`: that many bytes at the
-   * position are already in `buffer`.
+   * position are already in the buffer.
    */
-  private async readToEnd(file: OpenFile, buffer = Buffer.alloc(READ_CHUNK), first?: number): Promise<number> {
+  private async readToEnd(file: OpenFile, first?: number): Promise<number> {
+    const { buffer } = this;
     let total = 0;
     let readAhead = first;
     for (;;) {
