@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { CallRecord, type Subjects } from '../../shared/index.ts';
 
 /**
  * What every fault scenario tried, what it counted and what was lost; printed as one table when
@@ -95,4 +96,11 @@ export async function readStream<T>(
     messages.stop();
   }
   return out;
+}
+
+/** Every call record the gateway publishes from now on, in arrival order. */
+export function recordCalls(nc: NatsConnection, subjects: Subjects): CallRecord[] {
+  const calls: CallRecord[] = [];
+  nc.subscribe(subjects.allCalls, { callback: (_e, m) => void calls.push(CallRecord.parse(m.json())) });
+  return calls;
 }

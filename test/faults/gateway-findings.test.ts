@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CallRecord, ensureStreams, jetstreamClient, publishDurable, Subjects } from '../../shared/index.ts';
+import { type CallRecord, ensureStreams, jetstreamClient, publishDurable, Subjects } from '../../shared/index.ts';
 import type { Alert } from '../../shared/index.ts';
 import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
@@ -14,7 +14,7 @@ import { untilPolled } from '../helpers/wait.ts';
 import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
 import { countWord } from '../../telephony-gateway/calls/wording.ts';
 import { makeAlert } from '../telephony-gateway/helpers.ts';
-import { GENEROUS_BUDGET, recordFault, speechDir } from './common.ts';
+import { GENEROUS_BUDGET, recordCalls, recordFault, speechDir } from './common.ts';
 
 const REASON = 'offhook_fallback_reason';
 
@@ -96,8 +96,7 @@ describe('faults: gateway in an alert storm, with a spent budget, against a PIN 
   it('storm: 100 alerts, one person, 1 call/min: each named, acked as "all N" or in fallback with why', async () => {
     const { prefix, subjects } = await scenario();
     const hook = await webhookReceiver();
-    const calls: CallRecord[] = [];
-    nc.subscribe(subjects.allCalls, { callback: (_e, m) => void calls.push(CallRecord.parse(m.json())) });
+    const calls = recordCalls(nc, subjects);
     await start('collector', `collector-${prefix}`, collectorConfig(prefix, hook.url));
     const transcript = join(dir, `${prefix}.jsonl`);
     const acks = { number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] };
@@ -199,9 +198,8 @@ describe('faults: gateway in an alert storm, with a spent budget, against a PIN 
     const { prefix, subjects } = await scenario();
     const WRONG = '97531';
     const wire: string[] = [];
-    const calls: CallRecord[] = [];
     nc.subscribe('>', { callback: (_e, m) => void wire.push(`${m.subject} ${new TextDecoder().decode(m.data)}`) });
-    nc.subscribe(subjects.allCalls, { callback: (_e, m) => void calls.push(CallRecord.parse(m.json())) });
+    const calls = recordCalls(nc, subjects);
     const inbound = { max_pin_tries: 2, lockout: '10m' };
     // Life 1: one wrong PIN, then the gateway is killed while the caller hears the second PIN prompt.
     const line1 = join(dir, `${prefix}-1.jsonl`);

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  CallRecord,
   ensureStreams,
   fingerprint,
   jetstreamClient,
@@ -20,7 +19,7 @@ import { killAndWait } from '../../deploy/lib/processes.ts';
 import { scrape, sumOf } from '../../deploy/lib/metrics-text.ts';
 import { untilPolled } from '../helpers/wait.ts';
 import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
-import { ackingGatewayConfig, recordFault } from './common.ts';
+import { ackingGatewayConfig, recordCalls, recordFault } from './common.ts';
 
 const PREFIX = 'hostile';
 const subjects = new Subjects(PREFIX);
@@ -189,8 +188,7 @@ describe('faults: 10,000 hostile messages against the real collector and gateway
       ackingGatewayConfig(server.url, PREFIX, GOOD_HOSTS.length),
     );
     started.push(gateway);
-    const calls: CallRecord[] = [];
-    nc.subscribe(subjects.allCalls, { callback: (_e, m) => void calls.push(CallRecord.parse(m.json())) });
+    const calls = recordCalls(nc, subjects);
 
     const js = jetstreamClient(nc);
     const expected = new Map<Family, number>();

@@ -4,22 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  Ack,
-  CallRecord,
-  ensureStreams,
-  streamNames,
-  Subjects,
-  type Alert,
-  type LogMatch,
-} from '../../shared/index.ts';
+import { Ack, ensureStreams, streamNames, Subjects, type Alert, type LogMatch } from '../../shared/index.ts';
 import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
 import { startOffhook, type OffhookProcess } from '../../deploy/lib/offhook-process.ts';
 import { killAndWait } from '../../deploy/lib/processes.ts';
 import { assertOneCallAtATime, readTranscript, waitForTranscript } from '../helpers/transcript.ts';
 import { untilPolled } from '../helpers/wait.ts';
 import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
-import { answersAndAcks, GENEROUS_BUDGET, readStream, recordFault, speechDir } from './common.ts';
+import { answersAndAcks, GENEROUS_BUDGET, readStream, recordCalls, recordFault, speechDir } from './common.ts';
 
 const PREFIX = 'sigkill';
 const subjects = new Subjects(PREFIX);
@@ -55,9 +47,8 @@ describe('faults: SIGKILL of the collector, the gateway mid-call, an agent mid-l
     const hook = await webhookReceiver();
     const logFile = join(dir, 'app.log');
     writeFileSync(logFile, '');
-    const calls: CallRecord[] = [];
+    const calls = recordCalls(nc, subjects);
     const acks: Ack[] = [];
-    nc.subscribe(subjects.allCalls, { callback: (_e, m) => void calls.push(CallRecord.parse(m.json())) });
     nc.subscribe(subjects.allAcks, { callback: (_e, m) => void acks.push(Ack.parse(m.json())) });
 
     const collectorConfig = {

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  CallRecord,
   ensureStreams,
   fingerprint,
   jetstreamClient,
@@ -22,7 +21,7 @@ import { blackhole } from '../helpers/ports.ts';
 import { scrape, sumOf } from '../../deploy/lib/metrics-text.ts';
 import { untilPolled } from '../helpers/wait.ts';
 import { webhookReceiver } from '../../deploy/lib/webhook-receiver.ts';
-import { ackingGatewayConfig, recordFault } from './common.ts';
+import { ackingGatewayConfig, recordCalls, recordFault } from './common.ts';
 
 const PREFIX = 'slownotify';
 const subjects = new Subjects(PREFIX);
@@ -90,8 +89,7 @@ describe('faults: slow and dead notifier endpoints', function () {
       ackingGatewayConfig(server.url, PREFIX, HOSTS.length),
     );
     started.push(gateway);
-    const calls: CallRecord[] = [];
-    nc.subscribe(subjects.allCalls, { callback: (_e, m) => void calls.push(CallRecord.parse(m.json())) });
+    const calls = recordCalls(nc, subjects);
 
     const js = jetstreamClient(nc);
     for (const host of HOSTS) {
