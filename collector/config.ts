@@ -18,6 +18,7 @@ import { routeMatchNotices } from './notify/route-notices.ts';
 import { tracModeNotices } from './notify/trac.ts';
 import { FlappingConfig, RuleConfig } from './rules/index.ts';
 import { CollectorWatchdogConfig, DEFAULT_COLLECTOR_WATCHDOG } from './watchdog/config.ts';
+import { DEFAULT_ANNOUNCE_WITHIN_MS } from './alerts/replay-window.ts';
 
 const DEFAULT_FLAPPING = { enabled: true, high_threshold: 30, low_threshold: 15 };
 
@@ -31,6 +32,11 @@ export const CollectorConfig = z
     evaluation_interval: DurationAtLeast(10, '10ms').default(1000),
     /** How often rule state is checkpointed to KV; a crash replays at most this much of EVENTS. */
     checkpoint_interval: DurationAtLeast(100, '100ms').default(10_000),
+    /** A transition older than announce_within (event time) is stored, not told (README "Time", replay-window.ts). */
+    replay: z
+      .object({ announce_within: Duration.default(DEFAULT_ANNOUNCE_WITHIN_MS) })
+      .strict()
+      .default({ announce_within: DEFAULT_ANNOUNCE_WITHIN_MS }),
     defaults: z
       .object({
         /** Re-notify a firing, unacknowledged alert this often (0 = never). */

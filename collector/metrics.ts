@@ -10,6 +10,7 @@ export interface CollectorMetrics {
   inhibited: ReturnType<typeof counter<'rule'>>;
   evaluation: Histogram<'kind'>;
   transitions: ReturnType<typeof counter<'status' | 'severity'>>;
+  quietTransitions: ReturnType<typeof counter<'status'>>;
   published: ReturnType<typeof counter<'outcome'>>;
   checkpointSeq: Gauge;
   fenced: ReturnType<typeof counter>;
@@ -91,6 +92,13 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
       'Alert announcements (published and handed to notifiers), by status and severity',
       ['status', 'severity'],
     ),
+    quietTransitions: counter(
+      registry,
+      'offhook_collector_quiet_transitions_total',
+      'Alert transitions stored but not told: replayed events older than replay.announce_within (a firing still ' +
+        'going when evaluation catches up is told then), by status',
+      ['status'],
+    ),
     published: counter(
       registry,
       'offhook_alert_publish_total',
@@ -120,6 +128,7 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
   initCounter(metrics.rejected, labelProduct({ reason: ['ts_future', 'ts_past', 'seq_jump'] }));
   const severities = ['info', 'warning', 'critical'];
   initCounter(metrics.transitions, labelProduct({ status: ['firing', 'resolved'], severity: severities }));
+  initCounter(metrics.quietTransitions, labelProduct({ status: ['firing', 'resolved'] }));
   initCounter(metrics.published, labelProduct({ outcome: ['ok', 'duplicate', 'failed'] }));
   initCounter(metrics.leaseFences, labelProduct({ outcome: FENCE_OUTCOMES }));
   return metrics;

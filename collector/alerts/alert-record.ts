@@ -41,6 +41,12 @@ export const AlertRecord = z.object({
     .nullable(),
   outbox: z.array(OutboxEntry),
   updatedAt: EpochMs,
+  /**
+   * A firing (or a rise) of this generation that nobody was told: it came from a replay of events older than
+   * `replay.announce_within` (replay-window.ts). Told, once and with its own startsAt, if still firing when
+   * evaluation reaches recent events; never its resolution. Records from before it are false: nothing old is told.
+   */
+  quiet: z.boolean().default(false),
 });
 export type AlertRecord = z.infer<typeof AlertRecord>;
 
@@ -100,5 +106,6 @@ export function firingRecord(
     ack: null,
     outbox: [],
     updatedAt: now,
+    quiet: false,
   };
 }

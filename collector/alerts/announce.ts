@@ -26,6 +26,8 @@ export function reconcile(record: AlertRecord, mute: MuteFn, now: number): boole
   const alert = record.alert;
   const told = record.announced;
   if (alert.status === 'firing') {
+    // Held back: it fired (or rose) in a replay of history; told when evaluation catches up (replay-window.ts).
+    if (record.quiet) return false;
     const toldThisGeneration = told !== null && told.generation === alert.generation && told.status === 'firing';
     if (toldThisGeneration && RANK[alert.severity] <= RANK[told.severity]) return false;
     if (mute(record, now, toldThisGeneration ? 'rise' : 'firing').muted) return false;
@@ -43,7 +45,10 @@ export function reconcile(record: AlertRecord, mute: MuteFn, now: number): boole
     record.lastNotifiedAt = now;
     return true;
   }
-  if (told?.status !== 'firing' || mute(record, now, 'resolved').muted) return false;
+  if (told?.status !== 'firing') return false;
+  // Nobody was told this quiet generation fired, so its resolution is not told either (replay-window.ts).
+  if (record.quiet && told.generation !== alert.generation) return false;
+  if (mute(record, now, 'resolved').muted) return false;
   alert.id = alertMessageId(alert.fingerprint, alert.generation, alert.status, alert.severity);
   record.outbox.push({ reason: 'resolved', publish: publishesToAlerts(alert), alert: { ...alert } });
   record.announced = { generation: alert.generation, status: 'resolved', severity: alert.severity };

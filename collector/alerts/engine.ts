@@ -19,6 +19,7 @@ import type { EngineRule } from './engine-rules.ts';
 import { silenceActive, silenceMatches, silenceTarget, type Silence } from '../silences/index.ts';
 import { EngineState, type HostInfo, type SeriesState } from './engine-state.ts';
 import { ActiveSeries } from './active-series.ts';
+import { ReplayWindow, type QuietStatus } from './replay-window.ts';
 import type { IntakeLimits, RejectReason } from '../intake/index.ts';
 
 /** Where transitions go: persisted first (KV), then the record's outbox is published and notified. */
@@ -32,6 +33,8 @@ export interface EngineObserver {
   /** An event the intake gate refused (intake/gate.ts): counted and logged by the caller. */
   rejectedEvent?(reason: RejectReason, event: AgentEvent): void;
   ruleFailed?(rule: string): void;
+  /** A transition stored but not told: it came from a replay of history (replay-window.ts). */
+  quietTransition?(status: QuietStatus): void;
 }
 
 export interface EngineOptions {
@@ -43,6 +46,7 @@ export interface EngineOptions {
   /** Bounds on what an event may claim (collector.yaml `intake:`); defaults when absent. */
   intake?: IntakeLimits;
   inhibit?: InhibitOptions; // collector.yaml `inhibit_rules:`, beside host-down inhibition (alerts/inhibition.ts)
+  announceWithinMs?: number; // collector.yaml `replay.announce_within` (replay-window.ts)
 }
 
 /**
@@ -80,6 +84,7 @@ export class AlertEngine {
       commit: (record) => this.commit(record),
       logger: options.logger,
       inhibit: options.inhibit,
+      window: new ReplayWindow(options.announceWithinMs, (status) => options.observer?.quietTransition?.(status)),
     });
   }
 
@@ -100,16 +105,10 @@ export class AlertEngine {
       const base = record.alert.rule;
       // `external` alerts are not the rules' (gateway-alerts.ts raises and resolves them).
       if (record.alert.status === 'firing' && record.alert.ruleKind !== 'external' && !this.rulesByName.has(base)) {
-        this.options.logger.warn(
-          { fingerprint: record.alert.fingerprint, rule: base },
-          'rule no longer configured: resolving its alert',
-        );
-        this.lifecycle.resolve(
-          record,
-          { summary: `${record.alert.host}: rule ${base} was removed from the configuration`, value: null },
-          { at: now, now },
-          this.state.streamSeq,
-        );
+        const fields = { fingerprint: record.alert.fingerprint, rule: base };
+        this.options.logger.warn(fields, 'rule no longer configured: resolving its alert');
+        const summary = `${record.alert.host}: rule ${base} was removed from the configuration`;
+        this.lifecycle.resolve(record, { summary, value: null }, { at: now, now }, this.state.streamSeq);
       }
     }
   }
@@ -188,12 +187,8 @@ export class AlertEngine {
     const record = this.records.get(ack.fingerprint);
     if (record?.alert.status !== 'firing') return 'unknown';
     if (ack.generation !== undefined && ack.generation !== record.alert.generation) return 'stale';
-    if (
-      record.ack?.generation === record.alert.generation &&
-      record.ack.until === ack.until &&
-      record.ack.by === ack.by
-    )
-      return 'applied';
+    const { ack: held, alert } = record;
+    if (held?.generation === alert.generation && held.until === ack.until && held.by === ack.by) return 'applied';
     record.ack = {
       generation: record.alert.generation,
       by: ack.by,
@@ -234,12 +229,15 @@ export class AlertEngine {
     }
     for (const record of this.records.values()) {
       if (record.alert.status !== 'firing') continue;
+      const rule = this.rulesByName.get(record.alert.rule);
+      // A tick-driven rule's (or flapping's) alert held back in a replay, still firing now evaluation is recent.
+      if (record.quiet && rule && (rule.instance.onTick || record.alert.ruleKind === 'flapping'))
+        this.lifecycle.catchUp(record, this.momentFor(rule, now));
       if (record.ack && record.ack.until > 0 && now >= record.ack.until) {
         record.ack = null;
         record.alert.acknowledged = false;
         this.commit(record);
       }
-      const rule = this.rulesByName.get(record.alert.rule);
       if (rule && repeatDue(record, this.mute, rule.repeatMs, now)) {
         queueRepeat(record, now);
         this.commit(record);
@@ -366,7 +364,7 @@ export class AlertEngine {
     );
     const { host, generation, severity } = record.alert;
     const fields = { host, rule: rule.instance.name, fingerprint: fp, generation, severity, inhibited };
-    this.lifecycle.raise(record, now);
+    this.lifecycle.raise(record, { at, now });
     // Once the commit's first KV request is on the wire: formatting and handing over the line (~0.1 ms, ~1 ms at p90
     // on a busy box, bench e2e-log) was on every alert's way to its notification. Still ahead of that request's reply.
     setImmediate(() => this.options.logger.info(fields, 'alert firing'));

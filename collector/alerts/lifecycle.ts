@@ -4,6 +4,7 @@ import { firingRecord, type AlertRecord } from './alert-record.ts';
 import { reconcile, severityLevel } from './announce.ts';
 import type { Verdict } from '../rules/index.ts';
 import { type InhibitOptions, RuleInhibition } from './inhibition.ts';
+import type { ReplayWindow } from './replay-window.ts';
 
 /**
  * When a transition happened (`at`: event time for a rule judged on events, alerts/event-time.ts) and our clock
@@ -27,6 +28,8 @@ export class AlertLifecycle {
       commit: (record: AlertRecord) => void;
       logger: Logger;
       inhibit?: InhibitOptions | undefined;
+      /** What a replay of history may tell (replay-window.ts). */
+      window: ReplayWindow;
     },
   ) {
     this.inhibition = new RuleInhibition({
@@ -42,32 +45,51 @@ export class AlertLifecycle {
   /** collector.yaml `inhibit_rules:`; their decision joins host-down's in each alert's `inhibited` flag. */
   readonly inhibition: RuleInhibition;
 
-  /** A new generation's record (firingRecord()) goes live: stored, told if nothing mutes it, committed. */
-  raise(record: AlertRecord, now: number): void {
+  /**
+   * A new generation's record (firingRecord()) goes live: stored, told if nothing mutes it and it is not from a
+   * replay of history, committed.
+   */
+  raise(record: AlertRecord, moment: Moment): void {
+    const { now } = moment;
     this.deps.records.set(record.alert.fingerprint, record);
+    this.deps.window.fired(record, moment);
     if (record.alert.ruleKind === 'host_down') this.setInhibition(record.alert.host, true, now, record);
     this.inhibition.refresh(now, record);
     reconcile(record, this.deps.mute, now);
     this.deps.commit(record);
   }
 
-  /** A firing alert's new verdict: value and summary follow; a severity change is committed, a rise is told. */
-  update(record: AlertRecord, verdict: Verdict, { at, now }: Moment, seq: number): void {
+  /**
+   * A firing alert's new verdict: value and summary follow; a severity change is committed, a rise is told; one
+   * held back in a replay of history is told now if the verdict is recent.
+   */
+  update(record: AlertRecord, verdict: Verdict, moment: Moment, seq: number): void {
+    const { at, now } = moment;
     const alert = record.alert;
     const rose = severityLevel(verdict.severity) > severityLevel(alert.severity);
     const changed = verdict.severity !== alert.severity;
     alert.value = verdict.value;
     alert.summary = verdict.summary;
-    if (!changed) return;
+    if (!changed) return this.catchUp(record, moment);
+    const caughtUp = this.deps.window.caughtUp(record, moment);
     // Event time never goes back from event to event, but a tick's (a `for` that elapsed during a stalled feed) may
     // be later than a backlog event's: an alert's own times never go back.
     alert.ts = Math.max(at, alert.ts);
     alert.severity = verdict.severity!;
     record.seq = seq;
     record.updatedAt = now;
-    if (rose) reconcile(record, this.deps.mute, now);
+    if (rose) this.deps.window.fired(record, moment);
+    if (rose || caughtUp) reconcile(record, this.deps.mute, now);
     this.deps.commit(record);
     this.inhibition.refresh(now, record);
+  }
+
+  /** Evaluation reached `moment` and the alert still fires: what a replay of history held back is told now. */
+  catchUp(record: AlertRecord, moment: Moment): void {
+    if (!this.deps.window.caughtUp(record, moment)) return;
+    record.updatedAt = moment.now;
+    reconcile(record, this.deps.mute, moment.now);
+    this.deps.commit(record);
   }
 
   resolve(record: AlertRecord, verdict: Pick<Verdict, 'summary' | 'value'>, moment: Moment, seq: number): void {
@@ -85,6 +107,7 @@ export class AlertLifecycle {
       'alert resolved',
     );
     reconcile(record, this.deps.mute, now);
+    this.deps.window.resolved(record);
     this.deps.commit(record);
     if (alert.ruleKind === 'host_down') this.setInhibition(alert.host, false, now);
     this.inhibition.refresh(now);
@@ -121,7 +144,7 @@ export class AlertLifecycle {
         now,
       );
       this.deps.logger.warn(log, 'series started flapping');
-      this.raise(record, now);
+      this.raise(record, moment);
     } else if (previous?.alert.status === 'firing') {
       this.deps.logger.info(log, 'series stopped flapping');
       const summary = `${host}: ${rule} stopped flapping (${percentText} state change)`;

@@ -71,6 +71,7 @@ export class PartitionRuntime {
       output: queue,
       logger,
       intake: intakeLimits(config.intake),
+      announceWithinMs: config.replay.announce_within,
       inhibit: {
         rules: compileInhibitRules(config.inhibit_rules),
         onInhibited: (alert) => metrics.inhibited.inc({ rule: alert.rule }),
@@ -83,6 +84,7 @@ export class PartitionRuntime {
         duplicateEvent: () => metrics.duplicates.inc(),
         rejectedEvent: (reason, event) => parts.rejections.rejected(reason, event),
         ruleFailed: (rule) => metrics.ruleErrors.inc({ rule }),
+        quietTransition: (status) => metrics.quietTransitions.inc({ status }),
       },
     });
     const checkpoints = new CheckpointStore(parts.checkpoints, logger, checkpointPrefix(partition, count));

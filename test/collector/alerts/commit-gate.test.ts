@@ -48,6 +48,7 @@ function announcing(alert: Alert): AlertRecord {
     ack: null,
     outbox: [{ reason: 'firing', publish: true, alert }],
     updatedAt: alert.startsAt,
+    quiet: false,
   };
 }
 

@@ -7,6 +7,8 @@ import { engineFor, EventScript } from './engine-harness.ts';
 const HOUR = 3_600_000;
 const load = { name: 'load', kind: 'threshold', metric: 'load', crit: 10, for: '5m' };
 const disk = { name: 'disk', kind: 'threshold', metric: 'disk_used', crit: 90 };
+// These replays are an hour old: inside the window, so told (engine-replay-window.test.ts: beyond it).
+const withinTwoHours = { announce_within: '2h' };
 
 /**
  * Events stored in EVENTS before the engine reads them (a restart, a partition taken over): each is handed over with
@@ -23,7 +25,7 @@ function replayer(engine: AlertEngine, storedFrom: number, afterSeq = 0) {
 describe('collector engine: a replayed transition carries the time its event was stored', () => {
   it('firing and resolution of replayed events: startsAt/endsAt are the events’ store times, not the replay’s', () => {
     const clock = new ManualClock(10 * HOUR);
-    const { engine, output } = engineFor([disk], { clock });
+    const { engine, output } = engineFor([disk], { clock, replay: withinTwoHours });
     const t0 = clock.now() - HOUR;
     const replay = replayer(engine, t0);
     replay(0, (s) => s.resource('web1', 'disk_used', 95));
@@ -40,7 +42,7 @@ describe('collector engine: a replayed transition carries the time its event was
 
   it('`for` measures the time between replayed events, and a tick mid-replay fires nothing early', () => {
     const clock = new ManualClock(10 * HOUR);
-    const { engine, output } = engineFor([load], { clock });
+    const { engine, output } = engineFor([load], { clock, replay: withinTwoHours });
     const t0 = clock.now() - HOUR;
     const replay = replayer(engine, t0);
     // Breach at t0 and cleared a minute later: it never lasted 5 minutes, so a replay must not fire it, even when a
@@ -61,7 +63,7 @@ describe('collector engine: a replayed transition carries the time its event was
 
   it('never moves backwards: an event stored earlier than one already evaluated takes the later time', () => {
     const clock = new ManualClock(10 * HOUR);
-    const { engine, output } = engineFor([disk], { clock });
+    const { engine, output } = engineFor([disk], { clock, replay: withinTwoHours });
     const t0 = clock.now() - HOUR;
     const replay = replayer(engine, t0);
     replay(10_000, (s) => s.resource('web1', 'disk_used', 95));
@@ -74,13 +76,13 @@ describe('collector engine: a replayed transition carries the time its event was
   it('the checkpoint keeps event time: a restored `for` timer is not fired by the restarted clock', () => {
     const rules = [load];
     const clock = new ManualClock(10 * HOUR);
-    const first = engineFor(rules, { clock });
+    const first = engineFor(rules, { clock, replay: withinTwoHours });
     const t0 = clock.now();
     replayer(first.engine, t0)(0, (s) => s.resource('web1', 'load', 50));
     const checkpoint = JSON.parse(JSON.stringify(first.engine.state.snapshot(first.engine.rules)));
 
     clock.advance(HOUR); // down for an hour; what was stored meanwhile is replayed now
-    const second = engineFor(rules, { clock });
+    const second = engineFor(rules, { clock, replay: withinTwoHours });
     second.engine.load([...first.output.stored.values()], checkpoint);
     second.engine.tick();
     assert.deepEqual(second.output.take(), [], 'the replay has not reached t0 + 5m yet');
@@ -92,7 +94,7 @@ describe('collector engine: a replayed transition carries the time its event was
   it('host liveness stays on our clock: heartbeats during a replay do not make the replayed host look down', () => {
     const clock = new ManualClock(10 * HOUR);
     const rules = [disk, { name: 'host_down', kind: 'host_down', missed_heartbeats: 6 }];
-    const { engine, output } = engineFor(rules, { clock });
+    const { engine, output } = engineFor(rules, { clock, replay: withinTwoHours });
     const beats = new EventScript(clock);
     const t0 = clock.now() - HOUR;
     const replay = replayer(engine, t0);
@@ -134,7 +136,7 @@ describe('collector engine: a replayed transition carries the time its event was
     const clock = new ManualClock(10 * HOUR);
     let fraction = 0;
     clock.monotonic = () => clock.now() + (fraction += 0.3); // as performance.now() does
-    const { engine, output } = engineFor([load], { clock });
+    const { engine, output } = engineFor([load], { clock, replay: withinTwoHours });
     replayer(engine, clock.now())(0, (s) => s.resource('web1', 'load', 50));
     clock.advance(300_000);
     engine.tick();

@@ -41,11 +41,18 @@ export class MemoryOutput implements EngineOutput {
 
 export function engineFor(
   rules: unknown[],
-  options: { clock?: ManualClock; defaults?: unknown; output?: MemoryOutput; inhibit_rules?: unknown[] } = {},
+  options: {
+    clock?: ManualClock;
+    defaults?: unknown;
+    output?: MemoryOutput;
+    inhibit_rules?: unknown[];
+    replay?: unknown;
+  } = {},
 ) {
   const config = CollectorConfig.parse({
     rules,
     ...(options.defaults ? { defaults: options.defaults } : {}),
+    ...(options.replay ? { replay: options.replay } : {}),
     ...(options.inhibit_rules ? { inhibit_rules: options.inhibit_rules } : {}),
   });
   const clock = options.clock ?? new ManualClock();
@@ -56,6 +63,7 @@ export function engineFor(
     output,
     logger: silentLogger(),
     inhibit: { rules: compileInhibitRules(config.inhibit_rules) },
+    announceWithinMs: config.replay.announce_within,
   });
   return { engine, clock, output, config };
 }

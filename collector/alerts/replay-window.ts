@@ -1,0 +1,51 @@
+import type { AlertRecord } from './alert-record.ts';
+import type { Moment } from './lifecycle.ts';
+
+/** collector.yaml `replay.announce_within` when absent. */
+export const DEFAULT_ANNOUNCE_WITHIN_MS = 15 * 60_000;
+
+export type QuietStatus = 'firing' | 'resolved';
+
+/**
+ * What a replay of history may tell. Transitions carry event time (event-time.ts), so replaying a long stretch of
+ * EVENTS (a `partitions` change replays it from its start, a lost checkpoint, a first start after agents published,
+ * a collector down for hours) fires and resolves every `for` breach and log burst in it with its real times. Told,
+ * they would page people, and phone them, for incidents days old and long over; Prometheus never back-fills rule
+ * evaluation, and neither do we: a transition whose event time is more than `withinMs` before our clock is applied
+ * and stored (the record is marked `quiet`) but not told, and reconcile() (announce.ts) tells nothing of a quiet
+ * firing. One still firing when evaluation reaches events inside the window is told then, once, with its original
+ * startsAt (caughtUp(): the next event of its series, or a tick for a tick-driven rule); one that resolves first is
+ * never told, nor its resolution. The resolution of a firing people were told is told however old: it ends their
+ * page (and the gateway's calls). Live operation and short replays (a failover, a restart of minutes) are within the
+ * window and told as before. `quiet` is in the record, so a restart in between neither loses nor repeats it.
+ */
+export class ReplayWindow {
+  constructor(
+    private readonly withinMs = DEFAULT_ANNOUNCE_WITHIN_MS,
+    private readonly onQuiet: (status: QuietStatus) => void = () => undefined,
+  ) {}
+
+  /** Whether a transition at `moment` is history, too old to be told. */
+  past({ at, now }: Moment): boolean {
+    return now - at > this.withinMs;
+  }
+
+  /** A new generation fired, or a firing one rose, at `moment`: from history, held back. */
+  fired(record: AlertRecord, moment: Moment): void {
+    if (!this.past(moment)) return;
+    record.quiet = true;
+    this.onQuiet('firing');
+  }
+
+  /** It resolved: nobody hears of it if nobody heard of its firing (a rise held back is not a firing untold). */
+  resolved(record: AlertRecord): void {
+    if (record.quiet && record.announced?.generation !== record.alert.generation) this.onQuiet('resolved');
+  }
+
+  /** Evaluation has reached `moment` and the alert still fires: a held-back firing or rise is to be told now. */
+  caughtUp(record: AlertRecord, moment: Moment): boolean {
+    if (!record.quiet || record.alert.status !== 'firing' || this.past(moment)) return false;
+    record.quiet = false;
+    return true;
+  }
+}
