@@ -230,9 +230,7 @@ export class AlertEngine {
     for (const record of this.records.values()) {
       if (record.alert.status !== 'firing') continue;
       const rule = this.rulesByName.get(record.alert.rule);
-      // A tick-driven rule's (or flapping's) alert held back in a replay, still firing now evaluation is recent.
-      if (record.quiet && rule && (rule.instance.onTick || record.alert.ruleKind === 'flapping'))
-        this.lifecycle.catchUp(record, this.momentFor(rule, now));
+      if (record.quiet && rule) this.lifecycle.catchUpAtTick(record, rule.instance, this.momentFor(rule, now));
       if (record.ack && record.ack.until > 0 && now >= record.ack.until) {
         record.ack = null;
         record.alert.acknowledged = false;

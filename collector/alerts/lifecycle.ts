@@ -92,6 +92,14 @@ export class AlertLifecycle {
     this.deps.commit(record);
   }
 
+  /**
+   * A tick: a tick-driven rule (a log window) has judged its series at `moment`, so its alert still firing is
+   * caught up as at an event; as is a flapping alert (no verdicts of its own). Another rule's waits for an event.
+   */
+  catchUpAtTick(record: AlertRecord, rule: { onTick?: unknown }, moment: Moment): void {
+    if (rule.onTick || record.alert.ruleKind === 'flapping') this.catchUp(record, moment);
+  }
+
   resolve(record: AlertRecord, verdict: Pick<Verdict, 'summary' | 'value'>, moment: Moment, seq: number): void {
     const { at, now } = moment;
     const alert = record.alert;
