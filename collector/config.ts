@@ -32,7 +32,7 @@ export const CollectorConfig = z
     evaluation_interval: DurationAtLeast(10, '10ms').default(1000),
     /** How often rule state is checkpointed to KV; a crash replays at most this much of EVENTS. */
     checkpoint_interval: DurationAtLeast(100, '100ms').default(10_000),
-    /** A transition older than announce_within (event time) is stored, not told (README "Time", replay-window.ts). */
+    /** A transition announce_within older than the head of EVENTS is stored, not told (README "Time"). */
     replay: z
       .object({ announce_within: Duration.default(DEFAULT_ANNOUNCE_WITHIN_MS) })
       .strict()

@@ -21,6 +21,8 @@ export interface CollectorView {
   records(): Iterable<AlertRecord>;
   /** Known hosts and whether each is down. */
   hostStates(): Iterable<boolean>;
+  /** Our clock minus the NATS server's, from live EVENTS deliveries (intake/stream-head.ts); null while unknown. */
+  clockSkewMs?(): number | null;
 }
 
 /** Collector metrics; the firing and host gauges are computed from live state at scrape time. */
@@ -50,6 +52,17 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
       for (const record of view.records())
         if (record.alert.status === 'firing') counts[record.alert.severity] = (counts[record.alert.severity] ?? 0) + 1;
       for (const [severity, n] of Object.entries(counts)) this.set({ severity }, n);
+    },
+  });
+  new Gauge({
+    name: 'offhook_collector_clock_skew_seconds',
+    help:
+      "The collector's clock minus the NATS server's (EVENTS store time of events delivered live); NaN until one " +
+      'is. Beyond a minute: check NTP (history is judged in the server clock, but silences, acks and repeats are ours)',
+    registers: [registry],
+    collect() {
+      const skew = view.clockSkewMs?.() ?? null;
+      this.set(skew === null ? Number.NaN : skew / 1000);
     },
   });
   const metrics: CollectorMetrics = {

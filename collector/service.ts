@@ -24,10 +24,10 @@ import type { CollectorConfig } from './config.ts';
 import { AlertEngine, type EngineOutput } from './alerts/index.ts';
 import { consumeGatewayEvents, GatewayAlerts } from './alerts/index.ts';
 import { alertPartition, CollectorGroup, partitionOf } from './group/index.ts';
-import { RejectionReport } from './intake/index.ts';
+import { RejectionReport, StreamHead } from './intake/index.ts';
 import { collectorMetrics } from './metrics.ts';
 import { createDispatcher, type NotificationsConfig, type NotificationSink } from './notify/index.ts';
-import { PartitionFeeds } from './group/partition-feeds.ts';
+import { PartitionFeeds, refreshHead } from './group/partition-feeds.ts';
 import { PartitionRuntime } from './group/partition.ts';
 import type { DurableIntake } from './intake/index.ts';
 import type { Silence } from './silences/index.ts';
@@ -111,7 +111,9 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const js = jetstreamClient(nc);
 
   const runtimes = new Map<number, PartitionRuntime>();
+  const head = new StreamHead(clock);
   const metrics = collectorMetrics(registry, {
+    clockSkewMs: () => head.skewMs(),
     records: () => [...runtimes.values()].flatMap((r) => [...r.engine.records.values()]),
     hostStates: () =>
       [...runtimes.values()].flatMap((r) => {
@@ -141,6 +143,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
     logger,
     count,
     runtimes,
+    head,
     ...(deps.feedPullExpiryMs ? { expiresMs: deps.feedPullExpiryMs } : {}),
   });
   const gatewayAlerts = new GatewayAlerts({
@@ -187,6 +190,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
             clock,
             rejections,
             fence,
+            head,
           },
           records,
         );
@@ -275,8 +279,8 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   let stopped = false;
   let tickTimer: ClockTimer | undefined;
   let checkpointTimer: ClockTimer | undefined;
-  let eventsLastSeq = 0;
   let ticks = 0;
+  let refreshing = false;
   const tick = (): void => {
     if (stopped) return;
     try {
@@ -289,15 +293,15 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
     } catch (err) {
       logger.error({ err }, 'evaluation tick failed');
     }
-    if (count > 1 && ticks++ % 5 === 0) void refreshLastSeq();
-    tickTimer = clock.setTimeout(tick, config.evaluation_interval);
-  };
-  const refreshLastSeq = async (): Promise<void> => {
-    try {
-      eventsLastSeq = (await (await jetstreamManager(nc)).streams.info(streams.events)).state.last_seq;
-    } catch (err) {
-      logger.debug({ err }, 'cannot read the EVENTS position for partition lag; keeping the last one');
+    head.checkSkew(logger);
+    // A partition behind the head (replaying, or the feed said more is pending): how far the head has moved since.
+    const behind = [...runtimes.values()].some((runtime) => runtime.engine.state.streamSeq < head.seq);
+    if ((behind || (count > 1 && ticks % 5 === 0)) && !refreshing) {
+      refreshing = true;
+      void refreshHead(nc, streams.events, head, logger).finally(() => (refreshing = false));
     }
+    ticks++;
+    tickTimer = clock.setTimeout(tick, config.evaluation_interval);
   };
   const checkpoint = async (): Promise<void> => {
     await Promise.all([...runtimes.values()].map((runtime) => runtime.checkpoint()));
@@ -312,7 +316,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const partitions = (): PartitionStatus[] =>
     group.partitionOwners().map(({ partition, member: owner, seq }) => {
       const position = runtimes.get(partition)?.engine.state.streamSeq ?? seq;
-      return { partition, member: owner, seq: position, lag: Math.max(0, eventsLastSeq - position) };
+      return { partition, member: owner, seq: position, lag: Math.max(0, head.seq - position) };
     });
   const statusDeps = { ...groupView(runtimes, idleEngine, clock), clock, ...(count > 1 ? { partitions } : {}) };
   const webConsole = config.console.enabled

@@ -20,7 +20,7 @@ import { silenceActive, silenceMatches, silenceTarget, type Silence } from '../s
 import { EngineState, type HostInfo, type SeriesState } from './engine-state.ts';
 import { ActiveSeries } from './active-series.ts';
 import { ReplayWindow, type QuietStatus } from './replay-window.ts';
-import type { IntakeLimits, RejectReason } from '../intake/index.ts';
+import { StreamHead, type IntakeLimits, type RejectReason } from '../intake/index.ts';
 
 /** Where transitions go: persisted first (KV), then the record's outbox is published and notified. */
 export interface EngineOutput {
@@ -47,6 +47,7 @@ export interface EngineOptions {
   intake?: IntakeLimits;
   inhibit?: InhibitOptions; // collector.yaml `inhibit_rules:`, beside host-down inhibition (alerts/inhibition.ts)
   announceWithinMs?: number; // collector.yaml `replay.announce_within` (replay-window.ts)
+  head?: StreamHead; // where EVENTS ends, as the feed knows it (intake/stream-head.ts); none: each event is it
 }
 
 /**
@@ -68,9 +69,11 @@ export class AlertEngine {
    */
   readonly mute: MuteFn;
   private readonly lifecycle: AlertLifecycle;
+  private readonly head: StreamHead;
 
   constructor(private readonly options: EngineOptions) {
     this.state = new EngineState(options.intake);
+    this.head = options.head ?? new StreamHead(options.clock);
     this.mute = createMute([
       inhibitor,
       silencer((alert, now) => this.silencedBy(alert, now)),
@@ -108,7 +111,7 @@ export class AlertEngine {
         const fields = { fingerprint: record.alert.fingerprint, rule: base };
         this.options.logger.warn(fields, 'rule no longer configured: resolving its alert');
         const summary = `${record.alert.host}: rule ${base} was removed from the configuration`;
-        this.lifecycle.resolve(record, { summary, value: null }, { at: now, now }, this.state.streamSeq);
+        this.lifecycle.resolve(record, { summary, value: null }, { at: now, head: now, now }, this.state.streamSeq);
       }
     }
   }
@@ -135,7 +138,8 @@ export class AlertEngine {
       return false;
     }
     const now = this.options.clock.now();
-    const moment = { at: this.state.time.advance(arrivedAt, this.options.clock), now };
+    const at = this.state.time.advance(arrivedAt, this.options.clock);
+    const moment = { at, head: Math.max(this.head.time, at), now };
     const verdict = this.state.intake.admit(event, streamSeq, arrivedAt);
     if (verdict !== 'accept') {
       if (verdict === 'duplicate') this.options.observer?.duplicateEvent?.();
@@ -149,7 +153,7 @@ export class AlertEngine {
       if (!rule.instance.onEvent || !rule.hosts.matches(event.host) || streamSeq <= rule.coveredSeq) continue;
       // One rule tripping over an odd event must not stop the others (or the stream).
       try {
-        const m = rule.instance.timeBase === 'clock' ? { at: now, now } : moment;
+        const m = rule.instance.timeBase === 'clock' ? { at: now, head: now, now } : moment;
         for (const verdict of rule.instance.onEvent(event, m.at)) this.apply(rule, verdict, m, streamSeq);
       } catch (err) {
         this.options.logger.error(
@@ -258,9 +262,11 @@ export class AlertEngine {
     return this.state.hosts;
   }
 
-  /** A rule's time (event time, or our clock for a rule judged on live input) beside our clock. */
+  /** A rule's time (event time; our clock for a rule judged on live input) beside our clock, and the head then. */
   private momentFor(rule: EngineRule, now: number): Moment {
-    return { at: rule.instance.timeBase === 'clock' ? now : this.state.time.at(this.options.clock), now };
+    if (rule.instance.timeBase === 'clock') return { at: now, head: now, now };
+    const at = this.state.time.at(this.options.clock);
+    return { at, head: this.head.at(at, this.state.streamSeq), now };
   }
 
   private tickSilences(now: number): void {
@@ -335,7 +341,7 @@ export class AlertEngine {
     this.state.dropIfIdle(fp);
   }
 
-  private fire(rule: EngineRule, fp: string, series: SeriesState, { at, now }: Moment, seq: number): void {
+  private fire(rule: EngineRule, fp: string, series: SeriesState, moment: Moment, seq: number): void {
     const pending = series.pending!;
     series.pending = null;
     const previous = this.records.get(fp);
@@ -353,16 +359,16 @@ export class AlertEngine {
         severity: pending.severity,
         summary: pending.summary,
         value: pending.value,
-        startsAt: at,
+        startsAt: moment.at,
         inhibited,
       },
       previous,
       seq,
-      now,
+      moment.now,
     );
     const { host, generation, severity } = record.alert;
     const fields = { host, rule: rule.instance.name, fingerprint: fp, generation, severity, inhibited };
-    this.lifecycle.raise(record, { at, now });
+    this.lifecycle.raise(record, moment);
     // Once the commit's first KV request is on the wire: formatting and handing over the line (~0.1 ms, ~1 ms at p90
     // on a busy box, bench e2e-log) was on every alert's way to its notification. Still ahead of that request's reply.
     setImmediate(() => this.options.logger.info(fields, 'alert firing'));

@@ -11,11 +11,13 @@ export type QuietStatus = 'firing' | 'resolved';
  * EVENTS (a `partitions` change replays it from its start, a lost checkpoint, a first start after agents published,
  * a collector down for hours) fires and resolves every `for` breach and log burst in it with its real times. Told,
  * they would page people, and phone them, for incidents days old and long over; Prometheus never back-fills rule
- * evaluation, and neither do we: a transition whose event time is more than `withinMs` before our clock is applied
- * and stored (the record is marked `quiet`) but not told, and reconcile() (announce.ts) tells nothing of a quiet
- * firing. One still firing when evaluation reaches events inside the window is told then, once, with its original
- * startsAt (caughtUp(): the next event of its series, or a tick for a tick-driven rule); one that resolves first is
- * never told, nor its resolution. The resolution of a firing people were told is told however old: it ends their
+ * evaluation, and neither do we: a transition whose event time is more than `withinMs` before the head of EVENTS
+ * (Moment.head: the newest store time known, the server's clock; never ours, which may run hours ahead of it and
+ * would make every live event history) is applied and stored (the record is marked `quiet`) but not told, and
+ * reconcile() (announce.ts) tells nothing of a quiet firing. A live event is the head: never quiet. One still
+ * firing when evaluation reaches events inside the window is told then, once, with its original startsAt
+ * (caughtUp(): the next event of its series, or a tick for a tick-driven rule); one that resolves first is never
+ * told, nor its resolution. The resolution of a firing people were told is told however old: it ends their
  * page (and the gateway's calls). Live operation and short replays (a failover, a restart of minutes) are within the
  * window and told as before. `quiet` is in the record, so a restart in between neither loses nor repeats it.
  */
@@ -25,9 +27,9 @@ export class ReplayWindow {
     private readonly onQuiet: (status: QuietStatus) => void = () => undefined,
   ) {}
 
-  /** Whether a transition at `moment` is history, too old to be told. */
-  past({ at, now }: Moment): boolean {
-    return now - at > this.withinMs;
+  /** Whether a transition at `moment` is history: older than the newest event known (server clock) by the window. */
+  past({ at, head }: Moment): boolean {
+    return head - at > this.withinMs;
   }
 
   /** A new generation fired, or a firing one rose, at `moment`: from history, held back. */

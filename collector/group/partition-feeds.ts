@@ -1,5 +1,6 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { InboundValidator, Logger, NatsConnection, Subjects } from '../../shared/index.ts';
-import { readStreamFrom, type StreamFeed } from '../intake/index.ts';
+import { readStreamFrom, type StreamFeed, type StreamHead } from '../intake/index.ts';
 import { partitionOf } from './index.ts';
 import { storedAtMs } from '../intake/index.ts';
 import type { PartitionRuntime } from './partition.ts';
@@ -12,6 +13,8 @@ export interface PartitionFeedOptions {
   logger: Logger;
   count: number;
   runtimes: Map<number, PartitionRuntime>;
+  /** Where EVENTS ends, told by each delivery (the partitions' engines judge history against it). */
+  head: StreamHead;
   expiresMs?: number;
 }
 
@@ -66,11 +69,16 @@ export class PartitionFeeds {
     for (const runtime of held) runtime.readerRound = round;
     const eventsFrom = Math.min(...held.map((r) => r.engine.state.streamSeq));
     const acksFrom = Math.min(...held.map((r) => r.engine.state.ackSeq));
-    const { nc, streams, validator, logger, count, runtimes } = this.options;
+    const { nc, streams, validator, logger, count, runtimes, head } = this.options;
+    // Before the first delivery: a replay must know from its first event how far behind the head it is.
+    await refreshHead(nc, streams.events, head, logger);
+    if (round !== this.round) return;
     const feedOptions = { logger, ...(this.options.expiresMs ? { expiresMs: this.options.expiresMs } : {}) };
     const events = await readStreamFrom(nc, streams.events, eventsFrom, feedOptions, (msg) => {
       if (round !== this.round) return;
       const seq = msg.seq;
+      const storedAt = storedAtMs(msg);
+      head.delivered(seq, storedAt, msg.info.pending);
       // Another member's host: its subject says so, and the payload is not even decoded (the owner validates it).
       const parsed = count > 1 ? this.options.subjects.parse(msg.subject) : null;
       if (parsed?.type === 'event' && !runtimes.has(partitionOf(parsed.host, count))) {
@@ -84,7 +92,7 @@ export class PartitionFeeds {
       for (const runtime of runtimes.values()) {
         if (runtime.readerRound !== round) continue;
         const mine = runtime.partition === target && seq > runtime.engine.state.streamSeq;
-        if (mine) runtime.handleEvent(event!, seq, storedAtMs(msg));
+        if (mine) runtime.handleEvent(event!, seq, storedAt);
         else runtime.passed(seq);
       }
     });
@@ -109,5 +117,15 @@ export class PartitionFeeds {
     });
     if (round !== this.round) return acks.stop();
     this.acks = acks;
+  }
+}
+
+/** The stream's last message (stream info): where a replay stands. Without it the deliveries still tell. */
+export async function refreshHead(nc: NatsConnection, stream: string, head: StreamHead, logger: Logger): Promise<void> {
+  try {
+    const { state } = await (await jetstreamManager(nc)).streams.info(stream);
+    head.observed(state.last_seq, state.last_seq > 0 ? Date.parse(state.last_ts) : 0);
+  } catch (err) {
+    logger.debug({ err, stream }, 'cannot read where the stream ends; judging history by the deliveries');
   }
 }

@@ -11,7 +11,7 @@ import { AlertEngine } from '../alerts/index.ts';
 import { buildRules } from '../alerts/index.ts';
 import { alertPartition } from './index.ts';
 import { intakeLimits } from '../intake/index.ts';
-import type { RejectionReport } from '../intake/index.ts';
+import type { RejectionReport, StreamHead } from '../intake/index.ts';
 import type { CollectorMetrics } from '../metrics.ts';
 import type { NotificationSink } from '../notify/index.ts';
 import type { AgentEvent } from '../rules/index.ts';
@@ -31,6 +31,8 @@ export interface PartitionParts {
   clock: Clock;
   rejections: RejectionReport;
   fence?: () => Promise<boolean>;
+  /** The head of EVENTS as this member's feed knows it: what history is judged against. */
+  head?: StreamHead;
 }
 
 /**
@@ -72,6 +74,7 @@ export class PartitionRuntime {
       logger,
       intake: intakeLimits(config.intake),
       announceWithinMs: config.replay.announce_within,
+      ...(parts.head ? { head: parts.head } : {}),
       inhibit: {
         rules: compileInhibitRules(config.inhibit_rules),
         onInhibited: (alert) => metrics.inhibited.inc({ rule: alert.rule }),

@@ -9,3 +9,4 @@ export { DEFAULT_INTAKE_LIMITS, IntakeGate, type IntakeLimits, type RejectReason
 export type { EpochPosition } from './positions.ts';
 export { RejectionReport } from './report.ts';
 export { storedAtMs } from './stored-at.ts';
+export { SKEW_WARN_MS, StreamHead } from './stream-head.ts';

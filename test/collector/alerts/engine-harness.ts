@@ -14,6 +14,7 @@ import { AlertEngine, type EngineOutput } from '../../../collector/alerts/engine
 import { buildRules } from '../../../collector/alerts/engine-rules.ts';
 import { CollectorConfig } from '../../../collector/config.ts';
 import { compileInhibitRules } from '../../../collector/mute/inhibit-rules.ts';
+import type { StreamHead } from '../../../collector/intake/index.ts';
 
 /** Persists like KV would and keeps every announcement, in order. */
 export class MemoryOutput implements EngineOutput {
@@ -47,6 +48,7 @@ export function engineFor(
     output?: MemoryOutput;
     inhibit_rules?: unknown[];
     replay?: unknown;
+    head?: StreamHead;
   } = {},
 ) {
   const config = CollectorConfig.parse({
@@ -64,6 +66,7 @@ export function engineFor(
     logger: silentLogger(),
     inhibit: { rules: compileInhibitRules(config.inhibit_rules) },
     announceWithinMs: config.replay.announce_within,
+    ...(options.head ? { head: options.head } : {}),
   });
   return { engine, clock, output, config };
 }
