@@ -9,8 +9,8 @@ const SKEW_SAMPLES = 5;
  * The newest end of EVENTS as this collector's feed knows it, in the NATS server's own clock: what a replay of
  * history is measured against (alerts/replay-window.ts). Judged against our clock instead, a collector whose clock ran
  * ahead of the server's (no NTP, a VM resumed, an RTC in local time) took every live event for history and told
- * nobody of anything. Both numbers only grow: stream info when a feed opens (and while a partition is behind it), and
- * each delivery: its sequence plus the messages JetStream says are still to come, and its store time. One per
+ * nobody of anything. Told by stream info when a feed opens (and while a partition is behind it), and by each
+ * delivery: its sequence plus the messages JetStream says are still to come, and its store time. One per
  * collector (one EVENTS reader feeds every partition); each partition is at the head when its own position is.
  */
 export class StreamHead {
@@ -23,9 +23,12 @@ export class StreamHead {
 
   constructor(private readonly clock: Clock) {}
 
-  /** Stream info: its last message (`state.last_seq`, `state.last_ts`). */
+  /**
+   * Stream info: its last message (`state.last_seq`, `state.last_ts`). Its sequence is the stream's word: lower than
+   * ours, the stream was recreated (or a delivery overtook the answer, the same head): partitions are not behind it.
+   */
   observed(lastSeq: number, lastAt: number): void {
-    if (lastSeq > this.seq) this.seq = lastSeq;
+    this.seq = lastSeq;
     if (lastAt > this.time) this.time = lastAt;
   }
 
