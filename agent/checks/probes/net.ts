@@ -1,5 +1,12 @@
+import { createRequire } from 'node:module';
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket, type PeerCertificate } from 'node:tls';
+import type * as Tls from 'node:tls';
+import type { TLSSocket, PeerCertificate } from 'node:tls';
+
+// require(), not an ES import: node's ES facade of a built-in reads every export once, and node:tls's
+// `rootCertificates` getter then parses the ~140 bundled CA certificates, held for the agent's life although no
+// default check uses TLS (~0.2 MiB RSS; agent/README.md, Footprint). The NATS client requires node:tls as well.
+const { connect: tlsConnect } = createRequire(import.meta.url)('node:tls') as typeof Tls;
 
 /** Time since `start` in ms with 0.01 ms resolution. */
 export function elapsedMs(start: bigint): number {
