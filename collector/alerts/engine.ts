@@ -87,7 +87,7 @@ export class AlertEngine {
       commit: (record) => this.commit(record),
       logger: options.logger,
       inhibit: options.inhibit,
-      window: new ReplayWindow(options.announceWithinMs, (status) => options.observer?.quietTransition?.(status)),
+      window: new ReplayWindow(options.announceWithinMs, (s) => options.observer?.quietTransition?.(s), this.head),
     });
   }
 
@@ -139,7 +139,7 @@ export class AlertEngine {
     }
     const now = this.options.clock.now();
     const at = this.state.time.advance(arrivedAt, this.options.clock);
-    const moment = { at, head: Math.max(this.head.time, at), now };
+    const moment: Moment = { at, now }; // no head: the stream's, which the feed has told of this event already
     const verdict = this.state.intake.admit(event, streamSeq, arrivedAt);
     if (verdict !== 'accept') {
       if (verdict === 'duplicate') this.options.observer?.duplicateEvent?.();

@@ -8,13 +8,14 @@ import type { ReplayWindow } from './replay-window.ts';
 
 /**
  * When a transition happened (`at`: event time for a rule judged on events, alerts/event-time.ts), the newest time
- * known at that point (`head`: the head of EVENTS in the same clock as `at`, intake/stream-head.ts; `at` itself when
- * live), and our clock (`now`: what silences, acks and re-notification are measured against, and when the record
- * changed). Whether a transition is history is `head - at`, never `now - at`: two clocks need not agree.
+ * known then (`head`: the head of EVENTS in the same clock as `at`, intake/stream-head.ts; `at` itself when live;
+ * absent for an event's, keeping the hot path as it was: the stream head then), and our clock (`now`: what
+ * silences, acks and re-notification are measured against, and when the record changed). Whether a transition is
+ * history is `head - at`, never `now - at`: two clocks need not agree.
  */
 export interface Moment {
   at: number;
-  head: number;
+  head?: number;
   now: number;
 }
 

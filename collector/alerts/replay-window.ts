@@ -25,11 +25,13 @@ export class ReplayWindow {
   constructor(
     private readonly withinMs = DEFAULT_ANNOUNCE_WITHIN_MS,
     private readonly onQuiet: (status: QuietStatus) => void = () => undefined,
+    /** The head of EVENTS (intake/stream-head.ts), for a moment without its own: an event's. */
+    private readonly stream: { readonly time: number } = { time: 0 },
   ) {}
 
   /** Whether a transition at `moment` is history: older than the newest event known (server clock) by the window. */
   past({ at, head }: Moment): boolean {
-    return head - at > this.withinMs;
+    return (head ?? this.stream.time) - at > this.withinMs;
   }
 
   /** A new generation fired, or a firing one rose, at `moment`: from history, held back. */
