@@ -68,10 +68,16 @@ export class RuleInhibition {
     }
   }
 
+  /**
+   * The sources: firing alerts people were told about. A quiet one (replayed history, not told: replay-window.ts) is
+   * not one: as in Alertmanager, where only alerts it received inhibit, and an untold alert holding back a live one
+   * would leave both untold.
+   */
   private firingLabels(): Record<string, string>[] {
     const labels: Record<string, string>[] = [];
     if (this.deps.rules.length === 0) return labels;
-    for (const r of this.deps.records.values()) if (r.alert.status === 'firing') labels.push(silenceTarget(r.alert));
+    for (const r of this.deps.records.values())
+      if (r.alert.status === 'firing' && !r.quiet) labels.push(silenceTarget(r.alert));
     return labels;
   }
 }

@@ -48,6 +48,21 @@ describe('collector engine: what a replay of history older than replay.announce_
     assert.equal(output.stored.get(fingerprint('web1', 'disk', {}))!.alert.endsAt, t0 + MINUTE);
   });
 
+  it('a quiet firing (history, untold) holds back no live alert through inhibit_rules', () => {
+    const clock = new ManualClock(t0 + 2 * HOUR);
+    const head = new StreamHead(clock);
+    const load = { name: 'load', kind: 'threshold', metric: 'node_load1', warn: 5 };
+    const inhibit_rules = [{ source_matchers: ['alertname="disk"'], target_matchers: ['alertname="load"'] }];
+    const { engine, output } = engineFor([disk, load], { clock, head, inhibit_rules });
+    const feed = feeder(engine, head);
+    head.observed(3, t0);
+    feed(t0 - HOUR, (s) => s.resource('web1', 'disk_used', 95), 2);
+    assert.equal(output.stored.get(fingerprint('web1', 'disk', {}))!.quiet, true, 'precondition: the source is quiet');
+    feed(t0, (s) => s.resource('web2', 'node_load1', 9));
+    assert.deepEqual(output.take(), ['firing web2 load warning g1'], 'the live alert is told');
+    assert.equal(output.stored.get(fingerprint('web2', 'load', {}))!.alert.inhibited, false);
+  });
+
   it('a quiet firing that resolves inside the window: neither its firing nor its resolution is told', () => {
     const { head, output, feed } = setup([disk]);
     head.observed(3, t0); // the stream's last event, as the feed opens
