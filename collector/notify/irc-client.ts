@@ -1,5 +1,11 @@
-import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import { createRequire } from 'node:module';
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
+import type * as Tls from 'node:tls';
+
+// require() at the first TLS connect, not an ES import: node's ES facade of a built-in reads every export once, and
+// node:tls's `rootCertificates` getter then parses the ~140 bundled CA certificates, held for the collector's life
+// although most setups never speak IRC over TLS (as the agent's probes do, agent/checks/probes/net.ts).
+const requireBuiltin = createRequire(import.meta.url);
 
 export interface IrcDelivery {
   host: string;
@@ -72,11 +78,12 @@ export function deliverToChannel(options: IrcDelivery): Promise<void> {
     let settled = false;
     let buffered = '';
     const socket: Socket = options.tls
-      ? connectTls({
+      ? (requireBuiltin('node:tls') as typeof Tls).connect({
           host: options.host,
           port: options.port,
           rejectUnauthorized: options.tlsVerify,
-          servername: options.host,
+          // SNI names a host, never an address (RFC 6066; node warns and will ignore one).
+          ...(isIP(options.host) ? {} : { servername: options.host }),
         })
       : connectTcp({ host: options.host, port: options.port });
     socket.setEncoding('utf8');

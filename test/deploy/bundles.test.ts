@@ -65,9 +65,11 @@ describe('npm run build: what the bundles hold in memory', function () {
     }
   });
 
-  it("imports node:tls into agent.mjs with require(), not as an ES module (whose facade builds tls's CA list)", () => {
-    const text = readFileSync(join(dist, 'agent.mjs'), 'utf8');
-    assert.doesNotMatch(text, /from\s*"node:tls"/);
+  it('imports node:tls into agent.mjs and collector.mjs with require(), not as an ES module (CA list parse)', () => {
+    for (const file of ['agent.mjs', 'collector.mjs']) {
+      const text = readFileSync(join(dist, file), 'utf8');
+      assert.doesNotMatch(text, /from\s*"node:tls"/, file);
+    }
   });
 
   it('runs a mysql check with a login and a query from the built agent (the chunk loads)', async () => {

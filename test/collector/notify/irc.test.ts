@@ -7,23 +7,30 @@ import { join } from 'node:path';
 import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
 import { batchOf, createNotifier, HOSTILE_SUMMARY, makeAlert, neverAborted } from './helpers.ts';
 import { freeTcpPort } from '../../../shared/index.ts';
+import { selfSignedCertificate } from '../../helpers/certificate.ts';
 
-/** A real ngircd in a temp dir (ngircd cannot pick its own port, so a freed ephemeral one is retried on a clash). */
-async function startNgircd(): Promise<{ port: number; child: ChildProcess; dir: string }> {
+/**
+ * A real ngircd in a temp dir, plain on `port` and TLS (a self-signed certificate) on `tlsPort` (ngircd cannot pick
+ * its own ports, so freed ephemeral ones are retried on a clash).
+ */
+async function startNgircd(): Promise<{ port: number; tlsPort: number; child: ChildProcess; dir: string }> {
   for (let attempt = 0; ; attempt++) {
     const dir = mkdtempSync(join(tmpdir(), 'offhook-ngircd-'));
-    const port = await freeTcpPort();
+    const [port, tlsPort] = [await freeTcpPort(), await freeTcpPort()];
+    selfSignedCertificate(dir, { name: 'irc', days: 2, commonName: 'irc.offhook.test' });
     const conf = join(dir, 'ngircd.conf');
     writeFileSync(
       conf,
       `[Global]\nName = irc.offhook.test\nInfo = offhook test\nListen = 127.0.0.1\nPorts = ${port}\n` +
         `MotdPhrase = test\n[Options]\nPAM = no\nIdent = no\nDNS = no\n` +
+        `[SSL]\nCertFile = ${join(dir, 'irc-cert.pem')}\nKeyFile = ${join(dir, 'irc-key.pem')}\n` +
+        `Ports = ${tlsPort}\n` +
         `[Channel]\nName = #locked\nModes = tnk\nKey = sesame\n`,
     );
     const child = spawnTracked('/usr/sbin/ngircd', ['-n', '-f', conf]);
     try {
       await waitForOutput(child, /Server .* ready/, 10_000);
-      return { port, child, dir };
+      return { port, tlsPort, child, dir };
     } catch (err) {
       await killAndWait(child, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
@@ -75,7 +82,7 @@ class Watcher {
 }
 
 describe('notifiers: irc against a real IRC server (ngircd)', () => {
-  let server: { port: number; child: ChildProcess; dir: string };
+  let server: { port: number; tlsPort: number; child: ChildProcess; dir: string };
   before(async () => {
     server = await startNgircd();
   });
@@ -101,6 +108,24 @@ describe('notifiers: irc against a real IRC server (ngircd)', () => {
         `[FIRING:1] critical web1: disk /var is 97% full http://status.example:9470/alerts/${alert.fingerprint}`,
       );
       await watcher.waitFor((l) => /^:offhook!\S+ QUIT/.test(l));
+    } finally {
+      watcher.close();
+    }
+  });
+
+  it('over TLS (node:tls required at the first TLS connect): says it; an unverified certificate fails', async () => {
+    const watcher = await Watcher.join(server.port, ['#ops']);
+    try {
+      const irc = { host: '127.0.0.1', port: server.tlsPort, channel: '#ops', nick: 'secure', tls: true };
+      const outcome = await createNotifier('irc', { ...irc, tls_verify: false }).notify(
+        batchOf([makeAlert()]),
+        neverAborted(),
+      );
+      assert.deepEqual(outcome, { ok: true });
+      const said = await watcher.waitFor((l) => /^:secure!\S+ NOTICE #ops :/.test(l));
+      assert.match(said, /\[FIRING:1\] critical web1/);
+      const refused = await createNotifier('irc', irc).notify(batchOf([makeAlert()]), neverAborted());
+      assert.equal(refused.ok, false, 'the self-signed certificate is not trusted by default');
     } finally {
       watcher.close();
     }
