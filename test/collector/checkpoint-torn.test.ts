@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
 import type { KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  createRegistry,
   ensureStreams,
   jetstreamClient,
   ManualClock,
   openBucket,
   publishDurable,
-  silentLogger,
   Subjects,
 } from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
-import { startCollector, type RunningCollector } from '../../collector/service.ts';
-import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
+import { useCollectorBed } from '../helpers/collector-bed.ts';
 import { EventScript } from './alerts/engine-harness.ts';
 import { RecordingSink, until } from './nats-harness.ts';
 
@@ -27,19 +23,8 @@ const FOR_MS = 300_000;
  * not lost, nor brought back.
  */
 describe('a checkpoint torn by a kill between its KV writes', () => {
-  const server = useNatsServer();
-  let nc: NatsConnection;
-  let collector: RunningCollector | undefined;
-  before(async () => {
-    nc = await connectTo(server);
-  });
-  afterEach(async () => {
-    await collector?.stop();
-    collector = undefined;
-  });
-  after(async () => {
-    await nc.drain();
-  });
+  const bed = useCollectorBed();
+  const { server } = bed;
 
   /**
    * Runs `before` events, checkpoints (A), runs `after` events, checkpoints (B), stops; then puts A's engine key
@@ -63,22 +48,21 @@ describe('a checkpoint torn by a kill between its KV writes', () => {
     });
     const clock = new ManualClock(Date.now());
     const script = new EventScript(clock);
-    const js = jetstreamClient(nc);
-    await ensureStreams(nc, own);
-    const start = async (sink: RecordingSink): Promise<RunningCollector> =>
-      startCollector(cfg, { logger: silentLogger(), registry: createRegistry('collector'), clock, sink });
+    const js = jetstreamClient(bed.nc);
+    await ensureStreams(bed.nc, own);
+    const start = (sink: RecordingSink) => bed.start(cfg, { clock, sink });
     let seq = 0;
     const send = async (events: [string, number][]): Promise<void> => {
       for (const [metric, value] of events) {
         await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', metric, value));
         seq++;
       }
-      await until(() => collector!.engine.state.streamSeq === seq, `event ${seq} processed`);
+      await until(() => bed.collector!.engine.state.streamSeq === seq, `event ${seq} processed`);
     };
-    collector = await start(new RecordingSink());
+    let collector = await start(new RecordingSink());
     await send(before);
     await collector.checkpoint();
-    const checkpoints = await openBucket(nc, own, 'checkpoints');
+    const checkpoints = await openBucket(bed.nc, own, 'checkpoints');
     const engineKeyOfA = (await checkpoints.get('collector.engine'))!.string();
     await send(after);
     await collector.checkpoint();
@@ -88,7 +72,7 @@ describe('a checkpoint torn by a kill between its KV writes', () => {
 
     const sink = new RecordingSink();
     collector = await start(sink);
-    await until(() => collector!.engine.state.streamSeq === seq, 'the replay');
+    await until(() => collector.engine.state.streamSeq === seq, 'the replay');
     clock.advance(FOR_MS + 1000);
     collector.engine.tick(); // the `for` check, whether or not the evaluation timer ran in advance()
     await collector.idle();

@@ -2,23 +2,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRegistry, silentLogger, freeTcpPort } from '../../shared/index.ts';
+import { freeTcpPort } from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
-import { startCollector, type RunningCollector } from '../../collector/service.ts';
-import { useNatsServer } from '../helpers/nats-server.ts';
+import { useCollectorBed } from '../helpers/collector-bed.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { RecordingSink, until } from './nats-harness.ts';
 
 describe('collector with a real agent: check alert, host down with inhibition, host back', function () {
   this.timeout(90_000);
-  const server = useNatsServer();
-  let collector: RunningCollector | undefined;
+  const { server, start } = useCollectorBed({ connect: false });
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'offhook-agent-collector-'));
   });
   after(async () => {
-    await collector?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -33,7 +30,7 @@ describe('collector with a real agent: check alert, host down with inhibition, h
         { name: 'host_down', kind: 'host_down', missed_heartbeats: 5 },
       ],
     });
-    collector = await startCollector(config, { logger: silentLogger(), registry: createRegistry('collector'), sink });
+    const collector = await start(config, { sink });
     const agentConfig = join(dir, 'agent.yaml');
     writeFileSync(
       agentConfig,
@@ -72,10 +69,10 @@ checks:
 
     agent = await startAgent();
     await sink.waitForCount(3, 20_000);
-    await until(() => !collector!.engine.hostDown('agent1'), 'host back');
+    await until(() => !collector.engine.hostDown('agent1'), 'host back');
     // More check results arrive (still failing) while the agent runs: nothing new is told.
     const seqAtBack = collector.engine.state.hosts.get('agent1')!.seq;
-    await until(() => collector!.engine.state.hosts.get('agent1')!.seq >= seqAtBack + 3, 'three more check results');
+    await until(() => collector.engine.state.hosts.get('agent1')!.seq >= seqAtBack + 3, 'three more check results');
     await killAndWait(agent, 'SIGTERM');
     await collector.idle();
     assert.deepEqual(

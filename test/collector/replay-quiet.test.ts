@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import {
   createRegistry,
   ensureStreams,
@@ -10,14 +9,13 @@ import {
   ManualClock,
   openBucket,
   publishDurable,
-  silentLogger,
+  type Registry,
   streamNames,
   Subjects,
 } from '../../shared/index.ts';
 import { AlertRecord } from '../../collector/alerts/alert-record.ts';
 import { CollectorConfig } from '../../collector/config.ts';
-import { startCollector, type RunningCollector } from '../../collector/service.ts';
-import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
+import { useCollectorBed } from '../helpers/collector-bed.ts';
 import { EventScript } from './alerts/engine-harness.ts';
 import { RecordingSink, until } from './nats-harness.ts';
 
@@ -32,24 +30,13 @@ const DISK = fingerprint('web1', 'disk', {});
  * set hours off the server's in each case: it must not change what is told.
  */
 describe('collector replay on a real nats-server: history older than replay.announce_within is not told', () => {
-  const server = useNatsServer();
-  let nc: NatsConnection;
-  let collector: RunningCollector | undefined;
-  before(async () => {
-    nc = await connectTo(server);
-  });
-  afterEach(async () => {
-    await collector?.stop();
-    collector = undefined;
-  });
-  after(async () => {
-    await nc.drain();
-  });
+  const bed = useCollectorBed();
+  const { server } = bed;
 
   /** `skewMs`: how far the collector's clock is ahead of the server's; `within`: replay.announce_within. */
   async function setup(prefix: string, { skewMs = 3 * HOUR, within = '100ms' } = {}) {
     const own = new Subjects(prefix);
-    await ensureStreams(nc, own); // as an agent does: it may publish before any collector ran
+    await ensureStreams(bed.nc, own); // as an agent does: it may publish before any collector ran
     const config = CollectorConfig.parse({
       nats: { servers: [server.url], prefix },
       listen: '127.0.0.1:0',
@@ -59,30 +46,24 @@ describe('collector replay on a real nats-server: history older than replay.anno
     });
     const clock = new ManualClock(Date.now() + skewMs);
     const script = new EventScript(new ManualClock(Date.now())); // the agents' clocks are right
-    const js = jetstreamClient(nc);
+    const js = jetstreamClient(bed.nc);
     const disk = (value: number, host = 'web1') =>
       publishDurable(js, own.event(host, 'resource'), script.resource(host, 'disk_used', value));
-    const start = async (sink: RecordingSink, registry = createRegistry('collector'), logger = silentLogger()) => {
-      collector = await startCollector(config, { logger, registry, clock, sink });
-      return collector;
-    };
-    const stop = async () => {
-      await collector!.stop();
-      collector = undefined;
-    };
+    const start = (sink: RecordingSink, registry?: Registry, logger?: Logger) =>
+      bed.start(config, { logger, registry, clock, sink });
     const storedAt = async (seq: number) => {
-      const jsm = await jetstreamManager(nc);
+      const jsm = await jetstreamManager(bed.nc);
       return (await jsm.streams.getMessage(streamNames(own).events, { seq }))!.time.getTime();
     };
     const alertsPublished = async () =>
-      (await (await jetstreamManager(nc)).streams.info(streamNames(own).alerts)).state.messages;
+      (await (await jetstreamManager(bed.nc)).streams.info(streamNames(own).alerts)).state.messages;
     /** Evaluation has gone through stream sequence `seq` and everything it committed is written and handed on. */
     const evaluated = async (seq: number) => {
-      await until(() => collector!.engine.state.streamSeq >= seq, `event ${seq} to be evaluated`);
-      await collector!.idle();
+      await until(() => bed.collector!.engine.state.streamSeq >= seq, `event ${seq} to be evaluated`);
+      await bed.collector!.idle();
     };
     const stored = async () => {
-      const kv = await openBucket(nc, own, 'alerts');
+      const kv = await openBucket(bed.nc, own, 'alerts');
       return AlertRecord.parse((await kv.get(DISK))!.json());
     };
     /**
@@ -98,7 +79,7 @@ describe('collector replay on a real nats-server: history older than replay.anno
         if ((await storedAt(later.seq)) - before > windowMs) return later;
       }
     };
-    return { clock, disk, start, stop, storedAt, alertsPublished, evaluated, stored, history };
+    return { clock, disk, start, stop: bed.stop, storedAt, alertsPublished, evaluated, stored, history };
   }
 
   it('a breach and its clear older than the window, no checkpoint: stored, not told, counted', async () => {

@@ -1,37 +1,16 @@
 import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  createRegistry,
-  jetstreamClient,
-  ManualClock,
-  publishDurable,
-  silentLogger,
-  streamNames,
-  Subjects,
-} from '../../shared/index.ts';
+import { jetstreamClient, ManualClock, publishDurable, streamNames, Subjects } from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
-import { startCollector, type RunningCollector } from '../../collector/service.ts';
-import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
+import { useCollectorBed } from '../helpers/collector-bed.ts';
 import { EventScript } from './alerts/engine-harness.ts';
 import { RecordingSink, until } from './nats-harness.ts';
 
 const HOUR = 3_600_000;
 
 describe('collector replay on a real nats-server: transitions carry their events’ time', () => {
-  const server = useNatsServer();
-  let nc: NatsConnection;
-  let collector: RunningCollector | undefined;
-  before(async () => {
-    nc = await connectTo(server);
-  });
-  afterEach(async () => {
-    await collector?.stop();
-    collector = undefined;
-  });
-  after(async () => {
-    await nc.drain();
-  });
+  const bed = useCollectorBed();
+  const { server } = bed;
 
   it('events stored while the collector was down: startsAt/endsAt are their store times, not the replay', async () => {
     const own = new Subjects('replaytime');
@@ -45,21 +24,18 @@ describe('collector replay on a real nats-server: transitions carry their events
     });
     const clock = new ManualClock(Date.now());
     const script = new EventScript(clock);
-    const js = jetstreamClient(nc);
-    const start = async (sink: RecordingSink) =>
-      startCollector(config, { logger: silentLogger(), registry: createRegistry('collector'), clock, sink });
+    const js = jetstreamClient(bed.nc);
 
     const first = new RecordingSink();
-    collector = await start(first);
+    let collector = await bed.start(config, { clock, sink: first });
     await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'disk_used', 10));
-    await until(() => collector!.engine.state.streamSeq === 1, 'the healthy sample to be evaluated');
-    await collector.stop();
-    collector = undefined;
+    await until(() => collector.engine.state.streamSeq === 1, 'the healthy sample to be evaluated');
+    await bed.stop();
 
     // While it is down: the disk fills and is cleaned up again.
     const breach = await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'disk_used', 95));
     const clear = await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'disk_used', 50));
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(bed.nc);
     const storedAt = async (seq: number) =>
       (await jsm.streams.getMessage(streamNames(own).events, { seq }))!.time.getTime();
     const breachAt = await storedAt(breach.seq);
@@ -67,9 +43,9 @@ describe('collector replay on a real nats-server: transitions carry their events
 
     clock.advance(HOUR); // started again an hour later: everything after the checkpoint is replayed
     const again = new RecordingSink();
-    collector = await start(again);
+    collector = await bed.start(config, { clock, sink: again });
     await again.waitForCount(2);
-    await until(() => collector!.engine.state.streamSeq === clear.seq, 'the replay to finish');
+    await until(() => collector.engine.state.streamSeq === clear.seq, 'the replay to finish');
     await collector.idle();
     assert.deepEqual(again.lines(), ['firing web1 disk critical g1', 'resolved web1 disk critical g1']);
     const [firing, resolved] = again.submitted.map((s) => s.alert);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import {
   encodeMessage,
   ensureStreams,
@@ -8,16 +7,15 @@ import {
   jetstreamClient,
   ManualClock,
   publishDurable,
-  silentLogger,
   streamNames,
   Subjects,
   createRegistry,
 } from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
-import { startCollector, type RunningCollector } from '../../collector/service.ts';
 import { SilenceStore } from '../../collector/silences/silence-store.ts';
 import { openBucket } from '../../shared/index.ts';
-import { connectTo, useNatsServer, type EmbeddedNatsServer } from '../helpers/nats-server.ts';
+import { useCollectorBed } from '../helpers/collector-bed.ts';
+import type { EmbeddedNatsServer } from '../helpers/nats-server.ts';
 import { EventScript } from './alerts/engine-harness.ts';
 import { RecordingSink, until } from './nats-harness.ts';
 
@@ -44,32 +42,24 @@ function config(server: EmbeddedNatsServer) {
 }
 
 describe('collector service on a real nats-server', () => {
-  const server = useNatsServer();
-  let nc: NatsConnection;
-  let collector: RunningCollector | undefined;
-  before(async () => {
-    nc = await connectTo(server);
-  });
-  afterEach(async () => {
-    await collector?.stop();
-    collector = undefined;
-  });
-  after(async () => {
-    await nc.drain();
-  });
+  const bed = useCollectorBed();
+  const { server } = bed;
 
   it('events in, alert on ALERTS, KV record, notifier told; acks, silences, bad input, status page', async () => {
     const clock = new ManualClock(Date.now());
     const sink = new RecordingSink();
     const registry = createRegistry('collector');
-    collector = await startCollector(config(server), { logger: silentLogger(), registry, clock, sink });
-    const js = jetstreamClient(nc);
+    const collector = await bed.start(config(server), { registry, clock, sink });
+    const js = jetstreamClient(bed.nc);
     const script = new EventScript(clock);
     const send = (event: { id: string; host: string; kind: 'resource' | 'check' | 'log' }) =>
       publishDurable(js, subjects.event(event.host, event.kind), event);
 
-    nc.publish(subjects.event('web1', 'resource'), encodeMessage({ v: 1, id: 'x', host: 'web1', kind: 'resource' }));
-    nc.publish(subjects.event('web1', 'log'), 'not json');
+    bed.nc.publish(
+      subjects.event('web1', 'resource'),
+      encodeMessage({ v: 1, id: 'x', host: 'web1', kind: 'resource' }),
+    );
+    bed.nc.publish(subjects.event('web1', 'log'), 'not json');
     await send(script.resource('web1', 'disk_used', 95, { mountpoint: '/' }));
     await send(script.log('web1', 'errors', '<script>alert(1)</script> segfault'));
     await sink.waitForCount(2);
@@ -77,14 +67,14 @@ describe('collector service on a real nats-server', () => {
     assert.equal(sink.submitted[0]!.alert.summary, 'web1: disk / is 95 % full');
 
     await collector.idle();
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(bed.nc);
     const info = await jsm.streams.info(streamNames(subjects).alerts);
     assert.equal(info.state.messages, 2);
     const published = await jsm.streams.getMessage(streamNames(subjects).alerts, { seq: info.state.first_seq });
     assert.equal(published!.subject, 'offhook.v1.alerts.critical.web1');
 
     const fp = fingerprint('web1', 'disk', { mountpoint: '/' });
-    const record = await (await openBucket(nc, subjects, 'alerts')).get(fp);
+    const record = await (await openBucket(bed.nc, subjects, 'alerts')).get(fp);
     assert.equal(record!.json<{ alert: { generation: number; status: string } }>().alert.status, 'firing');
 
     const metrics = await registry.metrics();
@@ -97,10 +87,10 @@ describe('collector service on a real nats-server', () => {
 
     // An ack stops repeats: it comes through the ACKS stream and changes the record, publishes nothing.
     await publishDurable(js, subjects.ack(fp), script.ack(fp, 'alice'));
-    await until(() => collector!.engine.records.get(fp)?.alert.acknowledged === true, 'the ack to apply');
+    await until(() => collector.engine.records.get(fp)?.alert.acknowledged === true, 'the ack to apply');
 
     // A silence added in KV (as the CLI does) mutes a new alert on web2.
-    const silences = new SilenceStore(await openBucket(nc, subjects, 'silences'));
+    const silences = new SilenceStore(await openBucket(bed.nc, subjects, 'silences'));
     const now = clock.now();
     await silences.add({
       matchers: [{ name: 'host', op: '=', value: 'web2' }],
@@ -110,10 +100,10 @@ describe('collector service on a real nats-server', () => {
       comment: 'maintenance',
       createdAt: now,
     });
-    await until(() => collector!.engine.activeSilenceList().length === 1, 'the silence to arrive');
+    await until(() => collector.engine.activeSilenceList().length === 1, 'the silence to arrive');
     await send(script.resource('web2', 'disk_used', 99, { mountpoint: '/' }));
     await until(
-      () => collector!.engine.records.has(fingerprint('web2', 'disk', { mountpoint: '/' })),
+      () => collector.engine.records.has(fingerprint('web2', 'disk', { mountpoint: '/' })),
       'web2 alert to be tracked',
     );
     clock.advance(3_600_000);
@@ -150,38 +140,28 @@ describe('collector service on a real nats-server', () => {
     const cfg = { ...base, nats: { ...base.nats, prefix } };
     const clock = new ManualClock(Date.now());
     const script = new EventScript(clock);
-    const js = jetstreamClient(nc);
+    const js = jetstreamClient(bed.nc);
     const sink = new RecordingSink();
     // Garbage in the state buckets (a hand edit, a bug in another version) is skipped, not fatal.
-    await ensureStreams(nc, own);
-    await (await openBucket(nc, own, 'alerts')).put('0123456789abcdef', 'not json');
-    await (await openBucket(nc, own, 'checkpoints')).put(
+    await ensureStreams(bed.nc, own);
+    await (await openBucket(bed.nc, own, 'alerts')).put('0123456789abcdef', 'not json');
+    await (await openBucket(bed.nc, own, 'checkpoints')).put(
       'collector.rule.6c6f6164',
       '{"kind":"threshold","coveredSeq":"x","state":[1,2]}',
     );
-    collector = await startCollector(cfg, {
-      logger: silentLogger(),
-      registry: createRegistry('collector'),
-      clock,
-      sink,
-    });
+    let collector = await bed.start(cfg, { clock, sink });
     await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'disk_used', 95));
     await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'load', 50));
     await sink.waitForCount(1);
-    await until(() => collector!.engine.state.streamSeq === 2, 'both events processed');
+    await until(() => collector.engine.state.streamSeq === 2, 'both events processed');
     await collector.checkpoint();
     await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'disk_used', 96));
-    await until(() => collector!.engine.state.streamSeq === 3, 'third event processed');
+    await until(() => collector.engine.state.streamSeq === 3, 'third event processed');
     await collector.stop();
 
     const again = new RecordingSink();
-    collector = await startCollector(cfg, {
-      logger: silentLogger(),
-      registry: createRegistry('collector'),
-      clock,
-      sink: again,
-    });
-    await until(() => collector!.engine.state.streamSeq >= 3, 'replay');
+    collector = await bed.start(cfg, { clock, sink: again });
+    await until(() => collector.engine.state.streamSeq >= 3, 'replay');
     clock.advance(300_000);
     await again.waitForCount(1);
     await collector.idle();
@@ -198,26 +178,16 @@ describe('collector service on a real nats-server', () => {
     const cfg = { ...base, nats: { ...base.nats, prefix: 'reset' } };
     const clock = new ManualClock(Date.now());
     const script = new EventScript(clock);
-    const js = jetstreamClient(nc);
+    const js = jetstreamClient(bed.nc);
     const sink = new RecordingSink();
-    collector = await startCollector(cfg, {
-      logger: silentLogger(),
-      registry: createRegistry('collector'),
-      clock,
-      sink,
-    });
+    let collector = await bed.start(cfg, { clock, sink });
     await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'disk_used', 50));
     await publishDurable(js, own.event('web1', 'resource'), script.resource('web1', 'disk_used', 51));
-    await until(() => collector!.engine.state.streamSeq === 2, 'events processed');
+    await until(() => collector.engine.state.streamSeq === 2, 'events processed');
     await collector.stop();
-    await (await jetstreamManager(nc)).streams.delete(streamNames(own).events);
+    await (await jetstreamManager(bed.nc)).streams.delete(streamNames(own).events);
 
-    collector = await startCollector(cfg, {
-      logger: silentLogger(),
-      registry: createRegistry('collector'),
-      clock,
-      sink,
-    });
+    collector = await bed.start(cfg, { clock, sink });
     await publishDurable(js, own.event('web2', 'resource'), script.resource('web2', 'disk_used', 99));
     await sink.waitForCount(1);
     assert.deepEqual(sink.lines(), ['firing web2 disk critical g1']);

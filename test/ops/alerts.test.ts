@@ -2,36 +2,22 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  createRegistry,
-  jetstreamClient,
-  ManualClock,
-  publishDurable,
-  silentLogger,
-  Subjects,
-  fingerprint,
-} from '../../shared/index.ts';
+import { jetstreamClient, ManualClock, publishDurable, Subjects, fingerprint } from '../../shared/index.ts';
 import { CollectorConfig } from '../../collector/config.ts';
-import { startCollector, type RunningCollector } from '../../collector/service.ts';
-import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
+import { useCollectorBed } from '../helpers/collector-bed.ts';
 import { EventScript } from '../collector/alerts/engine-harness.ts';
 import { RecordingSink, until } from '../collector/nats-harness.ts';
 import { runCli } from './cli-helpers.ts';
 
 describe('collector CLI', function () {
   this.timeout(60_000);
-  const server = useNatsServer();
-  let nc: NatsConnection;
-  let collector: RunningCollector | undefined;
+  const bed = useCollectorBed();
+  const { server } = bed;
   let dir: string;
   before(async () => {
-    nc = await connectTo(server);
     dir = mkdtempSync(join(tmpdir(), 'offhook-cli-'));
   });
   after(async () => {
-    await collector?.stop();
-    await nc.drain();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -62,15 +48,10 @@ describe('collector CLI', function () {
       listen: '127.0.0.1:0',
       rules: [{ name: 'disk', kind: 'threshold', metric: 'disk_used', crit: 90, repeat_interval: '1h' }],
     });
-    collector = await startCollector(config, {
-      logger: silentLogger(),
-      registry: createRegistry('collector'),
-      clock,
-      sink,
-    });
+    const collector = await bed.start(config, { clock, sink });
     const script = new EventScript(clock);
     await publishDurable(
-      jetstreamClient(nc),
+      jetstreamClient(bed.nc),
       new Subjects().event('web1', 'resource'),
       script.resource('web1', 'disk_used', 95),
     );
@@ -86,7 +67,7 @@ describe('collector CLI', function () {
     const ack = await runCli(['ack', fp, '--by', 'alice', '-c', 'on it', '--nats', server.url]);
     assert.equal(ack.code, 0, ack.stderr);
     assert.match(ack.stdout, /acknowledged [0-9a-f]{16} \(web1 disk, generation 1\) as alice/);
-    await until(() => collector!.engine.records.get(fp)?.alert.acknowledged === true, 'the ack');
+    await until(() => collector.engine.records.get(fp)?.alert.acknowledged === true, 'the ack');
     clock.advance(3_600_000);
     await collector.idle();
     assert.deepEqual(sink.lines(), ['firing web1 disk critical g1'], 'acked: no repeat after an hour');
@@ -141,14 +122,14 @@ describe('collector CLI', function () {
     const silence = JSON.parse(added.stdout) as { id: string; endsAt: number; startsAt: number };
     assert.equal(silence.endsAt - silence.startsAt, 5_400_000, 'a compound Prometheus duration');
     await until(
-      () => collector!.engine.activeSilenceList().some((s) => s.id === silence.id),
+      () => collector.engine.activeSilenceList().some((s) => s.id === silence.id),
       'the silence to reach the collector',
     );
     // Stamped with the real time: the manual clock is an hour ahead by now, and the collector refuses events
     // whose ts is further ahead of their arrival in JetStream than intake.max_clock_skew.
     const late = { ...script.resource('web2', 'disk_used', 99), ts: Date.now() };
-    await publishDurable(jetstreamClient(nc), new Subjects().event('web2', 'resource'), late);
-    await until(() => collector!.engine.records.has(fingerprint('web2', 'disk', {})), 'the silenced web2 alert');
+    await publishDurable(jetstreamClient(bed.nc), new Subjects().event('web2', 'resource'), late);
+    await until(() => collector.engine.records.has(fingerprint('web2', 'disk', {})), 'the silenced web2 alert');
     await collector.idle();
     const silencedTable = await runCli(['alerts', '--nats', server.url]);
     assert.match(silencedTable.stdout, new RegExp(`web2\\s+disk\\s+1\\s+\\S+\\s+silenced:${silence.id}`));

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import {
   createRegistry,
   fingerprint,
@@ -9,14 +8,12 @@ import {
   ManualClock,
   newId,
   publishDurable,
-  silentLogger,
   streamNames,
   Subjects,
   type AlertmanagerAlertJson,
 } from '../../../shared/index.ts';
 import { CollectorConfig } from '../../../collector/config.ts';
-import { startCollector, type RunningCollector } from '../../../collector/service.ts';
-import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
+import { useCollectorBed } from '../../helpers/collector-bed.ts';
 import { HttpSink, metricValue } from '../notify/helpers.ts';
 import { until } from '../nats-harness.ts';
 
@@ -24,18 +21,14 @@ const subjects = new Subjects();
 const MINUTE = 60_000;
 
 describe("collector: the telephony gateway's own trouble reaches a person through the notifiers", () => {
-  const server = useNatsServer();
-  let nc: NatsConnection;
+  const bed = useCollectorBed();
+  const { server } = bed;
   let webhook: HttpSink;
-  let collector: RunningCollector | undefined;
   before(async () => {
-    nc = await connectTo(server);
     webhook = await HttpSink.start();
   });
   after(async () => {
-    await collector?.stop();
     await webhook.close();
-    await nc.drain();
   });
 
   const alertsIn = (index: number): AlertmanagerAlertJson[] =>
@@ -56,7 +49,7 @@ describe("collector: the telephony gateway's own trouble reaches a person throug
       },
     });
     let registry = createRegistry('collector');
-    collector = await startCollector(config, { logger: silentLogger(), registry, clock });
+    let collector = await bed.start(config, { registry, clock });
     // The webhook's timeout runs on the test clock: time only moves once the receiver's answer is taken in.
     let sentBefore = 0;
     const delivered = async (count: number): Promise<void> => {
@@ -69,7 +62,7 @@ describe("collector: the telephony gateway's own trouble reaches a person throug
         `${count} notifications delivered`,
       );
     };
-    const js = jetstreamClient(nc);
+    const js = jetstreamClient(bed.nc);
     // Published exactly as telephony-gateway/status/publisher.ts does: a durable publish into the GATEWAY stream.
     const gatewayEvent = (fields: Partial<GatewayEvent>) =>
       publishDurable(
@@ -95,7 +88,7 @@ describe("collector: the telephony gateway's own trouble reaches a person throug
     clock.advance(5 * MINUTE);
     const again = clock.now();
     await gatewayEvent({ kind: 'line_down', detail: 'no dial tone' });
-    await until(() => collector!.engine.records.get(fp)?.alert.ts === again, 'the second line_down to be applied');
+    await until(() => collector.engine.records.get(fp)?.alert.ts === again, 'the second line_down to be applied');
     clock.advance(9 * MINUTE);
     await collector.idle();
     assert.equal(
@@ -126,7 +119,7 @@ describe("collector: the telephony gateway's own trouble reaches a person throug
 
     // The phone is what is broken: nothing of this went to ALERTS, where the gateway would try to call.
     await collector.idle();
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(bed.nc);
     assert.equal((await jsm.streams.info(streamNames(subjects).alerts)).state.messages, 0);
 
     // A collector restart keeps the record and does not resolve it as "rule removed from the configuration".
@@ -135,7 +128,7 @@ describe("collector: the telephony gateway's own trouble reaches a person throug
     await collector.stop();
     sentBefore = 5;
     registry = createRegistry('collector');
-    collector = await startCollector(config, { logger: silentLogger(), registry, clock });
+    collector = await bed.start(config, { registry, clock });
     assert.equal(collector.engine.records.get(fp)?.alert.status, 'firing');
     assert.equal(collector.engine.records.get(fp)?.alert.generation, 2);
     clock.advance(10 * MINUTE);
@@ -155,8 +148,7 @@ describe("collector: the telephony gateway's own trouble reaches a person throug
       gateway_alerts: { line_down_quiet_period: '15m' },
       notifications: { receivers: [{ name: 'ops', kind: 'webhook', url: webhook.url }], routes: [{ receiver: 'ops' }] },
     });
-    await collector?.stop();
-    collector = await startCollector(config, { logger: silentLogger(), registry, clock });
+    const collector = await bed.start(config, { registry, clock });
     const first = webhook.requests.length;
     const delivered = async (count: number): Promise<void> => {
       await webhook.waitFor(first + count);
@@ -166,7 +158,7 @@ describe("collector: the telephony gateway's own trouble reaches a person throug
         `${count} notifications delivered`,
       );
     };
-    const js = jetstreamClient(nc);
+    const js = jetstreamClient(bed.nc);
     const lineDown = () =>
       publishDurable(
         js,
@@ -190,7 +182,7 @@ describe("collector: the telephony gateway's own trouble reaches a person throug
       const at = clock.now();
       await lineDown();
       await until(
-        () => collector!.engine.records.get(fp)?.alert.ts === at,
+        () => collector.engine.records.get(fp)?.alert.ts === at,
         `the line_down at minute ${minute} to be applied`,
       );
       clock.advance(1000);

@@ -1,21 +1,18 @@
 import assert from 'node:assert/strict';
 import { DeliverPolicy } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { CollectorConfig } from '../../../collector/config.ts';
 import { hashPassword } from '../../../collector/console/password.ts';
-import { startCollector, type RunningCollector } from '../../../collector/service.ts';
 import {
   Ack,
-  createRegistry,
   encodeMessage,
   jetstreamClient,
   ManualClock,
   publishDurable,
-  silentLogger,
   streamNames,
   Subjects,
 } from '../../../shared/index.ts';
-import { connectTo, useNatsServer, type EmbeddedNatsServer } from '../../helpers/nats-server.ts';
+import { useCollectorBed } from '../../helpers/collector-bed.ts';
+import type { EmbeddedNatsServer } from '../../helpers/nats-server.ts';
 import { EventScript } from '../alerts/engine-harness.ts';
 import { RecordingSink } from '../nats-harness.ts';
 import { ConsoleClient, SseFollower } from './client.ts';
@@ -36,37 +33,23 @@ async function config(server: EmbeddedNatsServer) {
 }
 
 describe('web console API and live feed on a real nats-server', () => {
-  const server = useNatsServer();
-  let nc: NatsConnection;
-  let collector: RunningCollector | undefined;
   let follower: SseFollower | undefined;
-  before(async () => {
-    nc = await connectTo(server);
-  });
-  afterEach(async () => {
-    follower?.stop();
-    await collector?.stop();
-    collector = undefined;
-  });
-  after(async () => {
-    await nc.drain();
-  });
+  // Registered first, so it runs before the bed stops the collector: the live feed is left, not cut.
+  afterEach(() => follower?.stop());
+  const bed = useCollectorBed();
+  const { server } = bed;
 
   it('shows an alert live (check name, state); ack, silence, expire as a user, recorded as them', async () => {
     const sink = new RecordingSink();
-    collector = await startCollector(await config(server), {
-      logger: silentLogger(),
-      registry: createRegistry('collector'),
-      sink,
-    });
+    const collector = await bed.start(await config(server), { sink });
     const url = collector.url;
     follower = new SseFollower(url);
     await follower.start();
     await follower.waitFor((s) => s.alerts.length === 0, 'the first state');
 
     const script = new EventScript(new ManualClock(Date.now()));
-    const js = jetstreamClient(nc);
-    nc.publish(subjects.heartbeat('web1'), encodeMessage(script.heartbeat('web1')));
+    const js = jetstreamClient(bed.nc);
+    bed.nc.publish(subjects.heartbeat('web1'), encodeMessage(script.heartbeat('web1')));
     const check = { ...script.check('web1', 'nginx', 'critical', HOSTILE) };
     const sent = Date.now();
     await publishDurable(js, subjects.event('web1', 'check'), check);

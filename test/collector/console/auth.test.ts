@@ -3,34 +3,22 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CollectorConfig } from '../../../collector/config.ts';
 import { hashPassword, PASSWORD_HASH_RE, verifyPassword } from '../../../collector/console/password.ts';
-import { startCollector, type RunningCollector } from '../../../collector/service.ts';
-import { createRegistry, silentLogger } from '../../../shared/index.ts';
-import { useNatsServer } from '../../helpers/nats-server.ts';
+import { useCollectorBed } from '../../helpers/collector-bed.ts';
 import { RecordingSink } from '../nats-harness.ts';
 import { ConsoleClient } from './client.ts';
 
 const run = promisify(execFile);
 
 describe('web console login: passwords, proxy header, Secure cookie, throttle', () => {
-  const server = useNatsServer();
-  let collector: RunningCollector | undefined;
-  afterEach(async () => {
-    await collector?.stop();
-    collector = undefined;
-  });
+  const bed = useCollectorBed({ connect: false });
   const start = async (console: Record<string, unknown>): Promise<string> => {
     const config = CollectorConfig.parse({
-      nats: { servers: [server.url] },
+      nats: { servers: [bed.server.url] },
       listen: '127.0.0.1:0',
       rules: [{ name: 'host_down', kind: 'host_down' }],
       console,
     });
-    collector = await startCollector(config, {
-      logger: silentLogger(),
-      registry: createRegistry('collector'),
-      sink: new RecordingSink(),
-    });
-    return collector.url;
+    return (await bed.start(config, { sink: new RecordingSink() })).url;
   };
 
   it('scrypt hashes verify the right password only; a malformed hash verifies nothing', async () => {

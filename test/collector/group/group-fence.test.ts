@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { CollectorGroup, GroupConfig, type PartitionHandler } from '../../../collector/group/index.ts';
 import { CollectorConfig } from '../../../collector/config.ts';
-import { startCollector, type RunningCollector } from '../../../collector/service.ts';
 import {
   counter,
   createRegistry,
@@ -15,7 +13,7 @@ import {
   silentLogger,
   Subjects,
 } from '../../../shared/index.ts';
-import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
+import { useCollectorBed } from '../../helpers/collector-bed.ts';
 import { EventScript } from '../alerts/engine-harness.ts';
 import { RecordingSink } from '../nats-harness.ts';
 
@@ -51,29 +49,19 @@ async function fenceCounts(registry: Registry): Promise<Record<string, number>> 
  */
 describe('collector group: the lease fence is local while the lease is fresh', function () {
   this.timeout(30_000);
-  const server = useNatsServer();
-  let nc: NatsConnection;
-  let collector: RunningCollector | undefined;
+  const bed = useCollectorBed();
+  const { server } = bed;
   const groups: CollectorGroup[] = [];
-
-  before(async () => {
-    nc = await connectTo(server);
-  });
   afterEach(async () => {
-    await collector?.stop();
-    collector = undefined;
     for (const group of groups.splice(0)) await group.stop();
-  });
-  after(async () => {
-    await nc.drain();
   });
 
   const leaseRevision = async (subjects: Subjects, partition: number): Promise<number | undefined> =>
-    (await (await openBucket(nc, subjects, 'checkpoints')).get(`group.partition.${partition}`))?.revision;
+    (await (await openBucket(bed.nc, subjects, 'checkpoints')).get(`group.partition.${partition}`))?.revision;
 
   it('commits and a checkpoint while the lease is fresh: every fence local, the lease key not written', async () => {
     const subjects = new Subjects('fencelocal');
-    await ensureStreams(nc, subjects);
+    await ensureStreams(bed.nc, subjects);
     const clock = new ManualClock(Date.now());
     const registry = createRegistry('collector');
     const sink = new RecordingSink();
@@ -83,10 +71,10 @@ describe('collector group: the lease fence is local while the lease is fresh', f
       checkpoint_interval: '1h',
       rules: [{ name: 'disk', kind: 'threshold', metric: 'disk_used', crit: 90 }],
     });
-    collector = await startCollector(config, { logger: silentLogger(), registry, clock, sink });
+    const collector = await bed.start(config, { registry, clock, sink });
     const before = await leaseRevision(subjects, 0);
     assert.ok(before !== undefined, 'the lone collector holds partition 0');
-    const js = jetstreamClient(nc);
+    const js = jetstreamClient(bed.nc);
     const script = new EventScript(clock);
     for (const [host, value] of [
       ['web1', 95],
@@ -126,9 +114,9 @@ describe('collector group: the lease fence is local while the lease is fresh', f
     first = name === 'a',
   ) => {
     const subjects = new Subjects(prefix);
-    await ensureStreams(nc, subjects);
+    await ensureStreams(bed.nc, subjects);
     const registry = createRegistry('collector');
-    const group = new CollectorGroup(await openBucket(nc, subjects, 'checkpoints'), {
+    const group = new CollectorGroup(await openBucket(bed.nc, subjects, 'checkpoints'), {
       member: name,
       config: GroupConfig.parse({ partitions: 2, lease_timeout: '2s' }),
       clock,
@@ -149,7 +137,7 @@ describe('collector group: the lease fence is local while the lease is fresh', f
     assert.equal(await group.fence(0), true);
     // Paused past the margin (lease_timeout / 2), no timer run yet; meanwhile another member took the lease.
     clock.paused = 1000;
-    const kv = await openBucket(nc, subjects, 'checkpoints');
+    const kv = await openBucket(bed.nc, subjects, 'checkpoints');
     const taken = await kv.put('group.partition.0', JSON.stringify({ member: 'b', seq: 0, at: clock.now() }));
     assert.equal(await group.fence(0), false, 'fenced: the lease is not ours');
     assert.equal(await group.fence(0), false, 'and stays so');
@@ -190,7 +178,7 @@ describe('collector group: the lease fence is local while the lease is fresh', f
     clock.step = 2000; // lease_timeout
     await b.round();
     assert.deepEqual(b.claim().owned, [], 'b took none of the partitions a is renewing');
-    const kv = await openBucket(nc, subjects, 'checkpoints');
+    const kv = await openBucket(bed.nc, subjects, 'checkpoints');
     for (const p of [0, 1])
       assert.equal((await kv.get(`group.partition.${p}`))?.json<{ member: string }>().member, 'a');
   });

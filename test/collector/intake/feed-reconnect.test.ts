@@ -9,9 +9,9 @@ import {
   Subjects,
 } from '../../../shared/index.ts';
 import { CollectorConfig } from '../../../collector/config.ts';
-import { startCollector, type RunningCollector } from '../../../collector/service.ts';
+import type { RunningCollector } from '../../../collector/service.ts';
 import { NATS_SERVER_BIN } from '../../../deploy/lib/embedded-nats.ts';
-import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
+import { useCollectorBed } from '../../helpers/collector-bed.ts';
 import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
 import { EventScript } from '../alerts/engine-harness.ts';
 import { metricValue } from '../notify/helpers.ts';
@@ -25,16 +25,8 @@ async function nextReconnect(nc: NatsConnection): Promise<void> {
 }
 
 describe('collector: EVENTS feed across a nats-server restart', () => {
-  const server = useNatsServer();
-  let nc: NatsConnection;
-  let collector: RunningCollector | undefined;
-  before(async () => {
-    nc = await connectTo(server, { maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-  });
-  after(async () => {
-    await collector?.stop();
-    await nc.close();
-  });
+  const bed = useCollectorBed({ connect: { maxReconnectAttempts: -1, reconnectTimeWait: 100 } });
+  const { server } = bed;
 
   const startWith = async (
     registry: ReturnType<typeof createRegistry>,
@@ -48,7 +40,7 @@ describe('collector: EVENTS feed across a nats-server restart', () => {
       rules: [{ name: 'disk', kind: 'threshold', metric: 'disk_used', crit: 90 }],
     });
     // A pull that outlives the test: the feed must come back because of the reconnect, not because a pull expired.
-    return startCollector(config, {
+    return bed.start(config, {
       logger: process.env.DEBUG_FEED
         ? (await import('../../../shared/index.ts')).createLogger('c', { level: 'info' })
         : silentLogger(),
@@ -61,7 +53,7 @@ describe('collector: EVENTS feed across a nats-server restart', () => {
   /** Right after a restart JetStream may still be recovering its store: retry until the stream takes the event. */
   const sender = (clock: ManualClock) => {
     const script = new EventScript(clock);
-    const js = jetstreamClient(nc);
+    const js = jetstreamClient(bed.nc);
     return async (host: string, value: number): Promise<void> => {
       const event = script.resource(host, 'disk_used', value, { mountpoint: '/' });
       for (;;) {
@@ -79,14 +71,14 @@ describe('collector: EVENTS feed across a nats-server restart', () => {
     const clock = new ManualClock(Date.now());
     const sink = new RecordingSink();
     const registry = createRegistry('collector');
-    collector = await startWith(registry, sink, clock);
+    const collector = await startWith(registry, sink, clock);
     const send = sender(clock);
 
     await send('web1', 95);
     await sink.waitForCount(1);
 
     const collectorBack = nextReconnect(collector.nc);
-    const testBack = nextReconnect(nc);
+    const testBack = nextReconnect(bed.nc);
     await server.restart();
     await Promise.all([collectorBack, testBack]);
     for (const host of ['web2', 'web3', 'web4']) await send(host, 96);
@@ -105,15 +97,13 @@ describe('collector: EVENTS feed across a nats-server restart', () => {
       'each event evaluated once',
     );
     assert.equal(collector.engine.state.streamSeq, 4);
-    await collector.stop();
-    collector = undefined;
   });
 
   it('recovers when it first reconnects to a server whose JetStream is not up yet, then again once it is', async () => {
     const clock = new ManualClock(Date.now());
     const sink = new RecordingSink();
     const registry = createRegistry('collector');
-    collector = await startWith(registry, sink, clock);
+    const collector = await startWith(registry, sink, clock);
     const send = sender(clock);
     const before = collector.engine.state.streamSeq;
     await send('db1', 95);

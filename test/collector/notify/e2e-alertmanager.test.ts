@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { CollectorConfig } from '../../../collector/config.ts';
-import { startCollector, type RunningCollector } from '../../../collector/service.ts';
-import {
-  createRegistry,
-  jetstreamClient,
-  publishDurable,
-  silentLogger,
-  Subjects,
-  ManualClock,
-} from '../../../shared/index.ts';
+import { createRegistry, jetstreamClient, publishDurable, Subjects, ManualClock } from '../../../shared/index.ts';
 import { ALERTMANAGER, type AlertmanagerProcess, startAlertmanager } from '../../helpers/alertmanager.ts';
-import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
+import { useCollectorBed } from '../../helpers/collector-bed.ts';
 import { until } from '../../helpers/wait.ts';
 import { EventScript } from '../alerts/engine-harness.ts';
 import { metricValue } from './helpers.ts';
@@ -56,9 +47,9 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
   this.timeout(60_000);
   const posts: Record<string, Post[]> = { am: [], offhook: [] };
   let am: AlertmanagerProcess | undefined;
-  const server = useNatsServer();
-  let nc: NatsConnection;
-  let collector: RunningCollector | undefined;
+  // Shared: each test goes on from the groups the one before it left.
+  const bed = useCollectorBed({ shared: true });
+  const { server } = bed;
   let clock: ManualClock;
   let script: EventScript;
   let registry: ReturnType<typeof createRegistry>;
@@ -83,11 +74,8 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
           alerts: p.alerts.map((a) => `${a.labels.host}:${a.status}`).sort(),
         }),
     );
-    nc = await connectTo(server);
   });
   after(async () => {
-    await collector?.stop();
-    await nc?.drain();
     await am?.stop();
   });
 
@@ -108,8 +96,8 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
     // sent at once (Alertmanager's rule for an old alert, right for a replayed one).
     clock = new ManualClock(Date.now() - 60_000);
     registry = createRegistry('collector');
-    collector = await startCollector(config, { logger: silentLogger(), registry, clock });
-    const js = jetstreamClient(nc);
+    const collector = await bed.start(config, { registry, clock });
+    const js = jetstreamClient(bed.nc);
     script = new EventScript(clock);
     const hosts = Array.from({ length: 16 }, (_, i) => `web${i + 1}`);
     for (const host of hosts)
@@ -131,7 +119,7 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
   /** One change on both sides, then the collector's clock past group_interval; resolves with both sides' new POST. */
   async function step(name: string, hosts: Record<string, number>, queued: number, held = 0): Promise<void> {
     const before = { am: posts.am!.length, offhook: posts.offhook!.length };
-    const js = jetstreamClient(nc);
+    const js = jetstreamClient(bed.nc);
     const inhibited = () => metricValue(registry, 'offhook_alerts_inhibited_total', { rule: 'disk' });
     const heldBefore = held > 0 ? await inhibited() : 0;
     for (const [host, value] of Object.entries(hosts))
@@ -157,7 +145,7 @@ describe(`grouping end to end: the collector and a real Alertmanager (${ALERTMAN
       `${name}: a POST on each side`,
       30_000,
     );
-    await collector!.idle();
+    await bed.collector!.idle();
     assert.deepEqual(posts.offhook!.slice(before.offhook), posts.am!.slice(before.am), name);
   }
 

@@ -1,38 +1,31 @@
 import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import {
   createRegistry,
   fingerprint,
-  silentLogger,
   streamNames,
   Subjects,
   type AlertmanagerAlertJson,
 } from '../../../shared/index.ts';
 import { CollectorConfig } from '../../../collector/config.ts';
-import { startCollector, type RunningCollector } from '../../../collector/service.ts';
-import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
+import { useCollectorBed } from '../../helpers/collector-bed.ts';
 import { startTestGateway, type TestGateway } from '../../telephony-gateway/harness.ts';
 import { HttpSink, metricValue } from '../notify/helpers.ts';
 import { until } from '../nats-harness.ts';
 
 describe('collector watchdog: a silent telephony gateway reaches a person through the notifiers', function () {
   this.timeout(60_000);
-  const server = useNatsServer();
-  let nc: NatsConnection;
+  const bed = useCollectorBed();
+  const { server } = bed;
   let webhook: HttpSink;
-  let collector: RunningCollector | undefined;
   let gw: TestGateway | undefined;
 
   before(async () => {
-    nc = await connectTo(server);
     webhook = await HttpSink.start();
   });
   after(async () => {
     await gw?.stop();
-    await collector?.stop();
     await webhook.close();
-    await nc.drain();
   });
 
   const received = (): AlertmanagerAlertJson[] =>
@@ -42,7 +35,7 @@ describe('collector watchdog: a silent telephony gateway reaches a person throug
 
   it('fires gateway_silent (critical, never on ALERTS) for a stopped gateway, resolved when heard again', async () => {
     registry = createRegistry('collector');
-    collector = await startCollector(
+    const collector = await bed.start(
       CollectorConfig.parse({
         nats: { servers: [server.url] },
         listen: '127.0.0.1:0',
@@ -53,7 +46,7 @@ describe('collector watchdog: a silent telephony gateway reaches a person throug
           routes: [{ receiver: 'ops' }],
         },
       }),
-      { logger: silentLogger(), registry },
+      { registry },
     );
     const gatewayConfig = { watchdog: { enabled: false, heartbeat_interval: '200ms' } };
     gw = await startTestGateway(server, gatewayConfig, 'offhook');
@@ -71,7 +64,7 @@ describe('collector watchdog: a silent telephony gateway reaches a person throug
     assert.match(fired!.annotations.summary!, /^gw1: the telephony gateway has not been heard for \d+ s; nobody/);
     assert.equal(collector.engine.records.get(fingerprint('gw1', 'gateway_silent'))?.alert.ruleKind, 'external');
     assert.equal(await metric('offhook_collector_gateways_silent'), 1);
-    const alerts = await (await jetstreamManager(nc)).streams.info(streamNames(new Subjects()).alerts);
+    const alerts = await (await jetstreamManager(bed.nc)).streams.info(streamNames(new Subjects()).alerts);
     assert.equal(alerts.state.messages, 0, 'the gateway would be asked to phone about itself');
 
     gw = await startTestGateway(server, gatewayConfig, 'offhook');
