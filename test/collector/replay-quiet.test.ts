@@ -1,26 +1,9 @@
 import assert from 'node:assert/strict';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { type Logger, pino } from 'pino';
-import {
-  createRegistry,
-  ensureStreams,
-  fingerprint,
-  jetstreamClient,
-  ManualClock,
-  openBucket,
-  publishDurable,
-  type Registry,
-  streamNames,
-  Subjects,
-} from '../../shared/index.ts';
-import { AlertRecord } from '../../collector/alerts/alert-record.ts';
-import { CollectorConfig } from '../../collector/config.ts';
+import { pino } from 'pino';
+import { createRegistry } from '../../shared/index.ts';
 import { useCollectorBed } from '../helpers/collector-bed.ts';
-import { EventScript } from './alerts/engine-harness.ts';
-import { RecordingSink, until } from './nats-harness.ts';
-
-const HOUR = 3_600_000;
-const DISK = fingerprint('web1', 'disk', {});
+import { RecordingSink } from './nats-harness.ts';
+import { DISK, HOUR, replaySetup } from './replay-harness.ts';
 
 /**
  * History replayed late (no checkpoint: a first start, a `partitions` change, a lost checkpoint bucket) is stored,
@@ -31,56 +14,7 @@ const DISK = fingerprint('web1', 'disk', {});
  */
 describe('collector replay on a real nats-server: history older than replay.announce_within is not told', () => {
   const bed = useCollectorBed();
-  const { server } = bed;
-
-  /** `skewMs`: how far the collector's clock is ahead of the server's; `within`: replay.announce_within. */
-  async function setup(prefix: string, { skewMs = 3 * HOUR, within = '100ms' } = {}) {
-    const own = new Subjects(prefix);
-    await ensureStreams(bed.nc, own); // as an agent does: it may publish before any collector ran
-    const config = CollectorConfig.parse({
-      nats: { servers: [server.url], prefix },
-      listen: '127.0.0.1:0',
-      checkpoint_interval: '1h',
-      replay: { announce_within: within },
-      rules: [{ name: 'disk', kind: 'threshold', metric: 'disk_used', crit: 90 }],
-    });
-    const clock = new ManualClock(Date.now() + skewMs);
-    const script = new EventScript(new ManualClock(Date.now())); // the agents' clocks are right
-    const js = jetstreamClient(bed.nc);
-    const disk = (value: number, host = 'web1') =>
-      publishDurable(js, own.event(host, 'resource'), script.resource(host, 'disk_used', value));
-    const start = (sink: RecordingSink, registry?: Registry, logger?: Logger) =>
-      bed.start(config, { logger, registry, clock, sink });
-    const storedAt = async (seq: number) => {
-      const jsm = await jetstreamManager(bed.nc);
-      return (await jsm.streams.getMessage(streamNames(own).events, { seq }))!.time.getTime();
-    };
-    const alertsPublished = async () =>
-      (await (await jetstreamManager(bed.nc)).streams.info(streamNames(own).alerts)).state.messages;
-    /** Evaluation has gone through stream sequence `seq` and everything it committed is written and handed on. */
-    const evaluated = async (seq: number) => {
-      await until(() => bed.collector!.engine.state.streamSeq >= seq, `event ${seq} to be evaluated`);
-      await bed.collector!.idle();
-    };
-    const stored = async () => {
-      const kv = await openBucket(bed.nc, own, 'alerts');
-      return AlertRecord.parse((await kv.get(DISK))!.json());
-    };
-    /**
-     * Makes what is stored so far history: another host's events until one is stored more than the window after
-     * `seq` (the head of EVENTS is then that much newer). Waits for real time to pass, not a guess at it.
-     */
-    const history = async (seq: number) => {
-      const before = await storedAt(seq);
-      const windowMs = config.replay.announce_within;
-      for (;;) {
-        await until(() => Date.now() - before > windowMs, 'the window to pass');
-        const later = await disk(10, 'web2');
-        if ((await storedAt(later.seq)) - before > windowMs) return later;
-      }
-    };
-    return { clock, disk, start, stop: bed.stop, storedAt, alertsPublished, evaluated, stored, history };
-  }
+  const setup = (prefix: string, options: Parameters<typeof replaySetup>[2] = {}) => replaySetup(bed, prefix, options);
 
   it('a breach and its clear older than the window, no checkpoint: stored, not told, counted', async () => {
     const t = await setup('rquiet1');
