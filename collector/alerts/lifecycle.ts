@@ -88,12 +88,17 @@ export class AlertLifecycle {
     this.inhibition.refresh(now, record);
   }
 
-  /** Evaluation reached `moment` and the alert still fires: what a replay of history held back is told now. */
+  /**
+   * Evaluation reached `moment` and the alert still fires: what a replay of history held back is told now. Told, it
+   * is an inhibit_rules source from now on (inhibition.ts): the targets it matches are held back, those already told
+   * too (their repeats stop), as in Alertmanager, which judges inhibition when a notification is due.
+   */
   catchUp(record: AlertRecord, moment: Moment): void {
     if (!this.deps.window.caughtUp(record, moment)) return;
     record.updatedAt = moment.now;
     reconcile(record, this.deps.mute, moment.now);
     this.deps.commit(record);
+    this.inhibition.refresh(moment.now, record);
   }
 
   /**
