@@ -3,17 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  ensureStreams,
-  jetstreamClient,
-  publishDurable,
-  silentLogger,
-  streamNames,
-  Subjects,
-} from '../../../shared/index.ts';
-import { readStreamFrom, type StreamFeed } from '../../../collector/intake/index.ts';
-import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
+import { useNatsServer } from '../../helpers/nats-server.ts';
 import { until } from '../../helpers/wait.ts';
+import { useStreamFeeds } from './feed-harness.ts';
 
 /**
  * A consume's inbox is `<inbox prefix>.<nuid>.<serial>`; the client's request inbox is subscribed as `<...>.<nuid>.*`,
@@ -45,8 +37,6 @@ async function permissionViolation(nc: NatsConnection): Promise<void> {
  */
 describe('a stream feed whose consume the client ended', function () {
   this.timeout(60_000);
-  let nc: NatsConnection;
-  let feed: StreamFeed | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'offhook-feed-ended-'));
   const config = join(dir, 'nats.conf');
   writeFileSync(config, authorization(dir, false)); // read by the server as it starts
@@ -56,31 +46,18 @@ describe('a stream feed whose consume the client ended', function () {
     process.kill(server.pid!, 'SIGHUP'); // our own child, by its PID: nats-server rereads its config
   };
 
-  before(async () => {
-    nc = await connectTo(server, { user: 'feed', pass: 'feed' });
-  });
-  after(async () => {
-    feed?.stop();
-    await nc?.drain();
+  const feeds = useStreamFeeds(server, { user: 'feed', pass: 'feed' });
+  after(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('is opened afresh after the last sequence it delivered', async () => {
-    const subjects = new Subjects('feedended');
-    await ensureStreams(nc, subjects);
-    const js = jetstreamClient(nc);
-    const send = (n: number) => publishDurable(js, subjects.event('web1', 'resource'), { id: `e${n}` });
+    const { send, read } = await feeds.events('feedended');
     const seen: number[] = [];
     await send(1);
-    feed = await readStreamFrom(
-      nc,
-      streamNames(subjects).events,
-      0,
-      { logger: silentLogger() },
-      (msg) => void seen.push(msg.seq),
-    );
+    await read((msg) => void seen.push(msg.seq));
     await until(() => seen.length === 1, 'the first message');
-    const violated = permissionViolation(nc);
+    const violated = permissionViolation(feeds.nc);
     reload(true);
     await violated; // the server removed the consume's subscription: the client has ended that consume
     reload(false);

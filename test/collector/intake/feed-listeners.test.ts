@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  ensureStreams,
-  jetstreamClient,
-  publishDurable,
-  silentLogger,
-  streamNames,
-  Subjects,
-} from '../../../shared/index.ts';
-import { readStreamFrom } from '../../../collector/intake/index.ts';
-import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
+import { useNatsServer } from '../../helpers/nats-server.ts';
 import { until } from '../../helpers/wait.ts';
+import { useStreamFeeds } from './feed-harness.ts';
 
 /**
  * The connection's status listeners, as the client keeps them: `nc.status()` adds one and only its iterator's stop
@@ -25,23 +17,16 @@ function statusListeners(nc: NatsConnection): number {
  * group member opens two feeds in every round that takes partitions: on a quiet connection they piled up for good.
  */
 describe('a stream feed stopped', () => {
-  const server = useNatsServer();
-  let nc: NatsConnection;
-  before(async () => {
-    nc = await connectTo(server);
-  });
-  after(async () => {
-    await nc.drain();
-  });
+  const feeds = useStreamFeeds(useNatsServer());
 
   it('stops listening to the connection: opening and stopping feeds leaves no listener behind', async () => {
-    const subjects = new Subjects('feedlisten');
-    await ensureStreams(nc, subjects);
-    await publishDurable(jetstreamClient(nc), subjects.event('web1', 'resource'), { id: 'e1' });
+    const { nc } = feeds;
+    const { send, read } = await feeds.events('feedlisten');
+    await send(1);
     const before = statusListeners(nc);
     for (let i = 0; i < 20; i++) {
       let seen = 0;
-      const feed = await readStreamFrom(nc, streamNames(subjects).events, 0, { logger: silentLogger() }, () => {
+      const feed = await read(() => {
         seen++;
       });
       await until(() => seen === 1, `feed ${i} read the message`);
