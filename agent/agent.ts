@@ -113,7 +113,15 @@ export class Agent {
       checks,
       (check, outcome, durationMs, failure) => this.onCheckOutcome(check, outcome, durationMs, failure),
       this.logger,
-      { retry: config.check_retry },
+      {
+        retry: config.check_retry,
+        connectionWatch: config.connection_watch,
+        onEarlyRun: (check, reason, skipped) =>
+          (skipped ? this.metrics.checkEarlyRunsSkipped : this.metrics.checkEarlyRuns).inc({
+            check: check.config.name,
+            reason,
+          }),
+      },
     );
     const { resources } = config;
     const { processes, filesystems, rootfs } = resources;

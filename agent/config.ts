@@ -182,6 +182,11 @@ export const AgentConfig = z
       })
       .strict()
       .default(RETRY_DEFAULTS),
+    /**
+     * HTTP(S) checks hold their connection between runs and run at once when the server closes it (a crash or
+     * restart), at most once per half interval (agent/README.md, Connection watch). A check's connection_watch wins.
+     */
+    connection_watch: z.boolean().default(true),
     checks: z.array(CheckConfig).default([]),
     logs: z.array(LogFile).default([]),
   })

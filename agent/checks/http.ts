@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import * as z from 'zod';
@@ -6,6 +6,7 @@ import { compileSafeRegex, RegexSource, type CheckStatus, type MetricPoint } fro
 import { CheckBase, definePlugin, type CheckOutcome } from './types.ts';
 import { elapsedMs } from './probes/net.ts';
 import { judgeCertificate, TlsPolicy, worst } from './probes/tls-policy.ts';
+import { ConnectionWatch } from './probes/connection-watch.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -25,6 +26,8 @@ const HttpConfig = CheckBase.extend({
   /** follow: redirects are followed up to max_redirects; none: a 3xx is the answer (accept it with expect_status). */
   redirects: z.enum(['follow', 'none']).default('none'),
   max_redirects: z.number().int().min(0).max(20).default(5),
+  /** Hold the connection between runs, run at once when the server closes it; default the agent's connection_watch. */
+  connection_watch: z.boolean().optional(),
   ...TlsPolicy,
 }).strict();
 type HttpConfig = z.infer<typeof HttpConfig>;
@@ -37,7 +40,15 @@ interface Answer {
   cert?: ReturnType<typeof judgeCertificate>;
 }
 
-function fetchOnce(config: HttpConfig, url: URL, signal: AbortSignal, start: bigint): Promise<Answer> {
+type RunAgents = { http: Agent | false; https: Agent | false };
+
+function fetchOnce(
+  config: HttpConfig,
+  url: URL,
+  signal: AbortSignal,
+  start: bigint,
+  agents: RunAgents,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const isHttps = url.protocol === 'https:';
     const request = (isHttps ? httpsRequest : httpRequest)(
@@ -46,7 +57,7 @@ function fetchOnce(config: HttpConfig, url: URL, signal: AbortSignal, start: big
         method: config.method,
         headers: { 'user-agent': 'offhook-agent', ...config.headers },
         signal,
-        agent: false,
+        agent: isHttps ? agents.https : agents.http,
         ...(isHttps ? { rejectUnauthorized: !config.insecure } : {}),
       },
       (response) => {
@@ -82,12 +93,16 @@ export default definePlugin({
   configSchema: HttpConfig,
   create(config) {
     const bodyRegex = config.body_regex ? compileSafeRegex(config.body_regex, '', 'body_regex') : null;
+    const watch = new ConnectionWatch();
     return {
       target: config.url,
+      connectionWatch: { enabled: config.connection_watch, start: (wake) => watch.start(wake) },
+      close: () => watch.stop(),
       async run({ signal }): Promise<CheckOutcome> {
         const start = process.hrtime.bigint();
+        const agents = watch.agentForRun();
         let url = new URL(config.url);
-        let answer = await fetchOnce(config, url, signal, start);
+        let answer = await fetchOnce(config, url, signal, start, agents);
         for (
           let hops = 0;
           config.redirects === 'follow' && isRedirect(answer.response.statusCode) && answer.response.headers.location;
@@ -110,7 +125,7 @@ export default definePlugin({
               target: config.url,
             };
           }
-          answer = await fetchOnce(config, url, signal, start);
+          answer = await fetchOnce(config, url, signal, start, agents);
         }
         const code = answer.response.statusCode ?? 0;
         const metrics: MetricPoint[] = [

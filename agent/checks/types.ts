@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { Labels, type CheckStatus, type MetricPoint } from '../../shared/index.ts';
 import { DurationAtLeast } from '../config-types.ts';
+import type { Wake } from './probes/connection-watch.ts';
 
 /** Fields every check has, whatever its kind. Plugins extend this with their own. */
 export const CheckBase = z.object({
@@ -39,6 +40,11 @@ export interface CheckInstance {
   /** Human description of what is probed, e.g. "tcp://127.0.0.1:22". */
   target: string;
   close?(): void;
+  /**
+   * A check that can hold its connection between runs (http/https): the scheduler starts the watch when it is on
+   * (`enabled`, the check's own setting, or else the agent's connection_watch) and runs the check when it wakes.
+   */
+  connectionWatch?: { enabled: boolean | undefined; start(wake: Wake): void };
 }
 
 export interface CheckPlugin<S extends z.ZodType = z.ZodType> {

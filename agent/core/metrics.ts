@@ -34,6 +34,18 @@ export function createAgentMetrics(registry: Registry) {
       labelNames: ['check', 'kind', 'reason'],
       registers: r,
     }),
+    checkEarlyRuns: new Counter({
+      name: 'offhook_agent_check_early_runs_total',
+      help: 'Check runs started before their time; reason connection_closed: the server closed the held connection',
+      labelNames: ['check', 'reason'],
+      registers: r,
+    }),
+    checkEarlyRunsSkipped: new Counter({
+      name: 'offhook_agent_check_early_runs_skipped_total',
+      help: 'Early runs not made: the check ran early less than half its interval before',
+      labelNames: ['check', 'reason'],
+      registers: r,
+    }),
     checkStatus: new Gauge({
       name: 'offhook_agent_check_status',
       help: 'Last status: 0 ok, 1 warning, 2 critical, 3 unknown',

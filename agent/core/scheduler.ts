@@ -1,5 +1,6 @@
 import { systemClock, type Clock, type ClockTimer, type Logger } from '../../shared/index.ts';
 import type { CheckConfig, CheckInstance, CheckOutcome } from '../checks/index.ts';
+import type { EarlyRunReason } from '../checks/probes/connection-watch.ts';
 
 export interface ScheduledCheck {
   config: CheckConfig;
@@ -18,6 +19,10 @@ export interface SchedulerOptions {
   clock?: Clock;
   /** Soft-state retries (config check_retry); a check's retry_interval / retry_attempts override them. */
   retry?: { interval: number; attempts: number };
+  /** The agent's connection_watch: checks that can watch their connection and do not say otherwise do. */
+  connectionWatch?: boolean;
+  /** A check is run before its time, or would have been but for the limit (offhook_agent_check_early_runs_total). */
+  onEarlyRun?: (check: ScheduledCheck, reason: EarlyRunReason, skipped: boolean) => void;
 }
 
 /**
@@ -27,12 +32,18 @@ export interface SchedulerOptions {
  * Soft states, like Nagios retry_interval: after a non-OK result the check runs again after its retry interval
  * (no jitter) until retry_attempts non-OK results in a row, so the collector's max_attempts is reached in a
  * fraction of a second instead of after max_attempts intervals; then (or on OK) back to the normal interval.
+ * A check whose connection watch wakes (the server closed the held connection) runs at once, at most once per half
+ * interval, so a server that closes every idle connection at once at most doubles its rate.
  */
 export class CheckScheduler {
   private readonly timers = new Map<string, ClockTimer>();
   private readonly running = new Map<string, AbortController>();
   /** Non-OK results in a row, per check. */
   private readonly failures = new Map<string, number>();
+  /** Checks between the start of a run and the scheduling of the next: a wake then is news to the run. */
+  private readonly busy = new Set<string>();
+  /** When each check last ran early (clock.monotonic()). */
+  private readonly lastEarly = new Map<string, number>();
   private stopped = false;
   private readonly random: () => number;
   private readonly clock: Clock;
@@ -48,7 +59,31 @@ export class CheckScheduler {
   }
 
   start(): void {
-    for (const check of this.checks) this.schedule(check, this.random() * Math.min(check.config.interval, 10_000));
+    for (const check of this.checks) {
+      const watch = check.instance.connectionWatch;
+      if (watch && (watch.enabled ?? this.options.connectionWatch ?? false))
+        watch.start((reason) => this.runEarly(check, reason));
+      this.schedule(check, this.random() * Math.min(check.config.interval, 10_000));
+    }
+  }
+
+  /** Runs a check now instead of at its timer, unless it is running or ran early less than half an interval ago. */
+  private runEarly(check: ScheduledCheck, reason: EarlyRunReason): void {
+    const { name, interval } = check.config;
+    if (this.stopped || this.busy.has(name)) return;
+    const now = this.clock.monotonic();
+    const last = this.lastEarly.get(name);
+    if (last !== undefined && now - last < interval / 2) {
+      this.logger.debug({ check: name, reason }, 'early run skipped: one ran less than half an interval ago');
+      this.options.onEarlyRun?.(check, reason, true);
+      return;
+    }
+    this.lastEarly.set(name, now);
+    const timer = this.timers.get(name);
+    if (timer) this.clock.clearTimeout(timer);
+    this.timers.delete(name);
+    this.options.onEarlyRun?.(check, reason, false);
+    void this.runAndReschedule(check);
   }
 
   private schedule(check: ScheduledCheck, delayMs: number): void {
@@ -58,7 +93,12 @@ export class CheckScheduler {
   }
 
   private async runAndReschedule(check: ScheduledCheck): Promise<void> {
-    this.schedule(check, this.nextDelay(check, await this.runOnce(check)));
+    this.busy.add(check.config.name);
+    try {
+      this.schedule(check, this.nextDelay(check, await this.runOnce(check)));
+    } finally {
+      this.busy.delete(check.config.name);
+    }
   }
 
   /** The delay before the next run, given this run's status: a soft problem is retried soon. */
