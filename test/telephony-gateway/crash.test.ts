@@ -1,59 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { stringify } from 'yaml';
-import {
-  Ack,
-  CallRecord,
-  Subjects,
-  ensureStreams,
-  jetstreamClient,
-  publishDurable,
-  streamNames,
-} from '../../shared/index.ts';
-import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
+import { Ack, CallRecord, jetstreamClient, publishDurable, streamNames } from '../../shared/index.ts';
+import { killAndWait, waitForOutput } from '../../deploy/lib/processes.ts';
 import { speechStateDir } from './harness.ts';
+import { useGatewayProcessBed } from './process-harness.ts';
 import { assertOneCallAtATime, readTranscript, waitForTranscript } from '../helpers/transcript.ts';
 import { makeAlert } from './helpers.ts';
 
 describe('gateway killed mid-call (child processes, real nats-server)', function () {
   this.timeout(90_000);
-  const server = useNatsServer();
-  let dir: string;
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'offhook-gwcrash-'));
-  });
-  after(async () => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function writeConfig(name: string, farEnd: object[]): { file: string; transcript: string } {
-    const transcript = join(dir, `${name}.jsonl`);
-    writeFileSync(transcript, '');
-    const file = join(dir, `${name}-gateway.yaml`);
-    const config = {
-      gateway_host: 'gw1',
-      nats: { servers: [server.url], prefix: 'crash' },
-      state_dir: speechStateDir,
-      metrics_listen: '127.0.0.1:0',
-      ack_wait: '1s',
-      line: { backend: 'sim', sim: { speed: 100, transcript_file: transcript, far_end: farEnd } },
-      people: [{ name: 'alice', number: '100' }],
-      // The killed call counts against Alice's number too; GoAlert's 1-a-minute default would hold the repeat back.
-      budget: { per_number: { max_calls_per_minute: 10 } },
-    };
-    writeFileSync(file, stringify(config));
-    return { file, transcript };
-  }
+  const bed = useGatewayProcessBed({ prefix: 'crash', config: () => ({ state_dir: speechStateDir }) });
+  const { subjects, writeConfig } = bed;
 
   it('SIGKILL mid-call: the alert is called about once more after restart, never lost, never 2 at once', async () => {
-    const nc = await connectTo(server);
-    const subjects = new Subjects('crash');
-    await ensureStreams(nc, subjects);
+    const { nc } = bed;
     const calls: CallRecord[] = [];
     const acks: Ack[] = [];
     nc.subscribe(subjects.allCalls, { callback: (_e, m) => void calls.push(CallRecord.parse(m.json())) });
@@ -61,9 +21,7 @@ describe('gateway killed mid-call (child processes, real nats-server)', function
 
     // First life: Alice answers and listens for a long time; the gateway dies while she does.
     const first = writeConfig('first', [{ number: '100', answerAfterRings: 1, then: [{ wait: 600_000 }] }]);
-    const gateway1 = spawnTracked('node', ['offhook.mjs', 'gateway', '--config', first.file], {
-      env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info' },
-    });
+    const gateway1 = bed.spawn(first.file);
     await waitForOutput(gateway1, /"msg":"gateway started"/, 20_000);
     const offHook = waitForOutput(gateway1, /"msg":"off hook"/, 20_000);
     const alert = makeAlert();
@@ -77,8 +35,7 @@ describe('gateway killed mid-call (child processes, real nats-server)', function
     const second = writeConfig('second', [
       { number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] },
     ]);
-    const gateway2 = spawnTracked('node', ['offhook.mjs', 'gateway', '--config', second.file]);
-    if (process.env.OFFHOOK_TEST_LOG) gateway2.stdout?.on('data', (d: Buffer) => process.stderr.write(d));
+    const gateway2 = bed.spawn(second.file);
     const finished = waitForOutput(gateway2, /"reason":"acknowledged".*"msg":"escalation finished"/, 30_000);
     await finished;
     await killAndWait(gateway2, 'SIGTERM');
@@ -104,6 +61,5 @@ describe('gateway killed mid-call (child processes, real nats-server)', function
       [0, 0],
       'the alert message was acked once its escalation finished',
     );
-    await nc.drain();
   });
 });

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { stringify } from 'yaml';
-import {
-  ensureStreams,
-  jetstreamClient,
-  openBucket,
-  publishDurable,
-  streamNames,
-  Subjects,
-} from '../../../shared/index.ts';
+import { jetstreamClient, openBucket, publishDurable, streamNames } from '../../../shared/index.ts';
 import { EscalationRecord } from '../../../telephony-gateway/state-store.ts';
-import { killAndWait, spawnTracked, waitForOutput } from '../../../deploy/lib/processes.ts';
-import { connectTo, untilReconnected, useNatsServer } from '../../helpers/nats-server.ts';
+import { killAndWait, waitForOutput } from '../../../deploy/lib/processes.ts';
+import { untilReconnected } from '../../helpers/nats-server.ts';
 import { readTranscript } from '../../helpers/transcript.ts';
 import { untilPolled } from '../../helpers/wait.ts';
 import { makeAlert } from '../helpers.ts';
+import { useGatewayProcessBed } from '../process-harness.ts';
 
 /**
  * The "ended" write that KV did not take, and a gateway killed before it could write it again: the real process on
@@ -25,54 +16,27 @@ import { makeAlert } from '../helpers.ts';
  */
 describe('gateway killed with an ended escalation not yet in KV (child processes, real nats-server)', function () {
   this.timeout(90_000);
-  const server = useNatsServer();
-  let dir: string;
-  const prefix = 'endedkill';
-
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'offhook-gwended-'));
-  });
-  after(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function writeConfig(name: string, farEnd: object[]): { file: string; transcript: string } {
-    const transcript = join(dir, `${name}.jsonl`);
-    writeFileSync(transcript, '');
-    const file = join(dir, `${name}-gateway.yaml`);
-    const config = {
-      gateway_host: 'gw1',
-      nats: { servers: [server.url], prefix },
+  const bed = useGatewayProcessBed({
+    prefix: 'endedkill',
+    connect: { reconnectTimeWait: 100, maxReconnectAttempts: -1 },
+    config: (dir) => ({
       // Both lives share it: the local state file is what a restarted gateway finds there.
       state_dir: join(dir, 'state'),
-      metrics_listen: '127.0.0.1:0',
-      ack_wait: '1s',
       // 15 minutes of line time (9 s real at speed 100): NATS must be stopped while Alice's phone rings, and
       // stopping it on a loaded CI box can take seconds; the precondition below fails loudly if it took longer.
-      line: {
-        backend: 'sim',
-        answer_timeout: '15m',
-        sim: { speed: 100, transcript_file: transcript, far_end: farEnd },
-      },
-      people: [{ name: 'alice', number: '100' }],
+      line: { answer_timeout: '15m' },
       escalation: { max_rounds: 1, attempts_per_person: 1 },
-      budget: { per_number: { max_calls_per_minute: 10 } },
-    };
-    writeFileSync(file, stringify(config));
-    return { file, transcript };
-  }
+    }),
+  });
+  const { server, subjects, writeConfig } = bed;
 
   it('the redelivery after the restart is acked, not called: the ended state was written ahead to disk', async () => {
-    const nc = await connectTo(server, { reconnectTimeWait: 100, maxReconnectAttempts: -1 });
-    const subjects = new Subjects(prefix);
-    await ensureStreams(nc, subjects);
+    const { nc } = bed;
     const alert = makeAlert({ host: 'db7' });
 
     // First life: Alice does not answer; NATS goes away while her phone rings, so the escalation ends with KV down.
     const first = writeConfig('first', [{ number: '100', noAnswer: true }]);
-    const gateway1 = spawnTracked('node', ['offhook.mjs', 'gateway', '--config', first.file], {
-      env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info' },
-    });
+    const gateway1 = bed.spawn(first.file);
     await waitForOutput(gateway1, /"msg":"gateway started"/, 20_000);
     const offHook = waitForOutput(gateway1, /"msg":"off hook"/, 20_000);
     await publishDurable(jetstreamClient(nc), subjects.alert(alert.severity, alert.host), alert);
@@ -97,9 +61,7 @@ describe('gateway killed with an ended escalation not yet in KV (child processes
     const second = writeConfig('second', [
       { number: '100', answerAfterRings: 1, then: [{ waitForPrompt: 'menu' }, { press: '1' }] },
     ]);
-    const gateway2 = spawnTracked('node', ['offhook.mjs', 'gateway', '--config', second.file], {
-      env: { ...process.env, OFFHOOK_LOG_LEVEL: 'info' },
-    });
+    const gateway2 = bed.spawn(second.file);
     const started = waitForOutput(gateway2, /"metrics":"([^"]+)".*"msg":"gateway started"/, 20_000);
     try {
       const [, outcome] = await waitForOutput(
@@ -132,6 +94,5 @@ describe('gateway killed with an ended escalation not yet in KV (child processes
       await killAndWait(gateway2, 'SIGTERM');
     }
     assert.equal(readTranscript(second.transcript).filter((e) => e.event === 'off_hook').length, 0, 'no call again');
-    await nc.drain();
   });
 });
