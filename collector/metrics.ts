@@ -25,6 +25,19 @@ export interface CollectorView {
   clockSkewMs?(): number | null;
 }
 
+/** Firing alerts that `pick` takes, by severity (each severity present, 0 when none). */
+function firingBySeverity(records: Iterable<AlertRecord>, pick: (record: AlertRecord) => boolean) {
+  const counts = new Map<string, number>([
+    ['info', 0],
+    ['warning', 0],
+    ['critical', 0],
+  ]);
+  for (const record of records)
+    if (record.alert.status === 'firing' && pick(record))
+      counts.set(record.alert.severity, (counts.get(record.alert.severity) ?? 0) + 1);
+  return counts;
+}
+
 /** Collector metrics; the firing and host gauges are computed from live state at scrape time. */
 export function collectorMetrics(registry: Registry, view: CollectorView): CollectorMetrics {
   new Gauge({
@@ -48,10 +61,20 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
     labelNames: ['severity'],
     registers: [registry],
     collect() {
-      const counts: Record<string, number> = { info: 0, warning: 0, critical: 0 };
-      for (const record of view.records())
-        if (record.alert.status === 'firing') counts[record.alert.severity] = (counts[record.alert.severity] ?? 0) + 1;
-      for (const [severity, n] of Object.entries(counts)) this.set({ severity }, n);
+      for (const [severity, n] of firingBySeverity(view.records(), () => true)) this.set({ severity }, n);
+    },
+  });
+  // A gauge of its own, not a label on offhook_alerts_firing: that one's series stay as they were (every firing
+  // alert, whoever was told), so dashboards and alert rules on it neither split nor change meaning.
+  new Gauge({
+    name: 'offhook_alerts_firing_quiet',
+    help:
+      'Of offhook_alerts_firing, those nobody was told of (their firing or severity rise came from a replay of ' +
+      'history older than replay.announce_within; told if a recent event or tick finds them still firing), by severity',
+    labelNames: ['severity'],
+    registers: [registry],
+    collect() {
+      for (const [severity, n] of firingBySeverity(view.records(), (r) => r.quiet)) this.set({ severity }, n);
     },
   });
   new Gauge({

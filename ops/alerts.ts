@@ -17,7 +17,7 @@ import {
   type NatsConnection,
   type NatsFlags,
 } from '../shared/index.ts';
-import { AlertStore } from '../collector/alerts/index.ts';
+import { AlertStore, untold } from '../collector/alerts/index.ts';
 import { acknowledge } from '../collector/console/actions.ts';
 import { parseMatchers, type Matcher } from '../collector/silences/index.ts';
 import { describeMatchers, silenceActive, silenceMatches, silenceTarget } from '../collector/silences/index.ts';
@@ -130,7 +130,13 @@ export function registerOperatorCommands(program: Command): void {
           if (options.json) {
             process.stdout.write(
               `${JSON.stringify(
-                records.map((r) => ({ ...r.alert, ack: r.ack, silencedBy: silencedBy(r.alert) ?? null })),
+                records.map((r) => ({
+                  ...r.alert,
+                  ack: r.ack,
+                  silencedBy: silencedBy(r.alert) ?? null,
+                  quiet: r.quiet,
+                  untold: untold(r),
+                })),
                 null,
                 2,
               )}\n`,
@@ -152,6 +158,7 @@ export function registerOperatorCommands(program: Command): void {
               String(r.alert.generation),
               iso(r.alert.startsAt),
               [
+                untold(r) ? 'not-announced' : '',
                 r.alert.acknowledged ? `acked:${clean(r.ack?.by ?? '')}` : '',
                 r.alert.inhibited ? 'inhibited' : '',
                 silencedBy(r.alert) ? `silenced:${silencedBy(r.alert)}` : '',

@@ -126,7 +126,12 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
         `${collector.firing.length}${collector.silences ? `, ${collector.silences} active silence(s)` : ''}`,
     );
     for (const alert of collector.firing) {
-      const flags = [alert.acknowledged && 'acked', alert.silenced && 'silenced', alert.inhibited && 'inhibited']
+      const flags = [
+        alert.untold,
+        alert.acknowledged && 'acked',
+        alert.silenced && 'silenced',
+        alert.inhibited && 'inhibited',
+      ]
         .filter(Boolean)
         .join(',');
       lines.push(

@@ -10,4 +10,5 @@ export { CommitQueue, type RecentNotification } from './commit-queue.ts';
 export { buildRules } from './engine-rules.ts';
 export type { HostInfo } from './engine-state.ts';
 export { AlertEngine, type EngineOutput } from './engine.ts';
+export { UNTOLD, untold } from './replay-window.ts';
 export { GatewayAlerts, GatewayAlertsConfig, consumeGatewayEvents } from './gateway-alerts.ts';

@@ -6,6 +6,21 @@ export const DEFAULT_ANNOUNCE_WITHIN_MS = 15 * 60_000;
 
 export type QuietStatus = 'firing' | 'resolved';
 
+/** How the status page, its JSON, `offhook status` and the console say that nobody was told (README "Time"). */
+export const UNTOLD = 'not announced: replayed history';
+
+/**
+ * What people were not told of a firing alert a replay of history held back (the status page and `offhook alerts`
+ * show it beside "firing"): its firing, or its rise to its severity when they heard of the firing. Null: told as it
+ * is, or not firing (a quiet generation that resolved was never told, nor its end: nothing is owed).
+ */
+export function untold(record: Pick<AlertRecord, 'alert' | 'announced' | 'quiet'>): string | null {
+  const { alert, announced } = record;
+  if (!record.quiet || alert.status !== 'firing') return null;
+  const toldFiring = announced?.generation === alert.generation && announced.status === 'firing';
+  return toldFiring ? `its rise to ${alert.severity} ${UNTOLD}` : UNTOLD;
+}
+
 /**
  * What a replay of history may tell. Transitions carry event time (event-time.ts), so replaying a long stretch of
  * EVENTS (a `partitions` change replays it from its start, a lost checkpoint, a first start after agents published,

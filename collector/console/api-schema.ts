@@ -15,15 +15,20 @@ import { Silence } from '../silences/index.ts';
  * The console's JSON API (collector/README.md, Web console): what GET /console/api/state returns and every SSE `state`
  * event carries. The frontend imports these types only (erased by the bundler).
  */
-export const AlertState = z.enum(['firing', 'acknowledged', 'silenced', 'inhibited', 'flapping', 'resolved']);
+export const AlertState = z.enum(['firing', 'quiet', 'acknowledged', 'silenced', 'inhibited', 'flapping', 'resolved']);
 export type AlertState = z.infer<typeof AlertState>;
 
 export const ConsoleAlert = z.object({
   fingerprint: Fingerprint,
   generation: z.number().int().positive(),
   status: AlertStatus,
-  /** The collector's mute reason, same precedence: inhibited (host down) > silenced > flapping > acknowledged. */
+  /**
+   * Firing and nobody told: `quiet` (its firing came from a replay of history, README "Time"); else the collector's
+   * mute reason, same precedence: inhibited (host down) > silenced > flapping > acknowledged.
+   */
   state: AlertState,
+  /** What of it nobody was told while it fires ("not announced: replayed history", or its rise); null: told. */
+  untold: z.string().nullable(),
   severity: Severity,
   host: z.string(),
   rule: z.string(),

@@ -1,5 +1,5 @@
 import type { Heartbeat } from '../../shared/index.ts';
-import type { AlertRecord } from '../alerts/index.ts';
+import { type AlertRecord, untold } from '../alerts/index.ts';
 import { acknowledger, createMute, flapDetector, inhibitor, silencer } from '../mute/index.ts';
 import type { HostInfo } from '../alerts/index.ts';
 import { silenceActive, silenceMatches, silenceTarget, type Silence } from '../silences/index.ts';
@@ -50,8 +50,11 @@ export function alertView(record: AlertRecord, silences: Silence[], now: number,
     flapDetector(() => flapping),
     acknowledger,
   ])({ alert, ack: record.ack }, now, 'repeat');
+  const notTold = untold(record);
   let state: AlertState = alert.status === 'resolved' ? 'resolved' : mute.muted ? mute.reason : 'firing';
   if (state === 'firing' && alert.ruleKind === 'flapping') state = 'flapping';
+  // Nobody heard of its firing: whatever would mute it next, that is what the page must say first.
+  if (notTold && !(record.announced?.generation === alert.generation)) state = 'quiet';
   return {
     fingerprint: alert.fingerprint,
     generation: alert.generation,
@@ -69,6 +72,7 @@ export function alertView(record: AlertRecord, silences: Silence[], now: number,
     endsAt: alert.endsAt,
     lastChangeAt: record.updatedAt,
     lastNotifiedAt: record.lastNotifiedAt,
+    untold: notTold,
     ack:
       record.ack && record.ack.generation === alert.generation
         ? { by: record.ack.by, at: record.ack.at, until: record.ack.until, comment: record.ack.comment ?? null }

@@ -25,6 +25,7 @@ export function collectorStatus(deps: StatusDeps): CollectorStatus {
       acknowledged: a.acknowledgedBy !== null,
       silenced: a.silencedBy !== null,
       inhibited: a.inhibited,
+      untold: a.untold,
     })),
     silences: deps.engine.activeSilenceList().length,
     ...(deps.partitions ? { partitions: deps.partitions() } : {}),

@@ -3,6 +3,7 @@ import type { Clock, RouteHandler } from '../../shared/index.ts';
 import type { AlertRecord } from '../alerts/index.ts';
 import type { CommitQueue } from '../alerts/index.ts';
 import type { AlertEngine } from '../alerts/index.ts';
+import { UNTOLD, untold } from '../alerts/index.ts';
 import { describeMatchers } from '../silences/index.ts';
 import { formatDuration } from '../rules/summary.ts';
 
@@ -47,6 +48,10 @@ export function alertView(deps: StatusDeps, record: AlertRecord) {
     silencedBy: silence?.id ?? null,
     acknowledgedBy: deps.engine.isAcknowledged(record) ? record.ack!.by : null,
     lastNotifiedAt: record.lastNotifiedAt,
+    /** Its firing (or rise) came from a replay of history and nobody was told (alerts/replay-window.ts). */
+    quiet: record.quiet,
+    /** What of it nobody was told, while it fires: "not announced: replayed history"; null when told. */
+    untold: untold(record),
   };
 }
 
@@ -101,7 +106,7 @@ function alertPage(deps: StatusDeps, fp: string): string | null {
   const now = deps.clock.now();
   const view = alertView(deps, record);
   const fields: [string, unknown][] = [
-    ['status', view.status],
+    ['status', view.untold ? `${view.status} (${view.untold})` : view.status],
     ['severity', view.severity],
     ['host', view.host],
     ['rule', `${view.rule} (${view.ruleKind})`],
@@ -137,6 +142,8 @@ function alertPage(deps: StatusDeps, fp: string): string | null {
 function page(deps: StatusDeps): string {
   const now = deps.clock.now();
   const alerts = firing(deps);
+  const untoldCount = alerts.filter((a) => a.untold).length;
+  const firingText = `${alerts.length} firing${untoldCount ? ` (${untoldCount} ${UNTOLD})` : ''}`;
   const alertRows = alerts.map((a) => [
     td(a.severity, a.severity),
     td(a.host),
@@ -146,6 +153,7 @@ function page(deps: StatusDeps): string {
     td(a.generation),
     td(
       [
+        a.untold ?? '',
         a.inhibited ? 'inhibited' : '',
         a.silencedBy ? `silenced (${a.silencedBy})` : '',
         a.acknowledgedBy ? `acked by ${a.acknowledgedBy}` : '',
@@ -189,7 +197,7 @@ function page(deps: StatusDeps): string {
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="15">\
 <title>offhook collector: ${alerts.length} firing</title>
 ${STYLE}</head><body>
-<h1>offhook collector</h1><p>${escapeHtml(new Date(now).toISOString())} · ${alerts.length} firing · \
+<h1>offhook collector</h1><p>${escapeHtml(new Date(now).toISOString())} · ${escapeHtml(firingText)} · \
 JSON: ${json.join(' ')} · <a href="/metrics">metrics</a></p>
 <h2>Firing alerts</h2>${table(alertColumns, alertRows, 'Nothing is firing.')}
 <h2>Hosts</h2>${table(hostColumns, hostRows, 'No agent has been heard from yet.')}

@@ -15,6 +15,11 @@ export const StatusAlert = z.object({
   acknowledged: z.boolean(),
   silenced: z.boolean(),
   inhibited: z.boolean(),
+  /**
+   * What of it nobody was told: its firing came from a replay of history older than the collector's
+   * replay.announce_within ("not announced: replayed history"). Null (absent from older collectors): told.
+   */
+  untold: z.string().nullable().default(null),
 });
 
 export const CollectorStatus = z.object({

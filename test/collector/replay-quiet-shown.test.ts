@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { fingerprint } from '../../shared/index.ts';
+import type { ConsoleState } from '../../collector/console/api-schema.ts';
+import { hashPassword } from '../../collector/console/password.ts';
+import { CollectorStatus, createRegistry, fingerprint } from '../../shared/index.ts';
 import { useCollectorBed } from '../helpers/collector-bed.ts';
-import { RecordingSink } from './nats-harness.ts';
+import { RecordingSink, until } from './nats-harness.ts';
 import { DISK, HOUR, replaySetup } from './replay-harness.ts';
 
 const LOAD = fingerprint('web1', 'load', {});
@@ -52,5 +54,70 @@ describe('collector replay on a real nats-server: after a quiet alert', () => {
     await running.idle();
     assert.deepEqual(sink.lines().slice(2), ['repeat web1 disk critical g1'], 'no repeat of the inhibited target');
     assert.equal(running.engine.records.get(DISK)!.alert.inhibited, false);
+  });
+
+  it('a quiet firing its series says no more of: shown as not announced on the pages, APIs, metrics', async () => {
+    const t = await setup('rshown2', {
+      config: { console: { users: [{ name: 'alice', password_hash: await hashPassword('alice-secret') }] } },
+    });
+    const breach = await t.disk(95);
+    const head = await t.history(breach.seq);
+    const sink = new RecordingSink();
+    const registry = createRegistry('collector');
+    const { url } = await t.start(sink, registry);
+    await t.evaluated(head.seq);
+    assert.deepEqual(sink.lines(), [], 'precondition: nobody was told');
+    const untold = 'not announced: replayed history';
+
+    const api = (await (await fetch(`${url}/api/alerts`)).json()) as { fingerprint: string; status: string }[];
+    assert.deepEqual(
+      api.map(({ fingerprint, status, quiet, untold }: Record<string, unknown>) => ({
+        fingerprint,
+        status,
+        quiet,
+        untold,
+      })),
+      [{ fingerprint: DISK, status: 'firing', quiet: true, untold }],
+      'the JSON API: still firing, and says nobody was told',
+    );
+    const page = await (await fetch(`${url}/`)).text();
+    assert.ok(page.includes(`1 firing (1 ${untold})`), 'the status page says so in its summary');
+    assert.ok(page.includes(`<td>${untold}</td>`), 'and in the alert state column (not "notified")');
+    const alertPage = await (await fetch(`${url}/alerts/${DISK}`)).text();
+    assert.ok(alertPage.includes(`firing (${untold})`), 'the alert page: its status');
+
+    const reply = await bed.nc.request(t.own.statusRequest('collector'), undefined, { timeout: 5000 });
+    assert.equal(CollectorStatus.parse(reply.json()).firing[0]!.untold, untold, '`offhook status`');
+
+    const consoleAlert = async () => {
+      const state = (await (await fetch(`${url}/console/api/state`)).json()) as ConsoleState;
+      return state.alerts.find((a) => a.fingerprint === DISK);
+    };
+    await until(async () => (await consoleAlert())?.state === 'quiet', 'the console to show it quiet');
+    assert.equal((await consoleAlert())!.untold, untold);
+
+    const metrics = await registry.metrics();
+    assert.match(
+      metrics,
+      /offhook_alerts_firing\{severity="critical",process="collector"\} 1\n/,
+      'still counted firing',
+    );
+    assert.match(metrics, /offhook_alerts_firing_quiet\{severity="critical",process="collector"\} 1\n/);
+
+    const still = await t.disk(96);
+    await sink.waitForCount(1);
+    await t.evaluated(still.seq);
+    const told = (await (await fetch(`${url}/api/alerts`)).json()) as { quiet: boolean; untold: string | null }[];
+    assert.deepEqual(
+      told.map(({ quiet, untold }) => ({ quiet, untold })),
+      [{ quiet: false, untold: null }],
+      'told at catch-up: no longer marked',
+    );
+    assert.ok(!(await (await fetch(`${url}/`)).text()).includes(untold));
+    await until(async () => (await consoleAlert())?.state === 'firing', 'the console to show it firing');
+    assert.match(
+      await registry.metrics(),
+      /offhook_alerts_firing_quiet\{severity="critical",process="collector"\} 0\n/,
+    );
   });
 });

@@ -28,6 +28,7 @@ export function AlertDetail(props: { alert: ConsoleAlert; now: number; actions: 
       <${Field} name="since">${clock(a.startsAt)} (${ago(props.now, a.startsAt)})<//>
       <${Field} name="last change">${clock(a.lastChangeAt)} (${ago(props.now, a.lastChangeAt)})<//>
       <${Field} name="last notified">${ago(props.now, a.lastNotifiedAt)}<//>
+      ${a.untold ? html`<${Field} name="not told">${a.untold}<//>` : null}
       ${a.endsAt ? html`<${Field} name="resolved">${clock(a.endsAt)}<//>` : null}
       <${Field} name="labels">${
         labels.length === 0 ? '-' : labels.map(([k, v]) => html`<code class="label">${k}=${v}</code> `)

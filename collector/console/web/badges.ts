@@ -15,6 +15,7 @@ export function Severity(props: { severity: 'critical' | 'warning' | 'info' }) {
 
 const STATE_TEXT: Record<AlertState, string> = {
   firing: 'firing',
+  quiet: 'not announced',
   acknowledged: 'acked',
   silenced: 'silenced',
   inhibited: 'inhibited',
@@ -22,6 +23,12 @@ const STATE_TEXT: Record<AlertState, string> = {
   resolved: 'resolved',
 };
 
+/** Hover text where the badge's word is not the whole story. */
+const STATE_TITLE: Partial<Record<AlertState, string>> = {
+  quiet: 'firing, not announced: it came from a replay of history (no notification, no call)',
+};
+
 export function StateBadge(props: { state: AlertState }) {
-  return html`<span class=${`state ${props.state}`} title=${props.state}>${STATE_TEXT[props.state]}</span>`;
+  const title = STATE_TITLE[props.state] ?? props.state;
+  return html`<span class=${`state ${props.state}`} title=${title}>${STATE_TEXT[props.state]}</span>`;
 }
