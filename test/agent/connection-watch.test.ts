@@ -139,6 +139,29 @@ describe('agent connection watch (http/https)', () => {
     assert.equal(outcomes.pending, 0);
   });
 
+  it('a server that announces its idle timeout is not waited out: the agent closes first, nothing wakes', async () => {
+    const server = createHttpServer((_req, res) => res.end('ok'));
+    server.keepAliveTimeout = 2000; // Keep-Alive: timeout=2: the agent lets the connection go after 1 s idle
+    const closed = new Events<{ byClient: boolean }>();
+    server.on('connection', (socket) => {
+      let byClient = false;
+      socket.once('end', () => (byClient = true));
+      socket.once('close', () => closed.push({ byClient }));
+    });
+    const port = await listen(server);
+    const { scheduler, clock, outcomes, early } = watched(`http://127.0.0.1:${port}/`);
+    stops.push(
+      () => scheduler.stop(),
+      () => kill(server),
+    );
+    scheduler.start();
+    clock.advance(0);
+    assert.equal((await outcomes.next()).status, 'ok');
+    assert.deepEqual(await closed.next(), { byClient: true }, 'the agent closed the idle connection, not the server');
+    assert.equal(early.pending, 0);
+    assert.equal(outcomes.pending, 0);
+  });
+
   it('off (per check over the agent default, or by the agent default): the request asks to close', async () => {
     const asked: (string | undefined)[] = [];
     const server = createHttpServer((req, res) => {

@@ -2,6 +2,8 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Socket } from 'node:net';
 
+const HOLD_LIMIT_MS = 2 ** 31 - 1;
+
 /** Why a check ran before its time (offhook_agent_check_early_runs_total{reason}). */
 export type EarlyRunReason = 'connection_closed';
 export type Wake = (reason: EarlyRunReason) => void;
@@ -15,7 +17,8 @@ export type Wake = (reason: EarlyRunReason) => void;
  * certificate and DNS answer, as blackbox_exporter's probes do) and nothing is ever sent on a held one, so there is
  * no keep-alive race (a request on a socket the server is closing) to guard against. The held socket is the run's
  * keep-alive agent's free socket: node's agent closes it itself a second before the idle timeout a server announces
- * (`Keep-Alive: timeout=5`), and that close, like ours at the next run, is no server close and wakes nothing.
+ * (`Keep-Alive: timeout=5`; at once for 1 s or less), and that close, like ours at the next run, is no server close
+ * and wakes nothing.
  */
 export class ConnectionWatch {
   /** The last run's agents: their pooled sockets are the ones watched. */
@@ -31,8 +34,10 @@ export class ConnectionWatch {
     this.retire();
     if (!this.wake) return { http: false, https: false };
     // One agent per run, with a socket per host and scheme; a redirect to another host holds that one too.
-    const http = new HttpAgent({ keepAlive: true, maxFreeSockets: 1 });
-    const https = new HttpsAgent({ keepAlive: true, maxFreeSockets: 1 });
+    // node applies a server's Keep-Alive hint only under an agent timeout: one no hint reaches (setTimeout's limit).
+    const options = { keepAlive: true, maxFreeSockets: 1, timeout: HOLD_LIMIT_MS };
+    const http = new HttpAgent(options);
+    const https = new HttpsAgent(options);
     for (const agent of [http, https]) {
       // Registered after the agent's own 'free' handler: the socket is pooled by now, or destroyed (the server said
       // Connection: close, or announced an idle timeout under 1 s).
