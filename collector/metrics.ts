@@ -11,6 +11,7 @@ export interface CollectorMetrics {
   evaluation: Histogram<'kind'>;
   transitions: ReturnType<typeof counter<'status' | 'severity'>>;
   quietTransitions: ReturnType<typeof counter<'status'>>;
+  streamInfoFailures: ReturnType<typeof counter>;
   published: ReturnType<typeof counter<'outcome'>>;
   checkpointSeq: Gauge;
   fenced: ReturnType<typeof counter>;
@@ -134,6 +135,12 @@ export function collectorMetrics(registry: Registry, view: CollectorView): Colle
       'Alert transitions stored but not told: replayed events older than replay.announce_within (a firing still ' +
         'going when evaluation catches up is told then), by status',
       ['status'],
+    ),
+    streamInfoFailures: counter(
+      registry,
+      'offhook_collector_stream_info_failures_total',
+      'EVENTS stream info requests that failed (where the stream ends: what replayed history is judged against); ' +
+        'retried with backoff while a partition is behind, its backlog held back up to 30 s at a feed open',
     ),
     published: counter(
       registry,

@@ -27,7 +27,7 @@ import { alertPartition, CollectorGroup, partitionOf } from './group/index.ts';
 import { RejectionReport, StreamHead } from './intake/index.ts';
 import { collectorMetrics } from './metrics.ts';
 import { createDispatcher, type NotificationsConfig, type NotificationSink } from './notify/index.ts';
-import { PartitionFeeds, refreshHead } from './group/partition-feeds.ts';
+import { PartitionFeeds } from './group/partition-feeds.ts';
 import { PartitionRuntime } from './group/partition.ts';
 import type { DurableIntake } from './intake/index.ts';
 import type { Silence } from './silences/index.ts';
@@ -144,6 +144,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
     count,
     runtimes,
     head,
+    streamInfoFailures: metrics.streamInfoFailures,
     ...(deps.feedPullExpiryMs ? { expiresMs: deps.feedPullExpiryMs } : {}),
   });
   const gatewayAlerts = new GatewayAlerts({
@@ -280,7 +281,6 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   let tickTimer: ClockTimer | undefined;
   let checkpointTimer: ClockTimer | undefined;
   let ticks = 0;
-  let refreshing = false;
   const tick = (): void => {
     if (stopped) return;
     try {
@@ -296,10 +296,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
     head.checkSkew(logger);
     // A partition behind the head (replaying, or the feed said more is pending): how far the head has moved since.
     const behind = [...runtimes.values()].some((runtime) => runtime.engine.state.streamSeq < head.seq);
-    if ((behind || (count > 1 && ticks % 5 === 0)) && !refreshing) {
-      refreshing = true;
-      void refreshHead(nc, streams.events, head, logger).finally(() => (refreshing = false));
-    }
+    if (behind || (count > 1 && ticks % 5 === 0)) feeds.refresher.poke();
     ticks++;
     tickTimer = clock.setTimeout(tick, config.evaluation_interval);
   };

@@ -1,8 +1,8 @@
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { InboundValidator, Logger, NatsConnection, Subjects } from '../../shared/index.ts';
 import { readStreamFrom, type StreamFeed, type StreamHead } from '../intake/index.ts';
 import { partitionOf } from './index.ts';
 import { storedAtMs } from '../intake/index.ts';
+import { HEAD_WAIT_MS, HeadRefresher } from './head-refresh.ts';
 import type { PartitionRuntime } from './partition.ts';
 
 export interface PartitionFeedOptions {
@@ -15,6 +15,8 @@ export interface PartitionFeedOptions {
   runtimes: Map<number, PartitionRuntime>;
   /** Where EVENTS ends, told by each delivery (the partitions' engines judge history against it). */
   head: StreamHead;
+  /** EVENTS stream info requests that failed (offhook_collector_stream_info_failures_total). */
+  streamInfoFailures?: { inc(): void };
   expiresMs?: number;
 }
 
@@ -30,8 +32,22 @@ export class PartitionFeeds {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
   private queued: Promise<void> | undefined;
+  /** The next open judges a backlog by its deliveries: stream info failed for all of HEAD_WAIT_MS. */
+  private withoutHead = false;
 
-  constructor(private readonly options: PartitionFeedOptions) {}
+  /** Stream info for `head` (where EVENTS ends), retried with backoff; the collector's tick asks it while behind. */
+  readonly refresher: HeadRefresher;
+
+  constructor(private readonly options: PartitionFeedOptions) {
+    const { nc, streams, head, logger, streamInfoFailures } = options;
+    this.refresher = new HeadRefresher({
+      nc,
+      stream: streams.events,
+      head,
+      logger,
+      ...(streamInfoFailures ? { failures: streamInfoFailures } : {}),
+    });
+  }
 
   /** A failed open rejects this call only: the chain stays usable, or one bad moment would stop every later one. */
   restart(): Promise<void> {
@@ -71,7 +87,8 @@ export class PartitionFeeds {
     const acksFrom = Math.min(...held.map((r) => r.engine.state.ackSeq));
     const { nc, streams, validator, logger, count, runtimes, head } = this.options;
     // Before the first delivery: a replay must know from its first event how far behind the head it is.
-    await refreshHead(nc, streams.events, head, logger);
+    const headKnown = (await this.refresher.refresh()) || this.withoutHead;
+    this.withoutHead = false;
     if (round !== this.round) return;
     const feedOptions = { logger, ...(this.options.expiresMs ? { expiresMs: this.options.expiresMs } : {}) };
     const events = await readStreamFrom(nc, streams.events, eventsFrom, feedOptions, (msg) => {
@@ -79,6 +96,8 @@ export class PartitionFeeds {
       const seq = msg.seq;
       const storedAt = storedAtMs(msg);
       head.delivered(seq, storedAt, msg.info.pending);
+      // Behind, and nobody said how far: judged now, every backlog event would look like the newest one.
+      if (!headKnown && msg.info.pending > 0) return this.holdForHead();
       // Another member's host: its subject says so, and the payload is not even decoded (the owner validates it).
       const parsed = count > 1 ? this.options.subjects.parse(msg.subject) : null;
       if (parsed?.type === 'event' && !runtimes.has(partitionOf(parsed.host, count))) {
@@ -118,14 +137,29 @@ export class PartitionFeeds {
     if (round !== this.round) return acks.stop();
     this.acks = acks;
   }
-}
 
-/** The stream's last message (stream info): where a replay stands. Without it the deliveries still tell. */
-export async function refreshHead(nc: NatsConnection, stream: string, head: StreamHead, logger: Logger): Promise<void> {
-  try {
-    const { state } = await (await jetstreamManager(nc)).streams.info(stream);
-    head.observed(state.last_seq, state.last_seq > 0 ? Date.parse(state.last_ts) : 0);
-  } catch (err) {
-    logger.debug({ err, stream }, 'cannot read where the stream ends; judging history by the deliveries');
+  /**
+   * Stops the feeds before a backlog is judged without knowing where EVENTS ends (stream info failed at open), asks
+   * again with backoff, and reopens them from the partitions' positions once it answers, or after HEAD_WAIT_MS
+   * (then the backlog is judged by its deliveries, logged as an error). A restart or close meanwhile ends the wait.
+   */
+  private holdForHead(): void {
+    this.stop();
+    const round = this.round;
+    const { logger, streams } = this.options;
+    const waitMs = HEAD_WAIT_MS;
+    const cancelled = (): boolean => this.closed || this.round !== round || this.queued !== undefined;
+    logger.warn({ stream: streams.events, waitMs }, 'behind the stream head with stream info failing: waiting for it');
+    void this.refresher.retry(waitMs, cancelled).then((known) => {
+      if (cancelled()) return;
+      if (!known) {
+        this.withoutHead = true;
+        logger.error(
+          { stream: streams.events, waitMs },
+          'stream info keeps failing: judging the backlog by its deliveries (old events may be told as new)',
+        );
+      }
+      this.restart().catch((err: unknown) => logger.error({ err }, 'cannot reopen the stream feeds'));
+    });
   }
 }

@@ -78,6 +78,11 @@ export class EmbeddedNatsServer {
     this.child = undefined;
   }
 
+  /** Has the server read its config file again (SIGHUP: nats-server's reload), e.g. changed permissions. */
+  reload(): void {
+    this.child?.kill('SIGHUP');
+  }
+
   /** Starts again on the same port with the same JetStream store. */
   async restart(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await this.stop(signal);
