@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { CheckConfig, pluginFor } from '../../agent/index.ts';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Agent, AgentConfig, CheckConfig, pluginFor } from '../../agent/index.ts';
 import type { CheckOutcome } from '../../agent/checks/index.ts';
 import { CheckScheduler, type ScheduledCheck } from '../../agent/core/scheduler.ts';
-import { ManualClock, silentLogger } from '../../shared/index.ts';
-import { agentConfigProblems, tempDir } from './helpers.ts';
+import { ensureStreams, ManualClock, silentLogger, type CheckResult } from '../../shared/index.ts';
+import { connectTo, useNatsServer } from '../helpers/nats-server.ts';
+import { agentConfigProblems, readEvents, subjects, tempDir } from './helpers.ts';
 import { selfSignedCertificate } from './probe-helpers.ts';
 
 /** Hands each event to whoever waits for the next one (no polling, no sleeps). */
@@ -198,5 +201,48 @@ describe('agent connection watch (http/https)', () => {
       /^checks\[0\]: unknown field "connection_watch"/,
     );
     assert.deepEqual(agentConfigProblems('connection_watch: false\n'), []);
+  });
+});
+
+describe('agent connection watch in the agent', () => {
+  const nats = useNatsServer();
+  let nc: NatsConnection;
+  const dir = tempDir();
+  before(async () => {
+    nc = await connectTo(nats);
+    await ensureStreams(nc, subjects);
+  });
+  after(async () => {
+    await nc.close();
+    dir.remove();
+  });
+
+  it('is on by default: the killed service is reported at once and the early run counted in /metrics', async () => {
+    const server = createHttpServer((_req, res) => res.end('ok'));
+    const port = await listen(server);
+    const host = 'watch1';
+    const config = AgentConfig.parse({
+      host,
+      nats: { servers: [nats.url] },
+      state_dir: join(dir.path, host),
+      resources: { enabled: false },
+      checks: [{ name: 'svc', kind: 'http', url: `http://127.0.0.1:${port}/`, interval: '1h' }],
+    });
+    const agent = new Agent(config, { logger: silentLogger(), metricsListen: '127.0.0.1:0' });
+    await agent.start();
+    try {
+      const results = (events: unknown[]) =>
+        events.filter((e): e is CheckResult => (e as CheckResult).kind === 'check').map((c) => c.status);
+      // The first run comes within min(interval, 10 s), spread like a fleet's; the second only through the watch.
+      await readEvents(nc, host, (events) => results(events).length >= 1);
+      kill(server);
+      const events = await readEvents(nc, host, (events) => results(events).length >= 2);
+      assert.deepEqual(results(events).slice(0, 2), ['ok', 'critical']);
+      const text = await agent.registry.getSingleMetricAsString('offhook_agent_check_early_runs_total');
+      assert.match(text, /offhook_agent_check_early_runs_total\{check="svc",reason="connection_closed"[^}]*\} 1$/m);
+    } finally {
+      await agent.stop();
+      kill(server);
+    }
   });
 });
