@@ -41,9 +41,9 @@ export class DedupStage implements NotifyStage {
   }
 
   /** Whether the log says `key` was delivered; an unreadable log says no (better a duplicate than silence). */
-  async loggedAsSent(key: string, log: Logger): Promise<boolean> {
+  async loggedAsSent(key: string, log: Logger, lookup = this.parts.nflog.wasSent(key)): Promise<boolean> {
     try {
-      return await this.parts.nflog.wasSent(key);
+      return await lookup;
     } catch (err) {
       log.warn({ err, key }, 'notification log unreadable; sending without dedup');
       return false;
@@ -54,7 +54,7 @@ export class DedupStage implements NotifyStage {
     const { metrics, logger, nflog } = this.parts;
     const { alert, reason, context } = item;
     const name = item.receiver.config.name;
-    const log = logger.child({ fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule });
+    const where = { fingerprint: alert.fingerprint, host: alert.host, rule: alert.rule };
     // In-flight keys move to the log only after their write, so looking here before reading the
     // log (and not after) means a notification delivered meanwhile is seen in one or the other.
     const inFlightBefore = [...this.inFlight];
@@ -63,19 +63,22 @@ export class DedupStage implements NotifyStage {
       try {
         sent = await nflog.sentKinds(alert, name);
       } catch (err) {
-        log.warn({ err, receiver: name }, 'notification log unreadable; deciding without it');
+        logger.warn({ ...where, err, receiver: name }, 'notification log unreadable; deciding without it');
       }
     }
     const known = [...sent, ...inFlightKinds(alert, name, inFlightBefore)];
     const key = NotificationLog.key(alert, name, what(reason, context, known));
     if (reason === 'resolved' && !known.some((kind) => kind !== 'resolved')) {
-      log.debug({ receiver: name }, 'resolve not sent: this receiver was never told the alert fired');
+      logger.debug({ ...where, receiver: name }, 'resolve not sent: this receiver was never told the alert fired');
       return null;
     }
     if (this.inFlight.has(key)) {
       metrics.deduplicated.inc({ receiver: name });
       return null;
     }
+    // Asked first, and the rest built while it is out: its request leaves with the engine's record put (issue #17).
+    const lookup = nflog.wasSent(key);
+    const log = logger.child(where);
     const fallbackReason = fallbackReasonOf(item);
     const why = fallbackReason ? { fallbackReason } : {};
     const owner = this.parts.owner ?? {};
@@ -86,7 +89,7 @@ export class DedupStage implements NotifyStage {
     const pending = { ...accepted, ...why, ...owner };
     // Only the lookup is awaited here; with the engine's gate it runs beside the record's write (one round trip for
     // both). Two admissions of one key cannot both pass: the first is in flight before the next one reads.
-    if (await this.loggedAsSent(key, log)) {
+    if (await this.loggedAsSent(key, log, lookup)) {
       metrics.deduplicated.inc({ receiver: name });
       return null;
     }

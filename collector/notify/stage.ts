@@ -55,7 +55,9 @@ export async function runStages(
   let current = items;
   for (let i = from; i < stages.length && current.length > 0; i++) {
     const next = i + 1;
-    current = await stages[i]!.run(current, (held) => runStages(stages, held, deliver, next));
+    const out = stages[i]!.run(current, (held) => runStages(stages, held, deliver, next));
+    // A stage that answers at once is not awaited: the stages up to the log lookup run in the submitter's turn.
+    current = Array.isArray(out) ? out : await out;
   }
   if (current.length > 0) deliver(current);
 }
