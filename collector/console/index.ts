@@ -64,11 +64,12 @@ export async function startConsole(deps: ConsoleDeps): Promise<RunningConsole> {
     const at = now();
     const silences = [...live.silences.values()];
     const heard = new Map([...live.heard].map(([host, h]) => [host, { ...h.beat, ts: h.at }]));
+    const records = live.records();
     const body: ConsoleState = {
       ts: at,
       member: deps.member || hostname(),
-      alerts: alertViews(live.records.values(), silences, at, RECENT_MS),
-      hosts: hostViews(heard, deps.engineHosts(), live.records.values()),
+      alerts: alertViews(records.values(), silences, at, RECENT_MS),
+      hosts: hostViews(heard, deps.engineHosts(), records.values()),
       silences: silenceViews(silences, at, RECENT_MS),
       gateways: [...live.gateways.values()].map((g) => g.status),
       calls: live.calls,
