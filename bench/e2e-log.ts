@@ -37,7 +37,7 @@ function settle(waiting: Arrivals, trial: string | undefined, at: number): void 
  * publish) and at the webhook receiver (the dispatcher: notification log, queue, HTTP POST).
  * Each line raises a new alert (label trial=N), so no dedup or coalescing hides a trial.
  * OFFHOOK_BENCH_PARTS=log runs only this; OFFHOOK_BENCH_LOG_TRIALS (default 50) bounds it; OFFHOOK_AGENT_NODE_FLAGS
- * runs the agent with V8 flags (the installed launcher's are '--max-semi-space-size=1 --no-opt --no-sparkplug').
+ * runs the agent with V8 flags (the installed launcher's: AGENT_NODE_FLAGS in deploy/build/layout.ts).
  */
 export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: NatsConnection): Promise<BenchRow[]> {
   const subjects = new Subjects(PREFIX);

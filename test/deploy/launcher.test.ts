@@ -58,9 +58,16 @@ describe('dist/offhook: the node flags each role gets', function () {
       env: { ...env, ...extra },
     });
 
-  it('agent: a 1 MiB young generation, no optimising or baseline compiler; the agent runs under them', async () => {
+  it('agent: 1 MiB young generation, interpreter only, a memory reducer that always runs; the agent runs', async () => {
     const { stdout } = await agentOnce();
-    assert.deepEqual(nodeFlags(), ['--max-semi-space-size=1', '--no-opt', '--no-sparkplug']);
+    assert.deepEqual(nodeFlags(), [
+      '--max-semi-space-size=1',
+      '--no-opt',
+      '--no-sparkplug',
+      '--optimize-for-size',
+      '--gc-memory-reducer-start-delay-ms=2000',
+      '--bytecode-old-age=1',
+    ]);
     assert.match(stdout, /^resources: \d+ metrics/m);
   });
 
