@@ -5,6 +5,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, w
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONSOLE_DIST_DIR, consoleBuildOptions } from '../../collector/console/bundle.ts';
+import { lazyChunkBuilds, lazyDependencies } from './lazy-chunks.ts';
 import { NATIVE_ADDON, NATS_TOOLS, ROLE_BUNDLES, VPB_SHIM, chunkDir, launcherScript } from './layout.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -69,7 +70,7 @@ function versionBakedIn(version: string): Plugin {
  */
 function writeOutput(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const ascii = path.endsWith('.mjs')
+  const ascii = /\.[mc]js$/.test(path)
     ? text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
     : text;
   writeFileSync(path, ascii);
@@ -148,9 +149,10 @@ export async function buildDist(outdir = join(REPO, 'dist'), options: BuildDistO
         outExtension: { '.js': '.mjs' },
         splitting: true,
         chunkNames: `${chunkDir(role.bundle)}/[name]-[hash]`,
-        plugins: [version, leanDependencies()],
+        plugins: [version, leanDependencies(), lazyDependencies(role.bundle)],
       }),
     ),
+    ...ROLE_BUNDLES.flatMap((role) => lazyChunkBuilds(common, outdir, role.bundle)),
     // The collector's web console: app.js + app.css beside collector.mjs (collector/console/assets.ts looks there).
     build(consoleBuildOptions(join(outdir, CONSOLE_DIST_DIR))),
     // The NATS host's tools (users file, stream maintenance), runnable by themselves.

@@ -5,8 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { createUser } from '@nats-io/nkeys';
+import { killAndWait, spawnTracked, waitForOutput } from '../../deploy/lib/processes.ts';
 import { builtDist } from '../helpers/dist.ts';
 import { ensureMariaDb } from '../helpers/mariadb.ts';
+import { useNatsServer } from '../helpers/nats-server.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -56,6 +59,39 @@ describe('npm run build: what the bundles hold in memory', function () {
     assert.equal(driver.length, 1, `one chunk holds mysql2: ${chunks.join(', ')}`);
   });
 
+  it('keeps yaml and nkeys (with tweetnacl) out of agent.mjs, in agent-chunks/ required when first called', () => {
+    const lazy = /node_modules\/(yaml|@nats-io\/nkeys|tweetnacl)\//;
+    assert.deepEqual(
+      sources(join(dist, 'agent.mjs')).filter((f) => lazy.test(f)),
+      [],
+    );
+    for (const file of readdirSync(join(dist, 'agent-chunks')).filter((f) => f.endsWith('.mjs'))) {
+      assert.deepEqual(
+        sources(join(dist, 'agent-chunks', file)).filter((f) => lazy.test(f)),
+        [],
+        file,
+      );
+    }
+    assert.ok(sources(join(dist, 'agent-chunks', 'yaml.cjs')).some((f) => f.includes('node_modules/yaml/')));
+    assert.ok(sources(join(dist, 'agent-chunks', 'nkeys.cjs')).some((f) => f.includes('node_modules/tweetnacl/')));
+  });
+
+  it('names the line and column of a YAML syntax error from the built agent (the parser chunk loads)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'offhook-bundle-yaml-'));
+    try {
+      const config = join(dir, 'agent.yaml');
+      writeFileSync(config, 'host: a\nchecks:\n  - kind: tcp\n   port: 3\n');
+      const failed = await execFileAsync(join(dist, 'offhook'), ['agent', '--config', config, '--once']).then(
+        () => assert.fail('a broken config ran'),
+        (err: { code: number; stderr: string }) => err,
+      );
+      assert.equal(failed.code, 3);
+      assert.match(failed.stderr, /agent\.yaml: YAML syntax: Sequence item without - indicator at line 4, column 1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("keeps prom-client's Pushgateway and cluster aggregator and the OpenTelemetry API out of every role", () => {
     for (const file of scripts(dist).filter((f) => !f.includes('/'))) {
       const unused = sources(join(dist, file)).filter((s) =>
@@ -90,5 +126,35 @@ describe('npm run build: what the bundles hold in memory', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('an nkey login from the built agent (the nkeys chunk loads while the client authenticates)', () => {
+    const user = createUser();
+    const dir = mkdtempSync(join(tmpdir(), 'offhook-bundle-nkey-'));
+    const serverConfig = join(dir, 'nats.conf');
+    writeFileSync(serverConfig, `authorization { users = [ { nkey: ${user.getPublicKey()} } ] }\n`);
+    const server = useNatsServer({ configFile: serverConfig });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('connects to a server that accepts only that nkey', async () => {
+      const seed = join(dir, 'agent.nk');
+      writeFileSync(seed, new TextDecoder().decode(user.getSeed()), { mode: 0o600 });
+      const config = join(dir, 'agent.yaml');
+      writeFileSync(
+        config,
+        stringify({
+          host: 'bundle-nkey',
+          state_dir: join(dir, 'state'),
+          metrics_listen: '127.0.0.1:0',
+          nats: { servers: [server.url], nkey_seed_file: seed },
+        }),
+      );
+      const agent = spawnTracked(join(dist, 'offhook'), ['agent', '--config', config]);
+      try {
+        await waitForOutput(agent, /"msg":"connected to NATS"/);
+      } finally {
+        await killAndWait(agent, 'SIGTERM');
+      }
+    });
   });
 });
