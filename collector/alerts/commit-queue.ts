@@ -4,6 +4,7 @@ import type { AlertRecord, OutboxEntry } from './alert-record.ts';
 import type { AlertStore } from './alert-store.ts';
 import type { EngineOutput } from './engine.ts';
 import type { CollectorMetrics } from '../metrics.ts';
+import { afterRequestsWritten } from '../notify/http-request.ts';
 import type { NotificationSink } from '../notify/index.ts';
 
 const RECENT = 100;
@@ -101,9 +102,7 @@ export class CommitQueue implements EngineOutput {
     // The dispatcher's hand-offs wait on the gate since admission, so they run before this: the POSTs are on their
     // way before ALERTS is (a phone call takes seconds to ring, a webhook is the last hop of a few milliseconds).
     await gate;
-    // node:http writes a request on a kept-alive socket in a process tick, after the microtasks: ALERTS, published
-    // now, left first and was ~0.7 ms ahead of the POST at the receiver (bench e2e-log). A tick lets the POSTs go.
-    await new Promise<void>((resolve) => process.nextTick(resolve));
+    await afterRequestsWritten();
     await this.publishAll(record.outbox, log);
     // The dispatcher resolves once each notification is durably in its log, so clearing the outbox cannot lose it.
     await Promise.all(accepted);

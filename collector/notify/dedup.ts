@@ -1,5 +1,6 @@
 import type { Alert, Clock, Logger } from '../../shared/index.ts';
 import type { NotificationMetrics } from './metrics.ts';
+import { afterRequestsWritten } from './http-request.ts';
 import { acceptanceId, idempotencyKey } from './idempotency.ts';
 import { NotificationLog, type PendingNotification, type PendingOwner } from './nflog.ts';
 import { fallbackReasonOf, type Notification, type NotifyStage } from './stage.ts';
@@ -118,9 +119,7 @@ export class DedupStage implements NotifyStage {
    */
   private async mark(key: string, pending: PendingNotification, queued: Promise<boolean>, log: Logger) {
     if (!(await queued)) return false;
-    // node:http writes a POST on a kept-alive socket in a process tick, after the microtasks: a tick lets it leave
-    // first (this write went out ahead, and reached NATS ~0.3 ms before the POST reached the receiver; bench e2e-log).
-    await new Promise<void>((resolve) => process.nextTick(resolve));
+    await afterRequestsWritten();
     try {
       await this.parts.nflog.markPending(key, pending);
     } catch (err) {
