@@ -40,8 +40,6 @@ export class CheckScheduler {
   private readonly running = new Map<string, AbortController>();
   /** Non-OK results in a row, per check. */
   private readonly failures = new Map<string, number>();
-  /** Checks between the start of a run and the scheduling of the next: a wake then is news to the run. */
-  private readonly busy = new Set<string>();
   /** When each check last ran early (clock.monotonic()). */
   private readonly lastEarly = new Map<string, number>();
   private stopped = false;
@@ -70,7 +68,8 @@ export class CheckScheduler {
   /** Runs a check now instead of at its timer, unless it is running or ran early less than half an interval ago. */
   private runEarly(check: ScheduledCheck, reason: EarlyRunReason): void {
     const { name, interval } = check.config;
-    if (this.stopped || this.busy.has(name)) return;
+    // Running (the next run is scheduled in the same turn as the run's end): a wake then is news to that run.
+    if (this.stopped || this.running.has(name)) return;
     const now = this.clock.monotonic();
     const last = this.lastEarly.get(name);
     if (last !== undefined && now - last < interval / 2) {
@@ -93,12 +92,7 @@ export class CheckScheduler {
   }
 
   private async runAndReschedule(check: ScheduledCheck): Promise<void> {
-    this.busy.add(check.config.name);
-    try {
-      this.schedule(check, this.nextDelay(check, await this.runOnce(check)));
-    } finally {
-      this.busy.delete(check.config.name);
-    }
+    this.schedule(check, this.nextDelay(check, await this.runOnce(check)));
   }
 
   /** The delay before the next run, given this run's status: a soft problem is retried soon. */
