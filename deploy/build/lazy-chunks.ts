@@ -23,7 +23,7 @@ interface LazyDependency {
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 const LAZY: readonly LazyDependency[] = [
-  // Read once per config load (start, SIGHUP, check-config): ~0.4 MiB of parser held for nothing in between.
+  // Read once per config load (start, check-config): ~0.4 MiB of parser held for nothing in between.
   { module: 'yaml', chunk: 'yaml.cjs', exports: ['parseDocument'], transient: true },
   // With tweetnacl (~0.17 MiB), only for nkey and creds logins; the NATS client calls it synchronously then.
   {
@@ -63,7 +63,9 @@ export function lazyDependencies(bundle: string): Plugin {
   return {
     name: 'lazy-dependencies',
     setup(b) {
-      b.onResolve({ filter: /^(yaml|@nats-io\/nkeys)$/ }, (args) =>
+      // The filter is made from LAZY, so a dependency added there is resolved to its stand-in without a second list.
+      const names = LAZY.map((d) => d.module.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+      b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) =>
         byModule.has(args.path) ? { path: args.path, namespace: 'offhook-lazy' } : undefined,
       );
       b.onLoad({ filter: /.*/, namespace: 'offhook-lazy' }, (args) => ({
