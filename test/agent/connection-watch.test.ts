@@ -73,16 +73,22 @@ describe('agent connection watch (http/https)', () => {
     for (const stop of stops.splice(0)) stop();
   });
 
-  it('a server that goes down closes the held connection: the check runs at once, not an hour later', async () => {
-    const server = createHttpServer((_req, res) => res.end('ok'));
+  /** Serves `server` on loopback and starts a watched check of it (its first run at once); both stop after the test. */
+  async function startWatched(server: HttpServer, scheme = 'http', extra: Record<string, unknown> = {}) {
     const port = await listen(server);
-    const { scheduler, clock, outcomes, early } = watched(`http://127.0.0.1:${port}/`);
+    const bed = watched(`${scheme}://127.0.0.1:${port}/`, extra);
     stops.push(
-      () => scheduler.stop(),
+      () => bed.scheduler.stop(),
       () => kill(server),
     );
-    scheduler.start();
-    clock.advance(0); // the first run (random 0: at once)
+    bed.scheduler.start();
+    bed.clock.advance(0); // the first run (random 0: at once)
+    return bed;
+  }
+
+  it('a server that goes down closes the held connection: the check runs at once, not an hour later', async () => {
+    const server = createHttpServer((_req, res) => res.end('ok'));
+    const { outcomes, early } = await startWatched(server);
     assert.equal((await outcomes.next()).status, 'ok');
     kill(server);
     const down = await outcomes.next();
@@ -96,14 +102,7 @@ describe('agent connection watch (http/https)', () => {
     stops.push(() => dir.remove());
     const tls = selfSignedCertificate(dir.path, 365);
     const server = createHttpsServer({ key: tls.key, cert: tls.cert }, (_req, res) => res.end('ok'));
-    const port = await listen(server as unknown as HttpServer);
-    const { scheduler, clock, outcomes, early } = watched(`https://127.0.0.1:${port}/`, { insecure: true });
-    stops.push(
-      () => scheduler.stop(),
-      () => kill(server as unknown as HttpServer),
-    );
-    scheduler.start();
-    clock.advance(0);
+    const { outcomes, early } = await startWatched(server as unknown as HttpServer, 'https', { insecure: true });
     const up = await outcomes.next();
     assert.equal(up.status, 'ok', up.message);
     assert.ok(up.metrics?.some((m) => m.name === 'probe_ssl_earliest_cert_expiry'));
@@ -119,14 +118,7 @@ describe('agent connection watch (http/https)', () => {
       res.on('finish', () => setImmediate(() => req.socket.end()));
       res.end('ok');
     });
-    const port = await listen(server);
-    const { scheduler, clock, outcomes, early } = watched(`http://127.0.0.1:${port}/`);
-    stops.push(
-      () => scheduler.stop(),
-      () => kill(server),
-    );
-    scheduler.start();
-    clock.advance(0);
+    const { clock, outcomes, early } = await startWatched(server);
     assert.equal((await outcomes.next()).status, 'ok');
     assert.deepEqual(await early.next(), { reason: 'connection_closed', skipped: false });
     assert.equal((await outcomes.next()).status, 'ok', 'the early run finds the service up');
@@ -151,14 +143,7 @@ describe('agent connection watch (http/https)', () => {
       socket.once('end', () => (byClient = true));
       socket.once('close', () => closed.push({ byClient }));
     });
-    const port = await listen(server);
-    const { scheduler, clock, outcomes, early } = watched(`http://127.0.0.1:${port}/`);
-    stops.push(
-      () => scheduler.stop(),
-      () => kill(server),
-    );
-    scheduler.start();
-    clock.advance(0);
+    const { outcomes, early } = await startWatched(server);
     assert.equal((await outcomes.next()).status, 'ok');
     assert.deepEqual(await closed.next(), { byClient: true }, 'the agent closed the idle connection, not the server');
     assert.equal(early.pending, 0);
