@@ -1,5 +1,5 @@
 import type { Heartbeat } from '../../shared/index.ts';
-import { type AlertRecord, untold } from '../alerts/index.ts';
+import { type AlertRecord, UNTOLD, untold } from '../alerts/index.ts';
 import { acknowledger, createMute, flapDetector, inhibitor, silencer } from '../mute/index.ts';
 import type { HostInfo } from '../alerts/index.ts';
 import { silenceActive, silenceMatches, silenceTarget, type Silence } from '../silences/index.ts';
@@ -53,8 +53,8 @@ export function alertView(record: AlertRecord, silences: Silence[], now: number,
   const notTold = untold(record);
   let state: AlertState = alert.status === 'resolved' ? 'resolved' : mute.muted ? mute.reason : 'firing';
   if (state === 'firing' && alert.ruleKind === 'flapping') state = 'flapping';
-  // Nobody heard of its firing: whatever would mute it next, that is what the page must say first.
-  if (notTold && !(record.announced?.generation === alert.generation)) state = 'quiet';
+  // Nobody heard of its firing (not only of a rise): whatever would mute it next, the page must say that first.
+  if (notTold === UNTOLD) state = 'quiet';
   return {
     fingerprint: alert.fingerprint,
     generation: alert.generation,
