@@ -1,24 +1,14 @@
-import {
-  fingerprint,
-  type Ack,
-  type Alert,
-  type Clock,
-  type Heartbeat,
-  type Logger,
-  type Severity,
-} from '../../shared/index.ts';
-import { cloneRecord, firingRecord, type AlertRecord } from './alert-record.ts';
-import { queueRepeat, reconcile, repeatDue, severityLevel } from './announce.ts';
+import type { Ack, Alert, Clock, Heartbeat, Logger } from '../../shared/index.ts';
+import { cloneRecord, type AlertRecord } from './alert-record.ts';
+import { queueRepeat, reconcile, repeatDue } from './announce.ts';
 import { AlertLifecycle, type Moment } from './lifecycle.ts';
 import { ackCovers, acknowledger, createMute, flapDetector, inhibitor, silencer, type MuteFn } from '../mute/index.ts';
-import { updateFlapping } from './flapping.ts';
 import type { InhibitOptions } from './inhibition.ts';
-import type { AgentEvent, Verdict } from '../rules/index.ts';
-import { seriesKey } from '../rules/series-key.ts';
+import type { AgentEvent } from '../rules/index.ts';
 import type { EngineRule } from './engine-rules.ts';
 import { silenceActive, silenceMatches, silenceTarget, type Silence } from '../silences/index.ts';
-import { EngineState, type HostInfo, type SeriesState } from './engine-state.ts';
-import { ActiveSeries } from './active-series.ts';
+import { EngineState, type HostInfo } from './engine-state.ts';
+import { EngineVerdicts } from './engine-verdicts.ts';
 import { ReplayWindow, type QuietStatus } from './replay-window.ts';
 import { StreamHead, type IntakeLimits, type RejectReason } from '../intake/index.ts';
 
@@ -61,14 +51,14 @@ export class AlertEngine {
   private silences: Silence[] = [];
   private activeSilences = '';
   private readonly rulesByName: Map<string, EngineRule>;
-  /** Series that have an alert or engine state, by rule + series key → fingerprint. */
-  private readonly active = new ActiveSeries();
   /**
    * Whether people are told about an alert now (mute/mute.ts): silences, host-down inhibition, flapping of its
    * series and its acknowledgement. Every announcement of the engine, and of the collector's external alerts, asks it.
    */
   readonly mute: MuteFn;
   private readonly lifecycle: AlertLifecycle;
+  /** What rules' verdicts make of their series: `for` timers, flapping, fire / update / resolve. */
+  private readonly verdicts: EngineVerdicts;
   private readonly head: StreamHead;
 
   constructor(private readonly options: EngineOptions) {
@@ -89,6 +79,13 @@ export class AlertEngine {
       inhibit: options.inhibit,
       window: new ReplayWindow(options.announceWithinMs, (s) => options.observer?.quietTransition?.(s), this.head),
     });
+    this.verdicts = new EngineVerdicts({
+      state: this.state,
+      records: this.records,
+      rulesByName: this.rulesByName,
+      lifecycle: this.lifecycle,
+      logger: options.logger,
+    });
   }
 
   get rules(): EngineRule[] {
@@ -99,9 +96,7 @@ export class AlertEngine {
   load(records: AlertRecord[], checkpoint: unknown): void {
     for (const record of records) this.records.set(record.alert.fingerprint, record);
     this.state.restore(checkpoint, this.options.rules, this.options.clock);
-    for (const { alert } of records)
-      this.active.set(ActiveSeries.key(alert.rule, seriesKey(alert.host, alert.labels)), alert.fingerprint);
-    for (const [fp, series] of this.state.series) if (series.key) this.active.set(series.key, fp);
+    this.verdicts.restored(records);
     const now = this.options.clock.now();
     for (const rule of this.options.rules) rule.instance.resume?.(now);
     for (const record of this.records.values()) {
@@ -154,7 +149,7 @@ export class AlertEngine {
       // One rule tripping over an odd event must not stop the others (or the stream).
       try {
         const m = rule.instance.timeBase === 'clock' ? { at: now, head: now, now } : moment;
-        for (const verdict of rule.instance.onEvent(event, m.at)) this.apply(rule, verdict, m, streamSeq);
+        for (const verdict of rule.instance.onEvent(event, m.at)) this.verdicts.apply(rule, verdict, m, streamSeq);
       } catch (err) {
         this.options.logger.error(
           { err, host: event.host, rule: rule.instance.name, streamSeq },
@@ -179,7 +174,8 @@ export class AlertEngine {
     for (const rule of this.options.rules) {
       if (!rule.instance.onHeartbeat || !rule.hosts.matches(heartbeat.host)) continue;
       const moment = this.momentFor(rule, now);
-      for (const verdict of rule.instance.onHeartbeat(heartbeat, moment.at)) this.apply(rule, verdict, moment, null);
+      for (const verdict of rule.instance.onHeartbeat(heartbeat, moment.at))
+        this.verdicts.apply(rule, verdict, moment, null);
     }
   }
 
@@ -222,15 +218,9 @@ export class AlertEngine {
     for (const rule of this.options.rules) {
       if (!rule.instance.onTick) continue;
       const moment = this.momentFor(rule, now);
-      for (const verdict of rule.instance.onTick(moment.at)) this.apply(rule, verdict, moment, null);
+      for (const verdict of rule.instance.onTick(moment.at)) this.verdicts.apply(rule, verdict, moment, null);
     }
-    for (const [fp, series] of this.state.series) {
-      const rule = this.rulesByName.get(series.pending?.rule ?? '');
-      if (!series.pending || !rule) continue;
-      const moment = this.momentFor(rule, now);
-      if (moment.at - series.pending.since >= rule.instance.forMs)
-        this.fire(rule, fp, series, moment, this.state.streamSeq);
-    }
+    this.verdicts.elapse((rule) => this.momentFor(rule, now));
     for (const record of this.records.values()) {
       if (record.alert.status !== 'firing') continue;
       const rule = this.rulesByName.get(record.alert.rule);
@@ -278,119 +268,6 @@ export class AlertEngine {
     if (active === this.activeSilences) return;
     this.activeSilences = active;
     for (const record of this.records.values()) if (reconcile(record, this.mute, now)) this.commit(record);
-  }
-
-  private apply(rule: EngineRule, verdict: Verdict, moment: Moment, streamSeq: number | null): void {
-    // Fast path for the common case: a healthy series with no alert and no history costs no hashing or state.
-    if (verdict.severity === null && !this.active.any(rule.instance.name)) return;
-    const key = ActiveSeries.key(rule.instance.name, verdict.key ?? seriesKey(verdict.host, verdict.labels));
-    let fp = this.active.get(key);
-    if (fp === undefined) {
-      if (verdict.severity === null) return;
-      fp = fingerprint(verdict.host, rule.instance.name, verdict.labels);
-      this.active.set(key, fp);
-    }
-    this.applyTo(rule, fp, key, verdict, moment, streamSeq);
-    const record = this.records.get(fp);
-    if (!this.state.series.has(fp) && record?.alert.status !== 'firing') this.active.delete(key);
-  }
-
-  private applyTo(
-    rule: EngineRule,
-    fp: string,
-    key: string,
-    verdict: Verdict,
-    moment: Moment,
-    streamSeq: number | null,
-  ): void {
-    const record = this.records.get(fp);
-    // Replaying events the alert's last transition already covered: the stored alert is newer than
-    // anything they could say, so only the rule state catches up (and no stale `for` timer survives).
-    if (streamSeq !== null && record !== undefined && streamSeq <= record.seq) {
-      const stale = this.state.series.get(fp);
-      if (stale) stale.pending = null;
-      this.state.dropIfIdle(fp);
-      return;
-    }
-    const series = this.state.seriesFor(fp);
-    series.key = key;
-    const seq = streamSeq ?? this.state.streamSeq;
-    const flap = updateFlapping(series.history, severityLevel(verdict.severity), series.flapping, rule.flapping);
-    if (flap.flapping !== series.flapping)
-      this.setFlapping(rule, fp, series, verdict, flap.flapping, flap.percent, moment, seq);
-    if (verdict.severity !== null) {
-      if (record?.alert.status === 'firing') {
-        series.pending = null;
-        this.lifecycle.update(record, verdict, moment, seq);
-      } else {
-        series.pending = {
-          rule: rule.instance.name,
-          host: verdict.host,
-          labels: verdict.labels,
-          severity: verdict.severity,
-          value: verdict.value,
-          summary: verdict.summary,
-          since: series.pending?.since ?? moment.at,
-        };
-        if (moment.at - series.pending.since >= rule.instance.forMs) this.fire(rule, fp, series, moment, seq);
-      }
-    } else {
-      series.pending = null;
-      if (record?.alert.status === 'firing') this.lifecycle.resolve(record, verdict, moment, seq);
-    }
-    this.state.dropIfIdle(fp);
-  }
-
-  private fire(rule: EngineRule, fp: string, series: SeriesState, moment: Moment, seq: number): void {
-    const pending = series.pending!;
-    series.pending = null;
-    const previous = this.records.get(fp);
-    // A timer restored from an older checkpoint for an alert the KV says already fires.
-    if (previous?.alert.status === 'firing') return;
-    const kind = rule.instance.kind;
-    const inhibited = this.lifecycle.inhibition.inhibitedNow({ ...pending, ruleKind: kind });
-    const record = firingRecord(
-      {
-        fingerprint: fp,
-        host: pending.host,
-        rule: rule.instance.name,
-        ruleKind: kind,
-        labels: pending.labels,
-        severity: pending.severity,
-        summary: pending.summary,
-        value: pending.value,
-        startsAt: moment.at,
-        inhibited,
-      },
-      previous,
-      seq,
-      moment.now,
-    );
-    const { host, generation, severity } = record.alert;
-    const fields = { host, rule: rule.instance.name, fingerprint: fp, generation, severity, inhibited };
-    this.lifecycle.raise(record, moment);
-    // Once the commit's first KV request is on the wire: formatting and handing over the line (~0.1 ms, ~1 ms at p90
-    // on a busy box, bench e2e-log) was on every alert's way to its notification. Still ahead of that request's reply.
-    setImmediate(() => this.options.logger.info(fields, 'alert firing'));
-  }
-
-  private setFlapping(
-    rule: EngineRule,
-    fp: string,
-    series: SeriesState,
-    verdict: Verdict,
-    flapping: boolean,
-    percent: number,
-    moment: Moment,
-    seq: number,
-  ): void {
-    series.flapping = flapping;
-    const worst: Severity = series.history.some((level) => level >= 2) ? 'critical' : 'warning';
-    const { host, labels } = verdict;
-    this.lifecycle.flapping({ host, rule: rule.instance.name, labels, fingerprint: fp }, flapping, percent, worst, {
-      ...moment,
-      seq,
-    });
   }
 
   private commit(record: AlertRecord): void {
