@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger, LogMatch } from '../../shared/index.ts';
+import { sha256Hex, type Logger, type LogMatch } from '../../shared/index.ts';
 import type { LogFileConfig } from '../config.ts';
 import type { AgentMetrics } from '../core/metrics.ts';
 import type { EventBody } from '../core/publisher.ts';
@@ -39,7 +38,7 @@ export class LogSource {
     this.limiter = new FloodLimiter(config.rate_limit.per_second, config.rate_limit.burst, options.now);
     const dir = join(options.stateDir, 'logs');
     mkdirSync(dir, { recursive: true });
-    this.checkpointFile = join(dir, `${createHash('sha256').update(config.path).digest('hex').slice(0, 16)}.json`);
+    this.checkpointFile = join(dir, `${sha256Hex(config.path).slice(0, 16)}.json`);
     const saved = this.loadCheckpoint();
     this.follower = new FileFollower(config.path, {
       pollMs: config.poll_interval,
@@ -137,7 +136,7 @@ export class LogSource {
    */
   private matchId(position: FilePosition, body: LogBody): string {
     const key = [this.options.host, position.dev, body.inode, body.offset, body.rule, body.line].join('\0');
-    return `log-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+    return `log-${sha256Hex(key).slice(0, 40)}`;
   }
 
   private takeSuppressed(rule: string): number {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomHex, sha256Hex } from '../../shared/index.ts';
 import type { NotificationBatch } from './types.ts';
 
 /**
@@ -13,7 +13,7 @@ export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 export const NOTIFICATION_KEY_ANNOTATION = 'offhook_notification_key';
 
 /** A new acceptance's id, stored in its pending entry so a resumed resend carries the same key. */
-export const acceptanceId = (): string => randomBytes(8).toString('hex');
+export const acceptanceId = (): string => randomHex(8);
 
 /**
  * `<notification-log key>/<acceptance id>`: which notification (fingerprint.generation.receiver.what) and which
@@ -33,10 +33,7 @@ export function batchKey(batch: NotificationBatch): string | undefined {
   const keys = batch.idempotencyKeys;
   if (!keys || keys.length === 0 || keys.length !== batch.alerts.length) return undefined;
   if (keys.length === 1) return keys[0];
-  return createHash('sha256')
-    .update([...keys].sort().join('\n'))
-    .digest('hex')
-    .slice(0, 32);
+  return sha256Hex([...keys].sort().join('\n')).slice(0, 32);
 }
 
 /**
@@ -55,5 +52,5 @@ export function idempotencyHeaders(key: string | undefined): Record<string, stri
 /** A Message-ID the same for every send of the batch, so mail clients collapse resends into one message. */
 export function messageId(batch: NotificationBatch): string | undefined {
   const key = batchKey(batch);
-  return key === undefined ? undefined : `<${createHash('sha256').update(key).digest('hex').slice(0, 32)}@offhook>`;
+  return key === undefined ? undefined : `<${sha256Hex(key).slice(0, 32)}@offhook>`;
 }

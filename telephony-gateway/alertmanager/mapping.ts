@@ -1,5 +1,11 @@
-import { createHash } from 'node:crypto';
-import { Alert, type AlertmanagerAlert, SCHEMA_VERSION, hostToken, type Severity } from '../../shared/index.ts';
+import {
+  Alert,
+  type AlertmanagerAlert,
+  SCHEMA_VERSION,
+  hostToken,
+  sha256Hex,
+  type Severity,
+} from '../../shared/index.ts';
 import { DEFAULT_SEVERITY_MAP, type AlertmanagerBridgeConfig } from './config.ts';
 
 const MAX_SUMMARY_CHARS = 300;
@@ -21,7 +27,7 @@ export function alertmanagerFingerprint(labels: Record<string, string>): string 
       .sort()
       .map((name) => [name, labels[name]]),
   ]);
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+  return sha256Hex(canonical).slice(0, 16);
 }
 
 /** `db1.example.com:9100`, `https://db1.example.com/health` or `[::1]:9100` → the bare host name. */
