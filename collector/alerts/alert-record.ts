@@ -55,8 +55,12 @@ export function alertMessageId(fingerprint: string, generation: number, status: 
   return `${fingerprint}.${generation}.${status}.${severity}`;
 }
 
+/**
+ * A copy the commit queue owns. Through JSON, as the record is stored: structuredClone took ~0.07 ms of an idle
+ * collector's ~0.4 ms from event to commit (bench/e2e-log), the JSON round trip a third of that.
+ */
 export function cloneRecord(record: AlertRecord): AlertRecord {
-  return structuredClone(record);
+  return JSON.parse(JSON.stringify(record)) as AlertRecord;
 }
 
 /** What raises an alert says about it; the rest of a new generation's record is the same for every source. */
