@@ -137,6 +137,7 @@ export async function startCollector(config: CollectorConfig, deps: CollectorDep
   const validator = new InboundValidator(registry, logger, subjects, () => clock.now());
   const feeds = new PartitionFeeds({
     nc,
+    clock,
     streams,
     validator,
     subjects,

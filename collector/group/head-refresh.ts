@@ -1,5 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { Logger, NatsConnection } from '../../shared/index.ts';
+import type { Clock, Logger, NatsConnection } from '../../shared/index.ts';
 import type { StreamHead } from '../intake/index.ts';
 
 const FIRST_RETRY_MS = 250;
@@ -13,14 +13,14 @@ export const HEAD_WAIT_MS = 30_000;
 
 /** Waits between stream info attempts after failures: 250 ms, 500 ms, 1 s… capped at 5 s; `n` counts from 0. */
 const retryDelayMs = (n: number): number => Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** n);
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Asks the stream where it ends (stream info: `state.last_seq`, `state.last_ts`), what a replay of history is judged
  * against (intake/stream-head.ts). Unanswered, history is judged only by the events delivered so far, each of which
  * looks like the newest: a replay would tell of incidents days old. So a failure is counted
  * (offhook_collector_stream_info_failures_total), warned of, and retried with backoff, both at a tick while a
- * partition is behind (poke) and by a feed holding its backlog back (retry).
+ * partition is behind (poke) and by a feed holding its backlog back (retry). Backoff and the wait run on the
+ * injected clock's monotonic time and timers: a wall-clock step neither stretches nor cuts them, and tests drive them.
  */
 export class HeadRefresher {
   private failuresInRow = 0;
@@ -30,6 +30,7 @@ export class HeadRefresher {
   constructor(
     private readonly deps: {
       nc: NatsConnection;
+      clock: Clock;
       stream: string;
       head: StreamHead;
       logger: Logger;
@@ -52,7 +53,7 @@ export class HeadRefresher {
     } catch (err) {
       this.failuresInRow += 1;
       this.deps.failures?.inc();
-      this.nextAt = Date.now() + retryDelayMs(this.failuresInRow - 1);
+      this.nextAt = this.deps.clock.monotonic() + retryDelayMs(this.failuresInRow - 1);
       if (this.failuresInRow === 1 || this.failuresInRow % 20 === 0)
         logger.warn(
           { err, stream, failuresInRow: this.failuresInRow },
@@ -65,7 +66,7 @@ export class HeadRefresher {
 
   /** A tick while a partition is behind: one stream info, unless one is under way or the backoff says wait. */
   poke(): void {
-    if (this.asking || Date.now() < this.nextAt) return;
+    if (this.asking || this.deps.clock.monotonic() < this.nextAt) return;
     this.asking = true;
     void this.refresh().finally(() => {
       this.asking = false;
@@ -74,12 +75,13 @@ export class HeadRefresher {
 
   /** Asks until stream info answers (true), or `waitMs` has passed or `cancelled()` says stop (false). */
   async retry(waitMs: number, cancelled: () => boolean): Promise<boolean> {
-    const deadline = Date.now() + waitMs;
+    const { clock } = this.deps;
+    const deadline = clock.monotonic() + waitMs;
     for (let attempt = 0; ; attempt++) {
       if (await this.refresh()) return true;
       const delay = retryDelayMs(attempt);
-      if (cancelled() || Date.now() + delay > deadline) return false;
-      await pause(delay);
+      if (cancelled() || clock.monotonic() + delay > deadline) return false;
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, delay));
       if (cancelled()) return false;
     }
   }

@@ -1,4 +1,4 @@
-import type { InboundValidator, Logger, NatsConnection, Subjects } from '../../shared/index.ts';
+import type { Clock, InboundValidator, Logger, NatsConnection, Subjects } from '../../shared/index.ts';
 import { readStreamFrom, type StreamFeed, type StreamHead } from '../intake/index.ts';
 import { partitionOf } from './index.ts';
 import { storedAtMs } from '../intake/index.ts';
@@ -7,6 +7,8 @@ import type { PartitionRuntime } from './partition.ts';
 
 export interface PartitionFeedOptions {
   nc: NatsConnection;
+  /** Paces stream info retries and the wait for the head (HEAD_WAIT_MS). */
+  clock: Clock;
   streams: { events: string; acks: string };
   validator: InboundValidator;
   subjects: Subjects;
@@ -39,9 +41,10 @@ export class PartitionFeeds {
   readonly refresher: HeadRefresher;
 
   constructor(private readonly options: PartitionFeedOptions) {
-    const { nc, streams, head, logger, streamInfoFailures } = options;
+    const { nc, clock, streams, head, logger, streamInfoFailures } = options;
     this.refresher = new HeadRefresher({
       nc,
+      clock,
       stream: streams.events,
       head,
       logger,

@@ -23,6 +23,7 @@ import {
   silentLogger,
   streamNames,
   Subjects,
+  systemClock,
 } from '../../../shared/index.ts';
 import { connectTo, useNatsServer } from '../../helpers/nats-server.ts';
 import { EventScript } from '../alerts/engine-harness.ts';
@@ -130,6 +131,7 @@ describe('collector feeds on a real nats-server: a backlog waits for stream info
     let failures = 0;
     feeds = new PartitionFeeds({
       nc: feedNc,
+      clock: systemClock, // stream info is retried at its real pace until the reload lets it answer
       streams: streamNames(subjects),
       validator: new InboundValidator(registry, logger, subjects, () => clock.now()),
       subjects,
