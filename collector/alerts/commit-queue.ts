@@ -71,11 +71,10 @@ export class CommitQueue implements EngineOutput {
    * - fenced off after the write: the gate closes, nothing is told here; the member that took over redoes the outbox.
    */
   private async perform(record: AlertRecord): Promise<void> {
-    const log = this.parts.logger.child({
-      host: record.alert.host,
-      rule: record.alert.rule,
-      fingerprint: record.alert.fingerprint,
-    });
+    // Made when something is logged: a pino child cost ~0.04 ms of an idle collector's way to the record's write.
+    let child: Logger | undefined;
+    const { host, rule, fingerprint } = record.alert;
+    const log = (): Logger => (child ??= this.parts.logger.child({ host, rule, fingerprint }));
     if (!(await this.fenced(log))) return;
     let open: (told: boolean) => void = () => undefined;
     const gate = new Promise<boolean>((resolve) => (open = resolve));
@@ -113,7 +112,7 @@ export class CommitQueue implements EngineOutput {
     await this.persist({ ...record, outbox: [] }, log);
   }
 
-  private async fenced(log: Logger): Promise<boolean> {
+  private async fenced(log: () => Logger): Promise<boolean> {
     const { fence } = this.parts;
     if (!fence) return true;
     // The lease cannot be checked (NATS down): waiting keeps order; a lost lease shows on the next try.
@@ -123,16 +122,16 @@ export class CommitQueue implements EngineOutput {
   }
 
   /** KV unavailable means NATS is down: keep trying (in order) rather than drop a transition. */
-  private persist(record: AlertRecord, log: Logger): Promise<void> {
+  private persist(record: AlertRecord, log: () => Logger): Promise<void> {
     return untilDone(() => this.parts.store.put(record), log, 'cannot write alert state to KV; retrying');
   }
 
   /** One entry after the other: an alert's ALERTS messages keep their order. */
-  private async publishAll(outbox: OutboxEntry[], log: Logger): Promise<void> {
+  private async publishAll(outbox: OutboxEntry[], log: () => Logger): Promise<void> {
     for (const entry of outbox) if (entry.publish) await this.publish(entry, log);
   }
 
-  private async publish(entry: OutboxEntry, log: Logger): Promise<void> {
+  private async publish(entry: OutboxEntry, log: () => Logger): Promise<void> {
     const subject = this.parts.subjects.alert(entry.alert.severity, entry.alert.host);
     for (let attempt = 1; attempt <= 5; attempt++) {
       try {
@@ -140,12 +139,12 @@ export class CommitQueue implements EngineOutput {
         this.parts.metrics.published.inc({ outcome: ack.duplicate ? 'duplicate' : 'ok' });
         return;
       } catch (err) {
-        log.warn({ err, attempt }, 'publishing alert to ALERTS failed');
+        log().warn({ err, attempt }, 'publishing alert to ALERTS failed');
         await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
       }
     }
     this.parts.metrics.published.inc({ outcome: 'failed' });
-    log.error(
+    log().error(
       { status: entry.alert.status, generation: entry.alert.generation },
       'alert not published to ALERTS after 5 attempts; the notifiers still get it',
     );
@@ -170,12 +169,12 @@ export class CommitQueue implements EngineOutput {
 }
 
 /** Runs `work` until it resolves, in order; each failure is logged (the first, then every 30th) and retried later. */
-async function untilDone<T>(work: () => Promise<T>, log: Logger, message: string): Promise<T> {
+async function untilDone<T>(work: () => Promise<T>, log: () => Logger, message: string): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (err) {
-      if (attempt === 1 || attempt % 30 === 0) log.error({ err, attempt }, message);
+      if (attempt === 1 || attempt % 30 === 0) log().error({ err, attempt }, message);
       await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * attempt)));
     }
   }

@@ -42,11 +42,16 @@ export class DedupStage implements NotifyStage {
   }
 
   /** Whether the log says `key` was delivered; an unreadable log says no (better a duplicate than silence). */
-  async loggedAsSent(key: string, log: Logger, lookup = this.parts.nflog.wasSent(key)): Promise<boolean> {
+  async loggedAsSent(
+    key: string,
+    log: Logger,
+    lookup = this.parts.nflog.wasSent(key),
+    where: Record<string, string> = {},
+  ): Promise<boolean> {
     try {
       return await lookup;
     } catch (err) {
-      log.warn({ err, key }, 'notification log unreadable; sending without dedup');
+      log.warn({ ...where, err, key }, 'notification log unreadable; sending without dedup');
       return false;
     }
   }
@@ -79,7 +84,6 @@ export class DedupStage implements NotifyStage {
     }
     // Asked first, and the rest built while it is out: its request leaves with the engine's record put (issue #17).
     const lookup = nflog.wasSent(key);
-    const log = logger.child(where);
     const fallbackReason = fallbackReasonOf(item);
     const why = fallbackReason ? { fallbackReason } : {};
     const owner = this.parts.owner ?? {};
@@ -90,13 +94,13 @@ export class DedupStage implements NotifyStage {
     const pending = { ...accepted, ...why, ...owner };
     // Only the lookup is awaited here; with the engine's gate it runs beside the record's write (one round trip for
     // both). Two admissions of one key cannot both pass: the first is in flight before the next one reads.
-    if (await this.loggedAsSent(key, log, lookup)) {
+    if (await this.loggedAsSent(key, logger, lookup, where)) {
       metrics.deduplicated.inc({ receiver: name });
       return null;
     }
     this.inFlight.add(key);
     const queued = new Promise<boolean>((resolve) => this.handOffs.set(key, resolve));
-    this.marks.set(key, this.mark(key, pending, queued, log));
+    this.marks.set(key, this.mark(key, pending, queued, where));
     return { key, idempotencyKey: idempotencyKey(key, id, acceptedAt) };
   }
 
@@ -117,14 +121,19 @@ export class DedupStage implements NotifyStage {
    * resumed after a crash and tell a transition KV does not show; replaying EVENTS recomputes one an event caused,
    * not one of a timer, a silence or a lost host.
    */
-  private async mark(key: string, pending: PendingNotification, queued: Promise<boolean>, log: Logger) {
+  private async mark(
+    key: string,
+    pending: PendingNotification,
+    queued: Promise<boolean>,
+    where: Record<string, string>,
+  ) {
     if (!(await queued)) return false;
     await afterRequestsWritten();
     try {
       await this.parts.nflog.markPending(key, pending);
     } catch (err) {
       const message = 'could not log the pending notification; sending it anyway (a crash now would lose it)';
-      log.warn({ err, receiver: pending.receiver }, message);
+      this.parts.logger.warn({ ...where, err, receiver: pending.receiver }, message);
     }
     return true;
   }
