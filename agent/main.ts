@@ -35,9 +35,10 @@ export async function runAgentProcess(options: {
     configFile: options.config,
     loadConfig: (file) => readProcessConfig(file, AgentConfigFile),
     stopDeadlineMs: STOP_DEADLINE_MS,
-    start: async (config, logger) => {
+    start: async (config, logger, _stopping, registry) => {
       const agent = new Agent(config, {
         logger,
+        registry,
         ...(options.metricsListen ? { metricsListen: options.metricsListen } : {}),
       });
       await agent.start();

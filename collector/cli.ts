@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createRegistry, readProcessConfig, runService } from '../shared/index.ts';
+import { readProcessConfig, runService } from '../shared/index.ts';
 import type { ConfigKinds } from '../shared/index.ts';
 import { type CollectorConfig, CollectorConfigFile } from './config.ts';
 import { registerConsoleCommands } from './console/cli.ts';
@@ -28,8 +28,7 @@ export function registerCollectorCommands(program: Command): void {
         configFile: options.config,
         loadConfig: (file) => readProcessConfig(file, CollectorConfigFile),
         stopDeadlineMs: STOP_DEADLINE_MS,
-        start: async (config, logger, stopping) => {
-          const registry = createRegistry('collector');
+        start: async (config, logger, stopping, registry) => {
           const collector = await startCollector(config, { logger, registry, stopping });
           process.stdout.write(`collector listening on ${collector.url}\n`);
           return collector;

@@ -33,6 +33,8 @@ export interface ConfigFileKind<S extends z.ZodType = z.ZodType> {
 export interface LoadedConfig<T> {
   config: T;
   notices: string[];
+  /** The text it was read from: a reload that reads the same text has nothing to apply. */
+  text: string;
 }
 
 const errorCode = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
@@ -177,7 +179,7 @@ function parseWithNotices<S extends z.ZodType>(text: string, file: string, spec:
   if (!result.success) problems.push(...formatZodIssueLines(result.error, data));
   if (problems.length > 0) throw new ConfigError(name, problems);
   const notices = kind?.notices && isMap ? kind.notices(data as Record<string, unknown>) : [];
-  return { config: result.data as z.infer<S>, notices };
+  return { config: result.data as z.infer<S>, notices, text };
 }
 
 export function parseConfigText<S extends z.ZodType>(text: string, file: string, spec: Spec<S>): z.infer<S> {

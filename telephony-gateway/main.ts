@@ -1,5 +1,4 @@
 import {
-  createRegistry,
   Gauge,
   readProcessConfig,
   runService,
@@ -52,17 +51,17 @@ export async function runGatewayProcess(
     configFile,
     loadConfig: (file) => readProcessConfig(file, GatewayConfigFile),
     stopDeadlineMs: STOP_DEADLINE_MS,
-    start: (config, logger, stopping) => startGatewayProcess(config, logger, options, stopping),
+    start: (config, logger, stopping, registry) => startGatewayProcess(config, logger, registry, options, stopping),
   });
 }
 
 async function startGatewayProcess(
   config: GatewayConfig,
   logger: Logger,
+  registry: Registry,
   options: { metricsListen?: string; webhookListen?: string },
   stopping: AbortSignal,
 ): Promise<RunningService> {
-  const registry = createRegistry('gateway');
   reportPoolSize(registry, logger);
   const driver = await openDriver(config.line, { stateDir: config.state_dir, logger, registry });
   let gateway: Awaited<ReturnType<typeof startGateway>>;
@@ -86,5 +85,7 @@ async function startGatewayProcess(
       await gateway.stop();
       await driver.close();
     },
+    // A stop hangs up the call on the line (line/line-owner.ts): a reload must not cut off someone being told.
+    restartRefusal: () => (gateway.worker.busy ? 'a call is on the line and a restart would hang it up' : null),
   };
 }
