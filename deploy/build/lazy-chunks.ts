@@ -23,7 +23,7 @@ interface LazyDependency {
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 const LAZY: readonly LazyDependency[] = [
-  // Read once per config load (start, check-config): ~0.4 MiB of parser held for nothing in between.
+  // Read once per config load (start, SIGHUP, check-config): ~0.4 MiB of parser held for nothing in between.
   { module: 'yaml', chunk: 'yaml.cjs', exports: ['parseDocument'], transient: true },
   // With tweetnacl (~0.17 MiB), only for nkey and creds logins; the NATS client calls it synchronously then.
   {

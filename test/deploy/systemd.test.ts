@@ -34,6 +34,8 @@ describe('deploy/systemd units', function () {
       it(`runs /usr/bin/offhook ${command} (the packaged launcher) as user offhook, restarting always`, function () {
         assert.equal(service('ExecStart'), `/usr/bin/offhook ${command} --config /etc/offhook/${config}`);
         assert.equal(service('ExecStartPre'), `/usr/bin/offhook check-config --kind ${command} /etc/offhook/${config}`);
+        // SIGHUP reloads the config in-process (shared/reload-service.ts), as `systemctl reload` expects.
+        assert.equal(service('ExecReload'), '/bin/kill -HUP $MAINPID');
         assert.equal(service('User'), 'offhook');
         assert.equal(service('Group'), 'offhook');
         assert.equal(service('Restart'), 'always');
