@@ -3,10 +3,19 @@ import {
   AGENT_INTERVAL_MIN_MS,
   EPOCH_RE,
   HOST_TOKEN_RE,
-  LABEL_NAME_RE,
   METRIC_NAME_RE,
   SCHEMA_VERSION,
 } from './common.ts';
+import {
+  hasExactly,
+  INVALID,
+  isCount,
+  isObject,
+  KNOWN_NAMES_CAP,
+  labelsVerdict,
+  MAX_MESSAGE_ID,
+  VALID,
+} from './fast-checks.ts';
 import type { MetricPoint, ResourceSample } from './resource.ts';
 import { ByPosition } from '../by-position.ts';
 
@@ -22,45 +31,14 @@ import { ByPosition } from '../by-position.ts';
  */
 
 const MAX_METRICS = 5000;
-const MAX_LABELS = 64;
-const MAX_LABEL_VALUE = 1024;
-const MAX_MESSAGE_ID = 128;
-/** How many distinct valid names each cache below keeps: a flood of new names then only takes the regex again. */
-const KNOWN_NAMES_CAP = 10_000;
 
 /** Keys in the order zod's output has them (resource.ts, common.ts AgentEnvelope). */
 const SAMPLE_KEYS = ['v', 'id', 'host', 'ts', 'seq', 'kind', 'intervalMs', 'metrics'];
 const SAMPLE_KEYS_EPOCH = ['v', 'id', 'host', 'ts', 'seq', 'epoch', 'kind', 'intervalMs', 'metrics'];
 const POINT_KEYS = ['name', 'type', 'value'];
 const POINT_KEYS_LABELS = ['name', 'type', 'value', 'labels'];
-/** Valid label names that decode() refuses as keys anywhere (shared/decode.ts FORBIDDEN_KEYS). */
-const PROTOTYPE_WORDS = new Set(['constructor', 'prototype']);
-
-type Loose = Record<string, unknown>;
-
-function isObject(value: unknown): value is Loose {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** zod 4's number().int() accepts safe integers only. */
-function isCount(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 0;
-}
-
-/**
- * A plain object whose enumerable keys are exactly `keys`, in that order: zod would build an equal object with the
- * same key order, so the input can stand for it (a JSON.parse result has no symbol or non-enumerable keys).
- */
-function hasExactly(obj: Loose, keys: readonly string[]): boolean {
-  if (Object.getPrototypeOf(obj) !== Object.prototype) return false;
-  let i = 0;
-  for (const key in obj) if (key !== keys[i++]) return false;
-  return i === keys.length;
-}
-
 /** Agents send the same few dozen names in every sample: a name seen valid once skips the regex. */
 const knownMetricNames = new Set<string>();
-const knownLabelNames = new Set<string>();
 
 function metricNameValid(name: string): boolean {
   if (knownMetricNames.has(name)) return true;
@@ -71,31 +49,6 @@ function metricNameValid(name: string): boolean {
 
 /** The metric names of the last sample, by position (a name, unlike a key, is a fresh string every time). */
 const metricNameAt = new ByPosition<boolean>(MAX_METRICS);
-
-function labelNameValid(name: string): boolean {
-  if (knownLabelNames.has(name)) return true;
-  if (!LABEL_NAME_RE.test(name) || name.startsWith('__')) return false;
-  if (knownLabelNames.size < KNOWN_NAMES_CAP) knownLabelNames.add(name);
-  return true;
-}
-
-const INVALID = 0;
-const VALID = 1;
-/** Valid, but a key is one decode() looks for in the text (PROTOTYPE_WORDS). */
-const VALID_PROTOTYPE_WORD = 2;
-
-function labelsValid(labels: Loose): number {
-  const keys = Object.keys(labels);
-  if (keys.length > MAX_LABELS) return INVALID;
-  let verdict = VALID;
-  for (const key of keys) {
-    if (!labelNameValid(key)) return INVALID;
-    const value = labels[key];
-    if (typeof value !== 'string' || value.length > MAX_LABEL_VALUE) return INVALID;
-    if (PROTOTYPE_WORDS.has(key)) verdict = VALID_PROTOTYPE_WORD;
-  }
-  return verdict;
-}
 
 /** The point itself when it has exactly the schema's keys and no label is a prototype word, else a copy. */
 function acceptPoint(point: unknown, at: number): MetricPoint | undefined {
@@ -108,7 +61,7 @@ function acceptPoint(point: unknown, at: number): MetricPoint | undefined {
   // zod keeps an optional key that is present, even when its value is undefined, and drops an absent one.
   if (!('labels' in point)) return hasExactly(point, POINT_KEYS) ? (point as MetricPoint) : { name, type, value };
   const labels = point.labels;
-  const verdict = labels === undefined ? VALID : isObject(labels) ? labelsValid(labels) : INVALID;
+  const verdict = labels === undefined ? VALID : isObject(labels) ? labelsVerdict(labels) : INVALID;
   if (verdict === INVALID) return undefined;
   if (verdict === VALID && hasExactly(point, POINT_KEYS_LABELS)) return point as MetricPoint;
   return { name, type, value, labels: labels as MetricPoint['labels'] };

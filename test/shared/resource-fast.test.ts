@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ResourceSample } from '../../shared/index.ts';
 import { acceptResourceSample } from '../../shared/schemas/resource-fast.ts';
+import { assertSameAsZod as sameAsZod, EDGE_VALUES, prng } from './fast-acceptor-cases.ts';
 
 /*
  * The hand-written acceptor must say yes only when zod does, and then return what zod returns (key order included,
@@ -28,72 +29,7 @@ function validSample(): Record<string, unknown> {
 
 /** Same outcome as zod: both refuse, or both accept with deep-equal values in the same key order. */
 function assertSameAsZod(raw: unknown, label: string): 'accepted' | 'refused' | 'deferred' {
-  const zod = ResourceSample.safeParse(raw);
-  const fast = acceptResourceSample(raw);
-  if (fast === undefined) return zod.success ? 'deferred' : 'refused';
-  assert.ok(zod.success, `${label}: the fast path accepted what zod refuses: ${JSON.stringify(raw)?.slice(0, 400)}`);
-  assert.deepStrictEqual(fast, zod.data, label);
-  assert.equal(JSON.stringify(fast), JSON.stringify(zod.data), `${label}: key order`);
-  return 'accepted';
-}
-
-const EDGE_VALUES: unknown[] = [
-  undefined,
-  null,
-  true,
-  0,
-  -0,
-  -1,
-  1,
-  0.5,
-  99,
-  100,
-  3_600_000,
-  3_600_001,
-  2 ** 53 - 1,
-  2 ** 53,
-  Number.NaN,
-  Number.POSITIVE_INFINITY,
-  -Number.MAX_VALUE,
-  '',
-  'resource',
-  'gauge',
-  'counter',
-  'web1',
-  'web.1',
-  '__x',
-  '_x',
-  '1abc',
-  'a:b',
-  'x'.repeat(64),
-  'x'.repeat(65),
-  'x'.repeat(128),
-  'x'.repeat(129),
-  'x'.repeat(200),
-  'x'.repeat(201),
-  'y'.repeat(1024),
-  'y'.repeat(1025),
-  [],
-  [1],
-  {},
-  { device: 'sda' },
-  { __proto__: 'x' },
-  { a: 1 },
-  { 'a-b': 'x' },
-  Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`l${i}`, 'v'])),
-  Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'v'])),
-];
-
-/** A small deterministic PRNG (mulberry32), so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return sameAsZod(ResourceSample, acceptResourceSample, raw, label);
 }
 
 const TOP_KEYS = ['v', 'id', 'host', 'ts', 'seq', 'epoch', 'kind', 'intervalMs', 'metrics', 'extra'];
