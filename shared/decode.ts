@@ -14,6 +14,7 @@ import {
   ResourceSample,
   SCHEMA_VERSION,
 } from './schemas/index.ts';
+import { acceptLogMatch } from './schemas/log-fast.ts';
 import { acceptResourceSample } from './schemas/resource-fast.ts';
 import { Subjects, type ParsedSubject } from './subjects.ts';
 import { formatZodIssues } from './zod-errors.ts';
@@ -99,8 +100,8 @@ export function decode(
         'unsupported_version',
         `v: expected ${SCHEMA_VERSION}, got ${JSON.stringify(version) ?? 'nothing'}`,
       );
-    // Anything the hand-written acceptor is unsure of goes to zod, which words the rejection.
-    data = sample;
+    // Anything the hand-written acceptors are unsure of goes to zod, which words the rejection.
+    data = sample ?? (type === 'log' ? acceptLogMatch(raw) : undefined);
     if (data === undefined) {
       const result = SCHEMA_BY_TYPE[type].safeParse(raw);
       if (!result.success) return reject('schema', formatZodIssues(result.error, raw));
