@@ -56,11 +56,13 @@ export const webhookPlugin = defineNotifier({
         );
       };
     };
+    // Parsed once: a URL parse per POST was part of the way from the alert record's write to the webhook.
+    const url = new URL(config.url);
     return {
       async notify(batch, signal) {
         try {
           return httpOutcome(
-            await sendHttp(config.url, {
+            await sendHttp(url, {
               method: 'POST',
               headers: {
                 ...requestHeaders(config),
