@@ -4,6 +4,7 @@ import type { GroupConfig } from './config.ts';
 import { LeaseTable, type LeaseEntry } from './leases.ts';
 import { planRound } from './balance.ts';
 import { type FenceOutcome, LeaseTrust } from './lease-trust.ts';
+import { LeaseSightings } from './sightings.ts';
 
 export { GroupConfig, DEFAULT_GROUP } from './config.ts';
 export { alertPartition, partitionOf } from './partition-of.ts';
@@ -35,12 +36,6 @@ export interface PartitionOwner {
   seq: number;
 }
 
-interface Seen {
-  revision: number;
-  /** clock.monotonic() of the first sighting of `revision`. */
-  since: number;
-}
-
 /**
  * One member of a collector group. Each round (a third of the lease timeout, at most a second) it follows
  * `planRound`: hands over what it holds above its share, takes free or stale partitions the plan gives it. Saying it
@@ -53,7 +48,7 @@ interface Seen {
 export class CollectorGroup {
   private readonly held = new Map<number, number>();
   private readonly trust: LeaseTrust;
-  private readonly seen = new Map<string, Seen>();
+  private readonly sightings: LeaseSightings;
   private owners: PartitionOwner[] = [];
   private live = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
@@ -79,6 +74,7 @@ export class CollectorGroup {
   ) {
     this.table = new LeaseTable(kv);
     this.trust = new LeaseTrust(deps.clock, deps.config.lease_timeout);
+    this.sightings = new LeaseSightings(deps.config.lease_timeout);
     this.logger = deps.logger.child({ component: 'group', member: deps.member });
   }
 
@@ -236,10 +232,8 @@ export class CollectorGroup {
     if (this.stopped) return;
     const { member, config, clock } = this.deps;
     const entries = await withTimeout(this.table.list(), config.lease_timeout / 2, 'listing the group leases');
-    // Read after the listing, on the monotonic clock: a first sighting is never dated before the write it saw, and
-    // a wall-clock step never makes a live lease look stale (both are what LeaseTrust relies on).
-    const now = clock.monotonic();
-    const live = this.liveMembers(entries, now);
+    const now = clock.monotonic(); // after the listing: LeaseSightings
+    const live = this.sightings.liveMembers(member, entries, now);
     const gone = [...this.live].filter((id) => !live.includes(id));
     this.live = new Set(live);
     this.logger.debug({ live, held: [...this.held.keys()] }, 'group round');
@@ -260,7 +254,7 @@ export class CollectorGroup {
       const ownBack = holders[partition] === member && !!lease?.value && this.outlived(lease, now);
       const wanted = plan.take.includes(partition) || ownBack;
       // A stale lease nobody took for twice the timeout (its planned taker is gone too): anyone with room takes it.
-      const orphan = !!lease?.value && this.stale(lease, now, 2) && this.held.size < cap;
+      const orphan = !!lease?.value && this.sightings.stale(lease, now, 2) && this.held.size < cap;
       if (!wanted && !orphan) continue;
       try {
         if (await this.take(partition, lease)) taken.push(partition);
@@ -273,7 +267,7 @@ export class CollectorGroup {
     }
     this.owners = Array.from({ length: config.partitions }, (_, partition) => {
       const lease = leases.get(partition);
-      const holder = this.held.has(partition) ? member : this.holderOf(lease, now);
+      const holder = this.held.has(partition) ? member : this.sightings.holderOf(lease, now);
       return { partition, member: holder, seq: lease?.value?.seq ?? 0 };
     });
     if (taken.length > 0) await this.load(taken);
@@ -289,13 +283,12 @@ export class CollectorGroup {
   private viewHolder(partition: number, lease: LeaseEntry | undefined, now: number): string | null {
     if (this.held.has(partition)) return this.deps.member;
     if (!lease?.value) return null;
-    return this.stale(lease, now) ? null : lease.value.member;
+    return this.sightings.stale(lease, now) ? null : lease.value.member;
   }
 
   /** A previous run's lease of our own id: taken back once that run no longer trusts it (LeaseTrust.outlived). */
   private outlived(lease: LeaseEntry, now: number): boolean {
-    const seen = this.seen.get(lease.key);
-    return this.trust.outlived(lease.value?.at ?? 0, seen ? now - seen.since : 0);
+    return this.trust.outlived(lease.value?.at ?? 0, this.sightings.seenFor(lease, now));
   }
 
   /** State is read only once every lease taken this round is ours: no earlier holder can write after it. */
@@ -343,34 +336,6 @@ export class CollectorGroup {
         this.logger.warn({ err, partition }, 'cannot release the lease of a partition given up; it goes stale');
       }
     });
-  }
-
-  /** Members whose key moved within the lease timeout; we count ourselves even before our first write is seen. */
-  private liveMembers(entries: LeaseEntry[], now: number): string[] {
-    const live = new Set([this.deps.member]);
-    for (const entry of entries) {
-      const id = LeaseTable.memberOfKey(entry.key);
-      if (id === null || entry.value === null) continue;
-      if (!this.stale(entry, now)) live.add(id);
-    }
-    return [...live].sort();
-  }
-
-  /** A first sighting counts as movement: a member just started waits a full timeout before calling anyone dead. */
-  private stale(entry: LeaseEntry, now: number, factor = 1): boolean {
-    const seen = this.seen.get(entry.key);
-    if (!seen || seen.revision !== entry.revision) {
-      this.seen.set(entry.key, { revision: entry.revision, since: now });
-      return false;
-    }
-    return now - seen.since >= this.deps.config.lease_timeout * factor;
-  }
-
-  private holderOf(lease: LeaseEntry | undefined, now: number): string | null {
-    if (!lease?.value) return null;
-    const seen = this.seen.get(lease.key);
-    const fresh = !seen || now - seen.since < this.deps.config.lease_timeout;
-    return fresh ? lease.value.member : null;
   }
 
   /** The lease only; the partition is loaded once the round has taken all it takes. */
