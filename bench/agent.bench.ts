@@ -13,6 +13,7 @@ import { killAndWait, waitForOutput } from '../deploy/lib/processes.ts';
 import { ensureStreams, Subjects } from '../shared/index.ts';
 import { connect } from '@nats-io/transport-node';
 import { report, type BenchRow } from './lib.ts';
+import { measureParts, runParts } from './parts.ts';
 
 /**
  * The agent's cost on a host:
@@ -312,12 +313,11 @@ function landmineThroughput(): BenchRow[] {
 
 export async function run(): Promise<void> {
   // OFFHOOK_BENCH_PARTS=footprint (or sample, log; comma-separated) runs only those, into their own results file.
-  const parts = (process.env.OFFHOOK_BENCH_PARTS ?? 'sample,log,footprint').split(',');
-  const all = ['sample', 'log', 'footprint'].every((part) => parts.includes(part));
-  const rows = [
-    ...(parts.includes('sample') ? await sampleCost() : []),
-    ...(parts.includes('log') ? [...(await logThroughput()), ...landmineThroughput()] : []),
-    ...(parts.includes('footprint') ? await agentVersusNodeExporter() : []),
-  ];
-  report({ bench: all ? 'agent' : `agent-${parts.join('-')}`, rows });
+  const { bench, parts } = runParts('agent');
+  const rows = await measureParts(parts, [
+    ['sample', sampleCost],
+    ['log', async () => [...(await logThroughput()), ...landmineThroughput()]],
+    ['footprint', agentVersusNodeExporter],
+  ]);
+  report({ bench, parts, rows });
 }

@@ -15,6 +15,7 @@ import { exampleAgentConfig, Inbox, nextOffHook, Service, webhookInbox } from '.
 import { logLatencies } from './e2e-log.ts';
 import { startPeerStack } from './peer-stack.ts';
 import { nowMs, percentile, report, type BenchRow } from './lib.ts';
+import { measureParts, runParts } from './parts.ts';
 
 /**
  * End to end on this machine, with the real agent, collector and gateway processes on loopback:
@@ -373,17 +374,20 @@ export async function run(): Promise<void> {
   const nc = await connect({ servers: server.url });
   try {
     // OFFHOOK_BENCH_PARTS=latency (or log, throughput, footprint; comma-separated) runs only those, for a quick look.
-    const parts = (process.env.OFFHOOK_BENCH_PARTS ?? 'latency,log,throughput,footprint').split(',');
-    const rows = [
-      ...(parts.includes('latency') ? await latencies(dir, server, nc) : []),
-      ...(parts.includes('log') ? await logLatencies(dir, server, nc) : []),
-      ...(parts.includes('throughput') ? await collectorThroughput(dir, 1000, THROUGHPUT_ROUNDS_1K) : []),
-      ...(parts.includes('throughput') ? await collectorThroughput(dir, 10_000, THROUGHPUT_ROUNDS_1K / 10) : []),
-      ...(parts.includes('footprint') ? await agentFootprint(dir, server, PREFIX) : []),
-    ];
-    // A partial run writes its own results file, so it never replaces the full run's.
-    const all = parts.length === 4 && ['latency', 'log', 'throughput', 'footprint'].every((p) => parts.includes(p));
-    report({ bench: all ? 'e2e' : `e2e-${parts.join('-')}`, rows });
+    const { bench, parts } = runParts('e2e');
+    const rows = await measureParts(parts, [
+      ['latency', () => latencies(dir, server, nc)],
+      ['log', () => logLatencies(dir, server, nc)],
+      [
+        'throughput',
+        async () => [
+          ...(await collectorThroughput(dir, 1000, THROUGHPUT_ROUNDS_1K)),
+          ...(await collectorThroughput(dir, 10_000, THROUGHPUT_ROUNDS_1K / 10)),
+        ],
+      ],
+      ['footprint', () => agentFootprint(dir, server, PREFIX)],
+    ]);
+    report({ bench, parts, rows });
   } finally {
     await killAllTracked();
     await nc.close();

@@ -9,10 +9,14 @@ export interface BenchRow {
   /** Same measurement of the baseline run in the same process or run (raw NATS, tail|grep, node_exporter...). */
   baseline?: { name: string; value: number };
   note?: string;
+  /** The part of a bench with parts (bench/parts.ts) that measured it. */
+  part?: string;
 }
 
 export interface BenchReport {
   bench: string;
+  /** The parts this run measured, for a bench with parts (bench/parts.ts). */
+  parts?: string[];
   rows: BenchRow[];
 }
 
