@@ -147,6 +147,9 @@ await admin.close();
 await server.dispose();
 rmSync(dir, { recursive: true, force: true });
 
+// With --cpu-prof: the windows (wake-up to socket write, ms on CLOCK_MONOTONIC) to restrict the profile to.
+if (process.env.STAGES_WINDOWS)
+  writeFileSync(process.env.STAGES_WINDOWS, JSON.stringify(done.slice(WARMUP).map((t) => [t.wake, t.socket])));
 const rows = done
   .slice(WARMUP)
   .filter((t) => t.written !== undefined)
