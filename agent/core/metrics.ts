@@ -14,6 +14,12 @@ export const PUBLISH_FAILURE_REASONS = ['no_stream', 'timeout', 'disconnected', 
 /** The agent's own health, as an operator scrapes it from /metrics. */
 export function createAgentMetrics(registry: Registry) {
   const r = [registry];
+  // The log sources count per line in plain numbers and add them to the counters below when the registry is read (a
+  // scrape): a labelled inc() hashes and checks its labels, ~0.02 ms each on an idle agent's way from a line to NATS.
+  const logCounts = new Set<() => void>();
+  const collect = (): void => {
+    for (const flush of logCounts) flush();
+  };
   const metrics = {
     checkDuration: new Histogram({
       name: 'offhook_agent_check_duration_seconds',
@@ -99,24 +105,28 @@ export function createAgentMetrics(registry: Registry) {
       name: 'offhook_agent_log_lines_total',
       help: 'Log lines read',
       labelNames: ['file'],
+      collect,
       registers: r,
     }),
     logMatches: new Counter({
       name: 'offhook_agent_log_matches_total',
       help: 'Log lines that matched a rule (published or suppressed)',
       labelNames: ['file', 'rule'],
+      collect,
       registers: r,
     }),
     logSuppressed: new Counter({
       name: 'offhook_agent_log_suppressed_total',
       help: 'Matches dropped by the flood limit',
       labelNames: ['file', 'rule'],
+      collect,
       registers: r,
     }),
     logTruncated: new Counter({
       name: 'offhook_agent_log_truncated_lines_total',
       help: 'Lines cut to max_line_chars',
       labelNames: ['file'],
+      collect,
       registers: r,
     }),
     logRotations: new Counter({
@@ -131,6 +141,6 @@ export function createAgentMetrics(registry: Registry) {
   initCounter(metrics.published, labelProduct({ kind: EVENT_KINDS }));
   initCounter(metrics.invalidEvents, labelProduct({ kind: EVENT_KINDS }));
   initCounter(metrics.publishErrors, labelProduct({ reason: PUBLISH_FAILURE_REASONS }));
-  return metrics;
+  return { ...metrics, logCounts };
 }
 export type AgentMetrics = ReturnType<typeof createAgentMetrics>;
