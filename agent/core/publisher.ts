@@ -10,6 +10,7 @@ import {
   type Logger,
   type Subjects,
 } from '../../shared/index.ts';
+import { acceptLogMatch } from '../../shared/schemas/log-fast.ts';
 import type { AgentMetrics, PUBLISH_FAILURE_REASONS } from './metrics.ts';
 import type { DiskSpool, SpooledEvent } from './spool.ts';
 import type { SequenceCounter } from './sequence.ts';
@@ -86,7 +87,10 @@ export class EventPublisher extends EventEmitter<{ spool: [depth: number] }> {
     const { epoch } = this.options.sequence;
     const { host } = this.options;
     const draft = { v: SCHEMA_VERSION, id: options.id ?? newId(), host, ts: now, seq: 0, epoch, ...body };
-    const parsed = SCHEMAS[body.kind].safeParse(draft);
+    // A log match is checked by the acceptor the collector's decode uses, which returns what zod would and leaves
+    // whatever it is unsure of to zod (shared/schemas/log-fast.ts): zod took ~0.2 ms of a lone line's way to NATS.
+    const accepted = body.kind === 'log' ? acceptLogMatch(draft) : undefined;
+    const parsed = accepted ? { success: true as const, data: accepted } : SCHEMAS[body.kind].safeParse(draft);
     if (!parsed.success) {
       // A plugin bug must not poison the stream; it is counted and logged, and takes no seq.
       this.options.metrics.invalidEvents.inc({ kind: body.kind });
