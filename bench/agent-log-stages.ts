@@ -163,6 +163,7 @@ process.stdout.write(`flags: ${process.execArgv.filter((a) => a.startsWith('--')
 process.stdout.write(`${rows.length} lines, ${GAP_MS} ms apart; ms from the line's write (p50 / p90)\n`);
 for (const stage of STAGES) {
   const values = rows.filter((r) => r.trial[stage] !== undefined).map((r) => r.trial[stage]! - r.written);
+  if (values.length === 0) continue; // a stage a changed path no longer passes through
   const p50 = percentile(values, 50).toFixed(3);
   process.stdout.write(`  ${stage.padEnd(11)} ${p50.padStart(7)}  ${percentile(values, 90).toFixed(3).padStart(7)}\n`);
 }
