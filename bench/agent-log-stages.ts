@@ -141,8 +141,10 @@ const writer = spawn(
   ],
   { stdio: 'inherit' },
 );
+const cpuBefore = process.cpuUsage();
 await new Promise((resolve) => writer.on('exit', resolve));
 await new Promise((resolve) => setTimeout(resolve, 200));
+const cpu = process.cpuUsage(cpuBefore);
 await agent.stop();
 await admin.close();
 await server.dispose();
@@ -161,6 +163,8 @@ const percentile = (values: number[], p: number): number => {
 };
 process.stdout.write(`flags: ${process.execArgv.filter((a) => a.startsWith('--')).join(' ') || 'none'}\n`);
 process.stdout.write(`${rows.length} lines, ${GAP_MS} ms apart; ms from the line's write (p50 / p90)\n`);
+const perLine = (us: number): string => (us / 1000 / (LINES + WARMUP)).toFixed(3);
+process.stdout.write(`  cpu/line    ${perLine(cpu.user)} user + ${perLine(cpu.system)} system (ms, whole process)\n`);
 for (const stage of STAGES) {
   const values = rows.filter((r) => r.trial[stage] !== undefined).map((r) => r.trial[stage]! - r.written);
   if (values.length === 0) continue; // a stage a changed path no longer passes through
