@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { EPOCH_RE } from '../../shared/index.ts';
 
@@ -11,10 +20,14 @@ import { EPOCH_RE } from '../../shared/index.ts';
  * agent before epochs) starts a new epoch at seq 1: the collector accepts a new epoch only from a low
  * seq, and spooled events keep the epoch they were numbered in.
  */
+/** The saved number, space-padded: every save is the same bytes at the same place (see flush). */
+const SAVED_WIDTH = 16;
+
 export class SequenceCounter {
   private value: number;
   private dirty = false;
   private readonly file: string;
+  private fd: number | null = null;
   readonly epoch: string;
 
   constructor(stateDir: string, atLeast = 0) {
@@ -49,15 +62,30 @@ export class SequenceCounter {
     return this.value;
   }
 
+  /**
+   * Overwrites the number in place, always the same 17 bytes at offset 0 of a file kept open: a temp file and a rename
+   * per event cost ~0.5 ms of mostly kernel CPU, right after the publish, while nats-server and the collector handle
+   * that event on the same few cores. A crash leaves the old or the new number either way (a few bytes in one sector;
+   * neither way was fsynced). An older agent's shorter file is replaced by the first write, then cut to size.
+   */
   flush(): void {
     if (!this.dirty) return;
-    const tmp = `${this.file}.tmp`;
     try {
-      writeFileSync(tmp, `${this.value}\n`);
-      renameSync(tmp, this.file);
+      const first = this.fd === null;
+      this.fd ??= openSync(this.file, constants.O_RDWR | constants.O_CREAT, 0o644);
+      const line = `${String(this.value).padStart(SAVED_WIDTH)}\n`;
+      writeSync(this.fd, line, 0);
+      if (first) ftruncateSync(this.fd, line.length);
       this.dirty = false;
     } catch {
-      // Disk full or read-only: keep counting in memory and try again with the next event.
+      // Disk full or read-only: keep counting in memory and try again (with a fresh fd) with the next event.
+      const { fd } = this;
+      this.fd = null;
+      try {
+        if (fd !== null) closeSync(fd);
+      } catch {
+        // Nothing was written through it that a close could lose: the next flush opens the file again.
+      }
       setTimeout(() => this.flush(), 1000).unref();
     }
   }

@@ -27,4 +27,21 @@ describe('agent sequence epoch', () => {
     assert.equal(upgraded.next(), 1);
     assert.equal(readFileSync(join(dir.path, 'epoch'), 'utf8').trim(), upgraded.epoch);
   });
+
+  it('the number is rewritten in place at a fixed width; an older, shorter file and a longer one are replaced whole', () => {
+    const file = join(dir.path, 'sequence');
+    for (const old of ['41\n', `41${' '.repeat(40)}\n`]) {
+      const epoch = new SequenceCounter(dir.path).epoch;
+      writeFileSync(file, old);
+      const counter = new SequenceCounter(dir.path);
+      assert.equal(counter.epoch, epoch);
+      assert.equal(counter.next(), 42);
+      counter.flush();
+      assert.equal(readFileSync(file, 'utf8'), `${' '.repeat(14)}42\n`);
+      counter.next();
+      counter.flush();
+      assert.equal(readFileSync(file, 'utf8'), `${' '.repeat(14)}43\n`);
+      assert.equal(new SequenceCounter(dir.path).next(), 44, 'a restart reads the padded number');
+    }
+  });
 });
