@@ -28,7 +28,7 @@ describe('agent sequence epoch', () => {
     assert.equal(readFileSync(join(dir.path, 'epoch'), 'utf8').trim(), upgraded.epoch);
   });
 
-  it('the number is rewritten in place at a fixed width; an older, shorter file and a longer one are replaced whole', () => {
+  it('the number is rewritten in place at a fixed width; a shorter or longer older file is replaced whole', () => {
     const file = join(dir.path, 'sequence');
     for (const old of ['41\n', `41${' '.repeat(40)}\n`]) {
       const epoch = new SequenceCounter(dir.path).epoch;
