@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex, type Logger, type LogMatch } from '../../shared/index.ts';
 import type { LogFileConfig } from '../config.ts';
+import { InPlaceFile } from '../core/in-place-file.ts';
 import type { AgentMetrics } from '../core/metrics.ts';
 import type { EventBody } from '../core/publisher.ts';
 import { FileFollower, type FilePosition, type LogLine } from './follower.ts';
@@ -17,7 +18,8 @@ export class LogSource {
   private readonly follower: FileFollower;
   private readonly rules: RuleSet;
   private readonly limiter: FloodLimiter;
-  private readonly checkpointFile: string;
+  /** Saved in place after every batch (in-place-file.ts). */
+  private readonly checkpoint: InPlaceFile;
   /** Per rule: matches suppressed since the last published one, and the latest of them. */
   private readonly held = new Map<string, { count: number; last: LogBody; position: FilePosition }>();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -45,7 +47,12 @@ export class LogSource {
     this.limiter = new FloodLimiter(config.rate_limit.per_second, config.rate_limit.burst, options.now);
     const dir = join(options.stateDir, 'logs');
     mkdirSync(dir, { recursive: true });
-    this.checkpointFile = join(dir, `${sha256Hex(config.path).slice(0, 16)}.json`);
+    // Wide enough for any position of this file: the largest numbers and the longest head.
+    const widest = { path: config.path, dev: 2 ** 53, ino: 2 ** 53, pos: 2 ** 53, head: 'f'.repeat(128) };
+    this.checkpoint = new InPlaceFile(
+      join(dir, `${sha256Hex(config.path).slice(0, 16)}.json`),
+      JSON.stringify(widest).length,
+    );
     const saved = this.loadCheckpoint();
     for (const rule of config.rules) {
       this.counts.matches.set(rule.name, 0);
@@ -188,7 +195,7 @@ export class LogSource {
 
   private loadCheckpoint(): FilePosition | undefined {
     try {
-      const saved = JSON.parse(readFileSync(this.checkpointFile, 'utf8')) as FilePosition & { path?: string };
+      const saved = JSON.parse(readFileSync(this.checkpoint.path, 'utf8')) as FilePosition & { path?: string };
       if (saved.path !== this.config.path || typeof saved.ino !== 'number' || typeof saved.pos !== 'number')
         return undefined;
       return { dev: saved.dev, ino: saved.ino, pos: saved.pos, head: saved.head ?? '' };
@@ -203,8 +210,6 @@ export class LogSource {
   }
 
   private saveCheckpoint(position: FilePosition): void {
-    const tmp = `${this.checkpointFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ path: this.config.path, ...position }));
-    renameSync(tmp, this.checkpointFile);
+    this.checkpoint.write(JSON.stringify({ path: this.config.path, ...position }));
   }
 }

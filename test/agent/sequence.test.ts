@@ -37,10 +37,10 @@ describe('agent sequence epoch', () => {
       assert.equal(counter.epoch, epoch);
       assert.equal(counter.next(), 42);
       counter.flush();
-      assert.equal(readFileSync(file, 'utf8'), `${' '.repeat(14)}42\n`);
+      assert.equal(readFileSync(file, 'utf8'), `42${' '.repeat(14)}\n`);
       counter.next();
       counter.flush();
-      assert.equal(readFileSync(file, 'utf8'), `${' '.repeat(14)}43\n`);
+      assert.equal(readFileSync(file, 'utf8'), `43${' '.repeat(14)}\n`);
       assert.equal(new SequenceCounter(dir.path).next(), 44, 'a restart reads the padded number');
     }
   });
