@@ -21,6 +21,7 @@ export function assertSameAsZod(
   return 'accepted';
 }
 
+/** Shared by several tests: a test that writes into one must write into a copy (structuredClone). */
 export const EDGE_VALUES: unknown[] = [
   undefined,
   null,

@@ -49,7 +49,8 @@ function mutate(event: Record<string, unknown>, random: () => number): void {
     [target, key] = [event.labels as Record<string, unknown>, pick(LABEL_KEYS)];
   }
   if (random() < 0.2) delete target[key];
-  else target[key] = pick(JSON_VALUES);
+  // A copy: later mutations write into objects they put in place, and the edge values are shared between tests.
+  else target[key] = structuredClone(pick(JSON_VALUES));
 }
 
 describe('acceptLogMatch (the log event fast path) agrees with zod', () => {

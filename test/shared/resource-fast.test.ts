@@ -54,8 +54,10 @@ function mutate(sample: Record<string, unknown>, random: () => number): void {
   }
   const action = random();
   if (action < 0.15) delete target[key];
-  else if (action < 0.25 && key === 'metrics') sample.metrics = random() < 0.5 ? [] : [...metrics, pick(EDGE_VALUES)];
-  else target[key] = pick(EDGE_VALUES);
+  else if (action < 0.25 && key === 'metrics')
+    sample.metrics = random() < 0.5 ? [] : [...metrics, structuredClone(pick(EDGE_VALUES))];
+  // A copy: later mutations write into objects they put in place, and the edge values are shared between tests.
+  else target[key] = structuredClone(pick(EDGE_VALUES));
 }
 
 describe('acceptResourceSample (the collector fast path) agrees with zod', () => {
