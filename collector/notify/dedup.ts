@@ -65,16 +65,20 @@ export class DedupStage implements NotifyStage {
     // log (and not after) means a notification delivered meanwhile is seen in one or the other.
     const inFlightBefore = [...this.inFlight];
     let sent: string[] = [];
+    let logRead = true;
     if (reason === 'repeat' || reason === 'resolved') {
       try {
         sent = await nflog.sentKinds(alert, name);
       } catch (err) {
+        logRead = false;
         logger.warn({ ...where, err, receiver: name }, 'notification log unreadable; deciding without it');
       }
     }
     const known = [...sent, ...inFlightKinds(alert, name, inFlightBefore)];
     const key = NotificationLog.key(alert, name, what(reason, context, known));
-    if (reason === 'resolved' && !known.some((kind) => kind !== 'resolved')) {
+    // Only a log that was read can say the firing was never told: unread (NATS restarting), a resolve the receiver may
+    // be waiting for goes out, a duplicate rather than an alert left firing at the receiver for good.
+    if (reason === 'resolved' && logRead && !known.some((kind) => kind !== 'resolved')) {
       logger.debug({ ...where, receiver: name }, 'resolve not sent: this receiver was never told the alert fired');
       return null;
     }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { createRegistry, ManualClock, newId, silentLogger, type Alert, type Registry } from '../../../shared/index.ts';
 import { NotificationsConfig } from '../../../collector/notify/config.ts';
@@ -236,6 +237,28 @@ describe('notifiers: the notification pipeline, stage by stage', () => {
       assert.deepEqual(await run(alert, 'fallback', { fallbackReason: 'line down!' }), ['ops.fallback-line_down_']);
       const fallback = (await nflog.pending()).find((p) => p.key.endsWith('fallback-line_down_'));
       assert.equal(fallback?.notification?.fallbackReason, 'line down!');
+    });
+
+    it('a resolve goes out when the log cannot be read: it may have been told, silence leaves it firing', async () => {
+      const bucket = `nflog-${newId().replace(/[^A-Za-z0-9]/g, '')}`;
+      const nflog = new NotificationLog(await new Kvm(fixture.nc).create(bucket));
+      const dedup = new DedupStage({
+        nflog,
+        metrics: notificationMetrics(registry),
+        logger: silentLogger(),
+        clock: new ManualClock(),
+      });
+      const ops = receiversOf({ receivers: [exec('ops')] }, registry).get('ops')!;
+      const alert = makeAlert();
+      // The log's stream gone: every read of it fails, as while NATS restarts (seen in test/faults/nats-restart).
+      await (await jetstreamManager(fixture.nc)).streams.delete(`KV_${bucket}`);
+      const admitted = await dedup.run([
+        { alert: resolvedCopy(alert), reason: 'resolved', context: {}, receiver: ops, group: FALLBACK_GROUP },
+      ]);
+      assert.deepEqual(
+        admitted.map((n) => n.key!.split('.').slice(2).join('.')),
+        ['ops.resolved'],
+      );
     });
   });
 });
