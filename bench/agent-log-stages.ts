@@ -7,6 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import { Agent, AgentConfig } from '../agent/index.ts';
 import { EmbeddedNatsServer } from '../deploy/lib/embedded-nats.ts';
 import { ensureStreams, silentLogger, Subjects } from '../shared/index.ts';
+import { trialLogSource } from './log-trials.ts';
 
 /**
  * Where an idle agent's time goes between a log line's write and its JetStream publish leaving the socket, stage by
@@ -62,14 +63,7 @@ const config = AgentConfig.parse({
   state_dir: join(dir, 'state'),
   metrics_listen: '127.0.0.1:0',
   resources: { enabled: false },
-  logs: [
-    {
-      path: logFile,
-      start_at: 'beginning',
-      rate_limit: { per_second: 1000, burst: 1000 },
-      rules: [{ name: 'fatal', pattern: 'FATAL trial=(?<trial>\\d+)', severity: 'critical' }],
-    },
-  ],
+  logs: [trialLogSource(logFile)],
 });
 const agent = new Agent(config, { logger: silentLogger() });
 const source = agent.logSources[0]! as unknown as Record<string, unknown>;

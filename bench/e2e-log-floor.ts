@@ -6,11 +6,11 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { killAndWait, spawnTracked, waitForOutput } from '../deploy/lib/processes.ts';
 import { webhookReceiver } from '../deploy/lib/webhook-receiver.ts';
 import { nowMs } from './lib.ts';
+import { arrival, settleWebhooks, trialLine, type Arrivals } from './log-trials.ts';
 
 const RELAY = fileURLToPath(new URL('./log-relay.ts', import.meta.url));
 const STREAM = 'BENCH_LOG_FLOOR';
 const SUBJECT = 'bench-log-floor.events';
-const TRIAL_TIMEOUT_MS = 30_000;
 
 /**
  * Line → webhook through the bare relay (bench/log-relay.ts): the same hops as offhook's log path — inotify, a
@@ -24,14 +24,8 @@ export async function relayLatencies(dir: string, serverUrl: string, nc: NatsCon
   const file = join(dir, 'floor.log');
   writeFileSync(file, '');
   const hook = await webhookReceiver();
-  const waiting = new Map<string, (at: number) => void>();
-  hook.server.on('request', (req) =>
-    req.on('end', () =>
-      setImmediate(() => {
-        for (const alert of hook.alerts.splice(0)) waiting.get(alert.labels.trial ?? '')?.(alert.at);
-      }),
-    ),
-  );
+  const waiting: Arrivals = new Map();
+  settleWebhooks(hook, waiting);
   const relay = (args: string[]) => {
     const child = spawnTracked(process.execPath, ['--import', 'tsx', RELAY, ...args]);
     return waitForOutput(child, /ready/, 30_000).then(() => child);
@@ -41,13 +35,9 @@ export async function relayLatencies(dir: string, serverUrl: string, nc: NatsCon
   const latencies: number[] = [];
   try {
     for (let trial = 0; trial <= trials; trial++) {
-      let timer: NodeJS.Timeout | undefined;
-      const arrived = new Promise<number>((resolve, reject) => {
-        waiting.set(String(trial), resolve);
-        timer = setTimeout(() => reject(new Error(`relay trial ${trial}: no webhook`)), TRIAL_TIMEOUT_MS);
-      }).finally(() => clearTimeout(timer));
+      const arrived = arrival(waiting, String(trial), "the relay's webhook");
       const writtenAt = nowMs();
-      appendFileSync(file, `2026-11-25T12:00:00Z app[7]: FATAL trial=${trial} out of widgets\n`);
+      appendFileSync(file, `${trialLine(trial)}\n`);
       const at = await arrived;
       if (trial > 0) latencies.push(at - writtenAt);
       await new Promise((resolve) => setTimeout(resolve, 50));

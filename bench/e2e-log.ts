@@ -9,27 +9,10 @@ import { webhookReceiver } from '../deploy/lib/webhook-receiver.ts';
 import { nowMs, percentile, type BenchRow } from './lib.ts';
 import { roundTrips } from './e2e-log-baseline.ts';
 import { relayLatencies } from './e2e-log-floor.ts';
+import { arrival, settle, settleWebhooks, trialLine, trialLogSource, type Arrivals } from './log-trials.ts';
 
 const LOG_TRIALS = Number(process.env.OFFHOOK_BENCH_LOG_TRIALS ?? 50);
-const TRIAL_TIMEOUT_MS = 30_000;
 const PREFIX = 'e2elog';
-
-/** Resolves with the nowMs() of the first arrival `register` reports for this trial. */
-type Arrivals = Map<string, (at: number) => void>;
-
-function arrival(waiting: Arrivals, trial: string, what: string): Promise<number> {
-  let timer: NodeJS.Timeout;
-  return new Promise<number>((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what} of trial ${trial}`)), TRIAL_TIMEOUT_MS);
-    waiting.set(trial, resolve);
-  }).finally(() => clearTimeout(timer));
-}
-
-function settle(waiting: Arrivals, trial: string | undefined, at: number): void {
-  if (trial === undefined) return;
-  waiting.get(trial)?.(at);
-  waiting.delete(trial);
-}
 
 /**
  * Log line → webhook with the real agent and collector on loopback, and where the time goes: each matching line
@@ -75,13 +58,7 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
   nc.subscribe(subjects.allAlerts, {
     callback: (_err, msg) => settle(alerts, msg.json<{ labels?: Record<string, string> }>().labels?.trial, nowMs()),
   });
-  hook.server.on('request', (req) =>
-    req.on('end', () =>
-      setImmediate(() => {
-        for (const alert of hook.alerts.splice(0)) settle(webhooks, alert.labels.trial, alert.at);
-      }),
-    ),
-  );
+  settleWebhooks(hook, webhooks);
   const nats = { servers: [server.url], prefix: PREFIX };
   const collector = await startOffhook('collector', dir, 'collector-log', {
     nats,
@@ -100,17 +77,7 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
     state_dir: join(dir, 'agent-log'),
     metrics_listen: '127.0.0.1:0',
     resources: { enabled: false },
-    // "agent started" is printed before the follower opens the file: from the beginning, trial -1 is not skipped.
-    logs: [
-      {
-        path: logFile,
-        start_at: 'beginning',
-        // A trial every ~60 ms is faster than the default flood limit refills (10/s, burst 50): past ~100 trials
-        // matches would be held for the 1 s flush, measuring the limiter rather than the path.
-        rate_limit: { per_second: 1000, burst: 1000 },
-        rules: [{ name: 'fatal', pattern: 'FATAL trial=(?<trial>\\d+)', severity: 'critical' }],
-      },
-    ],
+    logs: [trialLogSource(logFile)],
   });
   const toEvent: number[] = [];
   const toAlert: number[] = [];
@@ -127,7 +94,7 @@ export async function logLatencies(dir: string, server: EmbeddedNatsServer, nc: 
       const record = arrival(stored, key, 'the alert record in KV');
       const mark = arrival(pending, key, 'the pending notification in KV');
       const writtenAt = nowMs();
-      appendFileSync(logFile, `2026-11-25T12:00:00Z app[7]: FATAL trial=${trial} out of widgets\n`);
+      appendFileSync(logFile, `${trialLine(trial)}\n`);
       const [e, a, w, r, m] = await Promise.all([event, alert, webhook, record, mark]);
       if (trial === 0) continue;
       toStored.push(r - writtenAt);
