@@ -287,13 +287,18 @@ export class FileFollower {
     return { size, headMatches, bytesRead };
   }
 
-  /** Compares against the head's bytes decoded once per head, read into a buffer kept for it. */
-  private headMatchesSync(fd: number, file: OpenFile): boolean {
+  /** The file's head as bytes, decoded once per head. */
+  private expectedHead(file: OpenFile): Buffer {
     if (this.headHex !== file.head) {
       this.headHex = file.head;
       this.headBytes = Buffer.from(file.head, 'hex');
     }
-    const expected = this.headBytes;
+    return this.headBytes;
+  }
+
+  /** headStillMatches() for a local file, read into a buffer kept for it. */
+  private headMatchesSync(fd: number, file: OpenFile): boolean {
+    const expected = this.expectedHead(file);
     const actual = this.headScratch.subarray(0, expected.length);
     return readSync(fd, actual, 0, expected.length, 0) === expected.length && actual.equals(expected);
   }
@@ -308,7 +313,7 @@ export class FileFollower {
 
   private async headStillMatches(file: OpenFile): Promise<boolean> {
     if (!file.head) return true;
-    const expected = Buffer.from(file.head, 'hex');
+    const expected = this.expectedHead(file);
     const actual = Buffer.alloc(expected.length);
     const { bytesRead } = await file.handle.read(actual, 0, expected.length, 0);
     return bytesRead === expected.length && actual.equals(expected);
